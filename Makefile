@@ -1,0 +1,32 @@
+# Two commands on a fresh machine (Python 3.11+ and make): `make demo`, `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DEMO   ?= demo
+
+.PHONY: demo test lint install clean bench
+
+$(BIN)/tenantctl: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(BIN)/tenantctl
+
+demo: install
+	rm -rf $(DEMO)
+	TENANTCTL_HOME=$(DEMO) PATH=$(CURDIR)/$(BIN):$$PATH bash examples/demo.sh
+
+test: install
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: install
+	$(BIN)/ruff check cli store importers mail_templates tests bench
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache *.egg-info

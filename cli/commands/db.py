@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import typer
+
+from cli import options, output, runtime
+
+app = typer.Typer(help="Store schema: status and upgrades.", no_args_is_help=True)
+
+
+@app.command("status")
+def status(json: bool = options.JSON) -> None:
+    """Show the store's schema revision and whether it is current.
+
+    Example: tenantctl db status --json
+    """
+    from store.db import Store
+    from store.services.system import schema_status
+
+    store = Store(runtime.settings().database_url)
+    try:
+        result = schema_status(store)
+    finally:
+        store.dispose()
+    output.show(result, lambda c, d: c.print(output.record(d)), json_mode=json)
+
+
+@app.command("upgrade")
+def upgrade(json: bool = options.JSON) -> None:
+    """Upgrade the store schema to this version of tenantctl (no alembic.ini needed).
+
+    Example: tenantctl --db postgresql+psycopg://tenantctl@db/tenantctl db upgrade
+    """
+    from store import migrate
+    from store.db import Store
+
+    store = Store(runtime.settings().database_url)
+    try:
+        if not store.current_revisions():
+            from store.errors import SchemaError
+
+            raise SchemaError(f"the store at {store.safe_url} has no tenantctl schema", hint="run tenantctl init")
+        before, after = migrate.upgrade(store)
+    finally:
+        store.dispose()
+    result = {"store": store.safe_url, "before": sorted(before), "after": sorted(after), "changed": before != after}
+    output.show(result, lambda c, d: c.print(output.record(d)), json_mode=json)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="db")

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import typer
+from rich.text import Text
+
+from cli import options, output, runtime
+
+
+def doctor(json: bool = options.JSON) -> None:
+    """Check the store, the schema, the paths and the versions; exit 1 if a check fails.
+
+    Example: tenantctl doctor
+    """
+    from store.services.system import doctor as run_checks
+
+    result = run_checks(runtime.settings())
+
+    def render(console, data):  # type: ignore[no-untyped-def]
+        for check in data["checks"]:
+            mark = Text("ok  ", style="green") if check["ok"] else Text("FAIL", style="bold red")
+            console.print(mark + Text(f" {check['check']}: {check['detail']}"))
+        console.print(Text("versions: " + ", ".join(f"{k} {v}" for k, v in data["versions"].items())))
+
+    output.show(result, render, json_mode=json)
+    if not result["ok"]:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("doctor")(doctor)

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import typer
+
+from cli import options, output, runtime
+from store.enums import Role
+
+app = typer.Typer(help="Memberships: which user works in which tenant, with which role.", no_args_is_help=True)
+
+COLUMNS = [("login", "login"), ("name", "name"), ("e-mail", "email"), ("role", "role"), ("status", "status"),
+           ("since", "since")]
+
+
+@app.command("add")
+def add(
+    ident: str = typer.Argument(..., metavar="LOGIN_OR_EMAIL"),
+    tenant: str = typer.Option(..., "--tenant"),
+    role: Role = typer.Option(Role.member, "--role", help="Also changes the role of an existing member."),
+    json: bool = options.JSON,
+) -> None:
+    """Add an existing user to a tenant, or change their role there.
+
+    Example: tenantctl member add anna@agentur.de --tenant mueller-soehne-gmbh --role admin
+    """
+    from store.services import memberships
+
+    with runtime.command() as ctx:
+        data = memberships.add_member(ctx, ident, tenant, role.value)
+    output.status(f"{data['login']} is {data['role']} of {data['tenant']}" + ("" if data["changed"] else " (unchanged)"))
+    output.show(data, lambda c, d: c.print(output.record(d)), json_mode=json)
+
+
+@app.command("remove")
+def remove(
+    ident: str = typer.Argument(..., metavar="LOGIN_OR_EMAIL"),
+    tenant: str = typer.Option(..., "--tenant"),
+    yes: bool = options.YES,
+    json: bool = options.JSON,
+) -> None:
+    """Remove a user from a tenant (never the tenant's last admin).
+
+    Example: tenantctl member remove max.mueller --tenant mueller-soehne-gmbh --yes
+    """
+    from store.services import memberships
+
+    runtime.confirm(f"Remove {ident} from {tenant}?", yes)
+    with runtime.command() as ctx:
+        data = memberships.remove_member(ctx, ident, tenant)
+    output.status(f"removed {data['login']} from {data['tenant']}")
+    output.show(data, lambda c, d: c.print(output.record(d)), json_mode=json)
+
+
+@app.command("list")
+def list_(
+    tenant: str = typer.Option(..., "--tenant"),
+    role: Role | None = typer.Option(None, "--role"),
+    limit: int = options.LIMIT,
+    offset: int = options.OFFSET,
+    json: bool = options.JSON,
+) -> None:
+    """List a tenant's members.
+
+    Example: tenantctl member list --tenant mueller-soehne-gmbh --role admin
+    """
+    from store.services import memberships
+
+    with runtime.command(write=False) as ctx:
+        page = memberships.list_members(ctx, tenant, role=role.value if role else None,
+                                        limit=options.limit_or_none(limit), offset=offset)
+    output.show(page.items, lambda c, d: c.print(output.table(d, COLUMNS)), json_mode=json,
+                total=page.total, limit=page.limit, offset=offset)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="member")

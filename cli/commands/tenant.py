@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from cli import options, output, runtime
+from store.enums import Billing, Language, TenantKind, TenantStatus
+
+app = typer.Typer(help="Tenants: resellers and their customer companies.", no_args_is_help=True)
+
+LIST_COLUMNS = [("key", "key"), ("name", "name"), ("kind", "kind"), ("status", "status"),
+                ("reseller", "reseller"), ("customer no.", "customer_number"), ("currency", "currency")]
+
+
+def _show_one(data: dict[str, Any], json: bool) -> None:
+    def render(console: Any, d: dict[str, Any]) -> None:
+        console.print(output.record({k: v for k, v in d.items() if k not in {"connections", "changed"}}))
+        if d.get("connections"):
+            console.print(output.table(d["connections"], [("id", "id"), ("partner", "partner"),
+                                                          ("kind", "partner_kind"), ("state", "state"),
+                                                          ("customer no.", "customer_number"),
+                                                          ("currency", "currency"), ("billing", "billing")],
+                                       title="connections"))
+
+    output.show(data, render, json_mode=json)
+
+
+@app.command("create")
+def create(
+    name: str = typer.Argument(..., help="Company name."),
+    kind: TenantKind = typer.Option(..., "--kind", help="reseller or customer."),
+    reseller: str | None = typer.Option(None, "--reseller", help="Key of the reseller a customer belongs to."),
+    key: str | None = typer.Option(None, "--key", help="Choose the key instead of deriving it from the name."),
+    customer_number: str | None = typer.Option(None, "--customer-number", help="The reseller's number for it."),
+    currency: str | None = typer.Option(None, "--currency", help="ISO 4217 code; fixed once set."),
+    billing: Billing | None = typer.Option(None, "--billing", help="Who is billed: customer or reseller."),
+    language: Language | None = typer.Option(None, "--language", help="Language of its mails."),
+    external_id: str | None = typer.Option(None, "--external-id", help="Id in another system."),
+    json: bool = options.JSON,
+) -> None:
+    """Create a reseller, or a customer under a reseller (with an active connection).
+
+    Example: tenantctl tenant create "Müller & Söhne GmbH" --kind customer --reseller acme --currency EUR
+    """
+    from store.services import tenants
+
+    with runtime.command() as ctx:
+        t = tenants.create_tenant(ctx, name, kind.value, reseller=reseller, key=key,
+                                  customer_number=customer_number, currency=currency,
+                                  billing=billing.value if billing else None,
+                                  language=language.value if language else None, external_id=external_id)
+        data = tenants.describe(ctx.session, t)
+    output.status(f"created {data['kind']} {data['key']}")
+    _show_one(data, json)
+
+
+@app.command("list")
+def list_(
+    kind: TenantKind | None = typer.Option(None, "--kind"),
+    status: TenantStatus | None = typer.Option(None, "--status"),
+    reseller: str | None = typer.Option(None, "--reseller", help="Only customers of this reseller."),
+    search: str | None = options.SEARCH,
+    limit: int = options.LIMIT,
+    offset: int = options.OFFSET,
+    json: bool = options.JSON,
+) -> None:
+    """List the tenants you can see; search looks in name, key, external id and customer number.
+
+    Example: tenantctl tenant list --kind customer --search müller --limit 20
+    """
+    from store.services import tenants
+
+    with runtime.command(write=False) as ctx:
+        page = tenants.list_tenants(ctx, kind=kind.value if kind else None, status=status.value if status else None,
+                                    reseller=reseller, search=search, limit=options.limit_or_none(limit),
+                                    offset=offset)
+    output.show(page.items, lambda c, d: c.print(output.table(d, LIST_COLUMNS)), json_mode=json,
+                total=page.total, limit=page.limit, offset=offset)
+
+
+@app.command("show")
+def show(key: str = typer.Argument(..., help="Tenant key."), json: bool = options.JSON) -> None:
+    """Show one tenant with its connections.
+
+    Example: tenantctl tenant show mueller-soehne-gmbh
+    """
+    from store.services import tenants
+
+    with runtime.command(write=False) as ctx:
+        data = tenants.show_tenant(ctx, key)
+    _show_one(data, json)
+
+
+@app.command("update")
+def update(
+    key: str = typer.Argument(..., help="Tenant key."),
+    name: str | None = typer.Option(None, "--name"),
+    language: Language | None = typer.Option(None, "--language"),
+    external_id: str | None = typer.Option(None, "--external-id"),
+    customer_number: str | None = typer.Option(None, "--customer-number"),
+    currency: str | None = typer.Option(None, "--currency", help="Only if not set yet: it is fixed once set."),
+    billing: Billing | None = typer.Option(None, "--billing"),
+    reseller: str | None = typer.Option(None, "--reseller", help="Which connection, if the customer has several."),
+    json: bool = options.JSON,
+) -> None:
+    """Change a tenant's name, language, external id or its connection's number, currency, billing.
+
+    Example: tenantctl tenant update mueller-soehne-gmbh --customer-number 10042 --billing reseller
+    """
+    from store.services import tenants
+
+    with runtime.command() as ctx:
+        data = tenants.update_tenant(ctx, key, name=name, language=language.value if language else None,
+                                     external_id=external_id, customer_number=customer_number, currency=currency,
+                                     billing=billing.value if billing else None, reseller=reseller)
+    output.status(f"updated {data['key']}: {', '.join(data['changed'])}" if data["changed"] else "nothing changed")
+    _show_one(data, json)
+
+
+def _set_status(key: str, status: str, yes: bool, json: bool) -> None:
+    from store.services import tenants
+
+    if status == TenantStatus.suspended:
+        runtime.confirm(f"Suspend tenant {key}? Its users can no longer work in it", yes)
+    with runtime.command() as ctx:
+        data = tenants.set_status(ctx, key, status)
+    output.status(f"{data['key']} is {data['status']}" + ("" if data["changed"] else " (unchanged)"))
+    _show_one(data, json)
+
+
+@app.command("suspend")
+def suspend(key: str = typer.Argument(...), yes: bool = options.YES, json: bool = options.JSON) -> None:
+    """Suspend a tenant (reversible with activate).
+
+    Example: tenantctl tenant suspend mueller-soehne-gmbh --yes
+    """
+    _set_status(key, TenantStatus.suspended, yes, json)
+
+
+@app.command("activate")
+def activate(key: str = typer.Argument(...), json: bool = options.JSON) -> None:
+    """Activate a suspended tenant.
+
+    Example: tenantctl tenant activate mueller-soehne-gmbh
+    """
+    _set_status(key, TenantStatus.active, True, json)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="tenant")

@@ -1,0 +1,114 @@
+"""Entry point: the root command, global options, and the one place where errors become output."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from cli import output, state
+from store.errors import Conflict, TenantctlError, Unreachable, UsageError
+
+HELP = """Administer a B2B platform: tenants, users, invitations, password links, migrations.
+
+Example: tenantctl tenant create "Müller & Söhne GmbH" --kind customer --reseller acme
+"""
+
+
+def _store_error(exc: Exception) -> TenantctlError | None:
+    """SQLAlchemy errors that reach the top are the store's state, not bugs."""
+    if not type(exc).__module__.startswith("sqlalchemy"):
+        return None
+    name = type(exc).__name__
+    detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+    if name == "IntegrityError":
+        return Conflict(f"the store refused the change: {detail}",
+                        hint="another command changed the same data; run the command again")
+    if name in {"OperationalError", "InterfaceError"}:
+        return Unreachable(f"the store failed: {detail}", hint="check that it is reachable and not locked; run again")
+    return None
+
+
+class TenantctlGroup(TyperGroup):
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        from typer._click import exceptions as click_exc  # typer vendors click (>=0.29)
+
+        argv = list(sys.argv[1:] if args is None else args)
+        state.JSON_MODE = "--json" in argv
+        state.FLAGS = {}
+        try:
+            rv = super().main(args=argv, prog_name=prog_name or "tenantctl", complete_var=complete_var,
+                              standalone_mode=False, **extra)
+            code = rv if isinstance(rv, int) else 0
+        except TenantctlError as exc:
+            code = output.fail(exc, state.JSON_MODE)
+        except click_exc.NoArgsIsHelpError as exc:
+            typer.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+            code = 0
+        except click_exc.ClickException as exc:
+            ctx = getattr(exc, "ctx", None)
+            where = f"{ctx.command_path} --help" if ctx else "tenantctl --help"
+            code = output.fail(UsageError(exc.format_message(), hint=f"see {where}"), state.JSON_MODE)
+        except click_exc.Abort:
+            code = output.fail(TenantctlError("aborted; nothing changed"), state.JSON_MODE)
+        except Exception as exc:
+            mapped = _store_error(exc)
+            if mapped is None:
+                if os.environ.get("TENANTCTL_DEBUG"):
+                    raise
+                mapped = TenantctlError(f"internal error: {type(exc).__name__}: {exc}",
+                                        hint="this is a bug; rerun with TENANTCTL_DEBUG=1 and report the traceback")
+            code = output.fail(mapped, state.JSON_MODE)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+app = typer.Typer(cls=TenantctlGroup, help=HELP, no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False, context_settings={"help_option_names": ["-h", "--help"]})
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"tenantctl {version('tenantctl')}")
+        except PackageNotFoundError:
+            typer.echo("tenantctl (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    db: str | None = typer.Option(None, "--db", metavar="URL",
+                                  help="Store URL (default: SQLite in the data folder). Env: TENANTCTL_DATABASE_URL."),
+    as_: str | None = typer.Option(None, "--as", metavar="LOGIN",
+                                   help="Act as this user (login or e-mail). Env: TENANTCTL_ACTOR."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    state.FLAGS = {"database_url": db, "actor": as_}
+
+
+def _register() -> None:
+    from cli.commands import audit, config, db, doctor, init, member, tenant, user
+
+    init.register(app)
+    db.register(app)
+    tenant.register(app)
+    user.register(app)
+    member.register(app)
+    audit.register(app)
+    config.register(app)
+    doctor.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,105 @@
+"""Everything the CLI prints goes through here: one JSON document on stdout with --json, otherwise
+Rich tables on stdout and status on stderr. User data is always printed literally (Text, not markup)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from cli import state
+from store.errors import TenantctlError
+
+Column = tuple[str, str]  # (header, key)
+
+
+def _width(stream: Any) -> int | None:
+    # Not a terminal (pipe, file, test): don't wrap wide tables at 80 columns.
+    return None if getattr(stream, "isatty", lambda: False)() else 200
+
+
+def stdout() -> Console:
+    return Console(file=sys.stdout, highlight=False, width=_width(sys.stdout))
+
+
+def stderr() -> Console:
+    return Console(file=sys.stderr, highlight=False, width=_width(sys.stderr))
+
+
+def cell(value: Any) -> Text:
+    if value is None:
+        return Text("-", style="dim")
+    if isinstance(value, bool):
+        return Text("yes" if value else "no")
+    if isinstance(value, list | tuple):
+        return Text(", ".join(str(v) for v in value))
+    if isinstance(value, dict):
+        return Text(", ".join(f"{k}: {v}" for k, v in value.items()))
+    return Text(str(value))
+
+
+def table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], title: str | None = None) -> Table:
+    t = Table(title=escape(title) if title else None, show_lines=False, header_style="bold")
+    for header, _ in columns:
+        t.add_column(header)
+    for row in rows:
+        t.add_row(*(cell(row.get(key)) for _, key in columns))
+    return t
+
+
+def record(data: dict[str, Any], keys: Sequence[Column] | None = None) -> Table:
+    t = Table(show_header=False, box=None, pad_edge=False)
+    t.add_column(style="bold")
+    t.add_column()
+    for label, key in keys or [(k, k) for k in data]:
+        t.add_row(label, cell(data.get(key)))
+    return t
+
+
+def emit_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def show(data: Any, render: Callable[[Console, Any], None], *, json_mode: bool,
+         total: int | None = None, limit: int | None = None, offset: int = 0) -> None:
+    """Print a result. Lists pass total/limit/offset and get "showing N of M" on stderr."""
+    if json_mode:
+        payload: dict[str, Any] = {"data": data}
+        if total is not None:
+            payload["meta"] = {"total": total, "limit": limit, "offset": offset}
+        emit_json(payload)
+        return
+    render(stdout(), data)
+    if total is not None:
+        shown = len(data)
+        more = f"; use --offset {offset + shown}" if offset + shown < total else ""
+        status(f"showing {shown} of {total}{more}")
+
+
+def status(message: str, style: str | None = None) -> None:
+    """Progress and status lines: stderr, silent in --json mode. `message` is literal text."""
+    if state.JSON_MODE:
+        return
+    stderr().print(Text(message, style=style or ""))
+
+
+def warn(message: str) -> None:
+    status(message, style="yellow")
+
+
+def fail(err: TenantctlError, json_mode: bool) -> int:
+    """The one place an error becomes output and an exit code."""
+    if json_mode:
+        emit_json({"error": {"code": err.code, "message": err.message, "hint": err.hint}})
+    else:
+        line = Text("error: ", style="bold red") + Text(err.message)
+        if err.hint:
+            line += Text(f" ({err.hint})", style="dim")
+        stderr().print(line)
+    return err.exit_code

@@ -1,0 +1,54 @@
+"""Opening the store for a command: settings, schema check, one transaction, the acting user."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from cli import state
+from store.errors import ConfirmationNeeded
+
+if TYPE_CHECKING:
+    from store.context import Ctx
+    from store.settings import Settings
+
+
+def settings() -> Settings:
+    from store.settings import load_settings
+
+    return load_settings(flags=state.FLAGS)
+
+
+@contextmanager
+def command(write: bool = True) -> Iterator[Ctx]:
+    """One transaction for the whole command; after-commit hooks (mail delivery) run once it
+    committed. Nothing is written if the block raises."""
+    from store.actor import resolve_actor
+    from store.context import Ctx
+    from store.db import Store
+
+    conf = settings()
+    store = Store(conf.database_url)
+    try:
+        store.require_current_schema()
+        with store.transaction(write=write) as session:
+            ctx = Ctx(session, resolve_actor(session, conf.actor), conf)
+            yield ctx
+        for hook in ctx.after_commit:
+            hook()
+    finally:
+        store.dispose()
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Destructive commands ask on a terminal and need --yes otherwise."""
+    if yes:
+        return
+    if not sys.stdin.isatty() or state.JSON_MODE:
+        raise ConfirmationNeeded(f"{question.rstrip('?')}: confirmation needed", hint="add --yes")
+    import typer
+
+    if not typer.confirm(question, default=False, err=True):
+        raise ConfirmationNeeded("not confirmed; nothing changed")

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Scenario S1 through the real CLI: operator, one reseller, two customers, five users.
+set -euo pipefail
+echo "== store: $TENANTCTL_HOME"
+tenantctl init --admin-email ops@platform.example --admin-first-name Olga --admin-last-name Peters
+tenantctl tenant create "ACME Reseller AG" --kind reseller --key acme
+tenantctl user create --tenant acme --first-name Rita --last-name Schröder --email rita@acme.example --role admin
+# the reseller's admin sets up its customers
+export TENANTCTL_ACTOR=rita.schroeder
+tenantctl tenant create "Müller & Söhne GmbH" --kind customer --customer-number 10001 --currency EUR
+tenantctl tenant create "Bäckerei Weiß KG" --kind customer --customer-number 10002 --currency EUR --billing reseller
+tenantctl user create --tenant mueller-soehne-gmbh --first-name Max --last-name Müller --email max@mueller.example --role admin
+tenantctl user create --tenant mueller-soehne-gmbh --first-name Zoë --last-name Łukasiewicz --email zoe@mueller.example
+tenantctl user create --tenant baeckerei-weiss-kg --first-name José María --last-name O'Brien --email jose@weiss.example --role admin
+tenantctl member add max@mueller.example --tenant baeckerei-weiss-kg --role member
+unset TENANTCTL_ACTOR
+echo "== tenants"
+tenantctl tenant list
+echo "== users"
+tenantctl user list
+echo "== members of mueller-soehne-gmbh"
+tenantctl member list --tenant mueller-soehne-gmbh

@@ -1,0 +1,1 @@
+"""The core of tenantctl: models, rules, services, migrations. Never imports cli, typer or rich."""

@@ -1,0 +1,145 @@
+"""Engine, transactions and schema state. One transaction per command: the CLI opens it with
+`Store.transaction()`, services only add and flush."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlmodel import Session, create_engine
+
+from store.errors import SchemaError, Unreachable
+from store.settings import mask_secret
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def normalise_url(url: str) -> str:
+    """psycopg 3 is our PostgreSQL driver; accept the bare scheme users paste from elsewhere."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def _install_sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (below)
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Take the write lock up front: a deferred transaction that upgrades to a writer
+        # later can fail with SQLITE_BUSY regardless of busy_timeout.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write", True) else "BEGIN")
+
+
+class Store:
+    def __init__(self, url: str, *, create: bool = False) -> None:
+        self.url = normalise_url(url)
+        self.safe_url = mask_secret(self.url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        path = sqlite_path(self.url)
+        if path is not None:
+            self._check_sqlite_path(path, create)
+        try:
+            self.engine = create_engine(self.url, pool_pre_ping=not self.is_sqlite)
+        except Exception as exc:  # bad URL syntax, unknown driver
+            raise Unreachable(f"cannot use store URL {self.safe_url}: {exc}",
+                              hint="use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB") from None
+        if self.is_sqlite:
+            _install_sqlite_pragmas(self.engine)
+
+    @staticmethod
+    def _check_sqlite_path(path: Path, create: bool) -> None:
+        folder = path.parent
+        if not folder.exists():
+            if not create:
+                raise SchemaError(f"no store at {path}", hint="run tenantctl init (or pass --db)")
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise Unreachable(f"cannot create the store folder {folder}: {exc.strerror}",
+                                  hint="set TENANTCTL_HOME or --db to a writable place") from None
+        if not path.exists() and not create:
+            raise SchemaError(f"no store at {path}", hint="run tenantctl init (or pass --db)")
+        if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise Unreachable(f"the store folder {folder} is not writable",
+                              hint="fix its permissions or set TENANTCTL_HOME / --db to a writable place")
+
+    def _unreachable(self, exc: Exception) -> Unreachable:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
+        return Unreachable(f"cannot reach the store at {self.safe_url}: {reason}",
+                           hint="check the URL (--db / TENANTCTL_DATABASE_URL) and that the server runs")
+
+    @contextmanager
+    def connect(self) -> Iterator[Any]:
+        try:
+            conn = self.engine.connect()
+        except (OperationalError, DBAPIError) as exc:
+            raise self._unreachable(exc) from None
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Session]:
+        """A Session in one transaction: committed when the block ends, rolled back on any error."""
+        with self.connect() as conn:
+            conn.info["write"] = write
+            session = Session(bind=conn, expire_on_commit=False, autoflush=True)
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
+
+    # -- schema ---------------------------------------------------------------------------------
+
+    def current_revisions(self) -> set[str]:
+        with self.connect() as conn:
+            try:
+                rows = conn.execute(text("SELECT version_num FROM alembic_version")).fetchall()
+            except (OperationalError, DBAPIError):
+                return set()
+        return {r[0] for r in rows}
+
+    def require_current_schema(self) -> None:
+        from store.migrate import head_revisions
+
+        current = self.current_revisions()
+        if not current:
+            raise SchemaError(f"the store at {self.safe_url} has no tenantctl schema",
+                              hint="run tenantctl init")
+        if current != head_revisions():
+            raise SchemaError(
+                f"the store schema is at {', '.join(sorted(current))}, this tenantctl needs "
+                f"{', '.join(sorted(head_revisions()))}",
+                hint="run tenantctl db upgrade",
+            )
+
+    def dispose(self) -> None:
+        self.engine.dispose()

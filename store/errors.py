@@ -1,0 +1,75 @@
+"""The one error hierarchy. Each class carries a stable JSON code and a documented exit code;
+the CLI maps them to output in one place (cli/output.py). Messages are one line and say what to do."""
+
+from __future__ import annotations
+
+
+class TenantctlError(Exception):
+    code = "error"
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(TenantctlError):
+    code = "usage"
+    exit_code = 2
+
+
+class ConfirmationNeeded(TenantctlError):
+    code = "confirmation_needed"
+    exit_code = 3
+
+
+class InvalidInput(TenantctlError):
+    code = "invalid_input"
+    exit_code = 4
+
+
+class Conflict(TenantctlError):
+    code = "conflict"
+    exit_code = 5
+
+
+class PartialSuccess(TenantctlError):
+    code = "partial_success"
+    exit_code = 6
+
+
+class Unreachable(TenantctlError):
+    code = "unreachable"
+    exit_code = 7
+
+
+class NotFound(TenantctlError):
+    code = "not_found"
+    exit_code = 8
+
+
+class PermissionDenied(TenantctlError):
+    code = "permission_denied"
+    exit_code = 9
+
+
+class SchemaError(TenantctlError):
+    code = "schema"
+    exit_code = 10
+
+
+# The table the README documents; a test keeps the two in step.
+EXIT_CODES: dict[int, str] = {
+    0: "ok",
+    1: "error (unexpected; details with TENANTCTL_DEBUG=1)",
+    UsageError.exit_code: "usage: unknown command or option, missing argument",
+    ConfirmationNeeded.exit_code: "confirmation needed: destructive command without a terminal and without --yes",
+    InvalidInput.exit_code: "invalid input, nothing written",
+    Conflict.exit_code: "conflict with the store's state (duplicate, illegal transition, fixed value)",
+    PartialSuccess.exit_code: "partial success (some items done, others not; see the output)",
+    Unreachable.exit_code: "a service is unreachable (store, SMTP server)",
+    NotFound.exit_code: "not found (or outside the acting user's scope)",
+    PermissionDenied.exit_code: "permission denied (role too weak, unknown or disabled --as login)",
+    SchemaError.exit_code: "store schema missing or outdated (run tenantctl init / tenantctl db upgrade)",
+}

@@ -1,0 +1,125 @@
+"""Pure rules: derivations and validations with no database access. Every command and the
+importer go through these, so a rule lives in exactly one place."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+from importlib import resources
+
+from store.errors import InvalidInput
+
+NAME_MAX = 200
+KEY_MAX = 63
+KEY_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+LOGIN_RE = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
+RESERVED_LOGINS = frozenset({
+    "admin", "administrator", "root", "operator", "system", "support", "postmaster", "hostmaster",
+    "webmaster", "abuse", "security", "noreply", "no-reply", "mailer-daemon", "nobody", "daemon",
+    "tenantctl", "api", "service", "superuser", "sysadmin",
+})
+# German transliteration first (ä→ae), then everything else to ASCII (Łukasz→lukasz).
+GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss", "ẞ": "SS"})
+
+
+def to_ascii(text: str) -> str:
+    from anyascii import anyascii
+
+    return str(anyascii(unicodedata.normalize("NFC", text).translate(GERMAN)))
+
+
+def clean_name(value: str | None, field: str) -> str:
+    """Trimmed, inner whitespace collapsed, 1..200 printable characters."""
+    text = " ".join((value or "").split())
+    if not text:
+        raise InvalidInput(f"{field} must not be empty", hint=f"give a {field}")
+    if len(text) > NAME_MAX:
+        raise InvalidInput(f"{field} is {len(text)} characters long, at most {NAME_MAX} are allowed",
+                           hint=f"shorten the {field}")
+    if any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co"} for ch in text):
+        raise InvalidInput(f"{field} contains control characters", hint=f"retype the {field}")
+    return text
+
+
+def slug(text: str, sep: str = "-") -> str:
+    ascii_text = to_ascii(text).lower().replace("'", "").replace("`", "")
+    return sep.join(re.findall(r"[a-z0-9]+", ascii_text))
+
+
+def tenant_key_base(name: str) -> str:
+    """`Müller & Söhne GmbH` → `mueller-soehne-gmbh`."""
+    key = slug(name)[:KEY_MAX].strip("-")
+    return key or "tenant"
+
+
+def check_tenant_key(key: str) -> str:
+    if len(key) > KEY_MAX or not KEY_RE.match(key):
+        raise InvalidInput(f"tenant key {key!r} is not valid",
+                           hint="use lower-case letters, digits and single hyphens, at most 63 characters")
+    return key
+
+
+def with_suffix(base: str, n: int, sep: str, limit: int) -> str:
+    """The n-th candidate for a unique handle: base, base{sep}2, base{sep}3… kept within limit."""
+    if n <= 1:
+        return base[:limit]
+    suffix = f"{sep}{n}"
+    return base[: limit - len(suffix)].rstrip("-.") + suffix
+
+
+def login_base(first_name: str, last_name: str) -> str:
+    """`Max`, `Müller` → `max.mueller`; name parts of several words are joined with hyphens."""
+    first, last = slug(first_name), slug(last_name)
+    base = ".".join(p for p in (first, last) if p)
+    if not base:
+        raise InvalidInput(f"cannot derive a login from {first_name!r} {last_name!r}",
+                           hint="give first and last name with at least one letter or digit")
+    return base[:100]
+
+
+def check_login_not_reserved(login: str) -> None:
+    # refused: a reserved word on its own, or made only of reserved words ("system.admin")
+    if login in RESERVED_LOGINS or all(part in RESERVED_LOGINS for part in login.split(".")):
+        raise InvalidInput(f"the login {login!r} is reserved", hint="use the person's real first and last name")
+
+
+def normalise_email(value: str | None) -> str:
+    """Validated and normalised (domain lower-cased, IDN to Unicode). No DNS look-ups."""
+    from email_validator import EmailNotValidError, validate_email
+
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput("e-mail must not be empty", hint="give an e-mail address")
+    try:
+        return str(validate_email(text, check_deliverability=False).normalized)
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"invalid e-mail {text!r}: {exc}", hint="correct the address") from None
+
+
+def email_key(email: str) -> str:
+    return email.casefold()
+
+
+@cache
+def currencies() -> frozenset[str]:
+    text = resources.files("store.data").joinpath("iso4217.txt").read_text(encoding="utf-8")
+    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
+
+
+def normalise_currency(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    code = value.strip().upper()
+    if code not in currencies():
+        raise InvalidInput(f"unknown currency {value!r}", hint="use an ISO 4217 code such as EUR, CHF or USD")
+    return code
+
+
+def check_currency_change(current: str | None, new: str | None) -> None:
+    """Currency is fixed for good once set (S4)."""
+    from store.errors import Conflict
+
+    if current and new and new != current:
+        raise Conflict(f"the currency is fixed at {current} and cannot change to {new}",
+                       hint="create a new connection if the customer must be billed in another currency")

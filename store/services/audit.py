@@ -1,0 +1,58 @@
+"""Reading the audit log, within the actor's scope."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import col, func, select
+
+from store.actor import get_tenant, visible_tenant_ids
+from store.context import Ctx
+from store.errors import InvalidInput
+from store.models import AuditEvent, Tenant
+from store.schemas import audit_out
+from store.services import Page, paginate
+
+
+def parse_since(text: str) -> datetime:
+    """`2026-11-01`, `2026-11-01T08:00`, `01.11.2026`, or a relative `7d` / `12h`."""
+    value = text.strip()
+    now = datetime.now(UTC)
+    if value[:-1].isdigit() and value[-1:] in {"d", "h", "m"}:
+        from datetime import timedelta
+
+        n = int(value[:-1])
+        return now - {"d": timedelta(days=n), "h": timedelta(hours=n), "m": timedelta(minutes=n)}[value[-1]]
+    for fmt in ("%d.%m.%Y", "%d.%m.%Y %H:%M"):
+        try:
+            return datetime.strptime(value, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"cannot read the date {text!r}", hint="use 2026-11-01, 01.11.2026 or 7d") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def list_events(ctx: Ctx, *, actor: str | None = None, tenant: str | None = None, action: str | None = None,
+                since: str | None = None, limit: int | None = None, offset: int = 0) -> Page[dict[str, Any]]:
+    s = ctx.session
+    stmt = select(AuditEvent, Tenant.key).outerjoin(Tenant, col(Tenant.id) == AuditEvent.tenant_id)
+    stmt = stmt.order_by(col(AuditEvent.id).desc())
+    scope = visible_tenant_ids(s, ctx.actor)
+    if tenant:
+        scope = {get_tenant(s, ctx.actor, tenant).id}  # type: ignore[set-item]
+    if scope is not None:
+        stmt = stmt.where(col(AuditEvent.tenant_id).in_(scope))
+    if actor:
+        stmt = stmt.where(func.lower(AuditEvent.actor) == actor.strip().lower())
+    if action:
+        # "tenant" matches every tenant.* action, "tenant.create" exactly that one
+        a = action.strip().lower()
+        stmt = stmt.where((AuditEvent.action == a) | col(AuditEvent.action).startswith(a + "."))
+    if since:
+        stmt = stmt.where(AuditEvent.at >= parse_since(since))
+    rows, total = paginate(s, stmt, limit, offset)
+    return Page([audit_out(e, key) for e, key in rows], total, limit, offset)

@@ -1,0 +1,283 @@
+"""Tenants (resellers, customers, the operator) and the reseller↔customer connection made when a
+customer is created under a reseller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, case, col, func, or_, select
+
+from store import rules
+from store.actor import get_tenant, visible_tenant_ids
+from store.audit import changes, record
+from store.context import Ctx
+from store.enums import Billing, ConnectionState, Language, TenantKind, TenantStatus
+from store.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from store.models import Connection, Membership, Tenant
+from store.schemas import tenant_out
+from store.services import Page, like, paginate
+from store.types import utcnow
+
+STATE_PREFERENCE = {ConnectionState.active: 0, ConnectionState.requested: 1,
+                    ConnectionState.info_requested: 2, ConnectionState.rejected: 3}
+
+
+def check_choice(value: str | None, enum: Any, field: str) -> str | None:
+    if value is None:
+        return None
+    if value not in {e.value for e in enum}:
+        choices = ", ".join(e.value for e in enum)
+        raise InvalidInput(f"{field} {value!r} is not one of {choices}", hint=f"use one of {choices}")
+    return str(value)
+
+
+def unique_tenant_key(session: Session, name: str) -> str:
+    base = rules.tenant_key_base(name)
+    taken = set(session.exec(select(Tenant.key).where(col(Tenant.key).startswith(base))).all())
+    n = 1
+    while (candidate := rules.with_suffix(base, n, "-", rules.KEY_MAX)) in taken:
+        n += 1
+    return candidate
+
+
+def find_tenant_row(session: Session, key: str) -> Tenant | None:
+    return session.exec(select(Tenant).where(Tenant.key == key.strip().lower())).first()
+
+
+def operator_tenant(session: Session) -> Tenant | None:
+    return session.exec(select(Tenant).where(Tenant.kind == TenantKind.operator)).first()
+
+
+def connections_of(session: Session, customer_ids: list[int]) -> dict[int, tuple[Connection, str]]:
+    """The preferred connection of each customer with the reseller's key."""
+    if not customer_ids:
+        return {}
+    rows = session.exec(
+        select(Connection, Tenant.key)
+        .join(Tenant, col(Tenant.id) == Connection.reseller_id)
+        .where(col(Connection.customer_id).in_(customer_ids))
+    ).all()
+    best: dict[int, tuple[Connection, str]] = {}
+    for conn, reseller_key in rows:
+        current = best.get(conn.customer_id)
+        if current is None or STATE_PREFERENCE[ConnectionState(conn.state)] < STATE_PREFERENCE[
+                ConnectionState(current[0].state)]:
+            best[conn.customer_id] = (conn, reseller_key)
+    return best
+
+
+def describe(session: Session, tenant: Tenant) -> dict[str, Any]:
+    conn = connections_of(session, [tenant.id]).get(tenant.id) if tenant.id else None
+    return tenant_out(tenant, conn[0] if conn else None, conn[1] if conn else None)
+
+
+def _default_reseller(ctx: Ctx) -> Tenant:
+    if len(ctx.actor.reseller_ids) == 1:
+        (rid,) = ctx.actor.reseller_ids
+        tenant = ctx.session.get(Tenant, rid)
+        assert tenant is not None
+        return tenant
+    raise InvalidInput("a customer needs its reseller", hint="add --reseller KEY")
+
+
+def create_tenant(ctx: Ctx, name: str, kind: str, *, reseller: str | None = None, key: str | None = None,
+                  customer_number: str | None = None, currency: str | None = None,
+                  billing: str | None = None, language: str | None = None,
+                  external_id: str | None = None, status: str = TenantStatus.active) -> Tenant:
+    s, actor = ctx.session, ctx.actor
+    name = rules.clean_name(name, "tenant name")
+    check_choice(kind, (TenantKind.reseller, TenantKind.customer), "kind")
+    language = check_choice(language, Language, "language") or ctx.settings.default_language
+    check_choice(billing, Billing, "billing")
+    currency = rules.normalise_currency(currency)
+    customer_number = (customer_number or "").strip() or None
+
+    reseller_tenant: Tenant | None = None
+    if kind == TenantKind.customer:
+        if reseller:
+            reseller_tenant = get_tenant(s, actor, reseller)
+        elif not actor.is_operator:
+            reseller_tenant = _default_reseller(ctx)
+        if reseller_tenant is not None and reseller_tenant.kind != TenantKind.reseller:
+            raise InvalidInput(
+                f"{reseller_tenant.key!r} is a {reseller_tenant.kind}: a customer can only be created under a reseller",
+                hint="pass the key of a reseller to --reseller",
+            )
+    elif reseller:
+        raise InvalidInput("only a customer can have a reseller", hint="drop --reseller or use --kind customer")
+    if reseller_tenant is None and (customer_number or currency or billing):
+        raise InvalidInput("customer number, currency and billing belong to a reseller connection",
+                           hint="add --reseller KEY")
+
+    # Scope: operators create anything; reseller admins create customers under their own reseller.
+    if not actor.is_operator:
+        if reseller_tenant is None or reseller_tenant.id not in actor.reseller_ids:
+            raise PermissionDenied(f"{actor.label} may not create a {kind} here",
+                                   hint="reseller admins create customers under their own reseller")
+
+    if key:
+        key = rules.check_tenant_key(key.strip().lower())
+        if find_tenant_row(s, key):
+            raise Conflict(f"tenant key {key!r} is taken", hint="choose another --key or leave it out")
+    else:
+        key = unique_tenant_key(s, name)
+    if customer_number and reseller_tenant is not None:
+        _check_customer_number_free(s, reseller_tenant, customer_number)
+
+    tenant = Tenant(key=key, name=name, kind=kind, status=status, language=language,
+                    external_id=(external_id or "").strip() or None, created_by=actor.label)
+    s.add(tenant)
+    s.flush()
+    record(s, actor, "tenant.create", "tenant", key, tenant.id, name=name, kind=kind,
+           reseller=reseller_tenant.key if reseller_tenant else None)
+    if reseller_tenant is not None:
+        conn = Connection(reseller_id=reseller_tenant.id, customer_id=tenant.id,  # type: ignore[arg-type]
+                          customer_number=customer_number, currency=currency,
+                          billing=billing or Billing.customer, state=ConnectionState.active,
+                          approved_by=actor.label, approved_at=utcnow(), created_by=actor.label)
+        s.add(conn)
+        s.flush()
+        record(s, actor, "connection.create", "connection", f"{reseller_tenant.key}→{key}", tenant.id,
+               customer_number=customer_number, currency=currency, billing=conn.billing, state=conn.state)
+    return tenant
+
+
+def _check_customer_number_free(s: Session, reseller: Tenant, number: str, except_id: int | None = None) -> None:
+    clash = s.exec(select(Connection).where(Connection.reseller_id == reseller.id,
+                                            Connection.customer_number == number)).first()
+    if clash is not None and clash.id != except_id:
+        raise Conflict(f"customer number {number!r} is already used at reseller {reseller.key!r}",
+                       hint="check the number or leave it out")
+
+
+def list_tenants(ctx: Ctx, *, kind: str | None = None, status: str | None = None, reseller: str | None = None,
+                 search: str | None = None, limit: int | None = None, offset: int = 0) -> Page[dict[str, Any]]:
+    s = ctx.session
+    check_choice(kind, TenantKind, "kind")
+    check_choice(status, TenantStatus, "status")
+    kind_rank = case({TenantKind.operator.value: 0, TenantKind.reseller.value: 1}, value=Tenant.kind, else_=2)
+    stmt = select(Tenant).order_by(kind_rank, col(Tenant.key))
+    visible = visible_tenant_ids(s, ctx.actor)
+    if visible is not None:
+        stmt = stmt.where(col(Tenant.id).in_(visible))
+    if kind:
+        stmt = stmt.where(Tenant.kind == kind)
+    if status:
+        stmt = stmt.where(Tenant.status == status)
+    if reseller:
+        r = get_tenant(s, ctx.actor, reseller)
+        stmt = stmt.where(col(Tenant.id).in_(select(Connection.customer_id).where(Connection.reseller_id == r.id)))
+    if search:
+        pattern = like(search)
+        numbers = select(Connection.customer_id).where(func.lower(Connection.customer_number).like(pattern, escape="\\"))
+        stmt = stmt.where(or_(func.lower(Tenant.name).like(pattern, escape="\\"),
+                              func.lower(Tenant.key).like(pattern, escape="\\"),
+                              func.lower(Tenant.external_id).like(pattern, escape="\\"),
+                              col(Tenant.id).in_(numbers)))
+    items, total = paginate(s, stmt, limit, offset)
+    conns = connections_of(s, [t.id for t in items if t.kind == TenantKind.customer])
+    out = []
+    for t in items:
+        c = conns.get(t.id)  # type: ignore[arg-type]
+        out.append(tenant_out(t, c[0] if c else None, c[1] if c else None))
+    return Page(out, total, limit, offset)
+
+
+def show_tenant(ctx: Ctx, key: str) -> dict[str, Any]:
+    s = ctx.session
+    tenant = get_tenant(s, ctx.actor, key)
+    out = describe(s, tenant)
+    rows = s.exec(
+        select(Connection, Tenant)
+        .join(Tenant, or_(
+            (col(Tenant.id) == Connection.customer_id) & (Connection.reseller_id == tenant.id),
+            (col(Tenant.id) == Connection.reseller_id) & (Connection.customer_id == tenant.id),
+        ))
+        .order_by(col(Connection.id))
+    ).all()
+    visible = visible_tenant_ids(s, ctx.actor)
+    out["connections"] = [
+        {"id": c.id, "partner": other.key, "partner_kind": other.kind, "state": c.state,
+         "customer_number": c.customer_number, "currency": c.currency, "billing": c.billing}
+        for c, other in rows if visible is None or other.id in visible
+    ]
+    out["members"] = s.exec(select(func.count()).where(Membership.tenant_id == tenant.id)).one()
+    return out
+
+
+def update_tenant(ctx: Ctx, key: str, *, name: str | None = None, language: str | None = None,
+                  external_id: str | None = None, customer_number: str | None = None,
+                  currency: str | None = None, billing: str | None = None,
+                  reseller: str | None = None) -> dict[str, Any]:
+    s, actor = ctx.session, ctx.actor
+    tenant = get_tenant(s, actor, key, manage=True)
+    changed = changes(tenant, {
+        "name": rules.clean_name(name, "tenant name") if name is not None else None,
+        "language": check_choice(language, Language, "language"),
+        "external_id": external_id.strip() if external_id is not None else None,
+    })
+    conn_changed: dict[str, list[Any]] = {}
+    if customer_number is not None or currency is not None or billing is not None:
+        conn = _connection_for_update(ctx, tenant, reseller)
+        new_currency = rules.normalise_currency(currency)
+        rules.check_currency_change(conn.currency, new_currency)
+        number = customer_number.strip() or None if customer_number is not None else None
+        if number and number != conn.customer_number:
+            reseller_tenant = s.get(Tenant, conn.reseller_id)
+            assert reseller_tenant is not None
+            _check_customer_number_free(s, reseller_tenant, number, except_id=conn.id)
+        conn_changed = changes(conn, {"customer_number": number, "currency": new_currency,
+                                      "billing": check_choice(billing, Billing, "billing")})
+        if conn_changed:
+            conn.updated_at = utcnow()
+    if not changed and not conn_changed:
+        return {**describe(s, tenant), "changed": {}}
+    tenant.updated_at = utcnow()
+    s.add(tenant)
+    s.flush()
+    record(s, actor, "tenant.update", "tenant", tenant.key, tenant.id, changed={**changed, **conn_changed})
+    return {**describe(s, tenant), "changed": {**changed, **conn_changed}}
+
+
+def _connection_for_update(ctx: Ctx, tenant: Tenant, reseller: str | None) -> Connection:
+    if tenant.kind != TenantKind.customer:
+        raise InvalidInput(f"{tenant.key!r} is a {tenant.kind}: customer number, currency and billing "
+                           "belong to a customer's connection")
+    stmt = select(Connection).where(Connection.customer_id == tenant.id,
+                                    Connection.state != ConnectionState.rejected)
+    if reseller:
+        r = get_tenant(ctx.session, ctx.actor, reseller)
+        stmt = stmt.where(Connection.reseller_id == r.id)
+    conns = list(ctx.session.exec(stmt).all())
+    if not conns:
+        raise NotFound(f"customer {tenant.key!r} has no connection to a reseller",
+                       hint="create one with tenantctl invite create --kind partner")
+    if len(conns) > 1:
+        raise InvalidInput(f"customer {tenant.key!r} has {len(conns)} resellers", hint="add --reseller KEY")
+    return conns[0]
+
+
+def set_status(ctx: Ctx, key: str, status: str) -> dict[str, Any]:
+    s, actor = ctx.session, ctx.actor
+    tenant = get_tenant(s, actor, key, manage=True)
+    if tenant.kind == TenantKind.operator:
+        raise InvalidInput("the operator tenant cannot be suspended or activated")
+    allowed_from = {TenantStatus.suspended: {TenantStatus.active},
+                    TenantStatus.active: {TenantStatus.suspended}}[TenantStatus(status)]
+    if tenant.status == status:
+        return {**describe(s, tenant), "changed": {}}
+    if tenant.status not in allowed_from:
+        hint = "use tenantctl tenant approve" if tenant.status == TenantStatus.pending_approval else None
+        raise Conflict(f"tenant {tenant.key!r} is {tenant.status}; only an {' or '.join(allowed_from)} "
+                       f"tenant can become {status}", hint=hint)
+    if not actor.is_operator and tenant.id in actor.roles:
+        # an admin suspending its own tenant would lock itself out
+        raise PermissionDenied("you cannot suspend or activate your own tenant", hint="ask the operator")
+    old = tenant.status
+    tenant.status = status
+    tenant.updated_at = utcnow()
+    s.add(tenant)
+    s.flush()
+    record(s, actor, f"tenant.{'suspend' if status == TenantStatus.suspended else 'activate'}", "tenant",
+           tenant.key, tenant.id, changed={"status": [old, status]})
+    return {**describe(s, tenant), "changed": {"status": [old, status]}}

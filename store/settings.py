@@ -1,0 +1,193 @@
+"""Settings with provenance: flag > environment > ./tenantctl.toml > user config > default.
+`config show` prints each value and where it came from; secrets are masked there."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from store.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    default: Any
+    kind: type = str
+    secret: bool = False
+    help: str = ""
+
+    @property
+    def env(self) -> str:
+        return "TENANTCTL_" + self.name.upper()
+
+
+SPECS: tuple[Spec, ...] = (
+    Spec("home", None, help="folder for the SQLite store and the file outbox (default: user data dir)"),
+    Spec("database_url", None, secret=True, help="store URL; default sqlite file in home"),
+    Spec("actor", None, help="login to act as (--as)"),
+    Spec("default_language", "de", help="language of mails when neither user nor tenant has one"),
+    Spec("registration_approval", True, bool, help="new organisations wait for operator approval"),
+    Spec("exclusive_reseller", True, bool, help="a customer has at most one non-rejected connection"),
+    Spec("initial_link_days", 7, int, help="lifetime of an initial password link (1-30 days)"),
+    Spec("reset_link_hours", 24, int, help="lifetime of a reset password link (1-168 hours)"),
+    Spec("base_url", "https://platform.example", help="public address the links in mails point to"),
+    Spec("mail_transport", "file", help="file (one .eml per mail in home/outbox) or smtp"),
+    Spec("mail_from", "noreply@platform.example", help="sender address of every mail"),
+    Spec("mail_from_name", "Plattform", help="sender display name"),
+    Spec("mail_rate", 0.0, float, help="mails per second when sending (0: unthrottled)"),
+    Spec("smtp_host", "127.0.0.1"),
+    Spec("smtp_port", 25, int),
+    Spec("smtp_security", "none", help="none, starttls or tls"),
+    Spec("smtp_user", None),
+    Spec("smtp_password", None, secret=True, help="from the environment only (or smtp_password_file)"),
+    Spec("smtp_password_file", None, help="file holding the SMTP password"),
+    Spec("smtp_timeout", 10.0, float, help="seconds per SMTP operation"),
+    Spec("templates_dir", None, help="folder with mail template overrides"),
+)
+SPEC_BY_NAME = {s.name: s for s in SPECS}
+# Secrets are never read from files that are likely to be committed.
+ENV_ONLY = {"smtp_password"}
+
+
+def user_config_path() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("tenantctl")) / "config.toml"
+
+
+def default_home() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("tenantctl"))
+
+
+def _convert(spec: Spec, raw: Any, source: str) -> Any:
+    if raw is None:
+        return None
+    try:
+        if spec.kind is bool:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(text)
+        return spec.kind(raw)
+    except (TypeError, ValueError):
+        raise InvalidInput(
+            f"setting {spec.name} from {source} has an invalid value {raw!r}",
+            hint=f"expected {spec.kind.__name__}",
+        ) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidInput(f"cannot read settings file {path}: {exc}", hint="fix or remove the file") from None
+    # accept both a flat file and a [tenantctl] table
+    section = data.get("tenantctl", data)
+    return {k.replace("-", "_"): v for k, v in section.items()}
+
+
+@dataclass
+class Settings:
+    values: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["values"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def home_path(self) -> Path:
+        return Path(self.values["home"]).expanduser()
+
+    @property
+    def smtp_secret(self) -> str | None:
+        if self.values.get("smtp_password"):
+            return str(self.values["smtp_password"])
+        file = self.values.get("smtp_password_file")
+        if file:
+            try:
+                return Path(file).expanduser().read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise InvalidInput(f"cannot read smtp_password_file {file}: {exc.strerror}") from None
+        return None
+
+    def masked(self) -> list[dict[str, Any]]:
+        rows = []
+        for spec in SPECS:
+            value = self.values.get(spec.name)
+            if spec.secret and value:
+                value = mask_secret(str(value)) if spec.name == "database_url" else "********"
+            rows.append({"name": spec.name, "value": value, "source": self.sources[spec.name]})
+        return rows
+
+
+def mask_secret(url: str) -> str:
+    """A store URL with its password replaced, for messages and `config show`."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+def load_settings(flags: dict[str, Any] | None = None, environ: dict[str, str] | None = None,
+                  cwd: Path | None = None) -> Settings:
+    environ = dict(os.environ) if environ is None else environ
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    project_file = (cwd or Path.cwd()) / "tenantctl.toml"
+    layers: list[tuple[str, dict[str, Any]]] = [
+        ("flag", flags),
+        ("environment", {s.name: environ[s.env] for s in SPECS if environ.get(s.env) not in (None, "")}),
+        (str(project_file), _read_toml(project_file)),
+        (str(user_config_path()), _read_toml(user_config_path())),
+    ]
+    settings = Settings()
+    for spec in SPECS:
+        for source, layer in layers:
+            if spec.name in layer and not (spec.name in ENV_ONLY and source not in {"flag", "environment"}):
+                settings.values[spec.name] = _convert(spec, layer[spec.name], source)
+                settings.sources[spec.name] = source
+                break
+        else:
+            settings.values[spec.name] = spec.default
+            settings.sources[spec.name] = "default"
+    if settings.values["home"] is None:
+        settings.values["home"] = str(default_home())
+    if settings.values["database_url"] is None:
+        settings.values["database_url"] = "sqlite:///" + str(settings.home_path / "tenantctl.db")
+        settings.sources["database_url"] = "default (sqlite in home)"
+    _check_bounds(settings)
+    return settings
+
+
+def _check_bounds(settings: Settings) -> None:
+    bounds = {"initial_link_days": (1, 30), "reset_link_hours": (1, 168)}
+    for name, (low, high) in bounds.items():
+        value = settings.values[name]
+        if not low <= value <= high:
+            raise InvalidInput(
+                f"setting {name}={value} ({settings.sources[name]}) is out of bounds",
+                hint=f"choose a value from {low} to {high}",
+            )
+    if settings.values["mail_transport"] not in {"file", "smtp"}:
+        raise InvalidInput(f"mail_transport must be file or smtp, not {settings.values['mail_transport']!r}")
+    if settings.values["smtp_security"] not in {"none", "starttls", "tls"}:
+        raise InvalidInput(
+            f"smtp_security must be none, starttls or tls, not {settings.values['smtp_security']!r}"
+        )

@@ -1,0 +1,233 @@
+"""Fixtures: a fresh store per test on SQLite (always) and PostgreSQL (when
+TENANTCTL_TEST_DATABASE_URL is set), a CLI runner that checks the database after each command,
+and service contexts acting as any user."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+PG_URL = os.environ.get("TENANTCTL_TEST_DATABASE_URL")
+PG_SKIP = "TENANTCTL_TEST_DATABASE_URL is not set (CI's .ci/run sets it to the local PostgreSQL)"
+
+
+def pytest_report_header(config: Any) -> str:
+    return f"postgres: {PG_URL or 'SKIPPED - ' + PG_SKIP}"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No setting from the developer's machine leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("TENANTCTL_") and name != "TENANTCTL_TEST_DATABASE_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("TENANTCTL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))  # no user config.toml
+    monkeypatch.chdir(tmp_path)  # no ./tenantctl.toml
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+# -- stores ---------------------------------------------------------------------------------------
+
+def _admin_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(database="postgres").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from store.db import Store
+    from store.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    store = Store(f"sqlite:///{path}", create=True)
+    upgrade(store)
+    store.dispose()  # the last connection to close checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_template() -> Iterator[str]:
+    """One migrated template database per test session; each test clones it (fast)."""
+    if not PG_URL:
+        pytest.skip(PG_SKIP)
+    import psycopg
+
+    from store.db import Store
+    from store.migrate import upgrade
+
+    name = f"tenantctl_tpl_{uuid.uuid4().hex[:10]}"
+    admin = _admin_url(PG_URL).replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = _db_url(name)
+    store = Store(url)
+    upgrade(store)
+    store.dispose()
+    yield name
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _db_url(name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    assert PG_URL
+    return make_url(PG_URL).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+
+
+@contextmanager
+def pg_database(template: str) -> Iterator[str]:
+    import psycopg
+
+    assert PG_URL
+    name = f"tenantctl_t_{uuid.uuid4().hex[:12]}"
+    admin = _admin_url(PG_URL).replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield _db_url(name)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+           _sqlite_template: Path) -> Iterator[str]:
+    """A fresh, migrated, empty store. SQLite unless the test uses the `backend` fixture and runs
+    with the postgres parameter."""
+    kind = request.getfixturevalue("backend") if "backend" in request.fixturenames else "sqlite"
+    if kind == "sqlite":
+        path = tmp_path / "home" / "tenantctl.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(_sqlite_template, path)
+        url = f"sqlite:///{path}"
+        monkeypatch.setenv("TENANTCTL_DATABASE_URL", url)
+        yield url
+        return
+    template = request.getfixturevalue("_pg_template")
+    with pg_database(template) as url:
+        monkeypatch.setenv("TENANTCTL_DATABASE_URL", url)
+        yield url
+
+
+# -- the CLI -------------------------------------------------------------------------------------
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.stdout)
+
+    @property
+    def data(self) -> Any:
+        return self.json()["data"]
+
+
+@pytest.fixture
+def cli() -> Callable[..., Run]:
+    """cli("tenant", "list", "--json", input=..., as_="max.mueller") -> Run."""
+    from cli.main import app
+
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None, as_: str | None = None, env: dict[str, str] | None = None) -> Run:
+        argv = (["--as", as_] if as_ else []) + list(args)
+        result = runner.invoke(app, argv, input=input, env=env)
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return Run(result.exit_code, result.stdout, result.stderr)
+
+    return run
+
+
+@pytest.fixture
+def ok(cli: Callable[..., Run]) -> Callable[..., Any]:
+    """Run a command with --json that must succeed; return its data."""
+
+    def run(*args: str, **kw: Any) -> Any:
+        r = cli(*args, "--json", **kw)
+        assert r.exit_code == 0, (r.exit_code, r.stdout, r.stderr)
+        assert r.stderr == ""
+        return r.data
+
+    return run
+
+
+# -- service contexts ----------------------------------------------------------------------------
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Any]:
+    from store.db import Store
+
+    s = Store(db_url)
+    yield s
+    s.dispose()
+
+
+@pytest.fixture
+def ctx_for(store: Any) -> Callable[..., Any]:
+    """with ctx_for("max.mueller") as ctx: … one committed transaction acting as that login
+    (None: the operator)."""
+    from store.actor import resolve_actor
+    from store.context import Ctx
+    from store.settings import load_settings
+
+    @contextmanager
+    def make(login: str | None = None) -> Iterator[Ctx]:
+        settings = load_settings()
+        with store.transaction() as session:
+            ctx = Ctx(session, resolve_actor(session, login), settings)
+            yield ctx
+        for hook in ctx.after_commit:
+            hook()
+
+    return make
+
+
+@pytest.fixture
+def world(ctx_for: Callable[..., Any]) -> dict[str, str]:
+    """The S1 world: operator (+ admin), reseller acme with admin, customers mueller (under acme,
+    admin + member) and other (under a second reseller beta). Returns the handles."""
+    from store.enums import TenantKind, TenantStatus
+    from store.models import Tenant
+    from store.services import tenants, users
+
+    with ctx_for() as ctx:
+        ctx.session.add(Tenant(key="platform", name="Platform", kind=TenantKind.operator,
+                               status=TenantStatus.active, created_by="test"))
+        ctx.session.flush()
+        users.create_user(ctx, "platform", "Olga", "Peters", "ops@example.com", role="admin")
+        tenants.create_tenant(ctx, "ACME Reseller AG", "reseller", key="acme")
+        tenants.create_tenant(ctx, "Beta Partner GmbH", "reseller", key="beta")
+        users.create_user(ctx, "acme", "Rita", "Reseller", "rita@acme.example", role="admin")
+        users.create_user(ctx, "beta", "Bert", "Beta", "bert@beta.example", role="admin")
+        tenants.create_tenant(ctx, "Müller & Söhne GmbH", "customer", reseller="acme", key="mueller",
+                              customer_number="10001", currency="EUR")
+        tenants.create_tenant(ctx, "Other Customer KG", "customer", reseller="beta", key="other")
+        users.create_user(ctx, "mueller", "Max", "Müller", "max@mueller.example", role="admin")
+        users.create_user(ctx, "mueller", "Mia", "Meier", "mia@mueller.example", role="member")
+        users.create_user(ctx, "other", "Otto", "Other", "otto@other.example", role="admin")
+    return {"operator": "olga.peters", "reseller_admin": "rita.reseller", "other_reseller_admin": "bert.beta",
+            "customer_admin": "max.mueller", "customer_member": "mia.meier", "other_customer_admin": "otto.other"}
