@@ -46,9 +46,8 @@ class TenantctlGroup(TyperGroup):
             code = rv if isinstance(rv, int) else 0
         except TenantctlError as exc:
             code = output.fail(exc, state.JSON_MODE)
-        except click_exc.NoArgsIsHelpError as exc:
-            typer.echo(exc.ctx.get_help() if exc.ctx else str(exc))
-            code = 0
+        except click_exc.NoArgsIsHelpError:
+            code = 0  # the help was printed already; `tenantctl tenant` is a fine way to ask for it
         except click_exc.ClickException as exc:
             ctx = getattr(exc, "ctx", None)
             where = f"{ctx.command_path} --help" if ctx else "tenantctl --help"

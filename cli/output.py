@@ -86,7 +86,7 @@ def status(message: str, style: str | None = None) -> None:
     """Progress and status lines: stderr, silent in --json mode. `message` is literal text."""
     if state.JSON_MODE:
         return
-    stderr().print(Text(message, style=style or ""))
+    stderr().print(Text(message, style=style or ""), soft_wrap=True)
 
 
 def warn(message: str) -> None:
@@ -101,5 +101,5 @@ def fail(err: TenantctlError, json_mode: bool) -> int:
         line = Text("error: ", style="bold red") + Text(err.message)
         if err.hint:
             line += Text(f" ({err.hint})", style="dim")
-        stderr().print(line)
+        stderr().print(line, soft_wrap=True)  # one line, whatever the terminal width
     return err.exit_code
