@@ -1,0 +1,68 @@
+"""Start-up stays light, every command documents an example, the installed entry point works."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ["sqlalchemy", "sqlmodel", "psycopg", "openpyxl", "jinja2", "argon2", "python_calamine"]
+
+
+@pytest.mark.parametrize("args", [["--help"], ["tenant", "--help"], ["user", "--help"], []])
+def test_help_imports_nothing_heavy(args):
+    code = (
+        "import sys\n"
+        "from cli.main import app\n"
+        f"try:\n    app({args!r})\nexcept SystemExit:\n    pass\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parents[2])
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
+def _all_commands():
+    from typer.main import get_command
+
+    from cli.main import app
+
+    root = get_command(app)
+
+    def walk(cmd, path):
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                yield from walk(sub, [*path, name])
+        else:
+            yield path
+
+    return list(walk(root, []))
+
+
+@pytest.mark.parametrize("path", _all_commands(), ids=lambda p: " ".join(p))
+def test_every_command_help_has_an_example(cli, path):
+    r = cli(*path, "--help")
+    assert r.exit_code == 0
+    assert "Example: tenantctl " in " ".join(r.stdout.split()), r.stdout
+
+
+def test_installed_entry_point_runs_s1_step(tmp_path):
+    exe = shutil.which("tenantctl", path=str(Path(sys.executable).parent))
+    assert exe, "tenantctl console script not installed next to the interpreter"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TENANTCTL_")}
+    env |= {"TENANTCTL_HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path)}
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True, env=env)
+    assert version.returncode == 0 and version.stdout.startswith("tenantctl ")
+    subprocess.run([exe, "init"], capture_output=True, text=True, env=env, check=True)
+    made = subprocess.run([exe, "tenant", "create", "Müller & Söhne GmbH", "--kind", "reseller", "--json"],
+                          capture_output=True, text=True, env=env)
+    assert made.returncode == 0 and made.stderr == ""
+    assert json.loads(made.stdout)["data"]["key"] == "mueller-soehne-gmbh"
+    as_module = subprocess.run([sys.executable, "-m", "cli", "tenant", "list", "--json"], capture_output=True,
+                               text=True, env=env)
+    assert [t["key"] for t in json.loads(as_module.stdout)["data"]] == ["platform-operator", "mueller-soehne-gmbh"]
+    assert (tmp_path / "home" / "tenantctl.db").exists()
