@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import typer
@@ -33,8 +34,9 @@ def _store_error(exc: Exception) -> TenantctlError | None:
 
 
 class TenantctlGroup(TyperGroup):
-    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
-             standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, windows_expand_args: bool = True,
+             **extra: Any) -> Any:
         from typer._click import exceptions as click_exc  # typer vendors click (>=0.29)
 
         argv = list(sys.argv[1:] if args is None else args)
@@ -52,7 +54,7 @@ class TenantctlGroup(TyperGroup):
             ctx = getattr(exc, "ctx", None)
             where = f"{ctx.command_path} --help" if ctx else "tenantctl --help"
             code = output.fail(UsageError(exc.format_message(), hint=f"see {where}"), state.JSON_MODE)
-        except click_exc.Abort:
+        except typer.Abort:
             code = output.fail(TenantctlError("aborted; nothing changed"), state.JSON_MODE)
         except Exception as exc:
             mapped = _store_error(exc)

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from store.enums import ConnectionState, Role, TenantKind, UserStatus
 from store.errors import NotFound, PermissionDenied
-from store.models import Connection, Membership, Tenant, User
+from store.models import Connection, Membership, Tenant
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,11 @@ def resolve_actor(session: Session, login: str | None) -> Actor:
         .join(Tenant, col(Tenant.id) == Membership.tenant_id)
         .where(Membership.user_id == user.id)
     ).all()
-    roles = {r.tenant_id: r.role for r in rows}
-    is_operator = any(r.kind == TenantKind.operator and r.role == Role.admin for r in rows)
+    roles = {tenant_id: role for tenant_id, role, _, _ in rows}
+    is_operator = any(kind == TenantKind.operator and role == Role.admin for _, role, kind, _ in rows)
     resellers = frozenset(
-        r.tenant_id for r in rows
-        if r.kind == TenantKind.reseller and r.role == Role.admin and r.status == "active"
+        tenant_id for tenant_id, role, kind, status in rows
+        if kind == TenantKind.reseller and role == Role.admin and status == "active"
     )
     return Actor(label=user.login, user_id=user.id, is_operator=is_operator, roles=roles,
                  reseller_ids=resellers)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.text import Text
 
@@ -15,7 +17,7 @@ def doctor(json: bool = options.JSON) -> None:
 
     result = run_checks(runtime.settings())
 
-    def render(console, data):  # type: ignore[no-untyped-def]
+    def render(console: Any, data: dict[str, Any]) -> None:
         for check in data["checks"]:
             mark = Text("ok  ", style="green") if check["ok"] else Text("FAIL", style="bold red")
             console.print(mark + Text(f" {check['check']}: {check['detail']}"))

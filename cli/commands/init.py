@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from cli import options, output, runtime
@@ -27,12 +29,13 @@ def init(
     finally:
         store.dispose()
 
-    def render(console, data):  # type: ignore[no-untyped-def]
+    def render(console: Any, data: dict[str, Any]) -> None:
         console.print(output.record(data, [("store", "store"), ("schema", "schema"),
                                            ("operator tenant", "operator_tenant"), ("admin", "admin")]))
 
     output.show(result, render, json_mode=json)
-    output.status("created: " + ", ".join(result["created"]) if result["created"] else "already initialised; nothing to do")
+    created = result["created"]
+    output.status("created: " + ", ".join(created) if created else "already initialised; nothing to do")
 
 
 def register(app: typer.Typer) -> None:

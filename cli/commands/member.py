@@ -26,7 +26,8 @@ def add(
 
     with runtime.command() as ctx:
         data = memberships.add_member(ctx, ident, tenant, role.value)
-    output.status(f"{data['login']} is {data['role']} of {data['tenant']}" + ("" if data["changed"] else " (unchanged)"))
+    unchanged = "" if data["changed"] else " (unchanged)"
+    output.status(f"{data['login']} is {data['role']} of {data['tenant']}{unchanged}")
     output.show(data, lambda c, d: c.print(output.record(d)), json_mode=json)
 
 

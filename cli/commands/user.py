@@ -40,7 +40,7 @@ def create(
 ) -> None:
     """Create a user in a tenant; the login is derived from the name (max.mueller, max.mueller2…).
 
-    Example: tenantctl user create --tenant mueller-soehne-gmbh --first-name Max --last-name Müller --email max@mueller.de
+    Example: tenantctl user create --tenant mueller-gmbh --first-name Max --last-name Müller --email max@mueller.de
     """
     from store.services import users
 

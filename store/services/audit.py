@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import col, func, select
+from sqlmodel import col, func, or_, select
 
 from store.actor import get_tenant, visible_tenant_ids
 from store.context import Ctx
@@ -43,7 +43,7 @@ def list_events(ctx: Ctx, *, actor: str | None = None, tenant: str | None = None
     stmt = stmt.order_by(col(AuditEvent.id).desc())
     scope = visible_tenant_ids(s, ctx.actor)
     if tenant:
-        scope = {get_tenant(s, ctx.actor, tenant).id}  # type: ignore[set-item]
+        scope = {get_tenant(s, ctx.actor, tenant).id or 0}
     if scope is not None:
         stmt = stmt.where(col(AuditEvent.tenant_id).in_(scope))
     if actor:
@@ -51,7 +51,7 @@ def list_events(ctx: Ctx, *, actor: str | None = None, tenant: str | None = None
     if action:
         # "tenant" matches every tenant.* action, "tenant.create" exactly that one
         a = action.strip().lower()
-        stmt = stmt.where((AuditEvent.action == a) | col(AuditEvent.action).startswith(a + "."))
+        stmt = stmt.where(or_(col(AuditEvent.action) == a, col(AuditEvent.action).startswith(a + ".")))
     if since:
         stmt = stmt.where(AuditEvent.at >= parse_since(since))
     rows, total = paginate(s, stmt, limit, offset)

@@ -26,7 +26,7 @@ def _admin_count(s: Session, tenant_id: int) -> int:
 def _check_not_last_admin(s: Session, tenant: Tenant, m: Membership, user: User) -> None:
     if m.role == Role.admin and _admin_count(s, tenant.id) <= 1:  # type: ignore[arg-type]
         raise Conflict(f"{user.login} is the last admin of tenant {tenant.key!r}",
-                       hint=f"make another user admin first: tenantctl member add LOGIN --tenant {tenant.key} --role admin")
+                       hint=f"first make another user admin: member add LOGIN --tenant {tenant.key} --role admin")
 
 
 def add_member(ctx: Ctx, ident: str, tenant: str, role: str = Role.member) -> dict[str, Any]:
@@ -65,7 +65,8 @@ def remove_member(ctx: Ctx, ident: str, tenant: str) -> dict[str, Any]:
     m = None if user is None else s.exec(
         select(Membership).where(Membership.user_id == user.id, Membership.tenant_id == t.id)).first()
     if user is None or m is None:
-        raise NotFound(f"{ident!r} is not a member of tenant {t.key!r}", hint=f"see tenantctl member list --tenant {t.key}")
+        raise NotFound(f"{ident!r} is not a member of tenant {t.key!r}",
+                       hint=f"see tenantctl member list --tenant {t.key}")
     _check_not_last_admin(s, t, m, user)
     out = membership_out(m, user, t)
     s.delete(m)

@@ -110,10 +110,9 @@ def create_tenant(ctx: Ctx, name: str, kind: str, *, reseller: str | None = None
                            hint="add --reseller KEY")
 
     # Scope: operators create anything; reseller admins create customers under their own reseller.
-    if not actor.is_operator:
-        if reseller_tenant is None or reseller_tenant.id not in actor.reseller_ids:
-            raise PermissionDenied(f"{actor.label} may not create a {kind} here",
-                                   hint="reseller admins create customers under their own reseller")
+    if not actor.is_operator and (reseller_tenant is None or reseller_tenant.id not in actor.reseller_ids):
+        raise PermissionDenied(f"{actor.label} may not create a {kind} here",
+                               hint="reseller admins create customers under their own reseller")
 
     if key:
         key = rules.check_tenant_key(key.strip().lower())
@@ -169,7 +168,8 @@ def list_tenants(ctx: Ctx, *, kind: str | None = None, status: str | None = None
         stmt = stmt.where(col(Tenant.id).in_(select(Connection.customer_id).where(Connection.reseller_id == r.id)))
     if search:
         pattern = like(search)
-        numbers = select(Connection.customer_id).where(func.lower(Connection.customer_number).like(pattern, escape="\\"))
+        numbers = select(Connection.customer_id).where(
+            func.lower(Connection.customer_number).like(pattern, escape="\\"))
         stmt = stmt.where(or_(func.lower(Tenant.name).like(pattern, escape="\\"),
                               func.lower(Tenant.key).like(pattern, escape="\\"),
                               func.lower(Tenant.external_id).like(pattern, escape="\\"),
@@ -178,7 +178,7 @@ def list_tenants(ctx: Ctx, *, kind: str | None = None, status: str | None = None
     conns = connections_of(s, [t.id for t in items if t.kind == TenantKind.customer])
     out = []
     for t in items:
-        c = conns.get(t.id)  # type: ignore[arg-type]
+        c = conns.get(t.id or 0)
         out.append(tenant_out(t, c[0] if c else None, c[1] if c else None))
     return Page(out, total, limit, offset)
 

@@ -109,7 +109,7 @@ def list_users(ctx: Ctx, *, tenant: str | None = None, status: str | None = None
     stmt = select(User).order_by(col(User.login))
     scope: set[int] | None = visible_tenant_ids(s, ctx.actor)
     if tenant:
-        scope = {get_tenant(s, ctx.actor, tenant).id}  # type: ignore[set-item]
+        scope = {get_tenant(s, ctx.actor, tenant).id or 0}
     if scope is not None:
         stmt = stmt.where(col(User.id).in_(select(Membership.user_id).where(col(Membership.tenant_id).in_(scope))))
     if status:
@@ -120,7 +120,7 @@ def list_users(ctx: Ctx, *, tenant: str | None = None, status: str | None = None
                                 (User.login, User.email_key, User.first_name, User.last_name))))
     items, total = paginate(s, stmt, limit, offset)
     visible = visible_tenant_ids(s, ctx.actor)
-    return Page([user_out(u, memberships_of(s, u.id, visible)) for u in items], total, limit, offset)  # type: ignore[arg-type]
+    return Page([user_out(u, memberships_of(s, u.id or 0, visible)) for u in items], total, limit, offset)
 
 
 def update_user(ctx: Ctx, ident: str, *, first_name: str | None = None, last_name: str | None = None,

@@ -34,9 +34,9 @@ def test_key_collision_gets_suffix_and_explicit_key_must_be_free(world, ctx_for)
 
 
 def test_customer_under_customer_refused(world, ctx_for, store):
-    with pytest.raises(InvalidInput, match="'mueller' is a customer: a customer can only be created under a reseller"):
-        with ctx_for() as ctx:
-            tenants.create_tenant(ctx, "Sub GmbH", "customer", reseller="mueller")
+    message = "'mueller' is a customer: a customer can only be created under a reseller"
+    with pytest.raises(InvalidInput, match=message), ctx_for() as ctx:
+        tenants.create_tenant(ctx, "Sub GmbH", "customer", reseller="mueller")
     with store.transaction(write=False) as s:
         assert s.exec(select(Tenant).where(Tenant.name == "Sub GmbH")).first() is None
 
