@@ -22,7 +22,7 @@ test: install
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: install
-	$(BIN)/ruff check cli store importers mail_templates tests bench
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 bench: install

@@ -1,0 +1,1 @@
+"""Mail templates per language, rendered by one Jinja2 Environment."""
