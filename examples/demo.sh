@@ -11,7 +11,7 @@ tenantctl tenant create "Müller & Söhne GmbH" --kind customer --customer-numbe
 tenantctl tenant create "Bäckerei Weiß KG" --kind customer --customer-number 10002 --currency EUR --billing reseller
 tenantctl user create --tenant mueller-soehne-gmbh --first-name Max --last-name Müller --email max@mueller.example --role admin
 tenantctl user create --tenant mueller-soehne-gmbh --first-name Zoë --last-name Łukasiewicz --email zoe@mueller.example
-tenantctl user create --tenant baeckerei-weiss-kg --first-name José María --last-name "O'Brien" --email jose@weiss.example --role admin
+tenantctl user create --tenant baeckerei-weiss-kg --first-name "José María" --last-name "O'Brien" --email jose@weiss.example --role admin
 tenantctl member add max@mueller.example --tenant baeckerei-weiss-kg --role member
 unset TENANTCTL_ACTOR
 echo "== tenants"
