@@ -40,8 +40,15 @@ def cell(value: Any) -> Text:
     if isinstance(value, list | tuple):
         return Text(", ".join(str(v) for v in value))
     if isinstance(value, dict):
-        return Text(", ".join(f"{k}: {v}" for k, v in value.items()))
+        return Text(", ".join(f"{k}: {_change(v)}" for k, v in value.items()))
     return Text(str(value))
+
+
+def _change(value: Any) -> str:
+    """[old, new] pairs (the "changed" field of updates) read as "old → new"."""
+    if isinstance(value, list) and len(value) == 2:
+        return f"{'-' if value[0] is None else value[0]} → {'-' if value[1] is None else value[1]}"
+    return str(value)
 
 
 def table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], title: str | None = None) -> Table:
