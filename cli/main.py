@@ -95,13 +95,15 @@ def root(
 
 
 def _register() -> None:
-    from cli.commands import audit, config, db, doctor, init, member, tenant, user
+    from cli.commands import audit, config, connection, db, doctor, init, invite, member, tenant, user
 
     init.register(app)
     db.register(app)
     tenant.register(app)
     user.register(app)
     member.register(app)
+    invite.register(app)
+    connection.register(app)
     audit.register(app)
     config.register(app)
     doctor.register(app)

@@ -16,6 +16,7 @@ from store.types import utcnow
 # and returns extra template variables (e.g. {"link": url}), or None when the object is no longer
 # valid (superseded, revoked) so that the mail is not sent.
 MINTERS: dict[str, str] = {}
+MINTERS["invitation"] = "store.services.invitations:mint_for_mail"
 
 
 def queue(ctx: Ctx, *, to_address: str, template: str, language: str, context: dict[str, Any],
