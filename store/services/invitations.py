@@ -324,7 +324,8 @@ def _mail_language(s: Session, inv: Invitation, origin: Tenant) -> str:
 def _queue_mail(ctx: Ctx, inv: Invitation, origin: Tenant) -> None:
     assert inv.email is not None
     context = {"inviter_name": origin.name, "invited_by": inv.invited_by, "customer_name": inv.customer_name,
-               "role": inv.role, "message": inv.message, "expires_at": ts(inv.expires_at),
+               "role": inv.role, "message": inv.message,
+               "expires_at": inv.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
                "invitee_kind": (connections.opposite_kind(origin.kind) if inv.kind == InvitationKind.partner
                                 else None)}
     outbox.queue(ctx, to_address=inv.email, template=f"invitation_{inv.kind}", language=_mail_language(
