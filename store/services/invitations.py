@@ -15,7 +15,6 @@ import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import case, update
 from sqlmodel import Session, col, func, or_, select
@@ -83,13 +82,7 @@ def extract_token(text: str | None) -> str:
         raise InvalidInput("no invitation token given", hint="paste the link or the token, or use --token-file")
     if TOKEN_RE.fullmatch(raw):
         return raw
-    candidates: list[str] = []
-    if "://" in raw or raw.startswith("/"):
-        parts = urlsplit(raw)
-        candidates += [t for t in parse_qs(parts.query).get("token", []) if TOKEN_RE.fullmatch(t)]
-        candidates += [seg for seg in parts.path.split("/") if TOKEN_RE.fullmatch(seg)]
-    if not candidates:
-        candidates = TOKEN_IN_TEXT.findall(raw)
+    candidates = TOKEN_IN_TEXT.findall(raw)  # the path segment or ?token= value of a pasted link
     unique = set(candidates)
     if len(unique) == 1:
         return unique.pop()
