@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from store.models import AuditEvent, Connection, Invitation, Membership, OutboxMail, Tenant, User
 
 INVALID = "this invitation link is not valid: unknown, already used, revoked or expired"
@@ -248,8 +246,7 @@ def test_two_simultaneous_accepts_exactly_one_succeeds(world, partner_link, rows
     assert len([t for t in rows(Tenant) if t.key.startswith("race-")]) == 2
 
 
-@pytest.mark.parametrize("second_first", [False])
-def test_claim_is_a_conditional_update(world, partner_link, store, backend, second_first):
+def test_claim_is_a_conditional_update(world, partner_link, store, backend):
     """Deterministic interleaving: B tries to claim while A holds its uncommitted claim."""
     import threading
 
