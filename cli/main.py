@@ -95,7 +95,7 @@ def root(
 
 
 def _register() -> None:
-    from cli.commands import audit, config, db, doctor, init, member, tenant, user
+    from cli.commands import audit, auth, config, db, doctor, init, mail, member, password, tenant, user
 
     init.register(app)
     db.register(app)
@@ -105,6 +105,9 @@ def _register() -> None:
     audit.register(app)
     config.register(app)
     doctor.register(app)
+    password.register(app)
+    auth.register(app)
+    mail.register(app)
 
 
 _register()
