@@ -95,7 +95,21 @@ def root(
 
 
 def _register() -> None:
-    from cli.commands import audit, config, connection, db, doctor, init, invite, member, tenant, user
+    from cli.commands import (
+        audit,
+        auth,
+        config,
+        connection,
+        db,
+        doctor,
+        init,
+        invite,
+        mail,
+        member,
+        password,
+        tenant,
+        user,
+    )
 
     init.register(app)
     db.register(app)
@@ -107,6 +121,9 @@ def _register() -> None:
     audit.register(app)
     config.register(app)
     doctor.register(app)
+    password.register(app)
+    auth.register(app)
+    mail.register(app)
 
 
 _register()
