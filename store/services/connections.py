@@ -191,6 +191,32 @@ def show_connection(ctx: Ctx, conn_id: int) -> dict[str, Any]:
 
 # -- mail ---------------------------------------------------------------------------------------
 
+class _Delivery:
+    """One after-commit hook per command that delivers every mail this module's callers queued."""
+
+    def __init__(self, ctx: Ctx) -> None:
+        self.settings = ctx.settings
+        bind: Any = ctx.session.get_bind()
+        self.url = str(getattr(bind, "engine", bind).url.render_as_string(hide_password=False))
+        self.ids: list[int] = []
+
+    def __call__(self) -> None:
+        from store.mail.delivery import deliver_after_commit
+
+        deliver_after_commit(self.settings, self.url, self.ids)
+
+
+def send_mail(ctx: Ctx, **queue_args: Any) -> None:
+    """Queue a mail in the command's transaction; it is delivered once the command committed
+    (it stays queued for `tenantctl mail send` if delivery fails)."""
+    mail = outbox.queue(ctx, **queue_args)
+    hook = next((h for h in ctx.after_commit if isinstance(h, _Delivery)), None)
+    if hook is None:
+        hook = _Delivery(ctx)
+        ctx.after_commit.append(hook)
+    hook.ids.append(mail.id)  # type: ignore[arg-type]
+
+
 def tenant_admins(s: Session, tenant_id: int) -> list[User]:
     return list(s.exec(
         select(User).join(Membership, col(Membership.user_id) == User.id)
@@ -203,9 +229,9 @@ def notify_admins(ctx: Ctx, tenant: Tenant, template: str, context: dict[str, An
     """One mail per (not disabled) admin of tenant, in the admin's language."""
     admins = tenant_admins(ctx.session, tenant.id)  # type: ignore[arg-type]
     for user in admins:
-        outbox.queue(ctx, to_address=user.email, to_name=f"{user.first_name} {user.last_name}",
-                     template=template, language=user.language,
-                     context={**context, "first_name": user.first_name, "last_name": user.last_name})
+        send_mail(ctx, to_address=user.email, to_name=f"{user.first_name} {user.last_name}",
+                  template=template, language=user.language,
+                  context={**context, "first_name": user.first_name, "last_name": user.last_name})
     return len(admins)
 
 

@@ -36,7 +36,7 @@ from store.enums import (
 from store.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from store.models import Invitation, Membership, Tenant, User
 from store.schemas import ts
-from store.services import Page, connections, like, outbox, paginate
+from store.services import Page, connections, like, paginate
 from store.services.tenants import check_choice, operator_tenant, unique_tenant_key
 from store.services.users import check_email_free, find_user_row, unique_login
 from store.settings import Settings
@@ -321,8 +321,9 @@ def _queue_mail(ctx: Ctx, inv: Invitation, origin: Tenant) -> None:
                "expires_at": inv.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
                "invitee_kind": (connections.opposite_kind(origin.kind) if inv.kind == InvitationKind.partner
                                 else None)}
-    outbox.queue(ctx, to_address=inv.email, template=f"invitation_{inv.kind}", language=_mail_language(
-        ctx.session, inv, origin), context=context, ref_type="invitation", ref_id=inv.id)
+    connections.send_mail(ctx, to_address=inv.email, template=f"invitation_{inv.kind}",
+                          language=_mail_language(ctx.session, inv, origin), context=context,
+                          ref_type="invitation", ref_id=inv.id)
     record(ctx.session, ctx.actor, "invitation.send", "invitation", str(inv.id), origin.id, to=inv.email)
 
 
@@ -638,12 +639,12 @@ def accept(ctx: Ctx, raw_token: str, *, organisation: str | None = None, first_n
     if inv.invited_by_user_id is not None and accepted is not None and accepted.id != inv.invited_by_user_id:
         inviter = s.get(User, inv.invited_by_user_id)
         if inviter is not None and inviter.status != UserStatus.disabled:
-            outbox.queue(ctx, to_address=inviter.email, to_name=f"{inviter.first_name} {inviter.last_name}",
-                         template="invitation_accepted", language=inviter.language,
-                         context={"first_name": inviter.first_name, "invitation_id": inv.id, "kind": inv.kind,
-                                  "inviter_name": origin.name, "accepted_by_name":
-                                  f"{accepted.first_name} {accepted.last_name}",
-                                  "tenant_name": s.exec(select(Tenant.name).where(
-                                      Tenant.key == result["tenant"])).one(),
-                                  "customer_name": inv.customer_name, "base_url": ctx.settings.base_url})
+            connections.send_mail(ctx, to_address=inviter.email, to_name=f"{inviter.first_name} {inviter.last_name}",
+                                  template="invitation_accepted", language=inviter.language,
+                                  context={"first_name": inviter.first_name, "invitation_id": inv.id,
+                                           "kind": inv.kind, "inviter_name": origin.name,
+                                           "accepted_by_name": f"{accepted.first_name} {accepted.last_name}",
+                                           "tenant_name": s.exec(select(Tenant.name).where(
+                                               Tenant.key == result["tenant"])).one(),
+                                           "customer_name": inv.customer_name, "base_url": ctx.settings.base_url})
     return {"invitation": invitation_out(s, inv), **result}
