@@ -309,9 +309,11 @@ def create(ctx: Ctx, kind: str, *, origin: str | None = None, email: str | None 
     return out
 
 
-def _mail_language(s: Session, inv: Invitation, origin: Tenant) -> str:
-    user = s.exec(select(User).where(User.email_key == rules.email_key(inv.email or ""))).first()
-    return user.language if user else origin.language
+def _recipient(s: Session, inv: Invitation, origin: Tenant) -> tuple[str, str]:
+    """(address, language): an existing user's own spelling and language, else as invited."""
+    assert inv.email is not None
+    user = s.exec(select(User).where(User.email_key == rules.email_key(inv.email))).first()
+    return (user.email, user.language) if user else (inv.email, origin.language)
 
 
 def _queue_mail(ctx: Ctx, inv: Invitation, origin: Tenant) -> None:
@@ -321,10 +323,10 @@ def _queue_mail(ctx: Ctx, inv: Invitation, origin: Tenant) -> None:
                "expires_at": inv.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
                "invitee_kind": (connections.opposite_kind(origin.kind) if inv.kind == InvitationKind.partner
                                 else None)}
-    connections.send_mail(ctx, to_address=inv.email, template=f"invitation_{inv.kind}",
-                          language=_mail_language(ctx.session, inv, origin), context=context,
-                          ref_type="invitation", ref_id=inv.id)
-    record(ctx.session, ctx.actor, "invitation.send", "invitation", str(inv.id), origin.id, to=inv.email)
+    address, language = _recipient(ctx.session, inv, origin)
+    connections.send_mail(ctx, to_address=address, template=f"invitation_{inv.kind}", language=language,
+                          context=context, ref_type="invitation", ref_id=inv.id)
+    record(ctx.session, ctx.actor, "invitation.send", "invitation", str(inv.id), origin.id, to=address)
 
 
 def mint_for_mail(session: Session, ref_id: int, settings: Settings) -> dict[str, Any] | None:

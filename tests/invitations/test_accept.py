@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from store.models import AuditEvent, Connection, Invitation, Membership, OutboxMail, Tenant, User
+from store.models import AuditEvent, Connection, Invitation, Membership, Tenant, User
 
 INVALID = "this invitation link is not valid: unknown, already used, revoked or expired"
 NEW_ORG = ["--organisation", "Stadt Musterhausen", "--first-name", "Klara", "--last-name", "Kämmerer",

@@ -25,7 +25,8 @@ def test_full_chain_with_a_question(registered, ok, cli, rows, mails, actions):
     assert r.exit_code == 5
     assert r.json()["error"] == {
         "code": "conflict",
-        "message": "customer 'stadt-musterhausen' is pending_approval; the operator must approve its registration first",
+        "message": "customer 'stadt-musterhausen' is pending_approval; "
+                   "the operator must approve its registration first",
         "hint": "tenantctl tenant approve stadt-musterhausen"}
     ok("tenant", "approve", "stadt-musterhausen", as_="olga.peters")
     assert mails("registration_approved", "connection_requested") == [
@@ -149,7 +150,8 @@ def test_rules_in_one_place():
 
     r, c, o = t("r", "reseller"), t("c", "customer"), t("op", "operator")
     assert pair(c, r) == (r, c) and pair(r, c) == (r, c)
-    for a, b, text in [(c, t("c2", "customer"), "no customer↔customer"), (r, t("r2", "reseller"), "no reseller↔reseller"),
+    for a, b, text in [(c, t("c2", "customer"), "no customer↔customer"),
+                       (r, t("r2", "reseller"), "no reseller↔reseller"),
                        (o, c, "rule: the operator cannot be connected"), (r, o, "rule: the operator cannot")]:
         with pytest.raises(Conflict, match=text):
             pair(a, b)
