@@ -226,7 +226,7 @@ def test_a_standing_link_works_max_uses_times(world, cli, ok, partner_link, rows
 def test_two_simultaneous_accepts_exactly_one_succeeds(world, partner_link, rows, backend, db_url, tmp_path):
     env = {**os.environ, "TENANTCTL_DATABASE_URL": db_url}
     results = []
-    for round_ in range(2):
+    for round_ in range(1):  # the interleaving test below pins the mechanism; this one runs real processes
         link = partner_link()["link"]
         token_file = tmp_path / f"token{round_}.txt"
         token_file.write_text(link)
@@ -240,10 +240,9 @@ def test_two_simultaneous_accepts_exactly_one_succeeds(world, partner_link, rows
         results.append(codes)
         loser = next(o for p, o in zip(procs, outs, strict=True) if p.returncode != 0)
         assert INVALID in loser[0], loser
-    assert results == [[0, 4], [0, 4]]
-    invs = rows(Invitation)
-    assert [(i.status, i.uses) for i in invs] == [("accepted", 1)] * 2
-    assert len([t for t in rows(Tenant) if t.key.startswith("race-")]) == 2
+    assert results == [[0, 4]]
+    assert [(i.status, i.uses) for i in rows(Invitation)] == [("accepted", 1)]
+    assert len([t for t in rows(Tenant) if t.key.startswith("race-")]) == 1
 
 
 def test_claim_is_a_conditional_update(world, partner_link, store, backend):
