@@ -278,3 +278,19 @@ def test_claim_is_a_conditional_update(world, partner_link, store, backend):
         assert "b" not in outcome
     t.join(20)
     assert outcome["b"] == INVALID
+
+
+def test_an_expired_invitation_gives_the_same_error_everywhere_the_same_status(world, cli, ok, partner_link, store):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from store.types import utcnow
+
+    data = partner_link()
+    with store.transaction() as s:
+        s.execute(update(Invitation).values(expires_at=utcnow() - timedelta(seconds=1)))
+    r = cli("invite", "accept", *NEW_ORG, "--json", input=data["link"])
+    assert (r.exit_code, r.json()["error"]["message"]) == (4, INVALID)
+    assert ok("invite", "show", str(data["id"]), as_="rita.reseller")["status"] == "expired"
+    assert [i["status"] for i in ok("invite", "list", as_="rita.reseller")] == ["expired"]
