@@ -188,6 +188,8 @@ def accept(
         f"{data['tenant']} ({data['tenant_status']}) connected, connection {data['connection']} "
         f"is {data['connection_state']}")
     output.status(f"accepted invitation {data['invitation']['id']}: {what}")
+    if data.get("note"):
+        output.warn(data["note"])
 
     def render(console: Any, d: dict[str, Any]) -> None:
         console.print(output.record({k: v for k, v in d.items() if k != "invitation"}))

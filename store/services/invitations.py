@@ -353,8 +353,7 @@ def list_invitations(ctx: Ctx, *, status: str | None = None, kind: str | None = 
         raise InvalidInput("--sent and --received exclude each other", hint="give one of them (or neither: both)")
     stmt = select(Invitation).order_by(col(Invitation.id).desc())
     if sent:
-        if not ctx.actor.is_operator:
-            stmt = stmt.where(_sent_clause(ctx))
+        stmt = stmt.where(_sent_clause(ctx))
     elif received:
         stmt = stmt.where(_received_clause(ctx))
     elif not ctx.actor.is_operator:
@@ -540,6 +539,7 @@ def _accept_partner(ctx: Ctx, inv: Invitation, origin: Tenant, *, organisation: 
     user, address = _invitee(ctx, inv, email)
     org: Tenant | None = None
     registered = False
+    note: str | None = None
     if user is not None:
         mine = _admin_tenants(s, user)
         if tenant:
@@ -553,6 +553,9 @@ def _accept_partner(ctx: Ctx, inv: Invitation, origin: Tenant, *, organisation: 
                 raise InvalidInput(f"{user.login} administers several {want}s: "
                                    f"{', '.join(t.key for t in fitting)}", hint="choose one with --tenant KEY")
             org = fitting[0] if fitting else None
+            if org is not None and organisation:
+                note = f"{user.login} already administers {org.key!r}: that organisation is connected; " \
+                       "no second one is registered"
             if org is None and not organisation and mine:
                 connections.pair(mine[0], origin)  # names the broken rule (reseller↔reseller, operator…)
         if org is None:
@@ -589,7 +592,7 @@ def _accept_partner(ctx: Ctx, inv: Invitation, origin: Tenant, *, organisation: 
     elif conn.state == ConnectionState.requested:
         connections.announce_request(ctx, conn, reseller, customer)
     return {"tenant": org.key, "tenant_kind": org.kind, "tenant_status": org.status, "registered": registered,
-            "user": user.login, "connection": conn.id, "connection_state": conn.state}
+            "user": user.login, "connection": conn.id, "connection_state": conn.state, "note": note}
 
 
 def _accept_member(ctx: Ctx, inv: Invitation, origin: Tenant, *, first_name: str | None, last_name: str | None,

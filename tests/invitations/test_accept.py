@@ -103,6 +103,11 @@ def test_existing_admin_accepts_with_as_and_connects_the_organisation(world, ok,
     assert (data["tenant"], data["registered"], data["connection_state"]) == ("mueller", False, "requested")
     assert len(rows(User, email_key="max@mueller.example")) == 1
     assert ("connection_requested", "bert@beta.example", "de") in mails()
+    again = ok("invite", "create", "--kind", "partner", "--from", "acme", as_="rita.reseller")
+    monkeypatch.setenv("TENANTCTL_EXCLUSIVE_RESELLER", "true")
+    r = cli("invite", "accept", "--organisation", "Zweitfirma", input=again["link"], as_="otto.other")
+    assert r.exit_code == 5  # otto's other already has beta; no second organisation is made instead
+    assert rows(Tenant, key="zweitfirma") == []
 
 
 def test_reseller_accepting_a_customers_invitation_connects_at_once(world, ok, rows, monkeypatch):
@@ -294,3 +299,15 @@ def test_an_expired_invitation_gives_the_same_error_everywhere_the_same_status(w
     assert (r.exit_code, r.json()["error"]["message"]) == (4, INVALID)
     assert ok("invite", "show", str(data["id"]), as_="rita.reseller")["status"] == "expired"
     assert [i["status"] for i in ok("invite", "list", as_="rita.reseller")] == ["expired"]
+
+
+def test_an_admin_who_asks_for_a_new_organisation_gets_the_existing_one_connected(world, cli, ok, rows,
+                                                                                   monkeypatch):
+    monkeypatch.setenv("TENANTCTL_EXCLUSIVE_RESELLER", "off")
+    inv = ok("invite", "create", "--kind", "partner", "--from", "beta", as_="bert.beta")
+    r = cli("invite", "accept", "--organisation", "Max Zwei GmbH", input=inv["link"], as_="max.mueller")
+    assert r.exit_code == 0
+    assert "max.mueller already administers 'mueller': that organisation is connected" in r.stderr
+    assert rows(Tenant, key="max-zwei-gmbh") == []
+    assert [c.customer_id for c in rows(Connection, reseller_id=rows(Tenant, key="beta")[0].id)] == [
+        rows(Tenant, key="other")[0].id, rows(Tenant, key="mueller")[0].id]
