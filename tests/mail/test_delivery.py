@@ -31,7 +31,8 @@ def test_mail_is_queued_in_the_commands_transaction(world, ok, store, outbox_dir
     data = ok("password", "send-link", "--tenant", "mueller", "--no-send")
     assert [r["mailed"] for r in data["links"]] == [True, True]
     mails = _mails(store)
-    assert [(m.state, m.template, m.ref_type) for m in mails] == [("queued", "password_link_initial", "password_link")] * 2
+    expected = [("queued", "password_link_initial", "password_link")] * 2
+    assert [(m.state, m.template, m.ref_type) for m in mails] == expected
     assert not outbox_dir.exists()
     assert all(link.token_hash is None for link in _rows(store, PasswordLink))  # nothing minted yet
     listed = ok("mail", "list", "--state", "queued")

@@ -169,8 +169,9 @@ def test_auth_login(world, cli, ok):
 def test_no_command_sets_or_reads_a_password(world, cli):
     import re
 
-    from cli.main import app
     from typer.main import get_command
+
+    from cli.main import app
 
     root = get_command(app)
     seen = []
