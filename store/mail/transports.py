@@ -137,8 +137,9 @@ class SmtpTransport:
 
 
 def _recipient(code: int | None, text: str) -> PermanentFailure | TemporaryFailure:
-    err = classify(code, f"recipient refused: {text}" if text else "recipient refused")
-    return err if isinstance(err, TemporaryFailure) else PermanentFailure(err.reason)
+    err = classify(code, text)
+    reason = f"recipient refused: {err.reason}".rstrip()
+    return TemporaryFailure(reason) if isinstance(err, TemporaryFailure) else PermanentFailure(reason)
 
 
 def _reason(exc: BaseException) -> str:

@@ -20,3 +20,8 @@ def fast_hasher() -> Iterator[None]:
     passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=64, parallelism=1, type=Type.ID))
     yield
     passwords.use_hasher(None)
+
+
+@pytest.fixture
+def outbox_dir(tmp_path: Path) -> Path:
+    return tmp_path / "home" / "outbox"

@@ -3,6 +3,7 @@ exactly one wins, on SQLite and on PostgreSQL, and the store is consistent with 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import pytest
@@ -46,10 +47,8 @@ def test_login_and_redemption_race(world, ctx_for, db_url, backend, monkeypatch,
     barrier = threading.Barrier(2, timeout=0.3)
     if overlap:  # both pass their checks before either writes (on SQLite the lock serialises instead)
         def wait(_: str) -> None:
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait()
-            except threading.BrokenBarrierError:
-                pass
 
         monkeypatch.setattr(svc, "_before_write", wait)
 
@@ -61,7 +60,7 @@ def test_login_and_redemption_race(world, ctx_for, db_url, backend, monkeypatch,
         barrier.reset()
         outcome: dict[str, object] = {}
 
-        def do_login(password: str = current) -> None:
+        def do_login(password: str = current, outcome: dict = outcome) -> None:
             try:
                 with make() as ctx:
                     svc.login(ctx, "max.mueller", password)
@@ -69,7 +68,7 @@ def test_login_and_redemption_race(world, ctx_for, db_url, backend, monkeypatch,
             except PermissionDenied:
                 outcome["login"] = False
 
-        def do_redeem(password: str = new) -> None:
+        def do_redeem(password: str = new, token: str = token, outcome: dict = outcome) -> None:
             try:
                 with make() as ctx:
                     svc.redeem(ctx, token, password)
