@@ -96,16 +96,35 @@ def root(
 
 
 def _register() -> None:
-    from cli.commands import audit, config, db, doctor, init, member, tenant, user
+    from cli.commands import (
+        audit,
+        auth,
+        config,
+        connection,
+        db,
+        doctor,
+        init,
+        invite,
+        mail,
+        member,
+        password,
+        tenant,
+        user,
+    )
 
     init.register(app)
     db.register(app)
     tenant.register(app)
     user.register(app)
     member.register(app)
+    invite.register(app)
+    connection.register(app)
     audit.register(app)
     config.register(app)
     doctor.register(app)
+    password.register(app)
+    auth.register(app)
+    mail.register(app)
 
 
 _register()

@@ -147,5 +147,42 @@ def activate(key: str = typer.Argument(...), json: bool = options.JSON) -> None:
     _set_status(key, TenantStatus.active, True, json)
 
 
+@app.command("approve")
+def approve(
+    key: str = typer.Argument(..., help="Tenant key."),
+    reason: str | None = typer.Option(None, "--reason", help="Kept with the decision."),
+    json: bool = options.JSON,
+) -> None:
+    """Approve a registration (operator): pending_approval → active; its admins are told and its
+    accreditation requests go to the resellers.
+
+    Example: tenantctl tenant approve stadt-musterhausen
+    """
+    from store.services import tenants
+
+    with runtime.command() as ctx:
+        data = tenants.approve_registration(ctx, key, reason)
+    output.status(f"{data['key']} is {data['status']}")
+    _show_one(data, json)
+
+
+@app.command("reject")
+def reject(
+    key: str = typer.Argument(..., help="Tenant key."),
+    reason: str | None = typer.Option(None, "--reason", help="Told to the organisation."),
+    json: bool = options.JSON,
+) -> None:
+    """Reject a registration (operator): pending_approval → rejected, with its connection requests.
+
+    Example: tenantctl tenant reject stadt-musterhausen --reason "duplicate registration"
+    """
+    from store.services import tenants
+
+    with runtime.command() as ctx:
+        data = tenants.reject_registration(ctx, key, reason)
+    output.status(f"{data['key']} is {data['status']}")
+    _show_one(data, json)
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="tenant")

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from cli import options, output, runtime
+from store.enums import ConnectionState
+
+app = typer.Typer(help="Partner connections (reseller ↔ customer) and their accreditation requests.",
+                  no_args_is_help=True)
+
+LIST_COLUMNS = [("id", "id"), ("reseller", "reseller"), ("customer", "customer"), ("customer name", "customer_name"),
+                ("state", "state"), ("customer no.", "customer_number"), ("currency", "currency"),
+                ("billing", "billing"), ("since", "created_at")]
+
+
+def _show_one(data: dict[str, Any], json: bool) -> None:
+    output.show(data, lambda c, d: c.print(output.record(d)), json_mode=json)
+
+
+@app.command("list")
+def list_(
+    state: ConnectionState | None = typer.Option(None, "--state"),
+    tenant: str | None = typer.Option(None, "--tenant", help="Only connections of this tenant."),
+    search: str | None = options.SEARCH,
+    limit: int = options.LIMIT,
+    offset: int = options.OFFSET,
+    json: bool = options.JSON,
+) -> None:
+    """List the connections of your tenants (the operator: all), e.g. open accreditation requests.
+
+    Example: tenantctl connection list --state requested
+    """
+    from store.services import connections
+
+    with runtime.command(write=False) as ctx:
+        page = connections.list_connections(ctx, state=state.value if state else None, tenant=tenant, search=search,
+                                            limit=options.limit_or_none(limit), offset=offset)
+    output.show(page.items, lambda c, d: c.print(output.table(d, LIST_COLUMNS)), json_mode=json,
+                total=page.total, limit=page.limit, offset=offset)
+
+
+@app.command("show")
+def show(conn_id: int = typer.Argument(..., metavar="ID"), json: bool = options.JSON) -> None:
+    """Show one connection with its request, answer and decision.
+
+    Example: tenantctl connection show 7
+    """
+    from store.services import connections
+
+    with runtime.command(write=False) as ctx:
+        data = connections.show_connection(ctx, conn_id)
+    _show_one(data, json)
+
+
+def _done(data: dict[str, Any], json: bool) -> None:
+    output.status(f"connection {data['id']} ({data['reseller']} → {data['customer']}) is {data['state']}")
+    _show_one(data, json)
+
+
+@app.command("approve")
+def approve(conn_id: int = typer.Argument(..., metavar="ID"), json: bool = options.JSON) -> None:
+    """Approve a requested connection (reseller side): it becomes active; the customer is told.
+
+    Example: tenantctl --as rita.reseller connection approve 7
+    """
+    from store.services import connections
+
+    with runtime.command() as ctx:
+        data = connections.approve(ctx, conn_id)
+    _done(data, json)
+
+
+@app.command("request-info")
+def request_info(
+    conn_id: int = typer.Argument(..., metavar="ID"),
+    message: str = typer.Option(..., "--message", "-m", help="What the customer should tell you."),
+    json: bool = options.JSON,
+) -> None:
+    """Ask the customer for more information before deciding (reseller side).
+
+    Example: tenantctl --as rita.reseller connection request-info 7 --message "Please send your VAT id."
+    """
+    from store.services import connections
+
+    with runtime.command() as ctx:
+        data = connections.request_info(ctx, conn_id, message)
+    _done(data, json)
+
+
+@app.command("answer")
+def answer(
+    conn_id: int = typer.Argument(..., metavar="ID"),
+    message: str = typer.Option(..., "--message", "-m", help="Your answer to the reseller's question."),
+    json: bool = options.JSON,
+) -> None:
+    """Answer the reseller's question (customer side); the request goes back to the reseller.
+
+    Example: tenantctl --as max.mueller connection answer 7 --message "DE123456789"
+    """
+    from store.services import connections
+
+    with runtime.command() as ctx:
+        data = connections.answer(ctx, conn_id, message)
+    _done(data, json)
+
+
+@app.command("reject")
+def reject(
+    conn_id: int = typer.Argument(..., metavar="ID"),
+    reason: str | None = typer.Option(None, "--reason", help="Told to the customer."),
+    json: bool = options.JSON,
+) -> None:
+    """Reject a connection request (reseller side); the customer is told.
+
+    Example: tenantctl --as rita.reseller connection reject 7 --reason "not in our region"
+    """
+    from store.services import connections
+
+    with runtime.command() as ctx:
+        data = connections.reject(ctx, conn_id, reason)
+    _done(data, json)
+
+
+@app.command("delete")
+def delete(conn_id: int = typer.Argument(..., metavar="ID"), yes: bool = options.YES,
+           json: bool = options.JSON) -> None:
+    """Delete a connection that is not active (an active one cannot be deleted).
+
+    Example: tenantctl connection delete 7 --yes
+    """
+    from store.services import connections
+
+    runtime.confirm(f"Delete connection {conn_id}?", yes)
+    with runtime.command() as ctx:
+        data = connections.delete(ctx, conn_id)
+    output.status(f"deleted connection {data['id']} ({data['reseller']} → {data['customer']})")
+    _show_one(data, json)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="connection")

@@ -1,0 +1,67 @@
+"""Pure parts: token extraction from pasted text, lifetimes, the one expiry rule."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from store.errors import InvalidInput
+from store.models import Invitation
+from store.services import invitations as inv
+
+TOKEN = "A" * 20 + "b-_" + "9" * 20  # 43 URL-safe characters like token_urlsafe(32)
+
+
+def test_new_token_is_urlsafe_43_chars_and_only_its_sha256_is_kept():
+    token, digest = inv.new_token()
+    assert len(token) == 43 and inv.TOKEN_RE.fullmatch(token)
+    assert digest == inv.hash_token(token) and len(digest) == 64 and token not in digest
+
+
+@pytest.mark.parametrize("pasted", [
+    TOKEN, f"  {TOKEN}\n", f"\t'{TOKEN}' ", f"https://platform.example/invite/{TOKEN}",
+    f"  https://platform.example/invite/{TOKEN}/  \n", f"https://x.example/accept?token={TOKEN}&lang=de",
+    f"<https://platform.example/invite/{TOKEN}>", f"Ihr Link: https://platform.example/invite/{TOKEN} (7 Tage)",
+])
+def test_extract_token_accepts_whitespace_and_full_links(pasted):
+    assert inv.extract_token(pasted) == TOKEN
+
+
+def test_extract_token_refuses_ambiguous_and_empty_text():
+    other = "B" * 43
+    with pytest.raises(InvalidInput, match="more than one invitation token"):
+        inv.extract_token(f"https://p.example/invite/{TOKEN} https://p.example/invite/{other}")
+    with pytest.raises(InvalidInput, match="no invitation token given"):
+        inv.extract_token("   \n")
+    with pytest.raises(InvalidInput) as exc:
+        inv.extract_token("https://platform.example/invite/short")
+    assert exc.value.message == inv.INVALID_TOKEN[0]
+
+
+@pytest.mark.parametrize(("text", "delta"), [
+    (None, timedelta(days=7)), ("7d", timedelta(days=7)), ("30d", timedelta(days=30)), ("48h", timedelta(hours=48)),
+    ("3", timedelta(days=3)), (" 90m ", timedelta(minutes=90)),
+])
+def test_parse_lifetime(text, delta):
+    assert inv.parse_lifetime(text) == delta
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("0d", "more than zero"), ("-1d", "more than zero"), ("0", "more than zero"), ("31d", "maximum of 30 days"),
+    ("721h", "maximum of 30 days"), ("7w", "not understood"), ("soon", "not understood"),
+])
+def test_parse_lifetime_refuses(text, message):
+    with pytest.raises(InvalidInput, match=message):
+        inv.parse_lifetime(text)
+
+
+def test_status_of_derives_expired_from_expires_at_only():
+    now = datetime(2025, 3, 7, 12, tzinfo=UTC)
+    row = Invitation(kind="partner", from_tenant_id=1, invited_by="x", token_hash="h", status="pending",
+                     expires_at=now + timedelta(seconds=1))
+    assert inv.status_of(row, now) == "pending"
+    row.expires_at = now
+    assert inv.status_of(row, now) == "expired"
+    row.status = "accepted"
+    assert inv.status_of(row, now) == "accepted"  # a used invitation stays accepted after its expiry
