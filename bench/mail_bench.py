@@ -109,6 +109,7 @@ def bare_loop(port: int, mail_from: str, messages: list[tuple[str, bytes]]) -> f
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.mail_bench")
     parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
     import multiprocessing
 
@@ -137,26 +138,44 @@ def main(argv: list[str] | None = None) -> int:
             ids = seed(store, settings, args.count)
             messages = prerender(settings, args.count)
             bare_loop(port, settings.mail_from, messages[:300])  # warm-up (server and client)
-            bare = [bare_loop(port, settings.mail_from, messages)]
-            started = time.perf_counter()
-            summary = deliver_pending(settings, store)
-            ours = time.perf_counter() - started
-            bare.append(bare_loop(port, settings.mail_from, messages))
+            bare, ours = [], []
+            for rep in range(args.repeat):  # alternate, so that load changes hit both alike
+                bare.append(bare_loop(port, settings.mail_from, messages))
+                if rep:
+                    requeue(store, ids)
+                started = time.perf_counter()
+                summary = deliver_pending(settings, store)
+                ours.append(time.perf_counter() - started)
+                if summary.sent != len(ids):
+                    print(f"FAILED: sent {summary.sent} of {len(ids)}: {summary.as_dict()}", file=sys.stderr)
+                    return 1
             store.dispose()
     finally:
         stop.set()
         server.join(10)
-    if summary.sent != len(ids):
-        print(f"FAILED: sent {summary.sent} of {len(ids)}: {summary.as_dict()}", file=sys.stderr)
-        return 1
-    reference = statistics.mean(bare)
-    ratio = ours / reference
+    b, o = statistics.median(bare), statistics.median(ours)
+    ratio = o / b
     print(f"bare smtplib loop, {args.count} pre-rendered mails, one connection: "
-          f"{' / '.join(f'{b:.2f}' for b in bare)} s (before / after)")
-    print(f"outbox delivery (claim, mint, render, send, record), {summary.sent} mails: {ours:.2f} s")
-    print(f"ratio: {ratio:.2f}x the bare loop (target <= 1.5x): {'OK' if ratio <= 1.5 else 'MISSED'}")
-    print(f"per mail: bare {reference / args.count * 1000:.2f} ms, outbox {ours / args.count * 1000:.2f} ms")
+          f"median {b:.2f} s ({', '.join(f'{x:.2f}' for x in bare)})")
+    print(f"outbox delivery (claim, mint, render, send, record), {args.count} mails: "
+          f"median {o:.2f} s ({', '.join(f'{x:.2f}' for x in ours)})")
+    print(f"ratio of medians: {ratio:.2f}x the bare loop (target <= 1.5x): {'OK' if ratio <= 1.5 else 'MISSED'}")
+    print(f"per mail: bare {b / args.count * 1000:.2f} ms, outbox {o / args.count * 1000:.2f} ms")
     return 0 if ratio <= 1.5 else 3
+
+
+def requeue(store: Any, ids: list[int]) -> None:
+    """Put the sent mails back into the queue for the next repetition (their links are still open,
+    so delivery mints fresh tokens, as it would for new mails)."""
+    from sqlalchemy import update
+    from sqlmodel import col
+
+    from store.models import OutboxMail
+    from store.types import utcnow
+
+    with store.transaction() as s:
+        s.execute(update(OutboxMail).where(col(OutboxMail.id).in_(ids))
+                  .values(state="queued", next_attempt_at=utcnow(), attempts=0, sent_at=None))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,6 +53,12 @@ class Summary:
     unreachable: str | None = None  # why the run stopped early
     failures: list[dict[str, Any]] = field(default_factory=list)
     next_attempt_at: datetime | None = None
+
+    def merge(self, other: Summary) -> None:
+        """Add what a claim found (obsolete mails, messages that could not be built)."""
+        self.obsolete += other.obsolete
+        self.failed += other.failed
+        self.failures.extend(other.failures)
 
     def as_dict(self) -> dict[str, Any]:
         return {"sent": self.sent, "failed": self.failed, "retrying": self.retrying, "obsolete": self.obsolete,
@@ -216,35 +223,47 @@ def deliver_pending(settings: Settings, store_or_url: Store | str, rate: float |
             total = count_due(s, now(), ids)
         done, last_send = 0, 0.0
         outcomes = Outcomes(store)
-        while True:
-            jobs = _claim(store, settings, now(), ids, summary)
-            if not jobs:
-                break
-            for i, job in enumerate(jobs):
-                if interval:
-                    wait = last_send + interval - time.monotonic()
-                    if wait > 0:
-                        sleep(wait)
-                    last_send = time.monotonic()
-                try:
-                    transport.send(settings.mail_from, job.to_address, job.message, job.mail_id)
-                except DeliveryError as exc:
-                    _record_failure(outcomes, job, exc, summary, now(), max_attempts, base)
-                    if isinstance(exc, ConnectionFailure):
-                        outcomes.flush()
-                        rest = [j.mail_id for j in jobs[i + 1:]]
-                        _release(store, rest, now())
-                        summary.unreachable = exc.reason
-                        with store.transaction(write=False) as s:
-                            summary.remaining = count_due(s, now() + timedelta(days=3650), ids)
-                        return summary
-                else:
-                    outcomes.add(job.mail_id, state=MailState.sent, sent_at=now(), attempts=job.attempts + 1)
-                    summary.sent += 1
-                done += 1
-                if progress:
-                    progress(done, max(total, done))
-            outcomes.flush()
+
+        def claim() -> tuple[list[Job], Summary]:
+            part = Summary()
+            return _claim(store, settings, now(), ids, part), part
+
+        # The next batch is claimed, minted and rendered in a second thread while this one is sent
+        # (the sender mostly waits for the server, with the GIL released).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-claim") as pool:
+            upcoming = pool.submit(claim)
+            while True:
+                jobs, part = upcoming.result()
+                summary.merge(part)
+                if not jobs:
+                    break
+                upcoming = pool.submit(claim)
+                for i, job in enumerate(jobs):
+                    if interval:
+                        wait = last_send + interval - time.monotonic()
+                        if wait > 0:
+                            sleep(wait)
+                        last_send = time.monotonic()
+                    try:
+                        transport.send(settings.mail_from, job.to_address, job.message, job.mail_id)
+                    except DeliveryError as exc:
+                        _record_failure(outcomes, job, exc, summary, now(), max_attempts, base)
+                        if isinstance(exc, ConnectionFailure):
+                            outcomes.flush()
+                            following, part = upcoming.result()
+                            summary.merge(part)
+                            _release(store, [j.mail_id for j in jobs[i + 1:] + following], now())
+                            summary.unreachable = exc.reason
+                            with store.transaction(write=False) as s:
+                                summary.remaining = count_due(s, now() + timedelta(days=3650), ids)
+                            return summary
+                    else:
+                        outcomes.add(job.mail_id, state=MailState.sent, sent_at=now(), attempts=job.attempts + 1)
+                        summary.sent += 1
+                    done += 1
+                    if progress:
+                        progress(done, max(total, done))
+                outcomes.flush()
         return summary
     finally:
         transport.close()
