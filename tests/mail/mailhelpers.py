@@ -31,7 +31,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def point_at(monkeypatch: pytest.MonkeyPatch, port: int) -> None:
+def point_at(monkeypatch: Any, port: int) -> None:
     monkeypatch.setenv("TENANTCTL_MAIL_TRANSPORT", "smtp")
     monkeypatch.setenv("TENANTCTL_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("TENANTCTL_SMTP_PORT", str(port))
