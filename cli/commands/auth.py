@@ -19,7 +19,7 @@ def login(
     """Check a login and password. On success the login is recorded and the user's open password
     links die (S3); unknown login, wrong password and disabled user all get the same error (exit 9).
 
-    Example: printf '%s\\n' "$PASSWORD" | tenantctl auth login max.mueller --password-stdin --json
+    Example: tenantctl auth login max.mueller --password-stdin --json < password.txt
     """
     from cli.commands.password import StdinLines, read_password, refuse_secret_arguments
     from store.services import passwords

@@ -133,7 +133,7 @@ def set_(
     """Set a password with a password link. The token comes from a hidden prompt, stdin (first line)
     or --token-file; the password from a hidden prompt (asked twice) or --password-stdin.
 
-    Example: printf '%s\\n%s\\n' "$TOKEN" "$PASSWORD" | tenantctl password set --password-stdin
+    Example: tenantctl password set --token-file link.txt --password-stdin < password.txt
     """
     from store.services import passwords
 

@@ -5,8 +5,8 @@ Delivery is AT LEAST ONCE. Each run works in batches:
    `sending` with a lease (`mail_lease_seconds`); tokens are minted (only their hash is stored)
    and the messages rendered; commit;
 2. send each message over one transport connection;
-3. record each outcome in its own short transaction: sent, failed (permanent), or queued again
-   with backoff (temporary).
+3. record the outcomes (sent, failed for good, or queued again with backoff) in small groups, each
+   in one short transaction (at most RECORD_EVERY mails or RECORD_SECONDS apart).
 A crash or kill before 3 leaves the mail `sending`; once the lease ran out the next run sends it
 again, so no mail is ever lost, and a mail whose delivery was interrupted after the server took it
 may arrive twice. We chose this over at-most-once because a lost password link or invitation
@@ -19,11 +19,12 @@ from __future__ import annotations
 import importlib
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, func, select
 
 from store.db import Store
@@ -36,7 +37,9 @@ from store.models import OutboxMail
 from store.settings import Settings
 from store.types import utcnow
 
-BATCH = 200
+BATCH = 200  # mails claimed (minted, rendered) per transaction
+RECORD_EVERY = 25
+RECORD_SECONDS = 1.0
 Progress = Callable[[int, int], None]
 
 
@@ -50,6 +53,12 @@ class Summary:
     unreachable: str | None = None  # why the run stopped early
     failures: list[dict[str, Any]] = field(default_factory=list)
     next_attempt_at: datetime | None = None
+
+    def merge(self, other: Summary) -> None:
+        """Add what a claim found (obsolete mails, messages that could not be built)."""
+        self.obsolete += other.obsolete
+        self.failed += other.failed
+        self.failures.extend(other.failures)
 
     def as_dict(self) -> dict[str, Any]:
         return {"sent": self.sent, "failed": self.failed, "retrying": self.retrying, "obsolete": self.obsolete,
@@ -103,6 +112,7 @@ def _claim(store: Store, settings: Settings, now: datetime, ids: list[int] | Non
         if not store.is_sqlite:
             stmt = stmt.with_for_update(skip_locked=True)  # SQLite: BEGIN IMMEDIATE serialises
         mails = list(s.exec(stmt).all())
+        keep = _preload(s, mails)  # noqa: F841 (holds the preloaded rows in the identity map)
         for mail in mails:
             extra: dict[str, Any] | None = {}
             if mail.ref_type:
@@ -116,13 +126,37 @@ def _claim(store: Store, settings: Settings, now: datetime, ids: list[int] | Non
                 continue
             context = {**mail.context, **extra}
             subject, text, html = _render(mail.template, mail.language, context, settings)
-            message_id, raw = message.build(settings, to_address=mail.to_address, to_name=mail.to_name,
-                                            sender_name=context.get("sender"), subject=subject, text=text,
-                                            html=html, mail_id=mail.id)
+            try:
+                message_id, raw = message.build(settings, to_address=mail.to_address, to_name=mail.to_name,
+                                                sender_name=context.get("sender"), subject=subject, text=text,
+                                                html=html, mail_id=mail.id)
+                envelope_to = message.ascii_address(mail.to_address)
+            except ValueError as exc:
+                mail.state, mail.last_error, mail.next_attempt_at = MailState.failed, f"cannot build: {exc}", None
+                mail.attempts += 1
+                s.add(mail)
+                summary.failed += 1
+                summary.failures.append({"id": mail.id, "to": mail.to_address, "reason": mail.last_error})
+                continue
             mail.state, mail.next_attempt_at, mail.message_id = MailState.sending, lease, message_id
             s.add(mail)
-            jobs.append(Job(mail.id, mail.to_address, raw, message_id, mail.attempts))  # type: ignore[arg-type]
+            jobs.append(Job(mail.id, envelope_to, raw, message_id, mail.attempts))  # type: ignore[arg-type]
     return jobs
+
+
+def _preload(session: Session, mails: list[OutboxMail]) -> list[Any]:
+    """Minters may offer `fn.preload(session, ref_ids)` to load a batch's objects in a few queries
+    (instead of a few per mail); the rows are returned so they stay in the identity map."""
+    by_type: dict[str, list[int]] = {}
+    for mail in mails:
+        if mail.ref_type and mail.ref_id is not None:
+            by_type.setdefault(mail.ref_type, []).append(mail.ref_id)
+    kept: list[Any] = []
+    for ref_type, ref_ids in by_type.items():
+        preload = getattr(_minter(ref_type), "preload", None)
+        if preload is not None:
+            kept.extend(preload(session, ref_ids) or [])
+    return kept
 
 
 def _render(template: str, language: str, context: dict[str, Any], settings: Settings) -> tuple[str, str, str]:
@@ -131,10 +165,33 @@ def _render(template: str, language: str, context: dict[str, Any], settings: Set
     return render(template, language, context, settings.templates_dir)
 
 
-def _finish(store: Store, mail_id: int, values: dict[str, Any]) -> None:
-    with store.transaction() as s:
-        s.execute(update(OutboxMail).where(col(OutboxMail.id) == mail_id).values(**values)
-                  .execution_options(synchronize_session=False))
+class Outcomes:
+    """Outcomes are written in small groups (at most RECORD_EVERY mails or RECORD_SECONDS), each
+    group in one short transaction. A crash loses at most the unwritten group: those mails are
+    still `sending` and are sent again after their lease (at least once)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.rows: list[dict[str, Any]] = []
+        self.since = time.monotonic()
+
+    def add(self, mail_id: int, *, state: str, attempts: int, last_error: str | None = None,
+            sent_at: datetime | None = None, next_attempt_at: datetime | None = None) -> None:
+        self.rows.append({"_id": mail_id, "_state": state, "_attempts": attempts, "_last_error": last_error,
+                          "_sent_at": sent_at, "_next": next_attempt_at})
+        if len(self.rows) >= RECORD_EVERY or time.monotonic() - self.since >= RECORD_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            stmt = (update(OutboxMail).where(col(OutboxMail.id) == bindparam("_id"))
+                    .values(state=bindparam("_state"), attempts=bindparam("_attempts"),
+                            last_error=bindparam("_last_error"), sent_at=bindparam("_sent_at"),
+                            next_attempt_at=bindparam("_next")))
+            with self.store.connect() as conn, conn.begin():
+                conn.execute(stmt, self.rows)
+            self.rows = []
+        self.since = time.monotonic()
 
 
 def _release(store: Store, mail_ids: list[int], now: datetime) -> None:
@@ -165,34 +222,48 @@ def deliver_pending(settings: Settings, store_or_url: Store | str, rate: float |
         with store.transaction(write=False) as s:
             total = count_due(s, now(), ids)
         done, last_send = 0, 0.0
-        while True:
-            jobs = _claim(store, settings, now(), ids, summary)
-            if not jobs:
-                break
-            for i, job in enumerate(jobs):
-                if interval:
-                    wait = last_send + interval - time.monotonic()
-                    if wait > 0:
-                        sleep(wait)
-                    last_send = time.monotonic()
-                try:
-                    transport.send(settings.mail_from, job.to_address, job.message, job.mail_id)
-                except DeliveryError as exc:
-                    _record_failure(store, job, exc, summary, now(), max_attempts, base)
-                    if isinstance(exc, ConnectionFailure):
-                        rest = [j.mail_id for j in jobs[i + 1:]]
-                        _release(store, rest, now())
-                        summary.unreachable = exc.reason
-                        with store.transaction(write=False) as s:
-                            summary.remaining = count_due(s, now() + timedelta(days=3650), ids)
-                        return summary
-                else:
-                    _finish(store, job.mail_id, {"state": MailState.sent, "sent_at": now(), "last_error": None,
-                                                 "attempts": job.attempts + 1, "next_attempt_at": None})
-                    summary.sent += 1
-                done += 1
-                if progress:
-                    progress(done, max(total, done))
+        outcomes = Outcomes(store)
+
+        def claim() -> tuple[list[Job], Summary]:
+            part = Summary()
+            return _claim(store, settings, now(), ids, part), part
+
+        # The next batch is claimed, minted and rendered in a second thread while this one is sent
+        # (the sender mostly waits for the server, with the GIL released).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-claim") as pool:
+            upcoming = pool.submit(claim)
+            while True:
+                jobs, part = upcoming.result()
+                summary.merge(part)
+                if not jobs:
+                    break
+                upcoming = pool.submit(claim)
+                for i, job in enumerate(jobs):
+                    if interval:
+                        wait = last_send + interval - time.monotonic()
+                        if wait > 0:
+                            sleep(wait)
+                        last_send = time.monotonic()
+                    try:
+                        transport.send(settings.mail_from, job.to_address, job.message, job.mail_id)
+                    except DeliveryError as exc:
+                        _record_failure(outcomes, job, exc, summary, now(), max_attempts, base)
+                        if isinstance(exc, ConnectionFailure):
+                            outcomes.flush()
+                            following, part = upcoming.result()
+                            summary.merge(part)
+                            _release(store, [j.mail_id for j in jobs[i + 1:] + following], now())
+                            summary.unreachable = exc.reason
+                            with store.transaction(write=False) as s:
+                                summary.remaining = count_due(s, now() + timedelta(days=3650), ids)
+                            return summary
+                    else:
+                        outcomes.add(job.mail_id, state=MailState.sent, sent_at=now(), attempts=job.attempts + 1)
+                        summary.sent += 1
+                    done += 1
+                    if progress:
+                        progress(done, max(total, done))
+                outcomes.flush()
         return summary
     finally:
         transport.close()
@@ -200,19 +271,17 @@ def deliver_pending(settings: Settings, store_or_url: Store | str, rate: float |
             store.dispose()
 
 
-def _record_failure(store: Store, job: Job, exc: DeliveryError, summary: Summary, now: datetime,
+def _record_failure(outcomes: Outcomes, job: Job, exc: DeliveryError, summary: Summary, now: datetime,
                     max_attempts: int, base: int) -> None:
     attempts = job.attempts + 1
     if isinstance(exc, PermanentFailure) or attempts >= max_attempts:
         reason = exc.reason if isinstance(exc, PermanentFailure) else f"gave up after {attempts} attempts: {exc.reason}"
-        _finish(store, job.mail_id, {"state": MailState.failed, "attempts": attempts, "last_error": reason,
-                                     "next_attempt_at": None})
+        outcomes.add(job.mail_id, state=MailState.failed, attempts=attempts, last_error=reason)
         summary.failed += 1
         summary.failures.append({"id": job.mail_id, "to": job.to_address, "reason": reason})
         return
     when = next_attempt(attempts, base, now)
-    _finish(store, job.mail_id, {"state": MailState.queued, "attempts": attempts, "last_error": exc.reason,
-                                 "next_attempt_at": when})
+    outcomes.add(job.mail_id, state=MailState.queued, attempts=attempts, last_error=exc.reason, next_attempt_at=when)
     summary.retrying += 1
     summary.next_attempt_at = min(filter(None, [summary.next_attempt_at, when]))
 

@@ -265,6 +265,15 @@ def mint_for_mail(session: Session, ref_id: int, settings: Settings) -> dict[str
     return {"link": link_url(settings, token)}
 
 
+def _preload_links(session: Session, link_ids: list[int]) -> list[Any]:
+    links = list(session.exec(select(PasswordLink).where(col(PasswordLink.id).in_(link_ids))).all())
+    user_ids = sorted({link.user_id for link in links})
+    return links + list(session.exec(select(User).where(col(User.id).in_(user_ids))).all())
+
+
+mint_for_mail.preload = _preload_links  # type: ignore[attr-defined]
+
+
 # -- using a link ---------------------------------------------------------------------------------
 
 def check_token(session: Session, token_text: str, now: datetime | None = None) -> tuple[PasswordLink, User]:

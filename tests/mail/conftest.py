@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from mailhelpers import free_port, point_at
 
 
 @pytest.fixture(autouse=True)
@@ -22,12 +22,6 @@ def fast_hasher() -> Iterator[None]:
     passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=64, parallelism=1, type=Type.ID))
     yield
     passwords.use_hasher(None)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -88,13 +82,6 @@ def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Serve
     yield start
     for c in started:
         c.stop()
-
-
-def point_at(monkeypatch: pytest.MonkeyPatch, port: int) -> None:
-    monkeypatch.setenv("TENANTCTL_MAIL_TRANSPORT", "smtp")
-    monkeypatch.setenv("TENANTCTL_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("TENANTCTL_SMTP_PORT", str(port))
-    monkeypatch.setenv("TENANTCTL_SMTP_TIMEOUT", "0.5")
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -22,3 +23,16 @@ def link_of(msg: Any) -> str:
     match = re.search(r"https?://\S+token=(\S+)", body_text(msg))
     assert match, body_text(msg)
     return match.group(1)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def point_at(monkeypatch: Any, port: int) -> None:
+    monkeypatch.setenv("TENANTCTL_MAIL_TRANSPORT", "smtp")
+    monkeypatch.setenv("TENANTCTL_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("TENANTCTL_SMTP_PORT", str(port))
+    monkeypatch.setenv("TENANTCTL_SMTP_TIMEOUT", "0.5")

@@ -229,3 +229,10 @@ def test_unwritable_outbox_folder_keeps_mail_queued(world, ok, cli, store, tmp_p
     assert "tenantctl mail send" in err["hint"]
     assert [m.state for m in _mails(store)] == ["queued"]
     assert len(_rows(store, PasswordLink)) == 1
+
+
+@pytest.mark.parametrize("command", ["password send-link", "password set", "auth login", "mail list", "mail show",
+                                     "mail send", "mail retry", "mail preview", "mail test"])
+def test_help_has_an_example(cli, command):
+    r = cli(*command.split(), "--help", env={"COLUMNS": "200"})
+    assert r.exit_code == 0 and f"Example: tenantctl {command}" in r.stdout

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import free_port, point_at
-from mailhelpers import link_of
+from mailhelpers import free_port, link_of, point_at
 from sqlmodel import select
 
 from store.models import OutboxMail
