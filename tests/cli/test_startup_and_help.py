@@ -1,8 +1,8 @@
 """Start-up stays light, every command documents an example, the installed entry point works."""
 
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 import sys
