@@ -66,14 +66,16 @@ def resolve_actor(session: Session, login: str | None) -> Actor:
                  reseller_ids=resellers)
 
 
-def customer_ids_of(session: Session, reseller_ids: frozenset[int] | set[int]) -> set[int]:
+def customer_ids_of(session: Session, reseller_ids: frozenset[int] | set[int], *,
+                    active_only: bool = False) -> set[int]:
+    """Customers connected to these resellers: any non-rejected connection (a reseller must see a
+    customer whose accreditation it is deciding), or only active ones (to act for the customer)."""
     if not reseller_ids:
         return set()
+    state = (col(Connection.state) == ConnectionState.active if active_only
+             else col(Connection.state) != ConnectionState.rejected)
     rows = session.exec(
-        select(Connection.customer_id).where(
-            col(Connection.reseller_id).in_(reseller_ids),
-            Connection.state != ConnectionState.rejected,
-        )
+        select(Connection.customer_id).where(col(Connection.reseller_id).in_(reseller_ids), state)
     ).all()
     return set(rows)
 
@@ -89,7 +91,7 @@ def managed_tenant_ids(session: Session, actor: Actor) -> set[int] | None:
     """Tenants whose data and members the actor may change. None means all (operator)."""
     if actor.is_operator:
         return None
-    return actor.admin_tenant_ids | customer_ids_of(session, actor.reseller_ids)
+    return actor.admin_tenant_ids | customer_ids_of(session, actor.reseller_ids, active_only=True)
 
 
 def get_tenant(session: Session, actor: Actor, key: str, *, manage: bool = False) -> Tenant:

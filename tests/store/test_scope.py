@@ -121,3 +121,21 @@ def test_unknown_and_disabled_actor(world, ctx_for):
         users.set_enabled(ctx, "mia.meier", False)
     with pytest.raises(PermissionDenied, match="the user is disabled"), ctx_for("mia.meier") as _:
         pass
+
+
+def test_reseller_sees_but_cannot_manage_a_customer_awaiting_accreditation(world, ctx_for, store):
+    from sqlmodel import select
+
+    from store.models import Connection, Tenant
+
+    with store.transaction() as s:
+        mueller = s.exec(select(Tenant).where(Tenant.key == "mueller")).one()
+        conn = s.exec(select(Connection).where(Connection.customer_id == mueller.id)).one()
+        conn.state = "requested"
+        s.add(conn)
+    with ctx_for("rita.reseller") as ctx:
+        assert tenants.show_tenant(ctx, "mueller")["key"] == "mueller"
+        with pytest.raises(PermissionDenied):
+            tenants.update_tenant(ctx, "mueller", language="en")
+        with pytest.raises(PermissionDenied):
+            users.create_user(ctx, "mueller", "Neu", "Person", "neu@mueller.example")
