@@ -47,6 +47,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("smtp_password_file", None, help="file holding the SMTP password"),
     Spec("smtp_timeout", 10.0, float, help="seconds per SMTP operation"),
     Spec("templates_dir", None, help="folder with mail template overrides"),
+    Spec("import_max_mb", 100, int, help="largest spreadsheet an import reads (MB)"),
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 # Secrets are never read from files that are likely to be committed.

@@ -1,0 +1,1 @@
+"""Spreadsheet import and export: reading, column aliases, templates, error workbooks, safety limits."""
