@@ -95,7 +95,7 @@ def root(
 
 
 def _register() -> None:
-    from cli.commands import audit, config, db, doctor, init, member, tenant, user
+    from cli.commands import app as app_, audit, config, db, doctor, export, import_, init, member, tenant, user
 
     init.register(app)
     db.register(app)
@@ -105,6 +105,9 @@ def _register() -> None:
     audit.register(app)
     config.register(app)
     doctor.register(app)
+    import_.register(app)
+    export.register(app)
+    app_.register(app)
 
 
 _register()

@@ -107,7 +107,8 @@ def _read_xlsx(path: Path, sheet: str | None, extra: dict[str, str]) -> Source:
     else:
         chosen = [(n, columns.sheet_kind(n)) for n in names if columns.sheet_kind(n)]
         if not chosen:
-            data_sheets = [n for n in names if columns.norm(n) not in {columns.norm(x) for x in columns.INSTRUCTIONS_SHEET}]
+            skip = {columns.norm(x) for x in columns.INSTRUCTIONS_SHEET}
+            data_sheets = [n for n in names if columns.norm(n) not in skip]
             if len(data_sheets) != 1:
                 raise InvalidInput(f"{path.name} has no sheet named Mandanten/Tenants or Benutzer/Users "
                                    f"(it has: {', '.join(names)})", hint="rename the sheets or pass --sheet NAME")

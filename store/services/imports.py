@@ -160,7 +160,7 @@ class _Snapshot:
             self.conns.setdefault(c.customer_id, []).append(c)
             if c.customer_number:
                 self.conn_by_number[(c.reseller_id, c.customer_number)] = c
-        self.apps = {a.key: a for a in s.exec(select(Application)).all()}
+        self.apps = {a.key: a for a in s.scalars(select(Application)).all()}
         self.apps_by_name = {a.name.casefold(): a for a in self.apps.values()}
         self.bookings: set[tuple[int, int]] = {(r.tenant_id, r.application_id) for r in s.exec(select(  # type: ignore[call-overload]
             TenantApplication.tenant_id, TenantApplication.application_id)).all()}
@@ -833,10 +833,10 @@ def list_runs(ctx: Ctx, limit: int | None = None, offset: int = 0) -> tuple[list
     stmt = select(ImportRun).order_by(col(ImportRun.id).desc())
     if not ctx.actor.is_operator:
         stmt = stmt.where(ImportRun.actor == ctx.actor.label)
-    runs = list(ctx.session.exec(stmt).all())  # type: ignore[call-overload]
+    runs = list(ctx.session.scalars(stmt).all())
     total = len(runs)
     page = runs[offset:offset + limit] if limit else runs[offset:]
-    return [_run_out(r[0] if isinstance(r, tuple) else r) for r in page], total
+    return [_run_out(r) for r in page], total
 
 
 def get_run(ctx: Ctx, run_id: int) -> ImportRun:
@@ -845,10 +845,10 @@ def get_run(ctx: Ctx, run_id: int) -> ImportRun:
 
 def show_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
     run = get_run(ctx, run_id)
-    items = ctx.session.exec(select(ImportRunItem).where(ImportRunItem.run_id == run.id)).all()  # type: ignore[call-overload]
+    items = ctx.session.scalars(select(ImportRunItem).where(ImportRunItem.run_id == run.id)).all()
     created: dict[str, int] = {}
     updated: list[dict[str, Any]] = []
-    for (item,) in items:
+    for item in items:
         if item.action == "create_many":
             created[item.object_type] = len(_expand(item.after["ids"]))
         else:
@@ -879,7 +879,7 @@ def undo_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
     run = get_run(ctx, run_id)
     if run.state not in {"done"}:
         raise InvalidInput(f"import run {run_id} is {run.state}: nothing to undo")
-    items = [i for (i,) in s.exec(select(ImportRunItem).where(ImportRunItem.run_id == run.id)).all()]  # type: ignore[call-overload]
+    items = list(s.scalars(select(ImportRunItem).where(ImportRunItem.run_id == run.id)).all())
     created = {i.object_type: set(_expand(i.after["ids"])) for i in items if i.action == "create_many"}
     updates = [i for i in items if i.action == "update"]
     finished = run.finished_at
@@ -888,7 +888,7 @@ def undo_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
     def later(model: Any, ids: set[int]) -> list[Any]:
         out: list[Any] = []
         for chunk in _chunks(sorted(ids)):
-            out += [r for (r,) in s.exec(select(model).where(col(model.id).in_(chunk))).all()]  # type: ignore[call-overload]
+            out += list(s.scalars(select(model).where(col(model.id).in_(chunk))).all())
         return out
 
     # created users that were used or changed since
