@@ -17,6 +17,7 @@ app = typer.Typer(help="Spreadsheet migration: template, validated all-or-nothin
 
 PLAN_COLUMNS = [("sheet", "sheet"), ("row", "row"), ("action", "action"), ("type", "type"), ("key/login", "key"),
                 ("name/e-mail", "label"), ("changes / errors", "detail")]
+TABLE_MAX = 200  # a plan of 100,000 rows is read with --json, not as a table
 RUN_COLUMNS = [("run", "id"), ("file", "file"), ("actor", "actor"), ("mode", "mode"), ("state", "state"),
                ("started", "started_at"), ("counts", "summary")]
 
@@ -159,11 +160,13 @@ def run(
     result["seconds"] = round(elapsed, 2)
     if not json:
         shown = [r for r in result["rows"] if r["action"] != "unchanged"] if not dry_run else result["rows"]
-        for r in shown:
+        for r in shown[:TABLE_MAX]:
             r["detail"] = _detail(r)
         if shown:
-            output.stdout().print(output.table(shown, PLAN_COLUMNS,
+            output.stdout().print(output.table(shown[:TABLE_MAX], PLAN_COLUMNS,
                                                title="plan (dry-run: nothing written)" if dry_run else None))
+        if len(shown) > TABLE_MAX:
+            output.status(f"… and {len(shown) - TABLE_MAX:,} more rows (all of them with --json)")
     else:
         output.emit_json({"data": result})
     verb = "would import" if dry_run else "imported"
