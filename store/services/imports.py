@@ -182,7 +182,7 @@ class _Snapshot:
 
     def logins(self) -> set[str]:
         if self._logins is None:
-            self._logins = set(self.ctx.session.exec(select(User.login)).all())  # type: ignore[call-overload]
+            self._logins = set(self.ctx.session.scalars(select(User.login)).all())
         return self._logins
 
     def app(self, ref: str) -> Any | None:
