@@ -54,6 +54,11 @@ class Source:
 
 def text(value: Any) -> str | None:
     """A cell as text: integral floats lose their `.0`, dates become ISO, empty is None."""
+    if value.__class__ is str:  # the common case first (called once per cell)
+        out = value.strip()
+        if out[:1] == "'" and len(out) > 1 and out[1] in ESCAPED_START:
+            out = out[1:]  # our own export's formula escape
+        return out or None
     if value is None:
         return None
     if isinstance(value, bool):

@@ -125,13 +125,17 @@ def run(
     try:
         with runtime.command() as ctx:
             plan = imports.build_plan(ctx, source, opts, progress)
+            for table in source.tables.values():
+                table.rows.clear()  # the plan holds what is needed; free the memory before writing
             if plan.has_errors and (not skip_invalid or plan.file_problems) and not dry_run:
                 run_id = imports.record_rejected(ctx, plan, path=file, digest=digest, opts=opts)
                 rejected = {"run": run_id, "plan": plan}
             else:
                 total = sum(1 for r in plan.rows if r.action in {"create", "update"})
                 output.status(f"{'checking' if dry_run else 'writing'} {total} new or changed rows…")
-                result = imports.execute(ctx, plan, path=file, digest=digest, opts=opts, progress=progress)
+                result = imports.execute(ctx, plan, path=file, digest=digest, opts=opts, progress=progress,
+                                         rows="all" if json or dry_run else "changed",
+                                         rows_limit=None if json else TABLE_MAX)
                 if send_links and not dry_run and result["created_user_ids"]:
                     result["links_queued"] = _send_links(ctx, result["created_user_ids"])
     finally:
@@ -156,17 +160,19 @@ def run(
                            hint="fix the rows and import again, or --skip-invalid to write the good rows")
     result.pop("created_user_ids", None)
     elapsed = time.monotonic() - started
-    rows = len(result["rows"])
+    counts = result["counts"]
+    rows = sum(v for k, v in counts.items() if k != "problems")
     result["seconds"] = round(elapsed, 2)
     if not json:
-        shown = [r for r in result["rows"] if r["action"] != "unchanged"] if not dry_run else result["rows"]
-        for r in shown[:TABLE_MAX]:
+        shown = result["rows"]
+        total_shown = rows if dry_run else rows - counts["tenants_unchanged"] - counts["users_unchanged"]
+        for r in shown:
             r["detail"] = _detail(r)
         if shown:
-            output.stdout().print(output.table(shown[:TABLE_MAX], PLAN_COLUMNS,
+            output.stdout().print(output.table(shown, PLAN_COLUMNS,
                                                title="plan (dry-run: nothing written)" if dry_run else None))
-        if len(shown) > TABLE_MAX:
-            output.status(f"… and {len(shown) - TABLE_MAX:,} more rows (all of them with --json)")
+        if total_shown > len(shown):
+            output.status(f"… and {total_shown - len(shown):,} more rows (all of them with --json)")
     else:
         output.emit_json({"data": result})
     verb = "would import" if dry_run else "imported"

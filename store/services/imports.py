@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from store.services.tenants import check_choice
 from store.types import utcnow
 
 CHUNK = 5_000
+BULK_LOAD = 20_000  # above this many keys, one scan of the table beats IN-lists
 # Fast e-mail path: plain ASCII addresses that email-validator accepts unchanged except for the
 # domain's case. Everything else goes through rules.normalise_email (DESIGN §8: ~10x faster).
 _EMAIL_FAST = re.compile(
@@ -55,8 +57,7 @@ def normalise_email(value: str) -> str:
     if len(text) <= 254 and _EMAIL_FAST.match(text):
         local, _, domain = text.rpartition("@")
         domain = domain.lower()
-        if domain.rsplit(".", 1)[-1] not in _SPECIAL_TLDS and not any(
-                domain == s or domain.endswith("." + s) for s in _SPECIAL_TLDS):
+        if domain.rpartition(".")[2] not in _SPECIAL_TLDS:
             return f"{local}@{domain}"
     return rules.normalise_email(text)
 
@@ -70,7 +71,7 @@ class Options:
     send_links: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class RowPlan:
     sheet: str
     row: int
@@ -189,20 +190,31 @@ class _Snapshot:
         return self.apps.get(ref.strip().lower()) or self.apps_by_name.get(ref.strip().casefold())
 
     def users_by_email(self, keys: list[str]) -> dict[str, Any]:
+        """Existing users by e-mail key: IN-lists for a small file, one scan for a big one."""
+        stmt = select(User.id, User.login, User.email, User.email_key, User.first_name, User.last_name,
+                      User.language, User.status)
+        conn = self.ctx.session.connection()
+        wanted = set(keys)
+        if len(wanted) > BULK_LOAD:
+            return {u.email_key: u for u in conn.execute(stmt) if u.email_key in wanted}
         out: dict[str, Any] = {}
-        for chunk in _chunks(sorted(set(keys))):
-            for u in self.ctx.session.exec(select(  # type: ignore[call-overload]
-                    User.id, User.login, User.email, User.email_key, User.first_name, User.last_name,
-                    User.language, User.status).where(col(User.email_key).in_(chunk))).all():
-                out[u.email_key] = u
+        for chunk in _chunks(sorted(wanted)):
+            out.update((u.email_key, u) for u in conn.execute(stmt.where(col(User.email_key).in_(chunk))))
         return out
 
-    def memberships(self, user_ids: list[int]) -> dict[int, dict[int, Any]]:
-        out: dict[int, dict[int, Any]] = {}
-        for chunk in _chunks(user_ids):
-            for m in self.ctx.session.exec(select(Membership.id, Membership.user_id, Membership.tenant_id,  # type: ignore[call-overload]
-                                                  Membership.role).where(col(Membership.user_id).in_(chunk))).all():
-                out.setdefault(m.user_id, {})[m.tenant_id] = m
+    def memberships(self, user_ids: list[int]) -> dict[int, dict[int, tuple[int, str]]]:
+        """{user id: {tenant id: (membership id, role)}}."""
+        stmt = select(Membership.id, Membership.user_id, Membership.tenant_id, Membership.role)
+        conn = self.ctx.session.connection()
+        out: dict[int, dict[int, tuple[int, str]]] = {}
+        wanted = set(user_ids)
+        if len(wanted) > BULK_LOAD:
+            rows: Iterable[Any] = (m for m in conn.execute(stmt) if m[1] in wanted)
+        else:
+            rows = (m for chunk in _chunks(sorted(wanted)) for m in conn.execute(stmt.where(
+                col(Membership.user_id).in_(chunk))))
+        for mid, uid, tid, role in rows:
+            out.setdefault(uid, {})[tid] = (mid, role)
         return out
 
     def rights(self, membership_ids: list[int]) -> set[tuple[int, int]]:
@@ -237,6 +249,32 @@ def login_for(handles: Handles, first_name: str, last_name: str) -> str:
     base = rules.login_base(first_name, last_name)
     rules.check_login_not_reserved(base)
     return handles.allocate(base)
+
+
+@lru_cache(maxsize=65_536)
+def _clean_name_cached(value: str, field: str) -> str:
+    text = " ".join(value.split())
+    if text and len(text) <= rules.NAME_MAX and text.isprintable():
+        return text  # isprintable() is False for every category rules.clean_name refuses
+    return rules.clean_name(value, field)
+
+
+def clean_name(value: str | None, field: str) -> str:
+    """rules.clean_name with a fast path and a cache (names repeat across 100,000 rows)."""
+    return _clean_name_cached(value or "", field)
+
+
+_CHOICES: dict[Any, frozenset[str]] = {}
+
+
+def choice(value: str | None, enum: Any, field: str) -> str | None:
+    """tenants.check_choice (same message) without building the set of choices per row."""
+    if value is None:
+        return None
+    allowed = _CHOICES.get(enum)
+    if allowed is None:
+        allowed = _CHOICES[enum] = frozenset(e.value for e in enum)
+    return value if value in allowed else check_choice(value, enum, field)
 
 
 def _check(plan: RowPlan, column: str | None, fn: Callable[[], Any]) -> Any:
@@ -322,7 +360,7 @@ def _plan_tenants(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options,
     for rownum, v in table.rows:
         p = RowPlan(table.sheet, rownum, "tenant", None, v.get("name") or "")
         plan.tenants.append(p)
-        name = _check(p, h("name"), lambda v=v: rules.clean_name(v.get("name"), "tenant name"))
+        name = _check(p, h("name"), lambda v=v: clean_name(v.get("name"), "tenant name"))
         kind = (v.get("kind") or "").strip().lower() or None
         reseller_ref = (v.get("reseller") or "").strip().lower() or None
         if kind is None:
@@ -531,51 +569,69 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
     for t_id, a_id in snap.bookings:
         store_bookings.setdefault(t_id, set()).add(a_id)
 
-    # pass 1: cell rules, e-mails, duplicates
+    # pass 1: cell rules, e-mails, duplicates (the hot loop: no lambdas, headers looked up once)
     pending: list[tuple[RowPlan, dict[str, Any]]] = []
     seen: dict[str, int] = {}
     total = len(table.rows)
+    h_first, h_last, h_email, h_role, h_lang, h_tenant = (h(n) for n in ("first_name", "last_name", "email", "role",
+                                                                            "language", "tenant"))
     for i, (rownum, v) in enumerate(table.rows):
         if progress and i % 10_000 == 0:
             progress("checking users", i, total)
         p = RowPlan(table.sheet, rownum, "user", None, v.get("email") or "")
         plan.users.append(p)
-        first = _check(p, h("first_name"), lambda v=v: rules.clean_name(v.get("first_name"), "first name"))
-        last = _check(p, h("last_name"), lambda v=v: rules.clean_name(v.get("last_name"), "last name"))
-        email = _check(p, h("email"), lambda v=v: normalise_email(v.get("email") or ""))
-        role_text = (v.get("role") or "").strip().lower() or None
-        role = _check(p, h("role"), lambda r=role_text: check_choice(r, Role, "role"))
-        language = _check(p, h("language"), lambda v=v: check_choice((v.get("language") or "").lower() or None,
-                                                                     Language, "language"))
+        first = last = email = role = language = None
+        try:
+            first = clean_name(v.get("first_name"), "first name")
+        except InvalidInput as exc:
+            p.error(h_first, exc.message)
+        try:
+            last = clean_name(v.get("last_name"), "last name")
+        except InvalidInput as exc:
+            p.error(h_last, exc.message)
+        try:
+            email = normalise_email(v.get("email") or "")
+        except InvalidInput as exc:
+            p.error(h_email, exc.message)
+        role_text = v["role"].lower() if v.get("role") else None
+        try:
+            role = choice(role_text, Role, "role")
+        except InvalidInput as exc:
+            p.error(h_role, exc.message)
+        try:
+            language = choice(v["language"].lower() if v.get("language") else None, Language, "language")
+        except InvalidInput as exc:
+            p.error(h_lang, exc.message)
         ekey = rules.email_key(email) if email else None
         if ekey:
-            p.label = email
+            p.label = email  # type: ignore[assignment]
             if ekey in seen:
-                p.error(h("email"), f"e-mail {email} also in row {seen[ekey]}")
+                p.error(h_email, f"e-mail {email} also in row {seen[ekey]}")
             else:
                 seen[ekey] = rownum
-        tref = (v.get("tenant") or "").strip()
-        targets = refs.get(tref.casefold(), set()) if tref else set()
+        tref = v.get("tenant") or ""
+        targets = refs.get(tref.casefold()) if tref else None
         target: tuple[str, Any] | None = None
         if not tref:
-            p.error(h("tenant"), "tenant is empty")
+            p.error(h_tenant, "tenant is empty")
         elif not targets:
-            p.error(h("tenant"), f"unknown tenant {tref!r}: not in the file and not in the store")
+            p.error(h_tenant, f"unknown tenant {tref!r}: not in the file and not in the store")
         elif len(targets) > 1:
-            p.error(h("tenant"), f"tenant {tref!r} is ambiguous: it names {len(targets)} tenants; use the key")
+            p.error(h_tenant, f"tenant {tref!r} is ambiguous: it names {len(targets)} tenants; use the key")
         else:
             (target,) = targets
         pending.append((p, {"first": first, "last": last, "email": email, "ekey": ekey, "role": role,
                             "role_given": role_text is not None, "language": language, "target": target,
-                            "access": _split_list(v.get("access"))}))
+                            "access": _split_list(v.get("access")) if v.get("access") else []}))
 
     existing = snap.users_by_email([d["ekey"] for _, d in pending if d["ekey"]])
     memberships = snap.memberships([u.id for u in existing.values()])
-    rights = snap.rights([m.id for ms in memberships.values() for m in ms.values()])
+    rights = snap.rights([m[0] for ms in memberships.values() for m in ms.values()]) if any(
+        d["access"] for _, d in pending) else set()
     visible_users: dict[int, set[int]] = {uid: set(ms) for uid, ms in memberships.items()}
 
     # pass 2: against the store
-    logins = Handles(snap.logins(), "", 100)
+    logins: Handles | None = None  # loaded on the first new user (a re-run has none)
     for i, (p, d) in enumerate(pending):
         if progress and i % 10_000 == 0:
             progress("planning users", i, total)
@@ -630,28 +686,31 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
             m = memberships.get(user.id, {}).get(tenant_id) if tenant_id is not None else None
             if m is None:
                 changes["membership"] = [None, role]
-            elif d["role_given"] and m.role != role:
-                changes["role"] = [m.role, role]
-            if m is not None:
-                missing = sorted(a for a in access if (m.id, a) not in rights)
-            else:
-                missing = sorted(access)
+            elif d["role_given"] and m[1] != role:
+                changes["role"] = [m[1], role]
+            missing = sorted(a for a in access if (m[0], a) not in rights) if m is not None else sorted(access)
             if missing:
                 changes["access"] = [None, [_app_key(snap, a) for a in missing]]
             p.changes = changes
+            if not changes:
+                if p.action != "error":
+                    p.action = "unchanged"
+                continue
             p.values = {"user_id": user.id, "login": user.login, "tenant_id": tenant_id,
                         "tenant_row": target[1] if target and target[0] == "file" else None,
-                        "membership_id": m.id if m is not None else None, "role": role, "access": missing,
+                        "membership_id": m[0] if m is not None else None, "role": role, "access": missing,
                         "before": {"first_name": user.first_name, "last_name": user.last_name,
                                    "language": user.language},
                         "first_name": d["first"], "last_name": d["last"], "language": d["language"],
-                        "old_role": m.role if m is not None else None}
+                        "old_role": m[1] if m is not None else None}
             if p.action != "error":
                 p.action = "update" if changes else "unchanged"
             continue
         # a new user
         if d["first"] and d["last"]:
-            login = _check(p, h("first_name"), lambda d=d: login_for(logins, d["first"], d["last"]))
+            if logins is None:
+                logins = Handles(snap.logins(), "", 100)
+            login = _check(p, h("first_name"), lambda d=d, hs=logins: login_for(hs, d["first"], d["last"]))
             if login:
                 p.key = login
         p.values = {"login": p.key, "email": d["email"], "email_key": d["ekey"], "first_name": d["first"],
@@ -723,7 +782,8 @@ def _insert_ids(ctx: Ctx, table: Any, rows: list[dict[str, Any]], pair: tuple[st
 
 
 def execute(ctx: Ctx, plan: Plan, *, path: Path, digest: str, opts: Options,
-            progress: Progress | None = None) -> dict[str, Any]:
+            progress: Progress | None = None, rows: str = "all", rows_limit: int | None = None) -> dict[str, Any]:
+    """rows: "all" (every row's plan), "changed" (not unchanged) — at most rows_limit of them."""
     """Record the run and (unless dry-run) write every planned create and update. Returns the result."""
     s, actor = ctx.session, ctx.actor
     counts = plan.counts()
@@ -752,7 +812,17 @@ def execute(ctx: Ctx, plan: Plan, *, path: Path, digest: str, opts: Options,
     return {"run": run.id if not opts.dry_run else None, "file": path.name, "file_hash": digest,
             "dry_run": opts.dry_run, "mode": opts.mode, "state": "dry-run" if opts.dry_run else run.state,
             "counts": counts, "skipped": skipped, "created_user_ids": created_users,
-            "problems": plan.problems(), "rows": [r.out() for r in plan.rows]}
+            "problems": plan.problems(), "rows": _rows_out(plan, rows, rows_limit)}
+
+
+def _rows_out(plan: Plan, which: str, limit: int | None) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for r in plan.rows:
+        if which == "all" or r.action != "unchanged":
+            if limit is not None and len(out) >= limit:
+                break
+            out.append(r.out())
+    return out
 
 
 def _write(ctx: Ctx, plan: Plan, run: ImportRun, progress: Progress | None) -> list[int]:
