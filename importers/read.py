@@ -199,6 +199,8 @@ def _read_csv(path: Path, sheet: str | None, extra: dict[str, str], encoding: st
         raise InvalidInput(f"{path.name} is empty", hint="export the spreadsheet again")
     first = content.lstrip("\r\n").split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first.count)
+    # long cells are read, then reported with their row and column (not a csv.Error without either)
+    csv.field_size_limit(max(csv.field_size_limit(), 64 * safety.MAX_CELL_CHARS * 16))
     reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
 
     def rows() -> Iterable[list[Any]]:
