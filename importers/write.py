@@ -70,10 +70,11 @@ def write_template(path: Path) -> None:
     assert ws0 is not None
     wb.remove(ws0)
     examples = {
-        "tenants": {"name": "Müller & Söhne GmbH", "kind": "customer", "reseller": "acme",
-                    "customer_number": "10001", "currency": "EUR", "billing": "customer", "language": "de"},
-        "users": {"first_name": "Max", "last_name": "Müller", "email": "max.mueller@mueller.example",
-                  "tenant": "10001", "role": "admin", "language": "de"},
+        "tenants": [{"key": "acme", "name": "ACME Reseller AG", "kind": "reseller", "language": "de"},
+                    {"name": "Müller & Söhne GmbH", "kind": "customer", "reseller": "acme",
+                     "customer_number": "10042", "currency": "EUR", "billing": "customer", "language": "de"}],
+        "users": [{"first_name": "Max", "last_name": "Müller", "email": "max.mueller@mueller.example",
+                   "tenant": "10042", "role": "admin", "language": "de"}],
     }
     choices = {"kind": "customer,reseller", "role": "admin,member,billing", "language": "de,en",
                "billing": "customer,reseller", "currency": "EUR,CHF,USD,GBP"}
@@ -81,7 +82,8 @@ def write_template(path: Path) -> None:
         fields = [f for f in columns.KINDS[kind] if f.name != "login"]
         ws = wb.create_sheet(columns.SHEET_NAMES[kind][0])
         ws.append([f.de for f in fields])
-        ws.append([examples[kind].get(f.name) for f in fields])
+        for example in examples[kind]:
+            ws.append([example.get(f.name) for f in fields])
         ws.freeze_panes = "A2"
         for i, f in enumerate(fields, start=1):
             cell = ws.cell(row=1, column=i)

@@ -57,7 +57,7 @@ def normalise_email(value: str) -> str:
     if len(text) <= 254 and _EMAIL_FAST.match(text):
         local, _, domain = text.rpartition("@")
         domain = domain.lower()
-        if domain.rpartition(".")[2] not in _SPECIAL_TLDS:
+        if domain.rpartition(".")[2] not in _SPECIAL_TLDS and "xn--" not in domain:
             return f"{local}@{domain}"
     return rules.normalise_email(text)
 
@@ -411,8 +411,9 @@ def _plan_tenants(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options,
         existing = None
         if key:
             existing = snap.by_key.get(key)
-        elif reseller_id is not None and number and (reseller_id, number) in snap.conn_by_number:
-            existing = snap.tenants.get(snap.conn_by_number[(reseller_id, number)].customer_id)
+        elif number:  # a customer number names the customer at its reseller; unknown = new
+            if reseller_id is not None and (reseller_id, number) in snap.conn_by_number:
+                existing = snap.tenants.get(snap.conn_by_number[(reseller_id, number)].customer_id)
         elif name:
             existing = _by_name(snap, name, kind, reseller_id)
         if existing is not None and not snap.is_visible(existing.id):
