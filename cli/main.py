@@ -95,7 +95,8 @@ def root(
 
 
 def _register() -> None:
-    from cli.commands import app as app_, audit, config, db, doctor, export, import_, init, member, tenant, user
+    from cli.commands import app as app_
+    from cli.commands import audit, auth, config, db, doctor, export, import_, init, mail, member, password, tenant, user
 
     init.register(app)
     db.register(app)
@@ -105,6 +106,9 @@ def _register() -> None:
     audit.register(app)
     config.register(app)
     doctor.register(app)
+    password.register(app)
+    auth.register(app)
+    mail.register(app)
     import_.register(app)
     export.register(app)
     app_.register(app)

@@ -47,6 +47,10 @@ SPECS: tuple[Spec, ...] = (
     Spec("smtp_password_file", None, help="file holding the SMTP password"),
     Spec("smtp_timeout", 10.0, float, help="seconds per SMTP operation"),
     Spec("templates_dir", None, help="folder with mail template overrides"),
+    Spec("mail_max_attempts", 10, int, help="attempts before a temporarily failing mail is marked failed (1-100)"),
+    Spec("mail_retry_seconds", 60, int, help="first retry delay; doubles per attempt, at most 6 hours (1-3600)"),
+    Spec("mail_lease_seconds", 300, int,
+         help="a mail whose delivery was interrupted is sent again after this many seconds (10-86400)"),
     Spec("import_max_mb", 100, int, help="largest spreadsheet an import reads (MB)"),
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
@@ -178,7 +182,8 @@ def load_settings(flags: dict[str, Any] | None = None, environ: dict[str, str] |
 
 
 def _check_bounds(settings: Settings) -> None:
-    bounds = {"initial_link_days": (1, 30), "reset_link_hours": (1, 168)}
+    bounds = {"initial_link_days": (1, 30), "reset_link_hours": (1, 168), "mail_max_attempts": (1, 100),
+              "mail_retry_seconds": (1, 3600), "mail_lease_seconds": (10, 86400)}
     for name, (low, high) in bounds.items():
         value = settings.values[name]
         if not low <= value <= high:

@@ -5,17 +5,27 @@ registered in MINTERS, so the database never holds a usable token."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import insert, update
+from sqlmodel import col, func, select
+
+from store.audit import record
 from store.context import Ctx
 from store.enums import MailState
+from store.errors import Conflict, NotFound, PermissionDenied, UsageError
 from store.models import OutboxMail
+from store.schemas import ts
+from store.services import Page, paginate
 from store.types import utcnow
 
 # ref_type → "module:function"; the function is called at delivery as fn(session, ref_id, settings)
 # and returns extra template variables (e.g. {"link": url}), or None when the object is no longer
 # valid (superseded, revoked) so that the mail is not sent.
-MINTERS: dict[str, str] = {}
+MINTERS: dict[str, str] = {
+    "password_link": "store.services.passwords:mint_for_mail",
+}
 
 
 def queue(ctx: Ctx, *, to_address: str, template: str, language: str, context: dict[str, Any],
@@ -28,3 +38,107 @@ def queue(ctx: Ctx, *, to_address: str, template: str, language: str, context: d
     ctx.session.add(mail)
     ctx.session.flush()
     return mail
+
+
+def queue_many(ctx: Ctx, mails: Iterable[dict[str, Any]]) -> list[int]:
+    """The set-based `queue()` for bulk paths (imports): one multi-row INSERT, ids in input order.
+    Each dict has the keyword arguments of `queue()`."""
+    now = utcnow()
+    rows = [{"to_address": m["to_address"], "to_name": m.get("to_name"), "template": m["template"],
+             "language": m["language"], "context": m["context"], "ref_type": m.get("ref_type"),
+             "ref_id": m.get("ref_id"), "state": MailState.queued, "attempts": 0, "next_attempt_at": now,
+             "created_at": now, "created_by": ctx.actor.label} for m in mails]
+    if not rows:
+        return []
+    result = ctx.session.execute(
+        insert(OutboxMail).returning(col(OutboxMail.id), sort_by_parameter_order=True), rows
+    )
+    return [int(r[0]) for r in result.all()]
+
+
+# -- reading and requeueing (mail list|show|retry) -------------------------------------------------
+
+def require_operator(ctx: Ctx) -> None:
+    """The outbox holds every tenant's mail (personal data): operators only."""
+    if not ctx.actor.is_operator:
+        raise PermissionDenied(f"{ctx.actor.label} may not see or change the outbox",
+                               hint="the outbox is the operator's; ask the platform operator")
+
+
+def mail_out(m: OutboxMail, full: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": m.id, "to": m.to_address, "to_name": m.to_name, "template": m.template, "language": m.language,
+        "state": m.state, "attempts": m.attempts, "next_attempt_at": ts(m.next_attempt_at),
+        "last_error": m.last_error, "sent_at": ts(m.sent_at), "created_at": ts(m.created_at),
+        "created_by": m.created_by,
+    }
+    if full:
+        out.update({"ref_type": m.ref_type, "ref_id": m.ref_id, "message_id": m.message_id, "context": m.context})
+    return out
+
+
+def list_mails(ctx: Ctx, *, state: str | None = None, limit: int | None = None,
+               offset: int = 0) -> Page[dict[str, Any]]:
+    require_operator(ctx)
+    if state is not None and state not in set(MailState):
+        raise UsageError(f"unknown mail state {state!r}", hint="use queued, sending, sent or failed")
+    stmt = select(OutboxMail).order_by(col(OutboxMail.id).desc())
+    if state:
+        stmt = stmt.where(OutboxMail.state == state)
+    items, total = paginate(ctx.session, stmt, limit, offset)
+    return Page([mail_out(m) for m in items], total, limit, offset)
+
+
+def get_mail(ctx: Ctx, mail_id: int) -> OutboxMail:
+    require_operator(ctx)
+    mail = ctx.session.get(OutboxMail, mail_id)
+    if mail is None:
+        raise NotFound(f"mail {mail_id} not found", hint="see tenantctl mail list")
+    return mail
+
+
+def counts(ctx: Ctx) -> dict[str, int]:
+    rows = ctx.session.exec(select(OutboxMail.state, func.count()).group_by(OutboxMail.state)).all()
+    return {state: int(n) for state, n in rows}
+
+
+def retry(ctx: Ctx, mail_id: int | None = None, *, failed: bool = False, waiting: bool = False) -> list[int]:
+    """Make mails due now: one mail (failed, or queued and waiting for its backoff), every failed
+    mail, or every waiting queued mail. Failed mails get a fresh set of attempts."""
+    require_operator(ctx)
+    s, now = ctx.session, utcnow()
+    if mail_id is not None:
+        mail = get_mail(ctx, mail_id)
+        if mail.state == MailState.sent:
+            raise Conflict(f"mail {mail_id} was sent at {ts(mail.sent_at)}",
+                           hint="a sent mail is not sent again; send a new one (e.g. password send-link)")
+        if mail.state == MailState.sending and mail.next_attempt_at and mail.next_attempt_at > now:
+            raise Conflict(f"mail {mail_id} is being sent right now (or its sender was interrupted)",
+                           hint=f"it is sent again after {ts(mail.next_attempt_at)}; retry then")
+        ids = [mail_id]
+    else:
+        states = ([MailState.failed] if failed else []) + ([MailState.queued] if waiting else [])
+        if not states:
+            raise UsageError("name a mail id, --failed or --waiting", hint="see tenantctl mail retry --help")
+        ids = list(s.exec(select(OutboxMail.id).where(col(OutboxMail.state).in_(states))).all())  # type: ignore[arg-type]
+    for chunk in _chunks(ids):
+        s.execute(update(OutboxMail).where(col(OutboxMail.id).in_(chunk))
+                  .values(state=MailState.queued, next_attempt_at=now,
+                          attempts=_reset_attempts())
+                  .execution_options(synchronize_session=False))
+    for i in ids:
+        record(s, ctx.actor, "mail.retry", "mail", str(i))
+    s.expire_all()
+    return ids
+
+
+def _reset_attempts() -> Any:
+    from sqlalchemy import case
+
+    # failed mails start over; a queued mail keeps its count (its backoff is only skipped)
+    return case((col(OutboxMail.state) == MailState.failed, 0), else_=col(OutboxMail.attempts))
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]

@@ -1,0 +1,234 @@
+"""tenantctl mail: the outbox (list, show, send, retry), template preview and a test mail."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+
+from cli import options, output, runtime, state
+from store.enums import Language, MailState
+from store.errors import InvalidInput, PartialSuccess, Unreachable, UsageError
+
+app = typer.Typer(help="Outgoing mail: the outbox, delivery, templates.", no_args_is_help=True)
+
+LIST_COLUMNS = [("id", "id"), ("to", "to"), ("template", "template"), ("lang", "language"), ("state", "state"),
+                ("attempts", "attempts"), ("next attempt", "next_attempt_at"), ("sent", "sent_at"),
+                ("last error", "last_error")]
+RATE = typer.Option(None, "--rate", metavar="N", help="Send at most N mails per second (default: setting mail_rate).")
+NO_SEND = typer.Option(False, "--no-send", help="Only queue; deliver later with tenantctl mail send.")
+
+
+def check_rate(rate: float | None) -> float | None:
+    if rate is not None and not (0 < rate <= 10_000):
+        raise UsageError(f"--rate must be a number of mails per second above 0 and at most 10000, not {rate:g}",
+                         hint="e.g. --rate 5 (leave it out to send as fast as the server takes them)")
+    return rate
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr, only on a terminal and never with --json."""
+    if state.JSON_MODE or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=output.stderr(), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def deliver_now(settings: Any, url: str, ids: list[int] | None, rate: float | None = None) -> Any:
+    """Deliver (the given) queued mails now, with a progress bar; Unreachable if the transport is down."""
+    from store.mail.delivery import deliver_pending
+
+    with progress_bar("sending mail") as progress:
+        summary = deliver_pending(settings, url, rate=rate, progress=progress, ids=ids)
+    if summary.unreachable:
+        raise Unreachable(f"mail delivery stopped: {summary.unreachable}; {summary.sent} sent, "
+                          f"{summary.remaining} stay queued",
+                          hint="nothing is lost: run tenantctl mail send again once the server is reachable")
+    return summary
+
+
+def report(summary: Any) -> int:
+    """Status lines for a delivery; exit code 6 when some mails failed for good."""
+    parts = [f"{summary.sent} sent"]
+    if summary.retrying:
+        parts.append(f"{summary.retrying} to retry from {summary.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC")
+    if summary.obsolete:
+        parts.append(f"{summary.obsolete} not sent (link no longer valid)")
+    if summary.failed:
+        parts.append(f"{summary.failed} failed")
+    output.status("mail: " + ", ".join(parts))
+    for f in summary.failures:
+        output.warn(f"mail {f['id']} to {f['to']} failed: {f['reason']}")
+    return PartialSuccess.exit_code if summary.failed else 0
+
+
+@app.command("list")
+def list_(
+    state_: MailState | None = typer.Option(None, "--state", help="queued, sending, sent or failed."),
+    limit: int = options.LIMIT,
+    offset: int = options.OFFSET,
+    json: bool = options.JSON,
+) -> None:
+    """List the outbox, newest first (operators only).
+
+    Example: tenantctl mail list --state failed
+    """
+    from store.services import outbox
+
+    with runtime.command(write=False) as ctx:
+        page = outbox.list_mails(ctx, state=state_.value if state_ else None, limit=options.limit_or_none(limit),
+                                 offset=offset)
+    output.show(page.items, lambda c, d: c.print(output.table(d, LIST_COLUMNS)), json_mode=json,
+                total=page.total, limit=page.limit, offset=offset)
+
+
+@app.command("show")
+def show(mail_id: int = typer.Argument(..., metavar="ID"), json: bool = options.JSON) -> None:
+    """Show one mail of the outbox: recipient, state, attempts, last error, template variables.
+
+    Example: tenantctl mail show 42
+    """
+    from store.services import outbox
+
+    with runtime.command(write=False) as ctx:
+        data = outbox.mail_out(outbox.get_mail(ctx, mail_id), full=True)
+    output.show(data, lambda c, d: c.print(output.record(d)), json_mode=json)
+
+
+@app.command("send")
+def send(rate: float | None = RATE, json: bool = options.JSON) -> int:
+    """Deliver every due mail of the outbox (queued, or interrupted and past its lease).
+
+    Exit code 6 when some mails failed for good, 7 when the server is unreachable (they stay queued).
+
+    Example: tenantctl mail send --rate 10
+    """
+    from store.services import outbox
+
+    check_rate(rate)
+    with runtime.command(write=False) as ctx:
+        outbox.require_operator(ctx)
+        settings, url = ctx.settings, ctx.settings.database_url
+    summary = deliver_now(settings, url, None, rate)
+    code = report(summary)
+    output.show(summary.as_dict(), lambda c, d: None, json_mode=json)
+    return code
+
+
+@app.command("retry")
+def retry(
+    mail_id: int | None = typer.Argument(None, metavar="[ID]", help="The mail to send again."),
+    failed: bool = typer.Option(False, "--failed", help="Every failed mail (with a fresh set of attempts)."),
+    waiting: bool = typer.Option(False, "--waiting", help="Every queued mail waiting for its retry time."),
+    no_send: bool = NO_SEND,
+    rate: float | None = RATE,
+    json: bool = options.JSON,
+) -> int:
+    """Requeue a failed (or waiting) mail, or all of them, and deliver them right away.
+
+    Example: tenantctl mail retry --failed
+    """
+    from store.services import outbox
+
+    check_rate(rate)
+    if mail_id is not None and (failed or waiting):
+        raise UsageError("give either a mail id or --failed/--waiting", hint="see tenantctl mail retry --help")
+    result: dict[str, Any] = {}
+    with runtime.command() as ctx:
+        ids = outbox.retry(ctx, mail_id, failed=failed, waiting=waiting)
+        if ids and not no_send:
+            ctx.after_commit.append(
+                lambda: result.update(summary=deliver_now(ctx.settings, ctx.settings.database_url, ids, rate)))
+    output.status(f"requeued {len(ids)} mail(s)")
+    code = report(result["summary"]) if "summary" in result else 0
+    data = {"requeued": ids, "delivery": result["summary"].as_dict() if "summary" in result else None}
+    output.show(data, lambda c, d: None, json_mode=json)
+    return code
+
+
+@app.command("preview")
+def preview(
+    template: str = typer.Argument(..., help="Template name, e.g. password_link_initial."),
+    lang: Language = typer.Option(Language.de, "--lang", help="Language."),
+    json: bool = options.JSON,
+) -> None:
+    """Render a template with sample data: subject, plain text and HTML (overrides included).
+
+    Example: tenantctl mail preview password_link_reset --lang en
+    """
+    from mail_templates import render, template_names
+    from mail_templates.samples import sample
+
+    conf = runtime.settings()
+    if template not in template_names(conf.templates_dir):
+        raise InvalidInput(f"no mail template named {template!r}",
+                           hint="templates: " + ", ".join(template_names(conf.templates_dir)))
+    subject, text, html = render(template, lang.value, sample(template), conf.templates_dir)
+    data = {"template": template, "language": lang.value, "subject": subject, "text": text, "html": html}
+
+    def show_it(console: Any, d: dict[str, Any]) -> None:
+        from rich.rule import Rule
+        from rich.text import Text
+
+        console.print(Text("Subject: " + d["subject"]))
+        console.print(Rule("text"))
+        console.print(Text(d["text"]))
+        console.print(Rule("html"))
+        console.print(Text(d["html"]))
+
+    output.show(data, show_it, json_mode=json)
+
+
+@app.command("test")
+def test(to: str = typer.Option(..., "--to", metavar="ADDRESS", help="Recipient."),
+         json: bool = options.JSON) -> None:
+    """Send one test mail straight through the configured transport (not through the outbox).
+
+    Example: tenantctl mail test --to ops@platform.example
+    """
+    from mail_templates import render
+    from store import rules
+    from store.mail import message
+    from store.mail.retry import ConnectionFailure, DeliveryError
+    from store.mail.transports import make_transport
+    from store.types import utcnow
+
+    conf = runtime.settings()
+    address = rules.normalise_email(to)
+    lang = conf.default_language if conf.default_language in {x.value for x in Language} else "de"
+    context = {"platform_name": conf.mail_from_name, "sender": conf.mail_from_name,
+               "sent_at": utcnow().strftime("%Y-%m-%d %H:%M:%S UTC")}
+    subject, text, html = render("test", lang, context, conf.templates_dir)
+    message_id, raw = message.build(conf, to_address=address, to_name=None, sender_name=conf.mail_from_name,
+                                    subject=subject, text=text, html=html)
+    transport = make_transport(conf)
+    try:
+        transport.send(conf.mail_from, address, raw, None)
+    except ConnectionFailure as exc:
+        raise Unreachable(f"test mail not sent: {exc.reason}",
+                          hint="check mail_transport and the smtp_* settings (tenantctl config show)") from None
+    except DeliveryError as exc:
+        raise InvalidInput(f"test mail to {address} refused: {exc.reason}",
+                           hint="check the address and the server's relay rules") from None
+    finally:
+        transport.close()
+    output.status(f"test mail sent to {address} via {transport.describe()}")
+    output.show({"to": address, "transport": transport.name, "message_id": message_id},
+                lambda c, d: None, json_mode=json)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="mail")

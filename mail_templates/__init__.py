@@ -1,0 +1,95 @@
+"""The one Jinja2 Environment that renders every mail, and `render()`.
+
+Layout: `mail_templates/<lang>/<name>.subject.txt`, `<name>.txt`, `<name>.html` (lang de, en).
+An operator can override any of these files by putting a file with the same relative path into
+the folder named by the `templates_dir` setting. StrictUndefined: a variable the context lacks is
+an error (named with file and line), never an empty string. HTML is autoescaped, text is not."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from store.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+PACKAGE_DIR = Path(__file__).parent
+LANGUAGES = ("de", "en")
+PARTS = ("subject.txt", "txt", "html")
+
+
+@cache
+def environment(templates_dir: str | None = None) -> Environment:
+    from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    loaders = []
+    if templates_dir:
+        loaders.append(FileSystemLoader(str(Path(templates_dir).expanduser())))
+    loaders.append(FileSystemLoader(str(PACKAGE_DIR)))
+    return Environment(
+        loader=ChoiceLoader(loaders),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+
+
+def template_names(templates_dir: str | None = None) -> list[str]:
+    """Every template name shipped (or added by an override folder), e.g. password_link_initial."""
+    names: set[str] = set()
+    for root in [PACKAGE_DIR] + ([Path(templates_dir).expanduser()] if templates_dir else []):
+        for lang in LANGUAGES:
+            for path in (root / lang).glob("*.subject.txt"):
+                names.add(path.name[: -len(".subject.txt")])
+    return sorted(names)
+
+
+def _where(exc: BaseException, fallback: str) -> str:
+    """file:line of the template frame that raised (Jinja rewrites tracebacks to template lines)."""
+    tb = exc.__traceback__
+    found = None
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith((".txt", ".html")):
+            found = f"{name}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found or fallback
+
+
+def render(template: str, language: str, context: dict[str, Any],
+           templates_dir: str | None = None) -> tuple[str, str, str]:
+    """(subject, text, html) of one mail. Raises NotFound for an unknown template or language and
+    InvalidInput (with file and line) for a syntax error or an unknown variable."""
+    from jinja2 import TemplateNotFound, TemplateSyntaxError, UndefinedError
+
+    env = environment(templates_dir)
+    out: list[str] = []
+    for part in PARTS:
+        name = f"{language}/{template}.{part}"
+        try:
+            tpl = env.get_template(name)
+        except TemplateNotFound:
+            raise NotFound(f"no mail template {template!r} in language {language!r} ({name} is missing)",
+                           hint="see tenantctl mail preview --help for the template names") from None
+        except TemplateSyntaxError as exc:
+            where = f"{exc.filename or name}:{exc.lineno}"
+            raise InvalidInput(f"mail template {where} has a syntax error: {exc.message}",
+                               hint="fix the template (or remove the override)") from None
+        try:
+            out.append(tpl.render(context))
+        except UndefinedError as exc:
+            where = _where(exc, tpl.filename or name)
+            raise InvalidInput(f"mail template {where} uses an unknown variable: {exc.message}",
+                               hint="use only the variables listed in docs/mail.md") from None
+        except TemplateSyntaxError as exc:  # e.g. an {% include %} of a broken file
+            where = f"{exc.filename or name}:{exc.lineno}"
+            raise InvalidInput(f"mail template {where} has a syntax error: {exc.message}",
+                               hint="fix the template (or remove the override)") from None
+    subject = " ".join(out[0].split())  # one line: no header injection through a variable
+    return subject, out[1], out[2]

@@ -1,0 +1,231 @@
+"""Emptying the outbox, after the command that queued the mails committed.
+
+Delivery is AT LEAST ONCE. Each run works in batches:
+1. claim (one short transaction): due mails (queued, or `sending` whose lease ran out) become
+   `sending` with a lease (`mail_lease_seconds`); tokens are minted (only their hash is stored)
+   and the messages rendered; commit;
+2. send each message over one transport connection;
+3. record each outcome in its own short transaction: sent, failed (permanent), or queued again
+   with backoff (temporary).
+A crash or kill before 3 leaves the mail `sending`; once the lease ran out the next run sends it
+again, so no mail is ever lost, and a mail whose delivery was interrupted after the server took it
+may arrive twice. We chose this over at-most-once because a lost password link or invitation
+silently locks a person out, while a duplicate costs nothing: re-sending mints a new token, so
+only the newest copy's link works and the older copy's link gives the usual "invalid link" error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, func, select
+
+from store.db import Store
+from store.enums import MailState
+from store.errors import InvalidInput, Unreachable
+from store.mail import message
+from store.mail.retry import ConnectionFailure, DeliveryError, PermanentFailure, next_attempt
+from store.mail.transports import Transport, make_transport
+from store.models import OutboxMail
+from store.settings import Settings
+from store.types import utcnow
+
+BATCH = 200
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Summary:
+    sent: int = 0
+    failed: int = 0  # permanent failure, or no attempts left
+    retrying: int = 0  # temporary failure: queued again with backoff
+    obsolete: int = 0  # the link/invitation it carried is no longer valid: not sent
+    remaining: int = 0  # still queued when the run stopped (transport unreachable)
+    unreachable: str | None = None  # why the run stopped early
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    next_attempt_at: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sent": self.sent, "failed": self.failed, "retrying": self.retrying, "obsolete": self.obsolete,
+                "remaining": self.remaining, "unreachable": self.unreachable, "failures": self.failures,
+                "next_attempt_at": self.next_attempt_at.isoformat(timespec="seconds")
+                if self.next_attempt_at else None}
+
+
+@dataclass
+class Job:
+    mail_id: int
+    to_address: str
+    message: bytes
+    message_id: str
+    attempts: int
+
+
+def _minter(ref_type: str) -> Callable[..., dict[str, Any] | None]:
+    from store.services.outbox import MINTERS
+
+    try:
+        target = MINTERS[ref_type]
+    except KeyError:
+        raise InvalidInput(f"no minter registered for mails about {ref_type!r}",
+                           hint="a tenantctl bug: register it in store.services.outbox.MINTERS") from None
+    module, _, name = target.partition(":")
+    fn: Callable[..., dict[str, Any] | None] = getattr(importlib.import_module(module), name)
+    return fn
+
+
+def _due(now: datetime) -> Any:
+    return (col(OutboxMail.state).in_([MailState.queued, MailState.sending])) & (
+        col(OutboxMail.next_attempt_at) <= now)
+
+
+def count_due(session: Session, now: datetime, ids: list[int] | None = None) -> int:
+    stmt = select(func.count()).select_from(OutboxMail).where(_due(now))
+    if ids is not None:
+        stmt = stmt.where(col(OutboxMail.id).in_(ids))
+    return int(session.exec(stmt).one())
+
+
+def _claim(store: Store, settings: Settings, now: datetime, ids: list[int] | None, summary: Summary) -> list[Job]:
+    lease = now + timedelta(seconds=int(settings.mail_lease_seconds))
+    jobs: list[Job] = []
+    with store.transaction() as s:
+        stmt = (select(OutboxMail).where(_due(now))
+                .order_by(col(OutboxMail.next_attempt_at), col(OutboxMail.id)).limit(BATCH))
+        if ids is not None:
+            stmt = stmt.where(col(OutboxMail.id).in_(ids))
+        if not store.is_sqlite:
+            stmt = stmt.with_for_update(skip_locked=True)  # SQLite: BEGIN IMMEDIATE serialises
+        mails = list(s.exec(stmt).all())
+        for mail in mails:
+            extra: dict[str, Any] | None = {}
+            if mail.ref_type:
+                extra = _minter(mail.ref_type)(s, mail.ref_id, settings)
+            if extra is None:
+                mail.state, mail.last_error, mail.next_attempt_at = (
+                    MailState.failed, f"not sent: the {(mail.ref_type or '').replace('_', ' ')} is no longer valid "
+                    "(used, superseded, revoked or expired)", None)
+                s.add(mail)
+                summary.obsolete += 1
+                continue
+            context = {**mail.context, **extra}
+            subject, text, html = _render(mail.template, mail.language, context, settings)
+            message_id, raw = message.build(settings, to_address=mail.to_address, to_name=mail.to_name,
+                                            sender_name=context.get("sender"), subject=subject, text=text,
+                                            html=html, mail_id=mail.id)
+            mail.state, mail.next_attempt_at, mail.message_id = MailState.sending, lease, message_id
+            s.add(mail)
+            jobs.append(Job(mail.id, mail.to_address, raw, message_id, mail.attempts))  # type: ignore[arg-type]
+    return jobs
+
+
+def _render(template: str, language: str, context: dict[str, Any], settings: Settings) -> tuple[str, str, str]:
+    from mail_templates import render
+
+    return render(template, language, context, settings.templates_dir)
+
+
+def _finish(store: Store, mail_id: int, values: dict[str, Any]) -> None:
+    with store.transaction() as s:
+        s.execute(update(OutboxMail).where(col(OutboxMail.id) == mail_id).values(**values)
+                  .execution_options(synchronize_session=False))
+
+
+def _release(store: Store, mail_ids: list[int], now: datetime) -> None:
+    """Claimed but not attempted (the run stopped): due again now, no attempt counted."""
+    if not mail_ids:
+        return
+    with store.transaction() as s:
+        s.execute(update(OutboxMail).where(col(OutboxMail.id).in_(mail_ids), col(OutboxMail.state) == MailState.sending)
+                  .values(state=MailState.queued, next_attempt_at=now)
+                  .execution_options(synchronize_session=False))
+
+
+def deliver_pending(settings: Settings, store_or_url: Store | str, rate: float | None = None,
+                    progress: Progress | None = None, *, ids: list[int] | None = None,
+                    now: Callable[[], datetime] = utcnow, transport: Transport | None = None,
+                    sleep: Callable[[float], None] = time.sleep) -> Summary:
+    """Send every due mail (or only `ids`). Returns what happened; never raises for a delivery
+    failure (an unreachable transport is reported in `Summary.unreachable`), but does raise
+    InvalidInput for a broken template override (nothing is changed then)."""
+    own_store = isinstance(store_or_url, str)
+    store = Store(store_or_url) if isinstance(store_or_url, str) else store_or_url
+    rate = float(settings.mail_rate or 0) if rate is None else rate
+    interval = 1.0 / rate if rate and rate > 0 else 0.0
+    transport = transport or make_transport(settings)
+    summary = Summary()
+    max_attempts, base = int(settings.mail_max_attempts), int(settings.mail_retry_seconds)
+    try:
+        with store.transaction(write=False) as s:
+            total = count_due(s, now(), ids)
+        done, last_send = 0, 0.0
+        while True:
+            jobs = _claim(store, settings, now(), ids, summary)
+            if not jobs:
+                break
+            for i, job in enumerate(jobs):
+                if interval:
+                    wait = last_send + interval - time.monotonic()
+                    if wait > 0:
+                        sleep(wait)
+                    last_send = time.monotonic()
+                try:
+                    transport.send(settings.mail_from, job.to_address, job.message, job.mail_id)
+                except DeliveryError as exc:
+                    _record_failure(store, job, exc, summary, now(), max_attempts, base)
+                    if isinstance(exc, ConnectionFailure):
+                        rest = [j.mail_id for j in jobs[i + 1:]]
+                        _release(store, rest, now())
+                        summary.unreachable = exc.reason
+                        with store.transaction(write=False) as s:
+                            summary.remaining = count_due(s, now() + timedelta(days=3650), ids)
+                        return summary
+                else:
+                    _finish(store, job.mail_id, {"state": MailState.sent, "sent_at": now(), "last_error": None,
+                                                 "attempts": job.attempts + 1, "next_attempt_at": None})
+                    summary.sent += 1
+                done += 1
+                if progress:
+                    progress(done, max(total, done))
+        return summary
+    finally:
+        transport.close()
+        if own_store:
+            store.dispose()
+
+
+def _record_failure(store: Store, job: Job, exc: DeliveryError, summary: Summary, now: datetime,
+                    max_attempts: int, base: int) -> None:
+    attempts = job.attempts + 1
+    if isinstance(exc, PermanentFailure) or attempts >= max_attempts:
+        reason = exc.reason if isinstance(exc, PermanentFailure) else f"gave up after {attempts} attempts: {exc.reason}"
+        _finish(store, job.mail_id, {"state": MailState.failed, "attempts": attempts, "last_error": reason,
+                                     "next_attempt_at": None})
+        summary.failed += 1
+        summary.failures.append({"id": job.mail_id, "to": job.to_address, "reason": reason})
+        return
+    when = next_attempt(attempts, base, now)
+    _finish(store, job.mail_id, {"state": MailState.queued, "attempts": attempts, "last_error": exc.reason,
+                                 "next_attempt_at": when})
+    summary.retrying += 1
+    summary.next_attempt_at = min(filter(None, [summary.next_attempt_at, when]))
+
+
+def deliver_after_commit(settings: Settings, store_or_url: Store | str, ids: list[int],
+                         progress: Progress | None = None, rate: float | None = None) -> Summary:
+    """The after-commit hook of commands that queue mail: deliver what they queued. Raises
+    Unreachable (the change itself is committed, the mails stay queued) when the transport is down."""
+    summary = deliver_pending(settings, store_or_url, rate=rate, progress=progress, ids=ids)
+    if summary.unreachable:
+        raise Unreachable(
+            f"the change is saved and {len(ids)} mail(s) queued, but delivery failed: {summary.unreachable}",
+            hint="the mails stay queued; run tenantctl mail send once the server is reachable",
+        )
+    return summary
+

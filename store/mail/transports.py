@@ -1,0 +1,157 @@
+"""Transports: `file` writes one .eml per mail into TENANTCTL_HOME/outbox (the demo needs no
+server); `smtp` keeps one connection for a whole run (STARTTLS or TLS, login, timeout). Both raise
+the failures of store/mail/retry.py."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import smtplib
+import socket
+import ssl
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from store.mail.retry import ConnectionFailure, PermanentFailure, TemporaryFailure, classify, reply_text
+
+if TYPE_CHECKING:
+    from store.settings import Settings
+
+
+class Transport(Protocol):
+    name: str
+
+    def describe(self) -> str: ...
+
+    def send(self, from_addr: str, to_addr: str, message: bytes, mail_id: int | None) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class FileTransport:
+    name = "file"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def describe(self) -> str:
+        return f"the folder {self.folder}"
+
+    def send(self, from_addr: str, to_addr: str, message: bytes, mail_id: int | None) -> None:
+        stem = f"{mail_id:08d}" if mail_id is not None else "test"
+        final = self.folder / f"{stem}-{uuid.uuid4().hex[:8]}.eml"
+        tmp = final.with_suffix(".tmp")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with tmp.open("wb") as fh:
+                fh.write(message)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, final)  # a reader never sees half a mail
+        except OSError as exc:
+            raise ConnectionFailure(f"cannot write to the outbox folder {self.folder}: {exc.strerror}") from None
+
+    def close(self) -> None:
+        pass
+
+
+class SmtpTransport:
+    name = "smtp"
+
+    def __init__(self, host: str, port: int, *, security: str = "none", user: str | None = None,
+                 password: str | None = None, timeout: float = 10.0, local_hostname: str | None = None) -> None:
+        self.host, self.port, self.security = host, port, security
+        self.user, self.password, self.timeout = user, password, timeout
+        self.local_hostname = local_hostname or socket.gethostname()  # getfqdn() can stall on DNS
+        self.conn: smtplib.SMTP | None = None
+
+    def describe(self) -> str:
+        return f"the SMTP server {self.host}:{self.port}"
+
+    def _open(self) -> smtplib.SMTP:
+        try:
+            conn: smtplib.SMTP
+            if self.security == "tls":
+                conn = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+                                        local_hostname=self.local_hostname, context=ssl.create_default_context())
+            else:
+                conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout, local_hostname=self.local_hostname)
+                if self.security == "starttls":
+                    conn.starttls(context=ssl.create_default_context())
+            conn.ehlo_or_helo_if_needed()
+            if self.user:
+                conn.login(self.user, self.password or "")
+        except smtplib.SMTPAuthenticationError as exc:
+            raise ConnectionFailure(f"{self.describe()} refused the login of {self.user}: "
+                                    f"{exc.smtp_code} {reply_text(exc.smtp_error)}") from None
+        except smtplib.SMTPResponseException as exc:
+            raise ConnectionFailure(f"{self.describe()} answered {exc.smtp_code} "
+                                    f"{reply_text(exc.smtp_error)}") from None
+        except (OSError, smtplib.SMTPException) as exc:  # refused, DNS, TLS, timeout
+            raise ConnectionFailure(f"cannot reach {self.describe()}: {_reason(exc)}") from None
+        return conn
+
+    def send(self, from_addr: str, to_addr: str, message: bytes, mail_id: int | None) -> None:
+        for attempt in (1, 2):
+            if self.conn is None:
+                self.conn = self._open()
+            try:
+                refused = self.conn.sendmail(from_addr, [to_addr], message)
+            except smtplib.SMTPServerDisconnected as exc:
+                # e.g. the server closed an idle connection: reconnect once
+                self._drop()
+                if attempt == 2:
+                    raise ConnectionFailure(f"{self.describe()} closed the connection: {_reason(exc)}") from None
+                continue
+            except smtplib.SMTPRecipientsRefused as exc:
+                code, text = exc.recipients.get(to_addr, (None, b"recipient refused"))
+                self._check_alive()
+                raise _recipient(code, reply_text(text)) from None
+            except smtplib.SMTPResponseException as exc:  # sender refused, data refused
+                self._check_alive()
+                raise classify(exc.smtp_code, reply_text(exc.smtp_error)) from None
+            except (OSError, smtplib.SMTPException) as exc:  # timeout, reset
+                self._drop()
+                raise ConnectionFailure(f"{self.describe()} failed: {_reason(exc)}") from None
+            if refused:
+                code, text = refused.get(to_addr, (None, b""))
+                raise _recipient(code, reply_text(text))
+            return
+
+    def _check_alive(self) -> None:
+        if self.conn is not None and getattr(self.conn, "sock", None) is None:
+            self.conn = None
+
+    def _drop(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(Exception):  # already broken
+                self.conn.close()
+        self.conn = None
+
+    def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self.conn.quit()
+            self._drop()
+
+
+def _recipient(code: int | None, text: str) -> PermanentFailure | TemporaryFailure:
+    err = classify(code, text)
+    reason = f"recipient refused: {err.reason}".rstrip()
+    return TemporaryFailure(reason) if isinstance(err, TemporaryFailure) else PermanentFailure(reason)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return "timed out"
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return " ".join(str(text).split())
+
+
+def make_transport(settings: Settings) -> Transport:
+    if settings.mail_transport == "smtp":
+        return SmtpTransport(settings.smtp_host, int(settings.smtp_port), security=settings.smtp_security,
+                             user=settings.smtp_user, password=settings.smtp_secret,
+                             timeout=float(settings.smtp_timeout))
+    return FileTransport(settings.home_path / "outbox")

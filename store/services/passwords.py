@@ -1,0 +1,366 @@
+"""Password links (S3), setting a password through a link, and the login check.
+
+A link is valid only if unused, not voided, not expired (valid up to and including `expires_at`,
+as in Django's token tests), its user is not disabled and the user's `credential_version` still
+equals the one at issue. Every login, password change, e-mail change and disable bumps that
+version, so all of them kill open links; the explicit `voided_at` rows make it visible why.
+
+Races (login vs redemption, two redemptions): both write with compare-and-set UPDATEs guarded by
+the credential version they read (`WHERE credential_version = :seen`), so of two racing
+transactions exactly one wins on SQLite (BEGIN IMMEDIATE serialises) and on PostgreSQL (the
+second UPDATE waits for the first's row lock, re-reads the row and matches nothing)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlmodel import Session, col, select
+
+from store import passwords, tokens
+from store.actor import get_tenant, managed_tenant_ids
+from store.audit import record
+from store.context import Ctx
+from store.enums import ConnectionState, Language, LinkPurpose, TenantKind, UserStatus
+from store.errors import InvalidInput, PermissionDenied, UsageError
+from store.models import AuditEvent, Connection, Membership, PasswordLink, Tenant, User
+from store.schemas import ts
+from store.services import outbox
+from store.settings import Settings
+from store.types import utcnow
+
+BAD_LINK = "this password link is invalid or has expired"
+BAD_LINK_HINT = "ask for a new link (tenantctl password send-link LOGIN)"
+LOGIN_FAILED = "login failed: unknown login or wrong password"
+CHUNK = 500
+
+# link id → token minted in this process for `--print-link --also-mail`, so that the mail carries
+# the same link that was printed. Memory only; never stored.
+_PREMINTED: dict[int, str] = {}
+
+# Test seam: called between the checks and the compare-and-set writes (racing tests).
+_before_write: Callable[[str], None] | None = None
+
+
+class InvalidLink(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__(BAD_LINK, hint=BAD_LINK_HINT)
+
+
+class LoginFailed(PermissionDenied):
+    def __init__(self) -> None:
+        super().__init__(LOGIN_FAILED, hint="check the login and the password")
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def link_url(settings: Settings, token: str) -> str:
+    return f"{str(settings.base_url).rstrip('/')}/password/set?token={token}"
+
+
+def lifetime(settings: Settings, purpose: str) -> timedelta:
+    if purpose == LinkPurpose.initial:
+        return timedelta(days=int(settings.initial_link_days))
+    return timedelta(hours=int(settings.reset_link_hours))
+
+
+def is_open(link: PasswordLink, user: User | None, now: datetime) -> bool:
+    return (user is not None and link.used_at is None and link.voided_at is None and now <= link.expires_at
+            and user.status != UserStatus.disabled and user.credential_version == link.credential_version)
+
+
+def pick_language(user_language: str | None, tenant_language: str | None, default: str) -> str:
+    """The user's language, then the tenant's, then the default (all must be one we have)."""
+    known = {lang.value for lang in Language}
+    for lang in (user_language, tenant_language, default):
+        if lang in known:
+            return str(lang)
+    return "de"
+
+
+def format_expiry(when: datetime, language: str) -> str:
+    return when.strftime("%d.%m.%Y %H:%M UTC" if language == "de" else "%Y-%m-%d %H:%M UTC")
+
+
+def sender_name(platform: str, reseller: str | None, language: str) -> str:
+    if not reseller:
+        return platform
+    return f"{platform} im Auftrag von {reseller}" if language == "de" else f"{platform} on behalf of {reseller}"
+
+
+# -- choosing users -------------------------------------------------------------------------------
+
+def select_users(ctx: Ctx, idents: Sequence[str], *, tenant: str | None = None,
+                 without_password: bool = False) -> tuple[list[User], list[User]]:
+    """(users to send to, disabled users skipped). Named users must be in the actor's managed
+    scope and not disabled; --tenant / --without-password select in bulk and skip disabled ones."""
+    from store.services.users import get_user
+
+    s = ctx.session
+    if not idents and not tenant and not without_password:
+        raise UsageError("name at least one user, or use --tenant KEY or --without-password",
+                         hint="e.g. tenantctl password send-link max.mueller")
+    chosen: dict[int, User] = {}
+    for ident in idents:
+        user = get_user(ctx, ident, manage=True)
+        if user.status == UserStatus.disabled:
+            raise InvalidInput(f"user {user.login} is disabled; no link was sent to anyone",
+                               hint=f"enable the user first: tenantctl user enable {user.login}")
+        chosen[user.id] = user  # type: ignore[index]
+    if tenant or without_password:
+        stmt = select(User).order_by(col(User.id))
+        if tenant:
+            t = get_tenant(s, ctx.actor, tenant, manage=True)
+            stmt = stmt.where(col(User.id).in_(select(Membership.user_id).where(Membership.tenant_id == t.id)))
+        else:
+            managed = managed_tenant_ids(s, ctx.actor)
+            if managed is not None:
+                stmt = stmt.where(col(User.id).in_(
+                    select(Membership.user_id).where(col(Membership.tenant_id).in_(managed))))
+        if without_password:
+            stmt = stmt.where(col(User.password_hash).is_(None))
+        for user in s.exec(stmt).all():
+            chosen.setdefault(user.id, user)  # type: ignore[arg-type]
+    users = [u for u in chosen.values() if u.status != UserStatus.disabled]
+    skipped = [u for u in chosen.values() if u.status == UserStatus.disabled]
+    return users, skipped
+
+
+def _homes(session: Session, user_ids: list[int]) -> dict[int, tuple[Tenant, str | None]]:
+    """user id → (home tenant = the first membership, its reseller's name or None)."""
+    first: dict[int, int] = {}
+    for chunk in _chunks(user_ids):
+        for uid, tid in session.exec(select(Membership.user_id, Membership.tenant_id)
+                                     .where(col(Membership.user_id).in_(chunk)).order_by(col(Membership.id))):
+            first.setdefault(uid, tid)
+    tenant_ids = sorted(set(first.values()))
+    tenants: dict[int, Tenant] = {}
+    resellers: dict[int, str] = {}
+    for chunk in _chunks(tenant_ids):
+        for t in session.exec(select(Tenant).where(col(Tenant.id).in_(chunk))):
+            tenants[t.id] = t  # type: ignore[index]
+        rows = session.exec(
+            select(Connection.customer_id, Tenant.name).join(Tenant, col(Tenant.id) == Connection.reseller_id)
+            .where(col(Connection.customer_id).in_(chunk), Connection.state == ConnectionState.active)
+            .order_by(col(Connection.id)))
+        for cid, name in rows:
+            resellers.setdefault(cid, name)
+    return {uid: (tenants[tid], resellers.get(tid) if tenants[tid].kind == TenantKind.customer else None)
+            for uid, tid in first.items()}
+
+
+# -- issuing --------------------------------------------------------------------------------------
+
+def plan(ctx: Ctx, users: Sequence[User], purpose: str | None = None) -> list[dict[str, Any]]:
+    """What issue_links would do, without writing (for --dry-run)."""
+    now = utcnow()
+    homes = _homes(ctx.session, [u.id for u in users])  # type: ignore[misc]
+    out = []
+    for u in users:
+        p = purpose or (LinkPurpose.reset if u.password_hash else LinkPurpose.initial)
+        tenant = homes.get(u.id)  # type: ignore[arg-type]
+        lang = pick_language(u.language, tenant[0].language if tenant else None, ctx.settings.default_language)
+        out.append({"login": u.login, "email": u.email, "purpose": str(p), "language": lang,
+                    "tenant": tenant[0].key if tenant else None, "expires_at": ts(now + lifetime(ctx.settings, p))})
+    return out
+
+
+def issue_links(ctx: Ctx, users: list[User], purpose: str | None = None, *, deliver: bool = True,
+                mail: bool = True) -> list[PasswordLink]:
+    """One new link per user (disabled users skipped), superseding each user's older open links;
+    one password-link mail per link queued in the outbox (unless mail=False); one audit event per
+    link; delivery appended to ctx.after_commit (unless deliver=False). Set-based: a few
+    statements per 500 users, no hashing, no token (tokens are minted at delivery)."""
+    if purpose is not None and purpose not in {p.value for p in LinkPurpose}:
+        raise UsageError(f"unknown link purpose {purpose!r}", hint="use initial or reset")
+    s, settings, actor = ctx.session, ctx.settings, ctx.actor
+    users = [u for u in users if u.status != UserStatus.disabled]
+    if not users:
+        return []
+    now = utcnow()
+    user_ids = [u.id for u in users]
+    for chunk in _chunks(user_ids):
+        s.execute(update(PasswordLink)
+                  .where(col(PasswordLink.user_id).in_(chunk), col(PasswordLink.used_at).is_(None),
+                         col(PasswordLink.voided_at).is_(None))
+                  .values(voided_at=now, void_reason="superseded").execution_options(synchronize_session=False))
+    rows = []
+    for u in users:
+        p = purpose or (LinkPurpose.reset if u.password_hash else LinkPurpose.initial)
+        rows.append({"user_id": u.id, "purpose": str(p), "expires_at": now + lifetime(settings, p),
+                     "credential_version": u.credential_version, "created_at": now, "created_by": actor.label})
+    links = list(s.scalars(insert(PasswordLink).returning(PasswordLink, sort_by_parameter_order=True), rows).all())
+    homes = _homes(s, user_ids)  # type: ignore[arg-type]
+    audit_rows = []
+    mails = []
+    for u, link in zip(users, links, strict=True):
+        tenant, reseller = homes.get(u.id, (None, None))  # type: ignore[arg-type]
+        lang = pick_language(u.language, tenant.language if tenant else None, settings.default_language)
+        platform = str(settings.mail_from_name)
+        context = {"recipient_name": f"{u.first_name} {u.last_name}", "login": u.login,
+                   "tenant_name": tenant.name if tenant else platform, "reseller_name": reseller,
+                   "platform_name": platform, "sender": sender_name(platform, reseller, lang),
+                   "expires_at": format_expiry(link.expires_at, lang), "purpose": link.purpose}
+        mails.append({"to_address": u.email, "to_name": f"{u.first_name} {u.last_name}",
+                      "template": f"password_link_{link.purpose}", "language": lang, "context": context,
+                      "ref_type": "password_link", "ref_id": link.id})
+        audit_rows.append({"at": now, "actor": actor.label, "action": "password.link", "object_type": "user",
+                           "object_key": u.login, "tenant_id": tenant.id if tenant else None,
+                           "details": {"link_id": link.id, "purpose": link.purpose,
+                                       "expires_at": ts(link.expires_at), "mailed": mail}})
+    s.execute(insert(AuditEvent), audit_rows)
+    if mail:
+        ids = outbox.queue_many(ctx, mails)
+        if deliver:
+            from store.mail.delivery import deliver_after_commit
+
+            ctx.after_commit.append(partial(deliver_after_commit, settings, _url(s), ids))
+    return links
+
+
+def _url(session: Session) -> str:
+    bind: Any = session.get_bind()
+    engine = getattr(bind, "engine", bind)
+    return str(engine.url.render_as_string(hide_password=False))
+
+
+def mint_now(ctx: Ctx, links: Sequence[PasswordLink], *, for_mail: bool = False) -> dict[int, str]:
+    """Mint the tokens of fresh links now (for --print-link): only their hashes are stored. With
+    for_mail, this process keeps them in memory so that the mails delivered after the commit carry
+    the same links (a later delivery by another process mints new ones, superseding these)."""
+    out: dict[int, str] = {}
+    for chunk in _chunks(list(links)):
+        for link in chunk:
+            token = tokens.new_token(link.id)
+            out[link.id] = token
+            ctx.session.execute(update(PasswordLink).where(col(PasswordLink.id) == link.id)
+                                .values(token_hash=tokens.hash_token(token))
+                                .execution_options(synchronize_session=False))
+    if for_mail:
+        _PREMINTED.update(out)
+    return out
+
+
+def mint_for_mail(session: Session, ref_id: int, settings: Settings) -> dict[str, Any] | None:
+    """outbox.MINTERS["password_link"]: at delivery, a fresh token for a still-open link (its hash
+    replaces any earlier one), or None when the link is no longer valid."""
+    link = session.get(PasswordLink, ref_id)
+    if link is None:
+        return None
+    user = session.get(User, link.user_id)
+    if not is_open(link, user, utcnow()):
+        _PREMINTED.pop(ref_id, None)
+        return None
+    token = _PREMINTED.pop(ref_id, None)
+    if token is None or not tokens.same_hash(link.token_hash, token):
+        token = tokens.new_token(ref_id)
+        link.token_hash = tokens.hash_token(token)
+        session.add(link)
+    return {"link": link_url(settings, token)}
+
+
+# -- using a link ---------------------------------------------------------------------------------
+
+def check_token(session: Session, token_text: str, now: datetime | None = None) -> tuple[PasswordLink, User]:
+    """The open link and its user for a token, or InvalidLink (the same error for every reason:
+    unknown, tampered, expired, used, voided, superseded, stale credential version)."""
+    parsed = tokens.parse(token_text or "")
+    if parsed is None:
+        raise InvalidLink()
+    link_id, token = parsed
+    link = session.get(PasswordLink, link_id)
+    if link is None or not tokens.same_hash(link.token_hash, token):
+        raise InvalidLink()
+    user = session.get(User, link.user_id)
+    if user is None or not is_open(link, user, now or utcnow()):
+        raise InvalidLink()
+    return link, user
+
+
+def redeem(ctx: Ctx, token_text: str, password: str, now: datetime | None = None) -> dict[str, Any]:
+    """Set the user's password through a link: policy, argon2id, credential version bumped, this
+    link used, every other open link voided, status active, audit event."""
+    s = ctx.session
+    now = now or utcnow()
+    link, user = check_token(s, token_text, now)
+    passwords.check_policy(password, user.login, user.email)
+    new_hash = passwords.hash_password(password)
+    if _before_write:
+        _before_write("redeem")
+    seen = link.credential_version
+    won = s.execute(update(User).where(col(User.id) == user.id, col(User.credential_version) == seen)
+                    .values(password_hash=new_hash, credential_version=seen + 1, status=UserStatus.active,
+                            password_changed_at=now, updated_at=now)
+                    .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+    used = s.execute(update(PasswordLink).where(col(PasswordLink.id) == link.id, col(PasswordLink.used_at).is_(None),
+                                                col(PasswordLink.voided_at).is_(None))
+                     .values(used_at=now).execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+    if won != 1 or used != 1:
+        raise InvalidLink()  # lost a race: the transaction is rolled back
+    s.execute(update(PasswordLink).where(col(PasswordLink.user_id) == user.id, col(PasswordLink.id) != link.id,
+                                         col(PasswordLink.used_at).is_(None), col(PasswordLink.voided_at).is_(None))
+              .values(voided_at=now, void_reason="password_set").execution_options(synchronize_session=False))
+    record(s, ctx.actor, "password.set", "user", user.login, None, link_id=link.id, purpose=link.purpose)
+    s.expire_all()
+    return {"login": user.login, "status": UserStatus.active.value, "password_changed_at": ts(now)}
+
+
+# -- the login check ------------------------------------------------------------------------------
+
+def login(ctx: Ctx, ident: str, password: str) -> dict[str, Any]:
+    """The platform's login: the same error for unknown login, wrong password and disabled user.
+    On success: last login recorded, credential version bumped (so the user's open links die)."""
+    from store.services.users import find_user_row, memberships_of
+
+    s = ctx.session
+    user = find_user_row(s, ident) if ident and ident.strip() else None
+    ok = passwords.verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or user.status == UserStatus.disabled:
+        raise LoginFailed()
+    now = utcnow()
+    new_hash = passwords.hash_password(password) if passwords.needs_rehash(user.password_hash or "") else None
+    if _before_write:
+        _before_write("login")
+    values: dict[str, Any] = {"credential_version": user.credential_version + 1, "last_login_at": now}
+    if new_hash:
+        values["password_hash"] = new_hash
+    won = s.execute(update(User).where(col(User.id) == user.id, col(User.credential_version) == user.credential_version,
+                                       col(User.password_hash) == user.password_hash)
+                    .values(**values).execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+    if won != 1:
+        raise LoginFailed()  # the password changed under us (a link was redeemed meanwhile)
+    voided = s.execute(update(PasswordLink).where(col(PasswordLink.user_id) == user.id,
+                                                  col(PasswordLink.used_at).is_(None),
+                                                  col(PasswordLink.voided_at).is_(None))
+                       .values(voided_at=now, void_reason="login")
+                       .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+    record(s, ctx.actor, "auth.login", "user", user.login, None, links_voided=voided)
+    s.expire_all()
+    return {"login": user.login, "email": user.email, "first_name": user.first_name, "last_name": user.last_name,
+            "language": user.language, "last_login_at": ts(now), "links_voided": voided,
+            "memberships": memberships_of(s, user.id, None)}  # type: ignore[arg-type]
+
+
+# -- listing links (for --print-link output and tests) --------------------------------------------
+
+def link_out(link: PasswordLink, user: User, token: str | None, settings: Settings) -> dict[str, Any]:
+    return {"link_id": link.id, "login": user.login, "email": user.email, "purpose": link.purpose,
+            "expires_at": ts(link.expires_at), "link": link_url(settings, token) if token else None}
+
+
+def mail_ids_for(session: Session, links: Sequence[PasswordLink]) -> list[int]:
+    from store.models import OutboxMail
+
+    ids: list[int] = []
+    link_ids = [link.id for link in links]
+    for chunk in _chunks(link_ids):
+        rows = session.exec(select(OutboxMail.id).where(OutboxMail.ref_type == "password_link",
+                                                        col(OutboxMail.ref_id).in_(chunk))).all()
+        ids.extend(int(i) for i in rows if i is not None)
+    return sorted(ids)
