@@ -190,7 +190,7 @@ def _send_links(ctx: Any, user_ids: list[int]) -> int:
     from sqlmodel import col, select
 
     from store.models import User
-    from store.services import passwords  # type: ignore[attr-defined]
+    from store.services import passwords
 
     users = list(ctx.session.exec(select(User).where(col(User.id).in_(user_ids))).all())
     return len(passwords.issue_links(ctx, users, purpose="initial", deliver=True))
