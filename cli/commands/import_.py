@@ -180,6 +180,12 @@ def run(
                   f"({rows / max(elapsed, 1e-6):,.0f} rows/s)" + (f"; run {result['run']}" if result["run"] else ""))
     if result.get("links_queued"):
         output.status(f"queued {result['links_queued']} password links")
+    if dry_run and result["skipped"] and not skip_invalid:
+        # the plan is printed; the exit code says that the real run would be refused
+        if json:
+            raise typer.Exit(InvalidInput.exit_code)
+        raise InvalidInput(f"{result['skipped']} row(s) with problems: the real run would write nothing",
+                           hint="fix the rows marked error, or run with --skip-invalid")
     if result["skipped"] and not dry_run:
         output.warn(f"SKIPPED {result['skipped']} invalid rows (--skip-invalid); see tenantctl import show "
                     f"{result['run']}")

@@ -179,3 +179,14 @@ def test_tenant_header_lists_accepted_aliases(world: Any, cli: Any, tmp_path: Pa
 
 def test_unused_header_constant_is_the_template_order() -> None:
     assert TENANT_HEADER[:2] == ["Schlüssel", "Name"]
+
+
+def test_dry_run_with_problems_prints_plan_and_exits_4(world: Any, cli: Any, counts: Any, tmp_path: Path) -> None:
+    path = basic_workbook(tmp_path / "k.xlsx", [["A", "B", "kaputt", "20001", ""]])
+    before = counts()
+    r = cli("import", "run", str(path), "--dry-run", "--json")
+    assert r.exit_code == 4 and r.stderr == ""
+    assert [x["action"] for x in r.data["rows"]] == ["create", "create", "error"]
+    human = cli("import", "run", str(path), "--dry-run")
+    assert human.exit_code == 4 and "the real run would write nothing" in human.stderr
+    assert counts() == before
