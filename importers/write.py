@@ -146,7 +146,12 @@ def write_report(source_path: Path, file_type: str, tables: dict[str, Any], prob
         delimiter = max((";", ",", "\t"), key=first.count)
         for rec in csv.reader(text.splitlines(), delimiter=delimiter):
             ws.append([escape(v) for v in rec])
-        by_sheet = {ws.title: v for v in by_sheet.values() for _ in [0]} if by_sheet else {}
+        # a csv is one sheet: its problems (named by file name) belong to the sheet just written
+        merged: dict[int, list[dict[str, Any]]] = {}
+        for rows_of_sheet in by_sheet.values():
+            for row, plist in rows_of_sheet.items():
+                merged.setdefault(row, []).extend(plist)
+        by_sheet = {ws.title: merged}
     for sheet_name, rows in by_sheet.items():
         if sheet_name not in wb.sheetnames:
             continue

@@ -26,8 +26,9 @@ def export(file: Path = typer.Argument(..., help="FILE.xlsx, FILE.csv (two files
     with runtime.command(write=False) as ctx:
         tenants, users = exports.collect(ctx, tenant)
     written = write_export(file, tenants, users, exports.TENANT_COLUMNS, exports.USER_COLUMNS)
-    data = {"files": [str(p) for p in written], "tenants": len(tenants), "users": len(users)}
-    output.status(f"exported {len(tenants)} tenants and {len(users)} users to {', '.join(data['files'])}")
+    files = [str(p) for p in written]
+    data = {"files": files, "tenants": len(tenants), "users": len(users)}
+    output.status(f"exported {len(tenants)} tenants and {len(users)} users to {', '.join(files)}")
     output.show(data, lambda c, d: None, json_mode=json)
 
 

@@ -189,7 +189,8 @@ def run(
     if result["skipped"] and not dry_run:
         output.warn(f"SKIPPED {result['skipped']} invalid rows (--skip-invalid); see tenantctl import show "
                     f"{result['run']}")
-        raise PartialSuccess(f"{result['skipped']} invalid rows were skipped", hint=f"tenantctl import show {result['run']}")
+        raise PartialSuccess(f"{result['skipped']} invalid rows were skipped",
+                             hint=f"tenantctl import show {result['run']}")
 
 
 def _send_links(ctx: Any, user_ids: list[int]) -> int:

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import col, func, select
+from sqlmodel import col, func
+from sqlmodel import select as _select
 
 from store import rules
 from store.audit import record
 from store.context import Ctx
 from store.errors import Conflict, PermissionDenied
 from store.models import AccessRight, Application, TenantApplication
+
+
+def select(*entities: Any) -> Any:
+    """sqlalchemy.select, typed loosely: SQLModel's str-typed columns confuse its overloads."""
+    return _select(*entities)
 
 
 def app_out(a: Application, bookings: int = 0, rights: int = 0) -> dict[str, Any]:
@@ -41,9 +47,9 @@ def create_app(ctx: Ctx, name: str, key: str | None = None) -> dict[str, Any]:
 
 def list_apps(ctx: Ctx) -> list[dict[str, Any]]:
     s = ctx.session
-    bookings = dict(s.exec(select(TenantApplication.application_id, func.count())  # type: ignore[call-overload]
+    bookings = dict(s.exec(select(TenantApplication.application_id, func.count())
                            .group_by(col(TenantApplication.application_id))).all())
-    rights = dict(s.exec(select(AccessRight.application_id, func.count())  # type: ignore[call-overload]
+    rights = dict(s.exec(select(AccessRight.application_id, func.count())
                          .group_by(col(AccessRight.application_id))).all())
     apps = s.exec(select(Application).order_by(col(Application.key))).all()
     return [app_out(a, bookings.get(a.id, 0), rights.get(a.id, 0)) for a in apps]

@@ -17,7 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, update
+from sqlalchemy import select as _select
 from sqlmodel import col
 
 from importers.read import Problem, Source, Table
@@ -49,6 +50,15 @@ _EMAIL_FAST = re.compile(
     r"^(?=.{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,61}[A-Za-z0-9]$")
 _SPECIAL_TLDS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
+
+
+def _table(model: Any) -> Any:
+    return model.__table__
+
+
+def select(*entities: Any) -> Any:
+    """sqlalchemy.select, typed loosely: SQLModel's str-typed columns confuse its overloads."""
+    return _select(*entities)
 
 
 def normalise_email(value: str) -> str:
@@ -155,13 +165,13 @@ class _Snapshot:
         self.ctx = ctx
         self.visible = visible_tenant_ids(s, ctx.actor)
         self.managed = managed_tenant_ids(s, ctx.actor)
-        self.tenants: dict[int, Any] = {r.id: r for r in s.exec(select(  # type: ignore[call-overload]
+        self.tenants: dict[int, Any] = {r.id: r for r in s.exec(select(
             Tenant.id, Tenant.key, Tenant.name, Tenant.kind, Tenant.language, Tenant.external_id,
             Tenant.status)).all()}
         self.by_key = {t.key: t for t in self.tenants.values()}
         self.conns: dict[int, list[Any]] = {}
         self.conn_by_number: dict[tuple[int, str], Any] = {}
-        for c in s.exec(select(Connection.id, Connection.reseller_id, Connection.customer_id,  # type: ignore[call-overload]
+        for c in s.exec(select(Connection.id, Connection.reseller_id, Connection.customer_id,
                                Connection.customer_number, Connection.currency, Connection.billing,
                                Connection.state)).all():
             if c.state == ConnectionState.rejected:
@@ -171,7 +181,7 @@ class _Snapshot:
                 self.conn_by_number[(c.reseller_id, c.customer_number)] = c
         self.apps = {a.key: a for a in s.scalars(select(Application)).all()}
         self.apps_by_name = {a.name.casefold(): a for a in self.apps.values()}
-        self.bookings: set[tuple[int, int]] = {(r.tenant_id, r.application_id) for r in s.exec(select(  # type: ignore[call-overload]
+        self.bookings: set[tuple[int, int]] = {(r.tenant_id, r.application_id) for r in s.exec(select(
             TenantApplication.tenant_id, TenantApplication.application_id)).all()}
         self._logins: set[str] | None = None
 
@@ -220,7 +230,7 @@ class _Snapshot:
     def rights(self, membership_ids: list[int]) -> set[tuple[int, int]]:
         out: set[tuple[int, int]] = set()
         for chunk in _chunks(membership_ids):
-            out.update((r.membership_id, r.application_id) for r in self.ctx.session.exec(select(  # type: ignore[call-overload]
+            out.update((r.membership_id, r.application_id) for r in self.ctx.session.exec(select(
                 AccessRight.membership_id, AccessRight.application_id).where(
                 col(AccessRight.membership_id).in_(chunk))).all())
         return out
@@ -277,9 +287,9 @@ def choice(value: str | None, enum: Any, field: str) -> str | None:
     return value if value in allowed else check_choice(value, enum, field)
 
 
-def _check(plan: RowPlan, column: str | None, fn: Callable[[], Any]) -> Any:
+def _check(plan: RowPlan, column: str | None, fn: Callable[..., Any], *args: Any) -> Any:
     try:
-        return fn()
+        return fn(*args)
     except Exception as exc:  # a rule's InvalidInput/Conflict: the row's problem
         if not hasattr(exc, "message"):
             raise
@@ -360,7 +370,7 @@ def _plan_tenants(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options,
     for rownum, v in table.rows:
         p = RowPlan(table.sheet, rownum, "tenant", None, v.get("name") or "")
         plan.tenants.append(p)
-        name = _check(p, h("name"), lambda v=v: clean_name(v.get("name"), "tenant name"))
+        name = _check(p, h("name"), clean_name, v.get("name"), "tenant name")
         kind = (v.get("kind") or "").strip().lower() or None
         reseller_ref = (v.get("reseller") or "").strip().lower() or None
         if kind is None:
@@ -369,11 +379,9 @@ def _plan_tenants(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options,
                 p.error(h("kind"), "kind is empty: customer or reseller")
         elif kind not in {TenantKind.customer, TenantKind.reseller}:
             p.error(h("kind"), f"kind {kind!r} is not one of customer, reseller")
-        language = _check(p, h("language"), lambda v=v: check_choice((v.get("language") or "").lower() or None,
-                                                                     Language, "language"))
-        billing = _check(p, h("billing"), lambda v=v: check_choice((v.get("billing") or "").lower() or None,
-                                                                   Billing, "billing"))
-        currency = _check(p, h("currency"), lambda v=v: rules.normalise_currency(v.get("currency")))
+        language = _check(p, h("language"), choice, (v.get("language") or "").lower() or None, Language, "language")
+        billing = _check(p, h("billing"), choice, (v.get("billing") or "").lower() or None, Billing, "billing")
+        currency = _check(p, h("currency"), rules.normalise_currency, v.get("currency"))
         number = (v.get("customer_number") or "").strip() or None
         if rownum in lost:
             p.error(h("customer_number"), f"customer number {number} is shorter than the others: a lost leading "
@@ -381,7 +389,7 @@ def _plan_tenants(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options,
         external_id = (v.get("external_id") or "").strip() or None
         key = (v.get("key") or "").strip().lower() or None
         if key:
-            _check(p, h("key"), lambda key=key: rules.check_tenant_key(key))
+            _check(p, h("key"), rules.check_tenant_key, key)
         # the reseller of a customer
         reseller_id: int | None = None
         reseller_key: str | None = None
@@ -428,7 +436,8 @@ def _plan_tenants(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options,
             seen_keys.setdefault(ident_key, rownum)
         if number and reseller_key:
             if (reseller_key, number) in seen_numbers:
-                p.error(h("customer_number"), f"customer number {number} also in row {seen_numbers[(reseller_key, number)]}")
+                first_row = seen_numbers[(reseller_key, number)]
+                p.error(h("customer_number"), f"customer number {number} also in row {first_row}")
             seen_numbers.setdefault((reseller_key, number), rownum)
         if name and not ident_key and not number:
             nk = (reseller_key, name.casefold())
@@ -551,10 +560,10 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
             refs.setdefault(text.casefold(), set()).add(target)
 
     for ft in file_tenants:
-        target = ("store", ft.existing_id) if ft.existing_id else ("file", ft.plan.row)
-        add_ref(ft.key, target)
-        add_ref(ft.customer_number, target)
-        add_ref(ft.name, target)
+        ref: tuple[str, Any] = ("store", ft.existing_id) if ft.existing_id else ("file", ft.plan.row)
+        add_ref(ft.key, ref)
+        add_ref(ft.customer_number, ref)
+        add_ref(ft.name, ref)
     default_reseller = _default_reseller(ctx, snap, opts)
     only_reseller = snap.by_key[default_reseller].id if default_reseller in snap.by_key else None
     for t in snap.tenants.values():
@@ -605,7 +614,7 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
             p.error(h_lang, exc.message)
         ekey = rules.email_key(email) if email else None
         if ekey:
-            p.label = email  # type: ignore[assignment]
+            p.label = email or ""
             if ekey in seen:
                 p.error(h_email, f"e-mail {email} also in row {seen[ekey]}")
             else:
@@ -643,10 +652,11 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
         if target is not None:
             if target[0] == "store":
                 tenant_id = target[1]
-                if not snap.is_managed(tenant_id):  # type: ignore[arg-type]
-                    p.error(h("tenant"), f"{ctx.actor.label} may not add users to tenant {snap.tenants[tenant_id].key!r}")
+                if not snap.is_managed(tenant_id):
+                    p.error(h("tenant"), f"{ctx.actor.label} may not add users to tenant "
+                            f"{snap.tenants[tenant_id].key!r}")
                 tenant_language = snap.tenants[tenant_id].language
-                file_tenant = file_by_id.get(tenant_id)  # type: ignore[arg-type]
+                file_tenant = file_by_id.get(tenant_id)
             else:
                 file_tenant = file_by_row[target[1]]
                 tenant_language = file_tenant.plan.values.get("language") or tenant_language
@@ -656,10 +666,10 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
         if tenant_id is not None:
             booked |= store_bookings.get(tenant_id, set())
         access: set[int] = set()
-        for ref in d["access"]:
-            app = snap.app(ref)
+        for app_ref in d["access"]:
+            app = snap.app(app_ref)
             if app is None:
-                p.error(h("access"), f"unknown application {ref!r} (see tenantctl app list)")
+                p.error(h("access"), f"unknown application {app_ref!r} (see tenantctl app list)")
             elif app.id not in booked:
                 p.error(h("access"), f"application {app.key!r} is not booked for this tenant")
             else:
@@ -677,7 +687,8 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
                         f"ask them to be added with tenantctl member add")
                 continue
             changes: dict[str, list[Any]] = {}
-            for fname, new, old in (("first_name", d["first"], user.first_name), ("last_name", d["last"], user.last_name),
+            for fname, new, old in (("first_name", d["first"], user.first_name),
+                                    ("last_name", d["last"], user.last_name),
                                     ("language", d["language"], user.language)):
                 if new is not None and new != old:
                     changes[fname] = [old, new]
@@ -711,7 +722,7 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
         if d["first"] and d["last"]:
             if logins is None:
                 logins = Handles(snap.logins(), "", 100)
-            login = _check(p, h("first_name"), lambda d=d, hs=logins: login_for(hs, d["first"], d["last"]))
+            login = _check(p, h("first_name"), login_for, logins, d["first"], d["last"])
             if login:
                 p.key = login
         p.values = {"login": p.key, "email": d["email"], "email_key": d["ekey"], "first_name": d["first"],
@@ -720,8 +731,9 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
                     "access": sorted(access)}
         if p.action != "error":
             p.action = "create"
-            p.changes = {"tenant": [None, (file_tenant.key if file_tenant else snap.tenants[tenant_id].key)
-                                    if (file_tenant or tenant_id) else None], "role": [None, role]}
+            tenant_key = file_tenant.key if file_tenant else (
+                snap.tenants[tenant_id].key if tenant_id is not None else None)
+            p.changes = {"tenant": [None, tenant_key], "role": [None, role]}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -841,7 +853,7 @@ def _write(ctx: Ctx, plan: Plan, run: ImportRun, progress: Progress | None) -> l
     new_t = [r for r in plan.tenants if r.action == "create"]
     if progress:
         progress("writing tenants", 0, len(new_t))
-    tenant_ids = _insert_returning(ctx, Tenant.__table__, [
+    tenant_ids = _insert_returning(ctx, _table(Tenant), [
         {"key": r.values["key"], "name": r.values["name"], "kind": r.values["kind"], "status": TenantStatus.active,
          "language": r.values["language"], "external_id": r.values["external_id"], "created_at": now,
          "created_by": label} for r in new_t], "key")
@@ -850,7 +862,7 @@ def _write(ctx: Ctx, plan: Plan, run: ImportRun, progress: Progress | None) -> l
     for r in new_t:  # customers under a reseller created in this file
         if r.values["reseller_id"] is None and r.values["reseller_key"]:
             r.values["reseller_id"] = tenant_ids.get(r.values["reseller_key"])
-    conn_ids = _insert_ids(ctx, Connection.__table__, [
+    conn_ids = _insert_ids(ctx, _table(Connection), [
         {"reseller_id": r.values["reseller_id"], "customer_id": tenant_ids[r.values["key"]],
          "customer_number": r.values["customer_number"], "currency": r.values["currency"],
          "billing": r.values["billing"], "state": ConnectionState.active, "approved_by": label, "approved_at": now,
@@ -877,14 +889,14 @@ def _write(ctx: Ctx, plan: Plan, run: ImportRun, progress: Progress | None) -> l
         booking_rows += [{"tenant_id": v["id"], "application_id": a, "created_at": now, "created_by": label}
                          for a in v["apps"]]
         record(s, ctx.actor, "tenant.update", "tenant", r.key or "", v["id"], changed=r.changes, import_run=run.id)
-    created("tenant_application", _insert_ids(ctx, TenantApplication.__table__, booking_rows,
+    created("tenant_application", _insert_ids(ctx, _table(TenantApplication), booking_rows,
                                               ("tenant_id", "application_id")))
 
     # -- users ------------------------------------------------------------------------------------
     new_u = [r for r in plan.users if r.action == "create"]
     if progress:
         progress("writing users", 0, len(new_u))
-    user_ids = _insert_returning(ctx, User.__table__, [
+    user_ids = _insert_returning(ctx, _table(User), [
         {"login": r.values["login"], "email": r.values["email"], "email_key": r.values["email_key"],
          "first_name": r.values["first_name"], "last_name": r.values["last_name"], "language": r.values["language"],
          "status": UserStatus.invited, "credential_version": 0, "created_at": now, "created_by": label}
@@ -899,7 +911,7 @@ def _write(ctx: Ctx, plan: Plan, run: ImportRun, progress: Progress | None) -> l
     upd_members = [r for r in plan.users if r.action == "update" and "membership" in r.changes]
     member_rows += [{"user_id": r.values["user_id"], "tenant_id": tenant_of(r.values), "role": r.values["role"],
                      "created_at": now, "created_by": label} for r in upd_members]
-    member_ids = _insert_ids(ctx, Membership.__table__, member_rows, ("user_id", "tenant_id"))
+    member_ids = _insert_ids(ctx, _table(Membership), member_rows, ("user_id", "tenant_id"))
     created("membership", member_ids)
     rights_rows: list[dict[str, Any]] = []
     for mid, r in zip(member_ids, new_u + upd_members, strict=True):
@@ -927,9 +939,9 @@ def _write(ctx: Ctx, plan: Plan, run: ImportRun, progress: Progress | None) -> l
         if v["membership_id"] is not None and v["access"]:
             rights_rows += [{"membership_id": v["membership_id"], "application_id": a, "created_at": now,
                              "created_by": label} for a in v["access"]]
-    created("access_right", _insert_ids(ctx, AccessRight.__table__, rights_rows, ("membership_id", "application_id")))
+    created("access_right", _insert_ids(ctx, _table(AccessRight), rights_rows, ("membership_id", "application_id")))
     if items and run.id is not None:  # a dry-run has no run record and nothing to undo
-        s.execute(insert(ImportRunItem.__table__), items)
+        s.execute(insert(_table(ImportRunItem)), items)
     return list(user_ids.values())
 
 
@@ -1022,7 +1034,7 @@ def undo_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
                            (TenantApplication, "tenant_id", "tenant_application")):
         parent = created.get("tenant" if fk == "tenant_id" else "user", set())
         for chunk in _chunks(sorted(parent)):
-            rows = s.exec(select(model.id, getattr(model, fk)).where(col(getattr(model, fk)).in_(chunk))).all()  # type: ignore[call-overload]
+            rows = s.exec(select(model.id, getattr(model, fk)).where(col(getattr(model, fk)).in_(chunk))).all()
             for rid, pid in rows:
                 if rid not in created.get(own, set()):
                     what = "tenant" if fk == "tenant_id" else "user"

@@ -108,7 +108,8 @@ def test_unknown_tenant(refused: Any, tmp_path: Path) -> None:
 
 def test_customer_numbers_that_lost_leading_zeros(refused: Any, tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "x.xlsx", {"Mandanten": [["Name", "Reseller", "Kundennummer"],
-                                                          ["Eins GmbH", "acme", "01066"], ["Zwei GmbH", "acme", "02001"],
+                                                          ["Eins GmbH", "acme", "01066"],
+                                                          ["Zwei GmbH", "acme", "02001"],
                                                           ["Drei GmbH", "acme", 1067]]})
     assert "Mandanten, row 4, column Kundennummer: customer number 1067 is shorter than the others" in refused(path)
 
@@ -135,7 +136,8 @@ def test_a_million_empty_trailing_rows(world: Any, ok: Any, tmp_path: Path) -> N
 def test_dimension_tag_claiming_a1(world: Any, ok: Any, tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "x.xlsx", {"Benutzer": [USER_HEADER, USER,
                                                          ["Zoë", "Ölmann", "zoe@x.example", "mueller", ""]]})
-    patch_part(path, "xl/worksheets/sheet1.xml", lambda x: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:A1"', x))
+    patch_part(path, "xl/worksheets/sheet1.xml",
+               lambda x: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:A1"', x))
     assert ok("import", "run", str(path))["counts"]["users_create"] == 2  # every row read, not only A1
 
 

@@ -25,7 +25,8 @@ def test_import_creates_then_rerun_is_unchanged(world: Any, cli: Any, ok: Any, s
                       "WHERE t.key IN ('baeckerei-weiss-kg', 'schroeder-logistik-gmbh') ORDER BY t.key") == [
         ("baeckerei-weiss-kg", "20001", "EUR", "acme"), ("schroeder-logistik-gmbh", "20002", "EUR", "acme")]
     # login derived like user create (ü→ue), e-mail domain lower-cased, local part kept
-    assert _db(store, "SELECT u.login, u.email, m.role, t.key FROM user_account u JOIN membership m ON m.user_id = u.id "
+    assert _db(store, "SELECT u.login, u.email, m.role, t.key FROM user_account u "
+                      "JOIN membership m ON m.user_id = u.id "
                       "JOIN tenant t ON t.id = m.tenant_id WHERE u.created_by = 'operator:' || u.created_by "
                       "OR u.email LIKE '%weiss%' OR u.email LIKE '%Schroeder%' ORDER BY u.login") == [
         ("juergen.weiss", "juergen@weiss.example", "admin", "baeckerei-weiss-kg"),
@@ -91,7 +92,8 @@ def test_reseller_admin_imports_within_scope_only(world: Any, cli: Any, ok: Any,
     data = ok("import", "run", str(good), as_="rita.reseller")  # default reseller: the actor's own
     assert data["rows"][0]["changes"]["reseller"] == [None, "acme"]
     bad = write_xlsx(tmp_path / "bad.xlsx", {"Mandanten": [["Name", "Reseller"], ["Fremdkunde", "beta"]],
-                                             "Benutzer": [USER_HEADER, ["Otto", "X", "x@y.example", "other", "member"]]})
+                                             "Benutzer": [USER_HEADER,
+                                                          ["Otto", "X", "x@y.example", "other", "member"]]})
     r = cli("import", "run", str(bad), as_="rita.reseller")
     assert r.exit_code == 4
     assert "reseller 'beta' not found" in r.stderr
@@ -130,7 +132,8 @@ def test_user_row_names_tenant_by_key_number_or_name_and_ambiguity(world: Any, c
     data = ok("import", "run", str(path), "--dry-run")
     assert [r["changes"]["tenant"] for r in data["rows"]] == [[None, "mueller"]] * 3
     # a name that is also another tenant's key is ambiguous
-    amb = write_xlsx(tmp_path / "amb.xlsx", {"Mandanten": [["Schlüssel", "Name", "Reseller"], ["zzz", "mueller", "acme"]],
+    amb = write_xlsx(tmp_path / "amb.xlsx", {"Mandanten": [["Schlüssel", "Name", "Reseller"],
+                                                           ["zzz", "mueller", "acme"]],
                                              "Benutzer": [USER_HEADER, ["D", "Vier", "d4@x.example", "mueller", ""]]})
     r = cli("import", "run", str(amb))
     assert r.exit_code == 4 and "tenant 'mueller' is ambiguous" in r.stderr

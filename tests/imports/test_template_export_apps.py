@@ -34,7 +34,8 @@ def test_template_has_sheets_dropdowns_and_imports_cleanly(world: Any, ok: Any, 
     counts = data["counts"]
     assert (counts["tenants_create"], counts["tenants_unchanged"], counts["users_create"], counts["problems"]) == (
         1, 1, 1, 0)  # the example reseller acme exists already in this world
-    assert _db(store, "SELECT login FROM user_account WHERE email = 'max.mueller@mueller.example'") == [("max.mueller2",)]
+    assert _db(store, "SELECT login FROM user_account WHERE email = 'max.mueller@mueller.example'") == [
+        ("max.mueller2",)]
 
 
 def test_template_needs_xlsx_name(world: Any, cli: Any, tmp_path: Path) -> None:
@@ -54,7 +55,7 @@ def test_entitlements_from_the_workbook(world: Any, cli: Any, ok: Any, store: An
     ok("app", "create", "Zeiterfassung")
     path = write_xlsx(tmp_path / "e.xlsx", {
         "Mandanten": [["Name", "Reseller", "Anwendungen"], ["Apfel GmbH", "acme", "Lohnbuchhaltung, zeiterfassung"]],
-        "Benutzer": [USER_HEADER + ["Zugriffsrechte"], ["Ada", "Apfel", "ada@apfel.example", "Apfel GmbH", "admin",
+        "Benutzer": [[*USER_HEADER, "Zugriffsrechte"], ["Ada", "Apfel", "ada@apfel.example", "Apfel GmbH", "admin",
                                                         "lohnbuchhaltung"]]})
     ok("import", "run", str(path))
     assert _db(store, "SELECT a.key FROM tenant_application b JOIN application a ON a.id = b.application_id "
@@ -66,7 +67,7 @@ def test_entitlements_from_the_workbook(world: Any, cli: Any, ok: Any, store: An
     assert ok("import", "run", str(path))["state"] == "unchanged"
     bad = write_xlsx(tmp_path / "b.xlsx", {
         "Mandanten": [["Name", "Reseller", "Anwendungen"], ["Birne GmbH", "acme", "Buchhaltung Pro"]],
-        "Benutzer": [USER_HEADER + ["Zugriffsrechte"], ["Bo", "Birne", "bo@birne.example", "Birne GmbH", "",
+        "Benutzer": [[*USER_HEADER, "Zugriffsrechte"], ["Bo", "Birne", "bo@birne.example", "Birne GmbH", "",
                                                         "zeiterfassung"]]})
     r = cli("import", "run", str(bad))
     assert r.exit_code == 4
