@@ -115,6 +115,7 @@ def run(
     started = time.monotonic()
     conf = runtime.settings()
     source = reader.read(file, sheet=sheet, maps=maps, encoding=encoding, max_mb=int(conf.import_max_mb))
+    timings = {"read": round(time.monotonic() - started, 2)}  # seconds per phase, in the result
     for note in source.notes:
         output.warn(note)
     digest = imports.file_hash(file)
@@ -124,7 +125,10 @@ def run(
     rejected: dict[str, Any] | None = None
     try:
         with runtime.command() as ctx:
+            mark = time.monotonic()
             plan = imports.build_plan(ctx, source, opts, progress)
+            timings["plan"] = round(time.monotonic() - mark, 2)
+            mark = time.monotonic()
             for table in source.tables.values():
                 table.rows.clear()  # the plan holds what is needed; free the memory before writing
             if plan.has_errors and (not skip_invalid or plan.file_problems) and not dry_run:
@@ -159,6 +163,8 @@ def run(
                            f"(run {rejected['run']}; marked copy: {target})",
                            hint="fix the rows and import again, or --skip-invalid to write the good rows")
     result.pop("created_user_ids", None)
+    timings["write"] = round(time.monotonic() - mark, 2)
+    result["timings"] = timings
     elapsed = time.monotonic() - started
     counts = result["counts"]
     rows = sum(v for k, v in counts.items() if k != "problems")
@@ -177,7 +183,8 @@ def run(
         output.emit_json({"data": result})
     verb = "would import" if dry_run else "imported"
     output.status(f"{verb} {file.name}: {_summary(result['counts'])} — {rows} rows in {elapsed:.1f} s "
-                  f"({rows / max(elapsed, 1e-6):,.0f} rows/s)" + (f"; run {result['run']}" if result["run"] else ""))
+                  f"({rows / max(elapsed, 1e-6):,.0f} rows/s; read {timings['read']} s, check {timings['plan']} s, "
+                  f"write {timings['write']} s)" + (f"; run {result['run']}" if result["run"] else ""))
     if result.get("links_queued"):
         output.status(f"queued {result['links_queued']} password links")
     if dry_run and result["skipped"] and not skip_invalid:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, insert, update
 from sqlalchemy import select as _select
@@ -157,6 +157,17 @@ def file_hash(path: Path) -> str:
 # Planning: the store snapshot and every row checked against it
 # ---------------------------------------------------------------------------------------------------
 
+class _UserRow(NamedTuple):
+    id: int
+    login: str
+    email: str
+    email_key: str
+    first_name: str
+    last_name: str
+    language: str
+    status: str
+
+
 class _Snapshot:
     """What the plan needs from the store, loaded set-based (a handful of queries, not one per row)."""
 
@@ -193,34 +204,46 @@ class _Snapshot:
 
     def logins(self) -> set[str]:
         if self._logins is None:
-            self._logins = set(self.ctx.session.scalars(select(User.login)).all())
+            self._logins = {r[0] for r in self._scan("SELECT login FROM user_account")}
         return self._logins
 
     def app(self, ref: str) -> Any | None:
         return self.apps.get(ref.strip().lower()) or self.apps_by_name.get(ref.strip().casefold())
 
+    def _scan(self, sql: str) -> list[tuple[Any, ...]]:
+        """A whole-table read through the driver (plain tuples: no Row objects for 100,000 rows)."""
+        cursor = self.ctx.session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
     def users_by_email(self, keys: list[str]) -> dict[str, Any]:
         """Existing users by e-mail key: IN-lists for a small file, one scan for a big one."""
+        wanted = set(keys)
+        if len(wanted) > BULK_LOAD:
+            return {r[3]: _UserRow(*r) for r in self._scan(
+                "SELECT id, login, email, email_key, first_name, last_name, language, status FROM user_account")
+                if r[3] in wanted}
         stmt = select(User.id, User.login, User.email, User.email_key, User.first_name, User.last_name,
                       User.language, User.status)
         conn = self.ctx.session.connection()
-        wanted = set(keys)
-        if len(wanted) > BULK_LOAD:
-            return {u.email_key: u for u in conn.execute(stmt) if u.email_key in wanted}
         out: dict[str, Any] = {}
         for chunk in _chunks(sorted(wanted)):
-            out.update((u.email_key, u) for u in conn.execute(stmt.where(col(User.email_key).in_(chunk))))
+            out.update((u.email_key, _UserRow(*u)) for u in conn.execute(stmt.where(col(User.email_key).in_(chunk))))
         return out
 
     def memberships(self, user_ids: list[int]) -> dict[int, dict[int, tuple[int, str]]]:
         """{user id: {tenant id: (membership id, role)}}."""
-        stmt = select(Membership.id, Membership.user_id, Membership.tenant_id, Membership.role)
-        conn = self.ctx.session.connection()
         out: dict[int, dict[int, tuple[int, str]]] = {}
         wanted = set(user_ids)
         if len(wanted) > BULK_LOAD:
-            rows: Iterable[Any] = (m for m in conn.execute(stmt) if m[1] in wanted)
+            rows: Iterable[Any] = (m for m in self._scan("SELECT id, user_id, tenant_id, role FROM membership")
+                                   if m[1] in wanted)
         else:
+            stmt = select(Membership.id, Membership.user_id, Membership.tenant_id, Membership.role)
+            conn = self.ctx.session.connection()
             rows = (m for chunk in _chunks(sorted(wanted)) for m in conn.execute(stmt.where(
                 col(Membership.user_id).in_(chunk))))
         for mid, uid, tid, role in rows:
@@ -777,7 +800,7 @@ def _insert(ctx: Ctx, table: Any, rows: list[dict[str, Any]]) -> None:
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in cols)}) "
            f"VALUES ({', '.join([mark] * len(cols))})")
-    converters = []
+    converters: list[Callable[..., Any] | None] = []
     for c in cols:
         proc = c.type._cached_bind_processor(dialect)
         if proc is None:
