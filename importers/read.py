@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,12 +35,23 @@ class Table:
     header_row: int
     headers: list[str]        # original header texts
     fields: dict[str, int]    # field → column index
-    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # (Excel row, field → text)
+    # (Excel row, texts in the order of `names`): tuples, not dicts — 100,000 rows are held at once
+    rows: list[tuple[int, tuple[str | None, ...]]] = field(default_factory=list)
     numbers: set[tuple[int, str]] = field(default_factory=set)  # identifier cells that were number cells
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.fields)
 
     def header_of(self, name: str) -> str:
         idx = self.fields.get(name)
         return self.headers[idx] if idx is not None else name
+
+    def records(self) -> Iterator[tuple[int, dict[str, str]]]:
+        """(Excel row, field → text) with empty cells left out; built one row at a time."""
+        names = self.names
+        for rownum, values in self.rows:
+            yield rownum, {n: v for n, v in zip(names, values, strict=True) if v is not None}
 
 
 @dataclass
@@ -294,25 +305,25 @@ def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]],
         src.notes.append(f"{sheet}: ignored columns: {', '.join(unknown)}")
     table = Table(kind, sheet, header_row, header, fields)
     identifiers = {f.name for f in columns.KINDS[kind] if f.identifier}
-    order = list(fields.items())
+    idxs = list(fields.values())
+    ident_pos = [(idx, name) for name, idx in fields.items() if name in identifiers]
+    limit = safety.MAX_CELL_CHARS
     for rownum, cells in enumerate(it, start=header_row + 1):
-        values: dict[str, str] = {}
-        for name, idx in order:
-            if idx >= len(cells):
-                continue
-            raw = cells[idx]
-            if isinstance(raw, str) and len(raw) > safety.MAX_CELL_CHARS:
-                src.problems.append(Problem(sheet, rownum, header[idx],
-                                            f"cell has {len(raw):,} characters; at most {safety.MAX_CELL_CHARS:,}"))
-                values[name] = ""
-                continue
-            value = text(raw)
-            if value is not None:
-                values[name] = value
-                if name in identifiers and isinstance(raw, int | float) and not isinstance(raw, bool):
-                    table.numbers.add((rownum, name))
-        if values:
-            table.rows.append((rownum, values))
+        n = len(cells)
+        values = [text(cells[j]) if j < n else None for j in idxs]
+        if not any(values):
+            continue  # empty rows are not rows (a million trailing ones cost nothing)
+        if sum(len(v) for v in values if v) > limit:
+            for pos, v in enumerate(values):
+                if v is not None and len(v) > limit:
+                    src.problems.append(Problem(sheet, rownum, header[idxs[pos]],
+                                                f"cell has {len(v):,} characters; at most {limit:,}"))
+                    values[pos] = ""
+        for j, name in ident_pos:
+            raw = cells[j] if j < n else None
+            if isinstance(raw, int | float) and not isinstance(raw, bool):
+                table.numbers.add((rownum, name))
+        table.rows.append((rownum, tuple(values)))
     if not table.rows:
         raise InvalidInput(f"{sheet}: only a header row, no data rows")
     return table

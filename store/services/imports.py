@@ -330,7 +330,10 @@ def _check(plan: RowPlan, column: str | None, fn: Callable[..., Any], *args: Any
 def _lost_zeros(table: Table, name: str) -> set[int]:
     """Rows whose number cell in an identifier column is shorter than the column's usual length:
     `1067` among five-digit numbers lost its leading zero when the column was formatted as number."""
-    values = [(r, v[name]) for r, v in table.rows if name in v]
+    if name not in table.fields:
+        return set()
+    pos = table.names.index(name)
+    values = [(r, str(v[pos])) for r, v in table.rows if v[pos]]
     lengths = Counter(len(v) for _, v in values if v.isdigit())
     if not lengths:
         return set()
@@ -388,16 +391,16 @@ def _plan_tenants(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options,
             raise NotFound(f"reseller {opts.reseller!r} not found", hint="see tenantctl tenant list --kind reseller")
     lost = _lost_zeros(table, "customer_number")
     # keys given in the file (explicitly) are reserved before keys are derived for the others
-    file_resellers = {v["key"].lower(): r for r, v in table.rows
+    file_resellers = {v["key"].lower(): r for r, v in table.records()
                       if v.get("key") and (v.get("kind") or "").lower() == TenantKind.reseller}
     taken_keys = set(snap.by_key)
-    reserved = {v["key"].strip().lower() for _, v in table.rows if v.get("key")}
+    reserved = {v["key"].strip().lower() for _, v in table.records() if v.get("key")}
     key_handles = Handles(taken_keys | reserved, "-", rules.KEY_MAX)
     seen_keys: dict[str, int] = {}
     seen_numbers: dict[tuple[str, str], int] = {}
     seen_names: dict[tuple[str | None, str], int] = {}
     out: list[_FileTenant] = []
-    for rownum, v in table.rows:
+    for rownum, v in table.records():
         p = RowPlan(table.sheet, rownum, "tenant", None, v.get("name") or "")
         plan.tenants.append(p)
         name = _check(p, h("name"), clean_name, v.get("name"), "tenant name")
@@ -577,6 +580,21 @@ def _app_key(snap: _Snapshot, app_id: int) -> str:
     return next(str(a.key) for a in snap.apps.values() if a.id == app_id)
 
 
+@dataclass(slots=True)
+class _UserIn:
+    """A user row's checked values between the two planning passes."""
+
+    first: str | None
+    last: str | None
+    email: str | None
+    ekey: str | None
+    role: str | None
+    role_given: bool
+    language: str | None
+    target: tuple[str, Any] | None
+    access: list[str]
+
+
 def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, plan: Plan,
                 file_tenants: list[_FileTenant], progress: Progress | None) -> None:
     if table is None:
@@ -610,12 +628,12 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
         store_bookings.setdefault(t_id, set()).add(a_id)
 
     # pass 1: cell rules, e-mails, duplicates (the hot loop: no lambdas, headers looked up once)
-    pending: list[tuple[RowPlan, dict[str, Any]]] = []
+    pending: list[tuple[RowPlan, _UserIn]] = []
     seen: dict[str, int] = {}
     total = len(table.rows)
     h_first, h_last, h_email, h_role, h_lang, h_tenant = (h(n) for n in ("first_name", "last_name", "email", "role",
                                                                             "language", "tenant"))
-    for i, (rownum, v) in enumerate(table.rows):
+    for i, (rownum, v) in enumerate(table.records()):
         if progress and i % 10_000 == 0:
             progress("checking users", i, total)
         p = RowPlan(table.sheet, rownum, "user", None, v.get("email") or "")
@@ -660,22 +678,21 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
             p.error(h_tenant, f"tenant {tref!r} is ambiguous: it names {len(targets)} tenants; use the key")
         else:
             (target,) = targets
-        pending.append((p, {"first": first, "last": last, "email": email, "ekey": ekey, "role": role,
-                            "role_given": role_text is not None, "language": language, "target": target,
-                            "access": _split_list(v.get("access")) if v.get("access") else []}))
+        pending.append((p, _UserIn(first, last, email, ekey, role, role_text is not None, language, target,
+                                   _split_list(v.get("access")) if v.get("access") else [])))
 
-    existing = snap.users_by_email([d["ekey"] for _, d in pending if d["ekey"]])
+    existing = snap.users_by_email([d.ekey for _, d in pending if d.ekey])
     memberships = snap.memberships([u.id for u in existing.values()])
     rights = snap.rights([m[0] for ms in memberships.values() for m in ms.values()]) if any(
-        d["access"] for _, d in pending) else set()
-    visible_users: dict[int, set[int]] = {uid: set(ms) for uid, ms in memberships.items()}
+        d.access for _, d in pending) else set()
+    no_memberships: dict[int, tuple[int, str]] = {}
 
     # pass 2: against the store
     logins: Handles | None = None  # loaded on the first new user (a re-run has none)
     for i, (p, d) in enumerate(pending):
         if progress and i % 10_000 == 0:
             progress("planning users", i, total)
-        target = d["target"]
+        target = d.target
         tenant_id: int | None = None
         tenant_language = ctx.settings.default_language
         file_tenant: _FileTenant | None = None
@@ -696,7 +713,7 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
         if tenant_id is not None:
             booked |= store_bookings.get(tenant_id, set())
         access: set[int] = set()
-        for app_ref in d["access"]:
+        for app_ref in d.access:
             app = snap.app(app_ref)
             if app is None:
                 p.error(h("access"), f"unknown application {app_ref!r} (see tenantctl app list)")
@@ -704,31 +721,31 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
                 p.error(h("access"), f"application {app.key!r} is not booked for this tenant")
             else:
                 access.add(app.id)
-        user = existing.get(d["ekey"]) if d["ekey"] else None
-        role = d["role"] or Role.member
+        user = existing.get(d.ekey) if d.ekey else None
+        role = d.role or Role.member
         if user is not None:
             p.key = user.login
             p.target_id = user.id
             if opts.mode == "create":
                 p.error(h("email"), f"a user with e-mail {user.email} already exists (--mode create)")
-            user_tenants = visible_users.get(user.id, set())
-            if snap.visible is not None and not (user_tenants & snap.visible):
-                p.error(h("email"), f"a user with e-mail {d['email']} already exists outside your tenants; "
+            user_ms = memberships.get(user.id, no_memberships)
+            if snap.visible is not None and not (set(user_ms) & snap.visible):
+                p.error(h("email"), f"a user with e-mail {d.email} already exists outside your tenants; "
                         f"ask them to be added with tenantctl member add")
                 continue
             changes: dict[str, list[Any]] = {}
-            for fname, new, old in (("first_name", d["first"], user.first_name),
-                                    ("last_name", d["last"], user.last_name),
-                                    ("language", d["language"], user.language)):
+            for fname, new, old in (("first_name", d.first, user.first_name),
+                                    ("last_name", d.last, user.last_name),
+                                    ("language", d.language, user.language)):
                 if new is not None and new != old:
                     changes[fname] = [old, new]
-            if changes and snap.managed is not None and not user_tenants <= snap.managed:
+            if changes and snap.managed is not None and not set(user_ms) <= snap.managed:
                 p.error(h("email"), f"{ctx.actor.label} may not change user {user.login!r}: "
                         "the user also belongs to tenants outside your scope")
-            m = memberships.get(user.id, {}).get(tenant_id) if tenant_id is not None else None
+            m = user_ms.get(tenant_id) if tenant_id is not None else None
             if m is None:
                 changes["membership"] = [None, role]
-            elif d["role_given"] and m[1] != role:
+            elif d.role_given and m[1] != role:
                 changes["role"] = [m[1], role]
             missing = sorted(a for a in access if (m[0], a) not in rights) if m is not None else sorted(access)
             if missing:
@@ -743,20 +760,20 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
                         "membership_id": m[0] if m is not None else None, "role": role, "access": missing,
                         "before": {"first_name": user.first_name, "last_name": user.last_name,
                                    "language": user.language},
-                        "first_name": d["first"], "last_name": d["last"], "language": d["language"],
+                        "first_name": d.first, "last_name": d.last, "language": d.language,
                         "old_role": m[1] if m is not None else None}
             if p.action != "error":
                 p.action = "update" if changes else "unchanged"
             continue
         # a new user
-        if d["first"] and d["last"]:
+        if d.first and d.last:
             if logins is None:
                 logins = Handles(snap.logins(), "", 100)
-            login = _check(p, h("first_name"), login_for, logins, d["first"], d["last"])
+            login = _check(p, h("first_name"), login_for, logins, d.first, d.last)
             if login:
                 p.key = login
-        p.values = {"login": p.key, "email": d["email"], "email_key": d["ekey"], "first_name": d["first"],
-                    "last_name": d["last"], "language": d["language"] or tenant_language, "tenant_id": tenant_id,
+        p.values = {"login": p.key, "email": d.email, "email_key": d.ekey, "first_name": d.first,
+                    "last_name": d.last, "language": d.language or tenant_language, "tenant_id": tenant_id,
                     "tenant_row": target[1] if target and target[0] == "file" else None, "role": role,
                     "access": sorted(access)}
         if p.action != "error":
