@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, insert, update
@@ -81,6 +83,9 @@ class Options:
     send_links: bool = False
 
 
+_EMPTY: Any = MappingProxyType({})
+
+
 @dataclass(slots=True)
 class RowPlan:
     sheet: str
@@ -89,19 +94,20 @@ class RowPlan:
     key: str | None               # tenant key or user login (derived for new objects)
     label: str                    # name or e-mail
     action: str = "unchanged"     # create | update | unchanged | error
-    changes: dict[str, list[Any]] = field(default_factory=dict)
-    errors: list[tuple[str | None, str]] = field(default_factory=list)  # (column header, message)
-    # resolved values for the writer
-    values: dict[str, Any] = field(default_factory=dict)
+    # 100,000 rows are planned at once: the empty defaults are shared, read-only objects; the
+    # planner assigns fresh dicts where there is something to say
+    changes: Any = field(default_factory=lambda: _EMPTY)  # {field: [old, new]}
+    errors: tuple[tuple[str | None, str], ...] = ()  # (column header, message)
+    values: Any = field(default_factory=lambda: _EMPTY)  # resolved values for the writer
     target_id: int | None = None  # existing object
 
     def error(self, column: str | None, message: str) -> None:
-        self.errors.append((column, message))
+        self.errors = (*self.errors, (column, message))
         self.action = "error"
 
     def out(self) -> dict[str, Any]:
         return {"sheet": self.sheet, "row": self.row, "type": self.kind, "key": self.key, "label": self.label,
-                "action": self.action, "changes": self.changes,
+                "action": self.action, "changes": dict(self.changes),
                 "errors": [{"column": c, "message": m} for c, m in self.errors]}
 
 
@@ -210,12 +216,13 @@ class _Snapshot:
     def app(self, ref: str) -> Any | None:
         return self.apps.get(ref.strip().lower()) or self.apps_by_name.get(ref.strip().casefold())
 
-    def _scan(self, sql: str) -> list[tuple[Any, ...]]:
-        """A whole-table read through the driver (plain tuples: no Row objects for 100,000 rows)."""
+    def _scan(self, sql: str) -> Iterator[tuple[Any, ...]]:
+        """A whole-table read through the driver, in batches (plain tuples, no Row objects)."""
         cursor = self.ctx.session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(sql)
-            return list(cursor.fetchall())
+            while batch := cursor.fetchmany(10_000):
+                yield from batch
         finally:
             cursor.close()
 
@@ -223,7 +230,7 @@ class _Snapshot:
         """Existing users by e-mail key: IN-lists for a small file, one scan for a big one."""
         wanted = set(keys)
         if len(wanted) > BULK_LOAD:
-            return {r[3]: _UserRow(*r) for r in self._scan(
+            return {r[3]: _UserRow(*r[:6], sys.intern(r[6]), sys.intern(r[7])) for r in self._scan(
                 "SELECT id, login, email, email_key, first_name, last_name, language, status FROM user_account")
                 if r[3] in wanted}
         stmt = select(User.id, User.login, User.email, User.email_key, User.first_name, User.last_name,
@@ -247,7 +254,7 @@ class _Snapshot:
             rows = (m for chunk in _chunks(sorted(wanted)) for m in conn.execute(stmt.where(
                 col(Membership.user_id).in_(chunk))))
         for mid, uid, tid, role in rows:
-            out.setdefault(uid, {})[tid] = (mid, role)
+            out.setdefault(uid, {})[tid] = (mid, sys.intern(role))
         return out
 
     def rights(self, membership_ids: list[int]) -> set[tuple[int, int]]:
@@ -681,6 +688,7 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
         pending.append((p, _UserIn(first, last, email, ekey, role, role_text is not None, language, target,
                                    _split_list(v.get("access")) if v.get("access") else [])))
 
+    table.rows.clear()  # pending holds what pass 2 needs: free the parsed rows before loading the store's users
     existing = snap.users_by_email([d.ekey for _, d in pending if d.ekey])
     memberships = snap.memberships([u.id for u in existing.values()])
     rights = snap.rights([m[0] for ms in memberships.values() for m in ms.values()]) if any(
