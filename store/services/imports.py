@@ -230,7 +230,7 @@ class _Snapshot:
         """Existing users by e-mail key: IN-lists for a small file, one scan for a big one."""
         wanted = set(keys)
         if len(wanted) > BULK_LOAD:
-            return {r[3]: _UserRow(*r[:6], sys.intern(r[6]), sys.intern(r[7])) for r in self._scan(
+            return {r[3]: _UserRow(r[0], r[1], r[2], r[3], r[4], r[5], sys.intern(r[6]), sys.intern(r[7])) for r in self._scan(
                 "SELECT id, login, email, email_key, first_name, last_name, language, status FROM user_account")
                 if r[3] in wanted}
         stmt = select(User.id, User.login, User.email, User.email_key, User.first_name, User.last_name,
@@ -845,16 +845,15 @@ def _insert(ctx: Ctx, table: Any, rows: list[dict[str, Any]]) -> None:
                     return proc(value)
 
             converters.append(convert)
-    plain = all(fn is None for fn in converters)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         for chunk in _chunks(rows, 50_000):
-            if plain:
-                params = [tuple(r[n] for n in names) for r in chunk]
-            else:
-                params = [tuple(v if fn is None else fn(v) for v, fn in zip((r[n] for n in names), converters,
-                                                                            strict=True)) for r in chunk]
-            cursor.executemany(sql, params)
+            # column by column (one comprehension per column, not a generator per row)
+            columns_ = []
+            for n, fn in zip(names, converters, strict=True):
+                values = [r[n] for r in chunk]
+                columns_.append(values if fn is None else [fn(v) for v in values])
+            cursor.executemany(sql, list(zip(*columns_, strict=True)))
     finally:
         cursor.close()
 
