@@ -194,8 +194,12 @@ def run(
         raise InvalidInput(f"{result['skipped']} row(s) with problems: the real run would write nothing",
                            hint="fix the rows marked error, or run with --skip-invalid")
     if result["skipped"] and not dry_run:
-        output.warn(f"SKIPPED {result['skipped']} invalid rows (--skip-invalid); see tenantctl import show "
-                    f"{result['run']}")
+        from importers.write import write_report
+
+        target = report or file.with_name(f"{file.stem}-fehler.xlsx")
+        write_report(file, source.file_type, source.tables, result["problems"], target)
+        output.warn(f"SKIPPED {result['skipped']} invalid rows (--skip-invalid); marked copy: {target}; "
+                    f"see tenantctl import show {result['run']}")
         raise PartialSuccess(f"{result['skipped']} invalid rows were skipped",
                              hint=f"tenantctl import show {result['run']}")
 

@@ -84,6 +84,7 @@ def test_skip_invalid_writes_good_rows_and_says_so(world: Any, cli: Any, store: 
     r = cli("import", "run", str(path), "--skip-invalid")
     assert r.exit_code == 6
     assert "SKIPPED 1 invalid rows" in r.stderr
+    assert (tmp_path / "kunden-fehler.xlsx").exists()  # the skipped rows, marked for the reseller
     assert _db(store, "SELECT login FROM user_account WHERE email LIKE '%weiss%'") == [("juergen.weiss",)]
 
 
