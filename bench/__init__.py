@@ -1,1 +1,1 @@
-"""Benchmarks: `python -m bench` runs them all (each prints its figures)."""
+"""Benchmarks, run by hand: `python -m bench import` (see docs/import.md)."""

@@ -96,6 +96,7 @@ def root(
 
 
 def _register() -> None:
+    from cli.commands import app as app_
     from cli.commands import (
         audit,
         auth,
@@ -103,6 +104,8 @@ def _register() -> None:
         connection,
         db,
         doctor,
+        export,
+        import_,
         init,
         invite,
         mail,
@@ -125,6 +128,9 @@ def _register() -> None:
     password.register(app)
     auth.register(app)
     mail.register(app)
+    import_.register(app)
+    export.register(app)
+    app_.register(app)
 
 
 _register()

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Scenario S1 through the real CLI: operator, one reseller, two customers, five users.
+# Scenario S1 through the real CLI (operator, one reseller, two customers, five users), then
+# scenario S2: the migration of examples/migration.xlsx (made by examples/make_migration_workbook.py).
 set -euo pipefail
 echo "== store: $TENANTCTL_HOME"
 tenantctl init --admin-email ops@platform.example --admin-first-name Olga --admin-last-name Peters
@@ -20,3 +21,20 @@ echo "== users"
 tenantctl user list
 echo "== members of mueller-soehne-gmbh"
 tenantctl member list --tenant mueller-soehne-gmbh
+
+# -- Scenario S2: migration of two resellers' customers from a workbook ---------------------------
+echo
+echo "== S2: the application catalogue the workbook refers to"
+for app in Lohnbuchhaltung Zeiterfassung Dokumente; do tenantctl app create "$app"; done
+echo "== S2: dry-run of examples/migration.xlsx (nothing is written)"
+tenantctl import run examples/migration.xlsx --dry-run
+echo "== S2: the import, with initial password links for every user it creates"
+tenantctl import run examples/migration.xlsx --send-links
+echo "== S2: the same file again: every row unchanged, nothing written"
+tenantctl import run examples/migration.xlsx
+echo "== S2: summary"
+tenantctl import list
+tenantctl tenant list --reseller nordlicht
+tenantctl tenant list --reseller suedwind
+tenantctl app list
+echo "password-link mails in the file outbox ($TENANTCTL_HOME/outbox): $(find "$TENANTCTL_HOME/outbox" -name '*.eml' | wc -l)"

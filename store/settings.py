@@ -51,6 +51,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("mail_retry_seconds", 60, int, help="first retry delay; doubles per attempt, at most 6 hours (1-3600)"),
     Spec("mail_lease_seconds", 300, int,
          help="a mail whose delivery was interrupted is sent again after this many seconds (10-86400)"),
+    Spec("import_max_mb", 100, int, help="largest spreadsheet an import reads (MB)"),
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 # Secrets are never read from files that are likely to be committed.

@@ -1,0 +1,187 @@
+"""Import benchmark (issue 5, point 11). Generates 10,000 tenants and 100,000 users as .xlsx and as
+.csv (cached in --workdir), then measures in one run, each in a fresh process:
+
+  baseline  parse with the fastest reader (python-calamine / csv.reader) and insert the same tenants,
+            connections, users and memberships with plain sqlite3 executemany in one transaction
+  import    tenantctl import run into a fresh SQLite store
+  re-run    the same import again (every row unchanged)
+  postgres  tenantctl import run into a fresh PostgreSQL database (if --pg URL or
+            TENANTCTL_TEST_DATABASE_URL is set)
+
+and prints the ratios against the targets: import <= 1.5x baseline, re-run <= 1.0x baseline,
+peak memory <= 300 MB, PostgreSQL <= 2x SQLite.
+
+    python -m bench import [--tenants 10000] [--users 100000] [--workdir .bench] [--pg URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FIRST = ["Max", "Mia", "Jürgen", "Zoë", "Ömer", "Anna", "Lukas", "Sofie", "Jörg", "Lea", "Paul", "Grete", "Özlem",
+         "Łukasz", "José", "Hannah", "Felix", "Marie", "Bärbel", "Ulf"]
+LAST = ["Müller", "Schmidt", "Schneider", "Fischer", "Weiß", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann",
+        "Schäfer", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Schröder", "Neumann", "Schwarz", "Zimmermann"]
+TENANT_HEADERS = ["Schlüssel", "Name", "Art", "Reseller", "Kundennummer", "Währung", "Abrechnung", "Sprache"]
+USER_HEADERS = ["Vorname", "Nachname", "E-Mail", "Mandant", "Rolle", "Sprache"]
+
+
+def rows(n_tenants: int, n_users: int) -> tuple[list[list[str | None]], list[list[str | None]]]:
+    rnd = random.Random(5)
+    resellers = max(1, n_tenants // 1000)
+    tenants: list[list[str | None]] = []
+    for r in range(resellers):
+        tenants.append([f"reseller-{r + 1}", f"Reseller {r + 1} AG", "reseller", None, None, None, None, "de"])
+    for i in range(n_tenants - resellers):
+        tenants.append([None, f"{rnd.choice(LAST)} & {rnd.choice(LAST)} Kunde {i + 1} GmbH", "customer",
+                        f"reseller-{i % resellers + 1}", f"{i + 1:06d}", "EUR", "customer", "de"])
+    users: list[list[str | None]] = []
+    customers = n_tenants - resellers
+    for j in range(n_users):
+        f, la = rnd.choice(FIRST), rnd.choice(LAST)
+        users.append([f, la, f"user{j + 1}@kunde{j % customers + 1}.example", f"{j % customers + 1:06d}",
+                      "admin" if j < customers else "member", "de"])
+    return tenants, users
+
+
+def generate(workdir: Path, n_tenants: int, n_users: int) -> dict[str, Path]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    stem = f"bench-{n_tenants}-{n_users}"
+    xlsx, tcsv, ucsv = workdir / f"{stem}.xlsx", workdir / f"{stem}-mandanten.csv", workdir / f"{stem}-benutzer.csv"
+    if xlsx.exists() and tcsv.exists() and ucsv.exists():
+        return {"xlsx": xlsx, "tenants_csv": tcsv, "users_csv": ucsv}
+    t0 = time.monotonic()
+    tenants, users = rows(n_tenants, n_users)
+    for path, headers, data in ((tcsv, TENANT_HEADERS, tenants), (ucsv, USER_HEADERS, users)):
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, delimiter=";")
+            w.writerow(headers)
+            w.writerows(["" if v is None else v for v in r] for r in data)
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    for name, headers, data in (("Mandanten", TENANT_HEADERS, tenants), ("Benutzer", USER_HEADERS, users)):
+        ws = wb.create_sheet(name)
+        ws.append(headers)
+        for r in data:
+            ws.append(r)
+    wb.save(xlsx)
+    print(f"generated {n_tenants:,} tenants and {n_users:,} users in {time.monotonic() - t0:.0f} s", file=sys.stderr)
+    return {"xlsx": xlsx, "tenants_csv": tcsv, "users_csv": ucsv}
+
+
+def fresh_sqlite(workdir: Path, name: str) -> str:
+    from store.db import Store
+    from store.migrate import upgrade
+
+    template = workdir / "template.db"
+    if not template.exists():
+        store = Store(f"sqlite:///{template}", create=True)
+        upgrade(store)
+        store.dispose()
+    path = workdir / f"{name}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    shutil.copy(template, path)
+    return f"sqlite:///{path}"
+
+
+def fresh_pg(url: str) -> str:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from store.db import Store
+    from store.migrate import upgrade
+
+    base = make_url(url).set(drivername="postgresql+psycopg")
+    admin = base.set(database="postgres").render_as_string(hide_password=False).replace("+psycopg", "")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute('DROP DATABASE IF EXISTS "tenantctl_bench" WITH (FORCE)')
+        conn.execute('CREATE DATABASE "tenantctl_bench"')
+    target = base.set(database="tenantctl_bench").render_as_string(hide_password=False)
+    store = Store(target)
+    upgrade(store)
+    store.dispose()
+    return target
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of a child process."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.monotonic() - t0
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{err}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def tenantctl(url: str, *files: Path) -> list[str]:
+    script = ";".join(["import sys", "from cli.main import app"] + [
+        f"app(['--db', {url!r}, 'import', 'run', {str(f)!r}], standalone_mode=False)" for f in files])
+    return [sys.executable, "-c", script]
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench import")
+    ap.add_argument("--tenants", type=int, default=10_000)
+    ap.add_argument("--users", type=int, default=100_000)
+    ap.add_argument("--workdir", type=Path, default=Path(".bench"))
+    ap.add_argument("--pg", default=os.environ.get("TENANTCTL_TEST_DATABASE_URL"))
+    ap.add_argument("--repeat", type=int, default=1, help="take the median of N runs")
+    args = ap.parse_args(argv)
+    files = generate(args.workdir, args.tenants, args.users)
+    results: dict[str, dict[str, float]] = {}
+
+    def measure(name: str, make_cmd: object) -> None:
+        samples = []
+        for _ in range(args.repeat):
+            samples.append(make_cmd())  # type: ignore[operator]
+        samples.sort()
+        results[name] = {"seconds": round(samples[len(samples) // 2][0], 2),
+                         "peak_mb": round(max(s[1] for s in samples), 1)}
+        print(f"{name:24s} {results[name]['seconds']:7.2f} s  {results[name]['peak_mb']:7.1f} MB", file=sys.stderr)
+
+    baseline = [sys.executable, str(HERE / "baseline.py")]
+    for kind, inputs in (("xlsx", [files["xlsx"]]), ("csv", [files["tenants_csv"], files["users_csv"]])):
+        measure(f"baseline {kind}", lambda inputs=inputs: timed(baseline + [fresh_sqlite(args.workdir, "baseline")]
+                                                                 + [str(p) for p in inputs]))
+        url = fresh_sqlite(args.workdir, f"import-{kind}")
+        measure(f"import {kind}", lambda url=url, inputs=inputs, kind=kind: timed(
+            tenantctl(fresh_sqlite(args.workdir, f"import-{kind}"), *inputs)))
+        # re-run against the store the last import filled
+        measure(f"re-run {kind}", lambda url=url, inputs=inputs: timed(tenantctl(url, *inputs)))
+        if args.pg:
+            measure(f"postgres {kind}", lambda inputs=inputs: timed(tenantctl(fresh_pg(args.pg), *inputs)))
+    ratios = {}
+    for kind in ("xlsx", "csv"):
+        base = results[f"baseline {kind}"]["seconds"]
+        ratios[f"import/baseline {kind}"] = (results[f"import {kind}"]["seconds"] / base, 1.5)
+        ratios[f"re-run/baseline {kind}"] = (results[f"re-run {kind}"]["seconds"] / base, 1.0)
+        if f"postgres {kind}" in results:
+            ratios[f"postgres/sqlite {kind}"] = (results[f"postgres {kind}"]["seconds"]
+                                                 / results[f"import {kind}"]["seconds"], 2.0)
+    peak = max(v["peak_mb"] for k, v in results.items() if not k.startswith("baseline"))
+    print(file=sys.stderr)
+    for name, (value, target) in ratios.items():
+        print(f"{name:24s} {value:5.2f}x  target <= {target}x  {'ok' if value <= target else 'MISSED'}",
+              file=sys.stderr)
+    print(f"{'peak memory':24s} {peak:5.0f} MB target <= 300 MB  {'ok' if peak <= 300 else 'MISSED'}", file=sys.stderr)
+    print(json.dumps({"results": results, "ratios": {k: round(v[0], 2) for k, v in ratios.items()},
+                      "peak_mb": peak, "tenants": args.tenants, "users": args.users}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,277 @@
+"""`tenantctl import`: template, run (with dry-run), list, show, undo."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from cli import options, output, runtime
+from store.errors import InvalidInput, PartialSuccess
+
+app = typer.Typer(help="Spreadsheet migration: template, validated all-or-nothing import, runs, undo.",
+                  no_args_is_help=True)
+
+PLAN_COLUMNS = [("sheet", "sheet"), ("row", "row"), ("action", "action"), ("type", "type"), ("key/login", "key"),
+                ("name/e-mail", "label"), ("changes / errors", "detail")]
+TABLE_MAX = 200  # a plan of 100,000 rows is read with --json, not as a table
+RUN_COLUMNS = [("run", "id"), ("file", "file"), ("actor", "actor"), ("mode", "mode"), ("state", "state"),
+               ("started", "started_at"), ("counts", "summary")]
+
+
+def _summary(counts: dict[str, int]) -> str:
+    parts = []
+    for kind in ("tenants", "users"):
+        bits = [f"{counts.get(f'{kind}_{a}', 0)} {w}" for a, w in (("create", "new"), ("update", "changed"),
+                                                                     ("unchanged", "unchanged"), ("error", "bad"))
+                if counts.get(f"{kind}_{a}")]
+        if bits:
+            parts.append(f"{kind}: " + ", ".join(bits))
+    return "; ".join(parts) or "nothing"
+
+
+def _detail(row: dict[str, Any]) -> str:
+    if row["errors"]:
+        return "; ".join((f"{e['column']}: " if e["column"] else "") + e["message"] for e in row["errors"])
+    return ", ".join(f"{k}: {'' if v[0] is None else str(v[0]) + ' → '}{v[1]}" for k, v in row["changes"].items())
+
+
+class _Progress:
+    """A Rich progress bar with rows per second, on stderr, only on a terminal."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.task: Any = None
+        if sys.stderr.isatty() and not output.state.JSON_MODE:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            class _Rate(TextColumn):
+                def render(self, task: Any) -> Any:
+                    from rich.text import Text
+
+                    speed = task.speed or 0
+                    return Text(f"{speed:,.0f} rows/s" if speed else "")
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                _Rate(""), TimeElapsedColumn(), console=output.stderr(), transient=True)
+            self.bar.start()
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if self.bar is None:
+            return
+        if self.task is None or self.bar.tasks[self.task].description != phase:
+            self.task = self.bar.add_task(phase, total=total)
+        self.bar.update(self.task, completed=done)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@app.command("template")
+def template(file: Path = typer.Argument(..., help="Where to write the .xlsx template."),
+             json: bool = options.JSON) -> None:
+    """Write the workbook resellers fill in: Mandanten and Benutzer sheets, drop-downs, instructions.
+
+    Example: tenantctl import template kunden.xlsx
+    """
+    from importers.write import write_template
+
+    if file.suffix.lower() != ".xlsx":
+        raise InvalidInput(f"the template is an .xlsx workbook, not {file.suffix or 'no suffix'}",
+                           hint="name it e.g. kunden.xlsx")
+    write_template(file)
+    output.status(f"wrote the template to {file}")
+    output.show({"file": str(file)}, lambda c, d: None, json_mode=json)
+
+
+@app.command("run")
+def run(
+    file: Path = typer.Argument(..., help="The .xlsx or .csv file."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check and print the plan; write nothing."),
+    mode: str = typer.Option("upsert", "--mode", help="upsert (create or update) or create (refuse existing rows)."),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Write the good rows, skip the bad ones."),
+    report: Path | None = typer.Option(None, "--report", help="Error workbook (default: next to the input)."),
+    send_links: bool = typer.Option(False, "--send-links", help="Queue password links for the users this run creates."),
+    reseller: str | None = typer.Option(None, "--reseller", help="Reseller of customer rows without one."),
+    sheet: str | None = typer.Option(None, "--sheet", help="Only this sheet (csv: tenants or users)."),
+    maps: list[str] | None = typer.Option(None, "--map", help='Map a header to a field: "Spalte=field".'),
+    encoding: str | None = typer.Option(None, "--encoding", help="Force the csv encoding (utf-8, cp1252, utf-16)."),
+    json: bool = options.JSON,
+) -> None:
+    """Import tenants and users from a workbook: everything is checked first; nothing is written
+    unless every row is good (or --skip-invalid). Re-running the same file changes nothing.
+
+    Example: tenantctl import run kunden.xlsx --dry-run
+    """
+    from importers import read as reader
+    from store.services import imports
+
+    if mode not in {"upsert", "create"}:
+        raise InvalidInput(f"--mode {mode!r} is not upsert or create", hint="use --mode upsert or --mode create")
+    started = time.monotonic()
+    conf = runtime.settings()
+    source = reader.read(file, sheet=sheet, maps=maps, encoding=encoding, max_mb=int(conf.import_max_mb))
+    timings = {"read": round(time.monotonic() - started, 2)}  # seconds per phase, in the result
+    for note in source.notes:
+        output.warn(note)
+    digest = imports.file_hash(file)
+    opts = imports.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
+                           send_links=send_links)
+    progress = _Progress()
+    rejected: dict[str, Any] | None = None
+    try:
+        with runtime.command() as ctx:
+            mark = time.monotonic()
+            plan = imports.build_plan(ctx, source, opts, progress)
+            timings["plan"] = round(time.monotonic() - mark, 2)
+            mark = time.monotonic()
+            for table in source.tables.values():
+                table.rows.clear()  # the plan holds what is needed; free the memory before writing
+            if plan.has_errors and (not skip_invalid or plan.file_problems) and not dry_run:
+                run_id = imports.record_rejected(ctx, plan, path=file, digest=digest, opts=opts)
+                rejected = {"run": run_id, "plan": plan}
+            else:
+                total = sum(1 for r in plan.rows if r.action in {"create", "update"})
+                output.status(f"{'checking' if dry_run else 'writing'} {total} new or changed rows…")
+                result = imports.execute(ctx, plan, path=file, digest=digest, opts=opts, progress=progress,
+                                         rows="all" if json or dry_run else "changed",
+                                         rows_limit=None if json else TABLE_MAX)
+                if send_links and not dry_run and result["created_user_ids"]:
+                    result["links_queued"] = _send_links(ctx, result["created_user_ids"])
+    finally:
+        progress.stop()
+    if rejected is not None:
+        plan = rejected["plan"]
+        problems = plan.problems()
+        target = report or file.with_name(f"{file.stem}-fehler.xlsx")
+        from importers.write import write_report
+
+        write_report(file, source.file_type, source.tables, problems, target)
+        if not json:
+            out = output.stderr()
+            for p in problems[:200]:
+                where = f"{p['sheet']}" + (f", row {p['row']}" if p["row"] else "") + (
+                    f", column {p['column']}" if p["column"] else "")
+                out.print(output.Text(f"{where}: {p['message']}"))
+            if len(problems) > 200:
+                out.print(output.Text(f"… and {len(problems) - 200} more (see {target})"))
+        raise InvalidInput(f"{len(problems)} problem(s) in {file.name}; nothing was written "
+                           f"(run {rejected['run']}; marked copy: {target})",
+                           hint="fix the rows and import again, or --skip-invalid to write the good rows")
+    result.pop("created_user_ids", None)
+    timings["write"] = round(time.monotonic() - mark, 2)
+    result["timings"] = timings
+    elapsed = time.monotonic() - started
+    counts = result["counts"]
+    rows = sum(v for k, v in counts.items() if k != "problems")
+    result["seconds"] = round(elapsed, 2)
+    if not json:
+        shown = result["rows"]
+        total_shown = rows if dry_run else rows - counts["tenants_unchanged"] - counts["users_unchanged"]
+        for r in shown:
+            r["detail"] = _detail(r)
+        if shown:
+            output.stdout().print(output.table(shown, PLAN_COLUMNS,
+                                               title="plan (dry-run: nothing written)" if dry_run else None))
+        if total_shown > len(shown):
+            output.status(f"… and {total_shown - len(shown):,} more rows (all of them with --json)")
+    else:
+        output.emit_json({"data": result})
+    verb = "would import" if dry_run else "imported"
+    output.status(f"{verb} {file.name}: {_summary(result['counts'])} — {rows} rows in {elapsed:.1f} s "
+                  f"({rows / max(elapsed, 1e-6):,.0f} rows/s; read {timings['read']} s, check {timings['plan']} s, "
+                  f"write {timings['write']} s)" + (f"; run {result['run']}" if result["run"] else ""))
+    if result.get("links_queued"):
+        output.status(f"queued {result['links_queued']} password links")
+    if dry_run and result["skipped"] and not skip_invalid:
+        # the plan is printed; the exit code says that the real run would be refused
+        if json:
+            raise typer.Exit(InvalidInput.exit_code)
+        raise InvalidInput(f"{result['skipped']} row(s) with problems: the real run would write nothing",
+                           hint="fix the rows marked error, or run with --skip-invalid")
+    if result["skipped"] and not dry_run:
+        from importers.write import write_report
+
+        target = report or file.with_name(f"{file.stem}-fehler.xlsx")
+        write_report(file, source.file_type, source.tables, result["problems"], target)
+        output.warn(f"SKIPPED {result['skipped']} invalid rows (--skip-invalid); marked copy: {target}; "
+                    f"see tenantctl import show {result['run']}")
+        raise PartialSuccess(f"{result['skipped']} invalid rows were skipped",
+                             hint=f"tenantctl import show {result['run']}")
+
+
+def _send_links(ctx: Any, user_ids: list[int]) -> int:
+    from sqlmodel import col, select
+
+    from store.models import User
+    from store.services import passwords
+
+    users = list(ctx.session.exec(select(User).where(col(User.id).in_(user_ids))).all())
+    return len(passwords.issue_links(ctx, users, purpose="initial", deliver=True))
+
+
+@app.command("list")
+def list_(limit: int = options.LIMIT, offset: int = options.OFFSET, json: bool = options.JSON) -> None:
+    """List import runs, newest first.
+
+    Example: tenantctl import list --limit 10
+    """
+    from store.services import imports
+
+    with runtime.command(write=False) as ctx:
+        items, total = imports.list_runs(ctx, options.limit_or_none(limit), offset)
+    for i in items:
+        i["summary"] = _summary(i["counts"])
+    output.show(items, lambda c, d: c.print(output.table(d, RUN_COLUMNS)), json_mode=json, total=total,
+                limit=options.limit_or_none(limit), offset=offset)
+
+
+@app.command("show")
+def show(run_id: int = typer.Argument(..., metavar="RUN", help="Run number (see import list)."),
+         json: bool = options.JSON) -> None:
+    """Show one import run: file and hash, actor, mode, counts, problems, what it created and changed.
+
+    Example: tenantctl import show 3
+    """
+    from store.services import imports
+
+    with runtime.command(write=False) as ctx:
+        data = imports.show_run(ctx, run_id)
+
+    def render(console: Any, d: dict[str, Any]) -> None:
+        console.print(output.record({**{k: v for k, v in d.items() if k not in {"problems", "updated", "counts"}},
+                                     "counts": _summary(d["counts"])}))
+        if d["problems"]:
+            console.print(output.table(d["problems"], [("sheet", "sheet"), ("row", "row"), ("column", "column"),
+                                                       ("problem", "message")], title="problems"))
+        if d["updated"]:
+            console.print(output.table(d["updated"], [("type", "type"), ("id", "id"), ("before", "before"),
+                                                      ("after", "after")], title="changed"))
+
+    output.show(data, render, json_mode=json)
+
+
+@app.command("undo")
+def undo(run_id: int = typer.Argument(..., metavar="RUN"), yes: bool = options.YES,
+         json: bool = options.JSON) -> None:
+    """Undo an import run: remove what it created, restore what it changed (refused where later
+    changes would be lost).
+
+    Example: tenantctl import undo 3 --yes
+    """
+    from store.services import imports
+
+    runtime.confirm(f"Undo import run {run_id}? Everything it created is deleted", yes)
+    with runtime.command() as ctx:
+        data = imports.undo_run(ctx, run_id)
+    output.status(f"undid import run {run_id}: " + ", ".join(f"{v} {k}" for k, v in data["undone"].items()))
+    output.show(data, lambda c, d: c.print(output.record({k: v for k, v in d.items() if k != "counts"})),
+                json_mode=json)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="import")

@@ -1,0 +1,196 @@
+"""import run: create, re-run unchanged, update, dry-run, modes, skip-invalid, scope, csv variants."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from tests.imports.conftest import TENANT_HEADER, USER_HEADER, basic_workbook, write_csv, write_xlsx
+
+
+def _db(store: Any, sql: str) -> list[Any]:
+    with store.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(sql))]
+
+
+def test_import_creates_then_rerun_is_unchanged(world: Any, cli: Any, ok: Any, store: Any, counts: Any,
+                                                tmp_path: Path) -> None:
+    path = basic_workbook(tmp_path / "kunden.xlsx")
+    data = ok("import", "run", str(path))
+    assert data["counts"]["tenants_create"] == 2 and data["counts"]["users_create"] == 3
+    assert _db(store, "SELECT t.key, c.customer_number, c.currency, r.key FROM tenant t JOIN connection c "
+                      "ON c.customer_id = t.id JOIN tenant r ON r.id = c.reseller_id "
+                      "WHERE t.key IN ('baeckerei-weiss-kg', 'schroeder-logistik-gmbh') ORDER BY t.key") == [
+        ("baeckerei-weiss-kg", "20001", "EUR", "acme"), ("schroeder-logistik-gmbh", "20002", "EUR", "acme")]
+    # login derived like user create (ü→ue), e-mail domain lower-cased, local part kept
+    assert _db(store, "SELECT u.login, u.email, m.role, t.key FROM user_account u "
+                      "JOIN membership m ON m.user_id = u.id "
+                      "JOIN tenant t ON t.id = m.tenant_id WHERE u.created_by = 'operator:' || u.created_by "
+                      "OR u.email LIKE '%weiss%' OR u.email LIKE '%Schroeder%' ORDER BY u.login") == [
+        ("juergen.weiss", "juergen@weiss.example", "admin", "baeckerei-weiss-kg"),
+        ("max.mueller2", "max2@weiss.example", "member", "baeckerei-weiss-kg"),
+        ("zoe.schroeder", "Zoe@schroeder.example", "admin", "schroeder-logistik-gmbh")]
+    before = counts()
+    again = ok("import", "run", str(path))
+    assert again["state"] == "unchanged"
+    assert {r["action"] for r in again["rows"]} == {"unchanged"}
+    after = counts()
+    # nothing written but the run record: no audit event, no run items
+    assert after == {**before, "import_run": before["import_run"] + 1}
+
+
+def test_changed_row_is_an_update_listing_fields(world: Any, ok: Any, store: Any, tmp_path: Path) -> None:
+    ok("import", "run", str(basic_workbook(tmp_path / "a.xlsx")))
+    path = basic_workbook(tmp_path / "b.xlsx", [["Jürgen", "Weiss-Neu", "JUERGEN@weiss.example", "20001", "admin"]])
+    data = ok("import", "run", str(path))
+    row = next(r for r in data["rows"] if r["type"] == "user")
+    assert row["action"] == "update" and row["changes"] == {"last_name": ["Weiß", "Weiss-Neu"]}
+    assert _db(store, "SELECT last_name FROM user_account WHERE login = 'juergen.weiss'") == [("Weiss-Neu",)]
+    events = _db(store, "SELECT action FROM audit_event WHERE object_key = 'juergen.weiss'")
+    assert ("user.update",) in events
+
+
+def test_dry_run_prints_plan_and_writes_nothing(world: Any, cli: Any, counts: Any, tmp_path: Path) -> None:
+    path = basic_workbook(tmp_path / "kunden.xlsx")
+    before = counts()
+    r = cli("import", "run", str(path), "--dry-run", "--json")
+    assert r.exit_code == 0 and r.stderr == ""
+    rows = r.data["rows"]
+    assert [(x["type"], x["action"], x["key"]) for x in rows] == [
+        ("tenant", "create", "baeckerei-weiss-kg"), ("tenant", "create", "schroeder-logistik-gmbh"),
+        ("user", "create", "juergen.weiss"), ("user", "create", "zoe.schroeder"), ("user", "create", "max.mueller2")]
+    assert r.data["run"] is None and r.data["dry_run"] is True
+    assert counts() == before
+    human = cli("import", "run", str(path), "--dry-run")
+    assert human.exit_code == 0 and "dry-run" in human.stdout and "juergen.weiss" in human.stdout
+
+
+def test_mode_create_refuses_existing_rows(world: Any, cli: Any, ok: Any, counts: Any, tmp_path: Path) -> None:
+    path = basic_workbook(tmp_path / "kunden.xlsx")
+    ok("import", "run", str(path))
+    before = counts()
+    r = cli("import", "run", str(path), "--mode", "create")
+    assert r.exit_code == 4
+    assert "already exists (--mode create)" in r.stderr
+    assert counts()["tenant"] == before["tenant"] and counts()["user_account"] == before["user_account"]
+
+
+def test_skip_invalid_writes_good_rows_and_says_so(world: Any, cli: Any, store: Any, tmp_path: Path) -> None:
+    path = basic_workbook(tmp_path / "kunden.xlsx", [
+        ["Jürgen", "Weiß", "juergen@weiss.example", "20001", "admin"],
+        ["Bad", "Mail", "not-an-address", "20001", "member"]])
+    r = cli("import", "run", str(path), "--skip-invalid")
+    assert r.exit_code == 6
+    assert "SKIPPED 1 invalid rows" in r.stderr
+    assert (tmp_path / "kunden-fehler.xlsx").exists()  # the skipped rows, marked for the reseller
+    assert _db(store, "SELECT login FROM user_account WHERE email LIKE '%weiss%'") == [("juergen.weiss",)]
+
+
+def test_reseller_admin_imports_within_scope_only(world: Any, cli: Any, ok: Any, store: Any, tmp_path: Path) -> None:
+    good = write_xlsx(tmp_path / "good.xlsx", {"Mandanten": [["Name", "Kundennummer"], ["Neukunde GmbH", "30001"]]})
+    data = ok("import", "run", str(good), as_="rita.reseller")  # default reseller: the actor's own
+    assert data["rows"][0]["changes"]["reseller"] == [None, "acme"]
+    bad = write_xlsx(tmp_path / "bad.xlsx", {"Mandanten": [["Name", "Reseller"], ["Fremdkunde", "beta"]],
+                                             "Benutzer": [USER_HEADER,
+                                                          ["Otto", "X", "x@y.example", "other", "member"]]})
+    r = cli("import", "run", str(bad), as_="rita.reseller")
+    assert r.exit_code == 4
+    assert "reseller 'beta' not found" in r.stderr
+    assert "unknown tenant 'other'" in r.stderr  # out of scope looks like unknown
+    assert _db(store, "SELECT count(*) FROM tenant WHERE name = 'Fremdkunde'") == [(0,)]
+
+
+def test_customer_admin_cannot_create_tenants(world: Any, cli: Any, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "t.xlsx", {"Mandanten": [["Name", "Art"], ["Neu AG", "reseller"]]})
+    r = cli("import", "run", str(path), as_="max.mueller")
+    assert r.exit_code == 4 and "may not create a reseller" in r.stderr
+
+
+def test_users_csv_with_english_aliases_and_nbsp(world: Any, ok: Any, store: Any, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "users.csv", [["FIRST\u00a0NAME", "last name", "Mail", "tenant", "ROLE"],
+                                             ["Anna", "Öztürk", "anna@mueller.example", "mueller", "member"]],
+                     delimiter=",", encoding="utf-8-sig")
+    data = ok("import", "run", str(path))
+    assert data["counts"]["users_create"] == 1
+    assert _db(store, "SELECT login FROM user_account WHERE email = 'anna@mueller.example'") == [("anna.oeztuerk",)]
+
+
+def test_map_option_names_other_headers(world: Any, ok: Any, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "u.csv", [["Rufname", "Zuname", "Adresse", "Firma"],
+                                         ["Lea", "Lang", "lea@mueller.example", "mueller"]])
+    data = ok("import", "run", str(path), "--map", "Rufname=first_name", "--map", "Zuname=last_name",
+              "--map", "Adresse=email")
+    assert data["rows"][0]["key"] == "lea.lang"
+
+
+def test_user_row_names_tenant_by_key_number_or_name_and_ambiguity(world: Any, cli: Any, ok: Any,
+                                                                    tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "u.csv", [USER_HEADER, ["A", "Eins", "a1@x.example", "MUELLER", "member"],
+                                          ["B", "Zwei", "b2@x.example", "10001", "member"],
+                                          ["C", "Drei", "c3@x.example", "müller & söhne gmbh", "member"]])
+    data = ok("import", "run", str(path), "--dry-run")
+    assert [r["changes"]["tenant"] for r in data["rows"]] == [[None, "mueller"]] * 3
+    # a name that is also another tenant's key is ambiguous
+    amb = write_xlsx(tmp_path / "amb.xlsx", {"Mandanten": [["Schlüssel", "Name", "Reseller"],
+                                                           ["zzz", "mueller", "acme"]],
+                                             "Benutzer": [USER_HEADER, ["D", "Vier", "d4@x.example", "mueller", ""]]})
+    r = cli("import", "run", str(amb))
+    assert r.exit_code == 4 and "tenant 'mueller' is ambiguous" in r.stderr
+
+
+def test_excel_row_numbers_with_leading_empty_rows(world: Any, cli: Any, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "u.xlsx", {"Benutzer": [[], [], USER_HEADER,
+                                                         ["A", "B", "ok@x.example", "mueller", "member"],
+                                                         ["A", "B", "kaputt@", "mueller", "member"]]})
+    r = cli("import", "run", str(path), "--json")
+    assert r.exit_code == 4
+    r2 = cli("import", "run", str(path))
+    assert "Benutzer, row 5, column E-Mail: invalid e-mail 'kaputt@'" in r2.stderr
+
+
+def test_error_report_workbook_marks_cells(world: Any, cli: Any, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    path = basic_workbook(tmp_path / "kunden.xlsx", [["Jürgen", "Weiß", "kaputt", "20001", "admin"]])
+    r = cli("import", "run", str(path))
+    assert r.exit_code == 4 and "nothing was written" in r.stderr
+    report = tmp_path / "kunden-fehler.xlsx"
+    ws = load_workbook(report)["Benutzer"]
+    assert ws.cell(row=1, column=6).value == "Fehler"
+    assert "E-Mail: invalid e-mail 'kaputt'" in ws.cell(row=2, column=6).value
+    assert ws.cell(row=2, column=3).fill.fgColor.rgb == "FFFFC7CE"
+    assert ws.cell(row=2, column=1).fill.fgColor.rgb != "FFFFC7CE"
+    custom = tmp_path / "anders.xlsx"
+    assert cli("import", "run", str(path), "--report", str(custom)).exit_code == 4 and custom.exists()
+
+
+def test_import_on_both_backends(backend: str, world: Any, ok: Any, counts: Any, tmp_path: Path) -> None:
+    path = basic_workbook(tmp_path / "kunden.xlsx")
+    assert ok("import", "run", str(path))["counts"]["users_create"] == 3
+    before = counts()
+    assert ok("import", "run", str(path))["state"] == "unchanged"
+    assert counts()["user_account"] == before["user_account"]
+
+
+def test_tenant_header_lists_accepted_aliases(world: Any, cli: Any, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "t.csv", [["Schlüssel", "Art"], ["x", "customer"]])
+    r = cli("import", "run", str(path), "--sheet", "tenants")
+    assert r.exit_code == 4
+    assert "missing required column 'Name' (accepted headers: Name, Firmenname" in r.stderr
+
+
+def test_unused_header_constant_is_the_template_order() -> None:
+    assert TENANT_HEADER[:2] == ["Schlüssel", "Name"]
+
+
+def test_dry_run_with_problems_prints_plan_and_exits_4(world: Any, cli: Any, counts: Any, tmp_path: Path) -> None:
+    path = basic_workbook(tmp_path / "k.xlsx", [["A", "B", "kaputt", "20001", ""]])
+    before = counts()
+    r = cli("import", "run", str(path), "--dry-run", "--json")
+    assert r.exit_code == 4 and r.stderr == ""
+    assert [x["action"] for x in r.data["rows"]] == ["create", "create", "error"]
+    human = cli("import", "run", str(path), "--dry-run")
+    assert human.exit_code == 4 and "the real run would write nothing" in human.stderr
+    assert counts() == before

@@ -1,0 +1,134 @@
+"""import list/show/undo, the all-or-nothing write under a kill, and the fast paths' equivalence."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from tests.imports.conftest import USER_HEADER, basic_workbook, write_csv
+
+
+def _db(store: Any, sql: str) -> list[Any]:
+    with store.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(sql))]
+
+
+def test_list_show_and_undo(world: Any, cli: Any, ok: Any, store: Any, counts: Any, tmp_path: Path) -> None:
+    before = counts()
+    run = ok("import", "run", str(basic_workbook(tmp_path / "a.xlsx")))["run"]
+    update = basic_workbook(tmp_path / "b.xlsx", [["Max", "Müller-Neu", "max@mueller.example", "mueller", "member"]])
+    run2 = ok("import", "run", str(update))["run"]
+    runs = ok("import", "list")
+    assert [r["id"] for r in runs] == [run2, run] and runs[0]["file"] == "b.xlsx"
+    shown = ok("import", "show", str(run))
+    assert shown["created"] == {"tenant": 2, "connection": 2, "user": 3, "membership": 3}
+    assert len(shown["file_hash"]) == 64 and shown["actor"].startswith("operator:")
+    shown2 = ok("import", "show", str(run2))
+    assert shown2["updated"][0]["before"] == {"last_name": "Müller"}
+    # undo needs --yes without a terminal
+    assert cli("import", "undo", str(run2)).exit_code == 3
+    ok("import", "undo", str(run2), "--yes")
+    assert _db(store, "SELECT last_name FROM user_account WHERE login = 'max.mueller'") == [("Müller",)]
+    ok("import", "undo", str(run), "--yes")
+    after = counts()
+    for table in ("tenant", "user_account", "membership", "connection"):
+        assert after[table] == before[table]
+    assert cli("import", "undo", str(run), "--yes").exit_code == 4  # already undone
+
+
+def test_undo_refuses_when_later_changes_would_be_lost(world: Any, cli: Any, ok: Any, store: Any,
+                                                      tmp_path: Path) -> None:
+    run = ok("import", "run", str(basic_workbook(tmp_path / "a.xlsx")))["run"]
+    time.sleep(0.01)
+    ok("user", "update", "juergen.weiss", "--last-name", "Weiss")
+    ok("member", "add", "mia@mueller.example", "--tenant", "baeckerei-weiss-kg")
+    r = cli("import", "undo", str(run), "--yes")
+    assert r.exit_code == 5
+    msg = " ".join(r.stderr.split())
+    assert "user juergen.weiss (changed or used since the import)" in msg
+    assert "has a membership added after the import" in msg
+    assert _db(store, "SELECT count(*) FROM tenant WHERE key = 'baeckerei-weiss-kg'") == [(1,)]
+
+
+def test_runs_of_other_actors_are_hidden(world: Any, cli: Any, ok: Any, tmp_path: Path) -> None:
+    run = ok("import", "run", str(basic_workbook(tmp_path / "a.xlsx")))["run"]
+    assert cli("import", "show", str(run), as_="rita.reseller").exit_code == 8
+    assert ok("import", "list", as_="rita.reseller") == []
+
+
+def test_refused_run_is_recorded_with_its_problems(world: Any, cli: Any, ok: Any, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "u.csv", [USER_HEADER, ["A", "B", "kaputt", "mueller", ""]])
+    assert cli("import", "run", str(path)).exit_code == 4
+    (run,) = ok("import", "list")
+    assert run["state"] == "rejected"
+    assert ok("import", "show", str(run["id"]))["problems"][0]["row"] == 2
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_kill_during_import_leaves_store_unchanged(world: Any, db_url: str, counts: Any, tmp_path: Path,
+                                                   sig: int) -> None:
+    rows = [USER_HEADER] + [[f"Vor{i}", f"Nach{i}", f"user{i}@mueller.example", "mueller", "member"]
+                            for i in range(40_000)]
+    path = write_csv(tmp_path / "viele.csv", rows)
+    before = counts()
+    env = {**os.environ, "TENANTCTL_DATABASE_URL": db_url}
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "import", "run", str(path)], stderr=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, env=env)
+    assert proc.stderr is not None
+    line = proc.stderr.readline().decode()  # "writing N new or changed rows…": the transaction is open
+    assert "writing 40000" in line, line
+    proc.send_signal(sig)
+    proc.wait(timeout=60)
+    assert proc.returncode != 0
+    assert counts() == before
+
+
+def test_fast_email_path_agrees_with_the_rule() -> None:
+    from store import rules
+    from store.errors import InvalidInput
+    from store.services.imports import normalise_email
+
+    for address in ("a@b.example", "Max.Mueller@Mueller.EXAMPLE", "x+tag@sub.domain.de", "o'brien@x.ie",
+                    "jürgen@müller.example", "a@b.local", "a@localhost", "a..b@x.example", ".a@x.example",
+                    "a@x", "a@-x.example", "a@x.example.", "very.long" * 8 + "@x.example", "a@xn--mller-kva.de"):
+        try:
+            expected: str | None = rules.normalise_email(address)
+        except InvalidInput:
+            expected = None
+        try:
+            got: str | None = normalise_email(address)
+        except InvalidInput:
+            got = None
+        assert got == expected, address
+
+
+def test_handles_agree_with_unique_login_and_key(ctx_for: Any, world: Any) -> None:
+    from store import rules
+    from store.services.imports import Handles, login_for
+    from store.services.tenants import unique_tenant_key
+    from store.services.users import unique_login
+
+    with ctx_for() as ctx:
+        from sqlmodel import select
+
+        from store.models import Tenant, User
+
+        logins = set(ctx.session.exec(select(User.login)).all())
+        h = Handles(set(logins), "", 100)
+        taken = set(logins)
+        for first, last in [("Max", "Müller")] * 3 + [("Mia", "Meier"), ("Zoë", "Łukasiewicz")]:
+            expected = unique_login(ctx.session, first, last, taken=taken)
+            taken.add(expected)
+            assert login_for(h, first, last) == expected
+        keys = set(ctx.session.exec(select(Tenant.key)).all())
+        kh = Handles(set(keys), "-", rules.KEY_MAX)
+        assert kh.allocate(rules.tenant_key_base("Müller & Söhne GmbH")) == unique_tenant_key(
+            ctx.session, "Müller & Söhne GmbH")
