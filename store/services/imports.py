@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -312,16 +313,21 @@ def clean_name(value: str | None, field: str) -> str:
 
 
 _CHOICES: dict[Any, frozenset[str]] = {}
+_USER_FIELDS = ("first_name", "last_name", "email", "role", "language", "tenant", "access")
+
+
+def _allowed(enum: Any) -> frozenset[str]:
+    allowed = _CHOICES.get(enum)
+    if allowed is None:
+        allowed = _CHOICES[enum] = frozenset(e.value for e in enum)
+    return allowed
 
 
 def choice(value: str | None, enum: Any, field: str) -> str | None:
     """tenants.check_choice (same message) without building the set of choices per row."""
     if value is None:
         return None
-    allowed = _CHOICES.get(enum)
-    if allowed is None:
-        allowed = _CHOICES[enum] = frozenset(e.value for e in enum)
-    return value if value in allowed else check_choice(value, enum, field)
+    return value if value in _allowed(enum) else check_choice(value, enum, field)
 
 
 def _check(plan: RowPlan, column: str | None, fn: Callable[..., Any], *args: Any) -> Any:
@@ -634,37 +640,80 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
     for t_id, a_id in snap.bookings:
         store_bookings.setdefault(t_id, set()).add(a_id)
 
-    # pass 1: cell rules, e-mails, duplicates (the hot loop: no lambdas, headers looked up once)
+    # pass 1: cell rules, e-mails, duplicates (the hot loop: no lambdas, no dict per row, headers looked up once)
     pending: list[tuple[RowPlan, _UserIn]] = []
     seen: dict[str, int] = {}
-    total = len(table.rows)
+    rows = table.rows
+    total = len(rows)
     h_first, h_last, h_email, h_role, h_lang, h_tenant = (h(n) for n in ("first_name", "last_name", "email", "role",
                                                                             "language", "tenant"))
-    for i, (rownum, v) in enumerate(table.records()):
+    names = table.names
+    width = len(names)
+    pick = itemgetter(*(names.index(n) if n in names else width for n in _USER_FIELDS))
+    pad = (None,)
+    # Rows identical to what the store holds (re-runs) skip the cell rules: the stored values were
+    # checked when they were written. The store's users are loaded first by the e-mail as written
+    # (an address the rules leave unchanged is its own key); the others after pass 1.
+    fast = opts.mode == "upsert"
+    existing: dict[str, Any] = {}
+    memberships: dict[int, dict[int, tuple[int, str]]] = {}
+    asked: set[str] = set()
+    if fast:
+        asked = {e.casefold() for _, v in rows if (e := pick(v + pad)[2])}
+        existing = snap.users_by_email(list(asked))
+        memberships = snap.memberships([u.id for u in existing.values()])
+    no_memberships: dict[int, tuple[int, str]] = {}
+    visible, managed = snap.visible, snap.managed
+    roles = _allowed(Role)
+    sheet = table.sheet
+    for i, (rownum, v) in enumerate(rows):
         if progress and i % 10_000 == 0:
             progress("checking users", i, total)
-        p = RowPlan(table.sheet, rownum, "user", None, v.get("email") or "")
+        first_raw, last_raw, email_raw, role_raw, lang_raw, tref, access_raw = pick(v + pad)
+        if fast and email_raw:
+            user = existing.get(email_raw.casefold())
+            if (user is not None and user.email == email_raw and user.first_name == first_raw
+                    and user.last_name == last_raw and not access_raw and tref):
+                role_text = role_raw.lower() if role_raw else None
+                targets = refs.get(tref.casefold())
+                if ((lang_raw is None or lang_raw.lower() == user.language)
+                        and (role_text is None or role_text in roles) and targets and len(targets) == 1):
+                    (target,) = targets
+                    user_ms = memberships.get(user.id, no_memberships)
+                    m = user_ms.get(target[1]) if target[0] == "store" else None
+                    ft = file_by_id.get(target[1]) if m is not None else None
+                    if (m is not None and (role_text is None or m[1] == role_text)
+                            and (managed is None or target[1] in managed)
+                            and (visible is None or not visible.isdisjoint(user_ms))
+                            and (ft is None or ft.plan.action != "error")
+                            and user.email_key not in seen):
+                        seen[user.email_key] = rownum
+                        p = RowPlan(sheet, rownum, "user", user.login, user.email)
+                        p.target_id = user.id
+                        plan.users.append(p)
+                        continue
+        p = RowPlan(sheet, rownum, "user", None, email_raw or "")
         plan.users.append(p)
         first = last = email = role = language = None
         try:
-            first = clean_name(v.get("first_name"), "first name")
+            first = clean_name(first_raw, "first name")
         except InvalidInput as exc:
             p.error(h_first, exc.message)
         try:
-            last = clean_name(v.get("last_name"), "last name")
+            last = clean_name(last_raw, "last name")
         except InvalidInput as exc:
             p.error(h_last, exc.message)
         try:
-            email = normalise_email(v.get("email") or "")
+            email = normalise_email(email_raw or "")
         except InvalidInput as exc:
             p.error(h_email, exc.message)
-        role_text = v["role"].lower() if v.get("role") else None
+        role_text = role_raw.lower() if role_raw else None
         try:
             role = choice(role_text, Role, "role")
         except InvalidInput as exc:
             p.error(h_role, exc.message)
         try:
-            language = choice(v["language"].lower() if v.get("language") else None, Language, "language")
+            language = choice(lang_raw.lower() if lang_raw else None, Language, "language")
         except InvalidInput as exc:
             p.error(h_lang, exc.message)
         ekey = rules.email_key(email) if email else None
@@ -674,7 +723,7 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
                 p.error(h_email, f"e-mail {email} also in row {seen[ekey]}")
             else:
                 seen[ekey] = rownum
-        tref = v.get("tenant") or ""
+        tref = tref or ""
         targets = refs.get(tref.casefold()) if tref else None
         target: tuple[str, Any] | None = None
         if not tref:
@@ -686,14 +735,16 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
         else:
             (target,) = targets
         pending.append((p, _UserIn(first, last, email, ekey, role, role_text is not None, language, target,
-                                   _split_list(v.get("access")) if v.get("access") else [])))
+                                   _split_list(access_raw) if access_raw else [])))
 
-    table.rows.clear()  # pending holds what pass 2 needs: free the parsed rows before loading the store's users
-    existing = snap.users_by_email([d.ekey for _, d in pending if d.ekey])
-    memberships = snap.memberships([u.id for u in existing.values()])
+    rows.clear()  # pending holds what pass 2 needs: free the parsed rows before loading more of the store's users
+    wanted = [d.ekey for _, d in pending if d.ekey and d.ekey not in asked]
+    if wanted:
+        more = snap.users_by_email(wanted)
+        existing.update(more)
+        memberships.update(snap.memberships([u.id for u in more.values()]))
     rights = snap.rights([m[0] for ms in memberships.values() for m in ms.values()]) if any(
         d.access for _, d in pending) else set()
-    no_memberships: dict[int, tuple[int, str]] = {}
 
     # pass 2: against the store
     logins: Handles | None = None  # loaded on the first new user (a re-run has none)

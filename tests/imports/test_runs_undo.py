@@ -132,3 +132,35 @@ def test_handles_agree_with_unique_login_and_key(ctx_for: Any, world: Any) -> No
         kh = Handles(set(keys), "-", rules.KEY_MAX)
         assert kh.allocate(rules.tenant_key_base("Müller & Söhne GmbH")) == unique_tenant_key(
             ctx.session, "Müller & Söhne GmbH")
+
+
+def test_unchanged_row_fast_path_agrees_with_the_full_checks(world: Any, cli: Any, ok: Any, tmp_path: Path) -> None:
+    """Rows identical to the store skip the cell rules; every other spelling of the same row takes the
+    full checks and reaches the same verdict, and file-wide checks (duplicates, mode) still apply."""
+    from tests.imports.conftest import basic_workbook
+
+    ok("import", "run", str(basic_workbook(tmp_path / "a.xlsx")))
+    path = basic_workbook(tmp_path / "b.xlsx", [
+        ["Jürgen", "Weiß", "juergen@weiss.example", "20001", "admin"],         # identical: fast path
+        ["Zoë", "Schröder", "zoe@SCHROEDER.example", "20002", "Admin"],        # other spelling: full checks
+        ["Max", "Müller", "max2@weiss.example", "baeckerei-weiss-kg", "admin"],  # role member → admin
+        ["Jürgen", "Weiß", "juergen@weiss.example", "20001", "admin"],         # duplicate of the first
+    ])
+    run = cli("import", "run", str(path), "--dry-run", "--json")
+    assert run.exit_code == 4
+    users = [(r["row"], r["key"], r["action"], r["changes"], [e["message"] for e in r["errors"]])
+             for r in run.json()["data"]["rows"] if r["type"] == "user"]
+    assert users == [
+        (2, "juergen.weiss", "unchanged", {}, []),
+        (3, "zoe.schroeder", "unchanged", {}, []),
+        (4, "max.mueller2", "update", {"role": ["member", "admin"]}, []),
+        (5, "juergen.weiss", "error", {}, ["e-mail juergen@weiss.example also in row 2"]),
+    ]
+    created = cli("import", "run", str(basic_workbook(tmp_path / "c.xlsx")), "--mode", "create", "--dry-run",
+                  "--json")
+    assert created.exit_code == 4
+    users = [r for r in created.json()["data"]["rows"] if r["type"] == "user"]
+    emails = ("juergen@weiss.example", "Zoe@schroeder.example", "max2@weiss.example")
+    assert [(r["action"], f"a user with e-mail {e} already exists (--mode create)" in [x["message"] for x in
+                                                                                        r["errors"]])
+            for r, e in zip(users, emails, strict=True)] == [("error", True)] * 3
