@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from types import MappingProxyType
@@ -124,15 +125,18 @@ class Plan:
 
     def problems(self) -> list[dict[str, Any]]:
         out = [p.as_dict() for p in self.file_problems]
-        for r in self.rows:
-            out.extend({"sheet": r.sheet, "row": r.row, "column": c, "message": m} for c, m in r.errors)
+        for r in chain(self.tenants, self.users):
+            if r.errors:
+                out.extend({"sheet": r.sheet, "row": r.row, "column": c, "message": m} for c, m in r.errors)
         return out
 
     def counts(self) -> dict[str, int]:
-        c = Counter(f"{r.kind}s_{r.action}" for r in self.rows)
-        out = {f"{k}_{a}": c.get(f"{k}_{a}", 0) for k in ("tenants", "users")
-               for a in ("create", "update", "unchanged", "error")}
-        out["problems"] = len(self.problems())
+        out: dict[str, int] = {}
+        for kind, rows in (("tenants", self.tenants), ("users", self.users)):
+            c = Counter(r.action for r in rows)
+            out.update({f"{kind}_{a}": c.get(a, 0) for a in ("create", "update", "unchanged", "error")})
+        out["problems"] = len(self.file_problems) + sum(
+            len(r.errors) for r in chain(self.tenants, self.users) if r.errors)
         return out
 
     @property
@@ -281,7 +285,7 @@ class Handles:
         n = self.next.get(base, 1)
         while (candidate := rules.with_suffix(base, n, self.sep, self.limit)) in self.taken:
             n += 1
-        self.next[base] = n
+        self.next[base] = n + 1  # candidate n is taken from now on
         self.taken.add(candidate)
         return candidate
 
@@ -289,14 +293,19 @@ class Handles:
 _slug = lru_cache(maxsize=65_536)(rules.slug)
 
 
-def login_for(handles: Handles, first_name: str, last_name: str) -> str:
-    """users.unique_login's derivation (rules.login_base, reserved check) with each name part's
-    slug cached: 100,000 users share a few thousand first and last names."""
+@lru_cache(maxsize=65_536)
+def _login_base(first_name: str, last_name: str) -> str:
     base = ".".join(p for p in (_slug(first_name), _slug(last_name)) if p)[:100]
     if not base:
         base = rules.login_base(first_name, last_name)  # raises with the rule's message
-    rules.check_login_not_reserved(base)
-    return handles.allocate(base)
+    rules.check_login_not_reserved(base)  # raises (not cached) for a reserved login
+    return base
+
+
+def login_for(handles: Handles, first_name: str, last_name: str) -> str:
+    """users.unique_login's derivation (rules.login_base, reserved check) with the base cached per
+    name pair: 100,000 users share a few thousand first and last names."""
+    return handles.allocate(_login_base(first_name, last_name))
 
 
 @lru_cache(maxsize=65_536)
@@ -362,8 +371,9 @@ def build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | Non
     file_tenants = _plan_tenants(ctx, snap, source.tables.get("tenants"), opts, plan)
     _plan_users(ctx, snap, source.tables.get("users"), opts, plan, file_tenants, progress)
     # cell-level problems found while reading belong to their rows
-    rows = {(r.sheet, r.row): r for r in plan.rows}
-    for p in list(plan.file_problems):
+    placed = [p for p in plan.file_problems if p.row is not None]
+    rows = {(r.sheet, r.row): r for r in plan.rows} if placed else {}
+    for p in placed:
         if p.row is not None and (p.sheet, p.row) in rows:
             rows[(p.sheet, p.row)].error(p.column, p.message)
             plan.file_problems.remove(p)
@@ -768,10 +778,12 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
                 tenant_language = file_tenant.plan.values.get("language") or tenant_language
             if file_tenant is not None and file_tenant.plan.action == "error":
                 p.error(h("tenant"), f"its tenant (row {file_tenant.plan.row}) has errors")
-        booked = set(file_tenant.apps) if file_tenant else set()
-        if tenant_id is not None:
-            booked |= store_bookings.get(tenant_id, set())
         access: set[int] = set()
+        booked: set[int] = set()
+        if d.access:  # the tenant's applications, only for rows that grant access
+            booked = set(file_tenant.apps) if file_tenant else set()
+            if tenant_id is not None:
+                booked |= store_bookings.get(tenant_id, set())
         for app_ref in d.access:
             app = snap.app(app_ref)
             if app is None:
@@ -921,8 +933,7 @@ def _insert_returning(ctx: Ctx, table: Any, rows: list[dict[str, Any]], key: str
     before = _max_id(ctx, table)
     _insert(ctx, table, rows)
     wanted = {r[key] for r in rows}
-    found = ctx.session.connection().execute(select(table.c.id, table.c[key]).where(table.c.id > before))
-    return {k: i for i, k in found if k in wanted}
+    return {k: i for i, k in _new_rows(ctx, table, (key,), before) if k in wanted}
 
 
 def _insert_ids(ctx: Ctx, table: Any, rows: list[dict[str, Any]], pair: tuple[str, str]) -> list[int]:
@@ -932,9 +943,22 @@ def _insert_ids(ctx: Ctx, table: Any, rows: list[dict[str, Any]], pair: tuple[st
     before = _max_id(ctx, table)
     _insert(ctx, table, rows)
     a, b = pair
-    found = {(x, y): i for i, x, y in ctx.session.connection().execute(
-        select(table.c.id, table.c[a], table.c[b]).where(table.c.id > before))}
+    found = {(x, y): i for i, x, y in _new_rows(ctx, table, pair, before)}
     return [found[(r[a], r[b])] for r in rows]
+
+
+def _new_rows(ctx: Ctx, table: Any, names: tuple[str, ...], before: int) -> list[tuple[Any, ...]]:
+    """(id, *names) of the rows above id `before`, read through the driver (plain tuples)."""
+    conn = ctx.session.connection()
+    quote = conn.dialect.identifier_preparer.quote
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"SELECT id, {', '.join(quote(n) for n in names)} FROM {quote(table.name)} "
+                       f"WHERE id > {mark}", (before,))
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def execute(ctx: Ctx, plan: Plan, *, path: Path, digest: str, opts: Options,
