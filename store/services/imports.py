@@ -25,6 +25,7 @@ from sqlalchemy import delete, func, insert, update
 from sqlalchemy import select as _select
 from sqlmodel import col
 
+from importers.perf import gc_paused
 from importers.read import Problem, Source, Table
 from store import rules
 from store.actor import managed_tenant_ids, visible_tenant_ids
@@ -366,6 +367,11 @@ def _lost_zeros(table: Table, name: str) -> set[int]:
 
 
 def build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | None = None) -> Plan:
+    with gc_paused():
+        return _build_plan(ctx, source, opts, progress)
+
+
+def _build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | None) -> Plan:
     snap = _Snapshot(ctx)
     plan = Plan(file_problems=list(source.problems))
     file_tenants = _plan_tenants(ctx, snap, source.tables.get("tenants"), opts, plan)
@@ -688,14 +694,14 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
                 targets = refs.get(tref.casefold())
                 if ((lang_raw is None or lang_raw.lower() == user.language)
                         and (role_text is None or role_text in roles) and targets and len(targets) == 1):
-                    (target,) = targets
+                    (only,) = targets
                     user_ms = memberships.get(user.id, no_memberships)
-                    m = user_ms.get(target[1]) if target[0] == "store" else None
-                    ft = file_by_id.get(target[1]) if m is not None else None
+                    m = user_ms.get(only[1]) if only[0] == "store" else None
+                    same = file_by_id.get(only[1]) if m is not None else None
                     if (m is not None and (role_text is None or m[1] == role_text)
-                            and (managed is None or target[1] in managed)
+                            and (managed is None or only[1] in managed)
                             and (visible is None or not visible.isdisjoint(user_ms))
-                            and (ft is None or ft.plan.action != "error")
+                            and (same is None or same.plan.action != "error")
                             and user.email_key not in seen):
                         seen[user.email_key] = rownum
                         p = RowPlan(sheet, rownum, "user", user.login, user.email)

@@ -164,3 +164,29 @@ def test_unchanged_row_fast_path_agrees_with_the_full_checks(world: Any, cli: An
     assert [(r["action"], f"a user with e-mail {e} already exists (--mode create)" in [x["message"] for x in
                                                                                         r["errors"]])
             for r, e in zip(users, emails, strict=True)] == [("error", True)] * 3
+
+
+def test_planning_pauses_the_collector_and_restores_it(world: Any, ctx_for: Any, tmp_path: Path) -> None:
+    import gc
+
+    from importers import read as reader
+    from store.services import imports
+    from tests.imports.conftest import basic_workbook
+
+    source = reader.read(basic_workbook(tmp_path / "a.xlsx"))
+    seen: list[bool] = []
+    original = imports._plan_users
+
+    def spy(*args: Any) -> None:
+        seen.append(gc.isenabled())
+        original(*args)
+
+    assert gc.isenabled()
+    with ctx_for() as ctx:
+        imports._plan_users = spy  # type: ignore[assignment]
+        try:
+            plan = imports.build_plan(ctx, source, imports.Options())
+        finally:
+            imports._plan_users = original  # type: ignore[assignment]
+    assert seen == [False] and gc.isenabled()
+    assert plan.counts()["users_create"] == 3
