@@ -190,3 +190,14 @@ def test_planning_pauses_the_collector_and_restores_it(world: Any, ctx_for: Any,
             imports._plan_users = original  # type: ignore[assignment]
     assert seen == [False] and gc.isenabled()
     assert plan.counts()["users_create"] == 3
+
+
+def test_equal_cells_share_one_string(tmp_path: Path) -> None:
+    """100,000 rows repeat first names, roles and languages: the reader keeps one copy of each."""
+    from importers import read as reader
+    from tests.imports.conftest import basic_workbook
+
+    table = reader.read(basic_workbook(tmp_path / "a.xlsx")).tables["users"]
+    (_, first), (_, second), (_, third) = table.rows
+    assert first[4] == second[4] == "admin" and first[4] is second[4]
+    assert first[3] != third[3]
