@@ -1,6 +1,6 @@
-"""Planning without the cyclic garbage collector: planning 100,000 rows creates millions of small
+"""Planning and writing without the cyclic garbage collector: 100,000 rows create millions of small
 objects and no reference cycles worth collecting, and every automatic collection walks the whole
-growing heap (a third of the planning time, measured; issue 5, point 11)."""
+growing heap (a third of the planning and writing time, measured; issue 5, point 11)."""
 
 from __future__ import annotations
 

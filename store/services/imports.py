@@ -981,7 +981,8 @@ def execute(ctx: Ctx, plan: Plan, *, path: Path, digest: str, opts: Options,
     nested = s.begin_nested() if opts.dry_run else None
     created_users: list[int] = []
     try:
-        created_users = _write(ctx, plan, run, progress)
+        with gc_paused():
+            created_users = _write(ctx, plan, run, progress)
     finally:
         if nested is not None:
             nested.rollback()
