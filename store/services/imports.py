@@ -846,7 +846,7 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
         if d.first and d.last:
             if logins is None:
                 logins = Handles(snap.logins(), "", 100)
-            login = _check(p, h("first_name"), login_for, logins, d.first, d.last)
+            login = _check(p, h_first, login_for, logins, d.first, d.last)
             if login:
                 p.key = login
         p.values = {"login": p.key, "email": d.email, "email_key": d.ekey, "first_name": d.first,
