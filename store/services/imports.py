@@ -609,6 +609,25 @@ def _app_key(snap: _Snapshot, app_id: int) -> str:
     return next(str(a.key) for a in snap.apps.values() if a.id == app_id)
 
 
+class _NewUser:
+    """A new user's resolved values for the writer, read as `values["login"]` like the other rows'
+    dicts, in a tenth of a dict's memory (100,000 of them are held at once)."""
+
+    __slots__ = ("access", "email", "email_key", "first_name", "language", "last_name", "login", "role", "tenant_id",
+                 "tenant_row")
+
+    def __init__(self, login: str | None, email: str | None, email_key: str | None, first_name: str | None,
+                 last_name: str | None, language: str, tenant_id: int | None, tenant_row: int | None, role: str,
+                 access: tuple[int, ...]) -> None:
+        self.login, self.email, self.email_key, self.first_name, self.last_name = (login, email, email_key,
+                                                                                   first_name, last_name)
+        self.language, self.tenant_id, self.tenant_row, self.role, self.access = (language, tenant_id, tenant_row,
+                                                                                  role, access)
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self, name)
+
+
 @dataclass(slots=True)
 class _UserIn:
     """A user row's checked values between the two planning passes."""
@@ -763,6 +782,7 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
         d.access for _, d in pending) else set()
 
     # pass 2: against the store
+    create_changes: dict[tuple[str | None, str], Any] = {}
     logins: Handles | None = None  # loaded on the first new user (a re-run has none)
     for i, (p, d) in enumerate(pending):
         if progress and i % 10_000 == 0:
@@ -849,15 +869,16 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
             login = _check(p, h_first, login_for, logins, d.first, d.last)
             if login:
                 p.key = login
-        p.values = {"login": p.key, "email": d.email, "email_key": d.ekey, "first_name": d.first,
-                    "last_name": d.last, "language": d.language or tenant_language, "tenant_id": tenant_id,
-                    "tenant_row": target[1] if target and target[0] == "file" else None, "role": role,
-                    "access": sorted(access)}
+        p.values = _NewUser(p.key, d.email, d.ekey, d.first, d.last, d.language or tenant_language, tenant_id,
+                            target[1] if target and target[0] == "file" else None, role,
+                            tuple(sorted(access)) if access else ())
         if p.action != "error":
             p.action = "create"
             tenant_key = file_tenant.key if file_tenant else (
                 snap.tenants[tenant_id].key if tenant_id is not None else None)
-            p.changes = {"tenant": [None, tenant_key], "role": [None, role]}
+            # read-only, so the users of one tenant and role share one
+            p.changes = create_changes.get((tenant_key, role)) or create_changes.setdefault(
+                (tenant_key, role), MappingProxyType({"tenant": [None, tenant_key], "role": [None, role]}))
 
 
 # ---------------------------------------------------------------------------------------------------
