@@ -900,16 +900,32 @@ def _expand(ranges: list[list[int]]) -> list[int]:
     return [i for a, b in ranges for i in range(a, b + 1)]
 
 
-def _insert(ctx: Ctx, table: Any, rows: list[dict[str, Any]]) -> None:
+Rows = list[dict[str, Any]] | dict[str, list[Any]]  # row dicts, or columns: {name: values} of equal length
+
+
+def _columns(rows: Rows) -> dict[str, list[Any]]:
+    if isinstance(rows, dict):
+        return rows
+    return {n: [r[n] for r in rows] for n in rows[0]} if rows else {}
+
+
+def _count(cols: dict[str, list[Any]]) -> int:
+    return len(next(iter(cols.values()))) if cols else 0
+
+
+def _insert(ctx: Ctx, table: Any, rows: Rows) -> None:
     """One executemany per batch on the DBAPI connection of the command's transaction: the
     values are converted once per distinct value by the columns' own bind processors (so dates are
     stored exactly as SQLAlchemy stores them), then handed to the driver without per-row
-    SQLAlchemy overhead (DESIGN §8: Core executemany costs ~2x raw)."""
-    if not rows:
+    SQLAlchemy overhead (DESIGN §8: Core executemany costs ~2x raw). Big inserts pass columns,
+    not one dict per row."""
+    data = _columns(rows)
+    total = _count(data)
+    if not total:
         return
     conn = ctx.session.connection()
     dialect = conn.dialect
-    names = list(rows[0])
+    names = list(data)
     cols = [table.c[n] for n in names]
     quote = dialect.identifier_preparer.quote
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
@@ -937,11 +953,11 @@ def _insert(ctx: Ctx, table: Any, rows: list[dict[str, Any]]) -> None:
             converters.append(convert)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        for chunk in _chunks(rows, 50_000):
+        for start in range(0, total, 50_000):
             # column by column (one comprehension per column, not a generator per row)
             columns_ = []
             for n, fn in zip(names, converters, strict=True):
-                values = [r[n] for r in chunk]
+                values = data[n][start:start + 50_000]
                 columns_.append(values if fn is None else [fn(v) for v in values])
             cursor.executemany(sql, list(zip(*columns_, strict=True)))
     finally:
@@ -952,26 +968,28 @@ def _max_id(ctx: Ctx, table: Any) -> int:
     return int(ctx.session.connection().execute(select(func.max(table.c.id))).scalar() or 0)
 
 
-def _insert_returning(ctx: Ctx, table: Any, rows: list[dict[str, Any]], key: str) -> dict[Any, int]:
+def _insert_returning(ctx: Ctx, table: Any, rows: Rows, key: str) -> dict[Any, int]:
     """Insert; {row[key]: new id}. New ids are above the table's highest id before the insert
     (other sessions' rows there cannot carry our unique keys)."""
-    if not rows:
+    data = _columns(rows)
+    if not _count(data):
         return {}
     before = _max_id(ctx, table)
-    _insert(ctx, table, rows)
-    wanted = {r[key] for r in rows}
+    _insert(ctx, table, data)
+    wanted = set(data[key])
     return {k: i for i, k in _new_rows(ctx, table, (key,), before) if k in wanted}
 
 
-def _insert_ids(ctx: Ctx, table: Any, rows: list[dict[str, Any]], pair: tuple[str, str]) -> list[int]:
+def _insert_ids(ctx: Ctx, table: Any, rows: Rows, pair: tuple[str, str]) -> list[int]:
     """Insert rows unique by the column pair; their ids in the order of rows."""
-    if not rows:
+    data = _columns(rows)
+    if not _count(data):
         return []
     before = _max_id(ctx, table)
-    _insert(ctx, table, rows)
+    _insert(ctx, table, data)
     a, b = pair
     found = {(x, y): i for i, x, y in _new_rows(ctx, table, pair, before)}
-    return [found[(r[a], r[b])] for r in rows]
+    return [found[k] for k in zip(data[a], data[b], strict=True)]
 
 
 def _new_rows(ctx: Ctx, table: Any, names: tuple[str, ...], before: int) -> list[tuple[Any, ...]]:
@@ -1091,22 +1109,25 @@ def _write(ctx: Ctx, plan: Plan, run: ImportRun, progress: Progress | None) -> l
     new_u = [r for r in plan.users if r.action == "create"]
     if progress:
         progress("writing users", 0, len(new_u))
-    user_ids = _insert_returning(ctx, _table(User), [
-        {"login": r.values["login"], "email": r.values["email"], "email_key": r.values["email_key"],
-         "first_name": r.values["first_name"], "last_name": r.values["last_name"], "language": r.values["language"],
-         "status": UserStatus.invited, "credential_version": 0, "created_at": now, "created_by": label}
-        for r in new_u], "login")
+    new_v: list[_NewUser] = [r.values for r in new_u]
+    n_u = len(new_v)
+    user_ids = _insert_returning(ctx, _table(User), {
+        "login": [v.login for v in new_v], "email": [v.email for v in new_v],
+        "email_key": [v.email_key for v in new_v], "first_name": [v.first_name for v in new_v],
+        "last_name": [v.last_name for v in new_v], "language": [v.language for v in new_v],
+        "status": [UserStatus.invited] * n_u, "credential_version": [0] * n_u, "created_at": [now] * n_u,
+        "created_by": [label] * n_u}, "login")
     created("user", user_ids.values())
 
-    def tenant_of(v: dict[str, Any]) -> int:
+    def tenant_of(v: Any) -> int:
         return int(v["tenant_id"] if v["tenant_id"] is not None else row_tenant[v["tenant_row"]])
 
-    member_rows = [{"user_id": user_ids[r.values["login"]], "tenant_id": tenant_of(r.values), "role": r.values["role"],
-                    "created_at": now, "created_by": label} for r in new_u]
     upd_members = [r for r in plan.users if r.action == "update" and "membership" in r.changes]
-    member_rows += [{"user_id": r.values["user_id"], "tenant_id": tenant_of(r.values), "role": r.values["role"],
-                     "created_at": now, "created_by": label} for r in upd_members]
-    member_ids = _insert_ids(ctx, _table(Membership), member_rows, ("user_id", "tenant_id"))
+    member_v = new_v + [r.values for r in upd_members]
+    member_ids = _insert_ids(ctx, _table(Membership), {
+        "user_id": [user_ids[v.login] for v in new_v] + [r.values["user_id"] for r in upd_members],
+        "tenant_id": [tenant_of(v) for v in member_v], "role": [v["role"] for v in member_v],
+        "created_at": [now] * len(member_v), "created_by": [label] * len(member_v)}, ("user_id", "tenant_id"))
     created("membership", member_ids)
     rights_rows: list[dict[str, Any]] = []
     for mid, r in zip(member_ids, new_u + upd_members, strict=True):
