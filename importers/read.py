@@ -308,9 +308,13 @@ def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]],
     idxs = list(fields.values())
     ident_pos = [(idx, name) for name, idx in fields.items() if name in identifiers]
     limit = safety.MAX_CELL_CHARS
+    # equal texts share one string object: first names, roles, languages and tenant references
+    # repeat across 100,000 rows, and each cell would otherwise hold its own copy
+    same: dict[str | None, str | None] = {}
+    share = same.setdefault
     for rownum, cells in enumerate(it, start=header_row + 1):
         n = len(cells)
-        values = [text(cells[j]) if j < n else None for j in idxs]
+        values = [share(t := text(cells[j]), t) if j < n else None for j in idxs]
         if not any(values):
             continue  # empty rows are not rows (a million trailing ones cost nothing)
         if sum(len(v) for v in values if v) > limit:

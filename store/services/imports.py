@@ -15,6 +15,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -23,6 +25,7 @@ from sqlalchemy import delete, func, insert, update
 from sqlalchemy import select as _select
 from sqlmodel import col
 
+from importers.perf import gc_paused
 from importers.read import Problem, Source, Table
 from store import rules
 from store.actor import managed_tenant_ids, visible_tenant_ids
@@ -123,15 +126,18 @@ class Plan:
 
     def problems(self) -> list[dict[str, Any]]:
         out = [p.as_dict() for p in self.file_problems]
-        for r in self.rows:
-            out.extend({"sheet": r.sheet, "row": r.row, "column": c, "message": m} for c, m in r.errors)
+        for r in chain(self.tenants, self.users):
+            if r.errors:
+                out.extend({"sheet": r.sheet, "row": r.row, "column": c, "message": m} for c, m in r.errors)
         return out
 
     def counts(self) -> dict[str, int]:
-        c = Counter(f"{r.kind}s_{r.action}" for r in self.rows)
-        out = {f"{k}_{a}": c.get(f"{k}_{a}", 0) for k in ("tenants", "users")
-               for a in ("create", "update", "unchanged", "error")}
-        out["problems"] = len(self.problems())
+        out: dict[str, int] = {}
+        for kind, rows in (("tenants", self.tenants), ("users", self.users)):
+            c = Counter(r.action for r in rows)
+            out.update({f"{kind}_{a}": c.get(a, 0) for a in ("create", "update", "unchanged", "error")})
+        out["problems"] = len(self.file_problems) + sum(
+            len(r.errors) for r in chain(self.tenants, self.users) if r.errors)
         return out
 
     @property
@@ -280,7 +286,7 @@ class Handles:
         n = self.next.get(base, 1)
         while (candidate := rules.with_suffix(base, n, self.sep, self.limit)) in self.taken:
             n += 1
-        self.next[base] = n
+        self.next[base] = n + 1  # candidate n is taken from now on
         self.taken.add(candidate)
         return candidate
 
@@ -288,14 +294,19 @@ class Handles:
 _slug = lru_cache(maxsize=65_536)(rules.slug)
 
 
-def login_for(handles: Handles, first_name: str, last_name: str) -> str:
-    """users.unique_login's derivation (rules.login_base, reserved check) with each name part's
-    slug cached: 100,000 users share a few thousand first and last names."""
+@lru_cache(maxsize=65_536)
+def _login_base(first_name: str, last_name: str) -> str:
     base = ".".join(p for p in (_slug(first_name), _slug(last_name)) if p)[:100]
     if not base:
         base = rules.login_base(first_name, last_name)  # raises with the rule's message
-    rules.check_login_not_reserved(base)
-    return handles.allocate(base)
+    rules.check_login_not_reserved(base)  # raises (not cached) for a reserved login
+    return base
+
+
+def login_for(handles: Handles, first_name: str, last_name: str) -> str:
+    """users.unique_login's derivation (rules.login_base, reserved check) with the base cached per
+    name pair: 100,000 users share a few thousand first and last names."""
+    return handles.allocate(_login_base(first_name, last_name))
 
 
 @lru_cache(maxsize=65_536)
@@ -312,16 +323,21 @@ def clean_name(value: str | None, field: str) -> str:
 
 
 _CHOICES: dict[Any, frozenset[str]] = {}
+_USER_FIELDS = ("first_name", "last_name", "email", "role", "language", "tenant", "access")
+
+
+def _allowed(enum: Any) -> frozenset[str]:
+    allowed = _CHOICES.get(enum)
+    if allowed is None:
+        allowed = _CHOICES[enum] = frozenset(e.value for e in enum)
+    return allowed
 
 
 def choice(value: str | None, enum: Any, field: str) -> str | None:
     """tenants.check_choice (same message) without building the set of choices per row."""
     if value is None:
         return None
-    allowed = _CHOICES.get(enum)
-    if allowed is None:
-        allowed = _CHOICES[enum] = frozenset(e.value for e in enum)
-    return value if value in allowed else check_choice(value, enum, field)
+    return value if value in _allowed(enum) else check_choice(value, enum, field)
 
 
 def _check(plan: RowPlan, column: str | None, fn: Callable[..., Any], *args: Any) -> Any:
@@ -351,13 +367,19 @@ def _lost_zeros(table: Table, name: str) -> set[int]:
 
 
 def build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | None = None) -> Plan:
+    with gc_paused():
+        return _build_plan(ctx, source, opts, progress)
+
+
+def _build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | None) -> Plan:
     snap = _Snapshot(ctx)
     plan = Plan(file_problems=list(source.problems))
     file_tenants = _plan_tenants(ctx, snap, source.tables.get("tenants"), opts, plan)
     _plan_users(ctx, snap, source.tables.get("users"), opts, plan, file_tenants, progress)
     # cell-level problems found while reading belong to their rows
-    rows = {(r.sheet, r.row): r for r in plan.rows}
-    for p in list(plan.file_problems):
+    placed = [p for p in plan.file_problems if p.row is not None]
+    rows = {(r.sheet, r.row): r for r in plan.rows} if placed else {}
+    for p in placed:
         if p.row is not None and (p.sheet, p.row) in rows:
             rows[(p.sheet, p.row)].error(p.column, p.message)
             plan.file_problems.remove(p)
@@ -587,6 +609,25 @@ def _app_key(snap: _Snapshot, app_id: int) -> str:
     return next(str(a.key) for a in snap.apps.values() if a.id == app_id)
 
 
+class _NewUser:
+    """A new user's resolved values for the writer, read as `values["login"]` like the other rows'
+    dicts, in a tenth of a dict's memory (100,000 of them are held at once)."""
+
+    __slots__ = ("access", "email", "email_key", "first_name", "language", "last_name", "login", "role", "tenant_id",
+                 "tenant_row")
+
+    def __init__(self, login: str | None, email: str | None, email_key: str | None, first_name: str | None,
+                 last_name: str | None, language: str, tenant_id: int | None, tenant_row: int | None, role: str,
+                 access: tuple[int, ...]) -> None:
+        self.login, self.email, self.email_key, self.first_name, self.last_name = (login, email, email_key,
+                                                                                   first_name, last_name)
+        self.language, self.tenant_id, self.tenant_row, self.role, self.access = (language, tenant_id, tenant_row,
+                                                                                  role, access)
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self, name)
+
+
 @dataclass(slots=True)
 class _UserIn:
     """A user row's checked values between the two planning passes."""
@@ -634,37 +675,80 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
     for t_id, a_id in snap.bookings:
         store_bookings.setdefault(t_id, set()).add(a_id)
 
-    # pass 1: cell rules, e-mails, duplicates (the hot loop: no lambdas, headers looked up once)
+    # pass 1: cell rules, e-mails, duplicates (the hot loop: no lambdas, no dict per row, headers looked up once)
     pending: list[tuple[RowPlan, _UserIn]] = []
     seen: dict[str, int] = {}
-    total = len(table.rows)
+    rows = table.rows
+    total = len(rows)
     h_first, h_last, h_email, h_role, h_lang, h_tenant = (h(n) for n in ("first_name", "last_name", "email", "role",
                                                                             "language", "tenant"))
-    for i, (rownum, v) in enumerate(table.records()):
+    names = table.names
+    width = len(names)
+    pick = itemgetter(*(names.index(n) if n in names else width for n in _USER_FIELDS))
+    pad = (None,)
+    # Rows identical to what the store holds (re-runs) skip the cell rules: the stored values were
+    # checked when they were written. The store's users are loaded first by the e-mail as written
+    # (an address the rules leave unchanged is its own key); the others after pass 1.
+    fast = opts.mode == "upsert"
+    existing: dict[str, Any] = {}
+    memberships: dict[int, dict[int, tuple[int, str]]] = {}
+    asked: set[str] = set()
+    if fast:
+        asked = {e.casefold() for _, v in rows if (e := pick(v + pad)[2])}
+        existing = snap.users_by_email(list(asked))
+        memberships = snap.memberships([u.id for u in existing.values()])
+    no_memberships: dict[int, tuple[int, str]] = {}
+    visible, managed = snap.visible, snap.managed
+    roles = _allowed(Role)
+    sheet = table.sheet
+    for i, (rownum, v) in enumerate(rows):
         if progress and i % 10_000 == 0:
             progress("checking users", i, total)
-        p = RowPlan(table.sheet, rownum, "user", None, v.get("email") or "")
+        first_raw, last_raw, email_raw, role_raw, lang_raw, tref, access_raw = pick(v + pad)
+        if fast and email_raw:
+            user = existing.get(email_raw.casefold())
+            if (user is not None and user.email == email_raw and user.first_name == first_raw
+                    and user.last_name == last_raw and not access_raw and tref):
+                role_text = role_raw.lower() if role_raw else None
+                targets = refs.get(tref.casefold())
+                if ((lang_raw is None or lang_raw.lower() == user.language)
+                        and (role_text is None or role_text in roles) and targets and len(targets) == 1):
+                    (only,) = targets
+                    user_ms = memberships.get(user.id, no_memberships)
+                    m = user_ms.get(only[1]) if only[0] == "store" else None
+                    same = file_by_id.get(only[1]) if m is not None else None
+                    if (m is not None and (role_text is None or m[1] == role_text)
+                            and (managed is None or only[1] in managed)
+                            and (visible is None or not visible.isdisjoint(user_ms))
+                            and (same is None or same.plan.action != "error")
+                            and user.email_key not in seen):
+                        seen[user.email_key] = rownum
+                        p = RowPlan(sheet, rownum, "user", user.login, user.email)
+                        p.target_id = user.id
+                        plan.users.append(p)
+                        continue
+        p = RowPlan(sheet, rownum, "user", None, email_raw or "")
         plan.users.append(p)
         first = last = email = role = language = None
         try:
-            first = clean_name(v.get("first_name"), "first name")
+            first = clean_name(first_raw, "first name")
         except InvalidInput as exc:
             p.error(h_first, exc.message)
         try:
-            last = clean_name(v.get("last_name"), "last name")
+            last = clean_name(last_raw, "last name")
         except InvalidInput as exc:
             p.error(h_last, exc.message)
         try:
-            email = normalise_email(v.get("email") or "")
+            email = normalise_email(email_raw or "")
         except InvalidInput as exc:
             p.error(h_email, exc.message)
-        role_text = v["role"].lower() if v.get("role") else None
+        role_text = role_raw.lower() if role_raw else None
         try:
             role = choice(role_text, Role, "role")
         except InvalidInput as exc:
             p.error(h_role, exc.message)
         try:
-            language = choice(v["language"].lower() if v.get("language") else None, Language, "language")
+            language = choice(lang_raw.lower() if lang_raw else None, Language, "language")
         except InvalidInput as exc:
             p.error(h_lang, exc.message)
         ekey = rules.email_key(email) if email else None
@@ -674,7 +758,7 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
                 p.error(h_email, f"e-mail {email} also in row {seen[ekey]}")
             else:
                 seen[ekey] = rownum
-        tref = v.get("tenant") or ""
+        tref = tref or ""
         targets = refs.get(tref.casefold()) if tref else None
         target: tuple[str, Any] | None = None
         if not tref:
@@ -686,16 +770,19 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
         else:
             (target,) = targets
         pending.append((p, _UserIn(first, last, email, ekey, role, role_text is not None, language, target,
-                                   _split_list(v.get("access")) if v.get("access") else [])))
+                                   _split_list(access_raw) if access_raw else [])))
 
-    table.rows.clear()  # pending holds what pass 2 needs: free the parsed rows before loading the store's users
-    existing = snap.users_by_email([d.ekey for _, d in pending if d.ekey])
-    memberships = snap.memberships([u.id for u in existing.values()])
+    rows.clear()  # pending holds what pass 2 needs: free the parsed rows before loading more of the store's users
+    wanted = [d.ekey for _, d in pending if d.ekey and d.ekey not in asked]
+    if wanted:
+        more = snap.users_by_email(wanted)
+        existing.update(more)
+        memberships.update(snap.memberships([u.id for u in more.values()]))
     rights = snap.rights([m[0] for ms in memberships.values() for m in ms.values()]) if any(
         d.access for _, d in pending) else set()
-    no_memberships: dict[int, tuple[int, str]] = {}
 
     # pass 2: against the store
+    create_changes: dict[tuple[str | None, str], Any] = {}
     logins: Handles | None = None  # loaded on the first new user (a re-run has none)
     for i, (p, d) in enumerate(pending):
         if progress and i % 10_000 == 0:
@@ -717,10 +804,12 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
                 tenant_language = file_tenant.plan.values.get("language") or tenant_language
             if file_tenant is not None and file_tenant.plan.action == "error":
                 p.error(h("tenant"), f"its tenant (row {file_tenant.plan.row}) has errors")
-        booked = set(file_tenant.apps) if file_tenant else set()
-        if tenant_id is not None:
-            booked |= store_bookings.get(tenant_id, set())
         access: set[int] = set()
+        booked: set[int] = set()
+        if d.access:  # the tenant's applications, only for rows that grant access
+            booked = set(file_tenant.apps) if file_tenant else set()
+            if tenant_id is not None:
+                booked |= store_bookings.get(tenant_id, set())
         for app_ref in d.access:
             app = snap.app(app_ref)
             if app is None:
@@ -777,18 +866,19 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
         if d.first and d.last:
             if logins is None:
                 logins = Handles(snap.logins(), "", 100)
-            login = _check(p, h("first_name"), login_for, logins, d.first, d.last)
+            login = _check(p, h_first, login_for, logins, d.first, d.last)
             if login:
                 p.key = login
-        p.values = {"login": p.key, "email": d.email, "email_key": d.ekey, "first_name": d.first,
-                    "last_name": d.last, "language": d.language or tenant_language, "tenant_id": tenant_id,
-                    "tenant_row": target[1] if target and target[0] == "file" else None, "role": role,
-                    "access": sorted(access)}
+        p.values = _NewUser(p.key, d.email, d.ekey, d.first, d.last, d.language or tenant_language, tenant_id,
+                            target[1] if target and target[0] == "file" else None, role,
+                            tuple(sorted(access)) if access else ())
         if p.action != "error":
             p.action = "create"
             tenant_key = file_tenant.key if file_tenant else (
                 snap.tenants[tenant_id].key if tenant_id is not None else None)
-            p.changes = {"tenant": [None, tenant_key], "role": [None, role]}
+            # read-only, so the users of one tenant and role share one
+            p.changes = create_changes.get((tenant_key, role)) or create_changes.setdefault(
+                (tenant_key, role), MappingProxyType({"tenant": [None, tenant_key], "role": [None, role]}))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -810,16 +900,32 @@ def _expand(ranges: list[list[int]]) -> list[int]:
     return [i for a, b in ranges for i in range(a, b + 1)]
 
 
-def _insert(ctx: Ctx, table: Any, rows: list[dict[str, Any]]) -> None:
+Rows = list[dict[str, Any]] | dict[str, list[Any]]  # row dicts, or columns: {name: values} of equal length
+
+
+def _columns(rows: Rows) -> dict[str, list[Any]]:
+    if isinstance(rows, dict):
+        return rows
+    return {n: [r[n] for r in rows] for n in rows[0]} if rows else {}
+
+
+def _count(cols: dict[str, list[Any]]) -> int:
+    return len(next(iter(cols.values()))) if cols else 0
+
+
+def _insert(ctx: Ctx, table: Any, rows: Rows) -> None:
     """One executemany per batch on the DBAPI connection of the command's transaction: the
     values are converted once per distinct value by the columns' own bind processors (so dates are
     stored exactly as SQLAlchemy stores them), then handed to the driver without per-row
-    SQLAlchemy overhead (DESIGN §8: Core executemany costs ~2x raw)."""
-    if not rows:
+    SQLAlchemy overhead (DESIGN §8: Core executemany costs ~2x raw). Big inserts pass columns,
+    not one dict per row."""
+    data = _columns(rows)
+    total = _count(data)
+    if not total:
         return
     conn = ctx.session.connection()
     dialect = conn.dialect
-    names = list(rows[0])
+    names = list(data)
     cols = [table.c[n] for n in names]
     quote = dialect.identifier_preparer.quote
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
@@ -847,11 +953,11 @@ def _insert(ctx: Ctx, table: Any, rows: list[dict[str, Any]]) -> None:
             converters.append(convert)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        for chunk in _chunks(rows, 50_000):
+        for start in range(0, total, 50_000):
             # column by column (one comprehension per column, not a generator per row)
             columns_ = []
             for n, fn in zip(names, converters, strict=True):
-                values = [r[n] for r in chunk]
+                values = data[n][start:start + 50_000]
                 columns_.append(values if fn is None else [fn(v) for v in values])
             cursor.executemany(sql, list(zip(*columns_, strict=True)))
     finally:
@@ -862,28 +968,42 @@ def _max_id(ctx: Ctx, table: Any) -> int:
     return int(ctx.session.connection().execute(select(func.max(table.c.id))).scalar() or 0)
 
 
-def _insert_returning(ctx: Ctx, table: Any, rows: list[dict[str, Any]], key: str) -> dict[Any, int]:
+def _insert_returning(ctx: Ctx, table: Any, rows: Rows, key: str) -> dict[Any, int]:
     """Insert; {row[key]: new id}. New ids are above the table's highest id before the insert
     (other sessions' rows there cannot carry our unique keys)."""
-    if not rows:
+    data = _columns(rows)
+    if not _count(data):
         return {}
     before = _max_id(ctx, table)
-    _insert(ctx, table, rows)
-    wanted = {r[key] for r in rows}
-    found = ctx.session.connection().execute(select(table.c.id, table.c[key]).where(table.c.id > before))
-    return {k: i for i, k in found if k in wanted}
+    _insert(ctx, table, data)
+    wanted = set(data[key])
+    return {k: i for i, k in _new_rows(ctx, table, (key,), before) if k in wanted}
 
 
-def _insert_ids(ctx: Ctx, table: Any, rows: list[dict[str, Any]], pair: tuple[str, str]) -> list[int]:
+def _insert_ids(ctx: Ctx, table: Any, rows: Rows, pair: tuple[str, str]) -> list[int]:
     """Insert rows unique by the column pair; their ids in the order of rows."""
-    if not rows:
+    data = _columns(rows)
+    if not _count(data):
         return []
     before = _max_id(ctx, table)
-    _insert(ctx, table, rows)
+    _insert(ctx, table, data)
     a, b = pair
-    found = {(x, y): i for i, x, y in ctx.session.connection().execute(
-        select(table.c.id, table.c[a], table.c[b]).where(table.c.id > before))}
-    return [found[(r[a], r[b])] for r in rows]
+    found = {(x, y): i for i, x, y in _new_rows(ctx, table, pair, before)}
+    return [found[k] for k in zip(data[a], data[b], strict=True)]
+
+
+def _new_rows(ctx: Ctx, table: Any, names: tuple[str, ...], before: int) -> list[tuple[Any, ...]]:
+    """(id, *names) of the rows above id `before`, read through the driver (plain tuples)."""
+    conn = ctx.session.connection()
+    quote = conn.dialect.identifier_preparer.quote
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"SELECT id, {', '.join(quote(n) for n in names)} FROM {quote(table.name)} "
+                       f"WHERE id > {mark}", (before,))
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def execute(ctx: Ctx, plan: Plan, *, path: Path, digest: str, opts: Options,
@@ -900,7 +1020,8 @@ def execute(ctx: Ctx, plan: Plan, *, path: Path, digest: str, opts: Options,
     nested = s.begin_nested() if opts.dry_run else None
     created_users: list[int] = []
     try:
-        created_users = _write(ctx, plan, run, progress)
+        with gc_paused():
+            created_users = _write(ctx, plan, run, progress)
     finally:
         if nested is not None:
             nested.rollback()
@@ -988,22 +1109,25 @@ def _write(ctx: Ctx, plan: Plan, run: ImportRun, progress: Progress | None) -> l
     new_u = [r for r in plan.users if r.action == "create"]
     if progress:
         progress("writing users", 0, len(new_u))
-    user_ids = _insert_returning(ctx, _table(User), [
-        {"login": r.values["login"], "email": r.values["email"], "email_key": r.values["email_key"],
-         "first_name": r.values["first_name"], "last_name": r.values["last_name"], "language": r.values["language"],
-         "status": UserStatus.invited, "credential_version": 0, "created_at": now, "created_by": label}
-        for r in new_u], "login")
+    new_v: list[_NewUser] = [r.values for r in new_u]
+    n_u = len(new_v)
+    user_ids = _insert_returning(ctx, _table(User), {
+        "login": [v.login for v in new_v], "email": [v.email for v in new_v],
+        "email_key": [v.email_key for v in new_v], "first_name": [v.first_name for v in new_v],
+        "last_name": [v.last_name for v in new_v], "language": [v.language for v in new_v],
+        "status": [UserStatus.invited] * n_u, "credential_version": [0] * n_u, "created_at": [now] * n_u,
+        "created_by": [label] * n_u}, "login")
     created("user", user_ids.values())
 
-    def tenant_of(v: dict[str, Any]) -> int:
+    def tenant_of(v: Any) -> int:
         return int(v["tenant_id"] if v["tenant_id"] is not None else row_tenant[v["tenant_row"]])
 
-    member_rows = [{"user_id": user_ids[r.values["login"]], "tenant_id": tenant_of(r.values), "role": r.values["role"],
-                    "created_at": now, "created_by": label} for r in new_u]
     upd_members = [r for r in plan.users if r.action == "update" and "membership" in r.changes]
-    member_rows += [{"user_id": r.values["user_id"], "tenant_id": tenant_of(r.values), "role": r.values["role"],
-                     "created_at": now, "created_by": label} for r in upd_members]
-    member_ids = _insert_ids(ctx, _table(Membership), member_rows, ("user_id", "tenant_id"))
+    member_v = new_v + [r.values for r in upd_members]
+    member_ids = _insert_ids(ctx, _table(Membership), {
+        "user_id": [user_ids[v.login] for v in new_v] + [r.values["user_id"] for r in upd_members],
+        "tenant_id": [tenant_of(v) for v in member_v], "role": [v["role"] for v in member_v],
+        "created_at": [now] * len(member_v), "created_by": [label] * len(member_v)}, ("user_id", "tenant_id"))
     created("membership", member_ids)
     rights_rows: list[dict[str, Any]] = []
     for mid, r in zip(member_ids, new_u + upd_members, strict=True):

@@ -132,3 +132,72 @@ def test_handles_agree_with_unique_login_and_key(ctx_for: Any, world: Any) -> No
         kh = Handles(set(keys), "-", rules.KEY_MAX)
         assert kh.allocate(rules.tenant_key_base("Müller & Söhne GmbH")) == unique_tenant_key(
             ctx.session, "Müller & Söhne GmbH")
+
+
+def test_unchanged_row_fast_path_agrees_with_the_full_checks(world: Any, cli: Any, ok: Any, tmp_path: Path) -> None:
+    """Rows identical to the store skip the cell rules; every other spelling of the same row takes the
+    full checks and reaches the same verdict, and file-wide checks (duplicates, mode) still apply."""
+    from tests.imports.conftest import basic_workbook
+
+    ok("import", "run", str(basic_workbook(tmp_path / "a.xlsx")))
+    path = basic_workbook(tmp_path / "b.xlsx", [
+        ["Jürgen", "Weiß", "juergen@weiss.example", "20001", "admin"],         # identical: fast path
+        ["Zoë", "Schröder", "zoe@SCHROEDER.example", "20002", "Admin"],        # other spelling: full checks
+        ["Max", "Müller", "max2@weiss.example", "baeckerei-weiss-kg", "admin"],  # role member → admin
+        ["Jürgen", "Weiß", "juergen@weiss.example", "20001", "admin"],         # duplicate of the first
+    ])
+    run = cli("import", "run", str(path), "--dry-run", "--json")
+    assert run.exit_code == 4
+    users = [(r["row"], r["key"], r["action"], r["changes"], [e["message"] for e in r["errors"]])
+             for r in run.json()["data"]["rows"] if r["type"] == "user"]
+    assert users == [
+        (2, "juergen.weiss", "unchanged", {}, []),
+        (3, "zoe.schroeder", "unchanged", {}, []),
+        (4, "max.mueller2", "update", {"role": ["member", "admin"]}, []),
+        (5, "juergen.weiss", "error", {}, ["e-mail juergen@weiss.example also in row 2"]),
+    ]
+    created = cli("import", "run", str(basic_workbook(tmp_path / "c.xlsx")), "--mode", "create", "--dry-run",
+                  "--json")
+    assert created.exit_code == 4
+    users = [r for r in created.json()["data"]["rows"] if r["type"] == "user"]
+    emails = ("juergen@weiss.example", "Zoe@schroeder.example", "max2@weiss.example")
+    assert [(r["action"], f"a user with e-mail {e} already exists (--mode create)" in [x["message"] for x in
+                                                                                        r["errors"]])
+            for r, e in zip(users, emails, strict=True)] == [("error", True)] * 3
+
+
+def test_planning_pauses_the_collector_and_restores_it(world: Any, ctx_for: Any, tmp_path: Path) -> None:
+    import gc
+
+    from importers import read as reader
+    from store.services import imports
+    from tests.imports.conftest import basic_workbook
+
+    source = reader.read(basic_workbook(tmp_path / "a.xlsx"))
+    seen: list[bool] = []
+    original = imports._plan_users
+
+    def spy(*args: Any) -> None:
+        seen.append(gc.isenabled())
+        original(*args)
+
+    assert gc.isenabled()
+    with ctx_for() as ctx:
+        imports._plan_users = spy  # type: ignore[assignment]
+        try:
+            plan = imports.build_plan(ctx, source, imports.Options())
+        finally:
+            imports._plan_users = original  # type: ignore[assignment]
+    assert seen == [False] and gc.isenabled()
+    assert plan.counts()["users_create"] == 3
+
+
+def test_equal_cells_share_one_string(tmp_path: Path) -> None:
+    """100,000 rows repeat first names, roles and languages: the reader keeps one copy of each."""
+    from importers import read as reader
+    from tests.imports.conftest import basic_workbook
+
+    table = reader.read(basic_workbook(tmp_path / "a.xlsx")).tables["users"]
+    (_, first), (_, second), (_, third) = table.rows
+    assert first[4] == second[4] == "admin" and first[4] is second[4]
+    assert first[3] != third[3]
