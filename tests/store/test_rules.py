@@ -87,3 +87,11 @@ def test_tenant_key_syntax():
     for bad in ["Acme", "acme--x", "-acme", "a" * 64, "acme_x"]:
         with pytest.raises(InvalidInput):
             rules.check_tenant_key(bad)
+
+
+def test_head_revisions_agree_with_alembic():
+    from alembic.script import ScriptDirectory
+
+    from store.migrate import _config, head_revisions
+
+    assert head_revisions() == set(ScriptDirectory.from_config(_config()).get_heads()) == {"0001"}
