@@ -103,7 +103,10 @@ def warn(message: str) -> None:
 def fail(err: TenantctlError, json_mode: bool) -> int:
     """The one place an error becomes output and an exit code."""
     if json_mode:
-        emit_json({"error": {"code": err.code, "message": err.message, "hint": err.hint}})
+        error: dict[str, Any] = {"code": err.code, "message": err.message, "hint": err.hint}
+        if err.details:
+            error["details"] = err.details
+        emit_json({"error": error})
     else:
         line = Text("error: ", style="bold red") + Text(err.message)
         if err.hint:

@@ -3,15 +3,19 @@ the CLI maps them to output in one place (cli/output.py). Messages are one line 
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class TenantctlError(Exception):
     code = "error"
     exit_code = 1
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        # machine-readable specifics for --json (e.g. every problem of a refused import)
+        self.details = details
 
 
 class UsageError(TenantctlError):

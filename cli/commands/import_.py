@@ -164,7 +164,8 @@ def run(
                 out.print(output.Text(f"… and {len(problems) - 200} more (see {target})"))
         raise InvalidInput(f"{len(problems)} problem(s) in {file.name}; nothing was written "
                            f"(run {rejected['run']}; marked copy: {target})",
-                           hint="fix the rows and import again, or --skip-invalid to write the good rows")
+                           hint="fix the rows and import again, or --skip-invalid to write the good rows",
+                           details={"run": rejected["run"], "report": str(target), "problems": problems})
     result.pop("created_user_ids", None)
     timings["write"] = round(time.monotonic() - mark, 2)
     result["timings"] = timings

@@ -221,3 +221,16 @@ def test_invalid_rows_are_all_reported_at_once(refused: Any, tmp_path: Path) -> 
                  "Benutzer, row 2, column Vorname: first name must not be empty",
                  "column Rolle: role 'chef' is not one of admin, member, billing"):
         assert text in err
+
+
+def test_refused_run_with_json_lists_every_problem(world: Any, cli: Any, counts: Any, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "u.csv", [USER_HEADER, ["A", "B", "a@@x.example", "mueller", ""],
+                                          ["C", "D", "c@x.example", "gibtsnicht", ""]])
+    before = counts()
+    r = cli("import", "run", str(path), "--json")
+    assert r.exit_code == 4 and r.stderr == ""
+    error = r.json()["error"]
+    assert error["code"] == "invalid_input" and error["message"].startswith("2 problem(s) in u.csv")
+    assert error["details"]["report"] == str(tmp_path / "u-fehler.xlsx")
+    assert [(p["row"], p["column"]) for p in error["details"]["problems"]] == [(2, "E-Mail"), (3, "Mandant")]
+    assert counts()["user_account"] == before["user_account"]
