@@ -4,8 +4,9 @@ xlsx is read with python-calamine (ten times faster than openpyxl, DESIGN §8), 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,15 +85,46 @@ def text(value: Any) -> str | None:
     return out or None
 
 
+def file_hash(path: Path) -> str:
+    """SHA-256 of the file, recorded with the run (`import show`)."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass
+class Loaded:
+    """A file read as far as it goes without building Python rows: safety checks, csv bytes
+    decoded, xlsx sheets parsed by python-calamine (which releases the GIL, so `load` runs in a
+    background thread while the store's modules load). `source()` builds the tables in the caller's
+    thread, where the rows' memory is then freed (issue 5, point 11)."""
+
+    build: Callable[[], Source] | None
+
+    def source(self) -> Source:
+        """Once: the parsed sheets are released as soon as their rows are built."""
+        build, self.build = self.build, None
+        if build is None:
+            raise RuntimeError("Loaded.source() called twice")
+        return build()
+
+
 def read(path: Path, *, sheet: str | None = None, maps: list[str] | None = None, encoding: str | None = None,
          max_mb: int = 100) -> Source:
+    return load(path, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb).source()
+
+
+def load(path: Path, *, sheet: str | None = None, maps: list[str] | None = None, encoding: str | None = None,
+         max_mb: int = 100) -> Loaded:
     safety.check_size(path, max_mb)
     suffix = path.suffix.lower()
     extra = columns.parse_maps(maps)
     if suffix in {".xlsx", ".xlsm"}:
-        return _read_xlsx(path, sheet, extra)
+        return _load_xlsx(path, sheet, extra)
     if suffix in {".csv", ".txt"}:
-        return _read_csv(path, sheet, extra, encoding)
+        return _load_csv(path, sheet, extra, encoding)
     if suffix == ".xls":
         raise InvalidInput(f"{path.name} is an old Excel .xls file", hint="save it as .xlsx or .csv")
     raise InvalidInput(f"cannot import {path.name}: only .xlsx and .csv are read", hint="save it as .xlsx or .csv")
@@ -100,11 +132,10 @@ def read(path: Path, *, sheet: str | None = None, maps: list[str] | None = None,
 
 # -- xlsx --------------------------------------------------------------------------------------------
 
-def _read_xlsx(path: Path, sheet: str | None, extra: dict[str, str]) -> Source:
+def _load_xlsx(path: Path, sheet: str | None, extra: dict[str, str]) -> Loaded:
     safety.check_xlsx(path)
     from python_calamine import CalamineWorkbook
 
-    src = Source(path, "xlsx")
     try:
         wb = CalamineWorkbook.from_path(str(path))
     except Exception as exc:
@@ -130,13 +161,21 @@ def _read_xlsx(path: Path, sheet: str | None, extra: dict[str, str]) -> Source:
                                    f"(it has: {', '.join(names)})", hint="rename the sheets or pass --sheet NAME")
             chosen = [(data_sheets[0], None)]
     formulas = safety.formula_cells_without_value(path)
-    for name, kind in chosen:
-        ws = wb.get_sheet_by_name(name)
+    sheets = [(name, kind, wb.get_sheet_by_name(name)) for name, kind in chosen]
+    return Loaded(lambda: _xlsx_tables(path, sheets, formulas, extra))
+
+
+def _xlsx_tables(path: Path, sheets: list[tuple[str, str | None, Any]], formulas: dict[str, list[str]],
+                 extra: dict[str, str]) -> Source:
+    src = Source(path, "xlsx")
+    count = len(sheets)
+    while sheets:
+        name, kind, ws = sheets.pop(0)  # the parsed sheet is freed once its rows are built
         merged = list(ws.merged_cell_ranges or [])
         try:
             table = _table(src, name, kind, (list(r) for r in ws.iter_rows()), extra, merged)
         except InvalidInput as exc:
-            if len(chosen) > 1 and exc.message.endswith(("the sheet is empty", "only a header row, no data rows")):
+            if count > 1 and exc.message.endswith(("the sheet is empty", "only a header row, no data rows")):
                 continue  # a workbook may hold tenants only or users only
             raise
         if table is not None:
@@ -203,11 +242,21 @@ def _cp1252(path: Path, raw: bytes, src: Source) -> str:
     return raw.decode("cp1252", errors="replace")
 
 
-def _read_csv(path: Path, sheet: str | None, extra: dict[str, str], encoding: str | None) -> Source:
+def _load_csv(path: Path, sheet: str | None, extra: dict[str, str], encoding: str | None) -> Loaded:
     src = Source(path, "csv")
     content = _decode(path, path.read_bytes(), encoding, src)
     if not content.strip():
         raise InvalidInput(f"{path.name} is empty", hint="export the spreadsheet again")
+    kind = None
+    if sheet:
+        kind = columns.sheet_kind(sheet)
+        if kind is None:
+            raise InvalidInput(f"--sheet {sheet!r}: a csv holds tenants or users",
+                               hint="pass --sheet tenants or --sheet users")
+    return Loaded(lambda: _csv_table(src, content, kind, extra))
+
+
+def _csv_table(src: Source, content: str, kind: str | None, extra: dict[str, str]) -> Source:
     first = content.lstrip("\r\n").split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first.count)
     # long cells are read, then reported with their row and column (not a csv.Error without either)
@@ -224,13 +273,7 @@ def _read_csv(path: Path, sheet: str | None, extra: dict[str, str], encoding: st
                 line += 1
                 yield []
 
-    kind = None
-    if sheet:
-        kind = columns.sheet_kind(sheet)
-        if kind is None:
-            raise InvalidInput(f"--sheet {sheet!r}: a csv holds tenants or users",
-                               hint="pass --sheet tenants or --sheet users")
-    table = _table(src, path.name, kind, rows(), extra, [])
+    table = _table(src, src.path.name, kind, rows(), extra, [])
     if table is not None:
         src.tables[table.kind] = table
     return src

@@ -111,19 +111,38 @@ def run(
     Example: tenantctl import run kunden.xlsx --dry-run
     """
     from importers import read as reader
-    from store.services import imports
+    from importers.background import Background
+    from importers.perf import gc_paused
 
     if mode not in {"upsert", "create"}:
         raise InvalidInput(f"--mode {mode!r} is not upsert or create", hint="use --mode upsert or --mode create")
     started = time.monotonic()
     conf = runtime.settings()
-    source = reader.read(file, sheet=sheet, maps=maps, encoding=encoding, max_mb=int(conf.import_max_mb))
+    with gc_paused():  # no reference cycles worth collecting; see importers/perf.py
+        reading = Background(_read, reader, file, sheet, maps, encoding, int(conf.import_max_mb))
+        from store.services import imports  # the store's modules load while the file is read
+
+        opts = imports.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
+                               send_links=send_links)
+        _run(file, started, reading, opts, report=report, json=json)
+
+
+def _read(reader: Any, file: Path, sheet: str | None, maps: list[str] | None, encoding: str | None,
+          max_mb: int) -> tuple[Any, str]:
+    """(the loaded file, its hash): the background thread's part of reading."""
+    return reader.load(file, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb), reader.file_hash(file)
+
+
+def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | None, json: bool) -> None:
+    from store.services import imports
+
+    dry_run, skip_invalid, send_links = opts.dry_run, opts.skip_invalid, opts.send_links
+    loaded, digest = reading.result()
+    source = loaded.source()
+    del loaded
     timings = {"read": round(time.monotonic() - started, 2)}  # seconds per phase, in the result
     for note in source.notes:
         output.warn(note)
-    digest = imports.file_hash(file)
-    opts = imports.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
-                           send_links=send_links)
     progress = _Progress()
     rejected: dict[str, Any] | None = None
     try:

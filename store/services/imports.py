@@ -8,7 +8,6 @@ store/actor.py. Writes are Core executemany statements, not one ORM object per r
 
 from __future__ import annotations
 
-import hashlib
 import re
 import sys
 from collections import Counter
@@ -155,14 +154,6 @@ def _chunks(items: list[Any], n: int = CHUNK) -> Iterator[list[Any]]:
 
 def _split_list(text: str | None) -> list[str]:
     return [p.strip() for p in re.split(r"[,;\n]", text or "") if p.strip()]
-
-
-def file_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------------
