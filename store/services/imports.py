@@ -12,10 +12,10 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
-from operator import itemgetter
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -70,9 +70,9 @@ def normalise_email(value: str) -> str:
     text = value.strip()
     if len(text) <= 254 and _EMAIL_FAST.match(text):
         local, _, domain = text.rpartition("@")
-        domain = domain.lower()
-        if domain.rpartition(".")[2] not in _SPECIAL_TLDS and "xn--" not in domain:
-            return f"{local}@{domain}"
+        lowered = domain.lower()
+        if lowered.rpartition(".")[2] not in _SPECIAL_TLDS and "xn--" not in lowered:
+            return text if lowered == domain else f"{local}@{lowered}"  # no copy of 100,000 addresses
     return rules.normalise_email(text)
 
 
@@ -88,7 +88,7 @@ class Options:
 _EMPTY: Any = MappingProxyType({})
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class RowPlan:
     sheet: str
     row: int
@@ -102,6 +102,11 @@ class RowPlan:
     errors: tuple[tuple[str | None, str], ...] = ()  # (column header, message)
     values: Any = field(default_factory=lambda: _EMPTY)  # resolved values for the writer
     target_id: int | None = None  # existing object
+
+    def __init__(self, sheet: str, row: int, kind: str, key: str | None, label: str) -> None:
+        # written out: 100,000 rows, and the generated one calls both default factories per row
+        self.sheet, self.row, self.kind, self.key, self.label = sheet, row, kind, key, label
+        self.action, self.changes, self.errors, self.values, self.target_id = "unchanged", _EMPTY, (), _EMPTY, None
 
     def error(self, column: str | None, message: str) -> None:
         self.errors = (*self.errors, (column, message))
@@ -619,27 +624,33 @@ class _NewUser:
         return getattr(self, name)
 
 
+def _valid(values: Iterable[Any], fn: Callable[[Any], Any]) -> dict[Any, Any]:
+    """{value: fn(value)} for the distinct values that pass fn; a row whose value is missing here
+    calls fn itself to get the rule's message (names, roles and languages repeat across rows)."""
+    out: dict[Any, Any] = {}
+    for v in set(values):
+        with suppress(InvalidInput):
+            out[v] = fn(v)
+    return out
+
+
 @dataclass(slots=True)
-class _UserIn:
-    """A user row's checked values between the two planning passes."""
+class _Target:
+    """What the user rows naming one tenant share: resolved once per tenant, not once per row."""
 
-    first: str | None
-    last: str | None
-    email: str | None
-    ekey: str | None
-    role: str | None
-    role_given: bool
-    language: str | None
-    target: tuple[str, Any] | None
-    access: list[str]
+    ref: tuple[str, Any]
+    tenant_id: int | None
+    language: str
+    file_tenant: _FileTenant | None
+    tenant_key: str | None
+    errors: tuple[str, ...]
+    booked: set[int]
 
 
-def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, plan: Plan,
-                file_tenants: list[_FileTenant], progress: Progress | None) -> None:
-    if table is None:
-        return
-    h = table.header_of
-    # tenant references: key, customer number, exact name (case-insensitive), file first then store
+def _tenant_refs(ctx: Ctx, snap: _Snapshot, opts: Options,
+                 file_tenants: list[_FileTenant]) -> dict[str, set[tuple[str, Any]]]:
+    """Tenant references a user row may use: key, customer number, exact name (case-insensitive),
+    from the file and the store."""
     refs: dict[str, set[tuple[str, Any]]] = {}
 
     def add_ref(text: str | None, target: tuple[str, Any]) -> None:
@@ -660,216 +671,239 @@ def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, p
     for (rid, number), c in snap.conn_by_number.items():
         if snap.is_visible(c.customer_id) and (only_reseller is None or rid == only_reseller):
             add_ref(number, ("store", c.customer_id))
+    return refs
+
+
+def _plan_users(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options, plan: Plan,
+                file_tenants: list[_FileTenant], progress: Progress | None) -> None:
+    """Every user row against the rules and the store. 100,000 rows: the cell rules run once per
+    distinct value (names, roles, languages and tenant references repeat), and each row is then a
+    handful of dictionary look-ups (issue 5, point 11)."""
+    if table is None:
+        return
+    h = table.header_of
+    h_first, h_last, h_email, h_role, h_lang, h_tenant, h_access = (h(n) for n in _USER_FIELDS)
+    refs = _tenant_refs(ctx, snap, opts, file_tenants)
     file_by_row = {ft.plan.row: ft for ft in file_tenants}
     file_by_id = {ft.existing_id: ft for ft in file_tenants if ft.existing_id}
     store_bookings: dict[int, set[int]] = {}
     for t_id, a_id in snap.bookings:
         store_bookings.setdefault(t_id, set()).add(a_id)
 
-    # pass 1: cell rules, e-mails, duplicates (the hot loop: no lambdas, no dict per row, headers looked up once)
-    pending: list[tuple[RowPlan, _UserIn]] = []
-    seen: dict[str, int] = {}
+    # the sheet as columns; the parsed rows are freed before the store's users are loaded
     rows = table.rows
-    total = len(rows)
-    h_first, h_last, h_email, h_role, h_lang, h_tenant = (h(n) for n in ("first_name", "last_name", "email", "role",
-                                                                            "language", "tenant"))
-    names = table.names
-    width = len(names)
-    pick = itemgetter(*(names.index(n) if n in names else width for n in _USER_FIELDS))
-    pad = (None,)
-    # Rows identical to what the store holds (re-runs) skip the cell rules: the stored values were
-    # checked when they were written. The store's users are loaded first by the e-mail as written
-    # (an address the rules leave unchanged is its own key); the others after pass 1.
-    fast = opts.mode == "upsert"
-    existing: dict[str, Any] = {}
-    memberships: dict[int, dict[int, tuple[int, str]]] = {}
-    asked: set[str] = set()
-    if fast:
-        asked = {e.casefold() for _, v in rows if (e := pick(v + pad)[2])}
-        existing = snap.users_by_email(list(asked))
-        memberships = snap.memberships([u.id for u in existing.values()])
-    no_memberships: dict[int, tuple[int, str]] = {}
-    visible, managed = snap.visible, snap.managed
-    roles = _allowed(Role)
-    sheet = table.sheet
-    for i, (rownum, v) in enumerate(rows):
-        if progress and i % 10_000 == 0:
-            progress("checking users", i, total)
-        first_raw, last_raw, email_raw, role_raw, lang_raw, tref, access_raw = pick(v + pad)
-        if fast and email_raw:
-            user = existing.get(email_raw.casefold())
-            if (user is not None and user.email == email_raw and user.first_name == first_raw
-                    and user.last_name == last_raw and not access_raw and tref):
-                role_text = role_raw.lower() if role_raw else None
-                targets = refs.get(tref.casefold())
-                if ((lang_raw is None or lang_raw.lower() == user.language)
-                        and (role_text is None or role_text in roles) and targets and len(targets) == 1):
-                    (only,) = targets
-                    user_ms = memberships.get(user.id, no_memberships)
-                    m = user_ms.get(only[1]) if only[0] == "store" else None
-                    same = file_by_id.get(only[1]) if m is not None else None
-                    if (m is not None and (role_text is None or m[1] == role_text)
-                            and (managed is None or only[1] in managed)
-                            and (visible is None or not visible.isdisjoint(user_ms))
-                            and (same is None or same.plan.action != "error")
-                            and user.email_key not in seen):
-                        seen[user.email_key] = rownum
-                        p = RowPlan(sheet, rownum, "user", user.login, user.email)
-                        p.target_id = user.id
-                        plan.users.append(p)
-                        continue
-        p = RowPlan(sheet, rownum, "user", None, email_raw or "")
-        plan.users.append(p)
-        first = last = email = role = language = None
-        try:
-            first = clean_name(first_raw, "first name")
-        except InvalidInput as exc:
-            p.error(h_first, exc.message)
-        try:
-            last = clean_name(last_raw, "last name")
-        except InvalidInput as exc:
-            p.error(h_last, exc.message)
-        try:
-            email = normalise_email(email_raw or "")
-        except InvalidInput as exc:
-            p.error(h_email, exc.message)
-        role_text = role_raw.lower() if role_raw else None
-        try:
-            role = choice(role_text, Role, "role")
-        except InvalidInput as exc:
-            p.error(h_role, exc.message)
-        try:
-            language = choice(lang_raw.lower() if lang_raw else None, Language, "language")
-        except InvalidInput as exc:
-            p.error(h_lang, exc.message)
-        ekey = rules.email_key(email) if email else None
-        if ekey:
-            p.label = email or ""
-            if ekey in seen:
-                p.error(h_email, f"e-mail {email} also in row {seen[ekey]}")
-            else:
-                seen[ekey] = rownum
-        tref = tref or ""
-        targets = refs.get(tref.casefold()) if tref else None
-        target: tuple[str, Any] | None = None
+    n = len(rows)
+    rownums = [r for r, _ in rows]
+    by_field = dict(zip(table.names, zip(*(v for _, v in rows), strict=True), strict=True)) if rows else {}
+    nones: tuple[None, ...] = (None,) * n
+    firsts, lasts, emails_raw, roles_raw, langs_raw, trefs, access_raw = (
+        by_field.get(f, nones) for f in _USER_FIELDS)
+    rows.clear()
+    del by_field
+
+    # cell rules per distinct value / per column
+    first_ok = _valid(firsts, lambda v: clean_name(v, "first name"))
+    last_ok = _valid(lasts, lambda v: clean_name(v, "last name"))
+    role_ok = _valid(roles_raw, lambda v: choice(v.lower() if v else None, Role, "role"))
+    lang_ok = _valid(langs_raw, lambda v: choice(v.lower() if v else None, Language, "language"))
+    email_errors: dict[int, str] = {}  # row index → the rule's message
+    emails = [_normalised_or_error(i, e, email_errors) for i, e in enumerate(emails_raw)]
+    # rules.email_key; an ASCII address already in lower case is its own key (no second copy)
+    ekeys = [(e if e.isascii() and e.islower() else rules.email_key(e)) if e else None for e in emails]
+
+    # tenant references, once per distinct text
+    targets: dict[str | None, tuple[_Target | None, str | None]] = {}
+    resolved: dict[tuple[str, Any], _Target] = {}
+    default_language = ctx.settings.default_language
+    for tref in set(trefs):
+        found = refs.get(tref.casefold()) if tref else None
         if not tref:
-            p.error(h_tenant, "tenant is empty")
-        elif not targets:
-            p.error(h_tenant, f"unknown tenant {tref!r}: not in the file and not in the store")
-        elif len(targets) > 1:
-            p.error(h_tenant, f"tenant {tref!r} is ambiguous: it names {len(targets)} tenants; use the key")
+            targets[tref] = (None, "tenant is empty")
+        elif not found:
+            targets[tref] = (None, f"unknown tenant {tref!r}: not in the file and not in the store")
+        elif len(found) > 1:
+            targets[tref] = (None, f"tenant {tref!r} is ambiguous: it names {len(found)} tenants; use the key")
         else:
-            (target,) = targets
-        pending.append((p, _UserIn(first, last, email, ekey, role, role_text is not None, language, target,
-                                   _split_list(access_raw) if access_raw else [])))
+            (ref,) = found
+            if ref not in resolved:
+                resolved[ref] = _resolve_target(ctx, snap, ref, file_by_row, file_by_id, store_bookings,
+                                                default_language)
+            targets[tref] = (resolved[ref], None)
 
-    rows.clear()  # pending holds what pass 2 needs: free the parsed rows before loading more of the store's users
-    wanted = [d.ekey for _, d in pending if d.ekey and d.ekey not in asked]
-    if wanted:
-        more = snap.users_by_email(wanted)
-        existing.update(more)
-        memberships.update(snap.memberships([u.id for u in more.values()]))
-    rights = snap.rights([m[0] for ms in memberships.values() for m in ms.values()]) if any(
-        d.access for _, d in pending) else set()
+    # the store's users with these e-mails, and their memberships
+    existing = snap.users_by_email([k for k in ekeys if k])
+    memberships = snap.memberships([u.id for u in existing.values()])
+    rights = snap.rights([m[0] for ms in memberships.values() for m in ms.values()]) if any(access_raw) else set()
 
-    # pass 2: against the store
+    visible = snap.visible
+    no_memberships: dict[int, tuple[int, str]] = {}
+    seen: dict[str, int] = {}
+    sheet = table.sheet
+    fast = opts.mode == "upsert"
     create_changes: dict[tuple[str | None, str], Any] = {}
     logins: Handles | None = None  # loaded on the first new user (a re-run has none)
-    for i, (p, d) in enumerate(pending):
+    users_out = plan.users
+    for i in range(n):
         if progress and i % 10_000 == 0:
-            progress("planning users", i, total)
-        target = d.target
-        tenant_id: int | None = None
-        tenant_language = ctx.settings.default_language
-        file_tenant: _FileTenant | None = None
-        if target is not None:
-            if target[0] == "store":
-                tenant_id = target[1]
-                if not snap.is_managed(tenant_id):
-                    p.error(h("tenant"), f"{ctx.actor.label} may not add users to tenant "
-                            f"{snap.tenants[tenant_id].key!r}")
-                tenant_language = snap.tenants[tenant_id].language
-                file_tenant = file_by_id.get(tenant_id)
-            else:
-                file_tenant = file_by_row[target[1]]
-                tenant_language = file_tenant.plan.values.get("language") or tenant_language
-            if file_tenant is not None and file_tenant.plan.action == "error":
-                p.error(h("tenant"), f"its tenant (row {file_tenant.plan.row}) has errors")
-        access: set[int] = set()
-        booked: set[int] = set()
-        if d.access:  # the tenant's applications, only for rows that grant access
-            booked = set(file_tenant.apps) if file_tenant else set()
-            if tenant_id is not None:
-                booked |= store_bookings.get(tenant_id, set())
-        for app_ref in d.access:
-            app = snap.app(app_ref)
-            if app is None:
-                p.error(h("access"), f"unknown application {app_ref!r} (see tenantctl app list)")
-            elif app.id not in booked:
-                p.error(h("access"), f"application {app.key!r} is not booked for this tenant")
-            else:
-                access.add(app.id)
-        user = existing.get(d.ekey) if d.ekey else None
-        role = d.role or Role.member
-        if user is not None:
-            p.key = user.login
-            p.target_id = user.id
-            if opts.mode == "create":
-                p.error(h("email"), f"a user with e-mail {user.email} already exists (--mode create)")
+            progress("checking users", i, n)
+        rownum, email_raw, first_raw, last_raw = rownums[i], emails_raw[i], firsts[i], lasts[i]
+        ekey = ekeys[i]
+        target, target_error = targets[trefs[i]]
+        role = role_ok.get(roles_raw[i], _INVALID)
+        user = existing.get(ekey) if ekey else None
+        # a row identical to what the store holds (re-runs): the stored values were checked when written
+        if (fast and user is not None and target is not None and user.email == email_raw
+                and user.first_name == first_raw and user.last_name == last_raw and not access_raw[i]
+                and target.ref[0] == "store" and not target.errors
+                and (langs_raw[i] is None or lang_ok.get(langs_raw[i]) == user.language)):
             user_ms = memberships.get(user.id, no_memberships)
-            if snap.visible is not None and not (set(user_ms) & snap.visible):
-                p.error(h("email"), f"a user with e-mail {d.email} already exists outside your tenants; "
-                        f"ask them to be added with tenantctl member add")
+            m = user_ms.get(target.tenant_id)  # type: ignore[arg-type]
+            if (m is not None and role is not _INVALID and (role is None or m[1] == role)
+                    and (visible is None or not visible.isdisjoint(user_ms))
+                    and seen.setdefault(user.email_key, rownum) == rownum):
+                p = RowPlan(sheet, rownum, "user", user.login, user.email)
+                p.target_id = user.id
+                users_out.append(p)
                 continue
-            changes: dict[str, list[Any]] = {}
-            for fname, new, old in (("first_name", d.first, user.first_name),
-                                    ("last_name", d.last, user.last_name),
-                                    ("language", d.language, user.language)):
-                if new is not None and new != old:
-                    changes[fname] = [old, new]
-            if changes and snap.managed is not None and not set(user_ms) <= snap.managed:
-                p.error(h("email"), f"{ctx.actor.label} may not change user {user.login!r}: "
-                        "the user also belongs to tenants outside your scope")
-            m = user_ms.get(tenant_id) if tenant_id is not None else None
-            if m is None:
-                changes["membership"] = [None, role]
-            elif d.role_given and m[1] != role:
-                changes["role"] = [m[1], role]
-            missing = sorted(a for a in access if (m[0], a) not in rights) if m is not None else sorted(access)
-            if missing:
-                changes["access"] = [None, [_app_key(snap, a) for a in missing]]
-            p.changes = changes
-            if not changes:
-                if p.action != "error":
-                    p.action = "unchanged"
-                continue
-            p.values = {"user_id": user.id, "login": user.login, "tenant_id": tenant_id,
-                        "tenant_row": target[1] if target and target[0] == "file" else None,
-                        "membership_id": m[0] if m is not None else None, "role": role, "access": missing,
-                        "before": {"first_name": user.first_name, "last_name": user.last_name,
-                                   "language": user.language},
-                        "first_name": d.first, "last_name": d.last, "language": d.language,
-                        "old_role": m[1] if m is not None else None}
-            if p.action != "error":
-                p.action = "update" if changes else "unchanged"
+        p = RowPlan(sheet, rownum, "user", None, email_raw or "")
+        users_out.append(p)
+        first = first_ok.get(first_raw) or _check(p, h_first, clean_name, first_raw, "first name")
+        last = last_ok.get(last_raw) or _check(p, h_last, clean_name, last_raw, "last name")
+        email = emails[i]
+        if i in email_errors:
+            p.error(h_email, email_errors[i])
+        if role is _INVALID:
+            role = _check(p, h_role, choice, roles_raw[i].lower(), Role, "role")
+        language = lang_ok.get(langs_raw[i], _INVALID)
+        if language is _INVALID:
+            language = _check(p, h_lang, choice, langs_raw[i].lower(), Language, "language")
+        if ekey:
+            p.label = email or ""
+            first_row = seen.setdefault(ekey, rownum)
+            if first_row != rownum:
+                p.error(h_email, f"e-mail {email} also in row {first_row}")
+        if target_error:
+            p.error(h_tenant, target_error)
+        access: set[int] = set()
+        if target is not None:
+            for message in target.errors:
+                p.error(h_tenant, message)
+            for app_ref in _split_list(access_raw[i]) if access_raw[i] else ():
+                app = snap.app(app_ref)
+                if app is None:
+                    p.error(h_access, f"unknown application {app_ref!r} (see tenantctl app list)")
+                elif app.id not in target.booked:
+                    p.error(h_access, f"application {app.key!r} is not booked for this tenant")
+                else:
+                    access.add(app.id)
+        elif access_raw[i]:
+            for app_ref in _split_list(access_raw[i]):
+                if snap.app(app_ref) is None:
+                    p.error(h_access, f"unknown application {app_ref!r} (see tenantctl app list)")
+        tenant_id = target.tenant_id if target is not None else None
+        if user is not None:
+            _plan_user_update(ctx, snap, p, user, opts, h_email, memberships.get(user.id, no_memberships), rights,
+                              target, tenant_id, first, last, language, role, roles_raw[i] is not None, access,
+                              email or "")
             continue
         # a new user
-        if d.first and d.last:
+        if first and last:
             if logins is None:
                 logins = Handles(snap.logins(), "", 100)
-            login = _check(p, h_first, login_for, logins, d.first, d.last)
+            login = _check(p, h_first, login_for, logins, first, last)
             if login:
                 p.key = login
-        p.values = _NewUser(p.key, d.email, d.ekey, d.first, d.last, d.language or tenant_language, tenant_id,
-                            target[1] if target and target[0] == "file" else None, role,
-                            tuple(sorted(access)) if access else ())
+        role = role or Role.member
+        file_row = target.ref[1] if target is not None and target.ref[0] == "file" else None
+        p.values = _NewUser(p.key, email, ekey, first, last, language or (
+            target.language if target is not None else default_language), tenant_id, file_row, role,
+            tuple(sorted(access)) if access else ())
         if p.action != "error":
             p.action = "create"
-            tenant_key = file_tenant.key if file_tenant else (
-                snap.tenants[tenant_id].key if tenant_id is not None else None)
+            tenant_key = target.tenant_key if target is not None else None
             # read-only, so the users of one tenant and role share one
             p.changes = create_changes.get((tenant_key, role)) or create_changes.setdefault(
                 (tenant_key, role), MappingProxyType({"tenant": [None, tenant_key], "role": [None, role]}))
+
+
+_INVALID: Any = object()
+
+
+def _normalised_or_error(i: int, value: str | None, errors: dict[int, str]) -> str | None:
+    try:
+        return normalise_email(value or "")
+    except InvalidInput as exc:
+        errors[i] = exc.message
+        return None
+
+
+def _resolve_target(ctx: Ctx, snap: _Snapshot, ref: tuple[str, Any], file_by_row: dict[int, _FileTenant],
+                    file_by_id: dict[int, _FileTenant], store_bookings: dict[int, set[int]],
+                    default_language: str) -> _Target:
+    errors: list[str] = []
+    tenant_id: int | None = None
+    if ref[0] == "store":
+        tenant_id = ref[1]
+        tenant = snap.tenants[tenant_id]
+        if not snap.is_managed(tenant_id):
+            errors.append(f"{ctx.actor.label} may not add users to tenant {tenant.key!r}")
+        language = tenant.language
+        file_tenant = file_by_id.get(tenant_id)
+    else:
+        file_tenant = file_by_row[ref[1]]
+        language = file_tenant.plan.values.get("language") or default_language
+    if file_tenant is not None and file_tenant.plan.action == "error":
+        errors.append(f"its tenant (row {file_tenant.plan.row}) has errors")
+    booked = set(file_tenant.apps) if file_tenant else set()
+    if tenant_id is not None:
+        booked |= store_bookings.get(tenant_id, set())
+    tenant_key = file_tenant.key if file_tenant else snap.tenants[tenant_id].key  # type: ignore[index]
+    return _Target(ref, tenant_id, language, file_tenant, tenant_key, tuple(errors), booked)
+
+
+def _plan_user_update(ctx: Ctx, snap: _Snapshot, p: RowPlan, user: Any, opts: Options, h_email: str,
+                      user_ms: dict[int, tuple[int, str]], rights: set[tuple[int, int]], target: _Target | None,
+                      tenant_id: int | None, first: str | None, last: str | None, language: str | None,
+                      role: str | None, role_given: bool, access: set[int], email: str) -> None:
+    """A row naming a user the store holds: what changes (names, language, membership, role, access)."""
+    p.key = user.login
+    p.target_id = user.id
+    if opts.mode == "create":
+        p.error(h_email, f"a user with e-mail {user.email} already exists (--mode create)")
+    if snap.visible is not None and not (set(user_ms) & snap.visible):
+        p.error(h_email, f"a user with e-mail {email} already exists outside your tenants; "
+                f"ask them to be added with tenantctl member add")
+        return
+    role = role or Role.member
+    changes: dict[str, list[Any]] = {}
+    for fname, new, old in (("first_name", first, user.first_name), ("last_name", last, user.last_name),
+                            ("language", language, user.language)):
+        if new is not None and new != old:
+            changes[fname] = [old, new]
+    if changes and snap.managed is not None and not set(user_ms) <= snap.managed:
+        p.error(h_email, f"{ctx.actor.label} may not change user {user.login!r}: "
+                "the user also belongs to tenants outside your scope")
+    m = user_ms.get(tenant_id) if tenant_id is not None else None
+    if m is None:
+        changes["membership"] = [None, role]
+    elif role_given and m[1] != role:
+        changes["role"] = [m[1], role]
+    missing = sorted(a for a in access if (m[0], a) not in rights) if m is not None else sorted(access)
+    if missing:
+        changes["access"] = [None, [_app_key(snap, a) for a in missing]]
+    p.changes = changes
+    if not changes:
+        if p.action != "error":
+            p.action = "unchanged"
+        return
+    p.values = {"user_id": user.id, "login": user.login, "tenant_id": tenant_id,
+                "tenant_row": target.ref[1] if target is not None and target.ref[0] == "file" else None,
+                "membership_id": m[0] if m is not None else None, "role": role, "access": missing,
+                "before": {"first_name": user.first_name, "last_name": user.last_name, "language": user.language},
+                "first_name": first, "last_name": last, "language": language,
+                "old_role": m[1] if m is not None else None}
+    if p.action != "error":
+        p.action = "update"
 
 
 # ---------------------------------------------------------------------------------------------------
