@@ -137,4 +137,20 @@ _register()
 
 
 def main() -> None:
-    app()
+    """The console script (and `python -m cli`)."""
+    exit_now(app(standalone_mode=False))
+
+
+def exit_now(code: int) -> None:
+    """End the process without the interpreter's teardown, which frees every object left and
+    unmaps the memory of a 100,000-row import piece by piece (~0.2 s, measured; issue 5). Nothing is
+    lost: commands commit and close the store before they return; atexit handlers still run and
+    the output is flushed here."""
+    import atexit
+    from contextlib import suppress
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):  # a closed pipe (`tenantctl … | head`)
+            stream.flush()
+    os._exit(code)

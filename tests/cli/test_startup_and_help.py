@@ -67,3 +67,32 @@ def test_installed_entry_point_runs_s1_step(tmp_path):
                                text=True, env=env)
     assert [t["key"] for t in json.loads(as_module.stdout)["data"]] == ["platform-operator", "mueller-soehne-gmbh"]
     assert (tmp_path / "home" / "tenantctl.db").exists()
+
+
+def test_entry_point_skips_teardown_but_flushes_output_and_runs_atexit(tmp_path):
+    """main() ends with os._exit (no interpreter teardown): the buffered output, the exit code, the
+    atexit handlers and the store's files must all be complete by then."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TENANTCTL_")}
+    env |= {"TENANTCTL_HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path)}
+    code = ("import atexit, sys\n"
+            "atexit.register(lambda: sys.stdout.write('atexit ran\\n'))\n"
+            "from cli.main import main\n"
+            "sys.argv = ['tenantctl'] + sys.argv[1:]\n"
+            "main()\n"
+            "print('not reached')\n")
+    subprocess.run([sys.executable, "-c", code, "init"], capture_output=True, text=True, env=env, check=True)
+    for i in range(2):
+        subprocess.run([sys.executable, "-m", "cli", "tenant", "create", f"Kunde {i}", "--kind", "reseller"],
+                       capture_output=True, env=env, check=True)
+    # stdout is a pipe, so block-buffered: the JSON only arrives if main() flushed it
+    listed = subprocess.run([sys.executable, "-c", code, "tenant", "list", "--json"], capture_output=True, text=True,
+                            env=env)
+    assert listed.returncode == 0
+    body, _, tail = listed.stdout.rpartition("}")
+    assert [t["key"] for t in json.loads(body + "}")["data"]] == ["platform-operator", "kunde-0", "kunde-1"]
+    assert tail.strip() == "atexit ran"
+    bad = subprocess.run([sys.executable, "-c", code, "tenant", "show", "nope"], capture_output=True, text=True,
+                         env=env)
+    assert bad.returncode == 8 and "not found" in bad.stderr and "not reached" not in bad.stdout
+    home = tmp_path / "home"
+    assert not (home / "tenantctl.db-wal").exists()  # the store was closed (checkpointed) before the exit
