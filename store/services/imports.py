@@ -173,7 +173,6 @@ class _UserRow(NamedTuple):
     first_name: str
     last_name: str
     language: str
-    status: str
 
 
 class _Snapshot:
@@ -232,11 +231,11 @@ class _Snapshot:
         """Existing users by e-mail key: IN-lists for a small file, one scan for a big one."""
         wanted = set(keys)
         if len(wanted) > BULK_LOAD:
-            sql = "SELECT id, login, email, email_key, first_name, last_name, language, status FROM user_account"
-            return {r[3]: _UserRow(r[0], r[1], r[2], r[3], r[4], r[5], sys.intern(r[6]), sys.intern(r[7]))
-                    for r in self._scan(sql) if r[3] in wanted}
+            sql = "SELECT id, login, email, email_key, first_name, last_name, language FROM user_account"
+            make = _UserRow._make
+            return {r[3]: make(r) for r in self._scan(sql) if r[3] in wanted}
         stmt = select(User.id, User.login, User.email, User.email_key, User.first_name, User.last_name,
-                      User.language, User.status)
+                      User.language)
         conn = self.ctx.session.connection()
         out: dict[str, Any] = {}
         for chunk in _chunks(sorted(wanted)):

@@ -194,3 +194,25 @@ def test_dry_run_with_problems_prints_plan_and_exits_4(world: Any, cli: Any, cou
     human = cli("import", "run", str(path), "--dry-run")
     assert human.exit_code == 4 and "the real run would write nothing" in human.stderr
     assert counts() == before
+
+
+def test_every_row_with_a_bad_value_is_reported_even_when_the_value_repeats(world: Any, cli: Any, counts: Any,
+                                                                              tmp_path: Path) -> None:
+    """Cell rules run once per distinct value; each row with that value still gets its own problem,
+    in the columns' order, next to rows that are fine."""
+    path = basic_workbook(tmp_path / "k.xlsx", [
+        ["Jürgen", "Weiß", "juergen@weiss.example", "20001", "chef"],
+        ["Anna", "Weiß", "anna@weiss.example", "20001", "admin"],
+        ["Otto", "Weiß", "otto@weiss.example", "20001", "Chef"],
+        ["x" * 201, "Weiß", "JUERGEN@Weiss.example", "nirgends", "chef"]])
+    before = counts()
+    r = cli("import", "run", str(path), "--dry-run", "--json")
+    assert r.exit_code == 4
+    rows = {x["row"]: x for x in r.data["rows"] if x["type"] == "user"}
+    assert [rows[n]["action"] for n in (2, 3, 4, 5)] == ["error", "create", "error", "error"]
+    assert [e["message"] for e in rows[2]["errors"]] == [rows[4]["errors"][0]["message"]]
+    assert "role" in rows[2]["errors"][0]["message"] and rows[2]["errors"][0]["column"] == "Rolle"
+    assert [e["column"] for e in rows[5]["errors"]] == ["Vorname", "Rolle", "E-Mail", "Mandant"]
+    assert "also in row 2" in rows[5]["errors"][2]["message"]  # the same address, another spelling
+    assert rows[3]["key"] == "anna.weiss"
+    assert counts() == before
