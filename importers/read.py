@@ -48,6 +48,13 @@ class Table:
         idx = self.fields.get(name)
         return self.headers[idx] if idx is not None else name
 
+    def column(self, name: str) -> list[str | None]:
+        """One field's values in row order (all None when the sheet has no such column)."""
+        if name not in self.fields:
+            return [None] * len(self.rows)
+        pos = self.names.index(name)
+        return [values[pos] for _, values in self.rows]
+
     def records(self) -> Iterator[tuple[int, dict[str, str]]]:
         """(Excel row, field → text) with empty cells left out; built one row at a time."""
         names = self.names

@@ -158,7 +158,9 @@ def _chunks(items: list[Any], n: int = CHUNK) -> Iterator[list[Any]]:
 
 
 def _split_list(text: str | None) -> list[str]:
-    return [p.strip() for p in re.split(r"[,;\n]", text or "") if p.strip()]
+    if not text:
+        return []
+    return [p.strip() for p in re.split(r"[,;\n]", text) if p.strip()]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -415,10 +417,11 @@ def _plan_tenants(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options,
             raise NotFound(f"reseller {opts.reseller!r} not found", hint="see tenantctl tenant list --kind reseller")
     lost = _lost_zeros(table, "customer_number")
     # keys given in the file (explicitly) are reserved before keys are derived for the others
-    file_resellers = {v["key"].lower(): r for r, v in table.records()
-                      if v.get("key") and (v.get("kind") or "").lower() == TenantKind.reseller}
+    keys = table.column("key")
+    file_resellers = {k.lower() for k, kind in zip(keys, table.column("kind"), strict=True)
+                      if k and (kind or "").lower() == TenantKind.reseller}
     taken_keys = set(snap.by_key)
-    reserved = {v["key"].strip().lower() for _, v in table.records() if v.get("key")}
+    reserved = {k.strip().lower() for k in keys if k}
     key_handles = Handles(taken_keys | reserved, "-", rules.KEY_MAX)
     seen_keys: dict[str, int] = {}
     seen_numbers: dict[tuple[str, str], int] = {}
@@ -591,10 +594,11 @@ def _plan_tenant_update(ctx: Ctx, snap: _Snapshot, p: RowPlan, t: Any, opts: Opt
     new_apps = sorted(a for a in apps if (t.id, a) not in snap.bookings)
     if new_apps:
         changes["applications"] = [None, [_app_key(snap, a) for a in new_apps]]
-    p.values = {"id": t.id, "conn_id": conn.id if conn is not None else None, "apps": new_apps,
-                "before": {"name": t.name, "language": t.language, "external_id": t.external_id},
-                "conn_before": ({"customer_number": conn.customer_number, "currency": conn.currency,
-                                 "billing": conn.billing} if conn is not None else None)}
+    if changes:  # what the writer needs for an update (an unchanged row of a re-run needs nothing)
+        p.values = {"id": t.id, "conn_id": conn.id if conn is not None else None, "apps": new_apps,
+                    "before": {"name": t.name, "language": t.language, "external_id": t.external_id},
+                    "conn_before": ({"customer_number": conn.customer_number, "currency": conn.currency,
+                                     "billing": conn.billing} if conn is not None else None)}
     p.changes = changes
     if p.action != "error":
         p.action = "update" if changes else "unchanged"
