@@ -1063,17 +1063,18 @@ def _write(ctx: Ctx, plan: Plan, run: ImportRun, progress: Progress | None) -> l
     def tenant_of(v: dict[str, Any]) -> int:
         return int(v["tenant_id"] if v["tenant_id"] is not None else row_tenant[v["tenant_row"]])
 
-    upd_members = [r.values for r in plan.users if r.action == "update" and "membership" in r.changes]
+    updated = [r for r in plan.users if r.action == "update"]
+    upd_members = [r.values for r in updated if "membership" in r.changes]
     member_ids = create("membership", Membership, len(new_u) + len(upd_members), {
         "user_id": chain(user_ids, (v["user_id"] for v in upd_members)),
-        "tenant_id": chain((row_tenant[v.tenant_row] if v.tenant_id is None else v.tenant_id for v in new_u),
+        "tenant_id": chain([row_tenant[v.tenant_row] if v.tenant_id is None else v.tenant_id for v in new_u],
                            map(tenant_of, upd_members)),
         "role": chain(map(attrgetter("role"), new_u), (v["role"] for v in upd_members))}, stamp)
     n_u = len(new_u)  # the new users' memberships come first
-    rights = [(mid, a) for mid, v in zip(member_ids[:n_u], new_u, strict=True) for a in v.access]
+    rights = [(mid, a) for mid, v in zip(member_ids[:n_u], new_u, strict=True) if v.access for a in v.access]
     rights += [(mid, a) for mid, v in zip(member_ids[n_u:], upd_members, strict=True) for a in v["access"]]
     # -- user updates -----------------------------------------------------------------------------
-    for r in (r for r in plan.users if r.action == "update"):
+    for r in updated:
         v = r.values
         user_changes = {k: c[1] for k, c in r.changes.items() if k in {"first_name", "last_name", "language"}}
         if user_changes:
