@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from tests.imports.conftest import USER_HEADER, basic_workbook, write_csv
+from tests.imports.conftest import USER_HEADER, basic_workbook, write_csv, write_xlsx
 
 
 def _db(store: Any, sql: str) -> list[Any]:
@@ -70,6 +70,52 @@ def test_refused_run_is_recorded_with_its_problems(world: Any, cli: Any, ok: Any
     (run,) = ok("import", "list")
     assert run["state"] == "rejected"
     assert ok("import", "show", str(run["id"]))["problems"][0]["row"] == 2
+
+
+CREATED = {"tenant": "tenant", "connection": "connection", "tenant_application": "tenant_application",
+           "user": "user_account", "membership": "membership", "access_right": "access_right"}
+
+
+def test_undo_data_names_exactly_the_created_rows(backend: str, world: Any, ok: Any, store: Any,
+                                                  ctx_for: Any, tmp_path: Path) -> None:
+    """The writer assigns new ids itself (SQLite: above the highest, PostgreSQL: from the sequence).
+    Run twice, undoing in between: the undo removes the tables' highest rows, whose ids SQLite hands
+    out again. Each time the ids recorded for undo are exactly the rows that appeared."""
+    from sqlmodel import select
+
+    from store.models import ImportRunItem
+    from store.services.imports import _expand
+
+    ok("app", "create", "Lohnbuchhaltung")
+    path = write_xlsx(tmp_path / "e.xlsx", {
+        "Mandanten": [["Name", "Reseller", "Anwendungen"], ["Apfel GmbH", "acme", "Lohnbuchhaltung"],
+                      ["Birne GmbH", "acme", ""]],
+        "Benutzer": [[*USER_HEADER, "Zugriffsrechte"],
+                     ["Ada", "Apfel", "ada@apfel.example", "Apfel GmbH", "admin", "lohnbuchhaltung"],
+                     ["Bo", "Birne", "bo@birne.example", "Birne GmbH", "admin", ""],
+                     ["Max", "Müller", "max@mueller.example", "Apfel GmbH", "member", "lohnbuchhaltung"]]})
+
+    def ids() -> dict[str, set[int]]:
+        return {kind: {r[0] for r in _db(store, f"SELECT id FROM {table}")} for kind, table in CREATED.items()}
+
+    new_ids = []
+    for _ in range(2):
+        before = ids()
+        data = ok("import", "run", str(path))
+        after = ids()
+        with ctx_for() as ctx:
+            items = ctx.session.exec(select(ImportRunItem).where(ImportRunItem.run_id == data["run"])).all()
+            recorded = {i.object_type: set(_expand(i.after["ids"])) for i in items if i.action == "create_many"}
+        new = {kind: after[kind] - before[kind] for kind in CREATED}
+        assert all(after[kind] >= before[kind] for kind in CREATED)
+        assert recorded == new and all(new.values())
+        # Max exists: his membership in the new tenant joins the new users' ones
+        assert (len(new["user"]), len(new["membership"]), len(new["access_right"])) == (2, 3, 2)
+        ok("import", "undo", str(data["run"]), "--yes")
+        assert ids() == before
+        new_ids.append(new)
+    if backend == "sqlite":  # the second run did reuse the removed rows' ids
+        assert new_ids[0] == new_ids[1]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
