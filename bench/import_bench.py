@@ -1,5 +1,6 @@
 """Import benchmark (issue 5, point 11). Generates 10,000 tenants and 100,000 users as .xlsx and as
-.csv (cached in --workdir), then measures in one run, each in a fresh process:
+.csv (cached in --workdir), then measures in one run, each step in a fresh process, --repeat rounds
+of the steps in turn (each ratio is the median of the rounds' ratios):
 
   baseline  parse with the fastest reader (python-calamine / csv.reader) and insert the same tenants,
             connections, users and memberships with plain sqlite3 executemany in one transaction
@@ -11,7 +12,7 @@
 and prints the ratios against the targets: import <= 1.5x baseline, re-run <= 1.0x baseline,
 peak memory <= 300 MB, PostgreSQL <= 2x SQLite.
 
-    python -m bench import [--tenants 10000] [--users 100000] [--workdir .bench] [--pg URL]
+    python -m bench import [--tenants 10000] [--users 100000] [--workdir .bench] [--pg URL] [--repeat N]
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from statistics import median
 
 HERE = Path(__file__).resolve().parent
 FIRST = ["Max", "Mia", "Jürgen", "Zoë", "Ömer", "Anna", "Lukas", "Sofie", "Jörg", "Lea", "Paul", "Grete", "Özlem",
@@ -142,36 +144,39 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--repeat", type=int, default=1, help="take the median of N runs")
     args = ap.parse_args(argv)
     files = generate(args.workdir, args.tenants, args.users)
-    results: dict[str, dict[str, float]] = {}
-
-    def measure(name: str, make_cmd: object) -> None:
-        samples = []
-        for _ in range(args.repeat):
-            samples.append(make_cmd())  # type: ignore[operator]
-        samples.sort()
-        results[name] = {"seconds": round(samples[len(samples) // 2][0], 2),
-                         "peak_mb": round(max(s[1] for s in samples), 1)}
-        print(f"{name:24s} {results[name]['seconds']:7.2f} s  {results[name]['peak_mb']:7.1f} MB", file=sys.stderr)
-
+    samples: dict[str, list[tuple[float, float]]] = {}
     baseline = [sys.executable, str(HERE / "baseline.py")]
-    for kind, inputs in (("xlsx", [files["xlsx"]]), ("csv", [files["tenants_csv"], files["users_csv"]])):
-        measure(f"baseline {kind}", lambda inputs=inputs: timed(baseline + [fresh_sqlite(args.workdir, "baseline")]
-                                                                 + [str(p) for p in inputs]))
-        url = fresh_sqlite(args.workdir, f"import-{kind}")
-        measure(f"import {kind}", lambda url=url, inputs=inputs, kind=kind: timed(
-            tenantctl(fresh_sqlite(args.workdir, f"import-{kind}"), *inputs)))
-        # re-run against the store the last import filled
-        measure(f"re-run {kind}", lambda url=url, inputs=inputs: timed(tenantctl(url, *inputs)))
-        if args.pg:
-            measure(f"postgres {kind}", lambda inputs=inputs: timed(tenantctl(fresh_pg(args.pg), *inputs)))
+    inputs = {"xlsx": [files["xlsx"]], "csv": [files["tenants_csv"], files["users_csv"]]}
+
+    def measure(name: str, cmd: list[str]) -> None:
+        samples.setdefault(name, []).append(timed(cmd))
+        print(f"{name:24s} {samples[name][-1][0]:7.2f} s  {samples[name][-1][1]:7.1f} MB", file=sys.stderr)
+
+    # Rounds interleave the steps, so that each ratio compares runs minutes apart at most: on a
+    # shared machine a slow minute otherwise lands on the baseline or on the import alone.
+    for _ in range(args.repeat):
+        for kind, paths in inputs.items():
+            measure(f"baseline {kind}", baseline + [fresh_sqlite(args.workdir, "baseline")] + [str(p) for p in paths])
+            url = fresh_sqlite(args.workdir, f"import-{kind}")
+            measure(f"import {kind}", tenantctl(url, *paths))
+            measure(f"re-run {kind}", tenantctl(url, *paths))  # against the store the import just filled
+            if args.pg:
+                measure(f"postgres {kind}", tenantctl(fresh_pg(args.pg), *paths))
+    results = {name: {"seconds": round(median(t for t, _ in runs), 2), "peak_mb": round(max(m for _, m in runs), 1)}
+               for name, runs in samples.items()}
+
+    def ratio(a: str, b: str) -> float:  # the median of the rounds' ratios
+        return median(x[0] / y[0] for x, y in zip(samples[a], samples[b], strict=True))
+
     ratios = {}
-    for kind in ("xlsx", "csv"):
-        base = results[f"baseline {kind}"]["seconds"]
-        ratios[f"import/baseline {kind}"] = (results[f"import {kind}"]["seconds"] / base, 1.5)
-        ratios[f"re-run/baseline {kind}"] = (results[f"re-run {kind}"]["seconds"] / base, 1.0)
-        if f"postgres {kind}" in results:
-            ratios[f"postgres/sqlite {kind}"] = (results[f"postgres {kind}"]["seconds"]
-                                                 / results[f"import {kind}"]["seconds"], 2.0)
+    for kind in inputs:
+        ratios[f"import/baseline {kind}"] = (ratio(f"import {kind}", f"baseline {kind}"), 1.5)
+        ratios[f"re-run/baseline {kind}"] = (ratio(f"re-run {kind}", f"baseline {kind}"), 1.0)
+        if f"postgres {kind}" in samples:
+            ratios[f"postgres/sqlite {kind}"] = (ratio(f"postgres {kind}", f"import {kind}"), 2.0)
+    print(file=sys.stderr)
+    for name, r in results.items():
+        print(f"{name:24s} {r['seconds']:7.2f} s  {r['peak_mb']:7.1f} MB  (median of {args.repeat})", file=sys.stderr)
     peak = max(v["peak_mb"] for k, v in results.items() if not k.startswith("baseline"))
     print(file=sys.stderr)
     for name, (value, target) in ratios.items():

@@ -1,0 +1,23 @@
+"""The import benchmark runs end to end (tiny sizes; the figures themselves are in docs/import.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_import_benchmark_runs_and_reports_every_ratio(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TENANTCTL_TEST_DATABASE_URL"}
+    out = subprocess.run([sys.executable, "-m", "bench", "import", "--tenants", "20", "--users", "60", "--repeat",
+                          "2", "--workdir", str(tmp_path)], capture_output=True, text=True, env=env,
+                         cwd=Path(__file__).parents[1], timeout=300)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert set(report["ratios"]) == {"import/baseline xlsx", "re-run/baseline xlsx", "import/baseline csv",
+                                     "re-run/baseline csv"}
+    assert all(v > 0 for v in report["ratios"].values())
+    assert report["tenants"] == 20 and report["users"] == 60
+    assert "(median of 2)" in out.stderr
