@@ -8,7 +8,6 @@ import hashlib
 import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import count, islice
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,6 @@ from store.errors import InvalidInput, UsageError
 
 ESCAPED_START = ("=", "+", "-", "@", "\t", "\r")
 HEADER_SEARCH_ROWS = 10
-CHUNK_ROWS = 50_000
 
 
 @dataclass
@@ -182,7 +180,7 @@ def _xlsx_tables(path: Path, sheets: list[tuple[str, str | None, Any]], formulas
         name, kind, ws = sheets.pop(0)  # the parsed sheet is freed once its rows are built
         merged = list(ws.merged_cell_ranges or [])
         try:
-            table = _table(src, name, kind, (list(r) for r in ws.iter_rows()), extra, merged)
+            table = _table(src, name, kind, ws.iter_rows(), extra, merged)  # rows are lists
         except InvalidInput as exc:
             if count > 1 and exc.message.endswith(("the sheet is empty", "only a header row, no data rows")):
                 continue  # a workbook may hold tenants only or users only
@@ -358,87 +356,31 @@ def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]],
     table = Table(kind, sheet, header_row, header, fields)
     identifiers = {f.name for f in columns.KINDS[kind] if f.identifier}
     idxs = list(fields.values())
-    builder = _Rows(src, table, idxs, {idx: name for name, idx in fields.items() if name in identifiers})
-    start = header_row + 1
-    while chunk := list(islice(it, CHUNK_ROWS)):  # bounded memory, even for a million empty rows
-        builder.add(chunk, start)
-        start += len(chunk)
+    ident_pos = [(idx, name) for name, idx in fields.items() if name in identifiers]
+    limit = safety.MAX_CELL_CHARS
+    # equal texts share one string object: first names, roles, languages and tenant references
+    # repeat across 100,000 rows, and each cell would otherwise hold its own copy
+    same: dict[str | None, str | None] = {}
+    share = same.setdefault
+    for rownum, cells in enumerate(it, start=header_row + 1):
+        n = len(cells)
+        values = [share(t := text(cells[j]), t) if j < n else None for j in idxs]
+        if not any(values):
+            continue  # empty rows are not rows (a million trailing ones cost nothing)
+        if sum(len(v) for v in values if v) > limit:
+            for pos, v in enumerate(values):
+                if v is not None and len(v) > limit:
+                    src.problems.append(Problem(sheet, rownum, header[idxs[pos]],
+                                                f"cell has {len(v):,} characters; at most {limit:,}"))
+                    values[pos] = ""
+        for j, name in ident_pos:
+            raw = cells[j] if j < n else None
+            if isinstance(raw, int | float) and not isinstance(raw, bool):
+                table.numbers.add((rownum, name))
+        table.rows.append((rownum, tuple(values)))
     if not table.rows:
         raise InvalidInput(f"{sheet}: only a header row, no data rows")
     return table
-
-
-class _Rows:
-    """Data rows → the table's text tuples, a chunk of rows at a time. A rectangular chunk (every
-    xlsx sheet, most csv files) is converted column by column with C-level map() calls (~2x the
-    speed of a call per cell; issue 5, point 11); a ragged one cell by cell."""
-
-    def __init__(self, src: Source, table: Table, idxs: list[int], identifiers: dict[int, str]) -> None:
-        self.src, self.table, self.idxs, self.identifiers = src, table, idxs, identifiers
-        # equal texts share one string object: first names, roles, languages and tenant references
-        # repeat across 100,000 rows, and each cell would otherwise hold its own copy
-        self.same: dict[str | None, str | None] = {"": None}
-
-    def add(self, chunk: list[list[Any]], start: int) -> None:
-        widths = set(map(len, chunk))
-        if len(widths) == 1 and widths.pop() > max(self.idxs):
-            self._by_column(chunk, start)
-        else:
-            self._by_cell(chunk, start)
-
-    def _by_column(self, chunk: list[list[Any]], start: int) -> None:
-        cells = list(zip(*chunk, strict=True))
-        share = self.same.setdefault
-        columns: list[list[str | None]] = []
-        for j in self.idxs:
-            raw = cells[j]
-            only_text = all(v.__class__ is str for v in raw)
-            texts: list[Any] = list(map(str.strip, raw)) if only_text else [text(v) for v in raw]
-            if only_text and any(t[:1] == "'" for t in texts):
-                texts = [text(v) for v in raw]  # our export's formula escape
-            texts = list(map(share, texts, texts))
-            if max(map(len, filter(None, texts)), default=0) > safety.MAX_CELL_CHARS:
-                self._too_long(texts, j, start)
-            if j in self.identifiers and not only_text:
-                self._numbers(raw, self.identifiers[j], start)
-            columns.append(texts)
-        rows = self.table.rows
-        for rownum, values in zip(count(start), zip(*columns, strict=True)):
-            if any(values):  # empty rows are not rows (a million trailing ones cost nothing)
-                rows.append((rownum, values))
-
-    def _by_cell(self, chunk: list[list[Any]], start: int) -> None:
-        share, idxs = self.same.setdefault, self.idxs
-        for rownum, cells in enumerate(chunk, start=start):
-            n = len(cells)
-            values = [share(t := text(cells[j]), t) if j < n else None for j in idxs]
-            if not any(values):
-                continue
-            for pos, j in enumerate(idxs):
-                v = values[pos]
-                if v is not None and len(v) > safety.MAX_CELL_CHARS:
-                    self._problem(rownum, j, len(v))
-                    values[pos] = ""
-            for j, name in self.identifiers.items():
-                self._numbers([cells[j] if j < n else None], name, rownum)
-            self.table.rows.append((rownum, tuple(values)))
-
-    def _too_long(self, texts: list[Any], j: int, start: int) -> None:
-        for i, v in enumerate(texts):
-            if v is not None and len(v) > safety.MAX_CELL_CHARS:
-                self._problem(start + i, j, len(v))
-                texts[i] = ""
-
-    def _problem(self, rownum: int, j: int, length: int) -> None:
-        limit = safety.MAX_CELL_CHARS
-        self.src.problems.append(Problem(self.table.sheet, rownum, self.table.headers[j],
-                                         f"cell has {length:,} characters; at most {limit:,}"))
-
-    def _numbers(self, raw: Iterable[Any], name: str, start: int) -> None:
-        """Identifier cells that were number cells (a lost leading zero is checked later)."""
-        for rownum, v in enumerate(raw, start=start):
-            if isinstance(v, int | float) and not isinstance(v, bool):
-                self.table.numbers.add((rownum, name))
 
 
 def _col_letter(idx: int) -> str:
