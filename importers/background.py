@@ -30,7 +30,8 @@ class Background(Generic[T]):
         self._done = threading.Event()
         self._value: T | None = None
         self._error: BaseException | None = None
-        thread = threading.Thread(target=self._run, args=(fn, args, kwargs), daemon=True, name="tenantctl-read")
+        thread = threading.Thread(target=self._run, args=(fn, args, kwargs), daemon=True,
+                                  name=f"tenantctl-{getattr(fn, '__name__', 'work')}")
         thread.start()
 
     def _run(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from importers import columns, safety
+from importers.background import Background
 from store.errors import InvalidInput, UsageError
 
 ESCAPED_START = ("=", "+", "-", "@", "\t", "\r")
@@ -167,8 +168,10 @@ def _load_xlsx(path: Path, sheet: str | None, extra: dict[str, str]) -> Loaded:
                 raise InvalidInput(f"{path.name} has no sheet named Mandanten/Tenants or Benutzer/Users "
                                    f"(it has: {', '.join(names)})", hint="rename the sheets or pass --sheet NAME")
             chosen = [(data_sheets[0], None)]
-    formulas = safety.formula_cells_without_value(path)
+    # the formula scan inflates the sheets' XML (zlib, no GIL) while python-calamine parses them
+    scan = Background(safety.formula_cells_without_value, path)
     sheets = [(name, kind, wb.get_sheet_by_name(name)) for name, kind in chosen]
+    formulas = scan.result()
     return Loaded(lambda: _xlsx_tables(path, sheets, formulas, extra))
 
 

@@ -12,7 +12,7 @@ from store.errors import InvalidInput
 
 def test_value_is_handed_over_once_and_computed_in_another_thread() -> None:
     result = Background(lambda: (threading.current_thread().name, [1, 2])).result()
-    assert result == ("tenantctl-read", [1, 2])
+    assert result == ("tenantctl-<lambda>", [1, 2])
 
 
 def test_the_threads_exception_is_raised_in_the_caller() -> None:
