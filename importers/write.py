@@ -70,9 +70,10 @@ def write_template(path: Path) -> None:
     assert ws0 is not None
     wb.remove(ws0)
     examples = {
-        "tenants": [{"key": "acme", "name": "ACME Reseller AG", "kind": "reseller", "language": "de"},
-                    {"name": "Müller & Söhne GmbH", "kind": "customer", "reseller": "acme",
-                     "customer_number": "10042", "currency": "EUR", "billing": "customer", "language": "de"}],
+        # one example row per sheet; the customer's Reseller is left empty: the importing reseller
+        # admin's own reseller (an operator names it with --reseller), so the file imports as it is
+        "tenants": [{"name": "Müller & Söhne GmbH", "kind": "customer", "customer_number": "10042",
+                     "currency": "EUR", "billing": "customer", "language": "de"}],
         "users": [{"first_name": "Max", "last_name": "Müller", "email": "max.mueller@mueller.example",
                    "tenant": "10042", "role": "admin", "language": "de"}],
     }

@@ -17,7 +17,8 @@ def _db(store: Any, sql: str) -> list[Any]:
         return [tuple(r) for r in conn.execute(text(sql))]
 
 
-def test_template_has_sheets_dropdowns_and_imports_cleanly(world: Any, ok: Any, store: Any, tmp_path: Path) -> None:
+def test_template_has_sheets_dropdowns_and_imports_cleanly(world: Any, ok: Any, cli: Any, store: Any,
+                                                           tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
     path = tmp_path / "vorlage.xlsx"
@@ -30,10 +31,20 @@ def test_template_has_sheets_dropdowns_and_imports_cleanly(world: Any, ok: Any, 
     lists = {dv.formula1 for ws in (wb["Mandanten"], users) for dv in ws.data_validations.dataValidation}
     assert {'"customer,reseller"', '"admin,member,billing"', '"de,en"', '"EUR,CHF,USD,GBP"'} <= lists
     assert "Deutsch" in [c.value for c in wb["Anleitung"][1]] and "English" in [c.value for c in wb["Anleitung"][1]]
-    data = ok("import", "run", str(path))
+    filled = [sum(1 for row in wb[name].iter_rows(min_row=2, values_only=True) if any(row))
+              for name in ("Mandanten", "Benutzer")]
+    assert filled == [1, 1]  # one example row per sheet
+    # the reseller who fills it in imports it as it is (the customer lands under their own reseller)
+    data = ok("import", "run", str(path), "--dry-run", as_="rita.reseller")
     counts = data["counts"]
-    assert (counts["tenants_create"], counts["tenants_unchanged"], counts["users_create"], counts["problems"]) == (
-        1, 1, 1, 0)  # the example reseller acme exists already in this world
+    assert (counts["tenants_create"], counts["users_create"], counts["problems"]) == (1, 1, 0)
+    # an operator names the reseller
+    r = cli("import", "run", str(path))
+    assert r.exit_code == 4 and "a customer needs its reseller (column Reseller, or --reseller KEY)" in r.stderr
+    data = ok("import", "run", str(path), "--reseller", "acme")
+    assert (data["counts"]["tenants_create"], data["counts"]["users_create"]) == (1, 1)
+    assert _db(store, "SELECT c.customer_number, r.key FROM connection c JOIN tenant r ON r.id = c.reseller_id "
+                      "WHERE c.customer_number = '10042'") == [("10042", "acme")]
     assert _db(store, "SELECT login FROM user_account WHERE email = 'max.mueller@mueller.example'") == [
         ("max.mueller2",)]
 
