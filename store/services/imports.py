@@ -96,16 +96,15 @@ class RowPlan:
     kind: str                     # tenant | user
     key: str | None               # tenant key or user login (derived for new objects)
     label: str                    # name or e-mail
-    action: str = "unchanged"     # create | update | unchanged | error
-    # 100,000 rows are planned at once: the empty defaults are shared, read-only objects; the
-    # planner assigns fresh dicts where there is something to say
-    changes: Any = field(default_factory=lambda: _EMPTY)  # {field: [old, new]}
-    errors: tuple[tuple[str | None, str], ...] = ()  # (column header, message)
-    values: Any = field(default_factory=lambda: _EMPTY)  # resolved values for the writer
-    target_id: int | None = None  # existing object
+    action: str                   # create | update | unchanged | error
+    changes: Any                  # {field: [old, new]}
+    errors: tuple[tuple[str | None, str], ...]  # (column header, message)
+    values: Any                   # resolved values for the writer
+    target_id: int | None         # existing object
 
     def __init__(self, sheet: str, row: int, kind: str, key: str | None, label: str) -> None:
-        # written out: 100,000 rows, and the generated one calls both default factories per row
+        # 100,000 rows are planned at once: the empty defaults are shared, read-only objects; the
+        # planner assigns fresh dicts where there is something to say
         self.sheet, self.row, self.kind, self.key, self.label = sheet, row, kind, key, label
         self.action, self.changes, self.errors, self.values, self.target_id = "unchanged", _EMPTY, (), _EMPTY, None
 
@@ -610,8 +609,8 @@ def _app_key(snap: _Snapshot, app_id: int) -> str:
 
 
 class _NewUser:
-    """A new user's resolved values for the writer, read as `values["login"]` like the other rows'
-    dicts, in a tenth of a dict's memory (100,000 of them are held at once)."""
+    """A new user's resolved values for the writer, in a tenth of a dict's memory (100,000 of them
+    are held at once); the writer reads them as attributes."""
 
     __slots__ = ("access", "email", "email_key", "first_name", "language", "last_name", "login", "role", "tenant_id",
                  "tenant_row")
@@ -623,9 +622,6 @@ class _NewUser:
                                                                                    first_name, last_name)
         self.language, self.tenant_id, self.tenant_row, self.role, self.access = (language, tenant_id, tenant_row,
                                                                                   role, access)
-
-    def __getitem__(self, name: str) -> Any:
-        return getattr(self, name)
 
 
 def _valid(values: Iterable[Any], fn: Callable[[Any], Any]) -> dict[Any, Any]:
