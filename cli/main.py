@@ -11,26 +11,12 @@ import typer
 from typer.core import TyperGroup
 
 from cli import output, state
-from store.errors import Conflict, TenantctlError, Unreachable, UsageError
+from store.errors import TenantctlError, UsageError, from_store_exception
 
 HELP = """Administer a B2B platform: tenants, users, invitations, password links, migrations.
 
 Example: tenantctl tenant create "Müller & Söhne GmbH" --kind customer --reseller acme
 """
-
-
-def _store_error(exc: Exception) -> TenantctlError | None:
-    """SQLAlchemy errors that reach the top are the store's state, not bugs."""
-    if not type(exc).__module__.startswith("sqlalchemy"):
-        return None
-    name = type(exc).__name__
-    detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-    if name == "IntegrityError":
-        return Conflict(f"the store refused the change: {detail}",
-                        hint="another command changed the same data; run the command again")
-    if name in {"OperationalError", "InterfaceError"}:
-        return Unreachable(f"the store failed: {detail}", hint="check that it is reachable and not locked; run again")
-    return None
 
 
 class TenantctlGroup(TyperGroup):
@@ -42,6 +28,7 @@ class TenantctlGroup(TyperGroup):
         argv = list(sys.argv[1:] if args is None else args)
         state.JSON_MODE = "--json" in argv
         state.FLAGS = {}
+        state.REMOTE = None
         try:
             rv = super().main(args=argv, prog_name=prog_name or "tenantctl", complete_var=complete_var,
                               standalone_mode=False, **extra)
@@ -57,7 +44,7 @@ class TenantctlGroup(TyperGroup):
         except typer.Abort:
             code = output.fail(TenantctlError("aborted; nothing changed"), state.JSON_MODE)
         except Exception as exc:
-            mapped = _store_error(exc)
+            mapped = from_store_exception(exc)
             if mapped is None:
                 if os.environ.get("TENANTCTL_DEBUG"):
                     raise
@@ -90,9 +77,17 @@ def root(
                                   help="Store URL (default: SQLite in the data folder). Env: TENANTCTL_DATABASE_URL."),
     as_: str | None = typer.Option(None, "--as", metavar="LOGIN",
                                    help="Act as this user (login or e-mail). Env: TENANTCTL_ACTOR."),
+    server: str | None = typer.Option(None, "--server", metavar="URL",
+                                      help="Work through this tenantctl server's API (remote mode; needs a token: "
+                                           "tenantctl login). Env: TENANTCTL_SERVER."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
-    state.FLAGS = {"database_url": db, "actor": as_}
+    from cli import remote
+
+    state.FLAGS = {"database_url": db, "actor": as_, "server": server}
+    state.REMOTE = remote.configured()
+    if state.REMOTE is not None:
+        remote.refuse_local_options()
 
 
 def _register() -> None:
@@ -112,6 +107,7 @@ def _register() -> None:
         member,
         password,
         tenant,
+        token,
         user,
     )
 
@@ -131,6 +127,7 @@ def _register() -> None:
     import_.register(app)
     export.register(app)
     app_.register(app)
+    token.register(app)
 
 
 _register()

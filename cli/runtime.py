@@ -21,10 +21,25 @@ def settings() -> Settings:
     return load_settings(flags=state.FLAGS)
 
 
+def refuse_remote() -> None:
+    """Commands without an API counterpart work on the store itself: say so in remote mode."""
+    if state.REMOTE is None:
+        return
+    from typer._click.globals import get_current_context
+
+    from store.errors import UsageError
+
+    current = get_current_context(silent=True)
+    name = current.command_path if current else "this command"
+    raise UsageError(f"`{name}` is local-only: it works on the store directly, not through a server",
+                     hint="run it on the store's machine without --server (tenantctl logout ends a saved login)")
+
+
 @contextmanager
 def command(write: bool = True) -> Iterator[Ctx]:
     """One transaction for the whole command; after-commit hooks (mail delivery) run once it
     committed. Nothing is written if the block raises."""
+    refuse_remote()
     from store.actor import resolve_actor
     from store.context import Ctx
     from store.db import Store

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cli.remote import Remote
 
 FLAGS: dict[str, Any] = {}
 JSON_MODE = False
+# set when the command runs against a server (--server, TENANTCTL_SERVER, or a saved login)
+REMOTE: Remote | None = None

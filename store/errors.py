@@ -58,9 +58,31 @@ class PermissionDenied(TenantctlError):
     exit_code = 9
 
 
+class Unauthenticated(PermissionDenied):
+    """No valid credential (API token missing, unknown, expired or revoked; its user disabled).
+    Same exit code as permission denied; its own JSON code and HTTP status (401)."""
+
+    code = "unauthenticated"
+
+
 class SchemaError(TenantctlError):
     code = "schema"
     exit_code = 10
+
+
+def from_store_exception(exc: Exception) -> TenantctlError | None:
+    """SQLAlchemy errors that reach a face are the store's state, not bugs (both faces map them
+    here; the module name is checked so that this file imports nothing)."""
+    if not type(exc).__module__.startswith("sqlalchemy"):
+        return None
+    name = type(exc).__name__
+    detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+    if name == "IntegrityError":
+        return Conflict(f"the store refused the change: {detail}",
+                        hint="another command changed the same data; run the command again")
+    if name in {"OperationalError", "InterfaceError"}:
+        return Unreachable(f"the store failed: {detail}", hint="check that it is reachable and not locked; run again")
+    return None
 
 
 # The table the README documents; a test keeps the two in step.
@@ -74,6 +96,6 @@ EXIT_CODES: dict[int, str] = {
     PartialSuccess.exit_code: "partial success (some items done, others not; see the output)",
     Unreachable.exit_code: "a service is unreachable (store, SMTP server)",
     NotFound.exit_code: "not found (or outside the acting user's scope)",
-    PermissionDenied.exit_code: "permission denied (role too weak, unknown or disabled --as login)",
+    PermissionDenied.exit_code: "permission denied (role too weak, unknown or disabled --as login, no valid API token)",
     SchemaError.exit_code: "store schema missing or outdated (run tenantctl init / tenantctl db upgrade)",
 }

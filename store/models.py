@@ -237,3 +237,22 @@ class ImportRunItem(SQLModel, table=True):
     action: str = Field(sa_type=String(16))
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal API token: acts as its user with the user's current rights. Only the SHA-256 of
+    the token is kept; the token itself is shown once when it is created."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    name: str = Field(sa_type=String(40))
+    token_hash: str = Field(sa_type=String(64), unique=True, index=True)
+    read_only: bool = Field(default=False)
+    expires_at: datetime | None = _ts(nullable=True)
+    last_used_at: datetime | None = _ts(nullable=True)
+    revoked_at: datetime | None = _ts(nullable=True)
+    revoked_by: str | None = Field(default=None, sa_type=String(120), nullable=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by: str = Field(sa_type=String(120))

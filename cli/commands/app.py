@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from cli import options, output, runtime
+from cli import options, output
+from cli.backend import call, svc
 
 app = typer.Typer(help="Applications: the catalogue for bookings and access rights.", no_args_is_help=True)
 COLUMNS = [("key", "key"), ("name", "name"), ("bookings", "bookings"), ("access rights", "access_rights")]
@@ -18,10 +19,7 @@ def create(name: str = typer.Argument(..., help="Application name."),
 
     Example: tenantctl app create "Lohnbuchhaltung"
     """
-    from store.services import apps
-
-    with runtime.command() as ctx:
-        data = apps.create_app(ctx, name, key)
+    data = call("POST", "/apps", lambda ctx: svc.apps.create_app(ctx, name, key), body={"name": name, "key": key}).data
     output.status(f"created application {data['key']}")
     output.show(data, lambda c, d: c.print(output.record(d)), json_mode=json)
 
@@ -32,10 +30,7 @@ def list_(json: bool = options.JSON) -> None:
 
     Example: tenantctl app list --json
     """
-    from store.services import apps
-
-    with runtime.command(write=False) as ctx:
-        items = apps.list_apps(ctx)
+    items = call("GET", "/apps", lambda ctx: svc.apps.list_apps(ctx)).data
     output.show(items, lambda c, d: c.print(output.table(d, COLUMNS)), json_mode=json)
 
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import typer
 
-from cli import options, output, runtime
+from cli import options, output
+from cli.backend import call, svc
 
 app = typer.Typer(help="The audit log: who changed what, when.", no_args_is_help=True)
 
@@ -24,13 +25,11 @@ def list_(
 
     Example: tenantctl audit list --tenant mueller-soehne-gmbh --since 7d
     """
-    from store.services import audit
-
-    with runtime.command(write=False) as ctx:
-        page = audit.list_events(ctx, actor=actor, tenant=tenant, action=action, since=since,
-                                 limit=options.limit_or_none(limit), offset=offset)
-    output.show(page.items, lambda c, d: c.print(output.table(d, COLUMNS)), json_mode=json,
-                total=page.total, limit=page.limit, offset=offset)
+    query = {"actor": actor, "tenant": tenant, "action": action, "since": since}
+    res = call("GET", "/audit",
+               lambda ctx: svc.audit.list_events(ctx, **query, limit=options.limit_or_none(limit), offset=offset),
+               query={**query, "limit": limit, "offset": offset})
+    res.show(lambda c, d: c.print(output.table(d, COLUMNS)), json)
 
 
 def register(root: typer.Typer) -> None:

@@ -5,6 +5,7 @@ from typing import Any
 import typer
 
 from cli import options, output, runtime
+from cli.backend import call, svc
 from store.enums import ConnectionState
 
 app = typer.Typer(help="Partner connections (reseller ↔ customer) and their accreditation requests.",
@@ -32,13 +33,12 @@ def list_(
 
     Example: tenantctl connection list --state requested
     """
-    from store.services import connections
-
-    with runtime.command(write=False) as ctx:
-        page = connections.list_connections(ctx, state=state.value if state else None, tenant=tenant, search=search,
-                                            limit=options.limit_or_none(limit), offset=offset)
-    output.show(page.items, lambda c, d: c.print(output.table(d, LIST_COLUMNS)), json_mode=json,
-                total=page.total, limit=page.limit, offset=offset)
+    query = {"state": state.value if state else None, "tenant": tenant, "search": search}
+    res = call("GET", "/connections",
+               lambda ctx: svc.connections.list_connections(ctx, **query, limit=options.limit_or_none(limit),
+                                                            offset=offset),
+               query={**query, "limit": limit, "offset": offset})
+    res.show(lambda c, d: c.print(output.table(d, LIST_COLUMNS)), json)
 
 
 @app.command("show")
@@ -47,10 +47,7 @@ def show(conn_id: int = typer.Argument(..., metavar="ID"), json: bool = options.
 
     Example: tenantctl connection show 7
     """
-    from store.services import connections
-
-    with runtime.command(write=False) as ctx:
-        data = connections.show_connection(ctx, conn_id)
+    data = call("GET", f"/connections/{conn_id}", lambda ctx: svc.connections.show_connection(ctx, conn_id)).data
     _show_one(data, json)
 
 
@@ -65,10 +62,7 @@ def approve(conn_id: int = typer.Argument(..., metavar="ID"), json: bool = optio
 
     Example: tenantctl --as rita.reseller connection approve 7
     """
-    from store.services import connections
-
-    with runtime.command() as ctx:
-        data = connections.approve(ctx, conn_id)
+    data = call("POST", f"/connections/{conn_id}/approve", lambda ctx: svc.connections.approve(ctx, conn_id)).data
     _done(data, json)
 
 
@@ -82,10 +76,8 @@ def request_info(
 
     Example: tenantctl --as rita.reseller connection request-info 7 --message "Please send your VAT id."
     """
-    from store.services import connections
-
-    with runtime.command() as ctx:
-        data = connections.request_info(ctx, conn_id, message)
+    data = call("POST", f"/connections/{conn_id}/request-info",
+                lambda ctx: svc.connections.request_info(ctx, conn_id, message), body={"message": message}).data
     _done(data, json)
 
 
@@ -99,10 +91,8 @@ def answer(
 
     Example: tenantctl --as max.mueller connection answer 7 --message "DE123456789"
     """
-    from store.services import connections
-
-    with runtime.command() as ctx:
-        data = connections.answer(ctx, conn_id, message)
+    data = call("POST", f"/connections/{conn_id}/answer",
+                lambda ctx: svc.connections.answer(ctx, conn_id, message), body={"message": message}).data
     _done(data, json)
 
 
@@ -116,10 +106,8 @@ def reject(
 
     Example: tenantctl --as rita.reseller connection reject 7 --reason "not in our region"
     """
-    from store.services import connections
-
-    with runtime.command() as ctx:
-        data = connections.reject(ctx, conn_id, reason)
+    data = call("POST", f"/connections/{conn_id}/reject",
+                lambda ctx: svc.connections.reject(ctx, conn_id, reason), body={"reason": reason}).data
     _done(data, json)
 
 
@@ -130,11 +118,8 @@ def delete(conn_id: int = typer.Argument(..., metavar="ID"), yes: bool = options
 
     Example: tenantctl connection delete 7 --yes
     """
-    from store.services import connections
-
     runtime.confirm(f"Delete connection {conn_id}?", yes)
-    with runtime.command() as ctx:
-        data = connections.delete(ctx, conn_id)
+    data = call("DELETE", f"/connections/{conn_id}", lambda ctx: svc.connections.delete(ctx, conn_id)).data
     output.status(f"deleted connection {data['id']} ({data['reseller']} → {data['customer']})")
     _show_one(data, json)
 

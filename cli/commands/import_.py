@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from cli import options, output, runtime
+from cli import backend, options, output, runtime
 from store.errors import InvalidInput, PartialSuccess
 
 app = typer.Typer(help="Spreadsheet migration: template, validated all-or-nothing import, runs, undo.",
@@ -110,21 +110,21 @@ def run(
 
     Example: tenantctl import run kunden.xlsx --dry-run
     """
-    from importers import read as reader
-    from importers.background import Background
-    from importers.perf import gc_paused
-
     if mode not in {"upsert", "create"}:
         raise InvalidInput(f"--mode {mode!r} is not upsert or create", hint="use --mode upsert or --mode create")
     started = time.monotonic()
-    conf = runtime.settings()
-    with gc_paused():  # no reference cycles worth collecting; see importers/perf.py
-        reading = Background(_read, reader, file, sheet, maps, encoding, int(conf.import_max_mb))
-        from store.services import imports  # the store's modules load while the file is read
-
-        opts = imports.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
-                               send_links=send_links)
-        _run(file, started, reading, opts, report=report, json=json)
+    rows_wanted = "all" if json or dry_run else "changed"
+    rows_limit = None if json else TABLE_MAX if dry_run else TABLE_MAX_RUN
+    if backend.remote():
+        result, source = _run_remote(file, dry_run=dry_run, mode=mode, skip_invalid=skip_invalid,
+                                     send_links=send_links, reseller=reseller, sheet=sheet, maps=maps,
+                                     encoding=encoding, rows=rows_wanted, rows_limit=rows_limit, report=report)
+    else:
+        result, source = _run_local(file, started, dry_run=dry_run, mode=mode, skip_invalid=skip_invalid,
+                                    send_links=send_links, reseller=reseller, sheet=sheet, maps=maps,
+                                    encoding=encoding, rows=rows_wanted, rows_limit=rows_limit, report=report)
+    _finish(file, started, result, source, dry_run=dry_run, skip_invalid=skip_invalid, report=report, json=json,
+            sheet=sheet, maps=maps, encoding=encoding)
 
 
 def _read(reader: Any, file: Path, sheet: str | None, maps: list[str] | None, encoding: str | None,
@@ -133,61 +133,105 @@ def _read(reader: Any, file: Path, sheet: str | None, maps: list[str] | None, en
     return reader.load(file, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb), reader.file_hash(file)
 
 
-def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | None, json: bool) -> None:
-    from store.services import imports
+def _run_local(file: Path, started: float, *, dry_run: bool, mode: str, skip_invalid: bool, send_links: bool,
+               reseller: str | None, sheet: str | None, maps: list[str] | None, encoding: str | None, rows: str,
+               rows_limit: int | None, report: Path | None) -> tuple[dict[str, Any], Any]:
+    from importers import read as reader
+    from importers.background import Background
+    from importers.perf import gc_paused
 
-    dry_run, skip_invalid, send_links = opts.dry_run, opts.skip_invalid, opts.send_links
-    loaded, digest = reading.result()
-    source = loaded.source()
-    del loaded
-    timings = {"read": round(time.monotonic() - started, 2)}  # seconds per phase, in the result
-    for note in source.notes:
-        output.warn(note)
-    progress = _Progress()
-    rejected: dict[str, Any] | None = None
+    conf = runtime.settings()
+    with gc_paused():  # no reference cycles worth collecting; see importers/perf.py
+        reading = Background(_read, reader, file, sheet, maps, encoding, int(conf.import_max_mb))
+        from store.services import import_file, imports  # the store's modules load while the file is read
+
+        opts = imports.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
+                               send_links=send_links)
+        loaded, digest = reading.result()
+        source = loaded.source()
+        del loaded
+        read_s = round(time.monotonic() - started, 2)
+        for note in source.notes:
+            output.warn(note)
+        progress = _Progress()
+
+        def writing(total: int) -> None:
+            output.status(f"{'checking' if dry_run else 'writing'} {total} new or changed rows…")
+
+        try:
+            with runtime.command() as ctx:
+                result = import_file.run_file(ctx, source, path=file, digest=digest, opts=opts, progress=progress,
+                                              rows=rows, rows_limit=rows_limit, on_write=writing)
+        finally:
+            progress.stop()
+    if "rejected" in result:
+        _refused(file, source, import_file.rejected_error(file.name, result), report)
+    result["timings"] = {"read": read_s, **result["timings"]}
+    return result, source
+
+
+def _run_remote(file: Path, *, dry_run: bool, mode: str, skip_invalid: bool, send_links: bool,
+                reseller: str | None, sheet: str | None, maps: list[str] | None, encoding: str | None, rows: str,
+                rows_limit: int | None, report: Path | None) -> tuple[dict[str, Any], Any]:
+    """Upload the file; the server reads, checks and writes it. A refusal's marked copy is written
+    here, next to the file, from the problems the server lists."""
+    from cli import remote
+
     try:
-        with runtime.command() as ctx:
-            mark = time.monotonic()
-            plan = imports.build_plan(ctx, source, opts, progress)
-            timings["plan"] = round(time.monotonic() - mark, 2)
-            mark = time.monotonic()
-            for table in source.tables.values():
-                table.rows.clear()  # the plan holds what is needed; free the memory before writing
-            if plan.has_errors and (not skip_invalid or plan.file_problems) and not dry_run:
-                run_id = imports.record_rejected(ctx, plan, path=file, digest=digest, opts=opts)
-                rejected = {"run": run_id, "plan": plan}
-            else:
-                total = sum(1 for r in plan.rows if r.action in {"create", "update"})
-                output.status(f"{'checking' if dry_run else 'writing'} {total} new or changed rows…")
-                result = imports.execute(ctx, plan, path=file, digest=digest, opts=opts, progress=progress,
-                                         rows="all" if json or dry_run else "changed",
-                                         rows_limit=None if json else TABLE_MAX if dry_run else TABLE_MAX_RUN)
-                if send_links and not dry_run and result["created_user_ids"]:
-                    result["links_queued"] = _send_links(ctx, result["created_user_ids"])
-    finally:
-        progress.stop()
-    if rejected is not None:
-        plan = rejected["plan"]
-        problems = plan.problems()
-        target = report or file.with_name(f"{file.stem}-fehler.xlsx")
-        from importers.write import write_report
+        fh = file.open("rb")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {file}: {exc.strerror}", hint="check the path") from None
+    query = {"filename": file.name, "dry_run": dry_run, "mode": mode, "skip_invalid": skip_invalid,
+             "send_links": send_links, "reseller": reseller, "sheet": sheet, "map": maps or [],
+             "encoding": encoding, "rows": rows, "rows_limit": rows_limit}
+    try:
+        with fh:
+            payload = remote.client().request("POST", "/imports", query=query, content=fh,
+                                              headers={"Content-Type": "application/octet-stream"})
+    except InvalidInput as exc:
+        if exc.details and "problems" in exc.details and "run" in exc.details:
+            _refused(file, None, exc, report, sheet=sheet, maps=maps, encoding=encoding)
+        raise
+    result = payload["data"]
+    for note in result.pop("notes", []):
+        output.warn(note)
+    return result, None
 
-        write_report(file, source.file_type, source.tables, problems, target)
-        if not json:
-            out = output.stderr()
-            for p in problems[:200]:
-                where = f"{p['sheet']}" + (f", row {p['row']}" if p["row"] else "") + (
-                    f", column {p['column']}" if p["column"] else "")
-                out.print(output.Text(f"{where}: {p['message']}"))
-            if len(problems) > 200:
-                out.print(output.Text(f"… and {len(problems) - 200} more (see {target})"))
-        raise InvalidInput(f"{len(problems)} problem(s) in {file.name}; nothing was written "
-                           f"(run {rejected['run']}; marked copy: {target})",
-                           hint="fix the rows and import again, or --skip-invalid to write the good rows",
-                           details={"run": rejected["run"], "report": str(target), "problems": problems})
-    result.pop("created_user_ids", None)
-    timings["write"] = round(time.monotonic() - mark, 2)
-    result["timings"] = timings
+
+def _load_for_report(file: Path, sheet: str | None, maps: list[str] | None, encoding: str | None) -> Any:
+    from importers import read as reader
+
+    return reader.load(file, sheet=sheet, maps=maps, encoding=encoding, max_mb=1 << 20).source()
+
+
+def _refused(file: Path, source: Any, err: InvalidInput, report: Path | None, *, sheet: str | None = None,
+             maps: list[str] | None = None, encoding: str | None = None) -> None:
+    """Write the marked copy, list the problems, and raise the refusal (exit 4)."""
+    from importers.write import write_report
+
+    details = err.details or {}
+    problems = details["problems"]
+    target = report or file.with_name(f"{file.stem}-fehler.xlsx")
+    source = source or _load_for_report(file, sheet, maps, encoding)
+    write_report(file, source.file_type, source.tables, problems, target)
+    if not output.state.JSON_MODE:
+        out = output.stderr()
+        for p in problems[:200]:
+            where = f"{p['sheet']}" + (f", row {p['row']}" if p["row"] else "") + (
+                f", column {p['column']}" if p["column"] else "")
+            out.print(output.Text(f"{where}: {p['message']}"))
+        if len(problems) > 200:
+            out.print(output.Text(f"… and {len(problems) - 200} more (see {target})"))
+    raise InvalidInput(f"{len(problems)} problem(s) in {file.name}; nothing was written "
+                       f"(run {details['run']}; marked copy: {target})",
+                       hint="fix the rows and import again, or --skip-invalid to write the good rows",
+                       details={"run": details["run"], "report": str(target), "problems": problems})
+
+
+def _finish(file: Path, started: float, result: dict[str, Any], source: Any, *, dry_run: bool, skip_invalid: bool,
+            report: Path | None, json: bool, sheet: str | None, maps: list[str] | None,
+            encoding: str | None) -> None:
+    timings = result["timings"]
     elapsed = time.monotonic() - started
     counts = result["counts"]
     rows = sum(v for k, v in counts.items() if k != "problems")
@@ -220,21 +264,12 @@ def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | 
         from importers.write import write_report
 
         target = report or file.with_name(f"{file.stem}-fehler.xlsx")
+        source = source or _load_for_report(file, sheet, maps, encoding)
         write_report(file, source.file_type, source.tables, result["problems"], target)
         output.warn(f"SKIPPED {result['skipped']} invalid rows (--skip-invalid); marked copy: {target}; "
                     f"see tenantctl import show {result['run']}")
         raise PartialSuccess(f"{result['skipped']} invalid rows were skipped",
                              hint=f"tenantctl import show {result['run']}")
-
-
-def _send_links(ctx: Any, user_ids: list[int]) -> int:
-    from sqlmodel import col, select
-
-    from store.models import User
-    from store.services import passwords
-
-    users = list(ctx.session.exec(select(User).where(col(User.id).in_(user_ids))).all())
-    return len(passwords.issue_links(ctx, users, purpose="initial", deliver=True))
 
 
 @app.command("list")
@@ -243,14 +278,14 @@ def list_(limit: int = options.LIMIT, offset: int = options.OFFSET, json: bool =
 
     Example: tenantctl import list --limit 10
     """
-    from store.services import imports
+    def local(ctx: Any) -> backend.Result:
+        items, total = backend.svc.imports.list_runs(ctx, options.limit_or_none(limit), offset)
+        return backend.Result(items, total, options.limit_or_none(limit), offset)
 
-    with runtime.command(write=False) as ctx:
-        items, total = imports.list_runs(ctx, options.limit_or_none(limit), offset)
-    for i in items:
+    res = backend.call("GET", "/imports", local, query={"limit": limit, "offset": offset})
+    for i in res.data:
         i["summary"] = _summary(i["counts"])
-    output.show(items, lambda c, d: c.print(output.table(d, RUN_COLUMNS)), json_mode=json, total=total,
-                limit=options.limit_or_none(limit), offset=offset)
+    res.show(lambda c, d: c.print(output.table(d, RUN_COLUMNS)), json)
 
 
 @app.command("show")
@@ -260,10 +295,7 @@ def show(run_id: int = typer.Argument(..., metavar="RUN", help="Run number (see 
 
     Example: tenantctl import show 3
     """
-    from store.services import imports
-
-    with runtime.command(write=False) as ctx:
-        data = imports.show_run(ctx, run_id)
+    data = backend.call("GET", f"/imports/{run_id}", lambda ctx: backend.svc.imports.show_run(ctx, run_id)).data
 
     def render(console: Any, d: dict[str, Any]) -> None:
         console.print(output.record({**{k: v for k, v in d.items() if k not in {"problems", "updated", "counts"}},
@@ -286,11 +318,8 @@ def undo(run_id: int = typer.Argument(..., metavar="RUN"), yes: bool = options.Y
 
     Example: tenantctl import undo 3 --yes
     """
-    from store.services import imports
-
     runtime.confirm(f"Undo import run {run_id}? Everything it created is deleted", yes)
-    with runtime.command() as ctx:
-        data = imports.undo_run(ctx, run_id)
+    data = backend.call("POST", f"/imports/{run_id}/undo", lambda ctx: backend.svc.imports.undo_run(ctx, run_id)).data
     output.status(f"undid import run {run_id}: " + ", ".join(f"{v} {k}" for k, v in data["undone"].items()))
     output.show(data, lambda c, d: c.print(output.record({k: v for k, v in d.items() if k != "counts"})),
                 json_mode=json)

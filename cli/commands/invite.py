@@ -7,6 +7,7 @@ from typing import Any
 import typer
 
 from cli import options, output, runtime
+from cli.backend import call, svc
 from store.enums import Billing, InvitationKind, InvitationStatus, Role
 from store.errors import InvalidInput
 
@@ -55,17 +56,16 @@ def create(
 
     Example: tenantctl invite create --kind partner --from acme --customer-name "Müller GmbH" --currency EUR --send
     """
-    from store.services import invitations
-
     if kind == InvitationKind.partner and tenant:
         raise InvalidInput("a partner invitation is sent --from a tenant", hint="use --from KEY instead of --tenant")
     if kind == InvitationKind.member and origin:
         raise InvalidInput("a member invitation names the --tenant the person joins", hint="use --tenant KEY")
-    with runtime.command() as ctx:
-        data = invitations.create(ctx, kind.value, origin=origin or tenant, email=email, customer_name=customer_name,
-                                  customer_number=customer_number, currency=currency,
-                                  billing=billing.value if billing else None, role=role.value if role else None,
-                                  message=message, expires_in=expires_in, max_uses=max_uses, send=send)
+    body = {"origin": origin or tenant, "email": email, "customer_name": customer_name,
+            "customer_number": customer_number, "currency": currency, "billing": billing.value if billing else None,
+            "role": role.value if role else None, "message": message, "expires_in": expires_in,
+            "max_uses": max_uses, "send": send}
+    data = call("POST", "/invitations", lambda ctx: svc.invitations.create(ctx, kind.value, **body),
+                body={"kind": kind.value, **body}).data
     output.status(f"created {data['kind']} invitation {data['id']}"
                   + (f", mail queued to {data['sent_to']}" if send else ""))
     _show_one(data, json)
@@ -86,17 +86,17 @@ def list_(
 
     Example: tenantctl invite list --status pending --kind partner --sent --search müller
     """
-    from store.services import invitations
-
-    with runtime.command(write=False) as ctx:
-        page = invitations.list_invitations(ctx, status=status.value if status else None,
-                                            kind=kind.value if kind else None, sent=sent, received=received,
-                                            search=search, limit=options.limit_or_none(limit), offset=offset)
+    query = {"status": status.value if status else None, "kind": kind.value if kind else None, "sent": sent,
+             "received": received, "search": search}
+    res = call("GET", "/invitations",
+               lambda ctx: svc.invitations.list_invitations(ctx, **query, limit=options.limit_or_none(limit),
+                                                            offset=offset),
+               query={**query, "limit": limit, "offset": offset})
 
     def render(console: Any, rows: list[dict[str, Any]]) -> None:
         console.print(output.table([{**r, "uses_text": f"{r['uses']}/{r['max_uses']}"} for r in rows], LIST_COLUMNS))
 
-    output.show(page.items, render, json_mode=json, total=page.total, limit=page.limit, offset=offset)
+    res.show(render, json)
 
 
 @app.command("show")
@@ -105,10 +105,7 @@ def show(inv_id: int = typer.Argument(..., metavar="ID"), json: bool = options.J
 
     Example: tenantctl invite show 12
     """
-    from store.services import invitations
-
-    with runtime.command(write=False) as ctx:
-        data = invitations.show(ctx, inv_id)
+    data = call("GET", f"/invitations/{inv_id}", lambda ctx: svc.invitations.show(ctx, inv_id)).data
     _show_one(data, json)
 
 
@@ -118,10 +115,7 @@ def revoke(inv_id: int = typer.Argument(..., metavar="ID"), json: bool = options
 
     Example: tenantctl invite revoke 12
     """
-    from store.services import invitations
-
-    with runtime.command() as ctx:
-        data = invitations.revoke(ctx, inv_id)
+    data = call("POST", f"/invitations/{inv_id}/revoke", lambda ctx: svc.invitations.revoke(ctx, inv_id)).data
     output.status(f"revoked invitation {data['id']}")
     _show_one(data, json)
 
@@ -137,10 +131,9 @@ def reissue(
 
     Example: tenantctl invite reissue 12 --expires-in 14d --send
     """
-    from store.services import invitations
-
-    with runtime.command() as ctx:
-        data = invitations.reissue(ctx, inv_id, expires_in=expires_in, send=send)
+    data = call("POST", f"/invitations/{inv_id}/reissue",
+                lambda ctx: svc.invitations.reissue(ctx, inv_id, expires_in=expires_in, send=send),
+                body={"expires_in": expires_in, "send": send}).data
     output.status(f"reissued invitation {data['id']}" + (f", mail queued to {data['sent_to']}" if send else ""))
     _show_one(data, json)
 

@@ -61,18 +61,20 @@ def deliver_now(settings: Any, url: str, ids: list[int] | None, rate: float | No
 
 
 def report(summary: Any) -> int:
-    """Status lines for a delivery; exit code 6 when some mails failed for good."""
-    parts = [f"{summary.sent} sent"]
-    if summary.retrying:
-        parts.append(f"{summary.retrying} to retry from {summary.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC")
-    if summary.obsolete:
-        parts.append(f"{summary.obsolete} not sent (link no longer valid)")
-    if summary.failed:
-        parts.append(f"{summary.failed} failed")
+    """Status lines for a delivery (a Summary, or its as_dict() from a server); exit code 6 when
+    some mails failed for good."""
+    d = summary if isinstance(summary, dict) else summary.as_dict()
+    parts = [f"{d['sent']} sent"]
+    if d["retrying"]:
+        parts.append(f"{d['retrying']} to retry from {str(d['next_attempt_at'])[:19].replace('T', ' ')} UTC")
+    if d["obsolete"]:
+        parts.append(f"{d['obsolete']} not sent (link no longer valid)")
+    if d["failed"]:
+        parts.append(f"{d['failed']} failed")
     output.status("mail: " + ", ".join(parts))
-    for f in summary.failures:
+    for f in d["failures"]:
         output.warn(f"mail {f['id']} to {f['to']} failed: {f['reason']}")
-    return PartialSuccess.exit_code if summary.failed else 0
+    return PartialSuccess.exit_code if d["failed"] else 0
 
 
 @app.command("list")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import typer
 
 from cli import options, output, runtime
+from cli.backend import call, seg, svc
 from store.enums import Role
 
 app = typer.Typer(help="Memberships: which user works in which tenant, with which role.", no_args_is_help=True)
@@ -22,10 +23,8 @@ def add(
 
     Example: tenantctl member add anna@agentur.de --tenant mueller-soehne-gmbh --role admin
     """
-    from store.services import memberships
-
-    with runtime.command() as ctx:
-        data = memberships.add_member(ctx, ident, tenant, role.value)
+    data = call("PUT", f"/tenants/{seg(tenant)}/members/{seg(ident)}",
+                lambda ctx: svc.memberships.add_member(ctx, ident, tenant, role.value), body={"role": role.value}).data
     unchanged = "" if data["changed"] else " (unchanged)"
     output.status(f"{data['login']} is {data['role']} of {data['tenant']}{unchanged}")
     output.show(data, lambda c, d: c.print(output.record(d)), json_mode=json)
@@ -42,11 +41,9 @@ def remove(
 
     Example: tenantctl member remove max.mueller --tenant mueller-soehne-gmbh --yes
     """
-    from store.services import memberships
-
     runtime.confirm(f"Remove {ident} from {tenant}?", yes)
-    with runtime.command() as ctx:
-        data = memberships.remove_member(ctx, ident, tenant)
+    data = call("DELETE", f"/tenants/{seg(tenant)}/members/{seg(ident)}",
+                lambda ctx: svc.memberships.remove_member(ctx, ident, tenant)).data
     output.status(f"removed {data['login']} from {data['tenant']}")
     output.show(data, lambda c, d: c.print(output.record(d)), json_mode=json)
 
@@ -63,13 +60,11 @@ def list_(
 
     Example: tenantctl member list --tenant mueller-soehne-gmbh --role admin
     """
-    from store.services import memberships
-
-    with runtime.command(write=False) as ctx:
-        page = memberships.list_members(ctx, tenant, role=role.value if role else None,
-                                        limit=options.limit_or_none(limit), offset=offset)
-    output.show(page.items, lambda c, d: c.print(output.table(d, COLUMNS)), json_mode=json,
-                total=page.total, limit=page.limit, offset=offset)
+    res = call("GET", f"/tenants/{seg(tenant)}/members",
+               lambda ctx: svc.memberships.list_members(ctx, tenant, role=role.value if role else None,
+                                                        limit=options.limit_or_none(limit), offset=offset),
+               query={"role": role.value if role else None, "limit": limit, "offset": offset})
+    res.show(lambda c, d: c.print(output.table(d, COLUMNS)), json)
 
 
 def register(root: typer.Typer) -> None:

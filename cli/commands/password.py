@@ -76,42 +76,37 @@ def send_link(
 
     Example: tenantctl password send-link --tenant mueller-soehne-gmbh --without-password
     """
-    from store.services import passwords
+    from cli.backend import call, svc
 
-    if also_mail and not print_link:
-        raise UsageError("--also-mail only goes with --print-link", hint="links are mailed by default")
+    def deliver(ids: list[int]) -> Any:
+        from cli.commands.mail import deliver_now
+
+        conf = runtime.settings()
+        return deliver_now(conf, conf.database_url, ids)
+
+    res = call("POST", "/password-links",
+               lambda ctx: svc.passwords.send_links(ctx, users or [], tenant=tenant, without_password=without_password,
+                                                    purpose=purpose.value if purpose else None, print_link=print_link,
+                                                    also_mail=also_mail, dry_run=dry_run, send_now=not no_send,
+                                                    deliver=deliver),
+               body={"users": users or [], "tenant": tenant, "without_password": without_password,
+                     "purpose": purpose.value if purpose else None, "print_link": print_link,
+                     "also_mail": also_mail, "dry_run": dry_run, "send_now": not no_send},
+               write=not dry_run)
+    data = res.data
     mail = not print_link or also_mail
-    result: dict[str, Any] = {}
-    with runtime.command(write=not dry_run) as ctx:
-        chosen, skipped = passwords.select_users(ctx, users or [], tenant=tenant, without_password=without_password)
-        if dry_run:
-            rows = passwords.plan(ctx, chosen, purpose.value if purpose else None)
-        else:
-            links = passwords.issue_links(ctx, chosen, purpose.value if purpose else None, deliver=False, mail=mail)
-            minted = passwords.mint_now(ctx, links, for_mail=also_mail) if print_link else {}
-            by_id = {u.id: u for u in chosen}
-            rows = [{**passwords.link_out(link, by_id[link.user_id], minted.get(link.id or 0), ctx.settings),
-                     "mailed": mail} for link in links]
-            ids = passwords.mail_ids_for(ctx.session, links) if mail else []
-            if ids and not no_send:
-                from cli.commands.mail import deliver_now
-
-                ctx.after_commit.append(
-                    lambda: result.update(summary=deliver_now(ctx.settings, ctx.settings.database_url, ids)))
-    for u in skipped:
-        output.warn(f"skipped {u.login}: the user is disabled")
+    for login in data["skipped"]:
+        output.warn(f"skipped {login}: the user is disabled")
     code = 0
     if dry_run:
-        output.status(f"dry run: would send {len(rows)} link(s); nothing changed")
+        output.status(f"dry run: would send {len(data['links'])} link(s); nothing changed")
     else:
         queued = "" if not mail else (" (mails queued; send them with tenantctl mail send)" if no_send else "")
-        output.status(f"created {len(rows)} link(s){queued}")
-        if "summary" in result:
+        output.status(f"created {len(data['links'])} link(s){queued}")
+        if data["delivery"] is not None:
             from cli.commands.mail import report
 
-            code = report(result["summary"])
-    data = {"dry_run": dry_run, "links": rows, "skipped": [u.login for u in skipped],
-            "delivery": result["summary"].as_dict() if "summary" in result else None}
+            code = report(data["delivery"])
     columns = [("login", "login"), ("e-mail", "email"), ("purpose", "purpose"), ("expires", "expires_at")]
     if dry_run:
         columns += [("language", "language"), ("tenant", "tenant")]

@@ -5,6 +5,8 @@ from typing import Any
 import typer
 
 from cli import options, output, runtime
+from cli.backend import call, svc
+from cli.backend import seg as _seg
 from store.enums import Billing, Language, TenantKind, TenantStatus
 
 app = typer.Typer(help="Tenants: resellers and their customer companies.", no_args_is_help=True)
@@ -43,14 +45,17 @@ def create(
 
     Example: tenantctl tenant create "Müller & Söhne GmbH" --kind customer --reseller acme --currency EUR
     """
-    from store.services import tenants
+    def local(ctx: Any) -> dict[str, Any]:
+        t = svc.tenants.create_tenant(ctx, name, kind.value, reseller=reseller, key=key,
+                                      customer_number=customer_number, currency=currency,
+                                      billing=billing.value if billing else None,
+                                      language=language.value if language else None, external_id=external_id)
+        return svc.tenants.describe(ctx.session, t)
 
-    with runtime.command() as ctx:
-        t = tenants.create_tenant(ctx, name, kind.value, reseller=reseller, key=key,
-                                  customer_number=customer_number, currency=currency,
-                                  billing=billing.value if billing else None,
-                                  language=language.value if language else None, external_id=external_id)
-        data = tenants.describe(ctx.session, t)
+    data = call("POST", "/tenants", local, body={
+        "name": name, "kind": kind.value, "reseller": reseller, "key": key, "customer_number": customer_number,
+        "currency": currency, "billing": billing.value if billing else None,
+        "language": language.value if language else None, "external_id": external_id}).data
     output.status(f"created {data['kind']} {data['key']}")
     _show_one(data, json)
 
@@ -69,14 +74,13 @@ def list_(
 
     Example: tenantctl tenant list --kind customer --search müller --limit 20
     """
-    from store.services import tenants
-
-    with runtime.command(write=False) as ctx:
-        page = tenants.list_tenants(ctx, kind=kind.value if kind else None, status=status.value if status else None,
-                                    reseller=reseller, search=search, limit=options.limit_or_none(limit),
-                                    offset=offset)
-    output.show(page.items, lambda c, d: c.print(output.table(d, LIST_COLUMNS)), json_mode=json,
-                total=page.total, limit=page.limit, offset=offset)
+    res = call("GET", "/tenants",
+               lambda ctx: svc.tenants.list_tenants(ctx, kind=kind.value if kind else None,
+                                                    status=status.value if status else None, reseller=reseller,
+                                                    search=search, limit=options.limit_or_none(limit), offset=offset),
+               query={"kind": kind.value if kind else None, "status": status.value if status else None,
+                      "reseller": reseller, "search": search, "limit": limit, "offset": offset})
+    res.show(lambda c, d: c.print(output.table(d, LIST_COLUMNS)), json)
 
 
 @app.command("show")
@@ -85,10 +89,7 @@ def show(key: str = typer.Argument(..., help="Tenant key."), json: bool = option
 
     Example: tenantctl tenant show mueller-soehne-gmbh
     """
-    from store.services import tenants
-
-    with runtime.command(write=False) as ctx:
-        data = tenants.show_tenant(ctx, key)
+    data = call("GET", f"/tenants/{_seg(key)}", lambda ctx: svc.tenants.show_tenant(ctx, key)).data
     _show_one(data, json)
 
 
@@ -108,23 +109,20 @@ def update(
 
     Example: tenantctl tenant update mueller-soehne-gmbh --customer-number 10042 --billing reseller
     """
-    from store.services import tenants
-
-    with runtime.command() as ctx:
-        data = tenants.update_tenant(ctx, key, name=name, language=language.value if language else None,
-                                     external_id=external_id, customer_number=customer_number, currency=currency,
-                                     billing=billing.value if billing else None, reseller=reseller)
+    body = {"name": name, "language": language.value if language else None, "external_id": external_id,
+            "customer_number": customer_number, "currency": currency, "billing": billing.value if billing else None,
+            "reseller": reseller}
+    data = call("PATCH", f"/tenants/{_seg(key)}", lambda ctx: svc.tenants.update_tenant(ctx, key, **body),
+                body=body).data
     output.status(f"updated {data['key']}: {', '.join(data['changed'])}" if data["changed"] else "nothing changed")
     _show_one(data, json)
 
 
 def _set_status(key: str, status: str, yes: bool, json: bool) -> None:
-    from store.services import tenants
-
     if status == TenantStatus.suspended:
         runtime.confirm(f"Suspend tenant {key}? Its users can no longer work in it", yes)
-    with runtime.command() as ctx:
-        data = tenants.set_status(ctx, key, status)
+    verb = "suspend" if status == TenantStatus.suspended else "activate"
+    data = call("POST", f"/tenants/{_seg(key)}/{verb}", lambda ctx: svc.tenants.set_status(ctx, key, status)).data
     output.status(f"{data['key']} is {data['status']}" + ("" if data["changed"] else " (unchanged)"))
     _show_one(data, json)
 
@@ -158,10 +156,8 @@ def approve(
 
     Example: tenantctl tenant approve stadt-musterhausen
     """
-    from store.services import tenants
-
-    with runtime.command() as ctx:
-        data = tenants.approve_registration(ctx, key, reason)
+    data = call("POST", f"/tenants/{_seg(key)}/approve",
+                lambda ctx: svc.tenants.approve_registration(ctx, key, reason), body={"reason": reason}).data
     output.status(f"{data['key']} is {data['status']}")
     _show_one(data, json)
 
@@ -176,10 +172,8 @@ def reject(
 
     Example: tenantctl tenant reject stadt-musterhausen --reason "duplicate registration"
     """
-    from store.services import tenants
-
-    with runtime.command() as ctx:
-        data = tenants.reject_registration(ctx, key, reason)
+    data = call("POST", f"/tenants/{_seg(key)}/reject",
+                lambda ctx: svc.tenants.reject_registration(ctx, key, reason), body={"reason": reason}).data
     output.status(f"{data['key']} is {data['status']}")
     _show_one(data, json)
 

@@ -5,6 +5,7 @@ from typing import Any
 import typer
 
 from cli import options, output, runtime
+from cli.backend import call, seg, svc
 from store.enums import Language, Role, UserStatus
 
 app = typer.Typer(help="Users: people with a login, members of one or more tenants.", no_args_is_help=True)
@@ -42,12 +43,14 @@ def create(
 
     Example: tenantctl user create --tenant mueller-gmbh --first-name Max --last-name Müller --email max@mueller.de
     """
-    from store.services import users
+    def local(ctx: Any) -> dict[str, Any]:
+        u = svc.users.create_user(ctx, tenant, first_name, last_name, email, role=role.value,
+                                  language=language.value if language else None)
+        return svc.users.describe(ctx, u)
 
-    with runtime.command() as ctx:
-        u = users.create_user(ctx, tenant, first_name, last_name, email, role=role.value,
-                              language=language.value if language else None)
-        data = users.describe(ctx, u)
+    data = call("POST", "/users", local, body={
+        "tenant": tenant, "first_name": first_name, "last_name": last_name, "email": email, "role": role.value,
+        "language": language.value if language else None}).data
     output.status(f"created user {data['login']}")
     _show_one(data, json)
 
@@ -65,13 +68,12 @@ def list_(
 
     Example: tenantctl user list --tenant mueller-soehne-gmbh --search max
     """
-    from store.services import users
-
-    with runtime.command(write=False) as ctx:
-        page = users.list_users(ctx, tenant=tenant, status=status.value if status else None, search=search,
-                                limit=options.limit_or_none(limit), offset=offset)
-    output.show(page.items, lambda c, d: c.print(output.table([_flat(u) for u in d], LIST_COLUMNS)),
-                json_mode=json, total=page.total, limit=page.limit, offset=offset)
+    res = call("GET", "/users",
+               lambda ctx: svc.users.list_users(ctx, tenant=tenant, status=status.value if status else None,
+                                                search=search, limit=options.limit_or_none(limit), offset=offset),
+               query={"tenant": tenant, "status": status.value if status else None, "search": search,
+                      "limit": limit, "offset": offset})
+    res.show(lambda c, d: c.print(output.table([_flat(u) for u in d], LIST_COLUMNS)), json)
 
 
 @app.command("show")
@@ -80,10 +82,7 @@ def show(ident: str = typer.Argument(..., metavar="LOGIN_OR_EMAIL"), json: bool 
 
     Example: tenantctl user show max.mueller
     """
-    from store.services import users
-
-    with runtime.command(write=False) as ctx:
-        data = users.describe(ctx, users.get_user(ctx, ident))
+    data = call("GET", f"/users/{seg(ident)}", lambda ctx: svc.users.describe(ctx, svc.users.get_user(ctx, ident))).data
     _show_one(data, json)
 
 
@@ -100,11 +99,9 @@ def update(
 
     Example: tenantctl user update max.mueller --email max.mueller@mueller.de
     """
-    from store.services import users
-
-    with runtime.command() as ctx:
-        data = users.update_user(ctx, ident, first_name=first_name, last_name=last_name, email=email,
-                                 language=language.value if language else None)
+    body = {"first_name": first_name, "last_name": last_name, "email": email,
+            "language": language.value if language else None}
+    data = call("PATCH", f"/users/{seg(ident)}", lambda ctx: svc.users.update_user(ctx, ident, **body), body=body).data
     output.status(f"updated {data['login']}: {', '.join(data['changed'])}" if data["changed"] else "nothing changed")
     _show_one(data, json)
 
@@ -116,11 +113,8 @@ def disable(ident: str = typer.Argument(..., metavar="LOGIN_OR_EMAIL"), yes: boo
 
     Example: tenantctl user disable max.mueller --yes
     """
-    from store.services import users
-
     runtime.confirm(f"Disable user {ident}? They can no longer log in", yes)
-    with runtime.command() as ctx:
-        data = users.set_enabled(ctx, ident, False)
+    data = call("POST", f"/users/{seg(ident)}/disable", lambda ctx: svc.users.set_enabled(ctx, ident, False)).data
     output.status(f"{data['login']} is {data['status']}" + ("" if data["changed"] else " (unchanged)"))
     _show_one(data, json)
 
@@ -131,10 +125,7 @@ def enable(ident: str = typer.Argument(..., metavar="LOGIN_OR_EMAIL"), json: boo
 
     Example: tenantctl user enable max.mueller
     """
-    from store.services import users
-
-    with runtime.command() as ctx:
-        data = users.set_enabled(ctx, ident, True)
+    data = call("POST", f"/users/{seg(ident)}/enable", lambda ctx: svc.users.set_enabled(ctx, ident, True)).data
     output.status(f"{data['login']} is {data['status']}" + ("" if data["changed"] else " (unchanged)"))
     _show_one(data, json)
 

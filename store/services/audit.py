@@ -47,7 +47,10 @@ def list_events(ctx: Ctx, *, actor: str | None = None, tenant: str | None = None
     if scope is not None:
         stmt = stmt.where(col(AuditEvent.tenant_id).in_(scope))
     if actor:
-        stmt = stmt.where(func.lower(AuditEvent.actor) == actor.strip().lower())
+        # a login also finds what that user did with an API token ('rita via token "ci"')
+        who = actor.strip().lower()
+        stmt = stmt.where(or_(func.lower(AuditEvent.actor) == who,
+                              func.lower(AuditEvent.actor).startswith(who + ' via token "', autoescape=True)))
     if action:
         # "tenant" matches every tenant.* action, "tenant.create" exactly that one
         a = action.strip().lower()

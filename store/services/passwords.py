@@ -373,3 +373,36 @@ def mail_ids_for(session: Session, links: Sequence[PasswordLink]) -> list[int]:
                                                         col(OutboxMail.ref_id).in_(chunk))).all()
         ids.extend(int(i) for i in rows if i is not None)
     return sorted(ids)
+
+
+# -- `password send-link` (CLI) and POST /api/v1/password-links: one function for both faces -------
+
+def send_links(ctx: Ctx, idents: Sequence[str], *, tenant: str | None = None, without_password: bool = False,
+               purpose: str | None = None, print_link: bool = False, also_mail: bool = False,
+               dry_run: bool = False, send_now: bool = True,
+               deliver: Callable[[list[int]], Any] | None = None) -> dict[str, Any]:
+    """Choose the users, then plan (dry run) or issue their links: mailed (queued in the outbox),
+    printed once (print_link), or both. With send_now, `deliver(mail ids)` is appended to the
+    after-commit hooks and its summary lands in the result's "delivery"."""
+    if also_mail and not print_link:
+        raise UsageError("--also-mail only goes with --print-link", hint="links are mailed by default")
+    mail = not print_link or also_mail
+    chosen, skipped = select_users(ctx, idents, tenant=tenant, without_password=without_password)
+    result: dict[str, Any] = {"dry_run": dry_run, "links": [], "skipped": [u.login for u in skipped],
+                              "delivery": None}
+    if dry_run:
+        result["links"] = plan(ctx, chosen, purpose)
+        return result
+    links = issue_links(ctx, chosen, purpose, deliver=False, mail=mail)
+    minted = mint_now(ctx, links, for_mail=also_mail) if print_link else {}
+    by_id = {u.id: u for u in chosen}
+    result["links"] = [{**link_out(link, by_id[link.user_id], minted.get(link.id or 0), ctx.settings),
+                        "mailed": mail} for link in links]
+    ids = mail_ids_for(ctx.session, links) if mail else []
+    if ids and send_now and deliver is not None:
+        def _deliver() -> None:
+            summary = deliver(ids)
+            result["delivery"] = summary.as_dict() if hasattr(summary, "as_dict") else summary
+
+        ctx.after_commit.append(_deliver)
+    return result

@@ -1,0 +1,187 @@
+"""The CLI in remote mode: which server, which token, and the HTTP client that turns the API's
+envelope back into the same data and the same errors (and so the same exit codes) as local mode.
+
+Imports nothing of the store but its error classes: remote mode must not load SQLAlchemy."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from cli import state
+from store import errors
+from store.errors import InvalidInput, TenantctlError, Unauthenticated, Unreachable, UsageError
+
+API = "/api/v1"
+TIMEOUT = 60.0  # an import of a large file is planned and written within one request
+SERVER_HINT = "check --server / TENANTCTL_SERVER and that tenantctl serve runs there"
+
+
+@dataclass(frozen=True)
+class Remote:
+    server: str
+    token: str | None
+
+
+def credentials_file() -> Path:
+    """Where `tenantctl login` keeps the token (0600, in the user config folder)."""
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("tenantctl")) / "credentials.json"
+
+
+def normalise_server(url: str) -> str:
+    text = url.strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise UsageError(f"--server {url!r} is not an http(s) URL", hint="e.g. --server https://admin.platform.example")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise UsageError("the server URL must not hold a login, a token or a query",
+                         hint="pass the token in TENANTCTL_TOKEN or run tenantctl login")
+    if text.endswith(API):
+        text = text[: -len(API)]
+    return text
+
+
+def load_saved() -> Remote | None:
+    path = credentials_file()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read the saved login {path}: {exc}",
+                         hint="delete the file, then run tenantctl login") from None
+    if not isinstance(raw, dict) or not raw.get("server") or not raw.get("token"):
+        raise UsageError(f"the saved login {path} is damaged", hint="delete the file, then run tenantctl login")
+    return Remote(str(raw["server"]), str(raw["token"]))
+
+
+def save(remote: Remote) -> Path:
+    path = credentials_file()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump({"server": remote.server, "token": remote.token}, f)
+    os.chmod(tmp, 0o600)  # an existing .tmp keeps its old mode through O_CREAT
+    os.replace(tmp, path)
+    return path
+
+
+def forget() -> bool:
+    try:
+        credentials_file().unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def configured() -> Remote | None:
+    """Remote mode is on with --server / TENANTCTL_SERVER, or after `tenantctl login` (until logout).
+    The token: TENANTCTL_TOKEN, else the saved one (only for the server it was saved for)."""
+    flag = state.FLAGS.get("server") or os.environ.get("TENANTCTL_SERVER")
+    env_token = os.environ.get("TENANTCTL_TOKEN") or None
+    saved = load_saved()
+    if flag:
+        server = normalise_server(flag)
+        token = env_token or (saved.token if saved and saved.server == server else None)
+        return Remote(server, token)
+    if saved is not None:
+        return Remote(saved.server, env_token or saved.token)
+    if env_token:
+        raise UsageError("TENANTCTL_TOKEN is set but no server", hint="set TENANTCTL_SERVER or pass --server URL")
+    return None
+
+
+def refuse_local_options() -> None:
+    """--as and --db make no sense over HTTP: the token is the actor, the server holds the store."""
+    for flag, key, env in (("--as", "actor", "TENANTCTL_ACTOR"), ("--db", "database_url", "TENANTCTL_DATABASE_URL")):
+        if state.FLAGS.get(key):
+            raise UsageError(f"{flag} is not used in remote mode (the token is the actor, the server holds the store)",
+                             hint=f"drop {flag}, or run without --server on the store's machine")
+        if os.environ.get(env):
+            raise UsageError(f"{env} is set, but remote mode does not use it",
+                             hint=f"unset {env}, or run without --server on the store's machine")
+
+
+ERROR_CLASSES: dict[str, type[TenantctlError]] = {}
+
+
+def _error_classes() -> dict[str, type[TenantctlError]]:
+    if not ERROR_CLASSES:
+        for obj in vars(errors).values():
+            if isinstance(obj, type) and issubclass(obj, TenantctlError):
+                ERROR_CLASSES[obj.code] = obj
+    return ERROR_CLASSES
+
+
+def error_from(payload: Any, status: int) -> TenantctlError:
+    """The server's error envelope as the store error the local command would have raised."""
+    err = payload.get("error") if isinstance(payload, dict) else None
+    if not isinstance(err, dict) or "code" not in err:
+        return Unreachable(f"the server answered HTTP {status} without a tenantctl error", hint=SERVER_HINT)
+    cls = _error_classes().get(str(err["code"]), TenantctlError)
+    return cls(str(err.get("message", "")), hint=err.get("hint"), details=err.get("details"))
+
+
+class Client:
+    def __init__(self, remote: Remote) -> None:
+        import httpx
+
+        if not remote.token:
+            raise Unauthenticated("no API token for remote mode",
+                                  hint=f"run tenantctl login --server {remote.server}, or set TENANTCTL_TOKEN")
+        self.remote = remote
+        self._httpx = httpx
+        self.http = httpx.Client(base_url=remote.server + API, timeout=TIMEOUT,
+                                 headers={"Authorization": f"Bearer {remote.token}",
+                                          "User-Agent": "tenantctl-cli"})
+
+    def request(self, method: str, path: str, *, query: dict[str, Any] | None = None,
+                body: dict[str, Any] | None = None, content: Any = None,
+                headers: dict[str, str] | None = None) -> dict[str, Any]:
+        params = {k: _param(v) for k, v in (query or {}).items() if v is not None and v is not False and v != []}
+        try:
+            resp = self.http.request(method, path, params=params, json=body, content=content, headers=headers)
+        except self._httpx.HTTPError as exc:
+            raise Unreachable(f"cannot reach the server at {self.remote.server}: {exc or type(exc).__name__}",
+                              hint=SERVER_HINT) from None
+        try:
+            payload = resp.json()
+        except ValueError:
+            raise Unreachable(f"the server at {self.remote.server} answered HTTP {resp.status_code}, not JSON",
+                              hint=SERVER_HINT) from None
+        if resp.status_code >= 400:
+            raise error_from(payload, resp.status_code)
+        if not isinstance(payload, dict) or "data" not in payload:
+            raise InvalidInput("the server's answer has no data", hint=SERVER_HINT)
+        return payload
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _param(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return str(value)
+
+
+_client: Client | None = None
+
+
+def client() -> Client:
+    """One client per process (the CLI runs one command; tests reset it through state.reset())."""
+    global _client
+    remote = configured()
+    assert remote is not None
+    if _client is None or _client.remote != remote:
+        _client = Client(remote)
+    return _client

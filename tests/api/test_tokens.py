@@ -1,0 +1,142 @@
+"""Personal API tokens: created for the acting user and shown once, only a hash stored, listed
+without secrets, revoked by their owner or the operator, and authenticating with the user's
+current rights."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from store.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from store.models import ApiToken, AuditEvent
+from store.services import api_tokens
+from store.types import utcnow
+
+
+def _create(ok: Any, as_: str, *args: str) -> dict[str, Any]:
+    return ok("token", "create", *args, as_=as_)
+
+
+def test_create_prints_the_token_once_and_stores_only_its_hash(world, ok, store):
+    data = _create(ok, "rita.reseller", "--name", "ci", "--expires-in", "30d", "--read-only")
+    token = data["token"]
+    assert token.startswith(f"tctl_{data['id']}_") and len(token) > 40
+    assert data["user"] == "rita.reseller" and data["name"] == "ci" and data["read_only"] is True
+    assert data["state"] == "active" and data["created_by"] == "rita.reseller"
+    with store.transaction(write=False) as s:
+        row = s.get(ApiToken, data["id"])
+        assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
+        assert token not in str(row.model_dump())
+        assert timedelta(days=29) < row.expires_at - utcnow() <= timedelta(days=30)
+        event = s.exec(select(AuditEvent).where(AuditEvent.action == "token.create")).one()
+        assert event.object_key == "rita.reseller/ci" and token not in str(event.details)
+    listed = ok("token", "list", as_="rita.reseller")
+    assert [t["name"] for t in listed] == ["ci"]
+    assert all("token" not in t and "token_hash" not in t for t in listed)
+
+
+def test_human_output_warns_that_the_token_is_shown_once(world, cli):
+    r = cli("token", "create", "--name", "laptop", as_="rita.reseller")
+    assert r.exit_code == 0
+    assert "token: tctl_" in r.stdout and "shown only this once" in r.stderr
+
+
+def test_the_operator_without_as_owns_no_token(world, cli):
+    r = cli("token", "create", "--json")
+    assert r.exit_code == 4 and "tenantctl --as LOGIN token create" in r.json()["error"]["hint"]
+
+
+@pytest.mark.parametrize("value", ["0d", "400d", "soon", "-1d"])
+def test_bad_lifetimes_are_refused(world, cli, value):
+    r = cli("token", "create", "--expires-in", value, "--json", as_="rita.reseller")
+    assert r.exit_code == 4, r.stdout
+
+
+def test_owner_and_operator_revoke_others_do_not_see(world, ok, cli):
+    mine = _create(ok, "rita.reseller", "--name", "ci")
+    other = cli("token", "revoke", str(mine["id"]), "--json", as_="bert.beta")
+    assert other.exit_code == 8  # another user's token does not exist for them
+    assert cli("token", "list", "--all", "--json", as_="bert.beta").exit_code == 9
+    everyone = ok("token", "list", "--all")
+    assert [(t["user"], t["name"]) for t in everyone] == [("rita.reseller", "ci")]
+    assert [t["id"] for t in ok("token", "list", "--user", "rita@acme.example")] == [mine["id"]]
+    revoked = ok("token", "revoke", str(mine["id"]))
+    assert revoked["state"] == "revoked" and revoked["changed"] is True and revoked["revoked_by"].startswith("operator:")
+    assert ok("token", "list", as_="rita.reseller") == []
+    assert [t["state"] for t in ok("token", "list", "--inactive", as_="rita.reseller")] == ["revoked"]
+    again = ok("token", "revoke", str(mine["id"]), as_="rita.reseller")
+    assert again["changed"] is False
+
+
+def test_authenticate_uses_current_rights(world, ok, ctx_for, store):
+    token = _create(ok, "rita.reseller", "--name", "ci")["token"]
+    with store.transaction() as s:
+        actor, row = api_tokens.authenticate(s, token)
+    assert actor.label == 'rita.reseller via token "ci"' and actor.reseller_ids and not actor.is_operator
+    # the reseller tenant suspended: its admin loses the reseller rights on the next request
+    ok("tenant", "suspend", "acme", "--yes")
+    with store.transaction() as s:
+        actor, _ = api_tokens.authenticate(s, token)
+    assert not actor.reseller_ids
+    ok("tenant", "activate", "acme")
+    ok("user", "disable", "rita.reseller", "--yes")
+    with store.transaction() as s, pytest.raises(Unauthenticated):
+        api_tokens.authenticate(s, token)
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),   # wrong secret
+    lambda t: t.replace("tctl_", "tctl_9"),              # unknown id
+    lambda t: t[5:],                                     # no prefix
+    lambda t: "",
+])
+def test_wrong_tokens_are_unauthenticated(world, ok, store, mangle):
+    token = _create(ok, "rita.reseller")["token"]
+    with store.transaction() as s, pytest.raises(Unauthenticated) as exc:
+        api_tokens.authenticate(s, mangle(token))
+    assert exc.value.message == api_tokens.BAD_TOKEN
+
+
+def test_expired_and_revoked_tokens_are_dead(world, ok, store):
+    token = _create(ok, "rita.reseller", "--expires-in", "1h")["token"]
+    with store.transaction() as s:
+        api_tokens.authenticate(s, token)
+        with pytest.raises(Unauthenticated):
+            api_tokens.authenticate(s, token, now=utcnow() + timedelta(hours=1, seconds=1))
+    tid = int(token.split("_")[1])
+    ok("token", "revoke", str(tid), as_="rita.reseller")
+    with store.transaction() as s, pytest.raises(Unauthenticated):
+        api_tokens.authenticate(s, token)
+
+
+def test_name_rules(world, ctx_for):
+    with ctx_for("rita.reseller") as ctx:
+        assert api_tokens.create(ctx)["name"] == "default"
+        with pytest.raises(InvalidInput):
+            api_tokens.create(ctx, name="x" * 41)
+        with pytest.raises(PermissionDenied):
+            api_tokens.list_tokens(ctx, user="bert.beta")
+    with ctx_for() as ctx, pytest.raises(NotFound):
+        api_tokens.list_tokens(ctx, user="nobody")
+
+
+def test_audit_filter_by_login_finds_changes_made_with_a_token(world, ok, store):
+    token = _create(ok, "rita.reseller", "--name", "ci")["token"]
+    from store.context import Ctx
+    from store.services import tenants
+
+    with store.transaction() as s:
+        actor, _ = api_tokens.authenticate(s, token)
+        tenants.create_tenant(Ctx(s, actor, _settings()), "Neu GmbH", "customer")
+    events = ok("audit", "list", "--actor", "rita.reseller", "--action", "tenant.create")
+    assert [e["actor"] for e in events] == ['rita.reseller via token "ci"']
+
+
+def _settings() -> Any:
+    from store.settings import load_settings
+
+    return load_settings()

@@ -1,0 +1,78 @@
+"""/api/v1/connections: the `tenantctl connection` commands over HTTP (accreditation requests)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from store.enums import ConnectionState
+from web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, transaction
+
+router = APIRouter(prefix="/connections", tags=["connections"])
+
+
+class Message(BaseModel):
+    message: str = Field(..., examples=["Please send your VAT id."])
+
+
+class Reason(BaseModel):
+    reason: str | None = Field(None, examples=["not in our region"])
+
+
+@router.get("", summary="Connections of the caller's tenants (the operator: all)")
+def list_(request: Request, state: ConnectionState | None = None, tenant: str | None = None,
+          search: str | None = None, limit: int = LIMIT, offset: int = OFFSET) -> JSONEnvelope:
+    from store.services import connections
+
+    with transaction(request, write=False) as ctx:
+        p = connections.list_connections(ctx, state=state.value if state else None, tenant=tenant, search=search,
+                                         limit=limit_of(limit), offset=offset)
+    return page(p)
+
+
+@router.get("/{conn_id}", summary="One connection with its request, answer and decision")
+def show(request: Request, conn_id: int) -> JSONEnvelope:
+    from store.services import connections
+
+    with transaction(request, write=False) as ctx:
+        return ok(connections.show_connection(ctx, conn_id))
+
+
+@router.post("/{conn_id}/approve", summary="Approve a requested connection (reseller side)")
+def approve(request: Request, conn_id: int) -> JSONEnvelope:
+    from store.services import connections
+
+    with transaction(request, write=True) as ctx:
+        return ok(connections.approve(ctx, conn_id))
+
+
+@router.post("/{conn_id}/request-info", summary="Ask the customer for more information (reseller side)")
+def request_info(request: Request, conn_id: int, body: Message) -> JSONEnvelope:
+    from store.services import connections
+
+    with transaction(request, write=True) as ctx:
+        return ok(connections.request_info(ctx, conn_id, body.message))
+
+
+@router.post("/{conn_id}/answer", summary="Answer the reseller's question (customer side)")
+def answer(request: Request, conn_id: int, body: Message) -> JSONEnvelope:
+    from store.services import connections
+
+    with transaction(request, write=True) as ctx:
+        return ok(connections.answer(ctx, conn_id, body.message))
+
+
+@router.post("/{conn_id}/reject", summary="Reject a connection request (reseller side)")
+def reject(request: Request, conn_id: int, body: Reason | None = None) -> JSONEnvelope:
+    from store.services import connections
+
+    with transaction(request, write=True) as ctx:
+        return ok(connections.reject(ctx, conn_id, body.reason if body else None))
+
+
+@router.delete("/{conn_id}", summary="Delete a connection that is not active")
+def delete(request: Request, conn_id: int) -> JSONEnvelope:
+    from store.services import connections
+
+    with transaction(request, write=True) as ctx:
+        return ok(connections.delete(ctx, conn_id))

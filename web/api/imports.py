@@ -1,0 +1,117 @@
+"""/api/v1/imports: `tenantctl import run | list | show | undo` over HTTP.
+
+An upload is the file itself as the request body (`curl --data-binary @kunden.xlsx`), streamed to
+a private temporary file; a body over the importer's limit is refused (413) before it is read
+whole (see BodyLimit). The same engine as the CLI plans and writes it."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Literal
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from web.api.common import LIMIT, OFFSET, JSONEnvelope, TooLarge, limit_of, ok, transaction
+
+router = APIRouter(prefix="/imports", tags=["imports"])
+SUFFIXES = {".xlsx", ".xlsm", ".csv", ".txt"}
+
+
+async def _spool(request: Request, name: str) -> Path:
+    """The body into a private folder under the uploaded name (the run records the file's name)."""
+    limit = request.app.state.api.upload_max_bytes
+    path = Path(tempfile.mkdtemp(prefix="tenantctl-upload-")) / name
+    size = 0
+    try:
+        with path.open("xb") as fh:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(f"the file is larger than the import limit of {limit >> 20} MB",
+                                   hint="split the file, or raise import_max_mb on the server")
+                fh.write(chunk)
+    except BaseException:
+        _discard(path)
+        raise
+    return path
+
+
+def _discard(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    os.rmdir(path.parent)
+
+
+@router.post("", summary="Import an .xlsx/.csv file (the request body): dry_run plans, otherwise writes",
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+async def run(request: Request, filename: str = Query(..., examples=["kunden.xlsx"]), dry_run: bool = False,
+              mode: Literal["upsert", "create"] = "upsert", skip_invalid: bool = False, send_links: bool = False,
+              reseller: str | None = None, sheet: str | None = None, map: list[str] | None = Query(None),
+              encoding: str | None = None, rows: Literal["all", "changed"] = "all",
+              rows_limit: int | None = Query(None, ge=0)) -> JSONEnvelope:
+    from store.errors import InvalidInput
+
+    name = Path(filename).name
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES or "\x00" in name:
+        raise InvalidInput(f"cannot import {name!r}: only .xlsx and .csv files", hint="save the sheet as .xlsx or .csv")
+    started = time.monotonic()
+    path = await _spool(request, name)
+    try:
+        return await run_in_threadpool(_run, request, path, name, started, dry_run=dry_run, mode=mode,
+                                       skip_invalid=skip_invalid, send_links=send_links, reseller=reseller,
+                                       sheet=sheet, maps=map, encoding=encoding, rows=rows, rows_limit=rows_limit)
+    finally:
+        _discard(path)
+
+
+def _run(request: Request, path: Path, name: str, started: float, *, dry_run: bool, mode: str,
+         skip_invalid: bool, send_links: bool, reseller: str | None, sheet: str | None, maps: list[str] | None,
+         encoding: str | None, rows: str, rows_limit: int | None) -> JSONEnvelope:
+    from importers import read as reader
+    from store.services import import_file, imports
+
+    api = request.app.state.api
+    source = reader.load(path, sheet=sheet, maps=maps, encoding=encoding,
+                         max_mb=int(api.settings.import_max_mb)).source()
+    digest = reader.file_hash(path)
+    read_s = round(time.monotonic() - started, 2)
+    opts = imports.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
+                           send_links=send_links)
+    with transaction(request, write=True) as ctx:
+        result = import_file.run_file(ctx, source, path=path, digest=digest, opts=opts, rows=rows,
+                                      rows_limit=rows_limit)
+    if "rejected" in result:
+        raise import_file.rejected_error(name, result)
+    result["timings"] = {"read": read_s, **result["timings"]}
+    result["notes"] = list(source.notes)
+    return ok(result)
+
+
+@router.get("", summary="Import runs, newest first")
+def list_(request: Request, limit: int = LIMIT, offset: int = OFFSET) -> JSONEnvelope:
+    from store.services import imports
+
+    with transaction(request, write=False) as ctx:
+        items, total = imports.list_runs(ctx, limit_of(limit), offset)
+    return JSONEnvelope({"data": items, "meta": {"total": total, "limit": limit_of(limit), "offset": offset}})
+
+
+@router.get("/{run_id}", summary="One import run: counts, problems, what it created and changed")
+def show(request: Request, run_id: int) -> JSONEnvelope:
+    from store.services import imports
+
+    with transaction(request, write=False) as ctx:
+        return ok(imports.show_run(ctx, run_id))
+
+
+@router.post("/{run_id}/undo", summary="Undo a run (refused where later changes would be lost)")
+def undo(request: Request, run_id: int) -> JSONEnvelope:
+    from store.services import imports
+
+    with transaction(request, write=True) as ctx:
+        return ok(imports.undo_run(ctx, run_id))

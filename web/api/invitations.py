@@ -1,0 +1,83 @@
+"""/api/v1/invitations: the `tenantctl invite` commands over HTTP (create, list, show, revoke, reissue)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from store.enums import Billing, InvitationKind, InvitationStatus, Role
+from web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, transaction
+
+router = APIRouter(prefix="/invitations", tags=["invitations"])
+
+
+class InvitationCreate(BaseModel):
+    kind: InvitationKind = Field(..., examples=["partner"])
+    origin: str | None = Field(None, examples=["acme"], description="Partner: the inviting tenant (--from); "
+                               "member: the tenant the person joins (--tenant).")
+    email: str | None = Field(None, examples=["einkauf@mueller.example"])
+    customer_name: str | None = Field(None, examples=["Müller GmbH"])
+    customer_number: str | None = Field(None, examples=["10001"])
+    currency: str | None = Field(None, examples=["EUR"])
+    billing: Billing | None = None
+    role: Role | None = None
+    message: str | None = None
+    expires_in: str = Field("7d", examples=["14d"], description="At most 30d.")
+    max_uses: int = 1
+    send: bool = Field(False, description="Mail the link instead of returning it (once) in the answer.")
+
+
+class Reissue(BaseModel):
+    expires_in: str = "7d"
+    send: bool = False
+
+
+@router.post("", status_code=201, summary="Create an invitation; the link is in the answer once (or mailed: send)")
+def create(request: Request, body: InvitationCreate) -> JSONEnvelope:
+    from store.services import invitations
+
+    with transaction(request, write=True) as ctx:
+        data = invitations.create(ctx, body.kind.value, origin=body.origin, email=body.email,
+                                  customer_name=body.customer_name, customer_number=body.customer_number,
+                                  currency=body.currency, billing=body.billing.value if body.billing else None,
+                                  role=body.role.value if body.role else None, message=body.message,
+                                  expires_in=body.expires_in, max_uses=body.max_uses, send=body.send)
+    return ok(data, 201)
+
+
+@router.get("", summary="Invitations with their status; never a token")
+def list_(request: Request, status: InvitationStatus | None = None, kind: InvitationKind | None = None,
+          sent: bool = False, received: bool = False, search: str | None = None, limit: int = LIMIT,
+          offset: int = OFFSET) -> JSONEnvelope:
+    from store.services import invitations
+
+    with transaction(request, write=False) as ctx:
+        p = invitations.list_invitations(ctx, status=status.value if status else None,
+                                         kind=kind.value if kind else None, sent=sent, received=received,
+                                         search=search, limit=limit_of(limit), offset=offset)
+    return page(p)
+
+
+@router.get("/{inv_id}", summary="One invitation")
+def show(request: Request, inv_id: int) -> JSONEnvelope:
+    from store.services import invitations
+
+    with transaction(request, write=False) as ctx:
+        return ok(invitations.show(ctx, inv_id))
+
+
+@router.post("/{inv_id}/revoke", summary="Revoke: the link stops working at once")
+def revoke(request: Request, inv_id: int) -> JSONEnvelope:
+    from store.services import invitations
+
+    with transaction(request, write=True) as ctx:
+        return ok(invitations.revoke(ctx, inv_id))
+
+
+@router.post("/{inv_id}/reissue", summary="A new token and lifetime; the old link dies")
+def reissue(request: Request, inv_id: int, body: Reissue | None = None) -> JSONEnvelope:
+    from store.services import invitations
+
+    body = body or Reissue()
+    with transaction(request, write=True) as ctx:
+        return ok(invitations.reissue(ctx, inv_id, expires_in=body.expires_in, send=body.send))

@@ -1,0 +1,124 @@
+"""/api/v1/tenants: the `tenantctl tenant` commands over HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from store.enums import Billing, Language, TenantKind, TenantStatus
+from web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, transaction
+
+router = APIRouter(prefix="/tenants", tags=["tenants"])
+
+
+class TenantCreate(BaseModel):
+    name: str = Field(..., examples=["Müller & Söhne GmbH"])
+    kind: TenantKind = Field(..., examples=["customer"])
+    reseller: str | None = Field(None, examples=["acme"], description="A customer's reseller (a reseller's "
+                                 "admin may leave it out: their own).")
+    key: str | None = Field(None, examples=["mueller-soehne"], description="Default: derived from the name.")
+    customer_number: str | None = Field(None, examples=["10001"])
+    currency: str | None = Field(None, examples=["EUR"], description="ISO 4217; fixed once set.")
+    billing: Billing | None = None
+    language: Language | None = None
+    external_id: str | None = None
+
+
+class TenantUpdate(BaseModel):
+    name: str | None = None
+    language: Language | None = None
+    external_id: str | None = None
+    customer_number: str | None = Field(None, examples=["10042"])
+    currency: str | None = None
+    billing: Billing | None = None
+    reseller: str | None = Field(None, description="Which connection, if the customer has several.")
+
+
+class Decision(BaseModel):
+    reason: str | None = None
+
+
+def _v(value: Any) -> Any:
+    return value.value if value is not None and hasattr(value, "value") else value
+
+
+@router.post("", status_code=201, summary="Create a reseller, or a customer under a reseller")
+def create(request: Request, body: TenantCreate) -> JSONEnvelope:
+    from store.services import tenants
+
+    with transaction(request, write=True) as ctx:
+        t = tenants.create_tenant(ctx, body.name, body.kind.value, reseller=body.reseller, key=body.key,
+                                  customer_number=body.customer_number, currency=body.currency,
+                                  billing=_v(body.billing), language=_v(body.language),
+                                  external_id=body.external_id)
+        data = tenants.describe(ctx.session, t)
+    return ok(data, 201)
+
+
+@router.get("", summary="List the tenants the caller can see")
+def list_(request: Request, kind: TenantKind | None = None, status: TenantStatus | None = None,
+          reseller: str | None = None, search: str | None = None, limit: int = LIMIT,
+          offset: int = OFFSET) -> JSONEnvelope:
+    from store.services import tenants
+
+    with transaction(request, write=False) as ctx:
+        p = tenants.list_tenants(ctx, kind=_v(kind), status=_v(status), reseller=reseller, search=search,
+                                 limit=limit_of(limit), offset=offset)
+    return page(p)
+
+
+@router.get("/{key}", summary="One tenant with its connections")
+def show(request: Request, key: str) -> JSONEnvelope:
+    from store.services import tenants
+
+    with transaction(request, write=False) as ctx:
+        return ok(tenants.show_tenant(ctx, key))
+
+
+@router.patch("/{key}", summary="Change name, language, external id, or the connection's terms")
+def update(request: Request, key: str, body: TenantUpdate) -> JSONEnvelope:
+    from store.services import tenants
+
+    with transaction(request, write=True) as ctx:
+        data = tenants.update_tenant(ctx, key, name=body.name, language=_v(body.language),
+                                     external_id=body.external_id, customer_number=body.customer_number,
+                                     currency=body.currency, billing=_v(body.billing), reseller=body.reseller)
+    return ok(data)
+
+
+@router.post("/{key}/suspend", summary="Suspend a tenant")
+def suspend(request: Request, key: str) -> JSONEnvelope:
+    return _status(request, key, TenantStatus.suspended)
+
+
+@router.post("/{key}/activate", summary="Activate a suspended tenant")
+def activate(request: Request, key: str) -> JSONEnvelope:
+    return _status(request, key, TenantStatus.active)
+
+
+def _status(request: Request, key: str, status: str) -> JSONEnvelope:
+    from store.services import tenants
+
+    with transaction(request, write=True) as ctx:
+        data = tenants.set_status(ctx, key, status)
+    return ok(data)
+
+
+@router.post("/{key}/approve", summary="Approve a registration (operator)")
+def approve(request: Request, key: str, body: Decision | None = None) -> JSONEnvelope:
+    from store.services import tenants
+
+    with transaction(request, write=True) as ctx:
+        data = tenants.approve_registration(ctx, key, body.reason if body else None)
+    return ok(data)
+
+
+@router.post("/{key}/reject", summary="Reject a registration (operator)")
+def reject(request: Request, key: str, body: Decision | None = None) -> JSONEnvelope:
+    from store.services import tenants
+
+    with transaction(request, write=True) as ctx:
+        data = tenants.reject_registration(ctx, key, body.reason if body else None)
+    return ok(data)

@@ -1,0 +1,83 @@
+"""/api/v1/users: the `tenantctl user` commands over HTTP."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from store.enums import Language, Role, UserStatus
+from web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, transaction
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+class UserCreate(BaseModel):
+    tenant: str = Field(..., examples=["mueller-soehne"], description="Key of the tenant the user belongs to.")
+    first_name: str = Field(..., examples=["Max"])
+    last_name: str = Field(..., examples=["Müller"])
+    email: str = Field(..., examples=["max@mueller.example"])
+    role: Role = Role.member
+    language: Language | None = None
+
+
+class UserUpdate(BaseModel):
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = Field(None, description="Changing it voids the user's open links.")
+    language: Language | None = None
+
+
+@router.post("", status_code=201, summary="Create a user in a tenant (the login is derived from the name)")
+def create(request: Request, body: UserCreate) -> JSONEnvelope:
+    from store.services import users
+
+    with transaction(request, write=True) as ctx:
+        u = users.create_user(ctx, body.tenant, body.first_name, body.last_name, body.email, role=body.role.value,
+                              language=body.language.value if body.language else None)
+        data = users.describe(ctx, u)
+    return ok(data, 201)
+
+
+@router.get("", summary="List the users the caller can see")
+def list_(request: Request, tenant: str | None = None, status: UserStatus | None = None, search: str | None = None,
+          limit: int = LIMIT, offset: int = OFFSET) -> JSONEnvelope:
+    from store.services import users
+
+    with transaction(request, write=False) as ctx:
+        p = users.list_users(ctx, tenant=tenant, status=status.value if status else None, search=search,
+                             limit=limit_of(limit), offset=offset)
+    return page(p)
+
+
+@router.get("/{ident}", summary="One user (login or e-mail) with their memberships")
+def show(request: Request, ident: str) -> JSONEnvelope:
+    from store.services import users
+
+    with transaction(request, write=False) as ctx:
+        return ok(users.describe(ctx, users.get_user(ctx, ident)))
+
+
+@router.patch("/{ident}", summary="Change a user's name, e-mail or language")
+def update(request: Request, ident: str, body: UserUpdate) -> JSONEnvelope:
+    from store.services import users
+
+    with transaction(request, write=True) as ctx:
+        data = users.update_user(ctx, ident, first_name=body.first_name, last_name=body.last_name, email=body.email,
+                                 language=body.language.value if body.language else None)
+    return ok(data)
+
+
+@router.post("/{ident}/disable", summary="Disable a user: no login, open links and API tokens die")
+def disable(request: Request, ident: str) -> JSONEnvelope:
+    from store.services import users
+
+    with transaction(request, write=True) as ctx:
+        return ok(users.set_enabled(ctx, ident, False))
+
+
+@router.post("/{ident}/enable", summary="Enable a disabled user")
+def enable(request: Request, ident: str) -> JSONEnvelope:
+    from store.services import users
+
+    with transaction(request, write=True) as ctx:
+        return ok(users.set_enabled(ctx, ident, True))
