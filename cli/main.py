@@ -71,8 +71,14 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+# Commands that work on the store itself and have no API counterpart (refused in remote mode;
+# the others that use the store directly are refused by runtime.command).
+LOCAL_ONLY = {"init", "db", "serve", "config", "doctor", "mail", "export", "auth"}
+
+
 @app.callback()
 def root(
+    ctx: typer.Context,
     db: str | None = typer.Option(None, "--db", metavar="URL",
                                   help="Store URL (default: SQLite in the data folder). Env: TENANTCTL_DATABASE_URL."),
     as_: str | None = typer.Option(None, "--as", metavar="LOGIN",
@@ -88,6 +94,11 @@ def root(
     state.REMOTE = remote.configured()
     if state.REMOTE is not None:
         remote.refuse_local_options()
+        if ctx.invoked_subcommand in LOCAL_ONLY:
+            raise UsageError(f"`tenantctl {ctx.invoked_subcommand}` is local-only: it works on the store directly, "
+                             "not through a server",
+                             hint="run it on the store's machine without --server (tenantctl logout ends a "
+                                  "saved login)")
 
 
 def _register() -> None:
@@ -103,6 +114,7 @@ def _register() -> None:
         import_,
         init,
         invite,
+        login,
         mail,
         member,
         password,
@@ -128,6 +140,7 @@ def _register() -> None:
     export.register(app)
     app_.register(app)
     token.register(app)
+    login.register(app)
 
 
 _register()

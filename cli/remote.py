@@ -130,17 +130,17 @@ def error_from(payload: Any, status: int) -> TenantctlError:
 
 
 class Client:
-    def __init__(self, remote: Remote) -> None:
+    def __init__(self, remote: Remote, *, anonymous: bool = False) -> None:
         import httpx
 
-        if not remote.token:
+        if not remote.token and not anonymous:
             raise Unauthenticated("no API token for remote mode",
                                   hint=f"run tenantctl login --server {remote.server}, or set TENANTCTL_TOKEN")
         self.remote = remote
         self._httpx = httpx
         self.http = httpx.Client(base_url=remote.server + API, timeout=TIMEOUT,
-                                 headers={"Authorization": f"Bearer {remote.token}",
-                                          "User-Agent": "tenantctl-cli"})
+                                 headers={"User-Agent": "tenantctl-cli",
+                                          **({"Authorization": f"Bearer {remote.token}"} if remote.token else {})})
 
     def request(self, method: str, path: str, *, query: dict[str, Any] | None = None,
                 body: dict[str, Any] | None = None, content: Any = None,

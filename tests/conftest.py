@@ -145,16 +145,75 @@ class Run:
         return self.json()["data"]
 
 
+# Commands without an API counterpart: in remote-mode tests they set the scene locally.
+LOCAL_ONLY = {("init",), ("db",), ("mail",), ("config",), ("doctor",), ("export",), ("auth",), ("serve",),
+              ("password", "set"), ("invite", "accept"), ("import", "template")}
+
+
+@pytest.fixture(params=["local", "remote"])
+def cli_mode(request: pytest.FixtureRequest) -> str:
+    """A module that uses this (pytestmark = pytest.mark.usefixtures("cli_mode")) runs every test
+    twice: the CLI on the store, and the CLI in remote mode against a loopback server."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def _api_server() -> Iterator[Any]:
+    from apiserver import LoopbackServer
+
+    server = LoopbackServer()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def cli() -> Callable[..., Run]:
-    """cli("tenant", "list", "--json", input=..., as_="max.mueller") -> Run."""
+def api_server(_api_server: Any, db_url: str) -> Iterator[Any]:
+    """The loopback API server, serving this test's store."""
+    from store.settings import load_settings
+
+    _api_server.use(load_settings())
+    yield _api_server
+    _api_server.state.close()
+
+
+def _is_local_only(args: list[str]) -> bool:
+    words = [a for a in args if not a.startswith("-")][:2]
+    return tuple(words[:1]) in LOCAL_ONLY or tuple(words) in LOCAL_ONLY
+
+
+@pytest.fixture
+def cli(request: pytest.FixtureRequest) -> Callable[..., Run]:
+    """cli("tenant", "list", "--json", input=..., as_="max.mueller") -> Run. In a remote-mode test
+    (cli_mode), every command with an API counterpart goes over HTTP with a token for `as_`."""
     from cli.main import app
 
     runner = CliRunner()
+    remote = "cli_mode" in request.fixturenames and request.getfixturevalue("cli_mode") == "remote"
+    server = request.getfixturevalue("api_server") if remote else None
+    if remote:
+        from apiserver import same_labels
+
+        request.getfixturevalue("monkeypatch").setattr("store.services.api_tokens.label_for", same_labels)
+    tokens: dict[str | None, str] = {}
 
     def run(*args: str, input: str | None = None, as_: str | None = None, env: dict[str, str] | None = None) -> Run:
-        argv = (["--as", as_] if as_ else []) + list(args)
-        result = runner.invoke(app, argv, input=input, env=env)
+        if server is None or _is_local_only(list(args)):
+            argv = (["--as", as_] if as_ else []) + list(args)
+            result = runner.invoke(app, argv, input=input, env=env)
+        else:
+            from apiserver import token_for
+
+            from store.settings import load_settings
+
+            if as_ not in tokens:
+                tokens[as_] = token_for(server.state.store, as_)
+            with pytest.MonkeyPatch.context() as mp:  # the server reads the command's settings too
+                for k, v in (env or {}).items():
+                    mp.setenv(k, v)
+                server.state.settings = load_settings()
+            result = runner.invoke(app, ["--server", server.url, *args], input=input,
+                                   env={**(env or {}), "TENANTCTL_TOKEN": tokens[as_],
+                                        "TENANTCTL_DATABASE_URL": None, "TENANTCTL_ACTOR": None})
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
         return Run(result.exit_code, result.stdout, result.stderr)

@@ -176,7 +176,9 @@ def _run_remote(file: Path, *, dry_run: bool, mode: str, skip_invalid: bool, sen
     """Upload the file; the server reads, checks and writes it. A refusal's marked copy is written
     here, next to the file, from the problems the server lists."""
     from cli import remote
+    from importers.safety import check_size
 
+    check_size(file, max_mb=1 << 30)  # missing, empty, not a file: said here; the size limit is the server's
     try:
         fh = file.open("rb")
     except OSError as exc:

@@ -181,11 +181,17 @@ def authenticate(session: Session, raw: str | None, now: datetime | None = None)
     user is disabled."""
     now = now or utcnow()
     row = _lookup(session, raw or "")
-    if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+    if row is None:
         raise Unauthenticated(BAD_TOKEN, hint=BAD_TOKEN_HINT)
+    # past this point the caller holds the real token: telling them why it no longer works is safe
+    if row.revoked_at is not None:
+        raise Unauthenticated(f"the API token {row.name!r} was revoked", hint=BAD_TOKEN_HINT)
+    if row.expires_at is not None and row.expires_at <= now:
+        raise Unauthenticated(f"the API token {row.name!r} has expired", hint=BAD_TOKEN_HINT)
     user = session.get(User, row.user_id)
     if user is None or user.status == UserStatus.disabled:
-        raise Unauthenticated(BAD_TOKEN, hint=BAD_TOKEN_HINT)
+        raise Unauthenticated(f"the user of the API token {row.name!r} is disabled",
+                              hint="ask an admin to enable the user")
     actor = resolve_actor(session, user.login)
     return replace(actor, label=label_for(user.login, row.name)), row
 

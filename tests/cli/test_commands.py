@@ -8,6 +8,8 @@ from sqlmodel import select
 
 from store.models import AuditEvent, Connection, Membership, Tenant, User
 
+pytestmark = pytest.mark.usefixtures("cli_mode")
+
 
 @pytest.fixture
 def s1(ok, db_url):
@@ -77,7 +79,7 @@ def test_human_output_tables_and_paging(s1, cli):
 
 
 def test_user_data_is_printed_literally(ok, cli, db_url):
-    ok("init")
+    ok("init", "--admin-email", "ops@platform.example", "--admin-first-name", "Olga", "--admin-last-name", "Peters")
     ok("tenant", "create", "[bold]x[/bold] & [red]y", "--kind", "reseller")
     r = cli("tenant", "list")
     assert "[bold]x[/bold] & [red]y" in r.stdout
@@ -88,7 +90,7 @@ COLOUR = re.compile(r"\x1b\[[0-9;]*(3[0-7]|38;[0-9;]+|9[0-7])m")
 
 
 def test_no_color_honoured_on_a_forced_terminal(ok, cli, db_url):
-    ok("init")
+    ok("init", "--admin-email", "ops@platform.example", "--admin-first-name", "Olga", "--admin-last-name", "Peters")
     coloured = cli("tenant", "show", "nope", env={"FORCE_COLOR": "1"})
     assert COLOUR.search(coloured.stderr)  # the error is red on a terminal...
     plain = cli("tenant", "show", "nope", env={"FORCE_COLOR": "1", "NO_COLOR": "1"})

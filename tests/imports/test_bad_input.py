@@ -12,6 +12,8 @@ import pytest
 
 from tests.imports.conftest import TENANT_HEADER, USER_HEADER, basic_workbook, patch_part, write_csv, write_xlsx
 
+pytestmark = pytest.mark.usefixtures("cli_mode")  # every test runs locally and over HTTP
+
 USER = ["Jürgen", "Weiß", "juergen@weiss.example", "mueller", "member"]
 
 

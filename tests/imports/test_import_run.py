@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from tests.imports.conftest import TENANT_HEADER, USER_HEADER, basic_workbook, write_csv, write_xlsx
+
+pytestmark = pytest.mark.usefixtures("cli_mode")  # every test runs locally and over HTTP
 
 
 def _db(store: Any, sql: str) -> list[Any]:

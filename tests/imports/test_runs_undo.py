@@ -15,6 +15,8 @@ from sqlalchemy import text
 
 from tests.imports.conftest import USER_HEADER, basic_workbook, write_csv, write_xlsx
 
+pytestmark = pytest.mark.usefixtures("cli_mode")  # every test runs locally and over HTTP
+
 
 def _db(store: Any, sql: str) -> list[Any]:
     with store.engine.connect() as conn:

@@ -6,9 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from tests.imports.conftest import basic_workbook
+
+pytestmark = pytest.mark.usefixtures("cli_mode")  # every test runs locally and over HTTP
 
 
 def test_send_links_for_created_users_only(world: Any, ok: Any, store: Any, tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ import pytest
 
 from store.models import Connection, OutboxMail, Tenant
 
+pytestmark = pytest.mark.usefixtures("cli_mode")  # every test runs locally and over HTTP
+
 NEW_ORG = ["--organisation", "Stadt Musterhausen", "--first-name", "Klara", "--last-name", "Kämmerer",
            "--email", "klara@musterhausen.example"]
 

@@ -9,6 +9,8 @@ import pytest
 
 from store.models import AuditEvent, Invitation, OutboxMail
 
+pytestmark = pytest.mark.usefixtures("cli_mode")  # every test runs locally and over HTTP
+
 INVALID = "this invitation link is not valid: unknown, already used, revoked or expired"
 
 

@@ -8,7 +8,11 @@ import re
 from email.policy import default
 from pathlib import Path
 
+import pytest
+
 from store.models import Connection, Invitation, Membership, OutboxMail, Tenant, User
+
+pytestmark = pytest.mark.usefixtures("cli_mode")  # every test runs locally and over HTTP
 
 INVALID = "this invitation link is not valid: unknown, already used, revoked or expired"
 

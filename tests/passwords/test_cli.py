@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from mailhelpers import link_of, read_eml
 from sqlmodel import select
 
 from store.models import AuditEvent, OutboxMail, PasswordLink, User
+
+pytestmark = pytest.mark.usefixtures("cli_mode")  # every test runs locally and over HTTP
 
 PW = "Korrekt-Pferd-Batterie-9"
 

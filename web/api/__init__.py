@@ -5,7 +5,6 @@ its OpenAPI document is /api/v1/openapi.json."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -29,12 +28,31 @@ conflict 409, unauthenticated 401, unreachable 503 (store busy), 413 for a body 
 429 (with Retry-After) over the rate limit."""
 
 
-@dataclass
 class ApiState:
-    store: Any
-    settings: Any
-    limiter: RateLimiter
-    upload_max_bytes: int
+    """The API's store (opened on first use) and settings; `use()` points it elsewhere (tests)."""
+
+    def __init__(self, settings: Any, limiter: RateLimiter) -> None:
+        self.limiter = limiter
+        self._store: Any = None
+        self.use(settings)
+
+    def use(self, settings: Any) -> None:
+        self.close()
+        self.settings = settings
+        self.upload_max_bytes = int(settings.import_max_mb) * 1_000_000  # MB as the importer counts them
+
+    @property
+    def store(self) -> Any:
+        if self._store is None:
+            from store.db import Store
+
+            self._store = Store(self.settings.database_url)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.dispose()
+            self._store = None
 
 
 class BodyLimit:
@@ -51,13 +69,23 @@ class BodyLimit:
             return
         upload = scope["path"].rstrip("/").endswith("/imports")
         limit = self.state.upload_max_bytes if upload else JSON_MAX_BYTES
-        what = (f"the file is larger than the import limit of {limit // (1 << 20)} MB" if upload
-                else f"the request body is larger than {limit // 1024} KB")
-        hint = "split the file, or raise import_max_mb on the server" if upload else "send less at once"
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > limit:
+        size = int(length) if length is not None and length.isdigit() else None
+        if upload:  # the importer's own words (importers/safety.py), with the server's limit
+            from urllib.parse import parse_qs
+
+            name = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("filename", ["the file"])[0]
+            max_mb = limit // 1_000_000
+            what = (f"{name} is {size / 1e6:.0f} MB; the import reads at most {max_mb} MB" if size
+                    else f"{name} is larger than {max_mb} MB; the import reads at most {max_mb} MB")
+            hint = "split the file, or raise import_max_mb (TENANTCTL_IMPORT_MAX_MB) on the server"
+        else:
+            what, hint = f"the request body is larger than {limit // 1024} KB", "send less at once"
+        if size is not None and size > limit:
             await error_response(TooLarge(what, hint=hint))(scope, receive, send)
             return
+        if size is not None:
+            what = what.replace(f"is {size / 1e6:.0f} MB", f"is larger than {limit // 1_000_000} MB")
         seen = 0
 
         async def limited() -> Message:
@@ -77,12 +105,9 @@ class BodyLimit:
 
 def create_api(settings: Any = None, *, rate: float = 20.0, burst: int = 60) -> FastAPI:
     """The /api/v1 application over the store named by `settings` (default: loaded as the CLI does)."""
-    from store.db import Store
     from store.settings import load_settings
 
-    settings = settings or load_settings()
-    state = ApiState(store=Store(settings.database_url), settings=settings, limiter=RateLimiter(rate, burst),
-                     upload_max_bytes=int(settings.import_max_mb) * (1 << 20))
+    state = ApiState(settings or load_settings(), RateLimiter(rate, burst))
     api = FastAPI(title="tenantctl API", version="1", description=DESCRIPTION, openapi_url="/openapi.json",
                   docs_url="/docs", redoc_url=None, default_response_class=JSONEnvelope)
     api.state.api = state
@@ -127,5 +152,31 @@ def create_api(settings: Any = None, *, rate: float = 20.0, burst: int = 60) -> 
     for module in (tokens, tenants, users, members, invitations, connections, passwords, imports, apps):
         api.include_router(module.router)
     api.add_middleware(BodyLimit, state=state)
-    api.router.on_shutdown.append(state.store.dispose)
+    _document_bearer(api)
+    return api
+
+
+def _document_bearer(api: FastAPI) -> None:
+    """Every route but the login needs `Authorization: Bearer`; say so in the OpenAPI document."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            doc = get_openapi(title=api.title, version=api.version, description=api.description, routes=api.routes,
+                              servers=[{"url": PREFIX}])
+            doc.setdefault("components", {})["securitySchemes"] = {
+                "token": {"type": "http", "scheme": "bearer", "bearerFormat": "tctl_<id>_<secret>"}}
+            doc["security"] = [{"token": []}]
+            doc["paths"]["/auth/token"]["post"]["security"] = []
+            api.openapi_schema = doc
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
+
+
+def mount(app: Any, settings: Any = None, **limits: Any) -> FastAPI:
+    """Mount the API on `tenantctl serve`'s application at /api/v1 (the parent closes its store
+    at shutdown: `api.state.api.close()`)."""
+    api = create_api(settings, **limits)
+    app.mount(PREFIX, api)
     return api

@@ -30,9 +30,9 @@ async def _spool(request: Request, name: str) -> Path:
         with path.open("xb") as fh:
             async for chunk in request.stream():
                 size += len(chunk)
-                if size > limit:
-                    raise TooLarge(f"the file is larger than the import limit of {limit >> 20} MB",
-                                   hint="split the file, or raise import_max_mb on the server")
+                if size > limit:  # BodyLimit stops it first; this keeps the file bounded on its own
+                    raise TooLarge(f"{name} is larger than {limit // 1_000_000} MB; the import reads at most "
+                                   f"{limit // 1_000_000} MB", hint="split the file, or raise import_max_mb")
                 fh.write(chunk)
     except BaseException:
         _discard(path)

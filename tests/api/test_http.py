@@ -1,0 +1,197 @@
+"""The /api/v1 surface itself: authentication (Bearer only; revoked, expired and disabled die at
+once), read-only tokens, the envelope and status codes, rate and size limits, OpenAPI, and the
+audit attribution of every change made with a token."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from store.models import ApiToken, AuditEvent, Tenant
+from store.types import utcnow
+from tests.api.conftest import bearer
+
+
+def test_no_token_wrong_token_or_token_in_the_url_is_401(world, http, token):
+    t = token("rita.reseller")
+    for headers, params in [({}, {}), (bearer("tctl_1_" + "A" * 43), {}), ({"Authorization": f"Basic {t}"}, {}),
+                            ({}, {"token": t}), ({}, {"access_token": t})]:
+        r = http.get("/tenants", headers=headers, params=params)
+        assert r.status_code == 401, (headers, params)
+        assert r.headers["www-authenticate"].startswith("Bearer")
+        assert r.json()["error"]["code"] == "unauthenticated"
+
+
+def test_the_envelope_is_the_clis(world, http, token, ok):
+    r = http.get("/tenants", headers=bearer(token("rita.reseller")), params={"limit": 1})
+    assert r.status_code == 200
+    doc = r.json()
+    assert doc["meta"] == {"total": 2, "limit": 1, "offset": 0}
+    assert doc["data"] == ok("tenant", "list", "--limit", "1", as_="rita.reseller")
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status", "code"), [
+    ("GET", "/tenants/other", None, 404, "not_found"),                    # out of scope answers not found
+    ("GET", "/tenants/nope", None, 404, "not_found"),
+    ("POST", "/tenants", {"name": "X", "kind": "reseller"}, 403, "permission_denied"),
+    ("POST", "/tenants", {"name": "X", "kind": "customer", "currency": "EURO"}, 422, "invalid_input"),
+    ("POST", "/tenants", {"name": "X", "kind": "planet"}, 422, "invalid_input"),
+    ("POST", "/users", {"tenant": "mueller", "first_name": "M", "last_name": "M", "email": "max@mueller.example"},
+     409, "conflict"),
+    ("GET", "/no/such/path", None, 404, "not_found"),
+])
+def test_error_codes_map_to_statuses(world, http, token, method, path, body, status, code):
+    r = http.request(method, path, json=body, headers=bearer(token("rita.reseller")))
+    assert r.status_code == status, r.text
+    err = r.json()["error"]
+    assert err["code"] == code and err["message"] and "hint" in err
+
+
+def test_revoked_expired_and_disabled_die_on_the_next_request(world, http, token, ok, store):
+    t = token("rita.reseller")
+    assert http.get("/tenants", headers=bearer(t)).status_code == 200
+    tid = int(t.split("_")[1])
+    ok("token", "revoke", str(tid))
+    r = http.get("/tenants", headers=bearer(t))
+    assert r.status_code == 401 and "revoked" in r.json()["error"]["message"]
+
+    t2 = token("rita.reseller")
+    with store.transaction() as s:
+        row = s.get(ApiToken, int(t2.split("_")[1]))
+        row.expires_at = utcnow() - timedelta(seconds=1)
+        s.add(row)
+    r = http.get("/tenants", headers=bearer(t2))
+    assert r.status_code == 401 and "expired" in r.json()["error"]["message"]
+
+    t3 = token("max.mueller")
+    assert http.get("/users/max.mueller", headers=bearer(t3)).status_code == 200
+    ok("user", "disable", "max.mueller", "--yes")
+    r = http.get("/users/max.mueller", headers=bearer(t3))
+    assert r.status_code == 401 and "disabled" in r.json()["error"]["message"]
+
+
+def test_rights_are_the_users_current_ones(world, http, token, ok):
+    t = token("rita.reseller")
+    assert http.patch("/tenants/mueller", json={"external_id": "A-1"}, headers=bearer(t)).status_code == 200
+    ok("tenant", "suspend", "acme", "--yes")  # a suspended reseller's admin has no rights over its customers
+    r = http.patch("/tenants/mueller", json={"external_id": "A-2"}, headers=bearer(t))
+    assert r.status_code in {403, 404}, r.text
+    ok("tenant", "activate", "acme")
+    assert http.get("/tenants/mueller", headers=bearer(t)).status_code == 200
+    ok("user", "create", "--tenant", "acme", "--first-name", "Anna", "--last-name", "Admin",
+       "--email", "anna@acme.example", "--role", "admin")
+    ok("member", "remove", "rita.reseller", "--tenant", "acme", "--yes")  # the membership is gone
+    assert http.get("/tenants/mueller", headers=bearer(t)).status_code == 404
+    assert http.get("/tenants/acme", headers=bearer(t)).status_code == 404
+
+
+def test_read_only_tokens_read_but_never_write(world, http, api_server, store):
+    from store.actor import resolve_actor
+    from store.context import Ctx
+    from store.services import api_tokens
+    from store.settings import load_settings
+
+    with store.transaction() as s:
+        t = api_tokens.create(Ctx(s, resolve_actor(s, "rita.reseller"), load_settings()), name="ro",
+                              read_only=True)["token"]
+    assert http.get("/tenants", headers=bearer(t)).status_code == 200
+    r = http.post("/tenants", json={"name": "Neu GmbH", "kind": "customer"}, headers=bearer(t))
+    assert r.status_code == 403 and r.json()["error"]["message"] == "this token is read-only"
+    with store.transaction(write=False) as s:
+        assert s.exec(select(Tenant).where(Tenant.name == "Neu GmbH")).first() is None
+
+
+def test_every_change_is_attributed_to_the_token(world, http, token, store):
+    t = token("rita.reseller", "ci")
+    r = http.post("/tenants", json={"name": "Neu GmbH", "kind": "customer"}, headers=bearer(t))
+    assert r.status_code == 201 and r.json()["data"]["created_by"] == 'rita.reseller via token "ci"'
+    with store.transaction(write=False) as s:
+        event = s.exec(select(AuditEvent).where(AuditEvent.action == "tenant.create",
+                                                AuditEvent.object_key == "neu-gmbh")).one()
+        used = s.get(ApiToken, int(t.split("_")[1]))
+    assert event.actor == 'rita.reseller via token "ci"'
+    assert used.last_used_at is not None
+
+
+def test_rate_limit_per_token(world, http, token, api_server):
+    from store.settings import load_settings
+
+    api_server.use(load_settings(), rate=0.5, burst=3)
+    t, other = token("rita.reseller"), token("bert.beta")
+    codes = [http.get("/apps", headers=bearer(t)).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    r = http.get("/apps", headers=bearer(t))
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    assert r.json()["error"]["code"] == "unreachable"  # exit 7 in the CLI, like a busy store
+    assert http.get("/apps", headers=bearer(other)).status_code == 200  # per token
+
+
+def test_size_limits(world, http, token, api_server, monkeypatch):
+    from store.settings import load_settings
+
+    monkeypatch.setenv("TENANTCTL_IMPORT_MAX_MB", "1")
+    api_server.use(load_settings())
+    t = token("rita.reseller")
+    big = b"x" * ((1 << 20) + 10)
+    r = http.post("/imports", params={"filename": "kunden.csv"}, content=big, headers=bearer(t))
+    assert r.status_code == 413
+    assert r.json()["error"]["message"] == "kunden.csv is 1 MB; the import reads at most 1 MB"
+
+    def chunks() -> Any:  # no Content-Length: refused while it streams in
+        for _ in range(20):
+            yield b"y" * (1 << 17)
+
+    r = http.post("/imports", params={"filename": "kunden.csv"}, content=chunks(), headers=bearer(t))
+    assert r.status_code == 413
+    r = http.post("/tenants", content=b'{"name": "' + b"n" * (1 << 20) + b'"}',
+                  headers={**bearer(t), "Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "invalid_input"
+
+
+def test_openapi_document(world, http):
+    r = http.get("/openapi.json")
+    assert r.status_code == 200
+    doc = r.json()
+    paths = doc["paths"]
+    for path in ["/tenants", "/tenants/{key}", "/users", "/tenants/{key}/members/{ident}", "/invitations",
+                 "/invitations/{inv_id}/reissue", "/connections/{conn_id}/request-info", "/password-links",
+                 "/imports", "/imports/{run_id}/undo", "/apps", "/audit", "/tokens", "/auth/token"]:
+        assert path in paths, path
+    assert doc["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
+    assert paths["/auth/token"]["post"]["security"] == []
+    body = doc["components"]["schemas"]["TenantCreate"]["properties"]
+    assert body["name"]["examples"] == ["Müller & Söhne GmbH"]
+
+
+def test_login_endpoint_and_logout(world, http):
+    _set_password("rita.reseller", "Sehr-geheimes-Passwort-17")
+    bad = http.post("/auth/token", json={"login": "rita.reseller", "password": "wrong"})
+    unknown = http.post("/auth/token", json={"login": "nobody", "password": "wrong"})
+    assert bad.status_code == unknown.status_code == 401
+    assert bad.json()["error"]["message"] == unknown.json()["error"]["message"]
+    r = http.post("/auth/token", json={"login": "rita@acme.example", "password": "Sehr-geheimes-Passwort-17",
+                                       "name": "laptop"})
+    assert r.status_code == 201, r.text
+    t = r.json()["data"]["token"]
+    assert http.get("/tenants", headers=bearer(t)).status_code == 200
+    out = http.delete("/tokens/current", headers=bearer(t))
+    assert out.status_code == 200 and out.json()["data"]["state"] == "revoked"
+    assert http.get("/tenants", headers=bearer(t)).status_code == 401
+
+
+def _set_password(login: str, password: str) -> None:
+    from store.db import Store
+    from store.models import User
+    from store.passwords import hash_password
+    from store.settings import load_settings
+
+    store = Store(load_settings().database_url)
+    with store.transaction() as s:
+        u = s.exec(select(User).where(User.login == login)).one()
+        u.password_hash = hash_password(password)
+        u.status = "active"
+        s.add(u)
+    store.dispose()
