@@ -90,9 +90,11 @@ def root(
                                   help="Store URL (default: SQLite in the data folder). Env: TENANTCTL_DATABASE_URL."),
     as_: str | None = typer.Option(None, "--as", metavar="LOGIN",
                                    help="Act as this user (login or e-mail). Env: TENANTCTL_ACTOR."),
+    config: str | None = typer.Option(None, "--config", metavar="FILE",
+                                      help="Read settings from this file (never ./tenantctl.toml). Env: TENANTCTL_CONFIG."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
-    state.FLAGS = {"database_url": db, "actor": as_}
+    state.FLAGS = {"database_url": db, "actor": as_, "config": config}
 
 
 def _register() -> None:
