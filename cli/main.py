@@ -91,7 +91,7 @@ def root(
     as_: str | None = typer.Option(None, "--as", metavar="LOGIN",
                                    help="Act as this user (login or e-mail). Env: TENANTCTL_ACTOR."),
     config: str | None = typer.Option(None, "--config", metavar="FILE",
-                                      help="Read settings from this file (never ./tenantctl.toml). Env: TENANTCTL_CONFIG."),
+                                      help="Settings file to read (never ./tenantctl.toml). Env: TENANTCTL_CONFIG."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     state.FLAGS = {"database_url": db, "actor": as_, "config": config}

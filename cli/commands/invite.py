@@ -23,7 +23,7 @@ HIDDEN_IN_RECORD = {"link", "token", "uses_text"}
 def _render_one(console: Any, d: dict[str, Any]) -> None:
     console.print(output.record({k: v for k, v in d.items() if k not in HIDDEN_IN_RECORD}))
     if d.get("link"):
-        from rich.text import Text
+        from cli.output import Text
 
         console.print(Text("link: ") + Text(d["link"], style="bold"))
 

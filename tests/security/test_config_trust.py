@@ -73,7 +73,7 @@ def test_sandbox_refuses_code_in_a_template_override(tmp_path, cli, monkeypatch)
     folder = tmp_path / "overrides"
     marker = tmp_path / "pwned"
     _write(folder / "de" / "password_link_initial.subject.txt",
-           "{{ cycler.__init__.__globals__.os.popen('touch %s; id').read() }}\n" % marker)
+           "{{ cycler.__init__.__globals__.os.popen('touch " + str(marker) + "; id').read() }}\n")
     monkeypatch.setenv("TENANTCTL_TEMPLATES_DIR", str(folder))
     r = cli("mail", "preview", "password_link_initial", "--lang", "de", "--json")
     assert r.exit_code == 4
