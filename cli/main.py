@@ -42,6 +42,7 @@ class TenantctlGroup(TyperGroup):
         argv = list(sys.argv[1:] if args is None else args)
         state.JSON_MODE = "--json" in argv
         state.FLAGS = {}
+        state.WARNINGS = []
         try:
             rv = super().main(args=argv, prog_name=prog_name or "tenantctl", complete_var=complete_var,
                               standalone_mode=False, **extra)

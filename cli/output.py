@@ -98,6 +98,8 @@ def show(data: Any, render: Callable[[Console, Any], None], *, json_mode: bool,
         payload: dict[str, Any] = {"data": data}
         if total is not None:
             payload["meta"] = {"total": total, "limit": limit, "offset": offset}
+        if state.WARNINGS:
+            payload["warnings"] = list(state.WARNINGS)
         emit_json(payload)
         return
     render(stdout(), data)

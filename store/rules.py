@@ -158,10 +158,40 @@ def normalise_email(value: str | None) -> str:
     text = (value or "").strip()
     if not text:
         raise InvalidInput("e-mail must not be empty", hint="give an e-mail address")
+    local = text.rpartition("@")[0]
+    if local and not local.isascii():
+        # deliverable only through servers that speak SMTPUTF8; many do not, and the password link
+        # would bounce days later: refuse now (an IDN domain is fine, it has an ASCII form)
+        raise InvalidInput(f"e-mail {text!r} has non-ASCII characters before the @, which many mail servers "
+                           "cannot deliver", hint="use the mailbox's ASCII address")
     try:
         return str(validate_email(text, check_deliverability=False).normalized)
     except EmailNotValidError as exc:
         raise InvalidInput(f"invalid e-mail {text!r}: {exc}", hint="correct the address") from None
+
+
+# Scripts whose letters pass for Latin ones ("а" U+0430 looks like "a"): a word mixing them with
+# Latin letters is a likely look-alike (paypal.com with a Cyrillic "а").
+CONFUSABLE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
+
+
+def _script(ch: str) -> str | None:
+    name = unicodedata.name(ch, "")
+    script = name.split(" ", 1)[0]
+    return script if script in CONFUSABLE_SCRIPTS else None
+
+
+def mixed_script_warning(text: str, field: str) -> str | None:
+    """A warning when one word (or domain label) mixes Latin with Cyrillic or Greek letters."""
+    if text.isascii():
+        return None
+    for word in re.split(r"[\W_]+", text):
+        scripts = {s for s in map(_script, word) if s is not None} if not word.isascii() else set()
+        if len(scripts) > 1:
+            names = " and ".join(sorted(s.title() for s in scripts))
+            return (f"{field} {text!r} mixes {names} letters in {word!r}: it may imitate another "
+                    "name; check it was meant")
+    return None
 
 
 def email_key(email: str) -> str:

@@ -243,6 +243,7 @@ def create(ctx: Ctx, kind: str, *, origin: str | None = None, email: str | None 
     lifetime = parse_lifetime(expires_in)
     uses = _check_max_uses(max_uses)
     email = rules.normalise_email(email) if email is not None and email.strip() else None
+    ctx.check_lookalike(email, "e-mail")
     message = rules.clean_message(message, "message")
     if not origin:
         flag = "--from" if kind == InvitationKind.partner else "--tenant"

@@ -86,6 +86,7 @@ def create_tenant(ctx: Ctx, name: str, kind: str, *, reseller: str | None = None
                   external_id: str | None = None, status: str = TenantStatus.active) -> Tenant:
     s, actor = ctx.session, ctx.actor
     name = rules.clean_name(name, "tenant name")
+    ctx.check_lookalike(name, "tenant name")
     check_choice(kind, (TenantKind.reseller, TenantKind.customer), "kind")
     language = check_choice(language, Language, "language") or ctx.settings.default_language
     check_choice(billing, Billing, "billing")
