@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from importers import columns, safety, sheetscan
+from importers import columns, identifiers, safety, sheetscan
 from importers.background import Background
 from store.errors import InvalidInput, UsageError
 
@@ -394,9 +394,9 @@ def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]],
     if unknown:
         src.notes.append(f"{sheet}: ignored columns: {', '.join(unknown)}")
     table = Table(kind, sheet, header_row, header, fields)
-    identifiers = {f.name for f in columns.KINDS[kind] if f.identifier}
+    ident_fields = {f.name for f in columns.KINDS[kind] if f.identifier}
     idxs = list(fields.values())
-    ident_pos = [(idx, name) for name, idx in fields.items() if name in identifiers]
+    ident_pos = [(idx, name, pos) for pos, (name, idx) in enumerate(fields.items()) if name in ident_fields]
     limit = safety.MAX_CELL_CHARS
     # equal texts share one string object: first names, roles, languages and tenant references
     # repeat across 100,000 rows, and each cell would otherwise hold its own copy
@@ -413,10 +413,17 @@ def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]],
                     src.problems.append(Problem(sheet, rownum, header[idxs[pos]],
                                                 f"cell has {len(v):,} characters; at most {limit:,}"))
                     values[pos] = ""
-        for j, name in ident_pos:
+        for j, name, pos in ident_pos:
             raw = cells[j] if j < n else None
-            if isinstance(raw, int | float) and not isinstance(raw, bool):
-                table.numbers.add((rownum, name))
+            if raw.__class__ is str:
+                v = values[pos]  # stripped
+                if v and v[0] in identifiers.SUSPECT_START and (why := identifiers.problem(v)):
+                    src.problems.append(Problem(sheet, rownum, header[j], why))
+            elif raw is not None:
+                if why := identifiers.problem(raw):
+                    src.problems.append(Problem(sheet, rownum, header[j], why))
+                elif raw.__class__ is float or raw.__class__ is int:
+                    table.numbers.add((rownum, name))
         table.rows.append((rownum, tuple(values)))
     if not table.rows:
         raise InvalidInput(f"{sheet}: only a header row, no data rows")
