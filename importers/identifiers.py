@@ -29,8 +29,8 @@ _SUSPECT = re.compile(
 def problem(raw: object) -> str | None:
     """Why this identifier cell is not the identifier the source system exported, or None."""
     cls = raw.__class__
-    if cls is str:
-        return _text_problem(raw) if raw else None  # type: ignore[arg-type]
+    if isinstance(raw, str):
+        return _text_problem(raw) if raw else None
     if raw is None:
         return None
     if cls is bool:
