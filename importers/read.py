@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from importers import columns, identifiers, safety, sheetscan
+from importers import broken_text, columns, identifiers, safety, sheetscan
 from importers.background import Background
 from store.errors import InvalidInput, UsageError
 
@@ -211,6 +211,7 @@ def _xlsx_tables(path: Path, sheets: list[tuple[str, str | None, Any]], scans: d
                 continue  # a workbook may hold tenants only or users only
             raise
         if table is not None:
+            _check_damage(src, table, broken_text.xlsx_advice, False)
             if table.kind in src.tables:
                 raise InvalidInput(f"{path.name} has two sheets of {table.kind}: "
                                    f"{src.tables[table.kind].sheet!r} and {name!r}", hint="merge them into one")
@@ -277,7 +278,11 @@ def _cp1252(path: Path, raw: bytes, src: Source) -> str:
 
 def _load_csv(path: Path, sheet: str | None, extra: dict[str, str], encoding: str | None) -> Loaded:
     src = Source(path, "csv")
-    content = _decode(path, path.read_bytes(), encoding, src)
+    raw = path.read_bytes()
+    content = _decode(path, raw, encoding, src)
+    used = (encoding or ("utf-8" if _is_utf8(raw) else "cp1252")).lower().replace("_", "-")
+    advice = broken_text.csv_advice(raw, used, forced=bool(encoding))
+    del raw
     if not content.strip():
         raise InvalidInput(f"{path.name} is empty", hint="export the spreadsheet again")
     kind = None
@@ -286,7 +291,7 @@ def _load_csv(path: Path, sheet: str | None, extra: dict[str, str], encoding: st
         if kind is None:
             raise InvalidInput(f"--sheet {sheet!r}: a csv holds tenants or users",
                                hint="pass --sheet tenants or --sheet users")
-    return Loaded(lambda: _csv_table(src, content, kind, extra))
+    return Loaded(lambda: _csv_table(src, content, kind, extra, advice, bool(encoding)))
 
 
 SEP_LINE = re.compile(r'"?sep=(.)"?[ \t]*\r?$', re.IGNORECASE)
@@ -315,7 +320,8 @@ def csv_records(path: Path, encoding: str | None = None) -> Iterator[tuple[int, 
     return enumerate(reader, start=1)
 
 
-def _csv_table(src: Source, content: str, kind: str | None, extra: dict[str, str]) -> Source:
+def _csv_table(src: Source, content: str, kind: str | None, extra: dict[str, str], advice: broken_text.Advice,
+               forced: bool) -> Source:
     reader, sep = _csv_reader(content)
     if sep:
         src.notes.append(f"{src.path.name}: the first line 'sep={sep}' names the delimiter; "
@@ -323,7 +329,15 @@ def _csv_table(src: Source, content: str, kind: str | None, extra: dict[str, str
     table = _table(src, src.path.name, kind, reader, extra, [])
     if table is not None:
         src.tables[table.kind] = table
+        _check_damage(src, table, advice, forced)
     return src
+
+
+def _check_damage(src: Source, table: Table, advice: broken_text.Advice, forced: bool) -> None:
+    cols = {f: table.column(f) for f in broken_text.NAME_FIELDS.get(table.kind, ()) if f in table.fields}
+    for i, field_name, value, damage in broken_text.damaged_cells(table.kind, cols, trust_weak=forced):
+        src.problems.append(Problem(table.sheet, table.rows[i][0], table.header_of(field_name),
+                                    broken_text.message(value, damage, advice)))
 
 
 # -- shared: header, rows ----------------------------------------------------------------------------

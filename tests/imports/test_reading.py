@@ -87,3 +87,61 @@ def test_ordinary_identifiers_and_names_are_not_suspected(world: Any, ok: Any, t
                      ["Theo", "Wagner", "theo@wagner.example", "10043"]]})
     data = ok("import", "run", str(path))
     assert data["counts"]["tenants_create"] == 2 and data["counts"]["users_create"] == 2
+
+
+# -- class 3: broken characters -------------------------------------------------------------------
+
+USERS = ["Vorname", "Nachname", "E-Mail", "Mandant", "Rolle"]
+
+
+def test_letters_excel_replaced_with_question_marks_are_refused(refused: Any, cli: Any, tmp_path: Path) -> None:
+    # "CSV (Trennzeichen-getrennt)" from German Excel is Windows-1252: Ł and ı become "?"
+    path = tmp_path / "benutzer.csv"
+    path.write_bytes("Vorname;Nachname;E-Mail;Mandant;Rolle\r\n"
+                     "?ukasz;Seidel;lukasz.seidel@mueller.example;mueller;member\r\n"
+                     "Jürgen;Weiß;juergen.weiss@mueller.example;mueller;member\r\n"
+                     "Jan;Y?lmaz;jan.yilmaz@mueller.example;mueller;member\r\n"
+                     "Wer?;Was;wer.was@mueller.example;mueller;member\r\n".encode("cp1252"))
+    err = refused(path)
+    assert ("row 2, column Vorname: '?ukasz' has broken characters: a letter was replaced by '?' when the file was "
+            "saved in an encoding without it; the letter is lost in this file: save it from Excel as 'CSV UTF-8") in err
+    assert "row 4, column Nachname: 'Y?lmaz' has broken characters" in err
+    assert "row 3" not in err and "row 5" not in err  # Weiß is right; a trailing "?" is not a lost letter
+    assert cli("user", "list", "--search", "ukasz", "--json").data == []
+
+
+def test_mac_roman_csv_is_named_and_imports_with_the_suggested_encoding(refused: Any, ok: Any, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "benutzer.csv", [USERS,
+                                                 ["Jörg", "Krüger", "joerg.krueger@mueller.example", "mueller", ""],
+                                                 ["Max", "Mustermann", "max.m@mueller.example", "mueller", ""],
+                                                 ["Grete", "Söhne", "grete.soehne@mueller.example", "mueller", ""]],
+                     encoding="mac_roman")
+    err = refused(path)
+    assert ("row 2, column Vorname: 'Jšrg' has broken characters: Mac Roman read as Windows-1252 ('Jörg'?); "
+            "the file is Mac Roman: import again with --encoding mac_roman") in err
+    assert "row 2, column Nachname: 'KrŸger' has broken characters" in err
+    assert "row 4, column Nachname: 'Sšhne' has broken characters" in err
+    assert "row 3" not in err
+    data = ok("import", "run", str(path), "--encoding", "mac_roman")
+    assert data["counts"]["users_create"] == 3
+    assert next(r["label"] for r in data["rows"] if r["type"] == "user").startswith("joerg.krueger@")
+
+
+def test_utf8_read_as_windows_1252(refused: Any, tmp_path: Path) -> None:
+    # a UTF-8 csv forced to Windows-1252: the reading is suggested
+    path = write_csv(tmp_path / "benutzer.csv", [USERS, ["Jürgen", "Müller", "j.m@mueller.example", "mueller", ""]])
+    err = refused(path, "--encoding", "cp1252")
+    assert ("row 2, column Vorname: 'JÃ¼rgen' has broken characters: UTF-8 read as Windows-1252 ('Jürgen'?); "
+            "the file is UTF-8: import again with --encoding utf-8") in err
+    # a workbook whose text was damaged before: no reading repairs it, the workbook must be corrected
+    book = write_xlsx(tmp_path / "kunden.xlsx", {"Benutzer": [USERS, ["Jürgen", "MÃ¼ller", "j@mueller.example",
+                                                                       "mueller", ""]]})
+    assert ("Benutzer, row 2, column Nachname: 'MÃ¼ller' has broken characters: UTF-8 read as Windows-1252 "
+            "('Müller'?); the text was damaged before it reached this workbook") in refused(book)
+
+
+def test_real_names_with_s_caron_next_to_umlauts_are_not_suspected(world: Any, ok: Any, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "benutzer.csv", [USERS, ["Tomáš", "Novšak", "t.novsak@mueller.example", "mueller", ""],
+                                                 ["Jürgen", "Weiß", "j.weiss@mueller.example", "mueller", ""],
+                                                 ["Łukasz", "Yılmaz", "l.yilmaz@mueller.example", "mueller", ""]])
+    assert ok("import", "run", str(path))["counts"]["users_create"] == 3
