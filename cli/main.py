@@ -111,6 +111,7 @@ def _register() -> None:
         mail,
         member,
         password,
+        serve,
         tenant,
         user,
     )
@@ -131,6 +132,7 @@ def _register() -> None:
     import_.register(app)
     export.register(app)
     app_.register(app)
+    serve.register(app)
 
 
 _register()
