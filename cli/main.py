@@ -29,6 +29,7 @@ class TenantctlGroup(TyperGroup):
         state.JSON_MODE = "--json" in argv
         state.FLAGS = {}
         state.REMOTE = None
+        state.WARNINGS = []
         try:
             rv = super().main(args=argv, prog_name=prog_name or "tenantctl", complete_var=complete_var,
                               standalone_mode=False, **extra)
@@ -86,11 +87,13 @@ def root(
     server: str | None = typer.Option(None, "--server", metavar="URL",
                                       help="Work through this tenantctl server's API (remote mode; needs a token: "
                                            "tenantctl login). Env: TENANTCTL_SERVER."),
+    config: str | None = typer.Option(None, "--config", metavar="FILE",
+                                      help="Settings file to read (never ./tenantctl.toml). Env: TENANTCTL_CONFIG."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     from cli import remote
 
-    state.FLAGS = {"database_url": db, "actor": as_, "server": server}
+    state.FLAGS = {"database_url": db, "actor": as_, "config": config, "server": server}
     state.REMOTE = remote.configured()
     if state.REMOTE is not None:
         remote.refuse_local_options()
@@ -118,6 +121,7 @@ def _register() -> None:
         mail,
         member,
         password,
+        serve,
         tenant,
         token,
         user,
@@ -141,6 +145,7 @@ def _register() -> None:
     app_.register(app)
     token.register(app)
     login.register(app)
+    serve.register(app)
 
 
 _register()

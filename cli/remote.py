@@ -125,6 +125,8 @@ def error_from(payload: Any, status: int) -> TenantctlError:
     err = payload.get("error") if isinstance(payload, dict) else None
     if not isinstance(err, dict) or "code" not in err:
         return Unreachable(f"the server answered HTTP {status} without a tenantctl error", hint=SERVER_HINT)
+    if err["code"] == "rate_limited":  # the server is busy for this token: like a busy store, exit 7
+        return Unreachable(str(err.get("message", "")), hint=err.get("hint"))
     cls = _error_classes().get(str(err["code"]), TenantctlError)
     return cls(str(err.get("message", "")), hint=err.get("hint"), details=err.get("details"))
 
@@ -160,6 +162,10 @@ class Client:
             raise error_from(payload, resp.status_code)
         if not isinstance(payload, dict) or "data" not in payload:
             raise InvalidInput("the server's answer has no data", hint=SERVER_HINT)
+        if payload.get("warnings"):
+            from cli.runtime import _warn
+
+            _warn([str(w) for w in payload["warnings"]])
         return payload
 
     def close(self) -> None:

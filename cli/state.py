@@ -11,3 +11,5 @@ FLAGS: dict[str, Any] = {}
 JSON_MODE = False
 # set when the command runs against a server (--server, TENANTCTL_SERVER, or a saved login)
 REMOTE: Remote | None = None
+# warnings of the services (ctx.warnings): printed on stderr, or "warnings" in the JSON document
+WARNINGS: list[str] = []

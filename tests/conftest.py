@@ -158,22 +158,24 @@ def cli_mode(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def _api_server() -> Iterator[Any]:
+def _api_server(_sqlite_template: Path) -> Iterator[Any]:
     from apiserver import LoopbackServer
 
-    server = LoopbackServer()
+    from store.settings import load_settings
+
+    server = LoopbackServer(load_settings(environ={"TENANTCTL_DATABASE_URL": f"sqlite:///{_sqlite_template}"}))
     yield server
     server.stop()
 
 
 @pytest.fixture
 def api_server(_api_server: Any, db_url: str) -> Iterator[Any]:
-    """The loopback API server, serving this test's store."""
+    """The loopback API server (`tenantctl serve`'s app), serving this test's store."""
     from store.settings import load_settings
 
     _api_server.use(load_settings())
     yield _api_server
-    _api_server.state.close()
+    _api_server.runtime.close()
 
 
 def _is_local_only(args: list[str]) -> bool:
@@ -206,11 +208,11 @@ def cli(request: pytest.FixtureRequest) -> Callable[..., Run]:
             from store.settings import load_settings
 
             if as_ not in tokens:
-                tokens[as_] = token_for(server.state.store, as_)
+                tokens[as_] = token_for(server.runtime.store, as_)
             with pytest.MonkeyPatch.context() as mp:  # the server reads the command's settings too
                 for k, v in (env or {}).items():
                     mp.setenv(k, v)
-                server.state.settings = load_settings()
+                server.runtime.settings = load_settings()
             result = runner.invoke(app, ["--server", server.url, *args], input=input,
                                    env={**(env or {}), "TENANTCTL_TOKEN": tokens[as_],
                                         "TENANTCTL_DATABASE_URL": None, "TENANTCTL_ACTOR": None})

@@ -18,7 +18,7 @@ def token(api_server: Any) -> Callable[..., str]:
     """token("rita.reseller") -> a fresh API token for that login (None: an operator admin)."""
     from apiserver import token_for
 
-    return lambda login=None, name="test": token_for(api_server.state.store, login, name)
+    return lambda login=None, name="test": token_for(api_server.runtime.store, login, name)
 
 
 def bearer(token: str) -> dict[str, str]:

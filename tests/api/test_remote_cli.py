@@ -100,3 +100,19 @@ def test_remote_mode_never_imports_the_orm(world, api_server, token, tmp_path):
     assert done.returncode == 0, done.stderr
     assert [t["key"] for t in json.loads(done.stdout)["data"]] == ["acme", "mueller"]
     assert done.stderr.strip().endswith("ORM:"), done.stderr
+
+
+def test_token_commands_over_http(world, cli, api_server, token):
+    t = token("rita.reseller")
+    made = _remote(cli, api_server, t, "token", "create", "--name", "second", "--read-only", "--json")
+    assert made.exit_code == 0 and made.data["token"].startswith("tctl_") and made.data["read_only"] is True
+    listed = _remote(cli, api_server, t, "token", "list", "--json")
+    assert [x["name"] for x in listed.data] == ["test", "second"]
+    assert 'created_by' in listed.data[1] and listed.data[1]["created_by"] == 'rita.reseller via token "test"'
+    # a read-only token cannot make tokens, and the second cannot revoke the first's siblings of others
+    r = _remote(cli, api_server, made.data["token"], "token", "create", "--json")
+    assert r.exit_code == 9 and r.json()["error"]["message"] == "this token is read-only"
+    r = _remote(cli, api_server, t, "token", "list", "--all", "--json")
+    assert r.exit_code == 9
+    r = _remote(cli, api_server, t, "token", "revoke", str(made.data["id"]), "--json")
+    assert r.exit_code == 0 and r.data["state"] == "revoked"

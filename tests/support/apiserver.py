@@ -10,15 +10,17 @@ from typing import Any
 
 
 class LoopbackServer:
-    def __init__(self) -> None:
+    """`tenantctl serve`'s application (web.app.create_app) under uvicorn; `use()` points it at a
+    test's store."""
+
+    def __init__(self, settings: Any) -> None:
         import uvicorn
-        from fastapi import FastAPI
 
-        from store.settings import load_settings
-        from web.api import mount
+        from web.app import create_app
+        from web.limits import Limits
 
-        root = FastAPI()
-        self.api = mount(root, load_settings(environ={}), rate=1000.0, burst=1000)
+        root = create_app(settings, limits=Limits.unlimited())
+        self.app = root
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -35,17 +37,20 @@ class LoopbackServer:
             time.sleep(0.01)
 
     @property
-    def state(self) -> Any:
-        return self.api.state.api
+    def runtime(self) -> Any:
+        return self.app.state.runtime
 
-    def use(self, settings: Any, *, rate: float = 1000.0, burst: int = 1000) -> None:
-        from web.api.common import RateLimiter
+    def use(self, settings: Any, limits: Any = None) -> None:
+        from store.db import Store
+        from web.limits import Limits
+        from web.runtime import Runtime
 
-        self.state.use(settings)
-        self.state.limiter = RateLimiter(rate, burst)
+        self.runtime.close()
+        self.app.state.runtime = Runtime(settings, Store(settings.database_url))
+        self.app.state.limits = limits or Limits.unlimited()
 
     def stop(self) -> None:
-        self.state.close()
+        self.runtime.close()
         self.server.should_exit = True
         self.thread.join(timeout=5)
 

@@ -4,67 +4,23 @@ HTTP statuses, Bearer authentication, rate limits per token, and one transaction
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextvars import ContextVar
 from typing import Any
 
 from fastapi import Query, Request
 from fastapi.responses import Response
 
-from store.errors import (
-    ConfirmationNeeded,
-    Conflict,
-    InvalidInput,
-    NotFound,
-    PartialSuccess,
-    PermissionDenied,
-    SchemaError,
-    TenantctlError,
-    Unauthenticated,
-    Unreachable,
-    UsageError,
-)
-
-# error class → HTTP status; the first match in the class's MRO wins (Unauthenticated before PermissionDenied)
-STATUS: dict[type[TenantctlError], int] = {
-    Unauthenticated: 401,
-    PermissionDenied: 403,
-    NotFound: 404,
-    Conflict: 409,
-    InvalidInput: 422,
-    UsageError: 422,
-    ConfirmationNeeded: 422,
-    PartialSuccess: 207,
-    Unreachable: 503,
-    SchemaError: 503,
-}
-
-
-def status_of(err: TenantctlError) -> int:
-    for cls in type(err).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    return 500
+from store.errors import InvalidInput, PermissionDenied, Unauthenticated
 
 
 class TooLarge(InvalidInput):
     """A request body over the limit (HTTP 413, JSON code invalid_input: exit 4 in the CLI)."""
 
 
-class RateLimited(Unreachable):
-    """Too many requests for one token (HTTP 429 with Retry-After; exit 7 in the CLI)."""
-
-    def __init__(self, retry_after: float) -> None:
-        self.retry_after = max(1, int(retry_after + 0.999))
-        super().__init__(f"too many requests with this token; retry in {self.retry_after} s",
-                         hint="slow the script down or spread the work over time")
-
-
-STATUS[TooLarge] = 413
-STATUS[RateLimited] = 429
+# the warnings of the request's services (ctx.warnings), for the envelope, as the CLI prints them
+_WARNINGS: ContextVar[tuple[str, ...]] = ContextVar("tenantctl_api_warnings", default=())
 
 
 class JSONEnvelope(Response):
@@ -77,53 +33,23 @@ class JSONEnvelope(Response):
         return json.dumps(content, ensure_ascii=False, default=str).encode("utf-8")
 
 
-def ok(data: Any, status_code: int = 200) -> JSONEnvelope:
-    return JSONEnvelope({"data": data}, status_code=status_code)
+def ok(data: Any, status_code: int = 200, meta: dict[str, Any] | None = None) -> JSONEnvelope:
+    payload: dict[str, Any] = {"data": data}
+    if meta is not None:
+        payload["meta"] = meta
+    if _WARNINGS.get():
+        payload["warnings"] = list(_WARNINGS.get())
+    return JSONEnvelope(payload, status_code=status_code)
 
 
 def page(p: Any) -> JSONEnvelope:
     """A store Page as the CLI's list envelope."""
-    return JSONEnvelope({"data": p.items, "meta": {"total": p.total, "limit": p.limit, "offset": p.offset}})
-
-
-def error_response(err: TenantctlError) -> JSONEnvelope:
-    error: dict[str, Any] = {"code": err.code, "message": err.message, "hint": err.hint}
-    if err.details:
-        error["details"] = err.details
-    headers = {}
-    status = status_of(err)
-    if status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="tenantctl"'
-    if isinstance(err, RateLimited):
-        headers["Retry-After"] = str(err.retry_after)
-    return JSONEnvelope({"error": error}, status_code=status, headers=headers)
+    return ok(p.items, meta={"total": p.total, "limit": p.limit, "offset": p.offset})
 
 
 def limit_of(limit: int) -> int | None:
     """As in the CLI: --limit 0 means all."""
     return None if limit == 0 else limit
-
-
-# -- rate limits ----------------------------------------------------------------------------------
-
-@dataclass
-class RateLimiter:
-    """A token bucket per key (token id, or the client address for anonymous calls)."""
-
-    rate: float  # requests per second, sustained
-    burst: int
-    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def take(self, key: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            tokens, last = self._buckets.get(key, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-            if tokens < 1:
-                self._buckets[key] = (tokens, now)
-                raise RateLimited((1 - tokens) / self.rate)
-            self._buckets[key] = (tokens - 1, now)
 
 
 # -- authentication and the request's transaction -------------------------------------------------
@@ -140,30 +66,31 @@ def bearer(request: Request) -> str:
 
 
 def rate_key(request: Request, raw: str | None) -> str:
+    """Per token (its id), or per client address for calls without one."""
     from store.services.api_tokens import parse
+    from web.security import client_of
 
     parsed = parse(raw) if raw else None
-    if parsed is not None:
-        return f"token:{parsed[0]}"
-    return f"addr:{request.client.host if request.client else '-'}"
+    return f"token:{parsed[0]}" if parsed is not None else f"addr:{client_of(request)}"
 
 
 @contextmanager
 def transaction(request: Request, *, write: bool, anonymous: bool = False) -> Iterator[Any]:
     """One transaction for the request, acting as the token's user (with the user's current
     rights, read now). Commits before the response is built; after-commit hooks (mail delivery)
-    run once it committed. Read-only tokens are refused on every write."""
+    run once it committed. Read-only tokens are refused on every write. Rate-limited per token."""
     from store.actor import Actor
     from store.context import Ctx
     from store.services import api_tokens
+    from web.runtime import ANONYMOUS, runtime_of
 
-    api = request.app.state.api
+    runtime = runtime_of(request)
     raw = None if anonymous else bearer(request)
-    api.limiter.take(rate_key(request, raw))
+    request.app.state.limits.api_token.hit(rate_key(request, raw))
     touch: int | None = None
-    with api.store.transaction(write=write) as session:
+    with runtime.store.transaction(write=write) as session:
         if anonymous:
-            actor = Actor(label=f"api:{request.client.host if request.client else '-'}")
+            actor = Actor(label=ANONYMOUS)
         else:
             actor, token = api_tokens.authenticate(session, raw)
             if token.read_only and write:
@@ -173,11 +100,13 @@ def transaction(request: Request, *, write: bool, anonymous: bool = False) -> It
                     api_tokens.touch(session, token.id or 0)
                 else:
                     touch = token.id
-        ctx = Ctx(session, actor, api.settings)
+        ctx = Ctx(session, actor, runtime.settings)
         yield ctx
+    _WARNINGS.set(tuple(ctx.warnings))
     if touch is not None:
-        with api.store.transaction(write=True) as session:
+        with runtime.store.transaction(write=True) as session:
             api_tokens.touch(session, touch)
+    # before the answer, unlike the pages: the caller learns what the delivery did, as in the CLI
     for hook in ctx.after_commit:
         hook()
 

@@ -23,7 +23,9 @@ SUFFIXES = {".xlsx", ".xlsm", ".csv", ".txt"}
 
 async def _spool(request: Request, name: str) -> Path:
     """The body into a private folder under the uploaded name (the run records the file's name)."""
-    limit = request.app.state.api.upload_max_bytes
+    from web.runtime import runtime_of
+
+    limit = int(runtime_of(request).settings.import_max_mb) * 1_000_000
     path = Path(tempfile.mkdtemp(prefix="tenantctl-upload-")) / name
     size = 0
     try:
@@ -74,10 +76,11 @@ def _run(request: Request, path: Path, name: str, started: float, *, dry_run: bo
          encoding: str | None, rows: str, rows_limit: int | None) -> JSONEnvelope:
     from importers import read as reader
     from store.services import import_file, imports
+    from web.runtime import runtime_of
 
-    api = request.app.state.api
+    settings = runtime_of(request).settings
     source = reader.load(path, sheet=sheet, maps=maps, encoding=encoding,
-                         max_mb=int(api.settings.import_max_mb)).source()
+                         max_mb=int(settings.import_max_mb)).source()
     digest = reader.file_hash(path)
     read_s = round(time.monotonic() - started, 2)
     opts = imports.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
@@ -98,7 +101,7 @@ def list_(request: Request, limit: int = LIMIT, offset: int = OFFSET) -> JSONEnv
 
     with transaction(request, write=False) as ctx:
         items, total = imports.list_runs(ctx, limit_of(limit), offset)
-    return JSONEnvelope({"data": items, "meta": {"total": total, "limit": limit_of(limit), "offset": offset}})
+    return ok(items, meta={"total": total, "limit": limit_of(limit), "offset": offset})
 
 
 @router.get("/{run_id}", summary="One import run: counts, problems, what it created and changed")

@@ -28,11 +28,12 @@ class SendLinks(BaseModel):
 def send(request: Request, body: SendLinks) -> JSONEnvelope:
     from store.mail.delivery import deliver_after_commit
     from store.services import passwords
+    from web.runtime import runtime_of
 
-    api = request.app.state.api
+    runtime = runtime_of(request)
 
     def deliver(ids: list[int]) -> Any:
-        return deliver_after_commit(api.settings, api.store, ids)
+        return deliver_after_commit(runtime.settings, runtime.store, ids)
 
     with transaction(request, write=not body.dry_run) as ctx:
         data = passwords.send_links(ctx, body.users, tenant=body.tenant, without_password=body.without_password,

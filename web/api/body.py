@@ -1,0 +1,72 @@
+"""Request size limits of the API: small JSON documents, and uploads (POST /api/v1/imports) up to
+the importer's own limit (import_max_mb), refused with the importer's words before the body is
+read whole: at once by its Content-Length, otherwise while it streams in."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+from web.api.common import TooLarge
+from web.security import MAX_BODY as JSON_MAX_BYTES  # JSON documents: as bounded as the pages' forms
+
+
+class ApiBodyLimit:
+    def __init__(self, app: Any, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not path.startswith(self.prefix + "/"):
+            await self.app(scope, receive, send)
+            return
+        limit, refusal = self._limit(scope, path)
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        size = int(length) if length is not None and length.isdigit() else None
+        if size is not None and size > limit:
+            await self._refuse(scope, receive, send, refusal(size))
+            return
+        seen = 0
+
+        async def limited() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise TooLarge(*refusal(None))
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except TooLarge as exc:
+            await self._refuse(scope, receive, send, (exc.message, exc.hint))
+
+    def _limit(self, scope: Any, path: str) -> tuple[int, Any]:
+        if path.rstrip("/") == self.prefix + "/imports" and scope.get("method") == "POST":
+            app = scope["app"]
+            max_mb = int(app.state.runtime.settings.import_max_mb)
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            name = query.get("filename", ["the file"])[0]
+            hint = "split the file, or raise import_max_mb (TENANTCTL_IMPORT_MAX_MB) on the server"
+
+            def upload(size: int | None) -> tuple[str, str]:
+                if size is None:
+                    return f"{name} is larger than {max_mb} MB; the import reads at most {max_mb} MB", hint
+                return f"{name} is {size / 1e6:.0f} MB; the import reads at most {max_mb} MB", hint
+
+            return max_mb * 1_000_000, upload  # MB as the importer counts them (importers/safety.py)
+
+        def json_body(size: int | None) -> tuple[str, str]:
+            return f"the request body is larger than {JSON_MAX_BYTES // 1024} KB", "send less at once"
+
+        return JSON_MAX_BYTES, json_body
+
+    @staticmethod
+    async def _refuse(scope: Any, receive: Any, send: Any, what: tuple[str, str | None]) -> None:
+        from web.api.common import JSONEnvelope
+        from web.errors import error_body, status_of
+
+        err = TooLarge(what[0], hint=what[1])
+        await JSONEnvelope(error_body(err), status_code=status_of(err))(scope, receive, send)
