@@ -60,9 +60,25 @@ def parse(raw: str) -> tuple[int, str] | None:
     return (int(m.group(1)), text) if m else None
 
 
+VIA = ' via token "'
+
+
 def label_for(login: str, token_name: str) -> str:
     """What the audit log records for a change made with a token."""
-    return f'{login} via token "{token_name}"'[:120]
+    return f'{login}{VIA}{token_name}"'[:120]
+
+
+def person_of(label: str) -> str:
+    """The login behind an audit label: 'rita via token "ci"' → 'rita' (other labels unchanged)."""
+    return label.split(VIA, 1)[0]
+
+
+def labels_of_clause(column: Any, label: str) -> Any:
+    """SQL: `column` is this person's label, with or without a token."""
+    from sqlmodel import or_
+
+    login = person_of(label)
+    return or_(column == login, col(column).startswith(login + VIA, autoescape=True))
 
 
 def _clean_name(name: str | None) -> str:

@@ -1176,7 +1176,10 @@ def _run_out(run: ImportRun) -> dict[str, Any]:
 
 
 def _visible_run(ctx: Ctx, run: ImportRun | None, ident: Any) -> ImportRun:
-    if run is None or not (ctx.actor.is_operator or run.actor == ctx.actor.label):
+    from store.services.api_tokens import person_of
+
+    # a run is its person's, whether made with --as, a password login or any of their API tokens
+    if run is None or not (ctx.actor.is_operator or person_of(run.actor) == person_of(ctx.actor.label)):
         raise NotFound(f"import run {ident} not found", hint="see tenantctl import list")
     return run
 
@@ -1184,7 +1187,9 @@ def _visible_run(ctx: Ctx, run: ImportRun | None, ident: Any) -> ImportRun:
 def list_runs(ctx: Ctx, limit: int | None = None, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
     stmt = select(ImportRun).order_by(col(ImportRun.id).desc())
     if not ctx.actor.is_operator:
-        stmt = stmt.where(ImportRun.actor == ctx.actor.label)
+        from store.services.api_tokens import labels_of_clause
+
+        stmt = stmt.where(labels_of_clause(ImportRun.actor, ctx.actor.label))
     runs = list(ctx.session.scalars(stmt).all())
     total = len(runs)
     page = runs[offset:offset + limit] if limit else runs[offset:]

@@ -141,3 +141,23 @@ def _settings() -> Any:
     from store.settings import load_settings
 
     return load_settings()
+
+
+def test_import_runs_belong_to_the_person_not_the_token(world, ok, store, tmp_path):
+    from store.actor import resolve_actor
+    from store.context import Ctx
+    from store.models import ImportRun
+    from store.services import imports
+
+    with store.transaction() as s:
+        s.add(ImportRun(file_name="k.csv", file_hash="0" * 64, actor='rita.reseller via token "ci"', mode="upsert",
+                        state="done"))
+        s.add(ImportRun(file_name="b.csv", file_hash="1" * 64, actor='bert.beta via token "ci"', mode="upsert",
+                        state="done"))
+    with store.transaction() as s:
+        ctx = Ctx(s, resolve_actor(s, "rita.reseller"), _settings())
+        items, total = imports.list_runs(ctx)
+        assert [i["file"] for i in items] == ["k.csv"] and total == 1
+        assert imports.show_run(ctx, items[0]["id"])["file"] == "k.csv"
+    assert api_tokens.person_of('rita.reseller via token "x"') == "rita.reseller"
+    assert api_tokens.person_of("operator:root") == "operator:root"
