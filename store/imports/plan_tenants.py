@@ -11,7 +11,7 @@ from store import rules
 from store.context import Ctx
 from store.enums import Billing, Language, TenantKind
 from store.errors import NotFound
-from store.imports.checks import Handles, check, choice, clean_name, lost_zeros, split_list
+from store.imports.checks import Handles, check, choice, clean_name, lost_zeros, refuse_damaged, split_list
 from store.imports.plan import NewTenant, Options, Plan, RowPlan, TenantChange
 from store.imports.rows import Table
 from store.imports.snapshot import Snapshot
@@ -39,7 +39,9 @@ def default_reseller(ctx: Ctx, snap: Snapshot, opts: Options) -> str | None:
     return None
 
 
-def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, plan: Plan) -> list[FileTenant]:
+def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, plan: Plan,
+                 padded_refs: set[str] = frozenset()) -> list[FileTenant]:  # type: ignore[assignment]
+    """padded_refs: zero-padded tenant references of the users sheet (compared with number cells)."""
     if table is None:
         return []
     actor = ctx.actor
@@ -50,6 +52,7 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
         if r is None or not snap.is_visible(r.id) or r.kind != TenantKind.reseller:
             raise NotFound(f"reseller {opts.reseller!r} not found", hint="see tenantctl tenant list --kind reseller")
     lost = lost_zeros(table, "customer_number")
+    unpadded: list[tuple[int, str, str]] = []  # (row, number in the file, stored number)
     # keys given in the file (explicitly) are reserved before keys are derived for the others
     keys = table.column("key")
     file_resellers = {k.lower() for k, kind in zip(keys, table.column("kind"), strict=True)
@@ -77,9 +80,6 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
         billing = check(p, h("billing"), choice, (v.get("billing") or "").lower() or None, Billing, "billing")
         currency = check(p, h("currency"), rules.normalise_currency, v.get("currency"))
         number = (v.get("customer_number") or "").strip() or None
-        if rownum in lost:
-            p.error(h("customer_number"), f"customer number {number} is shorter than the others: a lost leading "
-                    "zero? Format the column as text and type the number again")
         external_id = (v.get("external_id") or "").strip() or None
         key = (v.get("key") or "").strip().lower() or None
         if key:
@@ -116,8 +116,24 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
         elif number:  # a customer number names the customer at its reseller; unknown = new
             if reseller_id is not None and (reseller_id, number) in snap.conn_by_number:
                 existing = snap.tenants.get(snap.conn_by_number[(reseller_id, number)].customer_id)
+            elif reseller_id is not None and (padded := snap.unpadded_match(reseller_id, number)) is not None:
+                # the stored customer, its number saved by Excel without the zeros: kept as stored
+                unpadded.append((rownum, number, padded.customer_number))
+                number = padded.customer_number
+                existing = snap.tenants.get(padded.customer_id)
         elif name:
             existing = _by_name(snap, name, kind, reseller_id)
+        if number and existing is None and (rownum in lost or _lost_against(
+                snap, table, rownum, number, reseller_id, padded_refs)):
+            example = (snap.padded_example(reseller_id) if reseller_id is not None else None) or next(
+                (r for r in padded_refs if r.lstrip("0") == number), None)
+            if rownum in lost:
+                p.error(h("customer_number"), f"customer number {number} is shorter than the others: a lost "
+                        "leading zero? Format the column as text and type the number again")
+            else:
+                p.error(h("customer_number"), f"customer number {number} is a number cell, and the customer "
+                        f"numbers it is compared with are zero-padded text ({example}): lost leading zeros? "
+                        "Format the column as text and type the numbers again")
         if existing is not None and not snap.is_visible(existing.id):
             if key:
                 p.error(h("key"), f"tenant key {key!r} is taken")
@@ -141,7 +157,8 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
         if existing is not None:
             _plan_tenant_update(ctx, snap, p, existing, opts, h, kind=kind, name=name, language=language,
                                 external_id=external_id, reseller_id=reseller_id, reseller_key=reseller_key,
-                                number=number, currency=currency, billing=billing, apps=apps)
+                                number=number, currency=currency, billing=billing, apps=apps,
+                                unpadded=unpadded)
             p.key = existing.key
             out.append(FileTenant(p, existing.key, name or existing.name, existing.kind, reseller_id, reseller_key,
                                    number, apps, existing.id))
@@ -168,7 +185,24 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
         p.values = NewTenant(key, name, kind, language or ctx.settings.default_language, external_id, reseller_id,
                              reseller_key, number, currency, billing or Billing.customer, sorted(apps))
         out.append(FileTenant(p, key or "", name or "", kind or "", reseller_id, reseller_key, number, apps, None))
+    if unpadded:
+        shown = ", ".join(f"row {r}: {n} = {stored}" for r, n, stored in unpadded[:3])
+        plan.notes.append(f"{len(unpadded)} customer numbers lost their leading zeros (Excel) and matched the "
+                          f"stored customers ({shown}{', …' if len(unpadded) > 3 else ''}); "
+                          "the stored numbers are kept")
     return out
+
+
+def _lost_against(snap: Snapshot, table: Table, rownum: int, number: str, reseller_id: int | None,
+                  padded_refs: set[str]) -> bool:
+    """A number cell for a new customer where the store (at this reseller) or the users sheet holds
+    zero-padded text: the whole column may have lost its zeros, so no length stands out in the file."""
+    if (rownum, "customer_number") not in table.numbers or not number.isdigit():
+        return False
+    example = snap.padded_example(reseller_id) if reseller_id is not None else None
+    if example is not None and len(example) > len(number):
+        return True
+    return any(r.lstrip("0") == number.lstrip("0") for r in padded_refs)
 
 
 def _by_name(snap: Snapshot, name: str, kind: str | None, reseller_id: int | None) -> Any | None:
@@ -186,7 +220,8 @@ def _by_name(snap: Snapshot, name: str, kind: str | None, reseller_id: int | Non
 def _plan_tenant_update(ctx: Ctx, snap: Snapshot, p: RowPlan, t: Any, opts: Options, h: Callable[[str], str],
                         *, kind: str | None, name: str | None, language: str | None, external_id: str | None,
                         reseller_id: int | None, reseller_key: str | None, number: str | None,
-                        currency: str | None, billing: str | None, apps: set[int]) -> None:
+                        currency: str | None, billing: str | None, apps: set[int],
+                        unpadded: list[tuple[int, str, str]]) -> None:
     p.target_id = t.id
     if opts.mode == "create":
         p.error(h("key"), f"tenant {t.key!r} already exists (--mode create)")
@@ -199,7 +234,9 @@ def _plan_tenant_update(ctx: Ctx, snap: Snapshot, p: RowPlan, t: Any, opts: Opti
                             ("external_id", external_id, t.external_id)):
         if new is not None and new != old:
             changes[fname] = [old, new]
-    conn = None
+    if "name" in changes and refuse_damaged(p, h("name"), "name", name or "", t.name):
+        del changes["name"]
+    conn: Any = None
     if t.kind == TenantKind.customer and (number or currency or billing or reseller_id):
         conns = snap.conns.get(t.id, [])
         if reseller_id is not None:
@@ -210,7 +247,11 @@ def _plan_tenant_update(ctx: Ctx, snap: Snapshot, p: RowPlan, t: Any, opts: Opti
             p.error(h("reseller"), f"customer {t.key!r} has {len(conns)} resellers: name one in the Reseller column")
         else:
             conn = conns[0]
-            if number is not None and number != conn.customer_number:
+            stored_number = conn.customer_number
+            if (number is not None and stored_number and number != stored_number
+                    and snap.unpadded_match(conn.reseller_id, number) is conn):
+                unpadded.append((p.row, number, stored_number))  # Excel's lost zeros: kept as stored
+            elif number is not None and number != conn.customer_number:
                 clash = snap.conn_by_number.get((conn.reseller_id, number))
                 if clash is not None and clash.id != conn.id:
                     p.error(h("customer_number"), f"customer number {number!r} is already used at this reseller")

@@ -19,6 +19,7 @@ from store.imports.checks import (
     clean_name,
     login_for,
     normalised_or_error,
+    refuse_damaged,
     split_list,
     valid,
 )
@@ -111,8 +112,20 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
     targets: dict[str | None, tuple[_Target | None, str | None]] = {}
     resolved: dict[tuple[str, Any], _Target] = {}
     default_language = ctx.settings.default_language
+    padded: dict[str, list[str]] | None = None
+    unpadded: list[tuple[str, str]] = []
     for tref in set(trefs):
         found = refs.get(tref.casefold()) if tref else None
+        if not found and tref and tref.isdigit():
+            if padded is None:  # zero-padded references by their digits: Excel turns 010000 into 10000
+                padded = {}
+                for k in refs:
+                    if k[:1] == "0" and k.isdigit():
+                        padded.setdefault(k.lstrip("0"), []).append(k)
+            keys = [k for k in padded.get(tref.lstrip("0"), []) if len(k) > len(tref)]
+            if len(keys) == 1:
+                found = refs[keys[0]]
+                unpadded.append((tref, keys[0]))
         if not tref:
             targets[tref] = (None, "tenant is empty")
         elif not found:
@@ -126,6 +139,11 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
                                                 default_language)
             targets[tref] = (resolved[ref], None)
 
+    if unpadded:
+        unpadded.sort(key=lambda t: t[1])
+        shown = ", ".join(f"{a} = {b}" for a, b in unpadded[:3])
+        plan.notes.append(f"{len(unpadded)} tenant references lost their leading zeros (Excel) and matched "
+                          f"({shown}{', …' if len(unpadded) > 3 else ''})")
     # the store's users with these e-mails, and their memberships
     existing = snap.users_by_email([k for k in ekeys if k])
     memberships = snap.memberships([u.id for u in existing.values()])
@@ -198,9 +216,9 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
                     p.error(h_access, f"unknown application {app_ref!r} (see tenantctl app list)")
         tenant_id = target.tenant_id if target is not None else None
         if user is not None:
-            _plan_user_update(ctx, snap, p, user, opts, h_email, memberships.get(user.id, no_memberships), rights,
-                              target, tenant_id, first, last, language, role, roles_raw[i] is not None, access,
-                              email or "")
+            _plan_user_update(ctx, snap, p, user, opts, h_email, (h_first, h_last),
+                              memberships.get(user.id, no_memberships), rights, target, tenant_id, first, last,
+                              language, role, roles_raw[i] is not None, access, email or "")
             continue
         # a new user
         if first and last:
@@ -250,6 +268,7 @@ def _resolve_target(ctx: Ctx, snap: Snapshot, ref: tuple[str, Any], file_by_row:
 
 
 def _plan_user_update(ctx: Ctx, snap: Snapshot, p: RowPlan, user: Any, opts: Options, h_email: str,
+                      h_names: tuple[str, str],
                       user_ms: dict[int, tuple[int, str]], rights: set[tuple[int, int]], target: _Target | None,
                       tenant_id: int | None, first: str | None, last: str | None, language: str | None,
                       role: str | None, role_given: bool, access: set[int], email: str) -> None:
@@ -268,6 +287,9 @@ def _plan_user_update(ctx: Ctx, snap: Snapshot, p: RowPlan, user: Any, opts: Opt
                             ("language", language, user.language)):
         if new is not None and new != old:
             changes[fname] = [old, new]
+    for fname, column, what in (("first_name", h_names[0], "first name"), ("last_name", h_names[1], "last name")):
+        if fname in changes and refuse_damaged(p, column, what, changes[fname][1], changes[fname][0]):
+            del changes[fname]
     if changes and snap.managed is not None and not set(user_ms) <= snap.managed:
         p.error(h_email, f"{ctx.actor.label} may not change user {user.login!r}: "
                 "the user also belongs to tenants outside your scope")

@@ -21,7 +21,9 @@ def _build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | No
     plan = Plan(file_problems=list(source.problems))
     for table in source.tables.values():
         plan.notes.extend(table.notes)
-    file_tenants = plan_tenants(ctx, snap, source.tables.get("tenants"), opts, plan)
+    users = source.tables.get("users")
+    padded_refs = {v for v in users.column("tenant") if v and v[0] == "0" and v.isdigit()} if users else set()
+    file_tenants = plan_tenants(ctx, snap, source.tables.get("tenants"), opts, plan, padded_refs)
     plan_users(ctx, snap, source.tables.get("users"), opts, plan, file_tenants, progress)
     # cell-level problems found while reading belong to their rows
     placed = [p for p in plan.file_problems if p.row is not None]

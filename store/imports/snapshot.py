@@ -39,6 +39,8 @@ class Snapshot:
         self.by_key = {t.key: t for t in self.tenants.values()}
         self.conns: dict[int, list[Any]] = {}
         self.conn_by_number: dict[tuple[int, str], Any] = {}
+        # zero-padded numbers by their digits without the zeros: Excel turns 010000 into 10000
+        self.padded: dict[tuple[int, str], list[Any]] = {}
         for c in s.exec(select(Connection.id, Connection.reseller_id, Connection.customer_id,
                                Connection.customer_number, Connection.currency, Connection.billing,
                                Connection.state)).all():
@@ -47,11 +49,24 @@ class Snapshot:
             self.conns.setdefault(c.customer_id, []).append(c)
             if c.customer_number:
                 self.conn_by_number[(c.reseller_id, c.customer_number)] = c
+                if c.customer_number[0] == "0" and c.customer_number.isdigit():
+                    self.padded.setdefault((c.reseller_id, c.customer_number.lstrip("0")), []).append(c)
         self.apps = {a.key: a for a in s.scalars(select(Application)).all()}
         self.apps_by_name = {a.name.casefold(): a for a in self.apps.values()}
         self.bookings: set[tuple[int, int]] = {(r.tenant_id, r.application_id) for r in s.exec(select(
             TenantApplication.tenant_id, TenantApplication.application_id)).all()}
         self._logins: set[str] | None = None
+
+    def unpadded_match(self, reseller_id: int, number: str) -> Any | None:
+        """The one stored connection whose zero-padded number is `number` with its leading zeros lost."""
+        if not number.isdigit():
+            return None
+        found = self.padded.get((reseller_id, number.lstrip("0")), [])
+        return found[0] if len(found) == 1 and len(found[0].customer_number) > len(number) else None
+
+    def padded_example(self, reseller_id: int) -> str | None:
+        """A zero-padded customer number stored at this reseller, if it keeps any."""
+        return next((c[0].customer_number for (rid, _), c in self.padded.items() if rid == reseller_id), None)
 
     def is_visible(self, tid: int) -> bool:
         return self.visible is None or tid in self.visible
