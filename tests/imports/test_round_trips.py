@@ -47,8 +47,8 @@ def test_new_number_cell_beside_zero_padded_store_is_refused(world: Any, cli: An
     """A whole column of numbers (no mixed lengths in the file itself) is flagged when the store's
     numbers at this reseller are zero-padded text: the new customer's number lost its zeros."""
     _first_import(ok, tmp_path)
-    saved = write_xlsx(tmp_path / "neu.xlsx", {"Mandanten": [HEADER] + [
-        ["Müller & Söhne KG", 20001, "EUR"], ["Schröder Logistik", 20005, "EUR"]]})
+    saved = write_xlsx(tmp_path / "neu.xlsx", {"Mandanten": [
+        HEADER, ["Müller & Söhne KG", 20001, "EUR"], ["Schröder Logistik", 20005, "EUR"]]})
     r = cli("import", "run", str(saved), "--reseller", "acme", "--json")
     assert r.exit_code == 4
     (problem,) = r.json()["error"]["details"]["problems"]
