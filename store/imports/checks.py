@@ -15,7 +15,7 @@ from sqlalchemy import select as _select
 
 from store import rules
 from store.errors import InvalidInput
-from store.imports.damage import damage, damaged_version_of
+from store.imports.damage import damage_over
 from store.imports.plan import RowPlan
 from store.imports.rows import Table
 from store.services.tenants import check_choice
@@ -178,9 +178,7 @@ def normalised_or_error(i: int, value: str | None, errors: dict[int, str]) -> st
 def refuse_damaged(plan: RowPlan, column: str | None, what: str, new: str, old: str) -> bool:
     """An update may not replace a correct stored name with a damaged one (`?ukasz` over `Łukasz`,
     `MÃ¼ller` over `Müller`): the row is refused, naming both and the way out. True if refused."""
-    why = damaged_version_of(new, old)
-    if why is None and damage(new) is not None and damage(old) is None:
-        why = damage(new)[0]  # type: ignore[index]
+    why = damage_over(new, old)
     if why is None:
         return False
     plan.error(column, f"{what} {new!r} would replace the stored {old!r}, but it looks damaged ({why}); "

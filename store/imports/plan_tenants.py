@@ -79,8 +79,8 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
         language = check(p, h("language"), choice, (v.get("language") or "").lower() or None, Language, "language")
         billing = check(p, h("billing"), choice, (v.get("billing") or "").lower() or None, Billing, "billing")
         currency = check(p, h("currency"), rules.normalise_currency, v.get("currency"))
-        number = (v.get("customer_number") or "").strip() or None
-        external_id = (v.get("external_id") or "").strip() or None
+        number = check(p, h("customer_number"), rules.clean_customer_number, v.get("customer_number"))
+        external_id = check(p, h("external_id"), rules.clean_external_id, v.get("external_id"))
         key = (v.get("key") or "").strip().lower() or None
         if key:
             check(p, h("key"), rules.check_tenant_key, key)
