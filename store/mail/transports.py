@@ -5,7 +5,6 @@ the failures of store/mail/retry.py."""
 from __future__ import annotations
 
 import contextlib
-import os
 import smtplib
 import socket
 import ssl
@@ -39,16 +38,15 @@ class FileTransport:
         return f"the folder {self.folder}"
 
     def send(self, from_addr: str, to_addr: str, message: bytes, mail_id: int | None) -> None:
+        from store.files import private_dir, write_private
+
         stem = f"{mail_id:08d}" if mail_id is not None else "test"
         final = self.folder / f"{stem}-{uuid.uuid4().hex[:8]}.eml"
-        tmp = final.with_suffix(".tmp")
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with tmp.open("wb") as fh:
-                fh.write(message)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, final)  # a reader never sees half a mail
+            private_dir(self.folder)
+            # 0600: the mail holds a live link. Written under a hidden .tmp name and renamed, so a
+            # reader never sees half a mail; a failed write (disk full) removes its partial file.
+            write_private(final, lambda fh: fh.write(message), fsync=True)
         except OSError as exc:
             raise ConnectionFailure(f"cannot write to the outbox folder {self.folder}: {exc.strerror}") from None
 
