@@ -114,6 +114,7 @@ def _register() -> None:
         mail,
         member,
         password,
+        serve,
         tenant,
         user,
     )
@@ -134,6 +135,7 @@ def _register() -> None:
     import_.register(app)
     export.register(app)
     app_.register(app)
+    serve.register(app)
 
 
 _register()
