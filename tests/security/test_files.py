@@ -117,6 +117,7 @@ def test_export_and_template_into_a_missing_folder(world: Any, cli: Any, tmp_pat
     assert not missing.exists()
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # openpyxl, never saved
 def test_rejected_import_in_a_read_only_folder_still_shows_the_problems(
         world: Any, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import importers.write as write
