@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -113,18 +114,26 @@ def run(
     if mode not in {"upsert", "create"}:
         raise InvalidInput(f"--mode {mode!r} is not upsert or create", hint="use --mode upsert or --mode create")
     started = time.monotonic()
-    rows_wanted = "all" if json or dry_run else "changed"
+    rows = "all" if json or dry_run else "changed"
     rows_limit = None if json else TABLE_MAX if dry_run else TABLE_MAX_RUN
     if backend.remote():
-        result, source = _run_remote(file, dry_run=dry_run, mode=mode, skip_invalid=skip_invalid,
-                                     send_links=send_links, reseller=reseller, sheet=sheet, maps=maps,
-                                     encoding=encoding, rows=rows_wanted, rows_limit=rows_limit, report=report)
-    else:
-        result, source = _run_local(file, started, dry_run=dry_run, mode=mode, skip_invalid=skip_invalid,
-                                    send_links=send_links, reseller=reseller, sheet=sheet, maps=maps,
-                                    encoding=encoding, rows=rows_wanted, rows_limit=rows_limit, report=report)
-    _finish(file, started, result, source, dry_run=dry_run, skip_invalid=skip_invalid, report=report, json=json,
-            sheet=sheet, maps=maps, encoding=encoding)
+        query = {"filename": file.name, "dry_run": dry_run, "mode": mode, "skip_invalid": skip_invalid,
+                 "send_links": send_links, "reseller": reseller, "sheet": sheet, "map": maps or [],
+                 "encoding": encoding, "rows": rows, "rows_limit": rows_limit}
+        _run_remote(file, started, query, reading=(sheet, maps, encoding), report=report, json=json)
+        return
+    from importers import read as reader
+    from importers.background import Background
+    from store.imports.perf import gc_paused
+
+    conf = runtime.settings()
+    with gc_paused():  # no reference cycles worth collecting; see store/imports/perf.py
+        reading = Background(_read, reader, file, sheet, maps, encoding, int(conf.import_max_mb))
+        from store.imports import engine  # the store's modules load while the file is read
+
+        opts = engine.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
+                              send_links=send_links)
+        _run(file, started, reading, opts, report=report, json=json)
 
 
 def _read(reader: Any, file: Path, sheet: str | None, maps: list[str] | None, encoding: str | None,
@@ -133,48 +142,38 @@ def _read(reader: Any, file: Path, sheet: str | None, maps: list[str] | None, en
     return reader.load(file, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb), reader.file_hash(file)
 
 
-def _run_local(file: Path, started: float, *, dry_run: bool, mode: str, skip_invalid: bool, send_links: bool,
-               reseller: str | None, sheet: str | None, maps: list[str] | None, encoding: str | None, rows: str,
-               rows_limit: int | None, report: Path | None) -> tuple[dict[str, Any], Any]:
-    from importers import read as reader
-    from importers.background import Background
-    from importers.perf import gc_paused
+def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | None, json: bool) -> None:
+    """Read the file, hand it to the engine, write the marked copy and print."""
+    from store.imports import engine
 
-    conf = runtime.settings()
-    with gc_paused():  # no reference cycles worth collecting; see importers/perf.py
-        reading = Background(_read, reader, file, sheet, maps, encoding, int(conf.import_max_mb))
-        from store.services import import_file, imports  # the store's modules load while the file is read
-
-        opts = imports.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
-                               send_links=send_links)
-        loaded, digest = reading.result()
-        source = loaded.source()
-        del loaded
-        read_s = round(time.monotonic() - started, 2)
-        for note in source.notes:
-            output.warn(note)
-        progress = _Progress()
-
-        def writing(total: int) -> None:
-            output.status(f"{'checking' if dry_run else 'writing'} {total} new or changed rows…")
-
-        try:
-            with runtime.command() as ctx:
-                result = import_file.run_file(ctx, source, path=file, digest=digest, opts=opts, progress=progress,
-                                              rows=rows, rows_limit=rows_limit, on_write=writing)
-        finally:
-            progress.stop()
-    if "rejected" in result:
-        _refused(file, source, import_file.rejected_error(file.name, result), report)
-    result["timings"] = {"read": read_s, **result["timings"]}
-    return result, source
+    loaded, digest = reading.result()
+    source = loaded.source()
+    del loaded
+    timings = {"read": round(time.monotonic() - started, 2)}  # seconds per phase, in the result
+    for note in source.notes:
+        output.warn(note)
+    progress = _Progress()
+    try:
+        with runtime.command() as ctx:
+            outcome = engine.run(ctx, source, opts, digest=digest, progress=progress, status=output.status,
+                                 rows="all" if json or opts.dry_run else "changed",
+                                 rows_limit=None if json else TABLE_MAX if opts.dry_run else TABLE_MAX_RUN)
+    finally:
+        progress.stop()
+    timings.update(outcome.timings)
+    if not json:
+        for note in outcome.plan.notes:
+            output.status(note)
+    if outcome.rejected:
+        _refused(file, source, outcome.plan.problems(), outcome.rejected_run, report=report, json=json)
+    _finish(file, started, {**outcome.result, "timings": timings}, source, dry_run=opts.dry_run,
+            skip_invalid=opts.skip_invalid, report=report, json=json)
 
 
-def _run_remote(file: Path, *, dry_run: bool, mode: str, skip_invalid: bool, send_links: bool,
-                reseller: str | None, sheet: str | None, maps: list[str] | None, encoding: str | None, rows: str,
-                rows_limit: int | None, report: Path | None) -> tuple[dict[str, Any], Any]:
-    """Upload the file; the server reads, checks and writes it. A refusal's marked copy is written
-    here, next to the file, from the problems the server lists."""
+def _run_remote(file: Path, started: float, query: dict[str, Any], *, reading: tuple[Any, Any, Any],
+                report: Path | None, json: bool) -> None:
+    """Upload the file; the server reads, checks and writes it with the same engine. A refusal's
+    marked copy is written here, next to the file, from the problems the server lists."""
     from cli import remote
     from importers.safety import check_size
 
@@ -183,56 +182,54 @@ def _run_remote(file: Path, *, dry_run: bool, mode: str, skip_invalid: bool, sen
         fh = file.open("rb")
     except OSError as exc:
         raise InvalidInput(f"cannot read {file}: {exc.strerror}", hint="check the path") from None
-    query = {"filename": file.name, "dry_run": dry_run, "mode": mode, "skip_invalid": skip_invalid,
-             "send_links": send_links, "reseller": reseller, "sheet": sheet, "map": maps or [],
-             "encoding": encoding, "rows": rows, "rows_limit": rows_limit}
     try:
         with fh:
             payload = remote.client().request("POST", "/imports", query=query, content=fh,
                                               headers={"Content-Type": "application/octet-stream"})
     except InvalidInput as exc:
-        if exc.details and "problems" in exc.details and "run" in exc.details:
-            _refused(file, None, exc, report, sheet=sheet, maps=maps, encoding=encoding)
+        details = exc.details or {}
+        if "problems" in details and details.get("run"):
+            _refused(file, None, details["problems"], details["run"], report=report, json=json, reading=reading)
         raise
     result = payload["data"]
     for note in result.pop("notes", []):
         output.warn(note)
-    return result, None
+    for note in result.pop("plan_notes", []):
+        if not json:
+            output.status(note)
+    _finish(file, started, result, None, dry_run=bool(query["dry_run"]), skip_invalid=bool(query["skip_invalid"]),
+            report=report, json=json, reading=reading)
 
 
-def _load_for_report(file: Path, sheet: str | None, maps: list[str] | None, encoding: str | None) -> Any:
+def _local_source(file: Path, reading: tuple[Any, Any, Any] | None) -> Any:
+    """The file read here again (remote mode): the marked copy is made from its cells."""
     from importers import read as reader
 
-    return reader.load(file, sheet=sheet, maps=maps, encoding=encoding, max_mb=1 << 20).source()
+    sheet, maps, encoding = reading or (None, None, None)
+    return reader.load(file, sheet=sheet, maps=maps, encoding=encoding, max_mb=1 << 30).source()
 
 
-def _refused(file: Path, source: Any, err: InvalidInput, report: Path | None, *, sheet: str | None = None,
-             maps: list[str] | None = None, encoding: str | None = None) -> None:
+def _refused(file: Path, source: Any, problems: list[dict[str, Any]], run_id: Any, *, report: Path | None,
+             json: bool, reading: tuple[Any, Any, Any] | None = None) -> None:
     """Write the marked copy, list the problems, and raise the refusal (exit 4)."""
-    from importers.write import write_report
-
-    details = err.details or {}
-    problems = details["problems"]
+    source = source or _local_source(file, reading)
     target = report or file.with_name(f"{file.stem}-fehler.xlsx")
-    source = source or _load_for_report(file, sheet, maps, encoding)
-    write_report(file, source.file_type, source.tables, problems, target)
-    if not output.state.JSON_MODE:
+    copy = _marked_copy(file, source, problems, target)
+    if not json:
         out = output.stderr()
         for p in problems[:200]:
-            where = f"{p['sheet']}" + (f", row {p['row']}" if p["row"] else "") + (
-                f", column {p['column']}" if p["column"] else "")
-            out.print(output.Text(f"{where}: {p['message']}"))
+            out.print(output.Text(f"{source.where(p)}: {p['message']}"))
         if len(problems) > 200:
-            out.print(output.Text(f"… and {len(problems) - 200} more (see {target})"))
+            out.print(output.Text(f"… and {len(problems) - 200} more (see {copy.where})"))
     raise InvalidInput(f"{len(problems)} problem(s) in {file.name}; nothing was written "
-                       f"(run {details['run']}; marked copy: {target})",
+                       f"(run {run_id}; {copy.said})",
                        hint="fix the rows and import again, or --skip-invalid to write the good rows",
-                       details={"run": details["run"], "report": str(target), "problems": problems})
+                       details={"run": run_id, "report": copy.path, "problems": problems})
 
 
 def _finish(file: Path, started: float, result: dict[str, Any], source: Any, *, dry_run: bool, skip_invalid: bool,
-            report: Path | None, json: bool, sheet: str | None, maps: list[str] | None,
-            encoding: str | None) -> None:
+            report: Path | None, json: bool, reading: tuple[Any, Any, Any] | None = None) -> None:
+    """Print the result (both modes): the plan or the changes, the summary line, the exit code."""
     timings = result["timings"]
     elapsed = time.monotonic() - started
     counts = result["counts"]
@@ -263,15 +260,33 @@ def _finish(file: Path, started: float, result: dict[str, Any], source: Any, *, 
         raise InvalidInput(f"{result['skipped']} row(s) with problems: the real run would write nothing",
                            hint="fix the rows marked error, or run with --skip-invalid")
     if result["skipped"] and not dry_run:
-        from importers.write import write_report
-
         target = report or file.with_name(f"{file.stem}-fehler.xlsx")
-        source = source or _load_for_report(file, sheet, maps, encoding)
-        write_report(file, source.file_type, source.tables, result["problems"], target)
-        output.warn(f"SKIPPED {result['skipped']} invalid rows (--skip-invalid); marked copy: {target}; "
+        copy = _marked_copy(file, source or _local_source(file, reading), result["problems"], target)
+        output.warn(f"SKIPPED {result['skipped']} invalid rows (--skip-invalid); {copy.said}; "
                     f"see tenantctl import show {result['run']}")
         raise PartialSuccess(f"{result['skipped']} invalid rows were skipped",
                              hint=f"tenantctl import show {result['run']}")
+
+
+@dataclass
+class _Copy:
+    path: str | None  # where the marked copy was written, None when it could not be
+    said: str         # how the status line and the error describe it
+
+    @property
+    def where(self) -> str:
+        return self.path or "--json for all of them"
+
+
+def _marked_copy(file: Path, source: Any, problems: list[dict[str, Any]], target: Path) -> _Copy:
+    """Write the marked copy; a folder that is read-only (or gone) must not hide the problems."""
+    from importers.write import write_report
+
+    try:
+        write_report(file, source.file_type, source.tables, problems, target)
+    except InvalidInput as exc:
+        return _Copy(None, f"no marked copy: {exc.message}")
+    return _Copy(str(target), f"marked copy: {target}")
 
 
 @app.command("list")
@@ -281,7 +296,9 @@ def list_(limit: int = options.LIMIT, offset: int = options.OFFSET, json: bool =
     Example: tenantctl import list --limit 10
     """
     def local(ctx: Any) -> backend.Result:
-        items, total = backend.svc.imports.list_runs(ctx, options.limit_or_none(limit), offset)
+        from store.imports import runs
+
+        items, total = runs.list_runs(ctx, options.limit_or_none(limit), offset)
         return backend.Result(items, total, options.limit_or_none(limit), offset)
 
     res = backend.call("GET", "/imports", local, query={"limit": limit, "offset": offset})
@@ -297,7 +314,12 @@ def show(run_id: int = typer.Argument(..., metavar="RUN", help="Run number (see 
 
     Example: tenantctl import show 3
     """
-    data = backend.call("GET", f"/imports/{run_id}", lambda ctx: backend.svc.imports.show_run(ctx, run_id)).data
+    def local(ctx: Any) -> Any:
+        from store.imports import runs
+
+        return runs.show_run(ctx, run_id)
+
+    data = backend.call("GET", f"/imports/{run_id}", local).data
 
     def render(console: Any, d: dict[str, Any]) -> None:
         console.print(output.record({**{k: v for k, v in d.items() if k not in {"problems", "updated", "counts"}},
@@ -320,8 +342,13 @@ def undo(run_id: int = typer.Argument(..., metavar="RUN"), yes: bool = options.Y
 
     Example: tenantctl import undo 3 --yes
     """
+    def local(ctx: Any) -> Any:
+        from store.imports import runs
+
+        return runs.undo_run(ctx, run_id)
+
     runtime.confirm(f"Undo import run {run_id}? Everything it created is deleted", yes)
-    data = backend.call("POST", f"/imports/{run_id}/undo", lambda ctx: backend.svc.imports.undo_run(ctx, run_id)).data
+    data = backend.call("POST", f"/imports/{run_id}/undo", local).data
     output.status(f"undid import run {run_id}: " + ", ".join(f"{v} {k}" for k, v in data["undone"].items()))
     output.show(data, lambda c, d: c.print(output.record({k: v for k, v in d.items() if k != "counts"})),
                 json_mode=json)

@@ -146,8 +146,8 @@ def _settings() -> Any:
 def test_import_runs_belong_to_the_person_not_the_token(world, ok, store, tmp_path):
     from store.actor import resolve_actor
     from store.context import Ctx
+    from store.imports import runs as imports
     from store.models import ImportRun
-    from store.services import imports
 
     with store.transaction() as s:
         s.add(ImportRun(file_name="k.csv", file_hash="0" * 64, actor='rita.reseller via token "ci"', mode="upsert",

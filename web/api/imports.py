@@ -75,7 +75,8 @@ def _run(request: Request, path: Path, name: str, started: float, *, dry_run: bo
          skip_invalid: bool, send_links: bool, reseller: str | None, sheet: str | None, maps: list[str] | None,
          encoding: str | None, rows: str, rows_limit: int | None) -> JSONEnvelope:
     from importers import read as reader
-    from store.services import import_file, imports
+    from store.errors import InvalidInput
+    from store.imports import engine
     from web.runtime import runtime_of
 
     settings = runtime_of(request).settings
@@ -83,38 +84,41 @@ def _run(request: Request, path: Path, name: str, started: float, *, dry_run: bo
                          max_mb=int(settings.import_max_mb)).source()
     digest = reader.file_hash(path)
     read_s = round(time.monotonic() - started, 2)
-    opts = imports.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
-                           send_links=send_links)
+    opts = engine.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
+                          send_links=send_links)
     with transaction(request, write=True) as ctx:
-        result = import_file.run_file(ctx, source, path=path, digest=digest, opts=opts, rows=rows,
-                                      rows_limit=rows_limit)
-    if "rejected" in result:
-        raise import_file.rejected_error(name, result)
-    result["timings"] = {"read": read_s, **result["timings"]}
-    result["notes"] = list(source.notes)
+        outcome = engine.run(ctx, source, opts, digest=digest, rows=rows, rows_limit=rows_limit)
+    if outcome.rejected:  # recorded (committed) as a refused run; the caller gets every problem
+        problems = outcome.plan.problems()
+        raise InvalidInput(f"{len(problems)} problem(s) in {name}; nothing was written (run {outcome.rejected_run})",
+                           hint="fix the rows and import again, or skip_invalid to write the good rows",
+                           details={"run": outcome.rejected_run, "problems": problems})
+    result = {**outcome.result, "timings": {"read": read_s, **outcome.timings}}
+    result["notes"] = list(source.notes)  # the CLI prints them as it does locally
+    result["plan_notes"] = list(outcome.plan.notes)
     return ok(result)
 
 
 @router.get("", summary="Import runs, newest first")
 def list_(request: Request, limit: int = LIMIT, offset: int = OFFSET) -> JSONEnvelope:
-    from store.services import imports
+    from store.imports import runs
 
     with transaction(request, write=False) as ctx:
-        items, total = imports.list_runs(ctx, limit_of(limit), offset)
+        items, total = runs.list_runs(ctx, limit_of(limit), offset)
     return ok(items, meta={"total": total, "limit": limit_of(limit), "offset": offset})
 
 
 @router.get("/{run_id}", summary="One import run: counts, problems, what it created and changed")
 def show(request: Request, run_id: int) -> JSONEnvelope:
-    from store.services import imports
+    from store.imports import runs
 
     with transaction(request, write=False) as ctx:
-        return ok(imports.show_run(ctx, run_id))
+        return ok(runs.show_run(ctx, run_id))
 
 
 @router.post("/{run_id}/undo", summary="Undo a run (refused where later changes would be lost)")
 def undo(request: Request, run_id: int) -> JSONEnvelope:
-    from store.services import imports
+    from store.imports import runs
 
     with transaction(request, write=True) as ctx:
-        return ok(imports.undo_run(ctx, run_id))
+        return ok(runs.undo_run(ctx, run_id))
