@@ -21,3 +21,15 @@ def test_import_benchmark_runs_and_reports_every_ratio(tmp_path: Path) -> None:
     assert all(v > 0 for v in report["ratios"].values())
     assert report["tenants"] == 20 and report["users"] == 60
     assert "(median of 2)" in out.stderr
+
+
+def test_remote_benchmark_runs_and_reports_its_ratio(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TENANTCTL_")}
+    out = subprocess.run([sys.executable, "-m", "bench", "remote", "--repeat", "1", "--tenants", "3", "--workdir",
+                          str(tmp_path)], capture_output=True, text=True, env=env, cwd=Path(__file__).parents[1],
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    [(name, ratio)] = report["ratios"].items()
+    assert name.startswith("remote tenant list") and ratio > 0
+    assert report["remote_tenant_list_s"] > 0 and report["baseline_s"] > 0

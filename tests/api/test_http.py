@@ -198,3 +198,21 @@ def _set_password(login: str, password: str) -> None:
         u.status = "active"
         s.add(u)
     store.dispose()
+
+
+def test_every_route_docs_api_names_exists(world, http):
+    """docs/api.md's table of CLI commands and HTTP calls names only routes the API has."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    table = [line for line in doc.splitlines() if line.startswith("| `")]
+    named = set()
+    for line in table:
+        http_cell = line.rsplit("|", 2)[1]
+        for method, path in re.findall(r"(GET|POST|PUT|PATCH|DELETE) (/[^\s`?(]*)", http_cell):
+            named.add((method, re.sub(r"\{[^}]+\}", "{}", path)))
+    routes = {(m.upper(), re.sub(r"\{[^}]+\}", "{}", p.removeprefix("/api/v1")))
+              for p, ops in http.get("/openapi.json").json()["paths"].items() for m in ops}
+    assert len(named) > 20
+    assert named <= routes, named - routes
