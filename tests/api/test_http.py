@@ -216,3 +216,19 @@ def test_every_route_docs_api_names_exists(world, http):
               for p, ops in http.get("/openapi.json").json()["paths"].items() for m in ops}
     assert len(named) > 20
     assert named <= routes, named - routes
+
+
+def test_wrong_tokens_are_limited_per_client_not_per_token(world, http, token, api_server):
+    from store.settings import load_settings
+    from web.limits import Limits
+    from web.security import RateLimiter
+
+    api_server.use(load_settings(), Limits(api_token=RateLimiter(1, 60), token_client=RateLimiter(3, 60)))
+    t = token("rita.reseller")
+    forged = t[: t.rindex("_") + 1] + "A" * 43  # the real token's id, a wrong secret
+    codes = [http.get("/apps", headers=bearer(forged)).status_code for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
+    # the real token's own budget is untouched (the forged calls counted against the client)
+    api_server.app.state.limits.token_client.reset()
+    assert http.get("/apps", headers=bearer(t)).status_code == 200  # its budget of 1 was still there
+    assert http.get("/apps", headers=bearer(t)).status_code == 429  # and now it is used

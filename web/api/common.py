@@ -65,13 +65,6 @@ def bearer(request: Request) -> str:
     return value.strip()
 
 
-def rate_key(request: Request, raw: str | None) -> str:
-    """Per token (its id), or per client address for calls without one."""
-    from store.services.api_tokens import parse
-    from web.security import client_of
-
-    parsed = parse(raw) if raw else None
-    return f"token:{parsed[0]}" if parsed is not None else f"addr:{client_of(request)}"
 
 
 @contextmanager
@@ -84,15 +77,27 @@ def transaction(request: Request, *, write: bool, anonymous: bool = False) -> It
     from store.services import api_tokens
     from web.runtime import ANONYMOUS, runtime_of
 
+    from web.security import client_of
+
     runtime = runtime_of(request)
-    raw = None if anonymous else bearer(request)
-    request.app.state.limits.api_token.hit(rate_key(request, raw))
+    limits = request.app.state.limits
+    try:
+        raw = None if anonymous else bearer(request)
+    except Unauthenticated:
+        limits.token_client.hit(client_of(request))
+        raise
     touch: int | None = None
     with runtime.store.transaction(write=write) as session:
         if anonymous:
             actor = Actor(label=ANONYMOUS)
         else:
-            actor, token = api_tokens.authenticate(session, raw)
+            try:
+                actor, token = api_tokens.authenticate(session, raw)
+            except Unauthenticated:
+                # a guesser is stopped per client; a wrong token never uses up the real one's budget
+                limits.token_client.hit(client_of(request))
+                raise
+            limits.api_token.hit(f"token:{token.id}")
             if token.read_only and write:
                 raise PermissionDenied("this token is read-only", hint="use a token created without --read-only")
             if api_tokens.needs_touch(token):
