@@ -103,6 +103,8 @@ def run(
     sheet: str | None = typer.Option(None, "--sheet", help="Only this sheet (csv: tenants or users)."),
     maps: list[str] | None = typer.Option(None, "--map", help='Map a header to a field: "Spalte=field".'),
     encoding: str | None = typer.Option(None, "--encoding", help="Force the csv encoding (utf-8, cp1252, utf-16)."),
+    layout: str = typer.Option("auto", "--layout",
+                               help="auto, flat (one row per person, the company on each row) or tables."),
     json: bool = options.JSON,
 ) -> None:
     """Import tenants and users from a workbook: everything is checked first; nothing is written
@@ -119,7 +121,7 @@ def run(
     started = time.monotonic()
     conf = runtime.settings()
     with gc_paused():  # no reference cycles worth collecting; see store/imports/perf.py
-        reading = Background(_read, reader, file, sheet, maps, encoding, int(conf.import_max_mb))
+        reading = Background(_read, reader, file, sheet, maps, encoding, int(conf.import_max_mb), layout)
         from store.imports import engine  # the store's modules load while the file is read
 
         opts = engine.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
@@ -128,9 +130,10 @@ def run(
 
 
 def _read(reader: Any, file: Path, sheet: str | None, maps: list[str] | None, encoding: str | None,
-          max_mb: int) -> tuple[Any, str]:
+          max_mb: int, layout: str) -> tuple[Any, str]:
     """(the loaded file, its hash): the background thread's part of reading."""
-    return reader.load(file, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb), reader.file_hash(file)
+    return (reader.load(file, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb, layout=layout),
+            reader.file_hash(file))
 
 
 def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | None, json: bool) -> None:

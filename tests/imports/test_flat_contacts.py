@@ -166,3 +166,14 @@ def test_merged_company_cell_is_filled_down(world: Any, ok: Any, store: Any, tmp
         "notes"]
     assert _db(store, "SELECT count(*) FROM membership m JOIN tenant t ON t.id = m.tenant_id "
                       "WHERE t.name = 'Elektro Krüger GmbH'") == [(3,)]
+
+
+def test_layout_option_forces_a_reading(world: Any, cli: Any, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "kontakte.csv", crm_export(companies=2, per_company=1))
+    r = cli("import", "run", str(path), "--reseller", "acme", "--dry-run", "--layout", "tables", "--json")
+    assert r.exit_code == 4  # read as a users file: the companies are unknown tenants
+    assert {e["message"] for row in r.json()["data"]["rows"] for e in row["errors"]} == {
+        "unknown tenant 'Bäckerei Müller GmbH': not in the file and not in the store",
+        "unknown tenant 'Sanitär Schmidt KG': not in the file and not in the store"}
+    r = cli("import", "run", str(path), "--layout", "rows")
+    assert r.exit_code == 2 and "--layout 'rows' is not one of auto, flat, tables" in r.stderr
