@@ -27,7 +27,7 @@ RUN_COLUMNS = [("run", "id"), ("file", "file"), ("actor", "actor"), ("mode", "mo
 
 def _summary(counts: dict[str, int]) -> str:
     parts = []
-    for kind in ("tenants", "users"):
+    for kind in ("tenants", "users", "memberships"):
         bits = [f"{counts.get(f'{kind}_{a}', 0)} {w}" for a, w in (("create", "new"), ("update", "changed"),
                                                                      ("unchanged", "unchanged"), ("error", "bad"))
                 if counts.get(f"{kind}_{a}")]
