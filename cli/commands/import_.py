@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -162,19 +163,17 @@ def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | 
     if outcome.rejected:
         problems = outcome.plan.problems()
         target = report or file.with_name(f"{file.stem}-fehler.xlsx")
-        from importers.write import write_report
-
-        write_report(file, source.file_type, source.tables, problems, target)
+        copy = _marked_copy(file, source, problems, target)
         if not json:
             out = output.stderr()
             for p in problems[:200]:
                 out.print(output.Text(f"{source.where(p)}: {p['message']}"))
             if len(problems) > 200:
-                out.print(output.Text(f"… and {len(problems) - 200} more (see {target})"))
+                out.print(output.Text(f"… and {len(problems) - 200} more (see {copy.where})"))
         raise InvalidInput(f"{len(problems)} problem(s) in {file.name}; nothing was written "
-                           f"(run {outcome.rejected_run}; marked copy: {target})",
+                           f"(run {outcome.rejected_run}; {copy.said})",
                            hint="fix the rows and import again, or --skip-invalid to write the good rows",
-                           details={"run": outcome.rejected_run, "report": str(target), "problems": problems})
+                           details={"run": outcome.rejected_run, "report": copy.path, "problems": problems})
     result = outcome.result
     result["timings"] = timings
     elapsed = time.monotonic() - started
@@ -206,14 +205,33 @@ def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | 
         raise InvalidInput(f"{result['skipped']} row(s) with problems: the real run would write nothing",
                            hint="fix the rows marked error, or run with --skip-invalid")
     if result["skipped"] and not dry_run:
-        from importers.write import write_report
-
         target = report or file.with_name(f"{file.stem}-fehler.xlsx")
-        write_report(file, source.file_type, source.tables, result["problems"], target)
-        output.warn(f"SKIPPED {result['skipped']} invalid rows (--skip-invalid); marked copy: {target}; "
+        copy = _marked_copy(file, source, result["problems"], target)
+        output.warn(f"SKIPPED {result['skipped']} invalid rows (--skip-invalid); {copy.said}; "
                     f"see tenantctl import show {result['run']}")
         raise PartialSuccess(f"{result['skipped']} invalid rows were skipped",
                              hint=f"tenantctl import show {result['run']}")
+
+
+@dataclass
+class _Copy:
+    path: str | None  # where the marked copy was written, None when it could not be
+    said: str         # how the status line and the error describe it
+
+    @property
+    def where(self) -> str:
+        return self.path or "--json for all of them"
+
+
+def _marked_copy(file: Path, source: Any, problems: list[dict[str, Any]], target: Path) -> _Copy:
+    """Write the marked copy; a folder that is read-only (or gone) must not hide the problems."""
+    from importers.write import write_report
+
+    try:
+        write_report(file, source.file_type, source.tables, problems, target)
+    except InvalidInput as exc:
+        return _Copy(None, f"no marked copy: {exc.message}")
+    return _Copy(str(target), f"marked copy: {target}")
 
 
 @app.command("list")
