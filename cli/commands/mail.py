@@ -172,7 +172,7 @@ def preview(
     from mail_templates import render, template_names
     from mail_templates.samples import sample
 
-    conf = runtime.settings()
+    conf = runtime.operator_only("mail preview")
     if template not in template_names(conf.templates_dir):
         raise InvalidInput(f"no mail template named {template!r}",
                            hint="templates: " + ", ".join(template_names(conf.templates_dir)))
@@ -206,7 +206,7 @@ def test(to: str = typer.Option(..., "--to", metavar="ADDRESS", help="Recipient.
     from store.mail.transports import make_transport
     from store.types import utcnow
 
-    conf = runtime.settings()
+    conf = runtime.operator_only("mail test")
     address = rules.normalise_email(to)
     lang = conf.default_language if conf.default_language in {x.value for x in Language} else "de"
     context = {"platform_name": conf.mail_from_name, "sender": conf.mail_from_name,
