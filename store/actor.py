@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -172,3 +173,43 @@ def require_commercial_terms(actor: Actor, reseller: Tenant) -> None:
         raise PermissionDenied(f"{actor.label} may not set customer number, currency or billing: they are "
                                f"set by the admins of reseller {reseller.key!r}",
                                hint="leave them out; the reseller sets them")
+
+
+# -- rights are checked now, not when a run was made ---------------------------------------------
+
+def require_current_rights(session: Session, actor: Actor, objects: dict[str, set[int]]) -> None:
+    """`import undo` (and anything replaying an earlier change) re-checks the actor's *current* role
+    and scope for every row it would touch: object type → ids (tenant, user, membership,
+    connection, tenant_application, access_right). A demoted admin cannot undo its earlier run."""
+    if actor.is_operator:
+        return
+    from store.models import AccessRight, TenantApplication, User
+
+    managed = managed_tenant_ids(session, actor) or set()
+
+    def rows(model: Any, ids: set[int]) -> list[Any]:
+        ids_list = sorted(ids)
+        out: list[Any] = []
+        for i in range(0, len(ids_list), 500):
+            out += list(session.exec(select(model).where(col(model.id).in_(ids_list[i:i + 500]))).all())
+        return out
+
+    def refuse(what: str) -> None:
+        raise PermissionDenied(f"{actor.label} may no longer change {what}; undo re-checks your current rights",
+                               hint="ask an admin of that tenant or the operator to undo the run")
+
+    tenant_ids = set(objects.get("tenant", set()))
+    tenant_ids |= {m.tenant_id for m in rows(Membership, objects.get("membership", set()))}
+    tenant_ids |= {a.tenant_id for a in rows(TenantApplication, objects.get("tenant_application", set()))}
+    rights = rows(AccessRight, objects.get("access_right", set()))
+    tenant_ids |= {m.tenant_id for m in rows(Membership, {a.membership_id for a in rights})}
+    for conn in rows(Connection, objects.get("connection", set())):
+        if not commercial_terms_allowed(actor, conn.reseller_id):
+            refuse(f"connection {conn.id}")
+        tenant_ids.add(conn.customer_id)
+    if outside := tenant_ids - managed:
+        key = session.exec(select(Tenant.key).where(col(Tenant.id).in_(sorted(outside))).order_by(Tenant.key)).first()
+        refuse(f"tenant {key!r}")
+    for user in rows(User, objects.get("user", set())):
+        if not manages_user(session, actor, user.id, managed=managed):
+            refuse(f"user {user.login!r}")

@@ -28,7 +28,7 @@ from sqlmodel import col
 from importers.perf import gc_paused
 from importers.read import Problem, Source, Table
 from store import rules
-from store.actor import managed_tenant_ids, visible_tenant_ids
+from store.actor import managed_tenant_ids, require_current_rights, visible_tenant_ids
 from store.audit import record
 from store.context import Ctx
 from store.enums import Billing, ConnectionState, Language, Role, TenantKind, TenantStatus, UserStatus
@@ -1234,6 +1234,10 @@ def undo_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
     items = list(s.scalars(select(ImportRunItem).where(ImportRunItem.run_id == run.id)).all())
     created = {i.object_type: set(_expand(i.after["ids"])) for i in items if i.action == "create_many"}
     updates = [i for i in items if i.action == "update"]
+    touched = {t: set(ids) for t, ids in created.items()}
+    for i in updates:
+        touched.setdefault(i.object_type, set()).add(i.object_id)
+    require_current_rights(s, ctx.actor, touched)
     finished = run.finished_at
     blockers: list[str] = []
 
