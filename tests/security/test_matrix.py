@@ -33,7 +33,8 @@ OK, NOT_FOUND, DENIED = "0", "8", "9"
 # command → (argv, expected exit code per ranked actor kind: operator reseller_a reseller_b
 # customer_admin member billing agency). 0 allowed, 8 not found, 9 permission denied; other codes
 # are the command's own answer once the actor was allowed past the scope check (2 usage, 4 invalid,
-# 5 conflict). Every non-zero outcome must leave the store unchanged. {tmp} {inv} {conn} {run} {mail} are filled in per case. Adding a command is one line.
+# 5 conflict). Every non-zero outcome must leave the store unchanged. {tmp} {inv} {conn} {run}
+# {mail} are filled in per case. Adding a command is one line.
 MATRIX: dict[str, tuple[tuple[str, ...], str]] = {
     "init": (("init",), "0 9 9 9 9 9 9"),
     "doctor": (("doctor",), "0 9 9 9 9 9 9"),
