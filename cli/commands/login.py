@@ -10,7 +10,16 @@ from typing import Any
 import typer
 
 from cli import options, output, state
-from store.errors import InvalidInput, Unauthenticated, Unreachable, UsageError
+from store.errors import InvalidInput, PermissionDenied, Unauthenticated, Unreachable, UsageError
+
+
+def _refuse_as(what: str) -> None:
+    """A login is made with one's own password; nobody logs in (or out) as someone else."""
+    import os
+
+    if state.FLAGS.get("actor") is not None or os.environ.get("TENANTCTL_ACTOR") is not None:
+        raise PermissionDenied(f"{what} does not act as anyone: --as is for commands on the store",
+                               hint=f"drop --as; {what} uses your own login and password")
 
 
 def _lines() -> list[str]:
@@ -39,6 +48,7 @@ def login(
     """
     from cli import remote
 
+    _refuse_as("login")
     if ctx.args:
         raise UsageError("login and password are never accepted as arguments (they would stay in the shell "
                          "history)", hint="answer the prompts, or pipe them as two lines on stdin")
@@ -65,6 +75,7 @@ def logout(json: bool = options.JSON) -> None:
     """
     from cli import remote
 
+    _refuse_as("logout")
     saved = remote.load_saved()
     if saved is None:
         raise UsageError("not logged in", hint="tenantctl login --server URL")

@@ -81,6 +81,9 @@ def send_link(
     mail = not print_link or also_mail
     for login in data["skipped"]:
         output.warn(f"skipped {login}: the user is disabled")
+    if data.get("skipped_outside_scope"):
+        output.warn(f"skipped {data['skipped_outside_scope']} user(s) who also belong to tenants outside your scope; "
+                    "only whoever manages all their tenants (or the operator) can send them links")
     code = 0
     if dry_run:
         output.status(f"dry run: would send {len(data['links'])} link(s); nothing changed")

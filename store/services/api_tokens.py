@@ -132,8 +132,10 @@ def create(ctx: Ctx, *, name: str | None = None, expires_in: str | None = None,
 
 def list_tokens(ctx: Ctx, *, user: str | None = None, all_users: bool = False, include_inactive: bool = False,
                 limit: int | None = None, offset: int = 0) -> Page[dict[str, Any]]:
-    """The acting user's tokens; the operator may ask for one user's or everyone's. Never a secret."""
+    """The acting user's tokens; the operator may ask for one user's or everyone's (the operator
+    without --as, who owns none, gets everyone's). Never a secret."""
     s, actor = ctx.session, ctx.actor
+    all_users = all_users or (actor.is_operator and actor.user_id is None and not user)
     stmt = select(ApiToken, User.login).join(User, col(User.id) == ApiToken.user_id).order_by(col(ApiToken.id))
     if user or all_users:
         if not actor.is_operator:

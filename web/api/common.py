@@ -76,7 +76,6 @@ def transaction(request: Request, *, write: bool, anonymous: bool = False) -> It
     from store.context import Ctx
     from store.services import api_tokens
     from web.runtime import ANONYMOUS, runtime_of
-
     from web.security import client_of
 
     runtime = runtime_of(request)
