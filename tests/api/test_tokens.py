@@ -83,6 +83,8 @@ def test_authenticate_uses_current_rights(world, ok, ctx_for, store):
     with store.transaction() as s, pytest.raises(PermissionDenied, match="no active tenant"):
         api_tokens.authenticate(s, token)
     ok("tenant", "activate", "acme")
+    ok("user", "create", "--tenant", "acme", "--first-name", "Anna", "--last-name", "Admin",
+       "--email", "anna@acme.example", "--role", "admin")  # rita is no longer the last admin
     ok("user", "disable", "rita.reseller", "--yes")
     with store.transaction() as s, pytest.raises(Unauthenticated):
         api_tokens.authenticate(s, token)
