@@ -76,6 +76,7 @@ def token_for(store: Any, login: str | None, name: str = "test") -> str:
     from store.actor import Actor, resolve_actor
     from store.context import Ctx
     from store.enums import Role, TenantKind, UserStatus
+    from store.errors import PermissionDenied
     from store.models import AuditEvent, Membership, Tenant, User
     from store.services import api_tokens
     from store.settings import load_settings
@@ -95,8 +96,10 @@ def token_for(store: Any, login: str | None, name: str = "test") -> str:
         user = user or session.exec(select(User).where(User.email_key == login.lower())).first()
         if user is None:  # an unknown --as: a token that authenticates nobody, like the login that acts as nobody
             return "tctl_0_" + "x" * 43
-        actor = Actor(label=user.login, user_id=user.id) if user.status == UserStatus.disabled else (
-            resolve_actor(session, user.login))
+        try:  # a user who may not act (disabled, no active tenant) still holds a token that must fail
+            actor = resolve_actor(session, user.login)
+        except PermissionDenied:
+            actor = Actor(label=user.login, user_id=user.id)
         ctx = Ctx(session, actor, load_settings())
         made = api_tokens.create(ctx, name=name)
         session.execute(delete(AuditEvent).where(col(AuditEvent.action) == "token.create",

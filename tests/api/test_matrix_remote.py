@@ -1,0 +1,88 @@
+"""The authorization matrix of tests/security/test_matrix.py over HTTP: every command that has an
+API counterpart, run by the CLI in remote mode with a token per actor kind, against `tenantctl
+serve`'s app on loopback, must give the exit code the matrix expects locally, and leave the store
+unchanged after every refusal. Tokens of users who may not act (disabled; only in suspended,
+pending or rejected tenants) and tokens that authenticate nobody are refused like their --as."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.security.test_matrix import (  # noqa: F401  (fixtures used by name)
+    ALL_KINDS,
+    MATRIX,
+    OK,
+    STDIN,
+    World,
+    _changed,
+    _fast_hasher,
+    _sqlite_fingerprint,
+    expected_for,
+    sqlite_world,
+    takes_json,
+)
+
+LOCAL_ONLY_NOUNS = {"init", "doctor", "serve", "export", "db", "config", "mail", "auth", "login", "logout"}
+LOCAL_ONLY = {"password set", "invite accept", "import template"}
+API_COMMANDS = sorted(c for c in MATRIX if c.split()[0] not in LOCAL_ONLY_NOUNS and c not in LOCAL_ONLY)
+# Over HTTP the operator is an admin of the operator tenant (olga), a user: she owns tokens.
+HTTP_EXPECTED = {("token create", "operator"): OK}
+OPERATOR = "olga.peters"
+
+
+def _token(store: Any, who: str | None) -> str:
+    from apiserver import token_for
+
+    if not who:  # "" (empty --as) and the unknown login: a token that authenticates nobody
+        return "tctl_999999_" + "x" * 43
+    return token_for(store, who, "matrix")
+
+
+@pytest.mark.parametrize("command", API_COMMANDS)
+def test_matrix_over_http(command: str, sqlite_world: World, _api_server: Any, tmp_path: Path,
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from store.settings import load_settings
+    from tests.imports.conftest import basic_workbook
+
+    monkeypatch.setattr("store.services.api_tokens.label_for", lambda login, name: login)
+    source = Path(sqlite_world.url.removeprefix("sqlite:///"))
+    problems = []
+    for kind, who in ALL_KINDS.items():
+        case = tmp_path / kind
+        (case / "home").mkdir(parents=True)
+        db = case / "home" / "tenantctl.db"
+        shutil.copy(source, db)
+        basic_workbook(case / "in.xlsx")
+        url = f"sqlite:///{db}"
+        _api_server.use(load_settings(environ={"TENANTCTL_DATABASE_URL": url, "TENANTCTL_HOME": str(case / "home"),
+                                               "TENANTCTL_EXCLUSIVE_RESELLER": "0"}))
+        token = _token(_api_server.runtime.store, OPERATOR if who is None else who)
+        before = _sqlite_fingerprint(db)
+        argv, _ = MATRIX[command]
+        fill = {**sqlite_world.handles, "tmp": str(case)}
+        args = [a.format(**fill) for a in argv] + (["--json"] if takes_json(command) else [])
+        stdin = STDIN.get(command, "").format(**fill) or None
+        env = {k: None for k in ("TENANTCTL_DATABASE_URL", "TENANTCTL_ACTOR")}
+        env.update(TENANTCTL_SERVER=_api_server.url, TENANTCTL_TOKEN=token, TENANTCTL_HOME=str(case / "client"),
+                   XDG_CONFIG_HOME=str(case / "xdg"))
+        result = CliRunner().invoke(app, args, input=stdin, env=env)
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        code, said = result.exit_code, (result.stdout or result.stderr)[:300]
+        want = HTTP_EXPECTED.get((command, kind), expected_for(command)[kind])
+        if str(code) != want:
+            problems.append(f"{kind} ({who!r}): exit {code}, expected {want}: {said}")
+        elif want != OK:
+            after = _sqlite_fingerprint(db)
+            before.pop("api_token", None), after.pop("api_token", None)  # last-use stamps of the token
+            if changed := _changed(before, after, command):
+                problems.append(f"{kind} ({who!r}): refused with {code} but the store changed: {changed}")
+    _api_server.runtime.close()
+    assert not problems, f"{command} over HTTP:\n" + "\n".join(problems)
