@@ -43,7 +43,7 @@ def _token(store: Any, who: str | None) -> str:
 
 
 @pytest.mark.parametrize("command", API_COMMANDS)
-def test_matrix_over_http(command: str, sqlite_world: World, _api_server: Any, tmp_path: Path,
+def test_matrix_over_http(command: str, sqlite_world: World, _api_server: Any, tmp_path: Path,  # noqa: F811
                           monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
