@@ -232,3 +232,15 @@ def test_wrong_tokens_are_limited_per_client_not_per_token(world, http, token, a
     api_server.app.state.limits.token_client.reset()
     assert http.get("/apps", headers=bearer(t)).status_code == 200  # its budget of 1 was still there
     assert http.get("/apps", headers=bearer(t)).status_code == 429  # and now it is used
+
+
+def test_token_login_is_rate_limited_per_account(world, http, api_server):
+    from store.settings import load_settings
+    from web.limits import Limits
+    from web.security import RateLimiter
+
+    api_server.use(load_settings(), Limits(login_account=RateLimiter(3, 900)))
+    codes = [http.post("/auth/token", json={"login": "rita.reseller", "password": f"guess-{i}"}).status_code
+             for i in range(4)]
+    assert codes == [401, 401, 401, 429]
+    assert http.post("/auth/token", json={"login": "bert.beta", "password": "x"}).status_code == 401

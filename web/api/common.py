@@ -1,5 +1,6 @@
-"""What every API route shares: the JSON envelope (the one `--json` prints), error codes mapped to
-HTTP statuses, Bearer authentication, rate limits per token, and one transaction per request."""
+"""What every API route shares: the JSON envelope (the one `--json` prints), Bearer
+authentication, rate limits per token, pagination, and one transaction per request. (Store errors
+become HTTP statuses in web/errors.py, for the pages and the API alike.)"""
 
 from __future__ import annotations
 
@@ -63,8 +64,6 @@ def bearer(request: Request) -> str:
 
         raise Unauthenticated("this API needs an API token: Authorization: Bearer <token>", hint=BAD_TOKEN_HINT)
     return value.strip()
-
-
 
 
 @contextmanager

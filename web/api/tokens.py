@@ -66,6 +66,11 @@ def revoke(request: Request, token_id: int) -> JSONEnvelope:
                          "get the same 401. Counts as a login (the user's open password links die).")
 def login(request: Request, body: Login) -> JSONEnvelope:
     from store.services import api_tokens
+    from web.security import client_of
+
+    limits = request.app.state.limits  # a password guesser is stopped per client and per account
+    limits.login_client.hit(client_of(request))
+    limits.login_account.hit(body.login.strip().casefold())
 
     with transaction(request, write=True, anonymous=True) as ctx:
         data = api_tokens.login_and_create(ctx, body.login, body.password, name=body.name,
