@@ -107,8 +107,13 @@ def transaction(request: Request, *, write: bool, anonymous: bool = False) -> It
         yield ctx
     _WARNINGS.set(tuple(ctx.warnings))
     if touch is not None:
-        with runtime.store.transaction(write=True) as session:
-            api_tokens.touch(session, touch)
+        try:  # the last-use stamp is for the token list; a busy store must not fail a finished read
+            with runtime.store.transaction(write=True) as session:
+                api_tokens.touch(session, touch)
+        except Exception:
+            import logging
+
+            logging.getLogger("tenantctl.web").warning("could not record the use of API token %s", touch)
     # before the answer, unlike the pages: the caller learns what the delivery did, as in the CLI
     for hook in ctx.after_commit:
         hook()
