@@ -84,6 +84,7 @@ def template(file: Path = typer.Argument(..., help="Where to write the .xlsx tem
     """
     from importers.write import write_template
 
+    runtime.operator_only("import template")
     if file.suffix.lower() != ".xlsx":
         raise InvalidInput(f"the template is an .xlsx workbook, not {file.suffix or 'no suffix'}",
                            hint="name it e.g. kunden.xlsx")
