@@ -16,6 +16,7 @@ from typing import Any
 from importers import broken_text, columns, identifiers, safety, sheetscan
 from importers.background import Background
 from store.errors import InvalidInput, UsageError
+from store.rules import char_name, control_char
 
 ESCAPED_START = ("=", "+", "-", "@", "\t", "\r")
 HEADER_SEARCH_ROWS = 10
@@ -522,6 +523,11 @@ def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]],
             f"{sheet}: missing required column " + "; ".join(
                 f"{f.de!r} (accepted headers: {columns.accepted_headers(f)})" for f in missing),
             hint="add the column, or name the existing one with --map \"Header=field\"")
+    for i, h in enumerate(header):  # headers are echoed in notes and problems: no terminal controls
+        bad = control_char(h) if h else None
+        if bad is not None:
+            raise InvalidInput(f"{sheet}: the header of column {_col_letter(i)} ({h!r}) contains the control "
+                               f"character {char_name(bad)}", hint="retype that header in the file")
     unknown = [h for i, h in enumerate(header) if h and i not in fields.values()]
     if unknown:
         src.notes.append(f"{sheet}: ignored columns: {', '.join(unknown)}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,16 @@ FILL_ERROR = "FFFFC7CE"
 FILL_HEADER = "FFDDEBF7"
 
 
+# C0 characters a worksheet cannot hold (openpyxl refuses them): written as visible \x1b, so a
+# hostile cell still gets its marked copy instead of crashing the report
+_XLSX_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def escape(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(ESCAPED_START):
-        return "'" + value
-    return value
+    if not isinstance(value, str):
+        return value
+    value = _XLSX_ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+    return "'" + value if value.startswith(ESCAPED_START) else value
 
 
 def _headers(kind: str, names: Sequence[str]) -> list[str]:
