@@ -511,6 +511,7 @@ def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]],
            merged: list[Any], header_at: int | None = None) -> Table | None:
     it = iter(rows)
     header_row, header, kind, fields, replay = _find_header(src, sheet, kind, it, extra, header_at)
+    header = [" ".join(h.split()) for h in header]  # "Vorname\n(Pflichtfeld)" is shown on one line
     assert kind is not None
     for (r0, c0), (r1, c1) in merged:
         if r0 <= header_row - 1 <= r1 and c1 > c0:
