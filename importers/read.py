@@ -204,6 +204,9 @@ def _unread_sheets(path: Path, wb: Any, names: list[str], hidden: set[str], extr
             except InvalidInput as exc:
                 out.append(f"{state} {name!r} was not read: {exc.message}")
                 continue
+            except Exception:  # a chart sheet or a part python-calamine cannot parse: not data
+                out.append(f"{state} {name!r} was not read (not a worksheet)")
+                continue
             rows = ws.iter_rows()
             header: list[str] = []
             kind = None
@@ -492,6 +495,14 @@ SUMMARY_LABEL = re.compile(r"(?:summe|summen|zwischensumme|gesamt|gesamtsumme|ge
 SUMMARY_START = frozenset("SsGgTtAaEeZzCc")
 
 
+def _may_be_label(first: Any) -> bool:
+    """The first cell of a row could be a totals label (or is empty: then the second could be)."""
+    if first.__class__ is not str:
+        return first is None
+    text_ = first.lstrip()
+    return not text_ or (text_[0] in SUMMARY_START and SUMMARY_LABEL.match(text_) is not None)
+
+
 def _summary_label(cells: list[Any], values: list[str | None]) -> str | None:
     """A totals row (`Summe`, `Gesamt`, `Anzahl Kunden: 15`) as CRM exports and hand-kept lists end:
     a label in the first filled of the first two cells, and nothing else but numbers or at most one
@@ -541,14 +552,17 @@ def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]],
     # repeat across 100,000 rows, and each cell would otherwise hold its own copy
     same: dict[str | None, str | None] = {}
     share = same.setdefault
+    labels: dict[Any, bool] = {}
     last = replay[-1][0] if replay else header_row
     for rownum, cells in chain(replay, enumerate(it, start=last + 1)):
         n = len(cells)
         values = [share(t := text(cells[j]), t) if j < n else None for j in idxs]
         if not any(values):
             continue  # empty rows are not rows (a million trailing ones cost nothing)
-        first = cells[0] if n else None
-        if (first.__class__ is str and first and first.lstrip()[:1] in SUMMARY_START) or (not first and n > 1):
+        hit = labels.get(first := cells[0])  # per distinct first cell: could it be a totals label?
+        if hit is None:
+            hit = labels[first] = _may_be_label(first)
+        if hit:
             label = _summary_label(cells, values)
             if label is not None:  # refused with its row, and not planned as a company or person
                 src.problems.append(Problem(sheet, rownum, None, f"{label!r} is a totals row, not a "
@@ -560,13 +574,9 @@ def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]],
                     src.problems.append(Problem(sheet, rownum, header[idxs[pos]],
                                                 f"cell has {len(v):,} characters; at most {limit:,}"))
                     values[pos] = ""
-        for j, name, pos in ident_pos:
+        for j, name, _ in ident_pos:  # cells that are not text (xlsx); texts: per column below
             raw = cells[j] if j < n else None
-            if raw.__class__ is str:
-                v = values[pos]  # stripped
-                if v and v[0] in identifiers.SUSPECT_START and (why := identifiers.problem(v)):
-                    src.problems.append(Problem(sheet, rownum, header[j], why))
-            elif raw is not None:
+            if raw.__class__ is not str and raw is not None:
                 if why := identifiers.problem(raw):
                     src.problems.append(Problem(sheet, rownum, header[j], why))
                 elif raw.__class__ is float or raw.__class__ is int:
@@ -574,6 +584,14 @@ def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]],
         table.rows.append((rownum, tuple(values)))
     if not table.rows:
         raise InvalidInput(f"{sheet}: only a header row, no data rows")
+    for j, name, pos in ident_pos:  # identifier texts German Excel wrote: once per distinct value
+        wrong: dict[str | None, str] = {}
+        for v in set(table.column(name)):
+            if v and v[0] in identifiers.SUSPECT_START and (why := identifiers.problem(v)):
+                wrong[v] = why
+        if wrong:
+            src.problems.extend(Problem(sheet, rownum, header[j], wrong[vals[pos]])
+                                for rownum, vals in table.rows if vals[pos] in wrong)
     return table
 
 
