@@ -14,7 +14,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from importers import broken_text, columns, identifiers, safety, sheetscan
+from importers import broken_text, columns, flat, identifiers, safety, sheetscan
 from importers.background import Background
 from store.errors import InvalidInput, UsageError
 from store.imports.rows import Problem, Source, Table
@@ -72,22 +72,28 @@ class Loaded:
 
 
 def read(path: Path, *, sheet: str | None = None, maps: list[str] | None = None, encoding: str | None = None,
-         max_mb: int = 100, header_row: int | None = None) -> Source:
-    return load(path, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb, header_row=header_row).source()
+         max_mb: int = 100, header_row: int | None = None, layout: str = "auto") -> Source:
+    return load(path, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb, header_row=header_row,
+                layout=layout).source()
 
 
 def load(path: Path, *, sheet: str | None = None, maps: list[str] | None = None, encoding: str | None = None,
-         max_mb: int = 100, header_row: int | None = None) -> Loaded:
-    """The file read up to its rows; `header_row` (--header-row) names the header row as Excel numbers it."""
+         max_mb: int = 100, header_row: int | None = None, layout: str = "auto") -> Loaded:
+    """The file read up to its rows. `header_row` (--header-row) names the header row as Excel numbers
+    it; layout: auto (a single sheet with person and company columns is a flat contact list), flat
+    (read it so), tables (never)."""
     if header_row is not None and header_row < 1:
         raise UsageError(f"--header-row {header_row}: rows are numbered from 1", hint="e.g. --header-row 3")
+    if layout not in flat.LAYOUTS:
+        raise UsageError(f"--layout {layout!r} is not one of {', '.join(flat.LAYOUTS)}",
+                         hint="use --layout flat or --layout tables")
     safety.check_size(path, max_mb)
     suffix = path.suffix.lower()
     extra = columns.parse_maps(maps)
     if suffix in {".xlsx", ".xlsm"}:
-        return _load_xlsx(path, sheet, extra, header_row)
+        return _load_xlsx(path, sheet, extra, header_row, layout)
     if suffix in {".csv", ".txt"}:
-        return _load_csv(path, sheet, extra, encoding, header_row)
+        return _load_csv(path, sheet, extra, encoding, header_row, layout)
     if suffix == ".xls":
         raise InvalidInput(f"{path.name} is an old Excel .xls file", hint="save it as .xlsx or .csv")
     raise InvalidInput(f"cannot import {path.name}: only .xlsx and .csv are read", hint="save it as .xlsx or .csv")
@@ -95,7 +101,7 @@ def load(path: Path, *, sheet: str | None = None, maps: list[str] | None = None,
 
 # -- xlsx --------------------------------------------------------------------------------------------
 
-def _load_xlsx(path: Path, sheet: str | None, extra: dict[str, str], header_at: int | None) -> Loaded:
+def _load_xlsx(path: Path, sheet: str | None, extra: dict[str, str], header_at: int | None, layout: str) -> Loaded:
     safety.check_xlsx(path)
     from python_calamine import CalamineWorkbook
 
@@ -132,7 +138,9 @@ def _load_xlsx(path: Path, sheet: str | None, extra: dict[str, str], header_at: 
     skip = {columns.norm(x) for x in columns.INSTRUCTIONS_SHEET}
     notes.extend(_unread_sheets(path, wb, [n for n in names if n not in taken and columns.norm(n) not in skip],
                                 hidden, extra))
-    return Loaded(lambda: _xlsx_tables(path, sheets, scans, extra, notes, header_at))
+    if len(sheets) > 1 and layout == "auto":
+        layout = "tables"  # a flat contact list is one sheet; the template's sheets are tables
+    return Loaded(lambda: _xlsx_tables(path, sheets, scans, extra, notes, header_at, layout))
 
 
 def _unread_sheets(path: Path, wb: Any, names: list[str], hidden: set[str], extra: dict[str, str]) -> list[str]:
@@ -205,7 +213,7 @@ def _parse_scanned(path: Path, wb: Any, chosen: list[tuple[str, str | None]]
 
 
 def _xlsx_tables(path: Path, sheets: list[tuple[str, str | None, Any]], scans: dict[str, sheetscan.SheetScan],
-                 extra: dict[str, str], notes: list[str], header_at: int | None) -> Source:
+                 extra: dict[str, str], notes: list[str], header_at: int | None, layout: str) -> Source:
     src = Source(path, "xlsx")
     src.notes.extend(notes)
     count = len(sheets)
@@ -213,7 +221,7 @@ def _xlsx_tables(path: Path, sheets: list[tuple[str, str | None, Any]], scans: d
         name, kind, ws = sheets.pop(0)  # the parsed sheet is freed once its rows are built
         merged = list(ws.merged_cell_ranges or [])
         try:
-            table = _table(src, name, kind, ws.iter_rows(), extra, merged, header_at)  # rows are lists
+            table = _table(src, name, kind, ws.iter_rows(), extra, merged, header_at, layout)  # rows are lists
         except InvalidInput as exc:
             if count > 1 and exc.message.endswith(("the sheet is empty", "only a header row, no data rows")):
                 continue  # a workbook may hold tenants only or users only
@@ -292,7 +300,7 @@ def _cp1252(path: Path, raw: bytes, src: Source) -> str:
 
 
 def _load_csv(path: Path, sheet: str | None, extra: dict[str, str], encoding: str | None,
-              header_at: int | None) -> Loaded:
+              header_at: int | None, layout: str) -> Loaded:
     src = Source(path, "csv")
     raw = path.read_bytes()
     content = _decode(path, raw, encoding, src)
@@ -307,7 +315,7 @@ def _load_csv(path: Path, sheet: str | None, extra: dict[str, str], encoding: st
         if kind is None:
             raise InvalidInput(f"--sheet {sheet!r}: a csv holds tenants or users",
                                hint="pass --sheet tenants or --sheet users")
-    return Loaded(lambda: _csv_table(src, content, kind, extra, advice, bool(encoding), header_at))
+    return Loaded(lambda: _csv_table(src, content, kind, extra, advice, bool(encoding), header_at, layout))
 
 
 SEP_LINE = re.compile(r'"?sep=(.)"?[ \t]*\r?$', re.IGNORECASE)
@@ -337,12 +345,12 @@ def csv_records(path: Path, encoding: str | None = None) -> Iterator[tuple[int, 
 
 
 def _csv_table(src: Source, content: str, kind: str | None, extra: dict[str, str], advice: broken_text.Advice,
-               forced: bool, header_at: int | None) -> Source:
+               forced: bool, header_at: int | None, layout: str) -> Source:
     reader, sep = _csv_reader(content)
     if sep:
         src.notes.append(f"{src.path.name}: the first line 'sep={sep}' names the delimiter; "
                          "rows are counted from the line after it, as Excel shows them")
-    table = _table(src, src.path.name, kind, reader, extra, [], header_at)
+    table = _table(src, src.path.name, kind, reader, extra, [], header_at, layout)
     if table is not None:
         src.tables[table.kind] = table
         _check_damage(src, table, advice, forced)
@@ -468,9 +476,11 @@ def _summary_label(cells: list[Any], values: list[str | None]) -> str | None:
 
 
 def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]], extra: dict[str, str],
-           merged: list[Any], header_at: int | None = None) -> Table | None:
+           merged: list[Any], header_at: int | None = None, layout: str = "auto") -> Table | None:
     it = iter(rows)
     header_row, header, kind, fields, replay = _find_header(src, sheet, kind, it, extra, header_at)
+    if layout == "flat" or (layout == "auto" and flat.is_contact_list(header, extra)):
+        kind, fields = "contacts", _match(header, "contacts", extra)
     header = [" ".join(h.split()) for h in header]  # "Vorname\n(Pflichtfeld)" is shown on one line
     assert kind is not None
     for (r0, c0), (r1, c1) in merged:
@@ -515,7 +525,7 @@ def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]],
             label = _summary_label(cells, values)
             if label is not None:  # refused with its row, and not planned as a company or person
                 src.problems.append(Problem(sheet, rownum, None, f"{label!r} is a totals row, not a "
-                                            f"{'person' if kind == 'users' else 'company'}: delete the row"))
+                                            f"{'company' if kind == 'tenants' else 'person'}: delete the row"))
                 continue
         if sum(len(v) for v in values if v) > limit:
             for pos, v in enumerate(values):
@@ -541,6 +551,8 @@ def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]],
         if wrong:
             src.problems.extend(Problem(sheet, rownum, header[j], wrong[vals[pos]])
                                 for rownum, vals in table.rows if vals[pos] in wrong)
+    if kind == "contacts":
+        flat.fill_merged(table, merged)
     return table
 
 
