@@ -94,8 +94,8 @@ def invitation(ctx: Ctx, token: str) -> dict[str, Any]:
     inviter = s.get(User, inv.invited_by_user_id) if inv.invited_by_user_id else None
     invitee = (s.exec(select(User).where(User.email_key == rules.email_key(inv.email))).first()
                if inv.email else None)
-    language = passwords.pick_language(invitee.language if invitee else None, origin.language,
-                                       ctx.settings.default_language)
+    # the invitee's own language when they have an account; else the page asks the browser
+    language = invitee.language if invitee else None
     return {"kind": inv.kind, "from_name": origin.name, "from_kind": origin.kind,
             "inviter_name": f"{inviter.first_name} {inviter.last_name}" if inviter else None,
             "email": inv.email, "customer_name": inv.customer_name, "role": inv.role, "message": inv.message,
