@@ -93,3 +93,15 @@ def test_serve_refuses_a_store_without_schema(cli: Any, tmp_path: Any) -> None:
     r = cli("--db", f"sqlite:///{tmp_path}/none/x.db", "serve")
     assert r.exit_code == 10
     assert "no store at" in r.stderr
+
+
+def test_doctor_warns_while_base_url_is_the_example(cli: Any, db_url: str, monkeypatch: Any) -> None:
+    monkeypatch.delenv("TENANTCTL_BASE_URL", raising=False)
+    r = cli("doctor", "--json")
+    check = next(c for c in r.json()["data"]["checks"] if c["check"] == "base_url")
+    assert check["ok"] is True and check["warning"] is True
+    assert "https://platform.example is the example default: links in mails lead nowhere" in check["detail"]
+    assert "warn base_url" in cli("doctor").stdout
+    monkeypatch.setenv("TENANTCTL_BASE_URL", "https://portal.acme.example")
+    check = next(c for c in cli("doctor", "--json").json()["data"]["checks"] if c["check"] == "base_url")
+    assert check == {"check": "base_url", "ok": True, "detail": "https://portal.acme.example"}
