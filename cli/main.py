@@ -42,6 +42,7 @@ class TenantctlGroup(TyperGroup):
         argv = list(sys.argv[1:] if args is None else args)
         state.JSON_MODE = "--json" in argv
         state.FLAGS = {}
+        state.WARNINGS = []
         try:
             rv = super().main(args=argv, prog_name=prog_name or "tenantctl", complete_var=complete_var,
                               standalone_mode=False, **extra)
@@ -90,9 +91,11 @@ def root(
                                   help="Store URL (default: SQLite in the data folder). Env: TENANTCTL_DATABASE_URL."),
     as_: str | None = typer.Option(None, "--as", metavar="LOGIN",
                                    help="Act as this user (login or e-mail). Env: TENANTCTL_ACTOR."),
+    config: str | None = typer.Option(None, "--config", metavar="FILE",
+                                      help="Settings file to read (never ./tenantctl.toml). Env: TENANTCTL_CONFIG."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
-    state.FLAGS = {"database_url": db, "actor": as_}
+    state.FLAGS = {"database_url": db, "actor": as_, "config": config}
 
 
 def _register() -> None:
