@@ -43,6 +43,13 @@ def _home_tenant(ctx: Ctx, user: User) -> Tenant | None:
 
 # -- password links -----------------------------------------------------------------------------
 
+def password_rules() -> dict[str, int]:
+    """The length bounds the set-password page states (the rules are store.passwords.check_policy)."""
+    from store.passwords import MAX_LENGTH, MIN_LENGTH
+
+    return {"min": MIN_LENGTH, "max": MAX_LENGTH}
+
+
 def password_link(ctx: Ctx, token: str) -> dict[str, Any]:
     """What the set-password page shows for a link, without using it; InvalidLink (one error for
     every reason) when it cannot be used."""

@@ -22,9 +22,9 @@ COOKIE = "password_link"
 
 
 def _rules() -> dict[str, int]:
-    from store.passwords import MAX_LENGTH, MIN_LENGTH
+    from store.services.selfservice import password_rules
 
-    return {"min": MIN_LENGTH, "max": MAX_LENGTH}
+    return password_rules()
 
 
 def _invalid(request: Request, status: int = 410) -> HTMLResponse:
