@@ -99,6 +99,7 @@ def test_password_link_from_a_mail_then_login_then_the_used_link(
     page.goto(link)
     page.wait_for_url(f"{server}/password/set")
     assert "token" not in page.url  # the token left the address bar
+    assert page.evaluate("history.length") == 2  # and the back button: the forward replaced its entry
     assert page.locator("h1").inner_text() == "Passwort festlegen"
     assert page.locator("dl.facts").inner_text().startswith("Ihr Benutzername\nmax.mueller")
     shot(page, shots, "01_set_password")

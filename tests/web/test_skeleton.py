@@ -105,3 +105,16 @@ def test_doctor_warns_while_base_url_is_the_example(cli: Any, db_url: str, monke
     monkeypatch.setenv("TENANTCTL_BASE_URL", "https://portal.acme.example")
     check = next(c for c in cli("doctor", "--json").json()["data"]["checks"] if c["check"] == "base_url")
     assert check == {"check": "base_url", "ok": True, "detail": "https://portal.acme.example"}
+
+
+def test_login_check_is_limited_per_account_and_per_client(world: dict[str, str], client: Any) -> None:
+    for _ in range(10):
+        assert client.post("/api/v1/auth/login", json={"login": "max.mueller", "password": "x" * 12}).status_code == 401
+    r = client.post("/api/v1/auth/login", json={"login": "MAX.MUELLER", "password": "x" * 12})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+    assert r.json()["error"]["code"] == "rate_limited"
+    client.app.state.limits.reset()
+    client.app.state.limits.login_client.limit = 3
+    codes = [client.post("/api/v1/auth/login", json={"login": f"user{i}", "password": "x"}).status_code
+             for i in range(4)]
+    assert codes == [401, 401, 401, 429]

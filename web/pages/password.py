@@ -19,6 +19,7 @@ router = APIRouter(include_in_schema=False)
 SET_PATH = "/password/set"
 FORGOT_PATH = "/password/forgot"
 COOKIE = "password_link"
+FORGOT_MIN_SECONDS = 0.25
 
 
 def _rules() -> dict[str, int]:
@@ -134,8 +135,11 @@ async def forgot(request: Request) -> Response:
 def _forgot(request: Request, ident: str) -> Response:
     """OWASP Forgot Password: the same answer whether or not the account exists; limited per client
     (429) and per address (silently: the answer stays the same, no further mail is sent)."""
+    import time
+
     from store.services import selfservice
 
+    started = time.monotonic()
     limits = request.app.state.limits
     limits.forgot_client.hit(client_of(request))
     t = i18n.texts(i18n.choose(request))
@@ -148,5 +152,8 @@ def _forgot(request: Request, ident: str) -> Response:
         send = False
     with runtime_of(request).transaction(request) as ctx:
         selfservice.request_reset(ctx, ident, send=send)
+    # the answer takes as long for an unknown address as for a real one (which writes a link and
+    # queues a mail): nothing to learn from the timing either
+    time.sleep(max(0.0, FORGOT_MIN_SECONDS - (time.monotonic() - started)))
     return render(request, "password_forgot_sent.html",
                   hours=int(runtime_of(request).settings.reset_link_hours))
