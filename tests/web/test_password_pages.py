@@ -54,7 +54,7 @@ def test_set_password_rules_per_field_then_success_then_login(
         r = client.post("/password/set", data={"csrf_token": csrf, "password": weak, "password_confirm": weak})
         assert r.status_code == 422
         assert f'<p class="field-error" id="password-error">{message}</p>' in r.text.replace("&amp;", "&")
-        assert 'aria-describedby="password-error"' in r.text
+        assert 'aria-describedby="password-rules password-error"' in r.text
     r = client.post("/password/set", data={"csrf_token": csrf, "password": GOOD, "password_confirm": GOOD + "x"})
     assert r.status_code == 422 and "Die beiden Eingaben stimmen nicht überein." in r.text
     assert rows_user(rows, "max.mueller").password_hash is None
