@@ -156,6 +156,8 @@ TEXTS: dict[str, dict[str, str]] = {
                            "E-Mail, sobald entschieden ist.",
         "state_active": "Die Zusammenarbeit ist freigeschaltet; Sie können sofort loslegen.",
         "field_required": "Bitte ausfüllen.",
+        "invite_other_address": "Diese Einladung gilt für eine andere E-Mail-Adresse als die Ihres Zugangs.",
+        "invite_already_member": "Ihr Zugang gehört schon zu dieser Organisation; es gibt nichts anzunehmen.",
         "invite_email_taken": "Zu dieser E-Mail-Adresse gibt es schon einen Zugang. Bitte melden Sie sich unten "
                               "mit diesem Zugang an.",
     },
@@ -267,6 +269,8 @@ TEXTS: dict[str, dict[str, str]] = {
                            "e-mail once it is decided.",
         "state_active": "The partnership is active; you can start right away.",
         "field_required": "Please fill in.",
+        "invite_other_address": "This invitation is for another e-mail address than your account's.",
+        "invite_already_member": "Your account belongs to this organisation already; there is nothing to accept.",
         "invite_email_taken": "This e-mail address already has an account. Please log in with it below.",
     },
 }

@@ -104,7 +104,7 @@ def test_member_invitation_role_in_words_and_an_existing_account_logs_in_to_acce
     stranger = client.post("/invite", data={"csrf_token": csrf, "mode": "login", "login": "mia.meier",
                                             "password": "Regenschirm-Sonne-4711"})
     assert stranger.status_code == 422
-    assert "this invitation is addressed to another e-mail than mia.meier" in stranger.text
+    assert "Diese Einladung gilt für eine andere E-Mail-Adresse als die Ihres Zugangs." in stranger.text
     done = client.post("/invite", data={"csrf_token": csrf, "mode": "login", "login": "otto.other",
                                         "password": "Regenschirm-Sonne-4711"})
     assert done.status_code == 200, text_of(done.text)

@@ -84,7 +84,7 @@ async def accept(request: Request) -> Response:
 
 
 def _accept(request: Request, mode: str, values: dict[str, str], password: str) -> Response:
-    from store.errors import Conflict, InvalidInput
+    from store.errors import Conflict, InvalidInput, PermissionDenied
     from store.services import invitations, selfservice
     from store.services.passwords import LoginFailed
 
@@ -128,8 +128,11 @@ def _accept(request: Request, mode: str, values: dict[str, str], password: str) 
             # the address has an account: say so without naming it, and point to the login form
             return _page(request, info, status=409, errors={"email": t["invite_email_taken"]}, values=values,
                          mode=mode)
-        field = "login" if mode == "login" else _field_of(err)
-        return _page(request, info, status=422, errors={field: err.message}, values=values, mode=mode)
+        if mode == "login":
+            message = (t["invite_other_address"] if isinstance(err, PermissionDenied)
+                       else t["invite_already_member"] if isinstance(err, Conflict) else err.message)
+            return _page(request, info, status=422, errors={"login": message}, values=values, mode=mode)
+        return _page(request, info, status=422, errors={_field_of(err): err.message}, values=values, mode=mode)
     response = render(request, "invite_done.html", language=i18n.choose(request, info["language"]),
                       reseller=info["reseller"], info=info, result=result, mode=mode)
     tokens.forget(request, response, cookie=COOKIE, path=PATH)
