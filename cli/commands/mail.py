@@ -173,7 +173,7 @@ def preview(
     from mail_templates.samples import sample
     from store.mail.delivery import render_mail
 
-    conf = runtime.settings()
+    conf = runtime.operator_only("mail preview")
     if template not in template_names(conf.templates_dir):
         raise InvalidInput(f"no mail template named {template!r}",
                            hint="templates: " + ", ".join(template_names(conf.templates_dir)))
@@ -208,7 +208,7 @@ def test(to: str = typer.Option(..., "--to", metavar="ADDRESS", help="Recipient.
     from store.mail.transports import make_transport
     from store.types import utcnow
 
-    conf = runtime.settings()
+    conf = runtime.operator_only("mail test")
     address = rules.normalise_email(to)
     lang = conf.default_language if conf.default_language in {x.value for x in Language} else "de"
     subject, text, html = render_mail(conf, "test", lang, {"sent_at": utcnow().isoformat()})

@@ -67,7 +67,8 @@ def send_link(
     mail = not print_link or also_mail
     result: dict[str, Any] = {}
     with runtime.command(write=not dry_run) as ctx:
-        chosen, skipped = passwords.select_users(ctx, users or [], tenant=tenant, without_password=without_password)
+        chosen, skipped, outside = passwords.select_users(ctx, users or [], tenant=tenant,
+                                                          without_password=without_password)
         if dry_run:
             rows = passwords.plan(ctx, chosen, purpose.value if purpose else None)
         else:
@@ -84,6 +85,9 @@ def send_link(
                     lambda: result.update(summary=deliver_now(ctx.settings, ctx.settings.database_url, ids)))
     for u in skipped:
         output.warn(f"skipped {u.login}: the user is disabled")
+    if outside:
+        output.warn(f"skipped {outside} user(s) who also belong to tenants outside your scope; "
+                    "only whoever manages all their tenants (or the operator) can send them links")
     code = 0
     if dry_run:
         output.status(f"dry run: would send {len(rows)} link(s); nothing changed")
@@ -94,7 +98,7 @@ def send_link(
             from cli.commands.mail import report
 
             code = report(result["summary"])
-    data = {"dry_run": dry_run, "links": rows, "skipped": [u.login for u in skipped],
+    data = {"dry_run": dry_run, "links": rows, "skipped": [u.login for u in skipped], "skipped_outside_scope": outside,
             "delivery": result["summary"].as_dict() if "summary" in result else None}
     columns = [("login", "login"), ("e-mail", "email"), ("purpose", "purpose"), ("expires", "expires_at")]
     if dry_run:

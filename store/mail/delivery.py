@@ -166,7 +166,7 @@ def _render(template: str, language: str, context: dict[str, Any], settings: Set
 
 def render_mail(settings: Settings, template: str, language: str, context: dict[str, Any]) -> tuple[str, str, str]:
     """(subject, text, html) as the recipient gets it: used by delivery, `mail preview` and `mail test`."""
-    from mail_templates import render
+    from store.mail.templates import render
 
     return render(template, language, brand_context(settings, context), settings.templates_dir)
 
