@@ -118,3 +118,25 @@ def test_login_check_is_limited_per_account_and_per_client(world: dict[str, str]
     codes = [client.post("/api/v1/auth/login", json={"login": f"user{i}", "password": "x"}).status_code
              for i in range(4)]
     assert codes == [401, 401, 401, 429]
+
+
+def test_login_check_refuses_suspended_tenants_and_users_without_membership(
+        backend: str, world: dict[str, str], ctx_for: Any, client: Any) -> None:
+    from store.services import memberships, tenants
+
+    set_password(ctx_for, "max.mueller", "Korrekt-Pferd-Batterie-42")
+    set_password(ctx_for, "otto.other", "Korrekt-Pferd-Batterie-42")
+    with ctx_for() as ctx:
+        tenants.set_status(ctx, "mueller", "suspended")
+    with ctx_for() as ctx:
+        memberships.add_member(ctx, "bert.beta", "other", "admin")
+        memberships.remove_member(ctx, "otto.other", "other")
+    failed = {"error": {"code": "permission_denied", "message": "login failed: unknown login or wrong password",
+                        "hint": "check the login and the password"}}
+    for login in ("max.mueller", "otto.other"):
+        r = client.post("/api/v1/auth/login", json={"login": login, "password": "Korrekt-Pferd-Batterie-42"})
+        assert (r.status_code, r.json()) == (401, failed), login
+    with ctx_for() as ctx:
+        tenants.set_status(ctx, "mueller", "active")
+    r = client.post("/api/v1/auth/login", json={"login": "max.mueller", "password": "Korrekt-Pferd-Batterie-42"})
+    assert r.status_code == 200
