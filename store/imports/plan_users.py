@@ -29,6 +29,7 @@ from store.imports.plan import NewMembership, NewTenant, NewUser, Options, Plan,
 from store.imports.plan_tenants import FileTenant, app_key, default_reseller
 from store.imports.rows import Table
 from store.imports.snapshot import Snapshot
+from store.services import memberships
 
 USER_FIELDS = ("first_name", "last_name", "email", "role", "language", "tenant", "access")
 
@@ -334,8 +335,13 @@ def _plan_user_update(ctx: Ctx, snap: Snapshot, p: RowPlan, user: Any, opts: Opt
     m = user_ms.get(tenant_id) if tenant_id is not None else None
     if m is None:
         changes["membership"] = [None, role]
+        if snap.managed is not None and not set(user_ms) <= snap.managed:  # as member add: consent first
+            p.error(h_email, f"{user.login} also belongs to tenants outside your scope: adding them needs their "
+                    "consent; send a member invitation (tenantctl invite create --kind member)")
     elif role_given and m[1] != role:
         changes["role"] = [m[1], role]
+        if m[1] == Role.admin and tenant_id is not None and memberships.is_last_admin(ctx.session, user.id, tenant_id):
+            p.error(h_email, f"{user.login} is the last admin of the tenant; first make another user admin")
     missing = sorted(a for a in access if (m[0], a) not in rights) if m is not None else sorted(access)
     if missing:
         changes["access"] = [None, [app_key(snap, a) for a in missing]]

@@ -456,15 +456,15 @@ def _invitee(ctx: Ctx, inv: Invitation, email: str | None) -> tuple[User | None,
         existing = find_user_row(s, address)
         if existing is None:
             return None, address
+        # The token holder learns nothing about the account beyond what it typed: no login.
         if not (inv.email and rules.email_key(inv.email) == existing.email_key):
-            raise Conflict(f"{address} already belongs to user {existing.login}; a second account cannot be "
-                           "registered", hint=f"accept as that user: tenantctl --as {existing.login} invite accept")
+            raise Conflict(f"{address} already belongs to an account; a second account cannot be registered",
+                           hint=f"accept as that user: tenantctl --as {address} invite accept")
         if existing.status == UserStatus.disabled:
-            raise InvalidInput(f"{existing.email} belongs to a disabled user ({existing.login}) who cannot accept",
-                               hint="ask an admin to enable the user first: tenantctl user enable " + existing.login)
-        raise PermissionDenied(f"{address} belongs to user {existing.login}: accepting for an existing account needs "
-                               "that person, acting as themselves",
-                               hint=f"the invitee runs: tenantctl --as {existing.login} invite accept")
+            raise InvalidInput(f"{address} belongs to a disabled user who cannot accept",
+                               hint="ask an admin to enable the user first (tenantctl user enable)")
+        raise PermissionDenied(f"{address} belongs to an existing account: accepting for it needs that person, "
+                               "acting as themselves", hint=f"the invitee runs: tenantctl --as {address} invite accept")
     user = s.get(User, ctx.actor.user_id)
     assert user is not None
     if inv.invited_by_user_id == user.id:
