@@ -96,7 +96,7 @@ def list_(
 
 
 @app.command("show")
-def show(mail_id: int = typer.Argument(..., metavar="ID"), json: bool = options.JSON) -> None:
+def show(mail_id: int = typer.Argument(..., metavar="ID", max=options.MAX_INT), json: bool = options.JSON) -> None:
     """Show one mail of the outbox: recipient, state, attempts, last error, template variables.
 
     Example: tenantctl mail show 42
@@ -130,7 +130,7 @@ def send(rate: float | None = RATE, json: bool = options.JSON) -> int:
 
 @app.command("retry")
 def retry(
-    mail_id: int | None = typer.Argument(None, metavar="[ID]", help="The mail to send again."),
+    mail_id: int | None = typer.Argument(None, metavar="[ID]", max=options.MAX_INT, help="The mail to send again."),
     failed: bool = typer.Option(False, "--failed", help="Every failed mail (with a fresh set of attempts)."),
     waiting: bool = typer.Option(False, "--waiting", help="Every queued mail waiting for its retry time."),
     no_send: bool = NO_SEND,

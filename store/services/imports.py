@@ -39,6 +39,7 @@ from store.models import (
     Connection,
     ImportRun,
     ImportRunItem,
+    Invitation,
     Membership,
     Tenant,
     TenantApplication,
@@ -364,6 +365,15 @@ def _lost_zeros(table: Table, name: str) -> set[int]:
 
 
 def build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | None = None) -> Plan:
+    from store.db import take_exclusive
+
+    # one import at a time: two overlapping runs would plan the same new rows and the second
+    # would fail deep in its write (PostgreSQL; SQLite's write lock serialises them already)
+    if not opts.dry_run and not take_exclusive(ctx.session, "tenantctl import"):
+        from store.errors import Conflict
+
+        raise Conflict("another import is running on this store; this one changed nothing",
+                       hint="run it again once the other import has finished")
     with gc_paused():
         return _build_plan(ctx, source, opts, progress)
 
@@ -1224,6 +1234,32 @@ MODELS: dict[str, Any] = {"access_right": AccessRight, "membership": Membership,
                           "tenant": Tenant}
 
 
+def _later_references(s: Any, created: dict[str, set[int]]) -> list[str]:
+    """Records made after the run that point at what it created (an invitation from a created
+    tenant, a connection the run did not make): deleting would break them, so undo names them."""
+    tenants, users = created.get("tenant", set()), created.get("user", set())
+    out: list[str] = []
+
+    def name(model: Any, ref: int) -> str:
+        obj = s.get(model, ref)
+        return f"{'user' if model is User else 'tenant'} {getattr(obj, 'login', None) or getattr(obj, 'key', ref)}"
+
+    for fk in ("from_tenant_id", "accepted_tenant_id", "invited_by_user_id"):
+        ids = users if fk == "invited_by_user_id" else tenants
+        for chunk in _chunks(sorted(ids)):
+            for inv_id, ref in s.execute(select(Invitation.id, getattr(Invitation, fk))
+                                         .where(col(getattr(Invitation, fk)).in_(chunk))).all():
+                model = User if fk == "invited_by_user_id" else Tenant
+                out.append(f"invitation {inv_id} (made after the import; refers to {name(model, ref)})")
+    for fk in ("reseller_id", "customer_id"):
+        for chunk in _chunks(sorted(tenants)):
+            for conn_id, ref in s.execute(select(Connection.id, getattr(Connection, fk))
+                                          .where(col(getattr(Connection, fk)).in_(chunk))).all():
+                if conn_id not in created.get("connection", set()):
+                    out.append(f"connection {conn_id} (made after the import; refers to {name(Tenant, ref)})")
+    return out
+
+
 def undo_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
     """Remove what the run created and restore what it changed; refuse (naming the objects) where a
     later change would be lost."""
@@ -1257,6 +1293,7 @@ def undo_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
                 if rid not in created.get(own, set()):
                     what = "tenant" if fk == "tenant_id" else "user"
                     blockers.append(f"{what} id {pid} has a {own.replace('_', ' ')} added after the import")
+    blockers += _later_references(s, created)
     for t in later(Tenant, created.get("tenant", set())):
         if t.updated_at and finished and t.updated_at > finished:
             blockers.append(f"tenant {t.key} (changed since the import)")

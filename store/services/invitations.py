@@ -101,7 +101,10 @@ def parse_lifetime(text: str | None) -> timedelta:
     if not m:
         raise InvalidInput(f"lifetime {text!r} is not understood", hint="use a number of days or hours: 7d, 48h")
     amount, unit = int(m.group(1)), m.group(2) or "d"
-    delta = {"d": timedelta(days=amount), "h": timedelta(hours=amount), "m": timedelta(minutes=amount)}[unit]
+    try:
+        delta = timedelta(**{{"d": "days", "h": "hours", "m": "minutes"}[unit]: amount})
+    except OverflowError:  # 99999999999d: beyond what a timedelta holds, so beyond 30 days too
+        delta = MAX_LIFETIME + timedelta(days=1) if amount > 0 else timedelta(0)
     if delta <= timedelta(0):
         raise InvalidInput(f"lifetime {text!r} must be more than zero", hint="use e.g. 7d (the default) or 48h")
     if delta > MAX_LIFETIME:

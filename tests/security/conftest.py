@@ -1,0 +1,3 @@
+"""Fixtures shared with the import tests."""
+
+from tests.imports.conftest import counts  # noqa: F401 (a fixture)
