@@ -107,6 +107,19 @@ class Store:
         if self.is_sqlite:
             _install_sqlite_pragmas(self.engine)
 
+    @classmethod
+    def of_session(cls, session: Any) -> Store:
+        """A Store over the engine a session is bound to (a command's own): for work after its
+        transaction, such as mail delivery, without building a second engine."""
+        bind: Any = session.get_bind()
+        engine = getattr(bind, "engine", bind)
+        store = cls.__new__(cls)
+        store.url = engine.url.render_as_string(hide_password=False)
+        store.safe_url = mask_secret(store.url)
+        store.is_sqlite = engine.dialect.name == "sqlite"
+        store.engine = engine
+        return store
+
     @staticmethod
     def _check_sqlite_path(path: Path, create: bool) -> None:
         from store.files import create_private, private_dir
