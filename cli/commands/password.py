@@ -68,7 +68,8 @@ def send_link(
     from cli.commands.mail import delivery, progress_bar
 
     with progress_bar("sending mail") as progress, runtime.command(write=not dry_run) as ctx:
-        chosen, skipped = passwords.select_users(ctx, users or [], tenant=tenant, without_password=without_password)
+        chosen, skipped, outside = passwords.select_users(ctx, users or [], tenant=tenant,
+                                                          without_password=without_password)
         if dry_run:
             rows = passwords.plan(ctx, chosen, purpose.value if purpose else None)
         else:
@@ -82,6 +83,9 @@ def send_link(
                 hook = delivery(ctx, progress)  # the one hook issue_links queued its mails on
     for u in skipped:
         output.warn(f"skipped {u.login}: the user is disabled")
+    if outside:
+        output.warn(f"skipped {outside} user(s) who also belong to tenants outside your scope; "
+                    "only whoever manages all their tenants (or the operator) can send them links")
     code = 0
     summary = hook.summary if hook is not None else None
     if dry_run:
@@ -93,7 +97,7 @@ def send_link(
             from cli.commands.mail import report
 
             code = report(summary)
-    data = {"dry_run": dry_run, "links": rows, "skipped": [u.login for u in skipped],
+    data = {"dry_run": dry_run, "links": rows, "skipped": [u.login for u in skipped], "skipped_outside_scope": outside,
             "delivery": summary.as_dict() if summary is not None else None}
     columns = [("login", "login"), ("e-mail", "email"), ("purpose", "purpose"), ("expires", "expires_at")]
     if dry_run:

@@ -23,7 +23,8 @@ from store.imports.checks import (
     split_list,
     valid,
 )
-from store.imports.plan import NewTenant, NewUser, Options, Plan, Progress, RowPlan, UserChange
+from store.imports.flat import ROW_REF
+from store.imports.plan import NewMembership, NewTenant, NewUser, Options, Plan, Progress, RowPlan, UserChange
 from store.imports.plan_tenants import FileTenant, app_key, default_reseller
 from store.imports.rows import Table
 from store.imports.snapshot import Snapshot
@@ -56,6 +57,7 @@ def _tenant_refs(ctx: Ctx, snap: Snapshot, opts: Options,
 
     for ft in file_tenants:
         ref: tuple[str, Any] = ("store", ft.existing_id) if ft.existing_id else ("file", ft.plan.row)
+        refs[f"{ROW_REF}{ft.plan.row}"] = {ref}  # a flat list's rows name their company by its row
         add_ref(ft.key, ref)
         add_ref(ft.customer_number, ref)
         add_ref(ft.name, ref)
@@ -152,6 +154,8 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
     visible = snap.visible
     no_memberships: dict[int, tuple[int, str]] = {}
     seen: dict[str, int] = {}
+    people: dict[str, tuple[int, str | None, str | None, Any, RowPlan]] = {}  # e-mail key → its first slow row
+    fast_refs: dict[str, Any] = {}  # e-mail key → the tenant of its unchanged first row
     sheet = table.sheet
     fast = opts.mode == "upsert"
     create_changes: dict[tuple[str | None, str], Any] = {}
@@ -177,6 +181,7 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
                     and seen.setdefault(user.email_key, rownum) == rownum):
                 p = RowPlan(sheet, rownum, "user", user.login, user.email)
                 p.target_id = user.id
+                fast_refs[user.email_key] = target.ref
                 users_out.append(p)
                 continue
         p = RowPlan(sheet, rownum, "user", None, email_raw or "")
@@ -191,11 +196,25 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
         language = lang_ok.get(langs_raw[i], INVALID)
         if language is INVALID:
             language = check(p, h_lang, choice, langs_raw[i].lower(), Language, "language")
+        again: tuple[int, str | None, str | None, Any, RowPlan] | None = None  # the person's first row
         if ekey:
             p.label = email or ""
             first_row = seen.setdefault(ekey, rownum)
-            if first_row != rownum:
-                p.error(h_email, f"e-mail {email} also in row {first_row}")
+            if first_row == rownum:
+                people[ekey] = (rownum, first, last, target.ref if target is not None else None, p)
+            else:
+                # one person in several companies: the same e-mail with the same name is one more
+                # membership; with another name, or in the same company again, it is a problem
+                prev = people.get(ekey)
+                names = (prev[1], prev[2]) if prev else (user.first_name, user.last_name) if user else None
+                prev_ref = prev[3] if prev else fast_refs.get(ekey)
+                if names is not None and names != (first, last):
+                    p.error(h_email, f"e-mail {email} also in row {first_row}, with another name "
+                            f"({' '.join(n for n in names if n)})")
+                elif target is None or prev_ref == target.ref:
+                    p.error(h_email, f"e-mail {email} also in row {first_row}")
+                elif prev is not None and user is None:
+                    again = prev
         if target_error:
             p.error(h_tenant, target_error)
         access: set[int] = set()
@@ -220,6 +239,9 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
                               memberships.get(user.id, no_memberships), rights, target, tenant_id, first, last,
                               language, role, roles_raw[i] is not None, access, email or "")
             continue
+        if again is not None:  # a further membership of a person this file creates
+            _plan_membership(p, again[4], target, tenant_id, role or Role.member, access)
+            continue
         # a new user
         if first and last:
             if logins is None:
@@ -240,6 +262,17 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
                 (tenant_key, role), MappingProxyType({"tenant": [None, tenant_key], "role": [None, role]}))
 
 
+def _plan_membership(p: RowPlan, first: RowPlan, target: _Target | None, tenant_id: int | None, role: str,
+                     access: set[int]) -> None:
+    p.kind, p.key = "membership", first.key
+    if first.action == "error":
+        p.error(None, f"the same person's row {first.row} has errors")
+    p.values = NewMembership(first.row, first.key, tenant_id,
+                             target.ref[1] if target is not None and target.ref[0] == "file" else None, role,
+                             tuple(sorted(access)))
+    if p.action != "error":
+        p.action = "create"
+        p.changes = {"tenant": [None, target.tenant_key if target is not None else None], "role": [None, role]}
 
 
 def _resolve_target(ctx: Ctx, snap: Snapshot, ref: tuple[str, Any], file_by_row: dict[int, FileTenant],
