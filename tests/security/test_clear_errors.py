@@ -6,7 +6,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -107,12 +106,11 @@ def test_write_lock_held_too_long_is_busy_and_reads_do_not_queue(world: Any, cli
     other.execute("BEGIN IMMEDIATE")  # another command writing, for longer than the busy timeout
     other.execute("UPDATE tenant SET name = name WHERE key = 'acme'")
     try:
-        started = time.monotonic()
+        # a read that took (or waited for) the write lock would fail after 300 ms with exit 7
         r = cli("tenant", "list", "--json")
         assert r.exit_code == 0 and {t["key"] for t in r.data} >= {"acme", "mueller"}
         r = cli("tenant", "show", "acme", "--json")
         assert r.exit_code == 0
-        assert time.monotonic() - started < 0.3 * 2  # no busy wait: reads take no write lock
         r = cli("tenant", "create", "Neu GmbH", "--kind", "reseller")
         assert r.exit_code == 7
         line = _one_line(r)
