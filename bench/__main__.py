@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-BENCHES = {"mail": "bench.mail_bench", "import": "bench.import_bench", "remote": "bench.remote_bench"}
+BENCHES = {"mail": "bench.mail_bench", "import": "bench.import_bench", "web": "bench.web_bench",
+           "remote": "bench.remote_bench"}
 
 
 def main(argv: list[str]) -> int:

@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from cli import output, state
-from store.errors import TenantctlError, UsageError, from_store_exception
+from store.errors import InvalidInput, TenantctlError, UsageError, from_store_exception
 
 HELP = """Administer a B2B platform: tenants, users, invitations, password links, migrations.
 
@@ -44,6 +44,9 @@ class TenantctlGroup(TyperGroup):
             code = output.fail(UsageError(exc.format_message(), hint=f"see {where}"), state.JSON_MODE)
         except typer.Abort:
             code = output.fail(TenantctlError("aborted; nothing changed"), state.JSON_MODE)
+        except OverflowError:  # a number beyond 64 bits that no option's range caught
+            code = output.fail(InvalidInput("a number given is too large",
+                                            hint=f"numbers go up to {2**63 - 1}"), state.JSON_MODE)
         except Exception as exc:
             mapped = from_store_exception(exc)
             if mapped is None:

@@ -71,15 +71,28 @@ class SchemaError(TenantctlError):
 
 
 def from_store_exception(exc: Exception) -> TenantctlError | None:
-    """SQLAlchemy errors that reach a face are the store's state, not bugs (both faces map them
-    here; the module name is checked so that this file imports nothing)."""
-    if not type(exc).__module__.startswith("sqlalchemy"):
+    """Database errors that reach a face are the store's state, not bugs (both faces map them
+    here; the drivers are only looked at when the error came from them)."""
+    module = type(exc).__module__
+    if module.startswith("psycopg"):  # raised on the driver connection directly (COPY)
+        import psycopg
+
+        name = next((n for n in ("IntegrityError", "DataError", "OperationalError")
+                     if isinstance(exc, getattr(psycopg, n))), "")
+    elif module.startswith("sqlalchemy"):
+        name = type(exc).__name__
+    else:
         return None
-    name = type(exc).__name__
     detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+    if name == "DataError":  # e.g. PostgreSQL: a number out of range for its column
+        return InvalidInput(f"the store refused a value: {detail}", hint="check the numbers and texts given")
     if name == "IntegrityError":
         return Conflict(f"the store refused the change: {detail}",
                         hint="another command changed the same data; run the command again")
+    from store.db import busy_error, is_busy
+
+    if is_busy(exc):
+        return busy_error()
     if name in {"OperationalError", "InterfaceError"}:
         return Unreachable(f"the store failed: {detail}", hint="check that it is reachable and not locked; run again")
     return None

@@ -104,7 +104,9 @@ def run(
     reseller: str | None = typer.Option(None, "--reseller", help="Reseller of customer rows without one."),
     sheet: str | None = typer.Option(None, "--sheet", help="Only this sheet (csv: tenants or users)."),
     maps: list[str] | None = typer.Option(None, "--map", help='Map a header to a field: "Spalte=field".'),
-    encoding: str | None = typer.Option(None, "--encoding", help="Force the csv encoding (utf-8, cp1252, utf-16)."),
+    encoding: str | None = typer.Option(None, "--encoding",
+                                        help="Force the csv encoding (utf-8, cp1252, mac_roman, utf-16)."),
+    header_row: int | None = typer.Option(None, "--header-row", help="The header's row number, as Excel shows it."),
     layout: str = typer.Option("auto", "--layout",
                                help="auto, flat (one row per person, the company on each row) or tables."),
     json: bool = options.JSON,
@@ -117,13 +119,14 @@ def run(
     if mode not in {"upsert", "create"}:
         raise InvalidInput(f"--mode {mode!r} is not upsert or create", hint="use --mode upsert or --mode create")
     started = time.monotonic()
-    rows = "all" if json or dry_run else "changed"
-    rows_limit = None if json else TABLE_MAX if dry_run else TABLE_MAX_RUN
+    how = {"sheet": sheet, "maps": maps, "encoding": encoding, "header_row": header_row, "layout": layout}
     if backend.remote():
         query = {"filename": file.name, "dry_run": dry_run, "mode": mode, "skip_invalid": skip_invalid,
                  "send_links": send_links, "reseller": reseller, "sheet": sheet, "map": maps or [],
-                 "encoding": encoding, "rows": rows, "rows_limit": rows_limit}
-        _run_remote(file, started, query, reading=(sheet, maps, encoding), report=report, json=json)
+                 "encoding": encoding, "header_row": header_row, "layout": layout,
+                 "rows": "all" if json or dry_run else "changed",
+                 "rows_limit": None if json else TABLE_MAX if dry_run else TABLE_MAX_RUN}
+        _run_remote(file, started, query, how, report=report, json=json)
         return
     from importers import read as reader
     from importers.background import Background
@@ -131,7 +134,7 @@ def run(
 
     conf = runtime.settings()
     with gc_paused():  # no reference cycles worth collecting; see store/imports/perf.py
-        reading = Background(_read, reader, file, sheet, maps, encoding, int(conf.import_max_mb), layout)
+        reading = Background(_read, reader, file, sheet, maps, encoding, int(conf.import_max_mb), header_row, layout)
         from store.imports import engine  # the store's modules load while the file is read
 
         opts = engine.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
@@ -140,9 +143,10 @@ def run(
 
 
 def _read(reader: Any, file: Path, sheet: str | None, maps: list[str] | None, encoding: str | None,
-          max_mb: int, layout: str) -> tuple[Any, str]:
+          max_mb: int, header_row: int | None, layout: str) -> tuple[Any, str]:
     """(the loaded file, its hash): the background thread's part of reading."""
-    return (reader.load(file, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb, layout=layout),
+    return (reader.load(file, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb, header_row=header_row,
+                        layout=layout),
             reader.file_hash(file))
 
 
@@ -150,6 +154,7 @@ def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | 
     """Read the file, hand it to the engine, write the marked copy and print."""
     from store.imports import engine
 
+    dry_run = opts.dry_run
     loaded, digest = reading.result()
     source = loaded.source()
     del loaded
@@ -160,8 +165,8 @@ def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | 
     try:
         with runtime.command() as ctx:
             outcome = engine.run(ctx, source, opts, digest=digest, progress=progress, status=output.status,
-                                 rows="all" if json or opts.dry_run else "changed",
-                                 rows_limit=None if json else TABLE_MAX if opts.dry_run else TABLE_MAX_RUN)
+                                 rows="all" if json or dry_run else "changed",
+                                 rows_limit=None if json else TABLE_MAX if dry_run else TABLE_MAX_RUN)
     finally:
         progress.stop()
     timings.update(outcome.timings)
@@ -169,15 +174,21 @@ def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | 
         for note in outcome.plan.notes:
             output.status(note)
     if outcome.rejected:
-        _refused(file, source, outcome.plan.problems(), outcome.rejected_run, report=report, json=json)
-    _finish(file, started, {**outcome.result, "timings": timings}, source, dry_run=opts.dry_run,
-            skip_invalid=opts.skip_invalid, report=report, json=json)
+        _refused(file, source, outcome.plan.problems(), outcome.rejected_run, [*source.notes, *outcome.plan.notes],
+                 report=report, json=json)
+    result = outcome.result
+    # how the file was read (skipped title rows, unread sheets, hidden rows …), then the plan's notes
+    result["notes"] = [*source.notes, *result.get("notes", [])]
+    result["timings"] = timings
+    _finish(file, started, result, source, dry_run=dry_run, skip_invalid=opts.skip_invalid, report=report,
+            json=json)
 
 
-def _run_remote(file: Path, started: float, query: dict[str, Any], *, reading: tuple[Any, Any, Any],
+def _run_remote(file: Path, started: float, query: dict[str, Any], reading: dict[str, Any], *,
                 report: Path | None, json: bool) -> None:
-    """Upload the file; the server reads, checks and writes it with the same engine. A refusal's
-    marked copy is written here, next to the file, from the problems the server lists."""
+    """Upload the file; the server reads, checks and writes it with the same engine and answers
+    with the same result. A marked copy is written here, next to the file, from the problems the
+    server lists (the file is read again only then)."""
     from cli import remote
     from importers.safety import check_size
 
@@ -193,29 +204,35 @@ def _run_remote(file: Path, started: float, query: dict[str, Any], *, reading: t
     except InvalidInput as exc:
         details = exc.details or {}
         if "problems" in details and details.get("run"):
-            _refused(file, None, details["problems"], details["run"], report=report, json=json, reading=reading)
+            _print_notes(details.pop("read_notes", []), details.pop("plan_notes", []), json)
+            _refused(file, None, details["problems"], details["run"], details.get("notes", []), report=report,
+                     json=json, reading=reading)
         raise
     result = payload["data"]
-    for note in result.pop("notes", []):
-        output.warn(note)
-    for note in result.pop("plan_notes", []):
-        if not json:
-            output.status(note)
+    _print_notes(result.pop("read_notes", []), result.pop("plan_notes", []), json)
     _finish(file, started, result, None, dry_run=bool(query["dry_run"]), skip_invalid=bool(query["skip_invalid"]),
             report=report, json=json, reading=reading)
 
 
-def _local_source(file: Path, reading: tuple[Any, Any, Any] | None) -> Any:
+def _print_notes(read_notes: list[str], plan_notes: list[str], json: bool) -> None:
+    """As the local run prints them: how the file was read (warnings), then the plan's (status)."""
+    for note in read_notes:
+        output.warn(note)
+    if not json:
+        for note in plan_notes:
+            output.status(note)
+
+
+def _local_source(file: Path, reading: dict[str, Any] | None) -> Any:
     """The file read here again (remote mode): the marked copy is made from its cells."""
     from importers import read as reader
 
-    sheet, maps, encoding = reading or (None, None, None)
-    return reader.load(file, sheet=sheet, maps=maps, encoding=encoding, max_mb=1 << 30).source()
+    return reader.load(file, max_mb=1 << 30, **(reading or {})).source()
 
 
-def _refused(file: Path, source: Any, problems: list[dict[str, Any]], run_id: Any, *, report: Path | None,
-             json: bool, reading: tuple[Any, Any, Any] | None = None) -> None:
-    """Write the marked copy, list the problems, and raise the refusal (exit 4)."""
+def _refused(file: Path, source: Any, problems: list[dict[str, Any]], run_id: Any, notes: list[str], *,
+             report: Path | None, json: bool, reading: dict[str, Any] | None = None) -> None:
+    """Write the marked copy, list the problems, and raise the refusal (exit 4). Both modes."""
     source = source or _local_source(file, reading)
     target = report or file.with_name(f"{file.stem}-fehler.xlsx")
     copy = _marked_copy(file, source, problems, target)
@@ -228,11 +245,11 @@ def _refused(file: Path, source: Any, problems: list[dict[str, Any]], run_id: An
     raise InvalidInput(f"{len(problems)} problem(s) in {file.name}; nothing was written "
                        f"(run {run_id}; {copy.said})",
                        hint="fix the rows and import again, or --skip-invalid to write the good rows",
-                       details={"run": run_id, "report": copy.path, "problems": problems})
+                       details={"run": run_id, "report": copy.path, "problems": problems, "notes": notes})
 
 
 def _finish(file: Path, started: float, result: dict[str, Any], source: Any, *, dry_run: bool, skip_invalid: bool,
-            report: Path | None, json: bool, reading: tuple[Any, Any, Any] | None = None) -> None:
+            report: Path | None, json: bool, reading: dict[str, Any] | None = None) -> None:
     """Print the result (both modes): the plan or the changes, the summary line, the exit code."""
     timings = result["timings"]
     elapsed = time.monotonic() - started
@@ -249,6 +266,9 @@ def _finish(file: Path, started: float, result: dict[str, Any], source: Any, *, 
                                                title="plan (dry-run: nothing written)" if dry_run else None))
         if total_shown > len(shown):
             output.status(f"… and {total_shown - len(shown):,} more rows (all of them with --json)")
+        for p in result["problems"]:
+            if not p["row"]:  # a problem of the whole file or sheet: no row of the table shows it
+                output.warn(f"{p['sheet']}: " + (f"column {p['column']}: " if p["column"] else "") + p["message"])
     else:
         output.emit_json({"data": result})
     verb = "would import" if dry_run else "imported"
@@ -312,7 +332,7 @@ def list_(limit: int = options.LIMIT, offset: int = options.OFFSET, json: bool =
 
 
 @app.command("show")
-def show(run_id: int = typer.Argument(..., metavar="RUN", help="Run number (see import list)."),
+def show(run_id: int = typer.Argument(..., metavar="RUN", max=options.MAX_INT, help="Run number (see import list)."),
          json: bool = options.JSON) -> None:
     """Show one import run: file and hash, actor, mode, counts, problems, what it created and changed.
 
@@ -339,7 +359,7 @@ def show(run_id: int = typer.Argument(..., metavar="RUN", help="Run number (see 
 
 
 @app.command("undo")
-def undo(run_id: int = typer.Argument(..., metavar="RUN"), yes: bool = options.YES,
+def undo(run_id: int = typer.Argument(..., metavar="RUN", max=options.MAX_INT), yes: bool = options.YES,
          json: bool = options.JSON) -> None:
     """Undo an import run: remove what it created, restore what it changed (refused where later
     changes would be lost).

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -61,22 +60,19 @@ def send_link(
     Example: tenantctl password send-link --tenant mueller-soehne-gmbh --without-password
     """
     from cli.backend import call, svc
+    from cli.commands.mail import progress_bar
 
-    def deliver(ids: list[int]) -> Any:
-        from cli.commands.mail import deliver_now
-
-        conf = runtime.settings()
-        return deliver_now(conf, conf.database_url, ids)
-
-    res = call("POST", "/password-links",
-               lambda ctx: svc.passwords.send_links(ctx, users or [], tenant=tenant, without_password=without_password,
-                                                    purpose=purpose.value if purpose else None, print_link=print_link,
-                                                    also_mail=also_mail, dry_run=dry_run, send_now=not no_send,
-                                                    deliver=deliver),
-               body={"users": users or [], "tenant": tenant, "without_password": without_password,
-                     "purpose": purpose.value if purpose else None, "print_link": print_link,
-                     "also_mail": also_mail, "dry_run": dry_run, "send_now": not no_send},
-               write=not dry_run)
+    with progress_bar("sending mail") as progress:
+        res = call("POST", "/password-links",
+                   lambda ctx: svc.passwords.send_links(ctx, users or [], tenant=tenant,
+                                                        without_password=without_password,
+                                                        purpose=purpose.value if purpose else None,
+                                                        print_link=print_link, also_mail=also_mail, dry_run=dry_run,
+                                                        send_now=not no_send, progress=progress),
+                   body={"users": users or [], "tenant": tenant, "without_password": without_password,
+                         "purpose": purpose.value if purpose else None, "print_link": print_link,
+                         "also_mail": also_mail, "dry_run": dry_run, "send_now": not no_send},
+                   write=not dry_run)
     data = res.data
     mail = not print_link or also_mail
     for login in data["skipped"]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from sqlalchemy import insert, update
@@ -28,7 +27,7 @@ from store.enums import ConnectionState, Language, LinkPurpose, TenantKind, Tena
 from store.errors import InvalidInput, PermissionDenied, UsageError
 from store.models import AuditEvent, Connection, Membership, PasswordLink, Tenant, User
 from store.schemas import ts
-from store.services import outbox
+from store.services import mail_identity, outbox
 from store.settings import Settings
 from store.types import utcnow
 
@@ -82,16 +81,6 @@ def pick_language(user_language: str | None, tenant_language: str | None, defaul
         if lang in known:
             return str(lang)
     return "de"
-
-
-def format_expiry(when: datetime, language: str) -> str:
-    return when.strftime("%d.%m.%Y %H:%M UTC" if language == "de" else "%Y-%m-%d %H:%M UTC")
-
-
-def sender_name(platform: str, reseller: str | None, language: str) -> str:
-    if not reseller:
-        return platform
-    return f"{platform} im Auftrag von {reseller}" if language == "de" else f"{platform} on behalf of {reseller}"
 
 
 # -- choosing users -------------------------------------------------------------------------------
@@ -150,8 +139,9 @@ def _tenants_of(session: Session, user_ids: list[int]) -> dict[int, set[int]]:
     return out
 
 
-def _homes(session: Session, user_ids: list[int]) -> dict[int, tuple[Tenant, str | None]]:
-    """user id → (home tenant = the first membership, its reseller's name or None)."""
+def _homes(session: Session, user_ids: list[int]) -> dict[int, tuple[Tenant, Tenant | None]]:
+    """user id → (home tenant = the first membership, the reseller whose identity its mails carry:
+    itself when it is a reseller, a customer's active reseller, else None)."""
     first: dict[int, int] = {}
     for chunk in _chunks(user_ids):
         for uid, tid in session.exec(select(Membership.user_id, Membership.tenant_id)
@@ -159,18 +149,23 @@ def _homes(session: Session, user_ids: list[int]) -> dict[int, tuple[Tenant, str
             first.setdefault(uid, tid)
     tenant_ids = sorted(set(first.values()))
     tenants: dict[int, Tenant] = {}
-    resellers: dict[int, str] = {}
+    resellers: dict[int, Tenant] = {}
     for chunk in _chunks(tenant_ids):
         for t in session.exec(select(Tenant).where(col(Tenant.id).in_(chunk))):
             tenants[t.id] = t  # type: ignore[index]
         rows = session.exec(
-            select(Connection.customer_id, Tenant.name).join(Tenant, col(Tenant.id) == Connection.reseller_id)
+            select(Connection.customer_id, Tenant).join(Tenant, col(Tenant.id) == Connection.reseller_id)
             .where(col(Connection.customer_id).in_(chunk), Connection.state == ConnectionState.active)
             .order_by(col(Connection.id)))
-        for cid, name in rows:
-            resellers.setdefault(cid, name)
-    return {uid: (tenants[tid], resellers.get(tid) if tenants[tid].kind == TenantKind.customer else None)
-            for uid, tid in first.items()}
+        for cid, reseller in rows:
+            resellers.setdefault(cid, reseller)
+
+    def brand(t: Tenant) -> Tenant | None:
+        if t.kind == TenantKind.reseller:
+            return t
+        return resellers.get(t.id) if t.kind == TenantKind.customer else None  # type: ignore[arg-type]
+
+    return {uid: (tenants[tid], brand(tenants[tid])) for uid, tid in first.items()}
 
 
 # -- issuing --------------------------------------------------------------------------------------
@@ -221,10 +216,11 @@ def issue_links(ctx: Ctx, users: list[User], purpose: str | None = None, *, deli
         tenant, reseller = homes.get(u.id, (None, None))  # type: ignore[arg-type]
         lang = pick_language(u.language, tenant.language if tenant else None, settings.default_language)
         platform = str(settings.mail_from_name)
+        # times are stored as ISO text and shown in the recipient's zone and language at rendering
         context = {"recipient_name": f"{u.first_name} {u.last_name}", "login": u.login,
-                   "tenant_name": tenant.name if tenant else platform, "reseller_name": reseller,
-                   "platform_name": platform, "sender": sender_name(platform, reseller, lang),
-                   "expires_at": format_expiry(link.expires_at, lang), "purpose": link.purpose}
+                   "tenant_name": tenant.name if tenant else platform, "platform_name": platform,
+                   **mail_identity.identity(settings, reseller, lang),
+                   "expires_at": ts(link.expires_at), "purpose": link.purpose}
         mails.append({"to_address": u.email, "to_name": f"{u.first_name} {u.last_name}",
                       "template": f"password_link_{link.purpose}", "language": lang, "context": context,
                       "ref_type": "password_link", "ref_id": link.id})
@@ -236,16 +232,10 @@ def issue_links(ctx: Ctx, users: list[User], purpose: str | None = None, *, deli
     if mail:
         ids = outbox.queue_many(ctx, mails)
         if deliver:
-            from store.mail.delivery import deliver_after_commit
+            from store.mail.delivery import delivery_for
 
-            ctx.after_commit.append(partial(deliver_after_commit, settings, _url(s), ids))
+            delivery_for(ctx).add(ids)
     return links
-
-
-def _url(session: Session) -> str:
-    bind: Any = session.get_bind()
-    engine = getattr(bind, "engine", bind)
-    return str(engine.url.render_as_string(hide_password=False))
 
 
 def mint_now(ctx: Ctx, links: Sequence[PasswordLink], *, for_mail: bool = False) -> dict[int, str]:
@@ -389,27 +379,14 @@ def link_out(link: PasswordLink, user: User, token: str | None, settings: Settin
             "expires_at": ts(link.expires_at), "link": link_url(settings, token) if token else None}
 
 
-def mail_ids_for(session: Session, links: Sequence[PasswordLink]) -> list[int]:
-    from store.models import OutboxMail
-
-    ids: list[int] = []
-    link_ids = [link.id for link in links]
-    for chunk in _chunks(link_ids):
-        rows = session.exec(select(OutboxMail.id).where(OutboxMail.ref_type == "password_link",
-                                                        col(OutboxMail.ref_id).in_(chunk))).all()
-        ids.extend(int(i) for i in rows if i is not None)
-    return sorted(ids)
-
-
 # -- `password send-link` (CLI) and POST /api/v1/password-links: one function for both faces -------
 
 def send_links(ctx: Ctx, idents: Sequence[str], *, tenant: str | None = None, without_password: bool = False,
                purpose: str | None = None, print_link: bool = False, also_mail: bool = False,
-               dry_run: bool = False, send_now: bool = True,
-               deliver: Callable[[list[int]], Any] | None = None) -> dict[str, Any]:
-    """Choose the users, then plan (dry run) or issue their links: mailed (queued in the outbox),
-    printed once (print_link), or both. With send_now, `deliver(mail ids)` is appended to the
-    after-commit hooks and its summary lands in the result's "delivery"."""
+               dry_run: bool = False, send_now: bool = True, progress: Any = None) -> dict[str, Any]:
+    """Choose the users, then plan (dry run) or issue their links: mailed (queued in the outbox and,
+    with send_now, delivered by the command's one hook once it committed), printed once
+    (print_link), or both. The delivery's summary lands in the result's "delivery"."""
     if also_mail and not print_link:
         raise UsageError("--also-mail only goes with --print-link", hint="links are mailed by default")
     mail = not print_link or also_mail
@@ -419,16 +396,19 @@ def send_links(ctx: Ctx, idents: Sequence[str], *, tenant: str | None = None, wi
     if dry_run:
         result["links"] = plan(ctx, chosen, purpose)
         return result
-    links = issue_links(ctx, chosen, purpose, deliver=False, mail=mail)
+    links = issue_links(ctx, chosen, purpose, deliver=send_now, mail=mail)
     minted = mint_now(ctx, links, for_mail=also_mail) if print_link else {}
     by_id = {u.id: u for u in chosen}
     result["links"] = [{**link_out(link, by_id[link.user_id], minted.get(link.id or 0), ctx.settings),
                         "mailed": mail} for link in links]
-    ids = mail_ids_for(ctx.session, links) if mail else []
-    if ids and send_now and deliver is not None:
-        def _deliver() -> None:
-            summary = deliver(ids)
-            result["delivery"] = summary.as_dict() if hasattr(summary, "as_dict") else summary
+    if mail and send_now:
+        from store.mail.delivery import delivery_for
 
-        ctx.after_commit.append(_deliver)
+        hook = delivery_for(ctx)  # the one hook issue_links queued its mails on
+        hook.progress = progress
+
+        def summarise() -> None:  # after the hook (appended before this): what the delivery did
+            result["delivery"] = hook.summary.as_dict() if hook.summary is not None else None
+
+        ctx.after_commit.append(summarise)
     return result

@@ -83,7 +83,8 @@ def initialise(store: Store, settings: Settings, *, operator_name: str = "Platfo
 def schema_status(store: Store) -> dict[str, Any]:
     current = store.current_revisions()
     heads = migrate.head_revisions()
-    state = "missing" if not current else ("current" if current == heads else "outdated")
+    state = ("missing" if not current else "current" if current == heads
+             else "newer" if current - migrate.known_revisions() else "outdated")
     return {"store": store.safe_url, "current": sorted(current), "head": sorted(heads), "state": state}
 
 
@@ -115,4 +116,19 @@ def doctor(settings: Settings) -> dict[str, Any]:
         message = getattr(exc, "message", str(exc))
         checks.append({"check": "store reachable", "ok": False, "detail": message})
     checks.append({"check": "executable", "ok": True, "detail": sys.executable})
+    checks.append(base_url_check(settings))
     return {"ok": all(c["ok"] for c in checks), "checks": checks, "versions": versions()}
+
+
+EXAMPLE_BASE_URL = "https://platform.example"
+
+
+def base_url_check(settings: Settings) -> dict[str, Any]:
+    """A warning (not a failure): links in mails point to base_url, which must be the public
+    address of `tenantctl serve`; the example default reaches nobody."""
+    url = str(settings.base_url).rstrip("/")
+    if url == EXAMPLE_BASE_URL:
+        return {"check": "base_url", "ok": True, "warning": True,
+                "detail": f"{url} is the example default: links in mails lead nowhere; set base_url to the "
+                          "public address of tenantctl serve"}
+    return {"check": "base_url", "ok": True, "detail": url}

@@ -95,4 +95,4 @@ def test_head_revisions_agree_with_alembic():
     from store.migrate import _config, head_revisions
 
     heads = set(ScriptDirectory.from_config(_config()).get_heads())
-    assert head_revisions() == heads and len(heads) == 1
+    assert head_revisions() == heads and len(heads) == 1  # one line of migrations

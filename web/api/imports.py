@@ -53,7 +53,8 @@ def _discard(path: Path) -> None:
 async def run(request: Request, filename: str = Query(..., examples=["kunden.xlsx"]), dry_run: bool = False,
               mode: Literal["upsert", "create"] = "upsert", skip_invalid: bool = False, send_links: bool = False,
               reseller: str | None = None, sheet: str | None = None, map: list[str] | None = Query(None),
-              encoding: str | None = None, rows: Literal["all", "changed"] = "all",
+              encoding: str | None = None, header_row: int | None = Query(None, ge=1),
+              layout: Literal["auto", "flat", "tables"] = "auto", rows: Literal["all", "changed"] = "all",
               rows_limit: int | None = Query(None, ge=0)) -> JSONEnvelope:
     from store.errors import InvalidInput
 
@@ -66,37 +67,42 @@ async def run(request: Request, filename: str = Query(..., examples=["kunden.xls
     try:
         return await run_in_threadpool(_run, request, path, name, started, dry_run=dry_run, mode=mode,
                                        skip_invalid=skip_invalid, send_links=send_links, reseller=reseller,
-                                       sheet=sheet, maps=map, encoding=encoding, rows=rows, rows_limit=rows_limit)
+                                       sheet=sheet, maps=map, encoding=encoding, header_row=header_row,
+                                       layout=layout, rows=rows, rows_limit=rows_limit)
     finally:
         _discard(path)
 
 
 def _run(request: Request, path: Path, name: str, started: float, *, dry_run: bool, mode: str,
          skip_invalid: bool, send_links: bool, reseller: str | None, sheet: str | None, maps: list[str] | None,
-         encoding: str | None, rows: str, rows_limit: int | None) -> JSONEnvelope:
+         encoding: str | None, header_row: int | None, layout: str, rows: str,
+         rows_limit: int | None) -> JSONEnvelope:
     from importers import read as reader
     from store.errors import InvalidInput
     from store.imports import engine
     from web.runtime import runtime_of
 
     settings = runtime_of(request).settings
-    source = reader.load(path, sheet=sheet, maps=maps, encoding=encoding,
-                         max_mb=int(settings.import_max_mb)).source()
+    source = reader.load(path, sheet=sheet, maps=maps, encoding=encoding, max_mb=int(settings.import_max_mb),
+                         header_row=header_row, layout=layout).source()
     digest = reader.file_hash(path)
     read_s = round(time.monotonic() - started, 2)
     opts = engine.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
                           send_links=send_links)
     with transaction(request, write=True) as ctx:
         outcome = engine.run(ctx, source, opts, digest=digest, rows=rows, rows_limit=rows_limit)
+    # how the file was read and the plan's notes, apart: the CLI prints them as a local run does
+    printed = {"read_notes": list(source.notes), "plan_notes": list(outcome.plan.notes)}
     if outcome.rejected:  # recorded (committed) as a refused run; the caller gets every problem
         problems = outcome.plan.problems()
         raise InvalidInput(f"{len(problems)} problem(s) in {name}; nothing was written (run {outcome.rejected_run})",
                            hint="fix the rows and import again, or skip_invalid to write the good rows",
-                           details={"run": outcome.rejected_run, "problems": problems})
-    result = {**outcome.result, "timings": {"read": read_s, **outcome.timings}}
-    result["notes"] = list(source.notes)  # the CLI prints them as it does locally
-    result["plan_notes"] = list(outcome.plan.notes)
-    return ok(result)
+                           details={"run": outcome.rejected_run, "problems": problems,
+                                    "notes": [*source.notes, *outcome.plan.notes], **printed})
+    result = outcome.result
+    result["notes"] = [*source.notes, *result.get("notes", [])]  # as the CLI's --json has them
+    result["timings"] = {"read": read_s, **outcome.timings}
+    return ok({**result, **printed})
 
 
 @router.get("", summary="Import runs, newest first")

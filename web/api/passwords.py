@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
@@ -26,18 +24,11 @@ class SendLinks(BaseModel):
 
 @router.post("/password-links", summary="Send password-setting links (or plan them: dry_run)")
 def send(request: Request, body: SendLinks) -> JSONEnvelope:
-    from store.mail.delivery import deliver_after_commit
     from store.services import passwords
-    from web.runtime import runtime_of
-
-    runtime = runtime_of(request)
-
-    def deliver(ids: list[int]) -> Any:
-        return deliver_after_commit(runtime.settings, runtime.store, ids)
 
     with transaction(request, write=not body.dry_run) as ctx:
         data = passwords.send_links(ctx, body.users, tenant=body.tenant, without_password=body.without_password,
                                     purpose=body.purpose.value if body.purpose else None,
                                     print_link=body.print_link, also_mail=body.also_mail, dry_run=body.dry_run,
-                                    send_now=body.send_now, deliver=deliver)
+                                    send_now=body.send_now)
     return ok(data)

@@ -34,6 +34,10 @@ class TenantUpdate(BaseModel):
     currency: str | None = None
     billing: Billing | None = None
     reseller: str | None = Field(None, description="Which connection, if the customer has several.")
+    mail_sender_name: str | None = Field(None, description="Reseller: sender name of its customers' mails "
+                                         "('' for the platform's).")
+    mail_reply_to: str | None = Field(None, examples=["service@acme.example"])
+    mail_signature: str | None = Field(None, examples=["ACME Reseller AG, +49 30 123"])
 
 
 class Decision(BaseModel):
@@ -84,7 +88,9 @@ def update(request: Request, key: str, body: TenantUpdate) -> JSONEnvelope:
     with transaction(request, write=True) as ctx:
         data = tenants.update_tenant(ctx, key, name=body.name, language=_v(body.language),
                                      external_id=body.external_id, customer_number=body.customer_number,
-                                     currency=body.currency, billing=_v(body.billing), reseller=body.reseller)
+                                     currency=body.currency, billing=_v(body.billing), reseller=body.reseller,
+                                     mail_sender_name=body.mail_sender_name, mail_reply_to=body.mail_reply_to,
+                                     mail_signature=body.mail_signature)
     return ok(data)
 
 
