@@ -69,3 +69,57 @@ class Runtime:
 
 def runtime_of(request: Any) -> Runtime:
     return request.app.state.runtime
+
+
+@contextmanager
+def api_transaction(request: Any, *, write: bool, anonymous: bool = False) -> Iterator[Any]:
+    """The API's transaction for a request, acting as the Bearer token's user (with the user's current
+    rights, read now). Commits before the response is built; after-commit hooks (mail delivery)
+    run once it committed. Read-only tokens are refused on every write. Rate-limited per token."""
+    from store.actor import Actor
+    from store.context import Ctx
+    from store.errors import PermissionDenied, Unauthenticated
+    from store.services import api_tokens
+    from web.api.common import WARNINGS, bearer
+    from web.security import client_of
+
+    runtime = runtime_of(request)
+    limits = request.app.state.limits
+    try:
+        raw = None if anonymous else bearer(request)
+    except Unauthenticated:
+        limits.token_client.hit(client_of(request))
+        raise
+    touch: int | None = None
+    with runtime.store.transaction(write=write) as session:
+        if anonymous:
+            actor = Actor(label=ANONYMOUS)
+        else:
+            try:
+                actor, token = api_tokens.authenticate(session, raw)
+            except Unauthenticated:
+                # a guesser is stopped per client; a wrong token never uses up the real one's budget
+                limits.token_client.hit(client_of(request))
+                raise
+            limits.api_token.hit(f"token:{token.id}")
+            if token.read_only and write:
+                raise PermissionDenied("this token is read-only", hint="use a token created without --read-only")
+            if api_tokens.needs_touch(token):
+                if write:
+                    api_tokens.touch(session, token.id or 0)
+                else:
+                    touch = token.id
+        ctx = Ctx(session, actor, runtime.settings)
+        yield ctx
+    WARNINGS.set(tuple(ctx.warnings))
+    if touch is not None:
+        try:  # the last-use stamp is for the token list; a busy store must not fail a finished read
+            with runtime.store.transaction(write=True) as session:
+                api_tokens.touch(session, touch)
+        except Exception:
+            import logging
+
+            logging.getLogger("tenantctl.web").warning("could not record the use of API token %s", touch)
+    # before the answer, unlike the pages: the caller learns what the delivery did, as in the CLI
+    for hook in ctx.after_commit:
+        hook()
