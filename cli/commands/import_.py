@@ -261,7 +261,7 @@ def list_(limit: int = options.LIMIT, offset: int = options.OFFSET, json: bool =
 
 
 @app.command("show")
-def show(run_id: int = typer.Argument(..., metavar="RUN", help="Run number (see import list)."),
+def show(run_id: int = typer.Argument(..., metavar="RUN", max=options.MAX_INT, help="Run number (see import list)."),
          json: bool = options.JSON) -> None:
     """Show one import run: file and hash, actor, mode, counts, problems, what it created and changed.
 
@@ -286,7 +286,7 @@ def show(run_id: int = typer.Argument(..., metavar="RUN", help="Run number (see 
 
 
 @app.command("undo")
-def undo(run_id: int = typer.Argument(..., metavar="RUN"), yes: bool = options.YES,
+def undo(run_id: int = typer.Argument(..., metavar="RUN", max=options.MAX_INT), yes: bool = options.YES,
          json: bool = options.JSON) -> None:
     """Undo an import run: remove what it created, restore what it changed (refused where later
     changes would be lost).
