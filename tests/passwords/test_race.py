@@ -97,13 +97,13 @@ def test_login_and_redemption_race(world, ctx_for, db_url, backend, monkeypatch,
 
 # -- the login's two halves: argon2 outside the write transaction, effects by compare-and-set ---------
 
-def _with_password(ctx_for, password: str, *, hasher=None) -> None:
-    """max.mueller's password set directly (optionally with another argon2 work factor)."""
+def _with_password(ctx_for, password: str, *, hasher=None, login: str = "max.mueller") -> None:
+    """The user's password set directly (optionally with another argon2 work factor)."""
     from store import passwords
     from store.services.users import find_user_row
 
     with ctx_for() as ctx:
-        user = find_user_row(ctx.session, "max.mueller")
+        user = find_user_row(ctx.session, login)
         user.password_hash = (hasher.hash(passwords.normalise(password)) if hasher
                               else passwords.hash_password(password))
         ctx.session.add(user)
@@ -208,3 +208,41 @@ def test_user_blocked_between_verify_and_write_is_refused(world, ctx_for, backen
     with pytest.raises(svc.LoginFailed), ctx_for() as ctx:
         svc.record_login(ctx, verified)
     assert _user(ctx_for) == before
+
+
+def test_verify_login_spends_one_verification_for_every_failure_and_writes_nothing(world, ctx_for):
+    """Unknown login, wrong password, disabled user: one argon2 verification each (the dummy hash
+    for the unknown login: equal timing), the same LoginFailed, and a read transaction suffices."""
+    from store import passwords
+    from store.enums import UserStatus
+    from store.services.users import find_user_row
+
+    password = "Richtiges-Passwort-Lang-9"
+    _with_password(ctx_for, password)
+    _with_password(ctx_for, password, login="mia.meier")
+    with ctx_for() as ctx:
+        find_user_row(ctx.session, "mia.meier").status = UserStatus.disabled
+    calls: list[str] = []
+    real = passwords.hasher()
+
+    class Counting:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def verify(self, stored, given):
+            calls.append(stored)
+            return real.verify(stored, given)
+
+    passwords.use_hasher(Counting())
+    try:
+        before = _user(ctx_for)
+        for ident, given in (("niemand.da", password), ("max.mueller", "Falsches-Passwort-Lang-1"),
+                             ("mia.meier", password), ("", password)):
+            calls.clear()
+            with pytest.raises(svc.LoginFailed) as failed, ctx_for() as ctx:
+                svc.verify_login(ctx, ident, given)
+            assert len(calls) == 1, ident
+            assert str(failed.value) == svc.LOGIN_FAILED
+        assert _user(ctx_for) == before
+    finally:
+        passwords.use_hasher(real)
