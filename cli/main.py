@@ -40,6 +40,10 @@ class TenantctlGroup(TyperGroup):
         from typer._click import exceptions as click_exc  # typer vendors click (>=0.29)
 
         argv = list(sys.argv[1:] if args is None else args)
+        from cli import completion
+
+        if completion.requested():
+            completion.prepare()  # only now: completion classes cost start-up time
         state.JSON_MODE = "--json" in argv
         state.FLAGS = {}
         try:
@@ -95,6 +99,21 @@ def root(
     state.FLAGS = {"database_url": db, "actor": as_}
 
 
+def completion_script(
+    shell: str = typer.Argument(..., metavar="SHELL", help="bash, zsh or fish."),
+) -> None:
+    """Print the shell completion script: nouns, verbs, options, tenant keys and logins (those you
+    may see). Put it in your shell's start-up file.
+
+    Example: eval "$(tenantctl completion bash)"   (zsh: the same with zsh; fish: tenantctl completion fish | source)
+    """
+    from cli import completion
+
+    if shell not in completion.SHELLS:
+        raise UsageError(f"no completion for {shell!r}", hint="use one of " + ", ".join(completion.SHELLS))
+    sys.stdout.write(completion.script(shell).rstrip("\n") + "\n")
+
+
 def _register() -> None:
     from cli.commands import app as app_
     from cli.commands import (
@@ -131,6 +150,7 @@ def _register() -> None:
     import_.register(app)
     export.register(app)
     app_.register(app)
+    app.command("completion")(completion_script)
 
 
 _register()

@@ -17,6 +17,10 @@ from cli import state
 from store.errors import TenantctlError
 
 Column = tuple[str, str]  # (header, key)
+# Columns that hold identifiers (keys, logins, addresses, ids, links): never cut, never wrapped;
+# the other columns wrap instead. A login cut to "thomas.mue…" is worse than a wide table.
+IDENTIFIERS = frozenset({"id", "key", "login", "email", "to", "tenant", "reseller", "partner", "customer",
+                         "customer_number", "external_id", "link", "from", "object", "actor", "file", "run"})
 
 
 def _width(stream: Any) -> int | None:
@@ -24,12 +28,32 @@ def _width(stream: Any) -> int | None:
     return None if getattr(stream, "isatty", lambda: False)() else 200
 
 
+class _Console(Console):
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        # never crop: a line wider than the terminal wraps there instead of losing its end
+        kwargs.setdefault("crop", False)
+        super().print(*objects, **kwargs)
+
+
 def stdout() -> Console:
-    return Console(file=sys.stdout, highlight=False, width=_width(sys.stdout))
+    return _Console(file=sys.stdout, highlight=False, width=_width(sys.stdout))
 
 
 def stderr() -> Console:
-    return Console(file=sys.stderr, highlight=False, width=_width(sys.stderr))
+    return _Console(file=sys.stderr, highlight=False, width=_width(sys.stderr))
+
+
+class _Table(Table):
+    """A table whose identifier columns keep their full width: when the terminal is too narrow for
+    them (and a few characters of every other column), it is drawn wider and the terminal wraps."""
+
+    def __rich_console__(self, console: Console, options: Any) -> Any:
+        needed = self._extra_width + sum(
+            (self._measure_column(console, options.update_width(10_000), c).maximum if c.no_wrap else 8)
+            + self._get_padding_width(c._index) for c in self.columns)
+        if needed > options.max_width:
+            options = options.update_width(needed)
+        return super().__rich_console__(console, options)
 
 
 def cell(value: Any) -> Text:
@@ -52,9 +76,12 @@ def _change(value: Any) -> str:
 
 
 def table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], title: str | None = None) -> Table:
-    t = Table(title=escape(title) if title else None, show_lines=False, header_style="bold")
-    for header, _ in columns:
-        t.add_column(header)
+    t = _Table(title=escape(title) if title else None, show_lines=False, header_style="bold")
+    for header, key in columns:
+        if key in IDENTIFIERS:
+            t.add_column(header, no_wrap=True, overflow="ignore")
+        else:
+            t.add_column(header, overflow="fold")
     for row in rows:
         t.add_row(*(cell(row.get(key)) for _, key in columns))
     return t
@@ -67,6 +94,11 @@ def record(data: dict[str, Any], keys: Sequence[Column] | None = None) -> Table:
     for label, key in keys or [(k, k) for k in data]:
         t.add_row(label, cell(data.get(key)))
     return t
+
+
+def line(console: Console, text: str) -> None:
+    """One line of literal text that is never wrapped or cut (links, tokens): the terminal wraps it."""
+    console.print(Text(text), soft_wrap=True)
 
 
 def emit_json(payload: Any) -> None:

@@ -58,6 +58,14 @@ def unique_login(session: Session, first_name: str, last_name: str, taken: set[s
     return candidate
 
 
+def chosen_login(session: Session, login: str) -> str:
+    """`user create --login`: checked like a derived login (shape, reserved words) and free."""
+    login = rules.check_login(login)
+    if session.exec(select(User.id).where(User.login == login)).first() is not None:
+        raise Conflict(f"login {login!r} is taken", hint="choose another --login or leave it out to derive one")
+    return login
+
+
 def check_email_free(session: Session, email: str, except_id: int | None = None) -> None:
     existing = session.exec(select(User).where(User.email_key == rules.email_key(email))).first()
     if existing is not None and existing.id != except_id:
@@ -66,7 +74,7 @@ def check_email_free(session: Session, email: str, except_id: int | None = None)
 
 
 def create_user(ctx: Ctx, tenant: str, first_name: str, last_name: str, email: str, *,
-                role: str = Role.member, language: str | None = None) -> User:
+                role: str = Role.member, language: str | None = None, login: str | None = None) -> User:
     s, actor = ctx.session, ctx.actor
     first_name = rules.clean_name(first_name, "first name")
     last_name = rules.clean_name(last_name, "last name")
@@ -75,7 +83,7 @@ def create_user(ctx: Ctx, tenant: str, first_name: str, last_name: str, email: s
     check_choice(language, Language, "language")
     t = get_tenant(s, actor, tenant, manage=True)
     check_email_free(s, email)
-    login = unique_login(s, first_name, last_name)
+    login = chosen_login(s, login) if login else unique_login(s, first_name, last_name)
     user = User(login=login, email=email, email_key=rules.email_key(email), first_name=first_name,
                 last_name=last_name, language=language or t.language, status=UserStatus.invited,
                 created_by=actor.label)
@@ -175,3 +183,49 @@ def set_enabled(ctx: Ctx, ident: str, enabled: bool) -> dict[str, Any]:
            changed={"status": [old, new]})
     return {**describe(ctx, user), "changed": {"status": [old, new]}}
 
+
+
+# -- what `user show` adds: link and mail state, so that a re-run can tell who still needs a link --
+
+LAST_MAILS = 5
+
+
+def open_links(ctx: Ctx, user: User) -> list[dict[str, Any]]:
+    """The user's open password links (never a token: only purpose and times)."""
+    from store.models import PasswordLink
+    from store.schemas import ts
+    from store.services.passwords import is_open
+
+    now = utcnow()
+    rows = ctx.session.exec(select(PasswordLink).where(PasswordLink.user_id == user.id,
+                                                       col(PasswordLink.used_at).is_(None),
+                                                       col(PasswordLink.voided_at).is_(None))
+                            .order_by(col(PasswordLink.id))).all()
+    return [{"id": link.id, "purpose": link.purpose, "created_at": ts(link.created_at),
+             "expires_at": ts(link.expires_at)} for link in rows if is_open(link, user, now)]
+
+
+def last_mails(ctx: Ctx, user: User, limit: int = LAST_MAILS) -> list[dict[str, Any]]:
+    """The newest mails to the user's address (state, attempts, last error)."""
+    from store.models import OutboxMail
+    from store.schemas import ts
+
+    rows = ctx.session.exec(select(OutboxMail).where(func.lower(OutboxMail.to_address) == user.email_key)
+                            .order_by(col(OutboxMail.id).desc()).limit(limit)).all()
+    return [{"id": m.id, "template": m.template, "state": m.state, "attempts": m.attempts,
+             "last_error": m.last_error, "created_at": ts(m.created_at), "sent_at": ts(m.sent_at)} for m in rows]
+
+
+def show_user(ctx: Ctx, user: User) -> dict[str, Any]:
+    """`user show`: the user, memberships in scope, open links and last mails."""
+    return {**describe(ctx, user), "open_links": open_links(ctx, user), "last_mails": last_mails(ctx, user)}
+
+
+def get_user_by_email(ctx: Ctx, email: str) -> User:
+    """Exact look-up by e-mail (`user show --email`): never a login, whatever the text looks like."""
+    s = ctx.session
+    user = s.exec(select(User).where(User.email_key == rules.email_key(email.strip()))).first()
+    visible = visible_tenant_ids(s, ctx.actor)
+    if user is None or (visible is not None and not (user_tenant_ids(s, user.id) & visible)):  # type: ignore[arg-type]
+        raise NotFound(f"no user with e-mail {email.strip()!r}", hint="see tenantctl user list --search")
+    return user
