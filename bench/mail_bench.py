@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             env = {"TENANTCTL_HOME": str(home), "TENANTCTL_DATABASE_URL": f"sqlite:///{home / 'bench.db'}",
                    "TENANTCTL_MAIL_TRANSPORT": "smtp", "TENANTCTL_SMTP_HOST": "127.0.0.1",
                    "TENANTCTL_SMTP_PORT": str(port), "TENANTCTL_SMTP_TIMEOUT": "30"}
-            settings = load_settings(environ=env, cwd=home)
+            settings = load_settings(environ=env)
             store = Store(settings.database_url, create=True)
             upgrade(store)
             ids = seed(store, settings, args.count)

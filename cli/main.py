@@ -46,6 +46,7 @@ class TenantctlGroup(TyperGroup):
             completion.prepare()  # only now: completion classes cost start-up time
         state.JSON_MODE = "--json" in argv
         state.FLAGS = {}
+        state.WARNINGS = []
         try:
             rv = super().main(args=argv, prog_name=prog_name or "tenantctl", complete_var=complete_var,
                               standalone_mode=False, **extra)
@@ -94,9 +95,11 @@ def root(
                                   help="Store URL (default: SQLite in the data folder). Env: TENANTCTL_DATABASE_URL."),
     as_: str | None = typer.Option(None, "--as", metavar="LOGIN",
                                    help="Act as this user (login or e-mail). Env: TENANTCTL_ACTOR."),
+    config: str | None = typer.Option(None, "--config", metavar="FILE",
+                                      help="Settings file to read (never ./tenantctl.toml). Env: TENANTCTL_CONFIG."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
-    state.FLAGS = {"database_url": db, "actor": as_}
+    state.FLAGS = {"database_url": db, "actor": as_, "config": config}
 
 
 def completion_script(
@@ -130,6 +133,7 @@ def _register() -> None:
         mail,
         member,
         password,
+        serve,
         tenant,
         user,
     )
@@ -150,6 +154,7 @@ def _register() -> None:
     import_.register(app)
     export.register(app)
     app_.register(app)
+    serve.register(app)
     app.command("completion")(completion_script)
 
 

@@ -1,9 +1,12 @@
 """Everything the CLI prints goes through here: one JSON document on stdout with --json, otherwise
-Rich tables on stdout and status on stderr. User data is always printed literally (Text, not markup)."""
+Rich tables on stdout and status on stderr. User data is always printed literally (Text, not markup)
+and with its control characters made visible: an ESC or bidi override planted in the store (an
+OSC 8 hyperlink in an external id) is shown as `\x1b…`, never interpreted by the terminal."""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -11,10 +14,19 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from rich.text import Text
+from rich.text import Text as RichText
 
 from cli import state
 from store.errors import TenantctlError
+from store.rules import escape_controls
+
+
+class Text(RichText):
+    """rich.text.Text whose content has its control and bidi characters escaped. Commands build
+    every line of output from this class (import it from here, not from rich)."""
+
+    def __init__(self, text: str = "", *args: Any, **kwargs: Any) -> None:
+        super().__init__(escape_controls(text), *args, **kwargs)
 
 Column = tuple[str, str]  # (header, key)
 # Columns that hold identifiers (keys, logins, addresses, ids, links): never cut, never wrapped;
@@ -76,7 +88,7 @@ def _change(value: Any) -> str:
 
 
 def table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], title: str | None = None) -> Table:
-    t = _Table(title=escape(title) if title else None, show_lines=False, header_style="bold")
+    t = _Table(title=escape(escape_controls(title)) if title else None, show_lines=False, header_style="bold")
     for header, key in columns:
         if key in IDENTIFIERS:
             t.add_column(header, no_wrap=True, overflow="ignore")
@@ -101,8 +113,14 @@ def line(console: Console, text: str) -> None:
     console.print(Text(text), soft_wrap=True)
 
 
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def emit_json(payload: Any) -> None:
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
+    # json escapes C0 itself; DEL, C1 and bidi overrides are written as \uXXXX too (only strings
+    # can hold them), so a document piped to a terminal cannot drive it either
+    text = json.dumps(payload, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
 
 def show(data: Any, render: Callable[[Console, Any], None], *, json_mode: bool,
@@ -112,6 +130,8 @@ def show(data: Any, render: Callable[[Console, Any], None], *, json_mode: bool,
         payload: dict[str, Any] = {"data": data}
         if total is not None:
             payload["meta"] = {"total": total, "limit": limit, "offset": offset}
+        if state.WARNINGS:
+            payload["warnings"] = list(state.WARNINGS)
         emit_json(payload)
         return
     render(stdout(), data)

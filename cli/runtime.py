@@ -36,10 +36,20 @@ def command(write: bool = True) -> Iterator[Ctx]:
         with store.transaction(write=write) as session:
             ctx = Ctx(session, resolve_actor(session, conf.actor), conf)
             yield ctx
+        _warn(ctx.warnings)
         for hook in ctx.after_commit:
             hook()
     finally:
         store.dispose()
+
+
+def _warn(warnings: list[str]) -> None:
+    from cli import output
+
+    for warning in warnings:
+        if warning not in state.WARNINGS:
+            state.WARNINGS.append(warning)
+            output.warn(f"warning: {warning}")  # silent with --json: show() puts them into the document
 
 
 def confirm(question: str, yes: bool) -> None:

@@ -6,3 +6,5 @@ from typing import Any
 
 FLAGS: dict[str, Any] = {}
 JSON_MODE = False
+# warnings of the services (ctx.warnings): printed on stderr, or "warnings" in the JSON document
+WARNINGS: list[str] = []

@@ -6,14 +6,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from importers import columns, safety
+from importers import broken_text, columns, identifiers, safety, sheetscan
 from importers.background import Background
 from store.errors import InvalidInput, UsageError
+from store.rules import char_name, control_char
 
 ESCAPED_START = ("=", "+", "-", "@", "\t", "\r")
 HEADER_SEARCH_ROWS = 10
@@ -168,14 +170,35 @@ def _load_xlsx(path: Path, sheet: str | None, extra: dict[str, str]) -> Loaded:
                 raise InvalidInput(f"{path.name} has no sheet named Mandanten/Tenants or Benutzer/Users "
                                    f"(it has: {', '.join(names)})", hint="rename the sheets or pass --sheet NAME")
             chosen = [(data_sheets[0], None)]
-    # the formula scan inflates the sheets' XML (zlib, no GIL) while python-calamine parses them
-    scan = Background(safety.formula_cells_without_value, path)
-    sheets = [(name, kind, wb.get_sheet_by_name(name)) for name, kind in chosen]
-    formulas = scan.result()
-    return Loaded(lambda: _xlsx_tables(path, sheets, formulas, extra))
+    sheets, scans = _parse_scanned(path, wb, chosen)
+    return Loaded(lambda: _xlsx_tables(path, sheets, scans, extra))
 
 
-def _xlsx_tables(path: Path, sheets: list[tuple[str, str | None, Any]], formulas: dict[str, list[str]],
+def _parse_scanned(path: Path, wb: Any, chosen: list[tuple[str, str | None]]
+                   ) -> tuple[list[tuple[str, str | None, Any]], dict[str, sheetscan.SheetScan]]:
+    """Each chosen sheet is scanned (sheetscan: bounded grid, formulas, hidden rows) before
+    python-calamine parses it; the parse of one sheet (no GIL) overlaps the scan of the next."""
+    import zipfile
+
+    scans: dict[str, sheetscan.SheetScan] = {}
+    parsed: list[tuple[str, str | None, Any]] = []
+    job: Background[Any] | None = None  # one parse at a time: the workbook object is not shared
+    with zipfile.ZipFile(path) as zf:
+        parts = {name: part for part, name in safety.sheet_parts(zf).items()}
+        for name, kind in chosen:
+            part = parts.get(name)
+            if part is not None:
+                scans[name] = sheetscan.scan(zf, part, name)
+            if job is not None:
+                parsed[-1] = (*parsed[-1][:2], job.result())
+            parsed.append((name, kind, None))
+            job = Background(wb.get_sheet_by_name, name)
+    if job is not None:
+        parsed[-1] = (*parsed[-1][:2], job.result())
+    return parsed, scans
+
+
+def _xlsx_tables(path: Path, sheets: list[tuple[str, str | None, Any]], scans: dict[str, sheetscan.SheetScan],
                  extra: dict[str, str]) -> Source:
     src = Source(path, "xlsx")
     count = len(sheets)
@@ -189,11 +212,13 @@ def _xlsx_tables(path: Path, sheets: list[tuple[str, str | None, Any]], formulas
                 continue  # a workbook may hold tenants only or users only
             raise
         if table is not None:
+            _check_damage(src, table, broken_text.xlsx_advice, False)
             if table.kind in src.tables:
                 raise InvalidInput(f"{path.name} has two sheets of {table.kind}: "
                                    f"{src.tables[table.kind].sheet!r} and {name!r}", hint="merge them into one")
             src.tables[table.kind] = table
-        for ref in formulas.get(name, []):
+        scanned = scans.get(name) or sheetscan.SheetScan()
+        for ref in scanned.formulas_without_value:
             src.problems.append(Problem(name, _ref_row(ref), _ref_col(ref, table),
                                         f"cell {ref} holds a formula without a computed value; "
                                         "open and save the file in Excel, or paste the values"))
@@ -254,7 +279,11 @@ def _cp1252(path: Path, raw: bytes, src: Source) -> str:
 
 def _load_csv(path: Path, sheet: str | None, extra: dict[str, str], encoding: str | None) -> Loaded:
     src = Source(path, "csv")
-    content = _decode(path, path.read_bytes(), encoding, src)
+    raw = path.read_bytes()
+    content = _decode(path, raw, encoding, src)
+    used = (encoding or ("utf-8" if _is_utf8(raw) else "cp1252")).lower().replace("_", "-")
+    advice = broken_text.csv_advice(raw, used, forced=bool(encoding))
+    del raw
     if not content.strip():
         raise InvalidInput(f"{path.name} is empty", hint="export the spreadsheet again")
     kind = None
@@ -263,30 +292,53 @@ def _load_csv(path: Path, sheet: str | None, extra: dict[str, str], encoding: st
         if kind is None:
             raise InvalidInput(f"--sheet {sheet!r}: a csv holds tenants or users",
                                hint="pass --sheet tenants or --sheet users")
-    return Loaded(lambda: _csv_table(src, content, kind, extra))
+    return Loaded(lambda: _csv_table(src, content, kind, extra, advice, bool(encoding)))
 
 
-def _csv_table(src: Source, content: str, kind: str | None, extra: dict[str, str]) -> Source:
-    first = content.lstrip("\r\n").split("\n", 1)[0]
-    delimiter = max((";", ",", "\t"), key=first.count)
+SEP_LINE = re.compile(r'"?sep=(.)"?[ \t]*\r?$', re.IGNORECASE)
+
+
+def _csv_reader(content: str) -> tuple[Iterator[list[str]], str | None]:
+    """Records of a csv as Excel shows them, and the `sep=` line's delimiter if there was one.
+    Excel honours a first line `sep=;` and hides it: the header is then row 1. A record is one
+    row in Excel even when a quoted cell spans several lines, so rows are counted by record."""
+    first, _, rest = content.lstrip("\r\n").partition("\n")
+    sep = SEP_LINE.match(first)
+    if sep:
+        content, delimiter = rest, sep.group(1)
+        first = content.split("\n", 1)[0]
+    else:
+        delimiter = max((";", ",", "\t"), key=first.count)
     # long cells are read, then reported with their row and column (not a csv.Error without either)
     csv.field_size_limit(max(csv.field_size_limit(), 64 * safety.MAX_CELL_CHARS * 16))
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
+    return csv.reader(io.StringIO(content, newline=""), delimiter=delimiter), sep.group(1) if sep else None
 
-    def rows() -> Iterable[list[Any]]:
-        line = 0
-        for rec in reader:
-            line += 1
-            # a quoted field spanning lines: keep the numbering of the first line of the record
-            yield rec
-            while line < reader.line_num:
-                line += 1
-                yield []
 
-    table = _table(src, src.path.name, kind, rows(), extra, [])
+def csv_records(path: Path, encoding: str | None = None) -> Iterator[tuple[int, list[str]]]:
+    """(Excel row, record) of a csv decoded as the import decodes it (for the marked copy)."""
+    src = Source(path, "csv")
+    reader, _ = _csv_reader(_decode(path, path.read_bytes(), encoding, src))
+    return enumerate(reader, start=1)
+
+
+def _csv_table(src: Source, content: str, kind: str | None, extra: dict[str, str], advice: broken_text.Advice,
+               forced: bool) -> Source:
+    reader, sep = _csv_reader(content)
+    if sep:
+        src.notes.append(f"{src.path.name}: the first line 'sep={sep}' names the delimiter; "
+                         "rows are counted from the line after it, as Excel shows them")
+    table = _table(src, src.path.name, kind, reader, extra, [])
     if table is not None:
         src.tables[table.kind] = table
+        _check_damage(src, table, advice, forced)
     return src
+
+
+def _check_damage(src: Source, table: Table, advice: broken_text.Advice, forced: bool) -> None:
+    cols = {f: table.column(f) for f in broken_text.NAME_FIELDS.get(table.kind, ()) if f in table.fields}
+    for i, field_name, value, damage in broken_text.damaged_cells(table.kind, cols, trust_weak=forced):
+        src.problems.append(Problem(table.sheet, table.rows[i][0], table.header_of(field_name),
+                                    broken_text.message(value, damage, advice)))
 
 
 # -- shared: header, rows ----------------------------------------------------------------------------
@@ -353,13 +405,18 @@ def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]],
             f"{sheet}: missing required column " + "; ".join(
                 f"{f.de!r} (accepted headers: {columns.accepted_headers(f)})" for f in missing),
             hint="add the column, or name the existing one with --map \"Header=field\"")
+    for i, h in enumerate(header):  # headers are echoed in notes and problems: no terminal controls
+        bad = control_char(h) if h else None
+        if bad is not None:
+            raise InvalidInput(f"{sheet}: the header of column {_col_letter(i)} ({h!r}) contains the control "
+                               f"character {char_name(bad)}", hint="retype that header in the file")
     unknown = [h for i, h in enumerate(header) if h and i not in fields.values()]
     if unknown:
         src.notes.append(f"{sheet}: ignored columns: {', '.join(unknown)}")
     table = Table(kind, sheet, header_row, header, fields)
-    identifiers = {f.name for f in columns.KINDS[kind] if f.identifier}
+    ident_fields = {f.name for f in columns.KINDS[kind] if f.identifier}
     idxs = list(fields.values())
-    ident_pos = [(idx, name) for name, idx in fields.items() if name in identifiers]
+    ident_pos = [(idx, name, pos) for pos, (name, idx) in enumerate(fields.items()) if name in ident_fields]
     limit = safety.MAX_CELL_CHARS
     # equal texts share one string object: first names, roles, languages and tenant references
     # repeat across 100,000 rows, and each cell would otherwise hold its own copy
@@ -376,10 +433,17 @@ def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]],
                     src.problems.append(Problem(sheet, rownum, header[idxs[pos]],
                                                 f"cell has {len(v):,} characters; at most {limit:,}"))
                     values[pos] = ""
-        for j, name in ident_pos:
+        for j, name, pos in ident_pos:
             raw = cells[j] if j < n else None
-            if isinstance(raw, int | float) and not isinstance(raw, bool):
-                table.numbers.add((rownum, name))
+            if raw.__class__ is str:
+                v = values[pos]  # stripped
+                if v and v[0] in identifiers.SUSPECT_START and (why := identifiers.problem(v)):
+                    src.problems.append(Problem(sheet, rownum, header[j], why))
+            elif raw is not None:
+                if why := identifiers.problem(raw):
+                    src.problems.append(Problem(sheet, rownum, header[j], why))
+                elif raw.__class__ is float or raw.__class__ is int:
+                    table.numbers.add((rownum, name))
         table.rows.append((rownum, tuple(values)))
     if not table.rows:
         raise InvalidInput(f"{sheet}: only a header row, no data rows")

@@ -18,7 +18,6 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
 DTD_RE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 MAX_CELL_CHARS = 32_767            # Excel's own limit
-VALUE_RE = re.compile(rb"<v>[^<]")
 
 
 def check_size(path: Path, max_mb: int) -> int:
@@ -74,28 +73,7 @@ def check_xlsx(path: Path) -> None:
                                            hint="workbooks saved by Excel never do; save it again as .xlsx")
 
 
-def formula_cells_without_value(path: Path) -> dict[str, list[str]]:
-    """{sheet name: [cell refs]} of formula cells that have no cached value (saved by a tool that
-    does not compute formulas). python-calamine reads those as empty; we report them instead."""
-    out: dict[str, list[str]] = {}
-    cell_re = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*?>\s*<f[ >/](?:(?!</c>).)*?</c>', re.DOTALL)
-    with zipfile.ZipFile(path) as zf:
-        names = _sheet_parts(zf)
-        for part, sheet in names.items():
-            try:
-                data = zf.read(part)
-            except KeyError:
-                continue
-            if b"<f>" not in data and b"<f " not in data and b"<f/>" not in data:
-                continue
-            bad = [m.group(1).decode() for m in cell_re.finditer(data)
-                   if not VALUE_RE.search(m.group(0)) and b"<is>" not in m.group(0)]
-            if bad:
-                out[sheet] = bad
-    return out
-
-
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """xl/worksheets/sheetN.xml → sheet name, from workbook.xml and its relationships."""
     try:
         wb = zf.read("xl/workbook.xml")

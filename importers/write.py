@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,16 @@ FILL_ERROR = "FFFFC7CE"
 FILL_HEADER = "FFDDEBF7"
 
 
+# C0 characters a worksheet cannot hold (openpyxl refuses them): written as visible \x1b, so a
+# hostile cell still gets its marked copy instead of crashing the report
+_XLSX_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def escape(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(ESCAPED_START):
-        return "'" + value
-    return value
+    if not isinstance(value, str):
+        return value
+    value = _XLSX_ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+    return "'" + value if value.startswith(ESCAPED_START) else value
 
 
 def _headers(kind: str, names: Sequence[str]) -> list[str]:
@@ -123,52 +130,87 @@ def write_template(path: Path) -> None:
 
 
 def write_report(source_path: Path, file_type: str, tables: dict[str, Any], problems: list[dict[str, Any]],
-                 target: Path) -> None:
-    """A copy of the input with the bad cells highlighted and a "Fehler" column per bad row."""
-    from openpyxl import Workbook, load_workbook
+                 target: Path, *, encoding: str | None = None) -> None:
+    """A copy of the input with the bad cells highlighted and a "Fehler" column per bad row.
+    Streamed (issue 10, class 6): the input is read again one sheet at a time (python-calamine,
+    bounded by importers.sheetscan) and written with openpyxl's write-only mode, so a rejected
+    100,000-row workbook is not loaded whole. Values are copied; cell formatting is not."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import PatternFill
 
     fill = PatternFill("solid", fgColor=FILL_ERROR)
     by_sheet: dict[str, dict[int, list[dict[str, Any]]]] = {}
     for p in problems:
         by_sheet.setdefault(p["sheet"], {}).setdefault(p["row"] or 0, []).append(p)
-    if file_type == "xlsx":
-        wb = load_workbook(source_path)
-    else:
-        wb = Workbook()
-        ws = wb.active
-        assert ws is not None
-        table = next(iter(tables.values()))
-        ws.title = table.sheet[:31]
-        from importers.read import Source, _decode
-
-        text = _decode(source_path, source_path.read_bytes(), None, Source(source_path, "csv"))
-        first = text.split("\n", 1)[0]
-        delimiter = max((";", ",", "\t"), key=first.count)
-        for rec in csv.reader(text.splitlines(), delimiter=delimiter):
-            ws.append([escape(v) for v in rec])
-        # a csv is one sheet: its problems (named by file name) belong to the sheet just written
-        merged: dict[int, list[dict[str, Any]]] = {}
-        for rows_of_sheet in by_sheet.values():
-            for row, plist in rows_of_sheet.items():
-                merged.setdefault(row, []).extend(plist)
-        by_sheet = {ws.title: merged}
-    for sheet_name, rows in by_sheet.items():
-        if sheet_name not in wb.sheetnames:
-            continue
-        ws = wb[sheet_name]
-        table = next((t for t in tables.values() if t.sheet == sheet_name), None)
-        if table is None and file_type == "csv":
+    wb = Workbook(write_only=True)
+    for name, first_col, width, rows in _source_sheets(source_path, file_type, encoding):
+        if file_type == "csv":  # one sheet: its problems are named by the file name
+            marks = {r: pl for rows_of in by_sheet.values() for r, pl in rows_of.items()}
             table = next(iter(tables.values()), None)
+        else:
+            marks = by_sheet.get(name, {})
+            table = next((t for t in tables.values() if t.sheet == name), None)
         header_row = table.header_row if table else 1
-        err_col = (ws.max_column or 0) + 1
-        ws.cell(row=header_row, column=err_col, value="Fehler").fill = fill
-        for row, plist in rows.items():
-            if not row:
+        ws = wb.create_sheet(name[:31])
+        pad = [None] * first_col
+        for rownum, cells in rows:
+            values = pad + [escape(v) for v in cells]
+            if not marks:
+                ws.append(values)
                 continue
-            ws.cell(row=row, column=err_col, value="; ".join(
-                (f"{p['column']}: " if p["column"] else "") + p["message"] for p in plist))
-            for p in plist:
-                if table and p["column"] in table.headers:
-                    ws.cell(row=row, column=table.headers.index(p["column"]) + 1).fill = fill
+            if rownum == header_row:
+                width = max(width, len(values))  # the "Fehler" column: right of the header and the data
+            plist = marks.get(rownum)
+            if rownum == header_row:
+                values += [None] * (width - len(values))
+                cell = WriteOnlyCell(ws, value="Fehler")
+                cell.fill = fill
+                ws.append([*values, cell])
+                continue
+            if not plist:
+                ws.append(values)
+                continue
+            bad = {table.headers.index(p["column"]) + first_col for p in plist
+                   if table and p["column"] in table.headers}
+            out: list[Any] = []
+            for i, v in enumerate(values + [None] * (width - len(values))):
+                if i in bad:
+                    cell = WriteOnlyCell(ws, value=v)
+                    cell.fill = fill
+                    out.append(cell)
+                else:
+                    out.append(v)
+            out.append("; ".join((f"{p['column']}: " if p["column"] else "") + p["message"] for p in plist))
+            ws.append(out)
     wb.save(target)
+
+
+def _source_sheets(path: Path, file_type: str, encoding: str | None) -> Any:
+    """(sheet name, index of its first column, its width, iterator of (Excel row, cell values))."""
+    if file_type == "csv":
+        from importers.read import csv_records
+
+        yield path.name[:31], 0, 0, csv_records(path, encoding)
+        return
+    import zipfile
+
+    from python_calamine import CalamineWorkbook
+
+    from importers import safety, sheetscan
+
+    wb = CalamineWorkbook.from_path(str(path))
+    with zipfile.ZipFile(path) as zf:
+        parts = {name: part for part, name in safety.sheet_parts(zf).items()}
+        for name in wb.sheet_names:
+            part = parts.get(name)
+            try:
+                if part is not None:
+                    sheetscan.scan(zf, part, name)  # a sheet the import did not read may be hostile
+            except Exception:  # such a sheet is left out of the copy
+                continue
+            ws = wb.get_sheet_by_name(name)
+            first = ws.start[1] if ws.start else 0
+            yield name, first, first + ws.width, (
+                (n, [None if v == "" else v for v in cells]) for n, cells in enumerate(ws.iter_rows(), start=1))
+            del ws

@@ -2,7 +2,9 @@
 
 Layout: `mail_templates/<lang>/<name>.subject.txt`, `<name>.txt`, `<name>.html` (lang de, en).
 An operator can override any of these files by putting a file with the same relative path into
-the folder named by the `templates_dir` setting. StrictUndefined: a variable the context lacks is
+the folder named by the `templates_dir` setting. Templates render in Jinja2's SandboxedEnvironment:
+an override is data, not code (no attribute walk to `__globals__`, no calls of unsafe methods).
+StrictUndefined: a variable the context lacks is
 an error (named with file and line), never an empty string. HTML is autoescaped, text is not."""
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ PARTS = ("subject.txt", "txt", "html")
 
 @cache
 def environment(templates_dir: str | None = None) -> Environment:
-    from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+    from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, select_autoescape
+    from jinja2.sandbox import SandboxedEnvironment
 
     loaders = []
     if templates_dir:
         loaders.append(FileSystemLoader(str(Path(templates_dir).expanduser())))
     loaders.append(FileSystemLoader(str(PACKAGE_DIR)))
-    return Environment(
+    return SandboxedEnvironment(
         loader=ChoiceLoader(loaders),
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
@@ -67,6 +70,7 @@ def render(template: str, language: str, context: dict[str, Any],
     """(subject, text, html) of one mail. Raises NotFound for an unknown template or language and
     InvalidInput (with file and line) for a syntax error or an unknown variable."""
     from jinja2 import TemplateNotFound, TemplateSyntaxError, UndefinedError
+    from jinja2.sandbox import SecurityError
 
     env = environment(templates_dir)
     out: list[str] = []
@@ -83,6 +87,10 @@ def render(template: str, language: str, context: dict[str, Any],
                                hint="fix the template (or remove the override)") from None
         try:
             out.append(tpl.render(context))
+        except SecurityError as exc:
+            where = _where(exc, tpl.filename or name)
+            raise InvalidInput(f"mail template {where} was refused by the sandbox: {exc}",
+                               hint="templates may use only the variables listed in docs/mail.md") from None
         except UndefinedError as exc:
             where = _where(exc, tpl.filename or name)
             raise InvalidInput(f"mail template {where} uses an unknown variable: {exc.message}",

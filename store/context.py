@@ -18,3 +18,13 @@ class Ctx:
     settings: Settings
     # run by the CLI after the transaction committed (e.g. deliver the mails it queued)
     after_commit: list[Callable[[], object]] = field(default_factory=list)
+    # things the user should check, though nothing was refused (e.g. a look-alike e-mail domain);
+    # the CLI prints them on stderr, or as "warnings" in the JSON document
+    warnings: list[str] = field(default_factory=list)
+
+    def check_lookalike(self, text: str | None, what: str) -> None:
+        from store.rules import mixed_script_warning
+
+        warning = mixed_script_warning(text, what) if text else None
+        if warning and warning not in self.warnings:
+            self.warnings.append(warning)

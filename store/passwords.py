@@ -4,11 +4,16 @@ printed, never put into an error message.
 Policy: 12 to 256 characters; not equal to, and not containing, the login, a part of the login
 (`max.mueller` → `max`, `mueller`) or the e-mail's local part (parts shorter than 3 characters
 are ignored); not one of the 30,000 most common passwords (store/data/common-passwords.txt,
-compared case-insensitively)."""
+compared case-insensitively); no control characters and at least 12 visible characters (zero-width
+and text-direction characters do not count: 12 x U+200B is not a password).
+
+Every password is NFC-normalised before it is checked, hashed or verified (NIST SP 800-63B 5.1.1.2):
+"é" typed as one code point or as e + combining accent is the same password."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -30,10 +35,28 @@ def common_passwords() -> frozenset[str]:
     return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
+# zero-width, direction, unassigned and private-use characters: typed by nobody, shown by nothing
+INVISIBLE = frozenset({"Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def normalise(password: str) -> str:
+    return unicodedata.normalize("NFC", password)
+
+
 def check_policy(password: str, login: str, email: str) -> None:
     """Raise InvalidInput naming the first rule the password breaks."""
+    password = normalise(password)
     if password == "" or password.strip() == "":
         raise InvalidInput("the password is empty", hint=HINT)
+    if any(unicodedata.category(ch) == "Cc" for ch in password):
+        raise InvalidInput("the password contains control characters", hint=HINT)
+    shown = [ch for ch in password if unicodedata.category(ch) not in INVISIBLE]  # spaces count
+    if all(ch.isspace() for ch in shown):
+        raise InvalidInput("the password is made of invisible characters", hint=HINT)
+    visible = len(shown)
+    if visible < MIN_LENGTH <= len(password):
+        raise InvalidInput(f"the password has {visible} visible characters; at least {MIN_LENGTH} are needed",
+                           hint=HINT)
     if len(password) < MIN_LENGTH:
         raise InvalidInput(f"the password has {len(password)} characters; at least {MIN_LENGTH} are needed",
                            hint=HINT)
@@ -74,7 +97,7 @@ def use_hasher(h: PasswordHasher | None) -> None:
 
 
 def hash_password(password: str) -> str:
-    return hasher().hash(password)
+    return hasher().hash(normalise(password))
 
 
 def verify_password(stored: str | None, password: str) -> bool:
@@ -85,7 +108,7 @@ def verify_password(stored: str | None, password: str) -> bool:
     h = hasher()
     target = stored or _dummy_hash()
     try:
-        ok = h.verify(target, password)
+        ok = h.verify(target, normalise(password))
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
     return bool(ok) and stored is not None

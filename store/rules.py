@@ -42,6 +42,73 @@ def clean_name(value: str | None, field: str) -> str:
     return text
 
 
+# Characters that make a terminal do something instead of showing text: C0 (ESC starts colour,
+# cursor and OSC 8 hyperlink sequences; CR overwrites a line), DEL, C1 (0x9b is a one-byte CSI) and
+# the bidi embeddings, overrides and isolates that reorder what is shown (U+202A-U+202E,
+# U+2066-U+2069). Refused in free text on input, escaped on output (cli/output.py).
+CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# what multi-line text (messages, reasons) may contain on top of printable characters
+TEXT_LAYOUT = frozenset("\n\t")
+
+
+def control_char(text: str, *, multiline: bool = False) -> str | None:
+    """The first control or direction-override character in text (None when there is none)."""
+    for match in CONTROL_RE.finditer(text):
+        if not (multiline and match.group() in TEXT_LAYOUT):
+            return match.group()
+    return None
+
+
+def char_name(ch: str) -> str:
+    return f"U+{ord(ch):04X}"
+
+
+def clean_text(value: str | None, field: str, limit: int, *, multiline: bool = False) -> str | None:
+    """Free text (external id, customer number, messages, reasons): trimmed, None when empty, at
+    most `limit` characters, no control or bidi-override characters. `field` is how the user names
+    it (the option or column)."""
+    text = (value or "").strip()
+    if multiline:
+        text = text.replace("\r\n", "\n")  # a message pasted from Windows
+    if not text:
+        return None
+    bad = control_char(text, multiline=multiline)
+    if bad is not None:
+        raise InvalidInput(f"{field} contains the control character {char_name(bad)}",
+                           hint=f"retype the {field} without control or text-direction characters")
+    if len(text) > limit:
+        raise InvalidInput(f"{field} is {len(text)} characters long, at most {limit} are allowed",
+                           hint=f"shorten the {field}")
+    return text
+
+
+EXTERNAL_ID_MAX = 100
+CUSTOMER_NUMBER_MAX = 64
+MESSAGE_MAX = 2000
+
+
+def clean_external_id(value: str | None) -> str | None:
+    return clean_text(value, "external id", EXTERNAL_ID_MAX)
+
+
+def clean_customer_number(value: str | None) -> str | None:
+    return clean_text(value, "customer number", CUSTOMER_NUMBER_MAX)
+
+
+def clean_message(value: str | None, field: str = "message") -> str | None:
+    """Invitation and connection messages, decision reasons: several lines allowed."""
+    return clean_text(value, field, MESSAGE_MAX, multiline=True)
+
+
+def escape_controls(text: str) -> str:
+    """Control and bidi characters made visible (`\\x1b`, `\\u202e`); newlines and tabs kept."""
+    def visible(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return CONTROL_RE.sub(lambda m: m.group() if m.group() in TEXT_LAYOUT else visible(m), text)
+
+
 def slug(text: str, sep: str = "-") -> str:
     ascii_text = to_ascii(text).lower().replace("'", "").replace("`", "")
     return sep.join(re.findall(r"[a-z0-9]+", ascii_text))
@@ -102,10 +169,40 @@ def normalise_email(value: str | None) -> str:
     text = (value or "").strip()
     if not text:
         raise InvalidInput("e-mail must not be empty", hint="give an e-mail address")
+    local = text.rpartition("@")[0]
+    if local and not local.isascii():
+        # deliverable only through servers that speak SMTPUTF8; many do not, and the password link
+        # would bounce days later: refuse now (an IDN domain is fine, it has an ASCII form)
+        raise InvalidInput(f"e-mail {text!r} has non-ASCII characters before the @, which many mail servers "
+                           "cannot deliver", hint="use the mailbox's ASCII address")
     try:
         return str(validate_email(text, check_deliverability=False).normalized)
     except EmailNotValidError as exc:
         raise InvalidInput(f"invalid e-mail {text!r}: {exc}", hint="correct the address") from None
+
+
+# Scripts whose letters pass for Latin ones ("а" U+0430 looks like "a"): a word mixing them with
+# Latin letters is a likely look-alike (paypal.com with a Cyrillic "а").
+CONFUSABLE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
+
+
+def _script(ch: str) -> str | None:
+    name = unicodedata.name(ch, "")
+    script = name.split(" ", 1)[0]
+    return script if script in CONFUSABLE_SCRIPTS else None
+
+
+def mixed_script_warning(text: str, field: str) -> str | None:
+    """A warning when one word (or domain label) mixes Latin with Cyrillic or Greek letters."""
+    if text.isascii():
+        return None
+    for word in re.split(r"[\W_]+", text):
+        scripts = {s for s in map(_script, word) if s is not None} if not word.isascii() else set()
+        if len(scripts) > 1:
+            names = " and ".join(sorted(s.title() for s in scripts))
+            return (f"{field} {text!r} mixes {names} letters in {word!r}: it may imitate another "
+                    "name; check it was meant")
+    return None
 
 
 def email_key(email: str) -> str:

@@ -1,9 +1,15 @@
-"""Settings with provenance: flag > environment > ./tenantctl.toml > user config > default.
-`config show` prints each value and where it came from; secrets are masked there."""
+"""Settings with provenance: flag > environment > the file named by --config / TENANTCTL_CONFIG >
+the user config file > default. `config show` prints each value and where it came from; secrets
+are masked there.
+
+Configuration can redirect links (base_url) and load code (templates_dir), so it is read only from
+places the operator controls: never from the current directory (support staff run the tool inside
+customers' upload folders), and a settings file that others could write is refused."""
 
 from __future__ import annotations
 
 import os
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +60,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("import_max_mb", 100, int, help="largest spreadsheet an import reads (MB)"),
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
+CONFIG_ENV = "TENANTCTL_CONFIG"  # an explicit settings file, like --config FILE
 # Secrets are never read from files that are likely to be committed.
 ENV_ONLY = {"smtp_password"}
 
@@ -91,13 +98,31 @@ def _convert(spec: Spec, raw: Any, source: str) -> Any:
         ) from None
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def check_trusted_file(path: Path, fh: Any) -> None:
+    """Refuse a settings file that someone other than the current user could have written: owned by
+    another user, or group- or world-writable. (POSIX only; checked on the open file, so a swap
+    between check and read does not help.)"""
+    if os.name != "posix":
+        return
+    info = os.fstat(fh.fileno())
+    if info.st_uid != os.getuid():
+        raise InvalidInput(f"settings file {path} is owned by another user, refused",
+                           hint=f"chown $(id -un) {path} (or remove it)")
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise InvalidInput(f"settings file {path} is writable by others, refused", hint=f"chmod 600 {path}")
+
+
+def _read_toml(path: Path, *, required: bool = False) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
+            check_trusted_file(path, fh)
             data = tomllib.load(fh)
     except FileNotFoundError:
+        if required:
+            raise InvalidInput(f"settings file {path} does not exist",
+                               hint="fix --config / TENANTCTL_CONFIG or create the file") from None
         return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"cannot read settings file {path}: {exc}", hint="fix or remove the file") from None
     # accept both a flat file and a [tenantctl] table
     section = data.get("tenantctl", data)
@@ -108,6 +133,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
 class Settings:
     values: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
+    # the explicit settings file (--config / TENANTCTL_CONFIG) and where it was named
+    config_file: tuple[str | None, str] = (None, "none")
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -132,7 +159,8 @@ class Settings:
         return None
 
     def masked(self) -> list[dict[str, Any]]:
-        rows = []
+        path, source = self.config_file
+        rows: list[dict[str, Any]] = [{"name": "config", "value": path, "source": source if path else "default"}]
         for spec in SPECS:
             value = self.values.get(spec.name)
             if spec.secret and value:
@@ -151,18 +179,28 @@ def mask_secret(url: str) -> str:
         return url
 
 
-def load_settings(flags: dict[str, Any] | None = None, environ: dict[str, str] | None = None,
-                  cwd: Path | None = None) -> Settings:
+def explicit_config(flags: dict[str, Any], environ: dict[str, str]) -> tuple[Path | None, str]:
+    """The settings file named by --config (flag) or TENANTCTL_CONFIG (environment), if any."""
+    if flags.get("config"):
+        return Path(str(flags["config"])).expanduser(), "flag"
+    if environ.get(CONFIG_ENV):
+        return Path(environ[CONFIG_ENV]).expanduser(), "environment"
+    return None, "none"
+
+
+def load_settings(flags: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> Settings:
     environ = dict(os.environ) if environ is None else environ
     flags = {k: v for k, v in (flags or {}).items() if v is not None}
-    project_file = (cwd or Path.cwd()) / "tenantctl.toml"
+    config_file, config_source = explicit_config(flags, environ)
     layers: list[tuple[str, dict[str, Any]]] = [
         ("flag", flags),
         ("environment", {s.name: environ[s.env] for s in SPECS if environ.get(s.env) not in (None, "")}),
-        (str(project_file), _read_toml(project_file)),
-        (str(user_config_path()), _read_toml(user_config_path())),
     ]
+    if config_file is not None:
+        layers.append((str(config_file), _read_toml(config_file, required=True)))
+    layers.append((str(user_config_path()), _read_toml(user_config_path())))
     settings = Settings()
+    settings.config_file = (str(config_file) if config_file else None, config_source)
     for spec in SPECS:
         for source, layer in layers:
             if spec.name in layer and not (spec.name in ENV_ONLY and source not in {"flag", "environment"}):

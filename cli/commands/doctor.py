@@ -3,9 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from rich.text import Text
 
 from cli import options, output, runtime
+from cli.output import Text
 
 
 def doctor(json: bool = options.JSON) -> None:

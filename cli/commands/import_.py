@@ -53,7 +53,7 @@ class _Progress:
 
             class _Rate(TextColumn):
                 def render(self, task: Any) -> Any:
-                    from rich.text import Text
+                    from cli.output import Text
 
                     speed = task.speed or 0
                     return Text(f"{speed:,.0f} rows/s" if speed else "")

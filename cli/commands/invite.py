@@ -23,7 +23,7 @@ HIDDEN_IN_RECORD = {"link", "token", "uses_text", "action"}
 def _render_one(console: Any, d: dict[str, Any]) -> None:
     console.print(output.record({k: v for k, v in d.items() if k not in HIDDEN_IN_RECORD}))
     if d.get("link"):
-        from rich.text import Text
+        from cli.output import Text
 
         console.print(Text("link: ") + Text(d["link"], style="bold"), soft_wrap=True)
 
@@ -151,16 +151,12 @@ def reissue(
 def _read_token(token_file: Path | None) -> str:
     """From --token-file (- is stdin), from stdin when it is not a terminal, or a hidden prompt.
     Never from an argument: it would end up in the shell history and the process list."""
+    from cli.secret_input import read_file, read_stdin
+
     if token_file is not None:
-        if str(token_file) == "-":
-            return sys.stdin.read()
-        try:
-            return token_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InvalidInput(f"cannot read the token file {token_file}: {getattr(exc, 'strerror', exc)}",
-                               hint="check the path") from None
+        return read_file(token_file, "token file")
     if not sys.stdin.isatty():
-        return sys.stdin.read()
+        return read_stdin("link or token on stdin")
     return str(typer.prompt("Invitation link or token", hide_input=True, err=True))
 
 

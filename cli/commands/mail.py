@@ -184,7 +184,8 @@ def preview(
 
     def show_it(console: Any, d: dict[str, Any]) -> None:
         from rich.rule import Rule
-        from rich.text import Text
+
+        from cli.output import Text
 
         console.print(Text("Subject: " + d["subject"]))
         console.print(Rule("text"))

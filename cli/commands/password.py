@@ -12,8 +12,9 @@ from typing import Any
 import typer
 
 from cli import completion, options, output, runtime
+from cli.secret_input import StdinLines, read_file
 from store.enums import LinkPurpose
-from store.errors import InvalidInput, UsageError
+from store.errors import UsageError
 
 app = typer.Typer(help="Password-setting links (initial and reset) and setting a password.", no_args_is_help=True)
 
@@ -25,23 +26,6 @@ def refuse_secret_arguments(extra: list[str], what: str = "passwords and tokens"
     if extra:
         raise UsageError(f"{what} are never accepted as arguments (they would stay in the shell history); "
                          f"unexpected: {len(extra)} extra argument(s)", hint=NO_ARGS_HINT)
-
-
-class StdinLines:
-    """stdin read once, handed out line by line (only the line ending is removed)."""
-
-    def __init__(self) -> None:
-        self._lines: list[str] | None = None
-
-    def next(self, what: str) -> str:
-        if self._lines is None:
-            self._lines = sys.stdin.read().splitlines()
-        if not self._lines:
-            raise InvalidInput(f"no {what} on stdin", hint=f"pipe the {what} as one line on stdin")
-        line = self._lines.pop(0)
-        if line.strip() == "":
-            raise InvalidInput(f"the {what} on stdin is empty", hint=f"pipe the {what} as one line on stdin")
-        return line
 
 
 def on_terminal() -> bool:
@@ -158,11 +142,7 @@ def set_(
     refuse_secret_arguments(ctx.args)
     stdin = StdinLines()
     if token_file is not None:
-        try:
-            token = token_file.expanduser().read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise InvalidInput(f"cannot read the token file {token_file}: {exc.strerror}",
-                               hint="check the path") from None
+        token = read_file(token_file, "token file").strip()
     elif on_terminal():
         token = str(typer.prompt("Token or link", hide_input=True, err=True)).strip()
     else:

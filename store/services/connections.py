@@ -35,7 +35,6 @@ RULE_OPERATOR = "rule: the operator cannot be connected to anyone"
 RULE_EXCLUSIVE = "rule: exclusive_reseller (a customer has at most one non-rejected connection)"
 RULE_ACTIVE = "rule: an active connection cannot be deleted"
 
-MESSAGE_MAX = 2000
 
 
 # -- rules --------------------------------------------------------------------------------------
@@ -263,11 +262,9 @@ def _require_state(conn: Connection, allowed: set[str], verb: str, hint: str | N
 
 
 def _clean_message(message: str | None, what: str) -> str:
-    text = (message or "").strip()
+    text = rules.clean_message(message, what)
     if not text:
         raise InvalidInput(f"{what} must not be empty", hint="give --message TEXT")
-    if len(text) > MESSAGE_MAX:
-        raise InvalidInput(f"{what} is {len(text)} characters long, at most {MESSAGE_MAX} are allowed")
     return text
 
 
@@ -328,7 +325,7 @@ def reject(ctx: Ctx, conn_id: int, reason: str | None = None) -> dict[str, Any]:
     conn, reseller, customer = _load(ctx, conn_id)
     _require_side(ctx, reseller, conn, "reject")
     _require_state(conn, {ConnectionState.requested, ConnectionState.info_requested}, "rejected")
-    conn.decision_reason = (reason or "").strip() or None
+    conn.decision_reason = rules.clean_message(reason, "reason")
     out = _transition(ctx, conn, reseller, customer, "connection.reject", ConnectionState.rejected,
                       reason=conn.decision_reason)
     notify_admins(ctx, customer, "connection_rejected",

@@ -442,11 +442,11 @@ def _plan_tenants(ctx: Ctx, snap: _Snapshot, table: Table | None, opts: Options,
         language = _check(p, h("language"), choice, (v.get("language") or "").lower() or None, Language, "language")
         billing = _check(p, h("billing"), choice, (v.get("billing") or "").lower() or None, Billing, "billing")
         currency = _check(p, h("currency"), rules.normalise_currency, v.get("currency"))
-        number = (v.get("customer_number") or "").strip() or None
+        number = _check(p, h("customer_number"), rules.clean_customer_number, v.get("customer_number"))
         if rownum in lost:
             p.error(h("customer_number"), f"customer number {number} is shorter than the others: a lost leading "
                     "zero? Format the column as text and type the number again")
-        external_id = (v.get("external_id") or "").strip() or None
+        external_id = _check(p, h("external_id"), rules.clean_external_id, v.get("external_id"))
         key = (v.get("key") or "").strip().lower() or None
         if key:
             _check(p, h("key"), rules.check_tenant_key, key)

@@ -45,7 +45,6 @@ from store.types import utcnow
 DEFAULT_LIFETIME = timedelta(days=7)
 MAX_LIFETIME = timedelta(days=30)
 MAX_USES = 10_000
-MESSAGE_MAX = 2000
 LINK_PATH = "/invite/"
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")  # token_urlsafe(32): 43 URL-safe characters
 TOKEN_IN_TEXT = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
@@ -200,15 +199,6 @@ def _get(ctx: Ctx, inv_id: int, *, manage: bool = False) -> Invitation:
 
 # -- create -------------------------------------------------------------------------------------
 
-def _clean_text(value: str | None, field: str, limit: int) -> str | None:
-    text = (value or "").strip()
-    if not text:
-        return None
-    if len(text) > limit:
-        raise InvalidInput(f"{field} is {len(text)} characters long, at most {limit} are allowed")
-    return text
-
-
 def _check_max_uses(max_uses: int | None) -> int:
     n = 1 if max_uses is None else max_uses
     if not 1 <= n <= MAX_USES:
@@ -253,7 +243,8 @@ def create(ctx: Ctx, kind: str, *, origin: str | None = None, email: str | None 
     lifetime = parse_lifetime(expires_in)
     uses = _check_max_uses(max_uses)
     email = rules.normalise_email(email) if email is not None and email.strip() else None
-    message = _clean_text(message, "message", MESSAGE_MAX)
+    ctx.check_lookalike(email, "e-mail")
+    message = rules.clean_message(message, "message")
     if not origin:
         flag = "--from" if kind == InvitationKind.partner else "--tenant"
         raise InvalidInput(f"a {kind} invitation needs the inviting tenant", hint=f"add {flag} KEY")
@@ -268,7 +259,7 @@ def create(ctx: Ctx, kind: str, *, origin: str | None = None, email: str | None 
         check_choice(billing, Billing, "billing")
         currency = rules.normalise_currency(currency)
         customer_name = rules.clean_name(customer_name, "customer name") if customer_name else None
-        customer_number = _clean_text(customer_number, "customer number", 64)
+        customer_number = rules.clean_customer_number(customer_number)
         if customer_number and t.kind == TenantKind.reseller:
             connections.check_customer_number_free(s, t, customer_number)
     else:

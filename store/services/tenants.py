@@ -87,11 +87,13 @@ def create_tenant(ctx: Ctx, name: str, kind: str, *, reseller: str | None = None
                   allow_duplicate_name: bool = False) -> Tenant:
     s, actor = ctx.session, ctx.actor
     name = rules.clean_name(name, "tenant name")
+    ctx.check_lookalike(name, "tenant name")
     check_choice(kind, (TenantKind.reseller, TenantKind.customer), "kind")
     language = check_choice(language, Language, "language") or ctx.settings.default_language
     check_choice(billing, Billing, "billing")
     currency = rules.normalise_currency(currency)
-    customer_number = (customer_number or "").strip() or None
+    customer_number = rules.clean_customer_number(customer_number)
+    external_id = rules.clean_external_id(external_id)
 
     reseller_tenant: Tenant | None = None
     if kind == TenantKind.customer:
@@ -132,7 +134,7 @@ def create_tenant(ctx: Ctx, name: str, kind: str, *, reseller: str | None = None
                                 "--allow-duplicate-name if it really is another company")
 
     tenant = Tenant(key=key, name=name, kind=kind, status=status, language=language,
-                    external_id=(external_id or "").strip() or None, created_by=actor.label)
+                    external_id=external_id, created_by=actor.label)
     s.add(tenant)
     s.flush()
     record(s, actor, "tenant.create", "tenant", key, tenant.id, name=name, kind=kind,
@@ -222,14 +224,14 @@ def update_tenant(ctx: Ctx, key: str, *, name: str | None = None, language: str 
     changed = changes(tenant, {
         "name": rules.clean_name(name, "tenant name") if name is not None else None,
         "language": check_choice(language, Language, "language"),
-        "external_id": external_id.strip() if external_id is not None else None,
+        "external_id": (rules.clean_external_id(external_id) or "") if external_id is not None else None,
     })
     conn_changed: dict[str, list[Any]] = {}
     if customer_number is not None or currency is not None or billing is not None:
         conn = _connection_for_update(ctx, tenant, reseller)
         new_currency = rules.normalise_currency(currency)
         rules.check_currency_change(conn.currency, new_currency)
-        number = customer_number.strip() or None if customer_number is not None else None
+        number = rules.clean_customer_number(customer_number) if customer_number is not None else None
         if number and number != conn.customer_number:
             reseller_tenant = s.get(Tenant, conn.reseller_id)
             assert reseller_tenant is not None
@@ -306,7 +308,7 @@ def _decide_registration(ctx: Ctx, key: str, new_status: str, reason: str | None
     old = tenant.status
     tenant.status = new_status
     tenant.decided_by, tenant.decided_at = actor.label, utcnow()
-    tenant.decision_reason = (reason or "").strip() or None
+    tenant.decision_reason = rules.clean_message(reason, "reason")
     tenant.updated_at = tenant.decided_at
     s.add(tenant)
     s.flush()

@@ -81,6 +81,8 @@ def create_user(ctx: Ctx, tenant: str, first_name: str, last_name: str, email: s
     email = rules.normalise_email(email)
     check_choice(role, Role, "role")
     check_choice(language, Language, "language")
+    for text, what in ((first_name, "first name"), (last_name, "last name"), (email, "e-mail")):
+        ctx.check_lookalike(text, what)
     t = get_tenant(s, actor, tenant, manage=True)
     check_email_free(s, email)
     login = chosen_login(s, login) if login else unique_login(s, first_name, last_name)
@@ -144,6 +146,9 @@ def update_user(ctx: Ctx, ident: str, *, first_name: str | None = None, last_nam
         "email": new_email,
         "language": check_choice(language, Language, "language"),
     })
+    for what in ("first_name", "last_name", "email"):
+        if what in changed:
+            ctx.check_lookalike(getattr(user, what), what.replace("_", " ").replace("email", "e-mail"))
     if "email" in changed:
         user.email_key = rules.email_key(user.email)
         user.credential_version += 1  # links sent to the old address die

@@ -27,13 +27,16 @@ def test_db_status_and_upgrade_without_alembic_ini(ok, cli, tmp_path):
 
 
 def test_config_show_sources_and_masking(cli, tmp_path, monkeypatch):
-    (tmp_path / "tenantctl.toml").write_text('mail_from = "ops@platform.example"\nsmtp_password = "nope"\n')
+    conf = tmp_path / "xdg" / "tenantctl" / "config.toml"
+    conf.parent.mkdir(parents=True)
+    conf.write_text('mail_from = "ops@platform.example"\nsmtp_password = "nope"\n')
+    conf.chmod(0o600)
     monkeypatch.setenv("TENANTCTL_SMTP_PASSWORD", "hunter2")
     monkeypatch.setenv("TENANTCTL_DATABASE_URL", "postgresql+psycopg://app:pw123@db.example/tenantctl")
     r = cli("--as", "max.mueller", "config", "show", "--json")
     rows = {row["name"]: row for row in r.json()["data"]}
     assert rows["actor"] == {"name": "actor", "value": "max.mueller", "source": "flag"}
-    assert rows["mail_from"]["source"] == str(tmp_path / "tenantctl.toml")
+    assert rows["mail_from"]["source"] == str(conf)
     assert rows["smtp_password"] == {"name": "smtp_password", "value": "********", "source": "environment"}
     assert rows["database_url"]["value"] == "postgresql+psycopg://app:***@db.example/tenantctl"
     assert rows["initial_link_days"] == {"name": "initial_link_days", "value": 7, "source": "default"}

@@ -1,0 +1,82 @@
+"""Issue 10, class 6: hostile workbooks stay bounded. Reading is bounded by the filled cells, not
+by the grid python-calamine would build from the first to the last of them; peak memory is measured
+in a child process (getrusage), so the bound is asserted, not hoped for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.imports.conftest import USER_HEADER, raw_xlsx, run_measured, xml_row
+
+BOUND_MB = 300
+PEOPLE = [["Jürgen", "Weiß", "juergen.weiss@mueller.example", "mueller", "member"],
+          ["Zoë", "Schröder", "zoe.schroeder@mueller.example", "mueller", "member"]]
+
+
+def _with_stray_space(path: Path, ref: str) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Benutzer"
+    for row in [USER_HEADER, *PEOPLE]:
+        ws.append(row)
+    ws[ref] = " "  # one stray space: "cleared" with the space bar
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("ref", ["XFD1048576", "Z1048576"])
+def test_stray_cell_far_out_is_named_not_an_abort(world: Any, tmp_path: Path, ref: str) -> None:
+    path = _with_stray_space(tmp_path / "benutzer.xlsx", ref)
+    assert path.stat().st_size < 6_000
+    code, stderr, peak = run_measured("import", "run", str(path), "--json")
+    assert code == 4, stderr  # before: exit 134 (Rust allocation failure of 512 GiB) / ~900 MB
+    assert f"cell {ref} lies far outside the data" in stderr
+    assert f"A1:{ref[:-7]}1048576" in stderr
+    assert peak < 120, peak
+
+
+def test_rows_out_of_order_cannot_hide_the_stray_cell(world: Any, ok: Any, cli: Any, tmp_path: Path) -> None:
+    # a hand-made file: the far row first, the header and people after it; and a styled empty cell
+    # far out (python-calamine skips it) that must not be refused
+    far = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t> </t></is></c></row>'
+    rows = [xml_row(1, USER_HEADER), *(xml_row(i, p) for i, p in enumerate(PEOPLE, start=2))]
+    path = raw_xlsx(tmp_path / "x.xlsx", {"Benutzer": [far, *rows]})
+    r = cli("import", "run", str(path))
+    assert r.exit_code == 4 and "cell XFD1048576 lies far outside the data" in " ".join(r.stderr.split())
+    styled = '<row r="1048576"><c r="XFD1048576" s="1"/></row>'
+    path = raw_xlsx(tmp_path / "y.xlsx", {"Benutzer": [*rows, styled]})
+    assert ok("import", "run", str(path))["counts"]["users_create"] == 2
+
+
+def test_a_dense_sheet_too_large_is_refused_with_its_size(world: Any, cli: Any, tmp_path: Path) -> None:
+    cells = '<c r="A{0}"><v>1</v></c><c r="B{0}"><v>1</v></c><c r="AB{0}"><v>1</v></c>'
+    rows = [xml_row(1, USER_HEADER)] + [f'<row r="{i}">' + cells.format(i) + "</row>" for i in range(2, 160_000)]
+    path = raw_xlsx(tmp_path / "x.xlsx", {"Benutzer": rows})
+    r = cli("import", "run", str(path))
+    assert r.exit_code == 4
+    assert "sheet 'Benutzer' spans A1:AB159999: 4,479,972 cells; the import reads at most 4,000,000" in (
+        " ".join(r.stderr.split()))
+
+
+def test_rejected_100k_row_workbook_is_marked_within_the_bound(world: Any, tmp_path: Path) -> None:
+    people = [xml_row(i, [f"Vorname{i}", "Müller", f"person{i}@mueller.example", "mueller", "member"])
+              for i in range(2, 100_002)]
+    people[49_998] = xml_row(50_000, ["Kaputt", "Müller", "kaputt-at-mueller.example", "mueller", "member"])
+    path = raw_xlsx(tmp_path / "gross.xlsx", {"Benutzer": [xml_row(1, USER_HEADER), *people]})
+    code, stderr, peak = run_measured("import", "run", str(path))
+    assert code == 4, stderr
+    assert "Benutzer, row 50000, column E-Mail: invalid e-mail" in " ".join(stderr.split())
+    assert peak < BOUND_MB, peak  # before: 471 MB (the marked copy loaded the whole workbook)
+    from python_calamine import CalamineWorkbook
+
+    marked = CalamineWorkbook.from_path(str(tmp_path / "gross-fehler.xlsx")).get_sheet_by_name("Benutzer")
+    rows = marked.to_python()
+    assert len(rows) == 100_001 and rows[0][5] == "Fehler"
+    assert rows[49_999][2] == "kaputt-at-mueller.example" and "invalid e-mail" in rows[49_999][5]
+    assert rows[49_998][5] == "" and rows[50_000][5] == ""

@@ -1,0 +1,95 @@
+"""The server's frame: the login check API, errors mapped to HTTP in one place, headers, body bound,
+`tenantctl serve` refusing several workers on SQLite."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from store.errors import Conflict, InvalidInput, NotFound, PermissionDenied, SchemaError, Unreachable, UsageError
+from web.errors import TooManyRequests, error_body, status_of
+
+
+def set_password(ctx_for: Any, login: str, password: str) -> None:
+    from store.services import passwords
+    from store.services.users import get_user
+
+    with ctx_for() as ctx:
+        user = get_user(ctx, login)
+        link = passwords.issue_links(ctx, [user], mail=False)[0]
+        token = passwords.mint_now(ctx, [link])[link.id]
+    with ctx_for() as ctx:
+        passwords.redeem(ctx, token, password)
+
+
+@pytest.mark.parametrize(("err", "status"), [
+    (UsageError("x"), 400), (InvalidInput("x"), 422), (Conflict("x"), 409), (NotFound("x"), 404),
+    (PermissionDenied("x"), 403), (Unreachable("x"), 503), (SchemaError("x"), 503), (TooManyRequests(3), 429),
+])
+def test_each_error_class_has_one_status(err: Any, status: int) -> None:
+    assert status_of(err) == status
+    assert error_body(err)["error"]["code"] == err.code
+
+
+def test_login_check_ok_wrong_and_unknown(backend: str, world: dict[str, str], ctx_for: Any, client: Any) -> None:
+    set_password(ctx_for, "max.mueller", "Korrekt-Pferd-Batterie-42")
+    r = client.post("/api/v1/auth/login", json={"login": "max.mueller", "password": "Korrekt-Pferd-Batterie-42"})
+    assert r.status_code == 200, r.text
+    data = r.json()["data"]
+    assert data["login"] == "max.mueller"
+    assert [m["tenant"] for m in data["memberships"]] == ["mueller"]
+    wrong = client.post("/api/v1/auth/login", json={"login": "max.mueller", "password": "nope-nope-nope"})
+    unknown = client.post("/api/v1/auth/login", json={"login": "nobody", "password": "nope-nope-nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json() == {"error": {
+        "code": "permission_denied", "message": "login failed: unknown login or wrong password",
+        "hint": "check the login and the password"}}
+
+
+def test_login_check_refuses_bad_json(client: Any) -> None:
+    r = client.post("/api/v1/auth/login", json={"login": "x"})
+    assert r.status_code == 422
+    assert r.json()["error"]["code"] == "invalid_input"
+    assert "password: Field required" in r.json()["error"]["message"]
+
+
+def test_security_headers_on_pages_and_api(client: Any) -> None:
+    for r in (client.get("/"), client.post("/api/v1/auth/login", json={})):
+        assert r.headers["referrer-policy"] == "no-referrer"
+        csp = r.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "script-src" not in csp and "'unsafe-inline'" not in csp
+        assert csp.startswith("default-src 'none'")
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert "strict-transport-security" not in r.headers  # only with --behind-proxy on https
+
+
+def test_hsts_only_behind_a_proxy_on_https(make_client: Any) -> None:
+    assert "strict-transport-security" in make_client(behind_proxy=True, base_url="https://testserver").get("/").headers
+    assert "strict-transport-security" not in make_client(behind_proxy=True).get("/").headers
+    assert "strict-transport-security" not in make_client(base_url="https://testserver").get("/").headers
+
+
+def test_request_body_is_bounded(client: Any) -> None:
+    r = client.post("/api/v1/auth/login", content=b"{" + b" " * 70_000 + b"}",
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_unknown_page_is_a_page_and_unknown_api_is_json(client: Any) -> None:
+    r = client.get("/nowhere")
+    assert r.status_code == 404
+    assert r.json() == {"detail": "Not Found"} or "text/html" in r.headers["content-type"]
+    assert client.get("/api/v1/nowhere").status_code == 404
+
+
+def test_serve_refuses_workers_on_sqlite(cli: Any, db_url: str) -> None:
+    r = cli("serve", "--workers", "2")
+    assert r.exit_code == 2
+    assert "--workers 2 needs PostgreSQL: SQLite lets one process write at a time" in r.stderr
+
+
+def test_serve_refuses_a_store_without_schema(cli: Any, tmp_path: Any) -> None:
+    r = cli("--db", f"sqlite:///{tmp_path}/none/x.db", "serve")
+    assert r.exit_code == 10
+    assert "no store at" in r.stderr

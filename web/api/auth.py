@@ -1,0 +1,33 @@
+"""POST /api/v1/auth/login: the platform's login check, the same service as `tenantctl auth login`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from web.runtime import runtime_of
+from web.security import client_of
+
+router = APIRouter(tags=["auth"])
+
+
+class LoginRequest(BaseModel):
+    login: str = Field(max_length=320, description="login or e-mail")
+    password: str = Field(max_length=1024)
+
+
+@router.post("/auth/login")
+def login(body: LoginRequest, request: Request) -> dict[str, Any]:
+    """200 with the user and their memberships, or 401 with the same error for an unknown login,
+    a wrong password and a user who may not log in (equal timing: a dummy hash is verified for
+    unknown logins); 429 when a client or an account is over its limit."""
+    from store.services import passwords
+
+    limits = request.app.state.limits
+    limits.login_client.hit(client_of(request))
+    limits.login_account.hit(body.login.strip().casefold())
+    with runtime_of(request).transaction(request) as ctx:
+        data = passwords.login(ctx, body.login, body.password)
+    return {"data": data}

@@ -1,0 +1,78 @@
+"""The ASGI application: `create_app(settings)` builds it; `tenantctl serve` runs it with uvicorn."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+
+from store.errors import InvalidInput, TenantctlError
+from web.api import PREFIX, api_router
+from web.errors import error_body, headers_of, status_of
+from web.limits import Limits
+from web.runtime import Runtime
+from web.security import Guard
+
+if TYPE_CHECKING:
+    from store.settings import Settings
+
+# `tenantctl serve` hands its flags to the (possibly several) worker processes through this variable.
+FLAGS_ENV = "TENANTCTL_SERVE_FLAGS"
+
+
+def create_app(settings: Settings, *, behind_proxy: bool = False, limits: Limits | None = None) -> FastAPI:
+    runtime = Runtime.open(settings, behind_proxy=behind_proxy)
+    app = FastAPI(title="tenantctl", docs_url=None, redoc_url=None, openapi_url=f"{PREFIX}/openapi.json")
+    app.state.runtime = runtime
+    app.state.limits = limits or Limits()
+    app.include_router(api_router())
+    from web import pages
+
+    pages.mount(app)
+    _install_error_handlers(app)
+    app.add_middleware(Guard, behind_proxy=behind_proxy)
+    app.router.on_shutdown.append(runtime.close)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The factory uvicorn calls in each worker (`tenantctl serve` set the flags)."""
+    from store.settings import load_settings
+
+    flags = json.loads(os.environ.get(FLAGS_ENV) or "{}")
+    behind_proxy = bool(flags.pop("behind_proxy", False))
+    return create_app(load_settings(flags=flags), behind_proxy=behind_proxy)
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith(PREFIX + "/") or request.url.path == PREFIX
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(TenantctlError)
+    async def tenantctl_error(request: Request, exc: TenantctlError) -> Response:
+        if is_api(request):
+            return JSONResponse(error_body(exc), status_code=status_of(exc), headers=headers_of(exc))
+        from web import pages
+
+        return pages.error_page(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        problems = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()]
+        err = InvalidInput("the request is not valid: " + "; ".join(problems),
+                           hint="see the API documentation (docs/api.md)",
+                           details={"problems": problems})
+        return await tenantctl_error(request, err)
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        import logging
+
+        logging.getLogger("tenantctl.web").exception("internal error")
+        err = TenantctlError("internal error; the operator finds the details in the server log")
+        return await tenantctl_error(request, err)

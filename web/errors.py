@@ -1,0 +1,70 @@
+"""The one place where the store's error hierarchy becomes an HTTP status (DESIGN §6): JSON for
+the API, a page for the pages. Messages are the services' own one-line texts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from store.errors import (
+    ConfirmationNeeded,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PartialSuccess,
+    PermissionDenied,
+    SchemaError,
+    TenantctlError,
+    Unreachable,
+    UsageError,
+)
+
+# most specific class first (subclasses of these map like their parent)
+STATUS: tuple[tuple[type[TenantctlError], int], ...] = (
+    (UsageError, 400),
+    (ConfirmationNeeded, 400),
+    (InvalidInput, 422),
+    (Conflict, 409),
+    (PartialSuccess, 207),
+    (NotFound, 404),
+    (PermissionDenied, 403),
+    (Unreachable, 503),
+    (SchemaError, 503),
+)
+
+
+class TooManyRequests(TenantctlError):
+    """A client or address went over a rate limit (429); `retry_after` in seconds."""
+
+    code = "rate_limited"
+    exit_code = 1
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many requests; try again later", hint=f"wait {retry_after} seconds")
+        self.retry_after = retry_after
+
+
+def status_of(err: TenantctlError) -> int:
+    from store.services.passwords import LoginFailed
+
+    if isinstance(err, TooManyRequests):
+        return 429
+    if isinstance(err, LoginFailed):
+        return 401
+    for cls, status in STATUS:
+        if isinstance(err, cls):
+            return status
+    return 500
+
+
+def error_body(err: TenantctlError) -> dict[str, Any]:
+    """The JSON envelope, the same shape as the CLI's --json errors."""
+    error: dict[str, Any] = {"code": err.code, "message": err.message, "hint": err.hint}
+    if err.details:
+        error["details"] = err.details
+    return {"error": error}
+
+
+def headers_of(err: TenantctlError) -> dict[str, str]:
+    if isinstance(err, TooManyRequests):
+        return {"Retry-After": str(err.retry_after)}
+    return {}

@@ -1,0 +1,68 @@
+"""The pages a mail's recipient opens. Server-rendered HTML (Jinja2, autoescaped), usable without
+JavaScript; every form carries a CSRF token (web.pages.forms)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from store.errors import NotFound, TenantctlError
+from web import i18n
+from web.errors import TooManyRequests, status_of
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+WEB_DIR = Path(__file__).resolve().parent.parent
+
+
+@cache
+def environment() -> Environment:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    return Environment(loader=FileSystemLoader(str(WEB_DIR / "templates")), undefined=StrictUndefined,
+                       autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
+
+
+def render(request: Request, template: str, *, language: str | None = None, status: int = 200,
+           reseller: str | None = None, **context: Any) -> HTMLResponse:
+    from web.pages import forms
+
+    lang = language or i18n.choose(request)
+    settings = request.app.state.runtime.settings
+    token = forms.csrf_token(request)
+    html = environment().get_template(template).render(
+        lang=lang, t=i18n.texts(lang), platform_name=str(settings.mail_from_name), reseller=reseller,
+        csrf=token, path=request.url.path, **context)
+    response = HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+    forms.keep_csrf_cookie(request, response, token)
+    return response
+
+
+def error_page(request: Request, exc: TenantctlError) -> Response:
+    t = i18n.texts(i18n.choose(request))
+    status = status_of(exc)
+    if isinstance(exc, TooManyRequests):
+        message = t["error_rate"].format(seconds=exc.retry_after)
+    elif isinstance(exc, NotFound):
+        message = t["error_not_found"]
+    elif status >= 500:
+        message = t["error_generic"]
+    else:
+        message = exc.message
+    response = render(request, "error.html", status=status, message=message)
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def mount(app: FastAPI) -> None:
+    from web.pages import home
+
+    app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
+    app.include_router(home.router)
