@@ -48,11 +48,11 @@ class _Console(Console):
 
 
 def stdout() -> Console:
-    return _Console(file=sys.stdout, highlight=False, width=_width(sys.stdout))
+    return _Console(file=sys.stdout, highlight=False, emoji=False, width=_width(sys.stdout))
 
 
 def stderr() -> Console:
-    return _Console(file=sys.stderr, highlight=False, width=_width(sys.stderr))
+    return _Console(file=sys.stderr, highlight=False, emoji=False, width=_width(sys.stderr))
 
 
 class _Table(Table):

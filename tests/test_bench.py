@@ -21,3 +21,12 @@ def test_import_benchmark_runs_and_reports_every_ratio(tmp_path: Path) -> None:
     assert all(v > 0 for v in report["ratios"].values())
     assert report["tenants"] == 20 and report["users"] == 60
     assert "(median of 2)" in out.stderr
+
+
+def test_startup_benchmark_runs_and_reports_both_ratios(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "bench", "startup", "--repeat", "1", "--tenants", "1", "--workdir",
+                          str(tmp_path)], capture_output=True, text=True, cwd=Path(__file__).parents[1], timeout=300)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert set(report["ratios"]) == {"help/import typer,rich", "tenant list/bare sqlmodel select"}
+    assert all(v > 0 for v in report["ratios"].values())

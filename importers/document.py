@@ -1,0 +1,318 @@
+"""A desired-state document (YAML or JSON, `tenantctl apply -f`) → the import's row contract.
+
+    tenants:
+      - name: Müller GmbH             # matched by key, customer number (at its reseller) or external id
+        reseller: ${RESELLER}         # ${VAR} and ${VAR:-default} come from the environment
+        customer_number: "10001"      # identifiers are strings: quote numbers (leading zeros survive)
+        applications: [lohn]          # bookings
+        users:                        # members of this tenant, by e-mail
+          - {email: max@mueller.example, first_name: Max, last_name: Müller, role: admin, access: [lohn]}
+    users:                            # people in several tenants
+      - email: anna@agentur.example
+        first_name: Anna
+        last_name: Agentur
+        memberships: [{tenant: mueller-gmbh, role: admin}, {tenant: acme}]
+
+Every problem is reported at once with its place in the document (`tenants[3].users[1].email`).
+YAML is read with the safe loader (no Python objects, no tags that run code)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from store.desired import Desired, DesiredMembership, DesiredTenant
+from store.errors import InvalidInput
+from store.imports.rows import Problem, Source, Table
+
+TENANT_FIELDS = ("key", "name", "kind", "reseller", "customer_number", "currency", "billing", "language",
+                 "external_id", "applications")
+USER_FIELDS = ("first_name", "last_name", "email", "tenant", "role", "language", "login", "access")
+MEMBERSHIP_FIELDS = frozenset({"tenant", "role", "access"})
+MAX_BYTES = 50 * 1024 * 1024
+VARIABLE = re.compile(r"\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+_STRING = {"type": "string", "minLength": 1}
+_ID = {"type": "string", "minLength": 1, "description": "text: quote numbers (\"0042\")"}
+_NAMES = {"type": "array", "items": _STRING, "uniqueItems": True}
+_PERSON = {
+    "email": {"type": "string", "minLength": 3, "description": "the person: one user per e-mail address"},
+    "first_name": _STRING,
+    "last_name": _STRING,
+    "language": {"enum": ["de", "en"]},
+    "login": {"type": "string", "description": "informative (export writes it): logins are derived from the name"},
+}
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "tenantctl desired state (tenantctl apply -f)",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "version": {"const": 1},
+        "tenants": {"type": "array", "items": {"$ref": "#/$defs/tenant"}},
+        "users": {"type": "array", "items": {"$ref": "#/$defs/user"}},
+    },
+    "$defs": {
+        "tenant": {
+            "type": "object", "additionalProperties": False, "required": ["name"],
+            "description": "matched by key, else customer number at its reseller, else external id, else name",
+            "properties": {
+                "key": _ID, "name": _STRING, "kind": {"enum": ["customer", "reseller"]}, "reseller": _ID,
+                "customer_number": _ID, "external_id": _ID, "currency": {"type": "string", "pattern": "^[A-Za-z]{3}$"},
+                "billing": {"enum": ["customer", "reseller"]}, "language": {"enum": ["de", "en"]},
+                "applications": {**_NAMES, "description": "booked applications (keys)"},
+                "users": {"type": "array", "items": {"$ref": "#/$defs/member"}},
+            },
+        },
+        "member": {
+            "type": "object", "additionalProperties": False, "required": ["email", "first_name", "last_name"],
+            "description": "a person and their membership in the enclosing tenant",
+            "properties": {**_PERSON, "role": {"enum": ["admin", "member", "billing"]}, "access": _NAMES},
+        },
+        "user": {
+            "type": "object", "additionalProperties": False,
+            "required": ["email", "first_name", "last_name", "memberships"],
+            "description": "a person in one or more tenants",
+            "properties": {**_PERSON, "memberships": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "additionalProperties": False, "required": ["tenant"],
+                "properties": {"tenant": {**_ID, "description": "a tenant's key"},
+                               "role": {"enum": ["admin", "member", "billing"]}, "access": _NAMES}}}},
+        },
+    },
+}
+
+
+@dataclass
+class Document:
+    source: Source
+    desired: Desired
+    digest: str
+    variables: list[str] = field(default_factory=list)  # the variables it used (names only)
+
+
+def schema() -> dict[str, Any]:
+    return SCHEMA
+
+
+def read_text(file: str) -> tuple[str, str]:
+    """(text, name) of FILE or `-` (stdin), size-bounded, UTF-8."""
+    import sys
+
+    if file == "-":
+        data = sys.stdin.buffer.read(MAX_BYTES + 1)
+        name = "stdin"
+    else:
+        path = Path(file).expanduser()
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(MAX_BYTES + 1)
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {file}: {exc.strerror}", hint="check the path") from None
+        name = path.name
+    if len(data) > MAX_BYTES:
+        raise InvalidInput(f"{name} is larger than {MAX_BYTES // (1024 * 1024)} MB", hint="split the document")
+    try:
+        return data.decode("utf-8-sig"), name
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{name} is not UTF-8 (byte {exc.start})", hint="save the file as UTF-8") from None
+
+
+def parse(text: str, name: str) -> Any:
+    """JSON (fast) when it looks like JSON, else YAML with the safe loader."""
+    if text.lstrip()[:1] in {"{", "["}:
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            if name.endswith(".json"):
+                raise InvalidInput(f"{name} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+                                   hint="fix the document") from None
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InvalidInput(f"{name} is not valid YAML: {problem}{where}", hint="fix the document") from None
+
+
+def _path(parts: Any) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(document)"
+
+
+def substitute(value: Any, env: Mapping[str, str], problems: list[Problem], used: list[str],
+               path: tuple[Any, ...] = ()) -> Any:
+    """${VAR} and ${VAR:-default} in every string value; $${VAR} stays literal."""
+    if isinstance(value, str):
+        if "${" not in value:
+            return value
+
+        def repl(m: re.Match[str]) -> str:
+            escaped, name, default = m.group(1), m.group(2), m.group(3)
+            if escaped:
+                return m.group(0)[1:]
+            if name not in used:
+                used.append(name)
+            if name in env:
+                return env[name]
+            if default is not None:
+                return default
+            problems.append(Problem(_path(path), None, None,
+                                    f"variable ${{{name}}} is not set and has no default (${{{name}:-…}})"))
+            return m.group(0)
+
+        return VARIABLE.sub(repl, value)
+    if isinstance(value, dict):
+        return {k: substitute(v, env, problems, used, (*path, k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [substitute(v, env, problems, used, (*path, i)) for i, v in enumerate(value)]
+    return value
+
+
+def validate(doc: Any) -> list[Problem]:
+    """Every departure from the schema, each with its document path."""
+    from jsonschema import Draft202012Validator
+
+    out = []
+    for err in sorted(Draft202012Validator(SCHEMA).iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
+        message = err.message
+        if err.validator == "type" and err.validator_value == "string" and isinstance(err.instance, int | float):
+            message = f"{err.instance!r} is a number: write it in quotes (\"{err.instance}\") so that it stays as written"
+        elif err.validator == "additionalProperties":
+            message = message.replace("Additional properties are not allowed", "unknown field(s)")
+        out.append(Problem(_path(err.absolute_path), None, None, message))
+    return out
+
+
+class _Locations:
+    """Row numbers ↔ document paths, for Source.locate."""
+
+    def __init__(self) -> None:
+        self.users: dict[int, tuple[str, str, str]] = {}  # row → (person, membership, tenant reference)
+
+    def locate(self, sheet: str, row: int | None, column: str | None) -> str:
+        if row is None:
+            return sheet + (f".{column}" if column else "")
+        if sheet == "tenants":
+            base = f"tenants[{row - 1}]"
+        else:
+            person, membership, tenant = self.users.get(row, (f"users[{row - 1}]",) * 3)
+            if column == "tenant":
+                return tenant
+            base = membership if column in MEMBERSHIP_FIELDS else person
+        return base + (f".{column}" if column else "")
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def load(text: str, name: str, env: Mapping[str, str] | None = None) -> Document:
+    """Parse, substitute variables, validate and turn into a Source (one row per tenant, one per
+    membership) plus what --prune and --send-links=missing need."""
+    env = os.environ if env is None else env
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    raw = parse(text, name)
+    problems: list[Problem] = []
+    used: list[str] = []
+    doc = substitute(raw, env, problems, used)
+    if doc is None:
+        doc = {}
+    problems += validate(doc)
+    kind = "json" if text.lstrip()[:1] in {"{", "["} else "yaml"
+    loc = _Locations()
+    source = Source(Path(name), kind, problems=problems, locate=loc.locate)
+    desired = Desired()
+    if problems or not isinstance(doc, dict):
+        return Document(source, desired, digest, used)
+    tenants = Table("tenants", "tenants", 0, list(TENANT_FIELDS), {f: i for i, f in enumerate(TENANT_FIELDS)})
+    users = Table("users", "users", 0, list(USER_FIELDS), {f: i for i, f in enumerate(USER_FIELDS)})
+    people: dict[str, tuple[str, dict[str, Any]]] = {}  # e-mail → (first path, person)
+
+    def person_row(person: dict[str, Any], path: str, membership: dict[str, Any], mpath: str, tenant_ref: str | None,
+                   tenant_path: str) -> None:
+        email = str(person["email"]).strip()
+        first = people.setdefault(email.casefold(), (path, person))
+        if first[0] != path:
+            for f in ("first_name", "last_name", "language"):
+                if f in person and f in first[1] and person[f] != first[1][f]:
+                    problems.append(Problem(f"{path}.{f}", None, None,
+                                            f"{person[f]!r} differs from {first[1][f]!r} at {first[0]}.{f} "
+                                            "(the same e-mail is one person)"))
+        row = len(users.rows) + 1
+        loc.users[row] = (path, mpath, tenant_path)
+        users.rows.append((row, (_text(person.get("first_name")), _text(person.get("last_name")), email, tenant_ref,
+                                 _text(membership.get("role")), _text(person.get("language")),
+                                 _text(person.get("login")), _text(membership.get("access")))))
+
+    for i, t in enumerate(doc.get("tenants") or []):
+        path = f"tenants[{i}]"
+        tenants.rows.append((i + 1, tuple(_text(t.get(f)) for f in TENANT_FIELDS)))
+        desired.tenants.append(DesiredTenant(i + 1, path, list(t["applications"]) if "applications" in t else None))
+        # the users' tenant reference: what the engine resolves against the document's own tenants
+        ref = t.get("key") or t.get("customer_number") or t.get("name")
+        for j, u in enumerate(t.get("users") or []):
+            upath = f"{path}.users[{j}]"
+            person_row(u, upath, u, upath, _text(ref), path)
+            desired.memberships.append(DesiredMembership(str(u["email"]), upath, tenant_row=i + 1))
+    for i, u in enumerate(doc.get("users") or []):
+        path = f"users[{i}]"
+        for j, m in enumerate(u["memberships"]):
+            mpath = f"{path}.memberships[{j}]"
+            person_row(u, path, m, mpath, _text(m["tenant"]), f"{mpath}.tenant")
+            desired.memberships.append(DesiredMembership(str(u["email"]), mpath, tenant_key=str(m["tenant"])))
+    if tenants.rows:
+        source.tables["tenants"] = tenants
+    if users.rows:
+        source.tables["users"] = users
+    return Document(source, desired, digest, used)
+
+
+# -- export: the store in the same format -------------------------------------------------------------
+
+def document_of(tenant_rows: list[dict[str, Any]], user_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The export's rows (store/services/exports.collect, one per membership) as a document: users
+    nested under their tenants, empty values left out."""
+    by_tenant: dict[str, list[dict[str, Any]]] = {}
+    for u in user_rows:
+        entry = {k: u[k] for k in ("email", "first_name", "last_name", "language", "login", "role") if u.get(k)}
+        if u.get("access"):
+            entry["access"] = [a.strip() for a in u["access"].split(",") if a.strip()]
+        by_tenant.setdefault(u["tenant"], []).append(entry)
+    tenants = []
+    for t in tenant_rows:
+        entry = {k: t[k] for k in TENANT_FIELDS if k not in {"applications"} and t.get(k)}
+        entry["applications"] = [a.strip() for a in (t.get("applications") or "").split(",") if a.strip()]
+        entry["users"] = by_tenant.get(t["key"], [])
+        tenants.append(entry)
+    return {"version": 1, "tenants": tenants}
+
+
+def dump(doc: dict[str, Any], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return str(yaml.dump(doc, Dumper=dumper, allow_unicode=True, sort_keys=False, default_flow_style=False,
+                         width=120))
+
+
+def iter_problem_lines(source: Source, problems: list[dict[str, Any]]) -> Iterator[str]:
+    for p in problems:
+        yield f"{source.where(p)}: {p['message']}"
