@@ -1,5 +1,6 @@
-"""File → tables of text rows with Excel's row numbers, plus problems and notes. No store access.
-xlsx is read with python-calamine (ten times faster than openpyxl, DESIGN §8), csv with csv.reader."""
+"""File → the store's row contract (store/imports/rows.py): tables of text rows with Excel's row numbers,
+plus problems and notes. No store access. xlsx is read with python-calamine (ten times faster than
+openpyxl, DESIGN §8), csv with csv.reader."""
 
 from __future__ import annotations
 
@@ -8,70 +9,18 @@ import hashlib
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from importers import broken_text, columns, identifiers, safety, sheetscan
 from importers.background import Background
 from store.errors import InvalidInput, UsageError
+from store.imports.rows import Problem, Source, Table
 from store.rules import char_name, control_char
 
 ESCAPED_START = ("=", "+", "-", "@", "\t", "\r")
 HEADER_SEARCH_ROWS = 10
-
-
-@dataclass
-class Problem:
-    sheet: str
-    row: int | None
-    column: str | None
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"sheet": self.sheet, "row": self.row, "column": self.column, "message": self.message}
-
-
-@dataclass
-class Table:
-    kind: str                 # tenants | users
-    sheet: str                # what the reseller sees: sheet name or file name
-    header_row: int
-    headers: list[str]        # original header texts
-    fields: dict[str, int]    # field → column index
-    # (Excel row, texts in the order of `names`): tuples, not dicts — 100,000 rows are held at once
-    rows: list[tuple[int, tuple[str | None, ...]]] = field(default_factory=list)
-    numbers: set[tuple[int, str]] = field(default_factory=set)  # identifier cells that were number cells
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(self.fields)
-
-    def header_of(self, name: str) -> str:
-        idx = self.fields.get(name)
-        return self.headers[idx] if idx is not None else name
-
-    def column(self, name: str) -> list[str | None]:
-        """One field's values in row order (all None when the sheet has no such column)."""
-        if name not in self.fields:
-            return [None] * len(self.rows)
-        pos = self.names.index(name)
-        return [values[pos] for _, values in self.rows]
-
-    def records(self) -> Iterator[tuple[int, dict[str, str]]]:
-        """(Excel row, field → text) with empty cells left out; built one row at a time."""
-        names = self.names
-        for rownum, values in self.rows:
-            yield rownum, {n: v for n, v in zip(names, values, strict=True) if v is not None}
-
-
-@dataclass
-class Source:
-    path: Path
-    file_type: str            # xlsx | csv
-    tables: dict[str, Table] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)  # file-level problems (refuse the whole file)
-    notes: list[str] = field(default_factory=list)
 
 
 def text(value: Any) -> str | None:

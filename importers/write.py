@@ -5,14 +5,17 @@ is escaped with a leading apostrophe; the import strips exactly that escape agai
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from importers import columns
 from importers.read import ESCAPED_START
+from store.errors import InvalidInput
+from store.files import write_private
 
 FILL_ERROR = "FFFFC7CE"
 FILL_HEADER = "FFDDEBF7"
@@ -30,6 +33,33 @@ def escape(value: Any) -> Any:
     return "'" + value if value.startswith(ESCAPED_START) else value
 
 
+def check_folder(path: Path) -> None:
+    folder = path.parent
+    if not folder.is_dir():
+        raise InvalidInput(f"cannot write {path}: the folder {folder} does not exist",
+                           hint="create the folder first, or give another path")
+
+
+def save(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write one output file (0600, all or nothing) or say in one line why it cannot be written."""
+    check_folder(path)
+    try:
+        write_private(path, write)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {path}: {exc.strerror}",
+                           hint="choose a folder you can write to") from None
+
+
+def _text(write: Callable[[Any], None], encoding: str = "utf-8") -> Callable[[BinaryIO], None]:
+    def run(fh: BinaryIO) -> None:
+        text = io.TextIOWrapper(fh, encoding=encoding, newline="")
+        write(text)
+        text.flush()
+        text.detach()  # leave the binary file open for write_private
+
+    return run
+
+
 def _headers(kind: str, names: Sequence[str]) -> list[str]:
     by_name = {f.name: f for f in columns.KINDS[kind]}
     return [by_name[n].de for n in names]
@@ -37,10 +67,11 @@ def _headers(kind: str, names: Sequence[str]) -> list[str]:
 
 def write_export(path: Path, tenants: list[dict[str, Any]], users: list[dict[str, Any]],
                  tenant_cols: Sequence[str], user_cols: Sequence[str]) -> list[Path]:
+    check_folder(path)  # before any workbook is built
     suffix = path.suffix.lower()
     if suffix == ".json":
-        path.write_text(json.dumps({"tenants": tenants, "users": users}, ensure_ascii=False, indent=2) + "\n",
-                        encoding="utf-8")
+        doc = json.dumps({"tenants": tenants, "users": users}, ensure_ascii=False, indent=2) + "\n"
+        save(path, lambda fh: fh.write(doc.encode("utf-8")))
         return [path]
     if suffix == ".csv":
         # a csv holds one kind of row: FILE.csv → FILE-mandanten.csv and FILE-benutzer.csv
@@ -48,10 +79,14 @@ def write_export(path: Path, tenants: list[dict[str, Any]], users: list[dict[str
         for kind, rows, cols, tag in (("tenants", tenants, tenant_cols, "mandanten"),
                                       ("users", users, user_cols, "benutzer")):
             target = path.with_name(f"{path.stem}-{tag}.csv")
-            with target.open("w", encoding="utf-8-sig", newline="") as fh:
+
+            def write(fh: Any, kind: str = kind, rows: list[dict[str, Any]] = rows,
+                      cols: Sequence[str] = cols) -> None:
                 w = csv.writer(fh, delimiter=";")
                 w.writerow(_headers(kind, cols))
                 w.writerows([escape(r.get(c)) if r.get(c) is not None else "" for c in cols] for r in rows)
+
+            save(target, _text(write, "utf-8-sig"))
             out.append(target)
         return out
     from openpyxl import Workbook
@@ -63,7 +98,7 @@ def write_export(path: Path, tenants: list[dict[str, Any]], users: list[dict[str
         ws.append(_headers(kind, cols))
         for r in rows:
             ws.append([escape(r.get(c)) for c in cols])
-    wb.save(path)
+    save(path, wb.save)
     return [path]
 
 
@@ -71,6 +106,8 @@ def write_template(path: Path) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
+
+    check_folder(path)
 
     wb = Workbook()
     ws0 = wb.active
@@ -126,7 +163,7 @@ def write_template(path: Path) -> None:
                         ("Required. " if f.required else "") + f.help_en])
     for cell in ins[1]:
         cell.font = Font(bold=True)
-    wb.save(path)
+    save(path, wb.save)
 
 
 def write_report(source_path: Path, file_type: str, tables: dict[str, Any], problems: list[dict[str, Any]],
@@ -139,6 +176,7 @@ def write_report(source_path: Path, file_type: str, tables: dict[str, Any], prob
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import PatternFill
 
+    check_folder(target)  # before any workbook is built
     fill = PatternFill("solid", fgColor=FILL_ERROR)
     by_sheet: dict[str, dict[int, list[dict[str, Any]]]] = {}
     for p in problems:
@@ -183,7 +221,7 @@ def write_report(source_path: Path, file_type: str, tables: dict[str, Any], prob
                     out.append(v)
             out.append("; ".join((f"{p['column']}: " if p["column"] else "") + p["message"] for p in plist))
             ws.append(out)
-    wb.save(target)
+    save(target, wb.save)
 
 
 def _source_sheets(path: Path, file_type: str, encoding: str | None) -> Any:

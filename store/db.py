@@ -71,17 +71,25 @@ class Store:
 
     @staticmethod
     def _check_sqlite_path(path: Path, create: bool) -> None:
+        from store.files import create_private, private_dir
+
         folder = path.parent
         if not folder.exists():
             if not create:
                 raise SchemaError(f"no store at {path}", hint="run tenantctl init (or pass --db)")
             try:
-                folder.mkdir(parents=True, exist_ok=True)
+                private_dir(folder)
             except OSError as exc:
                 raise Unreachable(f"cannot create the store folder {folder}: {exc.strerror}",
                                   hint="set TENANTCTL_HOME or --db to a writable place") from None
-        if not path.exists() and not create:
-            raise SchemaError(f"no store at {path}", hint="run tenantctl init (or pass --db)")
+        if not path.exists():
+            if not create:
+                raise SchemaError(f"no store at {path}", hint="run tenantctl init (or pass --db)")
+            try:
+                create_private(path)  # 0600 before SQLite creates it (and its -wal/-shm) as 0644
+            except OSError as exc:
+                raise Unreachable(f"cannot create the store {path}: {exc.strerror}",
+                                  hint="set TENANTCTL_HOME or --db to a writable place") from None
         if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
             raise Unreachable(f"the store folder {folder} is not writable",
                               hint="fix its permissions or set TENANTCTL_HOME / --db to a writable place")

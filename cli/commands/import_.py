@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -113,18 +114,18 @@ def run(
     """
     from importers import read as reader
     from importers.background import Background
-    from importers.perf import gc_paused
+    from store.imports.perf import gc_paused
 
     if mode not in {"upsert", "create"}:
         raise InvalidInput(f"--mode {mode!r} is not upsert or create", hint="use --mode upsert or --mode create")
     started = time.monotonic()
     conf = runtime.settings()
-    with gc_paused():  # no reference cycles worth collecting; see importers/perf.py
+    with gc_paused():  # no reference cycles worth collecting; see store/imports/perf.py
         reading = Background(_read, reader, file, sheet, maps, encoding, int(conf.import_max_mb))
-        from store.services import imports  # the store's modules load while the file is read
+        from store.imports import engine  # the store's modules load while the file is read
 
-        opts = imports.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
-                               send_links=send_links)
+        opts = engine.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
+                              send_links=send_links)
         _run(file, started, reading, opts, report=report, json=json)
 
 
@@ -135,9 +136,10 @@ def _read(reader: Any, file: Path, sheet: str | None, maps: list[str] | None, en
 
 
 def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | None, json: bool) -> None:
-    from store.services import imports
+    """Read the file, hand it to the engine, write the marked copy and print."""
+    from store.imports import engine
 
-    dry_run, skip_invalid, send_links = opts.dry_run, opts.skip_invalid, opts.send_links
+    dry_run = opts.dry_run
     loaded, digest = reading.result()
     source = loaded.source()
     del loaded
@@ -145,49 +147,32 @@ def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | 
     for note in source.notes:
         output.warn(note)
     progress = _Progress()
-    rejected: dict[str, Any] | None = None
     try:
         with runtime.command() as ctx:
-            mark = time.monotonic()
-            plan = imports.build_plan(ctx, source, opts, progress)
-            timings["plan"] = round(time.monotonic() - mark, 2)
-            mark = time.monotonic()
-            for table in source.tables.values():
-                table.rows.clear()  # the plan holds what is needed; free the memory before writing
-            if plan.has_errors and (not skip_invalid or plan.file_problems) and not dry_run:
-                run_id = imports.record_rejected(ctx, plan, path=file, digest=digest, opts=opts)
-                rejected = {"run": run_id, "plan": plan}
-            else:
-                total = sum(1 for r in plan.rows if r.action in {"create", "update"})
-                output.status(f"{'checking' if dry_run else 'writing'} {total} new or changed rows…")
-                result = imports.execute(ctx, plan, path=file, digest=digest, opts=opts, progress=progress,
-                                         rows="all" if json or dry_run else "changed",
-                                         rows_limit=None if json else TABLE_MAX if dry_run else TABLE_MAX_RUN)
-                if send_links and not dry_run and result["created_user_ids"]:
-                    result["links_queued"] = _send_links(ctx, result["created_user_ids"])
+            outcome = engine.run(ctx, source, opts, digest=digest, progress=progress, status=output.status,
+                                 rows="all" if json or dry_run else "changed",
+                                 rows_limit=None if json else TABLE_MAX if dry_run else TABLE_MAX_RUN)
     finally:
         progress.stop()
-    if rejected is not None:
-        plan = rejected["plan"]
-        problems = plan.problems()
+    timings.update(outcome.timings)
+    if not json:
+        for note in outcome.plan.notes:
+            output.status(note)
+    if outcome.rejected:
+        problems = outcome.plan.problems()
         target = report or file.with_name(f"{file.stem}-fehler.xlsx")
-        from importers.write import write_report
-
-        write_report(file, source.file_type, source.tables, problems, target)
+        copy = _marked_copy(file, source, problems, target)
         if not json:
             out = output.stderr()
             for p in problems[:200]:
-                where = f"{p['sheet']}" + (f", row {p['row']}" if p["row"] else "") + (
-                    f", column {p['column']}" if p["column"] else "")
-                out.print(output.Text(f"{where}: {p['message']}"))
+                out.print(output.Text(f"{source.where(p)}: {p['message']}"))
             if len(problems) > 200:
-                out.print(output.Text(f"… and {len(problems) - 200} more (see {target})"))
+                out.print(output.Text(f"… and {len(problems) - 200} more (see {copy.where})"))
         raise InvalidInput(f"{len(problems)} problem(s) in {file.name}; nothing was written "
-                           f"(run {rejected['run']}; marked copy: {target})",
+                           f"(run {outcome.rejected_run}; {copy.said})",
                            hint="fix the rows and import again, or --skip-invalid to write the good rows",
-                           details={"run": rejected["run"], "report": str(target), "problems": problems})
-    result.pop("created_user_ids", None)
-    timings["write"] = round(time.monotonic() - mark, 2)
+                           details={"run": outcome.rejected_run, "report": copy.path, "problems": problems})
+    result = outcome.result
     result["timings"] = timings
     elapsed = time.monotonic() - started
     counts = result["counts"]
@@ -211,31 +196,40 @@ def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | 
                   f"write {timings['write']} s)" + (f"; run {result['run']}" if result["run"] else ""))
     if result.get("links_queued"):
         output.status(f"queued {result['links_queued']} password links")
-    if dry_run and result["skipped"] and not skip_invalid:
+    if dry_run and result["skipped"] and not opts.skip_invalid:
         # the plan is printed; the exit code says that the real run would be refused
         if json:
             raise typer.Exit(InvalidInput.exit_code)
         raise InvalidInput(f"{result['skipped']} row(s) with problems: the real run would write nothing",
                            hint="fix the rows marked error, or run with --skip-invalid")
     if result["skipped"] and not dry_run:
-        from importers.write import write_report
-
         target = report or file.with_name(f"{file.stem}-fehler.xlsx")
-        write_report(file, source.file_type, source.tables, result["problems"], target)
-        output.warn(f"SKIPPED {result['skipped']} invalid rows (--skip-invalid); marked copy: {target}; "
+        copy = _marked_copy(file, source, result["problems"], target)
+        output.warn(f"SKIPPED {result['skipped']} invalid rows (--skip-invalid); {copy.said}; "
                     f"see tenantctl import show {result['run']}")
         raise PartialSuccess(f"{result['skipped']} invalid rows were skipped",
                              hint=f"tenantctl import show {result['run']}")
 
 
-def _send_links(ctx: Any, user_ids: list[int]) -> int:
-    from sqlmodel import col, select
+@dataclass
+class _Copy:
+    path: str | None  # where the marked copy was written, None when it could not be
+    said: str         # how the status line and the error describe it
 
-    from store.models import User
-    from store.services import passwords
+    @property
+    def where(self) -> str:
+        return self.path or "--json for all of them"
 
-    users = list(ctx.session.exec(select(User).where(col(User.id).in_(user_ids))).all())
-    return len(passwords.issue_links(ctx, users, purpose="initial", deliver=True))
+
+def _marked_copy(file: Path, source: Any, problems: list[dict[str, Any]], target: Path) -> _Copy:
+    """Write the marked copy; a folder that is read-only (or gone) must not hide the problems."""
+    from importers.write import write_report
+
+    try:
+        write_report(file, source.file_type, source.tables, problems, target)
+    except InvalidInput as exc:
+        return _Copy(None, f"no marked copy: {exc.message}")
+    return _Copy(str(target), f"marked copy: {target}")
 
 
 @app.command("list")
@@ -244,7 +238,7 @@ def list_(limit: int = options.LIMIT, offset: int = options.OFFSET, json: bool =
 
     Example: tenantctl import list --limit 10
     """
-    from store.services import imports
+    from store.imports import runs as imports
 
     with runtime.command(write=False) as ctx:
         items, total = imports.list_runs(ctx, options.limit_or_none(limit), offset)
@@ -261,7 +255,7 @@ def show(run_id: int = typer.Argument(..., metavar="RUN", help="Run number (see 
 
     Example: tenantctl import show 3
     """
-    from store.services import imports
+    from store.imports import runs as imports
 
     with runtime.command(write=False) as ctx:
         data = imports.show_run(ctx, run_id)
@@ -287,7 +281,7 @@ def undo(run_id: int = typer.Argument(..., metavar="RUN"), yes: bool = options.Y
 
     Example: tenantctl import undo 3 --yes
     """
-    from store.services import imports
+    from store.imports import runs as imports
 
     runtime.confirm(f"Undo import run {run_id}? Everything it created is deleted", yes)
     with runtime.command() as ctx:

@@ -5,13 +5,12 @@ the failures of store/mail/retry.py."""
 from __future__ import annotations
 
 import contextlib
-import os
 import smtplib
 import socket
 import ssl
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from store.mail.retry import ConnectionFailure, PermanentFailure, TemporaryFailure, classify, reply_text
 
@@ -39,16 +38,15 @@ class FileTransport:
         return f"the folder {self.folder}"
 
     def send(self, from_addr: str, to_addr: str, message: bytes, mail_id: int | None) -> None:
+        from store.files import private_dir, write_private
+
         stem = f"{mail_id:08d}" if mail_id is not None else "test"
         final = self.folder / f"{stem}-{uuid.uuid4().hex[:8]}.eml"
-        tmp = final.with_suffix(".tmp")
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with tmp.open("wb") as fh:
-                fh.write(message)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, final)  # a reader never sees half a mail
+            private_dir(self.folder)
+            # 0600: the mail holds a live link. Written under a hidden .tmp name and renamed, so a
+            # reader never sees half a mail; a failed write (disk full) removes its partial file.
+            write_private(final, lambda fh: fh.write(message), fsync=True)
         except OSError as exc:
             raise ConnectionFailure(f"cannot write to the outbox folder {self.folder}: {exc.strerror}") from None
 
@@ -94,15 +92,21 @@ class SmtpTransport:
 
     def send(self, from_addr: str, to_addr: str, message: bytes, mail_id: int | None) -> None:
         for attempt in (1, 2):
+            reused = self.conn is not None
             if self.conn is None:
                 self.conn = self._open()
+            stage = _Stage()
             try:
-                refused = self.conn.sendmail(from_addr, [to_addr], message)
+                refused = _sendmail(self.conn, from_addr, to_addr, message, stage)
             except smtplib.SMTPServerDisconnected as exc:
-                # e.g. the server closed an idle connection: reconnect once
                 self._drop()
-                if attempt == 2:
-                    raise ConnectionFailure(f"{self.describe()} closed the connection: {_reason(exc)}") from None
+                # Reconnect once only when a reused connection was closed before DATA (a server
+                # dropping an idle connection). After DATA the server may have taken the mail:
+                # sending it again would deliver a second copy; the next attempt follows the backoff.
+                if attempt == 2 or not reused or stage.data:
+                    after = " after the message was sent; not sent again now" if stage.data else ""
+                    raise ConnectionFailure(f"{self.describe()} closed the connection{after}: "
+                                            f"{_reason(exc)}") from None
                 continue
             except smtplib.SMTPRecipientsRefused as exc:
                 code, text = exc.recipients.get(to_addr, (None, b"recipient refused"))
@@ -134,6 +138,39 @@ class SmtpTransport:
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 self.conn.quit()
             self._drop()
+
+
+class _Stage:
+    data = False  # DATA was sent: the server may have the message
+
+
+def _sendmail(conn: smtplib.SMTP, from_addr: str, to_addr: str, message: bytes, stage: _Stage) -> dict[str, Any]:
+    """smtplib.SMTP.sendmail for one recipient, step by step, so that a failure is known to lie
+    before or after DATA. Raises what sendmail raises."""
+    conn.ehlo_or_helo_if_needed()
+    options = [f"size={len(message)}"] if conn.does_esmtp and conn.has_extn("size") else []
+    code, resp = conn.mail(from_addr, options)
+    if code != 250:
+        _reset(conn, code)
+        raise smtplib.SMTPSenderRefused(code, resp, from_addr)
+    code, resp = conn.rcpt(to_addr)
+    if code not in (250, 251):
+        _reset(conn, code)
+        raise smtplib.SMTPRecipientsRefused({to_addr: (code, resp)})
+    stage.data = True
+    code, resp = conn.data(message)
+    if code != 250:
+        _reset(conn, code)
+        raise smtplib.SMTPDataError(code, resp)
+    return {}
+
+
+def _reset(conn: smtplib.SMTP, code: int) -> None:
+    if code == 421:
+        conn.close()
+    else:
+        with contextlib.suppress(smtplib.SMTPServerDisconnected):
+            conn.rset()
 
 
 def _recipient(code: int | None, text: str) -> PermanentFailure | TemporaryFailure:

@@ -12,8 +12,8 @@ from sqlmodel import select as _select
 from store.actor import get_tenant, visible_tenant_ids
 from store.context import Ctx
 from store.enums import TenantKind
+from store.imports.checks import CHUNK
 from store.models import AccessRight, Application, Connection, Membership, Tenant, TenantApplication, User
-from store.services.imports import CHUNK
 
 TENANT_COLUMNS = ("key", "name", "kind", "reseller", "customer_number", "currency", "billing", "language",
                   "external_id", "applications")

@@ -83,8 +83,8 @@ def test_undo_data_names_exactly_the_created_rows(backend: str, world: Any, ok: 
     out again. Each time the ids recorded for undo are exactly the rows that appeared."""
     from sqlmodel import select
 
+    from store.imports.runs import expand as _expand
     from store.models import ImportRunItem
-    from store.services.imports import _expand
 
     ok("app", "create", "Lohnbuchhaltung")
     path = write_xlsx(tmp_path / "e.xlsx", {
@@ -140,7 +140,7 @@ def test_kill_during_import_leaves_store_unchanged(world: Any, db_url: str, coun
 def test_fast_email_path_agrees_with_the_rule() -> None:
     from store import rules
     from store.errors import InvalidInput
-    from store.services.imports import normalise_email
+    from store.imports.checks import normalise_email
 
     for address in ("a@b.example", "Max.Mueller@Mueller.EXAMPLE", "x+tag@sub.domain.de", "o'brien@x.ie",
                     "jürgen@müller.example", "a@b.local", "a@localhost", "a..b@x.example", ".a@x.example",
@@ -158,7 +158,7 @@ def test_fast_email_path_agrees_with_the_rule() -> None:
 
 def test_handles_agree_with_unique_login_and_key(ctx_for: Any, world: Any) -> None:
     from store import rules
-    from store.services.imports import Handles, login_for
+    from store.imports.checks import Handles, login_for
     from store.services.tenants import unique_tenant_key
     from store.services.users import unique_login
 
@@ -216,12 +216,13 @@ def test_planning_pauses_the_collector_and_restores_it(world: Any, ctx_for: Any,
     import gc
 
     from importers import read as reader
-    from store.services import imports
+    from store.imports import planning as imports
+    from store.imports.plan import Options
     from tests.imports.conftest import basic_workbook
 
     source = reader.read(basic_workbook(tmp_path / "a.xlsx"))
     seen: list[bool] = []
-    original = imports._plan_users
+    original = imports.plan_users
 
     def spy(*args: Any) -> None:
         seen.append(gc.isenabled())
@@ -229,11 +230,11 @@ def test_planning_pauses_the_collector_and_restores_it(world: Any, ctx_for: Any,
 
     assert gc.isenabled()
     with ctx_for() as ctx:
-        imports._plan_users = spy  # type: ignore[assignment]
+        imports.plan_users = spy  # type: ignore[assignment]
         try:
-            plan = imports.build_plan(ctx, source, imports.Options())
+            plan = imports.build_plan(ctx, source, Options())
         finally:
-            imports._plan_users = original  # type: ignore[assignment]
+            imports.plan_users = original  # type: ignore[assignment]
     assert seen == [False] and gc.isenabled()
     assert plan.counts()["users_create"] == 3
 

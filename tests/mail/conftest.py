@@ -27,11 +27,16 @@ def fast_hasher() -> Iterator[None]:
 @dataclass
 class Handler:
     """An SMTP server's behaviour: refuse some recipients (550 at RCPT), answer DATA with given codes
-    first (e.g. ["451 try later"]), or hang in DATA."""
+    first (e.g. ["451 try later"]), or hang in DATA; or take the message and then drop the
+    connection (`drop_after_data` times) or stall without answering (`stall_after_data` seconds,
+    for the first `stall_count` messages)."""
 
     refuse: set[str] = field(default_factory=set)
     data_replies: list[str] = field(default_factory=list)
     hang: float = 0.0
+    drop_after_data: int = 0
+    stall_after_data: float = 0.0
+    stall_count: int = 0
     received: list[Any] = field(default_factory=list)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
@@ -46,6 +51,12 @@ class Handler:
         if self.data_replies:
             return self.data_replies.pop(0)
         self.received.append(envelope)
+        if self.drop_after_data:
+            self.drop_after_data -= 1
+            server.transport.close()  # the message is taken; the reply never comes
+        elif self.stall_count:
+            self.stall_count -= 1
+            await asyncio.sleep(self.stall_after_data)
         return "250 Message accepted for delivery"
 
 

@@ -1,0 +1,186 @@
+"""The cell rules of store/rules.py with fast paths and caches for 100,000 rows (names, roles and
+languages repeat; most e-mail addresses are plain ASCII). Each fast path gives the rule's own result
+(tests check both agree); anything unusual goes through the rule itself."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import select as _select
+
+from store import rules
+from store.errors import InvalidInput
+from store.imports.damage import damage_over
+from store.imports.plan import RowPlan
+from store.imports.rows import Table
+from store.services.tenants import check_choice
+
+CHUNK = 5_000
+BULK_LOAD = 20_000  # above this many keys, one scan of the table beats IN-lists
+# Fast e-mail path: plain ASCII addresses that email-validator accepts unchanged except for the
+# domain's case. Everything else goes through rules.normalise_email (DESIGN §8: ~10x faster).
+_EMAIL_FAST = re.compile(
+    r"^(?=.{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,61}[A-Za-z0-9]$")
+_SPECIAL_TLDS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
+
+
+
+def select(*entities: Any) -> Any:
+    """sqlalchemy.select, typed loosely: SQLModel's str-typed columns confuse its overloads."""
+    return _select(*entities)
+
+
+def normalise_email(value: str) -> str:
+    """Same result as rules.normalise_email; ASCII addresses take a fast path (a test checks both agree)."""
+    text = value.strip()
+    if len(text) <= 254 and _EMAIL_FAST.match(text):
+        local, _, domain = text.rpartition("@")
+        lowered = domain.lower()
+        if lowered.rpartition(".")[2] not in _SPECIAL_TLDS and "xn--" not in lowered:
+            return text if lowered == domain else f"{local}@{lowered}"  # no copy of 100,000 addresses
+    return rules.normalise_email(text)
+
+
+def chunks(items: list[Any], n: int = CHUNK) -> Iterator[list[Any]]:
+    for i in range(0, len(items), n):
+        yield items[i:i + n]
+
+
+def split_list(text: str | None) -> list[str]:
+    if not text:
+        return []
+    return [p.strip() for p in re.split(r"[,;\n]", text) if p.strip()]
+
+
+class Handles:
+    """Unique tenant keys and logins for many new objects: the semantics of
+    tenants.unique_tenant_key and users.unique_login (base, base-2 / base2, …, the smallest free
+    one, same rules functions), but remembering per base where the search stopped, so that 250
+    people called Max Müller cost 250 steps, not 250²/2 (a test checks both agree)."""
+
+    def __init__(self, taken: set[str], sep: str, limit: int) -> None:
+        self.taken, self.sep, self.limit = taken, sep, limit
+        self.next: dict[str, int] = {}
+
+    def allocate(self, base: str) -> str:
+        n = self.next.get(base, 1)
+        while (candidate := rules.with_suffix(base, n, self.sep, self.limit)) in self.taken:
+            n += 1
+        self.next[base] = n + 1  # candidate n is taken from now on
+        self.taken.add(candidate)
+        return candidate
+
+
+_slug = lru_cache(maxsize=65_536)(rules.slug)
+
+
+@lru_cache(maxsize=65_536)
+def _login_base(first_name: str, last_name: str) -> str:
+    base = ".".join(p for p in (_slug(first_name), _slug(last_name)) if p)[:100]
+    if not base:
+        base = rules.login_base(first_name, last_name)  # raises with the rule's message
+    rules.check_login_not_reserved(base)  # raises (not cached) for a reserved login
+    return base
+
+
+def login_for(handles: Handles, first_name: str, last_name: str) -> str:
+    """users.unique_login's derivation (rules.login_base, reserved check) with the base cached per
+    name pair: 100,000 users share a few thousand first and last names."""
+    return handles.allocate(_login_base(first_name, last_name))
+
+
+@lru_cache(maxsize=65_536)
+def _clean_name_cached(value: str, field: str) -> str:
+    text = " ".join(value.split())
+    if text and len(text) <= rules.NAME_MAX and text.isprintable():
+        return text  # isprintable() is False for every category rules.clean_name refuses
+    return rules.clean_name(value, field)
+
+
+def clean_name(value: str | None, field: str) -> str:
+    """rules.clean_name with a fast path and a cache (names repeat across 100,000 rows)."""
+    return _clean_name_cached(value or "", field)
+
+
+_CHOICES: dict[Any, frozenset[str]] = {}
+
+
+def _allowed(enum: Any) -> frozenset[str]:
+    allowed = _CHOICES.get(enum)
+    if allowed is None:
+        allowed = _CHOICES[enum] = frozenset(e.value for e in enum)
+    return allowed
+
+
+def choice(value: str | None, enum: Any, field: str) -> str | None:
+    """tenants.check_choice (same message) without building the set of choices per row."""
+    if value is None:
+        return None
+    return value if value in _allowed(enum) else check_choice(value, enum, field)
+
+
+def check(plan: RowPlan, column: str | None, fn: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except Exception as exc:  # a rule's InvalidInput/Conflict: the row's problem
+        if not hasattr(exc, "message"):
+            raise
+        plan.error(column, exc.message)
+        return None
+
+
+
+def lost_zeros(table: Table, name: str) -> set[int]:
+    """Rows whose number cell in an identifier column is shorter than the column's usual length:
+    `1067` among five-digit numbers lost its leading zero when the column was formatted as number."""
+    if name not in table.fields:
+        return set()
+    pos = table.names.index(name)
+    values = [(r, str(v[pos])) for r, v in table.rows if v[pos]]
+    lengths = Counter(len(v) for _, v in values if v.isdigit())
+    if not lengths:
+        return set()
+    usual, count = lengths.most_common(1)[0]
+    has_zero = any(v.startswith("0") for _, v in values)
+    return {r for r, v in values if v.isdigit() and len(v) < usual and ((r, name) in table.numbers or has_zero)
+            and count >= 2}
+
+
+def valid(values: Iterable[Any], fn: Callable[[Any], Any]) -> dict[Any, Any]:
+    """{value: fn(value)} for the distinct values that pass fn; a row whose value is missing here
+    calls fn itself to get the rule's message (names, roles and languages repeat across rows)."""
+    out: dict[Any, Any] = {}
+    for v in set(values):
+        with suppress(InvalidInput):
+            out[v] = fn(v)
+    return out
+
+
+# a cell whose distinct value failed its rule (the row then asks the rule for its message)
+INVALID: Any = object()
+
+
+def normalised_or_error(i: int, value: str | None, errors: dict[int, str]) -> str | None:
+    try:
+        return normalise_email(value or "")
+    except InvalidInput as exc:
+        errors[i] = exc.message
+        return None
+
+
+
+def refuse_damaged(plan: RowPlan, column: str | None, what: str, new: str, old: str) -> bool:
+    """An update may not replace a correct stored name with a damaged one (`?ukasz` over `Łukasz`,
+    `MÃ¼ller` over `Müller`): the row is refused, naming both and the way out. True if refused."""
+    why = damage_over(new, old)
+    if why is None:
+        return False
+    plan.error(column, f"{what} {new!r} would replace the stored {old!r}, but it looks damaged ({why}); "
+               "read the file with the right --encoding, or save it as 'CSV UTF-8' / .xlsx")
+    return True

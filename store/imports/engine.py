@@ -1,0 +1,67 @@
+"""run(), the one entry of an import: plan a Source, refuse or write it, queue password links. Whoever
+reads the rows (a workbook, a YAML/JSON document, an HTTP upload) calls this and shows the outcome;
+the policy lives here, not in the faces."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import col
+
+from store.context import Ctx
+from store.imports.checks import select
+from store.imports.plan import Options, Plan, Progress
+from store.imports.planning import build_plan
+from store.imports.rows import Source
+from store.imports.runs import record_rejected
+from store.imports.write import execute
+
+
+@dataclass
+class Outcome:
+    plan: Plan
+    rejected_run: int | None = None   # the recorded refusal: nothing was written
+    result: dict[str, Any] = field(default_factory=dict)  # the written (or dry-run) result
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rejected(self) -> bool:
+        return self.rejected_run is not None
+
+
+def run(ctx: Ctx, source: Source, opts: Options, *, digest: str, progress: Progress | None = None,
+        status: Callable[[str], None] | None = None, rows: str = "all", rows_limit: int | None = None) -> Outcome:
+    """Plan every row; refuse the whole source when a row has a problem (unless --skip-invalid;
+    never for file-level problems), else write it in the caller's transaction. A refusal is
+    recorded as a run (the caller commits it) and written nothing else."""
+    mark = time.monotonic()
+    plan = build_plan(ctx, source, opts, progress)
+    timings = {"plan": round(time.monotonic() - mark, 2)}
+    mark = time.monotonic()
+    for table in source.tables.values():
+        table.rows.clear()  # the plan holds what is needed: the rows' memory is freed before writing
+    if plan.has_errors and (not opts.skip_invalid or plan.file_problems) and not opts.dry_run:
+        run_id = record_rejected(ctx, plan, source=source, digest=digest, opts=opts)
+        return Outcome(plan, rejected_run=run_id, timings=timings)
+    if status is not None:
+        total = sum(1 for r in plan.rows if r.action in {"create", "update"})
+        status(f"{'checking' if opts.dry_run else 'writing'} {total} new or changed rows…")
+    result = execute(ctx, plan, source=source, digest=digest, opts=opts, progress=progress, rows=rows,
+                     rows_limit=rows_limit)
+    created = result.pop("created_user_ids")
+    if opts.send_links and not opts.dry_run and created:
+        result["links_queued"] = _send_links(ctx, created)
+    timings["write"] = round(time.monotonic() - mark, 2)
+    return Outcome(plan, result=result, timings=timings)
+
+
+def _send_links(ctx: Ctx, user_ids: list[int]) -> int:
+    """Initial password links for the users this run created, through the one mail pipeline."""
+    from store.models import User
+    from store.services import passwords
+
+    users = list(ctx.session.scalars(select(User).where(col(User.id).in_(user_ids))).all())
+    return len(passwords.issue_links(ctx, users, purpose="initial", deliver=True))

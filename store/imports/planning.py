@@ -1,0 +1,35 @@
+"""A Source's rows planned against the store: tenants first (user rows may name them), then users."""
+
+from __future__ import annotations
+
+from store.context import Ctx
+from store.imports.perf import gc_paused
+from store.imports.plan import Options, Plan, Progress
+from store.imports.plan_tenants import plan_tenants
+from store.imports.plan_users import plan_users
+from store.imports.rows import Source
+from store.imports.snapshot import Snapshot
+
+
+def build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | None = None) -> Plan:
+    with gc_paused():
+        return _build_plan(ctx, source, opts, progress)
+
+
+def _build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | None) -> Plan:
+    snap = Snapshot(ctx)
+    plan = Plan(file_problems=list(source.problems))
+    for table in source.tables.values():
+        plan.notes.extend(table.notes)
+    users = source.tables.get("users")
+    padded_refs = {v for v in users.column("tenant") if v and v[0] == "0" and v.isdigit()} if users else set()
+    file_tenants = plan_tenants(ctx, snap, source.tables.get("tenants"), opts, plan, padded_refs)
+    plan_users(ctx, snap, source.tables.get("users"), opts, plan, file_tenants, progress)
+    # cell-level problems found while reading belong to their rows
+    placed = [p for p in plan.file_problems if p.row is not None]
+    rows = {(r.sheet, r.row): r for r in plan.rows} if placed else {}
+    for p in placed:
+        if p.row is not None and (p.sheet, p.row) in rows:
+            rows[(p.sheet, p.row)].error(p.column, p.message)
+            plan.file_problems.remove(p)
+    return plan

@@ -1,0 +1,86 @@
+"""The row contract between a reader and the import engine: a Source holds Tables of text rows and
+the problems found while reading. Readers (importers/ for workbooks and csv, a YAML/JSON document,
+an HTTP upload) build it; the engine never reads files itself.
+
+A row is (number, texts in the order of Table.names). The number is whatever the source counts by
+(Excel's row number, a record's index in a document); `Source.locate` turns (table, row, column)
+into the text a person finds the place by ("Benutzer, row 7, column E-Mail", or a document path
+such as "tenants[3].users[1].email")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Problem:
+    sheet: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sheet": self.sheet, "row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class Table:
+    kind: str                 # tenants | users
+    sheet: str                # what the person sees: sheet name, file name, document section
+    header_row: int
+    headers: list[str]        # original header texts
+    fields: dict[str, int]    # field → column index
+    # (row number, texts in the order of `names`): tuples, not dicts — 100,000 rows are held at once
+    rows: list[tuple[int, tuple[str | None, ...]]] = field(default_factory=list)
+    numbers: set[tuple[int, str]] = field(default_factory=set)  # identifier cells that were number cells
+    notes: list[str] = field(default_factory=list)  # how the table was read, shown with the plan
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.fields)
+
+    def header_of(self, name: str) -> str:
+        idx = self.fields.get(name)
+        return self.headers[idx] if idx is not None else name
+
+    def column(self, name: str) -> list[str | None]:
+        """One field's values in row order (all None when the sheet has no such column)."""
+        if name not in self.fields:
+            return [None] * len(self.rows)
+        pos = self.names.index(name)
+        return [values[pos] for _, values in self.rows]
+
+    def records(self) -> Iterator[tuple[int, dict[str, str]]]:
+        """(row number, field → text) with empty cells left out; built one row at a time."""
+        names = self.names
+        for rownum, values in self.rows:
+            yield rownum, {n: v for n, v in zip(names, values, strict=True) if v is not None}
+
+
+Locate = Callable[[str, int | None, str | None], str]
+
+
+def sheet_location(sheet: str, row: int | None, column: str | None) -> str:
+    """Where a problem is, as a spreadsheet user looks for it: sheet, row, column."""
+    return sheet + (f", row {row}" if row else "") + (f", column {column}" if column else "")
+
+
+@dataclass
+class Source:
+    path: Path                # the file (or the name an upload came with): recorded with the run
+    file_type: str            # xlsx | csv | yaml | json …
+    tables: dict[str, Table] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)  # file-level problems (refuse the whole file)
+    notes: list[str] = field(default_factory=list)
+    locate: Locate = sheet_location
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def where(self, problem: dict[str, Any]) -> str:
+        """A problem dict's place in this source's own terms."""
+        return self.locate(problem["sheet"], problem["row"], problem["column"])

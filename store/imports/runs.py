@@ -1,0 +1,165 @@
+"""Import runs: the record of each run, listing and showing them, and undo."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlmodel import col
+
+from store.audit import record
+from store.context import Ctx
+from store.errors import Conflict, InvalidInput, NotFound
+from store.imports.checks import chunks, select
+from store.imports.plan import Options, Plan
+from store.imports.rows import Source
+from store.models import AccessRight, Connection, ImportRun, ImportRunItem, Membership, Tenant, TenantApplication, User
+from store.types import utcnow
+
+
+def ranges(ids: Iterable[int]) -> list[list[int]]:
+    """[1,2,3,7] → [[1,3],[7,7]]: created ids are mostly contiguous, so undo data stays small."""
+    ordered = sorted(ids)
+    if ordered and ordered[-1] - ordered[0] == len(ordered) - 1:  # distinct ids: one range
+        return [[ordered[0], ordered[-1]]]
+    out: list[list[int]] = []
+    for i in ordered:
+        if out and out[-1][1] == i - 1:
+            out[-1][1] = i
+        else:
+            out.append([i, i])
+    return out
+
+
+def expand(ranges: list[list[int]]) -> list[int]:
+    return [i for a, b in ranges for i in range(a, b + 1)]
+
+
+
+def _run_out(run: ImportRun) -> dict[str, Any]:
+    from store.schemas import ts
+
+    return {"id": run.id, "file": run.file_name, "file_hash": run.file_hash, "actor": run.actor, "mode": run.mode,
+            "state": run.state, "counts": run.counts, "started_at": ts(run.started_at),
+            "finished_at": ts(run.finished_at)}
+
+
+def _visible_run(ctx: Ctx, run: ImportRun | None, ident: Any) -> ImportRun:
+    if run is None or not (ctx.actor.is_operator or run.actor == ctx.actor.label):
+        raise NotFound(f"import run {ident} not found", hint="see tenantctl import list")
+    return run
+
+
+def list_runs(ctx: Ctx, limit: int | None = None, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    stmt = select(ImportRun).order_by(col(ImportRun.id).desc())
+    if not ctx.actor.is_operator:
+        stmt = stmt.where(ImportRun.actor == ctx.actor.label)
+    runs = list(ctx.session.scalars(stmt).all())
+    total = len(runs)
+    page = runs[offset:offset + limit] if limit else runs[offset:]
+    return [_run_out(r) for r in page], total
+
+
+def get_run(ctx: Ctx, run_id: int) -> ImportRun:
+    return _visible_run(ctx, ctx.session.get(ImportRun, run_id), run_id)
+
+
+def show_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
+    run = get_run(ctx, run_id)
+    items = ctx.session.scalars(select(ImportRunItem).where(ImportRunItem.run_id == run.id)).all()
+    created: dict[str, int] = {}
+    updated: list[dict[str, Any]] = []
+    for item in items:
+        if item.action == "create_many":
+            created[item.object_type] = len(expand(item.after["ids"]))
+        else:
+            updated.append({"type": item.object_type, "id": item.object_id, "before": item.before,
+                            "after": item.after})
+    return {**_run_out(run), "problems": run.problems, "created": created, "updated": updated}
+
+
+def record_rejected(ctx: Ctx, plan: Plan, *, source: Source, digest: str, opts: Options) -> int:
+    """A refused run is recorded too (nothing else is written), so `import show` lists its problems."""
+    run = ImportRun(file_name=source.name, file_hash=digest, actor=ctx.actor.label, mode=opts.mode, state="rejected",
+                    counts=plan.counts(), problems=plan.problems()[:1000], finished_at=utcnow())
+    ctx.session.add(run)
+    ctx.session.flush()
+    return int(run.id or 0)
+
+
+UNDO_ORDER = ("access_right", "membership", "tenant_application", "user", "connection", "tenant")
+MODELS: dict[str, Any] = {"access_right": AccessRight, "membership": Membership,
+                          "tenant_application": TenantApplication, "user": User, "connection": Connection,
+                          "tenant": Tenant}
+
+
+def undo_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
+    """Remove what the run created and restore what it changed; refuse (naming the objects) where a
+    later change would be lost."""
+    s = ctx.session
+    run = get_run(ctx, run_id)
+    if run.state not in {"done"}:
+        raise InvalidInput(f"import run {run_id} is {run.state}: nothing to undo")
+    items = list(s.scalars(select(ImportRunItem).where(ImportRunItem.run_id == run.id)).all())
+    created = {i.object_type: set(expand(i.after["ids"])) for i in items if i.action == "create_many"}
+    updates = [i for i in items if i.action == "update"]
+    finished = run.finished_at
+    blockers: list[str] = []
+
+    def later(model: Any, ids: set[int]) -> list[Any]:
+        out: list[Any] = []
+        for chunk in chunks(sorted(ids)):
+            out += list(s.scalars(select(model).where(col(model.id).in_(chunk))).all())
+        return out
+
+    # created users that were used or changed since
+    for u in later(User, created.get("user", set())):
+        if u.password_hash or u.last_login_at or (u.updated_at and finished and u.updated_at > finished):
+            blockers.append(f"user {u.login} (changed or used since the import)")
+    # created tenants/users that gained memberships, bookings or connections the run did not create
+    for model, fk, own in ((Membership, "tenant_id", "membership"), (Membership, "user_id", "membership"),
+                           (TenantApplication, "tenant_id", "tenant_application")):
+        parent = created.get("tenant" if fk == "tenant_id" else "user", set())
+        for chunk in chunks(sorted(parent)):
+            rows = s.exec(select(model.id, getattr(model, fk)).where(col(getattr(model, fk)).in_(chunk))).all()
+            for rid, pid in rows:
+                if rid not in created.get(own, set()):
+                    what = "tenant" if fk == "tenant_id" else "user"
+                    blockers.append(f"{what} id {pid} has a {own.replace('_', ' ')} added after the import")
+    for t in later(Tenant, created.get("tenant", set())):
+        if t.updated_at and finished and t.updated_at > finished:
+            blockers.append(f"tenant {t.key} (changed since the import)")
+    restores: list[tuple[Any, Any, dict[str, Any]]] = []
+    for item in updates:
+        model = MODELS[item.object_type]
+        obj = s.get(model, item.object_id)
+        if obj is None:
+            blockers.append(f"{item.object_type} id {item.object_id} (deleted since the import)")
+            continue
+        current = {k: getattr(obj, k) for k in item.after}
+        if current != item.after:
+            name = getattr(obj, "key", None) or getattr(obj, "login", None) or f"id {obj.id}"
+            blockers.append(f"{item.object_type} {name} (changed since the import: {', '.join(item.after)})")
+        restores.append((model, obj, item.before or {}))
+    if blockers:
+        shown = "; ".join(dict.fromkeys(blockers))
+        raise Conflict(f"cannot undo import run {run_id}: later changes would be lost: {shown[:1500]}",
+                       hint="undo or revert those changes first")
+    counts: dict[str, int] = {}
+    for object_type in UNDO_ORDER:
+        ids = sorted(created.get(object_type, set()))
+        model = MODELS[object_type]
+        for chunk in chunks(ids):
+            s.execute(delete(model).where(col(model.id).in_(chunk)))
+        if ids:
+            counts[f"{object_type}s_removed"] = len(ids)
+    for model, obj, before in restores:
+        s.execute(update(model).where(col(model.id) == obj.id).values(**before))
+    counts["restored"] = len(restores)
+    run.state = "undone"
+    s.add(run)
+    s.flush()
+    record(s, ctx.actor, "import.undo", "import_run", str(run.id), None, file=run.file_name, **counts)
+    return {**_run_out(run), "undone": counts}
+

@@ -1,0 +1,133 @@
+"""What planning needs from the store, loaded set-based: a handful of queries, not one per row."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple
+
+from sqlmodel import col
+
+from store.actor import managed_tenant_ids, visible_tenant_ids
+from store.context import Ctx
+from store.enums import ConnectionState
+from store.imports.checks import BULK_LOAD, chunks, select
+from store.models import AccessRight, Application, Connection, Membership, Tenant, TenantApplication, User
+
+
+class UserRow(NamedTuple):
+    id: int
+    login: str
+    email: str
+    email_key: str
+    first_name: str
+    last_name: str
+    language: str
+
+
+class Snapshot:
+    """What the plan needs from the store, loaded set-based (a handful of queries, not one per row)."""
+
+    def __init__(self, ctx: Ctx) -> None:
+        s = ctx.session
+        self.ctx = ctx
+        self.visible = visible_tenant_ids(s, ctx.actor)
+        self.managed = managed_tenant_ids(s, ctx.actor)
+        self.tenants: dict[int, Any] = {r.id: r for r in s.exec(select(
+            Tenant.id, Tenant.key, Tenant.name, Tenant.kind, Tenant.language, Tenant.external_id,
+            Tenant.status)).all()}
+        self.by_key = {t.key: t for t in self.tenants.values()}
+        self.conns: dict[int, list[Any]] = {}
+        self.conn_by_number: dict[tuple[int, str], Any] = {}
+        # zero-padded numbers by their digits without the zeros: Excel turns 010000 into 10000
+        self.padded: dict[tuple[int, str], list[Any]] = {}
+        for c in s.exec(select(Connection.id, Connection.reseller_id, Connection.customer_id,
+                               Connection.customer_number, Connection.currency, Connection.billing,
+                               Connection.state)).all():
+            if c.state == ConnectionState.rejected:
+                continue
+            self.conns.setdefault(c.customer_id, []).append(c)
+            if c.customer_number:
+                self.conn_by_number[(c.reseller_id, c.customer_number)] = c
+                if c.customer_number[0] == "0" and c.customer_number.isdigit():
+                    self.padded.setdefault((c.reseller_id, c.customer_number.lstrip("0")), []).append(c)
+        self.apps = {a.key: a for a in s.scalars(select(Application)).all()}
+        self.apps_by_name = {a.name.casefold(): a for a in self.apps.values()}
+        self.bookings: set[tuple[int, int]] = {(r.tenant_id, r.application_id) for r in s.exec(select(
+            TenantApplication.tenant_id, TenantApplication.application_id)).all()}
+        self._logins: set[str] | None = None
+
+    def unpadded_match(self, reseller_id: int, number: str) -> Any | None:
+        """The one stored connection whose zero-padded number is `number` with its leading zeros lost."""
+        if not number.isdigit():
+            return None
+        found = self.padded.get((reseller_id, number.lstrip("0")), [])
+        return found[0] if len(found) == 1 and len(found[0].customer_number) > len(number) else None
+
+    def padded_example(self, reseller_id: int) -> str | None:
+        """A zero-padded customer number stored at this reseller, if it keeps any."""
+        return next((c[0].customer_number for (rid, _), c in self.padded.items() if rid == reseller_id), None)
+
+    def is_visible(self, tid: int) -> bool:
+        return self.visible is None or tid in self.visible
+
+    def is_managed(self, tid: int) -> bool:
+        return self.managed is None or tid in self.managed
+
+    def logins(self) -> set[str]:
+        if self._logins is None:
+            self._logins = {r[0] for r in self._scan("SELECT login FROM user_account")}
+        return self._logins
+
+    def app(self, ref: str) -> Any | None:
+        return self.apps.get(ref.strip().lower()) or self.apps_by_name.get(ref.strip().casefold())
+
+    def _scan(self, sql: str) -> Iterator[tuple[Any, ...]]:
+        """A whole-table read through the driver, in batches (plain tuples, no Row objects)."""
+        cursor = self.ctx.session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql)
+            while batch := cursor.fetchmany(10_000):
+                yield from batch
+        finally:
+            cursor.close()
+
+    def users_by_email(self, keys: list[str]) -> dict[str, Any]:
+        """Existing users by e-mail key: IN-lists for a small file, one scan for a big one."""
+        wanted = set(keys)
+        if len(wanted) > BULK_LOAD:
+            sql = "SELECT id, login, email, email_key, first_name, last_name, language FROM user_account"
+            make = UserRow._make
+            return {r[3]: make(r) for r in self._scan(sql) if r[3] in wanted}
+        stmt = select(User.id, User.login, User.email, User.email_key, User.first_name, User.last_name,
+                      User.language)
+        conn = self.ctx.session.connection()
+        out: dict[str, Any] = {}
+        for chunk in chunks(sorted(wanted)):
+            out.update((u.email_key, UserRow(*u)) for u in conn.execute(stmt.where(col(User.email_key).in_(chunk))))
+        return out
+
+    def memberships(self, user_ids: list[int]) -> dict[int, dict[int, tuple[int, str]]]:
+        """{user id: {tenant id: (membership id, role)}}."""
+        out: dict[int, dict[int, tuple[int, str]]] = {}
+        wanted = set(user_ids)
+        if len(wanted) > BULK_LOAD:
+            rows: Iterable[Any] = (m for m in self._scan("SELECT id, user_id, tenant_id, role FROM membership")
+                                   if m[1] in wanted)
+        else:
+            stmt = select(Membership.id, Membership.user_id, Membership.tenant_id, Membership.role)
+            conn = self.ctx.session.connection()
+            rows = (m for chunk in chunks(sorted(wanted)) for m in conn.execute(stmt.where(
+                col(Membership.user_id).in_(chunk))))
+        for mid, uid, tid, role in rows:
+            out.setdefault(uid, {})[tid] = (mid, sys.intern(role))
+        return out
+
+    def rights(self, membership_ids: list[int]) -> set[tuple[int, int]]:
+        out: set[tuple[int, int]] = set()
+        for chunk in chunks(membership_ids):
+            out.update((r.membership_id, r.application_id) for r in self.ctx.session.exec(select(
+                AccessRight.membership_id, AccessRight.application_id).where(
+                col(AccessRight.membership_id).in_(chunk))).all())
+        return out
+
