@@ -61,7 +61,7 @@ def main(argv: list[str]) -> int:
     }
     times: dict[str, list[float]] = {f"{k} {side}": [] for k in pairs for side in ("command", "baseline")}
     ratios: dict[str, list[float]] = {k: [] for k in pairs}
-    for name, (command, baseline) in pairs.items():  # warm the file cache once
+    for command, baseline in pairs.values():  # warm the file cache once
         _time(command, env), _time(baseline, env)
     for _ in range(args.repeat):
         for name, (command, baseline) in pairs.items():

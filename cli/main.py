@@ -61,6 +61,10 @@ class TenantctlGroup(TyperGroup):
         state.FLAGS = {}
         state.WARNINGS = []
         try:
+            if "apply" in argv:
+                from cli.commands.apply import rewrite_argv
+
+                argv = rewrite_argv(argv)
             rv = super().main(args=argv, prog_name=prog_name or "tenantctl", complete_var=complete_var,
                               standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
@@ -132,6 +136,7 @@ def completion_script(
 
 def _register() -> None:
     from cli.commands import app as app_
+    from cli.commands import apply as apply_
     from cli.commands import (
         audit,
         auth,
@@ -168,6 +173,7 @@ def _register() -> None:
     export.register(app)
     app_.register(app)
     serve.register(app)
+    apply_.register(app)
     app.command("completion")(completion_script)
 
 

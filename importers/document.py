@@ -136,7 +136,7 @@ def parse(text: str, name: str) -> Any:
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
@@ -188,7 +188,8 @@ def validate(doc: Any) -> list[Problem]:
     for err in sorted(Draft202012Validator(SCHEMA).iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
         message = err.message
         if err.validator == "type" and err.validator_value == "string" and isinstance(err.instance, int | float):
-            message = f"{err.instance!r} is a number: write it in quotes (\"{err.instance}\") so that it stays as written"
+            message = (f"{err.instance!r} is a number: write it in quotes (\"{err.instance}\") so that it stays "
+                       "as written")
         elif err.validator == "additionalProperties":
             message = message.replace("Additional properties are not allowed", "unknown field(s)")
         out.append(Problem(_path(err.absolute_path), None, None, message))
@@ -238,15 +239,17 @@ def load(text: str, name: str, env: Mapping[str, str] | None = None) -> Document
     loc = _Locations()
     source = Source(Path(name), kind, problems=problems, locate=loc.locate)
     desired = Desired()
-    if problems or not isinstance(doc, dict):
+    if not isinstance(doc, dict):
         return Document(source, desired, digest, used)
+    # rows are built even when the schema found problems: the engine then reports the rules'
+    # problems too, so that one run names every problem (entries that are not objects are skipped)
     tenants = Table("tenants", "tenants", 0, list(TENANT_FIELDS), {f: i for i, f in enumerate(TENANT_FIELDS)})
     users = Table("users", "users", 0, list(USER_FIELDS), {f: i for i, f in enumerate(USER_FIELDS)})
     people: dict[str, tuple[str, dict[str, Any]]] = {}  # e-mail → (first path, person)
 
     def person_row(person: dict[str, Any], path: str, membership: dict[str, Any], mpath: str, tenant_ref: str | None,
                    tenant_path: str) -> None:
-        email = str(person["email"]).strip()
+        email = str(person.get("email") or "").strip()
         first = people.setdefault(email.casefold(), (path, person))
         if first[0] != path:
             for f in ("first_name", "last_name", "language"):
@@ -260,22 +263,27 @@ def load(text: str, name: str, env: Mapping[str, str] | None = None) -> Document
                                  _text(membership.get("role")), _text(person.get("language")),
                                  _text(person.get("login")), _text(membership.get("access")))))
 
-    for i, t in enumerate(doc.get("tenants") or []):
+    def objects(value: Any) -> list[tuple[int, dict[str, Any]]]:
+        return [(i, v) for i, v in enumerate(value) if isinstance(v, dict)] if isinstance(value, list) else []
+
+    for i, t in objects(doc.get("tenants")):
         path = f"tenants[{i}]"
         tenants.rows.append((i + 1, tuple(_text(t.get(f)) for f in TENANT_FIELDS)))
-        desired.tenants.append(DesiredTenant(i + 1, path, list(t["applications"]) if "applications" in t else None))
+        apps = t.get("applications")
+        desired.tenants.append(DesiredTenant(i + 1, path, [str(a) for a in apps] if isinstance(apps, list) else None))
         # the users' tenant reference: what the engine resolves against the document's own tenants
         ref = t.get("key") or t.get("customer_number") or t.get("name")
-        for j, u in enumerate(t.get("users") or []):
+        for j, u in objects(t.get("users")):
             upath = f"{path}.users[{j}]"
             person_row(u, upath, u, upath, _text(ref), path)
-            desired.memberships.append(DesiredMembership(str(u["email"]), upath, tenant_row=i + 1))
-    for i, u in enumerate(doc.get("users") or []):
+            desired.memberships.append(DesiredMembership(str(u.get("email") or ""), upath, tenant_row=i + 1))
+    for i, u in objects(doc.get("users")):
         path = f"users[{i}]"
-        for j, m in enumerate(u["memberships"]):
+        for j, m in objects(u.get("memberships")):
             mpath = f"{path}.memberships[{j}]"
-            person_row(u, path, m, mpath, _text(m["tenant"]), f"{mpath}.tenant")
-            desired.memberships.append(DesiredMembership(str(u["email"]), mpath, tenant_key=str(m["tenant"])))
+            person_row(u, path, m, mpath, _text(m.get("tenant")), f"{mpath}.tenant")
+            desired.memberships.append(DesiredMembership(str(u.get("email") or ""), mpath,
+                                                         tenant_key=str(m.get("tenant") or "")))
     if tenants.rows:
         source.tables["tenants"] = tenants
     if users.rows:

@@ -239,6 +239,7 @@ COMMANDS: dict[str, type] = {
     "connection approve": ConnectionResult, "connection request-info": ConnectionResult,
     "connection answer": ConnectionResult, "connection reject": ConnectionResult,
     "connection delete": ConnectionResult, "connection show": Connection,
+    "apply": ApplyResult,
 }
 
 

@@ -23,7 +23,7 @@ from store.imports.checks import (
     split_list,
     valid,
 )
-from store.imports.plan import NewTenant, NewUser, Options, Plan, Progress, RowPlan, UserChange
+from store.imports.plan import NewMembership, NewTenant, NewUser, Options, Plan, Progress, RowPlan, UserChange
 from store.imports.plan_tenants import FileTenant, app_key, default_reseller
 from store.imports.rows import Table
 from store.imports.snapshot import Snapshot
@@ -152,6 +152,9 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
     visible = snap.visible
     no_memberships: dict[int, tuple[int, str]] = {}
     seen: dict[str, int] = {}
+    # a person named again for another tenant (a desired-state document lists a user under each of
+    # their tenants): e-mail → (first row's plan, its names, the tenants it was named for)
+    firsts_of: dict[str, tuple[RowPlan, tuple[str | None, str | None], set[Any]]] = {}
     sheet = table.sheet
     fast = opts.mode == "upsert"
     create_changes: dict[tuple[str | None, str], Any] = {}
@@ -178,6 +181,7 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
                 p = RowPlan(sheet, rownum, "user", user.login, user.email)
                 p.target_id = user.id
                 users_out.append(p)
+                firsts_of[user.email_key] = (p, (first_raw, last_raw), {(target.tenant_id, target.ref)})
                 continue
         p = RowPlan(sheet, rownum, "user", None, email_raw or "")
         users_out.append(p)
@@ -191,11 +195,25 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
         language = lang_ok.get(langs_raw[i], INVALID)
         if language is INVALID:
             language = check(p, h_lang, choice, langs_raw[i].lower(), Language, "language")
+        again = None
         if ekey:
             p.label = email or ""
             first_row = seen.setdefault(ekey, rownum)
             if first_row != rownum:
-                p.error(h_email, f"e-mail {email} also in row {first_row}")
+                again = firsts_of.get(ekey)
+                tenant_ref = (target.tenant_id, target.ref) if target is not None else None
+                if again is None or tenant_ref is None or tenant_ref in again[2]:
+                    p.error(h_email, f"e-mail {email} also in row {first_row}")
+                    again = None
+                else:
+                    again[2].add(tenant_ref)
+                    for header, mine, theirs, what in ((h_first, first, again[1][0], "first name"),
+                                                       (h_last, last, again[1][1], "last name")):
+                        if mine and theirs and mine != theirs:
+                            p.error(header, f"{what} {mine!r} differs from {theirs!r} in row {first_row} "
+                                            "(the same e-mail is one person)")
+            else:
+                firsts_of[ekey] = (p, (first, last), {(target.tenant_id, target.ref)} if target is not None else set())
         if target_error:
             p.error(h_tenant, target_error)
         access: set[int] = set()
@@ -215,6 +233,11 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
                 if snap.app(app_ref) is None:
                     p.error(h_access, f"unknown application {app_ref!r} (see tenantctl app list)")
         tenant_id = target.tenant_id if target is not None else None
+        if again is not None and user is None:
+            _plan_further_membership(p, again[0], target, role or Role.member, access, create_changes)
+            continue
+        if again is not None:
+            first, last, language = None, None, None  # the person's details are planned on its first row
         if user is not None:
             _plan_user_update(ctx, snap, p, user, opts, h_email, (h_first, h_last),
                               memberships.get(user.id, no_memberships), rights, target, tenant_id, first, last,
@@ -240,6 +263,22 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
                 (tenant_key, role), MappingProxyType({"tenant": [None, tenant_key], "role": [None, role]}))
 
 
+
+
+def _plan_further_membership(p: RowPlan, first: RowPlan, target: _Target | None, role: str, access: set[int],
+                             create_changes: dict[tuple[str | None, str], Any]) -> None:
+    """A person this file creates, named again for another tenant: one more membership."""
+    p.key = first.key
+    if target is None:
+        return
+    p.values = NewMembership(first.row, first.key, target.tenant_id,
+                             target.ref[1] if target.ref[0] == "file" else None, role, tuple(sorted(access)))
+    if first.action == "error":
+        p.error(None, f"its person (row {first.row}) has errors")
+    if p.action != "error":
+        p.action = "create"
+        p.changes = create_changes.get((target.tenant_key, role)) or create_changes.setdefault(
+            (target.tenant_key, role), MappingProxyType({"tenant": [None, target.tenant_key], "role": [None, role]}))
 
 
 def _resolve_target(ctx: Ctx, snap: Snapshot, ref: tuple[str, Any], file_by_row: dict[int, FileTenant],
