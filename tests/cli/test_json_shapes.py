@@ -78,8 +78,8 @@ def outputs(ok, tmp_path):
     acc3 = ok("invite", "accept", "--token-file", str(tmp_path / "link3.txt"), "--organisation", "Drei KG",
               "--first-name", "Dora", "--last-name", "Drei", "--email", "dora@drei.example")
     out["tenant reject"] = ok("tenant", "reject", acc3["tenant"])
-    (tmp_path / "state.yaml").write_text("tenants:\n  - {name: Apply GmbH, reseller: acme, users: [{email: a@apply.example, "
-                                         "first_name: A, last_name: B}]}\n")
+    (tmp_path / "state.yaml").write_text("tenants:\n  - {name: Apply GmbH, reseller: acme, users: "
+                                         "[{email: a@apply.example, first_name: A, last_name: B}]}\n")
     out["apply"] = ok("apply", "-f", str(tmp_path / "state.yaml"))
     return out
 
