@@ -5,7 +5,9 @@ uses it. Plain data: no store access, nothing heavy imported."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 
 @dataclass
@@ -15,19 +17,31 @@ class DesiredTenant:
     applications: list[str] | None    # None: the document does not say (bookings left alone)
 
 
-@dataclass
-class DesiredMembership:
+class DesiredMembership(NamedTuple):
     email: str                        # as written; compared case-insensitively
-    path: str                         # tenants[3].users[1] or users[0].memberships[2]
-    tenant_row: int | None = None     # a tenant of the document (its row) …
-    tenant_key: str | None = None     # … or one named by key
+    tenant_row: int | None            # a tenant of the document (its row) …
+    tenant_key: str | None            # … or one named by key (100,000 of these: a tuple each)
 
 
 @dataclass
 class Desired:
     tenants: list[DesiredTenant] = field(default_factory=list)
-    memberships: list[DesiredMembership] = field(default_factory=list)
+    # the (substituted, checked) document itself: memberships are read from it when --prune or
+    # --send-links=missing ask, not built as 100,000 objects for every apply
+    document: dict[str, Any] = field(default_factory=dict)
+
+    def memberships(self) -> Iterator[DesiredMembership]:
+        for i, t in enumerate(self.document.get("tenants") or []):
+            if isinstance(t, dict):
+                for u in t.get("users") or []:
+                    if isinstance(u, dict):
+                        yield DesiredMembership(str(u.get("email") or ""), i + 1, None)
+        for u in self.document.get("users") or []:
+            if isinstance(u, dict):
+                for m in u.get("memberships") or []:
+                    if isinstance(m, dict):
+                        yield DesiredMembership(str(u.get("email") or ""), None, str(m.get("tenant") or ""))
 
     @property
     def emails(self) -> list[str]:
-        return list(dict.fromkeys(m.email.strip().casefold() for m in self.memberships))
+        return list(dict.fromkeys(m.email.strip().casefold() for m in self.memberships()))

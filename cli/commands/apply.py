@@ -12,6 +12,7 @@ from cli import options, output, runtime
 from store.errors import InvalidInput, UsageError
 
 SIGN = {"created": "+", "updated": "~", "deleted": "-"}
+PLAN_MAX = 200  # plan lines printed; --json has all of them
 
 
 def _plan_lines(data: dict[str, Any]) -> list[str]:
@@ -70,6 +71,7 @@ def apply(
     if not file:
         raise UsageError("name the document with -f FILE (or -f - for stdin)",
                          hint="e.g. tenantctl apply -f setup.yaml")
+    from store.imports.perf import gc_paused
     from store.services import apply as service
 
     text, name = document.read_text(file)
@@ -77,10 +79,13 @@ def apply(
                                 send_links="missing" if send_missing else "new" if send_links else None)
     if prune and not dry_run and not yes:
         _confirm_prune(text, name, opts)
-    doc = document.load(text, name)
-    with runtime.command() as ctx:
-        applied = service.apply(ctx, doc.source, doc.desired, digest=doc.digest, opts=opts)
-        data = None if applied.rejected else service.result(applied, doc.source, opts)
+    with gc_paused():  # a million parsed objects and no cycles worth collecting (as import run)
+        doc = document.load(text, name)
+        del text
+        with runtime.command() as ctx:
+            applied = service.apply(ctx, doc.source, doc.desired, digest=doc.digest, opts=opts)
+            data = None if applied.rejected else service.result(applied, doc.source, opts,
+                                                                None if json else PLAN_MAX)
     if data is None:
         _refuse(applied, doc.source, name, json)
         return
@@ -90,6 +95,9 @@ def apply(
         out = output.stdout()
         for line in _plan_lines(data):
             output.line(out, line)
+        listed = sum(c["created"] + c["updated"] + c["deleted"] for c in data["counts"].values())
+        if listed > len(data["changes"]):
+            output.status(f"… and {listed - len(data['changes']):,} more changes (all of them with --json)")
     verb = "would apply" if dry_run else "applied"
     run = f"; run {data['run']} (undo: tenantctl import undo {data['run']})" if data["run"] and \
         data["action"] != "unchanged" else ""

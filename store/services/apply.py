@@ -79,7 +79,7 @@ def apply(ctx: Ctx, source: Any, desired: Desired, *, digest: str, opts: ApplyOp
     match_external_ids(ctx, source)
     outcome = engine.run(ctx, source, engine.Options(mode="upsert", dry_run=opts.dry_run,
                                                      send_links=opts.send_links == "new"),
-                         digest=digest, progress=progress, rows="all")
+                         digest=digest, progress=progress, rows="changed", rows_limit=0)  # see result()
     applied = Applied(outcome)
     if outcome.rejected:
         return applied
@@ -100,7 +100,7 @@ def _prune(ctx: Ctx, outcome: Any, desired: Desired, *, write: bool) -> list[dic
     admin or remove the acting user's own membership."""
     s = ctx.session
     keys = {r.row: r.key for r in outcome.plan.tenants if r.key}
-    ref_keys = {m.tenant_key.strip().lower() for m in desired.memberships if m.tenant_key}
+    ref_keys = {m.tenant_key.strip().lower() for m in desired.memberships() if m.tenant_key}
     all_keys = sorted(set(keys.values()) | ref_keys)
     tenants = {t.key: t for t in s.exec(select(Tenant).where(col(Tenant.key).in_(all_keys))).all()} if all_keys \
         else {}
@@ -111,7 +111,7 @@ def _prune(ctx: Ctx, outcome: Any, desired: Desired, *, write: bool) -> list[dic
 
     # what the document lists: (tenant id, e-mail key) and tenant id → application keys
     listed: set[tuple[int, str]] = set()
-    for dm in desired.memberships:
+    for dm in desired.memberships():
         key = keys.get(dm.tenant_row) if dm.tenant_row is not None else (dm.tenant_key or "").strip().lower()
         t = tenants.get(key or "")
         if t is not None:
@@ -212,20 +212,23 @@ def _send_missing(ctx: Ctx, desired: Desired, *, write: bool) -> int:
 
 # -- the result -------------------------------------------------------------------------------------
 
-def result(applied: Applied, source: Any, opts: ApplyOptions) -> dict[str, Any]:
-    """The plan (or what was done) as document paths with old → new, and counts per kind."""
+def result(applied: Applied, source: Any, opts: ApplyOptions, limit: int | None = None) -> dict[str, Any]:
+    """The plan (or what was done) as document paths with old → new, and counts per kind; at most
+    `limit` changes listed (a fresh apply of 100,000 users is read as counts, or with --json)."""
     res = applied.outcome.result
-    counts: dict[str, Counter[str]] = {"tenants": Counter(), "users": Counter(), "memberships": Counter(),
-                                       "bookings": Counter()}
-    changes = []
-    for row in res.get("rows", []):
-        kind = "tenants" if row["type"] == "tenant" else "users"
-        action = ACTION.get(row["action"], row["action"])
-        counts[kind][action] += 1
-        if action in {"created", "updated"}:
-            changes.append({"path": source.where({"sheet": row["sheet"], "row": row["row"], "column": None}),
-                            "type": row["type"], "key": row["key"], "action": action,
-                            "changes": {k: list(v) for k, v in row["changes"].items()}})
+    plan = applied.outcome.plan
+    counts: dict[str, Counter[str]] = {
+        "tenants": Counter(ACTION.get(r.action, r.action) for r in plan.tenants),
+        "users": Counter(ACTION.get(r.action, r.action) for r in plan.users),
+        "memberships": Counter(), "bookings": Counter()}
+    changes: list[dict[str, Any]] = []
+    for r in plan.rows:
+        if r.action not in {"create", "update"}:
+            continue
+        if limit is not None and len(changes) >= limit:
+            break
+        changes.append({"path": source.locate(r.sheet, r.row, None), "type": r.kind, "key": r.key,
+                        "action": ACTION[r.action], "changes": {k: list(v) for k, v in r.changes.items()}})
     for r in applied.removals:
         kind = "memberships" if r["type"] == "membership" else "bookings"
         counts[kind]["deleted"] += 1
