@@ -394,6 +394,7 @@ def load(text: str, name: str, env: Mapping[str, str] | None = None) -> Document
         ref_text = _text(ref)
         for j, u in objects(t.get("users")):
             person_row(u, ("t", i, j), u, ref_text)
+            users.tenant_rows[len(rows)] = i + 1  # exactly this tenant, whatever its number or name
     for i, u in objects(doc.get("users")):
         for j, m in objects(u.get("memberships")):
             person_row(u, ("u", i, j), m, _text(m.get("tenant")))

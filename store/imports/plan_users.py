@@ -44,6 +44,12 @@ class _Target:
     booked: set[int]
 
 
+def _row_ref(row: int) -> str:
+    """The reference text for "tenant row N of this file": a control character keeps it apart from
+    every key, number and name (rules refuse control characters in those)."""
+    return f"\x00row {row}"
+
+
 def _tenant_refs(ctx: Ctx, snap: Snapshot, opts: Options,
                  file_tenants: list[FileTenant]) -> dict[str, set[tuple[str, Any]]]:
     """Tenant references a user row may use: key, customer number, exact name (case-insensitive),
@@ -97,6 +103,12 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
         by_field.get(f, nones) for f in USER_FIELDS)
     rows.clear()
     del by_field
+    if table.tenant_rows:  # users the reader placed under a tenant row of the file: refer to that row
+        trefs = tuple(_row_ref(table.tenant_rows[r]) if r in table.tenant_rows else t
+                      for r, t in zip(rownums, trefs, strict=True))
+        for ft in file_tenants:
+            refs[_row_ref(ft.plan.row).casefold()] = {("store", ft.existing_id) if ft.existing_id
+                                                      else ("file", ft.plan.row)}
 
     # cell rules per distinct value / per column
     first_ok = valid(firsts, lambda v: clean_name(v, "first name"))

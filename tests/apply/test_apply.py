@@ -302,3 +302,19 @@ def test_a_workbook_may_name_a_person_for_two_tenants_but_not_twice_for_one(plat
     messages = [p["message"] for p in r.json()["error"]["details"]["problems"]]
     assert "e-mail bob@b.example also in row 2" in messages
     assert any("first name 'Bobby' differs from 'Bob' in row 2" in m for m in messages)
+
+
+def test_nested_users_belong_to_exactly_their_tenant(platform, ok, cli, store, tmp_path):
+    """A customer number used at another reseller (or a common name) does not make the users of a
+    document's tenant ambiguous: they belong to the tenant they are listed under."""
+    ok("tenant", "create", "Müller GmbH", "--kind", "customer", "--reseller", "beta", "--customer-number", "0042")
+    data = ok("apply", "-f", write(tmp_path, DOC))
+    assert data["counts"]["users"]["created"] == 4
+    members = state(store)[2]
+    assert members[("max.mueller", "mueller-gmbh-2")] == "admin" and ("max.mueller", "mueller-gmbh") not in members
+    # a tenant with a problem: its users say so, at their own paths
+    bad = DOC.replace("currency: EUR", "currency: XYZ")
+    r = cli("apply", "-f", write(tmp_path, bad, "bad.yaml"), "--json")
+    problems = r.json()["error"]["details"]["problems"]
+    assert any(p["path"] == "tenants[0].currency" for p in problems)
+    assert "\\x00" not in r.stdout and all("\x00" not in p["message"] for p in problems)
