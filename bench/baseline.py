@@ -2,6 +2,10 @@
 connections, users and memberships with plain sqlite3 executemany in one transaction. No checks.
 
     python bench/baseline.py sqlite:///PATH FILE.xlsx | TENANTS.csv USERS.csv
+    python bench/baseline.py --flat sqlite:///PATH CONTACTS.xlsx | CONTACTS.csv
+
+--flat: a flat contact list (Firma; Kundennummer; Vorname; Nachname; E-Mail; …), one company per
+customer number, under the store's reseller `partner`.
 """
 
 from __future__ import annotations
@@ -25,9 +29,32 @@ def read(paths: list[str]) -> tuple[list[list[object]], list[list[object]]]:
     return out[0], out[1]
 
 
+def flat(path: str) -> tuple[list[list[object]], list[list[object]]]:
+    """The flat list as the two-table rows main() inserts: a company per customer number."""
+    if path.endswith(".xlsx"):
+        from python_calamine import CalamineWorkbook
+
+        wb = CalamineWorkbook.from_path(path)
+        rows = wb.get_sheet_by_index(0).to_python()[1:]
+    else:
+        with open(path, encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh, delimiter=";"))[1:]
+    tenants: dict[str, list[object]] = {}
+    users = []
+    for r in rows:
+        number = str(r[1])
+        tenants.setdefault(number, [None, r[0], "customer", "partner", number, "EUR", "customer"])
+        users.append([r[2], r[3], r[4], number, "member"])
+    return list(tenants.values()), users
+
+
 def main() -> None:
-    url, paths = sys.argv[1], sys.argv[2:]
-    tenants, users = read(paths)
+    if sys.argv[1] == "--flat":
+        url = sys.argv[2]
+        tenants, users = flat(sys.argv[3])
+    else:
+        url, paths = sys.argv[1], sys.argv[2:]
+        tenants, users = read(paths)
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     db = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
     db.execute("BEGIN IMMEDIATE")

@@ -9,6 +9,10 @@ of the steps in turn (each ratio is the median of the rounds' ratios):
   postgres  tenantctl import run into a fresh PostgreSQL database (if --pg URL or
             TENANTCTL_TEST_DATABASE_URL is set)
 
+and the same three steps for a flat contact list of --users rows (one row per person, the company
+repeated on each: --tenants companies), as .xlsx and .csv, imported under the reseller `partner`
+(`--reseller partner`); its baseline groups the rows by customer number and inserts the same rows.
+
 and prints the ratios against the targets: import <= 1.5x baseline, re-run <= 1.0x baseline,
 peak memory <= 300 MB, PostgreSQL <= 2x SQLite.
 
@@ -36,6 +40,7 @@ LAST = ["Müller", "Schmidt", "Schneider", "Fischer", "Weiß", "Meyer", "Wagner"
         "Schäfer", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Schröder", "Neumann", "Schwarz", "Zimmermann"]
 TENANT_HEADERS = ["Schlüssel", "Name", "Art", "Reseller", "Kundennummer", "Währung", "Abrechnung", "Sprache"]
 USER_HEADERS = ["Vorname", "Nachname", "E-Mail", "Mandant", "Rolle", "Sprache"]
+FLAT_HEADERS = ["Firma", "Kundennummer", "Vorname", "Nachname", "E-Mail", "Telefon"]
 
 
 def rows(n_tenants: int, n_users: int) -> tuple[list[list[str | None]], list[list[str | None]]]:
@@ -82,15 +87,52 @@ def generate(workdir: Path, n_tenants: int, n_users: int) -> dict[str, Path]:
     return {"xlsx": xlsx, "tenants_csv": tcsv, "users_csv": ucsv}
 
 
-def fresh_sqlite(workdir: Path, name: str) -> str:
+def generate_flat(workdir: Path, n_companies: int, n_people: int) -> dict[str, Path]:
+    """A CRM export: one row per person, the company's name and zero-padded number on each row."""
+    stem = f"bench-flat-{n_companies}-{n_people}"
+    xlsx, fcsv = workdir / f"{stem}.xlsx", workdir / f"{stem}.csv"
+    if xlsx.exists() and fcsv.exists():
+        return {"flat_xlsx": xlsx, "flat_csv": fcsv}
+    rnd = random.Random(10)
+    data: list[list[str]] = []
+    for j in range(n_people):
+        c = j % n_companies + 1
+        data.append([f"{LAST[c % len(LAST)]} & {LAST[c // len(LAST) % len(LAST)]} Firma {c} GmbH", f"{c:06d}",
+                     rnd.choice(FIRST), rnd.choice(LAST), f"kontakt{j + 1}@firma{c}.example",
+                     f"+49 30 {rnd.randint(1000000, 9999999)}"])
+    with fcsv.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, delimiter=";")
+        w.writerow(FLAT_HEADERS)
+        w.writerows(data)
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Kontakte")
+    ws.append(FLAT_HEADERS)
+    for r in data:
+        ws.append(r)
+    wb.save(xlsx)
+    return {"flat_xlsx": xlsx, "flat_csv": fcsv}
+
+
+def fresh_sqlite(workdir: Path, name: str, reseller: bool = False) -> str:
+    """A copy of a migrated store (reseller: with the reseller `partner` a flat list is imported under)."""
     from store.db import Store
     from store.migrate import upgrade
 
-    template = workdir / "template.db"
+    template = workdir / ("template-partner.db" if reseller else "template.db")
     if not template.exists():
         store = Store(f"sqlite:///{template}", create=True)
         upgrade(store)
         store.dispose()
+        if reseller:
+            import sqlite3
+
+            db = sqlite3.connect(template)
+            db.execute("INSERT INTO tenant (key, name, kind, status, language, created_at, created_by) "
+                       "VALUES ('partner', 'Partner AG', 'reseller', 'active', 'de', '2026-01-01 00:00:00', 'bench')")
+            db.commit()
+            db.close()
     path = workdir / f"{name}.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -129,9 +171,10 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, flo
     return elapsed, usage.ru_maxrss / 1024
 
 
-def tenantctl(url: str, *files: Path) -> list[str]:
+def tenantctl(url: str, *files: Path, extra: tuple[str, ...] = ()) -> list[str]:
     """One process, as the console script runs: one `import run` per file (csv: tenants, then users)."""
-    runs = ", ".join(f"app(['--db', {url!r}, 'import', 'run', {str(f)!r}], standalone_mode=False)" for f in files)
+    runs = ", ".join(f"app(['--db', {url!r}, 'import', 'run', {str(f)!r}, *{list(extra)!r}], standalone_mode=False)"
+                     for f in files)
     return [sys.executable, "-c", f"from cli.main import app, exit_now; exit_now(max([{runs}]))"]
 
 
@@ -144,9 +187,11 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--repeat", type=int, default=1, help="take the median of N runs")
     args = ap.parse_args(argv)
     files = generate(args.workdir, args.tenants, args.users)
+    files.update(generate_flat(args.workdir, args.tenants, args.users))
     samples: dict[str, list[tuple[float, float]]] = {}
     baseline = [sys.executable, str(HERE / "baseline.py")]
-    inputs = {"xlsx": [files["xlsx"]], "csv": [files["tenants_csv"], files["users_csv"]]}
+    inputs = {"xlsx": [files["xlsx"]], "csv": [files["tenants_csv"], files["users_csv"]],
+              "flat xlsx": [files["flat_xlsx"]], "flat csv": [files["flat_csv"]]}
 
     def measure(name: str, cmd: list[str]) -> None:
         samples.setdefault(name, []).append(timed(cmd))
@@ -156,11 +201,14 @@ def main(argv: list[str]) -> int:
     # shared machine a slow minute otherwise lands on the baseline or on the import alone.
     for _ in range(args.repeat):
         for kind, paths in inputs.items():
-            measure(f"baseline {kind}", baseline + [fresh_sqlite(args.workdir, "baseline")] + [str(p) for p in paths])
-            url = fresh_sqlite(args.workdir, f"import-{kind}")
-            measure(f"import {kind}", tenantctl(url, *paths))
-            measure(f"re-run {kind}", tenantctl(url, *paths))  # against the store the import just filled
-            if args.pg:
+            flat = kind.startswith("flat")
+            extra = ("--reseller", "partner") if flat else ()
+            base = fresh_sqlite(args.workdir, "baseline", reseller=flat)
+            measure(f"baseline {kind}", [*baseline, *(["--flat"] if flat else []), base, *map(str, paths)])
+            url = fresh_sqlite(args.workdir, f"import-{kind.replace(' ', '-')}", reseller=flat)
+            measure(f"import {kind}", tenantctl(url, *paths, extra=extra))
+            measure(f"re-run {kind}", tenantctl(url, *paths, extra=extra))  # against the store just filled
+            if args.pg and not flat:
                 measure(f"postgres {kind}", tenantctl(fresh_pg(args.pg), *paths))
     results = {name: {"seconds": round(median(t for t, _ in runs), 2), "peak_mb": round(max(m for _, m in runs), 1)}
                for name, runs in samples.items()}

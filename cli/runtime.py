@@ -16,9 +16,38 @@ if TYPE_CHECKING:
 
 
 def settings() -> Settings:
+    """The settings of this command; an empty `--as ""` or `TENANTCTL_ACTOR=` fails closed here,
+    for every command (it is a script's empty variable, never a wish to be the operator)."""
+    import os
+
+    from store.actor import check_login_given
     from store.settings import load_settings
 
+    check_login_given(state.FLAGS.get("actor"))
+    if state.FLAGS.get("actor") is None:
+        check_login_given(os.environ.get("TENANTCTL_ACTOR"))
     return load_settings(flags=state.FLAGS)
+
+
+def operator_only(what: str) -> Settings:
+    """For set-up and health commands (init, db, config, doctor, mail test/preview, import
+    template): the settings, once the acting user is known to be the operator."""
+    from store.db import Store
+    from store.errors import PermissionDenied, SchemaError
+    from store.services.system import check_operator_login
+
+    conf = settings()
+    if conf.actor is not None:
+        try:
+            store = Store(conf.database_url)
+        except SchemaError:
+            raise PermissionDenied(f"cannot act as {conf.actor!r}: no such user (there is no store yet)",
+                                   hint="run it without --as") from None
+        try:
+            check_operator_login(store, conf.actor, what)
+        finally:
+            store.dispose()
+    return conf
 
 
 @contextmanager

@@ -37,6 +37,16 @@ tenantctl import list
 tenantctl tenant list --reseller nordlicht
 tenantctl tenant list --reseller suedwind
 tenantctl app list
+
+# -- A flat CRM export: one row per person, the company repeated on each row ---------------------
+echo
+echo "== flat contact list examples/crm-kontakte.xlsx (made by examples/make_flat_export.py): dry-run"
+export TENANTCTL_ACTOR=rita.schroeder
+tenantctl import run examples/crm-kontakte.xlsx --dry-run
+echo "== flat contact list: the import (companies under the reseller acme, people, memberships)"
+tenantctl import run examples/crm-kontakte.xlsx
+unset TENANTCTL_ACTOR
+tenantctl member list --tenant sanitaer-gross-e-k
 echo "password-link mails in the file outbox ($TENANTCTL_HOME/outbox): $(find "$TENANTCTL_HOME/outbox" -name '*.eml' | wc -l)"
 
 # -- Desired state: a reseller's setup.yaml applied twice, then the plan of an edit -----------------

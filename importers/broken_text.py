@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 from store.damaged_text import Damage, damaged_text
 
-NAME_FIELDS = {"tenants": ("name",), "users": ("first_name", "last_name")}
+NAME_FIELDS = {"tenants": ("name",), "users": ("first_name", "last_name"),
+               "contacts": ("company", "first_name", "last_name", "full_name", "last_first")}
 UMLAUTS = frozenset("äöüÄÖÜß")
 EXPLAIN = {"utf-8": "UTF-8 read as Windows-1252", "mac-roman": "Mac Roman read as Windows-1252",
            "lost": "a letter was replaced by '?' when the file was saved in an encoding without it"}

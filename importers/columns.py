@@ -62,7 +62,28 @@ USER_FIELDS: tuple[Field, ...] = (
           help_de="Anwendungen, durch Komma getrennt", help_en="applications, comma-separated"),
 )
 
-KINDS = {"tenants": TENANT_FIELDS, "users": USER_FIELDS}
+# A flat contact list (importers/flat.py): one row per person, the company repeated on each row
+CONTACT_FIELDS: tuple[Field, ...] = (
+    Field("company", "Firma", "Company", ("Firmenname", "Unternehmen", "Company name", "Organisation",
+                                          "Organization", "Kunde", "Kundenname", "Account", "Account name")),
+    Field("customer_number", "Kundennummer", "Customer number", ("Kunden-Nr", "Kundennr", "Kd-Nr", "Customer no",
+                                                                  "Customer ID"), identifier=True),
+    Field("external_id", "Externe ID", "External ID", ("Fremd-ID", "External id"), identifier=True),
+    Field("currency", "Währung", "Currency", ("Waehrung",)),
+    Field("billing", "Abrechnung", "Billing", ("Rechnung an", "Bill to")),
+    Field("first_name", "Vorname", "First name", ("Firstname", "Given name")),
+    Field("last_name", "Nachname", "Last name", ("Lastname", "Surname", "Familienname", "Family name")),
+    Field("full_name", "Name", "Full name", ("Vollständiger Name", "Ansprechpartner", "Kontakt", "Kontaktperson",
+                                              "Contact", "Contact name", "Person")),
+    Field("last_first", "Nachname, Vorname", "Last name, first name", ("Name, Vorname", "Surname, first name")),
+    Field("email", "E-Mail", "Email", ("Mail", "E-Mail-Adresse", "Email address", "E-mail address", "Mailadresse"),
+          required=True),
+    Field("role", "Rolle", "Role", ()),
+    Field("language", "Sprache", "Language", ("Lang",)),
+    Field("access", "Zugriffsrechte", "Access rights", ("Rechte", "Berechtigungen", "Permissions")),
+)
+
+KINDS = {"tenants": TENANT_FIELDS, "users": USER_FIELDS, "contacts": CONTACT_FIELDS}
 SHEET_NAMES = {
     "tenants": ("Mandanten", "Tenants", "Firmen", "Kunden", "Customers"),
     "users": ("Benutzer", "Users", "Nutzer", "Personen", "People"),

@@ -29,6 +29,7 @@ from typing import Any
 
 from store.desired import Desired, DesiredTenant
 from store.errors import InvalidInput
+from store.imports.flat import ROW_REF
 from store.imports.rows import Problem, Source, Table
 
 TENANT_FIELDS = ("key", "name", "kind", "reseller", "customer_number", "currency", "billing", "language",
@@ -389,12 +390,9 @@ def load(text: str, name: str, env: Mapping[str, str] | None = None) -> Document
         tenants.rows.append((i + 1, tuple(_text(t.get(f)) for f in TENANT_FIELDS)))
         apps = t.get("applications")
         desired.tenants.append(DesiredTenant(i + 1, path, [str(a) for a in apps] if isinstance(apps, list) else None))
-        # the users' tenant reference: what the engine resolves against the document's own tenants
-        ref = t.get("key") or t.get("customer_number") or t.get("name")
-        ref_text = _text(ref)
+        ref_text = f"{ROW_REF}{i + 1}"  # exactly this tenant, whatever its number or name
         for j, u in objects(t.get("users")):
             person_row(u, ("t", i, j), u, ref_text)
-            users.tenant_rows[len(rows)] = i + 1  # exactly this tenant, whatever its number or name
     for i, u in objects(doc.get("users")):
         for j, m in objects(u.get("memberships")):
             person_row(u, ("u", i, j), m, _text(m.get("tenant")))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from importers import broken_text, columns, identifiers, safety, sheetscan
+from importers import broken_text, columns, flat, identifiers, safety, sheetscan
 from importers.background import Background
 from store.errors import InvalidInput, UsageError
 from store.imports.rows import Problem, Source, Table
@@ -71,19 +71,24 @@ class Loaded:
 
 
 def read(path: Path, *, sheet: str | None = None, maps: list[str] | None = None, encoding: str | None = None,
-         max_mb: int = 100) -> Source:
-    return load(path, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb).source()
+         max_mb: int = 100, layout: str = "auto") -> Source:
+    return load(path, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb, layout=layout).source()
 
 
 def load(path: Path, *, sheet: str | None = None, maps: list[str] | None = None, encoding: str | None = None,
-         max_mb: int = 100) -> Loaded:
+         max_mb: int = 100, layout: str = "auto") -> Loaded:
+    """layout: auto (a single sheet with person and company columns is a flat contact list),
+    flat (read it so), tables (never)."""
+    if layout not in flat.LAYOUTS:
+        raise UsageError(f"--layout {layout!r} is not one of {', '.join(flat.LAYOUTS)}",
+                         hint="use --layout flat or --layout tables")
     safety.check_size(path, max_mb)
     suffix = path.suffix.lower()
     extra = columns.parse_maps(maps)
     if suffix in {".xlsx", ".xlsm"}:
-        return _load_xlsx(path, sheet, extra)
+        return _load_xlsx(path, sheet, extra, layout)
     if suffix in {".csv", ".txt"}:
-        return _load_csv(path, sheet, extra, encoding)
+        return _load_csv(path, sheet, extra, encoding, layout)
     if suffix == ".xls":
         raise InvalidInput(f"{path.name} is an old Excel .xls file", hint="save it as .xlsx or .csv")
     raise InvalidInput(f"cannot import {path.name}: only .xlsx and .csv are read", hint="save it as .xlsx or .csv")
@@ -91,7 +96,7 @@ def load(path: Path, *, sheet: str | None = None, maps: list[str] | None = None,
 
 # -- xlsx --------------------------------------------------------------------------------------------
 
-def _load_xlsx(path: Path, sheet: str | None, extra: dict[str, str]) -> Loaded:
+def _load_xlsx(path: Path, sheet: str | None, extra: dict[str, str], layout: str) -> Loaded:
     safety.check_xlsx(path)
     from python_calamine import CalamineWorkbook
 
@@ -120,7 +125,9 @@ def _load_xlsx(path: Path, sheet: str | None, extra: dict[str, str]) -> Loaded:
                                    f"(it has: {', '.join(names)})", hint="rename the sheets or pass --sheet NAME")
             chosen = [(data_sheets[0], None)]
     sheets, scans = _parse_scanned(path, wb, chosen)
-    return Loaded(lambda: _xlsx_tables(path, sheets, scans, extra))
+    if len(sheets) > 1 and layout == "auto":
+        layout = "tables"  # a flat contact list is one sheet; the template's sheets are tables
+    return Loaded(lambda: _xlsx_tables(path, sheets, scans, extra, layout))
 
 
 def _parse_scanned(path: Path, wb: Any, chosen: list[tuple[str, str | None]]
@@ -148,14 +155,14 @@ def _parse_scanned(path: Path, wb: Any, chosen: list[tuple[str, str | None]]
 
 
 def _xlsx_tables(path: Path, sheets: list[tuple[str, str | None, Any]], scans: dict[str, sheetscan.SheetScan],
-                 extra: dict[str, str]) -> Source:
+                 extra: dict[str, str], layout: str) -> Source:
     src = Source(path, "xlsx")
     count = len(sheets)
     while sheets:
         name, kind, ws = sheets.pop(0)  # the parsed sheet is freed once its rows are built
         merged = list(ws.merged_cell_ranges or [])
         try:
-            table = _table(src, name, kind, ws.iter_rows(), extra, merged)  # rows are lists
+            table = _table(src, name, kind, ws.iter_rows(), extra, merged, layout)  # rows are lists
         except InvalidInput as exc:
             if count > 1 and exc.message.endswith(("the sheet is empty", "only a header row, no data rows")):
                 continue  # a workbook may hold tenants only or users only
@@ -226,7 +233,7 @@ def _cp1252(path: Path, raw: bytes, src: Source) -> str:
     return raw.decode("cp1252", errors="replace")
 
 
-def _load_csv(path: Path, sheet: str | None, extra: dict[str, str], encoding: str | None) -> Loaded:
+def _load_csv(path: Path, sheet: str | None, extra: dict[str, str], encoding: str | None, layout: str) -> Loaded:
     src = Source(path, "csv")
     raw = path.read_bytes()
     content = _decode(path, raw, encoding, src)
@@ -241,7 +248,7 @@ def _load_csv(path: Path, sheet: str | None, extra: dict[str, str], encoding: st
         if kind is None:
             raise InvalidInput(f"--sheet {sheet!r}: a csv holds tenants or users",
                                hint="pass --sheet tenants or --sheet users")
-    return Loaded(lambda: _csv_table(src, content, kind, extra, advice, bool(encoding)))
+    return Loaded(lambda: _csv_table(src, content, kind, extra, advice, bool(encoding), layout))
 
 
 SEP_LINE = re.compile(r'"?sep=(.)"?[ \t]*\r?$', re.IGNORECASE)
@@ -271,12 +278,12 @@ def csv_records(path: Path, encoding: str | None = None) -> Iterator[tuple[int, 
 
 
 def _csv_table(src: Source, content: str, kind: str | None, extra: dict[str, str], advice: broken_text.Advice,
-               forced: bool) -> Source:
+               forced: bool, layout: str) -> Source:
     reader, sep = _csv_reader(content)
     if sep:
         src.notes.append(f"{src.path.name}: the first line 'sep={sep}' names the delimiter; "
                          "rows are counted from the line after it, as Excel shows them")
-    table = _table(src, src.path.name, kind, reader, extra, [])
+    table = _table(src, src.path.name, kind, reader, extra, [], layout)
     if table is not None:
         src.tables[table.kind] = table
         _check_damage(src, table, advice, forced)
@@ -314,7 +321,7 @@ def _match(cells: list[str], kind: str, extra: dict[str, str]) -> dict[str, int]
 
 
 def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]], extra: dict[str, str],
-           merged: list[Any]) -> Table | None:
+           merged: list[Any], layout: str = "auto") -> Table | None:
     it = iter(rows)
     header: list[str] | None = None
     header_row = 0
@@ -327,6 +334,8 @@ def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]],
     if kind is None:
         kind = _guess_kind(header, extra)
     fields = _match(header, kind, extra) if kind else {}
+    if layout == "flat" or (layout == "auto" and flat.is_contact_list(header, extra)):
+        kind, fields = "contacts", _match(header, "contacts", extra)
     if not fields:
         # is the header further down (a title row above it)?
         lookahead: list[tuple[int, list[str]]] = []
@@ -396,6 +405,8 @@ def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]],
         table.rows.append((rownum, tuple(values)))
     if not table.rows:
         raise InvalidInput(f"{sheet}: only a header row, no data rows")
+    if kind == "contacts":
+        flat.fill_merged(table, merged)
     return table
 
 

@@ -13,12 +13,20 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from store.errors import InvalidInput, NotFound
-
 if TYPE_CHECKING:
     from jinja2 import Environment
 
 PACKAGE_DIR = Path(__file__).parent
+
+
+class TemplateError(Exception):
+    """A template that is missing (missing=True) or cannot be rendered. This package imports
+    nothing from the project (a layer contract); store/mail/templates.py maps it to the store's
+    errors (NotFound, InvalidInput)."""
+
+    def __init__(self, message: str, hint: str, *, missing: bool = False) -> None:
+        super().__init__(message)
+        self.message, self.hint, self.missing = message, hint, missing
 LANGUAGES = ("de", "en")
 PARTS = ("subject.txt", "txt", "html")
 
@@ -67,8 +75,9 @@ def _where(exc: BaseException, fallback: str) -> str:
 
 def render(template: str, language: str, context: dict[str, Any],
            templates_dir: str | None = None) -> tuple[str, str, str]:
-    """(subject, text, html) of one mail. Raises NotFound for an unknown template or language and
-    InvalidInput (with file and line) for a syntax error or an unknown variable."""
+    """(subject, text, html) of one mail. Raises TemplateError: missing for an unknown template or
+    language, otherwise (with file and line) for a syntax error, an unknown variable or code the
+    sandbox refused."""
     from jinja2 import TemplateNotFound, TemplateSyntaxError, UndefinedError
     from jinja2.sandbox import SecurityError
 
@@ -79,25 +88,26 @@ def render(template: str, language: str, context: dict[str, Any],
         try:
             tpl = env.get_template(name)
         except TemplateNotFound:
-            raise NotFound(f"no mail template {template!r} in language {language!r} ({name} is missing)",
-                           hint="see tenantctl mail preview --help for the template names") from None
+            raise TemplateError(f"no mail template {template!r} in language {language!r} ({name} is missing)",
+                                hint="see tenantctl mail preview --help for the template names",
+                                missing=True) from None
         except TemplateSyntaxError as exc:
             where = f"{exc.filename or name}:{exc.lineno}"
-            raise InvalidInput(f"mail template {where} has a syntax error: {exc.message}",
-                               hint="fix the template (or remove the override)") from None
+            raise TemplateError(f"mail template {where} has a syntax error: {exc.message}",
+                                hint="fix the template (or remove the override)") from None
         try:
             out.append(tpl.render(context))
         except SecurityError as exc:
             where = _where(exc, tpl.filename or name)
-            raise InvalidInput(f"mail template {where} was refused by the sandbox: {exc}",
-                               hint="templates may use only the variables listed in docs/mail.md") from None
+            raise TemplateError(f"mail template {where} was refused by the sandbox: {exc}",
+                                hint="templates may use only the variables listed in docs/mail.md") from None
         except UndefinedError as exc:
             where = _where(exc, tpl.filename or name)
-            raise InvalidInput(f"mail template {where} uses an unknown variable: {exc.message}",
-                               hint="use only the variables listed in docs/mail.md") from None
+            raise TemplateError(f"mail template {where} uses an unknown variable: {exc.message}",
+                                hint="use only the variables listed in docs/mail.md") from None
         except TemplateSyntaxError as exc:  # e.g. an {% include %} of a broken file
             where = f"{exc.filename or name}:{exc.lineno}"
-            raise InvalidInput(f"mail template {where} has a syntax error: {exc.message}",
-                               hint="fix the template (or remove the override)") from None
+            raise TemplateError(f"mail template {where} has a syntax error: {exc.message}",
+                                hint="fix the template (or remove the override)") from None
     subject = " ".join(out[0].split())  # one line: no header injection through a variable
     return subject, out[1], out[2]

@@ -1,16 +1,25 @@
-"""Who is acting, and what they may see and change (DESIGN §4 Scope). Every service asks here;
-the CLI and the importer alike. Out-of-scope objects are reported as not found."""
+"""Who is acting, and what they may see and change (DESIGN §4 Scope). The one place that decides;
+every service asks here, the CLI and the importer alike. Out-of-scope objects are reported as not
+found; in scope but not allowed is "permission denied".
+
+Status gates: only memberships in *active* tenants give rights. An admin of a suspended, pending or
+rejected tenant has no rights through it, and a user with no membership in an active tenant cannot
+act at all (as they cannot log in)."""
 
 from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import Session, col, select
 
-from store.enums import ConnectionState, Role, TenantKind, UserStatus
+from store.enums import ConnectionState, Role, TenantKind, TenantStatus, UserStatus
 from store.errors import NotFound, PermissionDenied
+from store.lookup import find_user_row
 from store.models import Connection, Membership, Tenant
+
+NO_ACTOR_HINT = "give a login or e-mail with --as / TENANTCTL_ACTOR, or unset it to act as the operator"
 
 
 @dataclass(frozen=True)
@@ -18,9 +27,9 @@ class Actor:
     label: str  # what the audit log records
     user_id: int | None = None
     is_operator: bool = False
-    # tenant id → role, for the actor's own memberships
+    # tenant id → role, for the actor's memberships in active tenants
     roles: dict[int, str] = field(default_factory=dict)
-    # reseller tenants the actor administers (their customers are in scope too)
+    # active reseller tenants the actor administers (their customers are in scope too)
     reseller_ids: frozenset[int] = frozenset()
 
     @property
@@ -39,11 +48,19 @@ def operator_actor() -> Actor:
     return Actor(label=f"operator:{os_user()}", is_operator=True)
 
 
-def resolve_actor(session: Session, login: str | None) -> Actor:
-    if not login:
-        return operator_actor()
-    from store.services.users import find_user_row
+def check_login_given(login: str | None) -> None:
+    """`--as ""` or `TENANTCTL_ACTOR=` is a mistake (a script whose variable is empty), never the
+    operator: fail closed."""
+    if login is not None and not login.strip():
+        raise PermissionDenied("cannot act as an empty login", hint=NO_ACTOR_HINT)
 
+
+def resolve_actor(session: Session, login: str | None) -> Actor:
+    """The operator when no login is given (None); otherwise that user, refused when unknown,
+    disabled, or without a membership in an active tenant."""
+    check_login_given(login)
+    if login is None:
+        return operator_actor()
     user = find_user_row(session, login)
     if user is None:
         raise PermissionDenied(f"cannot act as {login!r}: no such user",
@@ -52,18 +69,26 @@ def resolve_actor(session: Session, login: str | None) -> Actor:
         raise PermissionDenied(f"cannot act as {user.login!r}: the user is disabled",
                                hint="act as another user or enable this one")
     rows = session.exec(
-        select(Membership.tenant_id, Membership.role, Tenant.kind, Tenant.status)
+        select(Membership.tenant_id, Membership.role, Tenant.kind)
         .join(Tenant, col(Tenant.id) == Membership.tenant_id)
-        .where(Membership.user_id == user.id)
+        .where(Membership.user_id == user.id, Tenant.status == TenantStatus.active)
     ).all()
-    roles = {tenant_id: role for tenant_id, role, _, _ in rows}
-    is_operator = any(kind == TenantKind.operator and role == Role.admin for _, role, kind, _ in rows)
-    resellers = frozenset(
-        tenant_id for tenant_id, role, kind, status in rows
-        if kind == TenantKind.reseller and role == Role.admin and status == "active"
-    )
+    if not rows:
+        raise PermissionDenied(f"cannot act as {user.login!r}: the user belongs to no active tenant",
+                               hint="a suspended, pending or rejected tenant gives its members no rights")
+    roles = {tenant_id: role for tenant_id, role, _ in rows}
+    is_operator = any(kind == TenantKind.operator and role == Role.admin for _, role, kind in rows)
+    resellers = frozenset(tenant_id for tenant_id, role, kind in rows
+                          if kind == TenantKind.reseller and role == Role.admin)
     return Actor(label=user.login, user_id=user.id, is_operator=is_operator, roles=roles,
                  reseller_ids=resellers)
+
+
+def require_operator(actor: Actor, what: str) -> None:
+    """Set-up and health commands (init, db, config, doctor, mail test/preview, import template)."""
+    if not actor.is_operator:
+        raise PermissionDenied(f"{actor.label} may not run {what}: it is for the operator",
+                               hint="run it without --as, or as an admin of the operator tenant")
 
 
 def customer_ids_of(session: Session, reseller_ids: frozenset[int] | set[int], *,
@@ -113,3 +138,78 @@ def require_manage(session: Session, actor: Actor, tenant: Tenant) -> None:
     if not can_manage(session, actor, tenant):
         raise PermissionDenied(f"{actor.label} may not change tenant {tenant.key!r}",
                                hint="ask an admin of that tenant or of its reseller")
+
+
+# -- users: changed only by whoever manages all of them -----------------------------------------
+
+def user_tenant_ids(session: Session, user_id: int) -> set[int]:
+    return set(session.exec(select(Membership.tenant_id).where(Membership.user_id == user_id)).all())
+
+
+def can_see_user(session: Session, actor: Actor, user_id: int) -> bool:
+    visible = visible_tenant_ids(session, actor)
+    return visible is None or bool(user_tenant_ids(session, user_id) & visible)
+
+
+def manages_user(session: Session, actor: Actor, user_id: int, *, managed: set[int] | None = None,
+                 tenants: set[int] | None = None) -> bool:
+    """True when the actor manages *every* tenant the user belongs to (the operator: always). A
+    user with no membership left is the operator's alone. `managed`/`tenants` may be passed in
+    by bulk callers that computed them once."""
+    if actor.is_operator:
+        return True
+    managed = managed_tenant_ids(session, actor) if managed is None else managed
+    mine = user_tenant_ids(session, user_id) if tenants is None else tenants
+    return bool(mine) and managed is not None and mine <= managed
+
+
+def commercial_terms_allowed(actor: Actor, reseller_id: int) -> bool:
+    """Customer number, billing and currency of a connection belong to the reseller."""
+    return actor.is_operator or reseller_id in actor.reseller_ids
+
+
+def require_commercial_terms(actor: Actor, reseller: Tenant) -> None:
+    if not commercial_terms_allowed(actor, reseller.id):  # type: ignore[arg-type]
+        raise PermissionDenied(f"{actor.label} may not set customer number, currency or billing: they are "
+                               f"set by the admins of reseller {reseller.key!r}",
+                               hint="leave them out; the reseller sets them")
+
+
+# -- rights are checked now, not when a run was made ---------------------------------------------
+
+def require_current_rights(session: Session, actor: Actor, objects: dict[str, set[int]]) -> None:
+    """`import undo` (and anything replaying an earlier change) re-checks the actor's *current* role
+    and scope for every row it would touch: object type → ids (tenant, user, membership,
+    connection, tenant_application, access_right). A demoted admin cannot undo its earlier run."""
+    if actor.is_operator:
+        return
+    from store.models import AccessRight, TenantApplication, User
+
+    managed = managed_tenant_ids(session, actor) or set()
+
+    def rows(model: Any, ids: set[int]) -> list[Any]:
+        ids_list = sorted(ids)
+        out: list[Any] = []
+        for i in range(0, len(ids_list), 500):
+            out += list(session.exec(select(model).where(col(model.id).in_(ids_list[i:i + 500]))).all())
+        return out
+
+    def refuse(what: str) -> None:
+        raise PermissionDenied(f"{actor.label} may no longer change {what}; undo re-checks your current rights",
+                               hint="ask an admin of that tenant or the operator to undo the run")
+
+    tenant_ids = set(objects.get("tenant", set()))
+    tenant_ids |= {m.tenant_id for m in rows(Membership, objects.get("membership", set()))}
+    tenant_ids |= {a.tenant_id for a in rows(TenantApplication, objects.get("tenant_application", set()))}
+    rights = rows(AccessRight, objects.get("access_right", set()))
+    tenant_ids |= {m.tenant_id for m in rows(Membership, {a.membership_id for a in rights})}
+    for conn in rows(Connection, objects.get("connection", set())):
+        if not commercial_terms_allowed(actor, conn.reseller_id):
+            refuse(f"connection {conn.id}")
+        tenant_ids.add(conn.customer_id)
+    if outside := tenant_ids - managed:
+        key = session.exec(select(Tenant.key).where(col(Tenant.id).in_(sorted(outside))).order_by(Tenant.key)).first()
+        refuse(f"tenant {key!r}")
+    for user in rows(User, objects.get("user", set())):
+        if not manages_user(session, actor, user.id, managed=managed):
+            refuse(f"user {user.login!r}")

@@ -16,8 +16,8 @@ def test_import_benchmark_runs_and_reports_every_ratio(tmp_path: Path) -> None:
                          cwd=Path(__file__).parents[1], timeout=300)
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
-    assert set(report["ratios"]) == {"import/baseline xlsx", "re-run/baseline xlsx", "import/baseline csv",
-                                     "re-run/baseline csv"}
+    assert set(report["ratios"]) == {f"{step}/baseline {kind}" for step in ("import", "re-run")
+                                     for kind in ("xlsx", "csv", "flat xlsx", "flat csv")}
     assert all(v > 0 for v in report["ratios"].values())
     assert report["tenants"] == 20 and report["users"] == 60
     assert "(median of 2)" in out.stderr

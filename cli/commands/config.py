@@ -13,7 +13,7 @@ def show(json: bool = options.JSON) -> None:
 
     Example: tenantctl config show
     """
-    rows = runtime.settings().masked()
+    rows = runtime.operator_only("config show").masked()
     output.show(rows, lambda c, d: c.print(output.table(d, [("setting", "name"), ("value", "value"),
                                                             ("source", "source")])), json_mode=json)
 

@@ -16,7 +16,7 @@ def status(json: bool = options.JSON) -> None:
     from store.db import Store
     from store.services.system import schema_status
 
-    store = Store(runtime.settings().database_url)
+    store = Store(runtime.operator_only("db").database_url)
     try:
         result = schema_status(store)
     finally:
@@ -33,7 +33,7 @@ def upgrade(json: bool = options.JSON) -> None:
     from store import migrate
     from store.db import Store
 
-    store = Store(runtime.settings().database_url)
+    store = Store(runtime.operator_only("db").database_url)
     try:
         if not store.current_revisions():
             from store.errors import SchemaError

@@ -15,7 +15,7 @@ def doctor(json: bool = options.JSON) -> None:
     """
     from store.services.system import doctor as run_checks
 
-    result = run_checks(runtime.settings())
+    result = run_checks(runtime.operator_only("doctor"))
 
     def render(console: Any, data: dict[str, Any]) -> None:
         for check in data["checks"]:

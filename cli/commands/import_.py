@@ -28,7 +28,7 @@ RUN_COLUMNS = [("run", "id"), ("file", "file"), ("actor", "actor"), ("mode", "mo
 
 def _summary(counts: dict[str, int]) -> str:
     parts = []
-    for kind in ("tenants", "users"):
+    for kind in ("tenants", "users", "memberships"):
         bits = [f"{counts.get(f'{kind}_{a}', 0)} {w}" for a, w in (("create", "new"), ("update", "changed"),
                                                                      ("unchanged", "unchanged"), ("error", "bad"))
                 if counts.get(f"{kind}_{a}")]
@@ -84,6 +84,7 @@ def template(file: Path = typer.Argument(..., help="Where to write the .xlsx tem
     """
     from importers.write import write_template
 
+    runtime.operator_only("import template")
     if file.suffix.lower() != ".xlsx":
         raise InvalidInput(f"the template is an .xlsx workbook, not {file.suffix or 'no suffix'}",
                            hint="name it e.g. kunden.xlsx")
@@ -105,6 +106,8 @@ def run(
     sheet: str | None = typer.Option(None, "--sheet", help="Only this sheet (csv: tenants or users)."),
     maps: list[str] | None = typer.Option(None, "--map", help='Map a header to a field: "Spalte=field".'),
     encoding: str | None = typer.Option(None, "--encoding", help="Force the csv encoding (utf-8, cp1252, utf-16)."),
+    layout: str = typer.Option("auto", "--layout",
+                               help="auto, flat (one row per person, the company on each row) or tables."),
     json: bool = options.JSON,
 ) -> None:
     """Import tenants and users from a workbook: everything is checked first; nothing is written
@@ -121,7 +124,7 @@ def run(
     started = time.monotonic()
     conf = runtime.settings()
     with gc_paused():  # no reference cycles worth collecting; see store/imports/perf.py
-        reading = Background(_read, reader, file, sheet, maps, encoding, int(conf.import_max_mb))
+        reading = Background(_read, reader, file, sheet, maps, encoding, int(conf.import_max_mb), layout)
         from store.imports import engine  # the store's modules load while the file is read
 
         opts = engine.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
@@ -130,9 +133,10 @@ def run(
 
 
 def _read(reader: Any, file: Path, sheet: str | None, maps: list[str] | None, encoding: str | None,
-          max_mb: int) -> tuple[Any, str]:
+          max_mb: int, layout: str) -> tuple[Any, str]:
     """(the loaded file, its hash): the background thread's part of reading."""
-    return reader.load(file, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb), reader.file_hash(file)
+    return (reader.load(file, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb, layout=layout),
+            reader.file_hash(file))
 
 
 def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | None, json: bool) -> None:

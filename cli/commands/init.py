@@ -21,11 +21,12 @@ def init(
     from store.db import Store
     from store.services.system import initialise
 
-    conf = runtime.settings()
+    conf = runtime.operator_only("init")  # before anything is created
     store = Store(conf.database_url, create=True)
     try:
         result = initialise(store, conf, operator_name=operator_name, admin_email=admin_email,
-                            admin_first_name=admin_first_name, admin_last_name=admin_last_name)
+                            admin_first_name=admin_first_name, admin_last_name=admin_last_name,
+                            login=conf.actor)
     finally:
         store.dispose()
 

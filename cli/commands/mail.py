@@ -172,10 +172,11 @@ def preview(
 
     Example: tenantctl mail preview password_link_reset --lang en
     """
-    from mail_templates import render, template_names
+    from mail_templates import template_names
     from mail_templates.samples import sample
+    from store.mail.templates import render
 
-    conf = runtime.settings()
+    conf = runtime.operator_only("mail preview")
     if template not in template_names(conf.templates_dir):
         raise InvalidInput(f"no mail template named {template!r}",
                            hint="templates: " + ", ".join(template_names(conf.templates_dir)))
@@ -203,14 +204,14 @@ def test(to: str = typer.Option(..., "--to", metavar="ADDRESS", help="Recipient.
 
     Example: tenantctl mail test --to ops@platform.example
     """
-    from mail_templates import render
     from store import rules
     from store.mail import message
     from store.mail.retry import ConnectionFailure, DeliveryError
+    from store.mail.templates import render
     from store.mail.transports import make_transport
     from store.types import utcnow
 
-    conf = runtime.settings()
+    conf = runtime.operator_only("mail test")
     address = rules.normalise_email(to)
     lang = conf.default_language if conf.default_language in {x.value for x in Language} else "de"
     context = {"platform_name": conf.mail_from_name, "sender": conf.mail_from_name,

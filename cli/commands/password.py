@@ -71,7 +71,8 @@ def send_link(
     mail = not print_link or also_mail
     result: dict[str, Any] = {}
     with runtime.command(write=not dry_run) as ctx:
-        chosen, skipped = passwords.select_users(ctx, users or [], tenant=tenant, without_password=without_password)
+        chosen, skipped, outside = passwords.select_users(ctx, users or [], tenant=tenant,
+                                                          without_password=without_password)
         has_link: list[Any] = []
         if unless_open:
             holding = passwords.with_open_link(ctx.session, chosen)
@@ -95,6 +96,9 @@ def send_link(
         output.warn(f"skipped {u.login}: the user is disabled")
     for u in has_link:
         output.status(f"skipped {u.login}: holds an open link (--unless-open)")
+    if outside:
+        output.warn(f"skipped {outside} user(s) who also belong to tenants outside your scope; "
+                    "only whoever manages all their tenants (or the operator) can send them links")
     code = 0
     if dry_run:
         output.status(f"dry run: would send {len(rows)} link(s); nothing changed")
@@ -105,7 +109,7 @@ def send_link(
             from cli.commands.mail import report
 
             code = report(result["summary"])
-    data = {"dry_run": dry_run, "links": rows, "skipped": [u.login for u in skipped],
+    data = {"dry_run": dry_run, "links": rows, "skipped": [u.login for u in skipped], "skipped_outside_scope": outside,
             "skipped_open": [u.login for u in has_link],
             "delivery": result["summary"].as_dict() if "summary" in result else None}
     columns = [("login", "login"), ("e-mail", "email"), ("purpose", "purpose"), ("expires", "expires_at")]

@@ -28,7 +28,7 @@ def serve(
     from store.db import Store
     from store.errors import UsageError
 
-    conf = runtime.settings()
+    conf = runtime.operator_only("serve")  # the server's users log in; --as is not a way in
     store = Store(conf.database_url)
     try:
         if workers > 1 and store.is_sqlite:

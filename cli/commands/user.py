@@ -24,9 +24,9 @@ TENANT = typer.Option(None, "--tenant", help="Only members of this tenant.", aut
 
 def _result(ctx: Any, ident: str, action: str, changed: dict[str, Any] | None = None) -> dict[str, Any]:
     """What a mutating command prints: the user as `user show` prints it, plus the action."""
-    from store.services import users
+    from store.services import user_view, users
 
-    data = {**users.show_user(ctx, users.get_user(ctx, ident)), "action": action}
+    data = {**user_view.show_user(ctx, users.get_user(ctx, ident)), "action": action}
     if changed is not None:
         data["changed"] = changed
     return data
@@ -118,14 +118,14 @@ def show(
     Example: tenantctl user show --email max@mueller.example
     """
     from store.errors import UsageError
-    from store.services import users
+    from store.services import user_view, users
 
     if (ident is None) == (email is None):
         raise UsageError("name the user by LOGIN_OR_EMAIL or --email, not both",
                          hint="e.g. tenantctl user show max.mueller")
     with runtime.command(write=False) as ctx:
         user = users.get_user_by_email(ctx, email) if email is not None else users.get_user(ctx, ident or "")
-        data = users.show_user(ctx, user)
+        data = user_view.show_user(ctx, user)
     _show_one(data, json)
 
 

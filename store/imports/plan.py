@@ -151,6 +151,10 @@ class Plan:
         for kind, rows in (("tenants", self.tenants), ("users", self.users)):
             c = Counter(r.action for r in rows)
             out.update({f"{kind}_{a}": c.get(a, 0) for a in ("create", "update", "unchanged", "error")})
+        more = Counter(r.action for r in self.users if r.kind == "membership")
+        for action, n in more.items():  # a person's further memberships are not more people
+            out[f"users_{action}"] -= n
+            out[f"memberships_{action}"] = n
         out["problems"] = len(self.file_problems) + sum(
             len(r.errors) for r in chain(self.tenants, self.users) if r.errors)
         return out

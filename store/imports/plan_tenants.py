@@ -40,8 +40,9 @@ def default_reseller(ctx: Ctx, snap: Snapshot, opts: Options) -> str | None:
 
 
 def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, plan: Plan,
-                 padded_refs: set[str] = frozenset()) -> list[FileTenant]:  # type: ignore[assignment]
-    """padded_refs: zero-padded tenant references of the users sheet (compared with number cells)."""
+                 padded_refs: set[str] = frozenset(), flat: bool = False) -> list[FileTenant]:  # type: ignore[assignment]
+    """padded_refs: zero-padded tenant references of the users sheet (compared with number cells);
+    flat: the companies of a flat contact list (their cells may name a stored tenant by its key)."""
     if table is None:
         return []
     actor = ctx.actor
@@ -123,6 +124,9 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
                 existing = snap.tenants.get(padded.customer_id)
         elif name:
             existing = _by_name(snap, name, kind, reseller_id)
+            if existing is None and flat and (by_key := snap.by_key.get(name.lower())) is not None:
+                # a contact list's company cell may hold the tenant's key: a reference, not a new name
+                existing, name = by_key, None
         if number and existing is None and (rownum in lost or _lost_against(
                 snap, table, rownum, number, reseller_id, padded_refs)):
             example = (snap.padded_example(reseller_id) if reseller_id is not None else None) or next(

@@ -23,6 +23,7 @@ from store.imports.checks import (
     split_list,
     valid,
 )
+from store.imports.flat import ROW_REF
 from store.imports.plan import NewMembership, NewTenant, NewUser, Options, Plan, Progress, RowPlan, UserChange
 from store.imports.plan_tenants import FileTenant, app_key, default_reseller
 from store.imports.rows import Table
@@ -44,12 +45,6 @@ class _Target:
     booked: set[int]
 
 
-def _row_ref(row: int) -> str:
-    """The reference text for "tenant row N of this file": a control character keeps it apart from
-    every key, number and name (rules refuse control characters in those)."""
-    return f"\x00row {row}"
-
-
 def _tenant_refs(ctx: Ctx, snap: Snapshot, opts: Options,
                  file_tenants: list[FileTenant]) -> dict[str, set[tuple[str, Any]]]:
     """Tenant references a user row may use: key, customer number, exact name (case-insensitive),
@@ -62,6 +57,7 @@ def _tenant_refs(ctx: Ctx, snap: Snapshot, opts: Options,
 
     for ft in file_tenants:
         ref: tuple[str, Any] = ("store", ft.existing_id) if ft.existing_id else ("file", ft.plan.row)
+        refs[f"{ROW_REF}{ft.plan.row}"] = {ref}  # a flat list's rows name their company by its row
         add_ref(ft.key, ref)
         add_ref(ft.customer_number, ref)
         add_ref(ft.name, ref)
@@ -103,12 +99,6 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
         by_field.get(f, nones) for f in USER_FIELDS)
     rows.clear()
     del by_field
-    if table.tenant_rows:  # users the reader placed under a tenant row of the file: refer to that row
-        trefs = tuple(_row_ref(table.tenant_rows[r]) if r in table.tenant_rows else t
-                      for r, t in zip(rownums, trefs, strict=True))
-        for ft in file_tenants:
-            refs[_row_ref(ft.plan.row).casefold()] = {("store", ft.existing_id) if ft.existing_id
-                                                      else ("file", ft.plan.row)}
 
     # cell rules per distinct value / per column
     first_ok = valid(firsts, lambda v: clean_name(v, "first name"))
@@ -164,9 +154,8 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
     visible = snap.visible
     no_memberships: dict[int, tuple[int, str]] = {}
     seen: dict[str, int] = {}
-    # a person named again for another tenant (a desired-state document lists a user under each of
-    # their tenants): e-mail → (first row's plan, its names, the tenants it was named for)
-    firsts_of: dict[str, tuple[RowPlan, tuple[str | None, str | None], set[Any]]] = {}
+    people: dict[str, tuple[int, str | None, str | None, Any, RowPlan]] = {}  # e-mail key → its first slow row
+    fast_refs: dict[str, Any] = {}  # e-mail key → the tenant of its unchanged first row
     sheet = table.sheet
     fast = opts.mode == "upsert"
     create_changes: dict[tuple[str | None, str], Any] = {}
@@ -192,8 +181,8 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
                     and seen.setdefault(user.email_key, rownum) == rownum):
                 p = RowPlan(sheet, rownum, "user", user.login, user.email)
                 p.target_id = user.id
+                fast_refs[user.email_key] = target.ref
                 users_out.append(p)
-                firsts_of[user.email_key] = (p, (first_raw, last_raw), {(target.tenant_id, target.ref)})
                 continue
         p = RowPlan(sheet, rownum, "user", None, email_raw or "")
         users_out.append(p)
@@ -207,25 +196,25 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
         language = lang_ok.get(langs_raw[i], INVALID)
         if language is INVALID:
             language = check(p, h_lang, choice, langs_raw[i].lower(), Language, "language")
-        again = None
+        again: tuple[int, str | None, str | None, Any, RowPlan] | None = None  # the person's first row
         if ekey:
             p.label = email or ""
             first_row = seen.setdefault(ekey, rownum)
-            if first_row != rownum:
-                again = firsts_of.get(ekey)
-                tenant_ref = (target.tenant_id, target.ref) if target is not None else None
-                if again is None or tenant_ref is None or tenant_ref in again[2]:
-                    p.error(h_email, f"e-mail {email} also in row {first_row}")
-                    again = None
-                else:
-                    again[2].add(tenant_ref)
-                    for header, mine, theirs, what in ((h_first, first, again[1][0], "first name"),
-                                                       (h_last, last, again[1][1], "last name")):
-                        if mine and theirs and mine != theirs:
-                            p.error(header, f"{what} {mine!r} differs from {theirs!r} in row {first_row} "
-                                            "(the same e-mail is one person)")
+            if first_row == rownum:
+                people[ekey] = (rownum, first, last, target.ref if target is not None else None, p)
             else:
-                firsts_of[ekey] = (p, (first, last), {(target.tenant_id, target.ref)} if target is not None else set())
+                # one person in several companies: the same e-mail with the same name is one more
+                # membership; with another name, or in the same company again, it is a problem
+                prev = people.get(ekey)
+                names = (prev[1], prev[2]) if prev else (user.first_name, user.last_name) if user else None
+                prev_ref = prev[3] if prev else fast_refs.get(ekey)
+                if names is not None and names != (first, last):
+                    p.error(h_email, f"e-mail {email} also in row {first_row}, with another name "
+                            f"({' '.join(n for n in names if n)})")
+                elif target is None or prev_ref == target.ref:
+                    p.error(h_email, f"e-mail {email} also in row {first_row}")
+                elif prev is not None and user is None:
+                    again = prev
         if target_error:
             p.error(h_tenant, target_error)
         access: set[int] = set()
@@ -245,15 +234,13 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
                 if snap.app(app_ref) is None:
                     p.error(h_access, f"unknown application {app_ref!r} (see tenantctl app list)")
         tenant_id = target.tenant_id if target is not None else None
-        if again is not None and user is None:
-            _plan_further_membership(p, again[0], target, role or Role.member, access, create_changes)
-            continue
-        if again is not None:
-            first, last, language = None, None, None  # the person's details are planned on its first row
         if user is not None:
             _plan_user_update(ctx, snap, p, user, opts, h_email, (h_first, h_last),
                               memberships.get(user.id, no_memberships), rights, target, tenant_id, first, last,
                               language, role, roles_raw[i] is not None, access, email or "")
+            continue
+        if again is not None:  # a further membership of a person this file creates
+            _plan_membership(p, again[4], target, tenant_id, role or Role.member, access)
             continue
         # a new user
         if first and last:
@@ -275,22 +262,17 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
                 (tenant_key, role), MappingProxyType({"tenant": [None, tenant_key], "role": [None, role]}))
 
 
-
-
-def _plan_further_membership(p: RowPlan, first: RowPlan, target: _Target | None, role: str, access: set[int],
-                             create_changes: dict[tuple[str | None, str], Any]) -> None:
-    """A person this file creates, named again for another tenant: one more membership."""
-    p.key = first.key
-    if target is None:
-        return
-    p.values = NewMembership(first.row, first.key, target.tenant_id,
-                             target.ref[1] if target.ref[0] == "file" else None, role, tuple(sorted(access)))
+def _plan_membership(p: RowPlan, first: RowPlan, target: _Target | None, tenant_id: int | None, role: str,
+                     access: set[int]) -> None:
+    p.kind, p.key = "membership", first.key
     if first.action == "error":
-        p.error(None, f"its person (row {first.row}) has errors")
+        p.error(None, f"the same person's row {first.row} has errors")
+    p.values = NewMembership(first.row, first.key, tenant_id,
+                             target.ref[1] if target is not None and target.ref[0] == "file" else None, role,
+                             tuple(sorted(access)))
     if p.action != "error":
         p.action = "create"
-        p.changes = create_changes.get((target.tenant_key, role)) or create_changes.setdefault(
-            (target.tenant_key, role), MappingProxyType({"tenant": [None, target.tenant_key], "role": [None, role]}))
+        p.changes = {"tenant": [None, target.tenant_key if target is not None else None], "role": [None, role]}
 
 
 def _resolve_target(ctx: Ctx, snap: Snapshot, ref: tuple[str, Any], file_by_row: dict[int, FileTenant],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from store.context import Ctx
+from store.imports.flat import split_contacts
 from store.imports.perf import gc_paused
 from store.imports.plan import Options, Plan, Progress
 from store.imports.plan_tenants import plan_tenants
@@ -19,11 +20,18 @@ def build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | Non
 def _build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | None) -> Plan:
     snap = Snapshot(ctx)
     plan = Plan(file_problems=list(source.problems))
+    contacts = source.tables.pop("contacts", None)
+    if contacts is not None:  # a flat contact list: companies and people from the same rows
+        split = split_contacts(contacts)
+        source.tables.update(tenants=split.tenants, users=split.users)
+        plan.notes.extend(split.notes)
+        plan.file_problems.extend(split.problems)
     for table in source.tables.values():
         plan.notes.extend(table.notes)
     users = source.tables.get("users")
     padded_refs = {v for v in users.column("tenant") if v and v[0] == "0" and v.isdigit()} if users else set()
-    file_tenants = plan_tenants(ctx, snap, source.tables.get("tenants"), opts, plan, padded_refs)
+    file_tenants = plan_tenants(ctx, snap, source.tables.get("tenants"), opts, plan, padded_refs,
+                                contacts is not None)
     plan_users(ctx, snap, source.tables.get("users"), opts, plan, file_tenants, progress)
     # cell-level problems found while reading belong to their rows
     placed = [p for p in plan.file_problems if p.row is not None]

@@ -37,9 +37,6 @@ class Table:
     rows: list[tuple[int, tuple[str | None, ...]]] = field(default_factory=list)
     numbers: set[tuple[int, str]] = field(default_factory=set)  # identifier cells that were number cells
     notes: list[str] = field(default_factory=list)  # how the table was read, shown with the plan
-    # users table: row → the tenants table row the user belongs to, for readers that know it (a
-    # document nests users under their tenant): no reference text to resolve, nothing ambiguous
-    tenant_rows: dict[int, int] = field(default_factory=dict)
 
     @property
     def names(self) -> tuple[str, ...]:

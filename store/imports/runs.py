@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlmodel import col
 
+from store.actor import require_current_rights
 from store.audit import record
 from store.context import Ctx
 from store.errors import Conflict, InvalidInput, NotFound
@@ -104,6 +105,10 @@ def undo_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
     items = list(s.scalars(select(ImportRunItem).where(ImportRunItem.run_id == run.id)).all())
     created = {i.object_type: set(expand(i.after["ids"])) for i in items if i.action == "create_many"}
     updates = [i for i in items if i.action == "update"]
+    touched = {t: set(ids) for t, ids in created.items()}
+    for i in updates:
+        touched.setdefault(i.object_type, set()).add(i.object_id)
+    require_current_rights(s, ctx.actor, touched)  # rights now, not when the run was made
     finished = run.finished_at
     blockers: list[str] = []
 

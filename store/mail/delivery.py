@@ -160,7 +160,7 @@ def _preload(session: Session, mails: list[OutboxMail]) -> list[Any]:
 
 
 def _render(template: str, language: str, context: dict[str, Any], settings: Settings) -> tuple[str, str, str]:
-    from mail_templates import render
+    from store.mail.templates import render
 
     return render(template, language, context, settings.templates_dir)
 

@@ -21,13 +21,13 @@ from sqlmodel import Session, col, func, or_, select
 from store import rules
 from store.actor import Actor
 from store.audit import record
+from store.choices import check_choice
 from store.context import Ctx
 from store.enums import Billing, ConnectionState, Role, TenantKind, TenantStatus, UserStatus
 from store.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from store.models import Connection, Membership, Tenant, User
 from store.schemas import ts
 from store.services import Page, like, outbox, paginate
-from store.services.tenants import check_choice
 from store.types import utcnow
 
 RULE_PAIR = "rule: only a reseller and a customer can be connected"

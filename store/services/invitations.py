@@ -22,6 +22,7 @@ from sqlmodel import Session, col, func, or_, select
 from store import rules
 from store.actor import get_tenant, require_manage
 from store.audit import record
+from store.choices import check_choice
 from store.context import Ctx
 from store.enums import (
     Billing,
@@ -34,11 +35,10 @@ from store.enums import (
     UserStatus,
 )
 from store.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from store.lookup import find_user_row, operator_tenant
 from store.models import Invitation, Membership, Tenant, User
 from store.schemas import ts
-from store.services import Page, connections, like, paginate
-from store.services.tenants import check_choice, operator_tenant, unique_tenant_key
-from store.services.users import check_email_free, find_user_row, unique_login
+from store.services import Page, connections, like, memberships, paginate, passwords, tenants, users
 from store.settings import Settings
 from store.types import utcnow
 
@@ -258,6 +258,9 @@ def create(ctx: Ctx, kind: str, *, origin: str | None = None, email: str | None 
                                    hint="ask an admin of that tenant")
         check_choice(billing, Billing, "billing")
         currency = rules.normalise_currency(currency)
+        if (customer_number or currency or billing) and t.kind != TenantKind.reseller and not actor.is_operator:
+            raise PermissionDenied("customer number, currency and billing are set by the reseller (or the operator), "
+                                   "not by the customer", hint="leave them out; the reseller sets them")
         customer_name = rules.clean_name(customer_name, "customer name") if customer_name else None
         customer_number = rules.clean_customer_number(customer_number)
         if customer_number and t.kind == TenantKind.reseller:
@@ -439,30 +442,44 @@ def _claim(ctx: Ctx, raw_token: str) -> Invitation:
 
 
 def _invitee(ctx: Ctx, inv: Invitation, email: str | None) -> tuple[User | None, str | None]:
-    """Who accepts: the acting user (--as), or the owner of the given (or invited) e-mail. An
-    existing user is linked, never duplicated (S7); a disabled one cannot accept."""
+    """Who accepts: the acting user (--as), or a new person with the given (or invited) e-mail.
+    Accepting for an existing account needs that account's own consent: acting as that user
+    (--as now, a login on the page later). The token alone never acts for an existing person or
+    organisation, so whoever holds it (the inviter, say) cannot accept for the invitee."""
     s = ctx.session
     given = rules.normalise_email(email) if email and email.strip() else None
-    user: User | None = None
-    if ctx.actor.user_id is not None:
-        user = s.get(User, ctx.actor.user_id)
-        assert user is not None
-        if given and rules.email_key(given) != user.email_key:
-            raise InvalidInput(f"--email {given} is not the address of {user.login}, who accepts here",
-                               hint="leave out --email when accepting with --as")
-    else:
+    if ctx.actor.user_id is None:
         address = given or inv.email
         if address is None:
             return None, None
-        user = s.exec(select(User).where(User.email_key == rules.email_key(address))).first()
-        if user is not None and not (inv.email and rules.email_key(inv.email) == user.email_key):
-            raise Conflict(f"{address} already belongs to user {user.login}; a second account cannot be registered",
-                           hint=f"accept as that user: tenantctl --as {user.login} invite accept")
-        if user is None:
+        existing = find_user_row(s, address)
+        if existing is None:
             return None, address
-    if inv.kind == InvitationKind.member and inv.email and user.email_key != rules.email_key(inv.email):
+        if not (inv.email and rules.email_key(inv.email) == existing.email_key):
+            raise Conflict(f"{address} already belongs to user {existing.login}; a second account cannot be "
+                           "registered", hint=f"accept as that user: tenantctl --as {existing.login} invite accept")
+        if existing.status == UserStatus.disabled:
+            raise InvalidInput(f"{existing.email} belongs to a disabled user ({existing.login}) who cannot accept",
+                               hint="ask an admin to enable the user first: tenantctl user enable " + existing.login)
+        raise PermissionDenied(f"{address} belongs to user {existing.login}: accepting for an existing account needs "
+                               "that person, acting as themselves",
+                               hint=f"the invitee runs: tenantctl --as {existing.login} invite accept")
+    user = s.get(User, ctx.actor.user_id)
+    assert user is not None
+    if inv.invited_by_user_id == user.id:
+        raise PermissionDenied("you sent this invitation: only the invitee can accept it",
+                               hint="send the link to the person it is for")
+    if given and rules.email_key(given) != user.email_key:
+        raise InvalidInput(f"--email {given} is not the address of {user.login}, who accepts here",
+                           hint="leave out --email when accepting with --as")
+    if inv.email and user.email_key != rules.email_key(inv.email):
         raise PermissionDenied(f"this invitation is addressed to another e-mail than {user.login}'s",
                                hint="accept it as the invited person")
+    if inv.kind == InvitationKind.partner and s.exec(select(Membership).where(
+            Membership.user_id == user.id, Membership.tenant_id == inv.from_tenant_id,
+            Membership.role == Role.admin)).first() is not None:
+        raise PermissionDenied("this invitation was sent by a tenant you administer: only the invited organisation "
+                               "can accept it", hint="send the link to the partner")
     if user.status == UserStatus.disabled:
         raise InvalidInput(f"{user.email} belongs to a disabled user ({user.login}) who cannot accept",
                            hint="ask an admin to enable the user first: tenantctl user enable " + user.login)
@@ -476,50 +493,22 @@ def _new_user(ctx: Ctx, tenant: Tenant, first_name: str | None, last_name: str |
     if missing:
         raise InvalidInput(f"a new user needs {', '.join(missing)}", hint="give the person's first and last name "
                            "and e-mail, or accept as an existing user with --as LOGIN")
-    s = ctx.session
-    first, last = rules.clean_name(first_name, "first name"), rules.clean_name(last_name, "last name")
-    address = rules.normalise_email(email)
-    check_email_free(s, address)
-    user = User(login=unique_login(s, first, last), email=address, email_key=rules.email_key(address),
-                first_name=first, last_name=last, language=tenant.language, status=UserStatus.invited,
-                created_by=ctx.actor.label)
-    s.add(user)
-    s.flush()
-    record(s, ctx.actor, "user.create", "user", user.login, tenant.id, email=address, first_name=first,
-           last_name=last, tenant=tenant.key, role=role, via="invitation")
-    _add_membership(ctx, user, tenant, role)
-    from store.services import passwords
-
+    user = users.add_user(ctx, tenant, first_name or "", last_name or "", email or "", role=role, via="invitation")
     passwords.issue_links(ctx, [user])
     return user
 
 
-def _add_membership(ctx: Ctx, user: User, tenant: Tenant, role: str) -> Membership:
-    m = Membership(user_id=user.id, tenant_id=tenant.id, role=role, created_by=ctx.actor.label)  # type: ignore[arg-type]
-    ctx.session.add(m)
-    ctx.session.flush()
-    record(ctx.session, ctx.actor, "member.add", "membership", f"{user.login}@{tenant.key}", tenant.id, role=role,
-           via="invitation")
-    return m
-
-
 def _admin_tenants(s: Session, user: User) -> list[Tenant]:
+    """The active organisations the user administers (only those can be connected by them)."""
     return list(s.exec(select(Tenant).join(Membership, col(Membership.tenant_id) == Tenant.id)
                        .where(Membership.user_id == user.id, Membership.role == Role.admin,
-                              Tenant.status != TenantStatus.rejected).order_by(col(Tenant.key))).all())
+                              Tenant.status == TenantStatus.active).order_by(col(Tenant.key))).all())
 
 
 def _register_tenant(ctx: Ctx, name: str, kind: str, language: str, inv: Invitation) -> Tenant:
-    s = ctx.session
-    name = rules.clean_name(name, "organisation name")
     status = TenantStatus.pending_approval if ctx.settings.registration_approval else TenantStatus.active
-    tenant = Tenant(key=unique_tenant_key(s, name), name=name, kind=kind, status=status, language=language,
-                    created_by=ctx.actor.label)
-    s.add(tenant)
-    s.flush()
-    record(s, ctx.actor, "tenant.register", "tenant", tenant.key, tenant.id, name=name, kind=kind, status=status,
-           invitation=inv.id)
-    return tenant
+    return tenants.register(ctx, rules.clean_name(name, "organisation name"), kind, status=status,
+                            language=language, action="tenant.register", invitation=inv.id)
 
 
 def _accept_partner(ctx: Ctx, inv: Invitation, origin: Tenant, *, organisation: str | None,
@@ -554,7 +543,7 @@ def _accept_partner(ctx: Ctx, inv: Invitation, origin: Tenant, *, organisation: 
                 raise InvalidInput(f"{user.login} administers no {want} to connect",
                                    hint="register one with --organisation NAME")
             org = _register_tenant(ctx, organisation, want, origin.language, inv)
-            _add_membership(ctx, user, org, Role.admin)
+            memberships.add(ctx, user, org, Role.admin, via="invitation")
             registered = True
     else:
         name = organisation or (inv.customer_name if want == TenantKind.customer else None)
@@ -603,7 +592,7 @@ def _accept_member(ctx: Ctx, inv: Invitation, origin: Tenant, *, first_name: str
         if existing is not None:
             raise Conflict(f"{user.login} is already a member of {origin.key!r} (role {existing.role})",
                            hint="nothing to accept; ask an admin to change the role with tenantctl member add")
-        _add_membership(ctx, user, origin, inv.role or Role.member)
+        memberships.add(ctx, user, origin, inv.role or Role.member, via="invitation")
     return {"tenant": origin.key, "tenant_kind": origin.kind, "tenant_status": origin.status, "registered": False,
             "user": user.login, "user_created": created, "role": inv.role}
 

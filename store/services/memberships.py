@@ -1,56 +1,106 @@
-"""Memberships: which user belongs to which tenant, with which role."""
+"""Memberships: which user belongs to which tenant, with which role. `add` is the one write path
+for a membership (member add, invitations, init); the last-admin rule lives here for every path."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from store.actor import get_tenant
+from store.actor import can_see_user, get_tenant, manages_user
 from store.audit import record
+from store.choices import check_choice
 from store.context import Ctx
-from store.enums import Role
-from store.errors import Conflict, NotFound
-from store.models import Membership, Tenant, User
+from store.enums import Role, UserStatus
+from store.errors import Conflict, NotFound, PermissionDenied
+from store.lookup import find_user_row
+from store.models import Membership, PasswordLink, Tenant, User
 from store.schemas import membership_out
 from store.services import Page, paginate
-from store.services.tenants import check_choice
-from store.services.users import find_user_row
+from store.types import utcnow
+
+OUTSIDE_HINT = "to add a person from outside your tenants, send a member invitation: " \
+               "tenantctl invite create --kind member --tenant KEY --email ADDRESS --role ROLE"
 
 
-def _admin_count(s: Session, tenant_id: int) -> int:
-    return int(s.exec(select(func.count()).where(Membership.tenant_id == tenant_id,
-                                                 Membership.role == Role.admin)).one())
+def _other_admins(s: Session, tenant_id: int, user_id: int) -> int:
+    """Admins of the tenant other than this user who can still act (not disabled)."""
+    return int(s.exec(select(func.count()).select_from(Membership).join(User, col(User.id) == Membership.user_id)
+                      .where(Membership.tenant_id == tenant_id, Membership.role == Role.admin,
+                             Membership.user_id != user_id, User.status != UserStatus.disabled)).one())
 
 
-def _check_not_last_admin(s: Session, tenant: Tenant, m: Membership, user: User) -> None:
-    if m.role == Role.admin and _admin_count(s, tenant.id) <= 1:  # type: ignore[arg-type]
-        raise Conflict(f"{user.login} is the last admin of tenant {tenant.key!r}",
-                       hint=f"first make another user admin: member add LOGIN --tenant {tenant.key} --role admin")
+def check_not_last_admin(s: Session, user: User, tenant_ids: set[int] | None = None) -> None:
+    """Removing, demoting or disabling the last (enabled) admin of a tenant is refused, on every
+    path. tenant_ids: the tenants concerned (None: every tenant where the user is admin). A disabled
+    admin is not counted, and removing one takes no acting admin away."""
+    if user.status == UserStatus.disabled:
+        return
+    stmt = (select(Tenant).join(Membership, col(Membership.tenant_id) == Tenant.id)
+            .where(Membership.user_id == user.id, Membership.role == Role.admin).order_by(col(Tenant.key)))
+    for tenant in s.exec(stmt).all():
+        if tenant_ids is not None and tenant.id not in tenant_ids:
+            continue
+        if _other_admins(s, tenant.id, user.id) == 0:  # type: ignore[arg-type]
+            raise Conflict(f"{user.login} is the last admin of tenant {tenant.key!r}",
+                           hint=f"first make another user admin: member add LOGIN --tenant {tenant.key} --role admin")
+
+
+def add(ctx: Ctx, user: User, tenant: Tenant, role: str, *, via: str | None = None, audit: bool = True) -> Membership:
+    """The one write path for a new membership (scope is the caller's check). audit=False when the
+    caller's own event says it already (a new user's first membership is in its user.create)."""
+    m = Membership(user_id=user.id, tenant_id=tenant.id, role=role, created_by=ctx.actor.label)  # type: ignore[arg-type]
+    ctx.session.add(m)
+    ctx.session.flush()
+    if not audit:
+        return m
+    details: dict[str, Any] = {"role": role}
+    if via:
+        details["via"] = via
+    record(ctx.session, ctx.actor, "member.add", "membership", f"{user.login}@{tenant.key}", tenant.id, **details)
+    return m
+
+
+def void_links_if_homeless(s: Session, user: User, reason: str = "no_membership") -> int:
+    """A user with no membership left cannot log in: their open password links die with it."""
+    left = s.exec(select(func.count()).where(Membership.user_id == user.id)).one()
+    if left:
+        return 0
+    now = utcnow()
+    user.credential_version += 1
+    user.updated_at = now
+    s.add(user)
+    return int(s.execute(update(PasswordLink).where(col(PasswordLink.user_id) == user.id,
+                                                    col(PasswordLink.used_at).is_(None),
+                                                    col(PasswordLink.voided_at).is_(None))
+                         .values(voided_at=now, void_reason=reason)
+                         .execution_options(synchronize_session=False)).rowcount)  # type: ignore[attr-defined]
 
 
 def add_member(ctx: Ctx, ident: str, tenant: str, role: str = Role.member) -> dict[str, Any]:
-    """Add a membership, or change the role of an existing one (idempotent for scripts)."""
+    """Add a membership, or change the role of an existing one (idempotent for scripts). A person
+    from outside the actor's scope needs their consent: a member invitation."""
     s, actor = ctx.session, ctx.actor
     check_choice(role, Role, "role")
     t = get_tenant(s, actor, tenant, manage=True)
-    # Any existing user may be added by e-mail or login (S7: the agency's person joins the
-    # customer); that reveals no more than the invitation flow would.
     user = find_user_row(s, ident)
-    if user is None:
-        raise NotFound(f"user {ident!r} not found",
-                       hint="create the user with tenantctl user create, or send a member invitation")
-    m = s.exec(select(Membership).where(Membership.user_id == user.id, Membership.tenant_id == t.id)).first()
+    m = None if user is None else s.exec(
+        select(Membership).where(Membership.user_id == user.id, Membership.tenant_id == t.id)).first()
     if m is None:
-        m = Membership(user_id=user.id, tenant_id=t.id, role=role, created_by=actor.label)  # type: ignore[arg-type]
-        s.add(m)
-        s.flush()
-        record(s, actor, "member.add", "membership", f"{user.login}@{t.key}", t.id, role=role)
+        # the same answer for unknown and out-of-scope users: nothing about them is revealed
+        if user is None or not can_see_user(s, actor, user.id):  # type: ignore[arg-type]
+            raise NotFound(f"user {ident!r} not found", hint=OUTSIDE_HINT)
+        if not manages_user(s, actor, user.id):  # type: ignore[arg-type]
+            raise PermissionDenied(f"{user.login} also belongs to tenants outside your scope: adding them needs "
+                                   "their consent", hint=OUTSIDE_HINT)
+        m = add(ctx, user, t, role)
         return {**membership_out(m, user, t), "changed": {"role": [None, role]}}
+    assert user is not None
     if m.role == role:
         return {**membership_out(m, user, t), "changed": {}}
     if role != Role.admin:
-        _check_not_last_admin(s, t, m, user)
+        check_not_last_admin(s, user, {t.id})  # type: ignore[arg-type]
     old, m.role = m.role, role
     s.add(m)
     s.flush()
@@ -67,11 +117,14 @@ def remove_member(ctx: Ctx, ident: str, tenant: str) -> dict[str, Any]:
     if user is None or m is None:
         raise NotFound(f"{ident!r} is not a member of tenant {t.key!r}",
                        hint=f"see tenantctl member list --tenant {t.key}")
-    _check_not_last_admin(s, t, m, user)
+    check_not_last_admin(s, user, {t.id})  # type: ignore[arg-type]
     out = membership_out(m, user, t)
     s.delete(m)
     s.flush()
-    record(s, actor, "member.remove", "membership", f"{user.login}@{t.key}", t.id, role=m.role)
+    voided = void_links_if_homeless(s, user)
+    record(s, actor, "member.remove", "membership", f"{user.login}@{t.key}", t.id, role=m.role,
+           links_voided=voided)
+    s.flush()
     return out
 
 

@@ -21,10 +21,10 @@ from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from store import passwords, tokens
-from store.actor import get_tenant, managed_tenant_ids
+from store.actor import get_tenant, managed_tenant_ids, manages_user
 from store.audit import record
 from store.context import Ctx
-from store.enums import ConnectionState, Language, LinkPurpose, TenantKind, UserStatus
+from store.enums import ConnectionState, Language, LinkPurpose, TenantKind, TenantStatus, UserStatus
 from store.errors import InvalidInput, PermissionDenied, UsageError
 from store.models import AuditEvent, Connection, Membership, PasswordLink, Tenant, User
 from store.schemas import ts
@@ -97,9 +97,11 @@ def sender_name(platform: str, reseller: str | None, language: str) -> str:
 # -- choosing users -------------------------------------------------------------------------------
 
 def select_users(ctx: Ctx, idents: Sequence[str], *, tenant: str | None = None,
-                 without_password: bool = False) -> tuple[list[User], list[User]]:
-    """(users to send to, disabled users skipped). Named users must be in the actor's managed
-    scope and not disabled; --tenant / --without-password select in bulk and skip disabled ones."""
+                 without_password: bool = False) -> tuple[list[User], list[User], int]:
+    """(users to send to, disabled users skipped, number of users skipped as outside the actor's
+    scope). Named users must be managed by the actor and not disabled; --tenant /
+    --without-password select in bulk and skip disabled users, and users who also belong to a
+    tenant the actor does not manage (their links are never created, printed or mailed)."""
     from store.services.users import get_user
 
     s = ctx.session
@@ -107,6 +109,7 @@ def select_users(ctx: Ctx, idents: Sequence[str], *, tenant: str | None = None,
         raise UsageError("name at least one user, or use --tenant KEY or --without-password",
                          hint="e.g. tenantctl password send-link max.mueller")
     chosen: dict[int, User] = {}
+    outside = 0
     for ident in idents:
         user = get_user(ctx, ident, manage=True)
         if user.status == UserStatus.disabled:
@@ -125,11 +128,26 @@ def select_users(ctx: Ctx, idents: Sequence[str], *, tenant: str | None = None,
                     select(Membership.user_id).where(col(Membership.tenant_id).in_(managed))))
         if without_password:
             stmt = stmt.where(col(User.password_hash).is_(None))
-        for user in s.exec(stmt).all():
-            chosen.setdefault(user.id, user)  # type: ignore[arg-type]
+        found = [u for u in s.exec(stmt).all() if u.id not in chosen]
+        managed = managed_tenant_ids(s, ctx.actor)
+        homes = _tenants_of(s, [u.id for u in found])  # type: ignore[misc]
+        for user in found:
+            if manages_user(s, ctx.actor, user.id, managed=managed, tenants=homes.get(user.id, set())):  # type: ignore[arg-type]
+                chosen[user.id] = user  # type: ignore[index]
+            else:
+                outside += 1
     users = [u for u in chosen.values() if u.status != UserStatus.disabled]
     skipped = [u for u in chosen.values() if u.status == UserStatus.disabled]
-    return users, skipped
+    return users, skipped, outside
+
+
+def _tenants_of(session: Session, user_ids: list[int]) -> dict[int, set[int]]:
+    out: dict[int, set[int]] = {}
+    for chunk in _chunks(user_ids):
+        for uid, tid in session.exec(select(Membership.user_id, Membership.tenant_id)
+                                     .where(col(Membership.user_id).in_(chunk))):
+            out.setdefault(uid, set()).add(tid)
+    return out
 
 
 def with_open_link(session: Session, users: Sequence[User], now: datetime | None = None) -> set[int]:
@@ -344,7 +362,7 @@ def login(ctx: Ctx, ident: str, password: str) -> dict[str, Any]:
     s = ctx.session
     user = find_user_row(s, ident) if ident and ident.strip() else None
     ok = passwords.verify_password(user.password_hash if user else None, password)
-    if user is None or not ok or user.status == UserStatus.disabled:
+    if user is None or not ok or user.status == UserStatus.disabled or not _in_an_active_tenant(s, user):
         raise LoginFailed()
     now = utcnow()
     new_hash = passwords.hash_password(password) if passwords.needs_rehash(user.password_hash or "") else None
@@ -368,6 +386,14 @@ def login(ctx: Ctx, ident: str, password: str) -> dict[str, Any]:
     return {"login": user.login, "email": user.email, "first_name": user.first_name, "last_name": user.last_name,
             "language": user.language, "last_login_at": ts(now), "links_voided": voided,
             "memberships": memberships_of(s, user.id, None)}  # type: ignore[arg-type]
+
+
+def _in_an_active_tenant(s: Session, user: User) -> bool:
+    """A user whose every tenant is suspended, pending or rejected, or who has no membership
+    left, cannot log in (the same answer as a wrong password)."""
+    found = s.exec(select(Membership.id).join(Tenant, col(Tenant.id) == Membership.tenant_id)
+                   .where(Membership.user_id == user.id, Tenant.status == TenantStatus.active).limit(1)).first()
+    return found is not None
 
 
 # -- listing links (for --print-link output and tests) --------------------------------------------

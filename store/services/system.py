@@ -10,23 +10,38 @@ from typing import Any
 from sqlmodel import select
 
 from store import migrate
-from store.actor import operator_actor
-from store.audit import record
+from store.actor import check_login_given, operator_actor, require_operator, resolve_actor
+from store.context import Ctx
 from store.db import Store
-from store.enums import Role, TenantKind, TenantStatus
-from store.errors import Conflict, InvalidInput
-from store.models import Membership, Tenant, User
-from store.rules import clean_name, email_key, normalise_email, tenant_key_base
-from store.services.tenants import operator_tenant
-from store.services.users import check_email_free, find_user_row, unique_login
+from store.enums import Role, TenantKind
+from store.errors import Conflict, InvalidInput, PermissionDenied
+from store.lookup import find_user_row, operator_tenant
+from store.models import Membership
+from store.rules import clean_name, normalise_email, tenant_key_base
+from store.services import tenants, users
 from store.settings import Settings
+
+
+def check_operator_login(store: Store, login: str | None, what: str) -> None:
+    """Set-up and health commands run for the operator only: a --as naming anyone else (or an
+    unknown or disabled login, or an empty one) is refused before anything is touched."""
+    check_login_given(login)
+    if login is None:
+        return
+    if not store.current_revisions():
+        raise PermissionDenied(f"cannot act as {login!r}: no such user (the store has no users yet)",
+                               hint="run it without --as")
+    with store.transaction(write=False) as session:
+        require_operator(resolve_actor(session, login), what)
 
 
 def initialise(store: Store, settings: Settings, *, operator_name: str = "Platform Operator",
                admin_email: str | None = None, admin_first_name: str | None = None,
-               admin_last_name: str | None = None) -> dict[str, Any]:
+               admin_last_name: str | None = None, login: str | None = None) -> dict[str, Any]:
     """Create or upgrade the schema, then make sure the operator tenant (and its first admin) exist.
-    Running it again changes nothing."""
+    Running it again changes nothing. Only the operator runs it (login: the --as given, if any);
+    an existing user is never made an operator admin here (that is `member add`, audited as such)."""
+    check_operator_login(store, login, "init")
     operator_name = clean_name(operator_name, "operator name")
     admin = None
     if admin_email or admin_first_name or admin_last_name:
@@ -37,37 +52,29 @@ def initialise(store: Store, settings: Settings, *, operator_name: str = "Platfo
                  clean_name(admin_last_name, "last name"))
     before, after = migrate.upgrade(store)
     created: list[str] = []
-    actor = operator_actor()
     with store.transaction() as session:
+        actor = resolve_actor(session, login) if login is not None else operator_actor()
+        ctx = Ctx(session, actor, settings)
         op = operator_tenant(session)
         if op is None:
-            op = Tenant(key=tenant_key_base(operator_name), name=operator_name, kind=TenantKind.operator,
-                        status=TenantStatus.active, language=settings.default_language, created_by=actor.label)
-            session.add(op)
-            session.flush()
-            record(session, actor, "tenant.create", "tenant", op.key, op.id, name=op.name, kind=op.kind)
+            op = tenants.register(ctx, operator_name, TenantKind.operator, key=tenant_key_base(operator_name),
+                                  language=settings.default_language)
             created.append(f"operator tenant {op.key}")
         admin_login = None
         if admin is not None:
             email, first, last = admin
             user = find_user_row(session, email)
             if user is None:
-                check_email_free(session, email)
-                user = User(login=unique_login(session, first, last), email=email, email_key=email_key(email),
-                            first_name=first, last_name=last, language=op.language, created_by=actor.label)
-                session.add(user)
-                session.flush()
-                record(session, actor, "user.create", "user", user.login, op.id, email=email, role=Role.admin)
+                user = users.add_user(ctx, op, first, last, email, role=Role.admin, language=op.language)
                 created.append(f"operator admin {user.login}")
-            m = session.exec(select(Membership).where(Membership.user_id == user.id,
-                                                      Membership.tenant_id == op.id)).first()
-            if m is None:
-                session.add(Membership(user_id=user.id, tenant_id=op.id, role=Role.admin,  # type: ignore[arg-type]
-                                       created_by=actor.label))
-                record(session, actor, "member.add", "membership", f"{user.login}@{op.key}", op.id, role="admin")
-            elif m.role != Role.admin:
-                raise Conflict(f"{user.login} is a {m.role} of the operator tenant, not an admin",
-                               hint=f"tenantctl member add {user.login} --tenant {op.key} --role admin")
+            else:
+                m = session.exec(select(Membership).where(Membership.user_id == user.id,
+                                                          Membership.tenant_id == op.id)).first()
+                if m is None or m.role != Role.admin:
+                    raise Conflict(f"{email} belongs to an existing user ({user.login}) who is not an admin of the "
+                                   f"operator tenant; init does not promote existing users",
+                                   hint=f"if that is intended: tenantctl member add {user.login} --tenant {op.key} "
+                                        "--role admin")
             admin_login = user.login
         return {"store": store.safe_url, "schema_before": sorted(before), "schema": sorted(after),
                 "operator_tenant": op.key, "admin": admin_login, "created": created}

@@ -8,27 +8,20 @@ from typing import Any
 from sqlmodel import Session, case, col, func, or_, select
 
 from store import rules
-from store.actor import get_tenant, visible_tenant_ids
+from store.actor import get_tenant, require_commercial_terms, visible_tenant_ids
 from store.audit import changes, record
+from store.choices import check_choice
 from store.context import Ctx
 from store.enums import Billing, ConnectionState, Language, TenantKind, TenantStatus
 from store.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from store.lookup import find_tenant_row
 from store.models import Connection, Membership, Tenant
 from store.schemas import tenant_out
-from store.services import Page, like, paginate
+from store.services import Page, connections, like, paginate
 from store.types import utcnow
 
 STATE_PREFERENCE = {ConnectionState.active: 0, ConnectionState.requested: 1,
                     ConnectionState.info_requested: 2, ConnectionState.rejected: 3}
-
-
-def check_choice(value: str | None, enum: Any, field: str) -> str | None:
-    if value is None:
-        return None
-    if value not in {e.value for e in enum}:
-        choices = ", ".join(e.value for e in enum)
-        raise InvalidInput(f"{field} {value!r} is not one of {choices}", hint=f"use one of {choices}")
-    return str(value)
 
 
 def unique_tenant_key(session: Session, name: str) -> str:
@@ -40,12 +33,28 @@ def unique_tenant_key(session: Session, name: str) -> str:
     return candidate
 
 
-def find_tenant_row(session: Session, key: str) -> Tenant | None:
-    return session.exec(select(Tenant).where(Tenant.key == key.strip().lower())).first()
-
-
-def operator_tenant(session: Session) -> Tenant | None:
-    return session.exec(select(Tenant).where(Tenant.kind == TenantKind.operator)).first()
+def register(ctx: Ctx, name: str, kind: str, *, key: str | None = None, status: str = TenantStatus.active,
+             language: str | None = None, external_id: str | None = None, action: str = "tenant.create",
+             **details: Any) -> Tenant:
+    """The one write path for a new tenant (tenant create, invitations, init): validated name, a
+    free key (given or derived), the audit event. Scope is the caller's check."""
+    s = ctx.session
+    name = rules.clean_name(name, "tenant name")
+    language = check_choice(language, Language, "language") or ctx.settings.default_language
+    if key:
+        key = rules.check_tenant_key(key.strip().lower())
+        if find_tenant_row(s, key):
+            raise Conflict(f"tenant key {key!r} is taken", hint="choose another --key or leave it out")
+    else:
+        key = unique_tenant_key(s, name)
+    tenant = Tenant(key=key, name=name, kind=kind, status=status, language=language,
+                    external_id=rules.clean_external_id(external_id), created_by=ctx.actor.label)
+    s.add(tenant)
+    s.flush()
+    if status != TenantStatus.active:
+        details["status"] = status
+    record(s, ctx.actor, action, "tenant", key, tenant.id, name=name, kind=kind, **details)
+    return tenant
 
 
 def connections_of(session: Session, customer_ids: list[int]) -> dict[int, tuple[Connection, str]]:
@@ -117,14 +126,8 @@ def create_tenant(ctx: Ctx, name: str, kind: str, *, reseller: str | None = None
         raise PermissionDenied(f"{actor.label} may not create a {kind} here",
                                hint="reseller admins create customers under their own reseller")
 
-    if key:
-        key = rules.check_tenant_key(key.strip().lower())
-        if find_tenant_row(s, key):
-            raise Conflict(f"tenant key {key!r} is taken", hint="choose another --key or leave it out")
-    else:
-        key = unique_tenant_key(s, name)
-    if customer_number and reseller_tenant is not None:
-        _check_customer_number_free(s, reseller_tenant, customer_number)
+    if reseller_tenant is not None:
+        require_commercial_terms(actor, reseller_tenant)
     if not allow_duplicate_name:
         twin = same_name(s, name, kind, reseller_tenant)
         if twin is not None:
@@ -132,31 +135,12 @@ def create_tenant(ctx: Ctx, name: str, kind: str, *, reseller: str | None = None
             raise Conflict(f"a tenant named {name!r} already exists {where}: {twin.key!r}",
                            hint="use that tenant (tenantctl tenant show " + twin.key + "), or add "
                                 "--allow-duplicate-name if it really is another company")
-
-    tenant = Tenant(key=key, name=name, kind=kind, status=status, language=language,
-                    external_id=external_id, created_by=actor.label)
-    s.add(tenant)
-    s.flush()
-    record(s, actor, "tenant.create", "tenant", key, tenant.id, name=name, kind=kind,
-           reseller=reseller_tenant.key if reseller_tenant else None)
+    tenant = register(ctx, name, kind, key=key, status=status, language=language, external_id=external_id,
+                      reseller=reseller_tenant.key if reseller_tenant else None)
     if reseller_tenant is not None:
-        conn = Connection(reseller_id=reseller_tenant.id, customer_id=tenant.id,  # type: ignore[arg-type]
-                          customer_number=customer_number, currency=currency,
-                          billing=billing or Billing.customer, state=ConnectionState.active,
-                          approved_by=actor.label, approved_at=utcnow(), created_by=actor.label)
-        s.add(conn)
-        s.flush()
-        record(s, actor, "connection.create", "connection", f"{reseller_tenant.key}→{key}", tenant.id,
-               customer_number=customer_number, currency=currency, billing=conn.billing, state=conn.state)
+        connections.connect(ctx, reseller_tenant, tenant, state=ConnectionState.active,
+                            customer_number=customer_number, currency=currency, billing=billing)
     return tenant
-
-
-def _check_customer_number_free(s: Session, reseller: Tenant, number: str, except_id: int | None = None) -> None:
-    clash = s.exec(select(Connection).where(Connection.reseller_id == reseller.id,
-                                            Connection.customer_number == number)).first()
-    if clash is not None and clash.id != except_id:
-        raise Conflict(f"customer number {number!r} is already used at reseller {reseller.key!r}",
-                       hint="check the number or leave it out")
 
 
 def list_tenants(ctx: Ctx, *, kind: str | None = None, status: str | None = None, reseller: str | None = None,
@@ -229,13 +213,16 @@ def update_tenant(ctx: Ctx, key: str, *, name: str | None = None, language: str 
     conn_changed: dict[str, list[Any]] = {}
     if customer_number is not None or currency is not None or billing is not None:
         conn = _connection_for_update(ctx, tenant, reseller)
+        reseller_of = s.get(Tenant, conn.reseller_id)
+        assert reseller_of is not None
+        require_commercial_terms(actor, reseller_of)
         new_currency = rules.normalise_currency(currency)
         rules.check_currency_change(conn.currency, new_currency)
         number = rules.clean_customer_number(customer_number) if customer_number is not None else None
         if number and number != conn.customer_number:
             reseller_tenant = s.get(Tenant, conn.reseller_id)
             assert reseller_tenant is not None
-            _check_customer_number_free(s, reseller_tenant, number, except_id=conn.id)
+            connections.check_customer_number_free(s, reseller_tenant, number, except_id=conn.id)
         conn_changed = changes(conn, {"customer_number": number, "currency": new_currency,
                                       "billing": check_choice(billing, Billing, "billing")})
         if conn_changed:
@@ -320,8 +307,6 @@ def _decide_registration(ctx: Ctx, key: str, new_status: str, reason: str | None
 def approve_registration(ctx: Ctx, key: str, reason: str | None = None) -> dict[str, Any]:
     """pending_approval → active; the new organisation's admins are told, and its accreditation
     requests now reach the resellers."""
-    from store.services import connections
-
     tenant, changed = _decide_registration(ctx, key, TenantStatus.active, reason)
     connections.notify_admins(ctx, tenant, "registration_approved",
                               {"tenant_name": tenant.name, "tenant_key": tenant.key,
@@ -333,8 +318,6 @@ def approve_registration(ctx: Ctx, key: str, reason: str | None = None) -> dict[
 
 def reject_registration(ctx: Ctx, key: str, reason: str | None = None) -> dict[str, Any]:
     """pending_approval → rejected; its connection requests are rejected with it."""
-    from store.services import connections
-
     tenant, changed = _decide_registration(ctx, key, TenantStatus.rejected, reason)
     connections.reject_all_of(ctx, tenant, tenant.decision_reason or "registration rejected")
     connections.notify_admins(ctx, tenant, "registration_rejected",

@@ -7,28 +7,17 @@ from typing import Any
 from sqlmodel import Session, col, func, or_, select
 
 from store import rules
-from store.actor import get_tenant, managed_tenant_ids, visible_tenant_ids
+from store.actor import Actor, can_see_user, get_tenant, manages_user, user_tenant_ids, visible_tenant_ids
 from store.audit import changes, record
+from store.choices import check_choice
 from store.context import Ctx
 from store.enums import Language, Role, UserStatus
 from store.errors import Conflict, NotFound, PermissionDenied
+from store.lookup import find_user_row
 from store.models import Membership, Tenant, User
 from store.schemas import user_out
-from store.services import Page, like, paginate
-from store.services.tenants import check_choice
+from store.services import Page, like, memberships, paginate
 from store.types import utcnow
-
-
-def find_user_row(session: Session, ident: str) -> User | None:
-    """By login or (case-insensitively) by e-mail."""
-    text = ident.strip()
-    if "@" in text:
-        return session.exec(select(User).where(User.email_key == rules.email_key(text))).first()
-    return session.exec(select(User).where(User.login == text.lower())).first()
-
-
-def user_tenant_ids(session: Session, user_id: int) -> set[int]:
-    return set(session.exec(select(Membership.tenant_id).where(Membership.user_id == user_id)).all())
 
 
 def get_user(ctx: Ctx, ident: str, *, manage: bool = False) -> User:
@@ -36,14 +25,11 @@ def get_user(ctx: Ctx, ident: str, *, manage: bool = False) -> User:
     actor, so a customer admin cannot disable an agency person who also works elsewhere)."""
     s = ctx.session
     user = find_user_row(s, ident)
-    visible = visible_tenant_ids(s, ctx.actor)
-    if user is None or (visible is not None and not (user_tenant_ids(s, user.id) & visible)):  # type: ignore[arg-type]
+    if user is None or not can_see_user(s, ctx.actor, user.id):  # type: ignore[arg-type]
         raise NotFound(f"user {ident!r} not found", hint="see tenantctl user list")
-    if manage:
-        managed = managed_tenant_ids(s, ctx.actor)
-        if managed is not None and not user_tenant_ids(s, user.id) <= managed:  # type: ignore[arg-type]
-            raise PermissionDenied(f"{ctx.actor.label} may not change user {user.login!r}",
-                                   hint="the user also belongs to tenants outside your scope; ask the operator")
+    if manage and not manages_user(s, ctx.actor, user.id):  # type: ignore[arg-type]
+        raise PermissionDenied(f"{ctx.actor.label} may not change user {user.login!r}",
+                               hint="the user also belongs to tenants outside your scope; ask the operator")
     return user
 
 
@@ -66,15 +52,24 @@ def chosen_login(session: Session, login: str) -> str:
     return login
 
 
-def check_email_free(session: Session, email: str, except_id: int | None = None) -> None:
+def check_email_free(session: Session, email: str, except_id: int | None = None, actor: Actor | None = None) -> None:
+    """E-mail addresses are unique across the platform, so a taken one must be refused; for a user
+    outside the actor's scope the message does not name or describe them (docs/security.md)."""
     existing = session.exec(select(User).where(User.email_key == rules.email_key(email))).first()
-    if existing is not None and existing.id != except_id:
-        raise Conflict(f"a user with e-mail {email} already exists",
-                       hint=f"add a membership instead: tenantctl member add {email} --tenant KEY")
+    if existing is None or existing.id == except_id:
+        return
+    if actor is not None and not can_see_user(session, actor, existing.id):  # type: ignore[arg-type]
+        raise Conflict(f"the e-mail address {email} cannot be used for a new account",
+                       hint="if the person has an account already, send them a member invitation: "
+                            "tenantctl invite create --kind member --tenant KEY --email ADDRESS --role ROLE")
+    raise Conflict(f"a user with e-mail {email} already exists",
+                   hint=f"add a membership instead: tenantctl member add {email} --tenant KEY")
 
 
-def create_user(ctx: Ctx, tenant: str, first_name: str, last_name: str, email: str, *,
-                role: str = Role.member, language: str | None = None, login: str | None = None) -> User:
+def add_user(ctx: Ctx, tenant: Tenant, first_name: str, last_name: str, email: str, *, role: str = Role.member,
+             language: str | None = None, via: str | None = None, login: str | None = None) -> User:
+    """The one write path for a new user (user create, invitations, init): validated names and
+    address, a unique login, the first membership, the audit events. Scope is the caller's check."""
     s, actor = ctx.session, ctx.actor
     first_name = rules.clean_name(first_name, "first name")
     last_name = rules.clean_name(last_name, "last name")
@@ -83,19 +78,25 @@ def create_user(ctx: Ctx, tenant: str, first_name: str, last_name: str, email: s
     check_choice(language, Language, "language")
     for text, what in ((first_name, "first name"), (last_name, "last name"), (email, "e-mail")):
         ctx.check_lookalike(text, what)
-    t = get_tenant(s, actor, tenant, manage=True)
-    check_email_free(s, email)
+    check_email_free(s, email, actor=actor)
     login = chosen_login(s, login) if login else unique_login(s, first_name, last_name)
     user = User(login=login, email=email, email_key=rules.email_key(email), first_name=first_name,
-                last_name=last_name, language=language or t.language, status=UserStatus.invited,
+                last_name=last_name, language=language or tenant.language, status=UserStatus.invited,
                 created_by=actor.label)
     s.add(user)
     s.flush()
-    s.add(Membership(user_id=user.id, tenant_id=t.id, role=role, created_by=actor.label))  # type: ignore[arg-type]
-    s.flush()
-    record(s, actor, "user.create", "user", login, t.id, email=email, first_name=first_name,
-           last_name=last_name, tenant=t.key, role=role)
+    details: dict[str, Any] = {"via": via} if via else {}
+    record(s, actor, "user.create", "user", login, tenant.id, email=email, first_name=first_name,
+           last_name=last_name, tenant=tenant.key, role=role, **details)
+    memberships.add(ctx, user, tenant, role, via=via, audit=False)
     return user
+
+
+def create_user(ctx: Ctx, tenant: str, first_name: str, last_name: str, email: str, *,
+                role: str = Role.member, language: str | None = None, login: str | None = None) -> User:
+    check_choice(role, Role, "role")
+    t = get_tenant(ctx.session, ctx.actor, tenant, manage=True)
+    return add_user(ctx, t, first_name, last_name, email, role=role, language=language, login=login)
 
 
 def memberships_of(session: Session, user_id: int, visible: set[int] | None) -> list[dict[str, Any]]:
@@ -139,7 +140,7 @@ def update_user(ctx: Ctx, ident: str, *, first_name: str | None = None, last_nam
     user = get_user(ctx, ident, manage=True)
     new_email = rules.normalise_email(email) if email is not None else None
     if new_email is not None and rules.email_key(new_email) != user.email_key:
-        check_email_free(s, new_email, except_id=user.id)
+        check_email_free(s, new_email, except_id=user.id, actor=actor)
     changed = changes(user, {
         "first_name": rules.clean_name(first_name, "first name") if first_name is not None else None,
         "last_name": rules.clean_name(last_name, "last name") if last_name is not None else None,
@@ -170,6 +171,8 @@ def set_enabled(ctx: Ctx, ident: str, enabled: bool) -> dict[str, Any]:
     user = get_user(ctx, ident, manage=True)
     if actor.user_id == user.id and not enabled:
         raise PermissionDenied("you cannot disable yourself", hint="ask another admin")
+    if not enabled and user.status != UserStatus.disabled:
+        memberships.check_not_last_admin(s, user)
     old = user.status
     if enabled:
         new = UserStatus.active if user.password_hash else UserStatus.invited
@@ -187,43 +190,6 @@ def set_enabled(ctx: Ctx, ident: str, enabled: bool) -> dict[str, Any]:
     record(s, actor, "user.enable" if enabled else "user.disable", "user", user.login, _home_tenant(s, user),
            changed={"status": [old, new]})
     return {**describe(ctx, user), "changed": {"status": [old, new]}}
-
-
-
-# -- what `user show` adds: link and mail state, so that a re-run can tell who still needs a link --
-
-LAST_MAILS = 5
-
-
-def open_links(ctx: Ctx, user: User) -> list[dict[str, Any]]:
-    """The user's open password links (never a token: only purpose and times)."""
-    from store.models import PasswordLink
-    from store.schemas import ts
-    from store.services.passwords import is_open
-
-    now = utcnow()
-    rows = ctx.session.exec(select(PasswordLink).where(PasswordLink.user_id == user.id,
-                                                       col(PasswordLink.used_at).is_(None),
-                                                       col(PasswordLink.voided_at).is_(None))
-                            .order_by(col(PasswordLink.id))).all()
-    return [{"id": link.id, "purpose": link.purpose, "created_at": ts(link.created_at),
-             "expires_at": ts(link.expires_at)} for link in rows if is_open(link, user, now)]
-
-
-def last_mails(ctx: Ctx, user: User, limit: int = LAST_MAILS) -> list[dict[str, Any]]:
-    """The newest mails to the user's address (state, attempts, last error)."""
-    from store.models import OutboxMail
-    from store.schemas import ts
-
-    rows = ctx.session.exec(select(OutboxMail).where(func.lower(OutboxMail.to_address) == user.email_key)
-                            .order_by(col(OutboxMail.id).desc()).limit(limit)).all()
-    return [{"id": m.id, "template": m.template, "state": m.state, "attempts": m.attempts,
-             "last_error": m.last_error, "created_at": ts(m.created_at), "sent_at": ts(m.sent_at)} for m in rows]
-
-
-def show_user(ctx: Ctx, user: User) -> dict[str, Any]:
-    """`user show`: the user, memberships in scope, open links and last mails."""
-    return {**describe(ctx, user), "open_links": open_links(ctx, user), "last_mails": last_mails(ctx, user)}
 
 
 def get_user_by_email(ctx: Ctx, email: str) -> User:

@@ -36,7 +36,7 @@ def test_new_customer_registers_and_waits_for_approval(world, ok, partner_link, 
     assert mails() == [("password_link_initial", "klara@musterhausen.example", "de"),
                        ("registration_requested", "ops@example.com", "de"),
                        ("invitation_accepted", "rita@acme.example", "de")]
-    assert {"tenant.register", "user.create", "member.add", "connection.create", "invitation.accept"} <= {
+    assert {"tenant.register", "user.create", "connection.create", "invitation.accept"} <= {
         a for a, _ in actions()}
 
 
@@ -123,7 +123,9 @@ def test_invitation_to_an_existing_admins_address_connects_that_organisation_wit
     monkeypatch.setenv("TENANTCTL_EXCLUSIVE_RESELLER", "0")
     inv = ok("invite", "create", "--kind", "partner", "--from", "acme", "--email", "otto@other.example",
              as_="rita.reseller")
-    data = ok("invite", "accept", input=inv["link"])  # the addressee's org is connected
+    r = cli("invite", "accept", "--json", input=inv["link"])  # the token alone is no consent
+    assert r.exit_code == 9 and "tenantctl --as otto.other invite accept" in r.json()["error"]["hint"]
+    data = ok("invite", "accept", input=inv["link"], as_="otto.other")  # the addressee's org is connected
     assert (data["tenant"], data["user"], data["registered"]) == ("other", "otto.other", False)
     assert len(rows(User)) == 6
 

@@ -109,10 +109,11 @@ def test_invalid_after_email_change(world, issue, valid, ctx_for):
 
 
 def test_invalid_after_disable(world, issue, valid, ctx_for):
-    from store.services import users
+    from store.services import memberships, users
 
     token = issue()
     with ctx_for() as ctx:
+        memberships.add_member(ctx, "mia.meier", "mueller", "admin")  # max is not the last admin then
         users.set_enabled(ctx, "max.mueller", False)
     assert not valid(token)
     with ctx_for() as ctx:
@@ -254,13 +255,14 @@ def test_set_password_effects(world, issue, redeem, store):
 
 
 def test_login_same_message_for_unknown_wrong_disabled(world, issue, redeem, login, ctx_for):
-    from store.services import users
+    from store.services import memberships, users
 
     redeem(issue())
     assert not login("max.mueller", "falsches-passwort-123")
     assert not login("nobody.here", PW)
     assert not login("mia.meier", PW)  # has no password
     with ctx_for() as ctx:
+        memberships.add_member(ctx, "mia.meier", "mueller", "admin")  # max is not the last admin then
         users.set_enabled(ctx, "max.mueller", False)
     assert not login("max.mueller", PW)
 

@@ -1,0 +1,161 @@
+"""A flat contact list (one row per person, the company repeated on each row) planned as companies,
+people and memberships: the rows are grouped into companies (one per distinct customer number,
+else per name), names are split where the list has one name column, and the result is a tenants
+table and a users table for the usual planners. Rows that disagree about their company, and names
+that cannot be split with certainty, are problems naming their rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from store.imports.rows import Problem, Table
+
+# the company's columns, compared across its rows
+COMPANY_FIELDS = ("company", "customer_number", "external_id", "currency", "billing")
+USER_FIELDS = ("email", "role", "language", "access")
+# a reference to the company planned from row N of the same table (not a text a cell can hold)
+ROW_REF = "\x00row:"
+_SALUTATIONS = {"herr", "frau", "hr.", "fr.", "dr.", "prof.", "prof.dr.", "dipl.-ing.", "mr", "mrs", "ms", "mr.",
+                "mrs.", "ms."}
+_PARTICLES = {"von", "van", "de", "der", "den", "zu", "vom", "zum", "zur", "ter", "ten", "du", "da", "di", "del",
+              "le", "la", "dos", "das", "mc"}
+
+
+@dataclass
+class Split:
+    tenants: Table
+    users: Table
+    notes: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def split_name(text: str, last_first: bool) -> tuple[str, str] | str:
+    """(first, last), or why the name cannot be split for certain. `Müller, Anna` is always
+    certain; `Anna Müller` and `Karl von Müller` too; `Anna Maria Schulz` is not (a double first
+    name or a double last name?)."""
+    words = text.replace("\u00a0", " ").split()
+    if "," in text:
+        last, _, first = text.partition(",")
+        if "," in first or not first.strip() or not last.strip():
+            return f"name {text!r}: write it as 'Nachname, Vorname'"
+        return " ".join(first.split()), " ".join(last.split())
+    if last_first:
+        return f"name {text!r} has no comma: the column holds 'Nachname, Vorname'"
+    while words and words[0].casefold() in _SALUTATIONS:
+        words = words[1:]
+    if len(words) < 2:
+        return f"name {text!r} is one word: first and last name are needed"
+    if len(words) == 2:
+        return words[0], words[1]
+    particle = next((i for i, w in enumerate(words) if i > 0 and w.casefold() in _PARTICLES), None)
+    if particle is not None:  # `Karl von Müller`, `Anna Maria van der Berg`
+        return " ".join(words[:particle]), " ".join(words[particle:])
+    return (f"name {text!r} can be split more than one way (a double first or last name?): write it as "
+            "'Nachname, Vorname', or use the columns Vorname and Nachname")
+
+
+def split_contacts(table: Table) -> Split:
+    names = table.names
+    pos = {n: i for i, n in enumerate(names)}
+    h = table.header_of
+    problems: list[Problem] = []
+
+    def problem(row: int, name: str, message: str) -> None:
+        problems.append(Problem(table.sheet, row, h(name), message))
+
+    def get(values: tuple[str | None, ...], name: str) -> str | None:
+        i = pos.get(name)
+        return values[i] if i is not None else None
+
+    # -- companies -----------------------------------------------------------------------------
+    groups: dict[tuple[str, str], int] = {}    # (number|name, value) → first row
+    attrs: dict[int, dict[str, tuple[str, int]]] = {}  # first row → field → (value, row it came from)
+    by_name: dict[str, set[int]] = {}          # company name → first rows of numbered groups
+    company_of: dict[int, int] = {}            # row → first row of its company
+    for rownum, values in table.rows:
+        number, company = get(values, "customer_number"), get(values, "company")
+        if number:
+            ident = ("number", number)
+        elif company:
+            ident = ("name", company.casefold())
+        else:
+            problem(rownum, "company", "no company: the company name and the customer number are empty")
+            continue
+        first = groups.setdefault(ident, rownum)
+        company_of[rownum] = first
+        if number and company:
+            by_name.setdefault(company.casefold(), set()).add(first)
+    # rows naming a company without its number join the one numbered company of that name
+    for ident, first in list(groups.items()):
+        if ident[0] == "name" and len(numbered := by_name.get(ident[1], set())) == 1:
+            (target,) = numbered
+            for row, f in company_of.items():
+                if f == first:
+                    company_of[row] = target
+            del groups[ident]
+    for rownum, values in table.rows:
+        head = company_of.get(rownum)
+        if head is None:
+            continue
+        known = attrs.setdefault(head, {})
+        for name in COMPANY_FIELDS:
+            value = get(values, name)
+            if not value:
+                continue
+            seen = known.get(name)
+            if seen is None:
+                known[name] = (value, rownum)
+            elif seen[0] != value and not (name == "company" and seen[0].casefold() == value.casefold()):
+                which = f"customer number {get(values, 'customer_number')}" if get(
+                    values, "customer_number") else "the same company"
+                problem(rownum, name, f"{h(name)} {value!r} differs from row {seen[1]} ({seen[0]!r}) for "
+                        f"{which}: one company has one value")
+    firsts = sorted(set(company_of.values()))
+    t_names = tuple(n for n in ("company", "customer_number", "external_id", "currency", "billing") if n in pos)
+    t_fields = {("name" if n == "company" else n): table.fields[n] for n in t_names}
+    tenants = Table("tenants", table.sheet, table.header_row, table.headers,
+                    {**t_fields, "kind": next(iter(t_fields.values()))})  # every company is a customer
+    for first in firsts:
+        known = attrs.get(first, {})
+        tenants.rows.append((first, (*(known[n][0] if n in known else None for n in t_names), "customer")))
+        if (first, "customer_number") in table.numbers:
+            tenants.numbers.add((first, "customer_number"))
+    if "company" not in pos:  # companies named by their number only
+        tenants.fields = {"name": table.fields["customer_number"], **tenants.fields}
+        tenants.rows = [(r, (v[0], *v)) for r, v in tenants.rows]
+
+    # -- people ---------------------------------------------------------------------------------
+    name_col = "last_first" if "last_first" in pos else "full_name" if "full_name" in pos else None
+    split_from = None if {"first_name", "last_name"} <= set(pos) else name_col
+    u_fields = {"first_name": table.fields.get("first_name", table.fields.get(split_from or "", 0)),
+                "last_name": table.fields.get("last_name", table.fields.get(split_from or "", 0))}
+    u_fields.update({n: table.fields[n] for n in USER_FIELDS if n in pos})
+    company_idx = table.fields.get("company", table.fields.get("customer_number", 0))
+    u_fields["tenant"] = company_idx
+    users = Table("users", table.sheet, table.header_row, table.headers, u_fields)
+    split_rows, unclear, example = 0, 0, ""
+    rest = [n for n in USER_FIELDS if n in pos]
+    for rownum, values in table.rows:
+        first_name, last_name = get(values, "first_name"), get(values, "last_name")
+        if split_from is not None:
+            raw = get(values, split_from)
+            if raw:
+                parts = split_name(raw, split_from == "last_first")
+                if isinstance(parts, str):
+                    problem(rownum, split_from, parts)
+                    unclear += 1
+                    first_name = last_name = raw  # refused by its problem, not also as an "empty name"
+                else:
+                    first_name, last_name = parts
+                    split_rows += 1
+                    example = example or f"row {rownum}: {raw!r} → {first_name} | {last_name}"
+        company_row = company_of.get(rownum)
+        ref = f"{ROW_REF}{company_row}" if company_row is not None else None
+        users.rows.append((rownum, (first_name, last_name, *(get(values, n) for n in rest), ref)))
+    people = len({(get(v, "email") or f"row {r}").casefold() for r, v in table.rows})
+    notes = [f"read as a flat contact list: {len(firsts)} companies, {people} people"]
+    if split_from is not None:
+        notes.append(f"column {h(split_from)!r} split into first and last names in {split_rows} rows "
+                     f"({example})" + (f"; {unclear} could not be split for certain (reported)" if unclear else ""))
+    notes.extend(table.notes)
+    return Split(tenants, users, notes, problems)
