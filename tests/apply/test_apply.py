@@ -60,7 +60,7 @@ tenants:
 """
 
 
-def test_apply_creates_then_a_second_apply_changes_nothing(platform, ok, cli, store, tmp_path):
+def test_apply_creates_then_a_second_apply_changes_nothing(backend, platform, ok, cli, store, tmp_path):
     f = write(tmp_path, DOC)
     data = ok("apply", "-f", f)
     assert data["action"] == "updated" and data["dry_run"] is False
@@ -190,7 +190,8 @@ users:
     assert ok("tenant", "show", "rita-kunde-gmbh")["reseller"] == "acme"
 
 
-def test_prune_removes_unlisted_memberships_and_bookings_asks_and_undoes(platform, ok, cli, store, tmp_path):
+def test_prune_removes_unlisted_memberships_and_bookings_asks_and_undoes(backend, platform, ok, cli, store,
+                                                                       tmp_path):
     ok("apply", "-f", write(tmp_path, DOC))
     ok("member", "add", "rita@acme.example", "--tenant", "mueller-gmbh")  # not in the document
     ok("tenant", "show", "mueller-gmbh")
