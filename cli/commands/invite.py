@@ -51,6 +51,9 @@ def create(
     expires_in: str = typer.Option("7d", "--expires-in", help="Lifetime: 7d (default), 48h; at most 30d."),
     max_uses: int = typer.Option(1, "--max-uses", help="How often the link works (a standing link: more than 1)."),
     send: bool = typer.Option(False, "--send", help="Mail the link through the outbox instead of printing it."),
+    if_not_exists: bool = typer.Option(False, "--if-not-exists",
+                                       help="A pending invitation to the same address/company: exit 0 (unchanged, "
+                                            "no new link); with other terms: exit 5."),
     json: bool = options.JSON,
 ) -> None:
     """Create an invitation; prints its link once, or mails it with --send.
@@ -63,14 +66,26 @@ def create(
         raise InvalidInput("a partner invitation is sent --from a tenant", hint="use --from KEY instead of --tenant")
     if kind == InvitationKind.member and origin:
         raise InvalidInput("a member invitation names the --tenant the person joins", hint="use --tenant KEY")
+    from store.services import ensure
+
+    attrs: dict[str, Any] = dict(customer_number=customer_number, currency=currency,
+                                 billing=billing.value if billing else None, role=role.value if role else None,
+                                 message=message, expires_in=expires_in, max_uses=max_uses, send=send)
     with runtime.command() as ctx:
-        data = invitations.create(ctx, kind.value, origin=origin or tenant, email=email, customer_name=customer_name,
-                                  customer_number=customer_number, currency=currency,
-                                  billing=billing.value if billing else None, role=role.value if role else None,
-                                  message=message, expires_in=expires_in, max_uses=max_uses, send=send)
-    data["action"] = "created"
-    output.status(f"created {data['kind']} invitation {data['id']}"
-                  + (f", mail queued to {data['sent_to']}" if send else ""))
+        if if_not_exists:
+            data, action = ensure.invitation(ctx, kind.value, origin=origin or tenant, email=email,
+                                             customer_name=customer_name, **attrs)
+        else:
+            data = invitations.create(ctx, kind.value, origin=origin or tenant, email=email,
+                                      customer_name=customer_name, **attrs)
+            action = "created"
+    data["action"] = action
+    if action == "unchanged":
+        output.status(f"invitation {data['id']} is pending already (unchanged; tenantctl invite reissue "
+                      f"{data['id']} makes a new link)")
+    else:
+        output.status(f"created {data['kind']} invitation {data['id']}"
+                      + (f", mail queued to {data['sent_to']}" if send else ""))
     _show_one(data, json)
 
 

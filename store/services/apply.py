@@ -219,8 +219,10 @@ def result(applied: Applied, source: Any, opts: ApplyOptions, limit: int | None 
     plan = applied.outcome.plan
     counts: dict[str, Counter[str]] = {
         "tenants": Counter(ACTION.get(r.action, r.action) for r in plan.tenants),
-        "users": Counter(ACTION.get(r.action, r.action) for r in plan.users),
-        "memberships": Counter(), "bookings": Counter()}
+        "users": Counter(ACTION.get(r.action, r.action) for r in plan.users if r.kind != "membership"),
+        # a person listed again for another tenant: the engine plans one more membership
+        "memberships": Counter(ACTION.get(r.action, r.action) for r in plan.users if r.kind == "membership"),
+        "bookings": Counter()}
     changes: list[dict[str, Any]] = []
     for r in plan.rows:
         if r.action not in {"create", "update"}:

@@ -134,3 +134,42 @@ def app(ctx: Ctx, name: str, key: str | None = None) -> tuple[dict[str, Any], st
     _refuse(f"application {existing.key!r}", {"name": {"stored": existing.name, "given": clean}}
             if existing.name != clean else {})
     return apps.app_out(existing), "unchanged"
+
+
+# -- invitations ------------------------------------------------------------------------------------
+
+def invitation(ctx: Ctx, kind: str, *, origin: str | None, email: str | None, customer_name: str | None,
+               **attrs: Any) -> tuple[dict[str, Any], str]:
+    """(invitation, "created" | "unchanged") for `invite create --if-not-exists`: a pending
+    invitation of this kind from the same tenant to the same address (member) or company (partner)
+    is the same one. Its link is not shown again (only its hash is stored): reissue makes a new one."""
+    from store.actor import get_tenant
+    from store.enums import InvitationStatus
+    from store.models import Invitation
+    from store.services import invitations
+
+    s = ctx.session
+    address = rules.normalise_email(email) if email and email.strip() else None
+    company = rules.clean_name(customer_name, "customer name") if customer_name else None
+    existing = None
+    if origin and (address or company):
+        t = get_tenant(s, ctx.actor, origin)
+        stmt = select(Invitation).where(Invitation.kind == kind, Invitation.from_tenant_id == t.id)
+        for inv in s.exec(stmt.order_by(col(Invitation.id).desc())).all():
+            same = (rules.email_key(inv.email or "") == rules.email_key(address)) if address else (
+                (inv.customer_name or "").casefold() == (company or "").casefold())
+            if same and invitations.status_of(inv) == InvitationStatus.pending:
+                existing = inv
+                break
+    if existing is None:
+        return invitations.create(ctx, kind, origin=origin, email=email, customer_name=customer_name,
+                                  **attrs), "created"
+    invitations.show(ctx, int(existing.id or 0))  # the actor may see it (NotFound otherwise)
+    diffs: Differences = {}
+    _diff(diffs, "customer_name", existing.customer_name, company)
+    _diff(diffs, "customer_number", existing.customer_number, rules.clean_customer_number(attrs.get("customer_number")))
+    _diff(diffs, "currency", existing.currency, rules.normalise_currency(attrs.get("currency")))
+    _diff(diffs, "billing", existing.billing, attrs.get("billing"))
+    _diff(diffs, "role", existing.role, attrs.get("role"))
+    _refuse(f"invitation {existing.id}", diffs)
+    return invitations.invitation_out(s, existing), "unchanged"

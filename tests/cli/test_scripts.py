@@ -319,3 +319,17 @@ def test_actions_of_member_and_user_commands(base, ok):
         "billing": ["customer", "reseller"]}
     with_user = ok("user", "show", "max.mueller")
     assert [User.__name__, with_user["status"]] == ["User", "invited"]
+
+
+def test_invite_create_if_not_exists(base, ok, cli):
+    args = ("invite", "create", "--kind", "member", "--tenant", "mueller-gmbh", "--email", "gast@example.com",
+            "--role", "member", "--if-not-exists")
+    first = ok(*args)
+    assert first["action"] == "created" and first["link"]
+    again = ok(*args)
+    assert (again["id"], again["action"]) == (first["id"], "unchanged") and "link" not in again
+    r = cli(*args[:-2], "admin", "--if-not-exists", "--json")
+    assert r.exit_code == 5
+    assert r.json()["error"]["details"]["differences"] == {"role": {"stored": "member", "given": "admin"}}
+    ok("invite", "revoke", str(first["id"]))
+    assert ok(*args)["action"] == "created"  # a revoked invitation is not the same one
