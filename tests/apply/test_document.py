@@ -75,7 +75,8 @@ def test_rows_and_paths():
     assert doc.source.file_type == "json" and doc.source.problems == []
     users = doc.source.tables["users"]
     assert [values[2] for _, values in users.rows] == ["a@a.example", "x@y.example", "x@y.example"]
-    assert [values[3] for _, values in users.rows] == ["0042", "acme", "a-gmbh"]  # key, number or name
+    # nested users name their tenant by its row (the engine's row reference); the others by key
+    assert [values[3] for _, values in users.rows] == ["\x00row:1", "acme", "a-gmbh"]
     where = doc.source.locate
     assert where("users", 1, "email") == "tenants[0].users[0].email"
     assert where("users", 1, "tenant") == "tenants[0]"

@@ -39,7 +39,7 @@ def outputs(ok, tmp_path):
     out["tenant activate"] = ok("tenant", "activate", "kunde-gmbh")
     out["tenant show"] = ok("tenant", "show", "kunde-gmbh")
     out["user create"] = ok("user", "create", "--tenant", "kunde-gmbh", "--first-name", "Max", "--last-name", "M",
-                            "--email", "max@kunde.example", "--role", "admin")
+                            "--email", "max@kunde.example", "--role", "member")
     ok("password", "send-link", "max.m")
     out["user update"] = ok("user", "update", "max.m", "--language", "en")
     out["user disable"] = ok("user", "disable", "max.m", "--yes")
