@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO   ?= demo
+# the links in the demo's mails point at the local `tenantctl serve` (make serve)
+DEMO_URL ?= http://127.0.0.1:8080
 
-.PHONY: demo test lint install clean bench
+.PHONY: demo serve test lint install clean bench
 
 $(BIN)/tenantctl: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +18,10 @@ install: $(BIN)/tenantctl
 
 demo: install
 	rm -rf $(DEMO)
-	TENANTCTL_HOME=$(DEMO) PATH=$(CURDIR)/$(BIN):$$PATH bash examples/demo.sh
+	TENANTCTL_HOME=$(DEMO) TENANTCTL_BASE_URL=$(DEMO_URL) PATH=$(CURDIR)/$(BIN):$$PATH bash examples/demo.sh
+
+serve: install
+	TENANTCTL_HOME=$(DEMO) TENANTCTL_BASE_URL=$(DEMO_URL) $(BIN)/tenantctl serve --port $(lastword $(subst :, ,$(DEMO_URL)))
 
 test: install
 	$(BIN)/python -m pytest -n 2 -q

@@ -29,18 +29,20 @@ class TemplateError(Exception):
         self.message, self.hint, self.missing = message, hint, missing
 LANGUAGES = ("de", "en")
 PARTS = ("subject.txt", "txt", "html")
+# what the layouts show when the sender identity does not set it (delivery fills these in)
+OPTIONAL: dict[str, Any] = {"signature": None, "imprint": [], "reseller_name": None, "time_zone": None}
 
 
 @cache
 def environment(templates_dir: str | None = None) -> Environment:
-    from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, select_autoescape
+    from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
     from jinja2.sandbox import SandboxedEnvironment
 
     loaders = []
     if templates_dir:
         loaders.append(FileSystemLoader(str(Path(templates_dir).expanduser())))
     loaders.append(FileSystemLoader(str(PACKAGE_DIR)))
-    return SandboxedEnvironment(
+    env = SandboxedEnvironment(
         loader=ChoiceLoader(loaders),
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
@@ -49,6 +51,19 @@ def environment(templates_dir: str | None = None) -> Environment:
         lstrip_blocks=True,
         auto_reload=False,
     )
+    env.filters["when"] = pass_context(_when)
+    return env
+
+
+def _when(context: Any, value: Any) -> str:
+    """`{{ expires_at|when }}`: a moment in the recipient's language and the time zone setting, in
+    the one format per language (mail_templates.dates). Text that is no timestamp is shown as is."""
+    from mail_templates.dates import format_datetime
+
+    try:
+        return format_datetime(value, str(context.get("language") or "de"), context.get("time_zone"))
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def template_names(templates_dir: str | None = None) -> list[str]:
@@ -96,7 +111,7 @@ def render(template: str, language: str, context: dict[str, Any],
             raise TemplateError(f"mail template {where} has a syntax error: {exc.message}",
                                 hint="fix the template (or remove the override)") from None
         try:
-            out.append(tpl.render(context))
+            out.append(tpl.render({**OPTIONAL, **context, "language": language}))
         except SecurityError as exc:
             where = _where(exc, tpl.filename or name)
             raise TemplateError(f"mail template {where} was refused by the sandbox: {exc}",

@@ -10,22 +10,24 @@ COMMON: dict[str, Any] = {
     "recipient_name": "Max Müller",
     "tenant_name": "Müller & Söhne GmbH",
     "reseller_name": "ACME Reseller AG",
-    "platform_name": "Plattform",
-    "sender": "Plattform im Auftrag von ACME Reseller AG",
+    "platform_name": "Partnerportal",
+    "sender": "Partnerportal im Auftrag von ACME Reseller AG",
+    "reply_to": "service@acme.example",
+    "signature": "ACME Kundenservice · Telefon +49 30 1234567 · Mo–Fr 8–18 Uhr",
 }
 
 SAMPLES: dict[str, dict[str, Any]] = {
     "password_link_initial": {
         **COMMON, "login": "max.mueller",
         "link": "https://platform.example/password/set?token=42.SAMPLE-TOKEN",
-        "expires_at": "2025-03-14 10:00 UTC",
+        "expires_at": "2025-03-14T10:00:00Z",
     },
     "password_link_reset": {
         **COMMON, "login": "max.mueller",
         "link": "https://platform.example/password/set?token=42.SAMPLE-TOKEN",
-        "expires_at": "2025-03-08 10:00 UTC",
+        "expires_at": "2025-03-08T10:00:00Z",
     },
-    "test": {"platform_name": "Plattform", "sender": "Plattform", "sent_at": "2025-03-07 10:00 UTC"},
+    "test": {"sent_at": "2025-03-07T10:00:00Z"},
 }
 
 
@@ -39,9 +41,10 @@ _PERSON = {"first_name": "Rita", "last_name": "Reseller"}
 _CONNECTION = {**_PERSON, "connection_id": 7, "reseller_name": "ACME Reseller AG", "reseller_key": "acme",
                "customer_name": "Stadt Musterhausen", "customer_key": "stadt-musterhausen",
                "customer_number": "10042", "base_url": "https://platform.example"}
-_INVITATION = {"inviter_name": "ACME Reseller AG", "invited_by": "rita.reseller", "customer_name": "Müller GmbH",
+_INVITATION = {"inviter_name": "ACME Reseller AG", "invited_by": "Rita Reseller", "customer_name": "Müller GmbH",
                "role": None, "message": "Wir freuen uns auf die Zusammenarbeit.",
-               "expires_at": "2025-03-14 10:00 UTC",
+               "expires_at": "2025-03-14T10:00:00Z", "reseller_name": "ACME Reseller AG",
+               "sender": "Partnerportal im Auftrag von ACME Reseller AG",
                "invitee_kind": "customer", "link": "https://platform.example/invite/SAMPLE-TOKEN"}
 _REGISTRATION = {**_PERSON, "tenant_name": "Stadt Musterhausen", "tenant_key": "stadt-musterhausen",
                  "base_url": "https://platform.example"}
@@ -64,3 +67,9 @@ SAMPLES.update({
     "connection_answered": {**_CONNECTION, "question": "Bitte nennen Sie Ihre USt-IdNr.", "message": "DE123456789"},
     "connection_rejected": {**_CONNECTION, "reason": "nicht in unserer Region"},
 })
+
+# What delivery adds to every mail (store.mail.delivery.brand_context) when a template's own
+# context does not set it: the platform's name and sender identity.
+BRAND: dict[str, Any] = {"platform_name": "Partnerportal", "sender": "Partnerportal"}
+for _name, _context in SAMPLES.items():
+    SAMPLES[_name] = {**_context, **{k: v for k, v in BRAND.items() if k not in _context}}

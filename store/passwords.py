@@ -44,37 +44,40 @@ def normalise(password: str) -> str:
 
 
 def check_policy(password: str, login: str, email: str) -> None:
-    """Raise InvalidInput naming the first rule the password breaks."""
+    """Raise InvalidInput naming the first rule the password breaks (details["rule"] names it for
+    the pages, which say it in the user's language)."""
     password = normalise(password)
     if password == "" or password.strip() == "":
-        raise InvalidInput("the password is empty", hint=HINT)
+        raise InvalidInput("the password is empty", hint=HINT, details={"rule": "empty"})
     if any(unicodedata.category(ch) == "Cc" for ch in password):
-        raise InvalidInput("the password contains control characters", hint=HINT)
+        raise InvalidInput("the password contains control characters", hint=HINT, details={"rule": "control"})
     shown = [ch for ch in password if unicodedata.category(ch) not in INVISIBLE]  # spaces count
     if all(ch.isspace() for ch in shown):
-        raise InvalidInput("the password is made of invisible characters", hint=HINT)
+        raise InvalidInput("the password is made of invisible characters", hint=HINT, details={"rule": "invisible"})
     visible = len(shown)
     if visible < MIN_LENGTH <= len(password):
         raise InvalidInput(f"the password has {visible} visible characters; at least {MIN_LENGTH} are needed",
-                           hint=HINT)
+                           hint=HINT, details={"rule": "too_short", "length": visible})
     if len(password) < MIN_LENGTH:
         raise InvalidInput(f"the password has {len(password)} characters; at least {MIN_LENGTH} are needed",
-                           hint=HINT)
+                           hint=HINT, details={"rule": "too_short", "length": len(password)})
     if len(password) > MAX_LENGTH:
         raise InvalidInput(f"the password has {len(password)} characters; at most {MAX_LENGTH} are allowed",
-                           hint="choose a shorter password")
+                           hint="choose a shorter password", details={"rule": "too_long", "length": len(password)})
     lowered = password.casefold()
     login_l = login.casefold()
     local = email.split("@", 1)[0].casefold()
     if lowered == login_l or login_l in lowered:
-        raise InvalidInput("the password must not contain your login", hint=HINT)
+        raise InvalidInput("the password must not contain your login", hint=HINT, details={"rule": "login"})
     for part in re.split(r"[.\-_]", login_l):
         if len(part) >= MIN_PART and part in lowered:
-            raise InvalidInput(f"the password must not contain a part of your login ({part})", hint=HINT)
+            raise InvalidInput(f"the password must not contain a part of your login ({part})", hint=HINT,
+                               details={"rule": "login_part", "part": part})
     if lowered == local or (len(local) >= MIN_PART and local in lowered):
-        raise InvalidInput("the password must not contain the local part of your e-mail address", hint=HINT)
+        raise InvalidInput("the password must not contain the local part of your e-mail address", hint=HINT,
+                           details={"rule": "email"})
     if lowered in common_passwords():
-        raise InvalidInput("the password is one of the most common passwords", hint=HINT)
+        raise InvalidInput("the password is one of the most common passwords", hint=HINT, details={"rule": "common"})
 
 
 _HASHER: PasswordHasher | None = None

@@ -24,6 +24,9 @@ def tenant_out(t: Tenant, connection: Connection | None = None, reseller_key: st
         out["currency"] = connection.currency if connection else None
         out["billing"] = connection.billing if connection else None
         out["connection_state"] = connection.state if connection else None
+    if t.kind == "reseller":
+        out["mail"] = {"sender_name": t.mail_sender_name, "reply_to": t.mail_reply_to,
+                       "signature": t.mail_signature}
     return out
 
 

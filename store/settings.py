@@ -43,7 +43,11 @@ SPECS: tuple[Spec, ...] = (
     Spec("base_url", "https://platform.example", help="public address the links in mails point to"),
     Spec("mail_transport", "file", help="file (one .eml per mail in home/outbox) or smtp"),
     Spec("mail_from", "noreply@platform.example", help="sender address of every mail"),
-    Spec("mail_from_name", "Plattform", help="sender display name"),
+    Spec("mail_from_name", "Partnerportal", help="the platform's name: sender display name, page and mail header"),
+    Spec("mail_reply_to", None, help="where replies to the platform's mails go (a reseller can set its own)"),
+    Spec("mail_signature", None, help="contact line under every mail (a reseller can set its own)"),
+    Spec("mail_imprint", None, help="company details in every mail's footer (imprint; lines separated by |)"),
+    Spec("time_zone", "Europe/Berlin", help="time zone of the times in mails and on the pages"),
     Spec("mail_rate", 0.0, float, help="mails per second when sending (0: unthrottled)"),
     Spec("smtp_host", "127.0.0.1"),
     Spec("smtp_port", 25, int),
@@ -229,6 +233,13 @@ def _check_bounds(settings: Settings) -> None:
                 f"setting {name}={value} ({settings.sources[name]}) is out of bounds",
                 hint=f"choose a value from {low} to {high}",
             )
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(str(settings.values["time_zone"]))
+    except (ValueError, KeyError, OSError):
+        raise InvalidInput(f"time_zone {settings.values['time_zone']!r} ({settings.sources['time_zone']}) is not a "
+                           "known time zone", hint="use a name like Europe/Berlin or UTC") from None
     if settings.values["mail_transport"] not in {"file", "smtp"}:
         raise InvalidInput(f"mail_transport must be file or smtp, not {settings.values['mail_transport']!r}")
     if settings.values["smtp_security"] not in {"none", "starttls", "tls"}:

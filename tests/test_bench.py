@@ -30,3 +30,14 @@ def test_startup_benchmark_runs_and_reports_both_ratios(tmp_path: Path) -> None:
     report = json.loads(out.stdout)
     assert set(report["ratios"]) == {"help/import typer,rich", "tenant list/bare sqlmodel select"}
     assert all(v > 0 for v in report["ratios"].values())
+
+
+def test_web_benchmark_runs_and_reports_both_ratios() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TENANTCTL_")}
+    out = subprocess.run([sys.executable, "-m", "bench", "web", "--seconds", "1", "--clients", "2", "--requests",
+                          "20"], capture_output=True, text=True, env=env, cwd=Path(__file__).parents[1], timeout=300)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["login"]["requests"] > 0 and report["login"]["ratio_per_worker"] > 0
+    assert report["page_get"]["ratio_p50"] > 0 and report["page_get"]["ratio_p99"] > 0
+    assert "set-password page: p50" in out.stderr

@@ -1,5 +1,4 @@
-"""Page texts in German and English, and which language a request gets: the user's own (when a
-token names them), else an explicit choice (?lang= / cookie), else Accept-Language, else German."""
+"""Page texts in German and English, and which language a request gets."""
 
 from __future__ import annotations
 
@@ -31,11 +30,13 @@ def from_accept_language(header: str | None) -> str | None:
 
 
 def choose(request: Any, user_language: str | None = None) -> str:
+    """An explicit choice (the page's language switch, ?lang=), else the user's own language,
+    else the browser's Accept-Language, else German."""
+    explicit = request.query_params.get("lang")
+    if explicit in LANGUAGES:
+        return str(explicit)
     if user_language in LANGUAGES:
         return str(user_language)
-    for explicit in (request.query_params.get("lang"), request.cookies.get("lang")):
-        if explicit in LANGUAGES:
-            return str(explicit)
     return from_accept_language(request.headers.get("accept-language")) or DEFAULT
 
 
@@ -57,6 +58,108 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_csrf": "Das Formular ist abgelaufen oder wurde nicht von dieser Seite gesendet. Bitte laden Sie "
                       "die Seite neu und senden Sie es noch einmal.",
         "back_home": "Zur Startseite",
+
+        # set a password
+        "set_title": "Passwort festlegen",
+        "set_intro": "Guten Tag {name}, hier legen Sie das Passwort für Ihren Zugang fest.",
+        "set_login": "Ihr Benutzername",
+        "set_valid_until": "Dieser Link gilt bis",
+        "set_rules_title": "Ihr Passwort",
+        "rule_length": "hat mindestens {min} und höchstens {max} Zeichen (ein Satz aus mehreren Wörtern ist ideal),",
+        "rule_login": "enthält weder Ihren Benutzernamen noch einen Teil davon,",
+        "rule_email": "enthält nicht den Teil Ihrer E-Mail-Adresse vor dem @,",
+        "rule_common": "ist keines der häufigsten Passwörter.",
+        "password": "Neues Passwort",
+        "password_confirm": "Neues Passwort wiederholen",
+        "set_submit": "Passwort speichern",
+        "set_mismatch": "Die beiden Eingaben stimmen nicht überein.",
+        "policy_empty": "Bitte geben Sie ein Passwort ein.",
+        "policy_control": "Das Passwort enthält Steuerzeichen; bitte tippen Sie es neu ein.",
+        "policy_invisible": "Das Passwort besteht aus unsichtbaren Zeichen.",
+        "policy_too_short": "Das Passwort hat {length} Zeichen; es braucht mindestens {min}.",
+        "policy_too_long": "Das Passwort hat {length} Zeichen; erlaubt sind höchstens {max}.",
+        "policy_login": "Das Passwort enthält Ihren Benutzernamen.",
+        "policy_login_part": "Das Passwort enthält einen Teil Ihres Benutzernamens ({part}).",
+        "policy_email": "Das Passwort enthält den Teil Ihrer E-Mail-Adresse vor dem @.",
+        "policy_common": "Dieses Passwort gehört zu den häufigsten Passwörtern und ist leicht zu erraten.",
+        "set_done_title": "Ihr Passwort ist gespeichert",
+        "set_done_text": "Sie können sich jetzt mit Ihrem Benutzernamen {login} und dem neuen Passwort anmelden. "
+                         "Der Link aus der E-Mail ist damit verbraucht.",
+        "continue_title": "Einen Moment bitte",
+        "continue_text": "Sie werden weitergeleitet. Falls nicht, klicken Sie bitte auf „Weiter“.",
+        "continue": "Weiter",
+        "invalid_title": "Dieser Link ist nicht mehr gültig",
+        "invalid_text": "Der Link wurde schon benutzt, ist abgelaufen, wurde durch einen neueren Link ersetzt "
+                        "oder ist unvollständig. Fordern Sie einfach einen neuen Link an.",
+        "request_new": "Neuen Link anfordern",
+        # forgot password
+        "forgot_title": "Passwort vergessen",
+        "forgot_intro": "Geben Sie Ihren Benutzernamen oder Ihre E-Mail-Adresse ein. Wir senden Ihnen einen Link, "
+                        "mit dem Sie ein neues Passwort festlegen.",
+        "forgot_ident": "Benutzername oder E-Mail-Adresse",
+        "forgot_submit": "Link senden",
+        "forgot_sent_title": "Bitte sehen Sie in Ihr Postfach",
+        "forgot_sent_text": "Wenn zu dieser Angabe ein Zugang besteht, haben wir soeben einen Link an die "
+                            "hinterlegte E-Mail-Adresse gesendet. Er ist {hours} Stunden gültig. Kommt keine "
+                            "E-Mail an, prüfen Sie bitte auch den Spam-Ordner oder wenden Sie sich an Ihre "
+                            "Ansprechperson.",
+        "forgot_empty": "Bitte geben Sie Ihren Benutzernamen oder Ihre E-Mail-Adresse ein.",
+        # invitations
+        "invite_title": "Einladung",
+        "invite_partner_lead": "{inviter} lädt Sie ein, als {kind} mit {origin} zusammenzuarbeiten.",
+        "invite_partner_lead_org": "{origin} lädt Sie ein, als {kind} mit {origin} zusammenzuarbeiten.",
+        "invite_member_lead": "{inviter} lädt Sie ein, {origin} beizutreten.",
+        "invite_member_lead_org": "Sie sind eingeladen, {origin} beizutreten.",
+        "kind_customer": "Kunde",
+        "kind_reseller": "Vertriebspartner",
+        "invite_from": "Eingeladen von",
+        "invite_to": "Für",
+        "invite_org": "Organisation",
+        "invite_role": "Ihre Rolle",
+        "invite_expires": "Gültig bis",
+        "invite_message": "Nachricht",
+        "role_admin": "Administrator/in (verwaltet die Organisation und ihre Benutzer)",
+        "role_member": "Mitglied (nutzt die Plattform)",
+        "role_billing": "Abrechnung (sieht Rechnungen und Zahlungsdaten)",
+        "invite_new_title": "Ich bin neu hier",
+        "invite_new_partner_help": "Registrieren Sie Ihre Organisation. Sie werden ihre erste Administratorin bzw. "
+                                   "ihr erster Administrator und erhalten danach eine E-Mail mit einem Link, um "
+                                   "Ihr Passwort festzulegen.",
+        "invite_new_member_help": "Geben Sie Ihren Namen an. Danach erhalten Sie eine E-Mail mit einem Link, um "
+                                  "Ihr Passwort festzulegen.",
+        "organisation": "Name der Organisation",
+        "first_name": "Vorname",
+        "last_name": "Nachname",
+        "email": "E-Mail-Adresse",
+        "invite_register": "Einladung annehmen und registrieren",
+        "invite_existing_title": "Ich habe schon einen Zugang",
+        "invite_existing_help": "Melden Sie sich an; die Einladung wird dann für Ihren Zugang angenommen.",
+        "login": "Benutzername oder E-Mail-Adresse",
+        "current_password": "Passwort",
+        "tenant_key": "Kürzel Ihrer Organisation (nur falls Sie mehrere verwalten)",
+        "invite_login": "Anmelden und Einladung annehmen",
+        "invite_invalid_title": "Diese Einladung ist nicht mehr gültig",
+        "invite_invalid_text": "Die Einladung wurde schon angenommen, zurückgezogen, ist abgelaufen oder der Link "
+                               "ist unvollständig. Bitten Sie die Person, die Sie eingeladen hat, um eine neue "
+                               "Einladung.",
+        "invite_login_failed": "Anmeldung fehlgeschlagen: Benutzername oder Passwort ist falsch.",
+        "invite_done_title": "Einladung angenommen",
+        "invite_done_member": "Sie gehören jetzt zu {org}.",
+        "invite_done_registered": "Ihre Organisation {org} ist registriert.",
+        "invite_done_connected": "{org} ist jetzt mit {origin} verbunden.",
+        "invite_done_password_mail": "Wir haben Ihnen eine E-Mail mit einem Link gesendet, mit dem Sie Ihr "
+                                     "Passwort festlegen.",
+        "invite_next": "Wie es weitergeht",
+        "state_pending_approval": "Der Betreiber der Plattform prüft die Registrierung von {org}. Bis dahin ist "
+                                  "der Zugang noch nicht nutzbar; Sie erhalten eine E-Mail, sobald entschieden ist.",
+        "state_requested": "{reseller} prüft die Akkreditierung von {customer} als Kunde. Sie erhalten eine "
+                           "E-Mail, sobald entschieden ist.",
+        "state_active": "Die Zusammenarbeit ist freigeschaltet; Sie können sofort loslegen.",
+        "field_required": "Bitte ausfüllen.",
+        "invite_other_address": "Diese Einladung gilt für eine andere E-Mail-Adresse als die Ihres Zugangs.",
+        "invite_already_member": "Ihr Zugang gehört schon zu dieser Organisation; es gibt nichts anzunehmen.",
+        "invite_email_taken": "Zu dieser E-Mail-Adresse gibt es schon einen Zugang. Bitte melden Sie sich unten "
+                              "mit diesem Zugang an.",
     },
     "en": {
         "skip": "Skip to content",
@@ -74,6 +177,101 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_csrf": "The form has expired or was not sent from this page. Please reload the page and send it "
                       "again.",
         "back_home": "Back to the start page",
+
+        # set a password
+        "set_title": "Set your password",
+        "set_intro": "Hello {name}, here you set the password of your account.",
+        "set_login": "Your login",
+        "set_valid_until": "This link is valid until",
+        "set_rules_title": "Your password",
+        "rule_length": "has at least {min} and at most {max} characters (a sentence of several words is ideal),",
+        "rule_login": "contains neither your login nor a part of it,",
+        "rule_email": "does not contain the part of your e-mail address before the @,",
+        "rule_common": "is not one of the most common passwords.",
+        "password": "New password",
+        "password_confirm": "Repeat the new password",
+        "set_submit": "Save password",
+        "set_mismatch": "The two entries do not match.",
+        "policy_empty": "Please enter a password.",
+        "policy_control": "The password contains control characters; please type it again.",
+        "policy_invisible": "The password is made of invisible characters.",
+        "policy_too_short": "The password has {length} characters; at least {min} are needed.",
+        "policy_too_long": "The password has {length} characters; at most {max} are allowed.",
+        "policy_login": "The password contains your login.",
+        "policy_login_part": "The password contains a part of your login ({part}).",
+        "policy_email": "The password contains the part of your e-mail address before the @.",
+        "policy_common": "This password is one of the most common passwords and easy to guess.",
+        "set_done_title": "Your password is saved",
+        "set_done_text": "You can now log in with your login {login} and the new password. The link from the "
+                         "e-mail has been used up.",
+        "continue_title": "One moment please",
+        "continue_text": "You are being forwarded. If nothing happens, please click “Continue”.",
+        "continue": "Continue",
+        "invalid_title": "This link is no longer valid",
+        "invalid_text": "The link was used already, has expired, was replaced by a newer link or is incomplete. "
+                        "Simply ask for a new link.",
+        "request_new": "Request a new link",
+        # forgot password
+        "forgot_title": "Forgot your password",
+        "forgot_intro": "Enter your login or your e-mail address. We will send you a link to set a new password.",
+        "forgot_ident": "Login or e-mail address",
+        "forgot_submit": "Send link",
+        "forgot_sent_title": "Please check your inbox",
+        "forgot_sent_text": "If an account exists for what you entered, we have just sent a link to its e-mail "
+                            "address. It is valid for {hours} hours. If no e-mail arrives, please also check your "
+                            "spam folder or contact your account manager.",
+        "forgot_empty": "Please enter your login or your e-mail address.",
+        # invitations
+        "invite_title": "Invitation",
+        "invite_partner_lead": "{inviter} invites you to work with {origin} as a {kind}.",
+        "invite_partner_lead_org": "{origin} invites you to work with them as a {kind}.",
+        "invite_member_lead": "{inviter} invites you to join {origin}.",
+        "invite_member_lead_org": "You are invited to join {origin}.",
+        "kind_customer": "customer",
+        "kind_reseller": "reseller",
+        "invite_from": "Invited by",
+        "invite_to": "For",
+        "invite_org": "Organisation",
+        "invite_role": "Your role",
+        "invite_expires": "Valid until",
+        "invite_message": "Message",
+        "role_admin": "Administrator (manages the organisation and its users)",
+        "role_member": "Member (uses the platform)",
+        "role_billing": "Billing (sees invoices and payment details)",
+        "invite_new_title": "I am new here",
+        "invite_new_partner_help": "Register your organisation. You become its first administrator and then "
+                                   "receive an e-mail with a link to set your password.",
+        "invite_new_member_help": "Enter your name. You then receive an e-mail with a link to set your password.",
+        "organisation": "Name of the organisation",
+        "first_name": "First name",
+        "last_name": "Last name",
+        "email": "E-mail address",
+        "invite_register": "Accept the invitation and register",
+        "invite_existing_title": "I already have an account",
+        "invite_existing_help": "Log in; the invitation is then accepted for your account.",
+        "login": "Login or e-mail address",
+        "current_password": "Password",
+        "tenant_key": "Key of your organisation (only if you manage several)",
+        "invite_login": "Log in and accept the invitation",
+        "invite_invalid_title": "This invitation is no longer valid",
+        "invite_invalid_text": "The invitation was accepted already, withdrawn, has expired or the link is "
+                               "incomplete. Please ask the person who invited you for a new invitation.",
+        "invite_login_failed": "Login failed: the login or the password is wrong.",
+        "invite_done_title": "Invitation accepted",
+        "invite_done_member": "You now belong to {org}.",
+        "invite_done_registered": "Your organisation {org} is registered.",
+        "invite_done_connected": "{org} is now connected with {origin}.",
+        "invite_done_password_mail": "We have sent you an e-mail with a link to set your password.",
+        "invite_next": "What happens next",
+        "state_pending_approval": "The platform's operator reviews the registration of {org}. Until then the "
+                                  "account cannot be used yet; you will get an e-mail once it is decided.",
+        "state_requested": "{reseller} reviews the accreditation of {customer} as a customer. You will get an "
+                           "e-mail once it is decided.",
+        "state_active": "The partnership is active; you can start right away.",
+        "field_required": "Please fill in.",
+        "invite_other_address": "This invitation is for another e-mail address than your account's.",
+        "invite_already_member": "Your account belongs to this organisation already; there is nothing to accept.",
+        "invite_email_taken": "This e-mail address already has an account. Please log in with it below.",
     },
 }
 

@@ -4,9 +4,10 @@ response is on its way (web.security.AfterCommit)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -24,6 +25,10 @@ class Runtime:
     settings: Settings
     store: Store
     behind_proxy: bool = False
+    # SQLite has one writer at a time: this process's writing requests queue here, in Python,
+    # instead of in SQLite's busy loop (which gives up after busy_timeout while 8 logins each
+    # hold the lock for an argon2 verification). PostgreSQL writers run side by side.
+    write_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def open(cls, settings: Settings, *, behind_proxy: bool = False) -> Runtime:
@@ -39,7 +44,10 @@ class Runtime:
         error. `login`: act as that user (after a password check on a page); else anonymous."""
         from store.context import Ctx
 
-        with self.store.transaction(write=write) as session:
+        with ExitStack() as stack:
+            if write and self.store.is_sqlite:
+                stack.enter_context(self.write_lock)
+            session = stack.enter_context(self.store.transaction(write=write))
             ctx = Ctx(session, self._actor(session, login), self.settings)
             yield ctx
         hooks = getattr(request.state, "after_commit", None)

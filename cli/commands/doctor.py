@@ -19,7 +19,8 @@ def doctor(json: bool = options.JSON) -> None:
 
     def render(console: Any, data: dict[str, Any]) -> None:
         for check in data["checks"]:
-            mark = Text("ok  ", style="green") if check["ok"] else Text("FAIL", style="bold red")
+            mark = (Text("FAIL", style="bold red") if not check["ok"] else
+                    Text("warn", style="bold yellow") if check.get("warning") else Text("ok  ", style="green"))
             console.print(mark + Text(f" {check['check']}: {check['detail']}"))
         console.print(Text("versions: " + ", ".join(f"{k} {v}" for k, v in data["versions"].items())))
 

@@ -174,13 +174,13 @@ def preview(
     """
     from mail_templates import template_names
     from mail_templates.samples import sample
-    from store.mail.templates import render
+    from store.mail.delivery import render_mail
 
     conf = runtime.operator_only("mail preview")
     if template not in template_names(conf.templates_dir):
         raise InvalidInput(f"no mail template named {template!r}",
                            hint="templates: " + ", ".join(template_names(conf.templates_dir)))
-    subject, text, html = render(template, lang.value, sample(template), conf.templates_dir)
+    subject, text, html = render_mail(conf, template, lang.value, sample(template))
     data = {"template": template, "language": lang.value, "subject": subject, "text": text, "html": html}
 
     def show_it(console: Any, d: dict[str, Any]) -> None:
@@ -206,17 +206,15 @@ def test(to: str = typer.Option(..., "--to", metavar="ADDRESS", help="Recipient.
     """
     from store import rules
     from store.mail import message
+    from store.mail.delivery import render_mail
     from store.mail.retry import ConnectionFailure, DeliveryError
-    from store.mail.templates import render
     from store.mail.transports import make_transport
     from store.types import utcnow
 
     conf = runtime.operator_only("mail test")
     address = rules.normalise_email(to)
     lang = conf.default_language if conf.default_language in {x.value for x in Language} else "de"
-    context = {"platform_name": conf.mail_from_name, "sender": conf.mail_from_name,
-               "sent_at": utcnow().strftime("%Y-%m-%d %H:%M:%S UTC")}
-    subject, text, html = render("test", lang, context, conf.templates_dir)
+    subject, text, html = render_mail(conf, "test", lang, {"sent_at": utcnow().isoformat()})
     message_id, raw = message.build(conf, to_address=address, to_name=None, sender_name=conf.mail_from_name,
                                     subject=subject, text=text, html=html)
     transport = make_transport(conf)

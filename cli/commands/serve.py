@@ -9,8 +9,6 @@ import typer
 
 from cli import output, runtime, state
 
-DEFAULT_BASE_URL = "https://platform.example"
-
 
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
@@ -44,9 +42,11 @@ def serve(
 
     flags = {k: v for k, v in state.FLAGS.items() if v is not None}
     os.environ[FLAGS_ENV] = json.dumps({**flags, "behind_proxy": behind_proxy})
-    if str(conf.base_url).rstrip("/") == DEFAULT_BASE_URL:
-        output.warn(f"base_url is still the example {DEFAULT_BASE_URL}: links in mails will not reach this "
-                    "server (set TENANTCTL_BASE_URL to its public address)")
+    from store.services.system import base_url_check
+
+    check = base_url_check(conf)
+    if check.get("warning"):
+        output.warn(f"warning: base_url {check['detail']}")
     output.status(f"serving http://{host}:{port} for {conf.base_url} ({workers} worker{'s' if workers > 1 else ''}"
                   f"{', behind a proxy' if behind_proxy else ''}); Ctrl+C stops")
     uvicorn.run("web.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,

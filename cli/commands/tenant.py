@@ -146,18 +146,28 @@ def update(
     billing: Billing | None = typer.Option(None, "--billing"),
     reseller: str | None = typer.Option(None, "--reseller", help="Which connection, if the customer has several.",
                                         autocompletion=completion.tenant_keys),
+    mail_sender_name: str | None = typer.Option(None, "--mail-sender-name", metavar="NAME",
+                                                help="Reseller: sender name of the mails to its customers "
+                                                     "('' for the platform's)."),
+    mail_reply_to: str | None = typer.Option(None, "--mail-reply-to", metavar="ADDRESS",
+                                             help="Reseller: where customers' replies go ('' for the platform's)."),
+    mail_signature: str | None = typer.Option(None, "--mail-signature", metavar="TEXT",
+                                              help="Reseller: contact line under its mails ('' for the platform's)."),
     json: bool = options.JSON,
 ) -> None:
-    """Change a tenant's name, language, external id or its connection's number, currency, billing.
+    """Change a tenant's name, language, external id, its connection's number, currency, billing, or
+    a reseller's sender identity in mails to its customers.
 
-    Example: tenantctl tenant update mueller-soehne-gmbh --customer-number 10042 --billing reseller
+    Example: tenantctl tenant update acme --mail-reply-to service@acme.example --mail-signature "ACME, +49 30 123"
     """
     from store.services import tenants
 
     with runtime.command() as ctx:
         done = tenants.update_tenant(ctx, key, name=name, language=language.value if language else None,
                                      external_id=external_id, customer_number=customer_number, currency=currency,
-                                     billing=billing.value if billing else None, reseller=reseller)
+                                     billing=billing.value if billing else None, reseller=reseller,
+                                     mail_sender_name=mail_sender_name, mail_reply_to=mail_reply_to,
+                                     mail_signature=mail_signature)
         data = _result(ctx, done["key"], _action(done["changed"]), done["changed"])
     output.status(f"updated {data['key']}: {', '.join(data['changed'])}" if data["changed"] else "nothing changed")
     _show_one(data, json)

@@ -128,7 +128,8 @@ def _claim(store: Store, settings: Settings, now: datetime, ids: list[int] | Non
             subject, text, html = _render(mail.template, mail.language, context, settings)
             try:
                 message_id, raw = message.build(settings, to_address=mail.to_address, to_name=mail.to_name,
-                                                sender_name=context.get("sender"), subject=subject, text=text,
+                                                sender_name=context.get("sender"), reply_to=context.get("reply_to"),
+                                                subject=subject, text=text,
                                                 html=html, mail_id=mail.id)
                 envelope_to = message.ascii_address(mail.to_address)
             except ValueError as exc:
@@ -160,9 +161,24 @@ def _preload(session: Session, mails: list[OutboxMail]) -> list[Any]:
 
 
 def _render(template: str, language: str, context: dict[str, Any], settings: Settings) -> tuple[str, str, str]:
+    return render_mail(settings, template, language, context)
+
+
+def render_mail(settings: Settings, template: str, language: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """(subject, text, html) as the recipient gets it: used by delivery, `mail preview` and `mail test`."""
     from store.mail.templates import render
 
-    return render(template, language, context, settings.templates_dir)
+    return render(template, language, brand_context(settings, context), settings.templates_dir)
+
+
+def brand_context(settings: Settings, context: dict[str, Any]) -> dict[str, Any]:
+    """What every template may use besides its own variables: the platform's name and sender
+    identity (a mail queued with a reseller's keeps it), the imprint, the time zone for `when`."""
+    imprint = [line.strip() for line in str(settings.mail_imprint or "").split("|") if line.strip()]
+    platform = str(settings.mail_from_name)
+    return {"platform_name": platform, "sender": platform, "signature": settings.mail_signature,
+            "reseller_name": None, "base_url": str(settings.base_url).rstrip("/"), **context,
+            "imprint": imprint, "time_zone": str(settings.time_zone)}
 
 
 class Outcomes:

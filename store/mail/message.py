@@ -55,8 +55,10 @@ def _qp(text: str) -> str:
 
 
 def build(settings: Settings, *, to_address: str, to_name: str | None, sender_name: str | None,
-          subject: str, text: str, html: str, mail_id: int | None = None) -> tuple[str, bytes]:
-    """(Message-ID, bytes with CRLF line ends, as SMTP and .eml files want them)."""
+          subject: str, text: str, html: str, mail_id: int | None = None,
+          reply_to: str | None = None) -> tuple[str, bytes]:
+    """(Message-ID, bytes with CRLF line ends, as SMTP and .eml files want them). Every mail is
+    `Auto-Submitted: auto-generated` (RFC 3834), so out-of-office replies are not sent back."""
     message_id = make_msgid(idstring=f"m{mail_id}" if mail_id is not None else None, domain=sender_domain(settings))
     boundary = "=_" + secrets.token_hex(12)
     headers = [
@@ -65,7 +67,11 @@ def build(settings: Settings, *, to_address: str, to_name: str | None, sender_na
         f"Subject: {_header(_no_breaks(subject, 'the subject'))}",
         f"Date: {format_datetime(utcnow())}",
         f"Message-ID: {message_id}",
+        "Auto-Submitted: auto-generated",
     ]
+    reply = reply_to or settings.mail_reply_to
+    if reply:
+        headers.append(f"Reply-To: {_address(None, str(reply))}")
     if mail_id is not None:
         headers.append(f"X-Tenantctl-Mail: {mail_id}")
     headers += ["MIME-Version: 1.0", f'Content-Type: multipart/alternative; boundary="{boundary}"']

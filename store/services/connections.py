@@ -205,9 +205,15 @@ class _Delivery:
         deliver_after_commit(self.settings, self.url, self.ids)
 
 
-def send_mail(ctx: Ctx, **queue_args: Any) -> None:
+def send_mail(ctx: Ctx, *, brand: Tenant | None = None, **queue_args: Any) -> None:
     """Queue a mail in the command's transaction; it is delivered once the command committed
-    (it stays queued for `tenantctl mail send` if delivery fails)."""
+    (it stays queued for `tenantctl mail send` if delivery fails). `brand`: the tenant the mail is
+    about; its reseller's sender identity is used (mail_identity), else the platform's."""
+    from store.services import mail_identity
+
+    reseller = mail_identity.reseller_for(ctx.session, brand)
+    queue_args["context"] = {**mail_identity.identity(ctx.settings, reseller, queue_args["language"]),
+                             **queue_args["context"]}
     mail = outbox.queue(ctx, **queue_args)
     hook = next((h for h in ctx.after_commit if isinstance(h, _Delivery)), None)
     if hook is None:
@@ -224,11 +230,12 @@ def tenant_admins(s: Session, tenant_id: int) -> list[User]:
     ).all())
 
 
-def notify_admins(ctx: Ctx, tenant: Tenant, template: str, context: dict[str, Any]) -> int:
+def notify_admins(ctx: Ctx, tenant: Tenant, template: str, context: dict[str, Any],
+                  brand: Tenant | None = None) -> int:
     """One mail per (not disabled) admin of tenant, in the admin's language."""
     admins = tenant_admins(ctx.session, tenant.id)  # type: ignore[arg-type]
     for user in admins:
-        send_mail(ctx, to_address=user.email, to_name=f"{user.first_name} {user.last_name}",
+        send_mail(ctx, brand=brand, to_address=user.email, to_name=f"{user.first_name} {user.last_name}",
                   template=template, language=user.language,
                   context={**context, "first_name": user.first_name, "last_name": user.last_name})
     return len(admins)
@@ -290,7 +297,7 @@ def approve(ctx: Ctx, conn_id: int) -> dict[str, Any]:
                        "first", hint=f"tenantctl tenant approve {customer.key}")
     conn.approved_by, conn.approved_at = ctx.actor.label, utcnow()
     out = _transition(ctx, conn, reseller, customer, "connection.approve", ConnectionState.active)
-    notify_admins(ctx, customer, "connection_approved", mail_context(ctx, conn, reseller, customer))
+    notify_admins(ctx, customer, "connection_approved", mail_context(ctx, conn, reseller, customer), brand=reseller)
     return out
 
 
@@ -303,7 +310,7 @@ def request_info(ctx: Ctx, conn_id: int, message: str) -> dict[str, Any]:
     out = _transition(ctx, conn, reseller, customer, "connection.request_info", ConnectionState.info_requested,
                       message=text)
     notify_admins(ctx, customer, "connection_info_requested",
-                  {**mail_context(ctx, conn, reseller, customer), "message": text})
+                  {**mail_context(ctx, conn, reseller, customer), "message": text}, brand=reseller)
     return out
 
 
@@ -329,7 +336,7 @@ def reject(ctx: Ctx, conn_id: int, reason: str | None = None) -> dict[str, Any]:
     out = _transition(ctx, conn, reseller, customer, "connection.reject", ConnectionState.rejected,
                       reason=conn.decision_reason)
     notify_admins(ctx, customer, "connection_rejected",
-                  {**mail_context(ctx, conn, reseller, customer), "reason": conn.decision_reason})
+                  {**mail_context(ctx, conn, reseller, customer), "reason": conn.decision_reason}, brand=reseller)
     return out
 
 

@@ -312,13 +312,14 @@ def _recipient(s: Session, inv: Invitation, origin: Tenant) -> tuple[str, str]:
 
 def _queue_mail(ctx: Ctx, inv: Invitation, origin: Tenant) -> None:
     assert inv.email is not None
-    context = {"inviter_name": origin.name, "invited_by": inv.invited_by, "customer_name": inv.customer_name,
-               "role": inv.role, "message": inv.message,
-               "expires_at": inv.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+    inviter = ctx.session.get(User, inv.invited_by_user_id) if inv.invited_by_user_id else None
+    context = {"inviter_name": origin.name, "customer_name": inv.customer_name,
+               "invited_by": f"{inviter.first_name} {inviter.last_name}" if inviter else None,
+               "role": inv.role, "message": inv.message, "expires_at": ts(inv.expires_at),
                "invitee_kind": (connections.opposite_kind(origin.kind) if inv.kind == InvitationKind.partner
                                 else None)}
     address, language = _recipient(ctx.session, inv, origin)
-    connections.send_mail(ctx, to_address=address, template=f"invitation_{inv.kind}", language=language,
+    connections.send_mail(ctx, brand=origin, to_address=address, template=f"invitation_{inv.kind}", language=language,
                           context=context, ref_type="invitation", ref_id=inv.id)
     record(ctx.session, ctx.actor, "invitation.send", "invitation", str(inv.id), origin.id, to=address)
 

@@ -28,7 +28,7 @@ from store.enums import ConnectionState, Language, LinkPurpose, TenantKind, Tena
 from store.errors import InvalidInput, PermissionDenied, UsageError
 from store.models import AuditEvent, Connection, Membership, PasswordLink, Tenant, User
 from store.schemas import ts
-from store.services import outbox
+from store.services import mail_identity, outbox
 from store.settings import Settings
 from store.types import utcnow
 
@@ -82,16 +82,6 @@ def pick_language(user_language: str | None, tenant_language: str | None, defaul
         if lang in known:
             return str(lang)
     return "de"
-
-
-def format_expiry(when: datetime, language: str) -> str:
-    return when.strftime("%d.%m.%Y %H:%M UTC" if language == "de" else "%Y-%m-%d %H:%M UTC")
-
-
-def sender_name(platform: str, reseller: str | None, language: str) -> str:
-    if not reseller:
-        return platform
-    return f"{platform} im Auftrag von {reseller}" if language == "de" else f"{platform} on behalf of {reseller}"
 
 
 # -- choosing users -------------------------------------------------------------------------------
@@ -164,8 +154,9 @@ def with_open_link(session: Session, users: Sequence[User], now: datetime | None
     return out
 
 
-def _homes(session: Session, user_ids: list[int]) -> dict[int, tuple[Tenant, str | None]]:
-    """user id → (home tenant = the first membership, its reseller's name or None)."""
+def _homes(session: Session, user_ids: list[int]) -> dict[int, tuple[Tenant, Tenant | None]]:
+    """user id → (home tenant = the first membership, the reseller whose identity its mails carry:
+    itself when it is a reseller, a customer's active reseller, else None)."""
     first: dict[int, int] = {}
     for chunk in _chunks(user_ids):
         for uid, tid in session.exec(select(Membership.user_id, Membership.tenant_id)
@@ -173,18 +164,23 @@ def _homes(session: Session, user_ids: list[int]) -> dict[int, tuple[Tenant, str
             first.setdefault(uid, tid)
     tenant_ids = sorted(set(first.values()))
     tenants: dict[int, Tenant] = {}
-    resellers: dict[int, str] = {}
+    resellers: dict[int, Tenant] = {}
     for chunk in _chunks(tenant_ids):
         for t in session.exec(select(Tenant).where(col(Tenant.id).in_(chunk))):
             tenants[t.id] = t  # type: ignore[index]
         rows = session.exec(
-            select(Connection.customer_id, Tenant.name).join(Tenant, col(Tenant.id) == Connection.reseller_id)
+            select(Connection.customer_id, Tenant).join(Tenant, col(Tenant.id) == Connection.reseller_id)
             .where(col(Connection.customer_id).in_(chunk), Connection.state == ConnectionState.active)
             .order_by(col(Connection.id)))
-        for cid, name in rows:
-            resellers.setdefault(cid, name)
-    return {uid: (tenants[tid], resellers.get(tid) if tenants[tid].kind == TenantKind.customer else None)
-            for uid, tid in first.items()}
+        for cid, reseller in rows:
+            resellers.setdefault(cid, reseller)
+
+    def brand(t: Tenant) -> Tenant | None:
+        if t.kind == TenantKind.reseller:
+            return t
+        return resellers.get(t.id) if t.kind == TenantKind.customer else None  # type: ignore[arg-type]
+
+    return {uid: (tenants[tid], brand(tenants[tid])) for uid, tid in first.items()}
 
 
 # -- issuing --------------------------------------------------------------------------------------
@@ -235,10 +231,11 @@ def issue_links(ctx: Ctx, users: list[User], purpose: str | None = None, *, deli
         tenant, reseller = homes.get(u.id, (None, None))  # type: ignore[arg-type]
         lang = pick_language(u.language, tenant.language if tenant else None, settings.default_language)
         platform = str(settings.mail_from_name)
+        # times are stored as ISO text and shown in the recipient's zone and language at rendering
         context = {"recipient_name": f"{u.first_name} {u.last_name}", "login": u.login,
-                   "tenant_name": tenant.name if tenant else platform, "reseller_name": reseller,
-                   "platform_name": platform, "sender": sender_name(platform, reseller, lang),
-                   "expires_at": format_expiry(link.expires_at, lang), "purpose": link.purpose}
+                   "tenant_name": tenant.name if tenant else platform, "platform_name": platform,
+                   **mail_identity.identity(settings, reseller, lang),
+                   "expires_at": ts(link.expires_at), "purpose": link.purpose}
         mails.append({"to_address": u.email, "to_name": f"{u.first_name} {u.last_name}",
                       "template": f"password_link_{link.purpose}", "language": lang, "context": context,
                       "ref_type": "password_link", "ref_id": link.id})

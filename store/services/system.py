@@ -115,4 +115,19 @@ def doctor(settings: Settings) -> dict[str, Any]:
         message = getattr(exc, "message", str(exc))
         checks.append({"check": "store reachable", "ok": False, "detail": message})
     checks.append({"check": "executable", "ok": True, "detail": sys.executable})
+    checks.append(base_url_check(settings))
     return {"ok": all(c["ok"] for c in checks), "checks": checks, "versions": versions()}
+
+
+EXAMPLE_BASE_URL = "https://platform.example"
+
+
+def base_url_check(settings: Settings) -> dict[str, Any]:
+    """A warning (not a failure): links in mails point to base_url, which must be the public
+    address of `tenantctl serve`; the example default reaches nobody."""
+    url = str(settings.base_url).rstrip("/")
+    if url == EXAMPLE_BASE_URL:
+        return {"check": "base_url", "ok": True, "warning": True,
+                "detail": f"{url} is the example default: links in mails lead nowhere; set base_url to the "
+                          "public address of tenantctl serve"}
+    return {"check": "base_url", "ok": True, "detail": url}

@@ -202,7 +202,8 @@ def show_tenant(ctx: Ctx, key: str) -> dict[str, Any]:
 def update_tenant(ctx: Ctx, key: str, *, name: str | None = None, language: str | None = None,
                   external_id: str | None = None, customer_number: str | None = None,
                   currency: str | None = None, billing: str | None = None,
-                  reseller: str | None = None) -> dict[str, Any]:
+                  reseller: str | None = None, mail_sender_name: str | None = None,
+                  mail_reply_to: str | None = None, mail_signature: str | None = None) -> dict[str, Any]:
     s, actor = ctx.session, ctx.actor
     tenant = get_tenant(s, actor, key, manage=True)
     changed = changes(tenant, {
@@ -210,6 +211,11 @@ def update_tenant(ctx: Ctx, key: str, *, name: str | None = None, language: str 
         "language": check_choice(language, Language, "language"),
         "external_id": (rules.clean_external_id(external_id) or "") if external_id is not None else None,
     })
+    identity = (mail_sender_name, mail_reply_to, mail_signature)
+    if any(v is not None for v in identity):
+        from store.services import mail_identity
+
+        changed.update(mail_identity.apply(tenant, *identity))
     conn_changed: dict[str, list[Any]] = {}
     if customer_number is not None or currency is not None or billing is not None:
         conn = _connection_for_update(ctx, tenant, reseller)

@@ -217,7 +217,7 @@ def test_mail_test_with_file_transport(ok, outbox_dir):
     data = ok("mail", "test", "--to", "ops@example.com")
     assert data["transport"] == "file"
     (msg,) = read_eml(outbox_dir)
-    assert msg["Subject"] == "Testnachricht von Plattform" and msg["Message-ID"] == data["message_id"]
+    assert msg["Subject"] == "Partnerportal: Testnachricht" and msg["Message-ID"] == data["message_id"]
 
 
 def test_unwritable_outbox_folder_keeps_mail_queued(world, ok, cli, store, tmp_path, monkeypatch):

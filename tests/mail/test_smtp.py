@@ -120,7 +120,7 @@ def test_one_refused_recipient_among_several(world, cli, store, smtp_server):
 def test_mail_test_over_smtp(ok, cli, smtp_server, monkeypatch):
     server = smtp_server()
     data = ok("mail", "test", "--to", "ops@example.com")
-    assert data["transport"] == "smtp" and server.messages[0]["Subject"] == "Testnachricht von Plattform"
+    assert data["transport"] == "smtp" and server.messages[0]["Subject"] == "Partnerportal: Testnachricht"
     point_at(monkeypatch, free_port())
     r = cli("mail", "test", "--to", "ops@example.com", "--json")
     assert r.exit_code == 7 and "test mail not sent" in r.json()["error"]["message"]

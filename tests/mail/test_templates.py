@@ -75,9 +75,9 @@ def test_override_from_templates_dir(tmp_path, ok, monkeypatch):
     folder = _override(tmp_path, "Hallo {{ recipient_name }} von {{ platform_name }}\n")
     monkeypatch.setenv("TENANTCTL_TEMPLATES_DIR", str(folder))
     data = ok("mail", "preview", "password_link_initial", "--lang", "de")
-    assert data["subject"] == "Hallo Max Müller von Plattform"
+    assert data["subject"] == "Hallo Max Müller von Partnerportal"
     assert "Passwort festlegen" in data["html"]  # the other parts come from the package
-    assert ok("mail", "preview", "password_link_initial", "--lang", "en")["subject"].startswith("Welcome")
+    assert ok("mail", "preview", "password_link_initial", "--lang", "en")["subject"].startswith("Your account for")
 
 
 def test_override_with_syntax_error_names_file_and_line(tmp_path, cli, monkeypatch):
@@ -114,8 +114,8 @@ def test_broken_override_stops_delivery_and_keeps_mails_queued(world, ok, cli, t
 
 def test_preview_human_and_unknown(ok, cli):
     r = cli("mail", "preview", "password_link_reset", "--lang", "en")
-    assert r.exit_code == 0 and "Subject: Plattform: link to choose a new password" in r.stdout
-    assert '<a href="https://platform.example/password/set?token=42.SAMPLE-TOKEN">' in r.stdout
+    assert r.exit_code == 0 and "Subject: New password for your account max.mueller" in r.stdout
+    assert '<a href="https://platform.example/password/set?token=42.SAMPLE-TOKEN" style=' in r.stdout
     r = cli("mail", "preview", "nope", "--json")
     assert r.exit_code == 4 and "password_link_initial" in r.json()["error"]["hint"]
     r = cli("mail", "preview", "test", "--lang", "fr")
@@ -134,10 +134,11 @@ def test_language_and_sender_from_user_tenant_reseller(world, ok, cli, outbox_di
     ok("password", "send-link", "max.mueller", "otto.other", "olga.peters")
     by_to = {m["To"].addresses[0].addr_spec: m for m in read_eml(outbox_dir)}
     de, en, op = by_to["max@mueller.example"], by_to["otto@other.example"], by_to["ops@example.com"]
-    assert de["Subject"].startswith("Willkommen") and en["Subject"].startswith("Welcome")
-    assert de["From"].addresses[0].display_name == "Plattform im Auftrag von ACME Reseller AG"
-    assert en["From"].addresses[0].display_name == "Plattform on behalf of Beta Partner GmbH"
-    assert op["From"].addresses[0].display_name == "Plattform"
+    assert de["Subject"] == "Ihr Zugang für Müller & Söhne GmbH: Bitte legen Sie Ihr Passwort fest"
+    assert en["Subject"] == "Your account for Other Customer KG: please choose your password"
+    assert de["From"].addresses[0].display_name == "Partnerportal im Auftrag von ACME Reseller AG"
+    assert en["From"].addresses[0].display_name == "Partnerportal on behalf of Beta Partner GmbH"
+    assert op["From"].addresses[0].display_name == "Partnerportal"
     assert de["From"].addresses[0].addr_spec == "noreply@platform.example"
     assert "Müller & Söhne GmbH" in de.get_body(("plain",)).get_content()
     assert "Müller &amp; Söhne GmbH" in de.get_body(("html",)).get_content()

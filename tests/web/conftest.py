@@ -40,3 +40,41 @@ def make_client(web_settings: Any) -> Iterator[Callable[..., Any]]:
 @pytest.fixture
 def client(make_client: Callable[..., Any]) -> Any:
     return make_client()
+
+
+@pytest.fixture
+def outbox(tmp_path: Path) -> Callable[[], list[Any]]:
+    """The .eml files the file transport wrote, oldest first."""
+    from mailhelpers import read_eml
+
+    return lambda: read_eml(tmp_path / "home" / "outbox")
+
+
+@pytest.fixture
+def rows(store: Any) -> Callable[..., list[Any]]:
+    """rows(Model, field=value, …): the stored rows, read in a fresh transaction."""
+    from sqlmodel import select
+
+    def read(model: Any, **equals: Any) -> list[Any]:
+        with store.transaction(write=False) as s:
+            stmt = select(model)
+            for name, value in equals.items():
+                stmt = stmt.where(getattr(model, name) == value)
+            return list(s.exec(stmt).all())
+
+    return read
+
+
+@pytest.fixture
+def password_token(ctx_for: Any) -> Callable[..., str]:
+    """password_token("max.mueller") -> a fresh link's token (the link as `--print-link` makes it)."""
+    from store.services import passwords
+    from store.services.users import get_user
+
+    def make(login: str, purpose: str | None = None) -> str:
+        with ctx_for() as ctx:
+            link = passwords.issue_links(ctx, [get_user(ctx, login)], purpose, mail=False)[0]
+            return passwords.mint_now(ctx, [link])[link.id]
+
+    return make
+

@@ -93,3 +93,50 @@ def test_serve_refuses_a_store_without_schema(cli: Any, tmp_path: Any) -> None:
     r = cli("--db", f"sqlite:///{tmp_path}/none/x.db", "serve")
     assert r.exit_code == 10
     assert "no store at" in r.stderr
+
+
+def test_doctor_warns_while_base_url_is_the_example(cli: Any, db_url: str, monkeypatch: Any) -> None:
+    monkeypatch.delenv("TENANTCTL_BASE_URL", raising=False)
+    r = cli("doctor", "--json")
+    check = next(c for c in r.json()["data"]["checks"] if c["check"] == "base_url")
+    assert check["ok"] is True and check["warning"] is True
+    assert "https://platform.example is the example default: links in mails lead nowhere" in check["detail"]
+    assert "warn base_url" in cli("doctor").stdout
+    monkeypatch.setenv("TENANTCTL_BASE_URL", "https://portal.acme.example")
+    check = next(c for c in cli("doctor", "--json").json()["data"]["checks"] if c["check"] == "base_url")
+    assert check == {"check": "base_url", "ok": True, "detail": "https://portal.acme.example"}
+
+
+def test_login_check_is_limited_per_account_and_per_client(world: dict[str, str], client: Any) -> None:
+    for _ in range(10):
+        assert client.post("/api/v1/auth/login", json={"login": "max.mueller", "password": "x" * 12}).status_code == 401
+    r = client.post("/api/v1/auth/login", json={"login": "MAX.MUELLER", "password": "x" * 12})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+    assert r.json()["error"]["code"] == "rate_limited"
+    client.app.state.limits.reset()
+    client.app.state.limits.login_client.limit = 3
+    codes = [client.post("/api/v1/auth/login", json={"login": f"user{i}", "password": "x"}).status_code
+             for i in range(4)]
+    assert codes == [401, 401, 401, 429]
+
+
+def test_login_check_refuses_suspended_tenants_and_users_without_membership(
+        backend: str, world: dict[str, str], ctx_for: Any, client: Any) -> None:
+    from store.services import memberships, tenants
+
+    set_password(ctx_for, "max.mueller", "Korrekt-Pferd-Batterie-42")
+    set_password(ctx_for, "otto.other", "Korrekt-Pferd-Batterie-42")
+    with ctx_for() as ctx:
+        tenants.set_status(ctx, "mueller", "suspended")
+    with ctx_for() as ctx:
+        memberships.add_member(ctx, "bert.beta", "other", "admin")
+        memberships.remove_member(ctx, "otto.other", "other")
+    failed = {"error": {"code": "permission_denied", "message": "login failed: unknown login or wrong password",
+                        "hint": "check the login and the password"}}
+    for login in ("max.mueller", "otto.other"):
+        r = client.post("/api/v1/auth/login", json={"login": login, "password": "Korrekt-Pferd-Batterie-42"})
+        assert (r.status_code, r.json()) == (401, failed), login
+    with ctx_for() as ctx:
+        tenants.set_status(ctx, "mueller", "active")
+    r = client.post("/api/v1/auth/login", json={"login": "max.mueller", "password": "Korrekt-Pferd-Batterie-42"})
+    assert r.status_code == 200

@@ -33,7 +33,7 @@ def render(request: Request, template: str, *, language: str | None = None, stat
            reseller: str | None = None, **context: Any) -> HTMLResponse:
     from web.pages import forms
 
-    lang = language or i18n.choose(request)
+    lang = i18n.choose(request, language)
     settings = request.app.state.runtime.settings
     token = forms.csrf_token(request)
     html = environment().get_template(template).render(
@@ -62,7 +62,8 @@ def error_page(request: Request, exc: TenantctlError) -> Response:
 
 
 def mount(app: FastAPI) -> None:
-    from web.pages import home
+    from web.pages import home, invite, password
 
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
-    app.include_router(home.router)
+    for module in (home, password, invite):
+        app.include_router(module.router)

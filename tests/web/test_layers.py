@@ -1,0 +1,39 @@
+"""The web face's layer rule (DESIGN §6): web → store.services. Only web/runtime.py, which opens the
+request's transaction as cli/runtime.py does for a command, touches the store's plumbing."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+WEB = Path(__file__).parents[2] / "web"
+ALWAYS = ("store.services", "store.errors", "web", "mail_templates.dates")
+PLUMBING = ("store.db", "store.context", "store.actor", "store.settings")
+FORBIDDEN_TOP = {"cli", "importers", "sqlalchemy", "sqlmodel", "typer", "rich"}
+
+
+def imported(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_web_reaches_the_store_only_through_its_services() -> None:
+    offences = []
+    for path in sorted(WEB.rglob("*.py")):
+        allowed = ALWAYS + (PLUMBING if path.name == "runtime.py" or path.name == "app.py" else ())
+        for name in imported(path):
+            top = name.split(".")[0]
+            if top in FORBIDDEN_TOP or (top in {"store", "mail_templates"} and not name.startswith(allowed)):
+                offences.append(f"{path.relative_to(WEB.parent)}: {name}")
+    assert offences == []
+
+
+def test_the_rule_sees_a_forbidden_import(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("from store.models import User\nimport sqlalchemy\n")
+    assert imported(bad) == {"store.models", "sqlalchemy"}

@@ -1,0 +1,149 @@
+"""An invitation (/invite/<token>): who invites whom to what, without using it; accepting is a
+POST, as a newcomer (register) or as an existing account (log in on the page, accept as itself)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from store.errors import TenantctlError
+from web import i18n
+from web.pages import forms, render, tokens
+from web.runtime import runtime_of
+from web.security import client_of
+
+router = APIRouter(include_in_schema=False)
+
+PATH = "/invite"
+COOKIE = "invitation"
+REGISTER_FIELDS = ("organisation", "first_name", "last_name", "email")
+
+
+def _look(request: Request, token: str) -> dict[str, Any]:
+    from store.services import selfservice
+
+    with runtime_of(request).transaction(request, write=False) as ctx:
+        return selfservice.invitation(ctx, token)
+
+
+def _invalid(request: Request, status: int = 410) -> HTMLResponse:
+    response = render(request, "invite_invalid.html", status=status)
+    tokens.forget(request, response, cookie=COOKIE, path=PATH)
+    return response
+
+
+def _page(request: Request, info: dict[str, Any], *, status: int = 200, errors: dict[str, str] | None = None,
+          values: dict[str, str] | None = None, mode: str | None = None) -> HTMLResponse:
+    from web.pages.dates import format_time
+
+    lang = i18n.choose(request, info["language"])
+    defaults = {"organisation": info["customer_name"] or "", "first_name": "", "last_name": "",
+                "email": info["email"] or "", "login": "", "tenant": ""}
+    return render(request, "invite.html", language=lang, status=status, reseller=info["reseller"], info=info,
+                  expires=format_time(info["expires_at"], lang, runtime_of(request).settings),
+                  errors=errors or {}, values={**defaults, **(values or {})}, mode=mode)
+
+
+@router.get(PATH + "/{token}", response_class=HTMLResponse)
+def with_token(request: Request, token: str) -> Response:
+    from store.errors import InvalidInput
+
+    request.app.state.limits.token_client.hit(client_of(request))
+    try:
+        info = _look(request, token)
+    except InvalidInput:
+        return _invalid(request)
+    return tokens.keep_and_forward(request, cookie=COOKIE, path=PATH, token=token,
+                                   language=i18n.choose(request, info["language"]), reseller=info["reseller"])
+
+
+@router.get(PATH, response_class=HTMLResponse)
+def page(request: Request) -> Response:
+    from store.errors import InvalidInput
+
+    kept = request.cookies.get(COOKIE)
+    if not kept:
+        return _invalid(request)
+    try:
+        return _page(request, _look(request, kept))
+    except InvalidInput:
+        return _invalid(request)
+
+
+@router.post(PATH, response_class=HTMLResponse)
+async def accept(request: Request) -> Response:
+    from anyio import to_thread
+
+    form = await request.form()
+    forms.check_csrf(request, form)
+    values = {k: str(form.get(k) or "").strip() for k in (*REGISTER_FIELDS, "login", "tenant")}
+    return await to_thread.run_sync(_accept, request, str(form.get("mode") or ""), values,
+                                    str(form.get("password") or ""))
+
+
+def _accept(request: Request, mode: str, values: dict[str, str], password: str) -> Response:
+    from store.errors import Conflict, InvalidInput, PermissionDenied
+    from store.services import invitations, selfservice
+    from store.services.passwords import LoginFailed
+
+    limits = request.app.state.limits
+    limits.token_client.hit(client_of(request))
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return _invalid(request)
+    try:
+        info = _look(request, token)
+    except InvalidInput:
+        return _invalid(request)
+    t = i18n.texts(i18n.choose(request, info["language"]))
+    if mode == "login":
+        limits.login_account.hit(values["login"].casefold())
+        missing = {k: t["field_required"] for k in ("login", "password") if not (password if k == "password"
+                                                                               else values[k])}
+    else:
+        needed = (("organisation", "first_name", "last_name", "email") if info["kind"] == "partner"
+                  else ("first_name", "last_name"))
+        missing = {k: t["field_required"] for k in needed if not values[k]}
+    if missing:
+        return _page(request, info, status=422, errors=missing, values=values, mode=mode)
+    try:
+        with runtime_of(request).transaction(request) as ctx:
+            if mode == "login":
+                result = selfservice.accept_as(ctx, token, values["login"], password, tenant=values["tenant"] or None)
+            else:
+                partner = info["kind"] == "partner"
+                result = selfservice.accept_new(ctx, token, first_name=values["first_name"],
+                                                last_name=values["last_name"],
+                                                organisation=values["organisation"] if partner else None,
+                                                email=values["email"] if partner else None)
+    except LoginFailed:
+        return _page(request, info, status=401, errors={"password": t["invite_login_failed"]}, values=values,
+                     mode=mode)
+    except TenantctlError as err:
+        if err.message == invitations.INVALID_TOKEN[0]:
+            return _invalid(request)
+        if isinstance(err, Conflict) and mode != "login":
+            # the address has an account: say so without naming it, and point to the login form
+            return _page(request, info, status=409, errors={"email": t["invite_email_taken"]}, values=values,
+                         mode=mode)
+        if mode == "login":
+            message = (t["invite_other_address"] if isinstance(err, PermissionDenied)
+                       else t["invite_already_member"] if isinstance(err, Conflict) else err.message)
+            return _page(request, info, status=422, errors={"login": message}, values=values, mode=mode)
+        return _page(request, info, status=422, errors={_field_of(err): err.message}, values=values, mode=mode)
+    response = render(request, "invite_done.html", language=i18n.choose(request, info["language"]),
+                      reseller=info["reseller"], info=info, result=result, mode=mode)
+    tokens.forget(request, response, cookie=COOKIE, path=PATH)
+    return response
+
+
+def _field_of(err: TenantctlError) -> str:
+    """The form field a service's refusal is about (shown next to it)."""
+    text = err.message.lower()
+    for word, field in (("e-mail", "email"), ("first name", "first_name"), ("last name", "last_name"),
+                        ("organisation", "organisation"), ("@", "email")):
+        if word in text:
+            return field
+    return "organisation"
