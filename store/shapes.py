@@ -53,8 +53,15 @@ class ConnectionRef(TypedDict):
     billing: str
 
 
+class MailIdentity(TypedDict):
+    """A reseller's identity in the mails to its customers (null: the platform's)."""
+    sender_name: str | None
+    reply_to: str | None
+    signature: str | None
+
+
 class Tenant(TypedDict):
-    """`tenant show`. Customers add their reseller connection's fields."""
+    """`tenant show`. Customers add their reseller connection's fields, resellers their mail identity."""
     key: str
     name: str
     kind: str
@@ -68,6 +75,7 @@ class Tenant(TypedDict):
     currency: NotRequired[str | None]
     billing: NotRequired[str | None]
     connection_state: NotRequired[str | None]
+    mail: NotRequired[MailIdentity]
     connections: list[ConnectionRef]
     members: int
 
