@@ -9,24 +9,27 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text as RichText
+from typing import TYPE_CHECKING, Any
 
 from cli import state
 from store.errors import TenantctlError
-from store.rules import escape_controls
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from cli.render import Text
 
 
-class Text(RichText):
-    """rich.text.Text whose content has its control and bidi characters escaped. Commands build
-    every line of output from this class (import it from here, not from rich)."""
+def __getattr__(name: str) -> Any:
+    """`output.Text` (and `from cli.output import Text`): Rich is loaded on first use, in
+    cli/render.py, so that `--help` and completion never pay for it (bench/startup_bench.py)."""
+    if name == "Text":
+        from cli import render
 
-    def __init__(self, text: str = "", *args: Any, **kwargs: Any) -> None:
-        super().__init__(escape_controls(text), *args, **kwargs)
+        return render.Text
+    raise AttributeError(f"module 'cli.output' has no attribute {name!r}")
+
 
 Column = tuple[str, str]  # (header, key)
 # Columns that hold identifiers (keys, logins, addresses, ids, links): never cut, never wrapped;
@@ -40,35 +43,21 @@ def _width(stream: Any) -> int | None:
     return None if getattr(stream, "isatty", lambda: False)() else 200
 
 
-class _Console(Console):
-    def print(self, *objects: Any, **kwargs: Any) -> None:
-        # never crop: a line wider than the terminal wraps there instead of losing its end
-        kwargs.setdefault("crop", False)
-        super().print(*objects, **kwargs)
-
-
 def stdout() -> Console:
-    return _Console(file=sys.stdout, highlight=False, emoji=False, width=_width(sys.stdout))
+    from cli.render import NeverCropConsole
+
+    return NeverCropConsole(file=sys.stdout, highlight=False, emoji=False, width=_width(sys.stdout))
 
 
 def stderr() -> Console:
-    return _Console(file=sys.stderr, highlight=False, emoji=False, width=_width(sys.stderr))
+    from cli.render import NeverCropConsole
 
-
-class _Table(Table):
-    """A table whose identifier columns keep their full width: when the terminal is too narrow for
-    them (and a few characters of every other column), it is drawn wider and the terminal wraps."""
-
-    def __rich_console__(self, console: Console, options: Any) -> Any:
-        needed = self._extra_width + sum(
-            (self._measure_column(console, options.update_width(10_000), c).maximum if c.no_wrap else 8)
-            + self._get_padding_width(c._index) for c in self.columns)
-        if needed > options.max_width:
-            options = options.update_width(needed)
-        return super().__rich_console__(console, options)
+    return NeverCropConsole(file=sys.stderr, highlight=False, emoji=False, width=_width(sys.stderr))
 
 
 def cell(value: Any) -> Text:
+    from cli.render import Text
+
     if value is None:
         return Text("-", style="dim")
     if isinstance(value, bool):
@@ -88,7 +77,13 @@ def _change(value: Any) -> str:
 
 
 def table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], title: str | None = None) -> Table:
-    t = _Table(title=escape(escape_controls(title)) if title else None, show_lines=False, header_style="bold")
+    from rich.markup import escape
+
+    from cli.render import IdentifierTable
+    from store.rules import escape_controls
+
+    t = IdentifierTable(title=escape(escape_controls(title)) if title else None, show_lines=False,
+                        header_style="bold")
     for header, key in columns:
         if key in IDENTIFIERS:
             t.add_column(header, no_wrap=True, overflow="ignore")
@@ -100,6 +95,8 @@ def table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], title: str 
 
 
 def record(data: dict[str, Any], keys: Sequence[Column] | None = None) -> Table:
+    from rich.table import Table
+
     t = Table(show_header=False, box=None, pad_edge=False)
     t.add_column(style="bold")
     t.add_column()
@@ -110,6 +107,8 @@ def record(data: dict[str, Any], keys: Sequence[Column] | None = None) -> Table:
 
 def line(console: Console, text: str) -> None:
     """One line of literal text that is never wrapped or cut (links, tokens): the terminal wraps it."""
+    from cli.render import Text
+
     console.print(Text(text), soft_wrap=True)
 
 
@@ -145,6 +144,8 @@ def status(message: str, style: str | None = None) -> None:
     """Progress and status lines: stderr, silent in --json mode. `message` is literal text."""
     if state.JSON_MODE:
         return
+    from cli.render import Text
+
     stderr().print(Text(message, style=style or ""), soft_wrap=True)
 
 
@@ -160,6 +161,8 @@ def fail(err: TenantctlError, json_mode: bool) -> int:
             error["details"] = err.details
         emit_json({"error": error})
     else:
+        from cli.render import Text
+
         line = Text("error: ", style="bold red") + Text(err.message)
         if err.hint:
             line += Text(f" ({err.hint})", style="dim")
