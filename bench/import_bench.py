@@ -185,6 +185,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--workdir", type=Path, default=Path(".bench"))
     ap.add_argument("--pg", default=os.environ.get("TENANTCTL_TEST_DATABASE_URL"))
     ap.add_argument("--repeat", type=int, default=1, help="take the median of N runs")
+    ap.add_argument("--kinds", default="xlsx,csv,flat xlsx,flat csv", help="which inputs (comma-separated)")
     args = ap.parse_args(argv)
     files = generate(args.workdir, args.tenants, args.users)
     files.update(generate_flat(args.workdir, args.tenants, args.users))
@@ -192,6 +193,7 @@ def main(argv: list[str]) -> int:
     baseline = [sys.executable, str(HERE / "baseline.py")]
     inputs = {"xlsx": [files["xlsx"]], "csv": [files["tenants_csv"], files["users_csv"]],
               "flat xlsx": [files["flat_xlsx"]], "flat csv": [files["flat_csv"]]}
+    inputs = {k: v for k, v in inputs.items() if k in args.kinds.split(",")}
 
     def measure(name: str, cmd: list[str]) -> None:
         samples.setdefault(name, []).append(timed(cmd))

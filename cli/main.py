@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from cli import output, state
-from store.errors import Conflict, TenantctlError, Unreachable, UsageError
+from store.errors import Conflict, InvalidInput, TenantctlError, Unreachable, UsageError
 
 HELP = """Administer a B2B platform: tenants, users, invitations, password links, migrations.
 
@@ -21,13 +21,26 @@ Example: tenantctl tenant create "Müller & Söhne GmbH" --kind customer --resel
 
 def _store_error(exc: Exception) -> TenantctlError | None:
     """SQLAlchemy errors that reach the top are the store's state, not bugs."""
-    if not type(exc).__module__.startswith("sqlalchemy"):
+    module = type(exc).__module__
+    if module.startswith("psycopg"):  # raised on the driver connection directly (COPY)
+        import psycopg
+
+        name = next((n for n in ("IntegrityError", "DataError", "OperationalError")
+                     if isinstance(exc, getattr(psycopg, n))), "")
+    elif module.startswith("sqlalchemy"):
+        name = type(exc).__name__
+    else:
         return None
-    name = type(exc).__name__
     detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+    if name == "DataError":  # e.g. PostgreSQL: a number out of range for its column
+        return InvalidInput(f"the store refused a value: {detail}", hint="check the numbers and texts given")
     if name == "IntegrityError":
         return Conflict(f"the store refused the change: {detail}",
                         hint="another command changed the same data; run the command again")
+    from store.db import busy_error, is_busy
+
+    if is_busy(exc):
+        return busy_error()
     if name in {"OperationalError", "InterfaceError"}:
         return Unreachable(f"the store failed: {detail}", hint="check that it is reachable and not locked; run again")
     return None
@@ -78,6 +91,9 @@ class TenantctlGroup(TyperGroup):
             code = output.fail(UsageError(exc.format_message(), hint=f"see {where}"), state.JSON_MODE)
         except typer.Abort:
             code = output.fail(TenantctlError("aborted; nothing changed"), state.JSON_MODE)
+        except OverflowError:  # a number beyond 64 bits that no option's range caught
+            code = output.fail(InvalidInput("a number given is too large",
+                                            hint=f"numbers go up to {2**63 - 1}"), state.JSON_MODE)
         except Exception as exc:
             mapped = _store_error(exc)
             if mapped is None:

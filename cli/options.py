@@ -6,8 +6,11 @@ import typer
 
 JSON = typer.Option(False, "--json", help="Print one JSON document on stdout (nothing on stderr).")
 YES = typer.Option(False, "--yes", "-y", help="Do not ask; needed when not on a terminal.")
-LIMIT = typer.Option(100, "--limit", min=0, help="Show at most N rows (0: all).")
-OFFSET = typer.Option(0, "--offset", min=0, help="Skip the first N rows.")
+# the largest number the store can hold (a 64-bit integer): larger ones are a usage error naming
+# the option, not an overflow deep in the database driver
+MAX_INT = 2**63 - 1
+LIMIT = typer.Option(100, "--limit", min=0, max=MAX_INT, help="Show at most N rows (0: all).")
+OFFSET = typer.Option(0, "--offset", min=0, max=MAX_INT, help="Skip the first N rows.")
 SEARCH = typer.Option(None, "--search", "-s", help="Case-insensitive text to look for.")
 
 

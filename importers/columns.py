@@ -91,10 +91,14 @@ SHEET_NAMES = {
 INSTRUCTIONS_SHEET = ("Anleitung", "Instructions")
 
 
+_REQUIRED_MARK = re.compile(r"\*|\((?:pflicht(?:feld|angabe)?|erforderlich|required|optional|muss)\)")
+
+
 def norm(header: object) -> str:
-    """Case, spaces (also non-breaking), hyphens, dots and underscores do not matter."""
+    """Case, spaces and line breaks (also non-breaking), hyphens, dots and underscores do not
+    matter, nor the marks of a required column: `E-Mail*`, `Vorname\n(Pflichtfeld)`."""
     text = str(header or "").replace("\u00a0", " ").replace("\ufeff", "").casefold()
-    return re.sub(r"[\s\-_.:/#]+", "", text)
+    return re.sub(r"[\s\-_.:/#]+", "", _REQUIRED_MARK.sub("", text))
 
 
 def aliases(kind: str) -> dict[str, str]:

@@ -10,6 +10,7 @@ import io
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -71,14 +72,18 @@ class Loaded:
 
 
 def read(path: Path, *, sheet: str | None = None, maps: list[str] | None = None, encoding: str | None = None,
-         max_mb: int = 100, layout: str = "auto") -> Source:
-    return load(path, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb, layout=layout).source()
+         max_mb: int = 100, header_row: int | None = None, layout: str = "auto") -> Source:
+    return load(path, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb, header_row=header_row,
+                layout=layout).source()
 
 
 def load(path: Path, *, sheet: str | None = None, maps: list[str] | None = None, encoding: str | None = None,
-         max_mb: int = 100, layout: str = "auto") -> Loaded:
-    """layout: auto (a single sheet with person and company columns is a flat contact list),
-    flat (read it so), tables (never)."""
+         max_mb: int = 100, header_row: int | None = None, layout: str = "auto") -> Loaded:
+    """The file read up to its rows. `header_row` (--header-row) names the header row as Excel numbers
+    it; layout: auto (a single sheet with person and company columns is a flat contact list), flat
+    (read it so), tables (never)."""
+    if header_row is not None and header_row < 1:
+        raise UsageError(f"--header-row {header_row}: rows are numbered from 1", hint="e.g. --header-row 3")
     if layout not in flat.LAYOUTS:
         raise UsageError(f"--layout {layout!r} is not one of {', '.join(flat.LAYOUTS)}",
                          hint="use --layout flat or --layout tables")
@@ -86,9 +91,9 @@ def load(path: Path, *, sheet: str | None = None, maps: list[str] | None = None,
     suffix = path.suffix.lower()
     extra = columns.parse_maps(maps)
     if suffix in {".xlsx", ".xlsm"}:
-        return _load_xlsx(path, sheet, extra, layout)
+        return _load_xlsx(path, sheet, extra, header_row, layout)
     if suffix in {".csv", ".txt"}:
-        return _load_csv(path, sheet, extra, encoding, layout)
+        return _load_csv(path, sheet, extra, encoding, header_row, layout)
     if suffix == ".xls":
         raise InvalidInput(f"{path.name} is an old Excel .xls file", hint="save it as .xlsx or .csv")
     raise InvalidInput(f"cannot import {path.name}: only .xlsx and .csv are read", hint="save it as .xlsx or .csv")
@@ -96,7 +101,7 @@ def load(path: Path, *, sheet: str | None = None, maps: list[str] | None = None,
 
 # -- xlsx --------------------------------------------------------------------------------------------
 
-def _load_xlsx(path: Path, sheet: str | None, extra: dict[str, str], layout: str) -> Loaded:
+def _load_xlsx(path: Path, sheet: str | None, extra: dict[str, str], header_at: int | None, layout: str) -> Loaded:
     safety.check_xlsx(path)
     from python_calamine import CalamineWorkbook
 
@@ -105,6 +110,8 @@ def _load_xlsx(path: Path, sheet: str | None, extra: dict[str, str], layout: str
     except Exception as exc:
         raise InvalidInput(f"cannot read {path.name}: {exc}", hint="save it again as .xlsx") from None
     names = list(wb.sheet_names)
+    hidden = {m.name for m in wb.sheets_metadata if str(m.visible).rsplit(".", 1)[-1] != "Visible"}
+    notes: list[str] = []
     chosen: list[tuple[str, str | None]] = []
     if sheet:
         match = [n for n in names if columns.norm(n) == columns.norm(sheet)]
@@ -116,18 +123,69 @@ def _load_xlsx(path: Path, sheet: str | None, extra: dict[str, str], layout: str
                                hint="pass one of these to --sheet")
         chosen = [(match[0], columns.sheet_kind(sheet) or columns.sheet_kind(match[0]))]
     else:
-        chosen = [(n, columns.sheet_kind(n)) for n in names if columns.sheet_kind(n)]
+        # a hidden sheet is not read unless --sheet names it: it holds the lists behind drop-downs,
+        # lookups, old data; it is named in the plan
+        chosen = [(n, columns.sheet_kind(n)) for n in names if columns.sheet_kind(n) and n not in hidden]
         if not chosen:
             skip = {columns.norm(x) for x in columns.INSTRUCTIONS_SHEET}
-            data_sheets = [n for n in names if columns.norm(n) not in skip]
+            data_sheets = [n for n in names if columns.norm(n) not in skip and n not in hidden]
             if len(data_sheets) != 1:
                 raise InvalidInput(f"{path.name} has no sheet named Mandanten/Tenants or Benutzer/Users "
                                    f"(it has: {', '.join(names)})", hint="rename the sheets or pass --sheet NAME")
             chosen = [(data_sheets[0], None)]
     sheets, scans = _parse_scanned(path, wb, chosen)
+    taken = {n for n, _ in chosen}
+    skip = {columns.norm(x) for x in columns.INSTRUCTIONS_SHEET}
+    notes.extend(_unread_sheets(path, wb, [n for n in names if n not in taken and columns.norm(n) not in skip],
+                                hidden, extra))
     if len(sheets) > 1 and layout == "auto":
         layout = "tables"  # a flat contact list is one sheet; the template's sheets are tables
-    return Loaded(lambda: _xlsx_tables(path, sheets, scans, extra, layout))
+    return Loaded(lambda: _xlsx_tables(path, sheets, scans, extra, notes, header_at, layout))
+
+
+def _unread_sheets(path: Path, wb: Any, names: list[str], hidden: set[str], extra: dict[str, str]) -> list[str]:
+    """A note for every sheet that is not imported: its rows and, when its header names known
+    columns (people: first name, last name, e-mail), that it looks like data ("sheet
+    'Ansprechpartner' (16 rows) was not read"). Each is scanned before it is parsed, like the others."""
+    import zipfile
+
+    out: list[str] = []
+    with zipfile.ZipFile(path) as zf:
+        parts = {name: part for part, name in safety.sheet_parts(zf).items()}
+        for name in names:
+            state = "hidden sheet" if name in hidden else "sheet"
+            try:
+                if name in parts:
+                    sheetscan.scan(zf, parts[name], name)
+                ws = wb.get_sheet_by_name(name)
+            except InvalidInput as exc:
+                out.append(f"{state} {name!r} was not read: {exc.message}")
+                continue
+            except Exception:  # a chart sheet or a part python-calamine cannot parse: not data
+                out.append(f"{state} {name!r} was not read (not a worksheet)")
+                continue
+            rows = ws.iter_rows()
+            header: list[str] = []
+            kind = None
+            count = 0
+            for i, cells in enumerate(rows):
+                texts = [text(c) or "" for c in cells]
+                if not any(texts):
+                    continue
+                if kind is None and i < HEADER_SEARCH_ROWS and (k := _guess_kind(texts, extra)):
+                    kind, header, count = k, texts, 0
+                    continue
+                count += 1
+            del ws, rows
+            if kind is not None:
+                known = _match(header, kind, extra)
+                what = "people" if kind == "users" else "companies"
+                cols = ", ".join(header[i] for i in known.values())
+                out.append(f"{state} {name!r} ({count} rows) was not read, although it looks like a list of {what} "
+                           f"({cols}); pass --sheet {name!r} to import it, or rename it")
+            elif count:
+                out.append(f"{state} {name!r} ({count} rows) was not read")
+    return out
 
 
 def _parse_scanned(path: Path, wb: Any, chosen: list[tuple[str, str | None]]
@@ -155,14 +213,15 @@ def _parse_scanned(path: Path, wb: Any, chosen: list[tuple[str, str | None]]
 
 
 def _xlsx_tables(path: Path, sheets: list[tuple[str, str | None, Any]], scans: dict[str, sheetscan.SheetScan],
-                 extra: dict[str, str], layout: str) -> Source:
+                 extra: dict[str, str], notes: list[str], header_at: int | None, layout: str) -> Source:
     src = Source(path, "xlsx")
+    src.notes.extend(notes)
     count = len(sheets)
     while sheets:
         name, kind, ws = sheets.pop(0)  # the parsed sheet is freed once its rows are built
         merged = list(ws.merged_cell_ranges or [])
         try:
-            table = _table(src, name, kind, ws.iter_rows(), extra, merged, layout)  # rows are lists
+            table = _table(src, name, kind, ws.iter_rows(), extra, merged, header_at, layout)  # rows are lists
         except InvalidInput as exc:
             if count > 1 and exc.message.endswith(("the sheet is empty", "only a header row, no data rows")):
                 continue  # a workbook may hold tenants only or users only
@@ -174,6 +233,13 @@ def _xlsx_tables(path: Path, sheets: list[tuple[str, str | None, Any]], scans: d
                                    f"{src.tables[table.kind].sheet!r} and {name!r}", hint="merge them into one")
             src.tables[table.kind] = table
         scanned = scans.get(name) or sheetscan.SheetScan()
+        hidden_rows = [r for r in scanned.hidden_rows if table is None or r > table.header_row]
+        if hidden_rows:
+            shown = ", ".join(map(str, hidden_rows[:10])) + (f" and {len(hidden_rows) - 10} more"
+                                                              if len(hidden_rows) > 10 else "")
+            why = "filtered out (AutoFilter)" if scanned.filtered else "hidden"
+            src.notes.append(f"{name}: rows {shown} are {why} in Excel; they are imported like the visible rows "
+                             "(delete them in the file to leave them out)")
         for ref in scanned.formulas_without_value:
             src.problems.append(Problem(name, _ref_row(ref), _ref_col(ref, table),
                                         f"cell {ref} holds a formula without a computed value; "
@@ -233,7 +299,8 @@ def _cp1252(path: Path, raw: bytes, src: Source) -> str:
     return raw.decode("cp1252", errors="replace")
 
 
-def _load_csv(path: Path, sheet: str | None, extra: dict[str, str], encoding: str | None, layout: str) -> Loaded:
+def _load_csv(path: Path, sheet: str | None, extra: dict[str, str], encoding: str | None,
+              header_at: int | None, layout: str) -> Loaded:
     src = Source(path, "csv")
     raw = path.read_bytes()
     content = _decode(path, raw, encoding, src)
@@ -248,7 +315,7 @@ def _load_csv(path: Path, sheet: str | None, extra: dict[str, str], encoding: st
         if kind is None:
             raise InvalidInput(f"--sheet {sheet!r}: a csv holds tenants or users",
                                hint="pass --sheet tenants or --sheet users")
-    return Loaded(lambda: _csv_table(src, content, kind, extra, advice, bool(encoding), layout))
+    return Loaded(lambda: _csv_table(src, content, kind, extra, advice, bool(encoding), header_at, layout))
 
 
 SEP_LINE = re.compile(r'"?sep=(.)"?[ \t]*\r?$', re.IGNORECASE)
@@ -278,12 +345,12 @@ def csv_records(path: Path, encoding: str | None = None) -> Iterator[tuple[int, 
 
 
 def _csv_table(src: Source, content: str, kind: str | None, extra: dict[str, str], advice: broken_text.Advice,
-               forced: bool, layout: str) -> Source:
+               forced: bool, header_at: int | None, layout: str) -> Source:
     reader, sep = _csv_reader(content)
     if sep:
         src.notes.append(f"{src.path.name}: the first line 'sep={sep}' names the delimiter; "
                          "rows are counted from the line after it, as Excel shows them")
-    table = _table(src, src.path.name, kind, reader, extra, [], layout)
+    table = _table(src, src.path.name, kind, reader, extra, [], header_at, layout)
     if table is not None:
         src.tables[table.kind] = table
         _check_damage(src, table, advice, forced)
@@ -300,9 +367,12 @@ def _check_damage(src: Source, table: Table, advice: broken_text.Advice, forced:
 # -- shared: header, rows ----------------------------------------------------------------------------
 
 def _guess_kind(cells: list[str], extra: dict[str, str]) -> str | None:
+    """users when the row names an e-mail column or first and last names (a users file is never read
+    as tenants because it also has a `Firma` column), else tenants when it names a tenant column."""
     normed = [columns.norm(c) for c in cells]
     user_aliases = columns.aliases("users")
-    if any(extra.get(n) == "email" or user_aliases.get(n) == "email" for n in normed):
+    user_fields = {extra.get(n) or user_aliases.get(n) for n in normed}
+    if "email" in user_fields or {"first_name", "last_name"} <= user_fields:
         return "users"
     tenant_aliases = columns.aliases("tenants")
     hits = sum(1 for n in normed if n in tenant_aliases or extra.get(n) in tenant_aliases.values())
@@ -320,37 +390,98 @@ def _match(cells: list[str], kind: str, extra: dict[str, str]) -> dict[str, int]
     return out
 
 
-def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]], extra: dict[str, str],
-           merged: list[Any], layout: str = "auto") -> Table | None:
-    it = iter(rows)
-    header: list[str] | None = None
-    header_row = 0
+def _find_header(src: Source, sheet: str, kind: str | None, it: Iterator[list[Any]], extra: dict[str, str],
+                 header_at: int | None) -> tuple[int, list[str], str, dict[str, int], list[tuple[int, list[Any]]]]:
+    """(header row, header texts, kind, fields, rows read after the header). Title rows above the
+    header are skipped when the header is unambiguous: the first row naming two known columns, with
+    only short rows (a title, a date) above it; `--header-row N` names it outright."""
+    seen: list[tuple[int, list[Any]]] = []  # filled rows only (the header and up to 10 more)
     for rownum, cells in enumerate(it, start=1):
-        if any(text(c) for c in cells):
-            header, header_row = [text(c) or "" for c in cells], rownum
-            break
-    if header is None:
+        if header_at is not None:
+            if rownum == header_at:
+                seen.append((rownum, cells))
+                break
+        elif any(text(c) for c in cells):
+            seen.append((rownum, cells))
+            if len(seen) > HEADER_SEARCH_ROWS:
+                break
+    if header_at is not None:
+        if not seen or seen[-1][0] != header_at or not any(text(c) for c in seen[-1][1]):
+            raise InvalidInput(f"{sheet}: row {header_at} is empty, it cannot be the header",
+                               hint="pass the row number Excel shows for the header to --header-row")
+        header = [text(c) or "" for c in seen[-1][1]]
+        k = kind or _guess_kind(header, extra)
+        fields = _match(header, k, extra) if k else {}
+        if not k or not fields:
+            raise InvalidInput(f"{sheet}: no known column headers in row {header_at} "
+                               f"({', '.join(h for h in header if h)[:200]})",
+                               hint="use the template (tenantctl import template) or --map \"Header=field\"")
+        return header_at, header, k, fields, []
+    texts = [(n, [text(c) or "" for c in cells]) for n, cells in seen]
+    filled = [(n, t) for n, t in texts if any(t)]
+    if not filled:
         raise InvalidInput(f"{sheet}: the sheet is empty", hint="fill in a header row and data rows")
-    if kind is None:
-        kind = _guess_kind(header, extra)
-    fields = _match(header, kind, extra) if kind else {}
+    first_row, first = filled[0]
+    k0 = kind or _guess_kind(first, extra)
+    f0 = _match(first, k0, extra) if k0 else {}
+    pick: tuple[int, list[str], str, dict[str, int]] | None = (first_row, first, k0, f0) if k0 and f0 else None
+    if pick is None or len(f0) < 2:
+        for n, t in filled[1:]:
+            k = kind or _guess_kind(t, extra)
+            f = _match(t, k, extra) if k else {}
+            if k and len(f) >= 2 and len(f) > len(f0):
+                above = [row for m, row in filled if m < n]
+                if any(sum(1 for c in row if c) > 2 for row in above):
+                    raise InvalidInput(f"{sheet}: the header seems to be in row {n}, but the rows above it hold data",
+                                       hint=f"pass --header-row {n}, or delete rows {first_row}-{n - 1}")
+                title = " / ".join(c for row in above for c in row if c)[:80]
+                src.notes.append(f"{sheet}: the header is row {n}; rows {first_row}-{n - 1} above it were skipped "
+                                 f"({title!r}); pass --header-row N to name another row")
+                pick = (n, t, k, f)
+                break
+    if pick is None:
+        raise InvalidInput(f"{sheet}: no known column headers in row {first_row} "
+                           f"({', '.join(h for h in first if h)[:200]})",
+                           hint="use the template (tenantctl import template) or --map \"Header=field\"")
+    header_row, header, k, fields = pick
+    return header_row, header, k, fields, [(n, cells) for n, cells in seen if n > header_row]
+
+
+SUMMARY_LABEL = re.compile(r"(?:summe|summen|zwischensumme|gesamt|gesamtsumme|gesamtbetrag|total|totals|anzahl|"
+                           r"ergebnis|sum|count)\b", re.IGNORECASE)
+SUMMARY_START = frozenset("SsGgTtAaEeZzCc")
+
+
+def _may_be_label(first: Any) -> bool:
+    """The first cell of a row could be a totals label (or is empty: then the second could be)."""
+    if first.__class__ is not str:
+        return first is None
+    text_ = first.lstrip()
+    return not text_ or (text_[0] in SUMMARY_START and SUMMARY_LABEL.match(text_) is not None)
+
+
+def _summary_label(cells: list[Any], values: list[str | None]) -> str | None:
+    """A totals row (`Summe`, `Gesamt`, `Anzahl Kunden: 15`) as CRM exports and hand-kept lists end:
+    a label in the first filled of the first two cells, and nothing else but numbers or at most one
+    more cell (`Total Energies GmbH` with its reseller and customer number is a company)."""
+    label = next((c.strip() for c in cells[:2] if c.__class__ is str and c.strip()), None)
+    if not label or label[0] not in SUMMARY_START or not SUMMARY_LABEL.match(label):
+        return None
+    if ":" in label or any(ch.isdigit() for ch in label):
+        return label
+    others = [v for v in values if v and v != label]
+    if len(others) <= 1 or all(v.replace(".", "").replace(",", "").isdigit() for v in others):
+        return label
+    return None
+
+
+def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]], extra: dict[str, str],
+           merged: list[Any], header_at: int | None = None, layout: str = "auto") -> Table | None:
+    it = iter(rows)
+    header_row, header, kind, fields, replay = _find_header(src, sheet, kind, it, extra, header_at)
     if layout == "flat" or (layout == "auto" and flat.is_contact_list(header, extra)):
         kind, fields = "contacts", _match(header, "contacts", extra)
-    if not fields:
-        # is the header further down (a title row above it)?
-        lookahead: list[tuple[int, list[str]]] = []
-        for rownum, cells in enumerate(it, start=header_row + 1):
-            lookahead.append((rownum, [text(c) or "" for c in cells]))
-            if len(lookahead) >= HEADER_SEARCH_ROWS:
-                break
-        for rownum, cells in lookahead:
-            k = kind or _guess_kind(cells, extra)
-            if k and len(_match(cells, k, extra)) >= 2:
-                raise InvalidInput(f"{sheet}: the header is in row {rownum}, not in the first row ({header_row})",
-                                   hint=f"delete rows {header_row}-{rownum - 1} above the header and import again")
-        raise InvalidInput(f"{sheet}: no known column headers in row {header_row} "
-                           f"({', '.join(h for h in header if h)[:200]})",
-                           hint="use the template (tenantctl import template) or --map \"Header=field\"")
+    header = [" ".join(h.split()) for h in header]  # "Vorname\n(Pflichtfeld)" is shown on one line
     assert kind is not None
     for (r0, c0), (r1, c1) in merged:
         if r0 <= header_row - 1 <= r1 and c1 > c0:
@@ -380,24 +511,31 @@ def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]],
     # repeat across 100,000 rows, and each cell would otherwise hold its own copy
     same: dict[str | None, str | None] = {}
     share = same.setdefault
-    for rownum, cells in enumerate(it, start=header_row + 1):
+    labels: dict[Any, bool] = {}
+    last = replay[-1][0] if replay else header_row
+    for rownum, cells in chain(replay, enumerate(it, start=last + 1)):
         n = len(cells)
         values = [share(t := text(cells[j]), t) if j < n else None for j in idxs]
         if not any(values):
             continue  # empty rows are not rows (a million trailing ones cost nothing)
+        hit = labels.get(first := cells[0])  # per distinct first cell: could it be a totals label?
+        if hit is None:
+            hit = labels[first] = _may_be_label(first)
+        if hit:
+            label = _summary_label(cells, values)
+            if label is not None:  # refused with its row, and not planned as a company or person
+                src.problems.append(Problem(sheet, rownum, None, f"{label!r} is a totals row, not a "
+                                            f"{'company' if kind == 'tenants' else 'person'}: delete the row"))
+                continue
         if sum(len(v) for v in values if v) > limit:
             for pos, v in enumerate(values):
                 if v is not None and len(v) > limit:
                     src.problems.append(Problem(sheet, rownum, header[idxs[pos]],
                                                 f"cell has {len(v):,} characters; at most {limit:,}"))
                     values[pos] = ""
-        for j, name, pos in ident_pos:
+        for j, name, _ in ident_pos:  # cells that are not text (xlsx); texts: per column below
             raw = cells[j] if j < n else None
-            if raw.__class__ is str:
-                v = values[pos]  # stripped
-                if v and v[0] in identifiers.SUSPECT_START and (why := identifiers.problem(v)):
-                    src.problems.append(Problem(sheet, rownum, header[j], why))
-            elif raw is not None:
+            if raw.__class__ is not str and raw is not None:
                 if why := identifiers.problem(raw):
                     src.problems.append(Problem(sheet, rownum, header[j], why))
                 elif raw.__class__ is float or raw.__class__ is int:
@@ -405,6 +543,14 @@ def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]],
         table.rows.append((rownum, tuple(values)))
     if not table.rows:
         raise InvalidInput(f"{sheet}: only a header row, no data rows")
+    for j, name, pos in ident_pos:  # identifier texts German Excel wrote: once per distinct value
+        wrong: dict[str | None, str] = {}
+        for v in set(table.column(name)):
+            if v and v[0] in identifiers.SUSPECT_START and (why := identifiers.problem(v)):
+                wrong[v] = why
+        if wrong:
+            src.problems.extend(Problem(sheet, rownum, header[j], wrong[vals[pos]])
+                                for rownum, vals in table.rows if vals[pos] in wrong)
     if kind == "contacts":
         flat.fill_merged(table, merged)
     return table

@@ -80,18 +80,22 @@ def _blocks(zf: zipfile.ZipFile, part: str, cut: bytes) -> Iterator[bytes]:
 def scan(zf: zipfile.ZipFile, part: str, sheet: str) -> SheetScan:
     out = SheetScan()
     max_row = max_col = 0
-    exact = False  # a cell or row outside what the block's last row and the first columns allow
     for data in _blocks(zf, part, b"<row"):
         if not max_col:
             max_col = max((col_index(c) for c in _FIRST_COLS.findall(data, 0, 1 << 16)), default=1)
-        # rows ascend in every file a program wrote: the block's last row bounds its row numbers, and
-        # a longer number anywhere in the block (a cell or row out of order) is found by the search
+        # rows ascend in every file a program wrote: the block's last row bounds its row numbers; a
+        # reference right of the known columns or with a longer row number (a cell or row out of
+        # order) is found by one search per block and counted in
         at = data.rfind(b'<row r="')
         last = _ROW_NUM.match(data, at + 5) if at >= 0 else None
         block_row = int(last.group(1)) if last else max_row
         max_row = max(max_row, block_row)
-        if not exact and _outside(max_col, len(str(block_row))).search(data):
-            exact = True
+        outside = _outside(max_col, len(str(block_row))).findall(data)
+        for ref in set(outside):
+            letters = ref.rstrip(b"0123456789")
+            max_row = max(max_row, int(ref[len(letters):]))
+            if letters:
+                max_col = max(max_col, col_index(letters))
         if b"<f" in data:
             out.formulas_without_value.extend(
                 m.group(1).decode() for m in _FORMULA_CELL.finditer(data)
@@ -103,7 +107,7 @@ def scan(zf: zipfile.ZipFile, part: str, sheet: str) -> SheetScan:
                     out.hidden_rows.append(int(num.group(1)))
             out.filtered = out.filtered or b"<autoFilter" in data
     out.max_row, out.max_col = max_row, max_col
-    if exact or max_row * max_col > MAX_GRID_CELLS:
+    if max_row * max_col > MAX_GRID_CELLS:
         _check_grid(zf, part, sheet)
     return out
 
@@ -112,9 +116,9 @@ def scan(zf: zipfile.ZipFile, part: str, sheet: str) -> SheetScan:
 def _outside(max_col: int, row_digits: int) -> re.Pattern[bytes]:
     """A reference right of the columns seen first, or with a longer row number than the block's
     last row (one search per block with a literal prefix: a fraction of a second for 100,000 rows)."""
-    beyond = f"[{col_letters(max_col + 1)}-Z][0-9]|" if max_col < 26 else ""
-    return re.compile(rb' r="(?:[A-Z]{2,3}[0-9]|' + beyond.encode()
-                      + rb"[A-Z]?[0-9]{" + str(row_digits + 1).encode() + rb",})")
+    beyond = f"[{col_letters(max_col + 1)}-Z][0-9]+|" if max_col < 26 else ""
+    return re.compile(rb' r="((?:[A-Z]{2,3}[0-9]+|' + beyond.encode()
+                      + rb"[A-Z]{0,3}[0-9]{" + str(row_digits + 1).encode() + rb",9}))\"")
 
 
 def _check_grid(zf: zipfile.ZipFile, part: str, sheet: str) -> None:

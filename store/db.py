@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, create_engine
 
-from store.errors import SchemaError, Unreachable
+from store.errors import InvalidInput, SchemaError, Unreachable
 from store.settings import mask_secret
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -53,14 +53,52 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write", True) else "BEGIN")
 
 
+def is_busy(exc: BaseException) -> bool:
+    """SQLite's "database is locked" / "database is busy": another connection holds the write
+    lock longer than the busy timeout."""
+    text_ = str(getattr(exc, "orig", exc)).lower()
+    return "database is locked" in text_ or "database is busy" in text_
+
+
+def busy_error() -> Unreachable:
+    return Unreachable(f"the store is busy: another command has held its write lock for more than "
+                       f"{SQLITE_BUSY_TIMEOUT_MS / 1000:g} s", hint="run the command again once the other one finished")
+
+
+def _no_table(exc: BaseException) -> bool:
+    text_ = str(getattr(exc, "orig", exc)).lower()
+    return "no such table" in text_ or "does not exist" in text_ or "undefinedtable" in type(
+        getattr(exc, "orig", exc)).__name__.lower()
+
+
+def take_exclusive(session: Any, name: str) -> bool:
+    """Try to become the only transaction doing `name` (e.g. an import) until it ends. PostgreSQL:
+    a transaction-scoped advisory lock, False at once when another transaction holds it. SQLite:
+    always True, since write transactions already run one at a time (BEGIN IMMEDIATE)."""
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        return True
+    return bool(conn.execute(text("SELECT pg_try_advisory_xact_lock(hashtext(:name))"), {"name": name}).scalar())
+
+
 class Store:
     def __init__(self, url: str, *, create: bool = False) -> None:
         self.url = normalise_url(url)
         self.safe_url = mask_secret(self.url)
         self.is_sqlite = self.url.startswith("sqlite")
-        path = sqlite_path(self.url)
+        try:
+            path = sqlite_path(self.url)
+        except Exception as exc:  # ArgumentError (no scheme), ValueError (port not a number)
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise InvalidInput(f"the store URL {self.safe_url} is malformed: {reason}",
+                               hint="use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB") from None
         if path is not None:
-            self._check_sqlite_path(path, create)
+            try:
+                self._check_sqlite_path(path, create)
+            except PermissionError as exc:  # e.g. TENANTCTL_HOME not readable by this user
+                raise Unreachable(f"cannot open the store folder {path.parent}: {exc.strerror}",
+                                  hint=f"fix its permissions (chmod 700 {path.parent}) or set TENANTCTL_HOME / "
+                                       "--db to a folder of yours") from None
         try:
             self.engine = create_engine(self.url, pool_pre_ping=not self.is_sqlite)
         except Exception as exc:  # bad URL syntax, unknown driver
@@ -68,6 +106,19 @@ class Store:
                               hint="use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB") from None
         if self.is_sqlite:
             _install_sqlite_pragmas(self.engine)
+
+    @classmethod
+    def of_session(cls, session: Any) -> Store:
+        """A Store over the engine a session is bound to (a command's own): for work after its
+        transaction, such as mail delivery, without building a second engine."""
+        bind: Any = session.get_bind()
+        engine = getattr(bind, "engine", bind)
+        store = cls.__new__(cls)
+        store.url = engine.url.render_as_string(hide_password=False)
+        store.safe_url = mask_secret(store.url)
+        store.is_sqlite = engine.dialect.name == "sqlite"
+        store.engine = engine
+        return store
 
     @staticmethod
     def _check_sqlite_path(path: Path, create: bool) -> None:
@@ -128,20 +179,28 @@ class Store:
     # -- schema ---------------------------------------------------------------------------------
 
     def current_revisions(self) -> set[str]:
+        """The schema revisions the store is at (empty: no schema). A read: it neither takes nor
+        waits for the write lock, so it works while another command writes."""
         with self.connect() as conn:
+            conn.info["write"] = False
             try:
                 rows = conn.execute(text("SELECT version_num FROM alembic_version")).fetchall()
-            except (OperationalError, DBAPIError):
-                return set()
+            except (OperationalError, DBAPIError) as exc:
+                if is_busy(exc):
+                    raise busy_error() from None
+                if _no_table(exc):
+                    return set()
+                raise self._unreachable(exc) from None
         return {r[0] for r in rows}
 
     def require_current_schema(self) -> None:
-        from store.migrate import head_revisions
+        from store.migrate import check_not_newer, head_revisions
 
         current = self.current_revisions()
         if not current:
             raise SchemaError(f"the store at {self.safe_url} has no tenantctl schema",
                               hint="run tenantctl init")
+        check_not_newer(self, current)
         if current != head_revisions():
             raise SchemaError(
                 f"the store schema is at {', '.join(sorted(current))}, this tenantctl needs "

@@ -24,6 +24,23 @@ def _config() -> Config:
 
 
 @cache
+def known_revisions() -> frozenset[str]:
+    """Every revision this tenantctl ships."""
+    return frozenset(str(names["revision"]) for path in (MIGRATIONS / "versions").glob("*.py")
+                     if "revision" in (names := _assigned_literals(path)))
+
+
+def check_not_newer(store: Store, current: set[str]) -> None:
+    """A store upgraded by a newer tenantctl cannot be used (nor "upgraded" back) by this one."""
+    from store.errors import SchemaError
+
+    unknown = current - known_revisions()
+    if unknown:
+        raise SchemaError(f"the store at {store.safe_url} has a newer schema ({', '.join(sorted(unknown))}) "
+                          "than this tenantctl knows", hint="use the newer tenantctl that upgraded it")
+
+
+@cache
 def head_revisions() -> set[str]:
     """The newest revision(s), read from the scripts' `revision` / `down_revision` assignments.
     Every command checks the schema against this, and importing Alembic for it would cost
@@ -61,6 +78,7 @@ def upgrade(store: Store) -> tuple[set[str], set[str]]:
     from alembic import command
 
     before = store.current_revisions()
+    check_not_newer(store, before)
     with store.connect() as conn, conn.begin():
         conn.info["write"] = True
         cfg = _config()

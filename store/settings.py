@@ -179,8 +179,10 @@ def mask_secret(url: str) -> str:
         from sqlalchemy.engine import make_url
 
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url
+    except Exception:  # a malformed URL: still never print its password
+        import re
+
+        return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def explicit_config(flags: dict[str, Any], environ: dict[str, str]) -> tuple[Path | None, str]:

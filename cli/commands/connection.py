@@ -43,7 +43,7 @@ def list_(
 
 
 @app.command("show")
-def show(conn_id: int = typer.Argument(..., metavar="ID"), json: bool = options.JSON) -> None:
+def show(conn_id: int = typer.Argument(..., metavar="ID", max=options.MAX_INT), json: bool = options.JSON) -> None:
     """Show one connection with its request, answer and decision.
 
     Example: tenantctl connection show 7
@@ -61,7 +61,7 @@ def _done(data: dict[str, Any], json: bool) -> None:
 
 
 @app.command("approve")
-def approve(conn_id: int = typer.Argument(..., metavar="ID"), json: bool = options.JSON) -> None:
+def approve(conn_id: int = typer.Argument(..., metavar="ID", max=options.MAX_INT), json: bool = options.JSON) -> None:
     """Approve a requested connection (reseller side): it becomes active; the customer is told.
 
     Example: tenantctl --as rita.reseller connection approve 7
@@ -75,7 +75,7 @@ def approve(conn_id: int = typer.Argument(..., metavar="ID"), json: bool = optio
 
 @app.command("request-info")
 def request_info(
-    conn_id: int = typer.Argument(..., metavar="ID"),
+    conn_id: int = typer.Argument(..., metavar="ID", max=options.MAX_INT),
     message: str = typer.Option(..., "--message", "-m", help="What the customer should tell you."),
     json: bool = options.JSON,
 ) -> None:
@@ -92,7 +92,7 @@ def request_info(
 
 @app.command("answer")
 def answer(
-    conn_id: int = typer.Argument(..., metavar="ID"),
+    conn_id: int = typer.Argument(..., metavar="ID", max=options.MAX_INT),
     message: str = typer.Option(..., "--message", "-m", help="Your answer to the reseller's question."),
     json: bool = options.JSON,
 ) -> None:
@@ -109,7 +109,7 @@ def answer(
 
 @app.command("reject")
 def reject(
-    conn_id: int = typer.Argument(..., metavar="ID"),
+    conn_id: int = typer.Argument(..., metavar="ID", max=options.MAX_INT),
     reason: str | None = typer.Option(None, "--reason", help="Told to the customer."),
     json: bool = options.JSON,
 ) -> None:
@@ -125,7 +125,7 @@ def reject(
 
 
 @app.command("delete")
-def delete(conn_id: int = typer.Argument(..., metavar="ID"), yes: bool = options.YES,
+def delete(conn_id: int = typer.Argument(..., metavar="ID", max=options.MAX_INT), yes: bool = options.YES,
            json: bool = options.JSON) -> None:
     """Delete a connection that is not active (an active one cannot be deleted).
 

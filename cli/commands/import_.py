@@ -105,7 +105,9 @@ def run(
                                         autocompletion=completion.tenant_keys),
     sheet: str | None = typer.Option(None, "--sheet", help="Only this sheet (csv: tenants or users)."),
     maps: list[str] | None = typer.Option(None, "--map", help='Map a header to a field: "Spalte=field".'),
-    encoding: str | None = typer.Option(None, "--encoding", help="Force the csv encoding (utf-8, cp1252, utf-16)."),
+    encoding: str | None = typer.Option(None, "--encoding",
+                                        help="Force the csv encoding (utf-8, cp1252, mac_roman, utf-16)."),
+    header_row: int | None = typer.Option(None, "--header-row", help="The header's row number, as Excel shows it."),
     layout: str = typer.Option("auto", "--layout",
                                help="auto, flat (one row per person, the company on each row) or tables."),
     json: bool = options.JSON,
@@ -124,7 +126,7 @@ def run(
     started = time.monotonic()
     conf = runtime.settings()
     with gc_paused():  # no reference cycles worth collecting; see store/imports/perf.py
-        reading = Background(_read, reader, file, sheet, maps, encoding, int(conf.import_max_mb), layout)
+        reading = Background(_read, reader, file, sheet, maps, encoding, int(conf.import_max_mb), header_row, layout)
         from store.imports import engine  # the store's modules load while the file is read
 
         opts = engine.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
@@ -133,9 +135,10 @@ def run(
 
 
 def _read(reader: Any, file: Path, sheet: str | None, maps: list[str] | None, encoding: str | None,
-          max_mb: int, layout: str) -> tuple[Any, str]:
+          max_mb: int, header_row: int | None, layout: str) -> tuple[Any, str]:
     """(the loaded file, its hash): the background thread's part of reading."""
-    return (reader.load(file, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb, layout=layout),
+    return (reader.load(file, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb, header_row=header_row,
+                        layout=layout),
             reader.file_hash(file))
 
 
@@ -175,8 +178,11 @@ def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | 
         raise InvalidInput(f"{len(problems)} problem(s) in {file.name}; nothing was written "
                            f"(run {outcome.rejected_run}; {copy.said})",
                            hint="fix the rows and import again, or --skip-invalid to write the good rows",
-                           details={"run": outcome.rejected_run, "report": copy.path, "problems": problems})
+                           details={"run": outcome.rejected_run, "report": copy.path, "problems": problems,
+                                    "notes": [*source.notes, *outcome.plan.notes]})
     result = outcome.result
+    # how the file was read (skipped title rows, unread sheets, hidden rows …), then the plan's notes
+    result["notes"] = [*source.notes, *result.get("notes", [])]
     result["timings"] = timings
     elapsed = time.monotonic() - started
     counts = result["counts"]
@@ -192,6 +198,9 @@ def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | 
                                                title="plan (dry-run: nothing written)" if dry_run else None))
         if total_shown > len(shown):
             output.status(f"… and {total_shown - len(shown):,} more rows (all of them with --json)")
+        for p in result["problems"]:
+            if not p["row"]:  # a problem of the whole file or sheet: no row of the table shows it
+                output.warn(f"{p['sheet']}: " + (f"column {p['column']}: " if p["column"] else "") + p["message"])
     else:
         output.emit_json({"data": result})
     verb = "would import" if dry_run else "imported"
@@ -253,7 +262,7 @@ def list_(limit: int = options.LIMIT, offset: int = options.OFFSET, json: bool =
 
 
 @app.command("show")
-def show(run_id: int = typer.Argument(..., metavar="RUN", help="Run number (see import list)."),
+def show(run_id: int = typer.Argument(..., metavar="RUN", max=options.MAX_INT, help="Run number (see import list)."),
          json: bool = options.JSON) -> None:
     """Show one import run: file and hash, actor, mode, counts, problems, what it created and changed.
 
@@ -278,7 +287,7 @@ def show(run_id: int = typer.Argument(..., metavar="RUN", help="Run number (see 
 
 
 @app.command("undo")
-def undo(run_id: int = typer.Argument(..., metavar="RUN"), yes: bool = options.YES,
+def undo(run_id: int = typer.Argument(..., metavar="RUN", max=options.MAX_INT), yes: bool = options.YES,
          json: bool = options.JSON) -> None:
     """Undo an import run: remove what it created, restore what it changed (refused where later
     changes would be lost).

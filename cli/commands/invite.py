@@ -118,7 +118,7 @@ def list_(
 
 
 @app.command("show")
-def show(inv_id: int = typer.Argument(..., metavar="ID"), json: bool = options.JSON) -> None:
+def show(inv_id: int = typer.Argument(..., metavar="ID", max=options.MAX_INT), json: bool = options.JSON) -> None:
     """Show one invitation (never its token).
 
     Example: tenantctl invite show 12
@@ -131,7 +131,7 @@ def show(inv_id: int = typer.Argument(..., metavar="ID"), json: bool = options.J
 
 
 @app.command("revoke")
-def revoke(inv_id: int = typer.Argument(..., metavar="ID"), json: bool = options.JSON) -> None:
+def revoke(inv_id: int = typer.Argument(..., metavar="ID", max=options.MAX_INT), json: bool = options.JSON) -> None:
     """Revoke an invitation: its link stops working at once (the record is kept).
 
     Example: tenantctl invite revoke 12
@@ -146,7 +146,7 @@ def revoke(inv_id: int = typer.Argument(..., metavar="ID"), json: bool = options
 
 @app.command("reissue")
 def reissue(
-    inv_id: int = typer.Argument(..., metavar="ID"),
+    inv_id: int = typer.Argument(..., metavar="ID", max=options.MAX_INT),
     expires_in: str = typer.Option("7d", "--expires-in", help="New lifetime: 7d (default), 48h; at most 30d."),
     send: bool = typer.Option(False, "--send", help="Mail the new link instead of printing it."),
     json: bool = options.JSON,

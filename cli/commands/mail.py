@@ -47,17 +47,14 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
         yield update
 
 
-def deliver_now(settings: Any, url: str, ids: list[int] | None, rate: float | None = None) -> Any:
-    """Deliver (the given) queued mails now, with a progress bar; Unreachable if the transport is down."""
-    from store.mail.delivery import deliver_pending
+def delivery(ctx: Any, progress: Any, rate: float | None = None) -> Any:
+    """The command's one delivery hook (store.mail.delivery), with this face's progress bar and
+    rate; its `summary` is there once the command committed and delivered."""
+    from store.mail.delivery import delivery_for
 
-    with progress_bar("sending mail") as progress:
-        summary = deliver_pending(settings, url, rate=rate, progress=progress, ids=ids)
-    if summary.unreachable:
-        raise Unreachable(f"mail delivery stopped: {summary.unreachable}; {summary.sent} sent, "
-                          f"{summary.remaining} stay queued",
-                          hint="nothing is lost: run tenantctl mail send again once the server is reachable")
-    return summary
+    hook = delivery_for(ctx)
+    hook.progress, hook.rate = progress, rate
+    return hook
 
 
 def report(summary: Any) -> int:
@@ -99,7 +96,7 @@ def list_(
 
 
 @app.command("show")
-def show(mail_id: int = typer.Argument(..., metavar="ID"), json: bool = options.JSON) -> None:
+def show(mail_id: int = typer.Argument(..., metavar="ID", max=options.MAX_INT), json: bool = options.JSON) -> None:
     """Show one mail of the outbox: recipient, state, attempts, last error, template variables.
 
     Example: tenantctl mail show 42
@@ -122,10 +119,11 @@ def send(rate: float | None = RATE, json: bool = options.JSON) -> int:
     from store.services import outbox
 
     check_rate(rate)
-    with runtime.command(write=False) as ctx:
+    with progress_bar("sending mail") as progress, runtime.command(write=False) as ctx:
         outbox.require_operator(ctx)
-        settings, url = ctx.settings, ctx.settings.database_url
-    summary = deliver_now(settings, url, None, rate)
+        hook = delivery(ctx, progress, rate)
+        hook.everything = True
+    summary = hook.summary
     code = report(summary)
     output.show(summary.as_dict(), lambda c, d: None, json_mode=json)
     return code
@@ -133,7 +131,7 @@ def send(rate: float | None = RATE, json: bool = options.JSON) -> int:
 
 @app.command("retry")
 def retry(
-    mail_id: int | None = typer.Argument(None, metavar="[ID]", help="The mail to send again."),
+    mail_id: int | None = typer.Argument(None, metavar="[ID]", max=options.MAX_INT, help="The mail to send again."),
     failed: bool = typer.Option(False, "--failed", help="Every failed mail (with a fresh set of attempts)."),
     waiting: bool = typer.Option(False, "--waiting", help="Every queued mail waiting for its retry time."),
     no_send: bool = NO_SEND,
@@ -149,15 +147,16 @@ def retry(
     check_rate(rate)
     if mail_id is not None and (failed or waiting):
         raise UsageError("give either a mail id or --failed/--waiting", hint="see tenantctl mail retry --help")
-    result: dict[str, Any] = {}
-    with runtime.command() as ctx:
+    hook = None
+    with progress_bar("sending mail") as progress, runtime.command() as ctx:
         ids = outbox.retry(ctx, mail_id, failed=failed, waiting=waiting)
         if ids and not no_send:
-            ctx.after_commit.append(
-                lambda: result.update(summary=deliver_now(ctx.settings, ctx.settings.database_url, ids, rate)))
+            hook = delivery(ctx, progress, rate)
+            hook.add(ids)
+    summary = hook.summary if hook is not None else None
     output.status(f"requeued {len(ids)} mail(s)")
-    code = report(result["summary"]) if "summary" in result else 0
-    data = {"requeued": ids, "delivery": result["summary"].as_dict() if "summary" in result else None}
+    code = report(summary) if summary is not None else 0
+    data = {"requeued": ids, "delivery": summary.as_dict() if summary is not None else None}
     output.show(data, lambda c, d: None, json_mode=json)
     return code
 

@@ -69,8 +69,10 @@ def send_link(
     if also_mail and not print_link:
         raise UsageError("--also-mail only goes with --print-link", hint="links are mailed by default")
     mail = not print_link or also_mail
-    result: dict[str, Any] = {}
-    with runtime.command(write=not dry_run) as ctx:
+    hook = None
+    from cli.commands.mail import delivery, progress_bar
+
+    with progress_bar("sending mail") as progress, runtime.command(write=not dry_run) as ctx:
         chosen, skipped, outside = passwords.select_users(ctx, users or [], tenant=tenant,
                                                           without_password=without_password)
         has_link: list[Any] = []
@@ -81,17 +83,14 @@ def send_link(
         if dry_run:
             rows = passwords.plan(ctx, chosen, purpose.value if purpose else None)
         else:
-            links = passwords.issue_links(ctx, chosen, purpose.value if purpose else None, deliver=False, mail=mail)
+            links = passwords.issue_links(ctx, chosen, purpose.value if purpose else None, deliver=not no_send,
+                                          mail=mail)
             minted = passwords.mint_now(ctx, links, for_mail=also_mail) if print_link else {}
             by_id = {u.id: u for u in chosen}
             rows = [{**passwords.link_out(link, by_id[link.user_id], minted.get(link.id or 0), ctx.settings),
                      "mailed": mail} for link in links]
-            ids = passwords.mail_ids_for(ctx.session, links) if mail else []
-            if ids and not no_send:
-                from cli.commands.mail import deliver_now
-
-                ctx.after_commit.append(
-                    lambda: result.update(summary=deliver_now(ctx.settings, ctx.settings.database_url, ids)))
+            if mail and not no_send:
+                hook = delivery(ctx, progress)  # the one hook issue_links queued its mails on
     for u in skipped:
         output.warn(f"skipped {u.login}: the user is disabled")
     for u in has_link:
@@ -100,18 +99,19 @@ def send_link(
         output.warn(f"skipped {outside} user(s) who also belong to tenants outside your scope; "
                     "only whoever manages all their tenants (or the operator) can send them links")
     code = 0
+    summary = hook.summary if hook is not None else None
     if dry_run:
         output.status(f"dry run: would send {len(rows)} link(s); nothing changed")
     else:
         queued = "" if not mail else (" (mails queued; send them with tenantctl mail send)" if no_send else "")
         output.status(f"created {len(rows)} link(s){queued}")
-        if "summary" in result:
+        if summary is not None:
             from cli.commands.mail import report
 
-            code = report(result["summary"])
+            code = report(summary)
     data = {"dry_run": dry_run, "links": rows, "skipped": [u.login for u in skipped], "skipped_outside_scope": outside,
             "skipped_open": [u.login for u in has_link],
-            "delivery": result["summary"].as_dict() if "summary" in result else None}
+            "delivery": summary.as_dict() if summary is not None else None}
     columns = [("login", "login"), ("e-mail", "email"), ("purpose", "purpose"), ("expires", "expires_at")]
     if dry_run:
         columns += [("language", "language"), ("tenant", "tenant")]

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -28,6 +29,7 @@ from store.imports.plan import NewMembership, NewTenant, NewUser, Options, Plan,
 from store.imports.plan_tenants import FileTenant, app_key, default_reseller
 from store.imports.rows import Table
 from store.imports.snapshot import Snapshot
+from store.services import memberships
 
 USER_FIELDS = ("first_name", "last_name", "email", "role", "language", "tenant", "access")
 
@@ -155,7 +157,6 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
     no_memberships: dict[int, tuple[int, str]] = {}
     seen: dict[str, int] = {}
     people: dict[str, tuple[int, str | None, str | None, Any, RowPlan]] = {}  # e-mail key → its first slow row
-    fast_refs: dict[str, Any] = {}  # e-mail key → the tenant of its unchanged first row
     sheet = table.sheet
     fast = opts.mode == "upsert"
     create_changes: dict[tuple[str | None, str], Any] = {}
@@ -181,7 +182,6 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
                     and seen.setdefault(user.email_key, rownum) == rownum):
                 p = RowPlan(sheet, rownum, "user", user.login, user.email)
                 p.target_id = user.id
-                fast_refs[user.email_key] = target.ref
                 users_out.append(p)
                 continue
         p = RowPlan(sheet, rownum, "user", None, email_raw or "")
@@ -207,7 +207,13 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
                 # membership; with another name, or in the same company again, it is a problem
                 prev = people.get(ekey)
                 names = (prev[1], prev[2]) if prev else (user.first_name, user.last_name) if user else None
-                prev_ref = prev[3] if prev else fast_refs.get(ekey)
+                if prev is not None:
+                    prev_ref = prev[3]
+                else:  # the first row took the unchanged fast path: its tenant, found by its row number
+                    at = bisect_left(rownums, first_row)  # rows come in ascending order from every reader
+                    at = at if at < n and rownums[at] == first_row else rownums.index(first_row)
+                    first_target = targets[trefs[at]][0]
+                    prev_ref = first_target.ref if first_target is not None else None
                 if names is not None and names != (first, last):
                     p.error(h_email, f"e-mail {email} also in row {first_row}, with another name "
                             f"({' '.join(n for n in names if n)})")
@@ -329,8 +335,13 @@ def _plan_user_update(ctx: Ctx, snap: Snapshot, p: RowPlan, user: Any, opts: Opt
     m = user_ms.get(tenant_id) if tenant_id is not None else None
     if m is None:
         changes["membership"] = [None, role]
+        if snap.managed is not None and not set(user_ms) <= snap.managed:  # as member add: consent first
+            p.error(h_email, f"{user.login} also belongs to tenants outside your scope: adding them needs their "
+                    "consent; send a member invitation (tenantctl invite create --kind member)")
     elif role_given and m[1] != role:
         changes["role"] = [m[1], role]
+        if m[1] == Role.admin and tenant_id is not None and memberships.is_last_admin(ctx.session, user.id, tenant_id):
+            p.error(h_email, f"{user.login} is the last admin of the tenant; first make another user admin")
     missing = sorted(a for a in access if (m[0], a) not in rights) if m is not None else sorted(access)
     if missing:
         changes["access"] = [None, [app_key(snap, a) for a in missing]]

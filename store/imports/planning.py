@@ -13,6 +13,15 @@ from store.imports.snapshot import Snapshot
 
 
 def build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | None = None) -> Plan:
+    from store.db import take_exclusive
+
+    # one import at a time: two overlapping runs would plan the same new rows and the second
+    # would fail deep in its write (PostgreSQL; SQLite's write lock serialises them already)
+    if not opts.dry_run and not take_exclusive(ctx.session, "tenantctl import"):
+        from store.errors import Conflict
+
+        raise Conflict("another import is running on this store; this one changed nothing",
+                       hint="run it again once the other import has finished")
     with gc_paused():
         return _build_plan(ctx, source, opts, progress)
 

@@ -15,7 +15,17 @@ from store.errors import Conflict, InvalidInput, NotFound
 from store.imports.checks import chunks, select
 from store.imports.plan import Options, Plan
 from store.imports.rows import Source
-from store.models import AccessRight, Connection, ImportRun, ImportRunItem, Membership, Tenant, TenantApplication, User
+from store.models import (
+    AccessRight,
+    Connection,
+    ImportRun,
+    ImportRunItem,
+    Invitation,
+    Membership,
+    Tenant,
+    TenantApplication,
+    User,
+)
 from store.types import utcnow
 
 
@@ -95,6 +105,32 @@ MODELS: dict[str, Any] = {"access_right": AccessRight, "membership": Membership,
                           "tenant": Tenant}
 
 
+def _later_references(s: Any, created: dict[str, set[int]]) -> list[str]:
+    """Records made after the run that point at what it created (an invitation from a created
+    tenant, a connection the run did not make): deleting would break them, so undo names them."""
+    tenants, users = created.get("tenant", set()), created.get("user", set())
+    out: list[str] = []
+
+    def name(model: Any, ref: int) -> str:
+        obj = s.get(model, ref)
+        return f"{'user' if model is User else 'tenant'} {getattr(obj, 'login', None) or getattr(obj, 'key', ref)}"
+
+    for fk in ("from_tenant_id", "accepted_tenant_id", "invited_by_user_id"):
+        ids = users if fk == "invited_by_user_id" else tenants
+        for chunk in chunks(sorted(ids)):
+            for inv_id, ref in s.execute(select(Invitation.id, getattr(Invitation, fk))
+                                         .where(col(getattr(Invitation, fk)).in_(chunk))).all():
+                model = User if fk == "invited_by_user_id" else Tenant
+                out.append(f"invitation {inv_id} (made after the import; refers to {name(model, ref)})")
+    for fk in ("reseller_id", "customer_id"):
+        for chunk in chunks(sorted(tenants)):
+            for conn_id, ref in s.execute(select(Connection.id, getattr(Connection, fk))
+                                          .where(col(getattr(Connection, fk)).in_(chunk))).all():
+                if conn_id not in created.get("connection", set()):
+                    out.append(f"connection {conn_id} (made after the import; refers to {name(Tenant, ref)})")
+    return out
+
+
 def undo_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
     """Remove what the run created and restore what it changed; refuse (naming the objects) where a
     later change would be lost."""
@@ -132,6 +168,7 @@ def undo_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
                 if rid not in created.get(own, set()):
                     what = "tenant" if fk == "tenant_id" else "user"
                     blockers.append(f"{what} id {pid} has a {own.replace('_', ' ')} added after the import")
+    blockers += _later_references(s, created)
     for t in later(Tenant, created.get("tenant", set())):
         if t.updated_at and finished and t.updated_at > finished:
             blockers.append(f"tenant {t.key} (changed since the import)")

@@ -164,11 +164,15 @@ def execute(ctx: Ctx, plan: Plan, *, source: Source, digest: str, opts: Options,
 
 
 def _rows_out(plan: Plan, which: str, limit: int | None) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
+    """The rows to show. Capped (a table on a terminal): every error row first, then the rest up
+    to the cap, so that a dry-run never hides an error behind 200 good rows (issue 10, class 5)."""
+    if limit is None:
+        return [r.out() for r in plan.rows if which == "all" or r.action != "unchanged"]
+    out = [r.out() for r in plan.rows if r.action == "error"]
     for r in plan.rows:
-        if which == "all" or r.action != "unchanged":
-            if limit is not None and len(out) >= limit:
-                break
+        if len(out) >= limit:
+            break
+        if r.action != "error" and (which == "all" or r.action != "unchanged"):
             out.append(r.out())
     return out
 

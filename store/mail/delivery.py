@@ -302,15 +302,40 @@ def _record_failure(outcomes: Outcomes, job: Job, exc: DeliveryError, summary: S
     summary.next_attempt_at = min(filter(None, [summary.next_attempt_at, when]))
 
 
-def deliver_after_commit(settings: Settings, store_or_url: Store | str, ids: list[int],
-                         progress: Progress | None = None, rate: float | None = None) -> Summary:
-    """The after-commit hook of commands that queue mail: deliver what they queued. Raises
-    Unreachable (the change itself is committed, the mails stay queued) when the transport is down."""
-    summary = deliver_pending(settings, store_or_url, rate=rate, progress=progress, ids=ids)
-    if summary.unreachable:
-        raise Unreachable(
-            f"the change is saved and {len(ids)} mail(s) queued, but delivery failed: {summary.unreachable}",
-            hint="the mails stay queued; run tenantctl mail send once the server is reachable",
-        )
-    return summary
+class Delivery:
+    """The one after-commit hook of a command (or web request): delivers every mail queued in its
+    transaction, once it committed, over the command's own engine (no second engine from a URL).
+    Services get it with `delivery_for(ctx)` and add the ids they queued; a face may set `rate` and
+    `progress` and read `summary` afterwards. Raises Unreachable (the change itself is committed,
+    the mails stay queued) when the transport is down."""
 
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings, self.store = settings, store
+        self.ids: list[int] = []
+        self.everything = False  # `mail send`: every due mail, not only this command's
+        self.rate: float | None = None
+        self.progress: Progress | None = None
+        self.summary: Summary | None = None
+
+    def add(self, ids: list[int]) -> None:
+        self.ids.extend(ids)
+
+    def __call__(self) -> None:
+        if not self.ids and not self.everything:
+            return
+        self.summary = summary = deliver_pending(self.settings, self.store, rate=self.rate, progress=self.progress,
+                                                 ids=None if self.everything else self.ids)
+        if summary.unreachable:
+            saved = "" if self.everything else "the change is saved, but "
+            raise Unreachable(f"{saved}mail delivery stopped: {summary.unreachable}; "
+                              f"{summary.sent} sent, {summary.remaining} stay queued",
+                              hint="nothing is lost: run tenantctl mail send again once the server is reachable")
+
+
+def delivery_for(ctx: Any) -> Delivery:
+    """The command's Delivery hook, appended to ctx.after_commit on first use."""
+    hook = next((h for h in ctx.after_commit if isinstance(h, Delivery)), None)
+    if hook is None:
+        hook = Delivery(ctx.settings, Store.of_session(ctx.session))
+        ctx.after_commit.append(hook)
+    return hook

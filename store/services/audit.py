@@ -23,7 +23,11 @@ def parse_since(text: str) -> datetime:
         from datetime import timedelta
 
         n = int(value[:-1])
-        return now - {"d": timedelta(days=n), "h": timedelta(hours=n), "m": timedelta(minutes=n)}[value[-1]]
+        try:
+            return now - timedelta(**{{"d": "days", "h": "hours", "m": "minutes"}[value[-1]]: n})
+        except OverflowError:
+            raise InvalidInput(f"--since {text!r} reaches back before the year 1",
+                               hint="use a date such as 2026-11-01 or a shorter span such as 30d") from None
     for fmt in ("%d.%m.%Y", "%d.%m.%Y %H:%M"):
         try:
             return datetime.strptime(value, fmt).replace(tzinfo=UTC)

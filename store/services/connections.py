@@ -190,36 +190,18 @@ def show_connection(ctx: Ctx, conn_id: int) -> dict[str, Any]:
 
 # -- mail ---------------------------------------------------------------------------------------
 
-class _Delivery:
-    """One after-commit hook per command that delivers every mail this module's callers queued."""
-
-    def __init__(self, ctx: Ctx) -> None:
-        self.settings = ctx.settings
-        bind: Any = ctx.session.get_bind()
-        self.url = str(getattr(bind, "engine", bind).url.render_as_string(hide_password=False))
-        self.ids: list[int] = []
-
-    def __call__(self) -> None:
-        from store.mail.delivery import deliver_after_commit
-
-        deliver_after_commit(self.settings, self.url, self.ids)
-
-
 def send_mail(ctx: Ctx, *, brand: Tenant | None = None, **queue_args: Any) -> None:
     """Queue a mail in the command's transaction; it is delivered once the command committed
     (it stays queued for `tenantctl mail send` if delivery fails). `brand`: the tenant the mail is
     about; its reseller's sender identity is used (mail_identity), else the platform's."""
+    from store.mail.delivery import delivery_for
     from store.services import mail_identity
 
     reseller = mail_identity.reseller_for(ctx.session, brand)
     queue_args["context"] = {**mail_identity.identity(ctx.settings, reseller, queue_args["language"]),
                              **queue_args["context"]}
     mail = outbox.queue(ctx, **queue_args)
-    hook = next((h for h in ctx.after_commit if isinstance(h, _Delivery)), None)
-    if hook is None:
-        hook = _Delivery(ctx)
-        ctx.after_commit.append(hook)
-    hook.ids.append(mail.id)  # type: ignore[arg-type]
+    delivery_for(ctx).add([mail.id])  # type: ignore[list-item]
 
 
 def tenant_admins(s: Session, tenant_id: int) -> list[User]:

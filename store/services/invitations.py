@@ -1,7 +1,8 @@
 """Invitation links (S4–S7): partner invitations (reseller ↔ customer) and member invitations
 (a person joins a tenant).
 
-Security (DESIGN §4): a token is `secrets.token_urlsafe(32)`; only its SHA-256 is stored. A printed
+Security (DESIGN §4): a token is store/tokens.py's `<invitation id>.<secrets.token_urlsafe(32)>`,
+the scheme of password links too; only its SHA-256 is stored. A printed
 link is minted at creation and shown once; a mailed link is minted at delivery (`mint_for_mail`),
 replacing the stored hash, so the database never holds a usable token. Accepting is an explicit
 command; unknown, used, revoked and expired tokens all get the same error; a single-use token is
@@ -9,8 +10,6 @@ claimed with one conditional UPDATE, so two simultaneous accepts cannot both suc
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -19,7 +18,7 @@ from typing import Any
 from sqlalchemy import case, update
 from sqlmodel import Session, col, func, or_, select
 
-from store import rules
+from store import rules, tokens
 from store.actor import get_tenant, require_manage
 from store.audit import record
 from store.choices import check_choice
@@ -46,8 +45,10 @@ DEFAULT_LIFETIME = timedelta(days=7)
 MAX_LIFETIME = timedelta(days=30)
 MAX_USES = 10_000
 LINK_PATH = "/invite/"
-TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")  # token_urlsafe(32): 43 URL-safe characters
-TOKEN_IN_TEXT = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
+# store/tokens.py's `<id>.<secret>`, like password links; a bare 43-character secret is an
+# invitation link minted before the one scheme (its stored hash still works)
+TOKEN_RE = re.compile(r"(?:\d{1,18}\.)?[A-Za-z0-9_-]{43}")
+TOKEN_IN_TEXT = re.compile(r"(?<![A-Za-z0-9_.-])(?:\d{1,18}\.)?[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
 
 # The one error for every token that cannot be used: it reveals nothing about which case it is.
 INVALID_TOKEN = ("this invitation link is not valid: unknown, already used, revoked or expired",
@@ -60,13 +61,16 @@ def invalid_token() -> InvalidInput:
 
 # -- tokens and links ---------------------------------------------------------------------------
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
+hash_token = tokens.hash_token
 
 
-def new_token() -> tuple[str, str]:
-    token = secrets.token_urlsafe(32)
-    return token, hash_token(token)
+def _mint(inv: Invitation) -> str:
+    """A fresh `<id>.<secret>` token for the invitation; its hash replaces the stored one (an
+    earlier link dies). The row must have its id (flushed)."""
+    assert inv.id is not None
+    token = tokens.new_token(inv.id)
+    inv.token_hash = tokens.hash_token(token)
+    return token
 
 
 def link_for(settings: Settings, token: str) -> str:
@@ -101,7 +105,10 @@ def parse_lifetime(text: str | None) -> timedelta:
     if not m:
         raise InvalidInput(f"lifetime {text!r} is not understood", hint="use a number of days or hours: 7d, 48h")
     amount, unit = int(m.group(1)), m.group(2) or "d"
-    delta = {"d": timedelta(days=amount), "h": timedelta(hours=amount), "m": timedelta(minutes=amount)}[unit]
+    try:
+        delta = timedelta(**{{"d": "days", "h": "hours", "m": "minutes"}[unit]: amount})
+    except OverflowError:  # 99999999999d: beyond what a timedelta holds, so beyond 30 days too
+        delta = MAX_LIFETIME + timedelta(days=1) if amount > 0 else timedelta(0)
     if delta <= timedelta(0):
         raise InvalidInput(f"lifetime {text!r} must be more than zero", hint="use e.g. 7d (the default) or 48h")
     if delta > MAX_LIFETIME:
@@ -284,12 +291,14 @@ def create(ctx: Ctx, kind: str, *, origin: str | None = None, email: str | None 
     _require_active(t)
     _check_not_own(ctx, t, email, kind)
 
-    token, token_hash = new_token()
     inv = Invitation(kind=kind, from_tenant_id=t.id, invited_by=actor.label,  # type: ignore[arg-type]
                      invited_by_user_id=actor.user_id, email=email, customer_name=customer_name,
                      customer_number=customer_number, currency=currency, billing=billing, role=role,
-                     message=message, max_uses=uses, expires_at=utcnow() + lifetime, token_hash=token_hash)
+                     message=message, max_uses=uses, expires_at=utcnow() + lifetime,
+                     token_hash=tokens.hash_token(secrets.token_urlsafe(32)))  # replaced below: needs the id
     s.add(inv)
+    s.flush()
+    token = _mint(inv)
     s.flush()
     record(s, actor, "invitation.create", "invitation", str(inv.id), t.id, kind=kind, email=email,
            customer_name=customer_name, customer_number=customer_number, currency=currency, billing=billing,
@@ -330,7 +339,7 @@ def mint_for_mail(session: Session, ref_id: int, settings: Settings) -> dict[str
     inv = session.get(Invitation, ref_id)
     if inv is None or status_of(inv) != InvitationStatus.pending or inv.uses >= inv.max_uses:
         return None
-    token, inv.token_hash = new_token()
+    token = _mint(inv)
     session.add(inv)
     session.flush()
     return {"link": link_for(settings, token)}
@@ -398,7 +407,7 @@ def reissue(ctx: Ctx, inv_id: int, *, expires_in: str | None = None, send: bool 
     assert origin is not None
     _require_active(origin)
     old_status, old_expiry = status_of(inv), inv.expires_at
-    token, inv.token_hash = new_token()
+    token = _mint(inv)
     inv.expires_at = utcnow() + lifetime
     inv.reissue_count += 1
     inv.updated_at = utcnow()
@@ -423,9 +432,14 @@ def _claim(ctx: Ctx, raw_token: str) -> Invitation:
     The conditional UPDATE is the lock: of two concurrent accepts of a single-use token, the second
     matches no row (SQLite: serialised by BEGIN IMMEDIATE; PostgreSQL: the row lock re-checks)."""
     s, now = ctx.session, utcnow()
-    token_hash = hash_token(extract_token(raw_token))
-    inv = s.exec(select(Invitation).where(Invitation.token_hash == token_hash)).first()
-    if inv is None or not hmac.compare_digest(inv.token_hash, token_hash):
+    token = extract_token(raw_token)
+    token_hash = tokens.hash_token(token)
+    parsed = tokens.parse(token)
+    if parsed is not None:  # `<id>.<secret>`: the id selects the row, the secret proves possession
+        inv = s.get(Invitation, parsed[0])
+    else:  # a bare secret from before the one scheme: found by its hash
+        inv = s.exec(select(Invitation).where(Invitation.token_hash == token_hash)).first()
+    if inv is None or not tokens.same_hash(inv.token_hash, token):
         raise invalid_token()
     result = s.execute(
         update(Invitation)
@@ -456,15 +470,15 @@ def _invitee(ctx: Ctx, inv: Invitation, email: str | None) -> tuple[User | None,
         existing = find_user_row(s, address)
         if existing is None:
             return None, address
+        # The token holder learns nothing about the account beyond what it typed: no login.
         if not (inv.email and rules.email_key(inv.email) == existing.email_key):
-            raise Conflict(f"{address} already belongs to user {existing.login}; a second account cannot be "
-                           "registered", hint=f"accept as that user: tenantctl --as {existing.login} invite accept")
+            raise Conflict(f"{address} already belongs to an account; a second account cannot be registered",
+                           hint=f"accept as that user: tenantctl --as {address} invite accept")
         if existing.status == UserStatus.disabled:
-            raise InvalidInput(f"{existing.email} belongs to a disabled user ({existing.login}) who cannot accept",
-                               hint="ask an admin to enable the user first: tenantctl user enable " + existing.login)
-        raise PermissionDenied(f"{address} belongs to user {existing.login}: accepting for an existing account needs "
-                               "that person, acting as themselves",
-                               hint=f"the invitee runs: tenantctl --as {existing.login} invite accept")
+            raise InvalidInput(f"{address} belongs to a disabled user who cannot accept",
+                               hint="ask an admin to enable the user first (tenantctl user enable)")
+        raise PermissionDenied(f"{address} belongs to an existing account: accepting for it needs that person, "
+                               "acting as themselves", hint=f"the invitee runs: tenantctl --as {address} invite accept")
     user = s.get(User, ctx.actor.user_id)
     assert user is not None
     if inv.invited_by_user_id == user.id:

@@ -47,6 +47,16 @@ def check_not_last_admin(s: Session, user: User, tenant_ids: set[int] | None = N
                            hint=f"first make another user admin: member add LOGIN --tenant {tenant.key} --role admin")
 
 
+def is_last_admin(s: Session, user_id: int, tenant_id: int) -> bool:
+    """True when this (enabled) admin is the tenant's only enabled admin: the importer's form of
+    check_not_last_admin, for a row error instead of an exception."""
+    user = s.get(User, user_id)
+    role = s.exec(select(Membership.role).where(Membership.user_id == user_id,
+                                                Membership.tenant_id == tenant_id)).first()
+    return (user is not None and user.status != UserStatus.disabled and role == Role.admin
+            and _other_admins(s, tenant_id, user_id) == 0)
+
+
 def add(ctx: Ctx, user: User, tenant: Tenant, role: str, *, via: str | None = None, audit: bool = True) -> Membership:
     """The one write path for a new membership (scope is the caller's check). audit=False when the
     caller's own event says it already (a new user's first membership is in its user.create)."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from sqlalchemy import insert, update
@@ -247,16 +246,10 @@ def issue_links(ctx: Ctx, users: list[User], purpose: str | None = None, *, deli
     if mail:
         ids = outbox.queue_many(ctx, mails)
         if deliver:
-            from store.mail.delivery import deliver_after_commit
+            from store.mail.delivery import delivery_for
 
-            ctx.after_commit.append(partial(deliver_after_commit, settings, _url(s), ids))
+            delivery_for(ctx).add(ids)
     return links
-
-
-def _url(session: Session) -> str:
-    bind: Any = session.get_bind()
-    engine = getattr(bind, "engine", bind)
-    return str(engine.url.render_as_string(hide_password=False))
 
 
 def mint_now(ctx: Ctx, links: Sequence[PasswordLink], *, for_mail: bool = False) -> dict[int, str]:
@@ -398,15 +391,3 @@ def _in_an_active_tenant(s: Session, user: User) -> bool:
 def link_out(link: PasswordLink, user: User, token: str | None, settings: Settings) -> dict[str, Any]:
     return {"link_id": link.id, "login": user.login, "email": user.email, "purpose": link.purpose,
             "expires_at": ts(link.expires_at), "link": link_url(settings, token) if token else None}
-
-
-def mail_ids_for(session: Session, links: Sequence[PasswordLink]) -> list[int]:
-    from store.models import OutboxMail
-
-    ids: list[int] = []
-    link_ids = [link.id for link in links]
-    for chunk in _chunks(link_ids):
-        rows = session.exec(select(OutboxMail.id).where(OutboxMail.ref_type == "password_link",
-                                                        col(OutboxMail.ref_id).in_(chunk))).all()
-        ids.extend(int(i) for i in rows if i is not None)
-    return sorted(ids)

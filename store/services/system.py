@@ -83,7 +83,8 @@ def initialise(store: Store, settings: Settings, *, operator_name: str = "Platfo
 def schema_status(store: Store) -> dict[str, Any]:
     current = store.current_revisions()
     heads = migrate.head_revisions()
-    state = "missing" if not current else ("current" if current == heads else "outdated")
+    state = ("missing" if not current else "current" if current == heads
+             else "newer" if current - migrate.known_revisions() else "outdated")
     return {"store": store.safe_url, "current": sorted(current), "head": sorted(heads), "state": state}
 
 

@@ -60,9 +60,12 @@ def test_header_only(refused: Any, tmp_path: Path) -> None:
     assert "holds no data rows" in refused(wb)
 
 
-def test_header_not_in_first_row(refused: Any, tmp_path: Path) -> None:
-    path = write_xlsx(tmp_path / "x.xlsx", {"Benutzer": [["Kundenliste Müller 2025"], [], USER_HEADER, USER]})
-    assert "the header is in row 3, not in the first row (1)" in refused(path)
+def test_header_below_rows_that_hold_data(refused: Any, tmp_path: Path) -> None:
+    # a title row is skipped (tests/imports/test_reading.py); rows with data above the header are not
+    path = write_xlsx(tmp_path / "x.xlsx", {"Benutzer": [["Stand", "30.11.2025", "Müller", "intern"], [],
+                                                         USER_HEADER, USER]})
+    assert ("the header seems to be in row 3, but the rows above it hold data (pass --header-row 3, or delete "
+            "rows 1-2)") in refused(path)
 
 
 def test_merged_header_cells(refused: Any, tmp_path: Path) -> None:

@@ -145,3 +145,134 @@ def test_real_names_with_s_caron_next_to_umlauts_are_not_suspected(world: Any, o
                                                  ["Jürgen", "Weiß", "j.weiss@mueller.example", "mueller", ""],
                                                  ["Łukasz", "Yılmaz", "l.yilmaz@mueller.example", "mueller", ""]])
     assert ok("import", "run", str(path))["counts"]["users_create"] == 3
+
+
+# -- class 4: nothing dropped or misread silently -------------------------------------------------
+
+FIRST = ["Jürgen", "Zoë", "Ömer", "Bärbel", "Łukasz", "Grete", "Jörg", "Özlem"]
+LAST = ["Weiß", "Schröder", "Yılmaz", "Köhler", "Nowak", "Müller", "Straße", "Şahin"]
+
+
+def _people(n: int, start: int = 0) -> list[list[str]]:
+    return [[FIRST[i % 8], LAST[(i * 3) % 8], f"person{start + i}@mueller.example"] for i in range(n)]
+
+
+def test_a_sheet_of_people_that_is_not_imported_is_named(world: Any, ok: Any, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "crm.xlsx", {
+        "Kunden": [TENANTS, ["Bäckerei Weiß KG", "acme", "20001", "CRM-1"]],
+        "Ansprechpartner": [["Vorname", "Nachname", "E-Mail", "Telefon", "Firma"]]
+                           + [[*p, "+49 89 1234", "Bäckerei Weiß KG"] for p in _people(16)],
+        "Notizen": [["Anruf am 3.11."], ["Rückruf erbeten"]],
+    })
+    data = ok("import", "run", str(path))
+    assert data["counts"]["tenants_create"] == 1
+    assert ("sheet 'Ansprechpartner' (16 rows) was not read, although it looks like a list of people (Vorname, "
+            "Nachname, E-Mail, Firma); pass --sheet 'Ansprechpartner' to import it, or rename it") in data["notes"]
+    assert "sheet 'Notizen' (2 rows) was not read" in data["notes"]
+
+
+def test_a_users_file_with_marked_required_headers_is_read_as_users(world: Any, ok: Any, tmp_path: Path) -> None:
+    # before: `Firma` made it a tenants file: one customer "mueller", no users, exit 0
+    path = write_csv(tmp_path / "benutzer_export.csv", [["Vorname*", "Nachname*", "E-Mail*", "Firma"]]
+                     + [[*p, "mueller"] for p in _people(3)])
+    data = ok("import", "run", str(path))
+    assert data["counts"]["users_create"] == 3 and data["counts"]["tenants_create"] == 0
+    book = write_xlsx(tmp_path / "benutzer.xlsx", {"Tabelle1": [
+        ["Vorname\n(Pflichtfeld)", "Nachname\n(Pflichtfeld)", "E-Mail-Adresse *", "Firma"],
+        *([*p, "mueller"] for p in _people(2, start=10))]})
+    data = ok("import", "run", str(book))
+    assert data["counts"]["users_create"] == 2 and data["counts"]["tenants_create"] == 0
+
+
+def test_totals_rows_are_refused_with_their_row(refused: Any, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "kunden.xlsx", {"Kunden": [
+        TENANTS,
+        ["Bäckerei Weiß KG", "acme", "20001", "CRM-1"],
+        ["Total Energies Deutschland GmbH", "acme", "20002", "CRM-2"],  # a company, not a total
+        ["Schröder Logistik GmbH", "acme", "20003", "CRM-3"],
+        ["", "", "", ""],
+        ["Anzahl Kunden: 3", None, None, None],
+        ["Summe", None, 60006, None],
+        ["Gesamt", None, None, None],
+    ]})
+    err = refused(path)
+    assert "Kunden, row 6: 'Anzahl Kunden: 3' is a totals row, not a company: delete the row" in err
+    assert "Kunden, row 7: 'Summe' is a totals row" in err
+    assert "Kunden, row 8: 'Gesamt' is a totals row" in err
+    assert "row 3" not in err
+
+
+def test_hidden_rows_filtered_rows_and_hidden_sheets_are_reported(world: Any, ok: Any, tmp_path: Path) -> None:
+    from tests.imports.conftest import raw_xlsx, xml_row
+
+    header = ["Vorname", "Nachname", "E-Mail", "Mandant"]
+    rows = [xml_row(1, header)] + [xml_row(i, [*p, "mueller"]) for i, p in enumerate(_people(4), start=2)]
+    rows[2] = rows[2].replace('<row r="3">', '<row r="3" hidden="1">')
+    rows[4] = rows[4].replace('<row r="5">', '<row r="5" hidden="1">')
+    old = [xml_row(1, header), xml_row(2, ["Alt", "Alt", "alt@mueller.example", "mueller"])]
+    path = raw_xlsx(tmp_path / "benutzer.xlsx", {"Benutzer": rows, "Benutzer alt": old, "Listen": [xml_row(1, ["de"])]},
+                    extra={"Benutzer": '<autoFilter ref="A1:D5"/>'}, hidden={"Benutzer alt", "Listen"})
+    data = ok("import", "run", str(path), "--dry-run")
+    assert data["counts"]["users_create"] == 4  # hidden and filtered rows are imported, and said so
+    assert ("Benutzer: rows 3, 5 are filtered out (AutoFilter) in Excel; they are imported like the visible rows "
+            "(delete them in the file to leave them out)") in data["notes"]
+    assert ("hidden sheet 'Benutzer alt' (1 rows) was not read, although it looks like a list of people (Vorname, "
+            "Nachname, E-Mail, Mandant); pass --sheet 'Benutzer alt' to import it, or rename it") in data["notes"]
+    assert "hidden sheet 'Listen' (1 rows) was not read" in data["notes"]
+    assert ok("import", "run", str(path), "--sheet", "Benutzer alt", "--dry-run")["counts"]["users_create"] == 1
+
+
+def test_title_rows_above_the_header_are_skipped_or_named(world: Any, ok: Any, refused: Any, tmp_path: Path) -> None:
+    header = ["Vorname", "Nachname", "E-Mail", "Mandant"]
+    people = [[*p, "mueller"] for p in _people(2)]
+    bad = ["Kaputt", "X", "kaputt", "mueller"]
+    path = write_xlsx(tmp_path / "liste.xlsx", {"Tabelle1": [["Kundenliste Müller & Söhne"], ["Stand: 30.11.2026"],
+                                                             [], header, *people, bad]})
+    err = refused(path)
+    assert "Tabelle1, row 7, column E-Mail: invalid e-mail 'kaputt'" in err
+    assert "the header is row 4; rows 1-3 above it were skipped ('Kundenliste Müller & Söhne / Stand: 30.11.2026')" \
+        in err
+    # a header that is not unambiguous is named with --header-row
+    odd = write_xlsx(tmp_path / "odd.xlsx", {"Tabelle1": [["Export", "CRM", "30.11.2026", "intern"], header, *people]})
+    assert "pass --header-row 2" in refused(odd)
+    assert ok("import", "run", str(odd), "--header-row", "2")["counts"]["users_create"] == 2
+
+
+def test_excel_sep_line_is_honoured(refused: Any, tmp_path: Path) -> None:
+    path = tmp_path / "benutzer.csv"
+    path.write_text("sep=,\r\nVorname,Nachname,E-Mail,Mandant\r\nJürgen,Weiß,j.weiss@mueller.example,mueller\r\n"
+                    "Zoë,Schröder,kaputt,mueller\r\n", encoding="utf-8-sig")
+    err = refused(path)
+    assert "benutzer.csv, row 3, column E-Mail: invalid e-mail 'kaputt'" in err  # Excel hides the sep= line
+
+
+# -- class 5: row numbers as the spreadsheet shows them --------------------------------------------
+
+def test_multiline_cell_rows_are_numbered_as_excel_does_and_marked_there(refused: Any, tmp_path: Path) -> None:
+    # an Outlook contact export: the address is one quoted cell over three lines
+    path = tmp_path / "kontakte.csv"
+    path.write_text('Vorname;Nachname;E-Mail;Mandant;Adresse\r\n'
+                    'Jürgen;Weiß;j.weiss@mueller.example;mueller;"Hauptstr. 1\r\n80331 München\r\nDeutschland"\r\n'
+                    'Zoë;Schröder;zoe.schroeder@mueller.example;mueller;"Ring 2\r\n10115 Berlin"\r\n'
+                    'Ömer;Yılmaz;kaputt;mueller;Weg 3\r\n', encoding="utf-8")
+    err = refused(path)
+    assert "kontakte.csv, row 4, column E-Mail: invalid e-mail 'kaputt'" in err  # physical line 7
+    from openpyxl import load_workbook
+
+    ws = load_workbook(tmp_path / "kontakte-fehler.xlsx").active
+    assert ws is not None
+    assert ws.cell(row=4, column=1).value == "Ömer" and ws.cell(row=4, column=3).fill.fgColor.rgb == "FFFFC7CE"
+    assert "invalid e-mail 'kaputt'" in ws.cell(row=4, column=6).value
+    assert ws.cell(row=2, column=5).value == "Hauptstr. 1\n80331 München\nDeutschland"
+    assert ws.cell(row=3, column=6).value is None and ws.cell(row=1, column=6).value == "Fehler"
+
+
+def test_dry_run_lists_every_error_row_first(world: Any, cli: Any, tmp_path: Path) -> None:
+    people = [[*p, "mueller"] for p in _people(2_000)]
+    people[1_899][2] = "kaputt-at-mueller.example"
+    path = write_csv(tmp_path / "benutzer.csv", [["Vorname", "Nachname", "E-Mail", "Mandant"], *people])
+    r = cli("import", "run", str(path), "--dry-run")
+    assert r.exit_code == 4
+    out = " ".join(r.stdout.split())
+    assert "1901" in out and "invalid e-mail 'kaputt-at-mueller.example'" in out  # before: only rows 2-201
+    assert "… and 1,800 more rows" in " ".join(r.stderr.split())

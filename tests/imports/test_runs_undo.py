@@ -24,7 +24,7 @@ def _db(store: Any, sql: str) -> list[Any]:
 def test_list_show_and_undo(world: Any, cli: Any, ok: Any, store: Any, counts: Any, tmp_path: Path) -> None:
     before = counts()
     run = ok("import", "run", str(basic_workbook(tmp_path / "a.xlsx")))["run"]
-    update = basic_workbook(tmp_path / "b.xlsx", [["Max", "Müller-Neu", "max@mueller.example", "mueller", "member"]])
+    update = basic_workbook(tmp_path / "b.xlsx", [["Max", "Müller-Neu", "max@mueller.example", "mueller", "admin"]])
     run2 = ok("import", "run", str(update))["run"]
     runs = ok("import", "list")
     assert [r["id"] for r in runs] == [run2, run] and runs[0]["file"] == "b.xlsx"

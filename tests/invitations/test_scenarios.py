@@ -196,7 +196,7 @@ def test_s7_agency_acts_for_its_customer(db_url, cli, ok, rows):
     partner = ok("invite", "create", "--kind", "partner", "--from", shop, as_="wim.web")
     r = cli("invite", "accept", "--organisation", "Anna Zwei", "--first-name", "Anna", "--last-name", "Agentur",
             "--email", "anna@green.example", "--json", input=partner["link"])
-    assert r.exit_code == 5 and "already belongs to user anna.agentur" in r.json()["error"]["message"]
+    assert r.exit_code == 5 and "anna@green.example already belongs to an account" in r.json()["error"]["message"]
     assert len(rows(User, email_key="anna@green.example")) == 1
     # … and accepting as that user connects her agency, billed to the reseller
     data = ok("invite", "accept", input=partner["link"], as_="anna.agentur")

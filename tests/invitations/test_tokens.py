@@ -10,22 +10,28 @@ from store.errors import InvalidInput
 from store.models import Invitation
 from store.services import invitations as inv
 
-TOKEN = "A" * 20 + "b-_" + "9" * 20  # 43 URL-safe characters like token_urlsafe(32)
+SECRET = "A" * 20 + "b-_" + "9" * 20  # 43 URL-safe characters like token_urlsafe(32)
+TOKEN = "12." + SECRET  # store/tokens.py: <id>.<secret>, as for password links
 
 
-def test_new_token_is_urlsafe_43_chars_and_only_its_sha256_is_kept():
-    token, digest = inv.new_token()
-    assert len(token) == 43 and inv.TOKEN_RE.fullmatch(token)
-    assert digest == inv.hash_token(token) and len(digest) == 64 and token not in digest
+def test_invitation_tokens_use_the_one_scheme_and_only_their_sha256_is_kept():
+    from store import tokens
+
+    row = Invitation(id=12, kind="partner", from_tenant_id=1, invited_by="x", token_hash="h",
+                     expires_at=datetime.now(UTC))
+    token = inv._mint(row)
+    assert tokens.parse(token) == (12, token) and inv.TOKEN_RE.fullmatch(token)
+    assert row.token_hash == tokens.hash_token(token) and len(row.token_hash) == 64 and token not in row.token_hash
 
 
+@pytest.mark.parametrize("token", [TOKEN, SECRET])  # SECRET alone: a link minted before the one scheme
 @pytest.mark.parametrize("pasted", [
     TOKEN, f"  {TOKEN}\n", f"\t'{TOKEN}' ", f"https://platform.example/invite/{TOKEN}",
     f"  https://platform.example/invite/{TOKEN}/  \n", f"https://x.example/accept?token={TOKEN}&lang=de",
     f"<https://platform.example/invite/{TOKEN}>", f"Ihr Link: https://platform.example/invite/{TOKEN} (7 Tage)",
 ])
-def test_extract_token_accepts_whitespace_and_full_links(pasted):
-    assert inv.extract_token(pasted) == TOKEN
+def test_extract_token_accepts_whitespace_and_full_links(pasted, token):
+    assert inv.extract_token(pasted.replace(TOKEN, token)) == token
 
 
 def test_extract_token_refuses_ambiguous_and_empty_text():

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from fingerprint import fingerprint
 
+from tests.imports.conftest import counts  # noqa: F401 (a fixture the import-related tests share)
+
 
 @pytest.fixture
 def attack_world(world: dict[str, str], ctx_for: Callable[..., Any]) -> dict[str, str]:

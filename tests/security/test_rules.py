@@ -186,3 +186,36 @@ def test_a_demoted_admin_cannot_undo_its_import(world, cli, ok, unchanged, tmp_p
     assert r.exit_code == 9 and "undo re-checks your current rights" in r.json()["error"]["message"]
     snap()
     ok("import", "undo", str(run), "--yes")  # the operator still can
+
+
+# -- the importer obeys the same rules ------------------------------------------------------------
+
+def _users_file(tmp_path: Path, *rows: list[str]) -> Path:
+    from tests.imports.conftest import USER_HEADER, write_xlsx
+
+    return write_xlsx(tmp_path / "users.xlsx", {"Benutzer": [USER_HEADER, *[list(r) for r in rows]]})
+
+
+def test_import_cannot_attach_an_agency_user_without_consent(attack_world, cli, ok, tmp_path):
+    ok("tenant", "create", "Zweit GmbH", "--kind", "customer", "--key", "zweit", as_="rita.reseller")
+    book = _users_file(tmp_path, ["Anna", "Agentur", "anna@agentur.example", "zweit", "member"])
+    r = cli("import", "run", str(book), "--json", as_="rita.reseller")
+    assert r.exit_code == 4
+    assert "adding them needs their consent" in str(r.json()["error"]["details"])
+    assert ok("user", "show", "anna.agentur")["memberships"] == [
+        {"tenant": "mueller", "tenant_name": "Müller & Söhne GmbH", "kind": "customer", "role": "admin"},
+        {"tenant": "other", "tenant_name": "Other Customer KG", "kind": "customer", "role": "admin"}]
+
+
+def test_import_cannot_demote_the_last_admin(world, cli, tmp_path, store):
+    from sqlmodel import select
+
+    from store.models import Membership, User
+
+    book = _users_file(tmp_path, ["Max", "Müller", "max@mueller.example", "mueller", "member"])
+    r = cli("import", "run", str(book), "--json", as_="rita.reseller")
+    assert r.exit_code == 4 and "max.mueller is the last admin of the tenant" in str(r.json()["error"]["details"])
+    with store.transaction(write=False) as s:
+        role = s.exec(select(Membership.role).join(User, User.id == Membership.user_id)
+                      .where(User.login == "max.mueller")).one()
+    assert role == "admin"
