@@ -158,6 +158,17 @@ def check_login_not_reserved(login: str) -> None:
                            details={"reason": "reserved_login", "field": "first name", "login": login})
 
 
+def check_login(value: str) -> str:
+    """A login chosen by hand (`user create --login`): the shape of derived ones, not reserved."""
+    login = value.strip().lower()
+    if not login or len(login) > 100 or not LOGIN_RE.match(login):
+        raise InvalidInput(f"login {value!r} is not valid",
+                           hint="use lower-case letters and digits, parts joined by single dots or hyphens "
+                                "(max.mueller), at most 100 characters")
+    check_login_not_reserved(login)
+    return login
+
+
 def normalise_email(value: str | None) -> str:
     """Validated and normalised (domain lower-cased, IDN to Unicode). No DNS look-ups."""
     from email_validator import EmailNotValidError, validate_email

@@ -13,16 +13,22 @@ COLUMNS = [("key", "key"), ("name", "name"), ("bookings", "bookings"), ("access 
 @app.command("create")
 def create(name: str = typer.Argument(..., help="Application name."),
            key: str | None = typer.Option(None, "--key", help="Choose the key instead of deriving it."),
+           if_not_exists: bool = typer.Option(False, "--if-not-exists",
+                                              help="It exists with this name: exit 0 (unchanged); otherwise 5."),
            json: bool = options.JSON) -> None:
     """Add an application to the catalogue (operator only).
 
     Example: tenantctl app create "Lohnbuchhaltung"
     """
-    from store.services import apps
+    from store.services import apps, ensure
 
     with runtime.command() as ctx:
-        data = apps.create_app(ctx, name, key)
-    output.status(f"created application {data['key']}")
+        if if_not_exists:
+            data, action = ensure.app(ctx, name, key)
+        else:
+            data, action = apps.create_app(ctx, name, key), "created"
+    data = {**data, "action": action}
+    output.status(f"{action} application {data['key']}")
     output.show(data, lambda c, d: c.print(output.record(d)), json_mode=json)
 
 

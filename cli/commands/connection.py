@@ -4,7 +4,7 @@ from typing import Any
 
 import typer
 
-from cli import options, output, runtime
+from cli import completion, options, output, runtime
 from store.enums import ConnectionState
 
 app = typer.Typer(help="Partner connections (reseller ↔ customer) and their accreditation requests.",
@@ -22,7 +22,8 @@ def _show_one(data: dict[str, Any], json: bool) -> None:
 @app.command("list")
 def list_(
     state: ConnectionState | None = typer.Option(None, "--state"),
-    tenant: str | None = typer.Option(None, "--tenant", help="Only connections of this tenant."),
+    tenant: str | None = typer.Option(None, "--tenant", help="Only connections of this tenant.",
+                                      autocompletion=completion.tenant_keys),
     search: str | None = options.SEARCH,
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,
@@ -68,7 +69,7 @@ def approve(conn_id: int = typer.Argument(..., metavar="ID", max=options.MAX_INT
     from store.services import connections
 
     with runtime.command() as ctx:
-        data = connections.approve(ctx, conn_id)
+        data = {**connections.approve(ctx, conn_id), "action": "updated"}
     _done(data, json)
 
 
@@ -85,7 +86,7 @@ def request_info(
     from store.services import connections
 
     with runtime.command() as ctx:
-        data = connections.request_info(ctx, conn_id, message)
+        data = {**connections.request_info(ctx, conn_id, message), "action": "updated"}
     _done(data, json)
 
 
@@ -102,7 +103,7 @@ def answer(
     from store.services import connections
 
     with runtime.command() as ctx:
-        data = connections.answer(ctx, conn_id, message)
+        data = {**connections.answer(ctx, conn_id, message), "action": "updated"}
     _done(data, json)
 
 
@@ -119,7 +120,7 @@ def reject(
     from store.services import connections
 
     with runtime.command() as ctx:
-        data = connections.reject(ctx, conn_id, reason)
+        data = {**connections.reject(ctx, conn_id, reason), "action": "updated"}
     _done(data, json)
 
 
@@ -134,7 +135,7 @@ def delete(conn_id: int = typer.Argument(..., metavar="ID", max=options.MAX_INT)
 
     runtime.confirm(f"Delete connection {conn_id}?", yes)
     with runtime.command() as ctx:
-        data = connections.delete(ctx, conn_id)
+        data = {**connections.delete(ctx, conn_id), "action": "deleted"}
     output.status(f"deleted connection {data['id']} ({data['reseller']} → {data['customer']})")
     _show_one(data, json)
 

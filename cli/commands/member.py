@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import options, output, runtime
+from cli import completion, options, output, runtime
 from store.enums import Role
 
 app = typer.Typer(help="Memberships: which user works in which tenant, with which role.", no_args_is_help=True)
@@ -13,8 +13,8 @@ COLUMNS = [("login", "login"), ("name", "name"), ("e-mail", "email"), ("role", "
 
 @app.command("add")
 def add(
-    ident: str = typer.Argument(..., metavar="LOGIN_OR_EMAIL"),
-    tenant: str = typer.Option(..., "--tenant"),
+    ident: str = typer.Argument(..., metavar="LOGIN_OR_EMAIL", autocompletion=completion.logins),
+    tenant: str = typer.Option(..., "--tenant", autocompletion=completion.tenant_keys),
     role: Role = typer.Option(Role.member, "--role", help="Also changes the role of an existing member."),
     json: bool = options.JSON,
 ) -> None:
@@ -26,6 +26,8 @@ def add(
 
     with runtime.command() as ctx:
         data = memberships.add_member(ctx, ident, tenant, role.value)
+    data["action"] = ("created" if data["changed"].get("role", [None])[0] is None else "updated") \
+        if data["changed"] else "unchanged"
     unchanged = "" if data["changed"] else " (unchanged)"
     output.status(f"{data['login']} is {data['role']} of {data['tenant']}{unchanged}")
     output.show(data, lambda c, d: c.print(output.record(d)), json_mode=json)
@@ -33,8 +35,8 @@ def add(
 
 @app.command("remove")
 def remove(
-    ident: str = typer.Argument(..., metavar="LOGIN_OR_EMAIL"),
-    tenant: str = typer.Option(..., "--tenant"),
+    ident: str = typer.Argument(..., metavar="LOGIN_OR_EMAIL", autocompletion=completion.logins),
+    tenant: str = typer.Option(..., "--tenant", autocompletion=completion.tenant_keys),
     yes: bool = options.YES,
     json: bool = options.JSON,
 ) -> None:
@@ -46,14 +48,14 @@ def remove(
 
     runtime.confirm(f"Remove {ident} from {tenant}?", yes)
     with runtime.command() as ctx:
-        data = memberships.remove_member(ctx, ident, tenant)
+        data = {**memberships.remove_member(ctx, ident, tenant), "action": "deleted"}
     output.status(f"removed {data['login']} from {data['tenant']}")
     output.show(data, lambda c, d: c.print(output.record(d)), json_mode=json)
 
 
 @app.command("list")
 def list_(
-    tenant: str = typer.Option(..., "--tenant"),
+    tenant: str = typer.Option(..., "--tenant", autocompletion=completion.tenant_keys),
     role: Role | None = typer.Option(None, "--role"),
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from cli import options, output, runtime
+from cli import completion, options, output, runtime
 from cli.secret_input import StdinLines, read_file
 from store.enums import LinkPurpose
 from store.errors import UsageError
@@ -43,11 +44,15 @@ def read_password(stdin: StdinLines, password_stdin: bool, *, confirm: bool) -> 
 
 @app.command("send-link")
 def send_link(
-    users: list[str] | None = typer.Argument(None, metavar="[LOGIN_OR_EMAIL]...", help="Users to send a link to."),
-    tenant: str | None = typer.Option(None, "--tenant", metavar="KEY", help="Every user of this tenant."),
+    users: list[str] | None = typer.Argument(None, metavar="[LOGIN_OR_EMAIL]...", help="Users to send a link to.",
+                                             autocompletion=completion.logins),
+    tenant: str | None = typer.Option(None, "--tenant", metavar="KEY", help="Every user of this tenant.",
+                                      autocompletion=completion.tenant_keys),
     without_password: bool = typer.Option(False, "--without-password", help="Every user who has no password yet."),
     purpose: LinkPurpose | None = typer.Option(None, "--purpose",
                                                help="initial or reset (default: initial without a password)."),
+    unless_open: bool = typer.Option(False, "--unless-open",
+                                     help="Leave users alone who hold an open link (safe to re-run)."),
     print_link: bool = typer.Option(False, "--print-link", help="Print the link once instead of mailing it."),
     also_mail: bool = typer.Option(False, "--also-mail", help="With --print-link: mail the same link as well."),
     no_send: bool = typer.Option(False, "--no-send", help="Only queue the mails; send later with tenantctl mail send."),
@@ -70,6 +75,11 @@ def send_link(
     with progress_bar("sending mail") as progress, runtime.command(write=not dry_run) as ctx:
         chosen, skipped, outside = passwords.select_users(ctx, users or [], tenant=tenant,
                                                           without_password=without_password)
+        has_link: list[Any] = []
+        if unless_open:
+            holding = passwords.with_open_link(ctx.session, chosen)
+            has_link = [u for u in chosen if u.id in holding]
+            chosen = [u for u in chosen if u.id not in holding]
         if dry_run:
             rows = passwords.plan(ctx, chosen, purpose.value if purpose else None)
         else:
@@ -83,6 +93,8 @@ def send_link(
                 hook = delivery(ctx, progress)  # the one hook issue_links queued its mails on
     for u in skipped:
         output.warn(f"skipped {u.login}: the user is disabled")
+    for u in has_link:
+        output.status(f"skipped {u.login}: holds an open link (--unless-open)")
     if outside:
         output.warn(f"skipped {outside} user(s) who also belong to tenants outside your scope; "
                     "only whoever manages all their tenants (or the operator) can send them links")
@@ -98,13 +110,20 @@ def send_link(
 
             code = report(summary)
     data = {"dry_run": dry_run, "links": rows, "skipped": [u.login for u in skipped], "skipped_outside_scope": outside,
+            "skipped_open": [u.login for u in has_link],
             "delivery": summary.as_dict() if summary is not None else None}
     columns = [("login", "login"), ("e-mail", "email"), ("purpose", "purpose"), ("expires", "expires_at")]
     if dry_run:
         columns += [("language", "language"), ("tenant", "tenant")]
-    if print_link:
-        columns.append(("link", "link"))
-    output.show(data, lambda c, d: c.print(output.table(d["links"], columns)), json_mode=json)
+
+    def render(console: Any, d: dict[str, Any]) -> None:
+        console.print(output.table(d["links"], columns))
+        # links go one per line, outside the table: the only copy of a token is never cut off
+        for row in d["links"]:
+            if row.get("link"):
+                output.line(console, f"{row['login']} {row['link']}")
+
+    output.show(data, render, json_mode=json)
     return code
 
 

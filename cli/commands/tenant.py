@@ -4,7 +4,7 @@ from typing import Any
 
 import typer
 
-from cli import options, output, runtime
+from cli import completion, options, output, runtime
 from store.enums import Billing, Language, TenantKind, TenantStatus
 
 app = typer.Typer(help="Tenants: resellers and their customer companies.", no_args_is_help=True)
@@ -13,9 +13,23 @@ LIST_COLUMNS = [("key", "key"), ("name", "name"), ("kind", "kind"), ("status", "
                 ("reseller", "reseller"), ("customer no.", "customer_number"), ("currency", "currency")]
 
 
+def _result(ctx: Any, key: str, action: str, changed: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What a mutating command prints: the tenant as `tenant show` prints it, plus the action."""
+    from store.services import tenants
+
+    data = {**tenants.show_tenant(ctx, key), "action": action}
+    if changed is not None:
+        data["changed"] = changed
+    return data
+
+
+def _action(changed: dict[str, Any]) -> str:
+    return "updated" if changed else "unchanged"
+
+
 def _show_one(data: dict[str, Any], json: bool) -> None:
     def render(console: Any, d: dict[str, Any]) -> None:
-        console.print(output.record({k: v for k, v in d.items() if k not in {"connections", "changed"}}))
+        console.print(output.record({k: v for k, v in d.items() if k not in {"connections", "changed", "action"}}))
         if d.get("connections"):
             console.print(output.table(d["connections"], [("id", "id"), ("partner", "partner"),
                                                           ("kind", "partner_kind"), ("state", "state"),
@@ -30,28 +44,38 @@ def _show_one(data: dict[str, Any], json: bool) -> None:
 def create(
     name: str = typer.Argument(..., help="Company name."),
     kind: TenantKind = typer.Option(..., "--kind", help="reseller or customer."),
-    reseller: str | None = typer.Option(None, "--reseller", help="Key of the reseller a customer belongs to."),
+    reseller: str | None = typer.Option(None, "--reseller", help="Key of the reseller a customer belongs to.",
+                                        autocompletion=completion.tenant_keys),
     key: str | None = typer.Option(None, "--key", help="Choose the key instead of deriving it from the name."),
     customer_number: str | None = typer.Option(None, "--customer-number", help="The reseller's number for it."),
     currency: str | None = typer.Option(None, "--currency", help="ISO 4217 code; fixed once set."),
     billing: Billing | None = typer.Option(None, "--billing", help="Who is billed: customer or reseller."),
     language: Language | None = typer.Option(None, "--language", help="Language of its mails."),
     external_id: str | None = typer.Option(None, "--external-id", help="Id in another system."),
+    if_not_exists: bool = typer.Option(False, "--if-not-exists",
+                                       help="An equal tenant exists: exit 0 (unchanged); a different one: exit 5."),
+    allow_duplicate_name: bool = typer.Option(False, "--allow-duplicate-name",
+                                              help="Create it even if the reseller has a tenant of that name."),
     json: bool = options.JSON,
 ) -> None:
-    """Create a reseller, or a customer under a reseller (with an active connection).
+    """Create a reseller, or a customer under a reseller (with an active connection). A second
+    tenant of the same name under the same reseller is refused unless --allow-duplicate-name.
 
-    Example: tenantctl tenant create "Müller & Söhne GmbH" --kind customer --reseller acme --currency EUR
+    Example: tenantctl tenant create "Müller & Söhne GmbH" --kind customer --reseller acme --if-not-exists
     """
-    from store.services import tenants
+    from store.services import ensure, tenants
 
+    attrs: dict[str, Any] = dict(reseller=reseller, key=key, customer_number=customer_number, currency=currency,
+                                 billing=billing.value if billing else None,
+                                 language=language.value if language else None, external_id=external_id,
+                                 allow_duplicate_name=allow_duplicate_name)
     with runtime.command() as ctx:
-        t = tenants.create_tenant(ctx, name, kind.value, reseller=reseller, key=key,
-                                  customer_number=customer_number, currency=currency,
-                                  billing=billing.value if billing else None,
-                                  language=language.value if language else None, external_id=external_id)
-        data = tenants.describe(ctx.session, t)
-    output.status(f"created {data['kind']} {data['key']}")
+        if if_not_exists:
+            t, action = ensure.tenant(ctx, name, kind.value, **attrs)
+        else:
+            t, action = tenants.create_tenant(ctx, name, kind.value, **attrs), "created"
+        data = _result(ctx, t.key, action)
+    output.status(f"{action} {data['kind']} {data['key']}")
     _show_one(data, json)
 
 
@@ -59,7 +83,8 @@ def create(
 def list_(
     kind: TenantKind | None = typer.Option(None, "--kind"),
     status: TenantStatus | None = typer.Option(None, "--status"),
-    reseller: str | None = typer.Option(None, "--reseller", help="Only customers of this reseller."),
+    reseller: str | None = typer.Option(None, "--reseller", help="Only customers of this reseller.",
+                                        autocompletion=completion.tenant_keys),
     search: str | None = options.SEARCH,
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,
@@ -80,28 +105,47 @@ def list_(
 
 
 @app.command("show")
-def show(key: str = typer.Argument(..., help="Tenant key."), json: bool = options.JSON) -> None:
-    """Show one tenant with its connections.
+def show(
+    key: str | None = typer.Argument(None, help="Tenant key.", autocompletion=completion.tenant_keys),
+    customer_number: str | None = typer.Option(None, "--customer-number", metavar="N",
+                                               help="Instead of the key: the customer with this number."),
+    external_id: str | None = typer.Option(None, "--external-id", metavar="ID",
+                                           help="Instead of the key: the tenant with this external id."),
+    reseller: str | None = typer.Option(None, "--reseller", help="With --customer-number: at this reseller.",
+                                        autocompletion=completion.tenant_keys),
+    json: bool = options.JSON,
+) -> None:
+    """Show one tenant with its connections: by key, or exactly by customer number or external id.
 
-    Example: tenantctl tenant show mueller-soehne-gmbh
+    Example: tenantctl tenant show --customer-number 10001 --reseller acme
     """
+    from store.errors import UsageError
     from store.services import tenants
 
+    if sum(x is not None for x in (key, customer_number, external_id)) != 1:
+        raise UsageError("name the tenant by exactly one of KEY, --customer-number or --external-id",
+                         hint="e.g. tenantctl tenant show mueller-soehne-gmbh")
+    if reseller and customer_number is None:
+        raise UsageError("--reseller goes with --customer-number", hint="drop --reseller")
     with runtime.command(write=False) as ctx:
+        if key is None:
+            key = tenants.find_exact(ctx, customer_number=customer_number, external_id=external_id,
+                                     reseller=reseller).key
         data = tenants.show_tenant(ctx, key)
     _show_one(data, json)
 
 
 @app.command("update")
 def update(
-    key: str = typer.Argument(..., help="Tenant key."),
+    key: str = typer.Argument(..., help="Tenant key.", autocompletion=completion.tenant_keys),
     name: str | None = typer.Option(None, "--name"),
     language: Language | None = typer.Option(None, "--language"),
     external_id: str | None = typer.Option(None, "--external-id"),
     customer_number: str | None = typer.Option(None, "--customer-number"),
     currency: str | None = typer.Option(None, "--currency", help="Only if not set yet: it is fixed once set."),
     billing: Billing | None = typer.Option(None, "--billing"),
-    reseller: str | None = typer.Option(None, "--reseller", help="Which connection, if the customer has several."),
+    reseller: str | None = typer.Option(None, "--reseller", help="Which connection, if the customer has several.",
+                                        autocompletion=completion.tenant_keys),
     mail_sender_name: str | None = typer.Option(None, "--mail-sender-name", metavar="NAME",
                                                 help="Reseller: sender name of the mails to its customers "
                                                      "('' for the platform's)."),
@@ -119,11 +163,12 @@ def update(
     from store.services import tenants
 
     with runtime.command() as ctx:
-        data = tenants.update_tenant(ctx, key, name=name, language=language.value if language else None,
+        done = tenants.update_tenant(ctx, key, name=name, language=language.value if language else None,
                                      external_id=external_id, customer_number=customer_number, currency=currency,
                                      billing=billing.value if billing else None, reseller=reseller,
                                      mail_sender_name=mail_sender_name, mail_reply_to=mail_reply_to,
                                      mail_signature=mail_signature)
+        data = _result(ctx, done["key"], _action(done["changed"]), done["changed"])
     output.status(f"updated {data['key']}: {', '.join(data['changed'])}" if data["changed"] else "nothing changed")
     _show_one(data, json)
 
@@ -134,13 +179,15 @@ def _set_status(key: str, status: str, yes: bool, json: bool) -> None:
     if status == TenantStatus.suspended:
         runtime.confirm(f"Suspend tenant {key}? Its users can no longer work in it", yes)
     with runtime.command() as ctx:
-        data = tenants.set_status(ctx, key, status)
+        done = tenants.set_status(ctx, key, status)
+        data = _result(ctx, done["key"], _action(done["changed"]), done["changed"])
     output.status(f"{data['key']} is {data['status']}" + ("" if data["changed"] else " (unchanged)"))
     _show_one(data, json)
 
 
 @app.command("suspend")
-def suspend(key: str = typer.Argument(...), yes: bool = options.YES, json: bool = options.JSON) -> None:
+def suspend(key: str = typer.Argument(..., autocompletion=completion.tenant_keys), yes: bool = options.YES,
+            json: bool = options.JSON) -> None:
     """Suspend a tenant (reversible with activate).
 
     Example: tenantctl tenant suspend mueller-soehne-gmbh --yes
@@ -149,7 +196,7 @@ def suspend(key: str = typer.Argument(...), yes: bool = options.YES, json: bool 
 
 
 @app.command("activate")
-def activate(key: str = typer.Argument(...), json: bool = options.JSON) -> None:
+def activate(key: str = typer.Argument(..., autocompletion=completion.tenant_keys), json: bool = options.JSON) -> None:
     """Activate a suspended tenant.
 
     Example: tenantctl tenant activate mueller-soehne-gmbh
@@ -159,7 +206,7 @@ def activate(key: str = typer.Argument(...), json: bool = options.JSON) -> None:
 
 @app.command("approve")
 def approve(
-    key: str = typer.Argument(..., help="Tenant key."),
+    key: str = typer.Argument(..., help="Tenant key.", autocompletion=completion.tenant_keys),
     reason: str | None = typer.Option(None, "--reason", help="Kept with the decision."),
     json: bool = options.JSON,
 ) -> None:
@@ -171,14 +218,15 @@ def approve(
     from store.services import tenants
 
     with runtime.command() as ctx:
-        data = tenants.approve_registration(ctx, key, reason)
+        done = tenants.approve_registration(ctx, key, reason)
+        data = _result(ctx, done["key"], "updated", done["changed"])
     output.status(f"{data['key']} is {data['status']}")
     _show_one(data, json)
 
 
 @app.command("reject")
 def reject(
-    key: str = typer.Argument(..., help="Tenant key."),
+    key: str = typer.Argument(..., help="Tenant key.", autocompletion=completion.tenant_keys),
     reason: str | None = typer.Option(None, "--reason", help="Told to the organisation."),
     json: bool = options.JSON,
 ) -> None:
@@ -189,7 +237,8 @@ def reject(
     from store.services import tenants
 
     with runtime.command() as ctx:
-        data = tenants.reject_registration(ctx, key, reason)
+        done = tenants.reject_registration(ctx, key, reason)
+        data = _result(ctx, done["key"], "updated", done["changed"])
     output.status(f"{data['key']} is {data['status']}")
     _show_one(data, json)
 

@@ -140,6 +140,20 @@ def _tenants_of(session: Session, user_ids: list[int]) -> dict[int, set[int]]:
     return out
 
 
+def with_open_link(session: Session, users: Sequence[User], now: datetime | None = None) -> set[int]:
+    """Ids of the users who hold an open link (`send-link --unless-open` leaves them alone)."""
+    now = now or utcnow()
+    by_id = {u.id: u for u in users}
+    out: set[int] = set()
+    for chunk in _chunks(list(by_id)):
+        for link in session.exec(select(PasswordLink).where(col(PasswordLink.user_id).in_(chunk),
+                                                            col(PasswordLink.used_at).is_(None),
+                                                            col(PasswordLink.voided_at).is_(None))):
+            if is_open(link, by_id[link.user_id], now):
+                out.add(link.user_id)
+    return out
+
+
 def _homes(session: Session, user_ids: list[int]) -> dict[int, tuple[Tenant, Tenant | None]]:
     """user id → (home tenant = the first membership, the reseller whose identity its mails carry:
     itself when it is a reseller, a customer's active reseller, else None)."""
