@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 BENCHES = {"mail": "bench.mail_bench", "import": "bench.import_bench", "web": "bench.web_bench",
-           "remote": "bench.remote_bench"}
+           "remote": "bench.remote_bench", "startup": "bench.startup_bench", "apply": "bench.apply_bench"}
 
 
 def main(argv: list[str]) -> int:

@@ -19,6 +19,18 @@ Example: tenantctl tenant create "Müller & Söhne GmbH" --kind customer --resel
 """
 
 
+def _plain_help(command: Any) -> None:
+    """Help is formatted by click, not by typer's Rich renderer: that one imports rich.markdown and
+    markdown-it on every `--help` (~0.1 s of a 0.2 s start-up, measured; bench/startup_bench.py)."""
+    command.rich_markup_mode = None
+    text = getattr(command, "help", None)
+    if text and "Example:" in text and "\b\nExample:" not in text:
+        # an example is copied as it stands: never rewrapped (click's \b marks such a paragraph)
+        command.help = text.replace("Example:", "\b\nExample:")
+    for sub in getattr(command, "commands", {}).values():
+        _plain_help(sub)
+
+
 class TenantctlGroup(TyperGroup):
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True, windows_expand_args: bool = True,
@@ -26,11 +38,20 @@ class TenantctlGroup(TyperGroup):
         from typer._click import exceptions as click_exc  # typer vendors click (>=0.29)
 
         argv = list(sys.argv[1:] if args is None else args)
+        from cli import completion
+
+        if completion.requested():
+            completion.prepare()  # only now: completion classes cost start-up time
+        _plain_help(self)
         state.JSON_MODE = "--json" in argv
         state.FLAGS = {}
         state.REMOTE = None
         state.WARNINGS = []
         try:
+            if "apply" in argv:
+                from cli.commands.apply import rewrite_argv
+
+                argv = rewrite_argv(argv)
             rv = super().main(args=argv, prog_name=prog_name or "tenantctl", complete_var=complete_var,
                               standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
@@ -77,7 +98,7 @@ def _version(value: bool) -> None:
 
 # Commands that work on the store itself and have no API counterpart (refused in remote mode;
 # the others that use the store directly are refused by runtime.command).
-LOCAL_ONLY = {"init", "db", "serve", "config", "doctor", "mail", "export", "auth"}
+LOCAL_ONLY = {"init", "db", "serve", "config", "doctor", "mail", "export", "auth", "apply", "completion"}
 
 
 @app.callback()
@@ -107,8 +128,24 @@ def root(
                                   "saved login)")
 
 
+def completion_script(
+    shell: str = typer.Argument(..., metavar="SHELL", help="bash, zsh or fish."),
+) -> None:
+    """Print the shell completion script: nouns, verbs, options, tenant keys and logins (those you
+    may see). Put it in your shell's start-up file.
+
+    Example: eval "$(tenantctl completion bash)"   (zsh: the same with zsh; fish: tenantctl completion fish | source)
+    """
+    from cli import completion
+
+    if shell not in completion.SHELLS:
+        raise UsageError(f"no completion for {shell!r}", hint="use one of " + ", ".join(completion.SHELLS))
+    sys.stdout.write(completion.script(shell).rstrip("\n") + "\n")
+
+
 def _register() -> None:
     from cli.commands import app as app_
+    from cli.commands import apply as apply_
     from cli.commands import (
         audit,
         auth,
@@ -149,6 +186,8 @@ def _register() -> None:
     token.register(app)
     login.register(app)
     serve.register(app)
+    apply_.register(app)
+    app.command("completion")(completion_script)
 
 
 _register()

@@ -9,26 +9,33 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text as RichText
+from typing import TYPE_CHECKING, Any
 
 from cli import state
 from store.errors import TenantctlError
-from store.rules import escape_controls
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from cli.render import Text
 
 
-class Text(RichText):
-    """rich.text.Text whose content has its control and bidi characters escaped. Commands build
-    every line of output from this class (import it from here, not from rich)."""
+def __getattr__(name: str) -> Any:
+    """`output.Text` (and `from cli.output import Text`): Rich is loaded on first use, in
+    cli/render.py, so that `--help` and completion never pay for it (bench/startup_bench.py)."""
+    if name == "Text":
+        from cli import render
 
-    def __init__(self, text: str = "", *args: Any, **kwargs: Any) -> None:
-        super().__init__(escape_controls(text), *args, **kwargs)
+        return render.Text
+    raise AttributeError(f"module 'cli.output' has no attribute {name!r}")
+
 
 Column = tuple[str, str]  # (header, key)
+# Columns that hold identifiers (keys, logins, addresses, ids, links): never cut, never wrapped;
+# the other columns wrap instead. A login cut to "thomas.mue…" is worse than a wide table.
+IDENTIFIERS = frozenset({"id", "key", "login", "email", "to", "tenant", "reseller", "partner", "customer",
+                         "customer_number", "external_id", "link", "from", "object", "actor", "file", "run"})
 
 
 def _width(stream: Any) -> int | None:
@@ -37,14 +44,20 @@ def _width(stream: Any) -> int | None:
 
 
 def stdout() -> Console:
-    return Console(file=sys.stdout, highlight=False, width=_width(sys.stdout))
+    from cli.render import NeverCropConsole
+
+    return NeverCropConsole(file=sys.stdout, highlight=False, emoji=False, width=_width(sys.stdout))
 
 
 def stderr() -> Console:
-    return Console(file=sys.stderr, highlight=False, width=_width(sys.stderr))
+    from cli.render import NeverCropConsole
+
+    return NeverCropConsole(file=sys.stderr, highlight=False, emoji=False, width=_width(sys.stderr))
 
 
 def cell(value: Any) -> Text:
+    from cli.render import Text
+
     if value is None:
         return Text("-", style="dim")
     if isinstance(value, bool):
@@ -64,21 +77,39 @@ def _change(value: Any) -> str:
 
 
 def table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], title: str | None = None) -> Table:
-    t = Table(title=escape(escape_controls(title)) if title else None, show_lines=False, header_style="bold")
-    for header, _ in columns:
-        t.add_column(header)
+    from rich.markup import escape
+
+    from cli.render import IdentifierTable
+    from store.rules import escape_controls
+
+    t = IdentifierTable(title=escape(escape_controls(title)) if title else None, show_lines=False,
+                        header_style="bold")
+    for header, key in columns:
+        if key in IDENTIFIERS:
+            t.add_column(header, no_wrap=True, overflow="ignore")
+        else:
+            t.add_column(header, overflow="fold")
     for row in rows:
         t.add_row(*(cell(row.get(key)) for _, key in columns))
     return t
 
 
 def record(data: dict[str, Any], keys: Sequence[Column] | None = None) -> Table:
+    from rich.table import Table
+
     t = Table(show_header=False, box=None, pad_edge=False)
     t.add_column(style="bold")
     t.add_column()
     for label, key in keys or [(k, k) for k in data]:
         t.add_row(label, cell(data.get(key)))
     return t
+
+
+def line(console: Console, text: str) -> None:
+    """One line of literal text that is never wrapped or cut (links, tokens): the terminal wraps it."""
+    from cli.render import Text
+
+    console.print(Text(text), soft_wrap=True)
 
 
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -113,6 +144,8 @@ def status(message: str, style: str | None = None) -> None:
     """Progress and status lines: stderr, silent in --json mode. `message` is literal text."""
     if state.JSON_MODE:
         return
+    from cli.render import Text
+
     stderr().print(Text(message, style=style or ""), soft_wrap=True)
 
 
@@ -128,6 +161,8 @@ def fail(err: TenantctlError, json_mode: bool) -> int:
             error["details"] = err.details
         emit_json({"error": error})
     else:
+        from cli.render import Text
+
         line = Text("error: ", style="bold red") + Text(err.message)
         if err.hint:
             line += Text(f" ({err.hint})", style="dim")

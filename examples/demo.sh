@@ -99,3 +99,22 @@ wait "$server" 2>/dev/null || true
 trap - EXIT
 echo "the links in $TENANTCTL_HOME/outbox work while this runs:"
 echo "  TENANTCTL_HOME=$TENANTCTL_HOME TENANTCTL_BASE_URL=$TENANTCTL_BASE_URL tenantctl serve --port $port"
+
+# -- Desired state: a reseller's setup.yaml applied twice, then the plan of an edit -----------------
+echo
+echo "== apply: examples/setup.yaml for reseller nordlicht (RESELLER=nordlicht; CURRENCY defaults to EUR)"
+export RESELLER=nordlicht
+tenantctl apply -f examples/setup.yaml --dry-run
+tenantctl apply -f examples/setup.yaml --send-links
+echo "== apply: the same file again (every object unchanged, exit 0)"
+tenantctl apply -f examples/setup.yaml
+echo "== apply: the plan of an edit (a renamed customer, a new user), nothing written"
+edited="$TENANTCTL_HOME/setup-edited.yaml"
+sed -e 's/name: Gärtnerei Sonnenschein GmbH/name: Gärtnerei Sonnenschein \& Söhne GmbH/' \
+    -e 's/role: billing}/role: billing}\n      - {email: mia.kraus@sonnenschein.example, first_name: Mia, last_name: Kraus}/' \
+    examples/setup.yaml > "$edited"
+tenantctl apply -f "$edited" --dry-run
+echo "== apply: the round trip (export -o yaml, then apply: unchanged)"
+tenantctl export -o yaml --tenant nordlicht > "$TENANTCTL_HOME/export.yaml"
+tenantctl apply -f "$TENANTCTL_HOME/export.yaml"
+unset RESELLER

@@ -14,13 +14,16 @@ COLUMNS = [("key", "key"), ("name", "name"), ("bookings", "bookings"), ("access 
 @app.command("create")
 def create(name: str = typer.Argument(..., help="Application name."),
            key: str | None = typer.Option(None, "--key", help="Choose the key instead of deriving it."),
+           if_not_exists: bool = typer.Option(False, "--if-not-exists",
+                                              help="It exists with this name: exit 0 (unchanged); otherwise 5."),
            json: bool = options.JSON) -> None:
     """Add an application to the catalogue (operator only).
 
     Example: tenantctl app create "Lohnbuchhaltung"
     """
-    data = call("POST", "/apps", lambda ctx: svc.apps.create_app(ctx, name, key), body={"name": name, "key": key}).data
-    output.status(f"created application {data['key']}")
+    data = call("POST", "/apps", lambda ctx: svc.answers.create_app(ctx, name, key, if_not_exists=if_not_exists),
+                body={"name": name, "key": key, "if_not_exists": if_not_exists}).data
+    output.status(f"{data['action']} application {data['key']}")
     output.show(data, lambda c, d: c.print(output.record(d)), json_mode=json)
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import options, output
+from cli import completion, options, output
 from cli.backend import call, svc
 
 app = typer.Typer(help="The audit log: who changed what, when.", no_args_is_help=True)
@@ -14,18 +14,22 @@ COLUMNS = [("id", "id"), ("at", "at"), ("actor", "actor"), ("action", "action"),
 @app.command("list")
 def list_(
     actor: str | None = typer.Option(None, "--actor", help="Login, or operator:OSUSER."),
-    tenant: str | None = typer.Option(None, "--tenant"),
+    tenant: str | None = typer.Option(None, "--tenant", autocompletion=completion.tenant_keys),
     action: str | None = typer.Option(None, "--action", help="tenant.create, or a prefix such as tenant."),
     since: str | None = typer.Option(None, "--since", help="2026-11-01, 01.11.2026 or 7d / 12h."),
+    user: str | None = typer.Option(None, "--user", metavar="LOGIN", help="Only events about this person.",
+                                    autocompletion=completion.logins),
+    obj: str | None = typer.Option(None, "--object", metavar="[TYPE:]KEY",
+                                   help="Only events about this record: a key, or tenant:acme, invitation:12."),
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,
     json: bool = options.JSON,
 ) -> None:
     """List audit events, newest first.
 
-    Example: tenantctl audit list --tenant mueller-soehne-gmbh --since 7d
+    Example: tenantctl audit list --action tenant. --user max.mueller --since 7d
     """
-    query = {"actor": actor, "tenant": tenant, "action": action, "since": since}
+    query = {"actor": actor, "tenant": tenant, "action": action, "since": since, "user": user, "obj": obj}
     res = call("GET", "/audit",
                lambda ctx: svc.audit.list_events(ctx, **query, limit=options.limit_or_none(limit), offset=offset),
                query={**query, "limit": limit, "offset": offset})

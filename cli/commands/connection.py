@@ -4,7 +4,7 @@ from typing import Any
 
 import typer
 
-from cli import options, output, runtime
+from cli import completion, options, output, runtime
 from cli.backend import call, svc
 from store.enums import ConnectionState
 
@@ -23,7 +23,8 @@ def _show_one(data: dict[str, Any], json: bool) -> None:
 @app.command("list")
 def list_(
     state: ConnectionState | None = typer.Option(None, "--state"),
-    tenant: str | None = typer.Option(None, "--tenant", help="Only connections of this tenant."),
+    tenant: str | None = typer.Option(None, "--tenant", help="Only connections of this tenant.",
+                                      autocompletion=completion.tenant_keys),
     search: str | None = options.SEARCH,
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,
@@ -62,7 +63,8 @@ def approve(conn_id: int = typer.Argument(..., metavar="ID", max=options.MAX_INT
 
     Example: tenantctl --as rita.reseller connection approve 7
     """
-    data = call("POST", f"/connections/{conn_id}/approve", lambda ctx: svc.connections.approve(ctx, conn_id)).data
+    data = call("POST", f"/connections/{conn_id}/approve",
+                lambda ctx: svc.answers.approve_connection(ctx, conn_id)).data
     _done(data, json)
 
 
@@ -77,7 +79,7 @@ def request_info(
     Example: tenantctl --as rita.reseller connection request-info 7 --message "Please send your VAT id."
     """
     data = call("POST", f"/connections/{conn_id}/request-info",
-                lambda ctx: svc.connections.request_info(ctx, conn_id, message), body={"message": message}).data
+                lambda ctx: svc.answers.request_info(ctx, conn_id, message), body={"message": message}).data
     _done(data, json)
 
 
@@ -92,7 +94,7 @@ def answer(
     Example: tenantctl --as max.mueller connection answer 7 --message "DE123456789"
     """
     data = call("POST", f"/connections/{conn_id}/answer",
-                lambda ctx: svc.connections.answer(ctx, conn_id, message), body={"message": message}).data
+                lambda ctx: svc.answers.answer_connection(ctx, conn_id, message), body={"message": message}).data
     _done(data, json)
 
 
@@ -107,7 +109,7 @@ def reject(
     Example: tenantctl --as rita.reseller connection reject 7 --reason "not in our region"
     """
     data = call("POST", f"/connections/{conn_id}/reject",
-                lambda ctx: svc.connections.reject(ctx, conn_id, reason), body={"reason": reason}).data
+                lambda ctx: svc.answers.reject_connection(ctx, conn_id, reason), body={"reason": reason}).data
     _done(data, json)
 
 
@@ -119,7 +121,7 @@ def delete(conn_id: int = typer.Argument(..., metavar="ID", max=options.MAX_INT)
     Example: tenantctl connection delete 7 --yes
     """
     runtime.confirm(f"Delete connection {conn_id}?", yes)
-    data = call("DELETE", f"/connections/{conn_id}", lambda ctx: svc.connections.delete(ctx, conn_id)).data
+    data = call("DELETE", f"/connections/{conn_id}", lambda ctx: svc.answers.delete_connection(ctx, conn_id)).data
     output.status(f"deleted connection {data['id']} ({data['reseller']} → {data['customer']})")
     _show_one(data, json)
 

@@ -5,7 +5,6 @@ from typing import Any
 import typer
 
 from cli import options, output, runtime
-from cli.output import Text
 
 
 def doctor(json: bool = options.JSON) -> None:
@@ -18,6 +17,8 @@ def doctor(json: bool = options.JSON) -> None:
     result = run_checks(runtime.operator_only("doctor"))
 
     def render(console: Any, data: dict[str, Any]) -> None:
+        from cli.output import Text  # Rich loads here, not for --help
+
         for check in data["checks"]:
             mark = (Text("FAIL", style="bold red") if not check["ok"] else
                     Text("warn", style="bold yellow") if check.get("warning") else Text("ok  ", style="green"))

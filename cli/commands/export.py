@@ -10,16 +10,26 @@ from cli import options, output, runtime
 from store.errors import InvalidInput
 
 
-def export(file: Path = typer.Argument(..., help="FILE.xlsx, FILE.csv (two files) or FILE.json."),
+def export(file: Path | None = typer.Argument(None, help="FILE.xlsx, FILE.csv (two files), FILE.json; with -o: "
+                                                        "FILE.yaml / FILE.json or - (stdout, the default)."),
            tenant: str | None = typer.Option(None, "--tenant", help="Only this tenant (and a reseller's customers)."),
+           fmt: str | None = typer.Option(None, "--output", "-o", metavar="yaml|json",
+                                          help="The desired-state document that tenantctl apply reads."),
            json: bool = options.JSON) -> None:
-    """Export tenants and users you can see, in the import's format (export → import changes nothing).
+    """Export tenants and users you can see, in the import's format (export → import changes nothing)
+    or, with -o yaml|json, as the document tenantctl apply reads (export → edit → apply).
     Cells that a spreadsheet would run as formulas are escaped.
 
-    Example: tenantctl export kunden.xlsx --tenant acme
+    Example: tenantctl export -o yaml > setup.yaml
     """
-    from importers.write import write_export
     from store.services import exports
+
+    if fmt is not None:
+        _export_document(file, tenant, fmt, json)
+        return
+    if file is None:
+        raise InvalidInput("name the file to write", hint="e.g. tenantctl export kunden.xlsx, or -o yaml")
+    from importers.write import write_export
 
     if file.suffix.lower() not in {".xlsx", ".csv", ".json"}:
         raise InvalidInput(f"cannot export to {file.name}", hint="use a .xlsx, .csv or .json file name")
@@ -30,6 +40,30 @@ def export(file: Path = typer.Argument(..., help="FILE.xlsx, FILE.csv (two files
     data = {"files": files, "tenants": len(tenants), "users": len(users)}
     output.status(f"exported {len(tenants)} tenants and {len(users)} users to {', '.join(files)}")
     output.show(data, lambda c, d: None, json_mode=json)
+
+
+def _export_document(file: Path | None, tenant: str | None, fmt: str, json: bool) -> None:
+    import sys
+
+    from importers import document
+    from store.services import exports
+
+    if fmt not in {"yaml", "json"}:
+        raise InvalidInput(f"-o {fmt} is not yaml or json", hint="use -o yaml or -o json")
+    with runtime.command(write=False) as ctx:
+        tenants, users = exports.collect(ctx, tenant, every_membership=True)
+    text = document.dump(document.document_of(tenants, users), fmt)
+    if file is None or str(file) == "-":
+        sys.stdout.write(text)
+        output.status(f"exported {len(tenants)} tenants and {len(users)} memberships")
+        return
+    from store.files import write_private
+
+    data = text.encode("utf-8")
+    write_private(file, lambda fh: fh.write(data))  # personal data: 0600, never half written
+    output.status(f"exported {len(tenants)} tenants and {len(users)} memberships to {file}")
+    output.show({"files": [str(file)], "tenants": len(tenants), "memberships": len(users)}, lambda c, d: None,
+                json_mode=json)
 
 
 def register(root: typer.Typer) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from cli import backend, options, output, runtime
+from cli import backend, completion, options, output, runtime
 from store.errors import InvalidInput, PartialSuccess
 
 app = typer.Typer(help="Spreadsheet migration: template, validated all-or-nothing import, runs, undo.",
@@ -101,7 +101,8 @@ def run(
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Write the good rows, skip the bad ones."),
     report: Path | None = typer.Option(None, "--report", help="Error workbook (default: next to the input)."),
     send_links: bool = typer.Option(False, "--send-links", help="Queue password links for the users this run creates."),
-    reseller: str | None = typer.Option(None, "--reseller", help="Reseller of customer rows without one."),
+    reseller: str | None = typer.Option(None, "--reseller", help="Reseller of customer rows without one.",
+                                        autocompletion=completion.tenant_keys),
     sheet: str | None = typer.Option(None, "--sheet", help="Only this sheet (csv: tenants or users)."),
     maps: list[str] | None = typer.Option(None, "--map", help='Map a header to a field: "Spalte=field".'),
     encoding: str | None = typer.Option(None, "--encoding",

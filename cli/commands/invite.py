@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from cli import options, output, runtime
+from cli import completion, options, output, runtime
 from cli.backend import call, svc
 from store.enums import Billing, InvitationKind, InvitationStatus, Role
 from store.errors import InvalidInput
@@ -18,7 +18,7 @@ LIST_COLUMNS = [("id", "id"), ("status", "status"), ("kind", "kind"), ("from", "
                 ("invited by", "invited_by"), ("invitee", "email"), ("customer", "customer_name"),
                 ("customer no.", "customer_number"), ("created", "created_at"), ("expires", "expires_at"),
                 ("uses", "uses_text")]
-HIDDEN_IN_RECORD = {"link", "token", "uses_text"}
+HIDDEN_IN_RECORD = {"link", "token", "uses_text", "action"}
 
 
 def _render_one(console: Any, d: dict[str, Any]) -> None:
@@ -26,7 +26,7 @@ def _render_one(console: Any, d: dict[str, Any]) -> None:
     if d.get("link"):
         from cli.output import Text
 
-        console.print(Text("link: ") + Text(d["link"], style="bold"))
+        console.print(Text("link: ") + Text(d["link"], style="bold"), soft_wrap=True)
 
 
 def _show_one(data: dict[str, Any], json: bool) -> None:
@@ -38,8 +38,10 @@ def _show_one(data: dict[str, Any], json: bool) -> None:
 @app.command("create")
 def create(
     kind: InvitationKind = typer.Option(..., "--kind", help="partner (connect an organisation) or member (a person)."),
-    origin: str | None = typer.Option(None, "--from", help="Partner: key of the inviting reseller or customer."),
-    tenant: str | None = typer.Option(None, "--tenant", help="Member: key of the tenant the person joins."),
+    origin: str | None = typer.Option(None, "--from", help="Partner: key of the inviting reseller or customer.",
+                                      autocompletion=completion.tenant_keys),
+    tenant: str | None = typer.Option(None, "--tenant", help="Member: key of the tenant the person joins.",
+                                      autocompletion=completion.tenant_keys),
     email: str | None = typer.Option(None, "--email", help="Invitee's e-mail (needed for member and --send)."),
     customer_name: str | None = typer.Option(None, "--customer-name", help="Partner: the invited company's name."),
     customer_number: str | None = typer.Option(None, "--customer-number", help="Copied into the connection."),
@@ -50,6 +52,9 @@ def create(
     expires_in: str = typer.Option("7d", "--expires-in", help="Lifetime: 7d (default), 48h; at most 30d."),
     max_uses: int = typer.Option(1, "--max-uses", help="How often the link works (a standing link: more than 1)."),
     send: bool = typer.Option(False, "--send", help="Mail the link through the outbox instead of printing it."),
+    if_not_exists: bool = typer.Option(False, "--if-not-exists",
+                                       help="A pending invitation to the same address/company: exit 0 (unchanged, "
+                                            "no new link); with other terms: exit 5."),
     json: bool = options.JSON,
 ) -> None:
     """Create an invitation; prints its link once, or mails it with --send.
@@ -64,10 +69,15 @@ def create(
             "customer_number": customer_number, "currency": currency, "billing": billing.value if billing else None,
             "role": role.value if role else None, "message": message, "expires_in": expires_in,
             "max_uses": max_uses, "send": send}
-    data = call("POST", "/invitations", lambda ctx: svc.invitations.create(ctx, kind.value, **body),
-                body={"kind": kind.value, **body}).data
-    output.status(f"created {data['kind']} invitation {data['id']}"
-                  + (f", mail queued to {data['sent_to']}" if send else ""))
+    data = call("POST", "/invitations",
+                lambda ctx: svc.answers.create_invitation(ctx, kind.value, if_not_exists=if_not_exists, **body),
+                body={"kind": kind.value, "if_not_exists": if_not_exists, **body}).data
+    if data["action"] == "unchanged":
+        output.status(f"invitation {data['id']} is pending already (unchanged; tenantctl invite reissue "
+                      f"{data['id']} makes a new link)")
+    else:
+        output.status(f"created {data['kind']} invitation {data['id']}"
+                      + (f", mail queued to {data['sent_to']}" if send else ""))
     _show_one(data, json)
 
 
@@ -115,7 +125,7 @@ def revoke(inv_id: int = typer.Argument(..., metavar="ID", max=options.MAX_INT),
 
     Example: tenantctl invite revoke 12
     """
-    data = call("POST", f"/invitations/{inv_id}/revoke", lambda ctx: svc.invitations.revoke(ctx, inv_id)).data
+    data = call("POST", f"/invitations/{inv_id}/revoke", lambda ctx: svc.answers.revoke_invitation(ctx, inv_id)).data
     output.status(f"revoked invitation {data['id']}")
     _show_one(data, json)
 
@@ -132,7 +142,7 @@ def reissue(
     Example: tenantctl invite reissue 12 --expires-in 14d --send
     """
     data = call("POST", f"/invitations/{inv_id}/reissue",
-                lambda ctx: svc.invitations.reissue(ctx, inv_id, expires_in=expires_in, send=send),
+                lambda ctx: svc.answers.reissue_invitation(ctx, inv_id, expires_in=expires_in, send=send),
                 body={"expires_in": expires_in, "send": send}).data
     output.status(f"reissued invitation {data['id']}" + (f", mail queued to {data['sent_to']}" if send else ""))
     _show_one(data, json)
@@ -157,7 +167,8 @@ def accept(
     first_name: str | None = typer.Option(None, "--first-name", help="First user of a new organisation / new user."),
     last_name: str | None = typer.Option(None, "--last-name"),
     email: str | None = typer.Option(None, "--email", help="E-mail of the new first user (default: the invited one)."),
-    tenant: str | None = typer.Option(None, "--tenant", help="Which of your organisations to connect, if several."),
+    tenant: str | None = typer.Option(None, "--tenant", help="Which of your organisations to connect, if several.",
+                                      autocompletion=completion.tenant_keys),
     json: bool = options.JSON,
 ) -> None:
     """Accept an invitation (link or token from the prompt, stdin or --token-file).

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from cli import options, output, runtime, state
+from cli import completion, options, output, runtime, state
 from store.enums import Language, MailState
 from store.errors import InvalidInput, PartialSuccess, Unreachable, UsageError
 
@@ -77,19 +77,22 @@ def report(summary: Any) -> int:
 @app.command("list")
 def list_(
     state_: MailState | None = typer.Option(None, "--state", help="queued, sending, sent or failed."),
+    to: str | None = typer.Option(None, "--to", metavar="ADDRESS", help="Only mails to this address."),
+    user: str | None = typer.Option(None, "--user", metavar="LOGIN", help="Only mails to this user.",
+                                    autocompletion=completion.logins),
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,
     json: bool = options.JSON,
 ) -> None:
-    """List the outbox, newest first (operators only).
+    """List the outbox, newest first: operators see all of it, admins the mails to the users they manage.
 
-    Example: tenantctl mail list --state failed
+    Example: tenantctl mail list --user max.mueller --state failed
     """
     from store.services import outbox
 
     with runtime.command(write=False) as ctx:
-        page = outbox.list_mails(ctx, state=state_.value if state_ else None, limit=options.limit_or_none(limit),
-                                 offset=offset)
+        page = outbox.list_mails(ctx, state=state_.value if state_ else None, to=to, user=user,
+                                 limit=options.limit_or_none(limit), offset=offset)
     output.show(page.items, lambda c, d: c.print(output.table(d, LIST_COLUMNS)), json_mode=json,
                 total=page.total, limit=page.limit, offset=offset)
 

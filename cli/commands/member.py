@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import options, output, runtime
+from cli import completion, options, output, runtime
 from cli.backend import call, seg, svc
 from store.enums import Role
 
@@ -14,8 +14,8 @@ COLUMNS = [("login", "login"), ("name", "name"), ("e-mail", "email"), ("role", "
 
 @app.command("add")
 def add(
-    ident: str = typer.Argument(..., metavar="LOGIN_OR_EMAIL"),
-    tenant: str = typer.Option(..., "--tenant"),
+    ident: str = typer.Argument(..., metavar="LOGIN_OR_EMAIL", autocompletion=completion.logins),
+    tenant: str = typer.Option(..., "--tenant", autocompletion=completion.tenant_keys),
     role: Role = typer.Option(Role.member, "--role", help="Also changes the role of an existing member."),
     json: bool = options.JSON,
 ) -> None:
@@ -24,7 +24,7 @@ def add(
     Example: tenantctl member add anna@agentur.de --tenant mueller-soehne-gmbh --role admin
     """
     data = call("PUT", f"/tenants/{seg(tenant)}/members/{seg(ident)}",
-                lambda ctx: svc.memberships.add_member(ctx, ident, tenant, role.value), body={"role": role.value}).data
+                lambda ctx: svc.answers.add_member(ctx, ident, tenant, role.value), body={"role": role.value}).data
     unchanged = "" if data["changed"] else " (unchanged)"
     output.status(f"{data['login']} is {data['role']} of {data['tenant']}{unchanged}")
     output.show(data, lambda c, d: c.print(output.record(d)), json_mode=json)
@@ -32,8 +32,8 @@ def add(
 
 @app.command("remove")
 def remove(
-    ident: str = typer.Argument(..., metavar="LOGIN_OR_EMAIL"),
-    tenant: str = typer.Option(..., "--tenant"),
+    ident: str = typer.Argument(..., metavar="LOGIN_OR_EMAIL", autocompletion=completion.logins),
+    tenant: str = typer.Option(..., "--tenant", autocompletion=completion.tenant_keys),
     yes: bool = options.YES,
     json: bool = options.JSON,
 ) -> None:
@@ -43,14 +43,14 @@ def remove(
     """
     runtime.confirm(f"Remove {ident} from {tenant}?", yes)
     data = call("DELETE", f"/tenants/{seg(tenant)}/members/{seg(ident)}",
-                lambda ctx: svc.memberships.remove_member(ctx, ident, tenant)).data
+                lambda ctx: svc.answers.remove_member(ctx, ident, tenant)).data
     output.status(f"removed {data['login']} from {data['tenant']}")
     output.show(data, lambda c, d: c.print(output.record(d)), json_mode=json)
 
 
 @app.command("list")
 def list_(
-    tenant: str = typer.Option(..., "--tenant"),
+    tenant: str = typer.Option(..., "--tenant", autocompletion=completion.tenant_keys),
     role: Role | None = typer.Option(None, "--role"),
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,

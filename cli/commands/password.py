@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from cli import options, output, runtime
+from cli import completion, options, output, runtime
 from cli.secret_input import StdinLines, read_file
 from store.enums import LinkPurpose
 from store.errors import UsageError
@@ -43,11 +44,15 @@ def read_password(stdin: StdinLines, password_stdin: bool, *, confirm: bool) -> 
 
 @app.command("send-link")
 def send_link(
-    users: list[str] | None = typer.Argument(None, metavar="[LOGIN_OR_EMAIL]...", help="Users to send a link to."),
-    tenant: str | None = typer.Option(None, "--tenant", metavar="KEY", help="Every user of this tenant."),
+    users: list[str] | None = typer.Argument(None, metavar="[LOGIN_OR_EMAIL]...", help="Users to send a link to.",
+                                             autocompletion=completion.logins),
+    tenant: str | None = typer.Option(None, "--tenant", metavar="KEY", help="Every user of this tenant.",
+                                      autocompletion=completion.tenant_keys),
     without_password: bool = typer.Option(False, "--without-password", help="Every user who has no password yet."),
     purpose: LinkPurpose | None = typer.Option(None, "--purpose",
                                                help="initial or reset (default: initial without a password)."),
+    unless_open: bool = typer.Option(False, "--unless-open",
+                                     help="Leave users alone who hold an open link (safe to re-run)."),
     print_link: bool = typer.Option(False, "--print-link", help="Print the link once instead of mailing it."),
     also_mail: bool = typer.Option(False, "--also-mail", help="With --print-link: mail the same link as well."),
     no_send: bool = typer.Option(False, "--no-send", help="Only queue the mails; send later with tenantctl mail send."),
@@ -68,15 +73,19 @@ def send_link(
                                                         without_password=without_password,
                                                         purpose=purpose.value if purpose else None,
                                                         print_link=print_link, also_mail=also_mail, dry_run=dry_run,
-                                                        send_now=not no_send, progress=progress),
+                                                        send_now=not no_send, unless_open=unless_open,
+                                                        progress=progress),
                    body={"users": users or [], "tenant": tenant, "without_password": without_password,
                          "purpose": purpose.value if purpose else None, "print_link": print_link,
-                         "also_mail": also_mail, "dry_run": dry_run, "send_now": not no_send},
+                         "also_mail": also_mail, "dry_run": dry_run, "send_now": not no_send,
+                         "unless_open": unless_open},
                    write=not dry_run)
     data = res.data
     mail = not print_link or also_mail
     for login in data["skipped"]:
         output.warn(f"skipped {login}: the user is disabled")
+    for login in data["skipped_open"]:
+        output.status(f"skipped {login}: holds an open link (--unless-open)")
     if data.get("skipped_outside_scope"):
         output.warn(f"skipped {data['skipped_outside_scope']} user(s) who also belong to tenants outside your scope; "
                     "only whoever manages all their tenants (or the operator) can send them links")
@@ -93,9 +102,15 @@ def send_link(
     columns = [("login", "login"), ("e-mail", "email"), ("purpose", "purpose"), ("expires", "expires_at")]
     if dry_run:
         columns += [("language", "language"), ("tenant", "tenant")]
-    if print_link:
-        columns.append(("link", "link"))
-    output.show(data, lambda c, d: c.print(output.table(d["links"], columns)), json_mode=json)
+
+    def render(console: Any, d: dict[str, Any]) -> None:
+        console.print(output.table(d["links"], columns))
+        # links go one per line, outside the table: the only copy of a token is never cut off
+        for row in d["links"]:
+            if row.get("link"):
+                output.line(console, f"{row['login']} {row['link']}")
+
+    output.show(data, render, json_mode=json)
     return code
 
 

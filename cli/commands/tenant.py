@@ -4,7 +4,7 @@ from typing import Any
 
 import typer
 
-from cli import options, output, runtime
+from cli import completion, options, output, runtime
 from cli.backend import call, svc
 from cli.backend import seg as _seg
 from store.enums import Billing, Language, TenantKind, TenantStatus
@@ -17,7 +17,7 @@ LIST_COLUMNS = [("key", "key"), ("name", "name"), ("kind", "kind"), ("status", "
 
 def _show_one(data: dict[str, Any], json: bool) -> None:
     def render(console: Any, d: dict[str, Any]) -> None:
-        console.print(output.record({k: v for k, v in d.items() if k not in {"connections", "changed"}}))
+        console.print(output.record({k: v for k, v in d.items() if k not in {"connections", "changed", "action"}}))
         if d.get("connections"):
             console.print(output.table(d["connections"], [("id", "id"), ("partner", "partner"),
                                                           ("kind", "partner_kind"), ("state", "state"),
@@ -32,31 +32,33 @@ def _show_one(data: dict[str, Any], json: bool) -> None:
 def create(
     name: str = typer.Argument(..., help="Company name."),
     kind: TenantKind = typer.Option(..., "--kind", help="reseller or customer."),
-    reseller: str | None = typer.Option(None, "--reseller", help="Key of the reseller a customer belongs to."),
+    reseller: str | None = typer.Option(None, "--reseller", help="Key of the reseller a customer belongs to.",
+                                        autocompletion=completion.tenant_keys),
     key: str | None = typer.Option(None, "--key", help="Choose the key instead of deriving it from the name."),
     customer_number: str | None = typer.Option(None, "--customer-number", help="The reseller's number for it."),
     currency: str | None = typer.Option(None, "--currency", help="ISO 4217 code; fixed once set."),
     billing: Billing | None = typer.Option(None, "--billing", help="Who is billed: customer or reseller."),
     language: Language | None = typer.Option(None, "--language", help="Language of its mails."),
     external_id: str | None = typer.Option(None, "--external-id", help="Id in another system."),
+    if_not_exists: bool = typer.Option(False, "--if-not-exists",
+                                       help="An equal tenant exists: exit 0 (unchanged); a different one: exit 5."),
+    allow_duplicate_name: bool = typer.Option(False, "--allow-duplicate-name",
+                                              help="Create it even if the reseller has a tenant of that name."),
     json: bool = options.JSON,
 ) -> None:
-    """Create a reseller, or a customer under a reseller (with an active connection).
+    """Create a reseller, or a customer under a reseller (with an active connection). A second
+    tenant of the same name under the same reseller is refused unless --allow-duplicate-name.
 
-    Example: tenantctl tenant create "Müller & Söhne GmbH" --kind customer --reseller acme --currency EUR
+    Example: tenantctl tenant create "Müller & Söhne GmbH" --kind customer --reseller acme --if-not-exists
     """
-    def local(ctx: Any) -> dict[str, Any]:
-        t = svc.tenants.create_tenant(ctx, name, kind.value, reseller=reseller, key=key,
-                                      customer_number=customer_number, currency=currency,
-                                      billing=billing.value if billing else None,
-                                      language=language.value if language else None, external_id=external_id)
-        return svc.tenants.describe(ctx.session, t)
-
-    data = call("POST", "/tenants", local, body={
-        "name": name, "kind": kind.value, "reseller": reseller, "key": key, "customer_number": customer_number,
-        "currency": currency, "billing": billing.value if billing else None,
-        "language": language.value if language else None, "external_id": external_id}).data
-    output.status(f"created {data['kind']} {data['key']}")
+    attrs: dict[str, Any] = dict(reseller=reseller, key=key, customer_number=customer_number, currency=currency,
+                                 billing=billing.value if billing else None,
+                                 language=language.value if language else None, external_id=external_id,
+                                 allow_duplicate_name=allow_duplicate_name)
+    data = call("POST", "/tenants",
+                lambda ctx: svc.answers.create_tenant(ctx, name, kind.value, if_not_exists=if_not_exists, **attrs),
+                body={"name": name, "kind": kind.value, "if_not_exists": if_not_exists, **attrs}).data
+    output.status(f"{data['action']} {data['kind']} {data['key']}")
     _show_one(data, json)
 
 
@@ -64,7 +66,8 @@ def create(
 def list_(
     kind: TenantKind | None = typer.Option(None, "--kind"),
     status: TenantStatus | None = typer.Option(None, "--status"),
-    reseller: str | None = typer.Option(None, "--reseller", help="Only customers of this reseller."),
+    reseller: str | None = typer.Option(None, "--reseller", help="Only customers of this reseller.",
+                                        autocompletion=completion.tenant_keys),
     search: str | None = options.SEARCH,
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,
@@ -84,25 +87,51 @@ def list_(
 
 
 @app.command("show")
-def show(key: str = typer.Argument(..., help="Tenant key."), json: bool = options.JSON) -> None:
-    """Show one tenant with its connections.
+def show(
+    key: str | None = typer.Argument(None, help="Tenant key.", autocompletion=completion.tenant_keys),
+    customer_number: str | None = typer.Option(None, "--customer-number", metavar="N",
+                                               help="Instead of the key: the customer with this number."),
+    external_id: str | None = typer.Option(None, "--external-id", metavar="ID",
+                                           help="Instead of the key: the tenant with this external id."),
+    reseller: str | None = typer.Option(None, "--reseller", help="With --customer-number: at this reseller.",
+                                        autocompletion=completion.tenant_keys),
+    json: bool = options.JSON,
+) -> None:
+    """Show one tenant with its connections: by key, or exactly by customer number or external id.
 
-    Example: tenantctl tenant show mueller-soehne-gmbh
+    Example: tenantctl tenant show --customer-number 10001 --reseller acme
     """
-    data = call("GET", f"/tenants/{_seg(key)}", lambda ctx: svc.tenants.show_tenant(ctx, key)).data
+    from store.errors import UsageError
+
+    if sum(x is not None for x in (key, customer_number, external_id)) != 1:
+        raise UsageError("name the tenant by exactly one of KEY, --customer-number or --external-id",
+                         hint="e.g. tenantctl tenant show mueller-soehne-gmbh")
+    if reseller and customer_number is None:
+        raise UsageError("--reseller goes with --customer-number", hint="drop --reseller")
+    if key is not None:
+        data = call("GET", f"/tenants/{_seg(key)}", lambda ctx: svc.tenants.show_tenant(ctx, key)).data
+    else:
+        def local(ctx: Any) -> dict[str, Any]:
+            found = svc.tenants.find_exact(ctx, customer_number=customer_number, external_id=external_id,
+                                           reseller=reseller)
+            return svc.tenants.show_tenant(ctx, found.key)
+
+        data = call("GET", "/lookup/tenant", local, query={"customer_number": customer_number,
+                                                             "external_id": external_id, "reseller": reseller}).data
     _show_one(data, json)
 
 
 @app.command("update")
 def update(
-    key: str = typer.Argument(..., help="Tenant key."),
+    key: str = typer.Argument(..., help="Tenant key.", autocompletion=completion.tenant_keys),
     name: str | None = typer.Option(None, "--name"),
     language: Language | None = typer.Option(None, "--language"),
     external_id: str | None = typer.Option(None, "--external-id"),
     customer_number: str | None = typer.Option(None, "--customer-number"),
     currency: str | None = typer.Option(None, "--currency", help="Only if not set yet: it is fixed once set."),
     billing: Billing | None = typer.Option(None, "--billing"),
-    reseller: str | None = typer.Option(None, "--reseller", help="Which connection, if the customer has several."),
+    reseller: str | None = typer.Option(None, "--reseller", help="Which connection, if the customer has several.",
+                                        autocompletion=completion.tenant_keys),
     mail_sender_name: str | None = typer.Option(None, "--mail-sender-name", metavar="NAME",
                                                 help="Reseller: sender name of the mails to its customers "
                                                      "('' for the platform's)."),
@@ -121,7 +150,7 @@ def update(
             "customer_number": customer_number, "currency": currency, "billing": billing.value if billing else None,
             "reseller": reseller, "mail_sender_name": mail_sender_name, "mail_reply_to": mail_reply_to,
             "mail_signature": mail_signature}
-    data = call("PATCH", f"/tenants/{_seg(key)}", lambda ctx: svc.tenants.update_tenant(ctx, key, **body),
+    data = call("PATCH", f"/tenants/{_seg(key)}", lambda ctx: svc.answers.update_tenant(ctx, key, **body),
                 body=body).data
     output.status(f"updated {data['key']}: {', '.join(data['changed'])}" if data["changed"] else "nothing changed")
     _show_one(data, json)
@@ -131,13 +160,15 @@ def _set_status(key: str, status: str, yes: bool, json: bool) -> None:
     if status == TenantStatus.suspended:
         runtime.confirm(f"Suspend tenant {key}? Its users can no longer work in it", yes)
     verb = "suspend" if status == TenantStatus.suspended else "activate"
-    data = call("POST", f"/tenants/{_seg(key)}/{verb}", lambda ctx: svc.tenants.set_status(ctx, key, status)).data
+    data = call("POST", f"/tenants/{_seg(key)}/{verb}",
+                lambda ctx: svc.answers.set_tenant_status(ctx, key, status)).data
     output.status(f"{data['key']} is {data['status']}" + ("" if data["changed"] else " (unchanged)"))
     _show_one(data, json)
 
 
 @app.command("suspend")
-def suspend(key: str = typer.Argument(...), yes: bool = options.YES, json: bool = options.JSON) -> None:
+def suspend(key: str = typer.Argument(..., autocompletion=completion.tenant_keys), yes: bool = options.YES,
+            json: bool = options.JSON) -> None:
     """Suspend a tenant (reversible with activate).
 
     Example: tenantctl tenant suspend mueller-soehne-gmbh --yes
@@ -146,7 +177,7 @@ def suspend(key: str = typer.Argument(...), yes: bool = options.YES, json: bool 
 
 
 @app.command("activate")
-def activate(key: str = typer.Argument(...), json: bool = options.JSON) -> None:
+def activate(key: str = typer.Argument(..., autocompletion=completion.tenant_keys), json: bool = options.JSON) -> None:
     """Activate a suspended tenant.
 
     Example: tenantctl tenant activate mueller-soehne-gmbh
@@ -156,7 +187,7 @@ def activate(key: str = typer.Argument(...), json: bool = options.JSON) -> None:
 
 @app.command("approve")
 def approve(
-    key: str = typer.Argument(..., help="Tenant key."),
+    key: str = typer.Argument(..., help="Tenant key.", autocompletion=completion.tenant_keys),
     reason: str | None = typer.Option(None, "--reason", help="Kept with the decision."),
     json: bool = options.JSON,
 ) -> None:
@@ -166,14 +197,14 @@ def approve(
     Example: tenantctl tenant approve stadt-musterhausen
     """
     data = call("POST", f"/tenants/{_seg(key)}/approve",
-                lambda ctx: svc.tenants.approve_registration(ctx, key, reason), body={"reason": reason}).data
+                lambda ctx: svc.answers.decide_registration(ctx, key, True, reason), body={"reason": reason}).data
     output.status(f"{data['key']} is {data['status']}")
     _show_one(data, json)
 
 
 @app.command("reject")
 def reject(
-    key: str = typer.Argument(..., help="Tenant key."),
+    key: str = typer.Argument(..., help="Tenant key.", autocompletion=completion.tenant_keys),
     reason: str | None = typer.Option(None, "--reason", help="Told to the organisation."),
     json: bool = options.JSON,
 ) -> None:
@@ -182,7 +213,7 @@ def reject(
     Example: tenantctl tenant reject stadt-musterhausen --reason "duplicate registration"
     """
     data = call("POST", f"/tenants/{_seg(key)}/reject",
-                lambda ctx: svc.tenants.reject_registration(ctx, key, reason), body={"reason": reason}).data
+                lambda ctx: svc.answers.decide_registration(ctx, key, False, reason), body={"reason": reason}).data
     output.status(f"{data['key']} is {data['status']}")
     _show_one(data, json)
 

@@ -4,7 +4,7 @@ from typing import Any
 
 import typer
 
-from cli import options, output, runtime
+from cli import completion, options, output, runtime
 from cli.backend import call, seg, svc
 from store.enums import Language, Role, UserStatus
 
@@ -19,45 +19,63 @@ def _flat(u: dict[str, Any]) -> dict[str, Any]:
             "tenants": [f"{m['tenant']} ({m['role']})" for m in u.get("memberships", [])]}
 
 
+IDENT = typer.Argument(..., metavar="LOGIN_OR_EMAIL", autocompletion=completion.logins)
+TENANT = typer.Option(None, "--tenant", help="Only members of this tenant.", autocompletion=completion.tenant_keys)
+
+
 def _show_one(data: dict[str, Any], json: bool) -> None:
     def render(console: Any, d: dict[str, Any]) -> None:
-        console.print(output.record({k: v for k, v in d.items() if k not in {"memberships", "changed"}}))
+        skip = {"memberships", "changed", "action", "open_links", "last_mails"}
+        console.print(output.record({k: v for k, v in d.items() if k not in skip}))
         if d.get("memberships"):
             console.print(output.table(d["memberships"], [("tenant", "tenant"), ("name", "tenant_name"),
                                                           ("kind", "kind"), ("role", "role")], title="memberships"))
+        if d.get("open_links"):
+            console.print(output.table(d["open_links"], [("link", "id"), ("purpose", "purpose"),
+                                                         ("created", "created_at"), ("expires", "expires_at")],
+                                       title="open password links"))
+        if d.get("last_mails"):
+            console.print(output.table(d["last_mails"], [("mail", "id"), ("template", "template"), ("state", "state"),
+                                                         ("attempts", "attempts"), ("created", "created_at"),
+                                                         ("last error", "last_error")], title="last mails"))
 
     output.show(data, render, json_mode=json)
 
 
 @app.command("create")
 def create(
-    tenant: str = typer.Option(..., "--tenant", help="Key of the tenant the user belongs to."),
+    tenant: str = typer.Option(..., "--tenant", help="Key of the tenant the user belongs to.",
+                               autocompletion=completion.tenant_keys),
     first_name: str = typer.Option(..., "--first-name"),
     last_name: str = typer.Option(..., "--last-name"),
     email: str = typer.Option(..., "--email"),
-    role: Role = typer.Option(Role.member, "--role"),
+    role: Role | None = typer.Option(None, "--role", help="Role in the tenant (default: member)."),
     language: Language | None = typer.Option(None, "--language", help="Default: the tenant's language."),
+    login: str | None = typer.Option(None, "--login", help="Choose the login instead of deriving it from the name."),
+    if_not_exists: bool = typer.Option(False, "--if-not-exists",
+                                       help="The same user exists: exit 0 (unchanged); with other details: exit 5."),
     json: bool = options.JSON,
 ) -> None:
     """Create a user in a tenant; the login is derived from the name (max.mueller, max.mueller2…).
 
     Example: tenantctl user create --tenant mueller-gmbh --first-name Max --last-name Müller --email max@mueller.de
     """
-    def local(ctx: Any) -> dict[str, Any]:
-        u = svc.users.create_user(ctx, tenant, first_name, last_name, email, role=role.value,
-                                  language=language.value if language else None)
-        return svc.users.describe(ctx, u)
-
-    data = call("POST", "/users", local, body={
-        "tenant": tenant, "first_name": first_name, "last_name": last_name, "email": email, "role": role.value,
-        "language": language.value if language else None}).data
-    output.status(f"created user {data['login']}")
+    lang = language.value if language else None
+    body: dict[str, Any] = {"tenant": tenant, "first_name": first_name, "last_name": last_name, "email": email,
+                            "role": role.value if role else None, "language": lang, "login": login,
+                            "if_not_exists": if_not_exists}
+    data = call("POST", "/users",
+                lambda ctx: svc.answers.create_user(ctx, tenant, first_name, last_name, email,
+                                                    role=role.value if role else None, language=lang, login=login,
+                                                    if_not_exists=if_not_exists),
+                body=body).data
+    output.status(f"{data['action']} user {data['login']}")
     _show_one(data, json)
 
 
 @app.command("list")
 def list_(
-    tenant: str | None = typer.Option(None, "--tenant", help="Only members of this tenant."),
+    tenant: str | None = TENANT,
     status: UserStatus | None = typer.Option(None, "--status"),
     search: str | None = options.SEARCH,
     limit: int = options.LIMIT,
@@ -77,18 +95,33 @@ def list_(
 
 
 @app.command("show")
-def show(ident: str = typer.Argument(..., metavar="LOGIN_OR_EMAIL"), json: bool = options.JSON) -> None:
-    """Show one user and their memberships.
+def show(
+    ident: str | None = typer.Argument(None, metavar="[LOGIN_OR_EMAIL]", autocompletion=completion.logins),
+    email: str | None = typer.Option(None, "--email", metavar="E", help="Exactly the user with this e-mail."),
+    json: bool = options.JSON,
+) -> None:
+    """Show one user: memberships, open password links (purpose, created, expires) and last mails.
 
-    Example: tenantctl user show max.mueller
+    Example: tenantctl user show --email max@mueller.example
     """
-    data = call("GET", f"/users/{seg(ident)}", lambda ctx: svc.users.describe(ctx, svc.users.get_user(ctx, ident))).data
+    from store.errors import UsageError
+
+    if (ident is None) == (email is None):
+        raise UsageError("name the user by LOGIN_OR_EMAIL or --email, not both",
+                         hint="e.g. tenantctl user show max.mueller")
+    if email is not None:
+        data = call("GET", "/lookup/user",
+                    lambda ctx: svc.user_view.show_user(ctx, svc.users.get_user_by_email(ctx, email)),
+                    query={"email": email}).data
+    else:
+        data = call("GET", f"/users/{seg(ident or '')}",
+                    lambda ctx: svc.user_view.show_user(ctx, svc.users.get_user(ctx, ident or ""))).data
     _show_one(data, json)
 
 
 @app.command("update")
 def update(
-    ident: str = typer.Argument(..., metavar="LOGIN_OR_EMAIL"),
+    ident: str = IDENT,
     first_name: str | None = typer.Option(None, "--first-name"),
     last_name: str | None = typer.Option(None, "--last-name"),
     email: str | None = typer.Option(None, "--email", help="Changing it voids the user's open links."),
@@ -101,33 +134,36 @@ def update(
     """
     body = {"first_name": first_name, "last_name": last_name, "email": email,
             "language": language.value if language else None}
-    data = call("PATCH", f"/users/{seg(ident)}", lambda ctx: svc.users.update_user(ctx, ident, **body), body=body).data
+    data = call("PATCH", f"/users/{seg(ident)}", lambda ctx: svc.answers.update_user(ctx, ident, **body),
+                body=body).data
     output.status(f"updated {data['login']}: {', '.join(data['changed'])}" if data["changed"] else "nothing changed")
     _show_one(data, json)
 
 
+def _set_enabled(ident: str, enabled: bool, json: bool) -> None:
+    data = call("POST", f"/users/{seg(ident)}/{'enable' if enabled else 'disable'}",
+                lambda ctx: svc.answers.set_user_enabled(ctx, ident, enabled)).data
+    output.status(f"{data['login']} is {data['status']}" + ("" if data["changed"] else " (unchanged)"))
+    _show_one(data, json)
+
+
 @app.command("disable")
-def disable(ident: str = typer.Argument(..., metavar="LOGIN_OR_EMAIL"), yes: bool = options.YES,
-            json: bool = options.JSON) -> None:
+def disable(ident: str = IDENT, yes: bool = options.YES, json: bool = options.JSON) -> None:
     """Disable a user: no login, open links die.
 
     Example: tenantctl user disable max.mueller --yes
     """
     runtime.confirm(f"Disable user {ident}? They can no longer log in", yes)
-    data = call("POST", f"/users/{seg(ident)}/disable", lambda ctx: svc.users.set_enabled(ctx, ident, False)).data
-    output.status(f"{data['login']} is {data['status']}" + ("" if data["changed"] else " (unchanged)"))
-    _show_one(data, json)
+    _set_enabled(ident, False, json)
 
 
 @app.command("enable")
-def enable(ident: str = typer.Argument(..., metavar="LOGIN_OR_EMAIL"), json: bool = options.JSON) -> None:
+def enable(ident: str = IDENT, json: bool = options.JSON) -> None:
     """Enable a disabled user again.
 
     Example: tenantctl user enable max.mueller
     """
-    data = call("POST", f"/users/{seg(ident)}/enable", lambda ctx: svc.users.set_enabled(ctx, ident, True)).data
-    output.status(f"{data['login']} is {data['status']}" + ("" if data["changed"] else " (unchanged)"))
-    _show_one(data, json)
+    _set_enabled(ident, True, json)
 
 
 def register(root: typer.Typer) -> None:

@@ -204,6 +204,11 @@ def undo_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
     for model, obj, before in restores:
         s.execute(update(model).where(col(model.id) == obj.id).values(**before))
     counts["restored"] = len(restores)
+    removed = [i for i in items if i.action == "delete"]  # what `apply --prune` removed
+    if removed:
+        from store.services.apply import undo_deleted
+
+        counts["put_back"] = undo_deleted(ctx, removed)
     run.state = "undone"
     s.add(run)
     s.flush()

@@ -41,7 +41,8 @@ def parse_since(text: str) -> datetime:
 
 
 def list_events(ctx: Ctx, *, actor: str | None = None, tenant: str | None = None, action: str | None = None,
-                since: str | None = None, limit: int | None = None, offset: int = 0) -> Page[dict[str, Any]]:
+                since: str | None = None, user: str | None = None, obj: str | None = None,
+                limit: int | None = None, offset: int = 0) -> Page[dict[str, Any]]:
     s = ctx.session
     stmt = select(AuditEvent, Tenant.key).outerjoin(Tenant, col(Tenant.id) == AuditEvent.tenant_id)
     stmt = stmt.order_by(col(AuditEvent.id).desc())
@@ -56,10 +57,36 @@ def list_events(ctx: Ctx, *, actor: str | None = None, tenant: str | None = None
         stmt = stmt.where(or_(func.lower(AuditEvent.actor) == who,
                               func.lower(AuditEvent.actor).startswith(who + ' via token "', autoescape=True)))
     if action:
-        # "tenant" matches every tenant.* action, "tenant.create" exactly that one
-        a = action.strip().lower()
+        # "tenant" and "tenant." match every tenant.* action, "tenant.create" exactly that one
+        a = action.strip().lower().rstrip(".")
         stmt = stmt.where(or_(col(AuditEvent.action) == a, col(AuditEvent.action).startswith(a + ".")))
+    if user:
+        login = _login_of(ctx, user)
+        stmt = stmt.where(or_(
+            (col(AuditEvent.object_type) == "user") & (col(AuditEvent.object_key) == login),
+            (col(AuditEvent.object_type) == "membership") & (
+                (col(AuditEvent.object_key) == login) | col(AuditEvent.object_key).startswith(login + "@"))))
+    if obj:
+        kind, sep, key = obj.strip().partition(":")
+        if sep and kind and key:
+            stmt = stmt.where(col(AuditEvent.object_type) == kind.lower(), col(AuditEvent.object_key) == key)
+        else:
+            stmt = stmt.where(col(AuditEvent.object_key) == obj.strip())
     if since:
         stmt = stmt.where(AuditEvent.at >= parse_since(since))
     rows, total = paginate(s, stmt, limit, offset)
     return Page([audit_out(e, key) for e, key in rows], total, limit, offset)
+
+
+def _login_of(ctx: Ctx, ident: str) -> str:
+    """The login of a user the actor can see; a login no longer in the store (removed by an
+    undo) is taken as written, so its history stays findable."""
+    from store.errors import NotFound
+    from store.services.users import get_user
+
+    try:
+        return get_user(ctx, ident).login
+    except NotFound:
+        if "@" in ident:
+            raise
+        return ident.strip().lower()

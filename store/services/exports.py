@@ -25,7 +25,8 @@ def select(*entities: Any) -> Any:
     return _select(*entities)
 
 
-def collect(ctx: Ctx, tenant: str | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def collect(ctx: Ctx, tenant: str | None = None,
+            every_membership: bool = False) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(tenant rows, user rows): one user row per user, with their first membership in scope (a
     user in several tenants keeps the others; the import adds, never removes, memberships). The
     operator tenant is not exported (it is not imported either)."""
@@ -73,6 +74,9 @@ def collect(ctx: Ctx, tenant: str | None = None) -> tuple[list[dict[str, Any]], 
             urows.append({"first_name": u.first_name, "last_name": u.last_name, "email": u.email,
                           "tenant": keys[m.tenant_id], "role": m.role, "language": u.language, "login": u.login,
                           "access": ", ".join(sorted(rights.get(m.id, [])))})
+    if every_membership:  # the desired-state document lists a user under each of their tenants
+        urows.sort(key=lambda r: (r["tenant"], r["email"].casefold()))
+        return trows, urows
     # one row per user (an e-mail twice is a duplicate to the import): the first membership in scope
     urows.sort(key=lambda r: (r["email"].casefold(), r["tenant"]))
     unique = [r for i, r in enumerate(urows) if i == 0 or r["email"].casefold() != urows[i - 1]["email"].casefold()]

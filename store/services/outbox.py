@@ -78,12 +78,29 @@ def mail_out(m: OutboxMail, full: bool = False) -> dict[str, Any]:
     return out
 
 
-def list_mails(ctx: Ctx, *, state: str | None = None, limit: int | None = None,
-               offset: int = 0) -> Page[dict[str, Any]]:
-    require_operator(ctx)
+def list_mails(ctx: Ctx, *, state: str | None = None, to: str | None = None, user: str | None = None,
+               limit: int | None = None, offset: int = 0) -> Page[dict[str, Any]]:
+    """The outbox, newest first. Operators see every mail; a tenant's admin (or a reseller's) sees
+    the mails to the users it manages, so it can tell whether a link mail reached someone."""
+    from store import rules
+    from store.actor import managed_tenant_ids
+    from store.models import Membership, User
+    from store.services.users import get_user
+
     if state is not None and state not in set(MailState):
         raise UsageError(f"unknown mail state {state!r}", hint="use queued, sending, sent or failed")
+    managed = managed_tenant_ids(ctx.session, ctx.actor)
+    if managed is not None and not managed:
+        require_operator(ctx)
     stmt = select(OutboxMail).order_by(col(OutboxMail.id).desc())
+    address = func.lower(OutboxMail.to_address)
+    if managed is not None:
+        members = select(Membership.user_id).where(col(Membership.tenant_id).in_(managed))
+        stmt = stmt.where(address.in_(select(User.email_key).where(col(User.id).in_(members))))
+    if user:
+        stmt = stmt.where(address == get_user(ctx, user).email_key)
+    if to:
+        stmt = stmt.where(address == rules.email_key(to.strip()))
     if state:
         stmt = stmt.where(OutboxMail.state == state)
     items, total = paginate(ctx.session, stmt, limit, offset)

@@ -92,7 +92,8 @@ def _default_reseller(ctx: Ctx) -> Tenant:
 def create_tenant(ctx: Ctx, name: str, kind: str, *, reseller: str | None = None, key: str | None = None,
                   customer_number: str | None = None, currency: str | None = None,
                   billing: str | None = None, language: str | None = None,
-                  external_id: str | None = None, status: str = TenantStatus.active) -> Tenant:
+                  external_id: str | None = None, status: str = TenantStatus.active,
+                  allow_duplicate_name: bool = False) -> Tenant:
     s, actor = ctx.session, ctx.actor
     name = rules.clean_name(name, "tenant name")
     ctx.check_lookalike(name, "tenant name")
@@ -127,6 +128,13 @@ def create_tenant(ctx: Ctx, name: str, kind: str, *, reseller: str | None = None
 
     if reseller_tenant is not None:
         require_commercial_terms(actor, reseller_tenant)
+    if not allow_duplicate_name:
+        twin = same_name(s, name, kind, reseller_tenant)
+        if twin is not None:
+            where = f"under reseller {reseller_tenant.key!r}" if reseller_tenant is not None else f"among {kind}s"
+            raise Conflict(f"a tenant named {name!r} already exists {where}: {twin.key!r}",
+                           hint="use that tenant (tenantctl tenant show " + twin.key + "), or add "
+                                "--allow-duplicate-name if it really is another company")
     tenant = register(ctx, name, kind, key=key, status=status, language=language, external_id=external_id,
                       reseller=reseller_tenant.key if reseller_tenant else None)
     if reseller_tenant is not None:
@@ -322,3 +330,45 @@ def reject_registration(ctx: Ctx, key: str, reason: str | None = None) -> dict[s
                               {"tenant_name": tenant.name, "tenant_key": tenant.key,
                                "reason": tenant.decision_reason, "base_url": ctx.settings.base_url})
     return {**describe(ctx.session, tenant), "changed": changed}
+
+
+# -- finding the "same" tenant: duplicate names, exact look-ups ---------------------------------------
+
+def same_name(s: Session, name: str, kind: str, reseller: Tenant | None) -> Tenant | None:
+    """A tenant of this kind with the same name (ignoring case) under the same reseller (customers),
+    or among resellers; customers without a reseller are compared with each other."""
+    stmt = select(Tenant).where(func.lower(Tenant.name) == name.lower(), Tenant.kind == kind)
+    if kind == TenantKind.customer:
+        partners = select(Connection.customer_id).where(Connection.state != ConnectionState.rejected)
+        if reseller is not None:
+            stmt = stmt.where(col(Tenant.id).in_(partners.where(Connection.reseller_id == reseller.id)))
+        else:
+            stmt = stmt.where(col(Tenant.id).not_in(partners))
+    return s.exec(stmt.order_by(col(Tenant.id))).first()
+
+
+def find_exact(ctx: Ctx, *, customer_number: str | None = None, external_id: str | None = None,
+               reseller: str | None = None) -> Tenant:
+    """`tenant show --customer-number N [--reseller KEY]` / `--external-id X`: exactly one tenant the
+    actor can see, or NotFound; a number used at several resellers asks for --reseller."""
+    s = ctx.session
+    visible = visible_tenant_ids(s, ctx.actor)
+    if customer_number is not None:
+        number = customer_number.strip()
+        stmt = select(Tenant).join(Connection, col(Connection.customer_id) == Tenant.id).where(
+            Connection.customer_number == number, Connection.state != ConnectionState.rejected)
+        if reseller:
+            stmt = stmt.where(Connection.reseller_id == get_tenant(s, ctx.actor, reseller).id)
+        what = f"customer number {number!r}"
+    else:
+        value = (external_id or "").strip()
+        stmt = select(Tenant).where(Tenant.external_id == value)
+        what = f"external id {value!r}"
+    found = {t.id: t for t in s.exec(stmt).all() if visible is None or t.id in visible}
+    if not found:
+        raise NotFound(f"no tenant with {what}", hint="see tenantctl tenant list --search")
+    if len(found) > 1:
+        keys = ", ".join(sorted(t.key for t in found.values()))
+        raise InvalidInput(f"{len(found)} tenants have {what}: {keys}",
+                           hint="add --reseller KEY" if customer_number is not None else "show one by its key")
+    return next(iter(found.values()))

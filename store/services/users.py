@@ -44,6 +44,14 @@ def unique_login(session: Session, first_name: str, last_name: str, taken: set[s
     return candidate
 
 
+def chosen_login(session: Session, login: str) -> str:
+    """`user create --login`: checked like a derived login (shape, reserved words) and free."""
+    login = rules.check_login(login)
+    if session.exec(select(User.id).where(User.login == login)).first() is not None:
+        raise Conflict(f"login {login!r} is taken", hint="choose another --login or leave it out to derive one")
+    return login
+
+
 def check_email_free(session: Session, email: str, except_id: int | None = None, actor: Actor | None = None) -> None:
     """E-mail addresses are unique across the platform, so a taken one must be refused; for a user
     outside the actor's scope the message does not name or describe them (docs/security.md)."""
@@ -59,7 +67,7 @@ def check_email_free(session: Session, email: str, except_id: int | None = None,
 
 
 def add_user(ctx: Ctx, tenant: Tenant, first_name: str, last_name: str, email: str, *, role: str = Role.member,
-             language: str | None = None, via: str | None = None) -> User:
+             language: str | None = None, via: str | None = None, login: str | None = None) -> User:
     """The one write path for a new user (user create, invitations, init): validated names and
     address, a unique login, the first membership, the audit events. Scope is the caller's check."""
     s, actor = ctx.session, ctx.actor
@@ -71,7 +79,7 @@ def add_user(ctx: Ctx, tenant: Tenant, first_name: str, last_name: str, email: s
     for text, what in ((first_name, "first name"), (last_name, "last name"), (email, "e-mail")):
         ctx.check_lookalike(text, what)
     check_email_free(s, email, actor=actor)
-    login = unique_login(s, first_name, last_name)
+    login = chosen_login(s, login) if login else unique_login(s, first_name, last_name)
     user = User(login=login, email=email, email_key=rules.email_key(email), first_name=first_name,
                 last_name=last_name, language=language or tenant.language, status=UserStatus.invited,
                 created_by=actor.label)
@@ -85,10 +93,10 @@ def add_user(ctx: Ctx, tenant: Tenant, first_name: str, last_name: str, email: s
 
 
 def create_user(ctx: Ctx, tenant: str, first_name: str, last_name: str, email: str, *,
-                role: str = Role.member, language: str | None = None) -> User:
+                role: str = Role.member, language: str | None = None, login: str | None = None) -> User:
     check_choice(role, Role, "role")
     t = get_tenant(ctx.session, ctx.actor, tenant, manage=True)
-    return add_user(ctx, t, first_name, last_name, email, role=role, language=language)
+    return add_user(ctx, t, first_name, last_name, email, role=role, language=language, login=login)
 
 
 def memberships_of(session: Session, user_id: int, visible: set[int] | None) -> list[dict[str, Any]]:
@@ -183,3 +191,12 @@ def set_enabled(ctx: Ctx, ident: str, enabled: bool) -> dict[str, Any]:
            changed={"status": [old, new]})
     return {**describe(ctx, user), "changed": {"status": [old, new]}}
 
+
+def get_user_by_email(ctx: Ctx, email: str) -> User:
+    """Exact look-up by e-mail (`user show --email`): never a login, whatever the text looks like."""
+    s = ctx.session
+    user = s.exec(select(User).where(User.email_key == rules.email_key(email.strip()))).first()
+    visible = visible_tenant_ids(s, ctx.actor)
+    if user is None or (visible is not None and not (user_tenant_ids(s, user.id) & visible)):  # type: ignore[arg-type]
+        raise NotFound(f"no user with e-mail {email.strip()!r}", hint="see tenantctl user list --search")
+    return user

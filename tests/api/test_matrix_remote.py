@@ -16,6 +16,7 @@ from tests.security.test_matrix import (  # noqa: F401  (fixtures used by name)
     ALL_KINDS,
     MATRIX,
     OK,
+    STATE_YAML,
     STDIN,
     World,
     _changed,
@@ -87,3 +88,50 @@ def test_matrix_over_http(command: str, sqlite_world: World, _api_server: Any, t
                 problems.append(f"{kind} ({who!r}): refused with {code} but the store changed: {changed}")
     _api_server.runtime.close()
     assert not problems, f"{command} over HTTP:\n" + "\n".join(problems)
+
+
+# The matrix's other commands, by why they do not go over HTTP. Local-only ones are refused in
+# remote mode with "is local-only" (exit 2) before anything runs; login/logout are remote mode's own;
+# the import template is written without store or server, in either mode.
+LOCAL_COMMANDS = {"apply", "auth login", "completion", "config show", "db status", "db upgrade", "doctor", "export",
+                  "init", "invite accept", "mail list", "mail preview", "mail retry",
+                  "mail send", "mail show", "mail test", "password set", "serve"}
+REMOTE_OWN = {"login", "logout"}
+OFFLINE = {"import template"}
+
+
+def test_every_matrix_command_is_classified_for_remote_mode() -> None:
+    assert set(API_COMMANDS) | LOCAL_COMMANDS | REMOTE_OWN | OFFLINE == set(MATRIX)
+    assert not (set(API_COMMANDS) & LOCAL_COMMANDS) and not (LOCAL_COMMANDS & REMOTE_OWN)
+
+
+@pytest.mark.parametrize("command", sorted(LOCAL_COMMANDS))
+def test_local_only_commands_are_refused_over_http(command: str, sqlite_world: World,  # noqa: F811
+                                                   _api_server: Any, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from store.settings import load_settings
+
+    source = Path(sqlite_world.url.removeprefix("sqlite:///"))
+    db = tmp_path / "home" / "tenantctl.db"
+    db.parent.mkdir()
+    shutil.copy(source, db)
+    (tmp_path / "state.yaml").write_text(STATE_YAML, encoding="utf-8")
+    _api_server.use(load_settings(environ={"TENANTCTL_DATABASE_URL": f"sqlite:///{db}"}))
+    token = _token(_api_server.runtime.store, "rita.reseller")
+    before = _sqlite_fingerprint(db)
+    argv, _ = MATRIX[command]
+    args = [a.format(**{**sqlite_world.handles, "tmp": str(tmp_path)}) for a in argv]
+    env = {"TENANTCTL_DATABASE_URL": None, "TENANTCTL_ACTOR": None, "TENANTCTL_SERVER": _api_server.url,
+           "TENANTCTL_TOKEN": token, "TENANTCTL_HOME": str(tmp_path / "client"),
+           "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    stdin = STDIN.get(command, "").format(**sqlite_world.handles) or None
+    result = CliRunner().invoke(app, args, input=stdin, env=env)
+    _api_server.runtime.close()
+    assert result.exit_code == 2, (command, result.stdout, result.stderr)
+    assert "is local-only" in result.stderr, (command, result.stderr)
+    after = _sqlite_fingerprint(db)
+    before.pop("api_token", None), after.pop("api_token", None)
+    assert before == after

@@ -32,6 +32,7 @@ def routers() -> list[APIRouter]:
         connections,
         imports,
         invitations,
+        lookups,
         members,
         passwords,
         tenants,
@@ -40,7 +41,7 @@ def routers() -> list[APIRouter]:
     )
 
     return [auth.router, tokens.router, tenants.router, users.router, members.router, invitations.router,
-            connections.router, passwords.router, imports.router, apps.router]
+            connections.router, passwords.router, imports.router, apps.router, lookups.router]
 
 
 def api_router() -> APIRouter:

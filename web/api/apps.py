@@ -13,14 +13,17 @@ router = APIRouter(tags=["apps", "audit"])
 class AppCreate(BaseModel):
     name: str = Field(..., examples=["Lohnbuchhaltung"])
     key: str | None = None
+    if_not_exists: bool = Field(False, description="It exists with this name: 200 with action unchanged; "
+                                "otherwise 409.")
 
 
 @router.post("/apps", status_code=201, summary="Add an application to the catalogue (operator)")
 def create_app(request: Request, body: AppCreate) -> JSONEnvelope:
-    from store.services import apps
+    from store.services import answers
 
     with transaction(request, write=True) as ctx:
-        return ok(apps.create_app(ctx, body.name, body.key), 201)
+        data = answers.create_app(ctx, body.name, body.key, if_not_exists=body.if_not_exists)
+    return ok(data, 201 if data["action"] == "created" else 200)
 
 
 @router.get("/apps", summary="The applications with their bookings and access rights")
@@ -32,12 +35,16 @@ def list_apps(request: Request) -> JSONEnvelope:
 
 
 @router.get("/audit", summary="Audit events in the caller's scope, newest first")
-def audit(request: Request, actor: str | None = None, tenant: str | None = None, action: str | None = None,
-          since: str | None = Query(None, examples=["7d"]), limit: int = LIMIT,
+def audit(request: Request, actor: str | None = None, tenant: str | None = None,
+          action: str | None = Query(None, examples=["tenant."], description="An action or a prefix."),
+          since: str | None = Query(None, examples=["7d"]),
+          user: str | None = Query(None, description="Only events about this person (login)."),
+          obj: str | None = Query(None, examples=["tenant:acme"], description="Only events about this record."),
+          limit: int = LIMIT,
           offset: int = OFFSET) -> JSONEnvelope:
     from store.services import audit as audit_service
 
     with transaction(request, write=False) as ctx:
-        p = audit_service.list_events(ctx, actor=actor, tenant=tenant, action=action, since=since,
+        p = audit_service.list_events(ctx, actor=actor, tenant=tenant, action=action, since=since, user=user, obj=obj,
                                       limit=limit_of(limit), offset=offset)
     return page(p)

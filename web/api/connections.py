@@ -40,39 +40,39 @@ def show(request: Request, conn_id: int) -> JSONEnvelope:
 
 @router.post("/{conn_id}/approve", summary="Approve a requested connection (reseller side)")
 def approve(request: Request, conn_id: int) -> JSONEnvelope:
-    from store.services import connections
+    from store.services import answers
 
     with transaction(request, write=True) as ctx:
-        return ok(connections.approve(ctx, conn_id))
+        return ok(answers.approve_connection(ctx, conn_id))
 
 
 @router.post("/{conn_id}/request-info", summary="Ask the customer for more information (reseller side)")
 def request_info(request: Request, conn_id: int, body: Message) -> JSONEnvelope:
-    from store.services import connections
+    from store.services import answers
 
     with transaction(request, write=True) as ctx:
-        return ok(connections.request_info(ctx, conn_id, body.message))
+        return ok(answers.request_info(ctx, conn_id, body.message))
 
 
 @router.post("/{conn_id}/answer", summary="Answer the reseller's question (customer side)")
 def answer(request: Request, conn_id: int, body: Message) -> JSONEnvelope:
-    from store.services import connections
+    from store.services import answers
 
     with transaction(request, write=True) as ctx:
-        return ok(connections.answer(ctx, conn_id, body.message))
+        return ok(answers.answer_connection(ctx, conn_id, body.message))
 
 
 @router.post("/{conn_id}/reject", summary="Reject a connection request (reseller side)")
 def reject(request: Request, conn_id: int, body: Reason | None = None) -> JSONEnvelope:
-    from store.services import connections
+    from store.services import answers
 
     with transaction(request, write=True) as ctx:
-        return ok(connections.reject(ctx, conn_id, body.reason if body else None))
+        return ok(answers.reject_connection(ctx, conn_id, body.reason if body else None))
 
 
 @router.delete("/{conn_id}", summary="Delete a connection that is not active")
 def delete(request: Request, conn_id: int) -> JSONEnvelope:
-    from store.services import connections
+    from store.services import answers
 
     with transaction(request, write=True) as ctx:
-        return ok(connections.delete(ctx, conn_id))
+        return ok(answers.delete_connection(ctx, conn_id))

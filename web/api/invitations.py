@@ -25,6 +25,8 @@ class InvitationCreate(BaseModel):
     expires_in: str = Field("7d", examples=["14d"], description="At most 30d.")
     max_uses: int = 1
     send: bool = Field(False, description="Mail the link instead of returning it (once) in the answer.")
+    if_not_exists: bool = Field(False, description="A pending invitation to the same address/company: 200 "
+                                "with action unchanged (no new link); with other terms: 409.")
 
 
 class Reissue(BaseModel):
@@ -34,15 +36,16 @@ class Reissue(BaseModel):
 
 @router.post("", status_code=201, summary="Create an invitation; the link is in the answer once (or mailed: send)")
 def create(request: Request, body: InvitationCreate) -> JSONEnvelope:
-    from store.services import invitations
+    from store.services import answers
 
     with transaction(request, write=True) as ctx:
-        data = invitations.create(ctx, body.kind.value, origin=body.origin, email=body.email,
-                                  customer_name=body.customer_name, customer_number=body.customer_number,
-                                  currency=body.currency, billing=body.billing.value if body.billing else None,
-                                  role=body.role.value if body.role else None, message=body.message,
-                                  expires_in=body.expires_in, max_uses=body.max_uses, send=body.send)
-    return ok(data, 201)
+        data = answers.create_invitation(ctx, body.kind.value, if_not_exists=body.if_not_exists,
+                                         origin=body.origin, email=body.email, customer_name=body.customer_name,
+                                         customer_number=body.customer_number, currency=body.currency,
+                                         billing=body.billing.value if body.billing else None,
+                                         role=body.role.value if body.role else None, message=body.message,
+                                         expires_in=body.expires_in, max_uses=body.max_uses, send=body.send)
+    return ok(data, 201 if data["action"] == "created" else 200)
 
 
 @router.get("", summary="Invitations with their status; never a token")
@@ -68,16 +71,16 @@ def show(request: Request, inv_id: int) -> JSONEnvelope:
 
 @router.post("/{inv_id}/revoke", summary="Revoke: the link stops working at once")
 def revoke(request: Request, inv_id: int) -> JSONEnvelope:
-    from store.services import invitations
+    from store.services import answers
 
     with transaction(request, write=True) as ctx:
-        return ok(invitations.revoke(ctx, inv_id))
+        return ok(answers.revoke_invitation(ctx, inv_id))
 
 
 @router.post("/{inv_id}/reissue", summary="A new token and lifetime; the old link dies")
 def reissue(request: Request, inv_id: int, body: Reissue | None = None) -> JSONEnvelope:
-    from store.services import invitations
+    from store.services import answers
 
     body = body or Reissue()
     with transaction(request, write=True) as ctx:
-        return ok(invitations.reissue(ctx, inv_id, expires_in=body.expires_in, send=body.send))
+        return ok(answers.reissue_invitation(ctx, inv_id, expires_in=body.expires_in, send=body.send))

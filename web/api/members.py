@@ -28,16 +28,16 @@ def list_(request: Request, key: str, role: Role | None = None, limit: int = LIM
 
 @router.put("/{ident}", summary="Add an existing user (login or e-mail) to the tenant, or change their role")
 def add(request: Request, key: str, ident: str, body: Member | None = None) -> JSONEnvelope:
-    from store.services import memberships
+    from store.services import answers
 
     with transaction(request, write=True) as ctx:
-        data = memberships.add_member(ctx, ident, key, (body.role if body else Role.member).value)
+        data = answers.add_member(ctx, ident, key, (body.role if body else Role.member).value)
     return ok(data)
 
 
 @router.delete("/{ident}", summary="Remove a user from the tenant (never its last admin)")
 def remove(request: Request, key: str, ident: str) -> JSONEnvelope:
-    from store.services import memberships
+    from store.services import answers
 
     with transaction(request, write=True) as ctx:
-        return ok(memberships.remove_member(ctx, ident, key))
+        return ok(answers.remove_member(ctx, ident, key))

@@ -20,6 +20,7 @@ class SendLinks(BaseModel):
     also_mail: bool = False
     dry_run: bool = False
     send_now: bool = Field(True, description="Deliver the queued mails before answering.")
+    unless_open: bool = Field(False, description="Leave users alone who hold an open link (safe to re-run).")
 
 
 @router.post("/password-links", summary="Send password-setting links (or plan them: dry_run)")
@@ -30,5 +31,5 @@ def send(request: Request, body: SendLinks) -> JSONEnvelope:
         data = passwords.send_links(ctx, body.users, tenant=body.tenant, without_password=body.without_password,
                                     purpose=body.purpose.value if body.purpose else None,
                                     print_link=body.print_link, also_mail=body.also_mail, dry_run=body.dry_run,
-                                    send_now=body.send_now)
+                                    send_now=body.send_now, unless_open=body.unless_open)
     return ok(data)

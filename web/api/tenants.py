@@ -24,6 +24,10 @@ class TenantCreate(BaseModel):
     billing: Billing | None = None
     language: Language | None = None
     external_id: str | None = None
+    if_not_exists: bool = Field(False, description="An equal tenant exists: 200 with action unchanged; a "
+                                "different one: 409 naming the differences.")
+    allow_duplicate_name: bool = Field(False, description="Create it even if the reseller has a tenant of "
+                                       "that name.")
 
 
 class TenantUpdate(BaseModel):
@@ -50,15 +54,14 @@ def _v(value: Any) -> Any:
 
 @router.post("", status_code=201, summary="Create a reseller, or a customer under a reseller")
 def create(request: Request, body: TenantCreate) -> JSONEnvelope:
-    from store.services import tenants
+    from store.services import answers
 
     with transaction(request, write=True) as ctx:
-        t = tenants.create_tenant(ctx, body.name, body.kind.value, reseller=body.reseller, key=body.key,
-                                  customer_number=body.customer_number, currency=body.currency,
-                                  billing=_v(body.billing), language=_v(body.language),
-                                  external_id=body.external_id)
-        data = tenants.describe(ctx.session, t)
-    return ok(data, 201)
+        data = answers.create_tenant(ctx, body.name, body.kind.value, if_not_exists=body.if_not_exists,
+                                     reseller=body.reseller, key=body.key, customer_number=body.customer_number,
+                                     currency=body.currency, billing=_v(body.billing), language=_v(body.language),
+                                     external_id=body.external_id, allow_duplicate_name=body.allow_duplicate_name)
+    return ok(data, 201 if data["action"] == "created" else 200)
 
 
 @router.get("", summary="List the tenants the caller can see")
@@ -83,10 +86,10 @@ def show(request: Request, key: str) -> JSONEnvelope:
 
 @router.patch("/{key}", summary="Change name, language, external id, or the connection's terms")
 def update(request: Request, key: str, body: TenantUpdate) -> JSONEnvelope:
-    from store.services import tenants
+    from store.services import answers
 
     with transaction(request, write=True) as ctx:
-        data = tenants.update_tenant(ctx, key, name=body.name, language=_v(body.language),
+        data = answers.update_tenant(ctx, key, name=body.name, language=_v(body.language),
                                      external_id=body.external_id, customer_number=body.customer_number,
                                      currency=body.currency, billing=_v(body.billing), reseller=body.reseller,
                                      mail_sender_name=body.mail_sender_name, mail_reply_to=body.mail_reply_to,
@@ -105,26 +108,26 @@ def activate(request: Request, key: str) -> JSONEnvelope:
 
 
 def _status(request: Request, key: str, status: str) -> JSONEnvelope:
-    from store.services import tenants
+    from store.services import answers
 
     with transaction(request, write=True) as ctx:
-        data = tenants.set_status(ctx, key, status)
+        data = answers.set_tenant_status(ctx, key, status)
     return ok(data)
 
 
 @router.post("/{key}/approve", summary="Approve a registration (operator)")
 def approve(request: Request, key: str, body: Decision | None = None) -> JSONEnvelope:
-    from store.services import tenants
+    from store.services import answers
 
     with transaction(request, write=True) as ctx:
-        data = tenants.approve_registration(ctx, key, body.reason if body else None)
+        data = answers.decide_registration(ctx, key, True, body.reason if body else None)
     return ok(data)
 
 
 @router.post("/{key}/reject", summary="Reject a registration (operator)")
 def reject(request: Request, key: str, body: Decision | None = None) -> JSONEnvelope:
-    from store.services import tenants
+    from store.services import answers
 
     with transaction(request, write=True) as ctx:
-        data = tenants.reject_registration(ctx, key, body.reason if body else None)
+        data = answers.decide_registration(ctx, key, False, body.reason if body else None)
     return ok(data)

@@ -16,8 +16,11 @@ class UserCreate(BaseModel):
     first_name: str = Field(..., examples=["Max"])
     last_name: str = Field(..., examples=["Müller"])
     email: str = Field(..., examples=["max@mueller.example"])
-    role: Role = Role.member
+    role: Role | None = Field(None, description="Default: member.")
     language: Language | None = None
+    login: str | None = Field(None, examples=["max.mueller"], description="Default: derived from the name.")
+    if_not_exists: bool = Field(False, description="An equal user exists: 200 with action unchanged; a "
+                                "different one: 409 naming the differences.")
 
 
 class UserUpdate(BaseModel):
@@ -29,13 +32,14 @@ class UserUpdate(BaseModel):
 
 @router.post("", status_code=201, summary="Create a user in a tenant (the login is derived from the name)")
 def create(request: Request, body: UserCreate) -> JSONEnvelope:
-    from store.services import users
+    from store.services import answers
 
     with transaction(request, write=True) as ctx:
-        u = users.create_user(ctx, body.tenant, body.first_name, body.last_name, body.email, role=body.role.value,
-                              language=body.language.value if body.language else None)
-        data = users.describe(ctx, u)
-    return ok(data, 201)
+        data = answers.create_user(ctx, body.tenant, body.first_name, body.last_name, body.email,
+                                   role=body.role.value if body.role else None,
+                                   language=body.language.value if body.language else None, login=body.login,
+                                   if_not_exists=body.if_not_exists)
+    return ok(data, 201 if data["action"] == "created" else 200)
 
 
 @router.get("", summary="List the users the caller can see")
@@ -51,33 +55,33 @@ def list_(request: Request, tenant: str | None = None, status: UserStatus | None
 
 @router.get("/{ident}", summary="One user (login or e-mail) with their memberships")
 def show(request: Request, ident: str) -> JSONEnvelope:
-    from store.services import users
+    from store.services import user_view, users
 
     with transaction(request, write=False) as ctx:
-        return ok(users.describe(ctx, users.get_user(ctx, ident)))
+        return ok(user_view.show_user(ctx, users.get_user(ctx, ident)))
 
 
 @router.patch("/{ident}", summary="Change a user's name, e-mail or language")
 def update(request: Request, ident: str, body: UserUpdate) -> JSONEnvelope:
-    from store.services import users
+    from store.services import answers
 
     with transaction(request, write=True) as ctx:
-        data = users.update_user(ctx, ident, first_name=body.first_name, last_name=body.last_name, email=body.email,
+        data = answers.update_user(ctx, ident, first_name=body.first_name, last_name=body.last_name, email=body.email,
                                  language=body.language.value if body.language else None)
     return ok(data)
 
 
 @router.post("/{ident}/disable", summary="Disable a user: no login, open links and API tokens die")
 def disable(request: Request, ident: str) -> JSONEnvelope:
-    from store.services import users
+    from store.services import answers
 
     with transaction(request, write=True) as ctx:
-        return ok(users.set_enabled(ctx, ident, False))
+        return ok(answers.set_user_enabled(ctx, ident, False))
 
 
 @router.post("/{ident}/enable", summary="Enable a disabled user")
 def enable(request: Request, ident: str) -> JSONEnvelope:
-    from store.services import users
+    from store.services import answers
 
     with transaction(request, write=True) as ctx:
-        return ok(users.set_enabled(ctx, ident, True))
+        return ok(answers.set_user_enabled(ctx, ident, True))

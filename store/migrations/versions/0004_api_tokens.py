@@ -1,7 +1,7 @@
 """personal API tokens
 
 Revision ID: api_0001
-Revises: serve_0001
+Revises: serve2_0001
 """
 from collections.abc import Sequence
 
@@ -11,7 +11,7 @@ from alembic import op
 import store.types
 
 revision: str = 'api_0001'
-down_revision: str | Sequence[str] | None = 'serve_0001'
+down_revision: str | Sequence[str] | None = 'serve2_0001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
