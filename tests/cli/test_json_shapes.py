@@ -84,6 +84,7 @@ def outputs(ok, tmp_path):
     return out
 
 
+@pytest.mark.usefixtures("cli_mode")  # remote mode prints the same shapes (apply runs locally)
 def test_every_command_prints_its_documented_shape(outputs):
     missing = set(shapes.COMMANDS) - set(outputs)
     assert not missing, f"no test output for {sorted(missing)}"
