@@ -13,7 +13,7 @@ from store.enums import Billing, Language, TenantKind
 from store.errors import NotFound
 from store.imports.checks import Handles, check, choice, clean_name, lost_zeros, refuse_damaged, split_list
 from store.imports.plan import NewTenant, Options, Plan, RowPlan, TenantChange
-from store.imports.rows import Table
+from store.imports.rows import Problem, Table
 from store.imports.snapshot import Snapshot
 
 
@@ -65,6 +65,10 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
     seen_numbers: dict[tuple[str, str], int] = {}
     seen_names: dict[tuple[str | None, str], int] = {}
     out: list[FileTenant] = []
+    # a contact list's companies are all customers: without a reseller, one line naming the fix,
+    # not the same refusal on every company row
+    unowned = flat and reseller_default is None and not any(table.column("reseller"))
+    needs_reseller = False
     for rownum, v in table.records():
         p = RowPlan(table.sheet, rownum, "tenant", None, v.get("name") or "")
         plan.tenants.append(p)
@@ -92,7 +96,10 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
             reseller_key = reseller_ref or reseller_default
             if reseller_key is None:
                 if not actor.is_operator or (number or currency or billing):
-                    p.error(h("reseller"), "a customer needs its reseller (column Reseller, or --reseller KEY)")
+                    if unowned:
+                        needs_reseller = True
+                    else:
+                        p.error(h("reseller"), "a customer needs its reseller (column Reseller, or --reseller KEY)")
             else:
                 r = snap.by_key.get(reseller_key)
                 if r is not None and snap.is_visible(r.id):
@@ -189,6 +196,9 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
         p.values = NewTenant(key, name, kind, language or ctx.settings.default_language, external_id, reseller_id,
                              reseller_key, number, currency, billing or Billing.customer, sorted(apps))
         out.append(FileTenant(p, key or "", name or "", kind or "", reseller_id, reseller_key, number, apps, None))
+    if needs_reseller:
+        plan.file_problems.append(Problem(table.sheet, None, None, "a flat contact list of customers needs their "
+                                          "reseller: add --reseller KEY, or a 'Reseller' column"))
     if unpadded:
         shown = ", ".join(f"row {r}: {n} = {stored}" for r, n, stored in unpadded[:3])
         plan.notes.append(f"{len(unpadded)} customer numbers lost their leading zeros (Excel) and matched the "

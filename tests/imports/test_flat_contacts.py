@@ -177,3 +177,32 @@ def test_layout_option_forces_a_reading(world: Any, cli: Any, tmp_path: Path) ->
         "unknown tenant 'Sanitär Schmidt KG': not in the file and not in the store"}
     r = cli("import", "run", str(path), "--layout", "rows")
     assert r.exit_code == 2 and "--layout 'rows' is not one of auto, flat, tables" in r.stderr
+
+
+def test_operator_without_reseller_gets_one_file_problem_naming_the_fix(world: Any, ok: Any, cli: Any,
+                                                                        counts: Any, store: Any,
+                                                                        tmp_path: Path) -> None:
+    """Not one 'a customer needs its reseller' per company: one line saying how to name the reseller."""
+    path = write_xlsx(tmp_path / "crm-export.xlsx", {"Kontakte": crm_export(companies=12, per_company=2)})
+    before = counts()
+    r = cli("import", "run", str(path), "--json")  # the operator, who has no reseller of its own
+    assert r.exit_code == 4, (r.exit_code, r.stdout, r.stderr)
+    (problem,) = r.json()["error"]["details"]["problems"]
+    assert (problem["row"], problem["column"]) == (None, None)
+    assert problem["message"] == ("a flat contact list of customers needs their reseller: add --reseller KEY, "
+                                  "or a 'Reseller' column")
+    assert counts() == {**before, "import_run": before["import_run"] + 1}  # only the recorded refusal
+    # the fix it names works: --reseller …
+    assert ok("import", "run", str(path), "--reseller", "acme", "--dry-run")["counts"]["tenants_create"] == 12
+    # … or a Reseller column
+    rows = crm_export(companies=12, per_company=2)
+    rows = [[*rows[0], "Reseller"], *([*row, "acme"] for row in rows[1:])]
+    data = ok("import", "run", str(write_xlsx(tmp_path / "mit-reseller.xlsx", {"Kontakte": rows})))
+    assert (data["counts"]["tenants_create"], data["counts"]["users_create"]) == (12, 24)
+    assert _db(store, "SELECT DISTINCT r.key FROM connection c JOIN tenant r ON r.id = c.reseller_id "
+                      "JOIN tenant t ON t.id = c.customer_id WHERE t.name LIKE 'Bäckerei%'") == [("acme",)]
+    # a reseller's admin needs neither: the companies go under its own tenant
+    again = crm_export(companies=3, per_company=1, seed=11)
+    again = [again[0], *([f"Neu {row[0]}", f"9{row[1]}", *row[2:]] for row in again[1:])]
+    assert ok("import", "run", str(write_xlsx(tmp_path / "rita.xlsx", {"Kontakte": again})),
+              as_="rita.reseller")["counts"]["tenants_create"] == 3
