@@ -244,6 +244,8 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
             _plan_user_update(ctx, snap, p, user, opts, h_email, (h_first, h_last),
                               memberships.get(user.id, no_memberships), rights, target, tenant_id, first, last,
                               language, role, roles_raw[i] is not None, access, email or "")
+            if ekey and seen[ekey] != rownum:
+                _refer_to_first_row(p, seen[ekey])
             continue
         if again is not None:  # a further membership of a person this file creates
             _plan_membership(p, again[4], target, tenant_id, role or Role.member, access)
@@ -266,6 +268,21 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
             # read-only, so the users of one tenant and role share one
             p.changes = create_changes.get((tenant_key, role)) or create_changes.setdefault(
                 (tenant_key, role), MappingProxyType({"tenant": [None, tenant_key], "role": [None, role]}))
+
+
+def _refer_to_first_row(p: RowPlan, first_row: int) -> None:
+    """A stored person's further row (one person in several companies): the person's own changes
+    (names, language) are planned once, by their first row; this row adds its company's
+    membership, role and access, and says which row changes the person."""
+    changes = dict(p.changes)
+    own = [k for k in ("first_name", "last_name", "language") if k in changes]
+    for k in own:
+        del changes[k]
+    if own:
+        changes["same_person_as_row"] = [None, first_row]
+    p.kind, p.changes = "membership", changes
+    if p.action == "update" and not (changes.keys() - {"same_person_as_row"}):
+        p.action, p.values = "unchanged", None
 
 
 def _plan_membership(p: RowPlan, first: RowPlan, target: _Target | None, tenant_id: int | None, role: str,

@@ -206,3 +206,46 @@ def test_operator_without_reseller_gets_one_file_problem_naming_the_fix(world: A
     again = [again[0], *([f"Neu {row[0]}", f"9{row[1]}", *row[2:]] for row in again[1:])]
     assert ok("import", "run", str(write_xlsx(tmp_path / "rita.xlsx", {"Kontakte": again})),
               as_="rita.reseller")["counts"]["tenants_create"] == 3
+
+
+def _people(store: Any) -> list[Any]:
+    return _db(store, "SELECT u.id, u.login, u.email, u.first_name, u.last_name, u.language, u.status, t.key, m.role "
+                      "FROM user_account u LEFT JOIN membership m ON m.user_id = u.id LEFT JOIN tenant t "
+                      "ON t.id = m.tenant_id ORDER BY u.id, t.key")
+
+
+def test_stored_person_renamed_in_several_companies_is_updated_once(world: Any, ok: Any, store: Any, counts: Any,
+                                                                    tmp_path: Path) -> None:
+    """Mia Meier (stored, member of Müller & Söhne) married and is now Mia Meier-Schulz; the CRM lists her
+    as the bookkeeper of three companies. One user update (her first row), the other rows refer to it."""
+    rows = [HEADER[:5],
+            ["Steuerberatung Fuchs KG", "000301", "Mia", "Meier-Schulz", "mia@mueller.example"],
+            ["Steuerberatung Fuchs KG", "000301", "Jörg", "Fuchs", "joerg@fuchs-stb.example"],
+            ["Bäckerei Groß GmbH", "000302", "Mia", "Meier-Schulz", "Mia@Mueller.example"],
+            ["Elektro Böhm e.K.", "000303", "Uwe", "Böhm", "uwe@elektro-boehm.example"],
+            ["Elektro Böhm e.K.", "000303", "Mia", "Meier-Schulz", "mia@mueller.example"]]
+    path = write_xlsx(tmp_path / "kontakte.xlsx", {"Kontakte": rows})
+    before, people_before = counts(), _people(store)
+    plan = ok("import", "run", str(path), "--reseller", "acme", "--dry-run")
+    mia = [r for r in plan["rows"] if r["type"] != "tenant" and r["key"] == "mia.meier"]
+    assert [(r["row"], r["type"], r["action"], r["changes"]) for r in mia] == [
+        (2, "user", "update", {"last_name": ["Meier", "Meier-Schulz"], "membership": [None, "member"]}),
+        (4, "membership", "update", {"membership": [None, "member"], "same_person_as_row": [None, 2]}),
+        (6, "membership", "update", {"membership": [None, "member"], "same_person_as_row": [None, 2]})]
+    assert (plan["counts"]["users_update"], plan["counts"]["memberships_update"],
+            plan["counts"]["users_create"]) == (1, 2, 2)
+    data = ok("import", "run", str(path), "--reseller", "acme")
+    assert _db(store, "SELECT u.last_name, t.key FROM user_account u JOIN membership m ON m.user_id = u.id "
+                      "JOIN tenant t ON t.id = m.tenant_id WHERE u.login = 'mia.meier' ORDER BY t.key") == [
+        ("Meier-Schulz", "baeckerei-gross-gmbh"), ("Meier-Schulz", "elektro-boehm-e-k"),
+        ("Meier-Schulz", "mueller"), ("Meier-Schulz", "steuerberatung-fuchs-kg")]
+    shown = ok("import", "show", str(data["run"]))
+    assert [(u["type"], u["before"], u["after"]) for u in shown["updated"]] == [
+        ("user", {"last_name": "Meier"}, {"last_name": "Meier-Schulz"})]
+    assert _db(store, "SELECT count(*) FROM audit_event WHERE action = 'user.update' "
+                      "AND object_key = 'mia.meier'") == [(1,)]
+    ok("import", "undo", str(data["run"]), "--yes")
+    after = counts()
+    assert {t: after[t] for t in ("tenant", "user_account", "membership", "connection", "access_right")} == {
+        t: before[t] for t in ("tenant", "user_account", "membership", "connection", "access_right")}
+    assert _people(store) == people_before
