@@ -178,10 +178,13 @@ def _unread_sheets(path: Path, wb: Any, names: list[str], hidden: set[str], extr
                 count += 1
             del ws, rows
             if kind is not None:
+                if kind == "users" and flat.is_contact_list(header, extra):
+                    kind, what = "contacts", "a flat contact list"
+                else:
+                    what = "a list of people" if kind == "users" else "a list of companies"
                 known = _match(header, kind, extra)
-                what = "people" if kind == "users" else "companies"
-                cols = ", ".join(header[i] for i in known.values())
-                out.append(f"{state} {name!r} ({count} rows) was not read, although it looks like a list of {what} "
+                cols = ", ".join(header[i] for i in sorted(known.values()))
+                out.append(f"{state} {name!r} ({count} rows) was not read, although it looks like {what} "
                            f"({cols}); pass --sheet {name!r} to import it, or rename it")
             elif count:
                 out.append(f"{state} {name!r} ({count} rows) was not read")
