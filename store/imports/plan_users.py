@@ -244,7 +244,7 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
             _plan_user_update(ctx, snap, p, user, opts, h_email, (h_first, h_last),
                               memberships.get(user.id, no_memberships), rights, target, tenant_id, first, last,
                               language, role, roles_raw[i] is not None, access, email or "")
-            if ekey and seen[ekey] != rownum:
+            if ekey and seen[ekey] != rownum and p.action != "error":  # a duplicate stays an error row
                 _refer_to_first_row(p, seen[ekey])
             continue
         if again is not None:  # a further membership of a person this file creates
