@@ -299,9 +299,9 @@ class _Locations:
         else:
             kind, i, j = self.users.get(row, ("u", row - 1, 0))
             if kind == "t":
-                if column == "tenant":
-                    return f"tenants[{i}]"
                 base = f"tenants[{i}].users[{j}]"
+                if column == "tenant":  # a nested user has no tenant field: it is the one it is listed under
+                    return base
             else:
                 base = f"users[{i}].memberships[{j}]" if column in MEMBERSHIP_FIELDS else f"users[{i}]"
         return base + (f".{column}" if column else "")

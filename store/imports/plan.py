@@ -134,6 +134,8 @@ class Plan:
     users: list[RowPlan] = field(default_factory=list)
     file_problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)   # how the rows were read and matched
+    # how a message names another row: Source.row_ref ("row 7" in a sheet, "tenants[3]" in a document)
+    ref: Callable[[str, int], str] = field(default=lambda sheet, row: f"row {row}")
 
     @property
     def rows(self) -> list[RowPlan]:
