@@ -21,6 +21,11 @@ class Options:
     dry_run: bool = False
     reseller: str | None = None
     send_links: bool = False
+    run_mode: str | None = None   # how the run is recorded when not by `mode`: "apply" (planned as upsert)
+
+    @property
+    def recorded_mode(self) -> str:
+        return self.run_mode or self.mode
 
 
 # -- payloads: what the writer needs per planned row --------------------------------------------------
