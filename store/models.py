@@ -242,3 +242,18 @@ class ImportRunItem(SQLModel, table=True):
     action: str = Field(sa_type=String(16))
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class RateLimitHit(SQLModel, table=True):
+    """One counted attempt at a rate-limited page or endpoint of `tenantctl serve`. On PostgreSQL
+    the worker processes count here together (store/services/ratelimits.py), so a client gets the
+    documented limit, not workers × limit. `key` is a SHA-256 of the client address or account
+    name: no address or login is stored in the clear."""
+
+    __tablename__ = "rate_limit_hit"
+    __table_args__ = (Index("ix_rate_limit_hit_bucket_key_at", "bucket", "key", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bucket: str = Field(sa_type=String(40))
+    key: str = Field(sa_type=String(64))
+    at: float  # seconds since the epoch (the wall clock every worker shares)

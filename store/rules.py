@@ -33,12 +33,15 @@ def clean_name(value: str | None, field: str) -> str:
     """Trimmed, inner whitespace collapsed, 1..200 printable characters."""
     text = " ".join((value or "").split())
     if not text:
-        raise InvalidInput(f"{field} must not be empty", hint=f"give a {field}")
+        raise InvalidInput(f"{field} must not be empty", hint=f"give a {field}",
+                           details={"reason": "empty", "field": field})
     if len(text) > NAME_MAX:
         raise InvalidInput(f"{field} is {len(text)} characters long, at most {NAME_MAX} are allowed",
-                           hint=f"shorten the {field}")
+                           hint=f"shorten the {field}",
+                           details={"reason": "too_long", "field": field, "length": len(text), "limit": NAME_MAX})
     if any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co"} for ch in text):
-        raise InvalidInput(f"{field} contains control characters", hint=f"retype the {field}")
+        raise InvalidInput(f"{field} contains control characters", hint=f"retype the {field}",
+                           details={"reason": "control", "field": field})
     return text
 
 
@@ -75,10 +78,12 @@ def clean_text(value: str | None, field: str, limit: int, *, multiline: bool = F
     bad = control_char(text, multiline=multiline)
     if bad is not None:
         raise InvalidInput(f"{field} contains the control character {char_name(bad)}",
-                           hint=f"retype the {field} without control or text-direction characters")
+                           hint=f"retype the {field} without control or text-direction characters",
+                           details={"reason": "control", "field": field, "char": char_name(bad)})
     if len(text) > limit:
         raise InvalidInput(f"{field} is {len(text)} characters long, at most {limit} are allowed",
-                           hint=f"shorten the {field}")
+                           hint=f"shorten the {field}",
+                           details={"reason": "too_long", "field": field, "length": len(text), "limit": limit})
     return text
 
 
@@ -141,14 +146,16 @@ def login_base(first_name: str, last_name: str) -> str:
     base = ".".join(p for p in (first, last) if p)
     if not base:
         raise InvalidInput(f"cannot derive a login from {first_name!r} {last_name!r}",
-                           hint="give first and last name with at least one letter or digit")
+                           hint="give first and last name with at least one letter or digit",
+                           details={"reason": "no_login", "field": "first name"})
     return base[:100]
 
 
 def check_login_not_reserved(login: str) -> None:
     # refused: a reserved word on its own, or made only of reserved words ("system.admin")
     if login in RESERVED_LOGINS or all(part in RESERVED_LOGINS for part in login.split(".")):
-        raise InvalidInput(f"the login {login!r} is reserved", hint="use the person's real first and last name")
+        raise InvalidInput(f"the login {login!r} is reserved", hint="use the person's real first and last name",
+                           details={"reason": "reserved_login", "field": "first name", "login": login})
 
 
 def check_login(value: str) -> str:
@@ -168,17 +175,20 @@ def normalise_email(value: str | None) -> str:
 
     text = (value or "").strip()
     if not text:
-        raise InvalidInput("e-mail must not be empty", hint="give an e-mail address")
+        raise InvalidInput("e-mail must not be empty", hint="give an e-mail address",
+                           details={"reason": "empty", "field": "e-mail"})
     local = text.rpartition("@")[0]
     if local and not local.isascii():
         # deliverable only through servers that speak SMTPUTF8; many do not, and the password link
         # would bounce days later: refuse now (an IDN domain is fine, it has an ASCII form)
         raise InvalidInput(f"e-mail {text!r} has non-ASCII characters before the @, which many mail servers "
-                           "cannot deliver", hint="use the mailbox's ASCII address")
+                           "cannot deliver", hint="use the mailbox's ASCII address",
+                           details={"reason": "email_non_ascii", "field": "e-mail"})
     try:
         return str(validate_email(text, check_deliverability=False).normalized)
     except EmailNotValidError as exc:
-        raise InvalidInput(f"invalid e-mail {text!r}: {exc}", hint="correct the address") from None
+        raise InvalidInput(f"invalid e-mail {text!r}: {exc}", hint="correct the address",
+                           details={"reason": "email_invalid", "field": "e-mail"}) from None
 
 
 # Scripts whose letters pass for Latin ones ("а" U+0430 looks like "a"): a word mixing them with

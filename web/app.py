@@ -28,7 +28,7 @@ def create_app(settings: Settings, *, behind_proxy: bool = False, limits: Limits
     runtime = Runtime.open(settings, behind_proxy=behind_proxy)
     app = FastAPI(title="tenantctl", docs_url=None, redoc_url=None, openapi_url=f"{PREFIX}/openapi.json")
     app.state.runtime = runtime
-    app.state.limits = limits or Limits()
+    app.state.limits = limits or Limits.for_store(runtime.store)
     app.include_router(api_router())
     from web import pages
 

@@ -55,7 +55,7 @@ TEXTS: dict[str, dict[str, str]] = {
                       "dann erneut.",
         "error_generic": "Ein Fehler ist aufgetreten. Bitte versuchen Sie es später erneut.",
         "error_not_found": "Diese Seite gibt es nicht.",
-        "error_csrf": "Das Formular ist abgelaufen oder wurde nicht von dieser Seite gesendet. Bitte laden Sie "
+        "refusal_csrf": "Das Formular ist abgelaufen oder wurde nicht von dieser Seite gesendet. Bitte laden Sie "
                       "die Seite neu und senden Sie es noch einmal.",
         "back_home": "Zur Startseite",
 
@@ -156,10 +156,43 @@ TEXTS: dict[str, dict[str, str]] = {
                            "E-Mail, sobald entschieden ist.",
         "state_active": "Die Zusammenarbeit ist freigeschaltet; Sie können sofort loslegen.",
         "field_required": "Bitte ausfüllen.",
-        "invite_other_address": "Diese Einladung gilt für eine andere E-Mail-Adresse als die Ihres Zugangs.",
-        "invite_already_member": "Ihr Zugang gehört schon zu dieser Organisation; es gibt nichts anzunehmen.",
-        "invite_email_taken": "Zu dieser E-Mail-Adresse gibt es schon einen Zugang. Bitte melden Sie sich unten "
-                              "mit diesem Zugang an.",
+        # the store's refusals (web/refusals.py: details["reason"] → text)
+        "refusal_empty": "Bitte ausfüllen.",
+        "refusal_too_long": "Das sind {length} Zeichen; erlaubt sind höchstens {limit}.",
+        "refusal_control": "Die Eingabe enthält Steuer- oder Textrichtungszeichen; bitte tippen Sie sie neu ein.",
+        "refusal_no_login": "Aus Vor- und Nachname lässt sich kein Benutzername bilden; bitte verwenden Sie "
+                            "Buchstaben oder Ziffern.",
+        "refusal_reserved_login": "Dieser Name ergibt einen reservierten Benutzernamen ({login}); bitte geben Sie "
+                                  "Ihren eigenen Vor- und Nachnamen an.",
+        "refusal_email_invalid": "Das ist keine gültige E-Mail-Adresse.",
+        "refusal_email_non_ascii": "Vor dem @ stehen Zeichen wie Umlaute, die viele Mailserver nicht zustellen "
+                                   "können; bitte verwenden Sie eine Adresse ohne solche Zeichen.",
+        "refusal_email_taken": "Zu dieser E-Mail-Adresse gibt es schon einen Zugang. Bitte melden Sie sich unten "
+                               "mit diesem Zugang an.",
+        "refusal_user_disabled": "Dieser Zugang ist gesperrt und kann die Einladung nicht annehmen. Bitte wenden "
+                                 "Sie sich an die Person, die Sie eingeladen hat.",
+        "refusal_own_invitation": "Sie haben diese Einladung selbst verschickt; annehmen kann sie nur die "
+                                  "eingeladene Person.",
+        "refusal_other_address": "Diese Einladung gilt für eine andere E-Mail-Adresse als die Ihres Zugangs.",
+        "refusal_own_organisation": "Diese Einladung kommt von Ihrer eigenen Organisation; annehmen kann sie nur "
+                                    "die eingeladene Organisation.",
+        "refusal_not_admin_of": "Sie verwalten keine Organisation mit diesem Kürzel.",
+        "refusal_several_tenants": "Sie verwalten mehrere passende Organisationen ({keys}); bitte geben Sie das "
+                                   "Kürzel der gewünschten an.",
+        "refusal_no_tenant_to_connect": "Ihr Zugang verwaltet keine Organisation, die als {kind_word} "
+                                        "zusammenarbeiten kann.",
+        "refusal_already_member": "Ihr Zugang gehört schon zu dieser Organisation; es gibt nichts anzunehmen.",
+        "refusal_pair_rule": "Ihre Organisation kann diese Einladung nicht annehmen: verbunden werden immer ein "
+                             "Vertriebspartner und ein Kunde.",
+        "refusal_exclusive_reseller": "Ihre Organisation ist schon mit einem anderen Vertriebspartner verbunden; "
+                                      "ein Kunde arbeitet mit höchstens einem.",
+        "refusal_already_connected": "Ihre Organisation ist mit dieser Organisation schon verbunden.",
+        "refusal_customer_number_taken": "Die Kundennummer dieser Einladung ist schon vergeben; bitte bitten Sie "
+                                         "um eine neue Einladung.",
+        "refusal_invalid": "Bitte prüfen Sie Ihre Angaben.",
+        "refusal_conflict": "Das passt nicht zum aktuellen Stand; bitte laden Sie die Seite neu.",
+        "refusal_denied": "Das ist mit diesem Zugang nicht erlaubt.",
+        "refusal_not_found": "Das gibt es nicht (mehr).",
     },
     "en": {
         "skip": "Skip to content",
@@ -174,7 +207,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_rate": "Too many attempts in a short time. Please wait {seconds} seconds and try again.",
         "error_generic": "Something went wrong. Please try again later.",
         "error_not_found": "This page does not exist.",
-        "error_csrf": "The form has expired or was not sent from this page. Please reload the page and send it "
+        "refusal_csrf": "The form has expired or was not sent from this page. Please reload the page and send it "
                       "again.",
         "back_home": "Back to the start page",
 
@@ -269,9 +302,40 @@ TEXTS: dict[str, dict[str, str]] = {
                            "e-mail once it is decided.",
         "state_active": "The partnership is active; you can start right away.",
         "field_required": "Please fill in.",
-        "invite_other_address": "This invitation is for another e-mail address than your account's.",
-        "invite_already_member": "Your account belongs to this organisation already; there is nothing to accept.",
-        "invite_email_taken": "This e-mail address already has an account. Please log in with it below.",
+        # the store's refusals (web/refusals.py: details["reason"] → text)
+        "refusal_empty": "Please fill in.",
+        "refusal_too_long": "This is {length} characters long; at most {limit} are allowed.",
+        "refusal_control": "This contains control or text-direction characters; please type it again.",
+        "refusal_no_login": "No login can be made from this first and last name; please use letters or digits.",
+        "refusal_reserved_login": "This name makes a reserved login ({login}); please give your own first and "
+                                  "last name.",
+        "refusal_email_invalid": "This is not a valid e-mail address.",
+        "refusal_email_non_ascii": "Before the @ are characters such as umlauts that many mail servers cannot "
+                                   "deliver to; please use an address without them.",
+        "refusal_email_taken": "This e-mail address already has an account. Please log in with it below.",
+        "refusal_user_disabled": "This account is disabled and cannot accept the invitation. Please contact the "
+                                 "person who invited you.",
+        "refusal_own_invitation": "You sent this invitation yourself; only the invited person can accept it.",
+        "refusal_other_address": "This invitation is for another e-mail address than your account's.",
+        "refusal_own_organisation": "This invitation comes from your own organisation; only the invited "
+                                    "organisation can accept it.",
+        "refusal_not_admin_of": "You administer no organisation with this key.",
+        "refusal_several_tenants": "You administer several fitting organisations ({keys}); please give the key of "
+                                   "the one you mean.",
+        "refusal_no_tenant_to_connect": "Your account administers no organisation that can work together as a "
+                                        "{kind_word}.",
+        "refusal_already_member": "Your account belongs to this organisation already; there is nothing to accept.",
+        "refusal_pair_rule": "Your organisation cannot accept this invitation: a partnership is always between a "
+                             "reseller and a customer.",
+        "refusal_exclusive_reseller": "Your organisation is already connected to another reseller; a customer "
+                                      "works with at most one.",
+        "refusal_already_connected": "Your organisation is already connected with this organisation.",
+        "refusal_customer_number_taken": "The customer number of this invitation is taken already; please ask for "
+                                         "a new invitation.",
+        "refusal_invalid": "Please check what you entered.",
+        "refusal_conflict": "This does not fit the current state; please reload the page.",
+        "refusal_denied": "This account may not do that.",
+        "refusal_not_found": "This does not exist (any more).",
     },
 }
 

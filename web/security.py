@@ -144,8 +144,8 @@ def _run_hooks(hooks: list[Callable[[], object]]) -> None:
 
 class RateLimiter:
     """At most `limit` hits per key within `window` seconds (sliding window), in this process's
-    memory: a brute force of tokens or passwords is stopped long before it matters. With several
-    workers each has its own count (the limit per client is then at most workers × limit)."""
+    memory: a brute force of tokens or passwords is stopped long before it matters. For the one
+    process SQLite allows; PostgreSQL with several workers counts in the store (SharedRateLimiter)."""
 
     def __init__(self, limit: int, window: float, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
@@ -174,6 +174,34 @@ class RateLimiter:
     def reset(self) -> None:
         with self._lock:
             self._hits.clear()
+
+
+class SharedRateLimiter:
+    """The same sliding window counted in the store (store.services.ratelimits), so that all
+    worker processes of `tenantctl serve` share one count: used with PostgreSQL."""
+
+    def __init__(self, store: Any, bucket: str, limit: int, window: float, *,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.bucket = bucket
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+
+    def hit(self, key: str) -> None:
+        """Count one attempt; TooManyRequests once the key is over its limit (in any worker)."""
+        from store.services import ratelimits
+
+        with self.store.transaction() as session:
+            wait = ratelimits.hit(session, self.bucket, key, self.limit, self.window, self.clock())
+        if wait is not None:
+            raise TooManyRequests(wait)
+
+    def reset(self) -> None:
+        from store.services import ratelimits
+
+        with self.store.transaction() as session:
+            ratelimits.reset(session, self.bucket)
 
 
 def client_of(request: Any) -> str:

@@ -26,8 +26,11 @@ def login(
 
     refuse_secret_arguments(ctx.args, "passwords")
     password = read_password(StdinLines(), password_stdin, confirm=False)
+    # argon2 runs in a read transaction; the login's effects are written in a short one after it
+    with runtime.command(write=False) as c:
+        verified = passwords.verify_login(c, login_, password)
     with runtime.command() as c:
-        data = passwords.login(c, login_, password)
+        data = passwords.record_login(c, verified)
     output.status(f"login ok: {data['login']}")
     output.show(data, lambda con, d: con.print(output.record({k: v for k, v in d.items() if k != "memberships"})),
                 json_mode=json)

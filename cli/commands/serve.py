@@ -13,7 +13,9 @@ from cli import output, runtime, state
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8080, "--port", min=1, max=65535, help="Port to listen on."),
-    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes (more than 1 needs PostgreSQL)."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64,
+                                help="Worker processes (more than 1 needs PostgreSQL; the rate limits are then "
+                                     "counted in the store, shared by all workers)."),
     behind_proxy: bool = typer.Option(False, "--behind-proxy",
                                       help="Trust X-Forwarded-For/-Proto from the proxy (FORWARDED_ALLOW_IPS, "
                                            "default 127.0.0.1) and send HSTS on HTTPS."),

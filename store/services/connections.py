@@ -44,10 +44,11 @@ def pair(a: Tenant, b: Tenant) -> tuple[Tenant, Tenant]:
     if TenantKind.operator in (a.kind, b.kind):
         op, other = (a, b) if a.kind == TenantKind.operator else (b, a)
         raise Conflict(f"{RULE_OPERATOR}: {op.key!r} is the operator, {other.key!r} cannot connect to it",
-                       hint="connect a reseller with a customer")
+                       hint="connect a reseller with a customer", details={"reason": "pair_rule"})
     if a.kind == b.kind:
         raise Conflict(f"{RULE_PAIR}: {a.key!r} and {b.key!r} are both {a.kind}s (no {a.kind}↔{a.kind})",
-                       hint="a reseller invites customers, a customer invites resellers")
+                       hint="a reseller invites customers, a customer invites resellers",
+                       details={"reason": "pair_rule"})
     return (a, b) if a.kind == TenantKind.reseller else (b, a)
 
 
@@ -70,7 +71,8 @@ def check_exclusive(s: Session, enabled: bool, reseller: Tenant, customer: Tenan
         conn, other_key = other
         raise Conflict(f"{RULE_EXCLUSIVE}: customer {customer.key!r} is already connected to reseller "
                        f"{other_key!r} (connection {conn.id}, {conn.state})",
-                       hint="reject or delete that connection first, or turn exclusive_reseller off")
+                       hint="reject or delete that connection first, or turn exclusive_reseller off",
+                       details={"reason": "exclusive_reseller"})
 
 
 def check_deletable(conn: Connection) -> None:
@@ -87,7 +89,7 @@ def check_customer_number_free(s: Session, reseller: Tenant, number: str | None,
                                             Connection.customer_number == number)).first()
     if clash is not None and clash.id != except_id:
         raise Conflict(f"customer number {number!r} is already used at reseller {reseller.key!r}",
-                       hint="check the number or leave it out")
+                       hint="check the number or leave it out", details={"reason": "customer_number_taken"})
 
 
 def connect(ctx: Ctx, a: Tenant, b: Tenant, *, state: str, customer_number: str | None = None,
@@ -105,7 +107,8 @@ def connect(ctx: Ctx, a: Tenant, b: Tenant, *, state: str, customer_number: str 
     if conn is not None:
         if conn.state != ConnectionState.rejected:
             raise Conflict(f"{reseller.key!r} and {customer.key!r} are already connected "
-                           f"(connection {conn.id}, {conn.state})", hint=f"see tenantctl connection show {conn.id}")
+                           f"(connection {conn.id}, {conn.state})", hint=f"see tenantctl connection show {conn.id}",
+                           details={"reason": "already_connected"})
         rules.check_currency_change(conn.currency, currency)
         old = conn.state
         conn.state = state

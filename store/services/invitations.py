@@ -56,7 +56,7 @@ INVALID_TOKEN = ("this invitation link is not valid: unknown, already used, revo
 
 
 def invalid_token() -> InvalidInput:
-    return InvalidInput(*INVALID_TOKEN)
+    return InvalidInput(*INVALID_TOKEN, details={"reason": "invalid_token"})
 
 
 # -- tokens and links ---------------------------------------------------------------------------
@@ -90,7 +90,7 @@ def extract_token(text: str | None) -> str:
     if len(unique) == 1:
         return unique.pop()
     if not unique:
-        raise InvalidInput(*INVALID_TOKEN)
+        raise invalid_token()
     raise InvalidInput("the pasted text holds more than one invitation token", hint="paste exactly one link")
 
 
@@ -473,31 +473,36 @@ def _invitee(ctx: Ctx, inv: Invitation, email: str | None) -> tuple[User | None,
         # The token holder learns nothing about the account beyond what it typed: no login.
         if not (inv.email and rules.email_key(inv.email) == existing.email_key):
             raise Conflict(f"{address} already belongs to an account; a second account cannot be registered",
-                           hint=f"accept as that user: tenantctl --as {address} invite accept")
+                           hint=f"accept as that user: tenantctl --as {address} invite accept",
+                           details={"reason": "email_taken", "field": "e-mail"})
         if existing.status == UserStatus.disabled:
             raise InvalidInput(f"{address} belongs to a disabled user who cannot accept",
-                               hint="ask an admin to enable the user first (tenantctl user enable)")
+                               hint="ask an admin to enable the user first (tenantctl user enable)",
+                               details={"reason": "user_disabled", "field": "e-mail"})
         raise PermissionDenied(f"{address} belongs to an existing account: accepting for it needs that person, "
-                               "acting as themselves", hint=f"the invitee runs: tenantctl --as {address} invite accept")
+                               "acting as themselves", hint=f"the invitee runs: tenantctl --as {address} invite accept",
+                               details={"reason": "email_taken", "field": "e-mail"})
     user = s.get(User, ctx.actor.user_id)
     assert user is not None
     if inv.invited_by_user_id == user.id:
         raise PermissionDenied("you sent this invitation: only the invitee can accept it",
-                               hint="send the link to the person it is for")
+                               hint="send the link to the person it is for", details={"reason": "own_invitation"})
     if given and rules.email_key(given) != user.email_key:
         raise InvalidInput(f"--email {given} is not the address of {user.login}, who accepts here",
                            hint="leave out --email when accepting with --as")
     if inv.email and user.email_key != rules.email_key(inv.email):
         raise PermissionDenied(f"this invitation is addressed to another e-mail than {user.login}'s",
-                               hint="accept it as the invited person")
+                               hint="accept it as the invited person", details={"reason": "other_address"})
     if inv.kind == InvitationKind.partner and s.exec(select(Membership).where(
             Membership.user_id == user.id, Membership.tenant_id == inv.from_tenant_id,
             Membership.role == Role.admin)).first() is not None:
         raise PermissionDenied("this invitation was sent by a tenant you administer: only the invited organisation "
-                               "can accept it", hint="send the link to the partner")
+                               "can accept it", hint="send the link to the partner",
+                               details={"reason": "own_organisation"})
     if user.status == UserStatus.disabled:
         raise InvalidInput(f"{user.email} belongs to a disabled user ({user.login}) who cannot accept",
-                           hint="ask an admin to enable the user first: tenantctl user enable " + user.login)
+                           hint="ask an admin to enable the user first: tenantctl user enable " + user.login,
+                           details={"reason": "user_disabled"})
     return user, user.email
 
 
@@ -541,12 +546,15 @@ def _accept_partner(ctx: Ctx, inv: Invitation, origin: Tenant, *, organisation: 
             org = next((t for t in mine if t.key == tenant.strip().lower()), None)
             if org is None:
                 raise NotFound(f"{user.login} is not an admin of a tenant {tenant!r}",
-                               hint="give the key of an organisation you administer")
+                               hint="give the key of an organisation you administer",
+                               details={"reason": "not_admin_of", "field": "tenant key"})
         else:
             fitting = [t for t in mine if t.kind == want]
             if len(fitting) > 1:
                 raise InvalidInput(f"{user.login} administers several {want}s: "
-                                   f"{', '.join(t.key for t in fitting)}", hint="choose one with --tenant KEY")
+                                   f"{', '.join(t.key for t in fitting)}", hint="choose one with --tenant KEY",
+                                   details={"reason": "several_tenants", "field": "tenant key",
+                                            "keys": ", ".join(t.key for t in fitting)})
             org = fitting[0] if fitting else None
             if org is not None and organisation:
                 note = f"{user.login} already administers {org.key!r}: that organisation is connected; " \
@@ -556,7 +564,8 @@ def _accept_partner(ctx: Ctx, inv: Invitation, origin: Tenant, *, organisation: 
         if org is None:
             if not organisation:
                 raise InvalidInput(f"{user.login} administers no {want} to connect",
-                                   hint="register one with --organisation NAME")
+                                   hint="register one with --organisation NAME",
+                                   details={"reason": "no_tenant_to_connect", "kind": want})
             org = _register_tenant(ctx, organisation, want, origin.language, inv)
             memberships.add(ctx, user, org, Role.admin, via="invitation")
             registered = True
@@ -570,7 +579,8 @@ def _accept_partner(ctx: Ctx, inv: Invitation, origin: Tenant, *, organisation: 
         user = _new_user(ctx, org, first_name, last_name, address, Role.admin)
         registered = True
     if org.id == origin.id:
-        raise InvalidInput("an organisation cannot accept its own invitation", hint="send the link to the partner")
+        raise InvalidInput("an organisation cannot accept its own invitation", hint="send the link to the partner",
+                           details={"reason": "own_organisation"})
     # The reseller accredits a customer (S5): a customer joining starts `requested`; a reseller
     # that accepts a customer's invitation has thereby agreed, so that connection is active.
     state = ConnectionState.requested if org.kind == TenantKind.customer else ConnectionState.active
@@ -606,7 +616,8 @@ def _accept_member(ctx: Ctx, inv: Invitation, origin: Tenant, *, first_name: str
                                                    Membership.tenant_id == origin.id)).first()
         if existing is not None:
             raise Conflict(f"{user.login} is already a member of {origin.key!r} (role {existing.role})",
-                           hint="nothing to accept; ask an admin to change the role with tenantctl member add")
+                           hint="nothing to accept; ask an admin to change the role with tenantctl member add",
+                           details={"reason": "already_member"})
         memberships.add(ctx, user, origin, inv.role or Role.member, via="invitation")
     return {"tenant": origin.key, "tenant_kind": origin.kind, "tenant_status": origin.status, "registered": False,
             "user": user.login, "user_created": created, "role": inv.role}

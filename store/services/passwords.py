@@ -13,6 +13,7 @@ second UPDATE waits for the first's row lock, re-reads the row and matches nothi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -344,28 +345,66 @@ def redeem(ctx: Ctx, token_text: str, password: str, now: datetime | None = None
 
 # -- the login check ------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Verified:
+    """A password that matched: the user and the hash it matched (for record_login's
+    compare-and-set), and the password's new hash when the work factor changed."""
+
+    user_id: int
+    password_hash: str
+    rehash: str | None = None
+
+
 def login(ctx: Ctx, ident: str, password: str) -> dict[str, Any]:
-    """The platform's login: the same error for unknown login, wrong password and disabled user.
-    On success: last login recorded, credential version bumped (so the user's open links die)."""
-    from store.services.users import find_user_row, memberships_of
+    """The platform's login in one transaction (the invitation page, which accepts in the same
+    one): verify_login then record_login. The CLI and the login check run the two halves in two
+    transactions, so that the argon2 verification holds no write lock."""
+    return record_login(ctx, verify_login(ctx, ident, password))
+
+
+def verify_login(ctx: Ctx, ident: str, password: str) -> Verified:
+    """The expensive half, read-only: the same LoginFailed for an unknown login (which costs one
+    verification of a dummy hash: equal timing), a wrong password, a disabled user and a user
+    without an active tenant. Writes nothing; record_login writes the login's effects."""
+    from store.services.users import find_user_row
 
     s = ctx.session
     user = find_user_row(s, ident) if ident and ident.strip() else None
     ok = passwords.verify_password(user.password_hash if user else None, password)
     if user is None or not ok or user.status == UserStatus.disabled or not _in_an_active_tenant(s, user):
         raise LoginFailed()
-    now = utcnow()
-    new_hash = passwords.hash_password(password) if passwords.needs_rehash(user.password_hash or "") else None
+    assert user.id is not None and user.password_hash is not None
+    rehash = passwords.hash_password(password) if passwords.needs_rehash(user.password_hash) else None
+    return Verified(user.id, user.password_hash, rehash)
+
+
+def record_login(ctx: Ctx, verified: Verified) -> dict[str, Any]:
+    """The cheap half, in a write transaction: last login recorded, credential version bumped (so
+    the user's open links die, S3), audit event. The user is read again (locked on PostgreSQL);
+    a password that changed since verify_login (a link redeemed, another login's rehash), a user
+    disabled or left without an active tenant meanwhile: LoginFailed, nothing written — the
+    verified password is never written over a newer one. A credential version bumped by anything
+    else (a second login, an e-mail change) does not matter: the same hash still matches, so the
+    login goes ahead on the version read now."""
+    from store.services.users import memberships_of
+
+    s = ctx.session
     if _before_write:
         _before_write("login")
+    user = s.exec(select(User).where(col(User.id) == verified.user_id).with_for_update()
+                  .execution_options(populate_existing=True)).first()
+    if (user is None or user.password_hash != verified.password_hash or user.status == UserStatus.disabled
+            or not _in_an_active_tenant(s, user)):
+        raise LoginFailed()
+    now = utcnow()
     values: dict[str, Any] = {"credential_version": user.credential_version + 1, "last_login_at": now}
-    if new_hash:
-        values["password_hash"] = new_hash
+    if verified.rehash:
+        values["password_hash"] = verified.rehash
     won = s.execute(update(User).where(col(User.id) == user.id, col(User.credential_version) == user.credential_version,
-                                       col(User.password_hash) == user.password_hash)
+                                       col(User.password_hash) == verified.password_hash)
                     .values(**values).execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
     if won != 1:
-        raise LoginFailed()  # the password changed under us (a link was redeemed meanwhile)
+        raise LoginFailed()  # changed between the read and the update (SQLite serialises; PostgreSQL locked it)
     voided = s.execute(update(PasswordLink).where(col(PasswordLink.user_id) == user.id,
                                                   col(PasswordLink.used_at).is_(None),
                                                   col(PasswordLink.voided_at).is_(None))

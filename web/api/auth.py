@@ -28,6 +28,11 @@ def login(body: LoginRequest, request: Request) -> dict[str, Any]:
     limits = request.app.state.limits
     limits.login_client.hit(client_of(request))
     limits.login_account.hit(body.login.strip().casefold())
-    with runtime_of(request).transaction(request) as ctx:
-        data = passwords.login(ctx, body.login, body.password)
+    runtime = runtime_of(request)
+    # argon2 runs in a read transaction (no write lock held); the login's effects are written
+    # after it with a compare-and-set (store.services.passwords.record_login)
+    with runtime.transaction(request, write=False) as ctx:
+        verified = passwords.verify_login(ctx, body.login, body.password)
+    with runtime.transaction(request) as ctx:
+        data = passwords.record_login(ctx, verified)
     return {"data": data}

@@ -45,7 +45,8 @@ def render(request: Request, template: str, *, language: str | None = None, stat
 
 
 def error_page(request: Request, exc: TenantctlError) -> Response:
-    t = i18n.texts(i18n.choose(request))
+    lang = i18n.choose(request)
+    t = i18n.texts(lang)
     status = status_of(exc)
     if isinstance(exc, TooManyRequests):
         message = t["error_rate"].format(seconds=exc.retry_after)
@@ -54,7 +55,9 @@ def error_page(request: Request, exc: TenantctlError) -> Response:
     elif status >= 500:
         message = t["error_generic"]
     else:
-        message = exc.message
+        from web import refusals
+
+        message = refusals.message(exc, lang)
     response = render(request, "error.html", status=status, message=message)
     if isinstance(exc, TooManyRequests):
         response.headers["Retry-After"] = str(exc.retry_after)

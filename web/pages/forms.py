@@ -21,7 +21,8 @@ class CsrfRefused(PermissionDenied):
     code = "csrf"
 
     def __init__(self) -> None:
-        super().__init__("the form's security token is missing or wrong", hint="reload the page and send again")
+        super().__init__("the form's security token is missing or wrong", hint="reload the page and send again",
+                         details={"reason": "csrf"})
 
 
 def secure(request: Request) -> bool:

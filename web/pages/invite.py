@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from store.errors import TenantctlError
-from web import i18n
+from web import i18n, refusals
 from web.pages import forms, render, tokens
 from web.runtime import runtime_of
 from web.security import client_of
@@ -84,8 +84,8 @@ async def accept(request: Request) -> Response:
 
 
 def _accept(request: Request, mode: str, values: dict[str, str], password: str) -> Response:
-    from store.errors import Conflict, InvalidInput, PermissionDenied
-    from store.services import invitations, selfservice
+    from store.errors import Conflict, InvalidInput
+    from store.services import selfservice
     from store.services.passwords import LoginFailed
 
     limits = request.app.state.limits
@@ -97,7 +97,8 @@ def _accept(request: Request, mode: str, values: dict[str, str], password: str) 
         info = _look(request, token)
     except InvalidInput:
         return _invalid(request)
-    t = i18n.texts(i18n.choose(request, info["language"]))
+    lang = i18n.choose(request, info["language"])
+    t = i18n.texts(lang)
     if mode == "login":
         limits.login_account.hit(values["login"].casefold())
         missing = {k: t["field_required"] for k in ("login", "password") if not (password if k == "password"
@@ -122,28 +123,24 @@ def _accept(request: Request, mode: str, values: dict[str, str], password: str) 
         return _page(request, info, status=401, errors={"password": t["invite_login_failed"]}, values=values,
                      mode=mode)
     except TenantctlError as err:
-        if err.message == invitations.INVALID_TOKEN[0]:
+        if refusals.reason_of(err) == "invalid_token":
             return _invalid(request)
-        if isinstance(err, Conflict) and mode != "login":
-            # the address has an account: say so without naming it, and point to the login form
-            return _page(request, info, status=409, errors={"email": t["invite_email_taken"]}, values=values,
-                         mode=mode)
-        if mode == "login":
-            message = (t["invite_other_address"] if isinstance(err, PermissionDenied)
-                       else t["invite_already_member"] if isinstance(err, Conflict) else err.message)
-            return _page(request, info, status=422, errors={"login": message}, values=values, mode=mode)
-        return _page(request, info, status=422, errors={_field_of(err): err.message}, values=values, mode=mode)
+        # the refusal in the page's language, next to the field it is about (web/refusals.py); an
+        # address that has an account is never named, the text points to the login form
+        shown = _fields_shown(mode, info["kind"])
+        field = refusals.field_of(err, shown, default=shown[0])
+        status = 409 if isinstance(err, Conflict) and mode != "login" else 422
+        return _page(request, info, status=status, errors={field: refusals.message(err, lang)}, values=values,
+                     mode=mode)
     response = render(request, "invite_done.html", language=i18n.choose(request, info["language"]),
                       reseller=info["reseller"], info=info, result=result, mode=mode)
     tokens.forget(request, response, cookie=COOKIE, path=PATH)
     return response
 
 
-def _field_of(err: TenantctlError) -> str:
-    """The form field a service's refusal is about (shown next to it)."""
-    text = err.message.lower()
-    for word, field in (("e-mail", "email"), ("first name", "first_name"), ("last name", "last_name"),
-                        ("organisation", "organisation"), ("@", "email")):
-        if word in text:
-            return field
-    return "organisation"
+def _fields_shown(mode: str, kind: str) -> tuple[str, ...]:
+    """The fields of the form that was sent (the first one takes a refusal that names none of them)."""
+    partner = kind == "partner"
+    if mode == "login":
+        return ("login", "password", "tenant") if partner else ("login", "password")
+    return ("organisation", "first_name", "last_name", "email") if partner else ("first_name", "last_name")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from store.errors import InvalidInput
-from web import i18n
+from web import i18n, refusals
 from web.errors import TooManyRequests
 from web.pages import forms, render, tokens
 from web.runtime import runtime_of
@@ -72,14 +72,6 @@ def set_page(request: Request, token: str | None = None) -> Response:
         return _invalid(request)
 
 
-def policy_message(err: InvalidInput, language: str) -> str:
-    """The broken rule in the page's language (the service names it in details["rule"])."""
-    t = i18n.texts(language)
-    details = {**(err.details or {}), **_rules()}
-    key = f"policy_{details.get('rule')}"
-    return t[key].format(**details) if key in t else err.message
-
-
 @router.post(SET_PATH, response_class=HTMLResponse)
 async def set_password(request: Request) -> Response:
     from anyio import to_thread
@@ -111,7 +103,7 @@ def _set_password(request: Request, password: str, confirm: str) -> Response:
     except InvalidLink:
         return _invalid(request)
     except InvalidInput as err:
-        return _form(request, info, status=422, errors={"password": policy_message(err, info["language"])})
+        return _form(request, info, status=422, errors={"password": refusals.message(err, info["language"])})
     response = render(request, "password_done.html", language=info["language"], reseller=info["reseller"],
                       info=info)
     tokens.forget(request, response, cookie=COOKIE, path=SET_PATH)
