@@ -136,8 +136,8 @@ def parse(text: str, name: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             if name.endswith(".json"):
-                raise InvalidInput(f"{shown(name)} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
-                                   hint="fix the document") from None
+                raise InvalidInput(f"{shown(name)} is not valid JSON: {exc.msg} (line {exc.lineno}, "
+                                   f"column {exc.colno})", hint="fix the document") from None
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
