@@ -153,17 +153,17 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
         ident_key = key or (existing.key if existing is not None else None)
         if ident_key:
             if ident_key in seen_keys:
-                p.error(h("key"), f"the same tenant as row {seen_keys[ident_key]}")
+                p.error(h("key"), f"the same tenant as {plan.ref(table.sheet, seen_keys[ident_key])}")
             seen_keys.setdefault(ident_key, rownum)
         if number and reseller_key:
             if (reseller_key, number) in seen_numbers:
                 first_row = seen_numbers[(reseller_key, number)]
-                p.error(h("customer_number"), f"customer number {number} also in row {first_row}")
+                p.error(h("customer_number"), f"customer number {number} also in {plan.ref(table.sheet, first_row)}")
             seen_numbers.setdefault((reseller_key, number), rownum)
         if name and not ident_key and not number:
             nk = (reseller_key, name.casefold())
             if nk in seen_names:
-                p.error(h("name"), f"the same tenant as row {seen_names[nk]}")
+                p.error(h("name"), f"the same tenant as {plan.ref(table.sheet, seen_names[nk])}")
             seen_names.setdefault(nk, rownum)
         if existing is not None:
             _plan_tenant_update(ctx, snap, p, existing, opts, h, kind=kind, name=name, language=language,
@@ -242,7 +242,7 @@ def _plan_tenant_update(ctx: Ctx, snap: Snapshot, p: RowPlan, t: Any, opts: Opti
     if not snap.is_managed(t.id):
         p.error(None, f"{ctx.actor.label} may not change tenant {t.key!r}")
     if kind and kind != t.kind:
-        p.error(h("kind"), f"tenant {t.key!r} is a {t.kind}, the row says {kind}")
+        p.error(h("kind"), f"tenant {t.key!r} is a {t.kind}, not a {kind}")
     changes: dict[str, list[Any]] = {}
     for fname, new, old in (("name", name, t.name), ("language", language, t.language),
                             ("external_id", external_id, t.external_id)):

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -140,7 +141,7 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
             (ref,) = found
             if ref not in resolved:
                 resolved[ref] = _resolve_target(ctx, snap, ref, file_by_row, file_by_id, store_bookings,
-                                                default_language)
+                                                default_language, plan.ref)
             targets[tref] = (resolved[ref], None)
 
     if unpadded:
@@ -215,10 +216,10 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
                     first_target = targets[trefs[at]][0]
                     prev_ref = first_target.ref if first_target is not None else None
                 if names is not None and names != (first, last):
-                    p.error(h_email, f"e-mail {email} also in row {first_row}, with another name "
+                    p.error(h_email, f"e-mail {email} also in {plan.ref(table.sheet, first_row)}, with another name "
                             f"({' '.join(n for n in names if n)})")
                 elif target is None or prev_ref == target.ref:
-                    p.error(h_email, f"e-mail {email} also in row {first_row}")
+                    p.error(h_email, f"e-mail {email} also in {plan.ref(table.sheet, first_row)}")
                 elif prev is not None and user is None:
                     again = prev
         if target_error:
@@ -248,7 +249,7 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
                 _refer_to_first_row(p, seen[ekey])
             continue
         if again is not None:  # a further membership of a person this file creates
-            _plan_membership(p, again[4], target, tenant_id, role or Role.member, access)
+            _plan_membership(p, again[4], target, tenant_id, role or Role.member, access, plan.ref)
             continue
         # a new user
         if first and last:
@@ -286,10 +287,10 @@ def _refer_to_first_row(p: RowPlan, first_row: int) -> None:
 
 
 def _plan_membership(p: RowPlan, first: RowPlan, target: _Target | None, tenant_id: int | None, role: str,
-                     access: set[int]) -> None:
+                     access: set[int], name_row: Callable[[str, int], str]) -> None:
     p.kind, p.key = "membership", first.key
     if first.action == "error":
-        p.error(None, f"the same person's row {first.row} has errors")
+        p.error(None, f"the same person ({name_row(first.sheet, first.row)}) has errors")
     p.values = NewMembership(first.row, first.key, tenant_id,
                              target.ref[1] if target is not None and target.ref[0] == "file" else None, role,
                              tuple(sorted(access)))
@@ -300,7 +301,7 @@ def _plan_membership(p: RowPlan, first: RowPlan, target: _Target | None, tenant_
 
 def _resolve_target(ctx: Ctx, snap: Snapshot, ref: tuple[str, Any], file_by_row: dict[int, FileTenant],
                     file_by_id: dict[int, FileTenant], store_bookings: dict[int, set[int]],
-                    default_language: str) -> _Target:
+                    default_language: str, name_row: Callable[[str, int], str]) -> _Target:
     errors: list[str] = []
     tenant_id: int | None = None
     if ref[0] == "store":
@@ -315,7 +316,7 @@ def _resolve_target(ctx: Ctx, snap: Snapshot, ref: tuple[str, Any], file_by_row:
         values = file_tenant.plan.values
         language = values.language if isinstance(values, NewTenant) else default_language
     if file_tenant is not None and file_tenant.plan.action == "error":
-        errors.append(f"its tenant (row {file_tenant.plan.row}) has errors")
+        errors.append(f"its tenant ({name_row(file_tenant.plan.sheet, file_tenant.plan.row)}) has errors")
     booked = set(file_tenant.apps) if file_tenant else set()
     if tenant_id is not None:
         booked |= store_bookings.get(tenant_id, set())
