@@ -23,7 +23,7 @@ def csv_advice(raw: bytes, used: str, forced: bool) -> Advice:
     def advice(d: Damage) -> str:
         if d.reading == "mac-roman" and used in {"cp1252", "windows-1252", "latin-1", "iso-8859-1"}:
             return "the file is Mac Roman: import again with --encoding mac_roman"
-        if d.reading == "utf-8" and used != "utf-8" and _is_utf8(raw):
+        if d.reading == "utf-8" and used != "utf-8" and is_utf8(raw):
             return "the file is UTF-8: import again with --encoding utf-8"
         if d.reading == "lost":
             return ("the letter is lost in this file: save it from Excel as 'CSV UTF-8 (durch Trennzeichen "
@@ -39,7 +39,7 @@ def xlsx_advice(d: Damage) -> str:
     return "the text was damaged before it reached this workbook (no reading repairs it): correct it in the workbook"
 
 
-def _is_utf8(raw: bytes) -> bool:
+def is_utf8(raw: bytes) -> bool:
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -71,6 +71,7 @@ CONTACT_FIELDS: tuple[Field, ...] = (
     Field("external_id", "Externe ID", "External ID", ("Fremd-ID", "External id"), identifier=True),
     Field("currency", "Währung", "Currency", ("Waehrung",)),
     Field("billing", "Abrechnung", "Billing", ("Rechnung an", "Bill to")),
+    Field("reseller", "Reseller", "Reseller", ("Wiederverkäufer",), identifier=True),
     Field("first_name", "Vorname", "First name", ("Firstname", "Given name")),
     Field("last_name", "Nachname", "Last name", ("Lastname", "Surname", "Familienname", "Family name")),
     Field("full_name", "Name", "Full name", ("Vollständiger Name", "Ansprechpartner", "Kontakt", "Kontaktperson",

@@ -101,13 +101,18 @@ def schema() -> dict[str, Any]:
     return SCHEMA
 
 
+def shown(name: str) -> str:
+    """A document's name in a message: `-` is stdin."""
+    return "stdin" if name == "-" else name
+
+
 def read_text(file: str) -> tuple[str, str]:
     """(text, name) of FILE or `-` (stdin), size-bounded, UTF-8."""
     import sys
 
     if file == "-":
         data = sys.stdin.buffer.read(MAX_BYTES + 1)
-        name = "stdin"
+        name = "-"  # as typed (-f -): the file name recorded with the run
     else:
         path = Path(file).expanduser()
         try:
@@ -117,11 +122,11 @@ def read_text(file: str) -> tuple[str, str]:
             raise InvalidInput(f"cannot read {file}: {exc.strerror}", hint="check the path") from None
         name = path.name
     if len(data) > MAX_BYTES:
-        raise InvalidInput(f"{name} is larger than {MAX_BYTES // (1024 * 1024)} MB", hint="split the document")
+        raise InvalidInput(f"{shown(name)} is larger than {MAX_BYTES // (1024 * 1024)} MB", hint="split the document")
     try:
         return data.decode("utf-8-sig"), name
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{name} is not UTF-8 (byte {exc.start})", hint="save the file as UTF-8") from None
+        raise InvalidInput(f"{shown(name)} is not UTF-8 (byte {exc.start})", hint="save the file as UTF-8") from None
 
 
 def parse(text: str, name: str) -> Any:
@@ -131,8 +136,8 @@ def parse(text: str, name: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             if name.endswith(".json"):
-                raise InvalidInput(f"{name} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
-                                   hint="fix the document") from None
+                raise InvalidInput(f"{shown(name)} is not valid JSON: {exc.msg} (line {exc.lineno}, "
+                                   f"column {exc.colno})", hint="fix the document") from None
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -142,7 +147,7 @@ def parse(text: str, name: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InvalidInput(f"{name} is not valid YAML: {problem}{where}", hint="fix the document") from None
+        raise InvalidInput(f"{shown(name)} is not valid YAML: {problem}{where}", hint="fix the document") from None
 
 
 def _path(parts: Any) -> str:
@@ -299,9 +304,9 @@ class _Locations:
         else:
             kind, i, j = self.users.get(row, ("u", row - 1, 0))
             if kind == "t":
-                if column == "tenant":
-                    return f"tenants[{i}]"
                 base = f"tenants[{i}].users[{j}]"
+                if column == "tenant":  # a nested user has no tenant field: it is the one it is listed under
+                    return base
             else:
                 base = f"users[{i}].memberships[{j}]" if column in MEMBERSHIP_FIELDS else f"users[{i}]"
         return base + (f".{column}" if column else "")

@@ -19,7 +19,7 @@ _COMPANY = {"company", "customer_number"}
 # the template's user sheet names its tenant "Mandant": a reference, not a company of this file
 _REFERENCE = {columns.norm(h) for h in ("Mandant", "Tenant", "Mandantenschlüssel", "Tenant key")}
 # company columns a merged cell may span
-_FILLED = ("company", "customer_number", "external_id", "currency", "billing")
+_FILLED = ("company", "customer_number", "external_id", "currency", "billing", "reseller")
 
 
 def is_contact_list(header: list[str], extra: dict[str, str]) -> bool:

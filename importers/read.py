@@ -178,10 +178,13 @@ def _unread_sheets(path: Path, wb: Any, names: list[str], hidden: set[str], extr
                 count += 1
             del ws, rows
             if kind is not None:
+                if kind == "users" and flat.is_contact_list(header, extra):
+                    kind, what = "contacts", "a flat contact list"
+                else:
+                    what = "a list of people" if kind == "users" else "a list of companies"
                 known = _match(header, kind, extra)
-                what = "people" if kind == "users" else "companies"
-                cols = ", ".join(header[i] for i in known.values())
-                out.append(f"{state} {name!r} ({count} rows) was not read, although it looks like a list of {what} "
+                cols = ", ".join(header[i] for i in sorted(known.values()))
+                out.append(f"{state} {name!r} ({count} rows) was not read, although it looks like {what} "
                            f"({cols}); pass --sheet {name!r} to import it, or rename it")
             elif count:
                 out.append(f"{state} {name!r} ({count} rows) was not read")
@@ -278,19 +281,11 @@ def _decode(path: Path, raw: bytes, encoding: str | None, src: Source) -> str:
         src.notes.append(f"{path.name} is UTF-16 (byte-order mark); read as UTF-16")
         return raw.decode("utf-16")
     if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="strict") if _is_utf8(raw[3:]) else _cp1252(path, raw[3:], src)
+        return raw[3:].decode("utf-8", errors="strict") if broken_text.is_utf8(raw[3:]) else _cp1252(path, raw[3:], src)
     if b"\x00" in raw[:4096]:
         raise InvalidInput(f"{path.name} looks like UTF-16 without a byte-order mark",
                            hint="save it as 'CSV UTF-8', or pass --encoding utf-16-le")
-    return raw.decode("utf-8") if _is_utf8(raw) else _cp1252(path, raw, src)
-
-
-def _is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+    return raw.decode("utf-8") if broken_text.is_utf8(raw) else _cp1252(path, raw, src)
 
 
 def _cp1252(path: Path, raw: bytes, src: Source) -> str:
@@ -304,7 +299,7 @@ def _load_csv(path: Path, sheet: str | None, extra: dict[str, str], encoding: st
     src = Source(path, "csv")
     raw = path.read_bytes()
     content = _decode(path, raw, encoding, src)
-    used = (encoding or ("utf-8" if _is_utf8(raw) else "cp1252")).lower().replace("_", "-")
+    used = (encoding or ("utf-8" if broken_text.is_utf8(raw) else "cp1252")).lower().replace("_", "-")
     advice = broken_text.csv_advice(raw, used, forced=bool(encoding))
     del raw
     if not content.strip():

@@ -101,7 +101,7 @@ def apply(
     verb = "would apply" if dry_run else "applied"
     run = f"; run {data['run']} (undo: tenantctl import undo {data['run']})" if data["run"] and \
         data["action"] != "unchanged" else ""
-    output.status(f"{verb} {name}: {_summary(data['counts'])}{run}")
+    output.status(f"{verb} {document.shown(name)}: {_summary(data['counts'])}{run}")
     if data["links_queued"]:
         output.status(f"{'would queue' if dry_run else 'queued'} {data['links_queued']} password link(s)")
 
@@ -123,6 +123,8 @@ def _confirm_prune(text: str, name: str, opts: Any) -> None:
 
 
 def _refuse(applied: Any, source: Any, name: str, json: bool) -> None:
+    from importers.document import shown
+
     problems = [{"path": source.where(p), "message": p["message"]} for p in applied.outcome.plan.problems()]
     if not json:
         err = output.stderr()
@@ -131,7 +133,7 @@ def _refuse(applied: Any, source: Any, name: str, json: bool) -> None:
         if len(problems) > 200:
             output.line(err, f"… and {len(problems) - 200} more (all of them with --json)")
     run = applied.outcome.rejected_run
-    raise InvalidInput(f"{len(problems)} problem(s) in {name}; nothing was written (run {run})",
+    raise InvalidInput(f"{len(problems)} problem(s) in {shown(name)}; nothing was written (run {run})",
                        hint="fix the document and apply again",
                        details={"run": applied.outcome.rejected_run, "problems": problems})
 

@@ -15,9 +15,21 @@ LIST_COLUMNS = [("key", "key"), ("name", "name"), ("kind", "kind"), ("status", "
                 ("reseller", "reseller"), ("customer no.", "customer_number"), ("currency", "currency")]
 
 
+def mail_identity(mail: dict[str, Any]) -> str:
+    """A reseller's sender identity as people read it: what it sets; the platform's for the rest."""
+    own = [f"{field.replace('_', ' ')}: {value}" for field, value in mail.items() if value]
+    unset = [field.replace("_", " ") for field, value in mail.items() if not value]
+    if not own:
+        return "platform default"
+    return ", ".join(own) + (f" (platform default for {', '.join(unset)})" if unset else "")
+
+
 def _show_one(data: dict[str, Any], json: bool) -> None:
     def render(console: Any, d: dict[str, Any]) -> None:
-        console.print(output.record({k: v for k, v in d.items() if k not in {"connections", "changed", "action"}}))
+        shown = {k: v for k, v in d.items() if k not in {"connections", "changed", "action"}}
+        if isinstance(shown.get("mail"), dict):
+            shown["mail"] = mail_identity(shown["mail"])
+        console.print(output.record(shown))
         if d.get("connections"):
             console.print(output.table(d["connections"], [("id", "id"), ("partner", "partner"),
                                                           ("kind", "partner_kind"), ("state", "state"),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from store.imports.rows import Problem, Table
 
 # the company's columns, compared across its rows
-COMPANY_FIELDS = ("company", "customer_number", "external_id", "currency", "billing")
+COMPANY_FIELDS = ("company", "customer_number", "external_id", "currency", "billing", "reseller")
 USER_FIELDS = ("email", "role", "language", "access")
 # a reference to the company planned from row N of the same table (not a text a cell can hold)
 ROW_REF = "\x00row:"
@@ -111,7 +111,7 @@ def split_contacts(table: Table) -> Split:
                 problem(rownum, name, f"{h(name)} {value!r} differs from row {seen[1]} ({seen[0]!r}) for "
                         f"{which}: one company has one value")
     firsts = sorted(set(company_of.values()))
-    t_names = tuple(n for n in ("company", "customer_number", "external_id", "currency", "billing") if n in pos)
+    t_names = tuple(n for n in COMPANY_FIELDS if n in pos)
     t_fields = {("name" if n == "company" else n): table.fields[n] for n in t_names}
     tenants = Table("tenants", table.sheet, table.header_row, table.headers,
                     {**t_fields, "kind": next(iter(t_fields.values()))})  # every company is a customer

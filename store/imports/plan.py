@@ -21,6 +21,11 @@ class Options:
     dry_run: bool = False
     reseller: str | None = None
     send_links: bool = False
+    run_mode: str | None = None   # how the run is recorded when not by `mode`: "apply" (planned as upsert)
+
+    @property
+    def recorded_mode(self) -> str:
+        return self.run_mode or self.mode
 
 
 # -- payloads: what the writer needs per planned row --------------------------------------------------
@@ -134,6 +139,8 @@ class Plan:
     users: list[RowPlan] = field(default_factory=list)
     file_problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)   # how the rows were read and matched
+    # how a message names another row: Source.row_ref ("row 7" in a sheet, "tenants[3]" in a document)
+    ref: Callable[[str, int], str] = field(default=lambda sheet, row: f"row {row}")
 
     @property
     def rows(self) -> list[RowPlan]:

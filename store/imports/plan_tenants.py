@@ -13,7 +13,7 @@ from store.enums import Billing, Language, TenantKind
 from store.errors import NotFound
 from store.imports.checks import Handles, check, choice, clean_name, lost_zeros, refuse_damaged, split_list
 from store.imports.plan import NewTenant, Options, Plan, RowPlan, TenantChange
-from store.imports.rows import Table
+from store.imports.rows import Problem, Table
 from store.imports.snapshot import Snapshot
 
 
@@ -65,6 +65,10 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
     seen_numbers: dict[tuple[str, str], int] = {}
     seen_names: dict[tuple[str | None, str], int] = {}
     out: list[FileTenant] = []
+    # a contact list's companies are all customers: without a reseller, one line naming the fix,
+    # not the same refusal on every company row
+    unowned = flat and reseller_default is None and not any(table.column("reseller"))
+    needs_reseller = False
     for rownum, v in table.records():
         p = RowPlan(table.sheet, rownum, "tenant", None, v.get("name") or "")
         plan.tenants.append(p)
@@ -92,7 +96,10 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
             reseller_key = reseller_ref or reseller_default
             if reseller_key is None:
                 if not actor.is_operator or (number or currency or billing):
-                    p.error(h("reseller"), "a customer needs its reseller (column Reseller, or --reseller KEY)")
+                    if unowned:
+                        needs_reseller = True
+                    else:
+                        p.error(h("reseller"), "a customer needs its reseller (column Reseller, or --reseller KEY)")
             else:
                 r = snap.by_key.get(reseller_key)
                 if r is not None and snap.is_visible(r.id):
@@ -146,17 +153,17 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
         ident_key = key or (existing.key if existing is not None else None)
         if ident_key:
             if ident_key in seen_keys:
-                p.error(h("key"), f"the same tenant as row {seen_keys[ident_key]}")
+                p.error(h("key"), f"the same tenant as {plan.ref(table.sheet, seen_keys[ident_key])}")
             seen_keys.setdefault(ident_key, rownum)
         if number and reseller_key:
             if (reseller_key, number) in seen_numbers:
                 first_row = seen_numbers[(reseller_key, number)]
-                p.error(h("customer_number"), f"customer number {number} also in row {first_row}")
+                p.error(h("customer_number"), f"customer number {number} also in {plan.ref(table.sheet, first_row)}")
             seen_numbers.setdefault((reseller_key, number), rownum)
         if name and not ident_key and not number:
             nk = (reseller_key, name.casefold())
             if nk in seen_names:
-                p.error(h("name"), f"the same tenant as row {seen_names[nk]}")
+                p.error(h("name"), f"the same tenant as {plan.ref(table.sheet, seen_names[nk])}")
             seen_names.setdefault(nk, rownum)
         if existing is not None:
             _plan_tenant_update(ctx, snap, p, existing, opts, h, kind=kind, name=name, language=language,
@@ -189,6 +196,9 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
         p.values = NewTenant(key, name, kind, language or ctx.settings.default_language, external_id, reseller_id,
                              reseller_key, number, currency, billing or Billing.customer, sorted(apps))
         out.append(FileTenant(p, key or "", name or "", kind or "", reseller_id, reseller_key, number, apps, None))
+    if needs_reseller:
+        plan.file_problems.append(Problem(table.sheet, None, None, "a flat contact list of customers needs their "
+                                          "reseller: add --reseller KEY, or a 'Reseller' column"))
     if unpadded:
         shown = ", ".join(f"row {r}: {n} = {stored}" for r, n, stored in unpadded[:3])
         plan.notes.append(f"{len(unpadded)} customer numbers lost their leading zeros (Excel) and matched the "
@@ -232,7 +242,7 @@ def _plan_tenant_update(ctx: Ctx, snap: Snapshot, p: RowPlan, t: Any, opts: Opti
     if not snap.is_managed(t.id):
         p.error(None, f"{ctx.actor.label} may not change tenant {t.key!r}")
     if kind and kind != t.kind:
-        p.error(h("kind"), f"tenant {t.key!r} is a {t.kind}, the row says {kind}")
+        p.error(h("kind"), f"tenant {t.key!r} is a {t.kind}, not a {kind}")
     changes: dict[str, list[Any]] = {}
     for fname, new, old in (("name", name, t.name), ("language", language, t.language),
                             ("external_id", external_id, t.external_id)):

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -140,7 +141,7 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
             (ref,) = found
             if ref not in resolved:
                 resolved[ref] = _resolve_target(ctx, snap, ref, file_by_row, file_by_id, store_bookings,
-                                                default_language)
+                                                default_language, plan.ref)
             targets[tref] = (resolved[ref], None)
 
     if unpadded:
@@ -215,10 +216,10 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
                     first_target = targets[trefs[at]][0]
                     prev_ref = first_target.ref if first_target is not None else None
                 if names is not None and names != (first, last):
-                    p.error(h_email, f"e-mail {email} also in row {first_row}, with another name "
+                    p.error(h_email, f"e-mail {email} also in {plan.ref(table.sheet, first_row)}, with another name "
                             f"({' '.join(n for n in names if n)})")
                 elif target is None or prev_ref == target.ref:
-                    p.error(h_email, f"e-mail {email} also in row {first_row}")
+                    p.error(h_email, f"e-mail {email} also in {plan.ref(table.sheet, first_row)}")
                 elif prev is not None and user is None:
                     again = prev
         if target_error:
@@ -244,9 +245,11 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
             _plan_user_update(ctx, snap, p, user, opts, h_email, (h_first, h_last),
                               memberships.get(user.id, no_memberships), rights, target, tenant_id, first, last,
                               language, role, roles_raw[i] is not None, access, email or "")
+            if ekey and seen[ekey] != rownum and p.action != "error":  # a duplicate stays an error row
+                _refer_to_first_row(p, seen[ekey])
             continue
         if again is not None:  # a further membership of a person this file creates
-            _plan_membership(p, again[4], target, tenant_id, role or Role.member, access)
+            _plan_membership(p, again[4], target, tenant_id, role or Role.member, access, plan.ref)
             continue
         # a new user
         if first and last:
@@ -268,11 +271,26 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
                 (tenant_key, role), MappingProxyType({"tenant": [None, tenant_key], "role": [None, role]}))
 
 
+def _refer_to_first_row(p: RowPlan, first_row: int) -> None:
+    """A stored person's further row (one person in several companies): the person's own changes
+    (names, language) are planned once, by their first row; this row adds its company's
+    membership, role and access, and says which row changes the person."""
+    changes = dict(p.changes)
+    own = [k for k in ("first_name", "last_name", "language") if k in changes]
+    for k in own:
+        del changes[k]
+    if own:
+        changes["same_person_as_row"] = [None, first_row]
+    p.kind, p.changes = "membership", changes
+    if p.action == "update" and not (changes.keys() - {"same_person_as_row"}):
+        p.action, p.values = "unchanged", None
+
+
 def _plan_membership(p: RowPlan, first: RowPlan, target: _Target | None, tenant_id: int | None, role: str,
-                     access: set[int]) -> None:
+                     access: set[int], name_row: Callable[[str, int], str]) -> None:
     p.kind, p.key = "membership", first.key
     if first.action == "error":
-        p.error(None, f"the same person's row {first.row} has errors")
+        p.error(None, f"the same person ({name_row(first.sheet, first.row)}) has errors")
     p.values = NewMembership(first.row, first.key, tenant_id,
                              target.ref[1] if target is not None and target.ref[0] == "file" else None, role,
                              tuple(sorted(access)))
@@ -283,7 +301,7 @@ def _plan_membership(p: RowPlan, first: RowPlan, target: _Target | None, tenant_
 
 def _resolve_target(ctx: Ctx, snap: Snapshot, ref: tuple[str, Any], file_by_row: dict[int, FileTenant],
                     file_by_id: dict[int, FileTenant], store_bookings: dict[int, set[int]],
-                    default_language: str) -> _Target:
+                    default_language: str, name_row: Callable[[str, int], str]) -> _Target:
     errors: list[str] = []
     tenant_id: int | None = None
     if ref[0] == "store":
@@ -298,7 +316,7 @@ def _resolve_target(ctx: Ctx, snap: Snapshot, ref: tuple[str, Any], file_by_row:
         values = file_tenant.plan.values
         language = values.language if isinstance(values, NewTenant) else default_language
     if file_tenant is not None and file_tenant.plan.action == "error":
-        errors.append(f"its tenant (row {file_tenant.plan.row}) has errors")
+        errors.append(f"its tenant ({name_row(file_tenant.plan.sheet, file_tenant.plan.row)}) has errors")
     booked = set(file_tenant.apps) if file_tenant else set()
     if tenant_id is not None:
         booked |= store_bookings.get(tenant_id, set())

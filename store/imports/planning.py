@@ -28,7 +28,7 @@ def build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | Non
 
 def _build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | None) -> Plan:
     snap = Snapshot(ctx)
-    plan = Plan(file_problems=list(source.problems))
+    plan = Plan(file_problems=list(source.problems), ref=source.row_ref)
     contacts = source.tables.pop("contacts", None)
     if contacts is not None:  # a flat contact list: companies and people from the same rows
         split = split_contacts(contacts)
@@ -49,4 +49,24 @@ def _build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | No
         if p.row is not None and (p.sheet, p.row) in rows:
             rows[(p.sheet, p.row)].error(p.column, p.message)
             plan.file_problems.remove(p)
+    _once_per_place(plan, source)
     return plan
+
+
+def _once_per_place(plan: Plan, source: Source) -> None:
+    """Each problem once per place: a place the reader already found wrong (a document's schema:
+    `role: boss`) is not reported again by the rules here, and the same message at the same place
+    (the users of one broken tenant) is said once. The rows stay refused."""
+    read = {source.locate(p.sheet, p.row, p.column) for p in plan.file_problems}
+    seen: set[tuple[str, str]] = set()
+    for r in plan.rows:
+        if not r.errors:
+            continue
+        kept = []
+        for column, message in r.errors:
+            place = source.locate(r.sheet, r.row, column)
+            if place in read or (place, message) in seen:
+                continue
+            seen.add((place, message))
+            kept.append((column, message))
+        r.errors = tuple(kept)

@@ -81,6 +81,11 @@ class Source:
     def name(self) -> str:
         return self.path.name
 
+    def row_ref(self, sheet: str, row: int) -> str:
+        """How a message names another row of this source: "row 7" in a sheet (the place's own
+        sheet is already named), the path ("tenants[0].users[1]") in a document."""
+        return f"row {row}" if self.locate is sheet_location else self.locate(sheet, row, None)
+
     def where(self, problem: dict[str, Any]) -> str:
         """A problem dict's place in this source's own terms."""
         return self.locate(problem["sheet"], problem["row"], problem["column"])

@@ -97,8 +97,8 @@ def show_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
 
 def record_rejected(ctx: Ctx, plan: Plan, *, source: Source, digest: str, opts: Options) -> int:
     """A refused run is recorded too (nothing else is written), so `import show` lists its problems."""
-    run = ImportRun(file_name=source.name, file_hash=digest, actor=ctx.actor.label, mode=opts.mode, state="rejected",
-                    counts=plan.counts(), problems=plan.problems()[:1000], finished_at=utcnow())
+    run = ImportRun(file_name=source.name, file_hash=digest, actor=ctx.actor.label, mode=opts.recorded_mode,
+                    state="rejected", counts=plan.counts(), problems=plan.problems()[:1000], finished_at=utcnow())
     ctx.session.add(run)
     ctx.session.flush()
     return int(run.id or 0)

@@ -131,7 +131,7 @@ def execute(ctx: Ctx, plan: Plan, *, source: Source, digest: str, opts: Options,
     rows: "all" (every row's plan), "changed" (not unchanged) — at most rows_limit of them."""
     s, actor = ctx.session, ctx.actor
     counts = plan.counts()
-    run = ImportRun(file_name=source.name, file_hash=digest, actor=actor.label, mode=opts.mode,
+    run = ImportRun(file_name=source.name, file_hash=digest, actor=actor.label, mode=opts.recorded_mode,
                     state="running", counts=counts, problems=plan.problems()[:1000])
     if not opts.dry_run:
         s.add(run)
@@ -153,9 +153,9 @@ def execute(ctx: Ctx, plan: Plan, *, source: Source, digest: str, opts: Options,
         s.flush()
         if changed:
             record(s, actor, "import.run", "import_run", str(run.id), None, file=source.name, file_hash=digest,
-                   mode=opts.mode, **{k: v for k, v in counts.items() if v})
+                   mode=opts.recorded_mode, **{k: v for k, v in counts.items() if v})
     out: dict[str, Any] = {"run": run.id if not opts.dry_run else None, "file": source.name, "file_hash": digest,
-           "dry_run": opts.dry_run, "mode": opts.mode, "state": "dry-run" if opts.dry_run else run.state,
+           "dry_run": opts.dry_run, "mode": opts.recorded_mode, "state": "dry-run" if opts.dry_run else run.state,
            "counts": counts, "skipped": skipped, "created_user_ids": created_users,
            "problems": plan.problems(), "rows": _rows_out(plan, rows, rows_limit)}
     if plan.notes:

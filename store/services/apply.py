@@ -77,7 +77,7 @@ def apply(ctx: Ctx, source: Any, desired: Desired, *, digest: str, opts: ApplyOp
     from store.imports import engine
 
     match_external_ids(ctx, source)
-    outcome = engine.run(ctx, source, engine.Options(mode="upsert", dry_run=opts.dry_run,
+    outcome = engine.run(ctx, source, engine.Options(mode="upsert", run_mode="apply", dry_run=opts.dry_run,
                                                      send_links=opts.send_links == "new"),
                          digest=digest, progress=progress, rows="changed", rows_limit=0)  # see result()
     applied = Applied(outcome)

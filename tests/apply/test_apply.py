@@ -319,3 +319,52 @@ def test_nested_users_belong_to_exactly_their_tenant(platform, ok, cli, store, t
     problems = r.json()["error"]["details"]["problems"]
     assert any(p["path"] == "tenants[0].currency" for p in problems)
     assert "\\x00" not in r.stdout and all("\x00" not in p["message"] for p in problems)
+
+
+def test_each_problem_once_per_path_in_document_terms(platform, cli, tmp_path):
+    """A bad value is reported once at its path (the schema's finding, not again by the engine's
+    rules), and the engine's messages name document paths, never rows."""
+    doc = """
+tenants:
+  - name: Müller GmbH
+    reseller: acme
+    applications: [nope]
+    users:
+      - {email: max@mueller.example, first_name: Max, last_name: Müller, role: boss}
+      - {email: mia@mueller.example, first_name: Mia, last_name: Meier}
+  - name: Weiß KG
+    reseller: acme
+    users:
+      - {email: jo@weiss.example, first_name: Jo, last_name: Weiß}
+      - {email: JO@weiss.example, first_name: Jo, last_name: Weiß}
+"""
+    r = cli("apply", "-f", write(tmp_path, doc), "--json")
+    assert r.exit_code == 4
+    problems = [(p["path"], p["message"]) for p in r.json()["error"]["details"]["problems"]]
+    paths = [p for p, _ in problems]
+    assert paths.count("tenants[0].users[0].role") == 1 and len(paths) == len(set(paths)), problems
+    assert ("tenants[0].users[0]", "its tenant (tenants[0]) has errors") in problems
+    assert ("tenants[1].users[1].email", "e-mail JO@weiss.example also in tenants[1].users[0]") in problems
+    assert not any("row" in m for _, m in problems), problems
+
+
+def test_apply_runs_are_recorded_and_shown_as_apply_and_undo(platform, ok, cli, store, tmp_path):
+    first = ok("apply", "-f", write(tmp_path, DOC))
+    piped = ok("apply", "-f", "-", input=json.dumps({"tenants": [{"name": "Json GmbH", "reseller": "acme"}]}))
+    rejected = cli("apply", "-f", "-", "--json", input="tenants: [{name: X, reseller: acme, currency: XYZ}]")
+    assert rejected.exit_code == 4
+    runs = {r["id"]: r for r in ok("import", "list")}
+    assert (runs[first["run"]]["mode"], runs[first["run"]]["file"]) == ("apply", "state.yaml")
+    assert (runs[piped["run"]]["mode"], runs[piped["run"]]["file"]) == ("apply", "-")
+    rejected_run = rejected.json()["error"]["details"]["run"]
+    assert (runs[rejected_run]["mode"], runs[rejected_run]["state"]) == ("apply", "rejected")
+    r = cli("import", "list")
+    assert r.exit_code == 0 and "apply" in r.stdout and "upsert" not in r.stdout
+    assert ok("import", "show", str(first["run"]))["mode"] == "apply"
+    r = cli("apply", "-f", "-", input="tenants: [\n")
+    assert r.exit_code == 4 and "stdin is not valid YAML" in r.stderr
+    ok("import", "undo", str(piped["run"]), "--yes")
+    ok("import", "undo", str(first["run"]), "--yes")
+    tenants, users, _, bookings, rights = state(store)
+    assert not {"mueller-gmbh", "weiss-kg", "json-gmbh"} & set(tenants)
+    assert set(users) == {"ops@platform.example", "rita@acme.example"} and (bookings, rights) == (0, 0)

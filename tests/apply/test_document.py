@@ -79,7 +79,7 @@ def test_rows_and_paths():
     assert [values[3] for _, values in users.rows] == ["\x00row:1", "acme", "a-gmbh"]
     where = doc.source.locate
     assert where("users", 1, "email") == "tenants[0].users[0].email"
-    assert where("users", 1, "tenant") == "tenants[0]"
+    assert where("users", 1, "tenant") == "tenants[0].users[0]"  # the user listed under it: a problem of its tenant
     assert where("users", 3, "role") == "users[0].memberships[1].role"
     assert where("users", 3, "first_name") == "users[0].first_name"
     assert where("tenants", 2, "key") == "tenants[1].key"

@@ -2,6 +2,7 @@
 mail state, scoped mail lists, --unless-open, chosen logins, audit filters (issue 11)."""
 
 import json
+import re
 
 import pytest
 from sqlmodel import select
@@ -335,3 +336,18 @@ def test_invite_create_if_not_exists(base, ok, cli):
     assert r.json()["error"]["details"]["differences"] == {"role": {"stored": "member", "given": "admin"}}
     ok("invite", "revoke", str(first["id"]))
     assert ok(*args)["action"] == "created"  # a revoked invitation is not the same one
+
+
+def test_tenant_show_reads_a_mail_identity_as_people_do(base, ok, cli):
+    """Human output: no `None`s; the platform's identity where the reseller set none. JSON unchanged."""
+    r = cli("tenant", "show", "acme")
+    assert r.exit_code == 0 and "None" not in r.stdout
+    assert re.search(r"^mail\s+platform default\s*$", r.stdout, re.M), r.stdout
+    assert ok("tenant", "show", "acme")["mail"] == {"sender_name": None, "reply_to": None, "signature": None}
+    ok("tenant", "update", "acme", "--mail-reply-to", "service@acme.example")
+    r = cli("tenant", "show", "acme")
+    assert "None" not in r.stdout
+    assert "reply to: service@acme.example (platform default for sender name, signature)" in \
+        " ".join(r.stdout.split()), r.stdout
+    assert "mail" not in {line.split()[0] for line in cli("tenant", "show", "mueller-gmbh").stdout.splitlines()
+                          if line.strip()}

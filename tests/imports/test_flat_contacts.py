@@ -177,3 +177,75 @@ def test_layout_option_forces_a_reading(world: Any, cli: Any, tmp_path: Path) ->
         "unknown tenant 'Sanitär Schmidt KG': not in the file and not in the store"}
     r = cli("import", "run", str(path), "--layout", "rows")
     assert r.exit_code == 2 and "--layout 'rows' is not one of auto, flat, tables" in r.stderr
+
+
+def test_operator_without_reseller_gets_one_file_problem_naming_the_fix(world: Any, ok: Any, cli: Any,
+                                                                        counts: Any, store: Any,
+                                                                        tmp_path: Path) -> None:
+    """Not one 'a customer needs its reseller' per company: one line saying how to name the reseller."""
+    path = write_xlsx(tmp_path / "crm-export.xlsx", {"Kontakte": crm_export(companies=12, per_company=2)})
+    before = counts()
+    r = cli("import", "run", str(path), "--json")  # the operator, who has no reseller of its own
+    assert r.exit_code == 4, (r.exit_code, r.stdout, r.stderr)
+    (problem,) = r.json()["error"]["details"]["problems"]
+    assert (problem["row"], problem["column"]) == (None, None)
+    assert problem["message"] == ("a flat contact list of customers needs their reseller: add --reseller KEY, "
+                                  "or a 'Reseller' column")
+    assert counts() == {**before, "import_run": before["import_run"] + 1}  # only the recorded refusal
+    # the fix it names works: --reseller …
+    assert ok("import", "run", str(path), "--reseller", "acme", "--dry-run")["counts"]["tenants_create"] == 12
+    # … or a Reseller column
+    rows = crm_export(companies=12, per_company=2)
+    rows = [[*rows[0], "Reseller"], *([*row, "acme"] for row in rows[1:])]
+    data = ok("import", "run", str(write_xlsx(tmp_path / "mit-reseller.xlsx", {"Kontakte": rows})))
+    assert (data["counts"]["tenants_create"], data["counts"]["users_create"]) == (12, 24)
+    assert _db(store, "SELECT DISTINCT r.key FROM connection c JOIN tenant r ON r.id = c.reseller_id "
+                      "JOIN tenant t ON t.id = c.customer_id WHERE t.name LIKE 'Bäckerei%'") == [("acme",)]
+    # a reseller's admin needs neither: the companies go under its own tenant
+    again = crm_export(companies=3, per_company=1, seed=11)
+    again = [again[0], *([f"Neu {row[0]}", f"9{row[1]}", *row[2:]] for row in again[1:])]
+    assert ok("import", "run", str(write_xlsx(tmp_path / "rita.xlsx", {"Kontakte": again})),
+              as_="rita.reseller")["counts"]["tenants_create"] == 3
+
+
+def _people(store: Any) -> list[Any]:
+    return _db(store, "SELECT u.id, u.login, u.email, u.first_name, u.last_name, u.language, u.status, t.key, m.role "
+                      "FROM user_account u LEFT JOIN membership m ON m.user_id = u.id LEFT JOIN tenant t "
+                      "ON t.id = m.tenant_id ORDER BY u.id, t.key")
+
+
+def test_stored_person_renamed_in_several_companies_is_updated_once(world: Any, ok: Any, store: Any, counts: Any,
+                                                                    tmp_path: Path) -> None:
+    """Mia Meier (stored, member of Müller & Söhne) married and is now Mia Meier-Schulz; the CRM lists her
+    as the bookkeeper of three companies. One user update (her first row), the other rows refer to it."""
+    rows = [HEADER[:5],
+            ["Steuerberatung Fuchs KG", "000301", "Mia", "Meier-Schulz", "mia@mueller.example"],
+            ["Steuerberatung Fuchs KG", "000301", "Jörg", "Fuchs", "joerg@fuchs-stb.example"],
+            ["Bäckerei Groß GmbH", "000302", "Mia", "Meier-Schulz", "Mia@Mueller.example"],
+            ["Elektro Böhm e.K.", "000303", "Uwe", "Böhm", "uwe@elektro-boehm.example"],
+            ["Elektro Böhm e.K.", "000303", "Mia", "Meier-Schulz", "mia@mueller.example"]]
+    path = write_xlsx(tmp_path / "kontakte.xlsx", {"Kontakte": rows})
+    before, people_before = counts(), _people(store)
+    plan = ok("import", "run", str(path), "--reseller", "acme", "--dry-run")
+    mia = [r for r in plan["rows"] if r["type"] != "tenant" and r["key"] == "mia.meier"]
+    assert [(r["row"], r["type"], r["action"], r["changes"]) for r in mia] == [
+        (2, "user", "update", {"last_name": ["Meier", "Meier-Schulz"], "membership": [None, "member"]}),
+        (4, "membership", "update", {"membership": [None, "member"], "same_person_as_row": [None, 2]}),
+        (6, "membership", "update", {"membership": [None, "member"], "same_person_as_row": [None, 2]})]
+    assert (plan["counts"]["users_update"], plan["counts"]["memberships_update"],
+            plan["counts"]["users_create"]) == (1, 2, 2)
+    data = ok("import", "run", str(path), "--reseller", "acme")
+    assert _db(store, "SELECT u.last_name, t.key FROM user_account u JOIN membership m ON m.user_id = u.id "
+                      "JOIN tenant t ON t.id = m.tenant_id WHERE u.login = 'mia.meier' ORDER BY t.key") == [
+        ("Meier-Schulz", "baeckerei-gross-gmbh"), ("Meier-Schulz", "elektro-boehm-e-k"),
+        ("Meier-Schulz", "mueller"), ("Meier-Schulz", "steuerberatung-fuchs-kg")]
+    shown = ok("import", "show", str(data["run"]))
+    assert [(u["type"], u["before"], u["after"]) for u in shown["updated"]] == [
+        ("user", {"last_name": "Meier"}, {"last_name": "Meier-Schulz"})]
+    assert _db(store, "SELECT count(*) FROM audit_event WHERE action = 'user.update' "
+                      "AND object_key = 'mia.meier'") == [(1,)]
+    ok("import", "undo", str(data["run"]), "--yes")
+    after = counts()
+    assert {t: after[t] for t in ("tenant", "user_account", "membership", "connection", "access_right")} == {
+        t: before[t] for t in ("tenant", "user_account", "membership", "connection", "access_right")}
+    assert _people(store) == people_before

@@ -166,7 +166,7 @@ def test_a_sheet_of_people_that_is_not_imported_is_named(world: Any, ok: Any, tm
     })
     data = ok("import", "run", str(path))
     assert data["counts"]["tenants_create"] == 1
-    assert ("sheet 'Ansprechpartner' (16 rows) was not read, although it looks like a list of people (Vorname, "
+    assert ("sheet 'Ansprechpartner' (16 rows) was not read, although it looks like a flat contact list (Vorname, "
             "Nachname, E-Mail, Firma); pass --sheet 'Ansprechpartner' to import it, or rename it") in data["notes"]
     assert "sheet 'Notizen' (2 rows) was not read" in data["notes"]
 
@@ -276,3 +276,30 @@ def test_dry_run_lists_every_error_row_first(world: Any, cli: Any, tmp_path: Pat
     out = " ".join(r.stdout.split())
     assert "1901" in out and "invalid e-mail 'kaputt-at-mueller.example'" in out  # before: only rows 2-201
     assert "… and 1,800 more rows" in " ".join(r.stderr.split())
+
+
+def test_flat_contact_list_on_a_hidden_sheet_is_named_not_read(world: Any, ok: Any, cli: Any,
+                                                               tmp_path: Path) -> None:
+    """The CRM export pasted into a hidden sheet of the template: not read, and the plan's JSON says
+    what it is and how to read it, so a script sees it too."""
+    from tests.imports.conftest import raw_xlsx, xml_row
+
+    header = ["Vorname", "Nachname", "E-Mail", "Mandant"]
+    users = [xml_row(1, header)] + [xml_row(i, [*p, "mueller"]) for i, p in enumerate(_people(2), start=2)]
+    crm = [xml_row(1, ["Firma", "Kundennummer", "Vorname", "Nachname", "E-Mail", "Telefon"]),
+           xml_row(2, ["Bäckerei Groß GmbH", "000402", "Bärbel", "Groß", "baerbel@baeckerei-gross.example",
+                       "+49 30 1234567"]),
+           xml_row(3, ["Bäckerei Groß GmbH", "000402", "Jörg", "Weiß", "joerg@baeckerei-gross.example",
+                       "+49 30 1234568"]),
+           xml_row(4, ["Elektro Böhm e.K.", "000403", "Özlem", "Yılmaz", "oezlem@elektro-boehm.example", ""])]
+    path = raw_xlsx(tmp_path / "vorlage.xlsx", {"Benutzer": users, "CRM-Export": crm}, hidden={"CRM-Export"})
+    r = cli("import", "run", str(path), "--dry-run", "--json")
+    assert r.exit_code == 0 and r.stderr == "", (r.exit_code, r.stdout, r.stderr)
+    data = r.json()["data"]
+    assert data["counts"]["users_create"] == 2 and data["counts"]["tenants_create"] == 0
+    assert ("hidden sheet 'CRM-Export' (3 rows) was not read, although it looks like a flat contact list (Firma, "
+            "Kundennummer, Vorname, Nachname, E-Mail); pass --sheet 'CRM-Export' to import it, or rename it"
+            ) in data["notes"]
+    named = ok("import", "run", str(path), "--sheet", "CRM-Export", "--reseller", "acme", "--dry-run")
+    assert "read as a flat contact list: 2 companies, 3 people" in named["notes"]
+    assert (named["counts"]["tenants_create"], named["counts"]["users_create"]) == (2, 3)

@@ -120,22 +120,52 @@ def test_undo_data_names_exactly_the_created_rows(backend: str, world: Any, ok: 
         assert new_ids[0] == new_ids[1]
 
 
+# The child stops inside its open write transaction, after the users and their memberships are
+# inserted and before the commit, and waits there for the signal: the kill always lands on a
+# half-written import (a free-running child could finish before a busy machine delivered it).
+_STOP_BEFORE_COMMIT = """
+import sys, time
+from store.imports import write
+
+create = write._Writer.create
+
+def stopping(self, object_type, *args, **kw):
+    ids = create(self, object_type, *args, **kw)
+    if object_type == "membership":
+        sys.stderr.write(f"inserted {len(ids)} memberships, not committed\\n")
+        sys.stderr.flush()
+        time.sleep(120)
+    return ids
+
+write._Writer.create = stopping
+sys.argv = ["tenantctl", *sys.argv[1:]]
+from cli.main import main
+main()
+"""
+
+
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_kill_during_import_leaves_store_unchanged(world: Any, db_url: str, counts: Any, tmp_path: Path,
                                                    sig: int) -> None:
     rows = [USER_HEADER] + [[f"Vor{i}", f"Nach{i}", f"user{i}@mueller.example", "mueller", "member"]
-                            for i in range(40_000)]
+                            for i in range(5_000)]
     path = write_csv(tmp_path / "viele.csv", rows)
     before = counts()
     env = {**os.environ, "TENANTCTL_DATABASE_URL": db_url}
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "import", "run", str(path)], stderr=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen([sys.executable, "-c", _STOP_BEFORE_COMMIT, "import", "run", str(path)],
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env)
     assert proc.stderr is not None
-    line = proc.stderr.readline().decode()  # "writing N new or changed rows…": the transaction is open
-    assert "writing 40000" in line, line
-    proc.send_signal(sig)
-    proc.wait(timeout=60)
-    assert proc.returncode != 0
+    try:
+        line = proc.stderr.readline().decode()  # "writing N new or changed rows…": the transaction is open
+        assert "writing 5000" in line, line
+        line = proc.stderr.readline().decode()
+        assert line == "inserted 5000 memberships, not committed\n", line
+        proc.send_signal(sig)
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL if sig == signal.SIGKILL else proc.returncode not in (0, -signal.SIGINT)
     assert counts() == before
 
 
