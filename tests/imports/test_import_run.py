@@ -222,3 +222,22 @@ def test_every_row_with_a_bad_value_is_reported_even_when_the_value_repeats(worl
     assert "also in row 2" in rows[5]["errors"][2]["message"]  # the same address, another spelling
     assert rows[3]["key"] == "anna.weiss"
     assert counts() == before
+
+
+def test_bulk_written_times_are_stored_as_the_orm_stores_them(world: Any, ok: Any, store: Any, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bulk writer binds times through the dialect's own type: on SQLite always with microseconds,
+    as every other write path stores them (sqlite3's default adapter would drop '.000000' and format
+    each row anew), so text comparisons of times (audit --since, ordering) see one format."""
+    from datetime import UTC, datetime
+
+    import store.imports.write as write
+
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("the stored text format is SQLite's; PostgreSQL stores timestamps natively")
+    monkeypatch.setattr(write, "utcnow", lambda: datetime(2026, 11, 30, 21, 0, 0, tzinfo=UTC))
+    ok("import", "run", str(basic_workbook(tmp_path / "kunden.xlsx")))
+    assert _db(store, "SELECT DISTINCT u.created_at, typeof(u.created_at) FROM user_account u "
+                      "WHERE u.email LIKE '%weiss.example'") == [("2026-11-30 21:00:00.000000", "text")]
+    assert _db(store, "SELECT DISTINCT c.approved_at FROM connection c JOIN tenant t ON t.id = c.customer_id "
+                      "WHERE t.key = 'baeckerei-weiss-kg'") == [("2026-11-30 21:00:00.000000",)]
