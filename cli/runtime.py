@@ -20,7 +20,7 @@ def settings() -> Settings:
     for every command (it is a script's empty variable, never a wish to be the operator)."""
     import os
 
-    from store.actor import check_login_given
+    from store.actor_login import check_login_given
     from store.settings import load_settings
 
     check_login_given(state.FLAGS.get("actor"))

@@ -14,12 +14,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from store.actor_login import check_login_given
 from store.enums import ConnectionState, Role, TenantKind, TenantStatus, UserStatus
 from store.errors import NotFound, PermissionDenied
 from store.lookup import find_user_row
 from store.models import Connection, Membership, Tenant
-
-NO_ACTOR_HINT = "give a login or e-mail with --as / TENANTCTL_ACTOR, or unset it to act as the operator"
 
 
 @dataclass(frozen=True)
@@ -46,13 +45,6 @@ def os_user() -> str:
 
 def operator_actor() -> Actor:
     return Actor(label=f"operator:{os_user()}", is_operator=True)
-
-
-def check_login_given(login: str | None) -> None:
-    """`--as ""` or `TENANTCTL_ACTOR=` is a mistake (a script whose variable is empty), never the
-    operator: fail closed."""
-    if login is not None and not login.strip():
-        raise PermissionDenied("cannot act as an empty login", hint=NO_ACTOR_HINT)
 
 
 def resolve_actor(session: Session, login: str | None) -> Actor:

@@ -10,7 +10,8 @@ from typing import Any
 from sqlmodel import select
 
 from store import migrate
-from store.actor import check_login_given, operator_actor, require_operator, resolve_actor
+from store.actor import operator_actor, require_operator, resolve_actor
+from store.actor_login import check_login_given
 from store.context import Ctx
 from store.db import Store
 from store.enums import Role, TenantKind
