@@ -26,6 +26,22 @@ def test_help_imports_nothing_heavy(args):
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
 
 
+
+def test_reading_the_settings_loads_no_models(tmp_path):
+    """Every command reads its settings (and checks --as) first; `import run` starts reading the
+    file in the background right after, while the store's models load. Loading SQLModel for the
+    settings held that start back by ~0.45 s of a 100,000-row import."""
+    code = (
+        "import sys\n"
+        "from cli import runtime\n"
+        "runtime.settings()\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    env = {**os.environ, "TENANTCTL_HOME": str(tmp_path), "TENANTCTL_ACTOR": "someone"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
+                         cwd=Path(__file__).parents[2])
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
 def _all_commands():
     from typer.main import get_command
 
