@@ -16,7 +16,13 @@ repeated on each: --tenants companies), as .xlsx and .csv, imported under the re
 and prints the ratios against the targets: import <= 1.5x baseline, re-run <= 1.0x baseline,
 peak memory <= 300 MB, PostgreSQL <= 2x SQLite.
 
+--against DIR measures a second checkout (its own .venv, e.g. a `git worktree` of an older commit) in
+the same rounds: its import and re-run run right after ours on the same files, each in its own fresh
+store built by its own migrations, and the report adds its ratios to the same baseline and ours
+against its (a before/after comparison that the machine's load cannot tilt).
+
     python -m bench import [--tenants 10000] [--users 100000] [--workdir .bench] [--pg URL] [--repeat N]
+                           [--kinds xlsx,csv,...] [--against DIR]
 """
 
 from __future__ import annotations
@@ -159,10 +165,11 @@ def fresh_pg(url: str) -> str:
     return target
 
 
-def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+def timed(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[float, float]:
     """(seconds, peak RSS in MB) of a child process."""
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})},
+                            cwd=cwd)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.monotonic() - t0
     err = proc.stderr.read().decode() if proc.stderr else ""
@@ -171,11 +178,44 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, flo
     return elapsed, usage.ru_maxrss / 1024
 
 
-def tenantctl(url: str, *files: Path, extra: tuple[str, ...] = ()) -> list[str]:
+def tenantctl(url: str, *files: Path, extra: tuple[str, ...] = (), python: str = sys.executable) -> list[str]:
     """One process, as the console script runs: one `import run` per file (csv: tenants, then users)."""
     runs = ", ".join(f"app(['--db', {url!r}, 'import', 'run', {str(f)!r}, *{list(extra)!r}], standalone_mode=False)"
                      for f in files)
-    return [sys.executable, "-c", f"from cli.main import app, exit_now; exit_now(max([{runs}]))"]
+    return [python, "-c", f"from cli.main import app, exit_now; exit_now(max([{runs}]))"]
+
+
+class Against:
+    """Another checkout of tenantctl, run with its own interpreter and migrations."""
+
+    def __init__(self, folder: Path, workdir: Path) -> None:
+        self.folder = folder.resolve()
+        self.python = str(self.folder / ".venv" / "bin" / "python")
+        if not Path(self.python).exists():
+            raise SystemExit(f"--against {folder}: no .venv/bin/python there; run `make install` in that checkout")
+        self.workdir = (workdir / "against").resolve()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.templates: dict[bool, Path] = {}
+
+    def fresh_sqlite(self, name: str, reseller: bool) -> str:
+        """A store migrated by that checkout's own code, copied like ours (with `partner` for flat lists)."""
+        if reseller not in self.templates:
+            url = f"sqlite:///{self.workdir / ('template-partner.db' if reseller else 'template.db')}"
+            seed = ("import sqlite3; db = sqlite3.connect(p); db.execute(\"INSERT INTO tenant (key, name, kind, "
+                    "status, language, created_at, created_by) VALUES ('partner', 'Partner AG', 'reseller', "
+                    "'active', 'de', '2026-01-01 00:00:00', 'bench')\"); db.commit()") if reseller else "pass"
+            code = (f"from store.db import Store; from store.migrate import upgrade; p = {url[10:]!r}\n"
+                    "import os; os.path.exists(p) and os.remove(p)\n"
+                    f"s = Store({url!r}, create=True); upgrade(s); s.dispose()\n{seed}")
+            done = subprocess.run([self.python, "-c", code], cwd=self.folder, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise SystemExit(f"--against {self.folder}: cannot build its store:\n{done.stderr[-2000:]}")
+            self.templates[reseller] = Path(url[10:])
+        path = self.workdir / f"{name}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        shutil.copy(self.templates[reseller], path)
+        return f"sqlite:///{path}"
 
 
 def main(argv: list[str]) -> int:
@@ -186,7 +226,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--pg", default=os.environ.get("TENANTCTL_TEST_DATABASE_URL"))
     ap.add_argument("--repeat", type=int, default=1, help="take the median of N runs")
     ap.add_argument("--kinds", default="xlsx,csv,flat xlsx,flat csv", help="which inputs (comma-separated)")
+    ap.add_argument("--against", type=Path, help="another checkout (with .venv) measured in the same rounds")
     args = ap.parse_args(argv)
+    against = Against(args.against, args.workdir) if args.against else None
     files = generate(args.workdir, args.tenants, args.users)
     files.update(generate_flat(args.workdir, args.tenants, args.users))
     samples: dict[str, list[tuple[float, float]]] = {}
@@ -195,8 +237,8 @@ def main(argv: list[str]) -> int:
               "flat xlsx": [files["flat_xlsx"]], "flat csv": [files["flat_csv"]]}
     inputs = {k: v for k, v in inputs.items() if k in args.kinds.split(",")}
 
-    def measure(name: str, cmd: list[str]) -> None:
-        samples.setdefault(name, []).append(timed(cmd))
+    def measure(name: str, cmd: list[str], cwd: Path | None = None) -> None:
+        samples.setdefault(name, []).append(timed(cmd, cwd=cwd))
         print(f"{name:24s} {samples[name][-1][0]:7.2f} s  {samples[name][-1][1]:7.1f} MB", file=sys.stderr)
 
     # Rounds interleave the steps, so that each ratio compares runs minutes apart at most: on a
@@ -210,6 +252,11 @@ def main(argv: list[str]) -> int:
             url = fresh_sqlite(args.workdir, f"import-{kind.replace(' ', '-')}", reseller=flat)
             measure(f"import {kind}", tenantctl(url, *paths, extra=extra))
             measure(f"re-run {kind}", tenantctl(url, *paths, extra=extra))  # against the store just filled
+            if against:
+                other = against.fresh_sqlite(f"import-{kind.replace(' ', '-')}", flat)
+                for step in ("import", "re-run"):
+                    measure(f"{step} {kind} (against)", tenantctl(other, *paths, extra=extra, python=against.python),
+                            cwd=against.folder)
             if args.pg and not flat:
                 measure(f"postgres {kind}", tenantctl(fresh_pg(args.pg), *paths))
     results = {name: {"seconds": round(median(t for t, _ in runs), 2), "peak_mb": round(max(m for _, m in runs), 1)}
@@ -224,17 +271,27 @@ def main(argv: list[str]) -> int:
         ratios[f"re-run/baseline {kind}"] = (ratio(f"re-run {kind}", f"baseline {kind}"), 1.0)
         if f"postgres {kind}" in samples:
             ratios[f"postgres/sqlite {kind}"] = (ratio(f"postgres {kind}", f"import {kind}"), 2.0)
+    compared = {}  # --against: its ratios to the same baseline, and ours to its (no target: < 1 is faster)
+    for kind in inputs if against else ():
+        for step in ("import", "re-run"):
+            compared[f"{step}/baseline {kind} (against)"] = ratio(f"{step} {kind} (against)", f"baseline {kind}")
+            compared[f"{step} {kind}: this/against"] = ratio(f"{step} {kind}", f"{step} {kind} (against)")
     print(file=sys.stderr)
     for name, r in results.items():
         print(f"{name:24s} {r['seconds']:7.2f} s  {r['peak_mb']:7.1f} MB  (median of {args.repeat})", file=sys.stderr)
-    peak = max(v["peak_mb"] for k, v in results.items() if not k.startswith("baseline"))
+    peak = max(v["peak_mb"] for k, v in results.items() if not k.startswith("baseline") and not k.endswith("(against)"))
     print(file=sys.stderr)
     for name, (value, target) in ratios.items():
         print(f"{name:24s} {value:5.2f}x  target <= {target}x  {'ok' if value <= target else 'MISSED'}",
               file=sys.stderr)
     print(f"{'peak memory':24s} {peak:5.0f} MB target <= 300 MB  {'ok' if peak <= 300 else 'MISSED'}", file=sys.stderr)
-    print(json.dumps({"results": results, "ratios": {k: round(v[0], 2) for k, v in ratios.items()},
-                      "peak_mb": peak, "tenants": args.tenants, "users": args.users}, indent=2))
+    for name, value in compared.items():
+        print(f"{name:34s} {value:5.2f}x", file=sys.stderr)
+    report: dict[str, object] = {"results": results, "ratios": {k: round(v[0], 2) for k, v in ratios.items()},
+                                 "peak_mb": peak, "tenants": args.tenants, "users": args.users}
+    if against:
+        report["against"] = {"folder": str(against.folder), "ratios": {k: round(v, 2) for k, v in compared.items()}}
+    print(json.dumps(report, indent=2))
     return 0
 
 

@@ -23,6 +23,42 @@ def test_import_benchmark_runs_and_reports_every_ratio(tmp_path: Path) -> None:
     assert "(median of 2)" in out.stderr
 
 
+
+def test_import_benchmark_measures_another_checkout_in_the_same_rounds(tmp_path: Path) -> None:
+    """--against DIR: a second checkout (here this one again, through its own folder and .venv/bin/python)
+    runs its import and re-run in every round on its own store; its ratios and ours against it are reported."""
+    repo = Path(__file__).parents[1]
+    other = tmp_path / "other"
+    (other / ".venv" / "bin").mkdir(parents=True)
+    python = other / ".venv" / "bin" / "python"  # this interpreter with its site-packages
+    python.write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
+    python.chmod(0o755)
+    for name in ("cli", "store", "importers", "mail_templates", "web", "bench"):
+        (other / name).symlink_to(repo / name)
+    env = {k: v for k, v in os.environ.items() if k != "TENANTCTL_TEST_DATABASE_URL"}
+    out = subprocess.run([sys.executable, "-m", "bench", "import", "--tenants", "20", "--users", "60", "--repeat",
+                          "1", "--kinds", "flat csv", "--workdir", str(tmp_path / "work"), "--against", str(other)],
+                         capture_output=True, text=True, env=env, cwd=repo, timeout=300)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert set(report["ratios"]) == {f"{step}/baseline {kind}" for step in ("import", "re-run")
+                                     for kind in ("flat csv",)}
+    assert report["against"]["folder"] == str(other.resolve())
+    assert set(report["against"]["ratios"]) == {
+        name for kind in ("flat csv",) for step in ("import", "re-run")
+        for name in (f"{step}/baseline {kind} (against)", f"{step} {kind}: this/against")}
+    assert all(v > 0 for v in report["against"]["ratios"].values())
+    assert (tmp_path / "work" / "against" / "import-flat-csv.db").stat().st_size > 0  # its own store
+
+
+def test_import_benchmark_against_a_folder_without_a_venv_says_so(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "bench", "import", "--tenants", "20", "--users", "60", "--workdir",
+                          str(tmp_path), "--against", str(tmp_path)], capture_output=True, text=True,
+                         cwd=Path(__file__).parents[1], timeout=300)
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1] == (f"--against {tmp_path}: no .venv/bin/python there; "
+                                                   "run `make install` in that checkout")
+
 def test_remote_benchmark_runs_and_reports_its_ratio(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TENANTCTL_")}
     out = subprocess.run([sys.executable, "-m", "bench", "remote", "--repeat", "1", "--tenants", "3", "--workdir",
