@@ -11,12 +11,15 @@ BENCHES = {"mail": "bench.mail_bench", "import": "bench.import_bench", "web": "b
 def main(argv: list[str]) -> int:
     import importlib
 
+    from bench.compiled import precompile
+
     names = [a for a in argv if not a.startswith("-")][:1] or list(BENCHES)
     rest = [a for a in argv if a not in names]
+    if any(name not in BENCHES for name in names):
+        print(f"unknown benchmark {names[0]!r}; known: {', '.join(BENCHES)}", file=sys.stderr)
+        return 2
+    precompile(sys.executable)
     for name in names:
-        if name not in BENCHES:
-            print(f"unknown benchmark {name!r}; known: {', '.join(BENCHES)}", file=sys.stderr)
-            return 2
         code = importlib.import_module(BENCHES[name]).main(rest)
         if code:
             return int(code)

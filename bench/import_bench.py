@@ -193,6 +193,9 @@ class Against:
         self.python = str(self.folder / ".venv" / "bin" / "python")
         if not Path(self.python).exists():
             raise SystemExit(f"--against {folder}: no .venv/bin/python there; run `make install` in that checkout")
+        from bench.compiled import precompile
+
+        precompile(self.python, self.folder)  # measured as we are: compiled
         self.workdir = (workdir / "against").resolve()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.templates: dict[bool, Path] = {}
