@@ -63,17 +63,28 @@ def cell(value: Any) -> Text:
     if isinstance(value, bool):
         return Text("yes" if value else "no")
     if isinstance(value, list | tuple):
-        return Text(", ".join(str(v) for v in value))
+        return Text(", ".join(map(_plain, value)))
     if isinstance(value, dict):
         return Text(", ".join(f"{k}: {_change(v)}" for k, v in value.items()))
     return Text(str(value))
 
 
+def _plain(value: Any) -> str:
+    """A value inside a cell: nothing reads as "-" (as an empty cell does), never as "None"."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(map(_plain, value))
+    return str(value)
+
+
 def _change(value: Any) -> str:
     """[old, new] pairs (the "changed" field of updates) read as "old → new"."""
     if isinstance(value, list) and len(value) == 2:
-        return f"{'-' if value[0] is None else value[0]} → {'-' if value[1] is None else value[1]}"
-    return str(value)
+        return f"{_plain(value[0])} → {_plain(value[1])}"
+    return _plain(value)
 
 
 def table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], title: str | None = None) -> Table:

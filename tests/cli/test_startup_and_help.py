@@ -1,4 +1,4 @@
-"""Start-up stays light, every command documents an example, the installed entry point works."""
+"""Start-up stays light, every command documents an example, the installed entry point works, cells read plainly."""
 
 import json
 import os
@@ -112,3 +112,16 @@ def test_entry_point_skips_teardown_but_flushes_output_and_runs_atexit(tmp_path)
     assert bad.returncode == 8 and "not found" in bad.stderr and "not reached" not in bad.stdout
     home = tmp_path / "home"
     assert not (home / "tenantctl.db-wal").exists()  # the store was closed (checkpointed) before the exit
+
+
+def test_cells_never_print_none_inside_lists_and_dicts():
+    """A field holding a dict or list (audit details, a run's options) shows nothing as "-", as an
+    empty cell does; Python's "None" and "True" never reach the table."""
+    from cli.output import cell
+
+    assert cell({"reseller": None, "sheet": "Benutzer", "dry_run": False}).plain == \
+        "reseller: -, sheet: Benutzer, dry_run: no"
+    assert cell({"external_id": [None, "CRM-7"], "tags": ["a", None, "b"]}).plain == \
+        "external_id: - → CRM-7, tags: a, -, b"
+    assert cell(["admin", None, True]).plain == "admin, -, yes"
+    assert cell(None).plain == "-"
