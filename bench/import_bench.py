@@ -246,20 +246,23 @@ def main(argv: list[str]) -> int:
 
     # Rounds interleave the steps, so that each ratio compares runs minutes apart at most: on a
     # shared machine a slow minute otherwise lands on the baseline or on the import alone.
-    for _ in range(args.repeat):
+    for round_no in range(args.repeat):
         for kind, paths in inputs.items():
             flat = kind.startswith("flat")
             extra = ("--reseller", "partner") if flat else ()
             base = fresh_sqlite(args.workdir, "baseline", reseller=flat)
             measure(f"baseline {kind}", [*baseline, *(["--flat"] if flat else []), base, *map(str, paths)])
-            url = fresh_sqlite(args.workdir, f"import-{kind.replace(' ', '-')}", reseller=flat)
-            measure(f"import {kind}", tenantctl(url, *paths, extra=extra))
-            measure(f"re-run {kind}", tenantctl(url, *paths, extra=extra))  # against the store just filled
+            sides: list[tuple[str, str, Path | None]] = [("", sys.executable, None)]
             if against:
-                other = against.fresh_sqlite(f"import-{kind.replace(' ', '-')}", flat)
-                for step in ("import", "re-run"):
-                    measure(f"{step} {kind} (against)", tenantctl(other, *paths, extra=extra, python=against.python),
-                            cwd=against.folder)
+                sides.append((" (against)", against.python, against.folder))
+                sides = sides[round_no % 2:] + sides[:round_no % 2]  # each side first in every other round
+            for suffix, python, cwd in sides:
+                name = f"import-{kind.replace(' ', '-')}"
+                url = (against.fresh_sqlite(name, flat) if against and cwd
+                       else fresh_sqlite(args.workdir, name, reseller=flat))
+                measure(f"import {kind}{suffix}", tenantctl(url, *paths, extra=extra, python=python), cwd=cwd)
+                # the re-run: against the store just filled
+                measure(f"re-run {kind}{suffix}", tenantctl(url, *paths, extra=extra, python=python), cwd=cwd)
             if args.pg and not flat:
                 measure(f"postgres {kind}", tenantctl(fresh_pg(args.pg), *paths))
     results = {name: {"seconds": round(median(t for t, _ in runs), 2), "peak_mb": round(max(m for _, m in runs), 1)}

@@ -130,14 +130,17 @@ def run(
         _run_remote(file, started, query, how, report=report, json=json)
         return
     from importers import read as reader
-    from importers.background import Background
+    from importers.background import Background, fair_share
     from store.imports.perf import gc_paused
 
     conf = runtime.settings()
     with gc_paused():  # no reference cycles worth collecting; see store/imports/perf.py
-        reading = Background(_read, reader, file, sheet, maps, encoding, int(conf.import_max_mb), header_row, layout)
-        from store.imports import engine  # the store's modules load while the file is read
+        with fair_share():
+            reading = Background(_read, reader, file, sheet, maps, encoding, int(conf.import_max_mb), header_row,
+                                 layout)
+            from store.imports import engine  # the store's modules load while the file is read
 
+            reading.wait()
         opts = engine.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
                               send_links=send_links)
         _run(file, started, reading, opts, report=report, json=json)
@@ -156,7 +159,7 @@ def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | 
     from store.imports import engine
 
     dry_run = opts.dry_run
-    loaded, digest = reading.result()
+    loaded, digest = reading.result()  # handed over: `del loaded` below frees the parsed workbook
     source = loaded.source()
     del loaded
     timings = {"read": round(time.monotonic() - started, 2)}  # seconds per phase, in the result

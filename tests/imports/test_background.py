@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from importers.background import Background
+from importers.background import Background, fair_share
 from store.errors import InvalidInput
 
 
@@ -22,6 +22,26 @@ def test_the_threads_exception_is_raised_in_the_caller() -> None:
     reading = Background(fail)
     with pytest.raises(InvalidInput, match="old Excel"):
         reading.result()
+
+
+def test_wait_leaves_the_value_for_result() -> None:
+    gate = threading.Event()
+    reading = Background(lambda: gate.wait(5) and "gelesen")
+    gate.set()
+    reading.wait()
+    assert reading.result() == "gelesen"
+
+
+def test_fair_share_shortens_the_switch_interval_for_the_block_and_restores_it() -> None:
+    import sys
+
+    before = sys.getswitchinterval()
+    with fair_share():
+        assert sys.getswitchinterval() == pytest.approx(0.0005)
+    assert sys.getswitchinterval() == before
+    with pytest.raises(InvalidInput), fair_share(0.001):
+        raise InvalidInput("kaputt")
+    assert sys.getswitchinterval() == before
 
 
 def test_a_loaded_file_builds_its_tables_once(tmp_path) -> None:
