@@ -5,10 +5,9 @@ modules and the store's snapshot (issue 5, point 11: ~0.4 s of a 100,000-row imp
 from __future__ import annotations
 
 import ctypes
-import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from functools import cache
 from typing import Any, Generic, TypeVar
 
@@ -23,20 +22,6 @@ def _one_malloc_arena() -> None:
     no measurable time cost). Set before the first thread starts; elsewhere than glibc a no-op."""
     with suppress(OSError, AttributeError):
         ctypes.CDLL(None).mallopt(-8, 1)  # M_ARENA_MAX; the process's own libc
-
-
-@contextmanager
-def fair_share(interval: float = 0.0005) -> Iterator[None]:
-    """A shorter GIL switch interval while a reader thread and a busy main thread overlap (a command,
-    never a server's threads). The reader gives the GIL up at every file read and inflate, and takes
-    it back only when the main thread's 5 ms interval ends: the sheet scan of 100,000 rows took 0.22 s
-    alone, 1.27 s beside a busy main thread, 0.45 s with 0.5 ms (measured)."""
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(interval)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(before)
 
 
 class Background(Generic[T]):
@@ -59,10 +44,6 @@ class Background(Generic[T]):
             self._error = exc
         finally:
             self._done.set()
-
-    def wait(self) -> None:
-        """Until the work is done (its value stays for result())."""
-        self._done.wait()
 
     def result(self) -> T:
         """Once: the value is handed over, not kept (it may hold a whole parsed workbook)."""

@@ -78,10 +78,12 @@ def read(path: Path, *, sheet: str | None = None, maps: list[str] | None = None,
 
 
 def load(path: Path, *, sheet: str | None = None, maps: list[str] | None = None, encoding: str | None = None,
-         max_mb: int = 100, header_row: int | None = None, layout: str = "auto") -> Loaded:
+         max_mb: int = 100, header_row: int | None = None, layout: str = "auto",
+         on_scanned: Callable[[], None] | None = None) -> Loaded:
     """The file read up to its rows. `header_row` (--header-row) names the header row as Excel numbers
     it; layout: auto (a single sheet with person and company columns is a flat contact list), flat
-    (read it so), tables (never)."""
+    (read it so), tables (never). on_scanned: called once the work that holds the GIL (the xlsx
+    sheet scans) is done and only python-calamine's parse (which releases it) is left."""
     if header_row is not None and header_row < 1:
         raise UsageError(f"--header-row {header_row}: rows are numbered from 1", hint="e.g. --header-row 3")
     if layout not in flat.LAYOUTS:
@@ -91,7 +93,7 @@ def load(path: Path, *, sheet: str | None = None, maps: list[str] | None = None,
     suffix = path.suffix.lower()
     extra = columns.parse_maps(maps)
     if suffix in {".xlsx", ".xlsm"}:
-        return _load_xlsx(path, sheet, extra, header_row, layout)
+        return _load_xlsx(path, sheet, extra, header_row, layout, on_scanned)
     if suffix in {".csv", ".txt"}:
         return _load_csv(path, sheet, extra, encoding, header_row, layout)
     if suffix == ".xls":
@@ -101,7 +103,8 @@ def load(path: Path, *, sheet: str | None = None, maps: list[str] | None = None,
 
 # -- xlsx --------------------------------------------------------------------------------------------
 
-def _load_xlsx(path: Path, sheet: str | None, extra: dict[str, str], header_at: int | None, layout: str) -> Loaded:
+def _load_xlsx(path: Path, sheet: str | None, extra: dict[str, str], header_at: int | None, layout: str,
+               on_scanned: Callable[[], None] | None = None) -> Loaded:
     safety.check_xlsx(path)
     from python_calamine import CalamineWorkbook
 
@@ -133,7 +136,7 @@ def _load_xlsx(path: Path, sheet: str | None, extra: dict[str, str], header_at: 
                 raise InvalidInput(f"{path.name} has no sheet named Mandanten/Tenants or Benutzer/Users "
                                    f"(it has: {', '.join(names)})", hint="rename the sheets or pass --sheet NAME")
             chosen = [(data_sheets[0], None)]
-    sheets, scans = _parse_scanned(path, wb, chosen)
+    sheets, scans = _parse_scanned(path, wb, chosen, on_scanned)
     taken = {n for n, _ in chosen}
     skip = {columns.norm(x) for x in columns.INSTRUCTIONS_SHEET}
     notes.extend(_unread_sheets(path, wb, [n for n in names if n not in taken and columns.norm(n) not in skip],
@@ -191,7 +194,8 @@ def _unread_sheets(path: Path, wb: Any, names: list[str], hidden: set[str], extr
     return out
 
 
-def _parse_scanned(path: Path, wb: Any, chosen: list[tuple[str, str | None]]
+def _parse_scanned(path: Path, wb: Any, chosen: list[tuple[str, str | None]],
+                   on_scanned: Callable[[], None] | None = None,
                    ) -> tuple[list[tuple[str, str | None, Any]], dict[str, sheetscan.SheetScan]]:
     """Each chosen sheet is scanned (sheetscan: bounded grid, formulas, hidden rows) before
     python-calamine parses it; the parse of one sheet (no GIL) overlaps the scan of the next."""
@@ -210,6 +214,8 @@ def _parse_scanned(path: Path, wb: Any, chosen: list[tuple[str, str | None]]
                 parsed[-1] = (*parsed[-1][:2], job.result())
             parsed.append((name, kind, None))
             job = Background(wb.get_sheet_by_name, name)
+        if on_scanned is not None:
+            on_scanned()
     if job is not None:
         parsed[-1] = (*parsed[-1][:2], job.result())
     return parsed, scans

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from importers.background import Background, fair_share
+from importers.background import Background
 from store.errors import InvalidInput
 
 
@@ -24,26 +24,6 @@ def test_the_threads_exception_is_raised_in_the_caller() -> None:
         reading.result()
 
 
-def test_wait_leaves_the_value_for_result() -> None:
-    gate = threading.Event()
-    reading = Background(lambda: gate.wait(5) and "gelesen")
-    gate.set()
-    reading.wait()
-    assert reading.result() == "gelesen"
-
-
-def test_fair_share_shortens_the_switch_interval_for_the_block_and_restores_it() -> None:
-    import sys
-
-    before = sys.getswitchinterval()
-    with fair_share():
-        assert sys.getswitchinterval() == pytest.approx(0.0005)
-    assert sys.getswitchinterval() == before
-    with pytest.raises(InvalidInput), fair_share(0.001):
-        raise InvalidInput("kaputt")
-    assert sys.getswitchinterval() == before
-
-
 def test_a_loaded_file_builds_its_tables_once(tmp_path) -> None:
     from importers import read
 
@@ -54,3 +34,30 @@ def test_a_loaded_file_builds_its_tables_once(tmp_path) -> None:
     assert source.tables["users"].rows == [(2, ("Anna", "Weiß", "anna@example.org", "acme"))]
     with pytest.raises(RuntimeError, match="twice"):
         loaded.source()
+
+
+def test_on_scanned_is_called_once_after_the_sheet_scans(tmp_path, monkeypatch) -> None:
+    """import run loads the store's modules only after the scans (which hold the GIL), beside the parse."""
+    from importers import read, sheetscan
+    from tests.imports.conftest import basic_workbook
+
+    events: list[str] = []
+    real_scan = sheetscan.scan
+    monkeypatch.setattr(sheetscan, "scan", lambda zf, part, name: events.append(f"scan {name}") or real_scan(
+        zf, part, name))
+    read.load(basic_workbook(tmp_path / "k.xlsx"), on_scanned=lambda: events.append("scanned"))
+    assert events == ["scan Mandanten", "scan Benutzer", "scanned"]
+
+
+def test_a_failed_read_still_releases_the_command(tmp_path) -> None:
+    """The command waits for `scanned` before loading the store: a file that fails to read sets it too."""
+    from cli.commands.import_ import _read
+    from importers import read
+
+    scanned = threading.Event()
+    bad = tmp_path / "alt.xls"
+    bad.write_bytes(b"\xd0\xcf\x11\xe0 old excel")
+    reading = Background(_read, read, bad, None, None, None, 10, None, "auto", scanned)
+    assert scanned.wait(5)
+    with pytest.raises(InvalidInput, match="old Excel"):
+        reading.result()
