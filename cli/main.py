@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 from collections.abc import Sequence
@@ -81,8 +82,45 @@ class TenantctlGroup(TyperGroup):
         return code
 
 
-app = typer.Typer(cls=TenantctlGroup, help=HELP, no_args_is_help=True, add_completion=False,
-                  pretty_exceptions_enable=False, context_settings={"help_option_names": ["-h", "--help"]})
+# the root's options that take a value: the noun is the first word after them
+ROOT_VALUE_OPTIONS = frozenset({"--db", "--as", "--server", "--config"})
+
+
+def called_noun(argv: Sequence[str]) -> str | None:
+    """The noun (or root command) a command line calls; None for the root's own help or version, or
+    for anything unclear (an unknown option before the noun), which then gets the whole tree."""
+    words = iter(argv)
+    for word in words:
+        if word in ROOT_VALUE_OPTIONS:
+            next(words, None)
+        elif word.split("=", 1)[0] not in ROOT_VALUE_OPTIONS or "=" not in word:
+            return None if word.startswith("-") else word
+    return None
+
+
+class CommandLineTyper(typer.Typer):
+    def for_args(self, argv: Sequence[str]) -> typer.Typer:
+        """The app with only the called noun's commands: Typer builds a click command for every
+        registered function on each call, ~38 ms for all of ours against ~9 ms for one noun (a
+        twentieth of `tenant list`'s start-up, measured). The whole tree for the root's help, an
+        unknown noun (click then names the known ones) and shell completion."""
+        from cli import completion
+
+        noun = called_noun(argv)
+        if noun is None or completion.requested():
+            return self
+        only = copy.copy(self)
+        only.registered_groups = [g for g in self.registered_groups if g.name == noun]
+        only.registered_commands = [c for c in self.registered_commands if c.name == noun]
+        return only if only.registered_groups or only.registered_commands else self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        argv = kwargs.get("args", args[0] if args else None)
+        return typer.Typer.__call__(self.for_args(sys.argv[1:] if argv is None else list(argv)), *args, **kwargs)
+
+
+app = CommandLineTyper(cls=TenantctlGroup, help=HELP, no_args_is_help=True, add_completion=False,
+                       pretty_exceptions_enable=False, context_settings={"help_option_names": ["-h", "--help"]})
 
 
 def _version(value: bool) -> None:

@@ -201,7 +201,7 @@ def cli(request: pytest.FixtureRequest) -> Callable[..., Run]:
     def run(*args: str, input: str | None = None, as_: str | None = None, env: dict[str, str] | None = None) -> Run:
         if server is None or _is_local_only(list(args)):
             argv = (["--as", as_] if as_ else []) + list(args)
-            result = runner.invoke(app, argv, input=input, env=env)
+            result = runner.invoke(app.for_args(argv), argv, input=input, env=env)
         else:
             from apiserver import token_for
 
@@ -213,7 +213,8 @@ def cli(request: pytest.FixtureRequest) -> Callable[..., Run]:
                 for k, v in (env or {}).items():
                     mp.setenv(k, v)
                 server.runtime.settings = load_settings()
-            result = runner.invoke(app, ["--server", server.url, *args], input=input,
+            argv = ["--server", server.url, *args]
+            result = runner.invoke(app.for_args(argv), argv, input=input,
                                    env={**(env or {}), "TENANTCTL_TOKEN": tokens[as_],
                                         "TENANTCTL_DATABASE_URL": None, "TENANTCTL_ACTOR": None})
         if result.exception and not isinstance(result.exception, SystemExit):

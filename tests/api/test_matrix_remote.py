@@ -74,7 +74,7 @@ def test_matrix_over_http(command: str, sqlite_world: World, _api_server: Any, t
         env = {k: None for k in ("TENANTCTL_DATABASE_URL", "TENANTCTL_ACTOR")}
         env.update(TENANTCTL_SERVER=_api_server.url, TENANTCTL_TOKEN=token, TENANTCTL_HOME=str(case / "client"),
                    XDG_CONFIG_HOME=str(case / "xdg"))
-        result = CliRunner().invoke(app, args, input=stdin, env=env)
+        result = CliRunner().invoke(app.for_args(args), args, input=stdin, env=env)
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
         code, said = result.exit_code, (result.stdout or result.stderr)[:300]
@@ -128,7 +128,7 @@ def test_local_only_commands_are_refused_over_http(command: str, sqlite_world: W
            "TENANTCTL_TOKEN": token, "TENANTCTL_HOME": str(tmp_path / "client"),
            "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
     stdin = STDIN.get(command, "").format(**sqlite_world.handles) or None
-    result = CliRunner().invoke(app, args, input=stdin, env=env)
+    result = CliRunner().invoke(app.for_args(args), args, input=stdin, env=env)
     _api_server.runtime.close()
     assert result.exit_code == 2, (command, result.stdout, result.stderr)
     assert "is local-only" in result.stderr, (command, result.stderr)

@@ -125,3 +125,53 @@ def test_cells_never_print_none_inside_lists_and_dicts():
         "external_id: - → CRM-7, tags: a, -, b"
     assert cell(["admin", None, True]).plain == "admin, -, yes"
     assert cell(None).plain == "-"
+
+
+@pytest.mark.parametrize(("argv", "noun"), [
+    (["tenant", "list"], "tenant"),
+    (["--db", "sqlite:///x.db", "--as", "rita", "user", "show", "max"], "user"),
+    (["--db=sqlite:///x.db", "--server", "http://h", "import", "run", "k.xlsx"], "import"),
+    (["--config", "tenantctl.toml", "init"], "init"),
+    (["--help"], None), (["--version"], None), ([], None), (["--json", "tenant", "list"], None),
+    (["--as"], None),
+])
+def test_the_called_noun_is_found_after_the_root_options(argv, noun):
+    from cli.main import called_noun
+
+    assert called_noun(argv) == noun
+
+
+def test_only_the_called_nouns_commands_are_built():
+    """Typer builds a click command for every registered function on each call; a command line gets
+    its noun's only. The root's help, an unknown noun and shell completion get the whole tree."""
+    from typer.main import get_command
+
+    from cli.main import app
+
+    everything = set(get_command(app).commands)  # type: ignore[attr-defined]
+    assert {"tenant", "user", "import", "init", "apply", "completion"} <= everything
+    assert set(get_command(app.for_args(["--as", "rita", "tenant", "list"])).commands) == {"tenant"}
+    assert set(get_command(app.for_args(["apply", "-f", "setup.yaml"])).commands) == {"apply"}
+    assert set(get_command(app.for_args(["--help"])).commands) == everything
+    assert set(get_command(app.for_args(["tenants", "list"])).commands) == everything
+
+
+def test_an_unknown_noun_is_named_with_the_known_ones(cli):
+    r = cli("tenants", "list")
+    assert r.exit_code == 2
+    assert "No such command 'tenants'" in r.stderr
+
+
+def test_the_console_script_runs_a_noun_with_root_options_before_it(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TENANTCTL_")}
+    env["TENANTCTL_HOME"] = str(tmp_path)
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    exe = [sys.executable, "-m", "cli"]
+    subprocess.run([*exe, "--db", url, "init"], capture_output=True, text=True, env=env, check=True)
+    made = subprocess.run([*exe, "--db", url, "tenant", "create", "Kunde GmbH", "--kind", "reseller", "--json"],
+                          capture_output=True, text=True, env=env)
+    assert made.returncode == 0, made.stderr
+    listed = subprocess.run([*exe, f"--db={url}", "tenant", "list", "--kind", "reseller", "--json"],
+                            capture_output=True, text=True, env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert [t["key"] for t in json.loads(listed.stdout)["data"]] == ["kunde-gmbh"]
