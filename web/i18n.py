@@ -174,6 +174,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "refusal_own_invitation": "Sie haben diese Einladung selbst verschickt; annehmen kann sie nur die "
                                   "eingeladene Person.",
         "refusal_other_address": "Diese Einladung gilt für eine andere E-Mail-Adresse als die Ihres Zugangs.",
+        "refusal_invited_address": "Diese Einladung gilt für die E-Mail-Adresse, an die sie geschickt wurde. Für eine "
+                                   "andere Adresse bitten Sie um eine neue Einladung.",
         "refusal_own_organisation": "Diese Einladung kommt von Ihrer eigenen Organisation; annehmen kann sie nur "
                                     "die eingeladene Organisation.",
         "refusal_not_admin_of": "Sie verwalten keine Organisation mit diesem Kürzel.",
@@ -317,6 +319,8 @@ TEXTS: dict[str, dict[str, str]] = {
                                  "person who invited you.",
         "refusal_own_invitation": "You sent this invitation yourself; only the invited person can accept it.",
         "refusal_other_address": "This invitation is for another e-mail address than your account's.",
+        "refusal_invited_address": "This invitation is for the e-mail address it was sent to. For another address, "
+                                   "please ask for a new invitation.",
         "refusal_own_organisation": "This invitation comes from your own organisation; only the invited "
                                     "organisation can accept it.",
         "refusal_not_admin_of": "You administer no organisation with this key.",

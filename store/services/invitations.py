@@ -600,13 +600,10 @@ def _accept_partner(ctx: Ctx, inv: Invitation, origin: Tenant, *, organisation: 
             "user": user.login, "connection": conn.id, "connection_state": conn.state, "note": note}
 
 
-def _accept_member(ctx: Ctx, inv: Invitation, origin: Tenant, *, first_name: str | None, last_name: str | None,
-                   email: str | None) -> dict[str, Any]:
+def _accept_member(ctx: Ctx, inv: Invitation, origin: Tenant, *, first_name: str | None,
+                   last_name: str | None) -> dict[str, Any]:
     s = ctx.session
-    if email and inv.email and rules.email_key(rules.normalise_email(email)) != rules.email_key(inv.email):
-        raise InvalidInput("this invitation is for one e-mail address; --email cannot change it",
-                           hint="leave out --email")
-    user, _ = _invitee(ctx, inv, None)
+    user, _ = _invitee(ctx, inv, None)  # a given --email is the invited one (checked in accept)
     created = False
     if user is None:
         user = _new_user(ctx, origin, first_name, last_name, inv.email, inv.role or Role.member)
@@ -631,6 +628,14 @@ def accept(ctx: Ctx, raw_token: str, *, organisation: str | None = None, first_n
     assert origin is not None
     if origin.status != TenantStatus.active:
         raise invalid_token()  # an invitation of a suspended or rejected tenant cannot be used
+    # An invitation sent to an address is that person's, for either kind: whoever else holds the link
+    # (a forwarded mail, the inviter) cannot register under another address (DESIGN S6: an invitation
+    # to an address connects that address's organisation).
+    if email and email.strip() and inv.email and \
+            rules.email_key(rules.normalise_email(email)) != rules.email_key(inv.email):
+        raise InvalidInput("this invitation is for one e-mail address; --email cannot change it",
+                           hint="leave out --email, or ask the inviter for an invitation to the other address",
+                           details={"reason": "invited_address", "field": "e-mail"})
     if inv.kind == InvitationKind.partner:
         result = _accept_partner(ctx, inv, origin, organisation=organisation, first_name=first_name,
                                  last_name=last_name, email=email, tenant=tenant)
@@ -638,7 +643,7 @@ def accept(ctx: Ctx, raw_token: str, *, organisation: str | None = None, first_n
         if organisation or tenant:
             raise InvalidInput("a member invitation joins the inviting tenant; --organisation and --tenant do not "
                                "apply", hint="leave them out")
-        result = _accept_member(ctx, inv, origin, first_name=first_name, last_name=last_name, email=email)
+        result = _accept_member(ctx, inv, origin, first_name=first_name, last_name=last_name)
     accepted = find_user_row(s, result["user"])
     inv.accepted_by = result["user"]
     inv.accepted_tenant_id = s.exec(select(Tenant.id).where(Tenant.key == result["tenant"])).one()

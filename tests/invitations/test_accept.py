@@ -316,3 +316,21 @@ def test_an_admin_who_asks_for_a_new_organisation_gets_the_existing_one_connecte
     assert rows(Tenant, key="max-zwei-gmbh") == []
     assert [c.customer_id for c in rows(Connection, reseller_id=rows(Tenant, key="beta")[0].id)] == [
         rows(Tenant, key="other")[0].id, rows(Tenant, key="mueller")[0].id]
+
+
+def test_a_partner_invitation_sent_to_an_address_registers_only_that_address(world, ok, cli, rows):
+    """Whoever else holds the link (a forwarded mail, the inviter) cannot register an organisation under
+    another address; with the invited one (or no --email) the registration goes ahead."""
+    inv = ok("invite", "create", "--kind", "partner", "--from", "acme", "--email", "eva@neu.example",
+             "--customer-name", "Neukunde GmbH", as_="rita.reseller")
+    tenants_before = len(rows(Tenant))
+    r = cli("invite", "accept", "--organisation", "Andere GmbH", "--first-name", "Iris", "--last-name", "Inviter",
+            "--email", "iris@anders.example", "--json", input=inv["link"])
+    assert r.exit_code == 4
+    assert r.json()["error"]["message"] == "this invitation is for one e-mail address; --email cannot change it"
+    assert [i.status for i in rows(Invitation)] == ["pending"] and len(rows(Tenant)) == tenants_before
+    assert rows(User, email="iris@anders.example") == []
+    data = ok("invite", "accept", "--first-name", "Eva", "--last-name", "Neu", "--email", "EVA@neu.example",
+              input=inv["link"])
+    assert (data["tenant"], data["registered"]) == ("neukunde-gmbh", True)
+    assert [i.status for i in rows(Invitation)] == ["accepted"]

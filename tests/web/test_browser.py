@@ -161,6 +161,8 @@ def test_invitation_from_a_mail_registers_an_organisation(
     assert page.locator("h1").inner_text() == "Einladung: ACME Reseller AG"
     shot(page, shots, "08_invitation")
     assert page.input_value("#organisation") == "Neukunde GmbH"
+    # the invitation is for this address: shown, not editable
+    assert page.input_value("#email") == "eva@neukunde.example" and page.locator("#email").is_editable() is False
     page.fill("#first_name", "Eva")
     page.fill("#last_name", "Neumann")
     page.click("text=Einladung annehmen und registrieren")

@@ -134,3 +134,24 @@ def test_invitation_page_in_english_by_accept_language(world: Any, client: Any, 
     client.headers["accept-language"] = "en-US,en;q=0.9"
     text = text_of(open_link(client, f"/invite/{token}").text)
     assert "Rita Reseller invites you to work with ACME Reseller AG as a customer." in text
+
+
+def test_a_registration_under_another_address_than_the_invited_one_is_refused_on_the_page(
+        world: Any, client: Any, ctx_for: Any, rows: Any) -> None:
+    from store.models import Invitation, Tenant, User
+
+    token = invite(ctx_for, "rita.reseller", "partner", "acme", email="eva@neu.example",
+                   customer_name="Neukunde GmbH", expires_in="7d")
+    client.get(f"/invite/{token}")
+    page = client.get("/invite")
+    # the invited address is filled in and read-only; a crafted POST with another one is refused
+    assert ('<input id="email" name="email" type="email" value="eva@neu.example" autocomplete="email" required '
+            'readonly') in page.text
+    refused = client.post("/invite", data={"csrf_token": csrf_of(page.text), "mode": "register",
+                                           "organisation": "Andere GmbH", "first_name": "Iris",
+                                           "last_name": "Weiter", "email": "iris@anders.example"})
+    assert refused.status_code == 422
+    assert ('<p class="field-error" id="email-error">Diese Einladung gilt für die E-Mail-Adresse, an die sie '
+            'geschickt wurde. Für eine andere Adresse bitten Sie um eine neue Einladung.</p>') in refused.text
+    assert [i.status for i in rows(Invitation)] == ["pending"]
+    assert rows(Tenant, name="Andere GmbH") == [] and rows(User, email="iris@anders.example") == []
