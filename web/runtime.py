@@ -67,10 +67,13 @@ def runtime_of(request: Any) -> Runtime:
 
 
 @contextmanager
-def api_transaction(request: Any, *, write: bool, anonymous: bool = False) -> Iterator[Any]:
+def api_transaction(request: Any, *, write: bool, anonymous: bool = False, changes: bool | None = None
+                    ) -> Iterator[Any]:
     """The API's transaction for a request, acting as the Bearer token's user (with the user's current
     rights, read now). Commits before the response is built; after-commit hooks (mail delivery)
-    run once it committed. Read-only tokens are refused on every write. Rate-limited per token."""
+    run once it committed. Read-only tokens are refused on every request that changes something
+    (`changes`, by default `write`: an import's dry-run writes in a savepoint it rolls back, so it
+    needs a write transaction and changes nothing). Rate-limited per token."""
     from store.actor import Actor
     from store.context import Ctx
     from store.errors import PermissionDenied, Unauthenticated
@@ -97,7 +100,7 @@ def api_transaction(request: Any, *, write: bool, anonymous: bool = False) -> It
                 limits.token_client.hit(client_of(request))
                 raise
             limits.api_token.hit(f"token:{token.id}")
-            if token.read_only and write:
+            if token.read_only and (write if changes is None else changes):
                 raise PermissionDenied("this token is read-only", hint="use a token created without --read-only")
             if api_tokens.needs_touch(token):
                 if write:

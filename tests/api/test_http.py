@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from store.models import ApiToken, AuditEvent, Tenant
+from store.models import ApiToken, AuditEvent, ImportRun, Tenant
 from store.types import utcnow
 from tests.api.conftest import bearer
 
@@ -102,6 +102,17 @@ def test_read_only_tokens_read_but_never_write(world, http, api_server, store):
     assert r.status_code == 403 and r.json()["error"]["message"] == "this token is read-only"
     with store.transaction(write=False) as s:
         assert s.exec(select(Tenant).where(Tenant.name == "Neu GmbH")).first() is None
+    # an import's dry-run changes nothing: a read-only token (a CI check of a customer file) may plan
+    csv = b"Name;Art;Reseller;Kundennummer\nNeu GmbH;customer;acme;777\n"
+    planned = http.post("/imports", params={"filename": "kunden.csv", "dry_run": "true"}, content=csv,
+                        headers=bearer(t))
+    assert planned.status_code == 200, planned.text
+    assert planned.json()["data"]["counts"]["tenants_create"] == 1 and planned.json()["data"]["run"] is None
+    written = http.post("/imports", params={"filename": "kunden.csv"}, content=csv, headers=bearer(t))
+    assert written.status_code == 403 and written.json()["error"]["message"] == "this token is read-only"
+    with store.transaction(write=False) as s:
+        assert s.exec(select(Tenant).where(Tenant.name == "Neu GmbH")).first() is None
+        assert s.exec(select(ImportRun)).first() is None
 
 
 def test_every_change_is_attributed_to_the_token(world, http, token, store):

@@ -89,7 +89,8 @@ def _run(request: Request, path: Path, name: str, started: float, *, dry_run: bo
     read_s = round(time.monotonic() - started, 2)
     opts = engine.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
                           send_links=send_links)
-    with transaction(request, write=True) as ctx:
+    # a dry-run plans and writes in a savepoint it rolls back: a read-only token may ask for one
+    with transaction(request, write=True, changes=not dry_run) as ctx:
         outcome = engine.run(ctx, source, opts, digest=digest, rows=rows, rows_limit=rows_limit)
     # how the file was read and the plan's notes, apart: the CLI prints them as a local run does
     printed = {"read_notes": list(source.notes), "plan_notes": list(outcome.plan.notes)}
