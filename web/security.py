@@ -61,23 +61,13 @@ class Guard:
             return
         started = time.perf_counter()
         status = {"code": 0}
-        length = _content_length(scope)
+        length = content_length(scope)
         max_body = 1 << 62 if self.own_limits and scope.get("path", "").startswith(self.own_limits) else self.max_body
         if length is not None and length > max_body:
             await _plain(send, 413, b"request body too large")
             self._log(scope, 413, started)
             return
-        received = 0
-
-        async def bounded_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > max_body:
-                    raise BodyTooLarge()
-            return message
-
+        bounded_receive = bounded(receive, max_body, BodyTooLarge)
         hsts = self.behind_proxy and scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
@@ -120,7 +110,25 @@ class BodyTooLarge(Exception):
     pass
 
 
-def _content_length(scope: Scope) -> int | None:
+def bounded(receive: Receive, limit: int, too_large: Callable[[], Exception]) -> Receive:
+    """`receive`, counting the body as it streams in: raises too_large() once more than `limit`
+    bytes arrived (a body without a Content-Length, or with a false one)."""
+    seen = 0
+
+    async def receive_bounded() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise too_large()
+        return message
+
+    return receive_bounded
+
+
+def content_length(scope: Scope) -> int | None:
+    """The declared Content-Length, None when absent or not a number."""
     for key, value in scope.get("headers", []):
         if key == b"content-length":
             try:

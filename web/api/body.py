@@ -9,6 +9,7 @@ from urllib.parse import parse_qs
 
 from web.api.common import TooLarge
 from web.security import MAX_BODY as JSON_MAX_BYTES  # JSON documents: as bounded as the pages' forms
+from web.security import bounded, content_length
 
 
 class ApiBodyLimit:
@@ -22,24 +23,12 @@ class ApiBodyLimit:
             await self.app(scope, receive, send)
             return
         limit, refusal = self._limit(scope, path)
-        length = dict(scope.get("headers", [])).get(b"content-length")
-        size = int(length) if length is not None and length.isdigit() else None
+        size = content_length(scope)
         if size is not None and size > limit:
             await self._refuse(scope, receive, send, refusal(size))
             return
-        seen = 0
-
-        async def limited() -> Any:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise TooLarge(*refusal(None))
-            return message
-
         try:
-            await self.app(scope, limited, send)
+            await self.app(scope, bounded(receive, limit, lambda: TooLarge(*refusal(None))), send)
         except TooLarge as exc:
             await self._refuse(scope, receive, send, (exc.message, exc.hint))
 
