@@ -335,15 +335,35 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def load(text: str, name: str, env: Mapping[str, str] | None = None) -> Document:
-    """Parse, substitute variables, validate and turn into a Source (one row per tenant, one per
-    membership) plus what --prune and --send-links=missing need."""
+def resolved(text: str, name: str, env: Mapping[str, str] | None = None) -> str:
+    """The document with its variables substituted here, for a server (remote mode): the server
+    substitutes nothing, since its environment is not the caller's and must not reach the store.
+    Unchanged without variables; else dumped again as YAML, which gives the server the very values
+    (dates, numbers, strings) this side parsed."""
+    if "${" not in text:
+        return text
+    problems: list[Problem] = []
+    doc = substitute(parse(text, name), os.environ if env is None else env, problems, [])
+    if problems:
+        raise InvalidInput(f"{len(problems)} problem(s) in {shown(name)}; nothing was sent",
+                           hint="set the variables, or give them defaults: ${VAR:-default}",
+                           details={"problems": [{"path": p.sheet, "message": p.message} for p in problems]})
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return str(yaml.dump(doc, Dumper=dumper, allow_unicode=True, sort_keys=False))
+
+
+def load(text: str, name: str, env: Mapping[str, str] | None = None, *, variables: bool = True) -> Document:
+    """Parse, substitute variables (not with variables=False: a server, see resolved()), validate and
+    turn into a Source (one row per tenant, one per membership) plus what --prune and
+    --send-links=missing need."""
     env = os.environ if env is None else env
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     raw = parse(text, name)
     problems: list[Problem] = []
     used: list[str] = []
-    doc = substitute(raw, env, problems, used) if "${" in text else raw
+    doc = substitute(raw, env, problems, used) if variables and "${" in text else raw
     if doc is None:
         doc = {}
     problems += validate(doc)

@@ -147,7 +147,7 @@ class Run:
 
 # Commands without an API counterpart: in remote-mode tests they set the scene locally.
 LOCAL_ONLY = {("init",), ("db",), ("mail",), ("config",), ("doctor",), ("export",), ("auth",), ("serve",),
-              ("password", "set"), ("invite", "accept"), ("import", "template"), ("apply",), ("completion",)}
+              ("password", "set"), ("invite", "accept"), ("import", "template"), ("completion",)}
 
 
 @pytest.fixture(params=["local", "remote"])

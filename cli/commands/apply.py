@@ -71,10 +71,17 @@ def apply(
     if not file:
         raise UsageError("name the document with -f FILE (or -f - for stdin)",
                          hint="e.g. tenantctl apply -f setup.yaml")
+    text, name = document.read_text(file)
+    links = "missing" if send_missing else "new" if send_links else None
+    from cli import backend
+
+    if backend.remote():
+        _apply_remote(document.resolved(text, name), name, dry_run=dry_run, prune=prune, send_links=links,
+                      yes=yes, json=json)
+        return
     from store.imports.perf import gc_paused
     from store.services import apply as service
 
-    text, name = document.read_text(file)
     opts = service.ApplyOptions(dry_run=dry_run, prune=prune,
                                 send_links="missing" if send_missing else "new" if send_links else None)
     if prune and not dry_run and not yes:
@@ -89,6 +96,13 @@ def apply(
     if data is None:
         _refuse(applied, doc.source, name, json)
         return
+    _print(data, name, dry_run=dry_run, json=json)
+
+
+def _print(data: dict[str, Any], name: str, *, dry_run: bool, json: bool) -> None:
+    """The plan or what was done, as a local and a remote apply print it."""
+    from importers import document
+
     if json:
         output.emit_json({"data": data})
     else:
@@ -104,6 +118,39 @@ def apply(
     output.status(f"{verb} {document.shown(name)}: {_summary(data['counts'])}{run}")
     if data["links_queued"]:
         output.status(f"{'would queue' if dry_run else 'queued'} {data['links_queued']} password link(s)")
+
+
+def _apply_remote(text: str, name: str, *, dry_run: bool, prune: bool, send_links: str | None, yes: bool,
+                  json: bool) -> None:
+    """The document (its variables substituted here) to the server's POST /api/v1/apply: the same
+    service plans and applies it in the token's scope and answers with the same result."""
+    from cli import remote
+
+    client = remote.client()
+
+    def call(dry: bool) -> dict[str, Any]:
+        query = {"name": name, "dry_run": dry, "prune": prune, "send_links": send_links,
+                 "rows_limit": None if json else PLAN_MAX}
+        try:
+            return client.request("POST", "/apply", query=query, content=text.encode("utf-8"),
+                                  headers={"Content-Type": "application/yaml"})["data"]
+        except InvalidInput as exc:
+            problems = (exc.details or {}).get("problems")
+            if problems and not json:
+                err = output.stderr()
+                for p in problems[:200]:
+                    output.line(err, f"{p['path']}: {p['message']}")
+                if len(problems) > 200:
+                    output.line(err, f"… and {len(problems) - 200} more (all of them with --json)")
+            raise
+
+    if prune and not dry_run and not yes:  # show what --prune removes, and ask (or require --yes)
+        doomed = [c for c in call(True)["changes"] if c["action"] == "deleted"]
+        if doomed:
+            for c in doomed:
+                output.status(f"- {c['type']} {c['key']}  {c['path']}")
+            runtime.confirm(f"Remove {len(doomed)} membership(s)/booking(s) the document no longer lists?", False)
+    _print(call(dry_run), name, dry_run=dry_run, json=json)
 
 
 def _confirm_prune(text: str, name: str, opts: Any) -> None:

@@ -28,7 +28,8 @@ from tests.security.test_matrix import (  # noqa: F401  (fixtures used by name)
 )
 
 # The nouns with an API counterpart (docs/api.md); their store-only verbs stay local.
-API_NOUNS = {"tenant", "user", "member", "invite", "connection", "password", "import", "app", "audit", "token"}
+API_NOUNS = {"tenant", "user", "member", "invite", "connection", "password", "import", "apply", "app", "audit",
+             "token"}
 LOCAL_ONLY = {"password set", "invite accept", "import template"}
 API_COMMANDS = sorted(c for c in MATRIX if c.split()[0] in API_NOUNS and c not in LOCAL_ONLY)
 # Over HTTP the operator is an admin of the operator tenant (olga), a user: she owns tokens.
@@ -62,6 +63,7 @@ def test_matrix_over_http(command: str, sqlite_world: World, _api_server: Any, t
         db = case / "home" / "tenantctl.db"
         shutil.copy(source, db)
         basic_workbook(case / "in.xlsx")
+        (case / "state.yaml").write_text(STATE_YAML, encoding="utf-8")
         url = f"sqlite:///{db}"
         _api_server.use(load_settings(environ={"TENANTCTL_DATABASE_URL": url, "TENANTCTL_HOME": str(case / "home"),
                                                "TENANTCTL_EXCLUSIVE_RESELLER": "0"}))
@@ -93,7 +95,7 @@ def test_matrix_over_http(command: str, sqlite_world: World, _api_server: Any, t
 # The matrix's other commands, by why they do not go over HTTP. Local-only ones are refused in
 # remote mode with "is local-only" (exit 2) before anything runs; login/logout are remote mode's own;
 # the import template is written without store or server, in either mode.
-LOCAL_COMMANDS = {"apply", "auth login", "completion", "config show", "db status", "db upgrade", "doctor", "export",
+LOCAL_COMMANDS = {"auth login", "completion", "config show", "db status", "db upgrade", "doctor", "export",
                   "init", "invite accept", "mail list", "mail preview", "mail retry",
                   "mail send", "mail show", "mail test", "password set", "serve"}
 REMOTE_OWN = {"login", "logout"}

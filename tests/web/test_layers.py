@@ -12,8 +12,10 @@ ALWAYS = ("store.services", "store.errors", "store.enums", "web", "mail_template
 PLUMBING = ("store.db", "store.context", "store.actor", "store.settings")
 FORBIDDEN_TOP = {"cli", "importers", "sqlalchemy", "sqlmodel", "typer", "rich"}
 # The import upload reads the file as the CLI does (importers) and hands it to the one entry of the
-# import engine (store.imports.engine.run): the same two steps as `tenantctl import run`.
-UPLOAD = {"web/api/imports.py": ("importers.read", "store.imports.engine", "store.imports.runs")}
+# import engine (store.imports.engine.run): the same two steps as `tenantctl import run`; POST /apply
+# reads the document as `tenantctl apply` does and hands it to the apply service.
+UPLOAD = {"web/api/imports.py": ("importers.read", "store.imports.engine", "store.imports.runs"),
+          "web/api/apply.py": ("importers.document",)}
 
 
 def imported(path: Path) -> set[str]:

@@ -27,6 +27,7 @@ conflict 409, unauthenticated 401, unreachable 503 (store busy), 413 for a body 
 
 def routers() -> list[APIRouter]:
     from web.api import (
+        apply,
         apps,
         auth,
         connections,
@@ -41,7 +42,7 @@ def routers() -> list[APIRouter]:
     )
 
     return [auth.router, tokens.router, tenants.router, users.router, members.router, invitations.router,
-            connections.router, passwords.router, imports.router, apps.router, lookups.router]
+            connections.router, passwords.router, imports.router, apply.router, apps.router, lookups.router]
 
 
 def api_router() -> APIRouter:

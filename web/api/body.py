@@ -47,6 +47,14 @@ class ApiBodyLimit:
 
             return max_mb * 1_000_000, upload  # MB as the importer counts them (importers/safety.py)
 
+        if path.rstrip("/") == self.prefix + "/apply" and scope.get("method") == "POST":
+            from web.api.apply import MAX_BYTES
+
+            def document(size: int | None) -> tuple[str, str]:
+                return f"the document is larger than {MAX_BYTES // (1024 * 1024)} MB", "split the document"
+
+            return MAX_BYTES, document  # as `apply -f` reads at most
+
         def json_body(size: int | None) -> tuple[str, str]:
             return f"the request body is larger than {JSON_MAX_BYTES // 1024} KB", "send less at once"
 

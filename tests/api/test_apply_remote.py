@@ -1,0 +1,127 @@
+"""`tenantctl apply` in remote mode: a reseller with only a token states its setup in a document. The
+variables are the caller's (substituted on its side; the server substitutes none of its own), the
+plan, prune, refusals with document paths and read-only tokens behave as locally."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import select
+
+from store.models import ImportRun, Membership, Tenant, User
+from tests.api.test_remote_cli import _remote
+
+DOC = """
+tenants:
+  - name: ${KUNDE}
+    reseller: acme
+    customer_number: "0042"
+    currency: EUR
+    users:
+      - {email: eva@neukunde.example, first_name: Eva, last_name: Neumann, role: admin}
+      - {email: jan@neukunde.example, first_name: Jan, last_name: "$${NICHT_ERSETZT}"}
+"""
+
+
+def _doc(tmp_path: Any, text: str, name: str = "setup.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_a_reseller_applies_its_setup_with_only_a_token(world, cli, api_server, token, store, tmp_path):
+    t = token("rita.reseller", "ci")
+    path = _doc(tmp_path, DOC)
+    env = {"KUNDE": "Neukunde GmbH"}
+    planned = _remote(cli, api_server, t, "apply", "-f", path, "--dry-run", env=env)
+    assert planned.exit_code == 0, planned.stderr
+    assert planned.stdout.splitlines()[0] == "+ tenant neukunde-gmbh  tenants[0]"
+    assert "would apply setup.yaml: tenants: 1 created; users: 2 created" in planned.stderr
+    done = _remote(cli, api_server, t, "apply", "-f", path, "--json", env=env)
+    assert done.exit_code == 0, done.stderr
+    assert done.data["action"] == "updated" and done.data["counts"]["users"]["created"] == 2
+    with store.transaction(write=False) as s:
+        tenant = s.exec(select(Tenant).where(Tenant.name == "Neukunde GmbH")).one()
+        jan = s.exec(select(User).where(User.email == "jan@neukunde.example")).one()
+        run = s.get(ImportRun, done.data["run"])
+    assert jan.last_name == "${NICHT_ERSETZT}"  # $${…} is the caller's escape, kept literal by the server
+    assert run is not None and run.mode == "apply" and run.file_name == "setup.yaml"
+    assert run.actor == 'rita.reseller via token "ci"' and tenant.created_by == 'rita.reseller via token "ci"'
+    again = _remote(cli, api_server, t, "apply", "-f", path, "--json", env=env)
+    assert again.data["action"] == "unchanged"
+
+
+def test_the_callers_unset_variable_is_named_before_anything_is_sent(world, cli, api_server, token, store,
+                                                                      tmp_path):
+    r = _remote(cli, api_server, token("rita.reseller"), "apply", "-f", _doc(tmp_path, DOC), "--json",
+                env={"KUNDE": None})
+    assert r.exit_code == 4
+    error = r.json()["error"]
+    assert error["message"] == "1 problem(s) in setup.yaml; nothing was sent"
+    assert error["details"]["problems"] == [
+        {"path": "tenants[0].name", "message": "variable ${KUNDE} is not set and has no default (${KUNDE:-…})"}]
+    with store.transaction(write=False) as s:
+        assert s.exec(select(ImportRun)).first() is None
+
+
+def test_the_server_substitutes_none_of_its_own_variables(world, http, token, store, monkeypatch):
+    monkeypatch.setenv("SERVER_SECRET", "geheim")
+    body = b"tenants:\n  - {name: 'Kunde ${SERVER_SECRET}', reseller: acme}\n"
+    r = http.post("/apply", params={"name": "setup.yaml"}, content=body,
+                  headers={"Authorization": f"Bearer {token('rita.reseller')}"})
+    assert r.status_code == 200, r.text
+    with store.transaction(write=False) as s:
+        names = [t.name for t in s.exec(select(Tenant).where(Tenant.name.startswith("Kunde "))).all()]
+    assert names == ["Kunde ${SERVER_SECRET}"]
+
+
+def test_a_refused_document_lists_its_paths_and_records_the_run(world, cli, api_server, token, store, tmp_path):
+    doc = _doc(tmp_path, "tenants:\n  - name: Fremd GmbH\n    reseller: beta\n    users:\n"
+                         "      - {email: x@fremd.example, first_name: X, last_name: Y, role: boss}\n")
+    r = _remote(cli, api_server, token("rita.reseller"), "apply", "-f", doc)
+    assert r.exit_code == 4
+    assert "tenants[0].users[0].role: 'boss' is not one of" in r.stderr
+    assert "tenants[0].reseller: reseller 'beta' not found" in r.stderr
+    assert "problem(s) in setup.yaml; nothing was written (run " in r.stderr
+    with store.transaction(write=False) as s:
+        assert s.exec(select(Tenant).where(Tenant.name == "Fremd GmbH")).first() is None
+        assert [run.state for run in s.exec(select(ImportRun)).all()] == ["rejected"]
+
+
+def test_prune_asks_then_removes_over_http(world, cli, api_server, token, store, tmp_path):
+    t = token("rita.reseller")
+    env = {"KUNDE": "Neukunde GmbH"}
+    assert _remote(cli, api_server, t, "apply", "-f", _doc(tmp_path, DOC), env=env).exit_code == 0
+    shorter = _doc(tmp_path, DOC.split("      - {email: jan")[0], "kurz.yaml")
+    asked = _remote(cli, api_server, t, "apply", "-f", shorter, "--prune", env=env)
+    assert asked.exit_code == 3 and "- membership jan.nicht-ersetzt@neukunde-gmbh" in asked.stderr
+    done = _remote(cli, api_server, t, "apply", "-f", shorter, "--prune", "--yes", "--json", env=env)
+    assert done.exit_code == 0 and done.data["counts"]["memberships"]["deleted"] == 1
+    with store.transaction(write=False) as s:
+        jan = s.exec(select(User).where(User.email == "jan@neukunde.example")).one()
+        assert s.exec(select(Membership).where(Membership.user_id == jan.id)).first() is None
+
+
+def test_a_read_only_token_plans_but_never_applies(world, cli, api_server, store, tmp_path):
+    from store.actor import resolve_actor
+    from store.context import Ctx
+    from store.services import api_tokens
+    from store.settings import load_settings
+
+    with store.transaction() as s:
+        t = api_tokens.create(Ctx(s, resolve_actor(s, "rita.reseller"), load_settings()), name="ro",
+                              read_only=True)["token"]
+    env = {"KUNDE": "Neukunde GmbH"}
+    path = _doc(tmp_path, DOC)
+    assert _remote(cli, api_server, t, "apply", "-f", path, "--dry-run", env=env).exit_code == 0
+    r = _remote(cli, api_server, t, "apply", "-f", path, "--json", env=env)
+    assert r.exit_code == 9 and r.json()["error"]["message"] == "this token is read-only"
+    with store.transaction(write=False) as s:
+        assert s.exec(select(Tenant).where(Tenant.name == "Neukunde GmbH")).first() is None
+
+
+def test_the_server_takes_documents_as_large_as_apply_reads():
+    from importers.document import MAX_BYTES
+    from web.api import apply
+
+    assert apply.MAX_BYTES == MAX_BYTES
