@@ -136,7 +136,7 @@ def _version(value: bool) -> None:
 
 # Commands that work on the store itself and have no API counterpart (refused in remote mode;
 # the others that use the store directly are refused by runtime.command).
-LOCAL_ONLY = {"init", "db", "serve", "config", "doctor", "mail", "export", "auth", "completion"}
+LOCAL_ONLY = {"init", "db", "serve", "config", "doctor", "export", "auth", "completion"}
 
 
 @app.callback()

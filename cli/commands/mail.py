@@ -88,13 +88,13 @@ def list_(
 
     Example: tenantctl mail list --user max.mueller --state failed
     """
-    from store.services import outbox
+    from cli.backend import call, svc
 
-    with runtime.command(write=False) as ctx:
-        page = outbox.list_mails(ctx, state=state_.value if state_ else None, to=to, user=user,
-                                 limit=options.limit_or_none(limit), offset=offset)
-    output.show(page.items, lambda c, d: c.print(output.table(d, LIST_COLUMNS)), json_mode=json,
-                total=page.total, limit=page.limit, offset=offset)
+    query = {"state": state_.value if state_ else None, "to": to, "user": user}
+    res = call("GET", "/mail",
+               lambda ctx: svc.outbox.list_mails(ctx, **query, limit=options.limit_or_none(limit), offset=offset),
+               query={**query, "limit": limit, "offset": offset})
+    res.show(lambda c, d: c.print(output.table(d, LIST_COLUMNS)), json)
 
 
 @app.command("show")
@@ -177,6 +177,7 @@ def preview(
     from mail_templates.samples import sample
     from store.mail.delivery import render_mail
 
+    runtime.refuse_remote()  # the templates and their overrides are the store machine's
     conf = runtime.operator_only("mail preview")
     if template not in template_names(conf.templates_dir):
         raise InvalidInput(f"no mail template named {template!r}",
@@ -212,6 +213,7 @@ def test(to: str = typer.Option(..., "--to", metavar="ADDRESS", help="Recipient.
     from store.mail.transports import make_transport
     from store.types import utcnow
 
+    runtime.refuse_remote()  # the transport and its settings are the store machine's
     conf = runtime.operator_only("mail test")
     address = rules.normalise_email(to)
     lang = conf.default_language if conf.default_language in {x.value for x in Language} else "de"

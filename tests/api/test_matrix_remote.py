@@ -29,8 +29,9 @@ from tests.security.test_matrix import (  # noqa: F401  (fixtures used by name)
 
 # The nouns with an API counterpart (docs/api.md); their store-only verbs stay local.
 API_NOUNS = {"tenant", "user", "member", "invite", "connection", "password", "import", "apply", "app", "audit",
-             "token"}
-LOCAL_ONLY = {"password set", "invite accept", "import template"}
+             "token", "mail"}
+LOCAL_ONLY = {"password set", "invite accept", "import template", "mail preview", "mail retry", "mail send",
+              "mail show", "mail test"}
 API_COMMANDS = sorted(c for c in MATRIX if c.split()[0] in API_NOUNS and c not in LOCAL_ONLY)
 # Over HTTP the operator is an admin of the operator tenant (olga), a user: she owns tokens.
 HTTP_EXPECTED = {("token create", "operator"): OK}
@@ -96,7 +97,7 @@ def test_matrix_over_http(command: str, sqlite_world: World, _api_server: Any, t
 # remote mode with "is local-only" (exit 2) before anything runs; login/logout are remote mode's own;
 # the import template is written without store or server, in either mode.
 LOCAL_COMMANDS = {"auth login", "completion", "config show", "db status", "db upgrade", "doctor", "export",
-                  "init", "invite accept", "mail list", "mail preview", "mail retry",
+                  "init", "invite accept", "mail preview", "mail retry",
                   "mail send", "mail show", "mail test", "password set", "serve"}
 REMOTE_OWN = {"login", "logout"}
 OFFLINE = {"import template"}

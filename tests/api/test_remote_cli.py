@@ -30,7 +30,8 @@ def test_as_and_db_are_refused(world, cli, api_server, token):
 
 def test_local_only_commands_say_so(world, cli, api_server, token):
     t = token("rita.reseller")
-    for args in (["init"], ["db", "status"], ["mail", "list"], ["doctor"], ["password", "set", "--password-stdin"]):
+    for args in (["init"], ["db", "status"], ["mail", "show", "1"], ["mail", "test", "--to", "x@y.example"],
+                 ["mail", "preview", "test"], ["doctor"], ["password", "set", "--password-stdin"]):
         r = _remote(cli, api_server, t, *args, input="x\ny\n")
         assert r.exit_code == 2, (args, r.stdout, r.stderr)
         assert "is local-only" in r.stderr, args

@@ -34,6 +34,7 @@ def routers() -> list[APIRouter]:
         imports,
         invitations,
         lookups,
+        mail,
         members,
         passwords,
         tenants,
@@ -42,7 +43,8 @@ def routers() -> list[APIRouter]:
     )
 
     return [auth.router, tokens.router, tenants.router, users.router, members.router, invitations.router,
-            connections.router, passwords.router, imports.router, apply.router, apps.router, lookups.router]
+            connections.router, passwords.router, imports.router, apply.router, apps.router, lookups.router,
+            mail.router]
 
 
 def api_router() -> APIRouter:
