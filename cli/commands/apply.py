@@ -76,8 +76,7 @@ def apply(
     from cli import backend
 
     if backend.remote():
-        _apply_remote(document.resolved(text, name), name, dry_run=dry_run, prune=prune, send_links=links,
-                      yes=yes, json=json)
+        _apply_remote(text, name, dry_run=dry_run, prune=prune, send_links=links, yes=yes, json=json)
         return
     from store.imports.perf import gc_paused
     from store.services import apply as service
@@ -125,23 +124,23 @@ def _apply_remote(text: str, name: str, *, dry_run: bool, prune: bool, send_link
     """The document (its variables substituted here) to the server's POST /api/v1/apply: the same
     service plans and applies it in the token's scope and answers with the same result."""
     from cli import remote
+    from importers import document
 
+    try:
+        body = document.resolved(text, name).encode("utf-8")
+    except InvalidInput as exc:  # an unset variable: named at its path, as a local apply names it
+        _print_problems((exc.details or {}).get("problems") or [], json)
+        raise
     client = remote.client()
 
     def call(dry: bool) -> dict[str, Any]:
         query = {"name": name, "dry_run": dry, "prune": prune, "send_links": send_links,
                  "rows_limit": None if json else PLAN_MAX}
         try:
-            return client.request("POST", "/apply", query=query, content=text.encode("utf-8"),
+            return client.request("POST", "/apply", query=query, content=body,
                                   headers={"Content-Type": "application/yaml"})["data"]
         except InvalidInput as exc:
-            problems = (exc.details or {}).get("problems")
-            if problems and not json:
-                err = output.stderr()
-                for p in problems[:200]:
-                    output.line(err, f"{p['path']}: {p['message']}")
-                if len(problems) > 200:
-                    output.line(err, f"… and {len(problems) - 200} more (all of them with --json)")
+            _print_problems((exc.details or {}).get("problems") or [], json)
             raise
 
     if prune and not dry_run and not yes:  # show what --prune removes, and ask (or require --yes)
@@ -151,6 +150,17 @@ def _apply_remote(text: str, name: str, *, dry_run: bool, prune: bool, send_link
                 output.status(f"- {c['type']} {c['key']}  {c['path']}")
             runtime.confirm(f"Remove {len(doomed)} membership(s)/booking(s) the document no longer lists?", False)
     _print(call(dry_run), name, dry_run=dry_run, json=json)
+
+
+def _print_problems(problems: list[dict[str, Any]], json: bool) -> None:
+    """Every problem at its document path on stderr (200 of them; --json has all in the error)."""
+    if json:
+        return
+    err = output.stderr()
+    for p in problems[:200]:
+        output.line(err, f"{p['path']}: {p['message']}")
+    if len(problems) > 200:
+        output.line(err, f"… and {len(problems) - 200} more (all of them with --json)")
 
 
 def _confirm_prune(text: str, name: str, opts: Any) -> None:
@@ -173,12 +183,7 @@ def _refuse(applied: Any, source: Any, name: str, json: bool) -> None:
     from importers.document import shown
 
     problems = [{"path": source.where(p), "message": p["message"]} for p in applied.outcome.plan.problems()]
-    if not json:
-        err = output.stderr()
-        for p in problems[:200]:
-            output.line(err, f"{p['path']}: {p['message']}")
-        if len(problems) > 200:
-            output.line(err, f"… and {len(problems) - 200} more (all of them with --json)")
+    _print_problems(problems, json)
     run = applied.outcome.rejected_run
     raise InvalidInput(f"{len(problems)} problem(s) in {shown(name)}; nothing was written (run {run})",
                        hint="fix the document and apply again",

@@ -62,6 +62,9 @@ def test_the_callers_unset_variable_is_named_before_anything_is_sent(world, cli,
         {"path": "tenants[0].name", "message": "variable ${KUNDE} is not set and has no default (${KUNDE:-…})"}]
     with store.transaction(write=False) as s:
         assert s.exec(select(ImportRun)).first() is None
+    said = _remote(cli, api_server, token("rita.reseller"), "apply", "-f", _doc(tmp_path, DOC), env={"KUNDE": None})
+    assert said.exit_code == 4 and said.stderr.splitlines()[0] == (
+        "tenants[0].name: variable ${KUNDE} is not set and has no default (${KUNDE:-…})")
 
 
 def test_the_server_substitutes_none_of_its_own_variables(world, http, token, store, monkeypatch):
