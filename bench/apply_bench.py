@@ -18,7 +18,7 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from bench.import_bench import fresh_sqlite, rows, timed
+from bench.import_bench import fresh_sqlite, rows, timed, workbook
 
 
 def document(tenants: list[list[Any]], users: list[list[Any]]) -> dict[str, Any]:
@@ -36,21 +36,6 @@ def document(tenants: list[list[Any]], users: list[list[Any]]) -> dict[str, Any]
                         "currency": currency, "billing": billing, "language": language,
                         "users": by_number.get(number, [])})
     return {"version": 1, "tenants": out}
-
-
-def workbook(path: Path, tenants: list[list[Any]], users: list[list[Any]]) -> Path:
-    from openpyxl import Workbook
-
-    from bench.import_bench import TENANT_HEADERS, USER_HEADERS
-
-    wb = Workbook(write_only=True)
-    for name, headers, data in (("Mandanten", TENANT_HEADERS, tenants), ("Benutzer", USER_HEADERS, users)):
-        ws = wb.create_sheet(name)
-        ws.append(headers)
-        for r in data:
-            ws.append(r)
-    wb.save(path)
-    return path
 
 
 def command(url: str, *args: str) -> list[str]:

@@ -38,6 +38,7 @@ import sys
 import time
 from pathlib import Path
 from statistics import median
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 FIRST = ["Max", "Mia", "Jürgen", "Zoë", "Ömer", "Anna", "Lukas", "Sofie", "Jörg", "Lea", "Paul", "Grete", "Özlem",
@@ -80,6 +81,13 @@ def generate(workdir: Path, n_tenants: int, n_users: int) -> dict[str, Path]:
             w = csv.writer(fh, delimiter=";")
             w.writerow(headers)
             w.writerows(["" if v is None else v for v in r] for r in data)
+    workbook(xlsx, tenants, users)
+    print(f"generated {n_tenants:,} tenants and {n_users:,} users in {time.monotonic() - t0:.0f} s", file=sys.stderr)
+    return {"xlsx": xlsx, "tenants_csv": tcsv, "users_csv": ucsv}
+
+
+def workbook(path: Path, tenants: list[list[Any]], users: list[list[Any]]) -> Path:
+    """The template's two sheets (Mandanten, Benutzer), written streaming."""
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
@@ -88,9 +96,8 @@ def generate(workdir: Path, n_tenants: int, n_users: int) -> dict[str, Path]:
         ws.append(headers)
         for r in data:
             ws.append(r)
-    wb.save(xlsx)
-    print(f"generated {n_tenants:,} tenants and {n_users:,} users in {time.monotonic() - t0:.0f} s", file=sys.stderr)
-    return {"xlsx": xlsx, "tenants_csv": tcsv, "users_csv": ucsv}
+    wb.save(path)
+    return path
 
 
 def generate_flat(workdir: Path, n_companies: int, n_people: int) -> dict[str, Path]:

@@ -22,6 +22,7 @@ from tests.security.test_matrix import (  # noqa: F401  (fixtures used by name)
     _changed,
     _fast_hasher,
     _sqlite_fingerprint,
+    case_files,
     expected_for,
     sqlite_world,
     takes_json,
@@ -53,18 +54,12 @@ def test_matrix_over_http(command: str, sqlite_world: World, _api_server: Any, t
 
     from cli.main import app
     from store.settings import load_settings
-    from tests.imports.conftest import basic_workbook
 
     monkeypatch.setattr("store.services.api_tokens.label_for", lambda login, name: login)
-    source = Path(sqlite_world.url.removeprefix("sqlite:///"))
     problems = []
     for kind, who in ALL_KINDS.items():
         case = tmp_path / kind
-        (case / "home").mkdir(parents=True)
-        db = case / "home" / "tenantctl.db"
-        shutil.copy(source, db)
-        basic_workbook(case / "in.xlsx")
-        (case / "state.yaml").write_text(STATE_YAML, encoding="utf-8")
+        db = case_files(sqlite_world, case)
         url = f"sqlite:///{db}"
         _api_server.use(load_settings(environ={"TENANTCTL_DATABASE_URL": url, "TENANTCTL_HOME": str(case / "home"),
                                                "TENANTCTL_EXCLUSIVE_RESELLER": "0"}))

@@ -324,19 +324,24 @@ def expected_for(command: str) -> dict[str, str]:
 ALL_KINDS = {**RANKED, **REFUSED}
 
 
-@pytest.mark.parametrize("command", sorted(MATRIX))
-def test_matrix_sqlite(command: str, sqlite_world: World, tmp_path: Path) -> None:
+def case_files(world: World, folder: Path) -> Path:
+    """One actor's case: a copy of the world's store (returned) and the files commands read."""
     from tests.imports.conftest import basic_workbook
 
+    (folder / "home").mkdir(parents=True)
+    db = folder / "home" / "tenantctl.db"
+    shutil.copy(Path(world.url.removeprefix("sqlite:///")), db)
+    basic_workbook(folder / "in.xlsx")
+    (folder / "state.yaml").write_text(STATE_YAML, encoding="utf-8")
+    return db
+
+
+@pytest.mark.parametrize("command", sorted(MATRIX))
+def test_matrix_sqlite(command: str, sqlite_world: World, tmp_path: Path) -> None:
     problems = []
-    source = Path(sqlite_world.url.removeprefix("sqlite:///"))
     for kind, who in ALL_KINDS.items():
         case = tmp_path / kind
-        (case / "home").mkdir(parents=True)
-        db = case / "home" / "tenantctl.db"
-        shutil.copy(source, db)
-        basic_workbook(case / "in.xlsx")
-        (case / "state.yaml").write_text(STATE_YAML, encoding="utf-8")
+        db = case_files(sqlite_world, case)
         code, said = run_case(command, who, f"sqlite:///{db}", case / "home", case, sqlite_world.handles)
         want = expected_for(command)[kind]
         if str(code) != want:
