@@ -80,6 +80,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         if not is_api(request):
             from fastapi.exception_handlers import http_exception_handler
 
+            if exc.status_code == 404:
+                from web import pages
+
+                return pages.not_found_page(request)
+
             return await http_exception_handler(request, exc)
         err: TenantctlError = (NotFound(f"no such API path: {request.method} {request.url.path}",
                                         hint=f"see {PREFIX}/openapi.json") if exc.status_code == 404
