@@ -59,8 +59,9 @@ def error_page(request: Request, exc: TenantctlError) -> Response:
 
         message = refusals.message(exc, lang)
     response = render(request, "error.html", status=status, message=message)
-    if isinstance(exc, TooManyRequests):
-        response.headers["Retry-After"] = str(exc.retry_after)
+    from web.errors import headers_of
+
+    response.headers.update(headers_of(exc))
     return response
 
 
