@@ -4,6 +4,7 @@ in well under a second with a small answer, and the store keeps nothing large.""
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import tracemalloc
@@ -17,7 +18,7 @@ from tests.api.conftest import bearer
 
 LEVELS = "abcdefghi"
 BOMB = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
-    f"{c}: &{c} [{','.join(['*' + p] * 9)}]\n" for p, c in zip(LEVELS, LEVELS[1:], strict=False))
+    f"{c}: &{c} [{','.join(['*' + p] * 9)}]\n" for p, c in itertools.pairwise(LEVELS))
 
 
 def test_the_bomb_is_the_one_from_the_report():
@@ -66,7 +67,7 @@ def test_the_reader_refuses_with_one_clear_line(text, message):
 def test_a_fair_document_with_aliases_and_depth_still_reads():
     from importers import document
 
-    text = "base: &b {role: member}\nusers:\n" + "".join(f"  - *b\n" for _ in range(1000))
+    text = "base: &b {role: member}\nusers:\n" + "".join("  - *b\n" for _ in range(1000))
     assert document.parse(text, "x.yaml")["users"][999] == {"role": "member"}
 
 
