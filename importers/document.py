@@ -31,6 +31,7 @@ from store.desired import Desired, DesiredTenant
 from store.errors import InvalidInput
 from store.imports.flat import ROW_REF
 from store.imports.rows import Problem, Source, Table
+from store.nfc import nfc, nfc_deep
 
 TENANT_FIELDS = ("key", "name", "kind", "reseller", "customer_number", "currency", "billing", "language",
                  "external_id", "applications")
@@ -449,7 +450,10 @@ def load(text: str, name: str, env: Mapping[str, str] | None = None, *, variable
     --send-links=missing need."""
     env = {} if env is None else env
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    raw = parse(text, name)
+    # text enters here: values in NFC (store/nfc.py); JSON escapes are only seen once parsed
+    raw = parse(nfc(text), name)
+    if "\\u" in text:
+        raw = nfc_deep(raw)
     problems: list[Problem] = []
     used: list[str] = []
     doc = substitute(raw, env, problems, used) if variables and "${" in text else raw

@@ -38,8 +38,10 @@ def create_app(settings: Settings, *, behind_proxy: bool = False, limits: Limits
     _install_error_handlers(app)
     from web.api import document
     from web.api.body import ApiBodyLimit
+    from web.api.nfc import ApiNfc
 
     document(app)
+    app.add_middleware(ApiNfc, prefix=PREFIX)  # text in NFC, inside the size limits
     app.add_middleware(ApiBodyLimit, prefix=PREFIX)  # the API's own size limits (uploads), as JSON errors
     from web.request_scope import RequestScope
 
