@@ -110,6 +110,8 @@ def run(
     header_row: int | None = typer.Option(None, "--header-row", help="The header's row number, as Excel shows it."),
     layout: str = typer.Option("auto", "--layout",
                                help="auto, flat (one row per person, the company on each row) or tables."),
+    trust_names: bool = typer.Option(False, "--trust-names",
+                                     help="Take names as written: no check for broken characters ('?', Mac Roman)."),
     json: bool = options.JSON,
 ) -> None:
     """Import tenants and users from a workbook: everything is checked first; nothing is written
@@ -120,11 +122,12 @@ def run(
     if mode not in {"upsert", "create"}:
         raise InvalidInput(f"--mode {mode!r} is not upsert or create", hint="use --mode upsert or --mode create")
     started = time.monotonic()
-    how = {"sheet": sheet, "maps": maps, "encoding": encoding, "header_row": header_row, "layout": layout}
+    how = {"sheet": sheet, "maps": maps, "encoding": encoding, "header_row": header_row, "layout": layout,
+           "trust_names": trust_names}
     if backend.remote():
         query = {"filename": file.name, "dry_run": dry_run, "mode": mode, "skip_invalid": skip_invalid,
                  "send_links": send_links, "reseller": reseller, "sheet": sheet, "map": maps or [],
-                 "encoding": encoding, "header_row": header_row, "layout": layout,
+                 "encoding": encoding, "header_row": header_row, "layout": layout, "trust_names": trust_names,
                  "rows": "all" if json or dry_run else "changed",
                  "rows_limit": None if json else TABLE_MAX if dry_run else TABLE_MAX_RUN}
         _run_remote(file, started, query, how, report=report, json=json)
@@ -139,7 +142,7 @@ def run(
     with gc_paused():  # no reference cycles worth collecting; see store/imports/perf.py
         scanned = threading.Event()
         reading = Background(_read, reader, file, sheet, maps, encoding, int(conf.import_max_mb), header_row, layout,
-                             scanned)
+                             scanned, trust_names)
         # The sheet scans hold the GIL, python-calamine's parse does not: the store's modules load
         # beside the parse, not beside the scans. Beside them, every read and inflate of the scan
         # handed the GIL over for up to 5 ms (0.22 s alone, 1.27 s beside a busy thread, measured).
@@ -152,12 +155,13 @@ def run(
 
 
 def _read(reader: Any, file: Path, sheet: str | None, maps: list[str] | None, encoding: str | None,
-          max_mb: int, header_row: int | None, layout: str, scanned: Any) -> tuple[Any, str]:
+          max_mb: int, header_row: int | None, layout: str, scanned: Any, trust_names: bool = False
+          ) -> tuple[Any, str]:
     """(the loaded file, its hash): the background thread's part of reading. `scanned` is set once
     only work without the GIL is left, or when reading ends (an error included)."""
     try:
         return (reader.load(file, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb, header_row=header_row,
-                            layout=layout, on_scanned=scanned.set),
+                            layout=layout, trust_names=trust_names, on_scanned=scanned.set),
                 reader.file_hash(file))
     finally:
         scanned.set()
