@@ -80,6 +80,8 @@ def command(write: bool = True) -> Iterator[Ctx]:
         with store.transaction(write=write) as session:
             ctx = Ctx(session, resolve_actor(session, conf.actor), conf)
             yield ctx
+        if write:  # said if Ctrl-C comes now (during mail delivery, while printing)
+            state.COMMITTED = "the change is written" if ctx.committed is None else ctx.committed
         _warn(ctx.warnings)
         for hook in ctx.after_commit:
             hook()
