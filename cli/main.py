@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from cli import output, state
-from store.errors import InvalidInput, TenantctlError, UsageError, from_store_exception
+from store.errors import DeliveryPending, InvalidInput, TenantctlError, UsageError, from_store_exception
 
 HELP = """Administer a B2B platform: tenants, users, invitations, password links, migrations.
 
@@ -50,6 +50,7 @@ class TenantctlGroup(TyperGroup):
         state.WARNINGS = []
         state.JSON_EMITTED = False
         state.COMMITTED = None
+        state.DELIVERY_PENDING = False
         try:
             if "apply" in argv:
                 from cli.commands.apply import rewrite_argv
@@ -58,6 +59,8 @@ class TenantctlGroup(TyperGroup):
             rv = super().main(args=argv, prog_name=prog_name or "tenantctl", complete_var=complete_var,
                               standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
+            if code == 0 and state.DELIVERY_PENDING:  # the result is printed, with the warning
+                code = DeliveryPending.exit_code
         except TenantctlError as exc:
             code = output.fail(exc, state.JSON_MODE)
         except click_exc.NoArgsIsHelpError:

@@ -132,6 +132,8 @@ def emit_json(payload: Any) -> None:
     if state.JSON_EMITTED:
         raise RuntimeError("a second JSON document on stdout")
     state.JSON_EMITTED = True
+    if isinstance(payload, dict) and "data" in payload and state.WARNINGS and "warnings" not in payload:
+        payload = {**payload, "warnings": list(state.WARNINGS)}  # every command's, as show() adds them
     # json escapes C0 itself; DEL, C1 and bidi overrides are written as \uXXXX too (only strings
     # can hold them), so a document piped to a terminal cannot drive it either
     text = json.dumps(payload, ensure_ascii=False, indent=2, default=str)

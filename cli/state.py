@@ -17,3 +17,5 @@ WARNINGS: list[str] = []
 JSON_EMITTED = False
 # what the command committed, said if it is interrupted afterwards (Ctrl-C during mail delivery)
 COMMITTED: str | None = None
+# a committed change's mail could not be delivered (it stays queued): exit 6 with the result
+DELIVERY_PENDING = False

@@ -76,7 +76,7 @@ def api_transaction(request: Any, *, write: bool, anonymous: bool = False, chang
     needs a write transaction and changes nothing). Rate-limited per token."""
     from store.actor import Actor
     from store.context import Ctx
-    from store.errors import PermissionDenied, Unauthenticated
+    from store.errors import DeliveryPending, PermissionDenied, Unauthenticated
     from store.services import api_tokens
     from web.api.common import WARNINGS, bearer
     from web.security import client_of
@@ -118,6 +118,11 @@ def api_transaction(request: Any, *, write: bool, anonymous: bool = False, chang
             import logging
 
             logging.getLogger("tenantctl.web").warning("could not record the use of API token %s", touch)
-    # before the answer, unlike the pages: the caller learns what the delivery did, as in the CLI
+    # before the answer, unlike the pages: the caller learns what the delivery did, as in the CLI.
+    # A delivery that cannot reach its server is a warning next to the committed result (200/201),
+    # never a 503 that a client would retry into a second change
     for hook in ctx.after_commit:
-        hook()
+        try:
+            hook()
+        except DeliveryPending as exc:
+            WARNINGS.set((*WARNINGS.get(), exc.message))
