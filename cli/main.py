@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from cli import output, state
-from store.errors import InvalidInput, TenantctlError, UsageError, from_store_exception
+from store.errors import DeliveryPending, InvalidInput, TenantctlError, UsageError, from_store_exception
 
 HELP = """Administer a B2B platform: tenants, users, invitations, password links, migrations.
 
@@ -51,6 +51,9 @@ class TenantctlGroup(TyperGroup):
         state.FLAGS = {}
         state.REMOTE = None
         state.WARNINGS = []
+        state.JSON_EMITTED = False
+        state.COMMITTED = None
+        state.DELIVERY_PENDING = False
         try:
             if "apply" in argv:
                 from cli.commands.apply import rewrite_argv
@@ -59,6 +62,8 @@ class TenantctlGroup(TyperGroup):
             rv = super().main(args=argv, prog_name=prog_name or "tenantctl", complete_var=complete_var,
                               standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
+            if code == 0 and state.DELIVERY_PENDING:  # the result is printed, with the warning
+                code = DeliveryPending.exit_code
         except TenantctlError as exc:
             code = output.fail(exc, state.JSON_MODE)
         except click_exc.NoArgsIsHelpError as exc:
@@ -70,8 +75,11 @@ class TenantctlGroup(TyperGroup):
             ctx = getattr(exc, "ctx", None)
             where = f"{ctx.command_path} --help" if ctx else "tenantctl --help"
             code = output.fail(UsageError(exc.format_message(), hint=f"see {where}"), state.JSON_MODE)
-        except typer.Abort:
-            code = output.fail(TenantctlError("aborted; nothing changed"), state.JSON_MODE)
+        except typer.Abort as exc:
+            code = _aborted(isinstance(exc.__cause__, KeyboardInterrupt) or isinstance(exc.__context__,
+                                                                                         KeyboardInterrupt))
+        except KeyboardInterrupt:
+            code = _aborted(True)
         except OverflowError:  # a number beyond 64 bits that no option's range caught
             code = output.fail(InvalidInput("a number given is too large",
                                             hint=f"numbers go up to {2**63 - 1}"), state.JSON_MODE)
@@ -86,6 +94,22 @@ class TenantctlGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _aborted(interrupted: bool) -> int:
+    """Ctrl-C (click turns it into Abort) or a refused prompt. After the commit, what was committed
+    is said (an import's run and its undo) and the exit code is 130 as for any interrupted program;
+    before it, nothing was written."""
+    if state.COMMITTED:
+        output.fail(TenantctlError(f"interrupted after the commit: {state.COMMITTED}",
+                                   hint="it is written; check it with the command shown"), state.JSON_MODE)
+        return INTERRUPTED
+    output.fail(TenantctlError("interrupted; nothing changed" if interrupted else "aborted; nothing changed"),
+                state.JSON_MODE)
+    return INTERRUPTED if interrupted else 1
+
+
+INTERRUPTED = 130  # 128 + SIGINT, as the shell reports an interrupted program
 
 
 # the root's options that take a value: the noun is the first word after them

@@ -163,9 +163,13 @@ class Client:
         if not isinstance(payload, dict) or "data" not in payload:
             raise InvalidInput("the server's answer has no data", hint=SERVER_HINT)
         if payload.get("warnings"):
-            from cli.runtime import _warn
+            from cli.runtime import _warn, delivery_pending
+            from store.errors import PENDING
 
             _warn([str(w) for w in payload["warnings"]])
+            for w in payload["warnings"]:
+                if str(w).startswith(PENDING):
+                    delivery_pending(str(w))  # exit 6, as the local command
         return payload
 
     def close(self) -> None:

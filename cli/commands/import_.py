@@ -192,7 +192,7 @@ def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | 
             output.status(note)
     if outcome.rejected:
         _refused(file, source, outcome.plan.problems(), outcome.rejected_run, [*source.notes, *outcome.plan.notes],
-                 report=report, json=json)
+                 report=report, json=json, rows=outcome.rows, total=len(outcome.plan.rows), dry_run=dry_run)
     result = outcome.result
     # how the file was read (skipped title rows, unread sheets, hidden rows …), then the plan's notes
     result["notes"] = [*source.notes, *result.get("notes", [])]
@@ -220,10 +220,11 @@ def _run_remote(file: Path, started: float, query: dict[str, Any], reading: dict
                                               headers={"Content-Type": "application/octet-stream"})
     except InvalidInput as exc:
         details = exc.details or {}
-        if "problems" in details and details.get("run"):
+        if "problems" in details and "run" in details:  # a refused run (a dry run's has no run id)
             _print_notes(details.pop("read_notes", []), details.pop("plan_notes", []), json)
             _refused(file, None, details["problems"], details["run"], details.get("notes", []), report=report,
-                     json=json, reading=reading)
+                     json=json, reading=reading, rows=details.get("rows") or [], total=details.get("total", 0),
+                     dry_run=bool(query["dry_run"]))
         raise
     result = payload["data"]
     _print_notes(result.pop("read_notes", []), result.pop("plan_notes", []), json)
@@ -248,21 +249,25 @@ def _local_source(file: Path, reading: dict[str, Any] | None) -> Any:
 
 
 def _refused(file: Path, source: Any, problems: list[dict[str, Any]], run_id: Any, notes: list[str], *,
-             report: Path | None, json: bool, reading: dict[str, Any] | None = None) -> None:
-    """Write the marked copy, list the problems, and raise the refusal (exit 4). Both modes."""
+             report: Path | None, json: bool, rows: list[dict[str, Any]], total: int, dry_run: bool,
+             reading: dict[str, Any] | None = None) -> None:
+    """Write the marked copy, show the plan and list the problems, and raise the refusal (exit 4).
+    Both modes, the real run and the dry run alike (run_id None: the dry run's, rolled back)."""
     source = source or _local_source(file, reading)
     target = report or file.with_name(f"{file.stem}-fehler.xlsx")
     copy = _marked_copy(file, source, problems, target)
     if not json:
+        _print_rows(rows, total, dry_run)
         out = output.stderr()
         for p in problems[:200]:
             out.print(output.Text(f"{source.where(p)}: {p['message']}"))
         if len(problems) > 200:
             out.print(output.Text(f"… and {len(problems) - 200} more (see {copy.where})"))
-    raise InvalidInput(f"{len(problems)} problem(s) in {file.name}; nothing was written "
-                       f"(run {run_id}; {copy.said})",
+    run = f"run {run_id}" if run_id else "dry run"
+    raise InvalidInput(f"{len(problems)} problem(s) in {file.name}; nothing was written ({run}; {copy.said})",
                        hint="fix the rows and import again, or --skip-invalid to write the good rows",
-                       details={"run": run_id, "report": copy.path, "problems": problems, "notes": notes})
+                       details={"run": run_id, "report": copy.path, "problems": problems, "notes": notes,
+                                "rows": rows})
 
 
 def _finish(file: Path, started: float, result: dict[str, Any], source: Any, *, dry_run: bool, skip_invalid: bool,
@@ -274,15 +279,8 @@ def _finish(file: Path, started: float, result: dict[str, Any], source: Any, *, 
     rows = sum(v for k, v in counts.items() if k != "problems")
     result["seconds"] = round(elapsed, 2)
     if not json:
-        shown = result["rows"]
-        total_shown = rows if dry_run else rows - counts["tenants_unchanged"] - counts["users_unchanged"]
-        for r in shown:
-            r["detail"] = _detail(r)
-        if shown:
-            output.stdout().print(output.table(shown, PLAN_COLUMNS,
-                                               title="plan (dry-run: nothing written)" if dry_run else None))
-        if total_shown > len(shown):
-            output.status(f"… and {total_shown - len(shown):,} more rows (all of them with --json)")
+        _print_rows(result["rows"], rows if dry_run else rows - counts["tenants_unchanged"] - counts["users_unchanged"],
+                    dry_run)
         for p in result["problems"]:
             if not p["row"]:  # a problem of the whole file or sheet: no row of the table shows it
                 output.warn(f"{p['sheet']}: " + (f"column {p['column']}: " if p["column"] else "") + p["message"])
@@ -294,19 +292,26 @@ def _finish(file: Path, started: float, result: dict[str, Any], source: Any, *, 
                   f"write {timings['write']} s)" + (f"; run {result['run']}" if result["run"] else ""))
     if result.get("links_queued"):
         output.status(f"queued {result['links_queued']} password links")
-    if dry_run and result["skipped"] and not skip_invalid:
-        # the plan is printed; the exit code says that the real run would be refused
-        if json:
-            raise typer.Exit(InvalidInput.exit_code)
-        raise InvalidInput(f"{result['skipped']} row(s) with problems: the real run would write nothing",
-                           hint="fix the rows marked error, or run with --skip-invalid")
-    if result["skipped"] and not dry_run:
+    if result["skipped"]:  # --skip-invalid (else the run was refused): the dry run says the same
         target = report or file.with_name(f"{file.stem}-fehler.xlsx")
         copy = _marked_copy(file, source or _local_source(file, reading), result["problems"], target)
-        output.warn(f"SKIPPED {result['skipped']} invalid rows (--skip-invalid); {copy.said}; "
-                    f"see tenantctl import show {result['run']}")
-        raise PartialSuccess(f"{result['skipped']} invalid rows were skipped",
-                             hint=f"tenantctl import show {result['run']}")
+        see = f"see tenantctl import show {result['run']}" if result["run"] else "the real run would skip them"
+        output.warn(f"{'WOULD SKIP' if dry_run else 'SKIPPED'} {result['skipped']} invalid rows (--skip-invalid); "
+                    f"{copy.said}; {see}")
+        raise PartialSuccess(f"{result['skipped']} invalid rows {'would be' if dry_run else 'were'} skipped",
+                             hint=f"tenantctl import show {result['run']}" if result["run"] else
+                             "fix the rows marked error in the marked copy")
+
+
+def _print_rows(shown: list[dict[str, Any]], total: int, dry_run: bool) -> None:
+    """The plan's table (at most TABLE_MAX rows, errors first) and how many more there are."""
+    for r in shown:
+        r["detail"] = _detail(r)
+    if shown:
+        output.stdout().print(output.table(shown, PLAN_COLUMNS,
+                                           title="plan (dry-run: nothing written)" if dry_run else None))
+    if total > len(shown):
+        output.status(f"… and {total - len(shown):,} more rows (all of them with --json)")
 
 
 @dataclass

@@ -96,10 +96,12 @@ def _run(request: Request, path: Path, name: str, started: float, *, dry_run: bo
     printed = {"read_notes": list(source.notes), "plan_notes": list(outcome.plan.notes)}
     if outcome.rejected:  # recorded (committed) as a refused run; the caller gets every problem
         problems = outcome.plan.problems()
-        raise InvalidInput(f"{len(problems)} problem(s) in {name}; nothing was written (run {outcome.rejected_run})",
+        run = f"run {outcome.rejected_run}" if outcome.rejected_run else "dry run"
+        raise InvalidInput(f"{len(problems)} problem(s) in {name}; nothing was written ({run})",
                            hint="fix the rows and import again, or skip_invalid to write the good rows",
                            details={"run": outcome.rejected_run, "problems": problems,
-                                    "notes": [*source.notes, *outcome.plan.notes], **printed})
+                                    "notes": [*source.notes, *outcome.plan.notes], "rows": outcome.rows,
+                                    "total": len(outcome.plan.rows), **printed})
     result = outcome.result
     result["notes"] = [*source.notes, *result.get("notes", [])]  # as the CLI's --json has them
     result["timings"] = {"read": read_s, **outcome.timings}
