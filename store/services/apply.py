@@ -129,7 +129,7 @@ def _prune(ctx: Ctx, outcome: Any, desired: Desired, *, write: bool) -> list[dic
         key = keys.get(dm.tenant_row) if dm.tenant_row is not None else (dm.tenant_key or "").strip().lower()
         t = tenants.get(key or "")
         if t is not None:
-            listed.add((t.id, _email_key(dm.email)))
+            listed.add((t.id, _email_key(dm.email)))  # type: ignore[arg-type]
     doc_tenants = {keys[d.row]: d for d in desired.tenants if d.row in keys}
     scope = [t for k, t in tenants.items() if k in doc_tenants and in_scope(t)]
     removals: list[dict[str, Any]] = []

@@ -1,7 +1,7 @@
 """users: the tenant that removed a person's last membership (who may bring them back)
 
 Revision ID: documents_0001
-Revises: api_0001
+Revises: gdpr_0001
 """
 from collections.abc import Sequence
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'documents_0001'
-down_revision: str | Sequence[str] | None = 'api_0001'
+down_revision: str | Sequence[str] | None = 'gdpr_0001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
