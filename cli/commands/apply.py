@@ -110,7 +110,7 @@ def _print(data: dict[str, Any], name: str, *, dry_run: bool, json: bool) -> Non
     from importers import document
 
     if json:
-        output.emit_json({"data": data})
+        output.show(data, lambda c, d: None, json_mode=True)  # with the warnings (a person left without a tenant)
     else:
         out = output.stdout()
         for line in _plan_lines(data):

@@ -25,6 +25,7 @@ from store.errors import Conflict
 from store.models import AccessRight, Application, ImportRun, ImportRunItem, Membership, Tenant, TenantApplication, User
 from store.rehearsal import rehearsed
 from store.schemas import ts
+from store.services import memberships
 from store.types import utcnow
 
 ACTION = {"create": "created", "update": "updated", "unchanged": "unchanged", "error": "error"}
@@ -157,7 +158,7 @@ def _prune(ctx: Ctx, outcome: Any, desired: Desired) -> list[dict[str, Any]]:
                                 "list yourself in the document")
                 continue
             removals.append({"type": "membership", "path": path, "tenant": t.key, "key": f"{u.login}@{t.key}",
-                             "role": m.role, "membership": m, "user": u})
+                             "role": m.role, "membership": m, "user": u, "tenant_row": t})
         if doomed and admins_left == 0 and any(m.role == Role.admin for m, _ in rows):
             problems.append(f"{path}: --prune would leave tenant {t.key!r} without an admin; list one of its "
                             "admins or give a listed user role admin")
@@ -173,7 +174,8 @@ def _prune(ctx: Ctx, outcome: Any, desired: Desired) -> list[dict[str, Any]]:
                        details={"problems": problems})
     if removals:
         _remove(ctx, outcome.result.get("run"), removals)
-    return [{k: v for k, v in r.items() if k not in {"membership", "user", "booking"}} for r in removals]
+    return [{k: v for k, v in r.items() if k not in {"membership", "user", "booking", "tenant_row"}}
+            for r in removals]
 
 
 def _remove(ctx: Ctx, run_id: int | None, removals: list[dict[str, Any]]) -> None:
@@ -190,7 +192,11 @@ def _remove(ctx: Ctx, run_id: int | None, removals: list[dict[str, Any]]) -> Non
                                      "access": rights}, "after": None})
             s.execute(delete(AccessRight).where(col(AccessRight.membership_id) == m.id))
             s.execute(delete(Membership).where(col(Membership.id) == m.id))
-            record(s, ctx.actor, "member.remove", "membership", r["key"], m.tenant_id, role=m.role, via="apply --prune")
+            # the person's last membership: links die, and this tenant may bring them back (warned)
+            voided = memberships.void_links_if_homeless(s, r["user"], released_by=r["tenant_row"],
+                                                        warnings=ctx.warnings)
+            record(s, ctx.actor, "member.remove", "membership", r["key"], m.tenant_id, role=m.role, via="apply --prune",
+                   links_voided=voided)
         else:
             b: TenantApplication = r["booking"]
             members = select(Membership.id).where(Membership.tenant_id == b.tenant_id)
