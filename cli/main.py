@@ -28,8 +28,28 @@ def _plain_help(command: Any) -> None:
     if text and "Example:" in text and "\b\nExample:" not in text:
         # an example is copied as it stands: never rewrapped (click's \b marks such a paragraph)
         command.help = text.replace("Example:", "\b\nExample:")
+    for param in getattr(command, "params", ()):
+        _plain_param(param)
     for sub in getattr(command, "commands", {}).values():
         _plain_help(sub)
+
+
+def _plain_param(param: Any) -> None:
+    """Typer's help shows a required argument as `{LOGIN}` in the usage line and every range as
+    `0<=x<=9223372036854775807`; ours read `LOGIN` (click's and man pages' convention) and
+    `between 1 and 30`, and the store's 64-bit ceiling is not shown. Both hooks are private to
+    typer (pinned below 0.30 in pyproject.toml); without them the help is merely less plain."""
+    from cli.options import MAX_INT
+
+    if getattr(param, "param_type_name", None) == "argument" and hasattr(param, "_usage_display_name"):
+        name = param.display_name_raw if param.required else f"[{param.display_name_raw}]"
+        param._usage_display_name = lambda: name + ("..." if param.nargs != 1 else "")
+    if hasattr(param, "_get_number_range_help_str"):
+        low, high = getattr(param, "min", None), getattr(param, "max", None)
+        high = None if high == MAX_INT else high
+        text = (None if low in (None, 0) and high is None else f"at least {low}" if high is None
+                else f"at most {high}" if low is None else f"between {low} and {high}")
+        param._get_number_range_help_str = lambda: text
 
 
 class TenantctlGroup(TyperGroup):

@@ -110,6 +110,7 @@ def run(
     header_row: int | None = typer.Option(None, "--header-row", help="The header's row number, as Excel shows it."),
     layout: str = typer.Option("auto", "--layout",
                                help="auto, flat (one row per person, the company on each row) or tables."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also the time of each phase and rows/s."),
     json: bool = options.JSON,
 ) -> None:
     """Import tenants and users from a workbook: everything is checked first; nothing is written
@@ -127,7 +128,7 @@ def run(
                  "encoding": encoding, "header_row": header_row, "layout": layout,
                  "rows": "all" if json or dry_run else "changed",
                  "rows_limit": None if json else TABLE_MAX if dry_run else TABLE_MAX_RUN}
-        _run_remote(file, started, query, how, report=report, json=json)
+        _run_remote(file, started, query, how, report=report, json=json, verbose=verbose)
         return
     import threading
 
@@ -148,7 +149,7 @@ def run(
 
         opts = engine.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
                               send_links=send_links)
-        _run(file, started, reading, opts, report=report, json=json)
+        _run(file, started, reading, opts, report=report, json=json, verbose=verbose)
 
 
 def _read(reader: Any, file: Path, sheet: str | None, maps: list[str] | None, encoding: str | None,
@@ -163,7 +164,8 @@ def _read(reader: Any, file: Path, sheet: str | None, maps: list[str] | None, en
         scanned.set()
 
 
-def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | None, json: bool) -> None:
+def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | None, json: bool,
+         verbose: bool = False) -> None:
     """Read the file, hand it to the engine, write the marked copy and print."""
     from store.imports import engine
 
@@ -194,11 +196,11 @@ def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | 
     result["notes"] = [*source.notes, *result.get("notes", [])]
     result["timings"] = timings
     _finish(file, started, result, source, dry_run=dry_run, skip_invalid=opts.skip_invalid, report=report,
-            json=json)
+            json=json, verbose=verbose)
 
 
 def _run_remote(file: Path, started: float, query: dict[str, Any], reading: dict[str, Any], *,
-                report: Path | None, json: bool) -> None:
+                report: Path | None, json: bool, verbose: bool = False) -> None:
     """Upload the file; the server reads, checks and writes it with the same engine and answers
     with the same result. A marked copy is written here, next to the file, from the problems the
     server lists (the file is read again only then)."""
@@ -224,7 +226,7 @@ def _run_remote(file: Path, started: float, query: dict[str, Any], reading: dict
     result = payload["data"]
     _print_notes(result.pop("read_notes", []), result.pop("plan_notes", []), json)
     _finish(file, started, result, None, dry_run=bool(query["dry_run"]), skip_invalid=bool(query["skip_invalid"]),
-            report=report, json=json, reading=reading)
+            report=report, json=json, reading=reading, verbose=verbose)
 
 
 def _print_notes(read_notes: list[str], plan_notes: list[str], json: bool) -> None:
@@ -262,7 +264,7 @@ def _refused(file: Path, source: Any, problems: list[dict[str, Any]], run_id: An
 
 
 def _finish(file: Path, started: float, result: dict[str, Any], source: Any, *, dry_run: bool, skip_invalid: bool,
-            report: Path | None, json: bool, reading: dict[str, Any] | None = None) -> None:
+            report: Path | None, json: bool, reading: dict[str, Any] | None = None, verbose: bool = False) -> None:
     """Print the result (both modes): the plan or the changes, the summary line, the exit code."""
     timings = result["timings"]
     elapsed = time.monotonic() - started
@@ -285,11 +287,12 @@ def _finish(file: Path, started: float, result: dict[str, Any], source: Any, *, 
     else:
         output.emit_json({"data": result})
     verb = "would import" if dry_run else "imported"
-    output.status(f"{verb} {file.name}: {_summary(result['counts'])} — {rows} rows in {elapsed:.1f} s "
-                  f"({rows / max(elapsed, 1e-6):,.0f} rows/s; read {timings['read']} s, check {timings['plan']} s, "
-                  f"write {timings['write']} s)" + (f"; run {result['run']}" if result["run"] else ""))
+    speed = (f" in {elapsed:.1f} s ({rows / max(elapsed, 1e-6):,.0f} rows/s; read {timings['read']} s, "
+             f"check {timings['plan']} s, write {timings['write']} s)") if verbose else ""
+    output.status(f"{verb} {file.name}: {_summary(result['counts'])} — {output.count(rows, 'row')}{speed}"
+                  + (f"; run {result['run']}" if result["run"] else ""))
     if result.get("links_queued"):
-        output.status(f"queued {result['links_queued']} password links")
+        output.status(f"queued {output.count(result['links_queued'], 'password link')}")
     if dry_run and result["skipped"] and not skip_invalid:
         # the plan is printed; the exit code says that the real run would be refused
         if json:

@@ -46,9 +46,10 @@ def run(ctx: Ctx, source: Source, opts: Options, *, digest: str, progress: Progr
     if plan.has_errors and (not opts.skip_invalid or plan.file_problems) and not opts.dry_run:
         run_id = record_rejected(ctx, plan, source=source, digest=digest, opts=opts)
         return Outcome(plan, rejected_run=run_id, timings=timings)
-    if status is not None:
-        total = sum(1 for r in plan.rows if r.action in {"create", "update"})
-        status(f"{'checking' if opts.dry_run else 'writing'} {total} new or changed rows…")
+    changing = sum(1 for r in plan.rows if r.action in {"create", "update"})
+    if status is not None and changing:  # all unchanged: the summary says so, nothing is checked or written
+        rows = f"{changing} new or changed row{'s' if changing != 1 else ''} of {len(plan.rows)}"
+        status(f"checking {rows} against the store…" if opts.dry_run else f"writing {rows}…")
     result = execute(ctx, plan, source=source, digest=digest, opts=opts, progress=progress, rows=rows,
                      rows_limit=rows_limit)
     created = result.pop("created_user_ids")
