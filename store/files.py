@@ -50,10 +50,12 @@ def create_private(path: Path) -> None:
         os.close(fd)
 
 
-def write_private(path: Path, write: Callable[[BinaryIO], object], *, fsync: bool = False) -> None:
+def write_private(path: Path, write: Callable[[BinaryIO], object], *, fsync: bool = False,
+                  replace: bool = True) -> None:
     """Write `path` as a 0600 file through `write(fh)`: into a temporary file in the same folder,
     then renamed over the target. On any failure the temporary file is removed and the error
-    raised; the target is untouched."""
+    raised; the target is untouched. `replace=False`: an existing target (even one created while
+    we wrote) raises FileExistsError and stays as it is."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
@@ -63,8 +65,26 @@ def write_private(path: Path, write: Callable[[BinaryIO], object], *, fsync: boo
             fh.flush()
             if fsync:
                 os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            _link_no_clobber(tmp, path)
+            tmp.unlink()
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def _link_no_clobber(tmp: Path, path: Path) -> None:
+    """Put `tmp` in place unless `path` exists: a hard link fails atomically on an existing name.
+    Where the file system has no hard links, the check and the rename are two steps."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:
+        if path.exists():
+            raise FileExistsError(path) from None
+        os.replace(tmp, path)
+        tmp.touch()  # the caller removes it

@@ -77,6 +77,7 @@ class _Progress:
 
 @app.command("template")
 def template(file: Path = typer.Argument(..., help="Where to write the .xlsx template."),
+             force: bool = typer.Option(False, "--force", help="Replace FILE if it exists."),
              json: bool = options.JSON) -> None:
     """Write the workbook resellers fill in: Mandanten and Benutzer sheets, drop-downs, instructions.
 
@@ -88,7 +89,7 @@ def template(file: Path = typer.Argument(..., help="Where to write the .xlsx tem
     if file.suffix.lower() != ".xlsx":
         raise InvalidInput(f"the template is an .xlsx workbook, not {file.suffix or 'no suffix'}",
                            hint="name it e.g. kunden.xlsx")
-    write_template(file)
+    write_template(file, force=force)
     output.status(f"wrote the template to {file}")
     output.show({"file": str(file)}, lambda c, d: None, json_mode=json)
 
@@ -100,6 +101,7 @@ def run(
     mode: str = typer.Option("upsert", "--mode", help="upsert (create or update) or create (refuse existing rows)."),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Write the good rows, skip the bad ones."),
     report: Path | None = typer.Option(None, "--report", help="Error workbook (default: next to the input)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing error workbook."),
     send_links: bool = typer.Option(False, "--send-links", help="Queue password links for the users this run creates."),
     reseller: str | None = typer.Option(None, "--reseller", help="Reseller of customer rows without one.",
                                         autocompletion=completion.tenant_keys),
@@ -128,7 +130,7 @@ def run(
                  "encoding": encoding, "header_row": header_row, "layout": layout,
                  "rows": "all" if json or dry_run else "changed",
                  "rows_limit": None if json else TABLE_MAX if dry_run else TABLE_MAX_RUN}
-        _run_remote(file, started, query, how, report=report, json=json, verbose=verbose)
+        _run_remote(file, started, query, how, report=report, json=json, verbose=verbose, force=force)
         return
     import threading
 
@@ -149,7 +151,7 @@ def run(
 
         opts = engine.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
                               send_links=send_links)
-        _run(file, started, reading, opts, report=report, json=json, verbose=verbose)
+        _run(file, started, reading, opts, report=report, json=json, verbose=verbose, force=force)
 
 
 def _read(reader: Any, file: Path, sheet: str | None, maps: list[str] | None, encoding: str | None,
@@ -165,7 +167,7 @@ def _read(reader: Any, file: Path, sheet: str | None, maps: list[str] | None, en
 
 
 def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | None, json: bool,
-         verbose: bool = False) -> None:
+         verbose: bool = False, force: bool = False) -> None:
     """Read the file, hand it to the engine, write the marked copy and print."""
     from store.imports import engine
 
@@ -190,17 +192,17 @@ def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | 
             output.status(note)
     if outcome.rejected:
         _refused(file, source, outcome.plan.problems(), outcome.rejected_run, [*source.notes, *outcome.plan.notes],
-                 report=report, json=json)
+                 report=report, json=json, force=force)
     result = outcome.result
     # how the file was read (skipped title rows, unread sheets, hidden rows …), then the plan's notes
     result["notes"] = [*source.notes, *result.get("notes", [])]
     result["timings"] = timings
     _finish(file, started, result, source, dry_run=dry_run, skip_invalid=opts.skip_invalid, report=report,
-            json=json, verbose=verbose)
+            json=json, verbose=verbose, force=force)
 
 
 def _run_remote(file: Path, started: float, query: dict[str, Any], reading: dict[str, Any], *,
-                report: Path | None, json: bool, verbose: bool = False) -> None:
+                report: Path | None, json: bool, verbose: bool = False, force: bool = False) -> None:
     """Upload the file; the server reads, checks and writes it with the same engine and answers
     with the same result. A marked copy is written here, next to the file, from the problems the
     server lists (the file is read again only then)."""
@@ -221,12 +223,12 @@ def _run_remote(file: Path, started: float, query: dict[str, Any], reading: dict
         if "problems" in details and details.get("run"):
             _print_notes(details.pop("read_notes", []), details.pop("plan_notes", []), json)
             _refused(file, None, details["problems"], details["run"], details.get("notes", []), report=report,
-                     json=json, reading=reading)
+                     json=json, reading=reading, force=force)
         raise
     result = payload["data"]
     _print_notes(result.pop("read_notes", []), result.pop("plan_notes", []), json)
     _finish(file, started, result, None, dry_run=bool(query["dry_run"]), skip_invalid=bool(query["skip_invalid"]),
-            report=report, json=json, reading=reading, verbose=verbose)
+            report=report, json=json, reading=reading, verbose=verbose, force=force)
 
 
 def _print_notes(read_notes: list[str], plan_notes: list[str], json: bool) -> None:
@@ -246,11 +248,11 @@ def _local_source(file: Path, reading: dict[str, Any] | None) -> Any:
 
 
 def _refused(file: Path, source: Any, problems: list[dict[str, Any]], run_id: Any, notes: list[str], *,
-             report: Path | None, json: bool, reading: dict[str, Any] | None = None) -> None:
+             report: Path | None, json: bool, reading: dict[str, Any] | None = None, force: bool = False) -> None:
     """Write the marked copy, list the problems, and raise the refusal (exit 4). Both modes."""
     source = source or _local_source(file, reading)
     target = report or file.with_name(f"{file.stem}-fehler.xlsx")
-    copy = _marked_copy(file, source, problems, target)
+    copy = _marked_copy(file, source, problems, target, force)
     if not json:
         out = output.stderr()
         for p in problems[:200]:
@@ -264,7 +266,8 @@ def _refused(file: Path, source: Any, problems: list[dict[str, Any]], run_id: An
 
 
 def _finish(file: Path, started: float, result: dict[str, Any], source: Any, *, dry_run: bool, skip_invalid: bool,
-            report: Path | None, json: bool, reading: dict[str, Any] | None = None, verbose: bool = False) -> None:
+            report: Path | None, json: bool, reading: dict[str, Any] | None = None, verbose: bool = False,
+            force: bool = False) -> None:
     """Print the result (both modes): the plan or the changes, the summary line, the exit code."""
     timings = result["timings"]
     elapsed = time.monotonic() - started
@@ -301,7 +304,7 @@ def _finish(file: Path, started: float, result: dict[str, Any], source: Any, *, 
                            hint="fix the rows marked error, or run with --skip-invalid")
     if result["skipped"] and not dry_run:
         target = report or file.with_name(f"{file.stem}-fehler.xlsx")
-        copy = _marked_copy(file, source or _local_source(file, reading), result["problems"], target)
+        copy = _marked_copy(file, source or _local_source(file, reading), result["problems"], target, force)
         output.warn(f"SKIPPED {result['skipped']} invalid rows (--skip-invalid); {copy.said}; "
                     f"see tenantctl import show {result['run']}")
         raise PartialSuccess(f"{result['skipped']} invalid rows were skipped",
@@ -318,14 +321,15 @@ class _Copy:
         return self.path or "--json for all of them"
 
 
-def _marked_copy(file: Path, source: Any, problems: list[dict[str, Any]], target: Path) -> _Copy:
+def _marked_copy(file: Path, source: Any, problems: list[dict[str, Any]], target: Path, force: bool) -> _Copy:
     """Write the marked copy; a folder that is read-only (or gone) must not hide the problems."""
     from importers.write import write_report
 
     try:
-        write_report(file, source.file_type, source.tables, problems, target)
+        write_report(file, source.file_type, source.tables, problems, target, force=force)
     except InvalidInput as exc:
-        return _Copy(None, f"no marked copy: {exc.message}")
+        replace = " (--force replaces it)" if "--force" in (exc.hint or "") else ""
+        return _Copy(None, f"no marked copy: {exc.message}{replace}")
     return _Copy(str(target), f"marked copy: {target}")
 
 

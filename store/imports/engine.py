@@ -48,8 +48,8 @@ def run(ctx: Ctx, source: Source, opts: Options, *, digest: str, progress: Progr
         return Outcome(plan, rejected_run=run_id, timings=timings)
     changing = sum(1 for r in plan.rows if r.action in {"create", "update"})
     if status is not None and changing:  # all unchanged: the summary says so, nothing is checked or written
-        rows = f"{changing} new or changed row{'s' if changing != 1 else ''} of {len(plan.rows)}"
-        status(f"checking {rows} against the store…" if opts.dry_run else f"writing {rows}…")
+        which = f"{changing} new or changed row{'s' if changing != 1 else ''} of {len(plan.rows)}"
+        status(f"checking {which} against the store…" if opts.dry_run else f"writing {which}…")
     result = execute(ctx, plan, source=source, digest=digest, opts=opts, progress=progress, rows=rows,
                      rows_limit=rows_limit)
     created = result.pop("created_user_ids")
