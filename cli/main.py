@@ -58,7 +58,10 @@ class TenantctlGroup(TyperGroup):
              **extra: Any) -> Any:
         from typer._click import exceptions as click_exc  # typer vendors click (>=0.29)
 
-        argv = list(sys.argv[1:] if args is None else args)
+        from store.nfc import nfc
+
+        # text enters here: arguments in NFC (a name typed on a Mac is decomposed, see store/nfc.py)
+        argv = [nfc(a) for a in (sys.argv[1:] if args is None else args)]
         from cli import completion
 
         if completion.requested():

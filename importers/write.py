@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 from importers import columns
 from importers.read import ESCAPED_START
 from store.errors import InvalidInput
-from store.files import write_private
+from store.files import occupied, write_private
 
 FILL_ERROR = "FFFFC7CE"
 FILL_HEADER = "FFDDEBF7"
@@ -39,7 +39,7 @@ def check_folder(path: Path, *, force: bool = True) -> None:
     if not folder.is_dir():
         raise InvalidInput(f"cannot write {path}: the folder {folder} does not exist",
                            hint="create the folder first, or give another path")
-    if not force and path.exists():
+    if not force and occupied(path):
         raise exists(path)
 
 

@@ -96,10 +96,29 @@ def show_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
     return {**_run_out(run), "problems": run.problems, "created": created, "updated": updated}
 
 
+# A refused run keeps at most this many problems, each message cut to MAX_PROBLEM_CHARS, and counts
+# the rest (counts.problems_not_stored): the record stays small whatever the file held.
+MAX_STORED_PROBLEMS = 1000
+MAX_PROBLEM_CHARS = 500
+
+
+def stored_problems(problems: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """(the problems a run keeps, how many more there were)."""
+    def cut(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > MAX_PROBLEM_CHARS:
+            return value[:MAX_PROBLEM_CHARS - 1] + "…"
+        return value
+
+    kept = [{k: cut(v) for k, v in p.items()} for p in problems[:MAX_STORED_PROBLEMS]]
+    return kept, max(0, len(problems) - MAX_STORED_PROBLEMS)
+
+
 def record_rejected(ctx: Ctx, plan: Plan, *, source: Source, digest: str, opts: Options) -> int:
     """A refused run is recorded too (nothing else is written), so `import show` lists its problems."""
+    kept, rest = stored_problems(plan.problems())
+    counts = {**plan.counts(), **({"problems_not_stored": rest} if rest else {})}
     run = ImportRun(file_name=source.name, file_hash=digest, actor=ctx.actor.label, mode=opts.recorded_mode,
-                    state="rejected", counts=plan.counts(), problems=plan.problems()[:1000], finished_at=utcnow())
+                    state="rejected", counts=counts, problems=kept, finished_at=utcnow())
     ctx.session.add(run)
     ctx.session.flush()
     return int(run.id or 0)

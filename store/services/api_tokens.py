@@ -24,7 +24,7 @@ from store.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Una
 from store.models import ApiToken, User
 from store.schemas import ts
 from store.services import Page, paginate
-from store.types import utcnow
+from store.types import MAX_ID, utcnow
 
 PREFIX = "tctl_"
 TOKEN_RE = re.compile(r"^tctl_(\d{1,18})_([A-Za-z0-9_-]{43})$")
@@ -57,7 +57,9 @@ def parse_lifetime(text: str | None) -> timedelta:
 def parse(raw: str) -> tuple[int, str] | None:
     text = (raw or "").strip()
     m = TOKEN_RE.match(text)
-    return (int(m.group(1)), text) if m else None
+    if not m or len(m.group(1)) > 10 or int(m.group(1)) > MAX_ID:  # no row has such an id: no query
+        return None
+    return int(m.group(1)), text
 
 
 VIA = ' via token "'
