@@ -109,7 +109,7 @@ class TenantctlGroup(TyperGroup):
 
 
 # the root's options that take a value: the noun is the first word after them
-ROOT_VALUE_OPTIONS = frozenset({"--db", "--as", "--server", "--config"})
+ROOT_VALUE_OPTIONS = frozenset({"--db", "--as", "--server", "--config", "--context"})
 
 
 def called_noun(argv: Sequence[str]) -> str | None:
@@ -162,7 +162,7 @@ def _version(value: bool) -> None:
 
 # Commands that work on the store itself and have no API counterpart (refused in remote mode;
 # the others that use the store directly are refused by runtime.command).
-LOCAL_ONLY = {"init", "db", "serve", "config", "doctor", "export", "auth", "completion"}
+LOCAL_ONLY = {"init", "db", "serve", "config", "export", "completion"}
 
 
 @app.callback()
@@ -177,12 +177,22 @@ def root(
                                            "tenantctl login). Env: TENANTCTL_SERVER."),
     config: str | None = typer.Option(None, "--config", metavar="FILE",
                                       help="Settings file to read (never ./tenantctl.toml). Env: TENANTCTL_CONFIG."),
+    context: str | None = typer.Option(None, "--context", metavar="NAME",
+                                       help="Use this saved login (tenantctl context list) for this command. "
+                                            "Env: TENANTCTL_CONTEXT."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     from cli import remote
 
-    state.FLAGS = {"database_url": db, "actor": as_, "config": config, "server": server}
-    state.REMOTE = remote.configured()
+    state.FLAGS = {"database_url": db, "actor": as_, "config": config, "server": server, "context": context}
+    if ctx.invoked_subcommand == "context":
+        return  # manages the saved logins themselves: a file here, no server, no store
+    try:
+        state.REMOTE = remote.configured()
+    except UsageError:
+        if ctx.invoked_subcommand != "login":
+            raise
+        state.REMOTE = None  # `--context new login --server URL` saves a context that does not exist yet
     if state.REMOTE is not None:
         remote.refuse_local_options()
         if ctx.invoked_subcommand in LOCAL_ONLY:
@@ -215,6 +225,7 @@ def _register() -> None:
         auth,
         config,
         connection,
+        context,
         db,
         doctor,
         export,
@@ -229,6 +240,7 @@ def _register() -> None:
         tenant,
         token,
         user,
+        whoami,
     )
 
     init.register(app)
@@ -251,6 +263,8 @@ def _register() -> None:
     login.register(app)
     serve.register(app)
     apply_.register(app)
+    whoami.register(app)
+    context.register(app)
     app.command("completion")(completion_script)
 
 
