@@ -135,3 +135,35 @@ def test_every_page_fits_the_viewport_and_passes_axe(
     context.close()
     assert problems == []
     assert len(list(shots.glob("*.png"))) == 10
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_mails_with_a_link_fit_a_phone(lang: str, browser: Any, tmp_path: Path) -> None:
+    """The HTML part of every mail with a link at 375 px: nothing scrolls sideways, and the address
+    under the button is shown whole (it wraps only at its safe points)."""
+    import mail_templates
+    from mail_templates.samples import SAMPLES
+
+    shots = tmp_path / "screenshots"
+    link = "https://portal.kundenverwaltung-sonnenschein.example/password/set?token=1234.AbCdEfGhIjKlMnOpQrStUv" \
+           "WxYz0123456789-_AbCdEfG"
+    problems: list[str] = []
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    for name in mail_templates.template_names():
+        if "link" not in SAMPLES[name]:
+            continue
+        sample = {**SAMPLES[name], "link": link, "imprint_url": "https://platform.example/impressum",
+                  "privacy_url": "https://platform.example/datenschutz"}
+        _, _, html = mail_templates.render(name, lang, sample)
+        page.set_content(html)
+        shots.mkdir(exist_ok=True)
+        page.screenshot(path=str(shots / f"mail_{lang}_{name}_375.png"), full_page=True)
+        scroll = page.evaluate("document.documentElement.scrollWidth")
+        if scroll > 375:
+            problems.append(f"{name}: {scroll} px wide")
+        shown = page.locator(f'p > a[href="{link}"]').inner_text()
+        assert shown.replace("\n", "") == link
+        assert "https://portal." in shown.splitlines()[0]
+    context.close()
+    assert problems == []
