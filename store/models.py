@@ -167,6 +167,8 @@ class OutboxMail(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text, nullable=True)
     message_id: str | None = Field(default=None, sa_type=String(255), nullable=True)
     sent_at: datetime | None = _ts(nullable=True)
+    # the body (context) was deleted by retention or an erasure; its .eml file goes with it
+    purged_at: datetime | None = _ts(nullable=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_by: str = Field(sa_type=String(120))
 

@@ -67,6 +67,12 @@ SPECS: tuple[Spec, ...] = (
     Spec("mail_lease_seconds", 300, int,
          help="a mail whose delivery was interrupted is sent again after this many seconds (10-86400)"),
     Spec("import_max_mb", 100, int, help="largest spreadsheet an import reads (MB)"),
+    Spec("retention_mail_days", 30, int,
+         help="db prune: days after delivery until a mail's body and .eml file are deleted (0: keep)"),
+    Spec("retention_link_days", 30, int,
+         help="db prune: days after use or expiry until password links and invitations are deleted (0: keep)"),
+    Spec("retention_audit_days", 0, int,
+         help="db prune: audit entries older than this many days are pseudonymised (0: off)"),
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 CONFIG_ENV = "TENANTCTL_CONFIG"  # an explicit settings file, like --config FILE
@@ -232,7 +238,9 @@ def load_settings(flags: dict[str, Any] | None = None, environ: dict[str, str] |
 
 def _check_bounds(settings: Settings) -> None:
     bounds = {"initial_link_days": (1, 30), "reset_link_hours": (1, 168), "mail_max_attempts": (1, 100),
-              "mail_retry_seconds": (1, 3600), "mail_lease_seconds": (10, 86400)}
+              "mail_retry_seconds": (1, 3600), "mail_lease_seconds": (10, 86400),
+              "retention_mail_days": (0, 36500), "retention_link_days": (0, 36500),
+              "retention_audit_days": (0, 36500)}
     for name, (low, high) in bounds.items():
         value = settings.values[name]
         if not low <= value <= high:

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from store.errors import NotFound, TenantctlError
 from web import i18n
-from web.errors import TooManyRequests, status_of
+from web.errors import TooManyRequests, headers_of, status_of
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -62,8 +62,7 @@ def error_page(request: Request, exc: TenantctlError) -> Response:
 
         message = refusals.message(exc, lang)
     response = render(request, "error.html", status=status, message=message, title=None)
-    if isinstance(exc, TooManyRequests):
-        response.headers["Retry-After"] = str(exc.retry_after)
+    response.headers.update(headers_of(exc))
     return response
 
 
