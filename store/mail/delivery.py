@@ -173,12 +173,15 @@ def render_mail(settings: Settings, template: str, language: str, context: dict[
 
 def brand_context(settings: Settings, context: dict[str, Any]) -> dict[str, Any]:
     """What every template may use besides its own variables: the platform's name and sender
-    identity (a mail queued with a reseller's keeps it), the imprint, the time zone for `when`."""
+    identity (a mail queued with a reseller's keeps it), the imprint and the legal pages, the time
+    zone for `when`."""
     imprint = [line.strip() for line in str(settings.mail_imprint or "").split("|") if line.strip()]
     platform = str(settings.mail_from_name)
     return {"platform_name": platform, "sender": platform, "signature": settings.mail_signature,
             "reseller_name": None, "base_url": str(settings.base_url).rstrip("/"), **context,
-            "imprint": imprint, "time_zone": str(settings.time_zone)}
+            "imprint": imprint, "imprint_url": settings.imprint_url, "privacy_url": settings.privacy_url,
+            # the recipient's zone when the mail was queued with one (their tenant's), else the platform's
+            "time_zone": str(context.get("time_zone") or settings.time_zone)}
 
 
 class Outcomes:
