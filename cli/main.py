@@ -136,7 +136,7 @@ def _version(value: bool) -> None:
 
 # Commands that work on the store itself and have no API counterpart (refused in remote mode;
 # the others that use the store directly are refused by runtime.command).
-LOCAL_ONLY = {"init", "db", "serve", "config", "doctor", "export", "auth", "completion"}
+LOCAL_ONLY = {"init", "db", "serve", "worker", "config", "doctor", "export", "auth", "completion"}
 
 
 @app.callback()
@@ -203,6 +203,7 @@ def _register() -> None:
         tenant,
         token,
         user,
+        worker,
     )
 
     init.register(app)
@@ -224,6 +225,7 @@ def _register() -> None:
     token.register(app)
     login.register(app)
     serve.register(app)
+    worker.register(app)
     apply_.register(app)
     app.command("completion")(completion_script)
 

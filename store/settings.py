@@ -62,11 +62,13 @@ SPECS: tuple[Spec, ...] = (
     Spec("mail_lease_seconds", 300, int,
          help="a mail whose delivery was interrupted is sent again after this many seconds (10-86400)"),
     Spec("import_max_mb", 100, int, help="largest spreadsheet an import reads (MB)"),
+    Spec("metrics_token", None, secret=True,
+         help="bearer token /metrics asks for (from the environment only); needed to bind it beyond 127.0.0.1"),
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 CONFIG_ENV = "TENANTCTL_CONFIG"  # an explicit settings file, like --config FILE
 # Secrets are never read from files that are likely to be committed.
-ENV_ONLY = {"smtp_password"}
+ENV_ONLY = {"smtp_password", "metrics_token"}
 
 
 def user_config_path() -> Path:

@@ -41,6 +41,9 @@ def create_app(settings: Settings, *, behind_proxy: bool = False, limits: Limits
     document(app)
     app.add_middleware(ApiBodyLimit, prefix=PREFIX)  # the API's own size limits (uploads), as JSON errors
     app.add_middleware(Guard, behind_proxy=behind_proxy, own_limits=PREFIX + "/")
+    from web import observe
+
+    observe.install(app)  # /healthz, /readyz; request id and metrics, outermost
     app.router.on_shutdown.append(runtime.close)
     return app
 

@@ -44,6 +44,8 @@ class Runtime:
 
         with self.store.transaction(write=write) as session:
             ctx = Ctx(session, self._actor(session, login), self.settings)
+            if login:
+                request.state.actor = ctx.actor.label  # for the log line (web.observe)
             yield ctx
         hooks = getattr(request.state, "after_commit", None)
         if hooks is None:
@@ -99,6 +101,7 @@ def api_transaction(request: Any, *, write: bool, anonymous: bool = False, chang
                 # a guesser is stopped per client; a wrong token never uses up the real one's budget
                 limits.token_client.hit(client_of(request))
                 raise
+            request.state.actor = f"token:{token.id}"  # for the log line (web.observe): never the secret
             limits.api_token.hit(f"token:{token.id}")
             if token.read_only and (write if changes is None else changes):
                 raise PermissionDenied("this token is read-only", hint="use a token created without --read-only")
