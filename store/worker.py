@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from store.db import Store
 from store.errors import TenantctlError
@@ -33,9 +34,9 @@ class Tick:
 class Worker:
     def __init__(self, settings: Settings, store: Store, *, poll: float = 5.0,
                  jobs: tuple[housekeeping.Job, ...] = housekeeping.JOBS,
-                 on_tick: Callable[[Tick], None] | None = None) -> None:
+                 on_tick: Callable[[Tick], None] | None = None, clock: Callable[[], datetime] = utcnow) -> None:
         self.settings, self.store, self.poll, self.jobs = settings, store, poll, jobs
-        self.on_tick = on_tick
+        self.on_tick, self.clock = on_tick, clock
         self.stopping = threading.Event()
 
     def stop(self) -> None:
@@ -46,7 +47,8 @@ class Worker:
         or the mail server being away (said in the log, tried again next round)."""
         tick = Tick()
         try:
-            tick.delivery = summary = deliver_pending(self.settings, self.store, stop=self.stopping.is_set)
+            tick.delivery = summary = deliver_pending(self.settings, self.store, stop=self.stopping.is_set,
+                                                           now=self.clock)
         except TenantctlError as exc:
             tick.error = exc.message
             log.warning("mail delivery not run: %s", exc.message)
@@ -57,7 +59,7 @@ class Worker:
                          f"; stopped: {summary.unreachable} ({summary.remaining} stay queued)"
                          if summary.unreachable else "")
         if not self.stopping.is_set():
-            tick.jobs = housekeeping.run_due(self.store, utcnow(), self.jobs)
+            tick.jobs = housekeeping.run_due(self.store, self.clock(), self.jobs)
         if self.on_tick is not None:
             self.on_tick(tick)
         return tick

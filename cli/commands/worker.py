@@ -32,18 +32,21 @@ def worker(
     store = Store(conf.database_url)
     try:
         store.require_current_schema()
-        daemon.setup_logging(fmt)
         from store.worker import Worker
         from web import metrics
 
         loop = Worker(conf, store, poll=interval,
                       on_tick=metrics.observe_tick)
-        if once:
+        if once:  # the result says what happened: the log stays quiet but for errors
+            import logging
+
+            logging.getLogger("tenantctl").setLevel(logging.ERROR)
             tick = loop.tick()
             result = {"delivery": tick.delivery.as_dict() if tick.delivery else None, "error": tick.error,
                       "jobs": [{"name": r.name, "result": r.result, "error": r.error} for r in tick.jobs]}
             output.show(result, lambda c, d: c.print(output.record(d)), json_mode=json)
             return
+        daemon.setup_logging(fmt)
         listener = daemon.start_metrics(conf, metrics_host, metrics_port, store) if metrics_port else None
         daemon.stop_on_signals(loop.stop)
         output.status(f"worker on {store.safe_url}, a round every {interval:g}s"
