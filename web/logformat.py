@@ -43,11 +43,20 @@ class RequestInfo:
 CURRENT: contextvars.ContextVar[RequestInfo | None] = contextvars.ContextVar("tenantctl_request", default=None)
 
 def route_of(scope: MutableMapping[str, Any]) -> str:
-    """The matched route's template (/invite/{token}), never the path itself (which can hold a
-    token or an address); `unmatched` when no route matched."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return str(path) if path else "unmatched"
+    """The matched route's template (/api/v1/users/{ident}), never the path itself (which can hold
+    a token or an address): the path with each path parameter's value put back as its name.
+    `unmatched` when no route matched."""
+    if scope.get("route") is None:
+        return "unmatched"
+    segments = str(scope.get("path", "")).split("/")
+    for name, value in (scope.get("path_params") or {}).items():
+        text = str(value)
+        width = text.count("/") + 1  # a {path:path} parameter spans segments
+        for i in range(len(segments) - width, -1, -1):
+            if "/".join(segments[i:i + width]) == text and not segments[i].startswith("{"):
+                segments[i:i + width] = ["{" + name + "}"]
+                break
+    return "/".join(segments)
 
 
 class JsonFormatter(logging.Formatter):
