@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
@@ -66,13 +68,11 @@ def revoke(request: Request, token_id: int) -> JSONEnvelope:
                          "get the same 401. Counts as a login (the user's open password links die).")
 def login(request: Request, body: Login) -> JSONEnvelope:
     from store.services import api_tokens
-    from web.security import client_of
+    from web.login_throttle import guarded
 
-    limits = request.app.state.limits  # a password guesser is stopped per client and per account
-    limits.login_client.hit(client_of(request))
-    limits.login_account.hit(body.login.strip().casefold())
+    def attempt() -> Any:
+        with transaction(request, write=True, anonymous=True) as ctx:
+            return api_tokens.login_and_create(ctx, body.login, body.password, name=body.name,
+                                               expires_in=body.expires_in, read_only=body.read_only)
 
-    with transaction(request, write=True, anonymous=True) as ctx:
-        data = api_tokens.login_and_create(ctx, body.login, body.password, name=body.name,
-                                           expires_in=body.expires_in, read_only=body.read_only)
-    return ok(data, 201)
+    return ok(guarded(request, body.login, attempt), 201)
