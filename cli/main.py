@@ -84,6 +84,7 @@ class TenantctlGroup(TyperGroup):
 
 # the root's options that take a value: the noun is the first word after them
 ROOT_VALUE_OPTIONS = frozenset({"--db", "--as", "--server", "--config"})
+ROOT_FLAGS = frozenset({"--insecure-http"})
 
 
 def called_noun(argv: Sequence[str]) -> str | None:
@@ -93,6 +94,8 @@ def called_noun(argv: Sequence[str]) -> str | None:
     for word in words:
         if word in ROOT_VALUE_OPTIONS:
             next(words, None)
+        elif word in ROOT_FLAGS:
+            continue
         elif word.split("=", 1)[0] not in ROOT_VALUE_OPTIONS or "=" not in word:
             return None if word.startswith("-") else word
     return None
@@ -149,13 +152,17 @@ def root(
     server: str | None = typer.Option(None, "--server", metavar="URL",
                                       help="Work through this tenantctl server's API (remote mode; needs a token: "
                                            "tenantctl login). Env: TENANTCTL_SERVER."),
+    insecure_http: bool = typer.Option(False, "--insecure-http",
+                                       help="Remote mode: allow a plain http:// server that is not this machine "
+                                            "(the token then travels unencrypted)."),
     config: str | None = typer.Option(None, "--config", metavar="FILE",
                                       help="Settings file to read (never ./tenantctl.toml). Env: TENANTCTL_CONFIG."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     from cli import remote
 
-    state.FLAGS = {"database_url": db, "actor": as_, "config": config, "server": server}
+    state.FLAGS = {"database_url": db, "actor": as_, "config": config, "server": server,
+                   "insecure_http": insecure_http or None}
     state.REMOTE = remote.configured()
     if state.REMOTE is not None:
         remote.refuse_local_options()

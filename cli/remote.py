@@ -25,6 +25,32 @@ SERVER_HINT = "check --server / TENANTCTL_SERVER and that tenantctl serve runs t
 class Remote:
     server: str
     token: str | None
+    insecure_http: bool = False  # --insecure-http: plain http:// to a host that is not this machine
+
+
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    name = host.strip("[]").lower().rstrip(".")
+    if name in LOOPBACK_NAMES or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def check_transport(remote: Remote, what: str = "the API token") -> None:
+    """Nothing secret goes over plain http:// to another machine unless the caller says so."""
+    parts = urlsplit(remote.server)
+    if parts.scheme == "http" and not remote.insecure_http and not is_loopback(parts.hostname or ""):
+        raise UsageError(f"refusing to send {what} in clear over http:// to {parts.hostname}: anyone on the "
+                         "network path could read it and act as you",
+                         hint="use the server's https:// address, or add --insecure-http if the network is "
+                              "trusted (a test setup)")
 
 
 def credentials_file() -> Path:
@@ -58,7 +84,7 @@ def load_saved() -> Remote | None:
                          hint="delete the file, then run tenantctl login") from None
     if not isinstance(raw, dict) or not raw.get("server") or not raw.get("token"):
         raise UsageError(f"the saved login {path} is damaged", hint="delete the file, then run tenantctl login")
-    return Remote(str(raw["server"]), str(raw["token"]))
+    return Remote(str(raw["server"]), str(raw["token"]), bool(raw.get("insecure_http", False)))
 
 
 def save(remote: Remote) -> Path:
@@ -67,7 +93,8 @@ def save(remote: Remote) -> Path:
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump({"server": remote.server, "token": remote.token}, f)
+        json.dump({"server": remote.server, "token": remote.token,
+                   **({"insecure_http": True} if remote.insecure_http else {})}, f)
     os.chmod(tmp, 0o600)  # an existing .tmp keeps its old mode through O_CREAT
     os.replace(tmp, path)
     return path
@@ -86,13 +113,15 @@ def configured() -> Remote | None:
     The token: TENANTCTL_TOKEN, else the saved one (only for the server it was saved for)."""
     flag = state.FLAGS.get("server") or os.environ.get("TENANTCTL_SERVER")
     env_token = os.environ.get("TENANTCTL_TOKEN") or None
+    insecure = bool(state.FLAGS.get("insecure_http"))
     saved = load_saved()
     if flag:
         server = normalise_server(flag)
-        token = env_token or (saved.token if saved and saved.server == server else None)
-        return Remote(server, token)
-    if saved is not None:
-        return Remote(saved.server, env_token or saved.token)
+        same = saved is not None and saved.server == server
+        token = env_token or (saved.token if saved and same else None)
+        return Remote(server, token, insecure or bool(saved and same and saved.insecure_http))
+    if saved is not None:  # a login made with --insecure-http keeps that choice for its server
+        return Remote(saved.server, env_token or saved.token, insecure or saved.insecure_http)
     if env_token:
         raise UsageError("TENANTCTL_TOKEN is set but no server", hint="set TENANTCTL_SERVER or pass --server URL")
     return None
@@ -138,6 +167,7 @@ class Client:
         if not remote.token and not anonymous:
             raise Unauthenticated("no API token for remote mode",
                                   hint=f"run tenantctl login --server {remote.server}, or set TENANTCTL_TOKEN")
+        check_transport(remote, "the API token" if remote.token else "the login and password")
         self.remote = remote
         self._httpx = httpx
         self.http = httpx.Client(base_url=remote.server + API, timeout=TIMEOUT,

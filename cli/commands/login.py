@@ -39,6 +39,9 @@ def login(
     server: str | None = typer.Option(None, "--server", metavar="URL", help="The tenantctl server (tenantctl serve)."),
     name: str | None = typer.Option(None, "--name", help="Name of the token (default: cli@<this host>)."),
     expires_in: str = typer.Option("90d", "--expires-in", help="Lifetime of the token (at most 366d)."),
+    insecure_http: bool = typer.Option(False, "--insecure-http",
+                                       help="Allow a plain http:// server that is not this machine (the password and "
+                                            "the token then travel unencrypted; kept for this server)."),
     json: bool = options.JSON,
 ) -> None:
     """Log in to a server with login and password (asked, or two lines on stdin; never arguments);
@@ -55,7 +58,9 @@ def login(
     url = server or state.FLAGS.get("server") or (state.REMOTE.server if state.REMOTE else None)
     if not url:
         raise UsageError("which server?", hint="tenantctl login --server URL")
-    target = remote.Remote(remote.normalise_server(url), None)
+    target = remote.Remote(remote.normalise_server(url), None,
+                           insecure_http or bool(state.FLAGS.get("insecure_http")))
+    remote.check_transport(target, "the login and password")  # before they are asked for
     stdin = None if sys.stdin.isatty() else _lines()
     ident = _ask("Login or e-mail", False, stdin, "login")
     password = _ask("Password", True, stdin, "password")
@@ -63,7 +68,7 @@ def login(
             "expires_in": expires_in}
     payload = remote.Client(target, anonymous=True).request("POST", "/auth/token", body=body)
     data: dict[str, Any] = payload["data"]
-    path = remote.save(remote.Remote(target.server, data.pop("token")))
+    path = remote.save(remote.Remote(target.server, data.pop("token"), target.insecure_http))
     output.status(f"logged in to {target.server} as {data['user']}; token {data['name']!r} saved to {path}")
     output.show(data, lambda c, d: c.print(output.record(d)), json_mode=json)
 
