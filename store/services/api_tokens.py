@@ -62,6 +62,12 @@ def parse(raw: str) -> tuple[int, str] | None:
     return int(m.group(1)), text
 
 
+def id_of(raw: str) -> int | None:
+    """The id a presented token names (whether or not it is valid)."""
+    parsed = parse(raw)
+    return parsed[0] if parsed else None
+
+
 VIA = ' via token "'
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, transaction
+from web.api.common import LIMIT, OFFSET, Id, JSONEnvelope, limit_of, ok, page, transaction
 
 router = APIRouter(tags=["tokens"])
 
@@ -49,16 +49,18 @@ def revoke_current(request: Request) -> JSONEnvelope:
     from web.api.common import bearer
 
     raw = bearer(request)
-    with transaction(request, write=True) as ctx:
+    with transaction(request, write=True, changes=False) as ctx:  # a read-only token may end itself
         data = api_tokens.revoke_presented(ctx, raw)
     return ok(data)
 
 
 @router.delete("/tokens/{token_id}", summary="Revoke a token (yours; the operator: anyone's)")
-def revoke(request: Request, token_id: int) -> JSONEnvelope:
+def revoke(request: Request, token_id: Id) -> JSONEnvelope:
     from store.services import api_tokens
+    from web.api.common import bearer
 
-    with transaction(request, write=True) as ctx:
+    itself = api_tokens.id_of(bearer(request)) == token_id  # a read-only token may end itself, no other
+    with transaction(request, write=True, changes=not itself) as ctx:
         data = api_tokens.revoke(ctx, token_id)
     return ok(data)
 
