@@ -2,7 +2,7 @@
 
     tenants:
       - name: Müller GmbH             # matched by key, customer number (at its reseller) or external id
-        reseller: ${RESELLER}         # ${VAR} and ${VAR:-default} come from the environment
+        reseller: ${RESELLER}         # ${VAR}, ${VAR:-default}: only from --var, --var-file, --env-allow
         customer_number: "10001"      # identifiers are strings: quote numbers (leading zeros survive)
         applications: [lohn]          # bookings
         users:                        # members of this tenant, by e-mail
@@ -20,17 +20,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from importers.variables import missing_message
 from store.desired import Desired, DesiredTenant
 from store.errors import InvalidInput
 from store.imports.flat import ROW_REF
 from store.imports.rows import Problem, Source, Table
+from store.nfc import nfc, nfc_deep
 
 TENANT_FIELDS = ("key", "name", "kind", "reseller", "customer_number", "currency", "billing", "language",
                  "external_id", "applications")
@@ -262,8 +263,7 @@ def substitute(value: Any, env: Mapping[str, str], problems: list[Problem], used
                 return env[name]
             if default is not None:
                 return default
-            problems.append(Problem(_path(path), None, None,
-                                    f"variable ${{{name}}} is not set and has no default (${{{name}:-…}})"))
+            problems.append(Problem(_path(path), None, None, missing_message(name)))
             return m.group(0)
 
         return VARIABLE.sub(repl, value)
@@ -423,18 +423,19 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def resolved(text: str, name: str, env: Mapping[str, str] | None = None) -> str:
-    """The document with its variables substituted here, for a server (remote mode): the server
-    substitutes nothing, since its environment is not the caller's and must not reach the store.
+def resolved(text: str, name: str, env: Mapping[str, str]) -> str:
+    """The document with the caller's variables (importers/variables.py) substituted here, for a
+    server (remote mode): the server substitutes nothing, since its environment is not the
+    caller's and must not reach the store.
     Unchanged without variables; else dumped again as YAML, which gives the server the very values
     (dates, numbers, strings) this side parsed."""
     if "${" not in text:
         return text
     problems: list[Problem] = []
-    doc = substitute(parse(text, name), os.environ if env is None else env, problems, [])
+    doc = substitute(parse(text, name), env, problems, [])
     if problems:
         raise InvalidInput(f"{len(problems)} problem(s) in {shown(name)}; nothing was sent",
-                           hint="set the variables, or give them defaults: ${VAR:-default}",
+                           hint="name the variables (--var NAME=VALUE), or give them defaults: ${VAR:-default}",
                            details={"problems": [{"path": p.sheet, "message": p.message} for p in problems]})
     import yaml
 
@@ -443,12 +444,16 @@ def resolved(text: str, name: str, env: Mapping[str, str] | None = None) -> str:
 
 
 def load(text: str, name: str, env: Mapping[str, str] | None = None, *, variables: bool = True) -> Document:
-    """Parse, substitute variables (not with variables=False: a server, see resolved()), validate and
+    """Parse, substitute the caller's variables `env` (importers/variables.py; never the process's
+    environment; not at all with variables=False: a server, see resolved()), validate and
     turn into a Source (one row per tenant, one per membership) plus what --prune and
     --send-links=missing need."""
-    env = os.environ if env is None else env
+    env = {} if env is None else env
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    raw = parse(text, name)
+    # text enters here: values in NFC (store/nfc.py); JSON escapes are only seen once parsed
+    raw = parse(nfc(text), name)
+    if "\\u" in text:
+        raw = nfc_deep(raw)
     problems: list[Problem] = []
     used: list[str] = []
     doc = substitute(raw, env, problems, used) if variables and "${" in text else raw

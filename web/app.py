@@ -38,8 +38,10 @@ def create_app(settings: Settings, *, behind_proxy: bool = False, limits: Limits
     _install_error_handlers(app)
     from web.api import document
     from web.api.body import ApiBodyLimit
+    from web.api.nfc import ApiNfc
 
     document(app)
+    app.add_middleware(ApiNfc, prefix=PREFIX)  # text in NFC, inside the size limits
     app.add_middleware(ApiBodyLimit, prefix=PREFIX)  # the API's own size limits (uploads), as JSON errors
     from web.request_scope import RequestScope
 
@@ -84,6 +86,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if not is_api(request):
             from fastapi.exception_handlers import http_exception_handler
+
+            if exc.status_code == 404:
+                from web import pages
+
+                return pages.not_found_page(request)
 
             return await http_exception_handler(request, exc)
         err: TenantctlError = (NotFound(f"no such API path: {request.method} {request.url.path}",

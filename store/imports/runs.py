@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, update
 from sqlmodel import col
 
 from store.actor import require_current_rights
@@ -22,6 +22,7 @@ from store.models import (
     ImportRunItem,
     Invitation,
     Membership,
+    PasswordLink,
     Tenant,
     TenantApplication,
     User,
@@ -155,9 +156,10 @@ def _later_references(s: Any, created: dict[str, set[int]]) -> list[str]:
     return out
 
 
-def undo_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
+def undo_run(ctx: Ctx, run_id: int, *, dry_run: bool = False) -> dict[str, Any]:
     """Remove what the run created and restore what it changed; refuse (naming the objects) where a
-    later change would be lost."""
+    later change would be lost. `dry_run`: the same checks and counts, nothing changed. Either way
+    `links_sent` counts the password links already mailed to the users it removes: they stop working."""
     s = ctx.session
     run = get_run(ctx, run_id)
     if run.state not in {"done"}:
@@ -212,25 +214,41 @@ def undo_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
         shown = "; ".join(dict.fromkeys(blockers))
         raise Conflict(f"cannot undo import run {run_id}: later changes would be lost: {shown[:1500]}",
                        hint="undo or revert those changes first")
+    links_sent = _live_links_sent(s, created.get("user", set()))
     counts: dict[str, int] = {}
     for object_type in UNDO_ORDER:
         ids = sorted(created.get(object_type, set()))
         model = MODELS[object_type]
-        for chunk in chunks(ids):
+        for chunk in chunks(ids) if not dry_run else ():
             s.execute(delete(model).where(col(model.id).in_(chunk)))
         if ids:
             counts[f"{object_type}s_removed"] = len(ids)
-    for model, obj, before in restores:
+    for model, obj, before in restores if not dry_run else ():
         s.execute(update(model).where(col(model.id) == obj.id).values(**before))
     counts["restored"] = len(restores)
     removed = [i for i in items if i.action == "delete"]  # what `apply --prune` removed
-    if removed:
+    if removed and dry_run:
+        counts["put_back"] = len(removed)
+    elif removed:
         from store.services.apply import undo_deleted
 
         counts["put_back"] = undo_deleted(ctx, removed)
+    if dry_run:
+        return {**_run_out(run), "undone": counts, "links_sent": links_sent, "dry_run": True}
     run.state = "undone"
     s.add(run)
     s.flush()
     record(s, ctx.actor, "import.undo", "import_run", str(run.id), None, file=run.file_name, **counts)
-    return {**_run_out(run), "undone": counts}
+    return {**_run_out(run), "undone": counts, "links_sent": links_sent, "dry_run": False}
+
+
+def _live_links_sent(s: Any, user_ids: set[int]) -> int:
+    """Password links of these users that were mailed (their token minted) and still work."""
+    n = 0
+    for chunk in chunks(sorted(user_ids)):
+        n += s.scalar(select(func.count()).select_from(PasswordLink).where(
+            col(PasswordLink.user_id).in_(chunk), col(PasswordLink.token_hash).is_not(None),
+            col(PasswordLink.used_at).is_(None), col(PasswordLink.voided_at).is_(None),
+            PasswordLink.expires_at > utcnow())) or 0
+    return n
 

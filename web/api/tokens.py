@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from web.api.common import LIMIT, OFFSET, Id, JSONEnvelope, limit_of, ok, page, transaction
+from web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, transaction
 
 router = APIRouter(tags=["tokens"])
 
@@ -54,14 +54,14 @@ def revoke_current(request: Request) -> JSONEnvelope:
     return ok(data)
 
 
-@router.delete("/tokens/{token_id}", summary="Revoke a token (yours; the operator: anyone's)")
-def revoke(request: Request, token_id: Id) -> JSONEnvelope:
+@router.delete("/tokens/{ref}", summary="Revoke a token by id or name (yours; the operator: anyone's)")
+def revoke(request: Request, ref: str, user: str | None = None) -> JSONEnvelope:
     from store.services import api_tokens
     from web.api.common import bearer
 
-    itself = api_tokens.id_of(bearer(request)) == token_id  # a read-only token may end itself, no other
+    itself = user is None and str(api_tokens.id_of(bearer(request))) == ref  # a read-only token may end itself
     with transaction(request, write=True, changes=not itself) as ctx:
-        data = api_tokens.revoke(ctx, token_id)
+        data = api_tokens.revoke(ctx, ref, user)
     return ok(data)
 
 
