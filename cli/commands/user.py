@@ -177,6 +177,9 @@ def show_receipt(data: dict[str, Any], json: bool) -> None:
         console.print(output.table(rows, [("table", "table"), ("rows deleted", "deleted"),
                                           ("rows rewritten", "rewritten")], title="receipt"))
 
+    if data.get("files_left"):
+        output.warn(f"warning: {data['files_left']} .eml file(s) in the outbox could not be deleted; the next "
+                    "tenantctl db prune (or erase) deletes them")
     output.show(data, render, json_mode=json)
 
 

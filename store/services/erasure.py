@@ -38,6 +38,7 @@ from store.models import (
 from store.services import memberships, outbox_files
 from store.services.pseudonyms import Identity, person, rewrite_everywhere
 from store.types import utcnow
+from store.wipe import zero_freed_content
 
 ERASED_DOMAIN = "erased.invalid"  # RFC 2606: never deliverable
 
@@ -142,7 +143,9 @@ def _after_commit_sweep(ctx: Ctx, receipt: dict[str, Any]) -> None:
     settings = ctx.settings
 
     def sweep() -> None:
-        receipt["files_deleted"] = outbox_files.sweep(store, settings)
+        receipt["files_deleted"], left = outbox_files.sweep(store, settings)
+        if left:  # the CLI says so; the next erase or db prune deletes them
+            receipt["files_left"] = left
 
     ctx.after_commit.append(sweep)
 
@@ -171,6 +174,7 @@ def erase_user(ctx: Ctx, ident: str, *, dry_run: bool = False) -> dict[str, Any]
     if user.login.startswith("erased-") and user.email_key.endswith("@" + ERASED_DOMAIN):
         raise Conflict(f"user {user.login!r} is erased already", hint="nothing left to erase")
     memberships.check_not_last_admin(s, user)
+    zero_freed_content(s)
     login = user.login
     deleted: dict[str, int] = {"user_account": 1}
     rewritten: dict[str, int] = {}
@@ -201,6 +205,7 @@ def erase_tenant(ctx: Ctx, key: str, *, dry_run: bool = False) -> dict[str, Any]
                        hint="erase its people one by one with tenantctl user erase")
     if tenant.key.startswith("erased-tenant-"):
         raise Conflict(f"tenant {tenant.key!r} is erased already", hint="nothing left to erase")
+    zero_freed_content(s)
     old_key, old_name = tenant.key, tenant.name
     deleted: dict[str, int] = {}
     rewritten: dict[str, int] = {}

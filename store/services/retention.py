@@ -30,6 +30,7 @@ from store.services.pseudonyms import NAME_KEYS
 from store.services.ratelimits import KEEP_SECONDS
 from store.settings import Settings
 from store.types import utcnow
+from store.wipe import zero_freed_content
 
 PSEUDONYMISED = "(pseudonymised)"
 # a login ("max.mueller2") or an address as one token of a text
@@ -151,13 +152,16 @@ def run_prune(store: Any, settings: Settings, *, dry_run: bool = False, now: dat
               ) -> dict[str, Any]:
     """One prune: its own transaction, as the operator (an audit entry `db.prune` when anything was
     due), then the `.eml` files of purged and deleted mails. For `tenantctl db prune` and the
-    periodic worker. Returns {"dry_run", "counts": {kind: n}, "files_deleted", "seconds"}."""
+    periodic worker. Returns {"dry_run", "counts": {kind: n}, "files_deleted", "files_left" (could not
+    be deleted: the next run tries again), "seconds"}."""
     started = time.monotonic()
     now = now or utcnow()
     with store.transaction(write=not dry_run) as s:
+        if not dry_run:
+            zero_freed_content(s)
         counts = prune(s, settings, now=now, dry_run=dry_run)
         if not dry_run and any(v for k, v in counts.items() if k != "outbox_files"):
             record(s, operator_actor(), "db.prune", "store", "retention", None, **counts)
-    files = 0 if dry_run else outbox_files.sweep(store, settings)
-    return {"dry_run": dry_run, "counts": counts, "files_deleted": files,
+    files, left = (0, 0) if dry_run else outbox_files.sweep(store, settings)
+    return {"dry_run": dry_run, "counts": counts, "files_deleted": files, "files_left": left,
             "seconds": round(time.monotonic() - started, 3)}
