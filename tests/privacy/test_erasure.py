@@ -309,3 +309,44 @@ def test_files_left_after_the_commit_are_deleted_by_the_next_run(ok, cli, store,
     assert "1 .eml file(s) in the outbox could not be deleted; the next tenantctl db prune" in r.stderr
     assert left.exists()
     assert ok("db", "prune")["files_deleted"] == 1 and not left.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=False)
+def test_kill_9_in_the_middle_of_an_erasure_leaves_the_old_state(backend, ok, store, db_url, tmp_path):
+    """The erasure's writes are one transaction: killed while it waits half-way (a row it must
+    rewrite is locked by another session), nothing of it remains; the next run erases fully."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from fingerprint import fingerprint
+    from sqlalchemy import text
+
+    build_small(ok)
+    snap = fingerprint(store)
+    with store.engine.connect() as blocker:
+        blocker.execute(text("SELECT id FROM audit_event WHERE object_key = 'mia.meier' FOR UPDATE"))
+        proc = subprocess.Popen([sys.executable, "-m", "cli", "user", "erase", "mia.meier", "--yes"],
+                                cwd=Path.cwd(), stdout=subprocess.DEVNULL, stderr=open(tmp_path / "err", "w"),
+                                env=dict(os.environ))
+        waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        deadline = time.monotonic() + 30
+        # autocommit: pg_stat_activity is read once per transaction
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as probe:
+            while not probe.execute(text(waiting)).scalar() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            # half-way: its memberships, links and mails are deleted in its (open) transaction
+            assert probe.execute(text(waiting)).scalar() == 1, (proc.poll(), (tmp_path / "err").read_text())
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        assert proc.returncode == -signal.SIGKILL
+        blocker.rollback()
+    deadline = time.monotonic() + 10
+    while fingerprint(store) != snap and time.monotonic() < deadline:  # the server notices the dead client
+        time.sleep(0.05)
+    assert fingerprint(store) == snap
+    receipt = ok("user", "erase", "mia.meier", "--yes")
+    assert receipt["deleted"]["membership"] == 1
+    assert not [r for rows in dump(store).values() for r in rows.values() if "mia" in text_of(r)]
