@@ -326,12 +326,13 @@ def test_kill_9_in_the_middle_of_an_erasure_leaves_the_old_state(backend, ok, st
 
     build_small(ok)
     snap = fingerprint(store)
-    with store.engine.connect() as blocker:
+    with store.engine.connect() as blocker, open(tmp_path / "err", "w") as err:
         blocker.execute(text("SELECT id FROM audit_event WHERE object_key = 'mia.meier' FOR UPDATE"))
         proc = subprocess.Popen([sys.executable, "-m", "cli", "user", "erase", "mia.meier", "--yes"],
-                                cwd=Path.cwd(), stdout=subprocess.DEVNULL, stderr=open(tmp_path / "err", "w"),
+                                cwd=Path.cwd(), stdout=subprocess.DEVNULL, stderr=err,
                                 env=dict(os.environ))
-        waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        waiting = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                   "AND datname = current_database()")
         deadline = time.monotonic() + 30
         # autocommit: pg_stat_activity is read once per transaction
         with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as probe:
