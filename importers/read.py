@@ -18,6 +18,7 @@ from importers import broken_text, columns, flat, identifiers, safety, sheetscan
 from importers.background import Background
 from store.errors import InvalidInput, UsageError
 from store.imports.rows import Problem, Source, Table
+from store.nfc import nfc
 from store.rules import char_name, control_char
 
 ESCAPED_START = ("=", "+", "-", "@", "\t", "\r")
@@ -30,6 +31,8 @@ def text(value: Any) -> str | None:
         out = value.strip()
         if out[:1] == "'" and len(out) > 1 and out[1] in ESCAPED_START:
             out = out[1:]  # our own export's formula escape
+        if not out.isascii():
+            out = nfc(out)  # text enters here: a Mac's decomposed umlauts in NFC (store/nfc.py)
         return out or None
     if value is None:
         return None

@@ -114,15 +114,14 @@ def split_contacts(table: Table) -> Split:
     t_names = tuple(n for n in COMPANY_FIELDS if n in pos)
     t_fields = {("name" if n == "company" else n): table.fields[n] for n in t_names}
     tenants = Table("tenants", table.sheet, table.header_row, table.headers,
-                    {**t_fields, "kind": next(iter(t_fields.values()))})  # every company is a customer
+                    {**t_fields, "kind": next(iter(t_fields.values()), 0)})  # every company is a customer
     for first in firsts:
         known = attrs.get(first, {})
         tenants.rows.append((first, (*(known[n][0] if n in known else None for n in t_names), "customer")))
         if (first, "customer_number") in table.numbers:
             tenants.numbers.add((first, "customer_number"))
-    if "company" not in pos:  # companies named by their number only
-        tenants.fields = {"name": table.fields["customer_number"], **tenants.fields}
-        tenants.rows = [(r, (v[0], *v)) for r, v in tenants.rows]
+    # companies named by their number only have no name: a look-up of stored customers (a number
+    # is never made a company's name)
 
     # -- people ---------------------------------------------------------------------------------
     name_col = "last_first" if "last_first" in pos else "full_name" if "full_name" in pos else None

@@ -13,6 +13,7 @@ from store.context import Ctx
 from store.enums import ConnectionState
 from store.imports.checks import BULK_LOAD, chunks, select
 from store.models import AccessRight, Application, Connection, Membership, Tenant, TenantApplication, User
+from store.nfc import nfc
 
 
 class UserRow(NamedTuple):
@@ -56,6 +57,25 @@ class Snapshot:
         self.bookings: set[tuple[int, int]] = {(r.tenant_id, r.application_id) for r in s.exec(select(
             TenantApplication.tenant_id, TenantApplication.application_id)).all()}
         self._logins: set[str] | None = None
+        self._by_name: dict[str, list[Any]] | None = None
+        self._by_number: dict[str, list[Any]] | None = None
+
+    def by_name(self, name: str) -> list[Any]:
+        """Stored tenants whose name equals `name` after NFC and case folding (indexed on first use:
+        a name look-up per row, not a scan of every tenant per row)."""
+        if self._by_name is None:
+            self._by_name = {}
+            for t in self.tenants.values():
+                self._by_name.setdefault(nfc(t.name).casefold(), []).append(t)
+        return self._by_name.get(nfc(name).casefold(), [])
+
+    def by_number(self, number: str) -> list[Any]:
+        """Stored connections with this customer number, at any reseller."""
+        if self._by_number is None:
+            self._by_number = {}
+            for (_, n), c in self.conn_by_number.items():
+                self._by_number.setdefault(n, []).append(c)
+        return self._by_number.get(number, [])
 
     def unpadded_match(self, reseller_id: int, number: str) -> Any | None:
         """The one stored connection whose zero-padded number is `number` with its leading zeros lost."""

@@ -11,6 +11,8 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from store.nfc import nfc
+
 T = TypeVar("T")
 
 
@@ -33,7 +35,7 @@ def paginate(session: Session, stmt: Any, limit: int | None, offset: int) -> tup
 
 def like(text: str) -> str:
     """A case-insensitive LIKE pattern for a search term (wildcards in the term are literal)."""
-    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = nfc(text.strip()).lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 

@@ -102,7 +102,7 @@ MATRIX: dict[str, tuple[tuple[str, ...], str]] = {
     # tokens belong to a user: the operator without --as has none of its own (4) but lists everyone's
     "token create": (("token", "create", "--name", "m"), "4 0 0 0 0 0 0"),
     "token list": (("token", "list"), "0 0 0 0 0 0 0"),
-    "token revoke": (("token", "revoke", "{tok}"), "0 0 8 8 8 8 8"),  # rita's token
+    "token revoke": (("token", "revoke", "{tok}", "--yes"), "0 0 8 8 8 8 8"),  # rita's token
     # a login is made with one's own password, never --as someone (the operator reaches the server: 7)
     "login": (("login", "--server", "http://127.0.0.1:9"), "7 9 9 9 9 9 9"),
     "logout": (("logout",), "2 9 9 9 9 9 9"),  # not logged in

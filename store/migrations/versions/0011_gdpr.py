@@ -1,7 +1,7 @@
 """personal data: when a mail's body was purged (retention, erasure)
 
 Revision ID: gdpr_0001
-Revises: api_0001
+Revises: recipient_0001
 """
 from collections.abc import Sequence
 
@@ -11,7 +11,7 @@ from alembic import op
 import store.types
 
 revision: str = 'gdpr_0001'
-down_revision: str | Sequence[str] | None = 'api_0001'
+down_revision: str | Sequence[str] | None = 'recipient_0001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
