@@ -18,9 +18,15 @@ def zero_freed_content(session: Any) -> None:
 
 
 def checkpoint(store: Any) -> None:
-    """After the commit: old page images leave the SQLite WAL (no-op elsewhere, or while another
-    reader holds them: the next checkpoint does it)."""
+    """After the commit: old page images leave the SQLite WAL (no-op elsewhere). On the command's
+    (or request's) own connection; while another connection of the process is busy SQLite refuses
+    ("locked"), and SQLite's next automatic checkpoint does it."""
     if not store.is_sqlite:
         return
-    with store.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    from sqlalchemy.exc import OperationalError
+
+    with store.connect() as conn:
+        try:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except OperationalError:
+            pass

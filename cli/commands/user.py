@@ -198,6 +198,10 @@ def export(
     """
     import json as json_lib
 
+    from importers.write import check_folder, save
+
+    if out is not None:
+        check_folder(out)  # before the store is read
     data = call("GET", f"/users/{seg(ident)}/export",
                 lambda ctx: svc.personal_export.export_user(ctx, ident)).data
     summary = {"login": data["account"]["login"], **{k: len(v) for k, v in data.items() if isinstance(v, list)},
@@ -209,10 +213,8 @@ def export(
             typer.echo(json_lib.dumps(data, ensure_ascii=False, indent=2))
             output.status("; ".join(f"{k}: {v}" for k, v in summary.items()))
         return
-    from store.files import write_private
-
     text = json_lib.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
-    write_private(out, lambda fh: fh.write(text))  # personal data: 0600, never half written
+    save(out, lambda fh: fh.write(text))  # personal data: 0600, never half written
     output.status(f"wrote everything stored about {data['account']['login']} to {out}")
     output.show({"file": str(out), **summary}, lambda c, d: c.print(output.record(d)), json_mode=json)
 
