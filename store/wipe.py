@@ -6,6 +6,7 @@ into the database file and truncates it. PostgreSQL keeps dead row versions unti
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from sqlalchemy import text
@@ -25,8 +26,5 @@ def checkpoint(store: Any) -> None:
         return
     from sqlalchemy.exc import OperationalError
 
-    with store.connect() as conn:
-        try:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        except OperationalError:
-            pass
+    with store.connect() as conn, suppress(OperationalError):
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
