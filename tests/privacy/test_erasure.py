@@ -351,3 +351,23 @@ def test_kill_9_in_the_middle_of_an_erasure_leaves_the_old_state(backend, ok, st
     receipt = ok("user", "erase", "mia.meier", "--yes")
     assert receipt["deleted"]["membership"] == 1
     assert not [r for rows in dump(store).values() for r in rows.values() if "mia" in text_of(r)]
+
+
+def test_rewriting_names_the_person_and_nobody_else():
+    """Word boundaries: another person's login, address or name that contains hers is untouched; a
+    chosen login without a separator is replaced only as a whole value or at a label's start."""
+    from store.services.pseudonyms import person
+
+    who = person("erased-7", login="max.mueller", email="max@mueller.example", first_name="Max",
+                 last_name="Müller")
+    assert who.rewrite("max.mueller2, xmax@mueller.example, MÜLLER alone and Max alone stay; Max Müller, "
+                       "MÜLLER, Max and MAX@Mueller.example go") == (
+        "max.mueller2, xmax@mueller.example, MÜLLER alone and Max alone stay; erased-7, erased-7 and erased-7 go")
+    assert who.rewrite({"first_name": "Max", "changed": {"last_name": ["Müller", "Meier"]},
+                        "key": "max.mueller@mueller", "actor": 'max.mueller via token "ci"'}) == {
+        "first_name": "erased-7", "changed": {"last_name": ["erased-7", "Meier"]},
+        "key": "erased-7@mueller", "actor": 'erased-7 via token "ci"'}
+    short = person("erased-8", login="max", email="m@x.example", first_name="Maximilian", last_name="X")
+    assert short.rewrite("Max Mustermann") == "Max Mustermann"
+    assert short.rewrite("max") == "erased-8" and short.rewrite("max@acme") == "erased-8@acme"
+    assert short.rewrite('max via token "ci"') == 'erased-8 via token "ci"'
