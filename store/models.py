@@ -61,6 +61,10 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_by: str = Field(sa_type=String(120))
     updated_at: datetime | None = _ts(nullable=True)
+    # the tenant whose removal left the person without any membership: its managers may bring
+    # them back (docs/security.md); meaningful only while the user has no membership
+    released_by_tenant_id: int | None = Field(default=None, foreign_key="tenant.id", nullable=True,
+                                              ondelete="SET NULL")
 
 
 class Membership(SQLModel, table=True):

@@ -29,7 +29,7 @@ from sqlmodel import Session, col, func, select
 
 from store.db import Store
 from store.enums import MailState
-from store.errors import InvalidInput, Unreachable
+from store.errors import PENDING, DeliveryPending, InvalidInput, Unreachable
 from store.mail import message
 from store.mail.retry import ConnectionFailure, DeliveryError, PermanentFailure, next_attempt
 from store.mail.transports import Transport, make_transport
@@ -325,9 +325,11 @@ class Delivery:
             return
         self.summary = summary = deliver_pending(self.settings, self.store, rate=self.rate, progress=self.progress,
                                                  ids=None if self.everything else self.ids)
-        if summary.unreachable:
-            saved = "" if self.everything else "the change is saved, but "
-            raise Unreachable(f"{saved}mail delivery stopped: {summary.unreachable}; "
+        if summary.unreachable and not self.everything:  # the command's change is committed: said as a warning
+            raise DeliveryPending(f"{PENDING}: {summary.unreachable}; {summary.sent} sent, "
+                                  f"{summary.remaining} stay queued (tenantctl mail send delivers them now)")
+        if summary.unreachable:  # `mail send`: delivering is the command itself
+            raise Unreachable(f"mail delivery stopped: {summary.unreachable}; "
                               f"{summary.sent} sent, {summary.remaining} stay queued",
                               hint="nothing is lost: run tenantctl mail send again once the server is reachable")
 

@@ -76,3 +76,14 @@ def login(request: Request, body: Login) -> JSONEnvelope:
         data = api_tokens.login_and_create(ctx, body.login, body.password, name=body.name,
                                            expires_in=body.expires_in, read_only=body.read_only)
     return ok(data, 201)
+
+
+@router.get("/auth/status", summary="Who the token acts as: user, memberships, rights, the token itself")
+def status(request: Request) -> JSONEnvelope:
+    from store.services import api_tokens, whoami
+    from web.api.common import bearer
+
+    with transaction(request, write=False) as ctx:
+        _, token = api_tokens.authenticate(ctx.session, bearer(request))
+        data = whoami.describe(ctx, token)
+    return ok(data)
