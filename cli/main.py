@@ -186,7 +186,7 @@ def _version(value: bool) -> None:
 
 # Commands that work on the store itself and have no API counterpart (refused in remote mode;
 # the others that use the store directly are refused by runtime.command).
-LOCAL_ONLY = {"init", "db", "serve", "config", "export", "completion"}
+LOCAL_ONLY = {"init", "db", "serve", "worker", "config", "export", "completion"}
 
 
 @app.callback()
@@ -265,6 +265,7 @@ def _register() -> None:
         token,
         user,
         whoami,
+        worker,
     )
 
     init.register(app)
@@ -286,6 +287,7 @@ def _register() -> None:
     token.register(app)
     login.register(app)
     serve.register(app)
+    worker.register(app)
     apply_.register(app)
     whoami.register(app)
     context.register(app)

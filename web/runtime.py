@@ -44,6 +44,8 @@ class Runtime:
 
         with self.store.transaction(write=write) as session:
             ctx = Ctx(session, self._actor(session, login), self.settings)
+            if login:
+                request.state.actor = ctx.actor.label  # for the log line (web.observe)
             yield ctx
         hooks = getattr(request.state, "after_commit", None)
         if hooks is None:
@@ -114,6 +116,7 @@ def api_transaction(request: Any, *, write: bool, anonymous: bool = False, chang
                 except Unauthenticated:
                     bad_token = True
                     raise
+                request.state.actor = f"token:{token.id}"  # for the log line (web.observe): never the secret
                 if not counted:  # in this process's memory: no connection needed
                     limits.api_token.hit(f"token:{token.id}")
                 if token.read_only and (write if changes is None else changes):
