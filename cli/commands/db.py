@@ -72,6 +72,9 @@ def prune(
         store.dispose()
     counts = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in result["counts"].items())
     output.status(("would prune " if dry_run else "pruned ") + counts)
+    if result["files_left"]:
+        output.warn(f"warning: {result['files_left']} .eml file(s) in the outbox could not be deleted; the next "
+                    "run tries again")
     output.show(result, lambda c, d: c.print(output.record({**d["counts"], "files deleted": d["files_deleted"]})),
                 json_mode=json)
 
