@@ -33,9 +33,10 @@ class Tick:
 
 class Worker:
     def __init__(self, settings: Settings, store: Store, *, poll: float = 5.0,
-                 jobs: tuple[housekeeping.Job, ...] = housekeeping.JOBS,
+                 jobs: tuple[housekeeping.Job, ...] | None = None,
                  on_tick: Callable[[Tick], None] | None = None, clock: Callable[[], datetime] = utcnow) -> None:
-        self.settings, self.store, self.poll, self.jobs = settings, store, poll, jobs
+        self.settings, self.store, self.poll = settings, store, poll
+        self.jobs = housekeeping.jobs_for(settings) if jobs is None else jobs
         self.on_tick, self.clock = on_tick, clock
         self.stopping = threading.Event()
 

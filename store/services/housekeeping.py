@@ -5,9 +5,10 @@ under a lock of its own: on PostgreSQL an advisory lock taken without waiting (a
 holding it means the job is running there), on SQLite the write lock. So with any number of workers
 on one store a job runs once per interval, never twice at once.
 
-Nothing to do for expired links and invitations: their expiry is decided where they are read
-(store/services/passwords.py, invitations.py), and deleting old rows is the data-protection
-retention's business."""
+Expired links and invitations need no job to stop working (their expiry is decided where they
+are read: store/services/passwords.py, invitations.py); deleting them, delivered mails' bodies and
+`.eml` files once their retention period is over is the `retention` job (store/services/retention.py,
+the same as `tenantctl db prune`), built with the settings by `jobs_for`."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from store.db import Store, take_exclusive
 from store.errors import TenantctlError
 from store.models import PeriodicJob, RateLimitHit
 from store.services.ratelimits import KEEP_SECONDS
+from store.settings import Settings
 
 log = logging.getLogger("tenantctl.worker")
 
@@ -33,6 +35,8 @@ class Job:
     name: str
     interval: timedelta
     run: Callable[[Session, datetime], str]
+    # after the job's transaction committed (files to delete once the rows that named them are gone)
+    after: Callable[[Store], str] | None = None
 
 
 def purge_rate_limit_hits(session: Session, now: datetime) -> str:
@@ -44,6 +48,27 @@ def purge_rate_limit_hits(session: Session, now: datetime) -> str:
 JOBS: tuple[Job, ...] = (
     Job("purge-rate-limits", timedelta(hours=1), purge_rate_limit_hits),
 )
+
+
+def retention_job(settings: Settings) -> Job:
+    """`tenantctl db prune`, hourly: what the retention settings say is due."""
+    from store.services import outbox_files, retention
+
+    def run(session: Session, now: datetime) -> str:
+        counts = retention.prune_recorded(session, settings, now=now)
+        return ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items() if kind != "outbox_files"
+                         ) or "nothing due"
+
+    def after(store: Store) -> str:
+        deleted, left = outbox_files.sweep(store, settings)
+        return f"{deleted} .eml files deleted" + (f", {left} left for the next run" if left else "")
+
+    return Job("retention", timedelta(hours=1), run, after)
+
+
+def jobs_for(settings: Settings) -> tuple[Job, ...]:
+    """The periodic jobs of a worker with these settings."""
+    return (*JOBS, retention_job(settings))
 
 
 @dataclass
@@ -69,6 +94,8 @@ def run_due(store: Store, now: datetime, jobs: tuple[Job, ...] = JOBS) -> list[R
                 row = row or PeriodicJob(name=job.name)
                 row.last_run_at, row.last_result = now, result
                 session.add(row)
+            if job.after is not None:
+                result = f"{result}; {job.after(store)}"
         except TenantctlError as exc:  # the store unreachable or busy: said in one line, tried again later
             log.warning("periodic job %s not run: %s", job.name, exc.message)
             ran.append(Ran(job.name, error=exc.message))

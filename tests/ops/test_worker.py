@@ -155,7 +155,7 @@ def test_worker_once_delivers_and_reports_as_json(world, ok, cli, tmp_path):
     ok("password", "send-link", "--tenant", "mueller", "--no-send")
     data = ok("worker", "--once")
     assert (data["delivery"]["sent"], data["error"]) == (2, None)
-    assert [j["name"] for j in data["jobs"]] == ["purge-rate-limits"]
+    assert [j["name"] for j in data["jobs"]] == ["purge-rate-limits", "retention"]
     assert len(list((tmp_path / "home" / "outbox").glob("*.eml"))) == 2
 
 
