@@ -61,8 +61,11 @@ class TenantctlGroup(TyperGroup):
             code = rv if isinstance(rv, int) else 0
         except TenantctlError as exc:
             code = output.fail(exc, state.JSON_MODE)
-        except click_exc.NoArgsIsHelpError:
-            code = 0  # the help was printed already; `tenantctl tenant` is a fine way to ask for it
+        except click_exc.NoArgsIsHelpError as exc:
+            # `tenantctl` and `tenantctl tenant` ask for the group's help (as bare `gh` does): on
+            # stdout, exit 0. Click raises this instead of printing when not in standalone mode.
+            sys.stdout.write(exc.format_message().rstrip("\n") + "\n")
+            code = 0
         except click_exc.ClickException as exc:
             ctx = getattr(exc, "ctx", None)
             where = f"{ctx.command_path} --help" if ctx else "tenantctl --help"

@@ -116,6 +116,11 @@ def record(data: dict[str, Any], keys: Sequence[Column] | None = None) -> Table:
     return t
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """ "1 password link", "3 password links": how every count in a status line reads."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def line(console: Console, text: str) -> None:
     """One line of literal text that is never wrapped or cut (links, tokens): the terminal wraps it."""
     from cli.render import Text

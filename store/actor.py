@@ -205,3 +205,31 @@ def require_current_rights(session: Session, actor: Actor, objects: dict[str, se
     for user in rows(User, objects.get("user", set())):
         if not manages_user(session, actor, user.id, managed=managed):
             refuse(f"user {user.login!r}")
+
+
+# -- personal data: export and erasure (docs/privacy.md, docs/security.md) ------------------------
+
+def reseller_managed_ids(session: Session, actor: Actor) -> set[int]:
+    """The tenants an actor manages *as a reseller*: its reseller tenants and their actively
+    connected customers (not tenants where it is merely an admin)."""
+    return set(actor.reseller_ids) | customer_ids_of(session, actor.reseller_ids, active_only=True)
+
+
+def may_erase_user(session: Session, actor: Actor, user_id: int) -> bool:
+    """Erasure cannot be undone: the operator, or a reseller's admin for a person who belongs only
+    to the reseller and its actively connected customers. A customer's admin removes members
+    (member remove) and asks its reseller or the operator to erase."""
+    if actor.is_operator:
+        return True
+    mine = user_tenant_ids(session, user_id)
+    return bool(mine) and bool(actor.reseller_ids) and mine <= reseller_managed_ids(session, actor)
+
+
+def may_erase_tenant(session: Session, actor: Actor, tenant: Tenant) -> bool:
+    """The operator, or the admin of the reseller the customer is actively connected to."""
+    return actor.is_operator or tenant.id in customer_ids_of(session, actor.reseller_ids, active_only=True)
+
+
+def may_export_user(session: Session, actor: Actor, user_id: int) -> bool:
+    """A person's own data (Art. 15), or whoever manages every tenant the person belongs to."""
+    return actor.user_id == user_id or manages_user(session, actor, user_id)

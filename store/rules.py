@@ -153,7 +153,9 @@ def login_base(first_name: str, last_name: str) -> str:
 
 def check_login_not_reserved(login: str) -> None:
     # refused: a reserved word on its own, or made only of reserved words ("system.admin")
-    if login in RESERVED_LOGINS or all(part in RESERVED_LOGINS for part in login.split(".")):
+    # "erased-<n>" is the pseudonym of an erased person (store/services/erasure.py)
+    if login in RESERVED_LOGINS or all(part in RESERVED_LOGINS for part in login.split(".")) \
+            or login.startswith("erased-"):
         raise InvalidInput(f"the login {login!r} is reserved", hint="use the person's real first and last name",
                            details={"reason": "reserved_login", "field": "first name", "login": login})
 

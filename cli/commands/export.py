@@ -57,10 +57,10 @@ def _export_document(file: Path | None, tenant: str | None, fmt: str, json: bool
         sys.stdout.write(text)
         output.status(f"exported {len(tenants)} tenants and {len(users)} memberships")
         return
-    from store.files import write_private
+    from importers.write import save
 
     data = text.encode("utf-8")
-    write_private(file, lambda fh: fh.write(data))  # personal data: 0600, never half written
+    save(file, lambda fh: fh.write(data))  # personal data: 0600, never half written
     output.status(f"exported {len(tenants)} tenants and {len(users)} memberships to {file}")
     output.show({"files": [str(file)], "tenants": len(tenants), "memberships": len(users)}, lambda c, d: None,
                 json_mode=json)

@@ -375,24 +375,65 @@ def show(run_id: int = typer.Argument(..., metavar="RUN", max=options.MAX_INT, h
     output.show(data, render, json_mode=json)
 
 
-@app.command("undo")
-def undo(run_id: int = typer.Argument(..., metavar="RUN", max=options.MAX_INT), yes: bool = options.YES,
-         json: bool = options.JSON) -> None:
-    """Undo an import run: remove what it created, restore what it changed (refused where later
-    changes would be lost).
+# how `import undo` names what it removes (the JSON keeps the keys: users_removed …)
+UNDONE = {"access_rights_removed": ("access right", None), "memberships_removed": ("membership", None),
+          "tenant_applications_removed": ("app booking", None), "users_removed": ("user", None),
+          "connections_removed": ("connection", None), "tenants_removed": ("tenant", None)}
 
-    Example: tenantctl import undo 3 --yes
+
+def _undone(counts: dict[str, int], links_sent: int, *, done: bool) -> str:
+    """ "remove 2 tenants, 9 users; restore 1 changed object; 3 password link mails already went
+    out and those links stop working" (done: "removed …", "no longer work")."""
+    removed = [output.count(n, *UNDONE[k]) for k, n in counts.items() if k in UNDONE and n]
+    verb = ("removed", "restored", "put back") if done else ("remove", "restore", "put back")
+    said = [f"{verb[0]} {', '.join(removed) if removed else 'nothing'}"]
+    if counts.get("restored"):
+        said.append(f"{verb[1]} {output.count(counts['restored'], 'changed object')}")
+    if counts.get("put_back"):
+        said.append(f"{verb[2]} {output.count(counts['put_back'], 'pruned object')}")
+    if links_sent:
+        one = links_sent == 1
+        fate = ("no longer work" if done else "stop working") if not one else \
+            ("no longer works" if done else "stops working")
+        said.append(f"{output.count(links_sent, 'password link mail')} already went out and "
+                    f"{'that link' if one else 'those links'} {fate}")
+    return "; ".join(said)
+
+
+@app.command("undo")
+def undo(run_id: int = typer.Argument(..., metavar="RUN", max=options.MAX_INT),
+         dry_run: bool = typer.Option(False, "--dry-run",
+                                      help="Show what would be removed and restored; change nothing."),
+         yes: bool = options.YES, json: bool = options.JSON) -> None:
+    """Undo an import run: remove what it created, restore what it changed (refused where later
+    changes would be lost). Password links already mailed to the users it removes stop working.
+
+    Example: tenantctl import undo 3 --dry-run
     """
-    def local(ctx: Any) -> Any:
+    def local(dry: bool) -> Any:
         from store.imports import runs
 
-        return runs.undo_run(ctx, run_id)
+        return lambda ctx: runs.undo_run(ctx, run_id, dry_run=dry)
 
-    runtime.confirm(f"Undo import run {run_id}? Everything it created is deleted", yes)
-    data = backend.call("POST", f"/imports/{run_id}/undo", local).data
-    output.status(f"undid import run {run_id}: " + ", ".join(f"{v} {k}" for k, v in data["undone"].items()))
-    output.show(data, lambda c, d: c.print(output.record({k: v for k, v in d.items() if k != "counts"})),
-                json_mode=json)
+    def attempt(dry: bool) -> dict[str, Any]:
+        return dict(backend.call("POST", f"/imports/{run_id}/undo", local(dry), query={"dry_run": dry},
+                                 write=not dry).data)
+
+    if dry_run or not yes:
+        preview = attempt(True)  # refused here already where later changes would be lost
+        what = _undone(preview["undone"], preview.get("links_sent") or 0, done=False)
+        if dry_run:
+            output.status(f"dry run: undoing import run {run_id} would {what}; nothing changed")
+            output.show(preview, _render_undo, json_mode=json)
+            return
+        runtime.confirm(f"Undo import run {run_id}: {what}?", yes)
+    data = attempt(False)
+    output.status(f"undid import run {run_id}: {_undone(data['undone'], data.get('links_sent') or 0, done=True)}")
+    output.show(data, _render_undo, json_mode=json)
+
+
+def _render_undo(console: Any, d: dict[str, Any]) -> None:
+    console.print(output.record({k: v for k, v in d.items() if k not in {"counts", "undone", "dry_run"}}))
 
 
 def register(root: typer.Typer) -> None:

@@ -230,5 +230,28 @@ def reject(
     _show_one(data, json)
 
 
+@app.command("erase")
+def erase(
+    key: str = typer.Argument(..., autocompletion=completion.tenant_keys),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be deleted and rewritten; change nothing."),
+    yes: bool = options.YES,
+    json: bool = options.JSON,
+) -> None:
+    """Erase a departing customer company: its people who belong to no other tenant are erased
+    (as by user erase), the others only lose this membership; the tenant stays as the pseudonym
+    erased-tenant-<id> (suspended) with its connection history. Prints a receipt.
+
+    Example: tenantctl tenant erase mueller-soehne-gmbh --dry-run
+    """
+    from cli.commands.user import show_receipt
+
+    if not dry_run:
+        runtime.confirm(f"Erase tenant {key} and its people for good? This cannot be undone", yes)
+    data = call("POST", f"/tenants/{_seg(key)}/erase",
+                lambda ctx: svc.erasure.erase_tenant(ctx, key, dry_run=dry_run), body={"dry_run": dry_run}).data
+    output.status(f"would erase {data['tenant']}" if dry_run else f"erased {data['tenant']} as {data['pseudonym']}")
+    show_receipt(data, json)
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="tenant")

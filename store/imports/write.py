@@ -137,9 +137,12 @@ def execute(ctx: Ctx, plan: Plan, *, source: Source, digest: str, opts: Options,
     """Record the run and (unless dry-run) write every planned create and update. Returns the result;
     rows: "all" (every row's plan), "changed" (not unchanged) — at most rows_limit of them."""
     s, actor = ctx.session, ctx.actor
-    counts = plan.counts()
+    from store.imports.runs import stored_problems
+
+    kept, rest = stored_problems(plan.problems())
+    counts = {**plan.counts(), **({"problems_not_stored": rest} if rest else {})}
     run = ImportRun(file_name=source.name, file_hash=digest, actor=actor.label, mode=opts.recorded_mode,
-                    state="running", counts=counts, problems=plan.problems()[:1000])
+                    state="running", counts=counts, problems=kept)
     if not opts.dry_run:
         s.add(run)
         s.flush()

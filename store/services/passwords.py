@@ -322,6 +322,7 @@ def redeem(ctx: Ctx, token_text: str, password: str, now: datetime | None = None
     now = now or utcnow()
     link, user = check_token(s, token_text, now)
     passwords.check_policy(password, user.login, user.email)
+    refuse_current(user, password)
     new_hash = passwords.hash_password(password)
     if _before_write:
         _before_write("redeem")
@@ -341,6 +342,30 @@ def redeem(ctx: Ctx, token_text: str, password: str, now: datetime | None = None
     record(s, ctx.actor, "password.set", "user", user.login, None, link_id=link.id, purpose=link.purpose)
     s.expire_all()
     return {"login": user.login, "status": UserStatus.active.value, "password_changed_at": ts(now)}
+
+
+def refuse_current(user: User, password: str) -> None:
+    """A new password must differ from the current one (a "change" to the same password would
+    leave an exposed password in place while looking like a fix). One argon2 verification."""
+    if user.password_hash and passwords.verify_password(user.password_hash, password):
+        raise InvalidInput("the new password is the current password", hint="choose a password you have not used "
+                           "for this account", details={"rule": "current"})
+
+
+def set_first_password(ctx: Ctx, user: User, password: str) -> None:
+    """A newcomer's own password, chosen while accepting an invitation that reached their mailbox
+    (store.services.invitations.password_on_page): the policy of a password link, argon2id,
+    the account active at once; no password link is issued."""
+    now = utcnow()
+    passwords.check_policy(password, user.login, user.email)
+    user.password_hash = passwords.hash_password(password)
+    user.credential_version += 1
+    user.status = UserStatus.active
+    user.password_changed_at = now
+    user.updated_at = now
+    ctx.session.add(user)
+    ctx.session.flush()
+    record(ctx.session, ctx.actor, "password.set", "user", user.login, None, via="invitation")
 
 
 # -- the login check ------------------------------------------------------------------------------

@@ -115,5 +115,5 @@ def test_token_commands_over_http(world, cli, api_server, token):
     assert r.exit_code == 9 and r.json()["error"]["message"] == "this token is read-only"
     r = _remote(cli, api_server, t, "token", "list", "--all", "--json")
     assert r.exit_code == 9
-    r = _remote(cli, api_server, t, "token", "revoke", str(made.data["id"]), "--json")
+    r = _remote(cli, api_server, t, "token", "revoke", str(made.data["id"]), "--yes", "--json")
     assert r.exit_code == 0 and r.data["state"] == "revoked"

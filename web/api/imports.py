@@ -123,9 +123,10 @@ def show(request: Request, run_id: int) -> JSONEnvelope:
         return ok(runs.show_run(ctx, run_id))
 
 
-@router.post("/{run_id}/undo", summary="Undo a run (refused where later changes would be lost)")
-def undo(request: Request, run_id: int) -> JSONEnvelope:
+@router.post("/{run_id}/undo", summary="Undo a run (refused where later changes would be lost); dry_run: "
+                                      "what it would remove and restore, nothing changed")
+def undo(request: Request, run_id: int, dry_run: bool = False) -> JSONEnvelope:
     from store.imports import runs
 
-    with transaction(request, write=True) as ctx:
-        return ok(runs.undo_run(ctx, run_id))
+    with transaction(request, write=not dry_run) as ctx:
+        return ok(runs.undo_run(ctx, run_id, dry_run=dry_run))

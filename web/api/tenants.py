@@ -131,3 +131,16 @@ def reject(request: Request, key: str, body: Decision | None = None) -> JSONEnve
     with transaction(request, write=True) as ctx:
         data = answers.decide_registration(ctx, key, False, body.reason if body else None)
     return ok(data)
+
+
+class TenantErase(BaseModel):
+    dry_run: bool = Field(False, description="Show the receipt of what would go; change nothing.")
+
+
+@router.post("/{key}/erase", summary="Erase a departing customer company and its people (GDPR)")
+def erase(request: Request, key: str, body: TenantErase) -> JSONEnvelope:
+    from store.services import erasure
+
+    with transaction(request, write=True, changes=not body.dry_run) as ctx:
+        data = erasure.erase_tenant(ctx, key, dry_run=body.dry_run)
+    return ok(data)

@@ -52,12 +52,12 @@ def revoke_current(request: Request) -> JSONEnvelope:
     return ok(data)
 
 
-@router.delete("/tokens/{token_id}", summary="Revoke a token (yours; the operator: anyone's)")
-def revoke(request: Request, token_id: int) -> JSONEnvelope:
+@router.delete("/tokens/{ref}", summary="Revoke a token by id or name (yours; the operator: anyone's)")
+def revoke(request: Request, ref: str, user: str | None = None) -> JSONEnvelope:
     from store.services import api_tokens
 
     with transaction(request, write=True) as ctx:
-        data = api_tokens.revoke(ctx, token_id)
+        data = api_tokens.revoke(ctx, ref, user)
     return ok(data)
 
 

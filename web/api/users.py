@@ -85,3 +85,24 @@ def enable(request: Request, ident: str) -> JSONEnvelope:
 
     with transaction(request, write=True) as ctx:
         return ok(answers.set_user_enabled(ctx, ident, True))
+
+
+class Erase(BaseModel):
+    dry_run: bool = Field(False, description="Show the receipt of what would go; change nothing.")
+
+
+@router.get("/{ident}/export", summary="Everything stored about a person (GDPR access request)")
+def export(request: Request, ident: str) -> JSONEnvelope:
+    from store.services import personal_export
+
+    with transaction(request, write=False) as ctx:
+        return ok(personal_export.export_user(ctx, ident))
+
+
+@router.post("/{ident}/erase", summary="Erase a person (GDPR erasure request): a receipt of what went")
+def erase(request: Request, ident: str, body: Erase) -> JSONEnvelope:
+    from store.services import erasure
+
+    with transaction(request, write=True, changes=not body.dry_run) as ctx:
+        data = erasure.erase_user(ctx, ident, dry_run=body.dry_run)
+    return ok(data)

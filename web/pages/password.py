@@ -38,9 +38,9 @@ def _form(request: Request, info: dict[str, Any], *, status: int = 200,
           errors: dict[str, str] | None = None) -> HTMLResponse:
     from web.pages.dates import format_time
 
-    lang = info["language"]
+    lang = i18n.choose(request, info["language"])  # ?lang= switches the expiry's wording too
     return render(request, "password_set.html", language=lang, status=status, reseller=info["reseller"], info=info,
-                  expires=format_time(info["expires_at"], lang, runtime_of(request).settings),
+                  expires=format_time(info["expires_at"], lang, runtime_of(request).settings, info["time_zone"]),
                   rules=_rules(), errors=errors or {})
 
 
@@ -94,7 +94,8 @@ def _set_password(request: Request, password: str, confirm: str) -> Response:
         info = _look(request, token)
     except InvalidLink:
         return _invalid(request)
-    t = i18n.texts(info["language"])
+    lang = i18n.choose(request, info["language"])
+    t = i18n.texts(lang)
     if password != confirm:
         return _form(request, info, status=422, errors={"password_confirm": t["set_mismatch"]})
     try:
@@ -103,8 +104,8 @@ def _set_password(request: Request, password: str, confirm: str) -> Response:
     except InvalidLink:
         return _invalid(request)
     except InvalidInput as err:
-        return _form(request, info, status=422, errors={"password": refusals.message(err, info["language"])})
-    response = render(request, "password_done.html", language=info["language"], reseller=info["reseller"],
+        return _form(request, info, status=422, errors={"password": refusals.message(err, lang)})
+    response = render(request, "password_done.html", language=lang, reseller=info["reseller"],
                       info=info)
     tokens.forget(request, response, cookie=COOKIE, path=SET_PATH)
     return response
