@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from store import rules
+from store.actor import released_homes
 from store.context import Ctx
 from store.enums import Language, Role
 from store.imports.checks import (
@@ -359,7 +360,9 @@ def _plan_user_update(ctx: Ctx, snap: Snapshot, p: RowPlan, user: Any, opts: Opt
     p.target_id = user.id
     if opts.mode == "create":
         p.error(h_email, f"a user with e-mail {user.email} already exists (--mode create)")
-    if snap.visible is not None and not (set(user_ms) & snap.visible):
+    # the tenants that answer for the person: their memberships, or the one that released them
+    homes = released_homes(user_ms, user.released_by_tenant_id)
+    if snap.visible is not None and not (homes & snap.visible):
         p.error(h_email, f"a user with e-mail {email} already exists outside your tenants; "
                 f"ask them to be added with tenantctl member add")
         return
@@ -372,13 +375,13 @@ def _plan_user_update(ctx: Ctx, snap: Snapshot, p: RowPlan, user: Any, opts: Opt
     for fname, column, what in (("first_name", h_names[0], "first name"), ("last_name", h_names[1], "last name")):
         if fname in changes and refuse_damaged(p, column, what, changes[fname][1], changes[fname][0]):
             del changes[fname]
-    if changes and snap.managed is not None and not set(user_ms) <= snap.managed:
+    if changes and snap.managed is not None and not homes <= snap.managed:
         p.error(h_email, f"{ctx.actor.label} may not change user {user.login!r}: "
                 "the user also belongs to tenants outside your scope")
     m = user_ms.get(tenant_id) if tenant_id is not None else None
     if m is None:
         changes["membership"] = [None, role]
-        if snap.managed is not None and not set(user_ms) <= snap.managed:  # as member add: consent first
+        if snap.managed is not None and not (homes and homes <= snap.managed):  # as member add: consent first
             p.error(h_email, f"{user.login} also belongs to tenants outside your scope: adding them needs their "
                     "consent; send a member invitation (tenantctl invite create --kind member)")
     elif role_given and m[1] != role:

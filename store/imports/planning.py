@@ -16,8 +16,9 @@ def build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | Non
     from store.db import take_exclusive
 
     # one import at a time: two overlapping runs would plan the same new rows and the second
-    # would fail deep in its write (PostgreSQL; SQLite's write lock serialises them already)
-    if not opts.dry_run and not take_exclusive(ctx.session, "tenantctl import"):
+    # would fail deep in its write (PostgreSQL; SQLite's write lock serialises them already). A dry
+    # run is the real run rolled back (store/rehearsal.py): it waits its turn as the real run would
+    if not take_exclusive(ctx.session, "tenantctl import"):
         from store.errors import Conflict
 
         raise Conflict("another import is running on this store; this one changed nothing",

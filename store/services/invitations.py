@@ -338,9 +338,22 @@ def _queue_mail(ctx: Ctx, inv: Invitation, origin: Tenant) -> None:
                "invitee_kind": (connections.opposite_kind(origin.kind) if inv.kind == InvitationKind.partner
                                 else None)}
     address, language = _recipient(ctx.session, inv, origin)
+    # a newcomer invited into the organisation lives in its zone; an account has its own
+    context["time_zone"] = invitee_zone(ctx.session, inv, origin)
     connections.send_mail(ctx, brand=origin, to_address=address, template=f"invitation_{inv.kind}", language=language,
                           context=context, ref_type="invitation", ref_id=inv.id)
     record(ctx.session, ctx.actor, "invitation.send", "invitation", str(inv.id), origin.id, to=address)
+
+
+def invitee_zone(s: Session, inv: Invitation, origin: Tenant) -> str | None:
+    """The time zone the invitee reads times in: an account's own (its tenant's), a newcomer to a
+    member invitation the inviting tenant's; a new partner organisation has none yet (platform's)."""
+    from store.services.mail_identity import recipient_zone
+
+    assert inv.email is not None
+    if find_user_row(s, inv.email) is not None:
+        return recipient_zone(s, inv.email)
+    return origin.time_zone if inv.kind == InvitationKind.member else None
 
 
 def mint_for_mail(session: Session, ref_id: int, settings: Settings) -> dict[str, Any] | None:

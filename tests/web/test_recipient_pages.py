@@ -211,3 +211,30 @@ def test_invitation_wording_the_inviters_organisation_one_period_and_no_connecte
     assert "Neukunde GmbH hat die Zusammenarbeit mit ACME Reseller AG angefragt." in done
     assert "jetzt verbunden" not in done
 
+
+
+def test_a_new_organisation_chooses_the_password_and_logs_in_once_approved(
+        backend: str, world: Any, legal_client: Any, ctx_for: Any, outbox: Any, rows: Any) -> None:
+    from store.models import PasswordLink, Tenant, User
+    from store.services import tenants
+
+    send_invitation(ctx_for, "rita.reseller", "partner", "acme", email="eva@neu.example",
+                    customer_name="Neukunde GmbH", send=True)
+    page = open_link(legal_client, mailed_link(outbox, "/invite/"))
+    assert "Registrieren Sie Ihre Organisation und legen Sie Ihr Passwort fest." in text_of(page.text)
+    r = legal_client.post("/invite", data={"csrf_token": csrf_of(page.text), "mode": "register",
+                                           "organisation": "Neukunde GmbH", "first_name": "Eva", "last_name": "Neu",
+                                           "email": "eva@neu.example", "new_password": GOOD,
+                                           "new_password_confirm": GOOD})
+    assert r.status_code == 200, text_of(r.text)
+    done = text_of(r.text)
+    assert ("Ihr Passwort ist gespeichert. Sobald die Registrierung freigegeben ist, melden Sie sich mit Ihrem "
+            "Benutzernamen eva.neu und diesem Passwort an.") in done
+    assert "Zur Anmeldung" not in done  # nothing to log in to before the approval
+    [eva] = rows(User, email="eva@neu.example")
+    assert eva.password_hash and rows(PasswordLink, user_id=eva.id) == []
+    assert legal_client.post("/api/v1/auth/login", json={"login": "eva.neu", "password": GOOD}).status_code == 401
+    [tenant] = rows(Tenant, name="Neukunde GmbH")
+    with ctx_for() as ctx:
+        tenants.approve_registration(ctx, tenant.key)
+    assert legal_client.post("/api/v1/auth/login", json={"login": "eva.neu", "password": GOOD}).status_code == 200

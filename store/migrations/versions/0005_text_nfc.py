@@ -6,7 +6,7 @@ Only names: keys, logins and e-mail keys are ASCII or normalised already (IDN do
 email-validator). No schema change; downgrade keeps the normalised text.
 
 Revision ID: identity_0001
-Revises: gdpr_0001
+Revises: api_0001
 """
 import unicodedata
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'identity_0001'
-down_revision: str | Sequence[str] | None = 'gdpr_0001'
+down_revision: str | Sequence[str] | None = 'api_0001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
