@@ -24,6 +24,7 @@ from store.errors import Conflict
 from store.models import AccessRight, Application, ImportRun, ImportRunItem, Membership, Tenant, TenantApplication, User
 from store.rehearsal import rehearsed
 from store.schemas import ts
+from store.services import memberships
 from store.types import utcnow
 
 ACTION = {"create": "created", "update": "updated", "unchanged": "unchanged", "error": "error"}
@@ -144,7 +145,7 @@ def _prune(ctx: Ctx, outcome: Any, desired: Desired) -> list[dict[str, Any]]:
                                 "list yourself in the document")
                 continue
             removals.append({"type": "membership", "path": path, "tenant": t.key, "key": f"{u.login}@{t.key}",
-                             "role": m.role, "membership": m, "user": u})
+                             "role": m.role, "membership": m, "user": u, "tenant_row": t})
         if doomed and admins_left == 0 and any(m.role == Role.admin for m, _ in rows):
             problems.append(f"{path}: --prune would leave tenant {t.key!r} without an admin; list one of its "
                             "admins or give a listed user role admin")
@@ -160,7 +161,8 @@ def _prune(ctx: Ctx, outcome: Any, desired: Desired) -> list[dict[str, Any]]:
                        details={"problems": problems})
     if removals:
         _remove(ctx, outcome.result.get("run"), removals)
-    return [{k: v for k, v in r.items() if k not in {"membership", "user", "booking"}} for r in removals]
+    return [{k: v for k, v in r.items() if k not in {"membership", "user", "booking", "tenant_row"}}
+            for r in removals]
 
 
 def _remove(ctx: Ctx, run_id: int | None, removals: list[dict[str, Any]]) -> None:
@@ -175,9 +177,7 @@ def _remove(ctx: Ctx, run_id: int | None, removals: list[dict[str, Any]]) -> Non
                           "before": {"user_id": m.user_id, "tenant_id": m.tenant_id, "role": m.role,
                                      "created_at": ts(m.created_at), "created_by": m.created_by,
                                      "access": rights}, "after": None})
-            s.execute(delete(AccessRight).where(col(AccessRight.membership_id) == m.id))
-            s.execute(delete(Membership).where(col(Membership.id) == m.id))
-            record(s, ctx.actor, "member.remove", "membership", r["key"], m.tenant_id, role=m.role, via="apply --prune")
+            memberships.remove(ctx, m, r["user"], r["tenant_row"], via="apply --prune")
         else:
             b: TenantApplication = r["booking"]
             members = select(Membership.id).where(Membership.tenant_id == b.tenant_id)
@@ -216,7 +216,10 @@ def _send_missing(ctx: Ctx, desired: Desired) -> int:
                                                           col(User.password_hash).is_(None),
                                                           User.status != "disabled")).all())
     holding = passwords.with_open_link(ctx.session, users)
-    missing = [u for u in users if u.id not in holding]
+    missing, outside = passwords.fully_managed(ctx, [u for u in users if u.id not in holding])
+    if outside:  # a person who also belongs to tenants the actor does not manage is not theirs to mail
+        ctx.warnings.append(f"--send-links=missing: no link for {outside} user(s) of the document who also "
+                            "belong to tenants you do not manage (their admins or the operator can send one)")
     if missing:
         passwords.issue_links(ctx, missing, purpose="initial", deliver=True)
     return len(missing)
