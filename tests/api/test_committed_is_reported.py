@@ -60,8 +60,8 @@ def test_http_answers_201_with_the_warning_never_503(world: Any, http: Any, toke
 
 
 @pytest.mark.usefixtures("cli_mode")
-@pytest.mark.parametrize(("command", "most"), [(("token", "create"), "366 days"),
-                                               (("invite", "create", "--kind", "partner", "--from", "acme"), "30 days")])
+@pytest.mark.parametrize(("command", "most"), [
+    (("token", "create"), "366 days"), (("invite", "create", "--kind", "partner", "--from", "acme"), "30 days")])
 def test_a_lifetime_beyond_any_date_is_refused_alike_in_both_modes(world: Any, cli: Any, store: Any,
                                                                    command: tuple[str, ...], most: str) -> None:
     r = cli(*command, "--expires-in", "99999999999d", "--json", as_="rita.reseller")
