@@ -65,7 +65,7 @@ def cell(value: Any) -> Text:
     if isinstance(value, list | tuple):
         return Text(", ".join(map(_plain, value)))
     if isinstance(value, dict):
-        return Text(", ".join(f"{k}: {_change(v)}" for k, v in value.items()))
+        return Text(_change(value))
     return Text(str(value))
 
 
@@ -77,11 +77,17 @@ def _plain(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, list | tuple):
         return ", ".join(map(_plain, value))
+    if isinstance(value, dict):
+        return _change(value)
     return str(value)
 
 
 def _change(value: Any) -> str:
-    """[old, new] pairs (the "changed" field of updates) read as "old → new"."""
+    """[old, new] pairs (the "changed" field of updates) read as "old → new", at any depth: an
+    audit event's details hold {"changed": {"status": ["active", "suspended"]}}, which reads
+    "changed: status: active → suspended", never as a Python dict."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_change(v)}" for k, v in value.items())
     if isinstance(value, list) and len(value) == 2:
         return f"{_plain(value[0])} → {_plain(value[1])}"
     return _plain(value)
@@ -114,6 +120,11 @@ def record(data: dict[str, Any], keys: Sequence[Column] | None = None) -> Table:
     for label, key in keys or [(k, k) for k in data]:
         t.add_row(label, cell(data.get(key)))
     return t
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """ "1 password link", "3 password links": how every count in a status line reads."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
 def line(console: Console, text: str) -> None:

@@ -147,7 +147,7 @@ class Run:
 
 
 # Commands without an API counterpart: in remote-mode tests they set the scene locally.
-LOCAL_ONLY = {("init",), ("db",), ("config",), ("doctor",), ("export",), ("auth",), ("serve",),
+LOCAL_ONLY = {("init",), ("db",), ("config",), ("doctor",), ("export",), ("auth", "login"), ("serve",), ("worker",),
               ("mail", "show"), ("mail", "send"), ("mail", "retry"), ("mail", "preview"), ("mail", "test"),
               ("password", "set"), ("invite", "accept"), ("import", "template"), ("completion",)}
 

@@ -74,9 +74,10 @@ def _run(ctx: Ctx, source: Source, opts: Options, *, digest: str, progress: Prog
         ctx.committed = ""  # the refusal's record only
         return Outcome(plan, refused=True, rejected_run=run_id, timings=timings,
                        rows=rows_out(plan, rows, rows_limit))
-    if status is not None:
-        total = sum(1 for r in plan.rows if r.action in {"create", "update"})
-        status(f"{'checking' if checking else 'writing'} {total} new or changed rows…")
+    changing = sum(1 for r in plan.rows if r.action in {"create", "update"})
+    if status is not None and changing:  # all unchanged: the summary says so, nothing is checked or written
+        which = f"{changing} new or changed row{'s' if changing != 1 else ''} of {len(plan.rows)}"
+        status(f"checking {which} against the store…" if checking else f"writing {which}…")
     result = execute(ctx, plan, source=source, digest=digest, opts=opts, progress=progress, rows=rows,
                      rows_limit=rows_limit)
     created = result.pop("created_user_ids")

@@ -138,9 +138,12 @@ def execute(ctx: Ctx, plan: Plan, *, source: Source, digest: str, opts: Options,
     store/rehearsal.py). Returns the result;
     rows: "all" (every row's plan), "changed" (not unchanged) — at most rows_limit of them."""
     s, actor = ctx.session, ctx.actor
-    counts = plan.counts()
+    from store.imports.runs import stored_problems
+
+    kept, rest = stored_problems(plan.problems())
+    counts = {**plan.counts(), **({"problems_not_stored": rest} if rest else {})}
     run = ImportRun(file_name=source.name, file_hash=digest, actor=actor.label, mode=opts.recorded_mode,
-                    state="running", counts=counts, problems=plan.problems()[:1000])
+                    state="running", counts=counts, problems=kept)
     s.add(run)
     s.flush()
     with gc_paused(), _write_cache(ctx):
@@ -286,6 +289,11 @@ class _Writer:
                                 for v in new], map(tenant_of, joins), map(tenant_of, more)),
             "role": chain(map(attrgetter("role"), new), (v.role for v in joins), (v.role for v in more))},
             self.stamp)
+        if joins:  # people claimed again: the tenant that released them answers for them no longer
+            for chunk in range(0, len(joins), 500):
+                s.execute(update(User).where(col(User.id).in_([v.user_id for v in joins[chunk:chunk + 500]]),
+                                             col(User.released_by_tenant_id).is_not(None))
+                          .values(released_by_tenant_id=None))
         n_new, n_joins = len(new), len(joins)  # the new users' memberships come first
         rights = [(mid, a) for mid, v in zip(member_ids[:n_new], new, strict=True) if v.access for a in v.access]
         rights += [(mid, a) for mid, v in zip(member_ids[n_new:n_new + n_joins], joins, strict=True)

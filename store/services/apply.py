@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert
 from sqlmodel import col, select
 
+from store import rules
 from store.actor import managed_tenant_ids, visible_tenant_ids
 from store.audit import record
 from store.context import Ctx
@@ -106,6 +107,18 @@ def _apply(ctx: Ctx, source: Any, desired: Desired, *, digest: str, opts: ApplyO
 
 # -- --prune ------------------------------------------------------------------------------------------
 
+def _email_key(email: str | None) -> str:
+    """The stored key of a listed address, as the import matched it (an IDN domain written in
+    punycode, an upper-case domain): a listed person is never pruned as "not listed"."""
+    from store.errors import InvalidInput
+    from store.imports.checks import normalise_email
+
+    try:
+        return rules.email_key(normalise_email(email or ""))
+    except InvalidInput:
+        return (email or "").strip().casefold()
+
+
 def _prune(ctx: Ctx, outcome: Any, desired: Desired) -> list[dict[str, Any]]:
     """Memberships and bookings of the document's tenants that it does not list, within the
     tenants the actor manages. Refused (nothing written) where it would leave a tenant without an
@@ -127,7 +140,7 @@ def _prune(ctx: Ctx, outcome: Any, desired: Desired) -> list[dict[str, Any]]:
         key = keys.get(dm.tenant_row) if dm.tenant_row is not None else (dm.tenant_key or "").strip().lower()
         t = tenants.get(key or "")
         if t is not None:
-            listed.add((t.id, dm.email.strip().casefold()))  # type: ignore[arg-type]
+            listed.add((t.id, _email_key(dm.email)))  # type: ignore[arg-type]
     doc_tenants = {keys[d.row]: d for d in desired.tenants if d.row in keys}
     scope = [t for k, t in tenants.items() if k in doc_tenants and in_scope(t)]
     removals: list[dict[str, Any]] = []
