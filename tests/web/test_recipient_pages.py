@@ -263,3 +263,19 @@ def test_the_organisation_is_asked_only_of_an_admin_of_several(
     assert r.status_code == 200, text_of(r.text)
     [zweite] = rows(Tenant, key="zweite")
     assert [c.state for c in rows(Connection, customer_id=zweite.id)] == ["requested"]
+
+
+def test_the_pages_show_times_in_the_tenants_own_zone(backend: str, world: Any, client: Any, ctx_for: Any,
+                                                       password_token: Any) -> None:
+    from store.services import tenants
+
+    with ctx_for() as ctx:
+        tenants.update_tenant(ctx, "mueller", time_zone="Europe/London")
+    client.get(f"/password/set?token={password_token('max.mueller')}")
+    assert re.search(r"Dieser Link gilt bis [\d.]+ um \d\d:\d\d Uhr \((GMT|BST)\)", text_of(client.get(
+        "/password/set").text))
+    client.get(f"/password/set?token={password_token('rita.reseller')}")  # acme keeps the platform's zone
+    assert re.search(r"Uhr \((MEZ|MESZ)\)", text_of(client.get("/password/set").text))
+    token = send_invitation(ctx_for, "max.mueller", "member", "mueller", email="nina@mueller.example",
+                            role="member")["token"]
+    assert re.search(r"Uhr \((GMT|BST)\)", text_of(open_link(client, f"/invite/{token}").text))
