@@ -155,7 +155,7 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
             if existing is None and flat and name:  # then by name: a stored customer numbered otherwise
                 existing = _by_name(snap, name, kind, reseller_id)
                 other = _number_at(snap, existing, reseller_id) if existing is not None else None
-                if other and other != number:
+                if other and other != number and existing is not None:
                     p.error(h("customer_number"), f"company {name!r} is stored as tenant {existing.key!r} with "
                             f"customer number {other}, not {number}: correct the number in the file")
         elif name:
@@ -180,7 +180,7 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
             existing = None
         # duplicates inside the file
         ident_key = key or (existing.key if existing is not None else None)
-        if ident_key:
+        if ident_key and not (flat and existing is not None):  # two spellings of one company: look-ups both
             if ident_key in seen_keys:
                 p.error(h("key"), f"the same tenant as {plan.ref(table.sheet, seen_keys[ident_key])}")
             seen_keys.setdefault(ident_key, rownum)
