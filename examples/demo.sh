@@ -102,19 +102,17 @@ echo "  TENANTCTL_HOME=$TENANTCTL_HOME TENANTCTL_BASE_URL=$TENANTCTL_BASE_URL te
 
 # -- Desired state: a reseller's setup.yaml applied twice, then the plan of an edit -----------------
 echo
-echo "== apply: examples/setup.yaml for reseller nordlicht (RESELLER=nordlicht; CURRENCY defaults to EUR)"
-export RESELLER=nordlicht
-tenantctl apply -f examples/setup.yaml --dry-run
-tenantctl apply -f examples/setup.yaml --send-links
+echo "== apply: examples/setup.yaml for reseller nordlicht (--var RESELLER=nordlicht; CURRENCY defaults to EUR)"
+tenantctl apply -f examples/setup.yaml --var RESELLER=nordlicht --dry-run
+tenantctl apply -f examples/setup.yaml --var RESELLER=nordlicht --send-links
 echo "== apply: the same file again (every object unchanged, exit 0)"
-tenantctl apply -f examples/setup.yaml
+tenantctl apply -f examples/setup.yaml --var RESELLER=nordlicht
 echo "== apply: the plan of an edit (a renamed customer, a new user), nothing written"
 edited="$TENANTCTL_HOME/setup-edited.yaml"
 sed -e 's/name: Gärtnerei Sonnenschein GmbH/name: Gärtnerei Sonnenschein \& Söhne GmbH/' \
     -e 's/role: billing}/role: billing}\n      - {email: mia.kraus@sonnenschein.example, first_name: Mia, last_name: Kraus}/' \
     examples/setup.yaml > "$edited"
-tenantctl apply -f "$edited" --dry-run
+tenantctl apply -f "$edited" --var RESELLER=nordlicht --dry-run
 echo "== apply: the round trip (export -o yaml, then apply: unchanged)"
 tenantctl export -o yaml --tenant nordlicht > "$TENANTCTL_HOME/export.yaml"
 tenantctl apply -f "$TENANTCTL_HOME/export.yaml"
-unset RESELLER

@@ -2,7 +2,7 @@
 
     tenants:
       - name: Müller GmbH             # matched by key, customer number (at its reseller) or external id
-        reseller: ${RESELLER}         # ${VAR} and ${VAR:-default} come from the environment
+        reseller: ${RESELLER}         # ${VAR}, ${VAR:-default}: only from --var, --var-file, --env-allow
         customer_number: "10001"      # identifiers are strings: quote numbers (leading zeros survive)
         applications: [lohn]          # bookings
         users:                        # members of this tenant, by e-mail
@@ -20,22 +20,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from importers.variables import missing_message
 from store.desired import Desired, DesiredTenant
 from store.errors import InvalidInput
 from store.imports.flat import ROW_REF
 from store.imports.rows import Problem, Source, Table
+from store.nfc import nfc, nfc_deep
 
 TENANT_FIELDS = ("key", "name", "kind", "reseller", "customer_number", "currency", "billing", "language",
                  "external_id", "applications")
 USER_FIELDS = ("first_name", "last_name", "email", "tenant", "role", "language", "login", "access")
 MEMBERSHIP_FIELDS = frozenset({"tenant", "role", "access"})
+DOCUMENT_KEYS = frozenset({"version", "tenants", "users"})
 MAX_BYTES = 50 * 1024 * 1024
 VARIABLE = re.compile(r"\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -129,25 +131,131 @@ def read_text(file: str) -> tuple[str, str]:
         raise InvalidInput(f"{shown(name)} is not UTF-8 (byte {exc.start})", hint="save the file as UTF-8") from None
 
 
+# What a document may hold (issue: a 312-byte YAML alias bomb expands to hundreds of millions of
+# nodes). A real document of MAX_BYTES (100,000 people) has fewer than MAX_NODES nodes, no aliases
+# from `export` and a depth of 6; aliases count as the nodes they stand for.
+MAX_DEPTH = 64
+MAX_ALIASES = 1000
+MAX_NODES = 5_000_000
+
+
 def parse(text: str, name: str) -> Any:
-    """JSON (fast) when it looks like JSON, else YAML with the safe loader."""
+    """JSON (fast) when it looks like JSON, else YAML with the safe loader; bounded in depth, aliases
+    and nodes (aliases counted as what they expand to) before anything is built from it. The one
+    reader of documents: `apply -f` locally, in remote mode and POST /api/v1/apply."""
+    from importers import repeated_keys
+
     if text.lstrip()[:1] in {"{", "["}:
+        pairs = repeated_keys.JsonPairs()
         try:
-            return json.loads(text)
+            data = json.loads(text, object_pairs_hook=pairs)
+        except RecursionError:
+            raise _too_deep(name) from None
         except json.JSONDecodeError as exc:
             if name.endswith(".json"):
                 raise InvalidInput(f"{shown(name)} is not valid JSON: {exc.msg} (line {exc.lineno}, "
                                    f"column {exc.colno})", hint="fix the document") from None
+        else:
+            _check_json(data, name)
+            repeated_keys.check_json(text, data, pairs, shown(name))
+            return data
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
-        return yaml.load(text, Loader=loader)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_yaml(node, name)
+        repeated_keys.check_yaml(node, shown(name))
+        return loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if "nesting depth" in str(problem):
+            raise _too_deep(name) from None
         raise InvalidInput(f"{shown(name)} is not valid YAML: {problem}{where}", hint="fix the document") from None
+    finally:
+        loader.dispose()
+
+
+def refuse_non_document(doc: Any, name: str) -> None:
+    """A file that is not a tenantctl document (`apply -f /etc/shadow`, a csv, a passwd file, a
+    config file) is refused in one line that quotes nothing of it: its text may be secret, and
+    the schema's messages would echo it."""
+    if isinstance(doc, dict) and (not doc or not DOCUMENT_KEYS.isdisjoint(doc)):
+        return
+    what = "a mapping without version, tenants or users" if isinstance(doc, dict) else \
+        "a list" if isinstance(doc, list) else "plain text" if isinstance(doc, str) else "a single value"
+    raise InvalidInput(f"{shown(name)} is not a tenantctl document: it reads as {what}",
+                       hint="a document is a YAML or JSON mapping with version, tenants and users: "
+                            "see tenantctl apply --schema or tenantctl export -o yaml")
+
+
+def _too_deep(name: str) -> InvalidInput:
+    return InvalidInput(f"{shown(name)} is nested more than {MAX_DEPTH} levels deep",
+                        hint="a tenantctl document is 6 levels deep: check the document")
+
+
+def _too_many(name: str) -> InvalidInput:
+    return InvalidInput(f"{shown(name)} has more than {MAX_NODES:,} values (aliases counted as what they "
+                        "repeat)", hint="split the document")
+
+
+def _check_yaml(root: Any, name: str) -> None:
+    """Walk the composed node graph once (no recursion; each node's expanded size memoised, so an
+    alias bomb costs as much as its text): depth, aliases (a node reached a second time) and nodes."""
+    from yaml.nodes import MappingNode, SequenceNode
+
+    def children(node: Any) -> list[Any]:
+        if isinstance(node, SequenceNode):
+            return list(node.value)
+        if isinstance(node, MappingNode):
+            return [part for pair in node.value for part in pair]
+        return []
+
+    size: dict[int, int] = {}
+    aliases = 0
+    stack: list[tuple[Any, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, done = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _too_deep(name)
+        if done:
+            size[id(node)] = 1 + sum(size[id(c)] for c in children(node))
+            if size[id(node)] > MAX_NODES:
+                raise _too_many(name)
+            continue
+        if id(node) in size:  # reached again: an alias
+            if size[id(node)] == 0:  # of a node still being walked: one that contains itself
+                raise InvalidInput(f"{shown(name)} has a YAML alias inside the value it names",
+                                   hint="write the values out; tenantctl export writes no aliases")
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise InvalidInput(f"{shown(name)} uses more than {MAX_ALIASES} YAML aliases (*name)",
+                                   hint="write the values out; tenantctl export writes none")
+            continue
+        size[id(node)] = 0  # seen, being walked
+        stack.append((node, depth, True))
+        stack.extend((c, depth + 1, False) for c in children(node))
+
+
+def _check_json(data: Any, name: str) -> None:
+    nodes = 0
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        nodes += 1
+        if depth > MAX_DEPTH:
+            raise _too_deep(name)
+        if nodes > MAX_NODES:
+            raise _too_many(name)
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+            nodes += len(value)
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
 
 
 def _path(parts: Any) -> str:
@@ -174,8 +282,7 @@ def substitute(value: Any, env: Mapping[str, str], problems: list[Problem], used
                 return env[name]
             if default is not None:
                 return default
-            problems.append(Problem(_path(path), None, None,
-                                    f"variable ${{{name}}} is not set and has no default (${{{name}:-…}})"))
+            problems.append(Problem(_path(path), None, None, missing_message(name)))
             return m.group(0)
 
         return VARIABLE.sub(repl, value)
@@ -335,18 +442,19 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def resolved(text: str, name: str, env: Mapping[str, str] | None = None) -> str:
-    """The document with its variables substituted here, for a server (remote mode): the server
-    substitutes nothing, since its environment is not the caller's and must not reach the store.
+def resolved(text: str, name: str, env: Mapping[str, str]) -> str:
+    """The document with the caller's variables (importers/variables.py) substituted here, for a
+    server (remote mode): the server substitutes nothing, since its environment is not the
+    caller's and must not reach the store.
     Unchanged without variables; else dumped again as YAML, which gives the server the very values
     (dates, numbers, strings) this side parsed."""
     if "${" not in text:
         return text
     problems: list[Problem] = []
-    doc = substitute(parse(text, name), os.environ if env is None else env, problems, [])
+    doc = substitute(parse(text, name), env, problems, [])
     if problems:
         raise InvalidInput(f"{len(problems)} problem(s) in {shown(name)}; nothing was sent",
-                           hint="set the variables, or give them defaults: ${VAR:-default}",
+                           hint="name the variables (--var NAME=VALUE), or give them defaults: ${VAR:-default}",
                            details={"problems": [{"path": p.sheet, "message": p.message} for p in problems]})
     import yaml
 
@@ -355,17 +463,22 @@ def resolved(text: str, name: str, env: Mapping[str, str] | None = None) -> str:
 
 
 def load(text: str, name: str, env: Mapping[str, str] | None = None, *, variables: bool = True) -> Document:
-    """Parse, substitute variables (not with variables=False: a server, see resolved()), validate and
+    """Parse, substitute the caller's variables `env` (importers/variables.py; never the process's
+    environment; not at all with variables=False: a server, see resolved()), validate and
     turn into a Source (one row per tenant, one per membership) plus what --prune and
     --send-links=missing need."""
-    env = os.environ if env is None else env
+    env = {} if env is None else env
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    raw = parse(text, name)
+    # text enters here: values in NFC (store/nfc.py); JSON escapes are only seen once parsed
+    raw = parse(nfc(text), name)
+    if "\\u" in text:
+        raw = nfc_deep(raw)
     problems: list[Problem] = []
     used: list[str] = []
     doc = substitute(raw, env, problems, used) if variables and "${" in text else raw
     if doc is None:
         doc = {}
+    refuse_non_document(doc, name)
     problems += validate(doc)
     kind = "json" if text.lstrip()[:1] in {"{", "["} else "yaml"
     loc = _Locations()

@@ -6,12 +6,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, create_engine
 
 from store.errors import InvalidInput, SchemaError, Unreachable
@@ -33,6 +36,54 @@ def sqlite_path(url: str) -> Path | None:
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
         return None
     return Path(parsed.database)
+
+
+# `tenantctl serve`: all workers together hold at most SERVER_CONNECTIONS connections of the
+# store (PostgreSQL's default max_connections is 100: room is left for the CLI, migrations and
+# other clients); each worker keeps half of its share open and opens the other half on demand. A
+# request waits at most POOL_WAIT_SECONDS for a connection, then answers 503 with Retry-After
+# before it has read or written anything.
+SERVER_CONNECTIONS = 40
+POOL_WAIT_SECONDS = 3.0
+RETRY_AFTER_SECONDS = 1
+
+
+@dataclass(frozen=True)
+class PoolBounds:
+    size: int
+    overflow: int
+    wait: float = POOL_WAIT_SECONDS
+
+    @classmethod
+    def for_workers(cls, workers: int, budget: int = SERVER_CONNECTIONS) -> PoolBounds:
+        share = max(2, budget // max(1, workers))
+        return cls(size=(share + 1) // 2, overflow=share // 2)
+
+
+class Busy(Unreachable):
+    """No connection of the pool became free in time: nothing was read or written (HTTP 503 with
+    Retry-After)."""
+
+    retry_after = RETRY_AFTER_SECONDS
+
+
+class Lease:
+    """One connection for everything a unit of work (a request of `tenantctl serve`) does: its
+    transactions run one after the other on it, so a request never waits for a second connection
+    while holding one (with N requests each holding one and waiting for another, a pool of N
+    deadlocks). Taken on first use, given back by release()."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.conn: Any = None
+
+    def release(self) -> None:
+        conn, self.conn, self.engine = self.conn, None, None
+        if conn is not None:
+            conn.close()
+
+
+LEASE: ContextVar[Lease | None] = ContextVar("tenantctl_connection_lease", default=None)
 
 
 def _install_sqlite_pragmas(engine: Engine) -> None:
@@ -81,8 +132,13 @@ def take_exclusive(session: Any, name: str) -> bool:
     return bool(conn.execute(text("SELECT pg_try_advisory_xact_lock(hashtext(:name))"), {"name": name}).scalar())
 
 
+# after `tenantctl logout` (or on a reseller's laptop) there is no store here, and none is wanted
+NO_STORE_HINT = ("to work through a server: tenantctl login --server URL (or tenantctl context use NAME); "
+                 "for a store on this machine: tenantctl init, or pass --db")
+
+
 class Store:
-    def __init__(self, url: str, *, create: bool = False) -> None:
+    def __init__(self, url: str, *, create: bool = False, pool: PoolBounds | None = None) -> None:
         self.url = normalise_url(url)
         self.safe_url = mask_secret(self.url)
         self.is_sqlite = self.url.startswith("sqlite")
@@ -100,7 +156,9 @@ class Store:
                                   hint=f"fix its permissions (chmod 700 {path.parent}) or set TENANTCTL_HOME / "
                                        "--db to a folder of yours") from None
         try:
-            self.engine = create_engine(self.url, pool_pre_ping=not self.is_sqlite)
+            bounds: dict[str, Any] = {} if pool is None else {
+                "pool_size": pool.size, "max_overflow": pool.overflow, "pool_timeout": pool.wait}
+            self.engine = create_engine(self.url, pool_pre_ping=not self.is_sqlite, **bounds)
         except Exception as exc:  # bad URL syntax, unknown driver
             raise Unreachable(f"cannot use store URL {self.safe_url}: {exc}",
                               hint="use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB") from None
@@ -127,7 +185,7 @@ class Store:
         folder = path.parent
         if not folder.exists():
             if not create:
-                raise SchemaError(f"no store at {path}", hint="run tenantctl init (or pass --db)")
+                raise SchemaError(f"no store at {path}", hint=NO_STORE_HINT)
             try:
                 private_dir(folder)
             except OSError as exc:
@@ -135,7 +193,7 @@ class Store:
                                   hint="set TENANTCTL_HOME or --db to a writable place") from None
         if not path.exists():
             if not create:
-                raise SchemaError(f"no store at {path}", hint="run tenantctl init (or pass --db)")
+                raise SchemaError(f"no store at {path}", hint=NO_STORE_HINT)
             try:
                 create_private(path)  # 0600 before SQLite creates it (and its -wal/-shm) as 0644
             except OSError as exc:
@@ -150,12 +208,27 @@ class Store:
         return Unreachable(f"cannot reach the store at {self.safe_url}: {reason}",
                            hint="check the URL (--db / TENANTCTL_DATABASE_URL) and that the server runs")
 
-    @contextmanager
-    def connect(self) -> Iterator[Any]:
+    def _open(self) -> Any:
         try:
-            conn = self.engine.connect()
+            return self.engine.connect()
+        except PoolTimeout:
+            raise Busy("the server is busy: no store connection became free in time; nothing was done",
+                       hint=f"try again in {RETRY_AFTER_SECONDS} s") from None
         except (OperationalError, DBAPIError) as exc:
             raise self._unreachable(exc) from None
+
+    @contextmanager
+    def connect(self) -> Iterator[Any]:
+        lease = LEASE.get()
+        # a transaction already open on the leased connection is never joined (a nested one gets its
+        # own connection, as without a lease)
+        if lease is not None and lease.engine in (None, self.engine) and not (
+                lease.conn is not None and not lease.conn.closed and lease.conn.in_transaction()):
+            if lease.conn is None or lease.conn.closed or lease.conn.invalidated:
+                lease.conn, lease.engine = self._open(), self.engine
+            yield lease.conn  # given back when the lease ends
+            return
+        conn = self._open()
         try:
             yield conn
         finally:

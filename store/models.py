@@ -27,6 +27,8 @@ class Tenant(SQLModel, table=True):
     kind: str = Field(sa_type=String(16), index=True)
     status: str = Field(default="active", sa_type=String(20), index=True)
     language: str = Field(default="de", sa_type=String(5))
+    # the zone the times in its members' mails and pages are shown in (None: the platform's time_zone)
+    time_zone: str | None = Field(default=None, sa_type=String(64), nullable=True)
     external_id: str | None = Field(default=None, sa_type=String(100), nullable=True)
     decided_by: str | None = Field(default=None, sa_type=String(120), nullable=True)
     decided_at: datetime | None = _ts(nullable=True)
@@ -59,6 +61,10 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_by: str = Field(sa_type=String(120))
     updated_at: datetime | None = _ts(nullable=True)
+    # the tenant whose removal left the person without any membership: its managers may bring
+    # them back (docs/security.md); meaningful only while the user has no membership
+    released_by_tenant_id: int | None = Field(default=None, foreign_key="tenant.id", nullable=True,
+                                              ondelete="SET NULL")
 
 
 class Membership(SQLModel, table=True):
@@ -118,6 +124,9 @@ class Invitation(SQLModel, table=True):
     status: str = Field(default="pending", sa_type=String(16), index=True)
     token_hash: str = Field(sa_type=String(64), unique=True, index=True)
     reissue_count: int = Field(default=0)
+    # the current link was minted for the invitation mail (not printed): whoever holds it read the
+    # invited address's mailbox, so a newcomer may choose the password on the page
+    token_mailed: bool = Field(default=False)
     accepted_by: str | None = Field(default=None, sa_type=String(120), nullable=True)
     accepted_at: datetime | None = _ts(nullable=True)
     accepted_tenant_id: int | None = Field(default=None, foreign_key="tenant.id", nullable=True)
@@ -162,6 +171,8 @@ class OutboxMail(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text, nullable=True)
     message_id: str | None = Field(default=None, sa_type=String(255), nullable=True)
     sent_at: datetime | None = _ts(nullable=True)
+    # the body (context) was deleted by retention or an erasure; its .eml file goes with it
+    purged_at: datetime | None = _ts(nullable=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_by: str = Field(sa_type=String(120))
 

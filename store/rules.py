@@ -153,7 +153,9 @@ def login_base(first_name: str, last_name: str) -> str:
 
 def check_login_not_reserved(login: str) -> None:
     # refused: a reserved word on its own, or made only of reserved words ("system.admin")
-    if login in RESERVED_LOGINS or all(part in RESERVED_LOGINS for part in login.split(".")):
+    # "erased-<n>" is the pseudonym of an erased person (store/services/erasure.py)
+    if login in RESERVED_LOGINS or all(part in RESERVED_LOGINS for part in login.split(".")) \
+            or login.startswith("erased-"):
         raise InvalidInput(f"the login {login!r} is reserved", hint="use the person's real first and last name",
                            details={"reason": "reserved_login", "field": "first name", "login": login})
 
@@ -241,3 +243,22 @@ def check_currency_change(current: str | None, new: str | None) -> None:
     if current and new and new != current:
         raise Conflict(f"the currency is fixed at {current} and cannot change to {new}",
                        hint="create a new connection if the customer must be billed in another currency")
+
+
+def clean_time_zone(text: str) -> str | None:
+    """An IANA time zone name (Europe/London, UTC) for a tenant's mails and pages; '' → None
+    (the platform's time_zone setting)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = text.strip()
+    if not name:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"{name!r} is not a known time zone", hint="use a name like Europe/London, Europe/Berlin "
+                           "or UTC ('' for the platform's)", details={"reason": "time_zone"}) from None
+    if len(name) > 64 or ("/" not in name and name != "UTC"):
+        raise InvalidInput(f"{name!r} is not a time zone name of the form Region/City",
+                           hint="use a name like Europe/London or UTC", details={"reason": "time_zone"})
+    return name

@@ -47,7 +47,12 @@ SPECS: tuple[Spec, ...] = (
     Spec("mail_reply_to", None, help="where replies to the platform's mails go (a reseller can set its own)"),
     Spec("mail_signature", None, help="contact line under every mail (a reseller can set its own)"),
     Spec("mail_imprint", None, help="company details in every mail's footer (imprint; lines separated by |)"),
-    Spec("time_zone", "Europe/Berlin", help="time zone of the times in mails and on the pages"),
+    Spec("imprint_url", None, help="address of the imprint (Impressum), linked in every page's and mail's footer"),
+    Spec("privacy_url", None, help="address of the privacy notice, linked in every page's and mail's footer"),
+    Spec("login_url", None, help="the platform's login page: the next step after a password is set or an "
+                                 "invitation accepted"),
+    Spec("time_zone", "Europe/Berlin", help="time zone of the times in mails and on the pages, unless the "
+                                            "recipient's user or tenant sets its own"),
     Spec("mail_rate", 0.0, float, help="mails per second when sending (0: unthrottled)"),
     Spec("smtp_host", "127.0.0.1"),
     Spec("smtp_port", 25, int),
@@ -62,6 +67,12 @@ SPECS: tuple[Spec, ...] = (
     Spec("mail_lease_seconds", 300, int,
          help="a mail whose delivery was interrupted is sent again after this many seconds (10-86400)"),
     Spec("import_max_mb", 100, int, help="largest spreadsheet an import reads (MB)"),
+    Spec("retention_mail_days", 30, int,
+         help="db prune: days after delivery until a mail's body and .eml file are deleted (0: keep)"),
+    Spec("retention_link_days", 30, int,
+         help="db prune: days after use or expiry until password links and invitations are deleted (0: keep)"),
+    Spec("retention_audit_days", 0, int,
+         help="db prune: audit entries older than this many days are pseudonymised (0: off)"),
     Spec("metrics_token", None, secret=True,
          help="bearer token /metrics asks for (from the environment only); needed to bind it beyond 127.0.0.1"),
 )
@@ -229,7 +240,9 @@ def load_settings(flags: dict[str, Any] | None = None, environ: dict[str, str] |
 
 def _check_bounds(settings: Settings) -> None:
     bounds = {"initial_link_days": (1, 30), "reset_link_hours": (1, 168), "mail_max_attempts": (1, 100),
-              "mail_retry_seconds": (1, 3600), "mail_lease_seconds": (10, 86400)}
+              "mail_retry_seconds": (1, 3600), "mail_lease_seconds": (10, 86400),
+              "retention_mail_days": (0, 36500), "retention_link_days": (0, 36500),
+              "retention_audit_days": (0, 36500)}
     for name, (low, high) in bounds.items():
         value = settings.values[name]
         if not low <= value <= high:
@@ -244,6 +257,11 @@ def _check_bounds(settings: Settings) -> None:
     except (ValueError, KeyError, OSError):
         raise InvalidInput(f"time_zone {settings.values['time_zone']!r} ({settings.sources['time_zone']}) is not a "
                            "known time zone", hint="use a name like Europe/Berlin or UTC") from None
+    for name in ("imprint_url", "privacy_url", "login_url"):
+        url = settings.values[name]
+        if url is not None and not str(url).startswith(("https://", "http://")):
+            raise InvalidInput(f"setting {name}={url!r} ({settings.sources[name]}) is not a web address",
+                               hint="give a full address starting with https://")
     if settings.values["mail_transport"] not in {"file", "smtp"}:
         raise InvalidInput(f"mail_transport must be file or smtp, not {settings.values['mail_transport']!r}")
     if settings.values["smtp_security"] not in {"none", "starttls", "tls"}:

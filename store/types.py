@@ -9,6 +9,10 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+# The largest id a row can have (PostgreSQL's integer): a bigger number names no row, and is refused
+# before it reaches a query (which would fail with "integer out of range").
+MAX_ID = 2**31 - 1
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 FLAGS_ENV = "TENANTCTL_SERVE_FLAGS"
 
 
-def create_app(settings: Settings, *, behind_proxy: bool = False, limits: Limits | None = None) -> FastAPI:
-    runtime = Runtime.open(settings, behind_proxy=behind_proxy)
+def create_app(settings: Settings, *, behind_proxy: bool = False, limits: Limits | None = None,
+               workers: int = 1) -> FastAPI:
+    runtime = Runtime.open(settings, behind_proxy=behind_proxy, workers=workers)
     app = FastAPI(title="tenantctl", docs_url=None, redoc_url=None, openapi_url=f"{PREFIX}/openapi.json")
     app.state.runtime = runtime
     app.state.limits = limits or Limits.for_store(runtime.store)
@@ -37,9 +38,14 @@ def create_app(settings: Settings, *, behind_proxy: bool = False, limits: Limits
     _install_error_handlers(app)
     from web.api import document
     from web.api.body import ApiBodyLimit
+    from web.api.nfc import ApiNfc
 
     document(app)
+    app.add_middleware(ApiNfc, prefix=PREFIX)  # text in NFC, inside the size limits
     app.add_middleware(ApiBodyLimit, prefix=PREFIX)  # the API's own size limits (uploads), as JSON errors
+    from web.request_scope import RequestScope
+
+    app.add_middleware(RequestScope)  # one store connection per request, body timeouts, errors inside Guard
     app.add_middleware(Guard, behind_proxy=behind_proxy, own_limits=PREFIX + "/")
     from web import observe
 
@@ -54,7 +60,8 @@ def create_app_from_env() -> FastAPI:
 
     flags = json.loads(os.environ.get(FLAGS_ENV) or "{}")
     behind_proxy = bool(flags.pop("behind_proxy", False))
-    return create_app(load_settings(flags=flags), behind_proxy=behind_proxy)
+    workers = int(flags.pop("workers", 1))
+    return create_app(load_settings(flags=flags), behind_proxy=behind_proxy, workers=workers)
 
 
 def is_api(request: Request) -> bool:
@@ -82,6 +89,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if not is_api(request):
             from fastapi.exception_handlers import http_exception_handler
+
+            if exc.status_code == 404:
+                from web import pages
+
+                return pages.not_found_page(request)
 
             return await http_exception_handler(request, exc)
         err: TenantctlError = (NotFound(f"no such API path: {request.method} {request.url.path}",

@@ -45,6 +45,10 @@ class TooManyRequests(TenantctlError):
         self.retry_after = retry_after
 
 
+class BodyTooSlow(InvalidInput):
+    """The request body did not arrive in time (408; web.request_scope)."""
+
+
 def status_of(err: TenantctlError) -> int:
     from store.services.passwords import LoginFailed
     from web.api.common import TooLarge
@@ -53,6 +57,8 @@ def status_of(err: TenantctlError) -> int:
         return 429
     if isinstance(err, TooLarge):
         return 413
+    if isinstance(err, BodyTooSlow):
+        return 408
     if isinstance(err, LoginFailed):
         return 401
     for cls, status in STATUS:
@@ -70,8 +76,13 @@ def error_body(err: TenantctlError) -> dict[str, Any]:
 
 
 def headers_of(err: TenantctlError) -> dict[str, str]:
+    """Retry-After on every 429 and 503 (a busy pool, a locked or unreachable store)."""
     if isinstance(err, TooManyRequests):
         return {"Retry-After": str(err.retry_after)}
+    if isinstance(err, BodyTooSlow):  # the rest of the body may still come: this connection is done
+        return {"Connection": "close"}
+    if status_of(err) == 503:  # a busy pool says how long (store.db.Busy); a store being down: soon
+        return {"Retry-After": str(getattr(err, "retry_after", 1))}
     if isinstance(err, Unauthenticated):
         return {"WWW-Authenticate": 'Bearer realm="tenantctl"'}
     return {}

@@ -29,6 +29,12 @@ def from_accept_language(header: str | None) -> str | None:
     return best[2] if best else None
 
 
+def explicit_query(request: Any) -> str:
+    """`?lang=xx` when the visitor chose a language: forms post back to it, so the answer keeps it."""
+    explicit = request.query_params.get("lang")
+    return f"?lang={explicit}" if explicit in LANGUAGES else ""
+
+
 def choose(request: Any, user_language: str | None = None) -> str:
     """An explicit choice (the page's language switch, ?lang=), else the user's own language,
     else the browser's Accept-Language, else German."""
@@ -58,6 +64,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "refusal_csrf": "Das Formular ist abgelaufen oder wurde nicht von dieser Seite gesendet. Bitte laden Sie "
                       "die Seite neu und senden Sie es noch einmal.",
         "back_home": "Zur Startseite",
+        "not_found_title": "Seite nicht gefunden",
+        "imprint": "Impressum",
+        "privacy": "Datenschutz",
+        "to_login": "Zur Anmeldung",
 
         # set a password
         "set_title": "Passwort festlegen",
@@ -82,6 +92,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "policy_login_part": "Das Passwort enthält einen Teil Ihres Benutzernamens ({part}).",
         "policy_email": "Das Passwort enthält den Teil Ihrer E-Mail-Adresse vor dem @.",
         "policy_common": "Dieses Passwort gehört zu den häufigsten Passwörtern und ist leicht zu erraten.",
+        "policy_current": "Das ist Ihr bisheriges Passwort; bitte wählen Sie ein neues.",
         "set_done_title": "Ihr Passwort ist gespeichert",
         "set_done_text": "Sie können sich jetzt mit Ihrem Benutzernamen {login} und dem neuen Passwort anmelden. "
                          "Der Link aus der E-Mail ist damit verbraucht.",
@@ -127,6 +138,9 @@ TEXTS: dict[str, dict[str, str]] = {
                                    "Ihr Passwort festzulegen.",
         "invite_new_member_help": "Geben Sie Ihren Namen an. Danach erhalten Sie eine E-Mail mit einem Link, um "
                                   "Ihr Passwort festzulegen.",
+        "invite_new_partner_help_password": "Registrieren Sie Ihre Organisation und legen Sie Ihr Passwort fest. "
+                                            "Sie werden ihre erste Administratorin bzw. ihr erster Administrator.",
+        "invite_new_member_help_password": "Geben Sie Ihren Namen an und legen Sie Ihr Passwort fest.",
         "organisation": "Name der Organisation",
         "first_name": "Vorname",
         "last_name": "Nachname",
@@ -136,7 +150,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "invite_existing_help": "Melden Sie sich an; die Einladung wird dann für Ihren Zugang angenommen.",
         "login": "Benutzername oder E-Mail-Adresse",
         "current_password": "Passwort",
-        "tenant_key": "Kürzel Ihrer Organisation (nur falls Sie mehrere verwalten)",
+        "tenant_key": "Welche Ihrer Organisationen?",
+        "tenant_key_help": "Geben Sie das Kürzel aus der Meldung unten an.",
+        "forgot_on_invite": "Passwort vergessen?",
         "invite_login": "Anmelden und Einladung annehmen",
         "invite_invalid_title": "Diese Einladung ist nicht mehr gültig",
         "invite_invalid_text": "Die Einladung wurde schon angenommen, zurückgezogen, ist abgelaufen oder der Link "
@@ -147,6 +163,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "invite_done_member": "Sie gehören jetzt zu {org}.",
         "invite_done_registered": "Ihre Organisation {org} ist registriert.",
         "invite_done_connected": "{org} ist jetzt mit {origin} verbunden.",
+        "invite_done_requested": "{org} hat die Zusammenarbeit mit {origin} angefragt.",
+        "invite_done_login": "Sie können sich jetzt mit Ihrem Benutzernamen {login} und Ihrem Passwort anmelden.",
+        "invite_done_login_later": "Ihr Passwort ist gespeichert. Sobald die Registrierung freigegeben ist, melden "
+                                   "Sie sich mit Ihrem Benutzernamen {login} und diesem Passwort an.",
         "invite_done_password_mail": "Wir haben Ihnen eine E-Mail mit einem Link gesendet, mit dem Sie Ihr "
                                      "Passwort festlegen.",
         "invite_next": "Wie es weitergeht",
@@ -191,6 +211,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "refusal_already_connected": "Ihre Organisation ist mit dieser Organisation schon verbunden.",
         "refusal_customer_number_taken": "Die Kundennummer dieser Einladung ist schon vergeben; bitte bitten Sie "
                                          "um eine neue Einladung.",
+        "refusal_password_not_here": "Für diese Einladung legen Sie Ihr Passwort über den Link fest, den wir Ihnen "
+                                     "nach dem Annehmen per E-Mail senden.",
         "refusal_invalid": "Bitte prüfen Sie Ihre Angaben.",
         "refusal_conflict": "Das passt nicht zum aktuellen Stand; bitte laden Sie die Seite neu.",
         "refusal_denied": "Das ist mit diesem Zugang nicht erlaubt.",
@@ -212,6 +234,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "refusal_csrf": "The form has expired or was not sent from this page. Please reload the page and send it "
                       "again.",
         "back_home": "Back to the start page",
+        "not_found_title": "Page not found",
+        "imprint": "Imprint",
+        "privacy": "Privacy",
+        "to_login": "Go to login",
 
         # set a password
         "set_title": "Set your password",
@@ -236,6 +262,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "policy_login_part": "The password contains a part of your login ({part}).",
         "policy_email": "The password contains the part of your e-mail address before the @.",
         "policy_common": "This password is one of the most common passwords and easy to guess.",
+        "policy_current": "This is your current password; please choose a new one.",
         "set_done_title": "Your password is saved",
         "set_done_text": "You can now log in with your login {login} and the new password. The link from the "
                          "e-mail has been used up.",
@@ -277,6 +304,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "invite_new_partner_help": "Register your organisation. You become its first administrator and then "
                                    "receive an e-mail with a link to set your password.",
         "invite_new_member_help": "Enter your name. You then receive an e-mail with a link to set your password.",
+        "invite_new_partner_help_password": "Register your organisation and choose your password. You become its "
+                                            "first administrator.",
+        "invite_new_member_help_password": "Enter your name and choose your password.",
         "organisation": "Name of the organisation",
         "first_name": "First name",
         "last_name": "Last name",
@@ -286,7 +316,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "invite_existing_help": "Log in; the invitation is then accepted for your account.",
         "login": "Login or e-mail address",
         "current_password": "Password",
-        "tenant_key": "Key of your organisation (only if you manage several)",
+        "tenant_key": "Which of your organisations?",
+        "tenant_key_help": "Enter the key from the message below.",
+        "forgot_on_invite": "Forgot your password?",
         "invite_login": "Log in and accept the invitation",
         "invite_invalid_title": "This invitation is no longer valid",
         "invite_invalid_text": "The invitation was accepted already, withdrawn, has expired or the link is "
@@ -296,6 +328,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "invite_done_member": "You now belong to {org}.",
         "invite_done_registered": "Your organisation {org} is registered.",
         "invite_done_connected": "{org} is now connected with {origin}.",
+        "invite_done_requested": "{org} has asked {origin} for a partnership.",
+        "invite_done_login": "You can now log in with your login {login} and your password.",
+        "invite_done_login_later": "Your password is saved. Once the registration is approved, you log in with "
+                                   "your login {login} and this password.",
         "invite_done_password_mail": "We have sent you an e-mail with a link to set your password.",
         "invite_next": "What happens next",
         "state_pending_approval": "The platform's operator reviews the registration of {org}. Until then the "
@@ -336,6 +372,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "refusal_already_connected": "Your organisation is already connected with this organisation.",
         "refusal_customer_number_taken": "The customer number of this invitation is taken already; please ask for "
                                          "a new invitation.",
+        "refusal_password_not_here": "For this invitation you set your password through the link we e-mail you "
+                                     "after accepting.",
         "refusal_invalid": "Please check what you entered.",
         "refusal_conflict": "This does not fit the current state; please reload the page.",
         "refusal_denied": "This account may not do that.",
@@ -346,3 +384,12 @@ TEXTS: dict[str, dict[str, str]] = {
 
 def texts(language: str) -> dict[str, str]:
     return TEXTS[language if language in TEXTS else DEFAULT]
+
+
+def say(text: str, **values: Any) -> str:
+    """A text with names filled in; a name that ends with a period ends the sentence itself
+    ("Blumenhaus Sonnenschein e.K." + "." → one period)."""
+    for name, value in values.items():
+        if str(value).endswith("."):
+            text = text.replace("{" + name + "}.", "{" + name + "}")
+    return text.format(**values)

@@ -29,10 +29,10 @@ class Runtime:
     # milliseconds and its busy_timeout (10 s) covers the waits; measured in docs/web.md.
 
     @classmethod
-    def open(cls, settings: Settings, *, behind_proxy: bool = False) -> Runtime:
-        from store.db import Store
+    def open(cls, settings: Settings, *, behind_proxy: bool = False, workers: int = 1) -> Runtime:
+        from store.db import PoolBounds, Store
 
-        store = Store(settings.database_url)
+        store = Store(settings.database_url, pool=PoolBounds.for_workers(workers))
         store.require_current_schema()  # once at start: a server on an outdated schema refuses to start
         return cls(settings, store, behind_proxy)
 
@@ -75,43 +75,63 @@ def api_transaction(request: Any, *, write: bool, anonymous: bool = False, chang
     rights, read now). Commits before the response is built; after-commit hooks (mail delivery)
     run once it committed. Read-only tokens are refused on every request that changes something
     (`changes`, by default `write`: an import's dry-run writes in a savepoint it rolls back, so it
-    needs a write transaction and changes nothing). Rate-limited per token."""
+    needs a write transaction and changes nothing). Rate-limited per token.
+
+    Everything runs one after the other on the request's one connection (web.request_scope): the
+    token's rate limit before the transaction, a failed token's count after its rollback."""
     from store.actor import Actor
     from store.context import Ctx
-    from store.errors import PermissionDenied, Unauthenticated
+    from store.errors import DeliveryPending, PermissionDenied, Unauthenticated
     from store.services import api_tokens
     from web.api.common import WARNINGS, bearer
     from web.security import client_of
 
     runtime = runtime_of(request)
     limits = request.app.state.limits
-    try:
-        raw = None if anonymous else bearer(request)
-    except Unauthenticated:
-        limits.token_client.hit(client_of(request))
-        raise
+    raw = None
+    if not anonymous:
+        try:
+            raw = bearer(request)
+        except Unauthenticated:
+            limits.token_client.hit(client_of(request))
+            raise
+    counted = not anonymous and _in_store(limits.api_token)
+    if counted:  # counted in the store: before the request's transaction, in a short one of its own
+        try:
+            with runtime.store.transaction(write=False) as session:
+                _, token = api_tokens.authenticate(session, raw)
+        except Unauthenticated:
+            limits.token_client.hit(client_of(request))
+            raise
+        limits.api_token.hit(f"token:{token.id}")  # a wrong token never uses up the real one's budget
     touch: int | None = None
-    with runtime.store.transaction(write=write) as session:
-        if anonymous:
-            actor = Actor(label=ANONYMOUS)
-        else:
-            try:
-                actor, token = api_tokens.authenticate(session, raw)
-            except Unauthenticated:
-                # a guesser is stopped per client; a wrong token never uses up the real one's budget
-                limits.token_client.hit(client_of(request))
-                raise
-            request.state.actor = f"token:{token.id}"  # for the log line (web.observe): never the secret
-            limits.api_token.hit(f"token:{token.id}")
-            if token.read_only and (write if changes is None else changes):
-                raise PermissionDenied("this token is read-only", hint="use a token created without --read-only")
-            if api_tokens.needs_touch(token):
-                if write:
-                    api_tokens.touch(session, token.id or 0)
-                else:
-                    touch = token.id
-        ctx = Ctx(session, actor, runtime.settings)
-        yield ctx
+    bad_token = False
+    try:
+        with runtime.store.transaction(write=write) as session:
+            if anonymous:
+                actor = Actor(label=ANONYMOUS)
+            else:
+                try:
+                    actor, token = api_tokens.authenticate(session, raw)
+                except Unauthenticated:
+                    bad_token = True
+                    raise
+                request.state.actor = f"token:{token.id}"  # for the log line (web.observe): never the secret
+                if not counted:  # in this process's memory: no connection needed
+                    limits.api_token.hit(f"token:{token.id}")
+                if token.read_only and (write if changes is None else changes):
+                    raise PermissionDenied("this token is read-only", hint="use a token created without --read-only")
+                if api_tokens.needs_touch(token):
+                    if write:
+                        api_tokens.touch(session, token.id or 0)
+                    else:
+                        touch = token.id
+            ctx = Ctx(session, actor, runtime.settings)
+            yield ctx
+    except Unauthenticated:
+        if bad_token:  # a guesser is stopped per client (counted after the rollback, on the same connection)
+            limits.token_client.hit(client_of(request))
+        raise
     WARNINGS.set(tuple(ctx.warnings))
     if touch is not None:
         try:  # the last-use stamp is for the token list; a busy store must not fail a finished read
@@ -121,6 +141,28 @@ def api_transaction(request: Any, *, write: bool, anonymous: bool = False, chang
             import logging
 
             logging.getLogger("tenantctl.web").warning("could not record the use of API token %s", touch)
-    # before the answer, unlike the pages: the caller learns what the delivery did, as in the CLI
+    # before the answer, unlike the pages: the caller learns what the delivery did, as in the CLI.
+    # A delivery that cannot reach its server is a warning next to the committed result (200/201),
+    # never a 503 that a client would retry into a second change
     for hook in ctx.after_commit:
-        hook()
+        try:
+            hook()
+        except DeliveryPending as exc:
+            WARNINGS.set((*WARNINGS.get(), exc.message))
+
+
+def _in_store(limiter: Any) -> bool:
+    from web.security import SharedRateLimiter
+
+    return isinstance(limiter, SharedRateLimiter)
+
+
+def lease_connection() -> tuple[Any, Any]:
+    """A connection lease for this request and its context (store.db.Lease): everything the request
+    does runs on one connection. Returns the lease (release() it once the answer is out) and the
+    function that ends it for this context."""
+    from store.db import LEASE, Lease
+
+    lease = Lease()
+    token = LEASE.set(lease)
+    return lease, lambda: LEASE.reset(token)

@@ -52,18 +52,24 @@ def apply(
                                     help="Password links for the users this apply creates; --send-links=missing: "
                                          "for every user of the document with neither password nor open link."),
     send_missing: bool = typer.Option(False, "--send-links-missing", hidden=True),
+    var: list[str] = typer.Option([], "--var", metavar="NAME=VALUE",
+                                  help="A value for ${NAME} in the document (repeatable)."),
+    var_file: list[str] = typer.Option([], "--var-file", metavar="FILE",
+                                       help="Values for ${NAME}: a YAML or JSON mapping NAME: value (repeatable)."),
+    env_allow: list[str] = typer.Option([], "--env-allow", metavar="NAME",
+                                        help="Take ${NAME} from the environment (repeatable; never TENANTCTL_*)."),
     schema: bool = typer.Option(False, "--schema", help="Print the document's JSON Schema and exit."),
     yes: bool = options.YES,
     json: bool = options.JSON,
 ) -> None:
     """Make the store look like a YAML/JSON document: tenants (by key, customer number or external
     id), users (by e-mail) with their memberships, bookings and access rights. All or nothing;
-    a second apply of the same document changes nothing. ${VAR} and ${VAR:-default} are read
-    from the environment. Undo a run with tenantctl import undo RUN.
+    a second apply of the same document changes nothing. ${VAR} and ${VAR:-default} take only
+    the values you name: --var, --var-file, --env-allow. Undo a run with tenantctl import undo RUN.
 
-    Example: tenantctl apply -f setup.yaml --dry-run
+    Example: tenantctl apply -f setup.yaml --var RESELLER=acme --dry-run
     """
-    from importers import document
+    from importers import document, variables
 
     if schema:
         sys.stdout.write(jsonlib.dumps(document.schema(), indent=2, ensure_ascii=False) + "\n")
@@ -71,12 +77,13 @@ def apply(
     if not file:
         raise UsageError("name the document with -f FILE (or -f - for stdin)",
                          hint="e.g. tenantctl apply -f setup.yaml")
+    env = variables.given(var, var_file, env_allow)
     text, name = document.read_text(file)
     links = "missing" if send_missing else "new" if send_links else None
     from cli import backend
 
     if backend.remote():
-        _apply_remote(text, name, dry_run=dry_run, prune=prune, send_links=links, yes=yes, json=json)
+        _apply_remote(text, name, env, dry_run=dry_run, prune=prune, send_links=links, yes=yes, json=json)
         return
     from store.imports.perf import gc_paused
     from store.services import apply as service
@@ -84,9 +91,9 @@ def apply(
     opts = service.ApplyOptions(dry_run=dry_run, prune=prune,
                                 send_links="missing" if send_missing else "new" if send_links else None)
     if prune and not dry_run and not yes:
-        _confirm_prune(text, name, opts)
+        _confirm_prune(text, name, env)
     with gc_paused():  # a million parsed objects and no cycles worth collecting (as import run)
-        doc = document.load(text, name)
+        doc = document.load(text, name, env)
         del text
         with runtime.command() as ctx:
             applied = service.apply(ctx, doc.source, doc.desired, digest=doc.digest, opts=opts)
@@ -103,7 +110,7 @@ def _print(data: dict[str, Any], name: str, *, dry_run: bool, json: bool) -> Non
     from importers import document
 
     if json:
-        output.emit_json({"data": data})
+        output.show(data, lambda c, d: None, json_mode=True)  # with the warnings (a person left without a tenant)
     else:
         out = output.stdout()
         for line in _plan_lines(data):
@@ -119,15 +126,15 @@ def _print(data: dict[str, Any], name: str, *, dry_run: bool, json: bool) -> Non
         output.status(f"{'would queue' if dry_run else 'queued'} {data['links_queued']} password link(s)")
 
 
-def _apply_remote(text: str, name: str, *, dry_run: bool, prune: bool, send_links: str | None, yes: bool,
-                  json: bool) -> None:
+def _apply_remote(text: str, name: str, env: dict[str, str], *, dry_run: bool, prune: bool,
+                  send_links: str | None, yes: bool, json: bool) -> None:
     """The document (its variables substituted here) to the server's POST /api/v1/apply: the same
     service plans and applies it in the token's scope and answers with the same result."""
     from cli import remote
     from importers import document
 
     try:
-        body = document.resolved(text, name).encode("utf-8")
+        body = document.resolved(text, name, env).encode("utf-8")
     except InvalidInput as exc:  # an unset variable: named at its path, as a local apply names it
         _print_problems((exc.details or {}).get("problems") or [], json)
         raise
@@ -163,12 +170,12 @@ def _print_problems(problems: list[dict[str, Any]], json: bool) -> None:
         output.line(err, f"… and {len(problems) - 200} more (all of them with --json)")
 
 
-def _confirm_prune(text: str, name: str, opts: Any) -> None:
+def _confirm_prune(text: str, name: str, env: dict[str, str]) -> None:
     """--prune removes things: show what, and ask (a terminal) or require --yes."""
     from importers import document
     from store.services import apply as service
 
-    doc = document.load(text, name)
+    doc = document.load(text, name, env)
     rehearsal = service.ApplyOptions(dry_run=True, prune=True)
     with runtime.command() as ctx:
         applied = service.apply(ctx, doc.source, doc.desired, digest=doc.digest, opts=rehearsal)
@@ -185,7 +192,8 @@ def _refuse(applied: Any, source: Any, name: str, json: bool) -> None:
     problems = [{"path": source.where(p), "message": p["message"]} for p in applied.outcome.plan.problems()]
     _print_problems(problems, json)
     run = applied.outcome.rejected_run
-    raise InvalidInput(f"{len(problems)} problem(s) in {shown(name)}; nothing was written (run {run})",
+    said = f"run {run}" if run else "dry run"
+    raise InvalidInput(f"{len(problems)} problem(s) in {shown(name)}; nothing was written ({said})",
                        hint="fix the document and apply again",
                        details={"run": applied.outcome.rejected_run, "problems": problems})
 

@@ -49,6 +49,36 @@ def upgrade(json: bool = options.JSON) -> None:
     output.show(result, lambda c, d: c.print(output.record(d)), json_mode=json)
 
 
+@app.command("prune")
+def prune(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count what is due; change nothing."),
+    json: bool = options.JSON,
+) -> None:
+    """Delete what the retention settings say is due (docs/privacy.md): delivered mails' bodies and
+    .eml files, used or expired links and invitations, old rate-limit rows, and (when set) pseudonymise
+    old audit entries.
+
+    Example: tenantctl db prune --dry-run
+    """
+    from store.db import Store
+    from store.services.retention import run_prune
+
+    conf = runtime.operator_only("db prune")
+    store = Store(conf.database_url)
+    try:
+        store.require_current_schema()
+        result = run_prune(store, conf, dry_run=dry_run)
+    finally:
+        store.dispose()
+    counts = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in result["counts"].items())
+    output.status(("would prune " if dry_run else "pruned ") + counts)
+    if result["files_left"]:
+        output.warn(f"warning: {result['files_left']} .eml file(s) in the outbox could not be deleted; the next "
+                    "run tries again")
+    output.show(result, lambda c, d: c.print(output.record({**d["counts"], "files deleted": d["files_deleted"]})),
+                json_mode=json)
+
+
 @app.command("copy")
 def copy(
     to: str = typer.Option(..., "--to", metavar="URL", help="The empty store to copy into (its schema is created)."),

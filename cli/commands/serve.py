@@ -55,7 +55,7 @@ def serve(
     from web.app import FLAGS_ENV
 
     flags = {k: v for k, v in state.FLAGS.items() if v is not None}
-    os.environ[FLAGS_ENV] = json.dumps({**flags, "behind_proxy": behind_proxy})
+    os.environ[FLAGS_ENV] = json.dumps({**flags, "behind_proxy": behind_proxy, "workers": workers})
     from store.services.system import base_url_check
 
     check = base_url_check(conf)

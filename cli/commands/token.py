@@ -67,12 +67,22 @@ def list_(
 
 
 @app.command("revoke")
-def revoke(token_id: int = typer.Argument(..., metavar="ID"), json: bool = options.JSON) -> None:
+def revoke(
+    token: str = typer.Argument(..., metavar="ID|NAME", help="The token's id, or its name (see token list)."),
+    user: str | None = typer.Option(None, "--user", metavar="LOGIN", help="Operator: the user whose token NAME is."),
+    yes: bool = options.YES,
+    json: bool = options.JSON,
+) -> None:
     """Revoke a token (yours; the operator: anyone's). It stops working with the next request.
 
-    Example: tenantctl token revoke 4
+    Example: tenantctl token revoke ci --yes
     """
-    res = call("DELETE", f"/tokens/{token_id}", lambda ctx: svc.api_tokens.revoke(ctx, token_id))
+    from cli import runtime
+    from cli.backend import seg
+
+    runtime.confirm(f"Revoke token {token}? Whatever uses it stops working", yes)
+    res = call("DELETE", f"/tokens/{seg(token)}", lambda ctx: svc.api_tokens.revoke(ctx, token, user),
+               query={"user": user} if user else None)
     output.status(f"revoked token {res.data['name']!r} ({res.data['id']}) of {res.data['user']}"
                   + ("" if res.data["changed"] else " (it was revoked already)"))
     res.show(_record, json)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -164,6 +165,80 @@ def enable(ident: str = IDENT, json: bool = options.JSON) -> None:
     Example: tenantctl user enable max.mueller
     """
     _set_enabled(ident, True, json)
+
+
+def show_receipt(data: dict[str, Any], json: bool) -> None:
+    """An erasure's receipt (user erase, tenant erase): what went, per table, for the records."""
+    def render(console: Any, d: dict[str, Any]) -> None:
+        console.print(output.record({k: v for k, v in d.items() if k not in {"deleted", "rewritten"}}))
+        tables = sorted(set(d["deleted"]) | set(d["rewritten"]))
+        rows = [{"table": t, "deleted": d["deleted"].get(t, 0), "rewritten": d["rewritten"].get(t, 0)}
+                for t in tables]
+        console.print(output.table(rows, [("table", "table"), ("rows deleted", "deleted"),
+                                          ("rows rewritten", "rewritten")], title="receipt"))
+
+    if data.get("files_left"):
+        output.warn(f"warning: {data['files_left']} .eml file(s) in the outbox could not be deleted; the next "
+                    "tenantctl db prune (or erase) deletes them")
+    output.show(data, render, json_mode=json)
+
+
+@app.command("export")
+def export(
+    ident: str = IDENT,
+    out: Path | None = typer.Option(None, "--output", "-o", metavar="FILE",
+                                    help="Write the document to FILE (readable by you only) instead of stdout."),
+    json: bool = options.JSON,
+) -> None:
+    """Everything stored about a person (GDPR access request) as one JSON document: account,
+    memberships, invitations, links and tokens (never secrets), mails, audit entries, logins, and
+    every other row that names them.
+
+    Example: tenantctl user export max@mueller.example -o max-mueller.json
+    """
+    import json as json_lib
+
+    from importers.write import check_folder, save
+
+    if out is not None:
+        check_folder(out)  # before the store is read
+    data = call("GET", f"/users/{seg(ident)}/export",
+                lambda ctx: svc.personal_export.export_user(ctx, ident)).data
+    summary = {"login": data["account"]["login"], **{k: len(v) for k, v in data.items() if isinstance(v, list)},
+               "other rows naming them": sum(len(v) for v in data["mentions"].values())}
+    if out is None:
+        if json:
+            output.show(data, lambda c, d: None, json_mode=True)
+        else:
+            typer.echo(json_lib.dumps(data, ensure_ascii=False, indent=2))
+            output.status("; ".join(f"{k}: {v}" for k, v in summary.items()))
+        return
+    text = json_lib.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+    save(out, lambda fh: fh.write(text))  # personal data: 0600, never half written
+    output.status(f"wrote everything stored about {data['account']['login']} to {out}")
+    output.show({"file": str(out), **summary}, lambda c, d: c.print(output.record(d)), json_mode=json)
+
+
+@app.command("erase")
+def erase(
+    ident: str = IDENT,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be deleted and rewritten; change nothing."),
+    yes: bool = options.YES,
+    json: bool = options.JSON,
+) -> None:
+    """Erase a person (GDPR erasure request): the account becomes the pseudonym erased-<n>; names,
+    address, login, links, invitations to them, tokens, mails and memberships go; every audit
+    entry and text naming them names the pseudonym. Refused for the last admin of a tenant.
+    Prints a receipt (rows per table). Cannot be undone; backups still hold the person.
+
+    Example: tenantctl user erase max@mueller.example --dry-run
+    """
+    if not dry_run:
+        runtime.confirm(f"Erase user {ident} for good? This cannot be undone", yes)
+    data = call("POST", f"/users/{seg(ident)}/erase",
+                lambda ctx: svc.erasure.erase_user(ctx, ident, dry_run=dry_run), body={"dry_run": dry_run}).data
+    output.status(f"would erase {data['user']}" if dry_run else f"erased {data['user']} as {data['pseudonym']}")
+    show_receipt(data, json)
 
 
 def register(root: typer.Typer) -> None:

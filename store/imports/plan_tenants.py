@@ -12,6 +12,7 @@ from store.context import Ctx
 from store.enums import Billing, Language, TenantKind
 from store.errors import NotFound
 from store.imports.checks import Handles, check, choice, clean_name, lost_zeros, refuse_damaged, split_list
+from store.imports.near_names import NearNames
 from store.imports.plan import NewTenant, Options, Plan, RowPlan, TenantChange
 from store.imports.rows import Problem, Table
 from store.imports.snapshot import Snapshot
@@ -42,7 +43,10 @@ def default_reseller(ctx: Ctx, snap: Snapshot, opts: Options) -> str | None:
 def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, plan: Plan,
                  padded_refs: set[str] = frozenset(), flat: bool = False) -> list[FileTenant]:  # type: ignore[assignment]
     """padded_refs: zero-padded tenant references of the users sheet (compared with number cells);
-    flat: the companies of a flat contact list (their cells may name a stored tenant by its key)."""
+    flat: the companies of a file about people (a flat contact list): each company cell is a
+    look-up of a stored tenant (customer number at the reseller, then the name after NFC and case
+    folding, or its key), never a change of it; a company that is not stored is created only under
+    an explicit reseller, and one whose name is near a stored tenant's is refused naming it."""
     if table is None:
         return []
     actor = ctx.actor
@@ -69,10 +73,19 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
     # not the same refusal on every company row
     unowned = flat and reseller_default is None and not any(table.column("reseller"))
     needs_reseller = False
+    near: NearNames | None = None   # the visible stored tenants by their loose name, built on first use
+    renamed: list[tuple[int, str, str]] = []  # a people file's company cell that differs from the stored name
+    new_companies: list[tuple[int, str]] = []
     for rownum, v in table.records():
-        p = RowPlan(table.sheet, rownum, "tenant", None, v.get("name") or "")
+        p = RowPlan(table.sheet, rownum, "tenant", None, v.get("name") or v.get("customer_number") or "")
         plan.tenants.append(p)
-        name = check(p, h("name"), clean_name, v.get("name"), "tenant name")
+        cell = v.get("name")
+        if flat and cell and cell.isdigit() and not v.get("customer_number"):
+            # a company column holding customer numbers: a look-up by number, never a company named "11960"
+            v = {**v, "customer_number": cell}
+            del v["name"]
+        name = (check(p, h("name"), clean_name, v.get("name"), "tenant name")
+                if v.get("name") or not flat else None)
         kind = (v.get("kind") or "").strip().lower() or None
         reseller_ref = (v.get("reseller") or "").strip().lower() or None
         if kind is None:
@@ -95,7 +108,9 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
         if kind == TenantKind.customer:
             reseller_key = reseller_ref or reseller_default
             if reseller_key is None:
-                if not actor.is_operator or (number or currency or billing):
+                if flat:
+                    pass  # a people file's company may be stored: decided once it is looked up
+                elif not actor.is_operator or (number or currency or billing):
                     if unowned:
                         needs_reseller = True
                     else:
@@ -129,6 +144,20 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
                 unpadded.append((rownum, number, padded.customer_number))
                 number = padded.customer_number
                 existing = snap.tenants.get(padded.customer_id)
+            elif flat and reseller_id is None and reseller_key is None:
+                # no reseller named: the number at any reseller the actor sees, if only one has it
+                found = [c for c in snap.by_number(number) if snap.is_visible(c.customer_id)]
+                if len(found) == 1:
+                    existing = snap.tenants.get(found[0].customer_id)
+                elif len(found) > 1:
+                    p.error(h("customer_number"), f"customer number {number} is used at {len(found)} resellers: "
+                            "name the reseller (--reseller KEY, or a column Reseller)")
+            if existing is None and flat and name:  # then by name: a stored customer numbered otherwise
+                existing = _by_name(snap, name, kind, reseller_id)
+                other = _number_at(snap, existing, reseller_id) if existing is not None else None
+                if other and other != number and existing is not None:
+                    p.error(h("customer_number"), f"company {name!r} is stored as tenant {existing.key!r} with "
+                            f"customer number {other}, not {number}: correct the number in the file")
         elif name:
             existing = _by_name(snap, name, kind, reseller_id)
             if existing is None and flat and (by_key := snap.by_key.get(name.lower())) is not None:
@@ -151,7 +180,7 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
             existing = None
         # duplicates inside the file
         ident_key = key or (existing.key if existing is not None else None)
-        if ident_key:
+        if ident_key and not (flat and existing is not None):  # two spellings of one company: look-ups both
             if ident_key in seen_keys:
                 p.error(h("key"), f"the same tenant as {plan.ref(table.sheet, seen_keys[ident_key])}")
             seen_keys.setdefault(ident_key, rownum)
@@ -165,6 +194,19 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
             if nk in seen_names:
                 p.error(h("name"), f"the same tenant as {plan.ref(table.sheet, seen_names[nk])}")
             seen_names.setdefault(nk, rownum)
+        if existing is not None and flat:
+            # a people file names its company; it never changes it (renaming: a tenants table,
+            # a tenants document, or tenant update)
+            p.target_id, p.key = existing.id, existing.key
+            if kind and kind != existing.kind:
+                p.error(h("name"), f"tenant {existing.key!r} is a {existing.kind}, not a {kind}")
+            elif p.action != "error":
+                p.action = "unchanged"
+            if name and name != existing.name:
+                renamed.append((rownum, name, existing.name))
+            out.append(FileTenant(p, existing.key, existing.name, existing.kind, reseller_id, reseller_key, number,
+                                  set(), existing.id))
+            continue
         if existing is not None:
             _plan_tenant_update(ctx, snap, p, existing, opts, h, kind=kind, name=name, language=language,
                                 external_id=external_id, reseller_id=reseller_id, reseller_key=reseller_key,
@@ -175,6 +217,31 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
                                    number, apps, existing.id))
             continue
         # a new tenant
+        if flat or name:
+            if near is None:
+                near = NearNames([(t.key, t.name) for t in snap.tenants.values() if snap.is_visible(t.id)])
+            twin = near.find(name) if name else None
+            if twin is not None:
+                if flat:  # a people file: refused, naming the stored tenant
+                    p.error(h("name"), f"company {name!r} is not stored, but tenant {twin[0]!r} is "
+                            f"{twin[1]!r}: write the company as stored (or its customer number) to add the "
+                            "people there; to create a second company, create it first with tenantctl tenant create")
+                else:
+                    plan.notes.append(f"{table.sheet}, row {rownum}: new tenant {name!r} is almost the stored "
+                                      f"tenant {twin[0]!r} ({twin[1]!r}); a second tenant will be created — "
+                                      "give the key or the customer number to update the stored one")
+        if flat:
+            if not name:
+                p.error(h("customer_number"), f"customer number {number} is not a stored customer"
+                        + (f" of reseller {reseller_key!r}" if reseller_key else "")
+                        + ": a new company needs its name (add a column Firma)")
+            if reseller_key is None:
+                if unowned:
+                    needs_reseller = True
+                else:
+                    p.error(h("reseller"), "a new company needs its reseller (column Reseller, or --reseller KEY)")
+            elif name:
+                new_companies.append((rownum, name))
         if not actor.is_operator:
             if kind == TenantKind.reseller:
                 p.error(h("kind"), f"{actor.label} may not create a reseller")
@@ -199,6 +266,15 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
     if needs_reseller:
         plan.file_problems.append(Problem(table.sheet, None, None, "a flat contact list of customers needs their "
                                           "reseller: add --reseller KEY, or a 'Reseller' column"))
+    if renamed:
+        shown = ", ".join(f"row {r}: {n!r} is {stored!r}" for r, n, stored in renamed[:3])
+        plan.notes.append(f"{len(renamed)} companies are written otherwise than stored ({shown}"
+                          f"{', …' if len(renamed) > 3 else ''}); a list of people does not rename companies: "
+                          "the stored names are kept")
+    if new_companies:
+        shown = ", ".join(f"{n!r} (row {r})" for r, n in new_companies[:5])
+        plan.notes.append(f"{len(new_companies)} companies are not stored and will be created (+ tenant): {shown}"
+                          f"{', …' if len(new_companies) > 5 else ''}")
     if unpadded:
         shown = ", ".join(f"row {r}: {n} = {stored}" for r, n, stored in unpadded[:3])
         plan.notes.append(f"{len(unpadded)} customer numbers lost their leading zeros (Excel) and matched the "
@@ -219,10 +295,16 @@ def _lost_against(snap: Snapshot, table: Table, rownum: int, number: str, resell
     return any(r.lstrip("0") == number.lstrip("0") for r in padded_refs)
 
 
+def _number_at(snap: Snapshot, tenant: Any, reseller_id: int | None) -> str | None:
+    """The stored customer number of a customer (at the reseller, when one is named)."""
+    conns = [c for c in snap.conns.get(tenant.id, []) if reseller_id is None or c.reseller_id == reseller_id]
+    return conns[0].customer_number if len(conns) == 1 else None
+
+
 def _by_name(snap: Snapshot, name: str, kind: str | None, reseller_id: int | None) -> Any | None:
-    folded = name.casefold()
-    for t in snap.tenants.values():
-        if t.name.casefold() != folded or (kind and t.kind != kind):
+    """The stored tenant of this name (compared after NFC and case folding)."""
+    for t in snap.by_name(name):
+        if kind and t.kind != kind:
             continue
         if kind == TenantKind.customer and reseller_id is not None and not any(
                 c.reseller_id == reseller_id for c in snap.conns.get(t.id, [])):

@@ -16,8 +16,9 @@ def build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | Non
     from store.db import take_exclusive
 
     # one import at a time: two overlapping runs would plan the same new rows and the second
-    # would fail deep in its write (PostgreSQL; SQLite's write lock serialises them already)
-    if not opts.dry_run and not take_exclusive(ctx.session, "tenantctl import"):
+    # would fail deep in its write (PostgreSQL; SQLite's write lock serialises them already). A dry
+    # run is the real run rolled back (store/rehearsal.py): it waits its turn as the real run would
+    if not take_exclusive(ctx.session, "tenantctl import"):
         from store.errors import Conflict
 
         raise Conflict("another import is running on this store; this one changed nothing",
@@ -38,10 +39,13 @@ def _build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | No
     for table in source.tables.values():
         plan.notes.extend(table.notes)
     users = source.tables.get("users")
-    padded_refs = {v for v in users.column("tenant") if v and v[0] == "0" and v.isdigit()} if users else set()
+    padded_refs = ({v for v in users.column("tenant") if v and v[0] == "0" and v.isdigit()} if users
+                   else source.padded_refs)
     file_tenants = plan_tenants(ctx, snap, source.tables.get("tenants"), opts, plan, padded_refs,
                                 contacts is not None)
     plan_users(ctx, snap, source.tables.get("users"), opts, plan, file_tenants, progress)
+    if contacts is not None:
+        _companies_without_people(plan)
     # cell-level problems found while reading belong to their rows
     placed = [p for p in plan.file_problems if p.row is not None]
     rows = {(r.sheet, r.row): r for r in plan.rows} if placed else {}
@@ -51,6 +55,17 @@ def _build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | No
             plan.file_problems.remove(p)
     _once_per_place(plan, source)
     return plan
+
+
+def _companies_without_people(plan: Plan) -> None:
+    """A skipped row writes nothing at all: a contact list's new company is created only for a
+    person row that is written, never for rows that are all refused (a report's footer, a
+    `Copyright (c) …` line, a reseller listed as its own customer)."""
+    wanted = {getattr(r.values, "tenant_row", None) for r in plan.users if r.action in {"create", "update"}}
+    for t in plan.tenants:
+        if t.action == "create" and t.row not in wanted:
+            t.error(None, f"company {t.label!r} is not created: none of its people can be imported "
+                    "(see their problems)")
 
 
 def _once_per_place(plan: Plan, source: Source) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, update
 from sqlmodel import col
 
 from store.actor import require_current_rights
@@ -22,6 +22,7 @@ from store.models import (
     ImportRunItem,
     Invitation,
     Membership,
+    PasswordLink,
     Tenant,
     TenantApplication,
     User,
@@ -95,10 +96,29 @@ def show_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
     return {**_run_out(run), "problems": run.problems, "created": created, "updated": updated}
 
 
+# A refused run keeps at most this many problems, each message cut to MAX_PROBLEM_CHARS, and counts
+# the rest (counts.problems_not_stored): the record stays small whatever the file held.
+MAX_STORED_PROBLEMS = 1000
+MAX_PROBLEM_CHARS = 500
+
+
+def stored_problems(problems: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """(the problems a run keeps, how many more there were)."""
+    def cut(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > MAX_PROBLEM_CHARS:
+            return value[:MAX_PROBLEM_CHARS - 1] + "…"
+        return value
+
+    kept = [{k: cut(v) for k, v in p.items()} for p in problems[:MAX_STORED_PROBLEMS]]
+    return kept, max(0, len(problems) - MAX_STORED_PROBLEMS)
+
+
 def record_rejected(ctx: Ctx, plan: Plan, *, source: Source, digest: str, opts: Options) -> int:
     """A refused run is recorded too (nothing else is written), so `import show` lists its problems."""
+    kept, rest = stored_problems(plan.problems())
+    counts = {**plan.counts(), **({"problems_not_stored": rest} if rest else {})}
     run = ImportRun(file_name=source.name, file_hash=digest, actor=ctx.actor.label, mode=opts.recorded_mode,
-                    state="rejected", counts=plan.counts(), problems=plan.problems()[:1000], finished_at=utcnow())
+                    state="rejected", counts=counts, problems=kept, finished_at=utcnow())
     ctx.session.add(run)
     ctx.session.flush()
     return int(run.id or 0)
@@ -136,9 +156,10 @@ def _later_references(s: Any, created: dict[str, set[int]]) -> list[str]:
     return out
 
 
-def undo_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
+def undo_run(ctx: Ctx, run_id: int, *, dry_run: bool = False) -> dict[str, Any]:
     """Remove what the run created and restore what it changed; refuse (naming the objects) where a
-    later change would be lost."""
+    later change would be lost. `dry_run`: the same checks and counts, nothing changed. Either way
+    `links_sent` counts the password links already mailed to the users it removes: they stop working."""
     s = ctx.session
     run = get_run(ctx, run_id)
     if run.state not in {"done"}:
@@ -193,25 +214,41 @@ def undo_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
         shown = "; ".join(dict.fromkeys(blockers))
         raise Conflict(f"cannot undo import run {run_id}: later changes would be lost: {shown[:1500]}",
                        hint="undo or revert those changes first")
+    links_sent = _live_links_sent(s, created.get("user", set()))
     counts: dict[str, int] = {}
     for object_type in UNDO_ORDER:
         ids = sorted(created.get(object_type, set()))
         model = MODELS[object_type]
-        for chunk in chunks(ids):
+        for chunk in chunks(ids) if not dry_run else ():
             s.execute(delete(model).where(col(model.id).in_(chunk)))
         if ids:
             counts[f"{object_type}s_removed"] = len(ids)
-    for model, obj, before in restores:
+    for model, obj, before in restores if not dry_run else ():
         s.execute(update(model).where(col(model.id) == obj.id).values(**before))
     counts["restored"] = len(restores)
     removed = [i for i in items if i.action == "delete"]  # what `apply --prune` removed
-    if removed:
+    if removed and dry_run:
+        counts["put_back"] = len(removed)
+    elif removed:
         from store.services.apply import undo_deleted
 
         counts["put_back"] = undo_deleted(ctx, removed)
+    if dry_run:
+        return {**_run_out(run), "undone": counts, "links_sent": links_sent, "dry_run": True}
     run.state = "undone"
     s.add(run)
     s.flush()
     record(s, ctx.actor, "import.undo", "import_run", str(run.id), None, file=run.file_name, **counts)
-    return {**_run_out(run), "undone": counts}
+    return {**_run_out(run), "undone": counts, "links_sent": links_sent, "dry_run": False}
+
+
+def _live_links_sent(s: Any, user_ids: set[int]) -> int:
+    """Password links of these users that were mailed (their token minted) and still work."""
+    n = 0
+    for chunk in chunks(sorted(user_ids)):
+        n += s.scalar(select(func.count()).select_from(PasswordLink).where(
+            col(PasswordLink.user_id).in_(chunk), col(PasswordLink.token_hash).is_not(None),
+            col(PasswordLink.used_at).is_(None), col(PasswordLink.voided_at).is_(None),
+            PasswordLink.expires_at > utcnow())) or 0
+    return n
 

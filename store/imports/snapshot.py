@@ -13,6 +13,7 @@ from store.context import Ctx
 from store.enums import ConnectionState
 from store.imports.checks import BULK_LOAD, chunks, select
 from store.models import AccessRight, Application, Connection, Membership, Tenant, TenantApplication, User
+from store.nfc import nfc
 
 
 class UserRow(NamedTuple):
@@ -23,6 +24,7 @@ class UserRow(NamedTuple):
     first_name: str
     last_name: str
     language: str
+    released_by_tenant_id: int | None  # who may bring back a person with no membership (store/actor.py)
 
 
 class Snapshot:
@@ -56,6 +58,25 @@ class Snapshot:
         self.bookings: set[tuple[int, int]] = {(r.tenant_id, r.application_id) for r in s.exec(select(
             TenantApplication.tenant_id, TenantApplication.application_id)).all()}
         self._logins: set[str] | None = None
+        self._by_name: dict[str, list[Any]] | None = None
+        self._by_number: dict[str, list[Any]] | None = None
+
+    def by_name(self, name: str) -> list[Any]:
+        """Stored tenants whose name equals `name` after NFC and case folding (indexed on first use:
+        a name look-up per row, not a scan of every tenant per row)."""
+        if self._by_name is None:
+            self._by_name = {}
+            for t in self.tenants.values():
+                self._by_name.setdefault(nfc(t.name).casefold(), []).append(t)
+        return self._by_name.get(nfc(name).casefold(), [])
+
+    def by_number(self, number: str) -> list[Any]:
+        """Stored connections with this customer number, at any reseller."""
+        if self._by_number is None:
+            self._by_number = {}
+            for (_, n), c in self.conn_by_number.items():
+                self._by_number.setdefault(n, []).append(c)
+        return self._by_number.get(number, [])
 
     def unpadded_match(self, reseller_id: int, number: str) -> Any | None:
         """The one stored connection whose zero-padded number is `number` with its leading zeros lost."""
@@ -96,11 +117,12 @@ class Snapshot:
         """Existing users by e-mail key: IN-lists for a small file, one scan for a big one."""
         wanted = set(keys)
         if len(wanted) > BULK_LOAD:
-            sql = "SELECT id, login, email, email_key, first_name, last_name, language FROM user_account"
+            sql = "SELECT id, login, email, email_key, first_name, last_name, language, released_by_tenant_id " \
+                  "FROM user_account"
             make = UserRow._make
             return {r[3]: make(r) for r in self._scan(sql) if r[3] in wanted}
         stmt = select(User.id, User.login, User.email, User.email_key, User.first_name, User.last_name,
-                      User.language)
+                      User.language, User.released_by_tenant_id)
         conn = self.ctx.session.connection()
         out: dict[str, Any] = {}
         for chunk in chunks(sorted(wanted)):

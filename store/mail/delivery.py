@@ -29,7 +29,7 @@ from sqlmodel import Session, col, func, select
 
 from store.db import Store
 from store.enums import MailState
-from store.errors import InvalidInput, Unreachable
+from store.errors import PENDING, DeliveryPending, InvalidInput, Unreachable
 from store.mail import message
 from store.mail.retry import ConnectionFailure, DeliveryError, PermanentFailure, next_attempt
 from store.mail.transports import Transport, make_transport
@@ -173,12 +173,15 @@ def render_mail(settings: Settings, template: str, language: str, context: dict[
 
 def brand_context(settings: Settings, context: dict[str, Any]) -> dict[str, Any]:
     """What every template may use besides its own variables: the platform's name and sender
-    identity (a mail queued with a reseller's keeps it), the imprint, the time zone for `when`."""
+    identity (a mail queued with a reseller's keeps it), the imprint and the legal pages, the time
+    zone for `when`."""
     imprint = [line.strip() for line in str(settings.mail_imprint or "").split("|") if line.strip()]
     platform = str(settings.mail_from_name)
     return {"platform_name": platform, "sender": platform, "signature": settings.mail_signature,
             "reseller_name": None, "base_url": str(settings.base_url).rstrip("/"), **context,
-            "imprint": imprint, "time_zone": str(settings.time_zone)}
+            "imprint": imprint, "imprint_url": settings.imprint_url, "privacy_url": settings.privacy_url,
+            # the recipient's zone when the mail was queued with one (their tenant's), else the platform's
+            "time_zone": str(context.get("time_zone") or settings.time_zone)}
 
 
 class Outcomes:
@@ -331,9 +334,11 @@ class Delivery:
             return
         self.summary = summary = deliver_pending(self.settings, self.store, rate=self.rate, progress=self.progress,
                                                  ids=None if self.everything else self.ids)
-        if summary.unreachable:
-            saved = "" if self.everything else "the change is saved, but "
-            raise Unreachable(f"{saved}mail delivery stopped: {summary.unreachable}; "
+        if summary.unreachable and not self.everything:  # the command's change is committed: said as a warning
+            raise DeliveryPending(f"{PENDING}: {summary.unreachable}; {summary.sent} sent, "
+                                  f"{summary.remaining} stay queued (tenantctl mail send delivers them now)")
+        if summary.unreachable:  # `mail send`: delivering is the command itself
+            raise Unreachable(f"mail delivery stopped: {summary.unreachable}; "
                               f"{summary.sent} sent, {summary.remaining} stay queued",
                               hint="nothing is lost: run tenantctl mail send again once the server is reachable")
 

@@ -20,11 +20,11 @@ from store.actor import Actor, resolve_actor
 from store.audit import record
 from store.context import Ctx
 from store.enums import UserStatus
-from store.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from store.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from store.models import ApiToken, User
 from store.schemas import ts
 from store.services import Page, paginate
-from store.types import utcnow
+from store.types import MAX_ID, utcnow
 
 PREFIX = "tctl_"
 TOKEN_RE = re.compile(r"^tctl_(\d{1,18})_([A-Za-z0-9_-]{43})$")
@@ -57,7 +57,15 @@ def parse_lifetime(text: str | None) -> timedelta:
 def parse(raw: str) -> tuple[int, str] | None:
     text = (raw or "").strip()
     m = TOKEN_RE.match(text)
-    return (int(m.group(1)), text) if m else None
+    if not m or len(m.group(1)) > 10 or int(m.group(1)) > MAX_ID:  # no row has such an id: no query
+        return None
+    return int(m.group(1)), text
+
+
+def id_of(raw: str) -> int | None:
+    """The id a presented token names (whether or not it is valid)."""
+    parsed = parse(raw)
+    return parsed[0] if parsed else None
 
 
 VIA = ' via token "'
@@ -157,9 +165,44 @@ def list_tokens(ctx: Ctx, *, user: str | None = None, all_users: bool = False, i
     return Page([token_out(t, login, now) for t, login in rows], total, limit, offset)
 
 
-def revoke(ctx: Ctx, token_id: int) -> dict[str, Any]:
-    """Revoke one of the acting user's tokens (the operator: anyone's). It stops working at once."""
+def find_token_id(ctx: Ctx, ref: str | int, user: str | None = None) -> int:
+    """A token named by its id or by its name. A name means the acting user's token (the operator:
+    anyone's, or `user`'s); revoked and expired ones are skipped, and a name several live tokens
+    share is refused with their ids rather than guessed."""
+    text = str(ref).strip()
+    if text.isdigit():
+        if len(text) > 10 or int(text) > MAX_ID:
+            raise InvalidInput(f"token id {text[:20]} is out of range", hint="see tenantctl token list")
+        return int(text)
     s, actor = ctx.session, ctx.actor
+    stmt = select(ApiToken, User.login).join(User, col(User.id) == ApiToken.user_id).where(
+        ApiToken.name == text, col(ApiToken.revoked_at).is_(None),
+        col(ApiToken.expires_at).is_(None) | (col(ApiToken.expires_at) > utcnow())).order_by(col(ApiToken.id))
+    if user:
+        if not actor.is_operator:
+            raise PermissionDenied("only the operator revokes other users' tokens", hint="drop --user")
+        from store.services.users import find_user_row
+
+        owner = find_user_row(s, user)
+        if owner is None:
+            raise NotFound(f"user {user!r} not found", hint="see tenantctl user list")
+        stmt = stmt.where(ApiToken.user_id == owner.id)
+    elif not (actor.is_operator and actor.user_id is None):
+        stmt = stmt.where(ApiToken.user_id == _acting_user(ctx).id)
+    found = s.exec(stmt).all()
+    if not found:
+        raise NotFound(f"no active token named {text!r}", hint="see tenantctl token list")
+    if len(found) > 1:
+        ids = ", ".join(f"{t.id} ({login})" for t, login in found)
+        raise Conflict(f"{len(found)} active tokens are named {text!r}: {ids}", hint="revoke one by its id")
+    return found[0][0].id or 0
+
+
+def revoke(ctx: Ctx, ref: str | int, user: str | None = None) -> dict[str, Any]:
+    """Revoke one of the acting user's tokens (the operator: anyone's), by id or name. It stops
+    working at once."""
+    s, actor = ctx.session, ctx.actor
+    token_id = find_token_id(ctx, ref, user)
     row = s.get(ApiToken, token_id)
     if row is None or not (actor.is_operator or row.user_id == actor.user_id):
         raise NotFound(f"token {token_id} not found", hint="see tenantctl token list")

@@ -64,13 +64,23 @@ def invalid_token() -> InvalidInput:
 hash_token = tokens.hash_token
 
 
-def _mint(inv: Invitation) -> str:
+def _mint(inv: Invitation, *, mailed: bool = False) -> str:
     """A fresh `<id>.<secret>` token for the invitation; its hash replaces the stored one (an
-    earlier link dies). The row must have its id (flushed)."""
+    earlier link dies). The row must have its id (flushed). `mailed`: minted for the invitation
+    mail, so only the invited mailbox has it (not the inviter, who gets a printed one)."""
     assert inv.id is not None
     token = tokens.new_token(inv.id)
     inv.token_hash = tokens.hash_token(token)
+    inv.token_mailed = mailed
     return token
+
+
+def password_on_page(inv: Invitation) -> bool:
+    """A newcomer may choose the password while accepting only when the link reached them at the
+    invited address: then holding the link proves that mailbox, as a password link would. A
+    printed link (which the inviter holds) or an open invitation without an address still sends
+    the password link to the address the newcomer registers."""
+    return bool(inv.email) and inv.token_mailed
 
 
 def link_for(settings: Settings, token: str) -> str:
@@ -328,9 +338,22 @@ def _queue_mail(ctx: Ctx, inv: Invitation, origin: Tenant) -> None:
                "invitee_kind": (connections.opposite_kind(origin.kind) if inv.kind == InvitationKind.partner
                                 else None)}
     address, language = _recipient(ctx.session, inv, origin)
+    # a newcomer invited into the organisation lives in its zone; an account has its own
+    context["time_zone"] = invitee_zone(ctx.session, inv, origin)
     connections.send_mail(ctx, brand=origin, to_address=address, template=f"invitation_{inv.kind}", language=language,
                           context=context, ref_type="invitation", ref_id=inv.id)
     record(ctx.session, ctx.actor, "invitation.send", "invitation", str(inv.id), origin.id, to=address)
+
+
+def invitee_zone(s: Session, inv: Invitation, origin: Tenant) -> str | None:
+    """The time zone the invitee reads times in: an account's own (its tenant's), a newcomer to a
+    member invitation the inviting tenant's; a new partner organisation has none yet (platform's)."""
+    from store.services.mail_identity import recipient_zone
+
+    assert inv.email is not None
+    if find_user_row(s, inv.email) is not None:
+        return recipient_zone(s, inv.email)
+    return origin.time_zone if inv.kind == InvitationKind.member else None
 
 
 def mint_for_mail(session: Session, ref_id: int, settings: Settings) -> dict[str, Any] | None:
@@ -339,7 +362,7 @@ def mint_for_mail(session: Session, ref_id: int, settings: Settings) -> dict[str
     inv = session.get(Invitation, ref_id)
     if inv is None or status_of(inv) != InvitationStatus.pending or inv.uses >= inv.max_uses:
         return None
-    token = _mint(inv)
+    token = _mint(inv, mailed=True)
     session.add(inv)
     session.flush()
     return {"link": link_for(settings, token)}
@@ -507,14 +530,17 @@ def _invitee(ctx: Ctx, inv: Invitation, email: str | None) -> tuple[User | None,
 
 
 def _new_user(ctx: Ctx, tenant: Tenant, first_name: str | None, last_name: str | None, email: str | None,
-              role: str) -> User:
+              role: str, password: str | None = None) -> User:
     missing = [flag for flag, v in (("--first-name", first_name), ("--last-name", last_name), ("--email", email))
                if not (v or "").strip()]
     if missing:
         raise InvalidInput(f"a new user needs {', '.join(missing)}", hint="give the person's first and last name "
                            "and e-mail, or accept as an existing user with --as LOGIN")
     user = users.add_user(ctx, tenant, first_name or "", last_name or "", email or "", role=role, via="invitation")
-    passwords.issue_links(ctx, [user])
+    if password is None:
+        passwords.issue_links(ctx, [user])
+    else:
+        passwords.set_first_password(ctx, user, password)
     return user
 
 
@@ -533,7 +559,7 @@ def _register_tenant(ctx: Ctx, name: str, kind: str, language: str, inv: Invitat
 
 def _accept_partner(ctx: Ctx, inv: Invitation, origin: Tenant, *, organisation: str | None,
                     first_name: str | None, last_name: str | None, email: str | None,
-                    tenant: str | None) -> dict[str, Any]:
+                    tenant: str | None, password: str | None) -> dict[str, Any]:
     s = ctx.session
     want = connections.opposite_kind(origin.kind)
     user, address = _invitee(ctx, inv, email)
@@ -576,7 +602,7 @@ def _accept_partner(ctx: Ctx, inv: Invitation, origin: Tenant, *, organisation: 
                                hint="give --organisation NAME --first-name F --last-name L --email E, "
                                     "or accept as an existing admin with --as LOGIN")
         org = _register_tenant(ctx, name, want, origin.language, inv)
-        user = _new_user(ctx, org, first_name, last_name, address, Role.admin)
+        user = _new_user(ctx, org, first_name, last_name, address, Role.admin, password)
         registered = True
     if org.id == origin.id:
         raise InvalidInput("an organisation cannot accept its own invitation", hint="send the link to the partner",
@@ -597,16 +623,17 @@ def _accept_partner(ctx: Ctx, inv: Invitation, origin: Tenant, *, organisation: 
     elif conn.state == ConnectionState.requested:
         connections.announce_request(ctx, conn, reseller, customer)
     return {"tenant": org.key, "tenant_kind": org.kind, "tenant_status": org.status, "registered": registered,
-            "user": user.login, "connection": conn.id, "connection_state": conn.state, "note": note}
+            "user": user.login, "connection": conn.id, "connection_state": conn.state, "note": note,
+            "password_set": password is not None and user.password_hash is not None}
 
 
 def _accept_member(ctx: Ctx, inv: Invitation, origin: Tenant, *, first_name: str | None,
-                   last_name: str | None) -> dict[str, Any]:
+                   last_name: str | None, password: str | None) -> dict[str, Any]:
     s = ctx.session
     user, _ = _invitee(ctx, inv, None)  # a given --email is the invited one (checked in accept)
     created = False
     if user is None:
-        user = _new_user(ctx, origin, first_name, last_name, inv.email, inv.role or Role.member)
+        user = _new_user(ctx, origin, first_name, last_name, inv.email, inv.role or Role.member, password)
         created = True
     else:
         existing = s.exec(select(Membership).where(Membership.user_id == user.id,
@@ -617,13 +644,22 @@ def _accept_member(ctx: Ctx, inv: Invitation, origin: Tenant, *, first_name: str
                            details={"reason": "already_member"})
         memberships.add(ctx, user, origin, inv.role or Role.member, via="invitation")
     return {"tenant": origin.key, "tenant_kind": origin.kind, "tenant_status": origin.status, "registered": False,
-            "user": user.login, "user_created": created, "role": inv.role}
+            "user": user.login, "user_created": created, "role": inv.role,
+            "password_set": created and password is not None}
 
 
 def accept(ctx: Ctx, raw_token: str, *, organisation: str | None = None, first_name: str | None = None,
-           last_name: str | None = None, email: str | None = None, tenant: str | None = None) -> dict[str, Any]:
+           last_name: str | None = None, email: str | None = None, tenant: str | None = None,
+           password: str | None = None) -> dict[str, Any]:
+    """Accept (one use of the link). `password`: a newcomer's own password, chosen on the page;
+    only for a link that was mailed to the invited address (password_on_page), never for an
+    existing account (that one accepts as itself, with its own login)."""
     s = ctx.session
     inv = _claim(ctx, raw_token)
+    if password is not None and (ctx.actor.user_id is not None or not password_on_page(inv)):
+        raise PermissionDenied("a password can be chosen here only by a newcomer who got the invitation by mail",
+                               hint="accept without a password; the password link goes to the invited address",
+                               details={"reason": "password_not_here"})
     origin = s.get(Tenant, inv.from_tenant_id)
     assert origin is not None
     if origin.status != TenantStatus.active:
@@ -638,12 +674,12 @@ def accept(ctx: Ctx, raw_token: str, *, organisation: str | None = None, first_n
                            details={"reason": "invited_address", "field": "e-mail"})
     if inv.kind == InvitationKind.partner:
         result = _accept_partner(ctx, inv, origin, organisation=organisation, first_name=first_name,
-                                 last_name=last_name, email=email, tenant=tenant)
+                                 last_name=last_name, email=email, tenant=tenant, password=password)
     else:
         if organisation or tenant:
             raise InvalidInput("a member invitation joins the inviting tenant; --organisation and --tenant do not "
                                "apply", hint="leave them out")
-        result = _accept_member(ctx, inv, origin, first_name=first_name, last_name=last_name)
+        result = _accept_member(ctx, inv, origin, first_name=first_name, last_name=last_name, password=password)
     accepted = find_user_row(s, result["user"])
     inv.accepted_by = result["user"]
     inv.accepted_tenant_id = s.exec(select(Tenant.id).where(Tenant.key == result["tenant"])).one()

@@ -61,6 +61,9 @@ def add(ctx: Ctx, user: User, tenant: Tenant, role: str, *, via: str | None = No
     """The one write path for a new membership (scope is the caller's check). audit=False when the
     caller's own event says it already (a new user's first membership is in its user.create)."""
     m = Membership(user_id=user.id, tenant_id=tenant.id, role=role, created_by=ctx.actor.label)  # type: ignore[arg-type]
+    if user.released_by_tenant_id is not None:  # claimed again: the old releaser answers no longer
+        user.released_by_tenant_id = None
+        ctx.session.add(user)
     ctx.session.add(m)
     ctx.session.flush()
     if not audit:
@@ -72,12 +75,19 @@ def add(ctx: Ctx, user: User, tenant: Tenant, role: str, *, via: str | None = No
     return m
 
 
-def void_links_if_homeless(s: Session, user: User, reason: str = "no_membership") -> int:
-    """A user with no membership left cannot log in: their open password links die with it."""
+def void_links_if_homeless(s: Session, user: User, reason: str = "no_membership", *,
+                           released_by: Tenant | None = None, warnings: list[str] | None = None) -> int:
+    """A user with no membership left cannot log in: their open password links die with it.
+    released_by: the tenant whose membership was removed; it is recorded as the one that may bring
+    the person back (store/actor.home_tenant_ids), and `warnings` get the line that says so."""
     left = s.exec(select(func.count()).where(Membership.user_id == user.id)).one()
     if left:
         return 0
     now = utcnow()
+    if released_by is not None:
+        user.released_by_tenant_id = released_by.id
+        if warnings is not None:
+            warnings.append(released_warning(user, released_by))
     user.credential_version += 1
     user.updated_at = now
     s.add(user)
@@ -86,6 +96,11 @@ def void_links_if_homeless(s: Session, user: User, reason: str = "no_membership"
                                                     col(PasswordLink.voided_at).is_(None))
                          .values(voided_at=now, void_reason=reason)
                          .execution_options(synchronize_session=False)).rowcount)  # type: ignore[attr-defined]
+
+
+def released_warning(user: User, tenant: Tenant) -> str:
+    return (f"{user.login} now belongs to no tenant and cannot log in; an admin of {tenant.key} (or of its "
+            f"reseller) can bring them back: tenantctl member add {user.login} --tenant KEY")
 
 
 def add_member(ctx: Ctx, ident: str, tenant: str, role: str = Role.member) -> dict[str, Any]:
@@ -131,7 +146,7 @@ def remove_member(ctx: Ctx, ident: str, tenant: str) -> dict[str, Any]:
     out = membership_out(m, user, t)
     s.delete(m)
     s.flush()
-    voided = void_links_if_homeless(s, user)
+    voided = void_links_if_homeless(s, user, released_by=t, warnings=ctx.warnings)
     record(s, actor, "member.remove", "membership", f"{user.login}@{t.key}", t.id, role=m.role,
            links_voided=voided)
     s.flush()

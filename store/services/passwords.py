@@ -235,7 +235,8 @@ def issue_links(ctx: Ctx, users: list[User], purpose: str | None = None, *, deli
         context = {"recipient_name": f"{u.first_name} {u.last_name}", "login": u.login,
                    "tenant_name": tenant.name if tenant else platform, "platform_name": platform,
                    **mail_identity.identity(settings, reseller, lang),
-                   "expires_at": ts(link.expires_at), "purpose": link.purpose}
+                   "expires_at": ts(link.expires_at), "purpose": link.purpose,
+                   "time_zone": tenant.time_zone if tenant else None}
         mails.append({"to_address": u.email, "to_name": f"{u.first_name} {u.last_name}",
                       "template": f"password_link_{link.purpose}", "language": lang, "context": context,
                       "ref_type": "password_link", "ref_id": link.id})
@@ -322,6 +323,7 @@ def redeem(ctx: Ctx, token_text: str, password: str, now: datetime | None = None
     now = now or utcnow()
     link, user = check_token(s, token_text, now)
     passwords.check_policy(password, user.login, user.email)
+    refuse_current(user, password)
     new_hash = passwords.hash_password(password)
     if _before_write:
         _before_write("redeem")
@@ -343,6 +345,30 @@ def redeem(ctx: Ctx, token_text: str, password: str, now: datetime | None = None
     return {"login": user.login, "status": UserStatus.active.value, "password_changed_at": ts(now)}
 
 
+def refuse_current(user: User, password: str) -> None:
+    """A new password must differ from the current one (a "change" to the same password would
+    leave an exposed password in place while looking like a fix). One argon2 verification."""
+    if user.password_hash and passwords.verify_password(user.password_hash, password):
+        raise InvalidInput("the new password is the current password", hint="choose a password you have not used "
+                           "for this account", details={"rule": "current"})
+
+
+def set_first_password(ctx: Ctx, user: User, password: str) -> None:
+    """A newcomer's own password, chosen while accepting an invitation that reached their mailbox
+    (store.services.invitations.password_on_page): the policy of a password link, argon2id,
+    the account active at once; no password link is issued."""
+    now = utcnow()
+    passwords.check_policy(password, user.login, user.email)
+    user.password_hash = passwords.hash_password(password)
+    user.credential_version += 1
+    user.status = UserStatus.active
+    user.password_changed_at = now
+    user.updated_at = now
+    ctx.session.add(user)
+    ctx.session.flush()
+    record(ctx.session, ctx.actor, "password.set", "user", user.login, None, via="invitation")
+
+
 # -- the login check ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -353,6 +379,16 @@ class Verified:
     user_id: int
     password_hash: str
     rehash: str | None = None
+
+
+def person_key(session: Session, ident: str) -> str:
+    """Whom a login or forgot-password attempt is about, whatever spelling was typed (login or
+    e-mail): 'user:<id>', or the folded text for a name that is nobody's (web.login_throttle)."""
+    from store.services.users import find_user_row
+
+    text_ = (ident or "").strip()
+    user = find_user_row(session, text_) if text_ and len(text_) <= 320 else None
+    return f"user:{user.id}" if user is not None else "name:" + text_.casefold()[:320]
 
 
 def login(ctx: Ctx, ident: str, password: str) -> dict[str, Any]:
@@ -415,6 +451,11 @@ def record_login(ctx: Ctx, verified: Verified) -> dict[str, Any]:
     return {"login": user.login, "email": user.email, "first_name": user.first_name, "last_name": user.last_name,
             "language": user.language, "last_login_at": ts(now), "links_voided": voided,
             "memberships": memberships_of(s, user.id, None)}  # type: ignore[arg-type]
+
+
+def can_log_in(s: Session, user: User) -> bool:
+    """A login would succeed with the right password: active, in an active tenant."""
+    return user.status != UserStatus.disabled and _in_an_active_tenant(s, user)
 
 
 def _in_an_active_tenant(s: Session, user: User) -> bool:

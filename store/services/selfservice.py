@@ -36,6 +36,11 @@ def _reseller_of(ctx: Ctx, tenant: Tenant | None) -> str | None:
     return row
 
 
+def zone_of(tenant: Tenant | None) -> str | None:
+    """A tenant's own time zone for its people's pages, or None (the platform's time_zone)."""
+    return tenant.time_zone if tenant is not None else None
+
+
 def _home_tenant(ctx: Ctx, user: User) -> Tenant | None:
     return ctx.session.exec(select(Tenant).join(Membership, col(Membership.tenant_id) == Tenant.id)
                             .where(Membership.user_id == user.id).order_by(col(Membership.id))).first()
@@ -59,19 +64,21 @@ def password_link(ctx: Ctx, token: str) -> dict[str, Any]:
             "language": passwords.pick_language(user.language, home.language if home else None,
                                                 ctx.settings.default_language),
             "purpose": link.purpose, "expires_at": link.expires_at, "tenant": home.name if home else None,
+            "time_zone": zone_of(home),
             "reseller": _reseller_of(ctx, home)}
 
 
 def request_reset(ctx: Ctx, ident: str, *, send: bool = True) -> None:
     """Forgot password: a new link for the account with this login or e-mail, mailed through the
     outbox. Says nothing about whether the account exists (the page answers the same either way);
-    nobody is mailed for an unknown, disabled or (with send=False, over the address's rate
-    limit) any account."""
+    nobody is mailed for an unknown or disabled account, one without an active tenant, or (with
+    send=False, over the person's rate limit) any account."""
     text = (ident or "").strip()
     if not text or len(text) > 320 or not send:
         return
     user = find_user_row(ctx.session, text)
-    if user is None or user.status == UserStatus.disabled:
+    # a person who could not log in with a new password (disabled, or no active tenant) gets nothing
+    if user is None or user.status == UserStatus.disabled or not passwords.can_log_in(ctx.session, user):
         return
     passwords.issue_links(ctx, [user])
 
@@ -105,6 +112,9 @@ def invitation(ctx: Ctx, token: str) -> dict[str, Any]:
     language = invitee.language if invitee else None
     return {"kind": inv.kind, "from_name": origin.name, "from_kind": origin.kind,
             "inviter_name": f"{inviter.first_name} {inviter.last_name}" if inviter else None,
+            "inviter_org": _organisation_of(ctx, inviter, origin) if inviter else None,
+            "password_on_page": invitee is None and invitations.password_on_page(inv),
+            "time_zone": invitations.invitee_zone(s, inv, origin) if inv.email else None,
             "email": inv.email, "customer_name": inv.customer_name, "role": inv.role, "message": inv.message,
             "expires_at": inv.expires_at, "invitee_kind": (TenantKind.customer if origin.kind == TenantKind.reseller
                                                            else TenantKind.reseller)
@@ -124,11 +134,22 @@ def accept_as(ctx: Ctx, token: str, login: str, password: str, *, tenant: str | 
 
 
 def accept_new(ctx: Ctx, token: str, *, first_name: str, last_name: str, organisation: str | None = None,
-               email: str | None = None) -> dict[str, Any]:
+               email: str | None = None, password: str | None = None) -> dict[str, Any]:
     """A newcomer accepts: registers (a partner invitation: the organisation and its first admin;
-    a member invitation: the person), as `tenantctl invite accept` without --as does."""
+    a member invitation: the person), as `tenantctl invite accept` without --as does; with the
+    password chosen on the page when the link came by mail (invitations.password_on_page)."""
     return _named(ctx, invitations.accept(ctx, token, organisation=organisation, first_name=first_name,
-                                          last_name=last_name, email=email))
+                                          last_name=last_name, email=email, password=password))
+
+
+def _organisation_of(ctx: Ctx, inviter: User, origin: Tenant) -> str:
+    """The organisation the inviter acts for: the inviting one when they belong to it, else their
+    own (a reseller's admin inviting a person into a customer's organisation is the reseller's)."""
+    own = ctx.session.exec(select(Tenant.id, Tenant.name).join(Membership, col(Membership.tenant_id) == Tenant.id)
+                           .where(Membership.user_id == inviter.id).order_by(col(Membership.id))).all()
+    if not own or any(tid == origin.id for tid, _ in own):
+        return origin.name
+    return str(own[0][1])
 
 
 def _named(ctx: Ctx, result: dict[str, Any]) -> dict[str, Any]:

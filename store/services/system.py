@@ -118,6 +118,7 @@ def doctor(settings: Settings) -> dict[str, Any]:
         checks.append({"check": "store reachable", "ok": False, "detail": message})
     checks.append({"check": "executable", "ok": True, "detail": sys.executable})
     checks.append(base_url_check(settings))
+    checks.extend(legal_pages_checks(settings))
     return {"ok": all(c["ok"] for c in checks), "checks": checks, "versions": versions()}
 
 
@@ -133,3 +134,17 @@ def base_url_check(settings: Settings) -> dict[str, Any]:
                 "detail": f"{url} is the example default: links in mails lead nowhere; set base_url to the "
                           "public address of tenantctl serve"}
     return {"check": "base_url", "ok": True, "detail": url}
+
+
+def legal_pages_checks(settings: Settings) -> list[dict[str, Any]]:
+    """Warnings while imprint_url or privacy_url is unset: German law wants both linked from every
+    page and every mail (the footers link them once they are set)."""
+    checks: list[dict[str, Any]] = []
+    for name, what in (("imprint_url", "imprint"), ("privacy_url", "privacy notice")):
+        url = getattr(settings, name)
+        if url:
+            checks.append({"check": name, "ok": True, "detail": str(url)})
+        else:
+            checks.append({"check": name, "ok": True, "warning": True,
+                           "detail": f"not set: the pages and mails link no {what}; set {name} to its address"})
+    return checks

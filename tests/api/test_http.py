@@ -54,7 +54,7 @@ def test_revoked_expired_and_disabled_die_on_the_next_request(world, http, token
     t = token("rita.reseller")
     assert http.get("/tenants", headers=bearer(t)).status_code == 200
     tid = int(t.split("_")[1])
-    ok("token", "revoke", str(tid))
+    ok("token", "revoke", str(tid), "--yes")
     r = http.get("/tenants", headers=bearer(t))
     assert r.status_code == 401 and "revoked" in r.json()["error"]["message"]
 

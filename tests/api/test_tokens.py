@@ -58,18 +58,18 @@ def test_bad_lifetimes_are_refused(world, cli, value):
 
 def test_owner_and_operator_revoke_others_do_not_see(world, ok, cli):
     mine = _create(ok, "rita.reseller", "--name", "ci")
-    other = cli("token", "revoke", str(mine["id"]), "--json", as_="bert.beta")
+    other = cli("token", "revoke", str(mine["id"]), "--yes", "--json", as_="bert.beta")
     assert other.exit_code == 8  # another user's token does not exist for them
     assert cli("token", "list", "--all", "--json", as_="bert.beta").exit_code == 9
     everyone = ok("token", "list", "--all")
     assert [(t["user"], t["name"]) for t in everyone] == [("rita.reseller", "ci")]
     assert [t["id"] for t in ok("token", "list", "--user", "rita@acme.example")] == [mine["id"]]
-    revoked = ok("token", "revoke", str(mine["id"]))
+    revoked = ok("token", "revoke", str(mine["id"]), "--yes")
     assert revoked["state"] == "revoked" and revoked["changed"] is True
     assert revoked["revoked_by"].startswith("operator:")
     assert ok("token", "list", as_="rita.reseller") == []
     assert [t["state"] for t in ok("token", "list", "--inactive", as_="rita.reseller")] == ["revoked"]
-    again = ok("token", "revoke", str(mine["id"]), as_="rita.reseller")
+    again = ok("token", "revoke", str(mine["id"]), "--yes", as_="rita.reseller")
     assert again["changed"] is False
 
 
@@ -110,7 +110,7 @@ def test_expired_and_revoked_tokens_are_dead(world, ok, store):
         with pytest.raises(Unauthenticated):
             api_tokens.authenticate(s, token, now=utcnow() + timedelta(hours=1, seconds=1))
     tid = int(token.split("_")[1])
-    ok("token", "revoke", str(tid), as_="rita.reseller")
+    ok("token", "revoke", str(tid), "--yes", as_="rita.reseller")
     with store.transaction() as s, pytest.raises(Unauthenticated):
         api_tokens.authenticate(s, token)
 
@@ -162,3 +162,34 @@ def test_import_runs_belong_to_the_person_not_the_token(world, ok, store, tmp_pa
         assert imports.show_run(ctx, items[0]["id"])["file"] == "k.csv"
     assert api_tokens.person_of('rita.reseller via token "x"') == "rita.reseller"
     assert api_tokens.person_of("operator:root") == "operator:root"
+
+
+@pytest.mark.usefixtures("cli_mode")
+def test_revoke_by_name_asks_first_and_refuses_an_ambiguous_name(world, ok, cli, store):
+    mine = _create(ok, "rita.reseller", "--name", "ci")
+    bert = _create(ok, "bert.beta", "--name", "ci")
+    # destructive: without a terminal and without --yes nothing is revoked (exit 3)
+    asked = cli("token", "revoke", "ci", "--json", as_="rita.reseller")
+    assert asked.exit_code == 3 and asked.json()["error"]["hint"] == "add --yes"
+    # a name means the caller's own token; bert's "ci" is untouched
+    revoked = ok("token", "revoke", "ci", "--yes", as_="rita.reseller")
+    assert (revoked["id"], revoked["state"]) == (mine["id"], "revoked")
+    with store.transaction(write=False) as s:
+        assert s.get(ApiToken, bert["id"]).revoked_at is None
+    # a name no live token of the caller has
+    gone = cli("token", "revoke", "ci", "--yes", "--json", as_="rita.reseller")
+    assert gone.exit_code == 8 and gone.json()["error"]["message"] == "no active token named 'ci'"
+
+
+def test_the_operator_revokes_by_name_and_user(world, ok, cli, store):
+    rita = _create(ok, "rita.reseller", "--name", "ci")
+    bert = _create(ok, "bert.beta", "--name", "ci")
+    two = cli("token", "revoke", "ci", "--yes", "--json")
+    assert two.exit_code == 5
+    assert two.json()["error"]["message"] == (f"2 active tokens are named 'ci': {rita['id']} (rita.reseller), "
+                                              f"{bert['id']} (bert.beta)")
+    assert ok("token", "revoke", "ci", "--user", "bert.beta", "--yes")["id"] == bert["id"]
+    refused = cli("token", "revoke", "ci", "--user", "bert.beta", "--yes", "--json", as_="rita.reseller")
+    assert refused.exit_code == 9
+    with store.transaction(write=False) as s:
+        assert s.get(ApiToken, rita["id"]).revoked_at is None

@@ -175,3 +175,14 @@ def test_the_console_script_runs_a_noun_with_root_options_before_it(tmp_path):
                             capture_output=True, text=True, env=env)
     assert listed.returncode == 0, listed.stderr
     assert [t["key"] for t in json.loads(listed.stdout)["data"]] == ["kunde-gmbh"]
+
+
+@pytest.mark.parametrize("args, usage", [([], "Usage: tenantctl [OPTIONS] COMMAND"),
+                                         (["tenant"], "Usage: tenantctl tenant [OPTIONS] COMMAND")])
+def test_a_bare_group_prints_its_help_and_exits_0(args, usage):
+    """`tenantctl` and `tenantctl tenant` ask for help, as a bare `gh` does: on stdout, exit 0."""
+    out = subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True,
+                         cwd=Path(__file__).parents[2])
+    assert out.returncode == 0 and out.stderr == ""
+    assert out.stdout.startswith(usage)
+    assert ("  list " in out.stdout) if args else ("  tenant " in out.stdout and "  import " in out.stdout)

@@ -227,7 +227,7 @@ def test_unchanged_row_fast_path_agrees_with_the_full_checks(world: Any, cli: An
     run = cli("import", "run", str(path), "--dry-run", "--json")
     assert run.exit_code == 4
     users = [(r["row"], r["key"], r["action"], r["changes"], [e["message"] for e in r["errors"]])
-             for r in run.json()["data"]["rows"] if r["type"] == "user"]
+             for r in run.json()["error"]["details"]["rows"] if r["type"] == "user"]
     assert users == [
         (2, "juergen.weiss", "unchanged", {}, []),
         (3, "zoe.schroeder", "unchanged", {}, []),
@@ -237,7 +237,7 @@ def test_unchanged_row_fast_path_agrees_with_the_full_checks(world: Any, cli: An
     created = cli("import", "run", str(basic_workbook(tmp_path / "c.xlsx")), "--mode", "create", "--dry-run",
                   "--json")
     assert created.exit_code == 4
-    users = [r for r in created.json()["data"]["rows"] if r["type"] == "user"]
+    users = [r for r in created.json()["error"]["details"]["rows"] if r["type"] == "user"]
     emails = ("juergen@weiss.example", "Zoe@schroeder.example", "max2@weiss.example")
     assert [(r["action"], f"a user with e-mail {e} already exists (--mode create)" in [x["message"] for x in
                                                                                         r["errors"]])
@@ -280,3 +280,35 @@ def test_equal_cells_share_one_string(tmp_path: Path) -> None:
     (_, first), (_, second), (_, third) = table.rows
     assert first[4] == second[4] == "admin" and first[4] is second[4]
     assert first[3] != third[3]
+
+
+def test_undo_dry_run_and_prompt_show_counts_and_the_links_that_went_out(world: Any, cli: Any, ok: Any, store: Any,
+                                                                         counts: Any, tmp_path: Path) -> None:
+    run = ok("import", "run", str(basic_workbook(tmp_path / "a.xlsx")), "--send-links")["run"]
+    sent = _db(store, "SELECT count(*) FROM password_link WHERE token_hash IS NOT NULL")
+    assert sent == [(3,)]  # delivered right after the import committed
+    before = counts()
+    preview = ok("import", "undo", str(run), "--dry-run")
+    assert preview["dry_run"] is True and preview["links_sent"] == 3
+    assert preview["undone"] == {"memberships_removed": 3, "users_removed": 3, "connections_removed": 2,
+                                 "tenants_removed": 2, "restored": 0}
+    human = cli("import", "undo", str(run), "--dry-run")
+    assert human.exit_code == 0
+    assert " ".join(human.stderr.split()) == (
+        f"dry run: undoing import run {run} would remove 3 memberships, 3 users, 2 connections, 2 tenants; "
+        "3 password link mails already went out and those links stop working; nothing changed")
+    assert counts() == before  # the dry run wrote nothing, not even an audit event
+    # without a terminal and without --yes: the refusal carries the same counts
+    asked = cli("import", "undo", str(run), "--json")
+    assert asked.exit_code == 3
+    assert asked.json()["error"]["message"] == (
+        f"Undo import run {run}: remove 3 memberships, 3 users, 2 connections, 2 tenants; "
+        "3 password link mails already went out and those links stop working: confirmation needed")
+    assert counts() == before
+    done = cli("import", "undo", str(run), "--yes")
+    assert done.exit_code == 0
+    assert " ".join(done.stderr.split()) == (
+        f"undid import run {run}: removed 3 memberships, 3 users, 2 connections, 2 tenants; "
+        "3 password link mails already went out and those links no longer work")
+    assert "memberships_removed" not in done.stdout + done.stderr
+    assert _db(store, "SELECT count(*) FROM password_link") == [(0,)]

@@ -152,3 +152,75 @@ def test_rejected_import_in_a_really_read_only_folder(world: Any, cli: Any, tmp_
     finally:
         folder.chmod(0o700)
     assert r.exit_code == 4 and r.json()["error"]["details"]["problems"]
+
+
+# -- targets that are not plain files: written in place or refused, never renamed over ------------
+
+def test_export_to_a_fifo_writes_into_it_and_leaves_it_a_fifo(world: Any, cli: Any, tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo, 0o644)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    r = cli("export", "-o", "yaml", str(fifo))
+    reader.join(10)
+    assert r.exit_code == 0, r.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and mode(fifo) == 0o644  # still the reader's pipe
+    assert b"version: 1" in got[0] and b"mueller" in got[0]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_export_to_dev_null_keeps_the_device(world: Any, cli: Any) -> None:
+    before = os.stat("/dev/null")
+    r = cli("export", "-o", "json", "/dev/null")
+    assert r.exit_code == 0, r.stderr
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino
+
+
+def test_export_to_stdout_redirected_to_a_file_writes_through_the_stream(world: Any, cli: Any,
+                                                                         tmp_path: Path) -> None:
+    """/dev/stdout is a symlink into /proc (here: a link to /proc/self/fd/N of a file the shell
+    opened); it is the process's stream, written in place, never replaced by a regular file."""
+    redirected = tmp_path / "out.json"
+    fd = os.open(redirected, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    stdout = tmp_path / "stdout"
+    stdout.symlink_to(f"/proc/self/fd/{fd}")
+    try:
+        r = cli("export", "-o", "json", str(stdout))
+    finally:
+        os.close(fd)
+    assert r.exit_code == 0, r.stderr
+    assert os.path.islink(stdout)  # the link is still the link
+    assert '"version": 1' in redirected.read_text()
+
+
+def test_export_over_a_planted_symlink_replaces_the_link_not_its_target(world: Any, cli: Any,
+                                                                        tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    planted = tmp_path / "setup.yaml"
+    planted.symlink_to(victim)
+    r = cli("export", "-o", "yaml", str(planted))  # an existing name: refused without --force
+    assert r.exit_code == 4 and "exists already" in r.stderr
+    assert victim.read_text() == "keep me\n" and planted.is_symlink()
+    r = cli("export", "-o", "yaml", str(planted), "--force")
+    assert r.exit_code == 0, r.stderr
+    assert victim.read_text() == "keep me\n"
+    assert not planted.is_symlink() and "version: 1" in planted.read_text() and mode(planted) == 0o600
+
+
+def test_export_onto_a_folder_or_a_link_to_one_is_refused_in_one_line(world: Any, cli: Any,
+                                                                      tmp_path: Path) -> None:
+    folder = tmp_path / "out.yaml"
+    folder.mkdir()
+    link = tmp_path / "link.json"
+    link.symlink_to(folder)
+    for target, args in ((folder, ("-o", "yaml")), (link, ("-o", "json")), (link, ())):
+        r = cli("export", *args, str(target), "--json")
+        assert r.exit_code == 4, r.stdout
+        err = r.json()["error"]
+        assert err["message"] == f"cannot write {target}: it is a folder; name a file", err
+    assert folder.is_dir() and link.is_symlink() and list(folder.iterdir()) == []

@@ -42,6 +42,7 @@ MATRIX: dict[str, tuple[tuple[str, ...], str]] = {
     "export": (("export", "{tmp}/out.json"), "0 0 0 0 0 0 0"),
     "db status": (("db", "status"), "0 9 9 9 9 9 9"),
     "db upgrade": (("db", "upgrade"), "0 9 9 9 9 9 9"),
+    "db prune": (("db", "prune"), "0 9 9 9 9 9 9"),
     "config show": (("config", "show"), "0 9 9 9 9 9 9"),
     "tenant create": (("tenant", "create", "Neukunde GmbH", "--kind", "customer", "--reseller", "acme"),
                       "0 0 8 8 8 8 8"),
@@ -59,6 +60,11 @@ MATRIX: dict[str, tuple[tuple[str, ...], str]] = {
     "user update": (("user", "update", "mia.meier", "--last-name", "Neu"), "0 0 8 0 9 9 0"),
     "user disable": (("user", "disable", "mia.meier", "--yes"), "0 0 8 0 9 9 0"),
     "user enable": (("user", "enable", "dis.abled"), "0 0 8 0 9 9 0"),
+    # personal data: one's own, or whoever manages every tenant of the person (mia exports herself)
+    "user export": (("user", "export", "mia.meier", "-o", "{tmp}/mia.json"), "0 0 8 0 0 9 0"),
+    # erasure: the operator, or the reseller that manages every tenant of the person
+    "user erase": (("user", "erase", "mia.meier", "--yes"), "0 0 8 9 9 9 9"),
+    "tenant erase": (("tenant", "erase", "mueller", "--yes"), "0 0 8 9 9 9 9"),
     "member add": (("member", "add", "mia.meier", "--tenant", "mueller", "--role", "billing"), "0 0 8 0 9 9 0"),
     "member remove": (("member", "remove", "bianca.billing", "--tenant", "mueller", "--yes"), "0 0 8 0 9 9 0"),
     "member list": (("member", "list", "--tenant", "mueller"), "0 0 8 0 0 0 0"),
@@ -96,27 +102,36 @@ MATRIX: dict[str, tuple[tuple[str, ...], str]] = {
     # tokens belong to a user: the operator without --as has none of its own (4) but lists everyone's
     "token create": (("token", "create", "--name", "m"), "4 0 0 0 0 0 0"),
     "token list": (("token", "list"), "0 0 0 0 0 0 0"),
-    "token revoke": (("token", "revoke", "{tok}"), "0 0 8 8 8 8 8"),  # rita's token
+    "token revoke": (("token", "revoke", "{tok}", "--yes"), "0 0 8 8 8 8 8"),  # rita's token
     # a login is made with one's own password, never --as someone (the operator reaches the server: 7)
     "login": (("login", "--server", "http://127.0.0.1:9"), "7 9 9 9 9 9 9"),
     "logout": (("logout",), "2 9 9 9 9 9 9"),  # not logged in
     "apply": (("apply", "-f", "{tmp}/state.yaml"), "0 0 4 0 4 4 0"),  # out of scope: problems at their paths
     "completion": (("completion", "bash"), "0 0 0 0 0 0 0"),
+    "whoami": (("whoami",), "0 0 0 0 0 0 0"),
+    "auth status": (("auth", "status"), "0 0 0 0 0 0 0"),
+    # the saved logins of remote mode: a file of the caller's, no store, no actor
+    "context list": (("context", "list"), "0 0 0 0 0 0 0"),
+    "context use": (("context", "use", "-"), "0 0 0 0 0 0 0"),
+    "context add": (("context", "add", "x", "--server", "http://127.0.0.1:9"), "7 7 7 7 7 7 7"),
+    "context remove": (("context", "remove", "none-saved", "--yes"), "8 8 8 8 8 8 8"),
 }
-# Commands that never act on the store, so no actor is resolved (a static completion script).
-NO_ACTOR = {"completion"}
+# Commands that never act on the store, so no actor is resolved (a static completion script, the
+# saved logins): command → the exit code of the actors that are refused everywhere else.
+NO_ACTOR = {"completion": "0", "context list": "0", "context use": "0", "context add": "7", "context remove": "8"}
 # The document `apply` reads in every case: a new person in tenant mueller.
 STATE_YAML = ("users:\n  - {email: neu.apply@mueller.example, first_name: Neu, last_name: Apply, "
               "memberships: [{tenant: mueller}]}\n")
 STDIN = {"password set": "bogus-token\nein-langes-passwort-42\n", "auth login": "falsches-passwort-123\n",
+         "context add": "tctl_1_" + "x" * 43 + "\n",
          "login": "max.mueller\nfalsches-passwort-123\n",
          "invite accept": "{token}\n"}
 # Tables a refusal may still write, by design: a refused import keeps its run record (with the
 # problems and the marked copy's path) for `import show`.
 KEPT_ON_REFUSAL = {"import run": {"import_run"}, "apply": {"import_run"}}
 # A sample of commands for the PostgreSQL run (same expectations).
-PG_SAMPLE = ["member add", "password send-link", "user disable", "tenant update", "invite accept",
-             "connection approve", "import undo", "init"]
+PG_SAMPLE = ["user erase", "tenant erase", "member add", "password send-link", "user disable", "tenant update",
+             "invite accept", "connection approve", "import undo", "init"]
 
 
 def app_commands() -> list[str]:
@@ -317,7 +332,7 @@ def _changed(before: dict[str, Any], after: dict[str, Any], command: str) -> lis
 
 def expected_for(command: str) -> dict[str, str]:
     codes = MATRIX[command][1].split()
-    refused = OK if command in NO_ACTOR else DENIED
+    refused = NO_ACTOR.get(command, DENIED)
     return {**dict(zip(RANKED, codes, strict=True)), **dict.fromkeys(REFUSED, refused)}
 
 

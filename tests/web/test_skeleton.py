@@ -76,11 +76,16 @@ def test_request_body_is_bounded(client: Any) -> None:
     assert r.status_code == 413
 
 
-def test_unknown_page_is_a_page_and_unknown_api_is_json(client: Any) -> None:
+def test_unknown_page_is_a_page_in_the_visitors_language_and_unknown_api_is_json(client: Any) -> None:
     r = client.get("/nowhere")
-    assert r.status_code == 404
-    assert r.json() == {"detail": "Not Found"} or "text/html" in r.headers["content-type"]
-    assert client.get("/api/v1/nowhere").status_code == 404
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "<h1>Seite nicht gefunden</h1>" in r.text and '<html lang="de">' in r.text
+    assert '<link rel="stylesheet" href="/static/style.css">' in r.text  # the site's layout
+    r = client.get("/nowhere", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert r.status_code == 404 and "<h1>Page not found</h1>" in r.text
+    assert "<h1>Page not found</h1>" in client.get("/password/nowhere?lang=en").text
+    r = client.get("/api/v1/nowhere")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
 
 
 def test_serve_refuses_workers_on_sqlite(cli: Any, db_url: str) -> None:
@@ -108,8 +113,9 @@ def test_doctor_warns_while_base_url_is_the_example(cli: Any, db_url: str, monke
 
 
 def test_login_check_is_limited_per_account_and_per_client(world: dict[str, str], client: Any) -> None:
-    for _ in range(10):
-        assert client.post("/api/v1/auth/login", json={"login": "max.mueller", "password": "x" * 12}).status_code == 401
+    for ident in ("max.mueller", "max@mueller.example", "Max.Mueller", "MAX@MUELLER.EXAMPLE", "max.mueller"):
+        assert client.post("/api/v1/auth/login", json={"login": ident, "password": "x" * 12}).status_code == 401
+    # five failures for one person from one client, whatever the spelling (web.login_throttle)
     r = client.post("/api/v1/auth/login", json={"login": "MAX.MUELLER", "password": "x" * 12})
     assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
     assert r.json()["error"]["code"] == "rate_limited"

@@ -58,7 +58,8 @@ def show(request: Request, ident: str) -> JSONEnvelope:
     from store.services import user_view, users
 
     with transaction(request, write=False) as ctx:
-        return ok(user_view.show_user(ctx, users.get_user(ctx, ident)))
+        data = user_view.show_user(ctx, users.get_user(ctx, ident))
+    return ok(data)  # after the transaction: its warnings (a person no tenant holds) go along
 
 
 @router.patch("/{ident}", summary="Change a user's name, e-mail or language")
@@ -85,3 +86,24 @@ def enable(request: Request, ident: str) -> JSONEnvelope:
 
     with transaction(request, write=True) as ctx:
         return ok(answers.set_user_enabled(ctx, ident, True))
+
+
+class Erase(BaseModel):
+    dry_run: bool = Field(False, description="Show the receipt of what would go; change nothing.")
+
+
+@router.get("/{ident}/export", summary="Everything stored about a person (GDPR access request)")
+def export(request: Request, ident: str) -> JSONEnvelope:
+    from store.services import personal_export
+
+    with transaction(request, write=False) as ctx:
+        return ok(personal_export.export_user(ctx, ident))
+
+
+@router.post("/{ident}/erase", summary="Erase a person (GDPR erasure request): a receipt of what went")
+def erase(request: Request, ident: str, body: Erase) -> JSONEnvelope:
+    from store.services import erasure
+
+    with transaction(request, write=True, changes=not body.dry_run) as ctx:
+        data = erasure.erase_user(ctx, ident, dry_run=body.dry_run)
+    return ok(data)

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from store.errors import NotFound, TenantctlError
 from web import i18n
-from web.errors import TooManyRequests, status_of
+from web.errors import TooManyRequests, headers_of, status_of
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -25,8 +25,10 @@ WEB_DIR = Path(__file__).resolve().parent.parent
 def environment() -> Environment:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-    return Environment(loader=FileSystemLoader(str(WEB_DIR / "templates")), undefined=StrictUndefined,
-                       autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
+    env = Environment(loader=FileSystemLoader(str(WEB_DIR / "templates")), undefined=StrictUndefined,
+                      autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
+    env.globals["say"] = i18n.say
+    return env
 
 
 def render(request: Request, template: str, *, language: str | None = None, status: int = 200,
@@ -38,7 +40,8 @@ def render(request: Request, template: str, *, language: str | None = None, stat
     token = forms.csrf_token(request)
     html = environment().get_template(template).render(
         lang=lang, t=i18n.texts(lang), platform_name=str(settings.mail_from_name), reseller=reseller,
-        csrf=token, path=request.url.path, **context)
+        csrf=token, path=request.url.path, imprint_url=settings.imprint_url, privacy_url=settings.privacy_url,
+        login_url=settings.login_url, keep_lang=i18n.explicit_query(request), **context)
     response = HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
     forms.keep_csrf_cookie(request, response, token)
     return response
@@ -58,10 +61,15 @@ def error_page(request: Request, exc: TenantctlError) -> Response:
         from web import refusals
 
         message = refusals.message(exc, lang)
-    response = render(request, "error.html", status=status, message=message)
-    if isinstance(exc, TooManyRequests):
-        response.headers["Retry-After"] = str(exc.retry_after)
+    response = render(request, "error.html", status=status, message=message, title=None)
+    response.headers.update(headers_of(exc))
     return response
+
+
+def not_found_page(request: Request) -> Response:
+    """An unknown path outside the API: the site's own page, in the visitor's language."""
+    t = i18n.texts(i18n.choose(request))
+    return render(request, "error.html", status=404, title=t["not_found_title"], message=t["error_not_found"])
 
 
 def mount(app: FastAPI) -> None:

@@ -1,4 +1,5 @@
-"""One date format per language, in the recipient's time zone (setting time_zone)."""
+"""One date format per language, in the recipient's time zone: their tenant's own `time_zone`,
+else the platform's setting."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 
-def format_time(when: datetime, language: str, settings: Any) -> str:
+def format_time(when: datetime, language: str, settings: Any, zone: str | None = None) -> str:
     from mail_templates.dates import format_datetime
 
-    return format_datetime(when, language, str(getattr(settings, "time_zone", None) or "Europe/Berlin"))
+    return format_datetime(when, language, zone or str(getattr(settings, "time_zone", None) or "Europe/Berlin"))

@@ -41,9 +41,11 @@ def _page(request: Request, info: dict[str, Any], *, status: int = 200, errors: 
     lang = i18n.choose(request, info["language"])
     defaults = {"organisation": info["customer_name"] or "", "first_name": "", "last_name": "",
                 "email": info["email"] or "", "login": "", "tenant": ""}
+    from store.services.selfservice import password_rules
+
     return render(request, "invite.html", language=lang, status=status, reseller=info["reseller"], info=info,
-                  expires=format_time(info["expires_at"], lang, runtime_of(request).settings),
-                  errors=errors or {}, values={**defaults, **(values or {})}, mode=mode)
+                  expires=format_time(info["expires_at"], lang, runtime_of(request).settings, info["time_zone"]),
+                  errors=errors or {}, values={**defaults, **(values or {})}, mode=mode, rules=password_rules())
 
 
 @router.get(PATH + "/{token}", response_class=HTMLResponse)
@@ -79,11 +81,12 @@ async def accept(request: Request) -> Response:
     form = await request.form()
     forms.check_csrf(request, form)
     values = {k: str(form.get(k) or "").strip() for k in (*REGISTER_FIELDS, "login", "tenant")}
-    return await to_thread.run_sync(_accept, request, str(form.get("mode") or ""), values,
-                                    str(form.get("password") or ""))
+    # passwords are taken as typed (never stripped): the login's, or the newcomer's new one twice
+    secrets = {k: str(form.get(k) or "") for k in ("password", "new_password", "new_password_confirm")}
+    return await to_thread.run_sync(_accept, request, str(form.get("mode") or ""), values, secrets)
 
 
-def _accept(request: Request, mode: str, values: dict[str, str], password: str) -> Response:
+def _accept(request: Request, mode: str, values: dict[str, str], secrets: dict[str, str]) -> Response:
     from store.errors import Conflict, InvalidInput
     from store.services import selfservice
     from store.services.passwords import LoginFailed
@@ -99,26 +102,41 @@ def _accept(request: Request, mode: str, values: dict[str, str], password: str) 
         return _invalid(request)
     lang = i18n.choose(request, info["language"])
     t = i18n.texts(lang)
+    password = secrets["password"]
     if mode == "login":
-        limits.login_account.hit(values["login"].casefold())
         missing = {k: t["field_required"] for k in ("login", "password") if not (password if k == "password"
                                                                                else values[k])}
     else:
         needed = (("organisation", "first_name", "last_name", "email") if info["kind"] == "partner"
                   else ("first_name", "last_name"))
         missing = {k: t["field_required"] for k in needed if not values[k]}
+        if info["password_on_page"]:
+            password = secrets["new_password"]
+            if not password:
+                missing["new_password"] = t["policy_empty"]
+            elif password != secrets["new_password_confirm"]:
+                missing["new_password_confirm"] = t["set_mismatch"]
     if missing:
         return _page(request, info, status=422, errors=missing, values=values, mode=mode)
-    try:
+    link = token
+
+    def accept_as() -> dict[str, Any]:
         with runtime_of(request).transaction(request) as ctx:
-            if mode == "login":
-                result = selfservice.accept_as(ctx, token, values["login"], password, tenant=values["tenant"] or None)
-            else:
+            return selfservice.accept_as(ctx, link, values["login"], password, tenant=values["tenant"] or None)
+
+    try:
+        if mode == "login":  # a password is tried: throttled as every login (web.login_throttle)
+            from web.login_throttle import guarded
+
+            result = guarded(request, values["login"], accept_as)
+        else:
+            with runtime_of(request).transaction(request) as ctx:
                 partner = info["kind"] == "partner"
                 result = selfservice.accept_new(ctx, token, first_name=values["first_name"],
                                                 last_name=values["last_name"],
                                                 organisation=values["organisation"] if partner else None,
-                                                email=values["email"] if partner else None)
+                                                email=values["email"] if partner else None,
+                                                password=password if info["password_on_page"] else None)
     except LoginFailed:
         return _page(request, info, status=401, errors={"password": t["invite_login_failed"]}, values=values,
                      mode=mode)
@@ -129,6 +147,8 @@ def _accept(request: Request, mode: str, values: dict[str, str], password: str) 
         # address that has an account is never named, the text points to the login form
         shown = _fields_shown(mode, info["kind"])
         field = refusals.field_of(err, shown, default=shown[0])
+        if mode != "login" and "rule" in (err.details or {}):
+            field = "new_password"  # the password policy, about the newcomer's chosen password
         status = 409 if isinstance(err, Conflict) and mode != "login" else 422
         return _page(request, info, status=status, errors={field: refusals.message(err, lang)}, values=values,
                      mode=mode)

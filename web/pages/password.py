@@ -38,9 +38,9 @@ def _form(request: Request, info: dict[str, Any], *, status: int = 200,
           errors: dict[str, str] | None = None) -> HTMLResponse:
     from web.pages.dates import format_time
 
-    lang = info["language"]
+    lang = i18n.choose(request, info["language"])  # ?lang= switches the expiry's wording too
     return render(request, "password_set.html", language=lang, status=status, reseller=info["reseller"], info=info,
-                  expires=format_time(info["expires_at"], lang, runtime_of(request).settings),
+                  expires=format_time(info["expires_at"], lang, runtime_of(request).settings, info["time_zone"]),
                   rules=_rules(), errors=errors or {})
 
 
@@ -94,7 +94,8 @@ def _set_password(request: Request, password: str, confirm: str) -> Response:
         info = _look(request, token)
     except InvalidLink:
         return _invalid(request)
-    t = i18n.texts(info["language"])
+    lang = i18n.choose(request, info["language"])
+    t = i18n.texts(lang)
     if password != confirm:
         return _form(request, info, status=422, errors={"password_confirm": t["set_mismatch"]})
     try:
@@ -103,8 +104,8 @@ def _set_password(request: Request, password: str, confirm: str) -> Response:
     except InvalidLink:
         return _invalid(request)
     except InvalidInput as err:
-        return _form(request, info, status=422, errors={"password": refusals.message(err, info["language"])})
-    response = render(request, "password_done.html", language=info["language"], reseller=info["reseller"],
+        return _form(request, info, status=422, errors={"password": refusals.message(err, lang)})
+    response = render(request, "password_done.html", language=lang, reseller=info["reseller"],
                       info=info)
     tokens.forget(request, response, cookie=COOKIE, path=SET_PATH)
     return response
@@ -126,7 +127,7 @@ async def forgot(request: Request) -> Response:
 
 def _forgot(request: Request, ident: str) -> Response:
     """OWASP Forgot Password: the same answer whether or not the account exists; limited per client
-    (429) and per address (silently: the answer stays the same, no further mail is sent)."""
+    (429) and per person (silently: the answer stays the same, no further mail is sent)."""
     import time
 
     from store.services import selfservice
@@ -138,8 +139,10 @@ def _forgot(request: Request, ident: str) -> Response:
     if not ident:
         return render(request, "password_forgot.html", status=422, errors={"ident": t["forgot_empty"]}, ident="")
     send = True
-    try:
-        limits.forgot_address.hit(ident.casefold())
+    try:  # one count per person, whether the login or the e-mail was typed
+        from web.login_throttle import person_key
+
+        limits.forgot_address.hit(person_key(request, ident))
     except TooManyRequests:
         send = False
     with runtime_of(request).transaction(request) as ctx:
