@@ -33,10 +33,9 @@ class Tick:
 
 class Worker:
     def __init__(self, settings: Settings, store: Store, *, poll: float = 5.0,
-                 jobs: tuple[housekeeping.Job, ...] | None = None,
+                 jobs: tuple[housekeeping.Job, ...] = housekeeping.JOBS,
                  on_tick: Callable[[Tick], None] | None = None, clock: Callable[[], datetime] = utcnow) -> None:
-        self.settings, self.store, self.poll = settings, store, poll
-        self.jobs = housekeeping.jobs_for(settings) if jobs is None else jobs
+        self.settings, self.store, self.poll, self.jobs = settings, store, poll, jobs
         self.on_tick, self.clock = on_tick, clock
         self.stopping = threading.Event()
 
@@ -60,7 +59,7 @@ class Worker:
                          f"; stopped: {summary.unreachable} ({summary.remaining} stay queued)"
                          if summary.unreachable else "")
         if not self.stopping.is_set():
-            tick.jobs = housekeeping.run_due(self.store, self.clock(), self.jobs)
+            tick.jobs = housekeeping.run_due(self.store, self.settings, self.clock(), self.jobs)
         if self.on_tick is not None:
             self.on_tick(tick)
         return tick

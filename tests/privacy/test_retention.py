@@ -119,12 +119,11 @@ def test_the_worker_prunes_what_is_due_once_per_interval(ok, store, aged):
     from store.worker import Worker
 
     worker = Worker(load_settings(), store)
-    assert [j.name for j in worker.jobs] == ["purge-rate-limits", "retention"]
-    tick = worker.tick()
-    (ran,) = [r for r in tick.jobs if r.name == "retention"]
+    assert [j.name for j in worker.jobs] == ["retention-prune"]
+    (ran,) = worker.tick().jobs
     assert ran.error is None
-    assert ran.result == ("1 mail bodies, 1 password links, 1 invitations, 0 rate limit rows; "
-                          "1 .eml files deleted")  # the rate-limit row went with the job before it
+    assert ran.result == ("mail_bodies 1, password_links 1, invitations 1, rate_limit_rows 1, outbox_files 1; "
+                          "1 outbox files deleted")
     (left,) = aged["outbox"].glob("*.eml")
     assert b"max@mueller.example" in left.read_bytes()
     assert _rows(store, "SELECT email FROM invitation") == [("neu@example.org",)]
