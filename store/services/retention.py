@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -163,3 +164,21 @@ def run_prune(store: Any, settings: Settings, *, dry_run: bool = False, now: dat
     files, left = (0, 0) if dry_run else outbox_files.sweep(store, settings)
     return {"dry_run": dry_run, "counts": counts, "files_deleted": files, "files_left": left,
             "seconds": round(time.monotonic() - started, 3)}
+
+
+def periodic(settings: Settings) -> Callable[[Session, datetime], str]:
+    """The periodic worker's job (store/services/housekeeping.Job's `run(session, now) -> str`): the
+    prune in the job's transaction. The `.eml` files it makes stale are deleted before that
+    transaction commits (should the commit fail, a file is gone while its mail keeps the body until
+    the next run: the safe side), together with any left by earlier runs."""
+
+    def run(session: Session, now: datetime) -> str:
+        zero_freed_content(session)
+        counts = prune(session, settings, now=now)
+        if any(v for k, v in counts.items() if k != "outbox_files"):
+            record(session, operator_actor(), "db.prune", "store", "retention", None, **counts)
+        deleted, left = outbox_files.remove(outbox_files.stale_files(session, settings))
+        done = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items() if k != "outbox_files")
+        return f"pruned {done}; {deleted} .eml files deleted" + (f", {left} left for the next run" if left else "")
+
+    return run

@@ -117,3 +117,19 @@ def test_run_prune_is_what_the_worker_calls(store, aged):
     result = run_prune(store, load_settings(), dry_run=False)
     assert result["counts"]["mail_bodies"] == 1 and result["files_deleted"] == 1
     assert set(result) == {"dry_run", "counts", "files_deleted", "files_left", "seconds"}
+
+
+def test_the_worker_runs_the_prune_as_a_periodic_job(store, aged):
+    """retention.periodic(settings) is a housekeeping job: run by run_due once per interval."""
+    from store.services import housekeeping, retention
+    from store.settings import load_settings
+    from store.types import utcnow
+
+    job = housekeeping.Job("retention", timedelta(hours=1), retention.periodic(load_settings()))
+    now = utcnow()
+    (ran,) = housekeeping.run_due(store, now, (job,))
+    assert ran.error is None
+    assert ran.result == ("pruned 1 mail bodies, 1 password links, 1 invitations, 1 rate limit rows; "
+                          "1 .eml files deleted")
+    assert len(list(aged["outbox"].glob("*.eml"))) == 1
+    assert housekeeping.run_due(store, now + timedelta(minutes=5), (job,)) == []  # not due yet
