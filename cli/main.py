@@ -134,6 +134,7 @@ INTERRUPTED = 130  # 128 + SIGINT, as the shell reports an interrupted program
 
 # the root's options that take a value: the noun is the first word after them
 ROOT_VALUE_OPTIONS = frozenset({"--db", "--as", "--server", "--config", "--context"})
+ROOT_FLAGS = frozenset({"--insecure-http"})
 
 
 def called_noun(argv: Sequence[str]) -> str | None:
@@ -143,6 +144,8 @@ def called_noun(argv: Sequence[str]) -> str | None:
     for word in words:
         if word in ROOT_VALUE_OPTIONS:
             next(words, None)
+        elif word in ROOT_FLAGS:
+            continue
         elif word.split("=", 1)[0] not in ROOT_VALUE_OPTIONS or "=" not in word:
             return None if word.startswith("-") else word
     return None
@@ -199,6 +202,9 @@ def root(
     server: str | None = typer.Option(None, "--server", metavar="URL",
                                       help="Work through this tenantctl server's API (remote mode; needs a token: "
                                            "tenantctl login). Env: TENANTCTL_SERVER."),
+    insecure_http: bool = typer.Option(False, "--insecure-http",
+                                       help="Remote mode: allow a plain http:// server that is not this machine "
+                                            "(the token then travels unencrypted)."),
     config: str | None = typer.Option(None, "--config", metavar="FILE",
                                       help="Settings file to read (never ./tenantctl.toml). Env: TENANTCTL_CONFIG."),
     context: str | None = typer.Option(None, "--context", metavar="NAME",
@@ -208,7 +214,8 @@ def root(
 ) -> None:
     from cli import remote
 
-    state.FLAGS = {"database_url": db, "actor": as_, "config": config, "server": server, "context": context}
+    state.FLAGS = {"database_url": db, "actor": as_, "config": config, "server": server, "context": context,
+                   "insecure_http": insecure_http or None}
     if ctx.invoked_subcommand == "context":
         return  # manages the saved logins themselves: a file here, no server, no store
     try:

@@ -9,7 +9,8 @@ answer made here carries the security headers too):
   answer 408 (a client that declares more than it sends holds no connection for long);
 - an error nobody handled becomes the app's error answer here (the app's handler for Exception
   would otherwise answer outside every middleware, without the security headers);
-- a redirect (the router's trailing-slash one) is relative: it never names the Host the client sent."""
+- a redirect (the router's trailing-slash one) is relative: it never names the Host the client sent;
+- the API's answers are never stored by a cache (Cache-Control: no-store)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,10 @@ Send = Callable[[Message], Awaitable[None]]
 
 BODY_IDLE_SECONDS = 5.0
 BODY_SECONDS = 30.0
+# the API's answers are one caller's data, some with a secret (a new token, a printed link): never
+# kept by a browser or a proxy (the pages set the same themselves)
+API = "/api/"
+NO_STORE = (b"cache-control", b"no-store")
 
 
 class BodyTimeout(Exception):
@@ -45,20 +50,33 @@ class RequestScope:
         lease, forget = lease_connection()
         started = {"done": False}
 
+        api = scope.get("path", "").startswith(API)
+        late: list[BodyTimeout] = []
+
         async def send_relative(message: Message) -> None:
+            if late:  # FastAPI answers 400 "error parsing the body" for any error while it reads one
+                if message["type"] == "http.response.start" and not started["done"]:
+                    await self._answer(scope, receive, send_relative_inner, late[0])
+                return
+            await send_relative_inner(message)
+
+        async def send_relative_inner(message: Message) -> None:
             if message["type"] == "http.response.start":
                 started["done"] = True
+                headers = list(message.get("headers", []))
                 if 300 <= message["status"] < 400:
-                    message["headers"] = [(k, _relative(v) if k.lower() == b"location" else v)
-                                          for k, v in message.get("headers", [])]
+                    headers = [(k, _relative(v) if k.lower() == b"location" else v) for k, v in headers]
+                if api and not any(k.lower() == b"cache-control" for k, _ in headers):
+                    headers.append(NO_STORE)
+                message["headers"] = headers
             await send(message)
 
         try:
-            await self.app(scope, _timed(receive), send_relative)
+            await self.app(scope, _timed(receive, late), send_relative)
         except Exception as exc:
             if started["done"]:
                 raise
-            await self._answer(scope, receive, send_relative, exc)
+            await self._answer(scope, receive, send_relative_inner, exc)
         finally:
             forget()
             if lease.conn is not None:
@@ -88,7 +106,7 @@ class RequestScope:
         await response(scope, receive, send)
 
 
-def _timed(receive: Receive) -> Receive:
+def _timed(receive: Receive, late: list[BodyTimeout]) -> Receive:
     """`receive`, bounded: each part of the body within BODY_IDLE_SECONDS, all of it within
     BODY_SECONDS of the first wait."""
     deadline: list[float] = []
@@ -104,7 +122,8 @@ def _timed(receive: Receive) -> Receive:
             with anyio.fail_after(min(BODY_IDLE_SECONDS, max(0.0, deadline[0] - now))):
                 message = await receive()
         except TimeoutError:
-            raise BodyTimeout() from None
+            late.append(BodyTimeout())
+            raise late[-1] from None
         if message["type"] != "http.request" or not message.get("more_body", False):
             complete["done"] = True
         return message

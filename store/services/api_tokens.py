@@ -62,6 +62,12 @@ def parse(raw: str) -> tuple[int, str] | None:
     return int(m.group(1)), text
 
 
+def id_of(raw: str) -> int | None:
+    """The id a presented token names (whether or not it is valid)."""
+    parsed = parse(raw)
+    return parsed[0] if parsed else None
+
+
 VIA = ' via token "'
 
 
@@ -165,6 +171,8 @@ def find_token_id(ctx: Ctx, ref: str | int, user: str | None = None) -> int:
     share is refused with their ids rather than guessed."""
     text = str(ref).strip()
     if text.isdigit():
+        if len(text) > 10 or int(text) > MAX_ID:
+            raise InvalidInput(f"token id {text[:20]} is out of range", hint="see tenantctl token list")
         return int(text)
     s, actor = ctx.session, ctx.actor
     stmt = select(ApiToken, User.login).join(User, col(User.id) == ApiToken.user_id).where(

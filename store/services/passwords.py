@@ -381,6 +381,16 @@ class Verified:
     rehash: str | None = None
 
 
+def person_key(session: Session, ident: str) -> str:
+    """Whom a login or forgot-password attempt is about, whatever spelling was typed (login or
+    e-mail): 'user:<id>', or the folded text for a name that is nobody's (web.login_throttle)."""
+    from store.services.users import find_user_row
+
+    text_ = (ident or "").strip()
+    user = find_user_row(session, text_) if text_ and len(text_) <= 320 else None
+    return f"user:{user.id}" if user is not None else "name:" + text_.casefold()[:320]
+
+
 def login(ctx: Ctx, ident: str, password: str) -> dict[str, Any]:
     """The platform's login in one transaction (the invitation page, which accepts in the same
     one): verify_login then record_login. The CLI and the login check run the two halves in two
@@ -441,6 +451,11 @@ def record_login(ctx: Ctx, verified: Verified) -> dict[str, Any]:
     return {"login": user.login, "email": user.email, "first_name": user.first_name, "last_name": user.last_name,
             "language": user.language, "last_login_at": ts(now), "links_voided": voided,
             "memberships": memberships_of(s, user.id, None)}  # type: ignore[arg-type]
+
+
+def can_log_in(s: Session, user: User) -> bool:
+    """A login would succeed with the right password: active, in an active tenant."""
+    return user.status != UserStatus.disabled and _in_an_active_tenant(s, user)
 
 
 def _in_an_active_tenant(s: Session, user: User) -> bool:

@@ -71,13 +71,14 @@ def password_link(ctx: Ctx, token: str) -> dict[str, Any]:
 def request_reset(ctx: Ctx, ident: str, *, send: bool = True) -> None:
     """Forgot password: a new link for the account with this login or e-mail, mailed through the
     outbox. Says nothing about whether the account exists (the page answers the same either way);
-    nobody is mailed for an unknown, disabled or (with send=False, over the address's rate
-    limit) any account."""
+    nobody is mailed for an unknown or disabled account, one without an active tenant, or (with
+    send=False, over the person's rate limit) any account."""
     text = (ident or "").strip()
     if not text or len(text) > 320 or not send:
         return
     user = find_user_row(ctx.session, text)
-    if user is None or user.status == UserStatus.disabled:
+    # a person who could not log in with a new password (disabled, or no active tenant) gets nothing
+    if user is None or user.status == UserStatus.disabled or not passwords.can_log_in(ctx.session, user):
         return
     passwords.issue_links(ctx, [user])
 

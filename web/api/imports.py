@@ -15,7 +15,7 @@ from typing import Literal
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from web.api.common import LIMIT, OFFSET, JSONEnvelope, TooLarge, limit_of, ok, transaction
+from web.api.common import LIMIT, MAX_INT, OFFSET, Id, JSONEnvelope, TooLarge, limit_of, ok, transaction
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 SUFFIXES = {".xlsx", ".xlsm", ".csv", ".txt"}
@@ -53,9 +53,9 @@ def _discard(path: Path) -> None:
 async def run(request: Request, filename: str = Query(..., examples=["kunden.xlsx"]), dry_run: bool = False,
               mode: Literal["upsert", "create"] = "upsert", skip_invalid: bool = False, send_links: bool = False,
               reseller: str | None = None, sheet: str | None = None, map: list[str] | None = Query(None),
-              encoding: str | None = None, header_row: int | None = Query(None, ge=1),
+              encoding: str | None = None, header_row: int | None = Query(None, ge=1, le=MAX_INT),
               layout: Literal["auto", "flat", "tables"] = "auto", rows: Literal["all", "changed"] = "all",
-              rows_limit: int | None = Query(None, ge=0), trust_names: bool = False) -> JSONEnvelope:
+              rows_limit: int | None = Query(None, ge=0, le=MAX_INT), trust_names: bool = False) -> JSONEnvelope:
     from store.errors import InvalidInput
 
     name = Path(filename).name
@@ -118,7 +118,7 @@ def list_(request: Request, limit: int = LIMIT, offset: int = OFFSET) -> JSONEnv
 
 
 @router.get("/{run_id}", summary="One import run: counts, problems, what it created and changed")
-def show(request: Request, run_id: int) -> JSONEnvelope:
+def show(request: Request, run_id: Id) -> JSONEnvelope:
     from store.imports import runs
 
     with transaction(request, write=False) as ctx:
@@ -127,7 +127,7 @@ def show(request: Request, run_id: int) -> JSONEnvelope:
 
 @router.post("/{run_id}/undo", summary="Undo a run (refused where later changes would be lost); dry_run: "
                                       "what it would remove and restore, nothing changed")
-def undo(request: Request, run_id: int, dry_run: bool = False) -> JSONEnvelope:
+def undo(request: Request, run_id: Id, dry_run: bool = False) -> JSONEnvelope:
     from store.imports import runs
 
     with transaction(request, write=not dry_run) as ctx:

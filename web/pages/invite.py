@@ -104,7 +104,6 @@ def _accept(request: Request, mode: str, values: dict[str, str], secrets: dict[s
     t = i18n.texts(lang)
     password = secrets["password"]
     if mode == "login":
-        limits.login_account.hit(values["login"].casefold())
         missing = {k: t["field_required"] for k in ("login", "password") if not (password if k == "password"
                                                                                else values[k])}
     else:
@@ -119,11 +118,19 @@ def _accept(request: Request, mode: str, values: dict[str, str], secrets: dict[s
                 missing["new_password_confirm"] = t["set_mismatch"]
     if missing:
         return _page(request, info, status=422, errors=missing, values=values, mode=mode)
-    try:
+    link = token
+
+    def accept_as() -> dict[str, Any]:
         with runtime_of(request).transaction(request) as ctx:
-            if mode == "login":
-                result = selfservice.accept_as(ctx, token, values["login"], password, tenant=values["tenant"] or None)
-            else:
+            return selfservice.accept_as(ctx, link, values["login"], password, tenant=values["tenant"] or None)
+
+    try:
+        if mode == "login":  # a password is tried: throttled as every login (web.login_throttle)
+            from web.login_throttle import guarded
+
+            result = guarded(request, values["login"], accept_as)
+        else:
+            with runtime_of(request).transaction(request) as ctx:
                 partner = info["kind"] == "partner"
                 result = selfservice.accept_new(ctx, token, first_name=values["first_name"],
                                                 last_name=values["last_name"],

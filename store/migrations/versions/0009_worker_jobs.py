@@ -1,7 +1,7 @@
 """worker: when each periodic housekeeping job last ran
 
 Revision ID: ops_0001
-Revises: api_0001
+Revises: documents_0001
 """
 from collections.abc import Sequence
 
@@ -11,7 +11,7 @@ from alembic import op
 import store.types
 
 revision: str = 'ops_0001'
-down_revision: str | Sequence[str] | None = 'api_0001'
+down_revision: str | Sequence[str] | None = 'documents_0001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
