@@ -231,9 +231,13 @@ def cli(request: pytest.FixtureRequest) -> Callable[..., Run]:
         if not twin:
             return run(*args, **kw)
         before = stored(db) if db else None
+        folders = {Path(a).parent for a in args if "/" in a and Path(a).parent.is_dir()}
+        files = {f for d in folders for f in d.iterdir()}
         dry = run(*twin, **kw)
         if db:
             assert stored(db) == before, f"the dry run of {args} changed the store"
+        for f in {f for d in folders for f in d.iterdir()} - files:
+            f.unlink()  # the dry run's marked copy: the real run writes its own (and refuses to replace one)
         real = run(*args, **kw)
         if real.exit_code != ConfirmationNeeded.exit_code:  # a real --prune without --yes asks first
             assert_same_outcome(dry, real, list(args))
