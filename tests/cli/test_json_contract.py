@@ -44,7 +44,7 @@ def test_each_exit_code_comes_with_its_document(world: Any, cli: Any, tmp_path: 
     r = cli(*args(tmp_path), "--json")
     assert r.exit_code == code, (r.stdout, r.stderr)
     doc = r.json()  # the runner has checked that it is the only document
-    assert list(doc)[0] == document and document in JSON_DOCUMENT[code]
+    assert next(iter(doc)) == document and document in JSON_DOCUMENT[code]
     if error is not None:
         assert doc["error"]["code"] == error
         assert r.stderr == f"error: {doc['error']['message']}" + (f" ({doc['error']['hint']})\n"
