@@ -173,6 +173,49 @@ def manages_user(session: Session, actor: Actor, user_id: int, *, managed: set[i
     return bool(mine) and managed is not None and mine <= managed
 
 
+# -- what lists show is what the object routes show ---------------------------------------------
+
+def connection_scope(actor: Actor) -> Any:
+    """The connections an actor sees (list and show alike): a customer's own ones (any role: it is
+    its own contract), and those of the resellers the actor administers. A reseller's member or
+    billing user sees no customers (GET /tenants/KEY is not found for them), so no connections
+    either. None: all (operator)."""
+    if actor.is_operator:
+        return None
+    from sqlalchemy import or_
+
+    return or_(col(Connection.customer_id).in_(set(actor.roles)),
+               col(Connection.reseller_id).in_(set(actor.reseller_ids)))
+
+
+def audit_scope(session: Session, actor: Actor, tenant_ids: set[int]) -> Any:
+    """The audit events an actor sees, within the visible tenants `tenant_ids`: every event of
+    them but invitations, which only the admins of the inviting tenant see (as `invite show`)."""
+    from sqlalchemy import or_
+
+    from store.models import AuditEvent
+
+    return col(AuditEvent.tenant_id).in_(tenant_ids) & or_(
+        col(AuditEvent.object_type) != "invitation", col(AuditEvent.tenant_id).in_(actor.admin_tenant_ids))
+
+
+HIDDEN_CREATOR = "(another organisation)"
+
+
+def creator_shown(session: Session, actor: Actor, label: str) -> str:
+    """Who created a record, as the actor may learn it: a person the actor cannot see (another
+    reseller's admin who created a shared person) is not named."""
+    if actor.is_operator:
+        return label
+    person = label.split(' via token "', 1)[0]
+    if ":" in person or person == "web":  # the operator's OS user, a link's anonymous holder
+        return label
+    user = find_user_row(session, person)
+    if user is None or user.id == actor.user_id or can_see_user(session, actor, user.id or 0):
+        return label
+    return HIDDEN_CREATOR
+
+
 def commercial_terms_allowed(actor: Actor, reseller_id: int) -> bool:
     """Customer number, billing and currency of a connection belong to the reseller."""
     return actor.is_operator or reseller_id in actor.reseller_ids
@@ -262,7 +305,7 @@ def may_erase_user(session: Session, actor: Actor, user_id: int) -> bool:
     (member remove) and asks its reseller or the operator to erase."""
     if actor.is_operator:
         return True
-    mine = user_tenant_ids(session, user_id)
+    mine = home_tenant_ids(session, user_id)  # a released person: the tenant that released them
     return bool(mine) and bool(actor.reseller_ids) and mine <= reseller_managed_ids(session, actor)
 
 

@@ -192,7 +192,8 @@ def _refuse(applied: Any, source: Any, name: str, json: bool) -> None:
     problems = [{"path": source.where(p), "message": p["message"]} for p in applied.outcome.plan.problems()]
     _print_problems(problems, json)
     run = applied.outcome.rejected_run
-    raise InvalidInput(f"{len(problems)} problem(s) in {shown(name)}; nothing was written (run {run})",
+    said = f"run {run}" if run else "dry run"
+    raise InvalidInput(f"{len(problems)} problem(s) in {shown(name)}; nothing was written ({said})",
                        hint="fix the document and apply again",
                        details={"run": applied.outcome.rejected_run, "problems": problems})
 

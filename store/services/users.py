@@ -7,7 +7,15 @@ from typing import Any
 from sqlmodel import Session, and_, col, func, or_, select
 
 from store import rules
-from store.actor import Actor, can_see_user, get_tenant, home_tenant_ids, manages_user, visible_tenant_ids
+from store.actor import (
+    Actor,
+    can_see_user,
+    creator_shown,
+    get_tenant,
+    home_tenant_ids,
+    manages_user,
+    visible_tenant_ids,
+)
 from store.audit import changes, record
 from store.choices import check_choice
 from store.context import Ctx
@@ -110,7 +118,12 @@ def memberships_of(session: Session, user_id: int, visible: set[int] | None) -> 
 
 def describe(ctx: Ctx, user: User) -> dict[str, Any]:
     visible = visible_tenant_ids(ctx.session, ctx.actor)
-    return user_out(user, memberships_of(ctx.session, user.id, visible))  # type: ignore[arg-type]
+    return _shown(ctx, user_out(user, memberships_of(ctx.session, user.id, visible)))  # type: ignore[arg-type]
+
+
+def _shown(ctx: Ctx, out: dict[str, Any]) -> dict[str, Any]:
+    out["created_by"] = creator_shown(ctx.session, ctx.actor, out["created_by"])
+    return out
 
 
 def list_users(ctx: Ctx, *, tenant: str | None = None, status: str | None = None, search: str | None = None,
@@ -133,7 +146,8 @@ def list_users(ctx: Ctx, *, tenant: str | None = None, status: str | None = None
                                 (User.login, User.email_key, User.first_name, User.last_name))))
     items, total = paginate(s, stmt, limit, offset)
     visible = visible_tenant_ids(s, ctx.actor)
-    return Page([user_out(u, memberships_of(s, u.id or 0, visible)) for u in items], total, limit, offset)
+    return Page([_shown(ctx, user_out(u, memberships_of(s, u.id or 0, visible))) for u in items], total, limit,
+                offset)
 
 
 def update_user(ctx: Ctx, ident: str, *, first_name: str | None = None, last_name: str | None = None,

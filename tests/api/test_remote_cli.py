@@ -31,7 +31,7 @@ def test_as_and_db_are_refused(world, cli, api_server, token):
 def test_local_only_commands_say_so(world, cli, api_server, token):
     t = token("rita.reseller")
     for args in (["init"], ["db", "status"], ["mail", "show", "1"], ["mail", "test", "--to", "x@y.example"],
-                 ["mail", "preview", "test"], ["doctor"], ["password", "set", "--password-stdin"]):
+                 ["mail", "preview", "test"], ["password", "set", "--password-stdin"]):
         r = _remote(cli, api_server, t, *args, input="x\ny\n")
         assert r.exit_code == 2, (args, r.stdout, r.stderr)
         assert "is local-only" in r.stderr, args
@@ -68,10 +68,10 @@ def test_login_saves_the_token_0600_and_logout_revokes_it(world, cli, api_server
             input="rita.reseller\nSehr-geheimes-Passwort-17\n", env=no_db)
     assert r.exit_code == 0, r.stdout
     assert r.data["user"] == "rita.reseller" and "token" not in r.data
-    saved = Path(os.environ["XDG_CONFIG_HOME"]) / "tenantctl" / "credentials.json"
+    saved = Path(os.environ["XDG_CONFIG_HOME"]) / "tenantctl" / "contexts.json"
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     assert stat.S_IMODE(saved.parent.stat().st_mode) == 0o700
-    doc = json.loads(saved.read_text())
+    doc = json.loads(saved.read_text())["contexts"]["127.0.0.1"]
     assert doc["server"] == api_server.url and doc["token"].startswith("tctl_")
     # logged in: commands go to the server without --server
     r = cli("tenant", "list", "--json", env=no_db)
@@ -80,7 +80,7 @@ def test_login_saves_the_token_0600_and_logout_revokes_it(world, cli, api_server
     assert r.exit_code == 2
     r = cli("logout", "--json", env=no_db)
     assert r.exit_code == 0 and r.data["revoked"]["state"] == "revoked"
-    assert not saved.exists()
+    assert json.loads(saved.read_text()) == {"current": None, "contexts": {}}
     assert cli("logout", env=no_db).exit_code == 2  # not logged in
     r = cli("--server", api_server.url, "tenant", "list", env={**no_db, "TENANTCTL_TOKEN": doc["token"]})
     assert r.exit_code == 9 and "revoked" in r.stderr
@@ -117,3 +117,41 @@ def test_token_commands_over_http(world, cli, api_server, token):
     assert r.exit_code == 9
     r = _remote(cli, api_server, t, "token", "revoke", str(made.data["id"]), "--yes", "--json")
     assert r.exit_code == 0 and r.data["state"] == "revoked"
+
+
+def test_plain_http_to_another_machine_is_refused_unless_insecure_http(world, cli, api_server, token,
+                                                                        monkeypatch, tmp_path):
+    """0.0.0.0 is not a loopback address, yet Linux connects it to this machine: the test server."""
+    t = token("rita.reseller")
+    elsewhere = api_server.url.replace("127.0.0.1", "0.0.0.0")
+    r = cli("--server", elsewhere, "tenant", "list", "--json",
+            env={"TENANTCTL_TOKEN": t, "TENANTCTL_DATABASE_URL": None})
+    assert r.exit_code == 2
+    error = r.json()["error"]
+    assert error["message"] == ("refusing to send the API token in clear over http:// to 0.0.0.0: anyone on the "
+                                "network path could read it and act as you")
+    assert "--insecure-http" in error["hint"]
+    r = cli("--insecure-http", "--server", elsewhere, "tenant", "list", "--json",
+            env={"TENANTCTL_TOKEN": t, "TENANTCTL_DATABASE_URL": None})
+    assert r.exit_code == 0, r.stderr
+    assert {x["key"] for x in r.data} >= {"acme", "mueller"}
+    # login: refused before the password is asked for; with --insecure-http the choice is kept
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    from tests.api.test_http import _set_password
+
+    _set_password("rita.reseller", "Korrekt-Pferd-Batterie-42")
+    r = cli("login", "--server", elsewhere, input="rita.reseller\nKorrekt-Pferd-Batterie-42\n",
+            env={"TENANTCTL_DATABASE_URL": None})
+    assert r.exit_code == 2 and "refusing to send the login and password in clear" in r.stderr
+    r = cli("login", "--server", elsewhere, "--insecure-http", input="rita.reseller\nKorrekt-Pferd-Batterie-42\n",
+            env={"TENANTCTL_DATABASE_URL": None})
+    assert r.exit_code == 0, r.stderr
+    r = cli("tenant", "list", "--json", env={"TENANTCTL_DATABASE_URL": None})
+    assert r.exit_code == 0, r.stderr
+
+
+def test_loopback_names_are_this_machine():
+    from cli.remote import is_loopback
+
+    assert all(is_loopback(h) for h in ("localhost", "127.0.0.1", "127.8.9.1", "::1", "[::1]", "app.localhost"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "10.0.0.1", "example.com", "localhost.example.com"))
