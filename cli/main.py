@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from cli import output, state
-from store.errors import InvalidInput, TenantctlError, UsageError, from_store_exception
+from store.errors import DeliveryPending, TenantctlError, UsageError, from_store_exception
 
 HELP = """Administer a B2B platform: tenants, users, invitations, password links, migrations.
 
@@ -71,6 +71,9 @@ class TenantctlGroup(TyperGroup):
         state.FLAGS = {}
         state.REMOTE = None
         state.WARNINGS = []
+        state.JSON_EMITTED = False
+        state.COMMITTED = None
+        state.DELIVERY_PENDING = False
         try:
             if "apply" in argv:
                 from cli.commands.apply import rewrite_argv
@@ -79,6 +82,8 @@ class TenantctlGroup(TyperGroup):
             rv = super().main(args=argv, prog_name=prog_name or "tenantctl", complete_var=complete_var,
                               standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
+            if code == 0 and state.DELIVERY_PENDING:  # the result is printed, with the warning
+                code = DeliveryPending.exit_code
         except TenantctlError as exc:
             code = output.fail(exc, state.JSON_MODE)
         except click_exc.NoArgsIsHelpError as exc:
@@ -90,11 +95,11 @@ class TenantctlGroup(TyperGroup):
             ctx = getattr(exc, "ctx", None)
             where = f"{ctx.command_path} --help" if ctx else "tenantctl --help"
             code = output.fail(UsageError(exc.format_message(), hint=f"see {where}"), state.JSON_MODE)
-        except typer.Abort:
-            code = output.fail(TenantctlError("aborted; nothing changed"), state.JSON_MODE)
-        except OverflowError:  # a number beyond 64 bits that no option's range caught
-            code = output.fail(InvalidInput("a number given is too large",
-                                            hint=f"numbers go up to {2**63 - 1}"), state.JSON_MODE)
+        except typer.Abort as exc:
+            code = _aborted(isinstance(exc.__cause__, KeyboardInterrupt) or isinstance(exc.__context__,
+                                                                                         KeyboardInterrupt))
+        except KeyboardInterrupt:
+            code = _aborted(True)
         except Exception as exc:
             mapped = from_store_exception(exc)
             if mapped is None:
@@ -108,8 +113,25 @@ class TenantctlGroup(TyperGroup):
         return code
 
 
+def _aborted(interrupted: bool) -> int:
+    """Ctrl-C (click turns it into Abort) or a refused prompt. After the commit, what was committed
+    is said (an import's run and its undo) and the exit code is 130 as for any interrupted program;
+    before it, nothing was written."""
+    if state.COMMITTED:
+        output.fail(TenantctlError(f"interrupted after the commit: {state.COMMITTED}",
+                                   hint="it is written; check it with the command shown"), state.JSON_MODE)
+        return INTERRUPTED
+    output.fail(TenantctlError("interrupted; nothing changed" if interrupted else "aborted; nothing changed"),
+                state.JSON_MODE)
+    return INTERRUPTED if interrupted else 1
+
+
+INTERRUPTED = 130  # 128 + SIGINT, as the shell reports an interrupted program
+
+
 # the root's options that take a value: the noun is the first word after them
 ROOT_VALUE_OPTIONS = frozenset({"--db", "--as", "--server", "--config", "--context"})
+ROOT_FLAGS = frozenset({"--insecure-http"})
 
 
 def called_noun(argv: Sequence[str]) -> str | None:
@@ -119,6 +141,8 @@ def called_noun(argv: Sequence[str]) -> str | None:
     for word in words:
         if word in ROOT_VALUE_OPTIONS:
             next(words, None)
+        elif word in ROOT_FLAGS:
+            continue
         elif word.split("=", 1)[0] not in ROOT_VALUE_OPTIONS or "=" not in word:
             return None if word.startswith("-") else word
     return None
@@ -162,7 +186,7 @@ def _version(value: bool) -> None:
 
 # Commands that work on the store itself and have no API counterpart (refused in remote mode;
 # the others that use the store directly are refused by runtime.command).
-LOCAL_ONLY = {"init", "db", "serve", "config", "export", "completion"}
+LOCAL_ONLY = {"init", "db", "serve", "worker", "config", "export", "completion"}
 
 
 @app.callback()
@@ -175,6 +199,9 @@ def root(
     server: str | None = typer.Option(None, "--server", metavar="URL",
                                       help="Work through this tenantctl server's API (remote mode; needs a token: "
                                            "tenantctl login). Env: TENANTCTL_SERVER."),
+    insecure_http: bool = typer.Option(False, "--insecure-http",
+                                       help="Remote mode: allow a plain http:// server that is not this machine "
+                                            "(the token then travels unencrypted)."),
     config: str | None = typer.Option(None, "--config", metavar="FILE",
                                       help="Settings file to read (never ./tenantctl.toml). Env: TENANTCTL_CONFIG."),
     context: str | None = typer.Option(None, "--context", metavar="NAME",
@@ -184,7 +211,8 @@ def root(
 ) -> None:
     from cli import remote
 
-    state.FLAGS = {"database_url": db, "actor": as_, "config": config, "server": server, "context": context}
+    state.FLAGS = {"database_url": db, "actor": as_, "config": config, "server": server, "context": context,
+                   "insecure_http": insecure_http or None}
     if ctx.invoked_subcommand == "context":
         return  # manages the saved logins themselves: a file here, no server, no store
     try:
@@ -241,6 +269,7 @@ def _register() -> None:
         token,
         user,
         whoami,
+        worker,
     )
 
     init.register(app)
@@ -262,6 +291,7 @@ def _register() -> None:
     token.register(app)
     login.register(app)
     serve.register(app)
+    worker.register(app)
     apply_.register(app)
     whoami.register(app)
     context.register(app)

@@ -27,6 +27,7 @@ class Remote:
     token: str | None
     context: str | None = None  # the saved context it came from, if any
     user: str | None = None
+    insecure_http: bool = False  # --insecure-http: plain http:// to a host that is not this machine
 
 
 def config_folder() -> Path:
@@ -39,6 +40,31 @@ def contexts_file() -> Path:
     """Where the saved logins live (0600, in the user config folder): named contexts, each with
     its server, token and user, and which one is current (kubectl's contexts, `gh auth switch`)."""
     return config_folder() / "contexts.json"
+
+
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    name = host.strip("[]").lower().rstrip(".")
+    if name in LOOPBACK_NAMES or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def check_transport(remote: Remote, what: str = "the API token") -> None:
+    """Nothing secret goes over plain http:// to another machine unless the caller says so."""
+    parts = urlsplit(remote.server)
+    if parts.scheme == "http" and not remote.insecure_http and not is_loopback(parts.hostname or ""):
+        raise UsageError(f"refusing to send {what} in clear over http:// to {parts.hostname}: anyone on the "
+                         "network path could read it and act as you",
+                         hint="use the server's https:// address, or add --insecure-http if the network is "
+                              "trusted (a test setup)")
 
 
 def credentials_file() -> Path:
@@ -114,7 +140,7 @@ def load_saved() -> Remote | None:
     if name is None:
         return None
     c = data["contexts"][name]
-    return Remote(str(c["server"]), str(c["token"]), name, c.get("user"))
+    return Remote(str(c["server"]), str(c["token"]), name, c.get("user"), bool(c.get("insecure_http", False)))
 
 
 def current_context_name() -> str | None:
@@ -124,7 +150,8 @@ def current_context_name() -> str | None:
 def save(remote: Remote, name: str) -> Path:
     """Save `remote` as context `name` (replacing one of that name) and make it current."""
     data = load_contexts()
-    data["contexts"][name] = {"server": remote.server, "token": remote.token, "user": remote.user}
+    data["contexts"][name] = {"server": remote.server, "token": remote.token, "user": remote.user,
+                              **({"insecure_http": True} if remote.insecure_http else {})}
     data["current"] = name
     return write_contexts(data)
 
@@ -150,14 +177,18 @@ def configured() -> Remote | None:
     context's (only for the server it was saved for)."""
     flag = state.FLAGS.get("server") or os.environ.get("TENANTCTL_SERVER")
     env_token = os.environ.get("TENANTCTL_TOKEN") or None
+    insecure = bool(state.FLAGS.get("insecure_http"))
     saved = load_saved()
     if flag:
         server = normalise_server(flag)
-        if saved and saved.server == server:
-            return Remote(server, env_token or saved.token, saved.context, saved.user if not env_token else None)
-        return Remote(server, env_token)
-    if saved is not None:
-        return Remote(saved.server, env_token or saved.token, saved.context, saved.user if not env_token else None)
+        same = saved is not None and saved.server == server
+        if saved and same:
+            return Remote(server, env_token or saved.token, saved.context, saved.user if not env_token else None,
+                          insecure_http=insecure or saved.insecure_http)
+        return Remote(server, env_token, insecure_http=insecure)
+    if saved is not None:  # a login made with --insecure-http keeps that choice for its server
+        return Remote(saved.server, env_token or saved.token, saved.context, saved.user if not env_token else None,
+                      insecure_http=insecure or saved.insecure_http)
     if env_token:
         raise UsageError("TENANTCTL_TOKEN is set but no server", hint="set TENANTCTL_SERVER or pass --server URL")
     return None
@@ -203,6 +234,7 @@ class Client:
         if not remote.token and not anonymous:
             raise Unauthenticated("no API token for remote mode",
                                   hint=f"run tenantctl login --server {remote.server}, or set TENANTCTL_TOKEN")
+        check_transport(remote, "the API token" if remote.token else "the login and password")
         self.remote = remote
         self._httpx = httpx
         self.http = httpx.Client(base_url=remote.server + API, timeout=TIMEOUT,
@@ -228,9 +260,13 @@ class Client:
         if not isinstance(payload, dict) or "data" not in payload:
             raise InvalidInput("the server's answer has no data", hint=SERVER_HINT)
         if payload.get("warnings"):
-            from cli.runtime import _warn
+            from cli.runtime import _warn, delivery_pending
+            from store.errors import PENDING
 
             _warn([str(w) for w in payload["warnings"]])
+            for w in payload["warnings"]:
+                if str(w).startswith(PENDING):
+                    delivery_pending(str(w))  # exit 6, as the local command
         return payload
 
     def close(self) -> None:

@@ -18,7 +18,7 @@ from store.actor_login import check_login_given
 from store.enums import ConnectionState, Role, TenantKind, TenantStatus, UserStatus
 from store.errors import NotFound, PermissionDenied
 from store.lookup import find_user_row
-from store.models import Connection, Membership, Tenant
+from store.models import Connection, Membership, Tenant, User
 
 
 @dataclass(frozen=True)
@@ -138,21 +138,82 @@ def user_tenant_ids(session: Session, user_id: int) -> set[int]:
     return set(session.exec(select(Membership.tenant_id).where(Membership.user_id == user_id)).all())
 
 
+def home_tenant_ids(session: Session, user_id: int) -> set[int]:
+    """The tenants that answer for a user: those of their memberships; for a person with none left,
+    the tenant that removed the last one (released_by_tenant_id), so that its admins and its
+    reseller can bring the person back. Whoever claims the person later takes that over: a new
+    membership makes the old releaser irrelevant, and the next removal records its own tenant."""
+    ids = user_tenant_ids(session, user_id)
+    if ids:
+        return ids
+    released = session.exec(select(User.released_by_tenant_id).where(User.id == user_id)).first()
+    return {released} if released is not None else set()
+
+
+def released_homes(user_ms: dict[int, Any] | set[int], released_by: int | None) -> set[int]:
+    """home_tenant_ids for bulk callers that loaded the memberships (the importer)."""
+    return set(user_ms) if user_ms else ({released_by} if released_by is not None else set())
+
+
 def can_see_user(session: Session, actor: Actor, user_id: int) -> bool:
     visible = visible_tenant_ids(session, actor)
-    return visible is None or bool(user_tenant_ids(session, user_id) & visible)
+    return visible is None or bool(home_tenant_ids(session, user_id) & visible)
 
 
 def manages_user(session: Session, actor: Actor, user_id: int, *, managed: set[int] | None = None,
                  tenants: set[int] | None = None) -> bool:
     """True when the actor manages *every* tenant the user belongs to (the operator: always). A
-    user with no membership left is the operator's alone. `managed`/`tenants` may be passed in
-    by bulk callers that computed them once."""
+    user with no membership left belongs to the tenant that released them (home_tenant_ids), or,
+    without one, to the operator alone. `managed`/`tenants` may be passed in by bulk callers
+    that computed them once."""
     if actor.is_operator:
         return True
     managed = managed_tenant_ids(session, actor) if managed is None else managed
-    mine = user_tenant_ids(session, user_id) if tenants is None else tenants
+    mine = home_tenant_ids(session, user_id) if tenants is None else tenants
     return bool(mine) and managed is not None and mine <= managed
+
+
+# -- what lists show is what the object routes show ---------------------------------------------
+
+def connection_scope(actor: Actor) -> Any:
+    """The connections an actor sees (list and show alike): a customer's own ones (any role: it is
+    its own contract), and those of the resellers the actor administers. A reseller's member or
+    billing user sees no customers (GET /tenants/KEY is not found for them), so no connections
+    either. None: all (operator)."""
+    if actor.is_operator:
+        return None
+    from sqlalchemy import or_
+
+    return or_(col(Connection.customer_id).in_(set(actor.roles)),
+               col(Connection.reseller_id).in_(set(actor.reseller_ids)))
+
+
+def audit_scope(session: Session, actor: Actor, tenant_ids: set[int]) -> Any:
+    """The audit events an actor sees, within the visible tenants `tenant_ids`: every event of
+    them but invitations, which only the admins of the inviting tenant see (as `invite show`)."""
+    from sqlalchemy import or_
+
+    from store.models import AuditEvent
+
+    return col(AuditEvent.tenant_id).in_(tenant_ids) & or_(
+        col(AuditEvent.object_type) != "invitation", col(AuditEvent.tenant_id).in_(actor.admin_tenant_ids))
+
+
+HIDDEN_CREATOR = "(another organisation)"
+
+
+def creator_shown(session: Session, actor: Actor, label: str) -> str:
+    """Who created a record, as the actor may learn it: a person the actor cannot see (another
+    reseller's admin who created a shared person) is not named."""
+    if actor.is_operator:
+        return label
+    person = label.split(' via token "', 1)[0]
+    if ":" in person or person == "web":  # the operator's OS user, a link's anonymous holder
+        return label
+    user = find_user_row(session, person)
+    if user is None or user.id == actor.user_id or can_see_user(session, actor, user.id or 0):
+        return label
+    return HIDDEN_CREATOR
 
 
 def commercial_terms_allowed(actor: Actor, reseller_id: int) -> bool:
@@ -175,7 +236,7 @@ def require_current_rights(session: Session, actor: Actor, objects: dict[str, se
     connection, tenant_application, access_right). A demoted admin cannot undo its earlier run."""
     if actor.is_operator:
         return
-    from store.models import AccessRight, TenantApplication, User
+    from store.models import AccessRight, TenantApplication
 
     managed = managed_tenant_ids(session, actor) or set()
 
@@ -221,7 +282,7 @@ def may_erase_user(session: Session, actor: Actor, user_id: int) -> bool:
     (member remove) and asks its reseller or the operator to erase."""
     if actor.is_operator:
         return True
-    mine = user_tenant_ids(session, user_id)
+    mine = home_tenant_ids(session, user_id)  # a released person: the tenant that released them
     return bool(mine) and bool(actor.reseller_ids) and mine <= reseller_managed_ids(session, actor)
 
 

@@ -79,6 +79,8 @@ def headers_of(err: TenantctlError) -> dict[str, str]:
     """Retry-After on every 429 and 503 (a busy pool, a locked or unreachable store)."""
     if isinstance(err, TooManyRequests):
         return {"Retry-After": str(err.retry_after)}
+    if isinstance(err, BodyTooSlow):  # the rest of the body may still come: this connection is done
+        return {"Connection": "close"}
     if status_of(err) == 503:  # a busy pool says how long (store.db.Busy); a store being down: soon
         return {"Retry-After": str(getattr(err, "retry_after", 1))}
     if isinstance(err, Unauthenticated):

@@ -16,10 +16,13 @@ BUDGETS: dict[str, tuple[int, float]] = {
     # the login check: the platform's backend is one client for all its users, hence the
     # generous per-client limit; a password guesser is stopped per account
     "login_client": (300, MINUTE),
+    # failed logins (web.login_throttle): of one account from one client; of one account from
+    # anywhere, above which a client that failed waits a minute between tries
+    "login_pair": (5, 15 * MINUTE),
     "login_account": (10, 15 * MINUTE),
     # pages that take a token (password link, invitation): a token guesser is stopped per client
     "token_client": (30, MINUTE),
-    # forgot password: per client and per address (OWASP: no mail bombing of one person)
+    # forgot password: per client and per person, whatever spelling (OWASP: no mail bombing of one person)
     "forgot_client": (10, 15 * MINUTE),
     "forgot_address": (3, 60 * MINUTE),
     # the JSON API, per API token (per address for calls without one): a script may be busy, but
@@ -34,6 +37,7 @@ Limiter = RateLimiter | SharedRateLimiter
 class Limits:
     login_client: Limiter = field(default_factory=lambda: RateLimiter(*BUDGETS["login_client"]))
     login_account: Limiter = field(default_factory=lambda: RateLimiter(*BUDGETS["login_account"]))
+    login_pair: Limiter = field(default_factory=lambda: RateLimiter(*BUDGETS["login_pair"]))
     token_client: Limiter = field(default_factory=lambda: RateLimiter(*BUDGETS["token_client"]))
     forgot_client: Limiter = field(default_factory=lambda: RateLimiter(*BUDGETS["forgot_client"]))
     forgot_address: Limiter = field(default_factory=lambda: RateLimiter(*BUDGETS["forgot_address"]))

@@ -9,7 +9,8 @@ answer made here carries the security headers too):
   answer 408 (a client that declares more than it sends holds no connection for long);
 - an error nobody handled becomes the app's error answer here (the app's handler for Exception
   would otherwise answer outside every middleware, without the security headers);
-- a redirect (the router's trailing-slash one) is relative: it never names the Host the client sent."""
+- a redirect (the router's trailing-slash one) is relative: it never names the Host the client sent;
+- the API's answers are never stored by a cache (Cache-Control: no-store)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,11 @@ Send = Callable[[Message], Awaitable[None]]
 
 BODY_IDLE_SECONDS = 5.0
 BODY_SECONDS = 30.0
+# the API's answers are one caller's data, some with a secret (a new token, a printed link): never
+# kept by a browser or a proxy (the pages set the same themselves)
+API = "/api/"
+NO_STORE = (b"cache-control", b"no-store")
+IDEMPOTENCY = b"idempotency-key"
 
 
 class BodyTimeout(Exception):
@@ -45,20 +51,49 @@ class RequestScope:
         lease, forget = lease_connection()
         started = {"done": False}
 
+        api = scope.get("path", "").startswith(API)
+        late: list[BodyTimeout] = []
+        keyed = api and scope.get("method") == "POST" and any(k == IDEMPOTENCY for k, _ in scope.get("headers", []))
+        if keyed:
+            receive = _hashed(receive, scope)
+        kept: dict[str, Any] = {}
+
         async def send_relative(message: Message) -> None:
+            if late:  # FastAPI answers 400 "error parsing the body" for any error while it reads one
+                if message["type"] == "http.response.start" and not started["done"]:
+                    await self._answer(scope, receive, send_relative_inner, late[0])
+                return
+            await send_relative_inner(message)
+
+        async def send_relative_inner(message: Message) -> None:
+            pending = keyed and scope.get("state", {}).get("idempotency")
+            if pending:  # the change committed with its key: keep the answer before it goes out
+                if message["type"] == "http.response.start":
+                    kept["status"], kept["start"], kept["body"] = message["status"], message, b""
+                    return
+                kept["body"] += message.get("body", b"")
+                if message.get("more_body", False):
+                    return
+                scope["state"]["idempotency"] = None
+                await anyio.to_thread.run_sync(_keep, pending, kept["status"], kept["body"])
+                await send_relative_inner(kept["start"])
+                message = {**message, "body": kept["body"]}
             if message["type"] == "http.response.start":
                 started["done"] = True
+                headers = list(message.get("headers", []))
                 if 300 <= message["status"] < 400:
-                    message["headers"] = [(k, _relative(v) if k.lower() == b"location" else v)
-                                          for k, v in message.get("headers", [])]
+                    headers = [(k, _relative(v) if k.lower() == b"location" else v) for k, v in headers]
+                if api and not any(k.lower() == b"cache-control" for k, _ in headers):
+                    headers.append(NO_STORE)
+                message["headers"] = headers
             await send(message)
 
         try:
-            await self.app(scope, _timed(receive), send_relative)
+            await self.app(scope, _timed(receive, late), send_relative)
         except Exception as exc:
             if started["done"]:
                 raise
-            await self._answer(scope, receive, send_relative, exc)
+            await self._answer(scope, receive, send_relative_inner, exc)
         finally:
             forget()
             if lease.conn is not None:
@@ -69,7 +104,13 @@ class RequestScope:
         from starlette.requests import Request
 
         from store.errors import TenantctlError
+        from store.services.idempotency import Replay
 
+        if isinstance(exc, Replay):  # the same key and request again: the first answer, as it was
+            await send({"type": "http.response.start", "status": exc.status,
+                        "headers": [(b"content-type", b"application/json"), (b"idempotent-replayed", b"true")]})
+            await send({"type": "http.response.body", "body": exc.answer.encode("utf-8")})
+            return
         app = scope["app"]
         request = Request(scope, receive)
         if isinstance(exc, BodyTimeout):
@@ -88,7 +129,7 @@ class RequestScope:
         await response(scope, receive, send)
 
 
-def _timed(receive: Receive) -> Receive:
+def _timed(receive: Receive, late: list[BodyTimeout]) -> Receive:
     """`receive`, bounded: each part of the body within BODY_IDLE_SECONDS, all of it within
     BODY_SECONDS of the first wait."""
     deadline: list[float] = []
@@ -104,12 +145,40 @@ def _timed(receive: Receive) -> Receive:
             with anyio.fail_after(min(BODY_IDLE_SECONDS, max(0.0, deadline[0] - now))):
                 message = await receive()
         except TimeoutError:
-            raise BodyTimeout() from None
+            late.append(BodyTimeout())
+            raise late[-1] from None
         if message["type"] != "http.request" or not message.get("more_body", False):
             complete["done"] = True
         return message
 
     return receive_timed
+
+
+def _hashed(receive: Receive, scope: MutableMapping[str, Any]) -> Receive:
+    """`receive`, hashing the body as it arrives (the Idempotency-Key's request fingerprint)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    scope.setdefault("state", {})["body_sha256"] = digest
+
+    async def receive_hashed() -> Message:
+        message = await receive()
+        if message["type"] == "http.request":
+            digest.update(message.get("body", b""))
+        return message
+
+    return receive_hashed
+
+
+def _keep(pending: tuple[Any, int], status: int, body: bytes) -> None:
+    from store.services import idempotency
+
+    store, row_id = pending
+    try:
+        with store.transaction() as session:
+            idempotency.keep_answer(session, row_id, status, body.decode("utf-8", "replace"))
+    except Exception:  # the change is stored and the answer goes out; a retry then gets 409, not a duplicate
+        logging.getLogger("tenantctl.web").exception("could not keep the answer of idempotency key %s", row_id)
 
 
 def _relative(location: bytes) -> bytes:

@@ -179,6 +179,29 @@ class RateLimiter:
             if len(self._hits) > 100_000:  # forget idle keys instead of growing without bound
                 self._prune(now)
 
+    def count(self, key: str) -> tuple[int, float, float]:
+        """(hits within the window, seconds until the oldest leaves it, seconds since the newest);
+        counts nothing (web.login_throttle counts failures only, with add())."""
+        now = self.clock()
+        with self._lock:
+            hits = self._hits.get(key) or deque()
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if not hits:
+                return 0, 0.0, float("inf")
+            return len(hits), hits[0] + self.window - now, now - hits[-1]
+
+    def add(self, key: str) -> None:
+        now = self.clock()
+        with self._lock:
+            self._hits.setdefault(key, deque()).append(now)
+            if len(self._hits) > 100_000:
+                self._prune(now)
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._hits.pop(key, None)
+
     def _prune(self, now: float) -> None:
         for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
             del self._hits[key]
@@ -208,6 +231,29 @@ class SharedRateLimiter:
             wait = ratelimits.hit(session, self.bucket, key, self.limit, self.window, self.clock())
         if wait is not None:
             raise TooManyRequests(wait)
+
+    def count(self, key: str) -> tuple[int, float, float]:
+        """As RateLimiter.count, from the store (a read)."""
+        from store.services import ratelimits
+
+        now = self.clock()
+        with self.store.transaction(write=False) as session:
+            n, oldest, newest = ratelimits.count(session, self.bucket, key, self.window, now)
+        if not n:
+            return 0, 0.0, float("inf")
+        return n, oldest + self.window - now, now - newest
+
+    def add(self, key: str) -> None:
+        from store.services import ratelimits
+
+        with self.store.transaction() as session:
+            ratelimits.add(session, self.bucket, key, self.clock())
+
+    def forget(self, key: str) -> None:
+        from store.services import ratelimits
+
+        with self.store.transaction() as session:
+            ratelimits.forget(session, self.bucket, key)
 
     def reset(self) -> None:
         from store.services import ratelimits

@@ -59,7 +59,12 @@ def _export_document(file: Path | None, tenant: str | None, fmt: str, json: bool
         check_folder(file, force=force)  # before the store is read
     with runtime.command(write=False) as ctx:
         tenants, users = exports.collect(ctx, tenant, every_membership=True)
-    text = document.dump(document.document_of(tenants, users), fmt)
+    doc = document.document_of(tenants, users)
+    if json and (file is None or str(file) == "-"):
+        # --json: stdout holds one JSON document, whatever -o says: the desired state as "data"
+        output.show(doc, lambda c, d: None, json_mode=True)
+        return
+    text = document.dump(doc, fmt)
     if file is None or str(file) == "-":
         sys.stdout.write(text)
         output.status(f"exported {len(tenants)} tenants and {len(users)} memberships")

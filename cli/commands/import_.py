@@ -112,6 +112,8 @@ def run(
     header_row: int | None = typer.Option(None, "--header-row", help="The header's row number, as Excel shows it."),
     layout: str = typer.Option("auto", "--layout",
                                help="auto, flat (one row per person, the company on each row) or tables."),
+    trust_names: bool = typer.Option(False, "--trust-names",
+                                     help="Take names as written: no check for broken characters ('?', Mac Roman)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Also the time of each phase and rows/s."),
     json: bool = options.JSON,
 ) -> None:
@@ -123,11 +125,12 @@ def run(
     if mode not in {"upsert", "create"}:
         raise InvalidInput(f"--mode {mode!r} is not upsert or create", hint="use --mode upsert or --mode create")
     started = time.monotonic()
-    how = {"sheet": sheet, "maps": maps, "encoding": encoding, "header_row": header_row, "layout": layout}
+    how = {"sheet": sheet, "maps": maps, "encoding": encoding, "header_row": header_row, "layout": layout,
+           "trust_names": trust_names}
     if backend.remote():
         query = {"filename": file.name, "dry_run": dry_run, "mode": mode, "skip_invalid": skip_invalid,
                  "send_links": send_links, "reseller": reseller, "sheet": sheet, "map": maps or [],
-                 "encoding": encoding, "header_row": header_row, "layout": layout,
+                 "encoding": encoding, "header_row": header_row, "layout": layout, "trust_names": trust_names,
                  "rows": "all" if json or dry_run else "changed",
                  "rows_limit": None if json else TABLE_MAX if dry_run else TABLE_MAX_RUN}
         _run_remote(file, started, query, how, report=report, json=json, verbose=verbose, force=force)
@@ -142,7 +145,7 @@ def run(
     with gc_paused():  # no reference cycles worth collecting; see store/imports/perf.py
         scanned = threading.Event()
         reading = Background(_read, reader, file, sheet, maps, encoding, int(conf.import_max_mb), header_row, layout,
-                             scanned)
+                             scanned, trust_names)
         # The sheet scans hold the GIL, python-calamine's parse does not: the store's modules load
         # beside the parse, not beside the scans. Beside them, every read and inflate of the scan
         # handed the GIL over for up to 5 ms (0.22 s alone, 1.27 s beside a busy thread, measured).
@@ -155,12 +158,13 @@ def run(
 
 
 def _read(reader: Any, file: Path, sheet: str | None, maps: list[str] | None, encoding: str | None,
-          max_mb: int, header_row: int | None, layout: str, scanned: Any) -> tuple[Any, str]:
+          max_mb: int, header_row: int | None, layout: str, scanned: Any, trust_names: bool = False
+          ) -> tuple[Any, str]:
     """(the loaded file, its hash): the background thread's part of reading. `scanned` is set once
     only work without the GIL is left, or when reading ends (an error included)."""
     try:
         return (reader.load(file, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb, header_row=header_row,
-                            layout=layout, on_scanned=scanned.set),
+                            layout=layout, trust_names=trust_names, on_scanned=scanned.set),
                 reader.file_hash(file))
     finally:
         scanned.set()
@@ -192,7 +196,8 @@ def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | 
             output.status(note)
     if outcome.rejected:
         _refused(file, source, outcome.plan.problems(), outcome.rejected_run, [*source.notes, *outcome.plan.notes],
-                 report=report, json=json, force=force)
+                 report=report, json=json, rows=outcome.rows, total=len(outcome.plan.rows), dry_run=dry_run,
+                 skippable=outcome.skippable, force=force)
     result = outcome.result
     # how the file was read (skipped title rows, unread sheets, hidden rows …), then the plan's notes
     result["notes"] = [*source.notes, *result.get("notes", [])]
@@ -220,10 +225,11 @@ def _run_remote(file: Path, started: float, query: dict[str, Any], reading: dict
                                               headers={"Content-Type": "application/octet-stream"})
     except InvalidInput as exc:
         details = exc.details or {}
-        if "problems" in details and details.get("run"):
+        if "problems" in details and "run" in details:  # a refused run (a dry run's has no run id)
             _print_notes(details.pop("read_notes", []), details.pop("plan_notes", []), json)
             _refused(file, None, details["problems"], details["run"], details.get("notes", []), report=report,
-                     json=json, reading=reading, force=force)
+                     json=json, reading=reading, rows=details.get("rows") or [], total=details.get("total", 0),
+                     dry_run=bool(query["dry_run"]), skippable=details.get("skippable", True), force=force)
         raise
     result = payload["data"]
     _print_notes(result.pop("read_notes", []), result.pop("plan_notes", []), json)
@@ -248,21 +254,26 @@ def _local_source(file: Path, reading: dict[str, Any] | None) -> Any:
 
 
 def _refused(file: Path, source: Any, problems: list[dict[str, Any]], run_id: Any, notes: list[str], *,
-             report: Path | None, json: bool, reading: dict[str, Any] | None = None, force: bool = False) -> None:
-    """Write the marked copy, list the problems, and raise the refusal (exit 4). Both modes."""
+             report: Path | None, json: bool, rows: list[dict[str, Any]], total: int, dry_run: bool,
+             skippable: bool, reading: dict[str, Any] | None = None, force: bool = False) -> None:
+    """Write the marked copy, show the plan and list the problems, and raise the refusal (exit 4).
+    Both modes, the real run and the dry run alike (run_id None: the dry run's, rolled back)."""
     source = source or _local_source(file, reading)
     target = report or file.with_name(f"{file.stem}-fehler.xlsx")
     copy = _marked_copy(file, source, problems, target, force)
     if not json:
+        _print_rows(rows, total, dry_run)
         out = output.stderr()
         for p in problems[:200]:
             out.print(output.Text(f"{source.where(p)}: {p['message']}"))
         if len(problems) > 200:
             out.print(output.Text(f"… and {len(problems) - 200} more (see {copy.where})"))
-    raise InvalidInput(f"{len(problems)} problem(s) in {file.name}; nothing was written "
-                       f"(run {run_id}; {copy.said})",
-                       hint="fix the rows and import again, or --skip-invalid to write the good rows",
-                       details={"run": run_id, "report": copy.path, "problems": problems, "notes": notes})
+    run = f"run {run_id}" if run_id else "dry run"
+    raise InvalidInput(f"{len(problems)} problem(s) in {file.name}; nothing was written ({run}; {copy.said})",
+                       hint="fix the rows and import again" + (", or --skip-invalid to write the good rows"
+                                                               if skippable else " (--skip-invalid cannot skip these)"),
+                       details={"run": run_id, "report": copy.path, "problems": problems, "notes": notes,
+                                "rows": rows})
 
 
 def _finish(file: Path, started: float, result: dict[str, Any], source: Any, *, dry_run: bool, skip_invalid: bool,
@@ -275,15 +286,8 @@ def _finish(file: Path, started: float, result: dict[str, Any], source: Any, *, 
     rows = sum(v for k, v in counts.items() if k != "problems")
     result["seconds"] = round(elapsed, 2)
     if not json:
-        shown = result["rows"]
-        total_shown = rows if dry_run else rows - counts["tenants_unchanged"] - counts["users_unchanged"]
-        for r in shown:
-            r["detail"] = _detail(r)
-        if shown:
-            output.stdout().print(output.table(shown, PLAN_COLUMNS,
-                                               title="plan (dry-run: nothing written)" if dry_run else None))
-        if total_shown > len(shown):
-            output.status(f"… and {total_shown - len(shown):,} more rows (all of them with --json)")
+        _print_rows(result["rows"], rows if dry_run else rows - counts["tenants_unchanged"] - counts["users_unchanged"],
+                    dry_run)
         for p in result["problems"]:
             if not p["row"]:  # a problem of the whole file or sheet: no row of the table shows it
                 output.warn(f"{p['sheet']}: " + (f"column {p['column']}: " if p["column"] else "") + p["message"])
@@ -296,19 +300,26 @@ def _finish(file: Path, started: float, result: dict[str, Any], source: Any, *, 
                   + (f"; run {result['run']}" if result["run"] else ""))
     if result.get("links_queued"):
         output.status(f"queued {output.count(result['links_queued'], 'password link')}")
-    if dry_run and result["skipped"] and not skip_invalid:
-        # the plan is printed; the exit code says that the real run would be refused
-        if json:
-            raise typer.Exit(InvalidInput.exit_code)
-        raise InvalidInput(f"{result['skipped']} row(s) with problems: the real run would write nothing",
-                           hint="fix the rows marked error, or run with --skip-invalid")
-    if result["skipped"] and not dry_run:
+    if result["skipped"]:  # --skip-invalid (else the run was refused): the dry run says the same
         target = report or file.with_name(f"{file.stem}-fehler.xlsx")
         copy = _marked_copy(file, source or _local_source(file, reading), result["problems"], target, force)
-        output.warn(f"SKIPPED {result['skipped']} invalid rows (--skip-invalid); {copy.said}; "
-                    f"see tenantctl import show {result['run']}")
-        raise PartialSuccess(f"{result['skipped']} invalid rows were skipped",
-                             hint=f"tenantctl import show {result['run']}")
+        see = f"see tenantctl import show {result['run']}" if result["run"] else "the real run would skip them"
+        output.warn(f"{'WOULD SKIP' if dry_run else 'SKIPPED'} {result['skipped']} invalid rows (--skip-invalid); "
+                    f"{copy.said}; {see}")
+        raise PartialSuccess(f"{result['skipped']} invalid rows {'would be' if dry_run else 'were'} skipped",
+                             hint=f"tenantctl import show {result['run']}" if result["run"] else
+                             "fix the rows marked error in the marked copy")
+
+
+def _print_rows(shown: list[dict[str, Any]], total: int, dry_run: bool) -> None:
+    """The plan's table (at most TABLE_MAX rows, errors first) and how many more there are."""
+    for r in shown:
+        r["detail"] = _detail(r)
+    if shown:
+        output.stdout().print(output.table(shown, PLAN_COLUMNS,
+                                           title="plan (dry-run: nothing written)" if dry_run else None))
+    if total > len(shown):
+        output.status(f"… and {total - len(shown):,} more rows (all of them with --json)")
 
 
 @dataclass

@@ -45,6 +45,9 @@ def login(
                                        help="Save the login as this context (default: the server's host name)."),
     name: str | None = typer.Option(None, "--name", help="Name of the token (default: cli@<this host>)."),
     expires_in: str = typer.Option("90d", "--expires-in", help="Lifetime of the token (at most 366d)."),
+    insecure_http: bool = typer.Option(False, "--insecure-http",
+                                       help="Allow a plain http:// server that is not this machine (the password and "
+                                            "the token then travel unencrypted; kept for this server)."),
     json: bool = options.JSON,
 ) -> None:
     """Log in to a server with login and password (asked, or two lines on stdin; never arguments),
@@ -63,7 +66,10 @@ def login(
     url = server or state.FLAGS.get("server") or (saved.server if saved else None)
     if not url:
         raise UsageError("which server?", hint="tenantctl login --server URL")
-    target = remote.Remote(remote.normalise_server(url), None)
+    target = remote.Remote(remote.normalise_server(url), None,
+                           insecure_http=insecure_http or bool(state.FLAGS.get("insecure_http")))
+    # before a password or token is asked for
+    remote.check_transport(target, "the API token" if with_token else "the login and password")
     label = (context or remote.selected_name() or (saved.context if saved and saved.server == target.server else None)
              or remote.context_name_for(target.server))
     _check_context_name(label)
@@ -71,7 +77,8 @@ def login(
     if with_token:
         raw = _ask("API token", True, stdin, "token").strip()
         # the token is checked before it is saved: a typo is said now, not at the next command
-        data: dict[str, Any] = remote.Client(remote.Remote(target.server, raw)).request("GET", "/auth/status")["data"]
+        checking = remote.Remote(target.server, raw, insecure_http=target.insecure_http)
+        data: dict[str, Any] = remote.Client(checking).request("GET", "/auth/status")["data"]
         token = data["token"]
         data = {"user": data["user"], "name": token["name"], "id": token["id"], "expires_at": token["expires_at"],
                 "read_only": token["read_only"]}
@@ -82,7 +89,7 @@ def login(
                 "expires_in": expires_in}
         data = remote.Client(target, anonymous=True).request("POST", "/auth/token", body=body)["data"]
         raw = data.pop("token")
-    path = remote.save(remote.Remote(target.server, raw, label, data["user"]), label)
+    path = remote.save(remote.Remote(target.server, raw, label, data["user"], target.insecure_http), label)
     data = {"context": label, "server": target.server, **data}
     output.status(f"logged in to {target.server} as {data['user']}; token {data['name']!r} saved as context "
                   f"{label!r} (now current) in {path}")

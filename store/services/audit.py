@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import col, func, or_, select
 
-from store.actor import get_tenant, visible_tenant_ids
+from store.actor import audit_scope, get_tenant, visible_tenant_ids
 from store.context import Ctx
 from store.errors import InvalidInput
 from store.models import AuditEvent, Tenant
@@ -50,7 +50,7 @@ def list_events(ctx: Ctx, *, actor: str | None = None, tenant: str | None = None
     if tenant:
         scope = {get_tenant(s, ctx.actor, tenant).id or 0}
     if scope is not None:
-        stmt = stmt.where(col(AuditEvent.tenant_id).in_(scope))
+        stmt = stmt.where(audit_scope(s, ctx.actor, scope))
     if actor:
         # a login also finds what that user did with an API token ('rita via token "ci"')
         who = actor.strip().lower()

@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, or_, select
 
 from store import rules
-from store.actor import Actor
+from store.actor import connection_scope
 from store.audit import record
 from store.choices import check_choice
 from store.context import Ctx
@@ -148,16 +148,12 @@ def connection_out(c: Connection, reseller: Tenant, customer: Tenant) -> dict[st
             "created_at": ts(c.created_at), "created_by": c.created_by, "updated_at": ts(c.updated_at)}
 
 
-def _own_tenant_ids(actor: Actor) -> set[int] | None:
-    """Connections an actor sees: those of its own tenants (any role); operator: all."""
-    return None if actor.is_operator else set(actor.roles)
-
-
 def _load(ctx: Ctx, conn_id: int) -> tuple[Connection, Tenant, Tenant]:
     s = ctx.session
-    conn = s.get(Connection, conn_id)
-    own = _own_tenant_ids(ctx.actor)
-    if conn is None or (own is not None and not ({conn.reseller_id, conn.customer_id} & own)):
+    scope = connection_scope(ctx.actor)
+    stmt = select(Connection).where(Connection.id == conn_id)
+    conn = s.exec(stmt if scope is None else stmt.where(scope)).first()
+    if conn is None:
         raise NotFound(f"connection {conn_id} not found", hint="see tenantctl connection list")
     reseller, customer = s.get(Tenant, conn.reseller_id), s.get(Tenant, conn.customer_id)
     assert reseller is not None and customer is not None
@@ -171,9 +167,9 @@ def list_connections(ctx: Ctx, *, state: str | None = None, tenant: str | None =
     r, c = aliased(Tenant), aliased(Tenant)
     stmt = (select(Connection, r, c).join(r, col(r.id) == Connection.reseller_id)
             .join(c, col(c.id) == Connection.customer_id).order_by(col(Connection.id)))
-    own = _own_tenant_ids(ctx.actor)
-    if own is not None:
-        stmt = stmt.where(or_(col(Connection.reseller_id).in_(own), col(Connection.customer_id).in_(own)))
+    scope = connection_scope(ctx.actor)
+    if scope is not None:
+        stmt = stmt.where(scope)
     if state:
         stmt = stmt.where(Connection.state == state)
     if tenant:
@@ -202,6 +198,7 @@ def send_mail(ctx: Ctx, *, brand: Tenant | None = None, **queue_args: Any) -> No
 
     reseller = mail_identity.reseller_for(ctx.session, brand)
     queue_args["context"] = {**mail_identity.identity(ctx.settings, reseller, queue_args["language"]),
+                             "time_zone": mail_identity.recipient_zone(ctx.session, queue_args["to_address"]),
                              **queue_args["context"]}
     mail = outbox.queue(ctx, **queue_args)
     delivery_for(ctx).add([mail.id])  # type: ignore[list-item]

@@ -54,5 +54,24 @@ def hit(session: Session, bucket: str, key: str, limit: int, window: float, now:
     return None
 
 
+def count(session: Session, bucket: str, key: str, window: float, now: float) -> tuple[int, float, float]:
+    """(hits of `key` within the window, the oldest's time, the newest's time) without counting one."""
+    row = session.execute(text("SELECT count(*), min(at), max(at) FROM rate_limit_hit "
+                               "WHERE bucket = :bucket AND key = :key AND at > :cut"),
+                          {"bucket": bucket, "key": digest(bucket, key), "cut": now - window}).one()
+    return int(row[0]), float(row[1] or 0.0), float(row[2] or 0.0)
+
+
+def add(session: Session, bucket: str, key: str, now: float) -> None:
+    """Count one event of `key` (a failed login), whatever the count."""
+    session.execute(text("SELECT set_config('synchronous_commit', 'off', true)"))
+    session.add(RateLimitHit(bucket=bucket, key=digest(bucket, key), at=now))
+
+
+def forget(session: Session, bucket: str, key: str) -> None:
+    session.execute(delete(RateLimitHit).where(col(RateLimitHit.bucket) == bucket,
+                                               col(RateLimitHit.key) == digest(bucket, key)))
+
+
 def reset(session: Session, bucket: str) -> None:
     session.execute(delete(RateLimitHit).where(col(RateLimitHit.bucket) == bucket))

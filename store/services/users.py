@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, and_, col, func, or_, select
 
 from store import rules
-from store.actor import Actor, can_see_user, get_tenant, manages_user, user_tenant_ids, visible_tenant_ids
+from store.actor import (
+    Actor,
+    can_see_user,
+    creator_shown,
+    get_tenant,
+    home_tenant_ids,
+    manages_user,
+    visible_tenant_ids,
+)
 from store.audit import changes, record
 from store.choices import check_choice
 from store.context import Ctx
@@ -110,7 +118,12 @@ def memberships_of(session: Session, user_id: int, visible: set[int] | None) -> 
 
 def describe(ctx: Ctx, user: User) -> dict[str, Any]:
     visible = visible_tenant_ids(ctx.session, ctx.actor)
-    return user_out(user, memberships_of(ctx.session, user.id, visible))  # type: ignore[arg-type]
+    return _shown(ctx, user_out(user, memberships_of(ctx.session, user.id, visible)))  # type: ignore[arg-type]
+
+
+def _shown(ctx: Ctx, out: dict[str, Any]) -> dict[str, Any]:
+    out["created_by"] = creator_shown(ctx.session, ctx.actor, out["created_by"])
+    return out
 
 
 def list_users(ctx: Ctx, *, tenant: str | None = None, status: str | None = None, search: str | None = None,
@@ -121,8 +134,10 @@ def list_users(ctx: Ctx, *, tenant: str | None = None, status: str | None = None
     scope: set[int] | None = visible_tenant_ids(s, ctx.actor)
     if tenant:
         scope = {get_tenant(s, ctx.actor, tenant).id or 0}
-    if scope is not None:
-        stmt = stmt.where(col(User.id).in_(select(Membership.user_id).where(col(Membership.tenant_id).in_(scope))))
+    if scope is not None:  # members of these tenants, and the people these tenants released (no membership left)
+        stmt = stmt.where(or_(col(User.id).in_(select(Membership.user_id).where(col(Membership.tenant_id).in_(scope))),
+                              and_(col(User.released_by_tenant_id).in_(scope),
+                                   col(User.id).not_in(select(Membership.user_id)))))
     if status:
         stmt = stmt.where(User.status == status)
     if search:
@@ -131,7 +146,8 @@ def list_users(ctx: Ctx, *, tenant: str | None = None, status: str | None = None
                                 (User.login, User.email_key, User.first_name, User.last_name))))
     items, total = paginate(s, stmt, limit, offset)
     visible = visible_tenant_ids(s, ctx.actor)
-    return Page([user_out(u, memberships_of(s, u.id or 0, visible)) for u in items], total, limit, offset)
+    return Page([_shown(ctx, user_out(u, memberships_of(s, u.id or 0, visible))) for u in items], total, limit,
+                offset)
 
 
 def update_user(ctx: Ctx, ident: str, *, first_name: str | None = None, last_name: str | None = None,
@@ -162,7 +178,7 @@ def update_user(ctx: Ctx, ident: str, *, first_name: str | None = None, last_nam
 
 
 def _home_tenant(s: Session, user: User) -> int | None:
-    ids = sorted(user_tenant_ids(s, user.id))  # type: ignore[arg-type]
+    ids = sorted(home_tenant_ids(s, user.id))  # type: ignore[arg-type]
     return ids[0] if ids else None
 
 
@@ -197,6 +213,6 @@ def get_user_by_email(ctx: Ctx, email: str) -> User:
     s = ctx.session
     user = s.exec(select(User).where(User.email_key == rules.email_key(email.strip()))).first()
     visible = visible_tenant_ids(s, ctx.actor)
-    if user is None or (visible is not None and not (user_tenant_ids(s, user.id) & visible)):  # type: ignore[arg-type]
+    if user is None or (visible is not None and not (home_tenant_ids(s, user.id) & visible)):  # type: ignore[arg-type]
         raise NotFound(f"no user with e-mail {email.strip()!r}", hint="see tenantctl user list --search")
     return user

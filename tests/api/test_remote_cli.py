@@ -117,3 +117,41 @@ def test_token_commands_over_http(world, cli, api_server, token):
     assert r.exit_code == 9
     r = _remote(cli, api_server, t, "token", "revoke", str(made.data["id"]), "--yes", "--json")
     assert r.exit_code == 0 and r.data["state"] == "revoked"
+
+
+def test_plain_http_to_another_machine_is_refused_unless_insecure_http(world, cli, api_server, token,
+                                                                        monkeypatch, tmp_path):
+    """0.0.0.0 is not a loopback address, yet Linux connects it to this machine: the test server."""
+    t = token("rita.reseller")
+    elsewhere = api_server.url.replace("127.0.0.1", "0.0.0.0")
+    r = cli("--server", elsewhere, "tenant", "list", "--json",
+            env={"TENANTCTL_TOKEN": t, "TENANTCTL_DATABASE_URL": None})
+    assert r.exit_code == 2
+    error = r.json()["error"]
+    assert error["message"] == ("refusing to send the API token in clear over http:// to 0.0.0.0: anyone on the "
+                                "network path could read it and act as you")
+    assert "--insecure-http" in error["hint"]
+    r = cli("--insecure-http", "--server", elsewhere, "tenant", "list", "--json",
+            env={"TENANTCTL_TOKEN": t, "TENANTCTL_DATABASE_URL": None})
+    assert r.exit_code == 0, r.stderr
+    assert {x["key"] for x in r.data} >= {"acme", "mueller"}
+    # login: refused before the password is asked for; with --insecure-http the choice is kept
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    from tests.api.test_http import _set_password
+
+    _set_password("rita.reseller", "Korrekt-Pferd-Batterie-42")
+    r = cli("login", "--server", elsewhere, input="rita.reseller\nKorrekt-Pferd-Batterie-42\n",
+            env={"TENANTCTL_DATABASE_URL": None})
+    assert r.exit_code == 2 and "refusing to send the login and password in clear" in r.stderr
+    r = cli("login", "--server", elsewhere, "--insecure-http", input="rita.reseller\nKorrekt-Pferd-Batterie-42\n",
+            env={"TENANTCTL_DATABASE_URL": None})
+    assert r.exit_code == 0, r.stderr
+    r = cli("tenant", "list", "--json", env={"TENANTCTL_DATABASE_URL": None})
+    assert r.exit_code == 0, r.stderr
+
+
+def test_loopback_names_are_this_machine():
+    from cli.remote import is_loopback
+
+    assert all(is_loopback(h) for h in ("localhost", "127.0.0.1", "127.8.9.1", "::1", "[::1]", "app.localhost"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "10.0.0.1", "example.com", "localhost.example.com"))

@@ -12,7 +12,7 @@ from typing import Literal
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from web.api.common import JSONEnvelope, ok, transaction
+from web.api.common import MAX_INT, JSONEnvelope, ok, transaction
 
 router = APIRouter(prefix="/apply", tags=["apply"])
 MAX_BYTES = 50 * 1024 * 1024  # as `apply -f` reads at most (importers/document.py; a test keeps them equal)
@@ -27,7 +27,8 @@ async def apply(request: Request, name: str = Query("-", description="the docume
                                                     examples=["setup.yaml"]),
                 dry_run: bool = False, prune: bool = False,
                 send_links: Literal["new", "missing"] | None = None,
-                rows_limit: int | None = Query(None, ge=0, description="changes listed at most (all without)"),
+                rows_limit: int | None = Query(None, ge=0, le=MAX_INT,
+                                               description="changes listed at most (all without)"),
                 ) -> JSONEnvelope:
     body = await request.body()  # bounded by ApiBodyLimit: as `apply -f` reads at most
     return await run_in_threadpool(_apply, request, body, name, dry_run, prune, send_links, rows_limit)
@@ -57,6 +58,7 @@ def _apply(request: Request, body: bytes, name: str, dry_run: bool, prune: bool,
     if data is None:  # the refused run is recorded (committed); the caller gets every problem
         problems = [{"path": doc.source.where(p), "message": p["message"]} for p in applied.outcome.plan.problems()]
         run = applied.outcome.rejected_run
-        raise InvalidInput(f"{len(problems)} problem(s) in {document.shown(name)}; nothing was written (run {run})",
+        said = f"run {run}" if run else "dry run"
+        raise InvalidInput(f"{len(problems)} problem(s) in {document.shown(name)}; nothing was written ({said})",
                            hint="fix the document and apply again", details={"run": run, "problems": problems})
     return ok(data)

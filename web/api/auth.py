@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from web.runtime import runtime_of
-from web.security import client_of
 
 router = APIRouter(tags=["auth"])
 
@@ -22,17 +21,20 @@ class LoginRequest(BaseModel):
 def login(body: LoginRequest, request: Request) -> dict[str, Any]:
     """200 with the user and their memberships, or 401 with the same error for an unknown login,
     a wrong password and a user who may not log in (equal timing: a dummy hash is verified for
-    unknown logins); 429 when a client or an account is over its limit."""
+    unknown logins); 429 when a client is over its limit, or has failed too often for this person
+    (web.login_throttle)."""
     from store.services import passwords
+    from web.login_throttle import guarded
 
-    limits = request.app.state.limits
-    limits.login_client.hit(client_of(request))
-    limits.login_account.hit(body.login.strip().casefold())
     runtime = runtime_of(request)
-    # argon2 runs in a read transaction (no write lock held); the login's effects are written
-    # after it with a compare-and-set (store.services.passwords.record_login)
-    with runtime.transaction(request, write=False) as ctx:
-        verified = passwords.verify_login(ctx, body.login, body.password)
+
+    def attempt() -> Any:
+        # argon2 runs in a read transaction (no write lock held); the login's effects are written
+        # after it with a compare-and-set (store.services.passwords.record_login)
+        with runtime.transaction(request, write=False) as ctx:
+            return passwords.verify_login(ctx, body.login, body.password)
+
+    verified = guarded(request, body.login, attempt)
     with runtime.transaction(request) as ctx:
         data = passwords.record_login(ctx, verified)
     return {"data": data}

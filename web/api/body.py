@@ -27,10 +27,28 @@ class ApiBodyLimit:
         if size is not None and size > limit:
             await self._refuse(scope, receive, send, refusal(size))
             return
+        over: list[TooLarge] = []
+
+        def too_large() -> TooLarge:
+            over.append(TooLarge(*refusal(None)))
+            return over[-1]
+
+        replaced = {"done": False}
+
+        async def send_or_refuse(message: Any) -> None:
+            # FastAPI turns any error while it reads a JSON body into 400 "error parsing the body": a
+            # body that went over the limit (chunked, or longer than its Content-Length) is a 413
+            if message["type"] == "http.response.start" and over:
+                replaced["done"] = True
+                await self._refuse(scope, receive, send, (over[0].message, over[0].hint))
+            if not replaced["done"]:
+                await send(message)
+
         try:
-            await self.app(scope, bounded(receive, limit, lambda: TooLarge(*refusal(None))), send)
+            await self.app(scope, bounded(receive, limit, too_large), send_or_refuse)
         except TooLarge as exc:
-            await self._refuse(scope, receive, send, (exc.message, exc.hint))
+            if not replaced["done"]:
+                await self._refuse(scope, receive, send, (exc.message, exc.hint))
 
     def _limit(self, scope: Any, path: str) -> tuple[int, Any]:
         if path.rstrip("/") == self.prefix + "/imports" and scope.get("method") == "POST":

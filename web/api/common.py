@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 from contextvars import ContextVar
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Query, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import Response
 
 from store.errors import InvalidInput, Unauthenticated
@@ -66,6 +66,11 @@ def bearer(request: Request) -> str:
     return value.strip()
 
 
+# Numbers from the caller are bounded by what the store can hold (PostgreSQL's integer): a bigger one
+# is a 422 here, never a query that fails with "integer out of range".
+MAX_INT = 2**31 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_INT, description="The object's id.")]
+
 # pagination as in the CLI: --limit (default 100, 0 for all) and --offset
-LIMIT = Query(100, ge=0, description="At most this many items (0: all).")
-OFFSET = Query(0, ge=0, description="Skip the first N items.")
+LIMIT = Query(100, ge=0, le=MAX_INT, description="At most this many items (0: all).")
+OFFSET = Query(0, ge=0, le=MAX_INT, description="Skip the first N items.")

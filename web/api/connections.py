@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from store.enums import ConnectionState
-from web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, transaction
+from web.api.common import LIMIT, OFFSET, Id, JSONEnvelope, limit_of, ok, page, transaction
 
 router = APIRouter(prefix="/connections", tags=["connections"])
 
@@ -31,7 +31,7 @@ def list_(request: Request, state: ConnectionState | None = None, tenant: str | 
 
 
 @router.get("/{conn_id}", summary="One connection with its request, answer and decision")
-def show(request: Request, conn_id: int) -> JSONEnvelope:
+def show(request: Request, conn_id: Id) -> JSONEnvelope:
     from store.services import connections
 
     with transaction(request, write=False) as ctx:
@@ -39,7 +39,7 @@ def show(request: Request, conn_id: int) -> JSONEnvelope:
 
 
 @router.post("/{conn_id}/approve", summary="Approve a requested connection (reseller side)")
-def approve(request: Request, conn_id: int) -> JSONEnvelope:
+def approve(request: Request, conn_id: Id) -> JSONEnvelope:
     from store.services import answers
 
     with transaction(request, write=True) as ctx:
@@ -47,7 +47,7 @@ def approve(request: Request, conn_id: int) -> JSONEnvelope:
 
 
 @router.post("/{conn_id}/request-info", summary="Ask the customer for more information (reseller side)")
-def request_info(request: Request, conn_id: int, body: Message) -> JSONEnvelope:
+def request_info(request: Request, conn_id: Id, body: Message) -> JSONEnvelope:
     from store.services import answers
 
     with transaction(request, write=True) as ctx:
@@ -55,7 +55,7 @@ def request_info(request: Request, conn_id: int, body: Message) -> JSONEnvelope:
 
 
 @router.post("/{conn_id}/answer", summary="Answer the reseller's question (customer side)")
-def answer(request: Request, conn_id: int, body: Message) -> JSONEnvelope:
+def answer(request: Request, conn_id: Id, body: Message) -> JSONEnvelope:
     from store.services import answers
 
     with transaction(request, write=True) as ctx:
@@ -63,7 +63,7 @@ def answer(request: Request, conn_id: int, body: Message) -> JSONEnvelope:
 
 
 @router.post("/{conn_id}/reject", summary="Reject a connection request (reseller side)")
-def reject(request: Request, conn_id: int, body: Reason | None = None) -> JSONEnvelope:
+def reject(request: Request, conn_id: Id, body: Reason | None = None) -> JSONEnvelope:
     from store.services import answers
 
     with transaction(request, write=True) as ctx:
@@ -71,7 +71,7 @@ def reject(request: Request, conn_id: int, body: Reason | None = None) -> JSONEn
 
 
 @router.delete("/{conn_id}", summary="Delete a connection that is not active")
-def delete(request: Request, conn_id: int) -> JSONEnvelope:
+def delete(request: Request, conn_id: Id) -> JSONEnvelope:
     from store.services import answers
 
     with transaction(request, write=True) as ctx:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from store.enums import Billing, InvitationKind, InvitationStatus, Role
-from web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, transaction
+from web.api.common import LIMIT, MAX_INT, OFFSET, Id, JSONEnvelope, limit_of, ok, page, transaction
 
 router = APIRouter(prefix="/invitations", tags=["invitations"])
 
@@ -23,7 +23,7 @@ class InvitationCreate(BaseModel):
     role: Role | None = None
     message: str | None = None
     expires_in: str = Field("7d", examples=["14d"], description="At most 30d.")
-    max_uses: int = 1
+    max_uses: int = Field(1, ge=1, le=MAX_INT, description="How often the link may be used.")
     send: bool = Field(False, description="Mail the link instead of returning it (once) in the answer.")
     if_not_exists: bool = Field(False, description="A pending invitation to the same address/company: 200 "
                                 "with action unchanged (no new link); with other terms: 409.")
@@ -38,7 +38,7 @@ class Reissue(BaseModel):
 def create(request: Request, body: InvitationCreate) -> JSONEnvelope:
     from store.services import answers
 
-    with transaction(request, write=True) as ctx:
+    with transaction(request, write=True, idempotent=body.send) as ctx:  # unsent, the answer holds the link
         data = answers.create_invitation(ctx, body.kind.value, if_not_exists=body.if_not_exists,
                                          origin=body.origin, email=body.email, customer_name=body.customer_name,
                                          customer_number=body.customer_number, currency=body.currency,
@@ -62,7 +62,7 @@ def list_(request: Request, status: InvitationStatus | None = None, kind: Invita
 
 
 @router.get("/{inv_id}", summary="One invitation")
-def show(request: Request, inv_id: int) -> JSONEnvelope:
+def show(request: Request, inv_id: Id) -> JSONEnvelope:
     from store.services import invitations
 
     with transaction(request, write=False) as ctx:
@@ -70,7 +70,7 @@ def show(request: Request, inv_id: int) -> JSONEnvelope:
 
 
 @router.post("/{inv_id}/revoke", summary="Revoke: the link stops working at once")
-def revoke(request: Request, inv_id: int) -> JSONEnvelope:
+def revoke(request: Request, inv_id: Id) -> JSONEnvelope:
     from store.services import answers
 
     with transaction(request, write=True) as ctx:
@@ -78,9 +78,9 @@ def revoke(request: Request, inv_id: int) -> JSONEnvelope:
 
 
 @router.post("/{inv_id}/reissue", summary="A new token and lifetime; the old link dies")
-def reissue(request: Request, inv_id: int, body: Reissue | None = None) -> JSONEnvelope:
+def reissue(request: Request, inv_id: Id, body: Reissue | None = None) -> JSONEnvelope:
     from store.services import answers
 
     body = body or Reissue()
-    with transaction(request, write=True) as ctx:
+    with transaction(request, write=True, idempotent=body.send) as ctx:  # unsent, the answer holds the link
         return ok(answers.reissue_invitation(ctx, inv_id, expires_in=body.expires_in, send=body.send))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
@@ -25,7 +27,7 @@ class Login(TokenCreate):
 def create(request: Request, body: TokenCreate) -> JSONEnvelope:
     from store.services import api_tokens
 
-    with transaction(request, write=True) as ctx:
+    with transaction(request, write=True, idempotent=False) as ctx:  # the answer holds the token
         data = api_tokens.create(ctx, name=body.name, expires_in=body.expires_in, read_only=body.read_only)
     return ok(data, 201)
 
@@ -47,7 +49,7 @@ def revoke_current(request: Request) -> JSONEnvelope:
     from web.api.common import bearer
 
     raw = bearer(request)
-    with transaction(request, write=True) as ctx:
+    with transaction(request, write=True, changes=False) as ctx:  # a read-only token may end itself
         data = api_tokens.revoke_presented(ctx, raw)
     return ok(data)
 
@@ -55,8 +57,10 @@ def revoke_current(request: Request) -> JSONEnvelope:
 @router.delete("/tokens/{ref}", summary="Revoke a token by id or name (yours; the operator: anyone's)")
 def revoke(request: Request, ref: str, user: str | None = None) -> JSONEnvelope:
     from store.services import api_tokens
+    from web.api.common import bearer
 
-    with transaction(request, write=True) as ctx:
+    itself = user is None and str(api_tokens.id_of(bearer(request))) == ref  # a read-only token may end itself
+    with transaction(request, write=True, changes=not itself) as ctx:
         data = api_tokens.revoke(ctx, ref, user)
     return ok(data)
 
@@ -66,16 +70,14 @@ def revoke(request: Request, ref: str, user: str | None = None) -> JSONEnvelope:
                          "get the same 401. Counts as a login (the user's open password links die).")
 def login(request: Request, body: Login) -> JSONEnvelope:
     from store.services import api_tokens
-    from web.security import client_of
+    from web.login_throttle import guarded
 
-    limits = request.app.state.limits  # a password guesser is stopped per client and per account
-    limits.login_client.hit(client_of(request))
-    limits.login_account.hit(body.login.strip().casefold())
+    def attempt() -> Any:
+        with transaction(request, write=True, anonymous=True) as ctx:
+            return api_tokens.login_and_create(ctx, body.login, body.password, name=body.name,
+                                               expires_in=body.expires_in, read_only=body.read_only)
 
-    with transaction(request, write=True, anonymous=True) as ctx:
-        data = api_tokens.login_and_create(ctx, body.login, body.password, name=body.name,
-                                           expires_in=body.expires_in, read_only=body.read_only)
-    return ok(data, 201)
+    return ok(guarded(request, body.login, attempt), 201)
 
 
 @router.get("/auth/status", summary="Who the token acts as: user, memberships, rights, the token itself")

@@ -127,7 +127,7 @@ async def forgot(request: Request) -> Response:
 
 def _forgot(request: Request, ident: str) -> Response:
     """OWASP Forgot Password: the same answer whether or not the account exists; limited per client
-    (429) and per address (silently: the answer stays the same, no further mail is sent)."""
+    (429) and per person (silently: the answer stays the same, no further mail is sent)."""
     import time
 
     from store.services import selfservice
@@ -139,8 +139,10 @@ def _forgot(request: Request, ident: str) -> Response:
     if not ident:
         return render(request, "password_forgot.html", status=422, errors={"ident": t["forgot_empty"]}, ident="")
     send = True
-    try:
-        limits.forgot_address.hit(ident.casefold())
+    try:  # one count per person, whether the login or the e-mail was typed
+        from web.login_throttle import person_key
+
+        limits.forgot_address.hit(person_key(request, ident))
     except TooManyRequests:
         send = False
     with runtime_of(request).transaction(request) as ctx:
