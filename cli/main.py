@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from cli import output, state
-from store.errors import DeliveryPending, InvalidInput, TenantctlError, UsageError, from_store_exception
+from store.errors import DeliveryPending, TenantctlError, UsageError, from_store_exception
 
 HELP = """Administer a B2B platform: tenants, users, invitations, password links, migrations.
 
@@ -100,9 +100,6 @@ class TenantctlGroup(TyperGroup):
                                                                                          KeyboardInterrupt))
         except KeyboardInterrupt:
             code = _aborted(True)
-        except OverflowError:  # a number beyond 64 bits that no option's range caught
-            code = output.fail(InvalidInput("a number given is too large",
-                                            hint=f"numbers go up to {2**63 - 1}"), state.JSON_MODE)
         except Exception as exc:
             mapped = from_store_exception(exc)
             if mapped is None:

@@ -282,7 +282,7 @@ def may_erase_user(session: Session, actor: Actor, user_id: int) -> bool:
     (member remove) and asks its reseller or the operator to erase."""
     if actor.is_operator:
         return True
-    mine = user_tenant_ids(session, user_id)
+    mine = home_tenant_ids(session, user_id)  # a released person: the tenant that released them
     return bool(mine) and bool(actor.reseller_ids) and mine <= reseller_managed_ids(session, actor)
 
 

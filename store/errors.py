@@ -85,8 +85,11 @@ class SchemaError(TenantctlError):
 
 
 def from_store_exception(exc: Exception) -> TenantctlError | None:
-    """Database errors that reach a face are the store's state, not bugs (both faces map them
-    here; the drivers are only looked at when the error came from them)."""
+    """Database errors that reach a face are the store's state, not bugs, and so is a number too
+    large for Python's dates or the store's integers: both faces map them here, alike (exit 4 /
+    HTTP 422 for the number). The drivers are only looked at when the error came from them."""
+    if isinstance(exc, OverflowError):  # a number beyond 64 bits (or a date) that no check caught
+        return InvalidInput("a number given is too large", hint=f"numbers go up to {2**63 - 1}")
     module = type(exc).__module__
     if module.startswith("psycopg"):  # raised on the driver connection directly (COPY)
         import psycopg

@@ -31,6 +31,7 @@ BODY_SECONDS = 30.0
 # kept by a browser or a proxy (the pages set the same themselves)
 API = "/api/"
 NO_STORE = (b"cache-control", b"no-store")
+IDEMPOTENCY = b"idempotency-key"
 
 
 class BodyTimeout(Exception):
@@ -52,6 +53,10 @@ class RequestScope:
 
         api = scope.get("path", "").startswith(API)
         late: list[BodyTimeout] = []
+        keyed = api and scope.get("method") == "POST" and any(k == IDEMPOTENCY for k, _ in scope.get("headers", []))
+        if keyed:
+            receive = _hashed(receive, scope)
+        kept: dict[str, Any] = {}
 
         async def send_relative(message: Message) -> None:
             if late:  # FastAPI answers 400 "error parsing the body" for any error while it reads one
@@ -61,6 +66,18 @@ class RequestScope:
             await send_relative_inner(message)
 
         async def send_relative_inner(message: Message) -> None:
+            pending = keyed and scope.get("state", {}).get("idempotency")
+            if pending:  # the change committed with its key: keep the answer before it goes out
+                if message["type"] == "http.response.start":
+                    kept["status"], kept["start"], kept["body"] = message["status"], message, b""
+                    return
+                kept["body"] += message.get("body", b"")
+                if message.get("more_body", False):
+                    return
+                scope["state"]["idempotency"] = None
+                await anyio.to_thread.run_sync(_keep, pending, kept["status"], kept["body"])
+                await send_relative_inner(kept["start"])
+                message = {**message, "body": kept["body"]}
             if message["type"] == "http.response.start":
                 started["done"] = True
                 headers = list(message.get("headers", []))
@@ -87,7 +104,13 @@ class RequestScope:
         from starlette.requests import Request
 
         from store.errors import TenantctlError
+        from store.services.idempotency import Replay
 
+        if isinstance(exc, Replay):  # the same key and request again: the first answer, as it was
+            await send({"type": "http.response.start", "status": exc.status,
+                        "headers": [(b"content-type", b"application/json"), (b"idempotent-replayed", b"true")]})
+            await send({"type": "http.response.body", "body": exc.answer.encode("utf-8")})
+            return
         app = scope["app"]
         request = Request(scope, receive)
         if isinstance(exc, BodyTimeout):
@@ -129,6 +152,33 @@ def _timed(receive: Receive, late: list[BodyTimeout]) -> Receive:
         return message
 
     return receive_timed
+
+
+def _hashed(receive: Receive, scope: MutableMapping[str, Any]) -> Receive:
+    """`receive`, hashing the body as it arrives (the Idempotency-Key's request fingerprint)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    scope.setdefault("state", {})["body_sha256"] = digest
+
+    async def receive_hashed() -> Message:
+        message = await receive()
+        if message["type"] == "http.request":
+            digest.update(message.get("body", b""))
+        return message
+
+    return receive_hashed
+
+
+def _keep(pending: tuple[Any, int], status: int, body: bytes) -> None:
+    from store.services import idempotency
+
+    store, row_id = pending
+    try:
+        with store.transaction() as session:
+            idempotency.keep_answer(session, row_id, status, body.decode("utf-8", "replace"))
+    except Exception:  # the change is stored and the answer goes out; a retry then gets 409, not a duplicate
+        logging.getLogger("tenantctl.web").exception("could not keep the answer of idempotency key %s", row_id)
 
 
 def _relative(location: bytes) -> bytes:

@@ -63,12 +63,14 @@ def _erase_person(ctx: Ctx, user: User, deleted: dict[str, int], rewritten: dict
     membership_ids = [m.id for m, _ in rows]
     _add(deleted, "access_right", int(s.exec(select(func.count()).select_from(AccessRight).where(
         col(AccessRight.membership_id).in_(membership_ids))).one()) if membership_ids else 0)
+    said = len(ctx.warnings)
     for m, t in rows:
         if t.id == leaving_tenant:
             s.delete(m)
             s.flush()
         else:
             memberships.remove_member(ctx, login, t.key)
+    del ctx.warnings[said:]  # "now belongs to no tenant, can be brought back": not for an erasure
     _add(deleted, "membership", len(rows))
     _add(deleted, "password_link", _delete(s, PasswordLink, col(PasswordLink.user_id) == old_id))
     _add(deleted, "api_token", _delete(s, ApiToken, col(ApiToken.user_id) == old_id))

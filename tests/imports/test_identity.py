@@ -265,6 +265,7 @@ def test_upgrade_normalises_stored_names_to_nfc(backend: str, world: Any, ok: An
     """Names written before text entered in NFC (a Mac's file or terminal) are normalised by the
     migration, so that look-ups and searches find them."""
     from alembic import command
+    from alembic.script import ScriptDirectory
 
     from store.migrate import _config, upgrade
 
@@ -276,7 +277,8 @@ def test_upgrade_normalises_stored_names_to_nfc(backend: str, world: Any, ok: An
         conn.info["write"] = True
         cfg = _config()
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "api_0001")
+        before = ScriptDirectory.from_config(cfg).get_revision("identity_0001").down_revision
+        command.downgrade(cfg, before)
     upgrade(store)
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT name FROM tenant WHERE key = 'mueller'")).scalar_one() == "Müller & Söhne GmbH"
