@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from cli import output, state
-from store.errors import InvalidInput, TenantctlError, UsageError, from_store_exception
+from store.errors import DeliveryPending, TenantctlError, UsageError, from_store_exception
 
 HELP = """Administer a B2B platform: tenants, users, invitations, password links, migrations.
 
@@ -28,8 +28,28 @@ def _plain_help(command: Any) -> None:
     if text and "Example:" in text and "\b\nExample:" not in text:
         # an example is copied as it stands: never rewrapped (click's \b marks such a paragraph)
         command.help = text.replace("Example:", "\b\nExample:")
+    for param in getattr(command, "params", ()):
+        _plain_param(param)
     for sub in getattr(command, "commands", {}).values():
         _plain_help(sub)
+
+
+def _plain_param(param: Any) -> None:
+    """Typer's help shows a required argument as `{LOGIN}` in the usage line and every range as
+    `0<=x<=9223372036854775807`; ours read `LOGIN` (click's and man pages' convention) and
+    `between 1 and 30`, and the store's 64-bit ceiling is not shown. Both hooks are private to
+    typer (pinned below 0.30 in pyproject.toml); without them the help is merely less plain."""
+    from cli.options import MAX_INT
+
+    if getattr(param, "param_type_name", None) == "argument" and hasattr(param, "_usage_display_name"):
+        name = param.display_name_raw if param.required else f"[{param.display_name_raw}]"
+        param._usage_display_name = lambda: name + ("..." if param.nargs != 1 else "")
+    if hasattr(param, "_get_number_range_help_str"):
+        low, high = getattr(param, "min", None), getattr(param, "max", None)
+        high = None if high == MAX_INT else high
+        text = (None if low in (None, 0) and high is None else f"at least {low}" if high is None
+                else f"at most {high}" if low is None else f"between {low} and {high}")
+        param._get_number_range_help_str = lambda: text
 
 
 class TenantctlGroup(TyperGroup):
@@ -51,6 +71,9 @@ class TenantctlGroup(TyperGroup):
         state.FLAGS = {}
         state.REMOTE = None
         state.WARNINGS = []
+        state.JSON_EMITTED = False
+        state.COMMITTED = None
+        state.DELIVERY_PENDING = False
         try:
             if "apply" in argv:
                 from cli.commands.apply import rewrite_argv
@@ -59,6 +82,8 @@ class TenantctlGroup(TyperGroup):
             rv = super().main(args=argv, prog_name=prog_name or "tenantctl", complete_var=complete_var,
                               standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
+            if code == 0 and state.DELIVERY_PENDING:  # the result is printed, with the warning
+                code = DeliveryPending.exit_code
         except TenantctlError as exc:
             code = output.fail(exc, state.JSON_MODE)
         except click_exc.NoArgsIsHelpError as exc:
@@ -70,11 +95,11 @@ class TenantctlGroup(TyperGroup):
             ctx = getattr(exc, "ctx", None)
             where = f"{ctx.command_path} --help" if ctx else "tenantctl --help"
             code = output.fail(UsageError(exc.format_message(), hint=f"see {where}"), state.JSON_MODE)
-        except typer.Abort:
-            code = output.fail(TenantctlError("aborted; nothing changed"), state.JSON_MODE)
-        except OverflowError:  # a number beyond 64 bits that no option's range caught
-            code = output.fail(InvalidInput("a number given is too large",
-                                            hint=f"numbers go up to {2**63 - 1}"), state.JSON_MODE)
+        except typer.Abort as exc:
+            code = _aborted(isinstance(exc.__cause__, KeyboardInterrupt) or isinstance(exc.__context__,
+                                                                                         KeyboardInterrupt))
+        except KeyboardInterrupt:
+            code = _aborted(True)
         except Exception as exc:
             mapped = from_store_exception(exc)
             if mapped is None:
@@ -88,8 +113,24 @@ class TenantctlGroup(TyperGroup):
         return code
 
 
+def _aborted(interrupted: bool) -> int:
+    """Ctrl-C (click turns it into Abort) or a refused prompt. After the commit, what was committed
+    is said (an import's run and its undo) and the exit code is 130 as for any interrupted program;
+    before it, nothing was written."""
+    if state.COMMITTED:
+        output.fail(TenantctlError(f"interrupted after the commit: {state.COMMITTED}",
+                                   hint="it is written; check it with the command shown"), state.JSON_MODE)
+        return INTERRUPTED
+    output.fail(TenantctlError("interrupted; nothing changed" if interrupted else "aborted; nothing changed"),
+                state.JSON_MODE)
+    return INTERRUPTED if interrupted else 1
+
+
+INTERRUPTED = 130  # 128 + SIGINT, as the shell reports an interrupted program
+
+
 # the root's options that take a value: the noun is the first word after them
-ROOT_VALUE_OPTIONS = frozenset({"--db", "--as", "--server", "--config"})
+ROOT_VALUE_OPTIONS = frozenset({"--db", "--as", "--server", "--config", "--context"})
 ROOT_FLAGS = frozenset({"--insecure-http"})
 
 
@@ -145,7 +186,7 @@ def _version(value: bool) -> None:
 
 # Commands that work on the store itself and have no API counterpart (refused in remote mode;
 # the others that use the store directly are refused by runtime.command).
-LOCAL_ONLY = {"init", "db", "serve", "config", "doctor", "export", "auth", "completion"}
+LOCAL_ONLY = {"init", "db", "serve", "worker", "config", "export", "completion"}
 
 
 @app.callback()
@@ -163,13 +204,23 @@ def root(
                                             "(the token then travels unencrypted)."),
     config: str | None = typer.Option(None, "--config", metavar="FILE",
                                       help="Settings file to read (never ./tenantctl.toml). Env: TENANTCTL_CONFIG."),
+    context: str | None = typer.Option(None, "--context", metavar="NAME",
+                                       help="Use this saved login (tenantctl context list) for this command. "
+                                            "Env: TENANTCTL_CONTEXT."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     from cli import remote
 
-    state.FLAGS = {"database_url": db, "actor": as_, "config": config, "server": server,
+    state.FLAGS = {"database_url": db, "actor": as_, "config": config, "server": server, "context": context,
                    "insecure_http": insecure_http or None}
-    state.REMOTE = remote.configured()
+    if ctx.invoked_subcommand == "context":
+        return  # manages the saved logins themselves: a file here, no server, no store
+    try:
+        state.REMOTE = remote.configured()
+    except UsageError:
+        if ctx.invoked_subcommand != "login":
+            raise
+        state.REMOTE = None  # `--context new login --server URL` saves a context that does not exist yet
     if state.REMOTE is not None:
         remote.refuse_local_options()
         if ctx.invoked_subcommand in LOCAL_ONLY:
@@ -202,6 +253,7 @@ def _register() -> None:
         auth,
         config,
         connection,
+        context,
         db,
         doctor,
         export,
@@ -216,6 +268,8 @@ def _register() -> None:
         tenant,
         token,
         user,
+        whoami,
+        worker,
     )
 
     init.register(app)
@@ -237,7 +291,10 @@ def _register() -> None:
     token.register(app)
     login.register(app)
     serve.register(app)
+    worker.register(app)
     apply_.register(app)
+    whoami.register(app)
+    context.register(app)
     app.command("completion")(completion_script)
 
 

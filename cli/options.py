@@ -9,8 +9,8 @@ YES = typer.Option(False, "--yes", "-y", help="Do not ask; needed when not on a 
 # the largest number the store can hold (a 64-bit integer): larger ones are a usage error naming
 # the option, not an overflow deep in the database driver
 MAX_INT = 2**63 - 1
-LIMIT = typer.Option(100, "--limit", min=0, max=MAX_INT, help="Show at most N rows (0: all).")
-OFFSET = typer.Option(0, "--offset", min=0, max=MAX_INT, help="Skip the first N rows.")
+LIMIT = typer.Option(100, "--limit", min=0, max=MAX_INT, metavar="N", help="Show at most N rows (0: all).")
+OFFSET = typer.Option(0, "--offset", min=0, max=MAX_INT, metavar="N", help="Skip the first N rows.")
 SEARCH = typer.Option(None, "--search", "-s", help="Case-insensitive text to look for.")
 
 

@@ -65,7 +65,7 @@ def cell(value: Any) -> Text:
     if isinstance(value, list | tuple):
         return Text(", ".join(map(_plain, value)))
     if isinstance(value, dict):
-        return Text(", ".join(f"{k}: {_change(v)}" for k, v in value.items()))
+        return Text(_change(value))
     return Text(str(value))
 
 
@@ -77,11 +77,17 @@ def _plain(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, list | tuple):
         return ", ".join(map(_plain, value))
+    if isinstance(value, dict):
+        return _change(value)
     return str(value)
 
 
 def _change(value: Any) -> str:
-    """[old, new] pairs (the "changed" field of updates) read as "old → new"."""
+    """[old, new] pairs (the "changed" field of updates) read as "old → new", at any depth: an
+    audit event's details hold {"changed": {"status": ["active", "suspended"]}}, which reads
+    "changed: status: active → suspended", never as a Python dict."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_change(v)}" for k, v in value.items())
     if isinstance(value, list) and len(value) == 2:
         return f"{_plain(value[0])} → {_plain(value[1])}"
     return _plain(value)
@@ -132,6 +138,13 @@ _JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def emit_json(payload: Any) -> None:
+    """The command's one JSON document on stdout. A second one is a bug (`| jq` reads the first and
+    chokes on the rest), refused here for every command."""
+    if state.JSON_EMITTED:
+        raise RuntimeError("a second JSON document on stdout")
+    state.JSON_EMITTED = True
+    if isinstance(payload, dict) and "data" in payload and state.WARNINGS and "warnings" not in payload:
+        payload = {**payload, "warnings": list(state.WARNINGS)}  # every command's, as show() adds them
     # json escapes C0 itself; DEL, C1 and bidi overrides are written as \uXXXX too (only strings
     # can hold them), so a document piped to a terminal cannot drive it either
     text = json.dumps(payload, ensure_ascii=False, indent=2, default=str)
@@ -170,17 +183,19 @@ def warn(message: str) -> None:
 
 
 def fail(err: TenantctlError, json_mode: bool) -> int:
-    """The one place an error becomes output and an exit code."""
-    if json_mode:
+    """The one place an error becomes output and an exit code. With --json: the {"error"} document
+    on stdout, unless the command's {"data"} document is out already (exit 6: what was done is the
+    document; docs/json.md); and always the one line on stderr, so that `key=$(tenantctl … --json
+    | jq …)` under `set -e` does not die silently."""
+    if json_mode and not state.JSON_EMITTED:
         error: dict[str, Any] = {"code": err.code, "message": err.message, "hint": err.hint}
         if err.details:
             error["details"] = err.details
         emit_json({"error": error})
-    else:
-        from cli.render import Text
+    from cli.render import Text
 
-        line = Text("error: ", style="bold red") + Text(err.message)
-        if err.hint:
-            line += Text(f" ({err.hint})", style="dim")
-        stderr().print(line, soft_wrap=True)  # one line, whatever the terminal width
+    line = Text("error: ", style="bold red") + Text(err.message)
+    if err.hint:
+        line += Text(f" ({err.hint})", style="dim")
+    stderr().print(line, soft_wrap=True)  # one line, whatever the terminal width
     return err.exit_code

@@ -25,7 +25,21 @@ SERVER_HINT = "check --server / TENANTCTL_SERVER and that tenantctl serve runs t
 class Remote:
     server: str
     token: str | None
+    context: str | None = None  # the saved context it came from, if any
+    user: str | None = None
     insecure_http: bool = False  # --insecure-http: plain http:// to a host that is not this machine
+
+
+def config_folder() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("tenantctl"))
+
+
+def contexts_file() -> Path:
+    """Where the saved logins live (0600, in the user config folder): named contexts, each with
+    its server, token and user, and which one is current (kubectl's contexts, `gh auth switch`)."""
+    return config_folder() / "contexts.json"
 
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
@@ -54,10 +68,8 @@ def check_transport(remote: Remote, what: str = "the API token") -> None:
 
 
 def credentials_file() -> Path:
-    """Where `tenantctl login` keeps the token (0600, in the user config folder)."""
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("tenantctl")) / "credentials.json"
+    """The one saved login of earlier versions: read as the context "default" until the next save."""
+    return config_folder() / "credentials.json"
 
 
 def normalise_server(url: str) -> str:
@@ -73,44 +85,96 @@ def normalise_server(url: str) -> str:
     return text
 
 
-def load_saved() -> Remote | None:
-    path = credentials_file()
+def _read_json(path: Path) -> Any:
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read the saved login {path}: {exc}",
+        raise UsageError(f"cannot read the saved logins {path}: {exc}",
                          hint="delete the file, then run tenantctl login") from None
-    if not isinstance(raw, dict) or not raw.get("server") or not raw.get("token"):
-        raise UsageError(f"the saved login {path} is damaged", hint="delete the file, then run tenantctl login")
-    return Remote(str(raw["server"]), str(raw["token"]), bool(raw.get("insecure_http", False)))
 
 
-def save(remote: Remote) -> Path:
-    path = credentials_file()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump({"server": remote.server, "token": remote.token,
-                   **({"insecure_http": True} if remote.insecure_http else {})}, f)
-    os.chmod(tmp, 0o600)  # an existing .tmp keeps its old mode through O_CREAT
-    os.replace(tmp, path)
+def load_contexts() -> dict[str, Any]:
+    """{"current": name or None, "contexts": {name: {"server", "token", "user"}}}."""
+    path = contexts_file()
+    raw = _read_json(path)
+    if raw is None:
+        old = _read_json(credentials_file())
+        if isinstance(old, dict) and old.get("server") and old.get("token"):
+            return {"current": "default", "contexts": {"default": {"server": old["server"], "token": old["token"]}}}
+        return {"current": None, "contexts": {}}
+    contexts = raw.get("contexts") if isinstance(raw, dict) else None
+    if not isinstance(contexts, dict) or not all(isinstance(c, dict) and c.get("server") and c.get("token")
+                                                 for c in contexts.values()):
+        raise UsageError(f"the saved logins {path} are damaged", hint="delete the file, then run tenantctl login")
+    current = raw.get("current")
+    return {"current": current if current in contexts else None, "contexts": contexts}
+
+
+def write_contexts(data: dict[str, Any]) -> Path:
+    """All or nothing, 0600 in a 0700 folder whatever the umask (the file holds live tokens)."""
+    from store.files import private_dir, write_private
+
+    path = contexts_file()
+    private_dir(path.parent)
+    text = json.dumps(data, indent=2).encode("utf-8")
+    write_private(path, lambda fh: fh.write(text))
+    credentials_file().unlink(missing_ok=True)  # taken over as "default"
     return path
 
 
-def forget() -> bool:
-    try:
-        credentials_file().unlink()
-    except FileNotFoundError:
+def selected_name() -> str | None:
+    """The context this command uses: --context, TENANTCTL_CONTEXT, else the current one."""
+    return state.FLAGS.get("context") or os.environ.get("TENANTCTL_CONTEXT") or None
+
+
+def load_saved() -> Remote | None:
+    """The selected context (an unknown name given explicitly is refused), or None."""
+    data = load_contexts()
+    name = selected_name()
+    if name is not None and name not in data["contexts"]:
+        known = ", ".join(sorted(data["contexts"])) or "none saved"
+        raise UsageError(f"no context named {name!r} ({known})", hint="see tenantctl context list")
+    name = name or data["current"]
+    if name is None:
+        return None
+    c = data["contexts"][name]
+    return Remote(str(c["server"]), str(c["token"]), name, c.get("user"), bool(c.get("insecure_http", False)))
+
+
+def current_context_name() -> str | None:
+    return state.REMOTE.context if state.REMOTE is not None else None
+
+
+def save(remote: Remote, name: str) -> Path:
+    """Save `remote` as context `name` (replacing one of that name) and make it current."""
+    data = load_contexts()
+    data["contexts"][name] = {"server": remote.server, "token": remote.token, "user": remote.user,
+                              **({"insecure_http": True} if remote.insecure_http else {})}
+    data["current"] = name
+    return write_contexts(data)
+
+
+def forget(name: str) -> bool:
+    data = load_contexts()
+    if data["contexts"].pop(name, None) is None:
         return False
+    if data["current"] == name:
+        data["current"] = None
+    write_contexts(data)
     return True
 
 
+def context_name_for(server: str) -> str:
+    """A new context's default name: the server's host (admin.platform.example)."""
+    return urlsplit(server).hostname or "default"
+
+
 def configured() -> Remote | None:
-    """Remote mode is on with --server / TENANTCTL_SERVER, or after `tenantctl login` (until logout).
-    The token: TENANTCTL_TOKEN, else the saved one (only for the server it was saved for)."""
+    """Remote mode is on with --server / TENANTCTL_SERVER, or with a saved context (--context,
+    TENANTCTL_CONTEXT, else the current one; until logout). The token: TENANTCTL_TOKEN, else the
+    context's (only for the server it was saved for)."""
     flag = state.FLAGS.get("server") or os.environ.get("TENANTCTL_SERVER")
     env_token = os.environ.get("TENANTCTL_TOKEN") or None
     insecure = bool(state.FLAGS.get("insecure_http"))
@@ -118,10 +182,13 @@ def configured() -> Remote | None:
     if flag:
         server = normalise_server(flag)
         same = saved is not None and saved.server == server
-        token = env_token or (saved.token if saved and same else None)
-        return Remote(server, token, insecure or bool(saved and same and saved.insecure_http))
+        if saved and same:
+            return Remote(server, env_token or saved.token, saved.context, saved.user if not env_token else None,
+                          insecure_http=insecure or saved.insecure_http)
+        return Remote(server, env_token, insecure_http=insecure)
     if saved is not None:  # a login made with --insecure-http keeps that choice for its server
-        return Remote(saved.server, env_token or saved.token, insecure or saved.insecure_http)
+        return Remote(saved.server, env_token or saved.token, saved.context, saved.user if not env_token else None,
+                      insecure_http=insecure or saved.insecure_http)
     if env_token:
         raise UsageError("TENANTCTL_TOKEN is set but no server", hint="set TENANTCTL_SERVER or pass --server URL")
     return None
@@ -193,9 +260,13 @@ class Client:
         if not isinstance(payload, dict) or "data" not in payload:
             raise InvalidInput("the server's answer has no data", hint=SERVER_HINT)
         if payload.get("warnings"):
-            from cli.runtime import _warn
+            from cli.runtime import _warn, delivery_pending
+            from store.errors import PENDING
 
             _warn([str(w) for w in payload["warnings"]])
+            for w in payload["warnings"]:
+                if str(w).startswith(PENDING):
+                    delivery_pending(str(w))  # exit 6, as the local command
         return payload
 
     def close(self) -> None:

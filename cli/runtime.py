@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cli import state
 from store.errors import ConfirmationNeeded
@@ -80,11 +80,38 @@ def command(write: bool = True) -> Iterator[Ctx]:
         with store.transaction(write=write) as session:
             ctx = Ctx(session, resolve_actor(session, conf.actor), conf)
             yield ctx
+        if write:  # said if Ctrl-C comes now (during mail delivery, while printing)
+            state.COMMITTED = "the change is written" if ctx.committed is None else ctx.committed
         _warn(ctx.warnings)
-        for hook in ctx.after_commit:
-            hook()
+        after_commit(ctx.after_commit)
     finally:
         store.dispose()
+
+
+def after_commit(hooks: list[Any]) -> None:
+    """Run the hooks (mail delivery) of a committed command. A delivery that cannot reach its server
+    does not replace the command's result: its warning goes next to it, and the exit code is 6."""
+    from store.errors import DeliveryPending
+
+    pending: DeliveryPending | None = None
+    for hook in hooks:
+        try:
+            hook()
+        except DeliveryPending as exc:
+            pending = exc
+    if pending is not None:
+        _warn([pending.message])
+        delivery_pending(pending.message)
+
+
+def delivery_pending(message: str) -> None:
+    """Exit 6 once the result is printed; the warning is in it (--json) or on stderr already. A
+    non-zero exit says why on stderr, --json or not (docs/json.md)."""
+    state.DELIVERY_PENDING = True
+    if state.JSON_MODE:
+        from cli import output
+
+        output.stderr().print(output.Text(f"warning: {message}"), soft_wrap=True)
 
 
 def _warn(warnings: list[str]) -> None:

@@ -13,3 +13,9 @@ JSON_MODE = False
 REMOTE: Remote | None = None
 # warnings of the services (ctx.warnings): printed on stderr, or "warnings" in the JSON document
 WARNINGS: list[str] = []
+# the one JSON document of this command was written (a second one would break `| jq`)
+JSON_EMITTED = False
+# what the command committed, said if it is interrupted afterwards (Ctrl-C during mail delivery)
+COMMITTED: str | None = None
+# a committed change's mail could not be delivered (it stays queued): exit 6 with the result
+DELIVERY_PENDING = False

@@ -47,20 +47,21 @@ def is_utf8(raw: bytes) -> bool:
     return True
 
 
-def damaged_cells(kind: str, columns: dict[str, list[str | None]], *, trust_weak: bool
+def damaged_cells(kind: str, columns: dict[str, list[str | None]], *, trust_weak: bool, lost_possible: bool = True
                   ) -> list[tuple[int, str, str, Damage]]:
     """(row index, field, value, damage) of damaged name cells. Checked once per distinct value;
     `š` alone counts only when no correct umlaut appears in the names (`trust_weak`: the reading
-    was forced with --encoding, then only certain damage counts)."""
+    was forced with --encoding, then only certain damage counts). lost_possible=False: the file is
+    UTF-8 for certain, so a `?` is the text's own ("Warum?Marketing GmbH"), never a lost letter."""
     found: dict[str, Damage] = {}
     umlauts = False
     for field in NAME_FIELDS.get(kind, ()):
         for value in set(columns.get(field, ())):
-            if not value or (value.isascii() and "?" not in value):
+            if not value or (value.isascii() and ("?" not in value or not lost_possible)):
                 continue
             umlauts = umlauts or not UMLAUTS.isdisjoint(value)
             d = damaged_text(value)
-            if d is not None:
+            if d is not None and (lost_possible or d.reading != "lost"):
                 found[value] = d
     if trust_weak or umlauts:
         found = {v: d for v, d in found.items() if d.certain}

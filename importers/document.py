@@ -37,6 +37,7 @@ TENANT_FIELDS = ("key", "name", "kind", "reseller", "customer_number", "currency
                  "external_id", "applications")
 USER_FIELDS = ("first_name", "last_name", "email", "tenant", "role", "language", "login", "access")
 MEMBERSHIP_FIELDS = frozenset({"tenant", "role", "access"})
+DOCUMENT_KEYS = frozenset({"version", "tenants", "users"})
 MAX_BYTES = 50 * 1024 * 1024
 VARIABLE = re.compile(r"\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -142,9 +143,12 @@ def parse(text: str, name: str) -> Any:
     """JSON (fast) when it looks like JSON, else YAML with the safe loader; bounded in depth, aliases
     and nodes (aliases counted as what they expand to) before anything is built from it. The one
     reader of documents: `apply -f` locally, in remote mode and POST /api/v1/apply."""
+    from importers import repeated_keys
+
     if text.lstrip()[:1] in {"{", "["}:
+        pairs = repeated_keys.JsonPairs()
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=pairs)
         except RecursionError:
             raise _too_deep(name) from None
         except json.JSONDecodeError as exc:
@@ -153,6 +157,7 @@ def parse(text: str, name: str) -> Any:
                                    f"column {exc.colno})", hint="fix the document") from None
         else:
             _check_json(data, name)
+            repeated_keys.check_json(text, data, pairs, shown(name))
             return data
     import yaml
 
@@ -162,6 +167,7 @@ def parse(text: str, name: str) -> Any:
         if node is None:
             return None
         _check_yaml(node, name)
+        repeated_keys.check_yaml(node, shown(name))
         return loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -172,6 +178,19 @@ def parse(text: str, name: str) -> Any:
         raise InvalidInput(f"{shown(name)} is not valid YAML: {problem}{where}", hint="fix the document") from None
     finally:
         loader.dispose()
+
+
+def refuse_non_document(doc: Any, name: str) -> None:
+    """A file that is not a tenantctl document (`apply -f /etc/shadow`, a csv, a passwd file, a
+    config file) is refused in one line that quotes nothing of it: its text may be secret, and
+    the schema's messages would echo it."""
+    if isinstance(doc, dict) and (not doc or not DOCUMENT_KEYS.isdisjoint(doc)):
+        return
+    what = "a mapping without version, tenants or users" if isinstance(doc, dict) else \
+        "a list" if isinstance(doc, list) else "plain text" if isinstance(doc, str) else "a single value"
+    raise InvalidInput(f"{shown(name)} is not a tenantctl document: it reads as {what}",
+                       hint="a document is a YAML or JSON mapping with version, tenants and users: "
+                            "see tenantctl apply --schema or tenantctl export -o yaml")
 
 
 def _too_deep(name: str) -> InvalidInput:
@@ -459,6 +478,7 @@ def load(text: str, name: str, env: Mapping[str, str] | None = None, *, variable
     doc = substitute(raw, env, problems, used) if variables and "${" in text else raw
     if doc is None:
         doc = {}
+    refuse_non_document(doc, name)
     problems += validate(doc)
     kind = "json" if text.lstrip()[:1] in {"{", "["} else "yaml"
     loc = _Locations()

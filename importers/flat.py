@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from importers import columns
+from store.errors import InvalidInput
 from store.imports.rows import Table
 
 LAYOUTS = ("auto", "flat", "tables")
@@ -31,6 +32,34 @@ def is_contact_list(header: list[str], extra: dict[str, str]) -> bool:
     found = {extra.get(n) or known.get(n) for n in normed}
     has_name = bool(found & {"full_name", "last_first"}) or {"first_name", "last_name"} <= found
     return "email" in found and has_name and bool(found & _COMPANY)
+
+
+def contact_fields(sheet: str, header: list[str], extra: dict[str, str], notes: list[str]) -> dict[str, int]:
+    """The columns of a sheet read as a contact list. Under --layout flat a `Mandant`/`Tenant`
+    column names each person's company (a look-up, like a company column); a sheet without any
+    company column or without a person's name is refused naming the fix."""
+    known = columns.aliases("contacts")
+    fields: dict[str, int] = {}
+    reference = None
+    for i, h in enumerate(header):
+        n = columns.norm(h)
+        name = extra.get(n) or known.get(n)
+        if name and name not in fields:
+            fields[name] = i
+        elif n in _REFERENCE and reference is None:
+            reference = i
+    if not fields.keys() & _COMPANY:
+        if reference is None:
+            raise InvalidInput(f"{sheet}: read as a contact list (--layout flat), but no column names the "
+                               "company: add a column Firma (or Kundennummer)",
+                               hint='or name the column with --map "Header=company"')
+        fields["company"] = reference
+        notes.append(f"{sheet}: column {header[reference]!r} names each person's company (--layout flat)")
+    if not (fields.keys() & {"full_name", "last_first"} or {"first_name", "last_name"} <= fields.keys()):
+        raise InvalidInput(f"{sheet}: read as a contact list (--layout flat), but no column holds the people's "
+                           "names: add the columns Vorname and Nachname (or one column Name)",
+                           hint='or name the columns with --map "Header=first_name" --map "Header=last_name"')
+    return fields
 
 
 def fill_merged(table: Table, merged: list[Any]) -> None:

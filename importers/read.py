@@ -23,6 +23,16 @@ from store.rules import char_name, control_char
 
 ESCAPED_START = ("=", "+", "-", "@", "\t", "\r")
 HEADER_SEARCH_ROWS = 10
+# Excel's error values: a cell showing one holds no value (a csv export writes the text; German
+# Excel writes its own words for some: #NV, #BEZUG!, #WERT!, #ZAHL!, #ÜBERLAUF!)
+EXCEL_ERRORS = frozenset({"#N/A", "#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA",
+                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#NV",
+                          "#BEZUG!", "#WERT!", "#ZAHL!", "#ÜBERLAUF!"})
+
+
+def excel_error(cell: str, value: str) -> str:
+    return (f"cell {cell} shows the Excel error {value} instead of a value: correct the formula (or the "
+            "lookup it depends on) in Excel, or type the value, then save again")
 
 
 def text(value: Any) -> str | None:
@@ -75,18 +85,19 @@ class Loaded:
 
 
 def read(path: Path, *, sheet: str | None = None, maps: list[str] | None = None, encoding: str | None = None,
-         max_mb: int = 100, header_row: int | None = None, layout: str = "auto") -> Source:
+         max_mb: int = 100, header_row: int | None = None, layout: str = "auto", trust_names: bool = False) -> Source:
     return load(path, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb, header_row=header_row,
-                layout=layout).source()
+                layout=layout, trust_names=trust_names).source()
 
 
 def load(path: Path, *, sheet: str | None = None, maps: list[str] | None = None, encoding: str | None = None,
-         max_mb: int = 100, header_row: int | None = None, layout: str = "auto",
+         max_mb: int = 100, header_row: int | None = None, layout: str = "auto", trust_names: bool = False,
          on_scanned: Callable[[], None] | None = None) -> Loaded:
     """The file read up to its rows. `header_row` (--header-row) names the header row as Excel numbers
     it; layout: auto (a single sheet with person and company columns is a flat contact list), flat
     (read it so), tables (never). on_scanned: called once the work that holds the GIL (the xlsx
-    sheet scans) is done and only python-calamine's parse (which releases it) is left."""
+    sheet scans) is done and only python-calamine's parse (which releases it) is left. trust_names
+    (--trust-names): names are taken as written, not checked for broken characters."""
     if header_row is not None and header_row < 1:
         raise UsageError(f"--header-row {header_row}: rows are numbered from 1", hint="e.g. --header-row 3")
     if layout not in flat.LAYOUTS:
@@ -96,9 +107,9 @@ def load(path: Path, *, sheet: str | None = None, maps: list[str] | None = None,
     suffix = path.suffix.lower()
     extra = columns.parse_maps(maps)
     if suffix in {".xlsx", ".xlsm"}:
-        return _load_xlsx(path, sheet, extra, header_row, layout, on_scanned)
+        return _load_xlsx(path, sheet, extra, header_row, layout, on_scanned, trust_names)
     if suffix in {".csv", ".txt"}:
-        return _load_csv(path, sheet, extra, encoding, header_row, layout)
+        return _load_csv(path, sheet, extra, encoding, header_row, layout, trust_names)
     if suffix == ".xls":
         raise InvalidInput(f"{path.name} is an old Excel .xls file", hint="save it as .xlsx or .csv")
     raise InvalidInput(f"cannot import {path.name}: only .xlsx and .csv are read", hint="save it as .xlsx or .csv")
@@ -107,7 +118,7 @@ def load(path: Path, *, sheet: str | None = None, maps: list[str] | None = None,
 # -- xlsx --------------------------------------------------------------------------------------------
 
 def _load_xlsx(path: Path, sheet: str | None, extra: dict[str, str], header_at: int | None, layout: str,
-               on_scanned: Callable[[], None] | None = None) -> Loaded:
+               on_scanned: Callable[[], None] | None = None, trust_names: bool = False) -> Loaded:
     safety.check_xlsx(path)
     from python_calamine import CalamineWorkbook
 
@@ -135,6 +146,8 @@ def _load_xlsx(path: Path, sheet: str | None, extra: dict[str, str], header_at: 
         if not chosen:
             skip = {columns.norm(x) for x in columns.INSTRUCTIONS_SHEET}
             data_sheets = [n for n in names if columns.norm(n) not in skip and n not in hidden]
+            if len(data_sheets) > 1:
+                _one_sheet_per_customer(path, wb, data_sheets, hidden, extra)
             if len(data_sheets) != 1:
                 raise InvalidInput(f"{path.name} has no sheet named Mandanten/Tenants or Benutzer/Users "
                                    f"(it has: {', '.join(names)})", hint="rename the sheets or pass --sheet NAME")
@@ -142,20 +155,26 @@ def _load_xlsx(path: Path, sheet: str | None, extra: dict[str, str], header_at: 
     sheets, scans = _parse_scanned(path, wb, chosen, on_scanned)
     taken = {n for n, _ in chosen}
     skip = {columns.norm(x) for x in columns.INSTRUCTIONS_SHEET}
-    notes.extend(_unread_sheets(path, wb, [n for n in names if n not in taken and columns.norm(n) not in skip],
-                                hidden, extra))
+    unread, padded_refs = _unread_sheets(path, wb, [n for n in names if n not in taken and columns.norm(n) not in skip],
+                                         hidden, extra)
+    notes.extend(unread)
     if len(sheets) > 1 and layout == "auto":
         layout = "tables"  # a flat contact list is one sheet; the template's sheets are tables
-    return Loaded(lambda: _xlsx_tables(path, sheets, scans, extra, notes, header_at, layout))
+    return Loaded(lambda: _xlsx_tables(path, sheets, scans, extra, notes, header_at, layout, trust_names,
+                                       padded_refs))
 
 
-def _unread_sheets(path: Path, wb: Any, names: list[str], hidden: set[str], extra: dict[str, str]) -> list[str]:
+def _unread_sheets(path: Path, wb: Any, names: list[str], hidden: set[str], extra: dict[str, str]
+                   ) -> tuple[list[str], set[str]]:
     """A note for every sheet that is not imported: its rows and, when its header names known
     columns (people: first name, last name, e-mail), that it looks like data ("sheet
-    'Ansprechpartner' (16 rows) was not read"). Each is scanned before it is parsed, like the others."""
+    'Ansprechpartner' (16 rows) was not read"). Each is scanned before it is parsed, like the others.
+    Also the zero-padded tenant references of a users sheet among them: the round-trip checks of
+    the tenants sheet chosen with --sheet compare its number cells with them."""
     import zipfile
 
     out: list[str] = []
+    padded: set[str] = set()
     with zipfile.ZipFile(path) as zf:
         parts = {name: part for part, name in safety.sheet_parts(zf).items()}
         for name in names:
@@ -174,14 +193,18 @@ def _unread_sheets(path: Path, wb: Any, names: list[str], hidden: set[str], extr
             header: list[str] = []
             kind = None
             count = 0
+            ref_at = None
             for i, cells in enumerate(rows):
                 texts = [text(c) or "" for c in cells]
                 if not any(texts):
                     continue
                 if kind is None and i < HEADER_SEARCH_ROWS and (k := _guess_kind(texts, extra)):
                     kind, header, count = k, texts, 0
+                    ref_at = _match(header, kind, extra).get("tenant") if kind == "users" else None
                     continue
                 count += 1
+                if ref_at is not None and ref_at < len(texts) and texts[ref_at][:1] == "0" and texts[ref_at].isdigit():
+                    padded.add(texts[ref_at])
             del ws, rows
             if kind is not None:
                 if kind == "users" and flat.is_contact_list(header, extra):
@@ -194,7 +217,21 @@ def _unread_sheets(path: Path, wb: Any, names: list[str], hidden: set[str], extr
                            f"({cols}); pass --sheet {name!r} to import it, or rename it")
             elif count:
                 out.append(f"{state} {name!r} ({count} rows) was not read")
-    return out
+    return out, padded
+
+
+def _one_sheet_per_customer(path: Path, wb: Any, sheets: list[str], hidden: set[str], extra: dict[str, str]) -> None:
+    """A workbook with one sheet of people per customer (sheets named after the companies) has no
+    reading sheet by sheet: refused, naming the reading that works."""
+    notes, _ = _unread_sheets(path, wb, sheets, hidden, extra)
+    people = [n for n in sheets if any(f"sheet {n!r} (" in note and (
+        "like a list of people" in note or "like a flat contact list" in note) for note in notes)]
+    if len(people) > 1:
+        shown = ", ".join(repr(n) for n in people[:5]) + (", …" if len(people) > 5 else "")
+        raise InvalidInput(f"{path.name} has {len(people)} sheets of people ({shown}), one per customer: such a "
+                           "workbook is not read sheet by sheet",
+                           hint="copy the people onto one sheet with a column Firma holding each sheet's customer "
+                                "(its name or customer number) and import that sheet (--sheet NAME)")
 
 
 def _parse_scanned(path: Path, wb: Any, chosen: list[tuple[str, str | None]],
@@ -214,19 +251,34 @@ def _parse_scanned(path: Path, wb: Any, chosen: list[tuple[str, str | None]],
             if part is not None:
                 scans[name] = sheetscan.scan(zf, part, name)
             if job is not None:
-                parsed[-1] = (*parsed[-1][:2], job.result())
+                parsed[-1] = (*parsed[-1][:2], _parsed(job, parsed[-1][0], scans))
             parsed.append((name, kind, None))
             job = Background(wb.get_sheet_by_name, name)
         if on_scanned is not None:
             on_scanned()
     if job is not None:
-        parsed[-1] = (*parsed[-1][:2], job.result())
+        parsed[-1] = (*parsed[-1][:2], _parsed(job, parsed[-1][0], scans))
     return parsed, scans
 
 
+def _parsed(job: Background[Any], sheet: str, scans: dict[str, sheetscan.SheetScan]) -> Any:
+    """A sheet python-calamine parsed. It refuses some error values it does not know (`#GETTING_DATA`,
+    `#SPILL!`): the file is refused naming the cells the scan found, as a row problem would."""
+    try:
+        return job.result()
+    except Exception as exc:
+        errors = scans[sheet].errors if sheet in scans else []
+        if "error value" not in str(exc) or not errors:
+            raise
+        shown = "; ".join(excel_error(ref, value) for ref, value in errors[:3])
+        raise InvalidInput(f"{sheet}: {shown}", hint="correct the cells in Excel and save again, "
+                           "or paste the sheet as values") from None
+
+
 def _xlsx_tables(path: Path, sheets: list[tuple[str, str | None, Any]], scans: dict[str, sheetscan.SheetScan],
-                 extra: dict[str, str], notes: list[str], header_at: int | None, layout: str) -> Source:
-    src = Source(path, "xlsx")
+                 extra: dict[str, str], notes: list[str], header_at: int | None, layout: str,
+                 trust_names: bool = False, padded_refs: set[str] | None = None) -> Source:
+    src = Source(path, "xlsx", padded_refs=padded_refs or set())
     src.notes.extend(notes)
     count = len(sheets)
     while sheets:
@@ -239,7 +291,8 @@ def _xlsx_tables(path: Path, sheets: list[tuple[str, str | None, Any]], scans: d
                 continue  # a workbook may hold tenants only or users only
             raise
         if table is not None:
-            _check_damage(src, table, broken_text.xlsx_advice, False)
+            if not trust_names:
+                _check_damage(src, table, broken_text.xlsx_advice, False, genuine_utf8=False)
             if table.kind in src.tables:
                 raise InvalidInput(f"{path.name} has two sheets of {table.kind}: "
                                    f"{src.tables[table.kind].sheet!r} and {name!r}", hint="merge them into one")
@@ -252,6 +305,12 @@ def _xlsx_tables(path: Path, sheets: list[tuple[str, str | None, Any]], scans: d
             why = "filtered out (AutoFilter)" if scanned.filtered else "hidden"
             src.notes.append(f"{name}: rows {shown} are {why} in Excel; they are imported like the visible rows "
                              "(delete them in the file to leave them out)")
+        if table is not None:
+            read_cols = {i + 1 for i in table.fields.values()}
+            for ref, value in scanned.errors:
+                row = _ref_row(ref)
+                if row > table.header_row and sheetscan.col_index(ref.rstrip("0123456789")) in read_cols:
+                    src.problems.append(Problem(name, row, _ref_col(ref, table), excel_error(ref, value)))
         for ref in scanned.formulas_without_value:
             src.problems.append(Problem(name, _ref_row(ref), _ref_col(ref, table),
                                         f"cell {ref} holds a formula without a computed value; "
@@ -304,12 +363,17 @@ def _cp1252(path: Path, raw: bytes, src: Source) -> str:
 
 
 def _load_csv(path: Path, sheet: str | None, extra: dict[str, str], encoding: str | None,
-              header_at: int | None, layout: str) -> Loaded:
+              header_at: int | None, layout: str, trust_names: bool = False) -> Loaded:
     src = Source(path, "csv")
     raw = path.read_bytes()
     content = _decode(path, raw, encoding, src)
     used = (encoding or ("utf-8" if broken_text.is_utf8(raw) else "cp1252")).lower().replace("_", "-")
     advice = broken_text.csv_advice(raw, used, forced=bool(encoding))
+    # a file that is UTF-8 for certain (a byte-order mark, or letters outside ASCII that only UTF-8
+    # encodes so) lost no letter to '?': "Warum?Marketing GmbH" is the company's own spelling
+    # (or one --encoding utf-8 says is)
+    genuine = used in {"utf-8", "utf8", "utf-8-sig"} and (
+        bool(encoding) or raw.startswith(b"\xef\xbb\xbf") or not raw.isascii())
     del raw
     if not content.strip():
         raise InvalidInput(f"{path.name} is empty", hint="export the spreadsheet again")
@@ -319,7 +383,8 @@ def _load_csv(path: Path, sheet: str | None, extra: dict[str, str], encoding: st
         if kind is None:
             raise InvalidInput(f"--sheet {sheet!r}: a csv holds tenants or users",
                                hint="pass --sheet tenants or --sheet users")
-    return Loaded(lambda: _csv_table(src, content, kind, extra, advice, bool(encoding), header_at, layout))
+    return Loaded(lambda: _csv_table(src, content, kind, extra, advice, bool(encoding), header_at, layout,
+                                     None if trust_names else genuine))
 
 
 SEP_LINE = re.compile(r'"?sep=(.)"?[ \t]*\r?$', re.IGNORECASE)
@@ -349,21 +414,24 @@ def csv_records(path: Path, encoding: str | None = None) -> Iterator[tuple[int, 
 
 
 def _csv_table(src: Source, content: str, kind: str | None, extra: dict[str, str], advice: broken_text.Advice,
-               forced: bool, header_at: int | None, layout: str) -> Source:
+               forced: bool, header_at: int | None, layout: str, genuine_utf8: bool | None) -> Source:
+    """genuine_utf8: None under --trust-names (names are not checked for broken characters)."""
     reader, sep = _csv_reader(content)
     if sep:
         src.notes.append(f"{src.path.name}: the first line 'sep={sep}' names the delimiter; "
                          "rows are counted from the line after it, as Excel shows them")
-    table = _table(src, src.path.name, kind, reader, extra, [], header_at, layout)
+    table = _table(src, src.path.name, kind, reader, extra, [], header_at, layout, ragged=True)
     if table is not None:
         src.tables[table.kind] = table
-        _check_damage(src, table, advice, forced)
+        if genuine_utf8 is not None:
+            _check_damage(src, table, advice, forced, genuine_utf8=genuine_utf8)
     return src
 
 
-def _check_damage(src: Source, table: Table, advice: broken_text.Advice, forced: bool) -> None:
+def _check_damage(src: Source, table: Table, advice: broken_text.Advice, forced: bool, *, genuine_utf8: bool) -> None:
     cols = {f: table.column(f) for f in broken_text.NAME_FIELDS.get(table.kind, ()) if f in table.fields}
-    for i, field_name, value, damage in broken_text.damaged_cells(table.kind, cols, trust_weak=forced):
+    for i, field_name, value, damage in broken_text.damaged_cells(table.kind, cols, trust_weak=forced,
+                                                                  lost_possible=not genuine_utf8):
         src.problems.append(Problem(table.sheet, table.rows[i][0], table.header_of(field_name),
                                     broken_text.message(value, damage, advice)))
 
@@ -480,11 +548,13 @@ def _summary_label(cells: list[Any], values: list[str | None]) -> str | None:
 
 
 def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]], extra: dict[str, str],
-           merged: list[Any], header_at: int | None = None, layout: str = "auto") -> Table | None:
+           merged: list[Any], header_at: int | None = None, layout: str = "auto", ragged: bool = False) -> Table | None:
+    """ragged: a row with more cells than the header is a problem (a csv: a separator inside a
+    cell that is not quoted shifts the row, and the cells past the header would be lost)."""
     it = iter(rows)
     header_row, header, kind, fields, replay = _find_header(src, sheet, kind, it, extra, header_at)
     if layout == "flat" or (layout == "auto" and flat.is_contact_list(header, extra)):
-        kind, fields = "contacts", _match(header, "contacts", extra)
+        kind, fields = "contacts", flat.contact_fields(sheet, header, extra, src.notes)
     header = [" ".join(h.split()) for h in header]  # "Vorname\n(Pflichtfeld)" is shown on one line
     assert kind is not None
     for (r0, c0), (r1, c1) in merged:
@@ -517,8 +587,13 @@ def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]],
     share = same.setdefault
     labels: dict[Any, bool] = {}
     last = replay[-1][0] if replay else header_row
+    width = len(header) if ragged else 1 << 30
     for rownum, cells in chain(replay, enumerate(it, start=last + 1)):
         n = len(cells)
+        if n > width and any(c.strip() for c in cells[width:]):
+            src.problems.append(Problem(sheet, rownum, None, f"the row has {n} cells, the header {width}: a "
+                                        "separator inside a cell that is not quoted? The row is shifted and its "
+                                        "last cells would be lost; quote the cell or correct the row"))
         values = [share(t := text(cells[j]), t) if j < n else None for j in idxs]
         if not any(values):
             continue  # empty rows are not rows (a million trailing ones cost nothing)
@@ -547,6 +622,14 @@ def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]],
         table.rows.append((rownum, tuple(values)))
     if not table.rows:
         raise InvalidInput(f"{sheet}: only a header row, no data rows")
+    if not EXCEL_ERRORS.isdisjoint(same):  # error values as text (a csv Excel wrote): per distinct value
+        names = table.names
+        for rownum, vals in table.rows:
+            for pos, v in enumerate(vals):
+                if v in EXCEL_ERRORS:
+                    idx = fields[names[pos]]
+                    src.problems.append(Problem(sheet, rownum, header[idx],
+                                                excel_error(f"{_col_letter(idx)}{rownum}", v or "")))
     for j, name, pos in ident_pos:  # identifier texts German Excel wrote: once per distinct value
         wrong: dict[str | None, str] = {}
         for v in set(table.column(name)):

@@ -6,7 +6,8 @@ in Z1048576 costs ~900 MB. The pass reads the zip entry in 1 MB blocks (never th
 finds, with byte searches and a few regular expressions per block (not per cell):
 - an upper bound of the grid (highest row number × last column); only when it is too large, a second
   pass finds the filled cells exactly and names the stray one;
-- formula cells without a computed value (python-calamine reads them as empty);
+- formula cells without a computed value, and cells holding an Excel error value (`#N/A`):
+  python-calamine reads both as empty;
 - hidden rows, and whether the sheet has an AutoFilter (then hidden rows are filtered rows).
 """
 
@@ -29,6 +30,8 @@ _HIDDEN_ROW = re.compile(rb'<row ([^>]*?hidden="(?:1|true)"[^>]*)>')
 _ROW_NUM = re.compile(rb'\br="([0-9]{1,9})"')
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*?>\s*<f[ >/](?:(?!</c>).)*?</c>', re.DOTALL)
 _VALUE = re.compile(rb"<v>[^<]")
+# a cell holding an Excel error value (python-calamine reads it as empty: `#N/A` vanished)
+_ERROR_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*?\bt="e"[^>]*>(?:(?!</c>).)*?<v>([^<]*)</v>', re.DOTALL)
 
 
 @dataclass
@@ -36,6 +39,7 @@ class SheetScan:
     max_row: int = 0
     max_col: int = 0
     formulas_without_value: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (cell, Excel error value)
     hidden_rows: list[int] = field(default_factory=list)
     filtered: bool = False
 
@@ -100,6 +104,8 @@ def scan(zf: zipfile.ZipFile, part: str, sheet: str) -> SheetScan:
             out.formulas_without_value.extend(
                 m.group(1).decode() for m in _FORMULA_CELL.finditer(data)
                 if not _VALUE.search(m.group(0)) and b"<is>" not in m.group(0))
+        if b't="e"' in data:
+            out.errors.extend((m.group(1).decode(), m.group(2).decode()) for m in _ERROR_CELL.finditer(data))
         if b'hidden="' in data:
             for m in _HIDDEN_ROW.finditer(data):
                 num = _ROW_NUM.search(m.group(1))

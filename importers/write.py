@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 from importers import columns
 from importers.read import ESCAPED_START
 from store.errors import InvalidInput
-from store.files import write_private
+from store.files import occupied, write_private
 
 FILL_ERROR = "FFFFC7CE"
 FILL_HEADER = "FFDDEBF7"
@@ -33,18 +33,28 @@ def escape(value: Any) -> Any:
     return "'" + value if value.startswith(ESCAPED_START) else value
 
 
-def check_folder(path: Path) -> None:
+def check_folder(path: Path, *, force: bool = True) -> None:
+    """Before any work: the folder exists and, unless `force`, the file does not."""
     folder = path.parent
     if not folder.is_dir():
         raise InvalidInput(f"cannot write {path}: the folder {folder} does not exist",
                            hint="create the folder first, or give another path")
+    if not force and occupied(path):
+        raise exists(path)
 
 
-def save(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Write one output file (0600, all or nothing) or say in one line why it cannot be written."""
-    check_folder(path)
+def exists(path: Path) -> InvalidInput:
+    return InvalidInput(f"{path} exists already", hint="add --force to replace it, or choose another name")
+
+
+def save(path: Path, write: Callable[[BinaryIO], object], *, force: bool = True) -> None:
+    """Write one output file (0600, all or nothing) or say in one line why it cannot be written.
+    Without `force` an existing file (even one that appeared meanwhile) is never replaced."""
+    check_folder(path, force=force)
     try:
-        write_private(path, write)
+        write_private(path, write, replace=force)
+    except FileExistsError:
+        raise exists(path) from None
     except OSError as exc:
         raise InvalidInput(f"cannot write {path}: {exc.strerror}",
                            hint="choose a folder you can write to") from None
@@ -65,20 +75,27 @@ def _headers(kind: str, names: Sequence[str]) -> list[str]:
     return [by_name[n].de for n in names]
 
 
+def export_targets(path: Path) -> list[Path]:
+    """The files `write_export` writes: a csv holds one kind of row, so FILE.csv →
+    FILE-mandanten.csv and FILE-benutzer.csv."""
+    if path.suffix.lower() == ".csv":
+        return [path.with_name(f"{path.stem}-{tag}.csv") for tag in ("mandanten", "benutzer")]
+    return [path]
+
+
 def write_export(path: Path, tenants: list[dict[str, Any]], users: list[dict[str, Any]],
-                 tenant_cols: Sequence[str], user_cols: Sequence[str]) -> list[Path]:
-    check_folder(path)  # before any workbook is built
+                 tenant_cols: Sequence[str], user_cols: Sequence[str], *, force: bool = True) -> list[Path]:
+    for target in export_targets(path):
+        check_folder(target, force=force)  # before any workbook is built
     suffix = path.suffix.lower()
     if suffix == ".json":
         doc = json.dumps({"tenants": tenants, "users": users}, ensure_ascii=False, indent=2) + "\n"
-        save(path, lambda fh: fh.write(doc.encode("utf-8")))
+        save(path, lambda fh: fh.write(doc.encode("utf-8")), force=force)
         return [path]
     if suffix == ".csv":
-        # a csv holds one kind of row: FILE.csv → FILE-mandanten.csv and FILE-benutzer.csv
         out = []
-        for kind, rows, cols, tag in (("tenants", tenants, tenant_cols, "mandanten"),
-                                      ("users", users, user_cols, "benutzer")):
-            target = path.with_name(f"{path.stem}-{tag}.csv")
+        for (kind, rows, cols), target in zip((("tenants", tenants, tenant_cols), ("users", users, user_cols)),
+                                              export_targets(path), strict=True):
 
             def write(fh: Any, kind: str = kind, rows: list[dict[str, Any]] = rows,
                       cols: Sequence[str] = cols) -> None:
@@ -86,7 +103,7 @@ def write_export(path: Path, tenants: list[dict[str, Any]], users: list[dict[str
                 w.writerow(_headers(kind, cols))
                 w.writerows([escape(r.get(c)) if r.get(c) is not None else "" for c in cols] for r in rows)
 
-            save(target, _text(write, "utf-8-sig"))
+            save(target, _text(write, "utf-8-sig"), force=force)
             out.append(target)
         return out
     from openpyxl import Workbook
@@ -98,16 +115,16 @@ def write_export(path: Path, tenants: list[dict[str, Any]], users: list[dict[str
         ws.append(_headers(kind, cols))
         for r in rows:
             ws.append([escape(r.get(c)) for c in cols])
-    save(path, wb.save)
+    save(path, wb.save, force=force)
     return [path]
 
 
-def write_template(path: Path) -> None:
+def write_template(path: Path, *, force: bool = True) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    check_folder(path)
+    check_folder(path, force=force)
 
     wb = Workbook()
     ws0 = wb.active
@@ -163,11 +180,11 @@ def write_template(path: Path) -> None:
                         ("Required. " if f.required else "") + f.help_en])
     for cell in ins[1]:
         cell.font = Font(bold=True)
-    save(path, wb.save)
+    save(path, wb.save, force=force)
 
 
 def write_report(source_path: Path, file_type: str, tables: dict[str, Any], problems: list[dict[str, Any]],
-                 target: Path, *, encoding: str | None = None) -> None:
+                 target: Path, *, encoding: str | None = None, force: bool = True) -> None:
     """A copy of the input with the bad cells highlighted and a "Fehler" column per bad row.
     Streamed (issue 10, class 6): the input is read again one sheet at a time (python-calamine,
     bounded by importers.sheetscan) and written with openpyxl's write-only mode, so a rejected
@@ -176,7 +193,7 @@ def write_report(source_path: Path, file_type: str, tables: dict[str, Any], prob
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import PatternFill
 
-    check_folder(target)  # before any workbook is built
+    check_folder(target, force=force)  # before any workbook is built
     fill = PatternFill("solid", fgColor=FILL_ERROR)
     by_sheet: dict[str, dict[int, list[dict[str, Any]]]] = {}
     for p in problems:
@@ -221,7 +238,7 @@ def write_report(source_path: Path, file_type: str, tables: dict[str, Any], prob
                     out.append(v)
             out.append("; ".join((f"{p['column']}: " if p["column"] else "") + p["message"] for p in plist))
             ws.append(out)
-    save(target, wb.save)
+    save(target, wb.save, force=force)
 
 
 def _source_sheets(path: Path, file_type: str, encoding: str | None) -> Any:

@@ -9,6 +9,7 @@ an error (named with file and line), never an empty string. HTML is autoescaped,
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +31,8 @@ class TemplateError(Exception):
 LANGUAGES = ("de", "en")
 PARTS = ("subject.txt", "txt", "html")
 # what the layouts show when the sender identity does not set it (delivery fills these in)
-OPTIONAL: dict[str, Any] = {"signature": None, "imprint": [], "reseller_name": None, "time_zone": None}
+OPTIONAL: dict[str, Any] = {"signature": None, "imprint": [], "reseller_name": None, "time_zone": None,
+                             "imprint_url": None, "privacy_url": None}
 
 
 @cache
@@ -52,7 +54,28 @@ def environment(templates_dir: str | None = None) -> Environment:
         auto_reload=False,
     )
     env.filters["when"] = pass_context(_when)
+    env.filters["breakable"] = breakable
+    env.filters["full_stop"] = full_stop
     return env
+
+
+def full_stop(name: Any) -> str:
+    """A name that ends a sentence: "Blumenhaus Sonnenschein e.K." gets no second period."""
+    text = str(name)
+    return text if text.endswith(".") else text + "."
+
+
+def breakable(url: str) -> Any:
+    """A link shown as text in HTML that wraps only after a '/', '?', '&', '=' or '.' of its path
+    (a <wbr> there, nothing that copies along), never inside "https://": a narrow screen must not
+    show "htt p://". Escaped like any value."""
+    from markupsafe import Markup, escape
+
+    scheme, sep, rest = str(url).partition("://")
+    if not sep:
+        scheme, rest = "", str(url)
+    parts = re.split(r"(?<=[/?&=.])", rest)
+    return Markup(escape(scheme + sep)) + Markup("<wbr>").join(escape(part) for part in parts if part)
 
 
 def _when(context: Any, value: Any) -> str:

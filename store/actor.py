@@ -18,7 +18,7 @@ from store.actor_login import check_login_given
 from store.enums import ConnectionState, Role, TenantKind, TenantStatus, UserStatus
 from store.errors import NotFound, PermissionDenied
 from store.lookup import find_user_row
-from store.models import Connection, Membership, Tenant
+from store.models import Connection, Membership, Tenant, User
 
 
 @dataclass(frozen=True)
@@ -138,20 +138,38 @@ def user_tenant_ids(session: Session, user_id: int) -> set[int]:
     return set(session.exec(select(Membership.tenant_id).where(Membership.user_id == user_id)).all())
 
 
+def home_tenant_ids(session: Session, user_id: int) -> set[int]:
+    """The tenants that answer for a user: those of their memberships; for a person with none left,
+    the tenant that removed the last one (released_by_tenant_id), so that its admins and its
+    reseller can bring the person back. Whoever claims the person later takes that over: a new
+    membership makes the old releaser irrelevant, and the next removal records its own tenant."""
+    ids = user_tenant_ids(session, user_id)
+    if ids:
+        return ids
+    released = session.exec(select(User.released_by_tenant_id).where(User.id == user_id)).first()
+    return {released} if released is not None else set()
+
+
+def released_homes(user_ms: dict[int, Any] | set[int], released_by: int | None) -> set[int]:
+    """home_tenant_ids for bulk callers that loaded the memberships (the importer)."""
+    return set(user_ms) if user_ms else ({released_by} if released_by is not None else set())
+
+
 def can_see_user(session: Session, actor: Actor, user_id: int) -> bool:
     visible = visible_tenant_ids(session, actor)
-    return visible is None or bool(user_tenant_ids(session, user_id) & visible)
+    return visible is None or bool(home_tenant_ids(session, user_id) & visible)
 
 
 def manages_user(session: Session, actor: Actor, user_id: int, *, managed: set[int] | None = None,
                  tenants: set[int] | None = None) -> bool:
     """True when the actor manages *every* tenant the user belongs to (the operator: always). A
-    user with no membership left is the operator's alone. `managed`/`tenants` may be passed in
-    by bulk callers that computed them once."""
+    user with no membership left belongs to the tenant that released them (home_tenant_ids), or,
+    without one, to the operator alone. `managed`/`tenants` may be passed in by bulk callers
+    that computed them once."""
     if actor.is_operator:
         return True
     managed = managed_tenant_ids(session, actor) if managed is None else managed
-    mine = user_tenant_ids(session, user_id) if tenants is None else tenants
+    mine = home_tenant_ids(session, user_id) if tenants is None else tenants
     return bool(mine) and managed is not None and mine <= managed
 
 
@@ -218,7 +236,7 @@ def require_current_rights(session: Session, actor: Actor, objects: dict[str, se
     connection, tenant_application, access_right). A demoted admin cannot undo its earlier run."""
     if actor.is_operator:
         return
-    from store.models import AccessRight, TenantApplication, User
+    from store.models import AccessRight, TenantApplication
 
     managed = managed_tenant_ids(session, actor) or set()
 
@@ -264,7 +282,7 @@ def may_erase_user(session: Session, actor: Actor, user_id: int) -> bool:
     (member remove) and asks its reseller or the operator to erase."""
     if actor.is_operator:
         return True
-    mine = user_tenant_ids(session, user_id)
+    mine = home_tenant_ids(session, user_id)  # a released person: the tenant that released them
     return bool(mine) and bool(actor.reseller_ids) and mine <= reseller_managed_ids(session, actor)
 
 

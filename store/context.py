@@ -21,6 +21,10 @@ class Ctx:
     # things the user should check, though nothing was refused (e.g. a look-alike e-mail domain);
     # the CLI prints them on stderr, or as "warnings" in the JSON document
     warnings: list[str] = field(default_factory=list)
+    # what the command wrote, in words a user can check it by ("import run 12 (undo: tenantctl
+    # import undo 12)"), said if the command is interrupted after its commit; "" for nothing
+    # (a dry run); None: the face says "the change is written"
+    committed: str | None = None
 
     def check_lookalike(self, text: str | None, what: str) -> None:
         from store.rules import mixed_script_warning

@@ -132,6 +132,11 @@ def take_exclusive(session: Any, name: str) -> bool:
     return bool(conn.execute(text("SELECT pg_try_advisory_xact_lock(hashtext(:name))"), {"name": name}).scalar())
 
 
+# after `tenantctl logout` (or on a reseller's laptop) there is no store here, and none is wanted
+NO_STORE_HINT = ("to work through a server: tenantctl login --server URL (or tenantctl context use NAME); "
+                 "for a store on this machine: tenantctl init, or pass --db")
+
+
 class Store:
     def __init__(self, url: str, *, create: bool = False, pool: PoolBounds | None = None) -> None:
         self.url = normalise_url(url)
@@ -180,7 +185,7 @@ class Store:
         folder = path.parent
         if not folder.exists():
             if not create:
-                raise SchemaError(f"no store at {path}", hint="run tenantctl init (or pass --db)")
+                raise SchemaError(f"no store at {path}", hint=NO_STORE_HINT)
             try:
                 private_dir(folder)
             except OSError as exc:
@@ -188,7 +193,7 @@ class Store:
                                   hint="set TENANTCTL_HOME or --db to a writable place") from None
         if not path.exists():
             if not create:
-                raise SchemaError(f"no store at {path}", hint="run tenantctl init (or pass --db)")
+                raise SchemaError(f"no store at {path}", hint=NO_STORE_HINT)
             try:
                 create_private(path)  # 0600 before SQLite creates it (and its -wal/-shm) as 0644
             except OSError as exc:

@@ -43,6 +43,20 @@ class PartialSuccess(TenantctlError):
     exit_code = 6
 
 
+class DeliveryPending(TenantctlError):
+    """Said after the commit, never instead of it: the change is saved and reported as what it is;
+    its mail stays queued and the next delivery retries it. A warning next to the result (exit 6;
+    HTTP 200/201 with "warnings"), never an error document and never 503: a client that retries
+    on an error would make the change twice."""
+
+    code = "delivery_pending"
+    exit_code = 6
+
+
+# how a pending delivery's warning begins: remote mode knows it by this (and exits 6 as locally)
+PENDING = "the change is saved; its mail is queued and will be retried"
+
+
 class Unreachable(TenantctlError):
     code = "unreachable"
     exit_code = 7
@@ -71,8 +85,11 @@ class SchemaError(TenantctlError):
 
 
 def from_store_exception(exc: Exception) -> TenantctlError | None:
-    """Database errors that reach a face are the store's state, not bugs (both faces map them
-    here; the drivers are only looked at when the error came from them)."""
+    """Database errors that reach a face are the store's state, not bugs, and so is a number too
+    large for Python's dates or the store's integers: both faces map them here, alike (exit 4 /
+    HTTP 422 for the number). The drivers are only looked at when the error came from them."""
+    if isinstance(exc, OverflowError):  # a number beyond 64 bits (or a date) that no check caught
+        return InvalidInput("a number given is too large", hint=f"numbers go up to {2**63 - 1}")
     module = type(exc).__module__
     if module.startswith("psycopg"):  # raised on the driver connection directly (COPY)
         import psycopg
@@ -106,7 +123,8 @@ EXIT_CODES: dict[int, str] = {
     ConfirmationNeeded.exit_code: "confirmation needed: destructive command without a terminal and without --yes",
     InvalidInput.exit_code: "invalid input, nothing written",
     Conflict.exit_code: "conflict with the store's state (duplicate, illegal transition, fixed value)",
-    PartialSuccess.exit_code: "partial success (some items done, others not; see the output)",
+    PartialSuccess.exit_code: "partial success (some items done, others not; see the output), or the change is "
+                              "saved and its mail stays queued for the next delivery (a warning says so)",
     Unreachable.exit_code: "a service is unreachable (store, SMTP server)",
     NotFound.exit_code: "not found (or outside the acting user's scope)",
     PermissionDenied.exit_code: "permission denied (role too weak, unknown or disabled --as login, no valid API token)",

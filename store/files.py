@@ -56,11 +56,13 @@ def create_private(path: Path) -> None:
         os.close(fd)
 
 
-def write_private(path: Path, write: Callable[[BinaryIO], object], *, fsync: bool = False) -> None:
+def write_private(path: Path, write: Callable[[BinaryIO], object], *, fsync: bool = False,
+                  replace: bool = True) -> None:
     """Write `path` as a 0600 file through `write(fh)`: into a temporary file in the same folder,
     then renamed over the target. On any failure the temporary file is removed and the error
     raised; the target is untouched. A FIFO, character device or the process's own stream is
-    written in place (see in_place)."""
+    written in place (see in_place). `replace=False`: an existing target (even one created while
+    we wrote) raises FileExistsError and stays as it is."""
     if in_place(path):
         _write_in_place(path, write, fsync=fsync)
         return
@@ -73,11 +75,29 @@ def write_private(path: Path, write: Callable[[BinaryIO], object], *, fsync: boo
             fh.flush()
             if fsync:
                 os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            _link_no_clobber(tmp, path)
+            tmp.unlink()
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def _link_no_clobber(tmp: Path, path: Path) -> None:
+    """Put `tmp` in place unless `path` exists: a hard link fails atomically on an existing name.
+    Where the file system has no hard links, the check and the rename are two steps."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:
+        if os.path.lexists(path):
+            raise FileExistsError(path) from None
+        os.replace(tmp, path)
+        tmp.touch()  # the caller removes it
 
 
 def in_place(path: Path) -> bool:
@@ -126,3 +146,15 @@ def _write_in_place(path: Path, write: Callable[[BinaryIO], object], *, fsync: b
         fh.flush()
         if fsync and stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
             os.fsync(fh.fileno())
+
+
+def occupied(path: Path) -> bool:
+    """Whether writing `path` would replace something (a file, a symlink): what `--force` is for.
+    A FIFO, character device or stream is written in place, replacing nothing; a target that
+    cannot be written at all (a folder) is left for the write to explain."""
+    if not os.path.lexists(path):
+        return False
+    try:
+        return not in_place(path)
+    except OSError:
+        return False

@@ -61,6 +61,10 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_by: str = Field(sa_type=String(120))
     updated_at: datetime | None = _ts(nullable=True)
+    # the tenant whose removal left the person without any membership: its managers may bring
+    # them back (docs/security.md); meaningful only while the user has no membership
+    released_by_tenant_id: int | None = Field(default=None, foreign_key="tenant.id", nullable=True,
+                                              ondelete="SET NULL")
 
 
 class Membership(SQLModel, table=True):
@@ -283,6 +287,17 @@ class RateLimitHit(SQLModel, table=True):
     bucket: str = Field(sa_type=String(40))
     key: str = Field(sa_type=String(64))
     at: float  # seconds since the epoch (the wall clock every worker shares)
+
+
+class PeriodicJob(SQLModel, table=True):
+    """When each periodic housekeeping job of the worker last ran (store/services/housekeeping.py):
+    with several workers on one store a job runs once per interval, not once per worker."""
+
+    __tablename__ = "periodic_job"
+
+    name: str = Field(sa_type=String(60), primary_key=True)
+    last_run_at: datetime | None = _ts(nullable=True)
+    last_result: str | None = Field(default=None, sa_type=Text, nullable=True)
 
 
 class IdempotencyKey(SQLModel, table=True):

@@ -243,3 +243,22 @@ def check_currency_change(current: str | None, new: str | None) -> None:
     if current and new and new != current:
         raise Conflict(f"the currency is fixed at {current} and cannot change to {new}",
                        hint="create a new connection if the customer must be billed in another currency")
+
+
+def clean_time_zone(text: str) -> str | None:
+    """An IANA time zone name (Europe/London, UTC) for a tenant's mails and pages; '' → None
+    (the platform's time_zone setting)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = text.strip()
+    if not name:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"{name!r} is not a known time zone", hint="use a name like Europe/London, Europe/Berlin "
+                           "or UTC ('' for the platform's)",) from None
+    if len(name) > 64 or ("/" not in name and name != "UTC"):
+        raise InvalidInput(f"{name!r} is not a time zone name of the form Region/City",
+                           hint="use a name like Europe/London or UTC")
+    return name

@@ -18,6 +18,8 @@ def tenant_out(t: Tenant, connection: Connection | None = None, reseller_key: st
         "key": t.key, "name": t.name, "kind": t.kind, "status": t.status, "language": t.language,
         "external_id": t.external_id, "created_at": ts(t.created_at), "created_by": t.created_by,
     }
+    if t.time_zone:  # only when the tenant has its own (else the platform's time_zone applies)
+        out["time_zone"] = t.time_zone
     if t.kind == "customer":
         out["reseller"] = reseller_key
         out["customer_number"] = connection.customer_number if connection else None

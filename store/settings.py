@@ -73,11 +73,13 @@ SPECS: tuple[Spec, ...] = (
          help="db prune: days after use or expiry until password links and invitations are deleted (0: keep)"),
     Spec("retention_audit_days", 0, int,
          help="db prune: audit entries older than this many days are pseudonymised (0: off)"),
+    Spec("metrics_token", None, secret=True,
+         help="bearer token /metrics asks for (from the environment only); needed to bind it beyond 127.0.0.1"),
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 CONFIG_ENV = "TENANTCTL_CONFIG"  # an explicit settings file, like --config FILE
 # Secrets are never read from files that are likely to be committed.
-ENV_ONLY = {"smtp_password"}
+ENV_ONLY = {"smtp_password", "metrics_token"}
 
 
 def user_config_path() -> Path:

@@ -5,6 +5,7 @@ and service contexts acting as any user."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -146,7 +147,7 @@ class Run:
 
 
 # Commands without an API counterpart: in remote-mode tests they set the scene locally.
-LOCAL_ONLY = {("init",), ("db",), ("config",), ("doctor",), ("export",), ("auth",), ("serve",),
+LOCAL_ONLY = {("init",), ("db",), ("config",), ("doctor",), ("export",), ("auth", "login"), ("serve",), ("worker",),
               ("mail", "show"), ("mail", "send"), ("mail", "retry"), ("mail", "preview"), ("mail", "test"),
               ("password", "set"), ("invite", "accept"), ("import", "template"), ("completion",)}
 
@@ -220,9 +221,96 @@ def cli(request: pytest.FixtureRequest) -> Callable[..., Run]:
                                         "TENANTCTL_DATABASE_URL": None, "TENANTCTL_ACTOR": None})
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
-        return Run(result.exit_code, result.stdout, result.stderr)
+        out = Run(result.exit_code, result.stdout, result.stderr)
+        if "--json" in args:
+            one_json_document(out.stdout)
+        return out
 
-    return run
+    def checked(*args: str, **kw: Any) -> Run:
+        twin = rehearse and _dry_run_twin(list(args))
+        if not twin:
+            return run(*args, **kw)
+        before = stored(db) if db else None
+        dry = run(*twin, **kw)
+        if db:
+            assert stored(db) == before, f"the dry run of {args} changed the store"
+        real = run(*args, **kw)
+        if real.exit_code != ConfirmationNeeded.exit_code:  # a real --prune without --yes asks first
+            assert_same_outcome(dry, real, list(args))
+        return real
+
+    from store.errors import ConfirmationNeeded
+
+    rehearse = request.node.get_closest_marker("no_dry_run_twin") is None
+    engine: list[Any] = []
+
+    def store_engine() -> Any:
+        if not engine:
+            from sqlalchemy import create_engine
+
+            engine.append(create_engine(request.getfixturevalue("db_url")))
+            request.addfinalizer(engine[0].dispose)
+        return engine[0]
+
+    db = store_engine if "db_url" in request.fixturenames else None
+    return checked
+
+
+def stored(db: Callable[[], Any]) -> dict[str, Any]:
+    """Every table's fingerprint but the API tokens' (remote mode: the test's token is made on its
+    first request and notes when it was used)."""
+    from fingerprint import fingerprint
+
+    return {k: v for k, v in fingerprint(db()).items() if k != "api_token"}
+
+
+def one_json_document(stdout: str) -> Any:
+    """With --json, stdout holds exactly one JSON document (README "Output and exit codes"):
+    checked for every --json call of every test."""
+    import json
+
+    text = stdout.strip()
+    assert text, "--json printed nothing on stdout"
+    doc, end = json.JSONDecoder().raw_decode(text)
+    assert not text[end:].strip(), f"--json printed more than one document: {text[end:end + 200]!r}"
+    return doc
+
+
+def _dry_run_twin(args: list[str]) -> list[str] | None:
+    """`import run …` and `apply …` (not a dry run themselves, not `--schema`): the same command
+    line with --dry-run, which must answer as the real run does (issue 17: the dry run is the
+    real run, rolled back)."""
+    words = [a for a in args if not a.startswith("-")]
+    if not words or "--dry-run" in args or "--schema" in args or "--help" in args:
+        return None
+    if words[0] == "apply" or words[:2] == ["import", "run"]:
+        return [*args, "--dry-run"]
+    return None
+
+
+_RUN_NUMBER = re.compile(r"\b(run \d+|dry run)\b")
+_RUN_ONLY = frozenset({"run", "dry_run", "state", "timings", "seconds"})
+
+
+def _same_shape(value: Any) -> Any:
+    """A result as far as a dry run and a real run must agree: without the run's number, its
+    state and its timings."""
+    if isinstance(value, dict):
+        return {k: _same_shape(v) for k, v in value.items() if k not in _RUN_ONLY}
+    if isinstance(value, list):
+        return [_same_shape(v) for v in value]
+    if isinstance(value, str):
+        return _RUN_NUMBER.sub("run …", value)
+    return value
+
+
+def assert_same_outcome(dry: Run, real: Run, args: list[str]) -> None:
+    """The dry run said what the real run did: the same exit code, and with --json the same
+    problems and plan (the same document but for the run number and timings)."""
+    assert dry.exit_code == real.exit_code, (f"dry run of {args} exited {dry.exit_code}, the real run "
+                                             f"{real.exit_code}", dry.stderr, real.stderr)
+    if "--json" in args:
+        assert _same_shape(dry.json()) == _same_shape(real.json()), f"dry run and real run of {args} differ"
 
 
 @pytest.fixture

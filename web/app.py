@@ -47,6 +47,9 @@ def create_app(settings: Settings, *, behind_proxy: bool = False, limits: Limits
 
     app.add_middleware(RequestScope)  # one store connection per request, body timeouts, errors inside Guard
     app.add_middleware(Guard, behind_proxy=behind_proxy, own_limits=PREFIX + "/")
+    from web import observe
+
+    observe.install(app)  # /healthz, /readyz; request id and metrics, outermost
     app.router.on_shutdown.append(runtime.close)
     return app
 

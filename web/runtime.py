@@ -44,6 +44,8 @@ class Runtime:
 
         with self.store.transaction(write=write) as session:
             ctx = Ctx(session, self._actor(session, login), self.settings)
+            if login:
+                request.state.actor = ctx.actor.label  # for the log line (web.observe)
             yield ctx
         hooks = getattr(request.state, "after_commit", None)
         if hooks is None:
@@ -83,7 +85,7 @@ def api_transaction(request: Any, *, write: bool, anonymous: bool = False, chang
     `idempotent=False`: a route whose answer holds a secret (never stored) refuses the header."""
     from store.actor import Actor
     from store.context import Ctx
-    from store.errors import PermissionDenied, Unauthenticated
+    from store.errors import DeliveryPending, PermissionDenied, Unauthenticated
     from store.services import api_tokens
     from web.api.common import WARNINGS, bearer
     from web.security import client_of
@@ -119,6 +121,7 @@ def api_transaction(request: Any, *, write: bool, anonymous: bool = False, chang
                 except Unauthenticated:
                     bad_token = True
                     raise
+                request.state.actor = f"token:{token.id}"  # for the log line (web.observe): never the secret
                 if not counted:  # in this process's memory: no connection needed
                     limits.api_token.hit(f"token:{token.id}")
                 if token.read_only and (write if changes is None else changes):
@@ -147,9 +150,14 @@ def api_transaction(request: Any, *, write: bool, anonymous: bool = False, chang
             import logging
 
             logging.getLogger("tenantctl.web").warning("could not record the use of API token %s", touch)
-    # before the answer, unlike the pages: the caller learns what the delivery did, as in the CLI
+    # before the answer, unlike the pages: the caller learns what the delivery did, as in the CLI.
+    # A delivery that cannot reach its server is a warning next to the committed result (200/201),
+    # never a 503 that a client would retry into a second change
     for hook in ctx.after_commit:
-        hook()
+        try:
+            hook()
+        except DeliveryPending as exc:
+            WARNINGS.set((*WARNINGS.get(), exc.message))
 
 
 def _in_store(limiter: Any) -> bool:

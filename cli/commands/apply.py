@@ -110,7 +110,7 @@ def _print(data: dict[str, Any], name: str, *, dry_run: bool, json: bool) -> Non
     from importers import document
 
     if json:
-        output.emit_json({"data": data})
+        output.show(data, lambda c, d: None, json_mode=True)  # with the warnings (a person left without a tenant)
     else:
         out = output.stdout()
         for line in _plan_lines(data):
@@ -192,7 +192,8 @@ def _refuse(applied: Any, source: Any, name: str, json: bool) -> None:
     problems = [{"path": source.where(p), "message": p["message"]} for p in applied.outcome.plan.problems()]
     _print_problems(problems, json)
     run = applied.outcome.rejected_run
-    raise InvalidInput(f"{len(problems)} problem(s) in {shown(name)}; nothing was written (run {run})",
+    said = f"run {run}" if run else "dry run"
+    raise InvalidInput(f"{len(problems)} problem(s) in {shown(name)}; nothing was written ({said})",
                        hint="fix the document and apply again",
                        details={"run": applied.outcome.rejected_run, "problems": problems})
 

@@ -6,7 +6,7 @@ import typer
 
 from cli import options, output, runtime
 
-app = typer.Typer(help="The login check the platform's login calls.", no_args_is_help=True)
+app = typer.Typer(help="The login check the platform's login calls; who you are (status).", no_args_is_help=True)
 
 
 @app.command("login", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -34,6 +34,17 @@ def login(
     output.status(f"login ok: {data['login']}")
     output.show(data, lambda con, d: con.print(output.record({k: v for k, v in d.items() if k != "memberships"})),
                 json_mode=json)
+
+
+@app.command("status")
+def status(json: bool = options.JSON) -> None:
+    """The same as tenantctl whoami: server or store, user, token and expiry, rights.
+
+    Example: tenantctl auth status --json
+    """
+    from cli.commands.whoami import whoami
+
+    whoami(json=json)
 
 
 def register(root: typer.Typer) -> None:

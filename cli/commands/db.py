@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
 
 from cli import options, output, runtime
@@ -69,7 +72,62 @@ def prune(
         store.dispose()
     counts = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in result["counts"].items())
     output.status(("would prune " if dry_run else "pruned ") + counts)
+    if result["files_left"]:
+        output.warn(f"warning: {result['files_left']} .eml file(s) in the outbox could not be deleted; the next "
+                    "run tries again")
     output.show(result, lambda c, d: c.print(output.record({**d["counts"], "files deleted": d["files_deleted"]})),
+                json_mode=json)
+
+
+@app.command("copy")
+def copy(
+    to: str = typer.Option(..., "--to", metavar="URL", help="The empty store to copy into (its schema is created)."),
+    json: bool = options.JSON,
+) -> None:
+    """Copy the whole store (every table, id and audit entry) into an empty one: SQLite to PostgreSQL
+    or back. The source is only read; the target is written in one transaction and committed only
+    when every table's row count and checksum agree. Stop serve and workers first, so that nothing
+    is written to the source after the copy.
+
+    Example: tenantctl db copy --to postgresql+psycopg://tenantctl@db.internal/tenantctl
+    """
+    from store.db import Store
+    from store.transfer import copy_store
+
+    source = Store(runtime.operator_only("db").database_url)
+    try:
+        result = copy_store(source, to)
+    finally:
+        source.dispose()
+    output.show(result, _copy_table, json_mode=json)
+    output.status(f"copied {result['rows']} rows in {len(result['tables'])} tables to {result['target']}; "
+                      "counts and checksums verified")
+
+
+def _copy_table(console: Any, data: dict[str, Any]) -> None:
+    rows = [{"table": name, "rows": t["rows"], "checksum": t["checksum"][:16]} for name, t in data["tables"].items()]
+    console.print(output.table(rows, [("TABLE", "table"), ("ROWS", "rows"), ("CHECKSUM", "checksum")]))
+
+
+@app.command("backup")
+def backup(
+    file: Path = typer.Argument(..., metavar="FILE", help="The backup file to create (never overwritten)."),
+    json: bool = options.JSON,
+) -> None:
+    """Make a consistent copy of the SQLite store while it is in use (the SQLite backup API), checked
+    with SQLite's integrity check. PostgreSQL: use pg_dump (docs/operations.md).
+
+    Example: tenantctl db backup /var/backups/tenantctl/$(date +%F).db
+    """
+    from store.db import Store
+    from store.transfer import backup_sqlite
+
+    store = Store(runtime.operator_only("db").database_url)
+    try:
+        result = backup_sqlite(store, file)
+    finally:
+        store.dispose()
+    output.show(result, lambda c, d: c.print(output.record({k: v for k, v in d.items() if k != "tables"})),
                 json_mode=json)
 
 

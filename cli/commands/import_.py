@@ -77,6 +77,7 @@ class _Progress:
 
 @app.command("template")
 def template(file: Path = typer.Argument(..., help="Where to write the .xlsx template."),
+             force: bool = typer.Option(False, "--force", help="Replace FILE if it exists."),
              json: bool = options.JSON) -> None:
     """Write the workbook resellers fill in: Mandanten and Benutzer sheets, drop-downs, instructions.
 
@@ -88,7 +89,7 @@ def template(file: Path = typer.Argument(..., help="Where to write the .xlsx tem
     if file.suffix.lower() != ".xlsx":
         raise InvalidInput(f"the template is an .xlsx workbook, not {file.suffix or 'no suffix'}",
                            hint="name it e.g. kunden.xlsx")
-    write_template(file)
+    write_template(file, force=force)
     output.status(f"wrote the template to {file}")
     output.show({"file": str(file)}, lambda c, d: None, json_mode=json)
 
@@ -100,6 +101,7 @@ def run(
     mode: str = typer.Option("upsert", "--mode", help="upsert (create or update) or create (refuse existing rows)."),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Write the good rows, skip the bad ones."),
     report: Path | None = typer.Option(None, "--report", help="Error workbook (default: next to the input)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing error workbook."),
     send_links: bool = typer.Option(False, "--send-links", help="Queue password links for the users this run creates."),
     reseller: str | None = typer.Option(None, "--reseller", help="Reseller of customer rows without one.",
                                         autocompletion=completion.tenant_keys),
@@ -110,6 +112,9 @@ def run(
     header_row: int | None = typer.Option(None, "--header-row", help="The header's row number, as Excel shows it."),
     layout: str = typer.Option("auto", "--layout",
                                help="auto, flat (one row per person, the company on each row) or tables."),
+    trust_names: bool = typer.Option(False, "--trust-names",
+                                     help="Take names as written: no check for broken characters ('?', Mac Roman)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also the time of each phase and rows/s."),
     json: bool = options.JSON,
 ) -> None:
     """Import tenants and users from a workbook: everything is checked first; nothing is written
@@ -120,14 +125,15 @@ def run(
     if mode not in {"upsert", "create"}:
         raise InvalidInput(f"--mode {mode!r} is not upsert or create", hint="use --mode upsert or --mode create")
     started = time.monotonic()
-    how = {"sheet": sheet, "maps": maps, "encoding": encoding, "header_row": header_row, "layout": layout}
+    how = {"sheet": sheet, "maps": maps, "encoding": encoding, "header_row": header_row, "layout": layout,
+           "trust_names": trust_names}
     if backend.remote():
         query = {"filename": file.name, "dry_run": dry_run, "mode": mode, "skip_invalid": skip_invalid,
                  "send_links": send_links, "reseller": reseller, "sheet": sheet, "map": maps or [],
-                 "encoding": encoding, "header_row": header_row, "layout": layout,
+                 "encoding": encoding, "header_row": header_row, "layout": layout, "trust_names": trust_names,
                  "rows": "all" if json or dry_run else "changed",
                  "rows_limit": None if json else TABLE_MAX if dry_run else TABLE_MAX_RUN}
-        _run_remote(file, started, query, how, report=report, json=json)
+        _run_remote(file, started, query, how, report=report, json=json, verbose=verbose, force=force)
         return
     import threading
 
@@ -139,7 +145,7 @@ def run(
     with gc_paused():  # no reference cycles worth collecting; see store/imports/perf.py
         scanned = threading.Event()
         reading = Background(_read, reader, file, sheet, maps, encoding, int(conf.import_max_mb), header_row, layout,
-                             scanned)
+                             scanned, trust_names)
         # The sheet scans hold the GIL, python-calamine's parse does not: the store's modules load
         # beside the parse, not beside the scans. Beside them, every read and inflate of the scan
         # handed the GIL over for up to 5 ms (0.22 s alone, 1.27 s beside a busy thread, measured).
@@ -148,22 +154,24 @@ def run(
 
         opts = engine.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
                               send_links=send_links)
-        _run(file, started, reading, opts, report=report, json=json)
+        _run(file, started, reading, opts, report=report, json=json, verbose=verbose, force=force)
 
 
 def _read(reader: Any, file: Path, sheet: str | None, maps: list[str] | None, encoding: str | None,
-          max_mb: int, header_row: int | None, layout: str, scanned: Any) -> tuple[Any, str]:
+          max_mb: int, header_row: int | None, layout: str, scanned: Any, trust_names: bool = False
+          ) -> tuple[Any, str]:
     """(the loaded file, its hash): the background thread's part of reading. `scanned` is set once
     only work without the GIL is left, or when reading ends (an error included)."""
     try:
         return (reader.load(file, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb, header_row=header_row,
-                            layout=layout, on_scanned=scanned.set),
+                            layout=layout, trust_names=trust_names, on_scanned=scanned.set),
                 reader.file_hash(file))
     finally:
         scanned.set()
 
 
-def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | None, json: bool) -> None:
+def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | None, json: bool,
+         verbose: bool = False, force: bool = False) -> None:
     """Read the file, hand it to the engine, write the marked copy and print."""
     from store.imports import engine
 
@@ -188,17 +196,18 @@ def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | 
             output.status(note)
     if outcome.rejected:
         _refused(file, source, outcome.plan.problems(), outcome.rejected_run, [*source.notes, *outcome.plan.notes],
-                 report=report, json=json)
+                 report=report, json=json, rows=outcome.rows, total=len(outcome.plan.rows), dry_run=dry_run,
+                 skippable=outcome.skippable, force=force)
     result = outcome.result
     # how the file was read (skipped title rows, unread sheets, hidden rows …), then the plan's notes
     result["notes"] = [*source.notes, *result.get("notes", [])]
     result["timings"] = timings
     _finish(file, started, result, source, dry_run=dry_run, skip_invalid=opts.skip_invalid, report=report,
-            json=json)
+            json=json, verbose=verbose, force=force)
 
 
 def _run_remote(file: Path, started: float, query: dict[str, Any], reading: dict[str, Any], *,
-                report: Path | None, json: bool) -> None:
+                report: Path | None, json: bool, verbose: bool = False, force: bool = False) -> None:
     """Upload the file; the server reads, checks and writes it with the same engine and answers
     with the same result. A marked copy is written here, next to the file, from the problems the
     server lists (the file is read again only then)."""
@@ -216,15 +225,16 @@ def _run_remote(file: Path, started: float, query: dict[str, Any], reading: dict
                                               headers={"Content-Type": "application/octet-stream"})
     except InvalidInput as exc:
         details = exc.details or {}
-        if "problems" in details and details.get("run"):
+        if "problems" in details and "run" in details:  # a refused run (a dry run's has no run id)
             _print_notes(details.pop("read_notes", []), details.pop("plan_notes", []), json)
             _refused(file, None, details["problems"], details["run"], details.get("notes", []), report=report,
-                     json=json, reading=reading)
+                     json=json, reading=reading, rows=details.get("rows") or [], total=details.get("total", 0),
+                     dry_run=bool(query["dry_run"]), skippable=details.get("skippable", True), force=force)
         raise
     result = payload["data"]
     _print_notes(result.pop("read_notes", []), result.pop("plan_notes", []), json)
     _finish(file, started, result, None, dry_run=bool(query["dry_run"]), skip_invalid=bool(query["skip_invalid"]),
-            report=report, json=json, reading=reading)
+            report=report, json=json, reading=reading, verbose=verbose, force=force)
 
 
 def _print_notes(read_notes: list[str], plan_notes: list[str], json: bool) -> None:
@@ -244,25 +254,31 @@ def _local_source(file: Path, reading: dict[str, Any] | None) -> Any:
 
 
 def _refused(file: Path, source: Any, problems: list[dict[str, Any]], run_id: Any, notes: list[str], *,
-             report: Path | None, json: bool, reading: dict[str, Any] | None = None) -> None:
-    """Write the marked copy, list the problems, and raise the refusal (exit 4). Both modes."""
+             report: Path | None, json: bool, rows: list[dict[str, Any]], total: int, dry_run: bool,
+             skippable: bool, reading: dict[str, Any] | None = None, force: bool = False) -> None:
+    """Write the marked copy, show the plan and list the problems, and raise the refusal (exit 4).
+    Both modes, the real run and the dry run alike (run_id None: the dry run's, rolled back)."""
     source = source or _local_source(file, reading)
     target = report or file.with_name(f"{file.stem}-fehler.xlsx")
-    copy = _marked_copy(file, source, problems, target)
+    copy = _marked_copy(file, source, problems, target, force)
     if not json:
+        _print_rows(rows, total, dry_run)
         out = output.stderr()
         for p in problems[:200]:
             out.print(output.Text(f"{source.where(p)}: {p['message']}"))
         if len(problems) > 200:
             out.print(output.Text(f"… and {len(problems) - 200} more (see {copy.where})"))
-    raise InvalidInput(f"{len(problems)} problem(s) in {file.name}; nothing was written "
-                       f"(run {run_id}; {copy.said})",
-                       hint="fix the rows and import again, or --skip-invalid to write the good rows",
-                       details={"run": run_id, "report": copy.path, "problems": problems, "notes": notes})
+    run = f"run {run_id}" if run_id else "dry run"
+    raise InvalidInput(f"{len(problems)} problem(s) in {file.name}; nothing was written ({run}; {copy.said})",
+                       hint="fix the rows and import again" + (", or --skip-invalid to write the good rows"
+                                                               if skippable else " (--skip-invalid cannot skip these)"),
+                       details={"run": run_id, "report": copy.path, "problems": problems, "notes": notes,
+                                "rows": rows})
 
 
 def _finish(file: Path, started: float, result: dict[str, Any], source: Any, *, dry_run: bool, skip_invalid: bool,
-            report: Path | None, json: bool, reading: dict[str, Any] | None = None) -> None:
+            report: Path | None, json: bool, reading: dict[str, Any] | None = None, verbose: bool = False,
+            force: bool = False) -> None:
     """Print the result (both modes): the plan or the changes, the summary line, the exit code."""
     timings = result["timings"]
     elapsed = time.monotonic() - started
@@ -270,39 +286,40 @@ def _finish(file: Path, started: float, result: dict[str, Any], source: Any, *, 
     rows = sum(v for k, v in counts.items() if k != "problems")
     result["seconds"] = round(elapsed, 2)
     if not json:
-        shown = result["rows"]
-        total_shown = rows if dry_run else rows - counts["tenants_unchanged"] - counts["users_unchanged"]
-        for r in shown:
-            r["detail"] = _detail(r)
-        if shown:
-            output.stdout().print(output.table(shown, PLAN_COLUMNS,
-                                               title="plan (dry-run: nothing written)" if dry_run else None))
-        if total_shown > len(shown):
-            output.status(f"… and {total_shown - len(shown):,} more rows (all of them with --json)")
+        _print_rows(result["rows"], rows if dry_run else rows - counts["tenants_unchanged"] - counts["users_unchanged"],
+                    dry_run)
         for p in result["problems"]:
             if not p["row"]:  # a problem of the whole file or sheet: no row of the table shows it
                 output.warn(f"{p['sheet']}: " + (f"column {p['column']}: " if p["column"] else "") + p["message"])
     else:
         output.emit_json({"data": result})
     verb = "would import" if dry_run else "imported"
-    output.status(f"{verb} {file.name}: {_summary(result['counts'])} — {rows} rows in {elapsed:.1f} s "
-                  f"({rows / max(elapsed, 1e-6):,.0f} rows/s; read {timings['read']} s, check {timings['plan']} s, "
-                  f"write {timings['write']} s)" + (f"; run {result['run']}" if result["run"] else ""))
+    speed = (f" in {elapsed:.1f} s ({rows / max(elapsed, 1e-6):,.0f} rows/s; read {timings['read']} s, "
+             f"check {timings['plan']} s, write {timings['write']} s)") if verbose else ""
+    output.status(f"{verb} {file.name}: {_summary(result['counts'])} — {output.count(rows, 'row')}{speed}"
+                  + (f"; run {result['run']}" if result["run"] else ""))
     if result.get("links_queued"):
-        output.status(f"queued {result['links_queued']} password links")
-    if dry_run and result["skipped"] and not skip_invalid:
-        # the plan is printed; the exit code says that the real run would be refused
-        if json:
-            raise typer.Exit(InvalidInput.exit_code)
-        raise InvalidInput(f"{result['skipped']} row(s) with problems: the real run would write nothing",
-                           hint="fix the rows marked error, or run with --skip-invalid")
-    if result["skipped"] and not dry_run:
+        output.status(f"queued {output.count(result['links_queued'], 'password link')}")
+    if result["skipped"]:  # --skip-invalid (else the run was refused): the dry run says the same
         target = report or file.with_name(f"{file.stem}-fehler.xlsx")
-        copy = _marked_copy(file, source or _local_source(file, reading), result["problems"], target)
-        output.warn(f"SKIPPED {result['skipped']} invalid rows (--skip-invalid); {copy.said}; "
-                    f"see tenantctl import show {result['run']}")
-        raise PartialSuccess(f"{result['skipped']} invalid rows were skipped",
-                             hint=f"tenantctl import show {result['run']}")
+        copy = _marked_copy(file, source or _local_source(file, reading), result["problems"], target, force)
+        see = f"see tenantctl import show {result['run']}" if result["run"] else "the real run would skip them"
+        output.warn(f"{'WOULD SKIP' if dry_run else 'SKIPPED'} {result['skipped']} invalid rows (--skip-invalid); "
+                    f"{copy.said}; {see}")
+        raise PartialSuccess(f"{result['skipped']} invalid rows {'would be' if dry_run else 'were'} skipped",
+                             hint=f"tenantctl import show {result['run']}" if result["run"] else
+                             "fix the rows marked error in the marked copy")
+
+
+def _print_rows(shown: list[dict[str, Any]], total: int, dry_run: bool) -> None:
+    """The plan's table (at most TABLE_MAX rows, errors first) and how many more there are."""
+    for r in shown:
+        r["detail"] = _detail(r)
+    if shown:
+        output.stdout().print(output.table(shown, PLAN_COLUMNS,
+                                           title="plan (dry-run: nothing written)" if dry_run else None))
+    if total > len(shown):
+        output.status(f"… and {total - len(shown):,} more rows (all of them with --json)")
 
 
 @dataclass
@@ -315,14 +332,15 @@ class _Copy:
         return self.path or "--json for all of them"
 
 
-def _marked_copy(file: Path, source: Any, problems: list[dict[str, Any]], target: Path) -> _Copy:
+def _marked_copy(file: Path, source: Any, problems: list[dict[str, Any]], target: Path, force: bool) -> _Copy:
     """Write the marked copy; a folder that is read-only (or gone) must not hide the problems."""
     from importers.write import write_report
 
     try:
-        write_report(file, source.file_type, source.tables, problems, target)
+        write_report(file, source.file_type, source.tables, problems, target, force=force)
     except InvalidInput as exc:
-        return _Copy(None, f"no marked copy: {exc.message}")
+        replace = " (--force replaces it)" if "--force" in (exc.hint or "") else ""
+        return _Copy(None, f"no marked copy: {exc.message}{replace}")
     return _Copy(str(target), f"marked copy: {target}")
 
 

@@ -26,7 +26,7 @@ def add(
     data = call("PUT", f"/tenants/{seg(tenant)}/members/{seg(ident)}",
                 lambda ctx: svc.answers.add_member(ctx, ident, tenant, role.value), body={"role": role.value}).data
     unchanged = "" if data["changed"] else " (unchanged)"
-    output.status(f"{data['login']} is {data['role']} of {data['tenant']}{unchanged}")
+    output.status(f"{data['login']} is a member of {data['tenant']} with the role {data['role']}{unchanged}")
     output.show(data, lambda c, d: c.print(output.record(d)), json_mode=json)
 
 

@@ -7,7 +7,7 @@ import os
 
 import typer
 
-from cli import output, runtime, state
+from cli import daemon, output, runtime, state
 
 
 def serve(
@@ -19,9 +19,17 @@ def serve(
     behind_proxy: bool = typer.Option(False, "--behind-proxy",
                                       help="Trust X-Forwarded-For/-Proto from the proxy (FORWARDED_ALLOW_IPS, "
                                            "default 127.0.0.1) and send HSTS on HTTPS."),
+    no_worker: bool = typer.Option(False, "--no-worker",
+                                   help="Do not deliver mails or run housekeeping in this process (when `tenantctl "
+                                        "worker` runs separately)."),
+    log_format: str = daemon.LOG_FORMAT,
+    metrics_port: int | None = daemon.METRICS_PORT,
+    metrics_host: str = daemon.METRICS_HOST,
 ) -> None:
     """Serve the pages behind the links in mails (set a password, forgot password, invitations) and
     the JSON API, with uvicorn over the same store. base_url must be this server's public address.
+    Unless --no-worker, it also runs the worker's loop (mail delivery with retries, housekeeping).
+    GET /healthz and /readyz are the probes for a load balancer or systemd.
 
     Example: tenantctl serve --host 127.0.0.1 --port 8080 --behind-proxy
     """
@@ -38,6 +46,10 @@ def serve(
         store.require_current_schema()
     finally:
         store.dispose()
+    fmt = daemon.log_format(log_format)
+    daemon.check_metrics_listener(conf, metrics_host, metrics_port)
+    import tempfile
+
     import uvicorn
 
     from web.app import FLAGS_ENV
@@ -49,23 +61,46 @@ def serve(
     check = base_url_check(conf)
     if check.get("warning"):
         output.warn(f"warning: base_url {check['detail']}")
-    output.status(f"serving http://{host}:{port} for {conf.base_url} ({workers} worker{'s' if workers > 1 else ''}"
-                  f"{', behind a proxy' if behind_proxy else ''}); Ctrl+C stops")
-    uvicorn.run("web.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=behind_proxy, forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
-                access_log=False, server_header=False, log_config=log_config(), timeout_graceful_shutdown=5)
+    with tempfile.TemporaryDirectory(prefix="tenantctl-metrics-") as counters:
+        if metrics_port and workers > 1:  # every server process counts into files there, summed per scrape
+            os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", counters)
+        background = Store(conf.database_url)  # the worker's and the metrics' own connections
+        listener = daemon.start_metrics(conf, metrics_host, metrics_port, background) if metrics_port else None
+        daemon.setup_logging(fmt)
+        loop = thread = None
+        if not no_worker:
+            from store.worker import Worker
+            from web import metrics
+
+            loop = Worker(conf, background,
+                          on_tick=metrics.observe_tick)
+            thread = loop.start_thread()
+        daemon.stop_on_signals(loop.stop if loop is not None else lambda: None)  # exit 0 on SIGTERM
+        output.status(f"serving http://{host}:{port} for {conf.base_url} ({workers} worker{'s' if workers > 1 else ''}"
+                      f"{', behind a proxy' if behind_proxy else ''}"
+                      f"{'' if no_worker else ', delivering mails'}"
+                      f"{f', metrics on {metrics_host}:{metrics_port}' if metrics_port else ''}); Ctrl+C stops")
+        try:
+            uvicorn.run("web.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
+                        proxy_headers=behind_proxy,
+                        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+                        access_log=False, server_header=False, log_config=log_config(fmt),
+                        timeout_graceful_shutdown=5)
+        finally:
+            if loop is not None and thread is not None:
+                loop.stop()  # the batch being sent is finished and recorded
+                thread.join()
+            if listener is not None:
+                listener.shutdown()
+            background.dispose()
 
 
-def log_config() -> dict[str, object]:
+def log_config(fmt: str = "text") -> dict[str, object]:
     """uvicorn's own access log is off (it would print query strings, i.e. tokens); ours
     (tenantctl.access, web.security.Guard) prints the path without them."""
-    fmt = {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
-    handler = {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}
-    return {"version": 1, "disable_existing_loggers": False, "formatters": {"plain": fmt},
-            "handlers": {"stderr": handler},
-            "loggers": {"uvicorn": {"handlers": ["stderr"], "level": "INFO"},
-                        "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
-                        "tenantctl": {"handlers": ["stderr"], "level": "INFO"}}}
+    from web import logformat
+
+    return logformat.config(fmt)
 
 
 def register(app: typer.Typer) -> None:

@@ -151,17 +151,20 @@ def update(
                                              help="Reseller: where customers' replies go ('' for the platform's)."),
     mail_signature: str | None = typer.Option(None, "--mail-signature", metavar="TEXT",
                                               help="Reseller: contact line under its mails ('' for the platform's)."),
+    time_zone: str | None = typer.Option(None, "--time-zone", metavar="ZONE",
+                                         help="Time zone of the times in its people's mails and pages, e.g. "
+                                              "Europe/London ('' for the platform's time_zone)."),
     json: bool = options.JSON,
 ) -> None:
-    """Change a tenant's name, language, external id, its connection's number, currency, billing, or
-    a reseller's sender identity in mails to its customers.
+    """Change a tenant's name, language, time zone, external id, its connection's number, currency, billing,
+    or a reseller's sender identity in mails to its customers.
 
     Example: tenantctl tenant update acme --mail-reply-to service@acme.example --mail-signature "ACME, +49 30 123"
     """
     body = {"name": name, "language": language.value if language else None, "external_id": external_id,
             "customer_number": customer_number, "currency": currency, "billing": billing.value if billing else None,
             "reseller": reseller, "mail_sender_name": mail_sender_name, "mail_reply_to": mail_reply_to,
-            "mail_signature": mail_signature}
+            "mail_signature": mail_signature, "time_zone": time_zone}
     data = call("PATCH", f"/tenants/{_seg(key)}", lambda ctx: svc.answers.update_tenant(ctx, key, **body),
                 body=body).data
     output.status(f"updated {data['key']}: {', '.join(data['changed'])}" if data["changed"] else "nothing changed")

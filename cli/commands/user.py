@@ -177,6 +177,9 @@ def show_receipt(data: dict[str, Any], json: bool) -> None:
         console.print(output.table(rows, [("table", "table"), ("rows deleted", "deleted"),
                                           ("rows rewritten", "rewritten")], title="receipt"))
 
+    if data.get("files_left"):
+        output.warn(f"warning: {data['files_left']} .eml file(s) in the outbox could not be deleted; the next "
+                    "tenantctl db prune (or erase) deletes them")
     output.show(data, render, json_mode=json)
 
 
@@ -195,6 +198,10 @@ def export(
     """
     import json as json_lib
 
+    from importers.write import check_folder, save
+
+    if out is not None:
+        check_folder(out)  # before the store is read
     data = call("GET", f"/users/{seg(ident)}/export",
                 lambda ctx: svc.personal_export.export_user(ctx, ident)).data
     summary = {"login": data["account"]["login"], **{k: len(v) for k, v in data.items() if isinstance(v, list)},
@@ -206,10 +213,8 @@ def export(
             typer.echo(json_lib.dumps(data, ensure_ascii=False, indent=2))
             output.status("; ".join(f"{k}: {v}" for k, v in summary.items()))
         return
-    from store.files import write_private
-
     text = json_lib.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
-    write_private(out, lambda fh: fh.write(text))  # personal data: 0600, never half written
+    save(out, lambda fh: fh.write(text))  # personal data: 0600, never half written
     output.status(f"wrote everything stored about {data['account']['login']} to {out}")
     output.show({"file": str(out), **summary}, lambda c, d: c.print(output.record(d)), json_mode=json)
 

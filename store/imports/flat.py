@@ -9,14 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from store.imports.rows import Problem, Table
+from store.imports.titles import without_titles
 
 # the company's columns, compared across its rows
 COMPANY_FIELDS = ("company", "customer_number", "external_id", "currency", "billing", "reseller")
 USER_FIELDS = ("email", "role", "language", "access")
 # a reference to the company planned from row N of the same table (not a text a cell can hold)
 ROW_REF = "\x00row:"
-_SALUTATIONS = {"herr", "frau", "hr.", "fr.", "dr.", "prof.", "prof.dr.", "dipl.-ing.", "mr", "mrs", "ms", "mr.",
-                "mrs.", "ms."}
 _PARTICLES = {"von", "van", "de", "der", "den", "zu", "vom", "zum", "zur", "ter", "ten", "du", "da", "di", "del",
               "le", "la", "dos", "das", "mc"}
 
@@ -33,16 +32,14 @@ def split_name(text: str, last_first: bool) -> tuple[str, str] | str:
     """(first, last), or why the name cannot be split for certain. `Müller, Anna` is always
     certain; `Anna Müller` and `Karl von Müller` too; `Anna Maria Schulz` is not (a double first
     name or a double last name?)."""
-    words = text.replace("\u00a0", " ").split()
     if "," in text:
         last, _, first = text.partition(",")
         if "," in first or not first.strip() or not last.strip():
             return f"name {text!r}: write it as 'Nachname, Vorname'"
-        return " ".join(first.split()), " ".join(last.split())
+        return without_titles(" ".join(first.split())), without_titles(" ".join(last.split()))
     if last_first:
         return f"name {text!r} has no comma: the column holds 'Nachname, Vorname'"
-    while words and words[0].casefold() in _SALUTATIONS:
-        words = words[1:]
+    words = without_titles(" ".join(text.replace("\u00a0", " ").split())).split()  # titles are dropped
     if len(words) < 2:
         return f"name {text!r} is one word: first and last name are needed"
     if len(words) == 2:
@@ -133,6 +130,7 @@ def split_contacts(table: Table) -> Split:
     u_fields["tenant"] = company_idx
     users = Table("users", table.sheet, table.header_row, table.headers, u_fields)
     split_rows, unclear, example = 0, 0, ""
+    titled: list[str] = []
     rest = [n for n in USER_FIELDS if n in pos]
     for rownum, values in table.rows:
         first_name, last_name = get(values, "first_name"), get(values, "last_name")
@@ -148,6 +146,8 @@ def split_contacts(table: Table) -> Split:
                     first_name, last_name = parts
                     split_rows += 1
                     example = example or f"row {rownum}: {raw!r} → {first_name} | {last_name}"
+                    if len(raw.replace(",", " ").split()) > len(f"{first_name} {last_name}".split()):
+                        titled.append(f"row {rownum}: {raw!r} → {first_name} | {last_name}")
         company_row = company_of.get(rownum)
         ref = f"{ROW_REF}{company_row}" if company_row is not None else None
         users.rows.append((rownum, (first_name, last_name, *(get(values, n) for n in rest), ref)))
@@ -156,5 +156,8 @@ def split_contacts(table: Table) -> Split:
     if split_from is not None:
         notes.append(f"column {h(split_from)!r} split into first and last names in {split_rows} rows "
                      f"({example})" + (f"; {unclear} could not be split for certain (reported)" if unclear else ""))
+    if titled:
+        notes.append(f"titles dropped from {len(titled)} names ({', '.join(titled[:3])}"
+                     f"{', …' if len(titled) > 3 else ''}); tenantctl keeps no titles, and logins never contain them")
     notes.extend(table.notes)
     return Split(tenants, users, notes, problems)

@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from store import rules
+from store.actor import released_homes
 from store.context import Ctx
 from store.enums import Language, Role
 from store.imports.checks import (
@@ -26,10 +27,12 @@ from store.imports.checks import (
     valid,
 )
 from store.imports.flat import ROW_REF
+from store.imports.near_names import NearNames
 from store.imports.plan import NewMembership, NewTenant, NewUser, Options, Plan, Progress, RowPlan, UserChange
 from store.imports.plan_tenants import FileTenant, app_key, default_reseller
 from store.imports.rows import Table
 from store.imports.snapshot import Snapshot
+from store.imports.titles import without_titles
 from store.services import memberships
 
 USER_FIELDS = ("first_name", "last_name", "email", "role", "language", "tenant", "access")
@@ -46,6 +49,9 @@ class _Target:
     tenant_key: str | None
     errors: tuple[str, ...]
     booked: set[int]
+    # the actor sees the tenant but may not change its users: said for a row that changes something;
+    # a row identical to the store (an exported document applied again) is no change at all
+    unmanaged: str | None = None
 
 
 def _tenant_refs(ctx: Ctx, snap: Snapshot, opts: Options,
@@ -104,8 +110,10 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
     del by_field
 
     # cell rules per distinct value / per column
-    first_ok = valid(firsts, lambda v: clean_name(v, "first name"))
-    last_ok = valid(lasts, lambda v: clean_name(v, "last name"))
+    # titles in front of a name (`Dr. med.`, `Herr`, `Freifrau`) are dropped: tenantctl keeps none
+    first_ok = valid(firsts, lambda v: without_titles(clean_name(v, "first name")))
+    last_ok = valid(lasts, lambda v: without_titles(clean_name(v, "last name")))
+    _note_titles(plan, table, rownums, (firsts, first_ok), (lasts, last_ok))
     role_ok = valid(roles_raw, lambda v: choice(v.lower() if v else None, Role, "role"))
     lang_ok = valid(langs_raw, lambda v: choice(v.lower() if v else None, Language, "language"))
     email_errors: dict[int, str] = {}  # row index → the rule's message
@@ -118,6 +126,7 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
     resolved: dict[tuple[str, Any], _Target] = {}
     default_language = ctx.settings.default_language
     padded: dict[str, list[str]] | None = None
+    near: NearNames | None = None  # the visible stored tenants by their loose name, for an unknown reference
     unpadded: list[tuple[str, str]] = []
     for tref in set(trefs):
         found = refs.get(tref.casefold()) if tref else None
@@ -134,7 +143,12 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
         if not tref:
             targets[tref] = (None, "tenant is empty")
         elif not found:
-            targets[tref] = (None, f"unknown tenant {tref!r}: not in the file and not in the store")
+            if near is None:
+                near = NearNames([(t.key, t.name) for t in snap.tenants.values() if snap.is_visible(t.id)])
+            twin = near.find(tref)
+            targets[tref] = (None, f"unknown tenant {tref!r}: not in the file and not in the store" + (
+                f"; the stored tenant {twin[0]!r} is {twin[1]!r}: write it as stored, or use its key"
+                if twin else ""))
         elif len(found) > 1:
             targets[tref] = (None, f"tenant {tref!r} is ambiguous: it names {len(found)} tenants; use the key")
         else:
@@ -226,7 +240,7 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
             p.error(h_tenant, target_error)
         access: set[int] = set()
         if target is not None:
-            for message in target.errors:
+            for message in (*target.errors, *([target.unmanaged] if target.unmanaged else [])):
                 p.error(h_tenant, message)
             for app_ref in split_list(access_raw[i]) if access_raw[i] else ():
                 app = snap.app(app_ref)
@@ -271,6 +285,21 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
                 (tenant_key, role), MappingProxyType({"tenant": [None, tenant_key], "role": [None, role]}))
 
 
+def _note_titles(plan: Plan, table: Table, rownums: list[int],
+                 *columns: tuple[tuple[str | None, ...], dict[Any, Any]]) -> None:
+    """The plan names the names whose titles were dropped (checked per distinct value)."""
+    dropped: list[tuple[int, Any, Any]] = []
+    for raw, ok in columns:
+        changed = {v for v, clean in ok.items() if v is not None and clean != " ".join(v.split())}
+        if changed:
+            dropped += [(rownums[i], v, ok[v]) for i, v in enumerate(raw) if v in changed]
+    if dropped:
+        dropped.sort()
+        shown = ", ".join(f"{plan.ref(table.sheet, r)}: {v!r} → {c!r}" for r, v, c in dropped[:3])
+        plan.notes.append(f"titles dropped from {len(dropped)} names ({shown}{', …' if len(dropped) > 3 else ''}); "
+                          "tenantctl keeps no titles, and logins never contain them")
+
+
 def _refer_to_first_row(p: RowPlan, first_row: int) -> None:
     """A stored person's further row (one person in several companies): the person's own changes
     (names, language) are planned once, by their first row; this row adds its company's
@@ -303,12 +332,13 @@ def _resolve_target(ctx: Ctx, snap: Snapshot, ref: tuple[str, Any], file_by_row:
                     file_by_id: dict[int, FileTenant], store_bookings: dict[int, set[int]],
                     default_language: str, name_row: Callable[[str, int], str]) -> _Target:
     errors: list[str] = []
+    unmanaged: str | None = None
     tenant_id: int | None = None
     if ref[0] == "store":
         tenant_id = ref[1]
         tenant = snap.tenants[tenant_id]
         if not snap.is_managed(tenant_id):
-            errors.append(f"{ctx.actor.label} may not add users to tenant {tenant.key!r}")
+            unmanaged = f"{ctx.actor.label} may not add users to tenant {tenant.key!r}"
         language = tenant.language
         file_tenant = file_by_id.get(tenant_id)
     else:
@@ -321,7 +351,7 @@ def _resolve_target(ctx: Ctx, snap: Snapshot, ref: tuple[str, Any], file_by_row:
     if tenant_id is not None:
         booked |= store_bookings.get(tenant_id, set())
     tenant_key = file_tenant.key if file_tenant else snap.tenants[tenant_id].key  # type: ignore[index]
-    return _Target(ref, tenant_id, language, file_tenant, tenant_key, tuple(errors), booked)
+    return _Target(ref, tenant_id, language, file_tenant, tenant_key, tuple(errors), booked, unmanaged)
 
 
 def _plan_user_update(ctx: Ctx, snap: Snapshot, p: RowPlan, user: Any, opts: Options, h_email: str,
@@ -334,7 +364,9 @@ def _plan_user_update(ctx: Ctx, snap: Snapshot, p: RowPlan, user: Any, opts: Opt
     p.target_id = user.id
     if opts.mode == "create":
         p.error(h_email, f"a user with e-mail {user.email} already exists (--mode create)")
-    if snap.visible is not None and not (set(user_ms) & snap.visible):
+    # the tenants that answer for the person: their memberships, or the one that released them
+    homes = released_homes(user_ms, user.released_by_tenant_id)
+    if snap.visible is not None and not (homes & snap.visible):
         p.error(h_email, f"a user with e-mail {email} already exists outside your tenants; "
                 f"ask them to be added with tenantctl member add")
         return
@@ -347,13 +379,13 @@ def _plan_user_update(ctx: Ctx, snap: Snapshot, p: RowPlan, user: Any, opts: Opt
     for fname, column, what in (("first_name", h_names[0], "first name"), ("last_name", h_names[1], "last name")):
         if fname in changes and refuse_damaged(p, column, what, changes[fname][1], changes[fname][0]):
             del changes[fname]
-    if changes and snap.managed is not None and not set(user_ms) <= snap.managed:
+    if changes and snap.managed is not None and not homes <= snap.managed:
         p.error(h_email, f"{ctx.actor.label} may not change user {user.login!r}: "
                 "the user also belongs to tenants outside your scope")
     m = user_ms.get(tenant_id) if tenant_id is not None else None
     if m is None:
         changes["membership"] = [None, role]
-        if snap.managed is not None and not set(user_ms) <= snap.managed:  # as member add: consent first
+        if snap.managed is not None and not (homes and homes <= snap.managed):  # as member add: consent first
             p.error(h_email, f"{user.login} also belongs to tenants outside your scope: adding them needs their "
                     "consent; send a member invitation (tenantctl invite create --kind member)")
     elif role_given and m[1] != role:

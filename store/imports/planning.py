@@ -16,8 +16,9 @@ def build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | Non
     from store.db import take_exclusive
 
     # one import at a time: two overlapping runs would plan the same new rows and the second
-    # would fail deep in its write (PostgreSQL; SQLite's write lock serialises them already)
-    if not opts.dry_run and not take_exclusive(ctx.session, "tenantctl import"):
+    # would fail deep in its write (PostgreSQL; SQLite's write lock serialises them already). A dry
+    # run is the real run rolled back (store/rehearsal.py): it waits its turn as the real run would
+    if not take_exclusive(ctx.session, "tenantctl import"):
         from store.errors import Conflict
 
         raise Conflict("another import is running on this store; this one changed nothing",
@@ -38,7 +39,8 @@ def _build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | No
     for table in source.tables.values():
         plan.notes.extend(table.notes)
     users = source.tables.get("users")
-    padded_refs = {v for v in users.column("tenant") if v and v[0] == "0" and v.isdigit()} if users else set()
+    padded_refs = ({v for v in users.column("tenant") if v and v[0] == "0" and v.isdigit()} if users
+                   else source.padded_refs)
     file_tenants = plan_tenants(ctx, snap, source.tables.get("tenants"), opts, plan, padded_refs,
                                 contacts is not None)
     plan_users(ctx, snap, source.tables.get("users"), opts, plan, file_tenants, progress)

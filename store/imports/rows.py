@@ -76,6 +76,9 @@ class Source:
     problems: list[Problem] = field(default_factory=list)  # file-level problems (refuse the whole file)
     notes: list[str] = field(default_factory=list)
     locate: Locate = sheet_location
+    # zero-padded tenant references of a users sheet that is not imported (--sheet Mandanten): the
+    # round-trip checks compare the tenants' number cells with them as with an imported one
+    padded_refs: set[str] = field(default_factory=set)
 
     @property
     def name(self) -> str:

@@ -24,6 +24,7 @@ class UserRow(NamedTuple):
     first_name: str
     last_name: str
     language: str
+    released_by_tenant_id: int | None  # who may bring back a person with no membership (store/actor.py)
 
 
 class Snapshot:
@@ -116,11 +117,12 @@ class Snapshot:
         """Existing users by e-mail key: IN-lists for a small file, one scan for a big one."""
         wanted = set(keys)
         if len(wanted) > BULK_LOAD:
-            sql = "SELECT id, login, email, email_key, first_name, last_name, language FROM user_account"
+            sql = "SELECT id, login, email, email_key, first_name, last_name, language, released_by_tenant_id " \
+                  "FROM user_account"
             make = UserRow._make
             return {r[3]: make(r) for r in self._scan(sql) if r[3] in wanted}
         stmt = select(User.id, User.login, User.email, User.email_key, User.first_name, User.last_name,
-                      User.language)
+                      User.language, User.released_by_tenant_id)
         conn = self.ctx.session.connection()
         out: dict[str, Any] = {}
         for chunk in chunks(sorted(wanted)):

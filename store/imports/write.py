@@ -1,5 +1,5 @@
 """Writing a plan: set-based, in the command's one transaction (a dry-run writes in a savepoint and
-rolls it back), every created id and changed value recorded for undo (DESIGN §7)."""
+rolls it back), every created id and changed value recorded for undo."""
 
 from __future__ import annotations
 
@@ -134,7 +134,8 @@ def _write_cache(ctx: Ctx) -> Iterator[None]:
 
 def execute(ctx: Ctx, plan: Plan, *, source: Source, digest: str, opts: Options,
             progress: Progress | None = None, rows: str = "all", rows_limit: int | None = None) -> dict[str, Any]:
-    """Record the run and (unless dry-run) write every planned create and update. Returns the result;
+    """Record the run and write every planned create and update (a dry run rolls all of it back:
+    store/rehearsal.py). Returns the result;
     rows: "all" (every row's plan), "changed" (not unchanged) — at most rows_limit of them."""
     s, actor = ctx.session, ctx.actor
     from store.imports.runs import stored_problems
@@ -143,37 +144,29 @@ def execute(ctx: Ctx, plan: Plan, *, source: Source, digest: str, opts: Options,
     counts = {**plan.counts(), **({"problems_not_stored": rest} if rest else {})}
     run = ImportRun(file_name=source.name, file_hash=digest, actor=actor.label, mode=opts.recorded_mode,
                     state="running", counts=counts, problems=kept)
-    if not opts.dry_run:
-        s.add(run)
-        s.flush()
-    nested = s.begin_nested() if opts.dry_run else None
-    created_users: list[int] = []
-    try:
-        with gc_paused(), _write_cache(ctx):
-            created_users = _Writer(ctx, run).write(plan, progress)
-    finally:
-        if nested is not None:
-            nested.rollback()
+    s.add(run)
+    s.flush()
+    with gc_paused(), _write_cache(ctx):
+        created_users = _Writer(ctx, run).write(plan, progress)
     changed = any(r.action in {"create", "update"} for r in plan.rows)
     skipped = sum(1 for r in plan.rows if r.action == "error")
-    if not opts.dry_run:
-        run.state = "done" if changed else "unchanged"
-        run.finished_at = utcnow()
-        s.add(run)
-        s.flush()
-        if changed:
-            record(s, actor, "import.run", "import_run", str(run.id), None, file=source.name, file_hash=digest,
-                   mode=opts.recorded_mode, **{k: v for k, v in counts.items() if v})
-    out: dict[str, Any] = {"run": run.id if not opts.dry_run else None, "file": source.name, "file_hash": digest,
-           "dry_run": opts.dry_run, "mode": opts.recorded_mode, "state": "dry-run" if opts.dry_run else run.state,
+    run.state = "done" if changed else "unchanged"
+    run.finished_at = utcnow()
+    s.add(run)
+    s.flush()
+    if changed:
+        record(s, actor, "import.run", "import_run", str(run.id), None, file=source.name, file_hash=digest,
+               mode=opts.recorded_mode, **{k: v for k, v in counts.items() if v})
+    out: dict[str, Any] = {"run": run.id, "file": source.name, "file_hash": digest,
+           "dry_run": False, "mode": opts.recorded_mode, "state": run.state,
            "counts": counts, "skipped": skipped, "created_user_ids": created_users,
-           "problems": plan.problems(), "rows": _rows_out(plan, rows, rows_limit)}
+           "problems": plan.problems(), "rows": rows_out(plan, rows, rows_limit)}
     if plan.notes:
         out["notes"] = plan.notes
     return out
 
 
-def _rows_out(plan: Plan, which: str, limit: int | None) -> list[dict[str, Any]]:
+def rows_out(plan: Plan, which: str, limit: int | None) -> list[dict[str, Any]]:
     """The rows to show. Capped (a table on a terminal): every error row first, then the rest up
     to the cap, so that a dry-run never hides an error behind 200 good rows (issue 10, class 5)."""
     if limit is None:
@@ -217,7 +210,7 @@ class _Writer:
     def write(self, plan: Plan, progress: Progress | None) -> list[int]:
         row_tenant = self.tenants(plan, progress)
         user_ids = self.users(plan, progress, row_tenant)
-        if self.items and self.run.id is not None:  # a dry-run has no run record and nothing to undo
+        if self.items:
             self.s.execute(insert(_table(ImportRunItem)), self.items)
         return user_ids
 
@@ -296,6 +289,11 @@ class _Writer:
                                 for v in new], map(tenant_of, joins), map(tenant_of, more)),
             "role": chain(map(attrgetter("role"), new), (v.role for v in joins), (v.role for v in more))},
             self.stamp)
+        if joins:  # people claimed again: the tenant that released them answers for them no longer
+            for chunk in range(0, len(joins), 500):
+                s.execute(update(User).where(col(User.id).in_([v.user_id for v in joins[chunk:chunk + 500]]),
+                                             col(User.released_by_tenant_id).is_not(None))
+                          .values(released_by_tenant_id=None))
         n_new, n_joins = len(new), len(joins)  # the new users' memberships come first
         rights = [(mid, a) for mid, v in zip(member_ids[:n_new], new, strict=True) if v.access for a in v.access]
         rights += [(mid, a) for mid, v in zip(member_ids[n_new:n_new + n_joins], joins, strict=True)

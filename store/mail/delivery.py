@@ -29,7 +29,7 @@ from sqlmodel import Session, col, func, select
 
 from store.db import Store
 from store.enums import MailState
-from store.errors import InvalidInput, Unreachable
+from store.errors import PENDING, DeliveryPending, InvalidInput, Unreachable
 from store.mail import message
 from store.mail.retry import ConnectionFailure, DeliveryError, PermanentFailure, next_attempt
 from store.mail.transports import Transport, make_transport
@@ -173,12 +173,15 @@ def render_mail(settings: Settings, template: str, language: str, context: dict[
 
 def brand_context(settings: Settings, context: dict[str, Any]) -> dict[str, Any]:
     """What every template may use besides its own variables: the platform's name and sender
-    identity (a mail queued with a reseller's keeps it), the imprint, the time zone for `when`."""
+    identity (a mail queued with a reseller's keeps it), the imprint and the legal pages, the time
+    zone for `when`."""
     imprint = [line.strip() for line in str(settings.mail_imprint or "").split("|") if line.strip()]
     platform = str(settings.mail_from_name)
     return {"platform_name": platform, "sender": platform, "signature": settings.mail_signature,
             "reseller_name": None, "base_url": str(settings.base_url).rstrip("/"), **context,
-            "imprint": imprint, "time_zone": str(settings.time_zone)}
+            "imprint": imprint, "imprint_url": settings.imprint_url, "privacy_url": settings.privacy_url,
+            # the recipient's zone when the mail was queued with one (their tenant's), else the platform's
+            "time_zone": str(context.get("time_zone") or settings.time_zone)}
 
 
 class Outcomes:
@@ -223,10 +226,11 @@ def _release(store: Store, mail_ids: list[int], now: datetime) -> None:
 def deliver_pending(settings: Settings, store_or_url: Store | str, rate: float | None = None,
                     progress: Progress | None = None, *, ids: list[int] | None = None,
                     now: Callable[[], datetime] = utcnow, transport: Transport | None = None,
-                    sleep: Callable[[float], None] = time.sleep) -> Summary:
+                    sleep: Callable[[float], None] = time.sleep, stop: Callable[[], bool] | None = None) -> Summary:
     """Send every due mail (or only `ids`). Returns what happened; never raises for a delivery
     failure (an unreachable transport is reported in `Summary.unreachable`), but does raise
-    InvalidInput for a broken template override (nothing is changed then)."""
+    InvalidInput for a broken template override (nothing is changed then). `stop()` is asked after
+    each batch (the worker on SIGTERM): once true, the batch claimed ahead is handed back unsent."""
     own_store = isinstance(store_or_url, str)
     store = Store(store_or_url) if isinstance(store_or_url, str) else store_or_url
     rate = float(settings.mail_rate or 0) if rate is None else rate
@@ -280,6 +284,11 @@ def deliver_pending(settings: Settings, store_or_url: Store | str, rate: float |
                     if progress:
                         progress(done, max(total, done))
                 outcomes.flush()
+                if stop is not None and stop():
+                    following, part = upcoming.result()
+                    summary.merge(part)
+                    _release(store, [j.mail_id for j in following], now())
+                    break
         return summary
     finally:
         transport.close()
@@ -325,9 +334,11 @@ class Delivery:
             return
         self.summary = summary = deliver_pending(self.settings, self.store, rate=self.rate, progress=self.progress,
                                                  ids=None if self.everything else self.ids)
-        if summary.unreachable:
-            saved = "" if self.everything else "the change is saved, but "
-            raise Unreachable(f"{saved}mail delivery stopped: {summary.unreachable}; "
+        if summary.unreachable and not self.everything:  # the command's change is committed: said as a warning
+            raise DeliveryPending(f"{PENDING}: {summary.unreachable}; {summary.sent} sent, "
+                                  f"{summary.remaining} stay queued (tenantctl mail send delivers them now)")
+        if summary.unreachable:  # `mail send`: delivering is the command itself
+            raise Unreachable(f"mail delivery stopped: {summary.unreachable}; "
                               f"{summary.sent} sent, {summary.remaining} stay queued",
                               hint="nothing is lost: run tenantctl mail send again once the server is reachable")
 

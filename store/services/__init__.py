@@ -3,6 +3,8 @@ the rules and the scope, writes an audit event, and only adds and flushes (the C
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -35,3 +37,20 @@ def like(text: str) -> str:
     """A case-insensitive LIKE pattern for a search term (wildcards in the term are literal)."""
     escaped = nfc(text.strip()).lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+@contextmanager
+def savepoint(session: Session, *, rollback: bool) -> Iterator[None]:
+    """Run the block for real in a savepoint; `rollback` (a dry run) undoes it at the end, so that
+    a plan counts exactly what the real run writes."""
+    nested = session.begin_nested()
+    try:
+        yield
+    except BaseException:
+        nested.rollback()
+        raise
+    if rollback:
+        nested.rollback()
+        session.expire_all()
+    else:
+        nested.commit()

@@ -23,7 +23,9 @@ from store.desired import Desired
 from store.enums import Role
 from store.errors import Conflict
 from store.models import AccessRight, Application, ImportRun, ImportRunItem, Membership, Tenant, TenantApplication, User
+from store.rehearsal import rehearsed
 from store.schemas import ts
+from store.services import memberships
 from store.types import utcnow
 
 ACTION = {"create": "created", "update": "updated", "unchanged": "unchanged", "error": "error"}
@@ -75,19 +77,29 @@ def match_external_ids(ctx: Ctx, source: Any) -> None:
 
 def apply(ctx: Ctx, source: Any, desired: Desired, *, digest: str, opts: ApplyOptions,
           progress: Any = None) -> Applied:
+    """The document applied: rows, prune, links. A dry run is this very apply, rolled back
+    (store/rehearsal.py): its problems, plan and refusals are the real run's."""
+    with rehearsed(ctx, opts.dry_run):
+        applied = _apply(ctx, source, desired, digest=digest, opts=opts, progress=progress)
+    if opts.dry_run:
+        applied.outcome.rolled_back()
+    return applied
+
+
+def _apply(ctx: Ctx, source: Any, desired: Desired, *, digest: str, opts: ApplyOptions, progress: Any) -> Applied:
     from store.imports import engine
 
     match_external_ids(ctx, source)
-    outcome = engine.run(ctx, source, engine.Options(mode="upsert", run_mode="apply", dry_run=opts.dry_run,
+    outcome = engine.run(ctx, source, engine.Options(mode="upsert", run_mode="apply",
                                                      send_links=opts.send_links == "new"),
                          digest=digest, progress=progress, rows="changed", rows_limit=0)  # see result()
     applied = Applied(outcome)
     if outcome.rejected:
         return applied
     if opts.prune:
-        applied.removals = _prune(ctx, outcome, desired, write=not opts.dry_run)
+        applied.removals = _prune(ctx, outcome, desired)
     if opts.send_links == "missing":
-        applied.links = _send_missing(ctx, desired, write=not opts.dry_run)
+        applied.links = _send_missing(ctx, desired)
     elif opts.send_links == "new":
         applied.links = int(outcome.result.get("links_queued", 0))
     return applied
@@ -107,7 +119,7 @@ def _email_key(email: str | None) -> str:
         return (email or "").strip().casefold()
 
 
-def _prune(ctx: Ctx, outcome: Any, desired: Desired, *, write: bool) -> list[dict[str, Any]]:
+def _prune(ctx: Ctx, outcome: Any, desired: Desired) -> list[dict[str, Any]]:
     """Memberships and bookings of the document's tenants that it does not list, within the
     tenants the actor manages. Refused (nothing written) where it would leave a tenant without an
     admin or remove the acting user's own membership."""
@@ -128,7 +140,7 @@ def _prune(ctx: Ctx, outcome: Any, desired: Desired, *, write: bool) -> list[dic
         key = keys.get(dm.tenant_row) if dm.tenant_row is not None else (dm.tenant_key or "").strip().lower()
         t = tenants.get(key or "")
         if t is not None:
-            listed.add((t.id, _email_key(dm.email)))
+            listed.add((t.id, _email_key(dm.email)))  # type: ignore[arg-type]
     doc_tenants = {keys[d.row]: d for d in desired.tenants if d.row in keys}
     scope = [t for k, t in tenants.items() if k in doc_tenants and in_scope(t)]
     removals: list[dict[str, Any]] = []
@@ -146,7 +158,7 @@ def _prune(ctx: Ctx, outcome: Any, desired: Desired, *, write: bool) -> list[dic
                                 "list yourself in the document")
                 continue
             removals.append({"type": "membership", "path": path, "tenant": t.key, "key": f"{u.login}@{t.key}",
-                             "role": m.role, "membership": m, "user": u})
+                             "role": m.role, "membership": m, "user": u, "tenant_row": t})
         if doomed and admins_left == 0 and any(m.role == Role.admin for m, _ in rows):
             problems.append(f"{path}: --prune would leave tenant {t.key!r} without an admin; list one of its "
                             "admins or give a listed user role admin")
@@ -160,9 +172,10 @@ def _prune(ctx: Ctx, outcome: Any, desired: Desired, *, write: bool) -> list[dic
     if problems:
         raise Conflict(f"--prune refused: {'; '.join(problems)}", hint="nothing was written; fix the document",
                        details={"problems": problems})
-    if write and removals:
+    if removals:
         _remove(ctx, outcome.result.get("run"), removals)
-    return [{k: v for k, v in r.items() if k not in {"membership", "user", "booking"}} for r in removals]
+    return [{k: v for k, v in r.items() if k not in {"membership", "user", "booking", "tenant_row"}}
+            for r in removals]
 
 
 def _remove(ctx: Ctx, run_id: int | None, removals: list[dict[str, Any]]) -> None:
@@ -177,9 +190,7 @@ def _remove(ctx: Ctx, run_id: int | None, removals: list[dict[str, Any]]) -> Non
                           "before": {"user_id": m.user_id, "tenant_id": m.tenant_id, "role": m.role,
                                      "created_at": ts(m.created_at), "created_by": m.created_by,
                                      "access": rights}, "after": None})
-            s.execute(delete(AccessRight).where(col(AccessRight.membership_id) == m.id))
-            s.execute(delete(Membership).where(col(Membership.id) == m.id))
-            record(s, ctx.actor, "member.remove", "membership", r["key"], m.tenant_id, role=m.role, via="apply --prune")
+            memberships.remove(ctx, m, r["user"], r["tenant_row"], via="apply --prune")
         else:
             b: TenantApplication = r["booking"]
             members = select(Membership.id).where(Membership.tenant_id == b.tenant_id)
@@ -200,12 +211,13 @@ def _remove(ctx: Ctx, run_id: int | None, removals: list[dict[str, Any]]) -> Non
         if run is not None and run.state != "done":
             run.state = "done"  # something to undo
             s.add(run)
+            ctx.committed = f"run {run_id} (undo: tenantctl import undo {run_id})"
     s.flush()
 
 
 # -- --send-links=missing ---------------------------------------------------------------------------
 
-def _send_missing(ctx: Ctx, desired: Desired, *, write: bool) -> int:
+def _send_missing(ctx: Ctx, desired: Desired) -> int:
     """Initial links for the document's users who have neither a password nor an open link: safe
     after an interrupted run (those who got a link keep it)."""
     from store.services import passwords
@@ -217,8 +229,11 @@ def _send_missing(ctx: Ctx, desired: Desired, *, write: bool) -> int:
                                                           col(User.password_hash).is_(None),
                                                           User.status != "disabled")).all())
     holding = passwords.with_open_link(ctx.session, users)
-    missing = [u for u in users if u.id not in holding]
-    if write and missing:
+    missing, outside = passwords.fully_managed(ctx, [u for u in users if u.id not in holding])
+    if outside:  # a person who also belongs to tenants the actor does not manage is not theirs to mail
+        ctx.warnings.append(f"--send-links=missing: no link for {outside} user(s) of the document who also "
+                            "belong to tenants you do not manage (their admins or the operator can send one)")
+    if missing:
         passwords.issue_links(ctx, missing, purpose="initial", deliver=True)
     return len(missing)
 

@@ -198,6 +198,7 @@ def send_mail(ctx: Ctx, *, brand: Tenant | None = None, **queue_args: Any) -> No
 
     reseller = mail_identity.reseller_for(ctx.session, brand)
     queue_args["context"] = {**mail_identity.identity(ctx.settings, reseller, queue_args["language"]),
+                             "time_zone": mail_identity.recipient_zone(ctx.session, queue_args["to_address"]),
                              **queue_args["context"]}
     mail = outbox.queue(ctx, **queue_args)
     delivery_for(ctx).add([mail.id])  # type: ignore[list-item]

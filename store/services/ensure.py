@@ -15,6 +15,7 @@ from store.context import Ctx
 from store.enums import ConnectionState, TenantKind
 from store.errors import Conflict
 from store.models import Application, Connection, Membership, Tenant, User
+from store.services import memberships
 from store.services import tenants as tenant_service
 from store.services import users as user_service
 
@@ -112,11 +113,15 @@ def user(ctx: Ctx, tenant: str, first_name: str, last_name: str, email: str, *, 
     _diff(diffs, "login", existing.login, login.strip().lower() if login else None)
     _diff(diffs, "language", existing.language, language)
     m = s.exec(select(Membership).where(Membership.user_id == existing.id, Membership.tenant_id == t.id)).first()
-    if m is None:
+    homeless = m is None and s.exec(select(Membership.id).where(Membership.user_id == existing.id)).first() is None
+    if m is None and not homeless:
         diffs["membership"] = {"stored": None, "given": f"{t.key} ({role or 'member'})"}
-    else:
+    elif m is not None:
         _diff(diffs, "role", m.role, role)
     _refuse(f"user {existing.login!r}", diffs)
+    if homeless:  # a person a tenant in the actor's scope released: brought back, the same account
+        memberships.add_member(ctx, existing.login, t.key, role or "member")
+        return existing, "updated"
     return existing, "unchanged"
 
 

@@ -11,8 +11,6 @@ prints is exactly what the real run writes. Who may erase: store/actor.py."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import delete, func, update
@@ -35,31 +33,12 @@ from store.models import (
     Tenant,
     User,
 )
-from store.services import memberships, outbox_files
+from store.services import memberships, outbox_files, savepoint
 from store.services.pseudonyms import Identity, person, rewrite_everywhere
 from store.types import utcnow
+from store.wipe import zero_freed_content
 
 ERASED_DOMAIN = "erased.invalid"  # RFC 2606: never deliverable
-
-
-class _DryRun(Exception):
-    pass
-
-
-@contextmanager
-def _savepoint(session: Session, dry_run: bool) -> Iterator[None]:
-    """Everything inside runs for real; a dry run rolls it back at the end."""
-    nested = session.begin_nested()
-    try:
-        yield
-    except BaseException:
-        nested.rollback()
-        raise
-    if dry_run:
-        nested.rollback()
-        session.expire_all()
-    else:
-        nested.commit()
 
 
 def _add(counts: dict[str, int], table: str, n: int) -> None:
@@ -84,12 +63,14 @@ def _erase_person(ctx: Ctx, user: User, deleted: dict[str, int], rewritten: dict
     membership_ids = [m.id for m, _ in rows]
     _add(deleted, "access_right", int(s.exec(select(func.count()).select_from(AccessRight).where(
         col(AccessRight.membership_id).in_(membership_ids))).one()) if membership_ids else 0)
+    said = len(ctx.warnings)
     for m, t in rows:
         if t.id == leaving_tenant:
             s.delete(m)
             s.flush()
         else:
             memberships.remove_member(ctx, login, t.key)
+    del ctx.warnings[said:]  # "now belongs to no tenant, can be brought back": not for an erasure
     _add(deleted, "membership", len(rows))
     _add(deleted, "password_link", _delete(s, PasswordLink, col(PasswordLink.user_id) == old_id))
     _add(deleted, "api_token", _delete(s, ApiToken, col(ApiToken.user_id) == old_id))
@@ -142,7 +123,9 @@ def _after_commit_sweep(ctx: Ctx, receipt: dict[str, Any]) -> None:
     settings = ctx.settings
 
     def sweep() -> None:
-        receipt["files_deleted"] = outbox_files.sweep(store, settings)
+        receipt["files_deleted"], left = outbox_files.sweep(store, settings)
+        if left:  # the CLI says so; the next erase or db prune deletes them
+            receipt["files_left"] = left
 
     ctx.after_commit.append(sweep)
 
@@ -171,10 +154,11 @@ def erase_user(ctx: Ctx, ident: str, *, dry_run: bool = False) -> dict[str, Any]
     if user.login.startswith("erased-") and user.email_key.endswith("@" + ERASED_DOMAIN):
         raise Conflict(f"user {user.login!r} is erased already", hint="nothing left to erase")
     memberships.check_not_last_admin(s, user)
+    zero_freed_content(s)
     login = user.login
     deleted: dict[str, int] = {"user_account": 1}
     rewritten: dict[str, int] = {}
-    with _savepoint(s, dry_run):
+    with savepoint(s, rollback=dry_run):
         pseudonym = _erase_person(ctx, user, deleted, rewritten)
         receipt = _receipt(ctx, "user", dry_run, deleted, rewritten, user=login, pseudonym=pseudonym)
         record(s, actor, "user.erase", "user", pseudonym, None, deleted=receipt["deleted"],
@@ -201,12 +185,13 @@ def erase_tenant(ctx: Ctx, key: str, *, dry_run: bool = False) -> dict[str, Any]
                        hint="erase its people one by one with tenantctl user erase")
     if tenant.key.startswith("erased-tenant-"):
         raise Conflict(f"tenant {tenant.key!r} is erased already", hint="nothing left to erase")
+    zero_freed_content(s)
     old_key, old_name = tenant.key, tenant.name
     deleted: dict[str, int] = {}
     rewritten: dict[str, int] = {}
     erased: list[str] = []
     detached: list[str] = []
-    with _savepoint(s, dry_run):
+    with savepoint(s, rollback=dry_run):
         rows = s.exec(select(Membership, User).join(User, col(User.id) == Membership.user_id)
                       .where(Membership.tenant_id == tenant.id).order_by(col(User.login))).all()
         if any(u.id == actor.user_id for _, u in rows):

@@ -12,11 +12,20 @@ from sqlmodel import Session, col, select
 from store import rules
 from store.enums import ConnectionState, TenantKind
 from store.errors import InvalidInput
-from store.models import Connection, Tenant
+from store.models import Connection, Membership, Tenant, User
 from store.settings import Settings
 
 NAME_MAX = 200
 SIGNATURE_MAX = 300
+
+
+def recipient_zone(session: Session, address: str) -> str | None:
+    """The time zone a person's mails show times in: their home tenant's (first membership) own
+    `time_zone`, or None for the platform's setting (also for an address without an account)."""
+    return session.exec(
+        select(Tenant.time_zone).join(Membership, col(Membership.tenant_id) == Tenant.id)
+        .join(User, col(User.id) == Membership.user_id)
+        .where(User.email_key == rules.email_key(address)).order_by(col(Membership.id))).first()
 
 
 def sender_name(platform: str, reseller: str | None, language: str) -> str:

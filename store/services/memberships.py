@@ -1,11 +1,12 @@
 """Memberships: which user belongs to which tenant, with which role. `add` is the one write path
-for a membership (member add, invitations, init); the last-admin rule lives here for every path."""
+for a membership (member add, invitations, init), `remove` the one removal (member remove, apply
+--prune); the last-admin rule lives here for every path."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, func, select
 
 from store.actor import can_see_user, get_tenant, manages_user
@@ -15,7 +16,7 @@ from store.context import Ctx
 from store.enums import Role, UserStatus
 from store.errors import Conflict, NotFound, PermissionDenied
 from store.lookup import find_user_row
-from store.models import Membership, PasswordLink, Tenant, User
+from store.models import AccessRight, Membership, PasswordLink, Tenant, User
 from store.schemas import membership_out
 from store.services import Page, paginate
 from store.types import utcnow
@@ -61,6 +62,9 @@ def add(ctx: Ctx, user: User, tenant: Tenant, role: str, *, via: str | None = No
     """The one write path for a new membership (scope is the caller's check). audit=False when the
     caller's own event says it already (a new user's first membership is in its user.create)."""
     m = Membership(user_id=user.id, tenant_id=tenant.id, role=role, created_by=ctx.actor.label)  # type: ignore[arg-type]
+    if user.released_by_tenant_id is not None:  # claimed again: the old releaser answers no longer
+        user.released_by_tenant_id = None
+        ctx.session.add(user)
     ctx.session.add(m)
     ctx.session.flush()
     if not audit:
@@ -72,12 +76,19 @@ def add(ctx: Ctx, user: User, tenant: Tenant, role: str, *, via: str | None = No
     return m
 
 
-def void_links_if_homeless(s: Session, user: User, reason: str = "no_membership") -> int:
-    """A user with no membership left cannot log in: their open password links die with it."""
+def void_links_if_homeless(s: Session, user: User, reason: str = "no_membership", *,
+                           released_by: Tenant | None = None, warnings: list[str] | None = None) -> int:
+    """A user with no membership left cannot log in: their open password links die with it.
+    released_by: the tenant whose membership was removed; it is recorded as the one that may bring
+    the person back (store/actor.home_tenant_ids), and `warnings` get the line that says so."""
     left = s.exec(select(func.count()).where(Membership.user_id == user.id)).one()
     if left:
         return 0
     now = utcnow()
+    if released_by is not None:
+        user.released_by_tenant_id = released_by.id
+        if warnings is not None:
+            warnings.append(released_warning(user, released_by))
     user.credential_version += 1
     user.updated_at = now
     s.add(user)
@@ -86,6 +97,11 @@ def void_links_if_homeless(s: Session, user: User, reason: str = "no_membership"
                                                     col(PasswordLink.voided_at).is_(None))
                          .values(voided_at=now, void_reason=reason)
                          .execution_options(synchronize_session=False)).rowcount)  # type: ignore[attr-defined]
+
+
+def released_warning(user: User, tenant: Tenant) -> str:
+    return (f"{user.login} now belongs to no tenant and cannot log in; an admin of {tenant.key} (or of its "
+            f"reseller) can bring them back: tenantctl member add {user.login} --tenant KEY")
 
 
 def add_member(ctx: Ctx, ident: str, tenant: str, role: str = Role.member) -> dict[str, Any]:
@@ -129,13 +145,23 @@ def remove_member(ctx: Ctx, ident: str, tenant: str) -> dict[str, Any]:
                        hint=f"see tenantctl member list --tenant {t.key}")
     check_not_last_admin(s, user, {t.id})  # type: ignore[arg-type]
     out = membership_out(m, user, t)
+    remove(ctx, m, user, t)
+    return out
+
+
+def remove(ctx: Ctx, m: Membership, user: User, tenant: Tenant, *, via: str | None = None) -> int:
+    """The one removal of a membership, whoever asks (member remove, apply --prune): its access
+    rights, the membership, and the open password links of a user left without a tenant (such a
+    link must not set a password any more). Returns how many links were voided."""
+    s = ctx.session
+    s.execute(delete(AccessRight).where(col(AccessRight.membership_id) == m.id))
     s.delete(m)
     s.flush()
-    voided = void_links_if_homeless(s, user)
-    record(s, actor, "member.remove", "membership", f"{user.login}@{t.key}", t.id, role=m.role,
-           links_voided=voided)
+    voided = void_links_if_homeless(s, user, released_by=tenant, warnings=ctx.warnings)
+    record(s, ctx.actor, "member.remove", "membership", f"{user.login}@{tenant.key}", tenant.id, role=m.role,
+           links_voided=voided, **({"via": via} if via else {}))
     s.flush()
-    return out
+    return voided
 
 
 def list_members(ctx: Ctx, tenant: str, *, role: str | None = None, limit: int | None = None,

@@ -6,6 +6,7 @@ registered in MINTERS, so the database never holds a usable token."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import insert, update
@@ -160,3 +161,18 @@ def _reset_attempts() -> Any:
 def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
     for i in range(0, len(ids), size):
         yield ids[i:i + size]
+
+
+def depth(session: Any) -> tuple[dict[str, int], float]:
+    """For the metrics: mails per state, and the age in seconds of the oldest mail not yet sent
+    (queued or sending; 0 when there is none). Counts only: no address leaves the store."""
+    counts: dict[str, int] = {str(state): 0 for state in MailState}
+    for state, n in session.exec(select(OutboxMail.state, func.count()).group_by(OutboxMail.state)).all():
+        counts[str(state)] = int(n)
+    oldest = session.exec(select(func.min(OutboxMail.created_at))
+                          .where(col(OutboxMail.state).in_([MailState.queued, MailState.sending]))).one()
+    if oldest is None:
+        return counts, 0.0
+    if oldest.tzinfo is None:  # SQLite hands back what func.min saw: a naive UTC text
+        oldest = oldest.replace(tzinfo=UTC)
+    return counts, max(0.0, float((utcnow() - oldest).total_seconds()))

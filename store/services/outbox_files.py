@@ -5,7 +5,6 @@ erase or prune) deletes, because their mail is gone or purged in the store."""
 
 from __future__ import annotations
 
-import contextlib
 import re
 from pathlib import Path
 
@@ -45,21 +44,29 @@ def stale_files(session: Session, settings: Settings) -> list[Path]:
     return sorted(p for mail_id, paths in files.items() if mail_id not in kept for p in paths)
 
 
-def remove(paths: list[Path]) -> int:
-    """Delete the files; one already gone counts as deleted (a sweep ran meanwhile)."""
-    n = 0
+def remove(paths: list[Path]) -> tuple[int, int]:
+    """Delete the files: (deleted, left). One already gone counts as deleted (a sweep ran
+    meanwhile); one that cannot be deleted (permissions) is left for the next sweep."""
+    deleted = 0
     for path in paths:
-        with contextlib.suppress(FileNotFoundError):
+        try:
             path.unlink()
-        n += 1
-    return n
+        except FileNotFoundError:
+            pass
+        except OSError:
+            continue
+        deleted += 1
+    return deleted, len(paths) - deleted
 
 
-def sweep(store: object, settings: Settings) -> int:
-    """After a commit: delete every stale .eml file (in a short read-only transaction of its own)."""
+def sweep(store: object, settings: Settings) -> tuple[int, int]:
+    """After a commit: delete every stale .eml file (found in a short read-only transaction of its
+    own), and let SQLite's WAL give up the old pages. Returns (deleted, left)."""
     from store.db import Store
+    from store.wipe import checkpoint
 
     assert isinstance(store, Store)
     with store.transaction(write=False) as session:
         paths = stale_files(session, settings)
+    checkpoint(store)
     return remove(paths)

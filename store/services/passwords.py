@@ -119,16 +119,22 @@ def select_users(ctx: Ctx, idents: Sequence[str], *, tenant: str | None = None,
         if without_password:
             stmt = stmt.where(col(User.password_hash).is_(None))
         found = [u for u in s.exec(stmt).all() if u.id not in chosen]
-        managed = managed_tenant_ids(s, ctx.actor)
-        homes = _tenants_of(s, [u.id for u in found])  # type: ignore[misc]
-        for user in found:
-            if manages_user(s, ctx.actor, user.id, managed=managed, tenants=homes.get(user.id, set())):  # type: ignore[arg-type]
-                chosen[user.id] = user  # type: ignore[index]
-            else:
-                outside += 1
+        mine, outside = fully_managed(ctx, found)
+        chosen.update({u.id: u for u in mine})  # type: ignore[misc]
     users = [u for u in chosen.values() if u.status != UserStatus.disabled]
     skipped = [u for u in chosen.values() if u.status == UserStatus.disabled]
     return users, skipped, outside
+
+
+def fully_managed(ctx: Ctx, users: list[User]) -> tuple[list[User], int]:
+    """(the users whose every tenant the actor manages, how many others): the rule for sending
+    anyone a link, on every bulk path (send-link --tenant/--without-password, apply
+    --send-links=missing)."""
+    managed = managed_tenant_ids(ctx.session, ctx.actor)
+    homes = _tenants_of(ctx.session, [u.id for u in users])  # type: ignore[misc]
+    mine = [u for u in users if manages_user(ctx.session, ctx.actor, u.id,  # type: ignore[arg-type]
+                                             managed=managed, tenants=homes.get(u.id, set()))]  # type: ignore[arg-type]
+    return mine, len(users) - len(mine)
 
 
 def _tenants_of(session: Session, user_ids: list[int]) -> dict[int, set[int]]:
@@ -235,7 +241,8 @@ def issue_links(ctx: Ctx, users: list[User], purpose: str | None = None, *, deli
         context = {"recipient_name": f"{u.first_name} {u.last_name}", "login": u.login,
                    "tenant_name": tenant.name if tenant else platform, "platform_name": platform,
                    **mail_identity.identity(settings, reseller, lang),
-                   "expires_at": ts(link.expires_at), "purpose": link.purpose}
+                   "expires_at": ts(link.expires_at), "purpose": link.purpose,
+                   "time_zone": tenant.time_zone if tenant else None}
         mails.append({"to_address": u.email, "to_name": f"{u.first_name} {u.last_name}",
                       "template": f"password_link_{link.purpose}", "language": lang, "context": context,
                       "ref_type": "password_link", "ref_id": link.id})

@@ -61,7 +61,7 @@ def export_user(ctx: Ctx, ident: str) -> dict[str, Any]:
     for m, t in rows:
         apps = s.exec(select(Application.key).join(AccessRight, col(AccessRight.application_id) == Application.id)
                       .where(AccessRight.membership_id == m.id).order_by(col(Application.key))).all()
-        member_of.append({"tenant": t.key, "tenant_name": t.name, "kind": t.kind, "role": m.role,
+        member_of.append({"id": m.id, "tenant": t.key, "tenant_name": t.name, "kind": t.kind, "role": m.role,
                           "applications": list(apps), "since": ts(m.created_at), "created_by": m.created_by})
     invited = s.exec(select(Invitation).where(func.lower(Invitation.email) == key).order_by(col(Invitation.id))).all()
     inviter = s.exec(select(Invitation).where(Invitation.invited_by_user_id == uid)
@@ -77,7 +77,8 @@ def export_user(ctx: Ctx, ident: str) -> dict[str, Any]:
     audit_ids = [r["id"] for r, _ in found.pop("audit_event", [])]
     audit = s.exec(select(AuditEvent).where(col(AuditEvent.id).in_(audit_ids)).order_by(col(AuditEvent.id))).all() \
         if audit_ids else []
-    others = {table: [row for row, _ in rows if not (table == "outbox_mail" and row["id"] in own_mails)]
+    listed = {"outbox_mail": own_mails, "invitation": {i.id for i in [*invited, *inviter]}}
+    others = {table: [row for row, _ in rows if row["id"] not in listed.get(table, set())]
               for table, rows in found.items()}
     return {
         "format": FORMAT, "exported_at": ts(utcnow()), "exported_by": actor.label,

@@ -39,6 +39,9 @@ class Identity:
     needles: list[str]  # searched in every table (distinctive: address, login, full name)
     names: list[str] = field(default_factory=list)  # replaced only as the whole value of a name field
     keys: list[str] = field(default_factory=list)  # tenant keys: stricter boundaries
+    # not distinctive inside text (a chosen login "max"): replaced only as a whole value, or at the
+    # start of a label ("max@tenant", "max/token", 'max via token "ci"')
+    exact: list[str] = field(default_factory=list)
     skip_rows: dict[str, set[int]] = field(default_factory=dict)  # table → ids left alone
 
     def __post_init__(self) -> None:
@@ -48,11 +51,16 @@ class Identity:
         parts += [f"{KEY[0]}{re.escape(k)}{KEY[1]}" for k in keys]
         self._pattern = re.compile("|".join(parts), re.IGNORECASE) if parts else None
         self._names = {n.casefold() for n in self.names if n.strip()}
+        exact = sorted({e for e in self.exact if e.strip()}, key=len, reverse=True)
+        self._exact = re.compile("^(?:" + "|".join(re.escape(e) for e in exact) + r")(?=$|@|/| via token )",
+                                 re.IGNORECASE) if exact else None
 
     def rewrite(self, value: Any, key: str | None = None) -> Any:
         if isinstance(value, str):
             if key in NAME_KEYS and value.strip().casefold() in self._names:
                 return self.pseudonym
+            if self._exact:
+                value = self._exact.sub(self.pseudonym, value)
             return self._pattern.sub(self.pseudonym, value) if self._pattern else value
         if isinstance(value, list):
             return [self.rewrite(v, key) for v in value]
@@ -64,7 +72,7 @@ class Identity:
         """Lower-case substrings that a row must contain to be looked at, as stored in text and in
         JSON (where non-ASCII letters are escaped: "m\\u00fcller")."""
         terms: set[str] = set()
-        for n in [*self.needles, *self.keys]:
+        for n in [*self.needles, *self.keys, *self.exact]:
             low = n.strip().lower()
             if low:
                 terms |= {low, json.dumps(low)[1:-1]}
@@ -74,8 +82,12 @@ class Identity:
 def person(pseudonym: str, *, login: str, email: str, first_name: str, last_name: str,
            skip_rows: dict[str, set[int]] | None = None) -> Identity:
     first, last = first_name.strip(), last_name.strip()
-    return Identity(pseudonym, [email, login, f"{first} {last}", f"{last}, {first}", f"{last} {first}"],
-                    names=[first, last], skip_rows=skip_rows or {})
+    # a derived login ("max.mueller") is distinctive in any text; a chosen one without a separator
+    # ("max") would also hit other people's names
+    distinctive = any(c in login for c in ".-")
+    return Identity(pseudonym, [email, f"{first} {last}", f"{last}, {first}", f"{last} {first}"]
+                    + ([login] if distinctive else []), names=[first, last],
+                    exact=[] if distinctive else [login], skip_rows=skip_rows or {})
 
 
 def text_columns(table: Any) -> list[Any]:

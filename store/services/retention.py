@@ -25,11 +25,12 @@ from store.actor import operator_actor
 from store.audit import record
 from store.enums import InvitationStatus, MailState
 from store.models import AuditEvent, Invitation, OutboxMail, PasswordLink, RateLimitHit, User
-from store.services import outbox_files
+from store.services import outbox_files, savepoint
 from store.services.pseudonyms import NAME_KEYS
 from store.services.ratelimits import KEEP_SECONDS
 from store.settings import Settings
 from store.types import utcnow
+from store.wipe import zero_freed_content
 
 PSEUDONYMISED = "(pseudonymised)"
 # a login ("max.mueller2") or an address as one token of a text
@@ -44,39 +45,39 @@ def _apply(s: Session, stmt: Any) -> None:
     s.execute(stmt.execution_options(synchronize_session=False))
 
 
-def mail_bodies(s: Session, cutoff: datetime, now: datetime, dry_run: bool) -> int:
+def mail_bodies(s: Session, cutoff: datetime, now: datetime) -> int:
     done = or_(and_(col(OutboxMail.state) == MailState.sent, col(OutboxMail.sent_at) < cutoff),
                and_(col(OutboxMail.state) == MailState.failed, col(OutboxMail.created_at) < cutoff))
     where = and_(done, col(OutboxMail.purged_at).is_(None))
     n = _count(s, OutboxMail, where)
-    if n and not dry_run:
+    if n:
         _apply(s, update(OutboxMail).where(where).values(context={}, to_name=None, purged_at=now))
     return n
 
 
-def password_links(s: Session, cutoff: datetime, dry_run: bool) -> int:
+def password_links(s: Session, cutoff: datetime) -> int:
     where = or_(col(PasswordLink.used_at) < cutoff, col(PasswordLink.voided_at) < cutoff,
                 col(PasswordLink.expires_at) < cutoff)
     n = _count(s, PasswordLink, where)
-    if n and not dry_run:
+    if n:
         _apply(s, delete(PasswordLink).where(where))
     return n
 
 
-def invitations(s: Session, cutoff: datetime, dry_run: bool) -> int:
+def invitations(s: Session, cutoff: datetime) -> int:
     finished = or_(and_(col(Invitation.status) == InvitationStatus.accepted, col(Invitation.accepted_at) < cutoff),
                    and_(col(Invitation.status) == InvitationStatus.revoked, col(Invitation.revoked_at) < cutoff),
                    col(Invitation.expires_at) < cutoff)
     n = _count(s, Invitation, finished)
-    if n and not dry_run:
+    if n:
         _apply(s, delete(Invitation).where(finished))
     return n
 
 
-def rate_limit_rows(s: Session, now: datetime, dry_run: bool) -> int:
+def rate_limit_rows(s: Session, now: datetime) -> int:
     where = col(RateLimitHit.at) < now.timestamp() - KEEP_SECONDS
     n = _count(s, RateLimitHit, where)
-    if n and not dry_run:
+    if n:
         _apply(s, delete(RateLimitHit).where(where))
     return n
 
@@ -102,7 +103,7 @@ def _person(token: str, people: dict[str, str]) -> str:
     return f"{people[local]}@{token.partition('@')[2]}" if at and local in people else token
 
 
-def old_audit_entries(s: Session, cutoff: datetime, dry_run: bool) -> int:
+def old_audit_entries(s: Session, cutoff: datetime) -> int:
     """Logins and addresses of known people in entries older than the cutoff become `user-<id>`."""
     from store.services.api_tokens import VIA
 
@@ -122,28 +123,37 @@ def old_audit_entries(s: Session, cutoff: datetime, dry_run: bool) -> int:
             new = (actor, _pseudonymise(e.object_key, people), _pseudonymise(e.details, people))
             if new != (e.actor, e.object_key, e.details):
                 n += 1
-                if not dry_run:
-                    _apply(s, update(AuditEvent).where(col(AuditEvent.id) == e.id)
-                           .values(actor=new[0], object_key=new[1], details=new[2]))
+                _apply(s, update(AuditEvent).where(col(AuditEvent.id) == e.id)
+                       .values(actor=new[0], object_key=new[1], details=new[2]))
         s.expire_all()
 
 
-def prune(s: Session, settings: Settings, *, now: datetime, dry_run: bool = False) -> dict[str, int]:
+def prune(s: Session, settings: Settings, *, now: datetime) -> dict[str, int]:
     """What the settings say is due, in the caller's transaction: {kind: rows}."""
     counts: dict[str, int] = {}
     days = int(settings.retention_mail_days)
     if days:
-        counts["mail_bodies"] = mail_bodies(s, now - timedelta(days=days), now, dry_run)
+        counts["mail_bodies"] = mail_bodies(s, now - timedelta(days=days), now)
     days = int(settings.retention_link_days)
     if days:
-        counts["password_links"] = password_links(s, now - timedelta(days=days), dry_run)
-        counts["invitations"] = invitations(s, now - timedelta(days=days), dry_run)
-    counts["rate_limit_rows"] = rate_limit_rows(s, now, dry_run)
+        counts["password_links"] = password_links(s, now - timedelta(days=days))
+        counts["invitations"] = invitations(s, now - timedelta(days=days))
+    counts["rate_limit_rows"] = rate_limit_rows(s, now)
     days = int(settings.retention_audit_days)
     if days:
-        counts["audit_entries"] = old_audit_entries(s, now - timedelta(days=days), dry_run)
+        counts["audit_entries"] = old_audit_entries(s, now - timedelta(days=days))
     s.flush()
     counts["outbox_files"] = len(outbox_files.stale_files(s, settings))
+    return counts
+
+
+def prune_recorded(s: Session, settings: Settings, *, now: datetime) -> dict[str, int]:
+    """`prune` in the caller's transaction, with the freed pages zeroed and an audit entry
+    `db.prune` when anything was due. The files go after the commit (outbox_files.sweep)."""
+    zero_freed_content(s)
+    counts = prune(s, settings, now=now)
+    if any(v for k, v in counts.items() if k != "outbox_files"):
+        record(s, operator_actor(), "db.prune", "store", "retention", None, **counts)
     return counts
 
 
@@ -151,13 +161,12 @@ def run_prune(store: Any, settings: Settings, *, dry_run: bool = False, now: dat
               ) -> dict[str, Any]:
     """One prune: its own transaction, as the operator (an audit entry `db.prune` when anything was
     due), then the `.eml` files of purged and deleted mails. For `tenantctl db prune` and the
-    periodic worker. Returns {"dry_run", "counts": {kind: n}, "files_deleted", "seconds"}."""
+    periodic worker. Returns {"dry_run", "counts": {kind: n}, "files_deleted", "files_left" (could not
+    be deleted: the next run tries again), "seconds"}."""
     started = time.monotonic()
     now = now or utcnow()
-    with store.transaction(write=not dry_run) as s:
-        counts = prune(s, settings, now=now, dry_run=dry_run)
-        if not dry_run and any(v for k, v in counts.items() if k != "outbox_files"):
-            record(s, operator_actor(), "db.prune", "store", "retention", None, **counts)
-    files = 0 if dry_run else outbox_files.sweep(store, settings)
-    return {"dry_run": dry_run, "counts": counts, "files_deleted": files,
+    with store.transaction() as s, savepoint(s, rollback=dry_run):
+        counts = prune_recorded(s, settings, now=now)
+    files, left = (0, 0) if dry_run else outbox_files.sweep(store, settings)
+    return {"dry_run": dry_run, "counts": counts, "files_deleted": files, "files_left": left,
             "seconds": round(time.monotonic() - started, 3)}

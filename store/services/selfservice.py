@@ -41,10 +41,6 @@ def zone_of(tenant: Tenant | None) -> str | None:
     return tenant.time_zone if tenant is not None else None
 
 
-def user_zone(ctx: Ctx, user: User) -> str | None:
-    return zone_of(_home_tenant(ctx, user))
-
-
 def _home_tenant(ctx: Ctx, user: User) -> Tenant | None:
     return ctx.session.exec(select(Tenant).join(Membership, col(Membership.tenant_id) == Tenant.id)
                             .where(Membership.user_id == user.id).order_by(col(Membership.id))).first()
@@ -118,7 +114,7 @@ def invitation(ctx: Ctx, token: str) -> dict[str, Any]:
             "inviter_name": f"{inviter.first_name} {inviter.last_name}" if inviter else None,
             "inviter_org": _organisation_of(ctx, inviter, origin) if inviter else None,
             "password_on_page": invitee is None and invitations.password_on_page(inv),
-            "time_zone": zone_of(origin) if invitee is None else user_zone(ctx, invitee),
+            "time_zone": invitations.invitee_zone(s, inv, origin) if inv.email else None,
             "email": inv.email, "customer_name": inv.customer_name, "role": inv.role, "message": inv.message,
             "expires_at": inv.expires_at, "invitee_kind": (TenantKind.customer if origin.kind == TenantKind.reseller
                                                            else TenantKind.reseller)

@@ -203,7 +203,8 @@ def update_tenant(ctx: Ctx, key: str, *, name: str | None = None, language: str 
                   external_id: str | None = None, customer_number: str | None = None,
                   currency: str | None = None, billing: str | None = None,
                   reseller: str | None = None, mail_sender_name: str | None = None,
-                  mail_reply_to: str | None = None, mail_signature: str | None = None) -> dict[str, Any]:
+                  mail_reply_to: str | None = None, mail_signature: str | None = None,
+                  time_zone: str | None = None) -> dict[str, Any]:
     s, actor = ctx.session, ctx.actor
     tenant = get_tenant(s, actor, key, manage=True)
     changed = changes(tenant, {
@@ -211,6 +212,11 @@ def update_tenant(ctx: Ctx, key: str, *, name: str | None = None, language: str 
         "language": check_choice(language, Language, "language"),
         "external_id": (rules.clean_external_id(external_id) or "") if external_id is not None else None,
     })
+    if time_zone is not None:  # '' clears: the platform's time_zone again
+        zone = rules.clean_time_zone(time_zone)
+        if zone != tenant.time_zone:
+            changed["time_zone"] = [tenant.time_zone, zone]
+            tenant.time_zone = zone
     identity = (mail_sender_name, mail_reply_to, mail_signature)
     if any(v is not None for v in identity):
         from store.services import mail_identity

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import col, func, select
 
 from store.context import Ctx
-from store.models import OutboxMail, PasswordLink, User
+from store.models import Membership, OutboxMail, PasswordLink, Tenant, User
 from store.schemas import ts
 from store.services.passwords import is_open
 from store.services.users import describe
@@ -38,5 +38,20 @@ def last_mails(ctx: Ctx, user: User, limit: int = LAST_MAILS) -> list[dict[str, 
 
 
 def show_user(ctx: Ctx, user: User) -> dict[str, Any]:
-    """`user show`: the user, memberships in scope, open links and last mails."""
+    """`user show`: the user, memberships in scope, open links and last mails; for a person no tenant
+    holds any more, a warning that says who may bring them back and how."""
+    released = released_by(ctx, user)
+    if released is not None:
+        ctx.warnings.append(f"{user.login} belongs to no tenant since {released} removed them; an admin of {released} "
+                            f"(or of its reseller) can bring them back: tenantctl member add {user.login} --tenant KEY")
     return {**describe(ctx, user), "open_links": open_links(ctx, user), "last_mails": last_mails(ctx, user)}
+
+
+def released_by(ctx: Ctx, user: User) -> str | None:
+    """The key of the tenant that removed this person's last membership, while they have none."""
+    if user.released_by_tenant_id is None:
+        return None
+    if ctx.session.exec(select(Membership.id).where(Membership.user_id == user.id)).first() is not None:
+        return None
+    tenant = ctx.session.get(Tenant, user.released_by_tenant_id)
+    return tenant.key if tenant is not None else None

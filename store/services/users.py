@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, and_, col, func, or_, select
 
 from store import rules
 from store.actor import (
@@ -12,8 +12,8 @@ from store.actor import (
     can_see_user,
     creator_shown,
     get_tenant,
+    home_tenant_ids,
     manages_user,
-    user_tenant_ids,
     visible_tenant_ids,
 )
 from store.audit import changes, record
@@ -134,8 +134,10 @@ def list_users(ctx: Ctx, *, tenant: str | None = None, status: str | None = None
     scope: set[int] | None = visible_tenant_ids(s, ctx.actor)
     if tenant:
         scope = {get_tenant(s, ctx.actor, tenant).id or 0}
-    if scope is not None:
-        stmt = stmt.where(col(User.id).in_(select(Membership.user_id).where(col(Membership.tenant_id).in_(scope))))
+    if scope is not None:  # members of these tenants, and the people these tenants released (no membership left)
+        stmt = stmt.where(or_(col(User.id).in_(select(Membership.user_id).where(col(Membership.tenant_id).in_(scope))),
+                              and_(col(User.released_by_tenant_id).in_(scope),
+                                   col(User.id).not_in(select(Membership.user_id)))))
     if status:
         stmt = stmt.where(User.status == status)
     if search:
@@ -176,7 +178,7 @@ def update_user(ctx: Ctx, ident: str, *, first_name: str | None = None, last_nam
 
 
 def _home_tenant(s: Session, user: User) -> int | None:
-    ids = sorted(user_tenant_ids(s, user.id))  # type: ignore[arg-type]
+    ids = sorted(home_tenant_ids(s, user.id))  # type: ignore[arg-type]
     return ids[0] if ids else None
 
 
@@ -211,6 +213,6 @@ def get_user_by_email(ctx: Ctx, email: str) -> User:
     s = ctx.session
     user = s.exec(select(User).where(User.email_key == rules.email_key(email.strip()))).first()
     visible = visible_tenant_ids(s, ctx.actor)
-    if user is None or (visible is not None and not (user_tenant_ids(s, user.id) & visible)):  # type: ignore[arg-type]
+    if user is None or (visible is not None and not (home_tenant_ids(s, user.id) & visible)):  # type: ignore[arg-type]
         raise NotFound(f"no user with e-mail {email.strip()!r}", hint="see tenantctl user list --search")
     return user

@@ -11,6 +11,7 @@ from sqlmodel import select
 from importers.variables import missing_message
 from store.models import ImportRun, Membership, Tenant, User
 from tests.api.test_remote_cli import _remote
+from tests.apply.test_not_a_way_in import NOT_DOCUMENTS, REPEATED_JSON, REPEATED_PROBLEMS, REPEATED_YAML, SECRET_HASH
 
 DOC = """
 tenants:
@@ -134,3 +135,23 @@ def test_the_server_takes_documents_as_large_as_apply_reads():
     from web.api import apply
 
     assert apply.MAX_BYTES == MAX_BYTES
+
+
+def test_remote_apply_refuses_both_the_same_way(world, cli, api_server, token, http, store, tmp_path):
+    t = token("rita.reseller")
+    r = _remote(cli, api_server, t, "apply", "-f", _doc(tmp_path, REPEATED_YAML), "--json")
+    assert r.exit_code == 4, r.stdout
+    assert r.json()["error"]["details"]["problems"] == REPEATED_PROBLEMS
+    text, what = NOT_DOCUMENTS["shadow"]
+    r = _remote(cli, api_server, t, "apply", "-f", _doc(tmp_path, text, "shadow"), "--json")
+    assert r.exit_code == 4
+    assert r.json()["error"]["message"] == f"shadow is not a tenantctl document: it reads as {what}"
+    assert SECRET_HASH[:20] not in r.stdout + r.stderr
+    # the route itself, as any HTTP client reaches it
+    resp = http.post("/apply", params={"name": "x.json"}, content=REPEATED_JSON.encode(),
+                     headers={"Authorization": f"Bearer {t}", "Content-Type": "application/json"})
+    assert resp.status_code == 422
+    assert resp.json()["error"]["details"]["problems"][0] == {
+        "path": "tenants[0].customer_number", "message": "is given 2 times (lines 5 and 6)"}
+    with store.transaction(write=False) as s:
+        assert s.exec(select(ImportRun)).first() is None

@@ -30,9 +30,9 @@ from tests.security.test_matrix import (  # noqa: F401  (fixtures used by name)
 
 # The nouns with an API counterpart (docs/api.md); their store-only verbs stay local.
 API_NOUNS = {"tenant", "user", "member", "invite", "connection", "password", "import", "apply", "app", "audit",
-             "token", "mail"}
+             "token", "mail", "whoami", "auth"}
 LOCAL_ONLY = {"password set", "invite accept", "import template", "mail preview", "mail retry", "mail send",
-              "mail show", "mail test"}
+              "mail show", "mail test", "auth login"}
 API_COMMANDS = sorted(c for c in MATRIX if c.split()[0] in API_NOUNS and c not in LOCAL_ONLY)
 # Over HTTP the operator is an admin of the operator tenant (olga), a user: she owns tokens.
 HTTP_EXPECTED = {("token create", "operator"): OK}
@@ -91,10 +91,10 @@ def test_matrix_over_http(command: str, sqlite_world: World, _api_server: Any, t
 # The matrix's other commands, by why they do not go over HTTP. Local-only ones are refused in
 # remote mode with "is local-only" (exit 2) before anything runs; login/logout are remote mode's own;
 # the import template is written without store or server, in either mode.
-LOCAL_COMMANDS = {"auth login", "completion", "config show", "db prune", "db status", "db upgrade", "doctor", "export",
+LOCAL_COMMANDS = {"auth login", "completion", "config show", "db prune", "db status", "db upgrade", "export",
                   "init", "invite accept", "mail preview", "mail retry",
                   "mail send", "mail show", "mail test", "password set", "serve"}
-REMOTE_OWN = {"login", "logout"}
+REMOTE_OWN = {"login", "logout", "doctor", "context list", "context use", "context add", "context remove"}
 OFFLINE = {"import template"}
 
 

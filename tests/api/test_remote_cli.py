@@ -31,7 +31,7 @@ def test_as_and_db_are_refused(world, cli, api_server, token):
 def test_local_only_commands_say_so(world, cli, api_server, token):
     t = token("rita.reseller")
     for args in (["init"], ["db", "status"], ["mail", "show", "1"], ["mail", "test", "--to", "x@y.example"],
-                 ["mail", "preview", "test"], ["doctor"], ["password", "set", "--password-stdin"]):
+                 ["mail", "preview", "test"], ["password", "set", "--password-stdin"]):
         r = _remote(cli, api_server, t, *args, input="x\ny\n")
         assert r.exit_code == 2, (args, r.stdout, r.stderr)
         assert "is local-only" in r.stderr, args
@@ -68,10 +68,10 @@ def test_login_saves_the_token_0600_and_logout_revokes_it(world, cli, api_server
             input="rita.reseller\nSehr-geheimes-Passwort-17\n", env=no_db)
     assert r.exit_code == 0, r.stdout
     assert r.data["user"] == "rita.reseller" and "token" not in r.data
-    saved = Path(os.environ["XDG_CONFIG_HOME"]) / "tenantctl" / "credentials.json"
+    saved = Path(os.environ["XDG_CONFIG_HOME"]) / "tenantctl" / "contexts.json"
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     assert stat.S_IMODE(saved.parent.stat().st_mode) == 0o700
-    doc = json.loads(saved.read_text())
+    doc = json.loads(saved.read_text())["contexts"]["127.0.0.1"]
     assert doc["server"] == api_server.url and doc["token"].startswith("tctl_")
     # logged in: commands go to the server without --server
     r = cli("tenant", "list", "--json", env=no_db)
@@ -80,7 +80,7 @@ def test_login_saves_the_token_0600_and_logout_revokes_it(world, cli, api_server
     assert r.exit_code == 2
     r = cli("logout", "--json", env=no_db)
     assert r.exit_code == 0 and r.data["revoked"]["state"] == "revoked"
-    assert not saved.exists()
+    assert json.loads(saved.read_text()) == {"current": None, "contexts": {}}
     assert cli("logout", env=no_db).exit_code == 2  # not logged in
     r = cli("--server", api_server.url, "tenant", "list", env={**no_db, "TENANTCTL_TOKEN": doc["token"]})
     assert r.exit_code == 9 and "revoked" in r.stderr

@@ -233,7 +233,7 @@ def test_refused_run_with_json_lists_every_problem(world: Any, cli: Any, counts:
                                           ["C", "D", "c@x.example", "gibtsnicht", ""]])
     before = counts()
     r = cli("import", "run", str(path), "--json")
-    assert r.exit_code == 4 and r.stderr == ""
+    assert r.exit_code == 4 and r.stderr.startswith("error: 2 problem(s) in u.csv; nothing was written (run ")
     error = r.json()["error"]
     assert error["code"] == "invalid_input" and error["message"].startswith("2 problem(s) in u.csv")
     assert error["details"]["report"] == str(tmp_path / "u-fehler.xlsx")

@@ -137,7 +137,7 @@ def test_name_columns_are_split_and_ambiguous_ones_reported(world: Any, ok: Any,
     r = cli("import", "run", str(write_xlsx(tmp_path / "b.xlsx", {"Kontakte": rows})), "--reseller", "acme",
             "--dry-run", "--json")
     assert r.exit_code == 4
-    planned = {row["row"]: row for row in r.json()["data"]["rows"] if row["type"] == "user"}
+    planned = {row["row"]: row for row in r.json()["error"]["details"]["rows"] if row["type"] == "user"}
     assert planned[2]["action"] == "create" and planned[3]["action"] == "create"
     assert planned[3]["key"] == "karl.von-hoffmann"
     assert planned[4]["errors"] == [{"column": "Ansprechpartner", "message": (
@@ -172,7 +172,7 @@ def test_layout_option_forces_a_reading(world: Any, cli: Any, tmp_path: Path) ->
     path = write_csv(tmp_path / "kontakte.csv", crm_export(companies=2, per_company=1))
     r = cli("import", "run", str(path), "--reseller", "acme", "--dry-run", "--layout", "tables", "--json")
     assert r.exit_code == 4  # read as a users file: the companies are unknown tenants
-    assert {e["message"] for row in r.json()["data"]["rows"] for e in row["errors"]} == {
+    assert {e["message"] for row in r.json()["error"]["details"]["rows"] for e in row["errors"]} == {
         "unknown tenant 'Bäckerei Müller GmbH': not in the file and not in the store",
         "unknown tenant 'Sanitär Schmidt KG': not in the file and not in the store"}
     r = cli("import", "run", str(path), "--layout", "rows")

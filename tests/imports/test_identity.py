@@ -58,16 +58,23 @@ def _first_doc(r: Any) -> Any:
     return json.JSONDecoder().raw_decode(r.stdout)[0]
 
 
-def test_contact_list_with_only_customer_numbers_renames_nothing(backend: str, customers: dict[str, str], ok: Any,
-                                                                 store: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["one sheet", "--sheet"])
+def test_contact_list_with_only_customer_numbers_renames_nothing(backend: str, how: str, customers: dict[str, str],
+                                                                 ok: Any, store: Any, tmp_path: Path) -> None:
     """A CRM export whose company column is the customer number (`Kd-Nr`): every number used to
-    become the company's name (all stored customers renamed, exit 0)."""
+    become the company's name (all stored customers renamed, exit 0), also when the sheet was
+    chosen with --sheet as the plan's note on a two-sheet workbook suggests."""
     rows = [["Kd-Nr", "Vorname", "Nachname", "E-Mail", "Telefon"]]
     rows += [[number, first, last, mail, "+49 30 1234567"] for (_, number), (first, last, mail) in zip(
         STORED, PEOPLE, strict=True)]
     before = _tenants(store)
-    path = write_xlsx(tmp_path / "ansprechpartner.xlsx", {"Ansprechpartner": rows})
-    data = ok("import", "run", str(path), "--layout", "flat", "--reseller", "acme")
+    if how == "one sheet":
+        path = write_xlsx(tmp_path / "ansprechpartner.xlsx", {"Ansprechpartner": rows})
+        args = ["--layout", "flat"]
+    else:
+        path = write_xlsx(tmp_path / "crm.xlsx", {"Übersicht": [["Stand", "06.12.2026"]], "Ansprechpartner": rows})
+        args = ["--sheet", "Ansprechpartner"]
+    data = ok("import", "run", str(path), *args, "--reseller", "acme")
     assert (data["counts"]["tenants_create"], data["counts"]["tenants_update"], data["counts"]["users_create"]) == (
         0, 0, 3)
     assert _tenants(store) == before
@@ -252,3 +259,29 @@ def test_nfd_arguments_are_stored_in_nfc(backend: str, world: Any, ok: Any, stor
     again = ok("tenant", "create", _nfd("Jäger & Söhne GmbH"), "--kind", "customer", "--reseller", "acme",
                "--if-not-exists")
     assert again["key"] == key and again["action"] == "unchanged"
+
+
+def test_upgrade_normalises_stored_names_to_nfc(backend: str, world: Any, ok: Any, store: Any) -> None:
+    """Names written before text entered in NFC (a Mac's file or terminal) are normalised by the
+    migration, so that look-ups and searches find them."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from store.migrate import _config, upgrade
+
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE tenant SET name = :n WHERE key = 'mueller'"), {"n": _nfd("Müller & Söhne GmbH")})
+        conn.execute(text("UPDATE user_account SET last_name = :n WHERE email = 'max@mueller.example'"),
+                     {"n": _nfd("Müller")})
+    with store.connect() as conn, conn.begin():
+        conn.info["write"] = True
+        cfg = _config()
+        cfg.attributes["connection"] = conn
+        before = ScriptDirectory.from_config(cfg).get_revision("identity_0001").down_revision
+        command.downgrade(cfg, before)
+    upgrade(store)
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM tenant WHERE key = 'mueller'")).scalar_one() == "Müller & Söhne GmbH"
+        assert conn.execute(text("SELECT last_name FROM user_account WHERE email = 'max@mueller.example'")
+                            ).scalar_one() == "Müller"
+    assert [t["key"] for t in ok("tenant", "list", "--search", "Müller")] == ["mueller"]

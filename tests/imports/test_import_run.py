@@ -195,10 +195,12 @@ def test_dry_run_with_problems_prints_plan_and_exits_4(world: Any, cli: Any, cou
     path = basic_workbook(tmp_path / "k.xlsx", [["A", "B", "kaputt", "20001", ""]])
     before = counts()
     r = cli("import", "run", str(path), "--dry-run", "--json")
-    assert r.exit_code == 4 and r.stderr == ""
-    assert [x["action"] for x in r.data["rows"]] == ["create", "create", "error"]
+    assert r.exit_code == 4  # as the real run: the refusal, with the plan and every problem
+    assert [x["action"] for x in r.json()["error"]["details"]["rows"]] == ["create", "create", "error"]
+    assert r.json()["error"]["details"]["run"] is None
+    assert r.stderr.startswith("error: 1 problem(s) in k.xlsx; nothing was written (dry run; marked copy: ")
     human = cli("import", "run", str(path), "--dry-run")
-    assert human.exit_code == 4 and "the real run would write nothing" in human.stderr
+    assert human.exit_code == 4 and "nothing was written (dry run" in human.stderr
     assert counts() == before
 
 
@@ -214,7 +216,7 @@ def test_every_row_with_a_bad_value_is_reported_even_when_the_value_repeats(worl
     before = counts()
     r = cli("import", "run", str(path), "--dry-run", "--json")
     assert r.exit_code == 4
-    rows = {x["row"]: x for x in r.data["rows"] if x["type"] == "user"}
+    rows = {x["row"]: x for x in r.json()["error"]["details"]["rows"] if x["type"] == "user"}
     assert [rows[n]["action"] for n in (2, 3, 4, 5)] == ["error", "create", "error", "error"]
     assert [e["message"] for e in rows[2]["errors"]] == [rows[4]["errors"][0]["message"]]
     assert "role" in rows[2]["errors"][0]["message"] and rows[2]["errors"][0]["column"] == "Rolle"

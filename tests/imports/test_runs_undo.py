@@ -227,7 +227,7 @@ def test_unchanged_row_fast_path_agrees_with_the_full_checks(world: Any, cli: An
     run = cli("import", "run", str(path), "--dry-run", "--json")
     assert run.exit_code == 4
     users = [(r["row"], r["key"], r["action"], r["changes"], [e["message"] for e in r["errors"]])
-             for r in run.json()["data"]["rows"] if r["type"] == "user"]
+             for r in run.json()["error"]["details"]["rows"] if r["type"] == "user"]
     assert users == [
         (2, "juergen.weiss", "unchanged", {}, []),
         (3, "zoe.schroeder", "unchanged", {}, []),
@@ -237,7 +237,7 @@ def test_unchanged_row_fast_path_agrees_with_the_full_checks(world: Any, cli: An
     created = cli("import", "run", str(basic_workbook(tmp_path / "c.xlsx")), "--mode", "create", "--dry-run",
                   "--json")
     assert created.exit_code == 4
-    users = [r for r in created.json()["data"]["rows"] if r["type"] == "user"]
+    users = [r for r in created.json()["error"]["details"]["rows"] if r["type"] == "user"]
     emails = ("juergen@weiss.example", "Zoe@schroeder.example", "max2@weiss.example")
     assert [(r["action"], f"a user with e-mail {e} already exists (--mode create)" in [x["message"] for x in
                                                                                         r["errors"]])

@@ -203,7 +203,10 @@ def test_export_over_a_planted_symlink_replaces_the_link_not_its_target(world: A
     victim.write_text("keep me\n")
     planted = tmp_path / "setup.yaml"
     planted.symlink_to(victim)
-    r = cli("export", "-o", "yaml", str(planted))
+    r = cli("export", "-o", "yaml", str(planted))  # an existing name: refused without --force
+    assert r.exit_code == 4 and "exists already" in r.stderr
+    assert victim.read_text() == "keep me\n" and planted.is_symlink()
+    r = cli("export", "-o", "yaml", str(planted), "--force")
     assert r.exit_code == 0, r.stderr
     assert victim.read_text() == "keep me\n"
     assert not planted.is_symlink() and "version: 1" in planted.read_text() and mode(planted) == 0o600

@@ -108,13 +108,22 @@ MATRIX: dict[str, tuple[tuple[str, ...], str]] = {
     "logout": (("logout",), "2 9 9 9 9 9 9"),  # not logged in
     "apply": (("apply", "-f", "{tmp}/state.yaml"), "0 0 4 0 4 4 0"),  # out of scope: problems at their paths
     "completion": (("completion", "bash"), "0 0 0 0 0 0 0"),
+    "whoami": (("whoami",), "0 0 0 0 0 0 0"),
+    "auth status": (("auth", "status"), "0 0 0 0 0 0 0"),
+    # the saved logins of remote mode: a file of the caller's, no store, no actor
+    "context list": (("context", "list"), "0 0 0 0 0 0 0"),
+    "context use": (("context", "use", "-"), "0 0 0 0 0 0 0"),
+    "context add": (("context", "add", "x", "--server", "http://127.0.0.1:9"), "7 7 7 7 7 7 7"),
+    "context remove": (("context", "remove", "none-saved", "--yes"), "8 8 8 8 8 8 8"),
 }
-# Commands that never act on the store, so no actor is resolved (a static completion script).
-NO_ACTOR = {"completion"}
+# Commands that never act on the store, so no actor is resolved (a static completion script, the
+# saved logins): command → the exit code of the actors that are refused everywhere else.
+NO_ACTOR = {"completion": "0", "context list": "0", "context use": "0", "context add": "7", "context remove": "8"}
 # The document `apply` reads in every case: a new person in tenant mueller.
 STATE_YAML = ("users:\n  - {email: neu.apply@mueller.example, first_name: Neu, last_name: Apply, "
               "memberships: [{tenant: mueller}]}\n")
 STDIN = {"password set": "bogus-token\nein-langes-passwort-42\n", "auth login": "falsches-passwort-123\n",
+         "context add": "tctl_1_" + "x" * 43 + "\n",
          "login": "max.mueller\nfalsches-passwort-123\n",
          "invite accept": "{token}\n"}
 # Tables a refusal may still write, by design: a refused import keeps its run record (with the
@@ -323,7 +332,7 @@ def _changed(before: dict[str, Any], after: dict[str, Any], command: str) -> lis
 
 def expected_for(command: str) -> dict[str, str]:
     codes = MATRIX[command][1].split()
-    refused = OK if command in NO_ACTOR else DENIED
+    refused = NO_ACTOR.get(command, DENIED)
     return {**dict(zip(RANKED, codes, strict=True)), **dict.fromkeys(REFUSED, refused)}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -78,3 +80,46 @@ def password_token(ctx_for: Any) -> Callable[..., str]:
 
     return make
 
+
+
+# -- the browser tests: the app on a loopback port, headless Chromium from the Debian packages ----
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def server(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The app served by uvicorn on 127.0.0.1:<free port>; base_url points at it."""
+    import uvicorn
+    from mailhelpers import free_port
+
+    from store.settings import load_settings
+    from web.app import create_app
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    monkeypatch.setenv("TENANTCTL_BASE_URL", base)
+    config = uvicorn.Config(create_app(load_settings()), host="127.0.0.1", port=port, log_level="warning",
+                            access_log=False)
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not srv.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    yield base
+    srv.should_exit = True
+    thread.join(5)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

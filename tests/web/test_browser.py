@@ -7,17 +7,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 GOOD = "Sonnenblume-Kaffeetasse-91"
 
 pytestmark = [
@@ -26,42 +22,6 @@ pytestmark = [
                        "chromium chromium-driver (.ci/run installs it)"),
     pytest.mark.skipif(shutil.which("chromium") is None and not Path(CHROMIUM).exists(), reason="no chromium"),
 ]
-
-
-@pytest.fixture
-def server(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The app served by uvicorn on 127.0.0.1:<free port>; base_url points at it."""
-    import uvicorn
-    from mailhelpers import free_port
-
-    from store.settings import load_settings
-    from web.app import create_app
-
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    monkeypatch.setenv("TENANTCTL_BASE_URL", base)
-    config = uvicorn.Config(create_app(load_settings()), host="127.0.0.1", port=port, log_level="warning",
-                            access_log=False)
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield base
-    srv.should_exit = True
-    thread.join(5)
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def link_in_last_mail(outbox: Path, base: str) -> str:
@@ -165,10 +125,14 @@ def test_invitation_from_a_mail_registers_an_organisation(
     assert page.input_value("#email") == "eva@neukunde.example" and page.locator("#email").is_editable() is False
     page.fill("#first_name", "Eva")
     page.fill("#last_name", "Neumann")
+    # the link came by mail to her address: she chooses the password right here
+    page.fill("#new_password", GOOD)
+    page.fill("#new_password_confirm", GOOD)
     page.click("text=Einladung annehmen und registrieren")
     assert page.locator("h1").inner_text() == "Einladung angenommen"
     body = page.locator("main").inner_text()
     assert "Ihre Organisation Neukunde GmbH ist registriert." in body
+    assert "Ihr Passwort ist gespeichert. Sobald die Registrierung freigegeben ist" in body
     assert "Der Betreiber der Plattform prüft die Registrierung von Neukunde GmbH." in body
     shot(page, shots, "09_invitation_accepted")
     page.goto(link)

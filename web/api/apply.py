@@ -58,6 +58,7 @@ def _apply(request: Request, body: bytes, name: str, dry_run: bool, prune: bool,
     if data is None:  # the refused run is recorded (committed); the caller gets every problem
         problems = [{"path": doc.source.where(p), "message": p["message"]} for p in applied.outcome.plan.problems()]
         run = applied.outcome.rejected_run
-        raise InvalidInput(f"{len(problems)} problem(s) in {document.shown(name)}; nothing was written (run {run})",
+        said = f"run {run}" if run else "dry run"
+        raise InvalidInput(f"{len(problems)} problem(s) in {document.shown(name)}; nothing was written ({said})",
                            hint="fix the document and apply again", details={"run": run, "problems": problems})
     return ok(data)

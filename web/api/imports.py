@@ -55,7 +55,7 @@ async def run(request: Request, filename: str = Query(..., examples=["kunden.xls
               reseller: str | None = None, sheet: str | None = None, map: list[str] | None = Query(None),
               encoding: str | None = None, header_row: int | None = Query(None, ge=1, le=MAX_INT),
               layout: Literal["auto", "flat", "tables"] = "auto", rows: Literal["all", "changed"] = "all",
-              rows_limit: int | None = Query(None, ge=0, le=MAX_INT)) -> JSONEnvelope:
+              rows_limit: int | None = Query(None, ge=0, le=MAX_INT), trust_names: bool = False) -> JSONEnvelope:
     from store.errors import InvalidInput
 
     name = Path(filename).name
@@ -68,7 +68,7 @@ async def run(request: Request, filename: str = Query(..., examples=["kunden.xls
         return await run_in_threadpool(_run, request, path, name, started, dry_run=dry_run, mode=mode,
                                        skip_invalid=skip_invalid, send_links=send_links, reseller=reseller,
                                        sheet=sheet, maps=map, encoding=encoding, header_row=header_row,
-                                       layout=layout, rows=rows, rows_limit=rows_limit)
+                                       layout=layout, rows=rows, rows_limit=rows_limit, trust_names=trust_names)
     finally:
         _discard(path)
 
@@ -76,7 +76,7 @@ async def run(request: Request, filename: str = Query(..., examples=["kunden.xls
 def _run(request: Request, path: Path, name: str, started: float, *, dry_run: bool, mode: str,
          skip_invalid: bool, send_links: bool, reseller: str | None, sheet: str | None, maps: list[str] | None,
          encoding: str | None, header_row: int | None, layout: str, rows: str,
-         rows_limit: int | None) -> JSONEnvelope:
+         rows_limit: int | None, trust_names: bool) -> JSONEnvelope:
     from importers import read as reader
     from store.errors import InvalidInput
     from store.imports import engine
@@ -84,7 +84,7 @@ def _run(request: Request, path: Path, name: str, started: float, *, dry_run: bo
 
     settings = runtime_of(request).settings
     source = reader.load(path, sheet=sheet, maps=maps, encoding=encoding, max_mb=int(settings.import_max_mb),
-                         header_row=header_row, layout=layout).source()
+                         header_row=header_row, layout=layout, trust_names=trust_names).source()
     digest = reader.file_hash(path)
     read_s = round(time.monotonic() - started, 2)
     opts = engine.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
@@ -96,10 +96,14 @@ def _run(request: Request, path: Path, name: str, started: float, *, dry_run: bo
     printed = {"read_notes": list(source.notes), "plan_notes": list(outcome.plan.notes)}
     if outcome.rejected:  # recorded (committed) as a refused run; the caller gets every problem
         problems = outcome.plan.problems()
-        raise InvalidInput(f"{len(problems)} problem(s) in {name}; nothing was written (run {outcome.rejected_run})",
-                           hint="fix the rows and import again, or skip_invalid to write the good rows",
+        run = f"run {outcome.rejected_run}" if outcome.rejected_run else "dry run"
+        raise InvalidInput(f"{len(problems)} problem(s) in {name}; nothing was written ({run})",
+                           hint="fix the rows and import again" + (", or skip_invalid to write the good rows"
+                                                                   if outcome.skippable else
+                                                                   " (skip_invalid cannot skip these)"),
                            details={"run": outcome.rejected_run, "problems": problems,
-                                    "notes": [*source.notes, *outcome.plan.notes], **printed})
+                                    "notes": [*source.notes, *outcome.plan.notes], "rows": outcome.rows,
+                                    "total": len(outcome.plan.rows), "skippable": outcome.skippable, **printed})
     result = outcome.result
     result["notes"] = [*source.notes, *result.get("notes", [])]  # as the CLI's --json has them
     result["timings"] = {"read": read_s, **outcome.timings}

@@ -42,6 +42,8 @@ class TenantUpdate(BaseModel):
                                          "('' for the platform's).")
     mail_reply_to: str | None = Field(None, examples=["service@acme.example"])
     mail_signature: str | None = Field(None, examples=["ACME Reseller AG, +49 30 123"])
+    time_zone: str | None = Field(None, examples=["Europe/London"], description="Time zone of the times in its "
+                                  "people's mails and pages ('' for the platform's).")
 
 
 class Decision(BaseModel):
@@ -93,7 +95,7 @@ def update(request: Request, key: str, body: TenantUpdate) -> JSONEnvelope:
                                      external_id=body.external_id, customer_number=body.customer_number,
                                      currency=body.currency, billing=_v(body.billing), reseller=body.reseller,
                                      mail_sender_name=body.mail_sender_name, mail_reply_to=body.mail_reply_to,
-                                     mail_signature=body.mail_signature)
+                                     mail_signature=body.mail_signature, time_zone=body.time_zone)
     return ok(data)
 
 

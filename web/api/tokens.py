@@ -78,3 +78,14 @@ def login(request: Request, body: Login) -> JSONEnvelope:
                                                expires_in=body.expires_in, read_only=body.read_only)
 
     return ok(guarded(request, body.login, attempt), 201)
+
+
+@router.get("/auth/status", summary="Who the token acts as: user, memberships, rights, the token itself")
+def status(request: Request) -> JSONEnvelope:
+    from store.services import api_tokens, whoami
+    from web.api.common import bearer
+
+    with transaction(request, write=False) as ctx:
+        _, token = api_tokens.authenticate(ctx.session, bearer(request))
+        data = whoami.describe(ctx, token)
+    return ok(data)

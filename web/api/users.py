@@ -58,7 +58,8 @@ def show(request: Request, ident: str) -> JSONEnvelope:
     from store.services import user_view, users
 
     with transaction(request, write=False) as ctx:
-        return ok(user_view.show_user(ctx, users.get_user(ctx, ident)))
+        data = user_view.show_user(ctx, users.get_user(ctx, ident))
+    return ok(data)  # after the transaction: its warnings (a person no tenant holds) go along
 
 
 @router.patch("/{ident}", summary="Change a user's name, e-mail or language")

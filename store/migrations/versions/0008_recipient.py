@@ -2,7 +2,7 @@
 current link went out by mail (only then may a newcomer choose the password on the page)
 
 Revision ID: recipient_0001
-Revises: api_0001
+Revises: identity_0001
 """
 from collections.abc import Sequence
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'recipient_0001'
-down_revision: str | Sequence[str] | None = 'api_0001'
+down_revision: str | Sequence[str] | None = 'identity_0001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """idempotency keys of the API's creating requests: the answer kept for 24 h
 
 Revision ID: idem_0001
-Revises: gdpr_0001
+Revises: ops_0001
 """
 from collections.abc import Sequence
 
@@ -11,7 +11,7 @@ from alembic import op
 import store.types
 
 revision: str = 'idem_0001'
-down_revision: str | Sequence[str] | None = 'gdpr_0001'
+down_revision: str | Sequence[str] | None = 'ops_0001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
