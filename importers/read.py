@@ -642,7 +642,7 @@ def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]],
         table.rows.append((rownum, tuple(values)))
     if not table.rows:
         raise InvalidInput(f"{sheet}: only a header row, no data rows")
-    if not EXCEL_ERRORS.isdisjoint(same):  # error values as text (a csv Excel wrote): per distinct value
+    if any(e in same for e in EXCEL_ERRORS):  # error values as text (a csv Excel wrote): ~20 look-ups
         names = table.names
         for rownum, vals in table.rows:
             for pos, v in enumerate(vals):
