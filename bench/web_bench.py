@@ -9,6 +9,10 @@
    page rendered) against a bare hello-world endpoint of the same framework on the same server,
    requests interleaved. Target: at most 3x.
 
+3. Scale-out (with --postgres URL, default $TENANTCTL_TEST_DATABASE_URL): the login check of 1 then
+   2 uvicorn worker processes on a fresh PostgreSQL database, each against the bare argon2 loop.
+   Targets: 2 workers >= 1.6x one worker; per worker >= 0.8x the argon2 loop.
+
 The server runs in its own process (`--serve`), so client and server do not share a GIL."""
 
 from __future__ import annotations
@@ -28,9 +32,9 @@ PASSWORD = "Sonnenblume-Kaffeetasse-91"
 LOGIN = "bench.user"
 
 
-def serve(port: int) -> None:
-    """The bench server: the real app without rate limits, plus GET /bench/hello."""
-    import uvicorn
+def bench_app() -> Any:
+    """The bench server's app (a factory, for uvicorn's worker processes): the real app without
+    rate limits, plus GET /bench/hello."""
     from fastapi.responses import PlainTextResponse
 
     from store.settings import load_settings
@@ -43,7 +47,14 @@ def serve(port: int) -> None:
     def hello() -> PlainTextResponse:
         return PlainTextResponse("hello")
 
-    uvicorn.run(app, host="127.0.0.1", port=port, workers=1, access_log=False, log_level="warning")
+    return app
+
+
+def serve(port: int, workers: int = 1) -> None:
+    import uvicorn
+
+    uvicorn.run("bench.web_bench:bench_app", factory=True, host="127.0.0.1", port=port, workers=workers,
+                access_log=False, log_level="warning")
 
 
 def prepare(home: Path) -> str:
@@ -145,13 +156,26 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seconds", type=float, default=6.0, help="duration of the login run and the argon2 loop")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=600, help="page GETs per endpoint")
+    parser.add_argument("--postgres", metavar="URL", default=os.environ.get("TENANTCTL_TEST_DATABASE_URL"),
+                        help="PostgreSQL server for the 1-vs-2-workers login run (a database is created and "
+                             "dropped); default $TENANTCTL_TEST_DATABASE_URL")
+    parser.add_argument("--no-sqlite", action="store_true", help="only the PostgreSQL scale-out run")
     parser.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve is not None:
-        serve(args.serve)
+        serve(args.serve, args.workers)
         return 0
-    with tempfile.TemporaryDirectory(prefix="tenantctl-web-bench-") as tmp:
-        return run(Path(tmp), args)
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory(prefix="tenantctl-web-bench-") as tmp:
+            code = run(Path(tmp), args)
+        if code:
+            return code
+    if args.postgres:
+        with tempfile.TemporaryDirectory(prefix="tenantctl-web-bench-") as tmp:
+            return scale_out(Path(tmp), args)
+    print("scale-out run skipped: no PostgreSQL (--postgres URL or TENANTCTL_TEST_DATABASE_URL)", file=sys.stderr)
+    return 0
 
 
 def free_port() -> int:
@@ -162,27 +186,79 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def run(home: Path, args: argparse.Namespace) -> int:
+def start_server(port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     import httpx
 
+    server = subprocess.Popen([sys.executable, "-m", "bench.web_bench", "--serve", str(port), "--workers",
+                               str(workers)], cwd=Path(__file__).resolve().parents[1])
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/bench/hello", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            raise SystemExit("the bench server did not start")
+        time.sleep(0.1)
+
+
+def scale_out(home: Path, args: argparse.Namespace) -> int:
+    """Login throughput of 1 and 2 server processes on one PostgreSQL database."""
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"tenantctl_bench_{uuid.uuid4().hex[:10]}"
+    url = make_url(args.postgres)
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    runs: dict[int, dict[str, float]] = {}
+    try:
+        port = free_port()
+        os.environ.update({"TENANTCTL_HOME": str(home), "TENANTCTL_BASE_URL": f"http://127.0.0.1:{port}",
+                           "TENANTCTL_DATABASE_URL": url.set(drivername="postgresql+psycopg", database=name)
+                           .render_as_string(hide_password=False)})
+        prepare(home)
+        for workers in (1, 2):
+            server = start_server(port, workers)
+            try:
+                login_rate(f"http://127.0.0.1:{port}", args.clients, 1.0)  # warm-up: every worker's connections
+                half = args.seconds / 2
+                floor = argon2_rate(half)
+                rate, _ = login_rate(f"http://127.0.0.1:{port}", args.clients, args.seconds)
+                floor = (floor + argon2_rate(half)) / 2
+            finally:
+                server.terminate()
+                server.wait(30)
+            runs[workers] = {"per_second": round(rate, 1), "argon2_verifications_per_second": round(floor, 1),
+                             "ratio_per_worker": round(rate / workers / floor, 2)}
+    finally:
+        os.environ.pop("TENANTCTL_DATABASE_URL", None)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    speedup = runs[2]["per_second"] / runs[1]["per_second"]
+    report = {"login_postgresql": {"clients": args.clients, "cores": os.cpu_count(), "workers_1": runs[1],
+                                   "workers_2": runs[2], "speedup_2_over_1": round(speedup, 2),
+                                   "target": "speedup >= 1.6; ratio_per_worker >= 0.8"}}
+    print(json.dumps(report, indent=2))
+    print(f"login check on PostgreSQL: 1 worker {runs[1]['per_second']}/s ({runs[1]['ratio_per_worker']}x argon2), "
+          f"2 workers {runs[2]['per_second']}/s ({runs[2]['ratio_per_worker']}x argon2 per worker) -> "
+          f"{speedup:.2f}x (targets: >= 1.6x, >= 0.8x per worker)", file=sys.stderr)
+    return 0
+
+
+def run(home: Path, args: argparse.Namespace) -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     os.environ.update({"TENANTCTL_HOME": str(home), "TENANTCTL_BASE_URL": base})
     os.environ.pop("TENANTCTL_DATABASE_URL", None)
     token = prepare(home)
-    server = subprocess.Popen([sys.executable, "-m", "bench.web_bench", "--serve", str(port)],
-                              cwd=Path(__file__).resolve().parents[1])
+    server = start_server(port)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/bench/hello", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("the bench server did not start")
-            time.sleep(0.1)
         lat = page_latencies(base, token, args.requests)  # first: a login voids the user's open links
         half = args.seconds / 2
         floor_before = argon2_rate(half)

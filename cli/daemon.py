@@ -4,8 +4,6 @@ prometheus-client or the worker."""
 
 from __future__ import annotations
 
-import ipaddress
-import logging.config
 import signal
 import sys
 from typing import TYPE_CHECKING, Any
@@ -39,6 +37,8 @@ def log_format(fmt: str) -> str:
 
 
 def setup_logging(fmt: str) -> dict[str, Any]:
+    import logging.config
+
     from web import logformat
 
     config = logformat.config(fmt)
@@ -48,6 +48,8 @@ def setup_logging(fmt: str) -> dict[str, Any]:
 
 def check_metrics_listener(conf: Settings, host: str, port: int | None) -> None:
     """Metrics tell a lot about the platform's use: beyond loopback only behind a token."""
+    import ipaddress
+
     from store.errors import UsageError
 
     if port is None or conf.metrics_token:

@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from cli import output, state
-from store.errors import DeliveryPending, InvalidInput, TenantctlError, UsageError, from_store_exception
+from store.errors import DeliveryPending, TenantctlError, UsageError, from_store_exception
 
 HELP = """Administer a B2B platform: tenants, users, invitations, password links, migrations.
 
@@ -82,6 +82,8 @@ class TenantctlGroup(TyperGroup):
             rv = super().main(args=argv, prog_name=prog_name or "tenantctl", complete_var=complete_var,
                               standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
+            if code == INTERRUPTED:  # typer turns Ctrl-C into a silent exit 130: say what was written
+                code = _aborted(True)
             if code == 0 and state.DELIVERY_PENDING:  # the result is printed, with the warning
                 code = DeliveryPending.exit_code
         except TenantctlError as exc:
@@ -100,9 +102,6 @@ class TenantctlGroup(TyperGroup):
                                                                                          KeyboardInterrupt))
         except KeyboardInterrupt:
             code = _aborted(True)
-        except OverflowError:  # a number beyond 64 bits that no option's range caught
-            code = output.fail(InvalidInput("a number given is too large",
-                                            hint=f"numbers go up to {2**63 - 1}"), state.JSON_MODE)
         except Exception as exc:
             mapped = from_store_exception(exc)
             if mapped is None:

@@ -55,7 +55,14 @@ def environment(templates_dir: str | None = None) -> Environment:
     )
     env.filters["when"] = pass_context(_when)
     env.filters["breakable"] = breakable
+    env.filters["full_stop"] = full_stop
     return env
+
+
+def full_stop(name: Any) -> str:
+    """A name that ends a sentence: "Blumenhaus Sonnenschein e.K." gets no second period."""
+    text = str(name)
+    return text if text.endswith(".") else text + "."
 
 
 def breakable(url: str) -> Any:

@@ -298,3 +298,22 @@ class PeriodicJob(SQLModel, table=True):
     name: str = Field(sa_type=String(60), primary_key=True)
     last_run_at: datetime | None = _ts(nullable=True)
     last_result: str | None = Field(default=None, sa_type=Text, nullable=True)
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """An `Idempotency-Key` a caller sent with a creating API request (store/services/idempotency.py):
+    the request's fingerprint and, once it committed, its answer, kept 24 hours. Written in the
+    request's own transaction, so a stored change always has its key; an answer holding a secret
+    (a new token, a printed link) is never kept: those routes take no key."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_key_user_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE")
+    key: str = Field(sa_type=String(64))  # SHA-256 of the header's value
+    request: str = Field(sa_type=String(300))  # method and path
+    fingerprint: str = Field(sa_type=String(64))  # SHA-256 of method, path, query and body
+    status: int | None = None  # None: not answered yet (or the answer was lost)
+    answer: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

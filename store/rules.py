@@ -257,8 +257,8 @@ def clean_time_zone(text: str) -> str | None:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(f"{name!r} is not a known time zone", hint="use a name like Europe/London, Europe/Berlin "
-                           "or UTC ('' for the platform's)", details={"reason": "time_zone"}) from None
+                           "or UTC ('' for the platform's)",) from None
     if len(name) > 64 or ("/" not in name and name != "UTC"):
         raise InvalidInput(f"{name!r} is not a time zone name of the form Region/City",
-                           hint="use a name like Europe/London or UTC", details={"reason": "time_zone"})
+                           hint="use a name like Europe/London or UTC")
     return name

@@ -59,7 +59,7 @@ class Worker:
                          f"; stopped: {summary.unreachable} ({summary.remaining} stay queued)"
                          if summary.unreachable else "")
         if not self.stopping.is_set():
-            tick.jobs = housekeeping.run_due(self.store, self.clock(), self.jobs)
+            tick.jobs = housekeeping.run_due(self.store, self.settings, self.clock(), self.jobs)
         if self.on_tick is not None:
             self.on_tick(tick)
         return tick

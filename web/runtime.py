@@ -69,8 +69,8 @@ def runtime_of(request: Any) -> Runtime:
 
 
 @contextmanager
-def api_transaction(request: Any, *, write: bool, anonymous: bool = False, changes: bool | None = None
-                    ) -> Iterator[Any]:
+def api_transaction(request: Any, *, write: bool, anonymous: bool = False, changes: bool | None = None,
+                    idempotent: bool = True) -> Iterator[Any]:
     """The API's transaction for a request, acting as the Bearer token's user (with the user's current
     rights, read now). Commits before the response is built; after-commit hooks (mail delivery)
     run once it committed. Read-only tokens are refused on every request that changes something
@@ -78,7 +78,11 @@ def api_transaction(request: Any, *, write: bool, anonymous: bool = False, chang
     needs a write transaction and changes nothing). Rate-limited per token.
 
     Everything runs one after the other on the request's one connection (web.request_scope): the
-    token's rate limit before the transaction, a failed token's count after its rollback."""
+    token's rate limit before the transaction, a failed token's count after its rollback.
+
+    A POST with an `Idempotency-Key` claims the key in this transaction (store.services.idempotency),
+    so a stored change always has its key; web.request_scope keeps the answer once it is sent.
+    `idempotent=False`: a route whose answer holds a secret (never stored) refuses the header."""
     from store.actor import Actor
     from store.context import Ctx
     from store.errors import DeliveryPending, PermissionDenied, Unauthenticated
@@ -106,6 +110,7 @@ def api_transaction(request: Any, *, write: bool, anonymous: bool = False, chang
         limits.api_token.hit(f"token:{token.id}")  # a wrong token never uses up the real one's budget
     touch: int | None = None
     bad_token = False
+    claimed: int | None = None
     try:
         with runtime.store.transaction(write=write) as session:
             if anonymous:
@@ -126,6 +131,8 @@ def api_transaction(request: Any, *, write: bool, anonymous: bool = False, chang
                         api_tokens.touch(session, token.id or 0)
                     else:
                         touch = token.id
+                if write:  # a read changes nothing: a retry is safe without a key
+                    claimed = _claim_key(request, session, token.user_id, idempotent)
             ctx = Ctx(session, actor, runtime.settings)
             yield ctx
     except Unauthenticated:
@@ -133,6 +140,8 @@ def api_transaction(request: Any, *, write: bool, anonymous: bool = False, chang
             limits.token_client.hit(client_of(request))
         raise
     WARNINGS.set(tuple(ctx.warnings))
+    if claimed is not None:  # committed: the answer, whatever it is, is kept with the key
+        request.state.idempotency = (runtime.store, claimed)
     if touch is not None:
         try:  # the last-use stamp is for the token list; a busy store must not fail a finished read
             with runtime.store.transaction(write=True) as session:
@@ -166,3 +175,30 @@ def lease_connection() -> tuple[Any, Any]:
     lease = Lease()
     token = LEASE.set(lease)
     return lease, lambda: LEASE.reset(token)
+
+
+IDEMPOTENCY_HEADER = "idempotency-key"
+
+
+def _claim_key(request: Any, session: Any, user_id: int, idempotent: bool) -> int | None:
+    from store.errors import UsageError
+    from store.services import idempotency
+
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None or request.method != "POST":
+        return None
+    if not idempotent:
+        raise UsageError(f"{request.method} {request.url.path} takes no Idempotency-Key: its answer holds a secret "
+                         "that is shown once and never stored", hint="send it without the header")
+    body = getattr(request.state, "body_sha256", None)
+    print_ = idempotency.fingerprint(request.method, request.url.path, request.scope.get("query_string", b""),
+                                     body.hexdigest() if body is not None else "")
+    return idempotency.claim(session, user_id, key, f"{request.method} {request.url.path}", print_)
+
+
+def connections_of(runtime: Runtime) -> int:
+    """How many requests this worker serves at once: as many as it has store connections (its
+    pool's size and overflow), so that an admitted request never waits for one."""
+    pool = runtime.store.engine.pool
+    size, overflow = getattr(pool, "size", lambda: 5)(), getattr(pool, "_max_overflow", 10)
+    return max(1, int(size) + max(0, int(overflow)))

@@ -197,7 +197,7 @@ def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | 
     if outcome.rejected:
         _refused(file, source, outcome.plan.problems(), outcome.rejected_run, [*source.notes, *outcome.plan.notes],
                  report=report, json=json, rows=outcome.rows, total=len(outcome.plan.rows), dry_run=dry_run,
-                 force=force)
+                 skippable=outcome.skippable, force=force)
     result = outcome.result
     # how the file was read (skipped title rows, unread sheets, hidden rows …), then the plan's notes
     result["notes"] = [*source.notes, *result.get("notes", [])]
@@ -229,7 +229,7 @@ def _run_remote(file: Path, started: float, query: dict[str, Any], reading: dict
             _print_notes(details.pop("read_notes", []), details.pop("plan_notes", []), json)
             _refused(file, None, details["problems"], details["run"], details.get("notes", []), report=report,
                      json=json, reading=reading, rows=details.get("rows") or [], total=details.get("total", 0),
-                     dry_run=bool(query["dry_run"]), force=force)
+                     dry_run=bool(query["dry_run"]), skippable=details.get("skippable", True), force=force)
         raise
     result = payload["data"]
     _print_notes(result.pop("read_notes", []), result.pop("plan_notes", []), json)
@@ -255,7 +255,7 @@ def _local_source(file: Path, reading: dict[str, Any] | None) -> Any:
 
 def _refused(file: Path, source: Any, problems: list[dict[str, Any]], run_id: Any, notes: list[str], *,
              report: Path | None, json: bool, rows: list[dict[str, Any]], total: int, dry_run: bool,
-             reading: dict[str, Any] | None = None, force: bool = False) -> None:
+             skippable: bool, reading: dict[str, Any] | None = None, force: bool = False) -> None:
     """Write the marked copy, show the plan and list the problems, and raise the refusal (exit 4).
     Both modes, the real run and the dry run alike (run_id None: the dry run's, rolled back)."""
     source = source or _local_source(file, reading)
@@ -270,7 +270,8 @@ def _refused(file: Path, source: Any, problems: list[dict[str, Any]], run_id: An
             out.print(output.Text(f"… and {len(problems) - 200} more (see {copy.where})"))
     run = f"run {run_id}" if run_id else "dry run"
     raise InvalidInput(f"{len(problems)} problem(s) in {file.name}; nothing was written ({run}; {copy.said})",
-                       hint="fix the rows and import again, or --skip-invalid to write the good rows",
+                       hint="fix the rows and import again" + (", or --skip-invalid to write the good rows"
+                                                               if skippable else " (--skip-invalid cannot skip these)"),
                        details={"run": run_id, "report": copy.path, "problems": problems, "notes": notes,
                                 "rows": rows})
 

@@ -34,6 +34,12 @@ class Outcome:
     def rejected(self) -> bool:
         return self.refused
 
+    @property
+    def skippable(self) -> bool:
+        """Would --skip-invalid write the good rows? Not with a problem of the file or of a row that
+        is no record (a totals row): the hint must not send the user into a second refusal."""
+        return not self.plan.file_problems
+
     def rolled_back(self) -> None:
         """What a dry run reports of the run it rolled back: no run, nothing recorded."""
         self.rejected_run = None

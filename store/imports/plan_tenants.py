@@ -117,7 +117,7 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
                         p.error(h("reseller"), "a customer needs its reseller (column Reseller, or --reseller KEY)")
             else:
                 r = snap.by_key.get(reseller_key)
-                if r is not None and snap.is_visible(r.id):
+                if r is not None and (snap.is_visible(r.id) or _own_reseller(snap, key, r.id)):
                     if r.kind != TenantKind.reseller:
                         p.error(h("reseller"), f"{reseller_key!r} is a {r.kind}, not a reseller")
                     reseller_id = r.id
@@ -283,6 +283,15 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
     return out
 
 
+def _own_reseller(snap: Snapshot, key: str | None, reseller_id: int) -> bool:
+    """The row names (by key) a stored customer the actor sees, connected to this reseller: its
+    admin sees the connection (tenant show), so naming that reseller is no lookup outside the
+    actor's scope, and an exported document applies again unchanged."""
+    t = snap.by_key.get(key) if key else None
+    return t is not None and snap.is_visible(t.id) and any(c.reseller_id == reseller_id
+                                                           for c in snap.conns.get(t.id, []))
+
+
 def _lost_against(snap: Snapshot, table: Table, rownum: int, number: str, reseller_id: int | None,
                   padded_refs: set[str]) -> bool:
     """A number cell for a new customer where the store (at this reseller) or the users sheet holds
@@ -321,8 +330,6 @@ def _plan_tenant_update(ctx: Ctx, snap: Snapshot, p: RowPlan, t: Any, opts: Opti
     p.target_id = t.id
     if opts.mode == "create":
         p.error(h("key"), f"tenant {t.key!r} already exists (--mode create)")
-    if not snap.is_managed(t.id):
-        p.error(None, f"{ctx.actor.label} may not change tenant {t.key!r}")
     if kind and kind != t.kind:
         p.error(h("kind"), f"tenant {t.key!r} is a {t.kind}, not a {kind}")
     changes: dict[str, list[Any]] = {}
@@ -369,6 +376,8 @@ def _plan_tenant_update(ctx: Ctx, snap: Snapshot, p: RowPlan, t: Any, opts: Opti
                                 {"customer_number": conn.customer_number, "currency": conn.currency,
                                  "billing": conn.billing} if conn is not None else None)
     p.changes = changes
+    if changes and not snap.is_managed(t.id):  # seeing a tenant is enough to list it unchanged
+        p.error(None, f"{ctx.actor.label} may not change tenant {t.key!r}")
     if p.action != "error":
         p.action = "update" if changes else "unchanged"
 

@@ -49,6 +49,9 @@ class _Target:
     tenant_key: str | None
     errors: tuple[str, ...]
     booked: set[int]
+    # the actor sees the tenant but may not change its users: said for a row that changes something;
+    # a row identical to the store (an exported document applied again) is no change at all
+    unmanaged: str | None = None
 
 
 def _tenant_refs(ctx: Ctx, snap: Snapshot, opts: Options,
@@ -237,7 +240,7 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
             p.error(h_tenant, target_error)
         access: set[int] = set()
         if target is not None:
-            for message in target.errors:
+            for message in (*target.errors, *([target.unmanaged] if target.unmanaged else [])):
                 p.error(h_tenant, message)
             for app_ref in split_list(access_raw[i]) if access_raw[i] else ():
                 app = snap.app(app_ref)
@@ -329,12 +332,13 @@ def _resolve_target(ctx: Ctx, snap: Snapshot, ref: tuple[str, Any], file_by_row:
                     file_by_id: dict[int, FileTenant], store_bookings: dict[int, set[int]],
                     default_language: str, name_row: Callable[[str, int], str]) -> _Target:
     errors: list[str] = []
+    unmanaged: str | None = None
     tenant_id: int | None = None
     if ref[0] == "store":
         tenant_id = ref[1]
         tenant = snap.tenants[tenant_id]
         if not snap.is_managed(tenant_id):
-            errors.append(f"{ctx.actor.label} may not add users to tenant {tenant.key!r}")
+            unmanaged = f"{ctx.actor.label} may not add users to tenant {tenant.key!r}"
         language = tenant.language
         file_tenant = file_by_id.get(tenant_id)
     else:
@@ -347,7 +351,7 @@ def _resolve_target(ctx: Ctx, snap: Snapshot, ref: tuple[str, Any], file_by_row:
     if tenant_id is not None:
         booked |= store_bookings.get(tenant_id, set())
     tenant_key = file_tenant.key if file_tenant else snap.tenants[tenant_id].key  # type: ignore[index]
-    return _Target(ref, tenant_id, language, file_tenant, tenant_key, tuple(errors), booked)
+    return _Target(ref, tenant_id, language, file_tenant, tenant_key, tuple(errors), booked, unmanaged)
 
 
 def _plan_user_update(ctx: Ctx, snap: Snapshot, p: RowPlan, user: Any, opts: Options, h_email: str,

@@ -19,6 +19,7 @@ from store import rules, tokens
 from store.actor import Actor, resolve_actor
 from store.audit import record
 from store.context import Ctx
+from store.durations import parse_duration
 from store.enums import UserStatus
 from store.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from store.models import ApiToken, User
@@ -40,18 +41,7 @@ BAD_TOKEN_HINT = "create a new one (tenantctl token create, or tenantctl login)"
 
 def parse_lifetime(text: str | None) -> timedelta:
     """`90d` (default), `12h`, `30m` or a plain number of days; at most 366 days."""
-    if text is None or not str(text).strip():
-        return DEFAULT_LIFETIME
-    m = re.fullmatch(r"(\d+)\s*([dhm]?)", str(text).strip().lower())
-    if not m:
-        raise InvalidInput(f"--expires-in {text!r} is not understood", hint="use a number of days or hours: 90d, 12h")
-    amount, unit = int(m.group(1)), m.group(2) or "d"
-    delta = {"d": timedelta(days=amount), "h": timedelta(hours=amount), "m": timedelta(minutes=amount)}[unit]
-    if delta <= timedelta(0):
-        raise InvalidInput(f"--expires-in {text!r} must be more than zero", hint="use e.g. 90d (the default)")
-    if delta > MAX_LIFETIME:
-        raise InvalidInput(f"--expires-in {text!r} is longer than the maximum of 366 days", hint="use at most 366d")
-    return delta
+    return parse_duration(text, default=DEFAULT_LIFETIME, maximum=MAX_LIFETIME, example="90d")
 
 
 def parse(raw: str) -> tuple[int, str] | None:

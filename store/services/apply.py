@@ -190,13 +190,7 @@ def _remove(ctx: Ctx, run_id: int | None, removals: list[dict[str, Any]]) -> Non
                           "before": {"user_id": m.user_id, "tenant_id": m.tenant_id, "role": m.role,
                                      "created_at": ts(m.created_at), "created_by": m.created_by,
                                      "access": rights}, "after": None})
-            s.execute(delete(AccessRight).where(col(AccessRight.membership_id) == m.id))
-            s.execute(delete(Membership).where(col(Membership.id) == m.id))
-            # the person's last membership: links die, and this tenant may bring them back (warned)
-            voided = memberships.void_links_if_homeless(s, r["user"], released_by=r["tenant_row"],
-                                                        warnings=ctx.warnings)
-            record(s, ctx.actor, "member.remove", "membership", r["key"], m.tenant_id, role=m.role, via="apply --prune",
-                   links_voided=voided)
+            memberships.remove(ctx, m, r["user"], r["tenant_row"], via="apply --prune")
         else:
             b: TenantApplication = r["booking"]
             members = select(Membership.id).where(Membership.tenant_id == b.tenant_id)
@@ -235,7 +229,10 @@ def _send_missing(ctx: Ctx, desired: Desired) -> int:
                                                           col(User.password_hash).is_(None),
                                                           User.status != "disabled")).all())
     holding = passwords.with_open_link(ctx.session, users)
-    missing = [u for u in users if u.id not in holding]
+    missing, outside = passwords.fully_managed(ctx, [u for u in users if u.id not in holding])
+    if outside:  # a person who also belongs to tenants the actor does not manage is not theirs to mail
+        ctx.warnings.append(f"--send-links=missing: no link for {outside} user(s) of the document who also "
+                            "belong to tenants you do not manage (their admins or the operator can send one)")
     if missing:
         passwords.issue_links(ctx, missing, purpose="initial", deliver=True)
     return len(missing)

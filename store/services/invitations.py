@@ -23,6 +23,7 @@ from store.actor import get_tenant, require_manage
 from store.audit import record
 from store.choices import check_choice
 from store.context import Ctx
+from store.durations import parse_duration
 from store.enums import (
     Billing,
     ConnectionState,
@@ -108,22 +109,7 @@ def extract_token(text: str | None) -> str:
 
 def parse_lifetime(text: str | None) -> timedelta:
     """`7d`, `12h`, `90m` or a plain number of days; more than 0 and at most 30 days."""
-    if text is None or not str(text).strip():
-        return DEFAULT_LIFETIME
-    value = str(text).strip().lower()
-    m = re.fullmatch(r"(-?\d+)\s*([dhm]?)", value)
-    if not m:
-        raise InvalidInput(f"lifetime {text!r} is not understood", hint="use a number of days or hours: 7d, 48h")
-    amount, unit = int(m.group(1)), m.group(2) or "d"
-    try:
-        delta = timedelta(**{{"d": "days", "h": "hours", "m": "minutes"}[unit]: amount})
-    except OverflowError:  # 99999999999d: beyond what a timedelta holds, so beyond 30 days too
-        delta = MAX_LIFETIME + timedelta(days=1) if amount > 0 else timedelta(0)
-    if delta <= timedelta(0):
-        raise InvalidInput(f"lifetime {text!r} must be more than zero", hint="use e.g. 7d (the default) or 48h")
-    if delta > MAX_LIFETIME:
-        raise InvalidInput(f"lifetime {text!r} is longer than the maximum of 30 days", hint="use at most 30d")
-    return delta
+    return parse_duration(text, default=DEFAULT_LIFETIME, maximum=MAX_LIFETIME, example="7d")
 
 
 def is_expired(inv: Invitation, now: datetime | None = None) -> bool:

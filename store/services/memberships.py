@@ -1,11 +1,12 @@
 """Memberships: which user belongs to which tenant, with which role. `add` is the one write path
-for a membership (member add, invitations, init); the last-admin rule lives here for every path."""
+for a membership (member add, invitations, init), `remove` the one removal (member remove, apply
+--prune); the last-admin rule lives here for every path."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, func, select
 
 from store.actor import can_see_user, get_tenant, manages_user
@@ -15,7 +16,7 @@ from store.context import Ctx
 from store.enums import Role, UserStatus
 from store.errors import Conflict, NotFound, PermissionDenied
 from store.lookup import find_user_row
-from store.models import Membership, PasswordLink, Tenant, User
+from store.models import AccessRight, Membership, PasswordLink, Tenant, User
 from store.schemas import membership_out
 from store.services import Page, paginate
 from store.types import utcnow
@@ -144,13 +145,23 @@ def remove_member(ctx: Ctx, ident: str, tenant: str) -> dict[str, Any]:
                        hint=f"see tenantctl member list --tenant {t.key}")
     check_not_last_admin(s, user, {t.id})  # type: ignore[arg-type]
     out = membership_out(m, user, t)
+    remove(ctx, m, user, t)
+    return out
+
+
+def remove(ctx: Ctx, m: Membership, user: User, tenant: Tenant, *, via: str | None = None) -> int:
+    """The one removal of a membership, whoever asks (member remove, apply --prune): its access
+    rights, the membership, and the open password links of a user left without a tenant (such a
+    link must not set a password any more). Returns how many links were voided."""
+    s = ctx.session
+    s.execute(delete(AccessRight).where(col(AccessRight.membership_id) == m.id))
     s.delete(m)
     s.flush()
-    voided = void_links_if_homeless(s, user, released_by=t, warnings=ctx.warnings)
-    record(s, actor, "member.remove", "membership", f"{user.login}@{t.key}", t.id, role=m.role,
-           links_voided=voided)
+    voided = void_links_if_homeless(s, user, released_by=tenant, warnings=ctx.warnings)
+    record(s, ctx.actor, "member.remove", "membership", f"{user.login}@{tenant.key}", tenant.id, role=m.role,
+           links_voided=voided, **({"via": via} if via else {}))
     s.flush()
-    return out
+    return voided
 
 
 def list_members(ctx: Ctx, tenant: str, *, role: str | None = None, limit: int | None = None,

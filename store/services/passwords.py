@@ -119,16 +119,22 @@ def select_users(ctx: Ctx, idents: Sequence[str], *, tenant: str | None = None,
         if without_password:
             stmt = stmt.where(col(User.password_hash).is_(None))
         found = [u for u in s.exec(stmt).all() if u.id not in chosen]
-        managed = managed_tenant_ids(s, ctx.actor)
-        homes = _tenants_of(s, [u.id for u in found])  # type: ignore[misc]
-        for user in found:
-            if manages_user(s, ctx.actor, user.id, managed=managed, tenants=homes.get(user.id, set())):  # type: ignore[arg-type]
-                chosen[user.id] = user  # type: ignore[index]
-            else:
-                outside += 1
+        mine, outside = fully_managed(ctx, found)
+        chosen.update({u.id: u for u in mine})  # type: ignore[misc]
     users = [u for u in chosen.values() if u.status != UserStatus.disabled]
     skipped = [u for u in chosen.values() if u.status == UserStatus.disabled]
     return users, skipped, outside
+
+
+def fully_managed(ctx: Ctx, users: list[User]) -> tuple[list[User], int]:
+    """(the users whose every tenant the actor manages, how many others): the rule for sending
+    anyone a link, on every bulk path (send-link --tenant/--without-password, apply
+    --send-links=missing)."""
+    managed = managed_tenant_ids(ctx.session, ctx.actor)
+    homes = _tenants_of(ctx.session, [u.id for u in users])  # type: ignore[misc]
+    mine = [u for u in users if manages_user(ctx.session, ctx.actor, u.id,  # type: ignore[arg-type]
+                                             managed=managed, tenants=homes.get(u.id, set()))]  # type: ignore[arg-type]
+    return mine, len(users) - len(mine)
 
 
 def _tenants_of(session: Session, user_ids: list[int]) -> dict[int, set[int]]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -148,6 +147,16 @@ def prune(s: Session, settings: Settings, *, now: datetime) -> dict[str, int]:
     return counts
 
 
+def prune_recorded(s: Session, settings: Settings, *, now: datetime) -> dict[str, int]:
+    """`prune` in the caller's transaction, with the freed pages zeroed and an audit entry
+    `db.prune` when anything was due. The files go after the commit (outbox_files.sweep)."""
+    zero_freed_content(s)
+    counts = prune(s, settings, now=now)
+    if any(v for k, v in counts.items() if k != "outbox_files"):
+        record(s, operator_actor(), "db.prune", "store", "retention", None, **counts)
+    return counts
+
+
 def run_prune(store: Any, settings: Settings, *, dry_run: bool = False, now: datetime | None = None
               ) -> dict[str, Any]:
     """One prune: its own transaction, as the operator (an audit entry `db.prune` when anything was
@@ -157,28 +166,7 @@ def run_prune(store: Any, settings: Settings, *, dry_run: bool = False, now: dat
     started = time.monotonic()
     now = now or utcnow()
     with store.transaction() as s, savepoint(s, rollback=dry_run):
-        zero_freed_content(s)
-        counts = prune(s, settings, now=now)
-        if any(v for k, v in counts.items() if k != "outbox_files"):
-            record(s, operator_actor(), "db.prune", "store", "retention", None, **counts)
+        counts = prune_recorded(s, settings, now=now)
     files, left = (0, 0) if dry_run else outbox_files.sweep(store, settings)
     return {"dry_run": dry_run, "counts": counts, "files_deleted": files, "files_left": left,
             "seconds": round(time.monotonic() - started, 3)}
-
-
-def periodic(settings: Settings) -> Callable[[Session, datetime], str]:
-    """The periodic worker's job (store/services/housekeeping.Job's `run(session, now) -> str`): the
-    prune in the job's transaction. The `.eml` files it makes stale are deleted before that
-    transaction commits (should the commit fail, a file is gone while its mail keeps the body until
-    the next run: the safe side), together with any left by earlier runs."""
-
-    def run(session: Session, now: datetime) -> str:
-        zero_freed_content(session)
-        counts = prune(session, settings, now=now)
-        if any(v for k, v in counts.items() if k != "outbox_files"):
-            record(session, operator_actor(), "db.prune", "store", "retention", None, **counts)
-        deleted, left = outbox_files.remove(outbox_files.stale_files(session, settings))
-        done = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items() if k != "outbox_files")
-        return f"pruned {done}; {deleted} .eml files deleted" + (f", {left} left for the next run" if left else "")
-
-    return run

@@ -57,3 +57,22 @@ def test_http_answers_201_with_the_warning_never_503(world: Any, http: Any, toke
     assert r.json()["data"]["action"] == "created"
     assert r.json()["warnings"][0].startswith(PENDING)
     assert len(_rows(store, Invitation)) == 1
+
+
+@pytest.mark.usefixtures("cli_mode")
+@pytest.mark.parametrize(("command", "most"), [
+    (("token", "create"), "366 days"), (("invite", "create", "--kind", "partner", "--from", "acme"), "30 days")])
+def test_a_lifetime_beyond_any_date_is_refused_alike_in_both_modes(world: Any, cli: Any, store: Any,
+                                                                   command: tuple[str, ...], most: str) -> None:
+    r = cli(*command, "--expires-in", "99999999999d", "--json", as_="rita.reseller")
+    assert r.exit_code == 4, (r.stdout, r.stderr)
+    error = r.json()["error"]
+    assert error["code"] == "invalid_input"
+    assert error["message"] == f"--expires-in '99999999999d' is longer than the maximum of {most}"
+    assert error["hint"] == f"use at most {most}"
+
+
+def test_http_refuses_a_lifetime_beyond_any_date_with_422(world: Any, http: Any, token: Any) -> None:
+    r = http.post("/tokens", headers=bearer(token("rita.reseller")), json={"expires_in": "99999999999d"})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["message"] == "--expires-in '99999999999d' is longer than the maximum of 366 days"

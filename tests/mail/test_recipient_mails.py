@@ -96,3 +96,12 @@ def test_delivered_mails_carry_the_settings_links_and_the_tenants_time_zone(
     assert "Europe/London" in r.stderr  # the hint names the form
     r = cli("tenant", "update", "mueller", "--time-zone", "", "--json")
     assert r.exit_code == 0 and "time_zone" not in r.json()["data"]
+
+
+@pytest.mark.parametrize("part", [1, 2])
+def test_a_name_ending_with_a_period_ends_the_sentence_once(part: int) -> None:
+    context = {**SAMPLES["connection_approved"], "customer_name": "Blumenhaus Sonnenschein e.K.",
+               "reseller_name": "ACME Reseller AG"}
+    body = mail_templates.render("connection_approved", "en", context)[part]
+    assert "e.K.." not in body
+    assert "Blumenhaus Sonnenschein e.K. You can now order through ACME Reseller AG." in body

@@ -87,22 +87,27 @@ def test_a_stop_finishes_the_batch_and_hands_back_the_one_claimed_ahead(world, o
 def _count_runs(calls: list[Any]) -> Any:
     from store.services.housekeeping import Job
 
-    def run(session: Any, now: Any) -> str:
+    def run(store: Any, settings: Any, now: Any) -> str:
         calls.append(now)
         return "counted"
 
     return (Job("count", timedelta(hours=1), run),)
 
 
-def test_a_periodic_job_runs_once_per_interval_whichever_worker_asks(store, backend):
+def _run_due(store: Any, now: Any, jobs: Any) -> Any:
     from store.services.housekeeping import run_due
+    from store.settings import load_settings
 
+    return run_due(store, load_settings(), now, jobs)
+
+
+def test_a_periodic_job_runs_once_per_interval_whichever_worker_asks(store, backend):
     calls: list[Any] = []
     jobs = _count_runs(calls)
     now = utcnow()
-    assert [r.result for r in run_due(store, now, jobs)] == ["counted"]
-    assert run_due(store, now + timedelta(minutes=59), jobs) == []  # a second worker: not yet due
-    assert [r.result for r in run_due(store, now + timedelta(hours=1), jobs)] == ["counted"]
+    assert [r.result for r in _run_due(store, now, jobs)] == ["counted"]
+    assert _run_due(store, now + timedelta(minutes=59), jobs) == []  # a second worker: not yet due
+    assert [r.result for r in _run_due(store, now + timedelta(hours=1), jobs)] == ["counted"]
     assert len(calls) == 2
     with store.transaction(write=False) as s:
         row = s.get(PeriodicJob, "count")
@@ -111,51 +116,59 @@ def test_a_periodic_job_runs_once_per_interval_whichever_worker_asks(store, back
 
 @pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_a_job_running_in_another_worker_is_skipped(store, backend):
-    """PostgreSQL's advisory lock (SQLite runs one writer at a time anyway)."""
+    """PostgreSQL's advisory lock, held while the job runs (SQLite runs one writer at a time)."""
     from store.db import take_exclusive
-    from store.services.housekeeping import run_due
 
     calls: list[Any] = []
     with store.transaction() as other:  # another worker inside the job
         assert take_exclusive(other, "tenantctl.job.count")
-        assert run_due(store, utcnow(), _count_runs(calls)) == []
+        assert _run_due(store, utcnow(), _count_runs(calls)) == []
     assert calls == []
-    assert len(run_due(store, utcnow(), _count_runs(calls))) == 1
+    assert len(_run_due(store, utcnow(), _count_runs(calls))) == 1
+    with store.transaction() as other:  # and the lock was given back
+        assert take_exclusive(other, "tenantctl.job.count")
 
 
 def test_a_failing_job_is_reported_and_the_others_still_run(store):
-    from store.services.housekeeping import Job, run_due
+    from store.services.housekeeping import Job
 
-    def broken(session: Any, now: Any) -> str:
-        session.execute(insert(RateLimitHit).values(bucket="x", key="y", at=1.0))
-        raise RuntimeError("boom")
+    def broken(store: Any, settings: Any, now: Any) -> str:
+        with store.transaction() as s:
+            s.execute(insert(RateLimitHit).values(bucket="x", key="y", at=1.0))
+            raise RuntimeError("boom")
 
     calls: list[Any] = []
-    ran = run_due(store, utcnow(), (Job("broken", timedelta(hours=1), broken), *_count_runs(calls)))
+    now = utcnow()
+    ran = _run_due(store, now, (Job("broken", timedelta(hours=1), broken), *_count_runs(calls)))
     assert [(r.name, r.error) for r in ran] == [("broken", "RuntimeError: boom"), ("count", None)]
-    with store.transaction(write=False) as s:  # rolled back alone, not marked as run
+    with store.transaction(write=False) as s:  # its own transaction rolled back; the failure recorded
         assert s.exec(select(RateLimitHit)).all() == []
-        assert s.get(PeriodicJob, "broken") is None
+        row = s.get(PeriodicJob, "broken")
+        assert (row.last_run_at, row.last_result) == (now, "failed: RuntimeError: boom")
 
 
-def test_old_rate_limit_rows_are_purged(store, backend):
-    from store.services.housekeeping import JOBS, run_due
+def test_the_retention_prune_runs_on_schedule(store, backend):
+    """The data-protection retention (tenantctl db prune) is the worker's periodic job; among other
+    things it drops rate-limit rows older than a day."""
+    from store.services.housekeeping import JOBS
 
     now = utcnow()
     with store.transaction() as s:
         s.execute(insert(RateLimitHit), [{"bucket": "login", "key": "a", "at": now.timestamp() - 25 * 3600},
                                          {"bucket": "login", "key": "b", "at": now.timestamp() - 60}])
-    ran = run_due(store, now, JOBS)
-    assert [(r.name, r.result) for r in ran] == [("purge-rate-limits", "1 rate-limit rows older than 24 h removed")]
+    ran = _run_due(store, now, JOBS)
+    assert [r.name for r in ran] == ["retention-prune"] and ran[0].error is None
+    assert "rate_limit_rows 1" in ran[0].result, ran[0].result
     with store.transaction(write=False) as s:
         assert [r.key for r in s.exec(select(RateLimitHit))] == ["b"]
+    assert _run_due(store, now + timedelta(minutes=30), JOBS) == []
 
 
 def test_worker_once_delivers_and_reports_as_json(world, ok, cli, tmp_path):
     ok("password", "send-link", "--tenant", "mueller", "--no-send")
     data = ok("worker", "--once")
     assert (data["delivery"]["sent"], data["error"]) == (2, None)
-    assert [j["name"] for j in data["jobs"]] == ["purge-rate-limits"]
+    assert [j["name"] for j in data["jobs"]] == ["retention-prune"]
     assert len(list((tmp_path / "home" / "outbox").glob("*.eml"))) == 2
 
 

@@ -110,26 +110,24 @@ def test_old_audit_entries_are_pseudonymised_when_set(ok, store, aged, monkeypat
     assert ok("db", "prune")["counts"]["audit_entries"] == 0  # done once
 
 
-def test_run_prune_is_what_the_worker_calls(store, aged):
+@pytest.mark.usefixtures("backend")
+def test_the_worker_prunes_what_is_due_once_per_interval(ok, store, aged):
+    """`tenantctl worker` (and serve's in-process loop) runs the same prune as `db prune`, hourly,
+    and deletes the .eml files after its transaction committed."""
     from store.services.retention import run_prune
     from store.settings import load_settings
+    from store.worker import Worker
 
-    result = run_prune(store, load_settings(), dry_run=False)
-    assert result["counts"]["mail_bodies"] == 1 and result["files_deleted"] == 1
-    assert set(result) == {"dry_run", "counts", "files_deleted", "files_left", "seconds"}
-
-
-def test_the_worker_runs_the_prune_as_a_periodic_job(store, aged):
-    """retention.periodic(settings) is a housekeeping job: run by run_due once per interval."""
-    from store.services import housekeeping, retention
-    from store.settings import load_settings
-    from store.types import utcnow
-
-    job = housekeeping.Job("retention", timedelta(hours=1), retention.periodic(load_settings()))
-    now = utcnow()
-    (ran,) = housekeeping.run_due(store, now, (job,))
+    worker = Worker(load_settings(), store)
+    assert [j.name for j in worker.jobs] == ["retention-prune"]
+    (ran,) = worker.tick().jobs
     assert ran.error is None
-    assert ran.result == ("pruned 1 mail bodies, 1 password links, 1 invitations, 1 rate limit rows; "
-                          "1 .eml files deleted")
-    assert len(list(aged["outbox"].glob("*.eml"))) == 1
-    assert housekeeping.run_due(store, now + timedelta(minutes=5), (job,)) == []  # not due yet
+    assert ran.result == ("mail_bodies 1, password_links 1, invitations 1, rate_limit_rows 1, outbox_files 1; "
+                          "1 outbox files deleted")
+    (left,) = aged["outbox"].glob("*.eml")
+    assert b"max@mueller.example" in left.read_bytes()
+    assert _rows(store, "SELECT email FROM invitation") == [("neu@example.org",)]
+    assert [e["action"] for e in ok("audit", "list")][:1] == ["db.prune"]
+    assert [r.name for r in worker.tick().jobs] == []  # not due again within the hour
+    again = run_prune(store, load_settings())  # what db prune would still find: nothing
+    assert set(again["counts"].values()) == {0} and again["files_deleted"] == 0

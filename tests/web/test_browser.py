@@ -125,10 +125,14 @@ def test_invitation_from_a_mail_registers_an_organisation(
     assert page.input_value("#email") == "eva@neukunde.example" and page.locator("#email").is_editable() is False
     page.fill("#first_name", "Eva")
     page.fill("#last_name", "Neumann")
+    # the link came by mail to her address: she chooses the password right here
+    page.fill("#new_password", GOOD)
+    page.fill("#new_password_confirm", GOOD)
     page.click("text=Einladung annehmen und registrieren")
     assert page.locator("h1").inner_text() == "Einladung angenommen"
     body = page.locator("main").inner_text()
     assert "Ihre Organisation Neukunde GmbH ist registriert." in body
+    assert "Ihr Passwort ist gespeichert. Sobald die Registrierung freigegeben ist" in body
     assert "Der Betreiber der Plattform prüft die Registrierung von Neukunde GmbH." in body
     shot(page, shots, "09_invitation_accepted")
     page.goto(link)

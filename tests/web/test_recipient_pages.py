@@ -238,3 +238,44 @@ def test_a_new_organisation_chooses_the_password_and_logs_in_once_approved(
     with ctx_for() as ctx:
         tenants.approve_registration(ctx, tenant.key)
     assert legal_client.post("/api/v1/auth/login", json={"login": "eva.neu", "password": GOOD}).status_code == 200
+
+
+def test_the_organisation_is_asked_only_of_an_admin_of_several(
+        backend: str, world: Any, client: Any, ctx_for: Any, password_token: Any, rows: Any) -> None:
+    from store.models import Connection, Tenant
+    from store.services import memberships, passwords, tenants
+
+    with ctx_for() as ctx:
+        tenants.create_tenant(ctx, "Zweite Firma GmbH", "customer", key="zweite")
+        memberships.add_member(ctx, "otto@other.example", "zweite", role="admin")
+    with ctx_for() as ctx:
+        passwords.redeem(ctx, password_token("otto.other"), GOOD)
+    token = send_invitation(ctx_for, "rita.reseller", "partner", "acme", email="otto@other.example")["token"]
+    page = open_link(client, f"/invite/{token}")
+    assert 'id="tenant"' not in page.text and "Kürzel" not in text_of(page.text)
+    login = {"csrf_token": csrf_of(page.text), "mode": "login", "login": "otto.other", "password": GOOD}
+    r = client.post("/invite", data=login)
+    assert r.status_code == 422
+    assert '<label for="tenant">Welche Ihrer Organisationen?</label>' in r.text
+    assert ("Sie verwalten mehrere passende Organisationen (other, zweite); bitte geben Sie das Kürzel der "
+            "gewünschten an.") in text_of(r.text)
+    r = client.post("/invite", data={**login, "tenant": "zweite"})
+    assert r.status_code == 200, text_of(r.text)
+    [zweite] = rows(Tenant, key="zweite")
+    assert [c.state for c in rows(Connection, customer_id=zweite.id)] == ["requested"]
+
+
+def test_the_pages_show_times_in_the_tenants_own_zone(backend: str, world: Any, client: Any, ctx_for: Any,
+                                                       password_token: Any) -> None:
+    from store.services import tenants
+
+    with ctx_for() as ctx:
+        tenants.update_tenant(ctx, "mueller", time_zone="Europe/London")
+    client.get(f"/password/set?token={password_token('max.mueller')}")
+    assert re.search(r"Dieser Link gilt bis [\d.]+ um \d\d:\d\d Uhr \((GMT|BST)\)", text_of(client.get(
+        "/password/set").text))
+    client.get(f"/password/set?token={password_token('rita.reseller')}")  # acme keeps the platform's zone
+    assert re.search(r"Uhr \((MEZ|MESZ)\)", text_of(client.get("/password/set").text))
+    token = send_invitation(ctx_for, "max.mueller", "member", "mueller", email="nina@mueller.example",
+                            role="member")["token"]
+    assert re.search(r"Uhr \((GMT|BST)\)", text_of(open_link(client, f"/invite/{token}").text))

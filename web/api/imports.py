@@ -98,10 +98,12 @@ def _run(request: Request, path: Path, name: str, started: float, *, dry_run: bo
         problems = outcome.plan.problems()
         run = f"run {outcome.rejected_run}" if outcome.rejected_run else "dry run"
         raise InvalidInput(f"{len(problems)} problem(s) in {name}; nothing was written ({run})",
-                           hint="fix the rows and import again, or skip_invalid to write the good rows",
+                           hint="fix the rows and import again" + (", or skip_invalid to write the good rows"
+                                                                   if outcome.skippable else
+                                                                   " (skip_invalid cannot skip these)"),
                            details={"run": outcome.rejected_run, "problems": problems,
                                     "notes": [*source.notes, *outcome.plan.notes], "rows": outcome.rows,
-                                    "total": len(outcome.plan.rows), **printed})
+                                    "total": len(outcome.plan.rows), "skippable": outcome.skippable, **printed})
     result = outcome.result
     result["notes"] = [*source.notes, *result.get("notes", [])]  # as the CLI's --json has them
     result["timings"] = {"read": read_s, **outcome.timings}

@@ -38,7 +38,7 @@ class Reissue(BaseModel):
 def create(request: Request, body: InvitationCreate) -> JSONEnvelope:
     from store.services import answers
 
-    with transaction(request, write=True) as ctx:
+    with transaction(request, write=True, idempotent=body.send) as ctx:  # unsent, the answer holds the link
         data = answers.create_invitation(ctx, body.kind.value, if_not_exists=body.if_not_exists,
                                          origin=body.origin, email=body.email, customer_name=body.customer_name,
                                          customer_number=body.customer_number, currency=body.currency,
@@ -82,5 +82,5 @@ def reissue(request: Request, inv_id: Id, body: Reissue | None = None) -> JSONEn
     from store.services import answers
 
     body = body or Reissue()
-    with transaction(request, write=True) as ctx:
+    with transaction(request, write=True, idempotent=body.send) as ctx:  # unsent, the answer holds the link
         return ok(answers.reissue_invitation(ctx, inv_id, expires_in=body.expires_in, send=body.send))

@@ -27,7 +27,8 @@ class SendLinks(BaseModel):
 def send(request: Request, body: SendLinks) -> JSONEnvelope:
     from store.services import passwords
 
-    with transaction(request, write=not body.dry_run) as ctx:
+    # a printed link is in the answer: never stored, so no Idempotency-Key
+    with transaction(request, write=not body.dry_run, idempotent=not body.print_link) as ctx:
         data = passwords.send_links(ctx, body.users, tenant=body.tenant, without_password=body.without_password,
                                     purpose=body.purpose.value if body.purpose else None,
                                     print_link=body.print_link, also_mail=body.also_mail, dry_run=body.dry_run,

@@ -27,7 +27,7 @@ class Login(TokenCreate):
 def create(request: Request, body: TokenCreate) -> JSONEnvelope:
     from store.services import api_tokens
 
-    with transaction(request, write=True) as ctx:
+    with transaction(request, write=True, idempotent=False) as ctx:  # the answer holds the token
         data = api_tokens.create(ctx, name=body.name, expires_in=body.expires_in, read_only=body.read_only)
     return ok(data, 201)
 

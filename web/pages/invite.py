@@ -36,13 +36,12 @@ def _invalid(request: Request, status: int = 410) -> HTMLResponse:
 
 def _page(request: Request, info: dict[str, Any], *, status: int = 200, errors: dict[str, str] | None = None,
           values: dict[str, str] | None = None, mode: str | None = None) -> HTMLResponse:
+    from store.services.selfservice import password_rules
     from web.pages.dates import format_time
 
     lang = i18n.choose(request, info["language"])
     defaults = {"organisation": info["customer_name"] or "", "first_name": "", "last_name": "",
                 "email": info["email"] or "", "login": "", "tenant": ""}
-    from store.services.selfservice import password_rules
-
     return render(request, "invite.html", language=lang, status=status, reseller=info["reseller"], info=info,
                   expires=format_time(info["expires_at"], lang, runtime_of(request).settings, info["time_zone"]),
                   errors=errors or {}, values={**defaults, **(values or {})}, mode=mode, rules=password_rules())
@@ -82,11 +81,11 @@ async def accept(request: Request) -> Response:
     forms.check_csrf(request, form)
     values = {k: str(form.get(k) or "").strip() for k in (*REGISTER_FIELDS, "login", "tenant")}
     # passwords are taken as typed (never stripped): the login's, or the newcomer's new one twice
-    secrets = {k: str(form.get(k) or "") for k in ("password", "new_password", "new_password_confirm")}
-    return await to_thread.run_sync(_accept, request, str(form.get("mode") or ""), values, secrets)
+    typed = {k: str(form.get(k) or "") for k in ("password", "new_password", "new_password_confirm")}
+    return await to_thread.run_sync(_accept, request, str(form.get("mode") or ""), values, typed)
 
 
-def _accept(request: Request, mode: str, values: dict[str, str], secrets: dict[str, str]) -> Response:
+def _accept(request: Request, mode: str, values: dict[str, str], typed: dict[str, str]) -> Response:
     from store.errors import Conflict, InvalidInput
     from store.services import selfservice
     from store.services.passwords import LoginFailed
@@ -102,7 +101,7 @@ def _accept(request: Request, mode: str, values: dict[str, str], secrets: dict[s
         return _invalid(request)
     lang = i18n.choose(request, info["language"])
     t = i18n.texts(lang)
-    password = secrets["password"]
+    password = typed["password"]
     if mode == "login":
         missing = {k: t["field_required"] for k in ("login", "password") if not (password if k == "password"
                                                                                else values[k])}
@@ -111,10 +110,10 @@ def _accept(request: Request, mode: str, values: dict[str, str], secrets: dict[s
                   else ("first_name", "last_name"))
         missing = {k: t["field_required"] for k in needed if not values[k]}
         if info["password_on_page"]:
-            password = secrets["new_password"]
+            password = typed["new_password"]
             if not password:
                 missing["new_password"] = t["policy_empty"]
-            elif password != secrets["new_password_confirm"]:
+            elif password != typed["new_password_confirm"]:
                 missing["new_password_confirm"] = t["set_mismatch"]
     if missing:
         return _page(request, info, status=422, errors=missing, values=values, mode=mode)
