@@ -82,6 +82,8 @@ class TenantctlGroup(TyperGroup):
             rv = super().main(args=argv, prog_name=prog_name or "tenantctl", complete_var=complete_var,
                               standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
+            if code == INTERRUPTED:  # typer turns Ctrl-C into a silent exit 130: say what was written
+                code = _aborted(True)
             if code == 0 and state.DELIVERY_PENDING:  # the result is printed, with the warning
                 code = DeliveryPending.exit_code
         except TenantctlError as exc:

@@ -134,3 +134,14 @@ def sheet_kind(name: str) -> str | None:
 
 def accepted_headers(field: Field) -> str:
     return ", ".join(dict.fromkeys((field.de, field.en, *field.aliases)))
+
+
+# The example row of each sheet of `tenantctl import template` (importers/write.py writes them). A
+# reseller who forgets to delete it would import a customer "Müller & Söhne GmbH" and a user Max
+# Müller: the reader skips a row that is still exactly the example (importers/read.py).
+TEMPLATE_EXAMPLES: dict[str, dict[str, str]] = {
+    "tenants": {"name": "Müller & Söhne GmbH", "kind": "customer", "customer_number": "10042", "currency": "EUR",
+                "billing": "customer", "language": "de"},
+    "users": {"first_name": "Max", "last_name": "Müller", "email": "max.mueller@mueller.example", "tenant": "10042",
+              "role": "admin", "language": "de"},
+}

@@ -81,7 +81,27 @@ class Loaded:
         build, self.build = self.build, None
         if build is None:
             raise RuntimeError("Loaded.source() called twice")
-        return build()
+        src = build()
+        skip_template_examples(src)
+        return src
+
+
+def skip_template_examples(src: Source) -> None:
+    """Drop a row that is still the template's example (its identifying cells unchanged), with a
+    note: the reseller forgot to delete it, and it would become a real customer and user."""
+    keys = {"tenants": ("name", "customer_number"), "users": ("email", "tenant")}
+    for table in src.tables.values():
+        example = columns.TEMPLATE_EXAMPLES.get(table.kind)
+        fields = keys.get(table.kind, ())
+        if example is None or not all(f in table.fields for f in fields):
+            continue
+        at = [table.names.index(f) for f in fields]
+        want = tuple(example[f].casefold() for f in fields)
+        kept = [(n, v) for n, v in table.rows if tuple((v[i] or "").strip().casefold() for i in at) != want]
+        for rownum in sorted({n for n, _ in table.rows} - {n for n, _ in kept}):
+            src.notes.append(f"{table.sheet}, row {rownum}: the template's example row "
+                             f"({', '.join(example[f] for f in fields)}) was skipped; delete it from the file")
+        table.rows = kept
 
 
 def read(path: Path, *, sheet: str | None = None, maps: list[str] | None = None, encoding: str | None = None,
@@ -622,7 +642,7 @@ def _table(src: Source, sheet: str, kind: str | None, rows: Iterable[list[Any]],
         table.rows.append((rownum, tuple(values)))
     if not table.rows:
         raise InvalidInput(f"{sheet}: only a header row, no data rows")
-    if not EXCEL_ERRORS.isdisjoint(same):  # error values as text (a csv Excel wrote): per distinct value
+    if any(e in same for e in EXCEL_ERRORS):  # error values as text (a csv Excel wrote): ~20 look-ups
         names = table.names
         for rownum, vals in table.rows:
             for pos, v in enumerate(vals):

@@ -130,14 +130,9 @@ def write_template(path: Path, *, force: bool = True) -> None:
     ws0 = wb.active
     assert ws0 is not None
     wb.remove(ws0)
-    examples = {
-        # one example row per sheet; the customer's Reseller is left empty: the importing reseller
-        # admin's own reseller (an operator names it with --reseller), so the file imports as it is
-        "tenants": [{"name": "Müller & Söhne GmbH", "kind": "customer", "customer_number": "10042",
-                     "currency": "EUR", "billing": "customer", "language": "de"}],
-        "users": [{"first_name": "Max", "last_name": "Müller", "email": "max.mueller@mueller.example",
-                   "tenant": "10042", "role": "admin", "language": "de"}],
-    }
+    # one example row per sheet; the customer's Reseller is left empty: the importing reseller
+    # admin's own reseller (an operator names it with --reseller), so the file imports as it is
+    examples = {kind: [row] for kind, row in columns.TEMPLATE_EXAMPLES.items()}
     choices = {"kind": "customer,reseller", "role": "admin,member,billing", "language": "de,en",
                "billing": "customer,reseller", "currency": "EUR,CHF,USD,GBP"}
     for kind in ("tenants", "users"):

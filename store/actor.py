@@ -12,7 +12,7 @@ import getpass
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from store.actor_login import check_login_given
 from store.enums import ConnectionState, Role, TenantKind, TenantStatus, UserStatus
@@ -219,6 +219,29 @@ def creator_shown(session: Session, actor: Actor, label: str) -> str:
 def commercial_terms_allowed(actor: Actor, reseller_id: int) -> bool:
     """Customer number, billing and currency of a connection belong to the reseller."""
     return actor.is_operator or reseller_id in actor.reseller_ids
+
+
+def sees_commercial_terms(actor: Actor, conn: Connection) -> bool:
+    """Who may *read* a connection's customer number, currency and billing: the operator, members
+    of its reseller and of its customer. With `exclusive_reseller` off a customer can be connected
+    to several resellers; each sees its own terms, never another's (nor find the customer by the
+    other's customer number)."""
+    return actor.is_operator or conn.reseller_id in actor.roles or conn.customer_id in actor.roles
+
+
+def commercial_terms_clause(actor: Actor) -> Any:
+    """sees_commercial_terms as a filter on Connection rows (None: every row, the operator)."""
+    if actor.is_operator:
+        return None
+    mine = sorted(actor.roles)
+    return or_(col(Connection.reseller_id).in_(mine), col(Connection.customer_id).in_(mine))
+
+
+def commercial_terms(actor: Actor, conn: Connection | None) -> dict[str, Any]:
+    """The terms of `conn` as the actor may see them (None where it may not)."""
+    if conn is None or not sees_commercial_terms(actor, conn):
+        return {"customer_number": None, "currency": None, "billing": None}
+    return {"customer_number": conn.customer_number, "currency": conn.currency, "billing": conn.billing}
 
 
 def require_commercial_terms(actor: Actor, reseller: Tenant) -> None:

@@ -115,6 +115,27 @@ def from_store_exception(exc: Exception) -> TenantctlError | None:
     return None
 
 
+# Which JSON document each exit code comes with (docs/json.md; a test runs a command for each).
+# Whatever the code, stdout holds exactly one document, and a non-zero exit also says why in one
+# line on stderr.
+JSON_DOCUMENT: dict[int, str] = {
+    0: '`{"data"}`, with `"warnings"` when there are any',
+    1: '`{"error"}` (code `error`)',
+    2: '`{"error"}` (code `usage`)',
+    3: '`{"error"}` (code `confirmation_needed`)',
+    4: '`{"error"}` (code `invalid_input`); a refused import or apply, its dry run too, lists every problem in '
+       '`details.problems` (an import also its plan in `details.rows`; `details.run` is null for a dry run)',
+    5: '`{"error"}` (code `conflict`)',
+    6: '`{"data"}`: what was done (an import with --skip-invalid: the rows written and the problems of those '
+       'skipped), with `"warnings"` when a committed change\'s mail stays queued',
+    7: '`{"error"}` (code `unreachable`)',
+    8: '`{"error"}` (code `not_found`)',
+    9: '`{"error"}` (code `permission_denied` or `unauthenticated`)',
+    10: '`{"error"}` (code `schema`)',
+    130: '`{"error"}` (code `error`): interrupted (Ctrl-C); after the commit it names what was written '
+         '(an import\'s or apply\'s run and how to undo it)',
+}
+
 # The table the README documents; a test keeps the two in step.
 EXIT_CODES: dict[int, str] = {
     0: "ok",
@@ -129,4 +150,5 @@ EXIT_CODES: dict[int, str] = {
     NotFound.exit_code: "not found (or outside the acting user's scope)",
     PermissionDenied.exit_code: "permission denied (role too weak, unknown or disabled --as login, no valid API token)",
     SchemaError.exit_code: "store schema missing or outdated (run tenantctl init / tenantctl db upgrade)",
+    130: "interrupted (Ctrl-C); after the commit the message names what was written (a run and its undo)",
 }

@@ -13,7 +13,10 @@ def ts(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
-def tenant_out(t: Tenant, connection: Connection | None = None, reseller_key: str | None = None) -> dict[str, Any]:
+def tenant_out(t: Tenant, connection: Connection | None = None, reseller_key: str | None = None,
+               terms: dict[str, Any] | None = None) -> dict[str, Any]:
+    """terms: the connection's commercial terms as the actor may see them (store/actor.py
+    commercial_terms); without it, the connection's own."""
     out: dict[str, Any] = {
         "key": t.key, "name": t.name, "kind": t.kind, "status": t.status, "language": t.language,
         "external_id": t.external_id, "created_at": ts(t.created_at), "created_by": t.created_by,
@@ -22,9 +25,11 @@ def tenant_out(t: Tenant, connection: Connection | None = None, reseller_key: st
         out["time_zone"] = t.time_zone
     if t.kind == "customer":
         out["reseller"] = reseller_key
-        out["customer_number"] = connection.customer_number if connection else None
-        out["currency"] = connection.currency if connection else None
-        out["billing"] = connection.billing if connection else None
+        if terms is None:
+            terms = {"customer_number": connection.customer_number if connection else None,
+                     "currency": connection.currency if connection else None,
+                     "billing": connection.billing if connection else None}
+        out.update(terms)
         out["connection_state"] = connection.state if connection else None
     if t.kind == "reseller":
         out["mail"] = {"sender_name": t.mail_sender_name, "reply_to": t.mail_reply_to,

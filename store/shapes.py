@@ -11,6 +11,8 @@ import types
 import typing
 from typing import Any, Literal, NotRequired, TypedDict, Union, get_args, get_origin, get_type_hints
 
+from store.errors import JSON_DOCUMENT
+
 Action = Literal["created", "updated", "unchanged", "deleted"]
 Changed = dict[str, list[Any]]
 
@@ -348,6 +350,20 @@ def markdown() -> str:
         "`\"created\"`, `\"updated\"`, `\"unchanged\"` or `\"deleted\"`; updates add `\"changed\"`",
         "(`{field: [old, new]}`). `--if-not-exists` on a create answers `\"unchanged\"` for an equal object",
         "(exit 0) and exit 5 with `error.details.differences` (`{field: {\"stored\", \"given\"}}`) otherwise.",
+        "",
+        "## Exit codes and their documents",
+        "",
+        "Exactly one document on stdout, whatever the exit code (a test checks every `--json` call of the",
+        "test suite); a non-zero exit also prints its one line on stderr (`error: …` or `warning: …`), so",
+        "that `key=$(tenantctl … --json | jq -r .data.key)` under `set -e` never stops without a word.",
+        "A dry run (`import run --dry-run`, `apply --dry-run`) is the real run rolled back: the same exit",
+        "code and the same document as the real run, but for the run number (`null`).",
+        "",
+        "| exit code | document |",
+        "|---|---|",
+        *(f"| {code} | {text} |" for code, text in JSON_DOCUMENT.items()),
+        "",
+        "## Commands",
         "",
         "| command | data |",
         "|---|---|",

@@ -231,9 +231,14 @@ def cli(request: pytest.FixtureRequest) -> Callable[..., Run]:
         if not twin:
             return run(*args, **kw)
         before = stored(db) if db else None
+        folders = _folders_of(args)
+        files = {f: set(f.iterdir()) for f in folders}
         dry = run(*twin, **kw)
         if db:
             assert stored(db) == before, f"the dry run of {args} changed the store"
+        for folder, known in files.items():  # the real run finds the folder as the dry run did: its
+            for made in set(folder.iterdir()) - known:  # marked copy would otherwise exist already
+                made.unlink()
         real = run(*args, **kw)
         if real.exit_code != ConfirmationNeeded.exit_code:  # a real --prune without --yes asks first
             assert_same_outcome(dry, real, list(args))
@@ -254,6 +259,11 @@ def cli(request: pytest.FixtureRequest) -> Callable[..., Run]:
 
     db = store_engine if "db_url" in request.fixturenames else None
     return checked
+
+
+def _folders_of(args: tuple[str, ...]) -> set[Path]:
+    """The folders of the files a command line names (where an import writes its marked copy)."""
+    return {Path(a).parent for a in args if "/" in a and Path(a).parent.is_dir() and Path(a).parent != Path("/")}
 
 
 def stored(db: Callable[[], Any]) -> dict[str, Any]:

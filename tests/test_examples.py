@@ -11,7 +11,9 @@ What counts as an example, and the markers (they read as ordinary Markdown):
 - `<!-- examples: not run: REASON -->` on the line before a block: production set-up a test cannot
   have (a PostgreSQL server elsewhere, `serve` in the foreground). The reason is required.
 
-Each file is read on its own machine: a fresh working folder and user config folder (saved logins),
+The `Example:` line of every command's --help runs too, after the documents, on one more machine
+(HELP_NOT_RUN names the ones that cannot, and why; text after three spaces and a parenthesis is a
+remark). Each file is read on its own machine: a fresh working folder and user config folder (saved logins),
 the environment of the file's earlier lines; the store is the same throughout. The test fills the
 placeholders a reader would: the example servers (https://admin.platform.example, https://staging…)
 are the test's server, `tctl_…` and token.txt hold a token of rita.schroeder, $LOGIN / $PASSWORD
@@ -39,6 +41,20 @@ FAILS = re.compile(r"#.*\bfails \(exit (\d+)\)")
 NOT_RUN = re.compile(r"<!-- examples: not run: (\S.*?) -->")
 SERVERS = re.compile(r"https://(?:admin|staging)\.platform\.example")
 PASSWORD = "Sehr-geheimes-Passwort-17"
+# --help examples a test cannot run, with the reason (the Markdown marks its own in the file)
+HELP_NOT_RUN = {"serve": "serves in the foreground until stopped"}
+# --help examples that name an object by its number or need what only a mail hands over: they are
+# parsed (every option and argument must exist), not run
+INVITATION_ID, MAIL_LINK = "names an invitation by its number", "needs the link from a mail (link.txt)"
+HELP_PARSED_ONLY = {
+    "tenant approve": "needs a registration waiting for approval", "tenant reject": "the same",
+    "invite show": INVITATION_ID, "invite revoke": INVITATION_ID, "invite reissue": INVITATION_ID,
+    "invite accept": MAIL_LINK, "password set": MAIL_LINK, "auth login": "needs the user's password in a file",
+    "connection show": "names a connection by its number", "connection approve": "the same",
+    "connection request-info": "the same", "connection answer": "the same", "connection reject": "the same",
+    "connection delete": "the same", "mail show": "names a mail by its number",
+    "import show": "names an import run by its number", "import undo": "the same",
+}
 SHELL_SYNTAX = re.compile(r"[$|;`]|&&|<\(")
 
 
@@ -48,6 +64,7 @@ class Example:
     line: int
     text: str
     expected: int
+    parse_only: bool = False
 
     @property
     def where(self) -> str:
@@ -177,7 +194,10 @@ class Reader:
         it = iter(words[1:])
         for word in it:
             if word == "<":
-                stdin = (self.cwd / next(it)).read_text(encoding="utf-8")
+                source = self.cwd / next(it)
+                if not source.exists():
+                    return 127, f"no file {source.name} to read from (no earlier example writes it)"
+                stdin = source.read_text(encoding="utf-8")
             elif word == ">":
                 stdout_to = self.cwd / next(it)
             else:
@@ -240,5 +260,71 @@ def test_every_example_in_the_readme_and_the_docs_runs(_api_server: Any, tmp_pat
             if code != example.expected:
                 failures.append(f"{example.where}: `{example.text}` exited {code}, expected {example.expected}: "
                                 + " ".join(said.split()))
+    reader = Reader(tmp_path / "help", _api_server.url)
+    for example in help_examples():
+        if example.parse_only:
+            words = shlex.split(example.text.split(" < ")[0], comments=True)[1:]
+            if (why := parses(words)) is not None:
+                failures.append(f"{example.where}: `{example.text}` does not parse: {why}")
+            continue
+        # a fresh token each time: the login and logout examples revoke the one before
+        reader.hand_token(token_for(_api_server.runtime.store, "rita.schroeder", "help"))
+        code, said = reader.run(example)
+        if code != example.expected:
+            failures.append(f"{example.where}: `{example.text}` exited {code}, expected {example.expected}: "
+                            + " ".join(said.split()))
     _api_server.runtime.close()
     assert not failures, "examples that do not run as written:\n" + "\n".join(failures)
+
+
+def help_examples() -> list[Example]:
+    """The `Example:` line of every command's --help, named by where it is written."""
+    from typer.main import get_command
+
+    from cli.main import app
+
+    sources = {p: p.read_text(encoding="utf-8").splitlines() for p in sorted((ROOT / "cli").rglob("*.py"))}
+
+    def where(text: str) -> tuple[str, int]:
+        for path, lines in sources.items():
+            for number, line in enumerate(lines, 1):
+                if text in line:
+                    return str(path.relative_to(ROOT)), number
+        raise AssertionError(f"cannot find the example {text!r} in cli/")
+
+    def walk(cmd: Any, path: list[str]) -> Any:
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                yield from walk(sub, [*path, name])
+        else:
+            yield " ".join(path), cmd
+
+    out = []
+    for command, cmd in walk(get_command(app), []):
+        if command in HELP_NOT_RUN:
+            continue
+        for found in re.finditer(r"Example:\s*(.+)", cmd.help or ""):
+            text = re.split(r"\s{3,}\(", found.group(1).strip())[0]  # "   (zsh: …)": a remark, not the command
+            file, line = where(text)
+            failing = FAILS.search(text)
+            out.append(Example(file, line, text, int(failing.group(1)) if failing else 0,
+                               parse_only=command in HELP_PARSED_ONLY))
+    return out
+
+
+def parses(argv: list[str]) -> str | None:
+    """None when the command line names a command with options and arguments it has; else why not."""
+    from typer.main import get_command
+
+    from cli.main import app
+
+    cmd: Any = get_command(app)
+    try:
+        ctx = cmd.make_context("tenantctl", list(argv))
+        while hasattr(cmd, "commands"):
+            name, cmd, rest = cmd.resolve_command(ctx, [*ctx._protected_args, *ctx.args])
+            ctx = cmd.make_context(name, rest, parent=ctx)
+    except Exception as exc:  # click's usage errors
+        return str(getattr(exc, "message", exc))
+    return None

@@ -45,6 +45,16 @@ class TooManyRequests(TenantctlError):
         self.retry_after = retry_after
 
 
+class ServerBusy(Unreachable):
+    """Every store connection of this worker is in use longer than a request may wait (503)."""
+
+    retry_after = 1
+
+    def __init__(self) -> None:
+        super().__init__("the server is busy: no store connection became free in time; nothing was done",
+                         hint="try again in 1 s")
+
+
 class BodyTooSlow(InvalidInput):
     """The request body did not arrive in time (408; web.request_scope)."""
 

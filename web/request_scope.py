@@ -1,6 +1,8 @@
 """What bounds one request, in one pure ASGI middleware inside web.security.Guard (so that every
 answer made here carries the security headers too):
 
+- at most as many requests at once as the worker has store connections; one that does not get
+  its turn within ADMIT_SECONDS answers 503 with Retry-After, before anything is read or written;
 - one store connection for everything the request does (store.db.Lease): its transactions and
   the rate limits run one after the other on it, so a full pool can never deadlock; taken on
   first use (a request that does not get one within the pool's bound answers 503 before it has
@@ -25,6 +27,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+ADMIT_SECONDS = 3.0
 BODY_IDLE_SECONDS = 5.0
 BODY_SECONDS = 30.0
 # the API's answers are one caller's data, some with a secret (a new token, a printed link): never
@@ -46,6 +49,21 @@ class RequestScope:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        admission = _admission(scope)
+        try:
+            with anyio.fail_after(ADMIT_SECONDS):
+                await admission.acquire()
+        except TimeoutError:
+            from web.errors import ServerBusy
+
+            await self._answer(scope, receive, send, ServerBusy())
+            return
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            admission.release()
+
+    async def _serve(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
         from web.runtime import lease_connection
 
         lease, forget = lease_connection()
@@ -75,7 +93,7 @@ class RequestScope:
                 if message.get("more_body", False):
                     return
                 scope["state"]["idempotency"] = None
-                await anyio.to_thread.run_sync(_keep, pending, kept["status"], kept["body"])
+                await _run_short(_keep, pending, kept["status"], kept["body"])
                 await send_relative_inner(kept["start"])
                 message = {**message, "body": kept["body"]}
             if message["type"] == "http.response.start":
@@ -97,7 +115,7 @@ class RequestScope:
         finally:
             forget()
             if lease.conn is not None:
-                await anyio.to_thread.run_sync(lease.release)
+                await _run_short(lease.release)
 
     @staticmethod
     async def _answer(scope: Any, receive: Receive, send: Send, exc: Exception) -> None:
@@ -152,6 +170,36 @@ def _timed(receive: Receive, late: list[BodyTimeout]) -> Receive:
         return message
 
     return receive_timed
+
+
+_admissions: dict[tuple[int, int], anyio.Semaphore] = {}
+
+
+def _admission(scope: MutableMapping[str, Any]) -> anyio.Semaphore:
+    """At most as many requests at once as the worker has store connections; the others wait up to
+    ADMIT_SECONDS for their turn, then answer 503 (so no answer takes long because of a queue)."""
+    import asyncio
+
+    app = scope["app"]
+    key = (id(app), id(asyncio.get_running_loop()))  # a semaphore belongs to its event loop
+    found = _admissions.get(key)
+    if found is None:
+        from web.runtime import connections_of
+
+        found = _admissions[key] = anyio.Semaphore(connections_of(app.state.runtime))
+    return found
+
+
+_short_work: list[anyio.CapacityLimiter] = []
+
+
+async def _run_short(func: Callable[..., Any], *args: Any) -> None:
+    """Short store work after the answer (giving the connection back, keeping an idempotent answer) in
+    threads of its own: queued behind the requests waiting for the app's thread pool, a finished
+    request would hold its connection until they all ran, and the pool would run dry."""
+    if not _short_work:
+        _short_work.append(anyio.CapacityLimiter(16))
+    await anyio.to_thread.run_sync(func, *args, limiter=_short_work[0])
 
 
 def _hashed(receive: Receive, scope: MutableMapping[str, Any]) -> Receive:

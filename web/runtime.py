@@ -194,3 +194,11 @@ def _claim_key(request: Any, session: Any, user_id: int, idempotent: bool) -> in
     print_ = idempotency.fingerprint(request.method, request.url.path, request.scope.get("query_string", b""),
                                      body.hexdigest() if body is not None else "")
     return idempotency.claim(session, user_id, key, f"{request.method} {request.url.path}", print_)
+
+
+def connections_of(runtime: Runtime) -> int:
+    """How many requests this worker serves at once: as many as it has store connections (its
+    pool's size and overflow), so that an admitted request never waits for one."""
+    pool = runtime.store.engine.pool
+    size, overflow = getattr(pool, "size", lambda: 5)(), getattr(pool, "_max_overflow", 10)
+    return max(1, int(size) + max(0, int(overflow)))

@@ -43,26 +43,6 @@ def list_(quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the name
         output.status("no saved contexts: commands use the local store (tenantctl login --server URL saves one)")
 
 
-@app.command("use")
-def use(name: str = typer.Argument(..., metavar="NAME", help="A saved context, or - for none (the local store)."),
-        json: bool = options.JSON) -> None:
-    """Make a saved context the current one: later commands go to its server with its token.
-    `-` makes none current: commands use the local store again.
-
-    Example: tenantctl context use prod
-    """
-    from cli import remote
-
-    data = remote.load_contexts()
-    if name != "-" and name not in data["contexts"]:
-        raise _unknown(name, data["contexts"])
-    data["current"] = None if name == "-" else name
-    remote.write_contexts(data)
-    server = data["contexts"][name]["server"] if name != "-" else None
-    output.status(f"now using context {name!r} ({server})" if server else "no context current: the local store")
-    output.show({"current": data["current"], "server": server}, lambda c, d: None, json_mode=json)
-
-
 @app.command("add")
 def add(name: str = typer.Argument(..., metavar="NAME", help="Letters, digits, '.', '_', '-'."),
         server: str = typer.Option(..., "--server", metavar="URL", help="The tenantctl server."),
@@ -85,6 +65,26 @@ def add(name: str = typer.Argument(..., metavar="NAME", help="Letters, digits, '
     output.status(f"saved context {name!r}: {who['user']} at {target} (token {who['token']['name']!r}) in {path}")
     output.show({"name": name, "server": target, "user": who["user"], "current": data["current"] == name},
                 lambda c, d: None, json_mode=json)
+
+
+@app.command("use")
+def use(name: str = typer.Argument(..., metavar="NAME", help="A saved context, or - for none (the local store)."),
+        json: bool = options.JSON) -> None:
+    """Make a saved context the current one: later commands go to its server with its token.
+    `-` makes none current: commands use the local store again.
+
+    Example: tenantctl context use staging
+    """
+    from cli import remote
+
+    data = remote.load_contexts()
+    if name != "-" and name not in data["contexts"]:
+        raise _unknown(name, data["contexts"])
+    data["current"] = None if name == "-" else name
+    remote.write_contexts(data)
+    server = data["contexts"][name]["server"] if name != "-" else None
+    output.status(f"now using context {name!r} ({server})" if server else "no context current: the local store")
+    output.show({"current": data["current"], "server": server}, lambda c, d: None, json_mode=json)
 
 
 @app.command("remove")

@@ -31,7 +31,7 @@ def status(json: bool = options.JSON) -> None:
 def upgrade(json: bool = options.JSON) -> None:
     """Upgrade the store schema to this version of tenantctl (no alembic.ini needed).
 
-    Example: tenantctl --db postgresql+psycopg://tenantctl@db/tenantctl db upgrade
+    Example: tenantctl db upgrade   (PostgreSQL: tenantctl --db postgresql+psycopg://USER@HOST/DB db upgrade)
     """
     from store import migrate
     from store.db import Store

@@ -59,7 +59,7 @@ def create(
 ) -> None:
     """Create an invitation; prints its link once, or mails it with --send.
 
-    Example: tenantctl invite create --kind partner --from acme --customer-name "Müller GmbH" --currency EUR --send
+    Example: tenantctl invite create --kind partner --from acme --customer-name "Vogel KG" --email it@vogel.de --send
     """
     if kind == InvitationKind.partner and tenant:
         raise InvalidInput("a partner invitation is sent --from a tenant", hint="use --from KEY instead of --tenant")

@@ -21,7 +21,7 @@ def add(
 ) -> None:
     """Add an existing user to a tenant, or change their role there.
 
-    Example: tenantctl member add anna@agentur.de --tenant mueller-soehne-gmbh --role admin
+    Example: tenantctl member add anna@agentur.de --tenant baeckerei-weiss-kg --role admin
     """
     data = call("PUT", f"/tenants/{seg(tenant)}/members/{seg(ident)}",
                 lambda ctx: svc.answers.add_member(ctx, ident, tenant, role.value), body={"role": role.value}).data

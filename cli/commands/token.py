@@ -35,7 +35,7 @@ def create(
 
     The operator hands a user their first token: tenantctl --as LOGIN token create --name ci
 
-    Example: tenantctl --as rita.schroeder token create --name ci --expires-in 90d
+    Example: tenantctl --as rita.schroeder token create --name laptop --expires-in 30d
     """
     res = call("POST", "/tokens",
                lambda ctx: svc.api_tokens.create(ctx, name=name, expires_in=expires_in, read_only=read_only),
@@ -75,7 +75,7 @@ def revoke(
 ) -> None:
     """Revoke a token (yours; the operator: anyone's). It stops working with the next request.
 
-    Example: tenantctl token revoke ci --yes
+    Example: tenantctl token revoke laptop --yes
     """
     from cli import runtime
     from cli.backend import seg

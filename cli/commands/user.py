@@ -59,7 +59,7 @@ def create(
 ) -> None:
     """Create a user in a tenant; the login is derived from the name (max.mueller, max.mueller2…).
 
-    Example: tenantctl user create --tenant mueller-gmbh --first-name Max --last-name Müller --email max@mueller.de
+    Example: tenantctl user create --tenant acme --first-name Anna --last-name Berger --email anna@agentur.de
     """
     lang = language.value if language else None
     body: dict[str, Any] = {"tenant": tenant, "first_name": first_name, "last_name": last_name, "email": email,
@@ -194,7 +194,7 @@ def export(
     memberships, invitations, links and tokens (never secrets), mails, audit entries, logins, and
     every other row that names them.
 
-    Example: tenantctl user export max@mueller.example -o max-mueller.json
+    Example: tenantctl user export max.mueller -o max-mueller.json
     """
     import json as json_lib
 
@@ -231,7 +231,7 @@ def erase(
     entry and text naming them names the pseudonym. Refused for the last admin of a tenant.
     Prints a receipt (rows per table). Cannot be undone; backups still hold the person.
 
-    Example: tenantctl user erase max@mueller.example --dry-run
+    Example: tenantctl user erase max.mueller --dry-run
     """
     if not dry_run:
         runtime.confirm(f"Erase user {ident} for good? This cannot be undone", yes)

@@ -77,7 +77,7 @@ def tenant(ctx: Ctx, name: str, kind: str, **attrs: Any) -> tuple[Tenant, str]:
     visible = visible_tenant_ids(s, ctx.actor)
     if existing is None or (visible is not None and existing.id not in visible):
         return tenant_service.create_tenant(ctx, name, kind, **attrs), "created"
-    stored = tenant_service.describe(s, existing)
+    stored = tenant_service.describe(s, existing, ctx.actor)
     diffs: Differences = {}
     _diff(diffs, "name", existing.name, clean)
     _diff(diffs, "kind", existing.kind, kind)

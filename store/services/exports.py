@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import col
 from sqlmodel import select as _select
 
-from store.actor import get_tenant, visible_tenant_ids
+from store.actor import commercial_terms, get_tenant, sees_commercial_terms, visible_tenant_ids
 from store.context import Ctx
 from store.enums import TenantKind
 from store.imports.checks import CHUNK
@@ -49,17 +49,19 @@ def collect(ctx: Ctx, tenant: str | None = None,
     bookings: dict[int, list[str]] = {}
     for chunk in _chunks(ids):
         for c in s.exec(select(Connection).where(col(Connection.customer_id).in_(chunk),
-                                                 Connection.state != "rejected")).all():
-            conns.setdefault(c.customer_id, c)
+                                                 Connection.state != "rejected").order_by(col(Connection.id))).all():
+            # a shared customer: the actor's own connection (store/actor.py: whose terms it may see)
+            if c.customer_id not in conns or (sees_commercial_terms(ctx.actor, c)
+                                              and not sees_commercial_terms(ctx.actor, conns[c.customer_id])):
+                conns[c.customer_id] = c
         for b in s.exec(select(TenantApplication).where(col(TenantApplication.tenant_id).in_(chunk))).all():
             bookings.setdefault(b.tenant_id, []).append(apps[b.application_id])
     trows = []
     for t in tenants:
         c = conns.get(t.id)
         trows.append({"key": t.key, "name": t.name, "kind": t.kind,
-                      "reseller": keys.get(c.reseller_id) if c else None,
-                      "customer_number": c.customer_number if c else None, "currency": c.currency if c else None,
-                      "billing": c.billing if c else None, "language": t.language, "external_id": t.external_id,
+                      "reseller": keys.get(c.reseller_id) if c else None, **commercial_terms(ctx.actor, c),
+                      "language": t.language, "external_id": t.external_id,
                       "applications": ", ".join(sorted(bookings.get(t.id, [])))})
     urows: list[dict[str, Any]] = []
     for chunk in _chunks(ids):

@@ -1,10 +1,11 @@
 """Access (GDPR Art. 15): `user export` — everything the store holds about one person, as one JSON
 document. Secrets never leave (password and token hashes); mail bodies only while stored.
 
-Besides the person's own rows, `mentions` lists every other row that names them (audit entries by
-or about them, `*_by` labels, free text, mails to others, import records): the same search that
-an erasure rewrites (store/services/pseudonyms.py), so the export shows everything an erasure
-touches. Who may export: store/actor.py (`may_export_user`)."""
+Besides the person's own rows, `mentions` lists every other row that names them (`*_by` labels,
+free text, mails to others, import records) with the columns that do: the same search that an
+erasure rewrites (store/services/pseudonyms.py), so the export shows everything an erasure
+touches, and of other people's rows no more than what names the person. Who may export:
+store/actor.py (`may_export_user`)."""
 
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ def export_user(ctx: Ctx, ident: str) -> dict[str, Any]:
     audit = s.exec(select(AuditEvent).where(col(AuditEvent.id).in_(audit_ids)).order_by(col(AuditEvent.id))).all() \
         if audit_ids else []
     listed = {"outbox_mail": own_mails, "invitation": {i.id for i in [*invited, *inviter]}}
-    others = {table: [row for row, _ in rows if row["id"] not in listed.get(table, set())]
+    others = {table: [(row, named) for row, named in rows if row["id"] not in listed.get(table, set())]
               for table, rows in found.items()}
     return {
         "format": FORMAT, "exported_at": ts(utcnow()), "exported_by": actor.label,
@@ -92,16 +93,8 @@ def export_user(ctx: Ctx, ident: str) -> dict[str, Any]:
         "audit": [_row(e) for e in audit],
         "logins": {"last_login_at": ts(user.last_login_at), "password_changed_at": ts(user.password_changed_at),
                    "events": [ts(e.at) for e in audit if e.action == "auth.login" and e.object_key == user.login]},
-        "mentions": {table: [{k: _plain(v) for k, v in row.items()} for row in rows]
+        # of other rows, only the columns that name the person: the rest is other people's data
+        "mentions": {table: [{"id": row["id"], **{k: _plain(row[k]) for k in named}} for row, named in rows]
                      for table, rows in sorted(others.items()) if rows},
     }
 
-
-def summary(doc: dict[str, Any]) -> dict[str, Any]:
-    """What a terminal shows of the document: counts per part."""
-    return {"login": doc["account"]["login"], "email": doc["account"]["email"],
-            "memberships": len(doc["memberships"]),
-            "invitations": len(doc["invitations_to_them"]) + len(doc["invitations_by_them"]),
-            "password_links": len(doc["password_links"]), "api_tokens": len(doc["api_tokens"]),
-            "mails": len(doc["mails"]), "audit_entries": len(doc["audit"]),
-            "other_rows_naming_them": sum(len(v) for v in doc["mentions"].values())}

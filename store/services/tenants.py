@@ -8,7 +8,15 @@ from typing import Any
 from sqlmodel import Session, case, col, func, or_, select
 
 from store import rules
-from store.actor import get_tenant, require_commercial_terms, visible_tenant_ids
+from store.actor import (
+    Actor,
+    commercial_terms,
+    commercial_terms_clause,
+    get_tenant,
+    require_commercial_terms,
+    sees_commercial_terms,
+    visible_tenant_ids,
+)
 from store.audit import changes, record
 from store.choices import check_choice
 from store.context import Ctx
@@ -57,8 +65,10 @@ def register(ctx: Ctx, name: str, kind: str, *, key: str | None = None, status: 
     return tenant
 
 
-def connections_of(session: Session, customer_ids: list[int]) -> dict[int, tuple[Connection, str]]:
-    """The preferred connection of each customer with the reseller's key."""
+def connections_of(session: Session, customer_ids: list[int],
+                   actor: Actor | None = None) -> dict[int, tuple[Connection, str]]:
+    """The preferred connection of each customer with the reseller's key: for an actor, first one
+    whose terms it may see (a reseller sees its own connection to a shared customer), then by state."""
     if not customer_ids:
         return {}
     rows = session.exec(
@@ -66,18 +76,24 @@ def connections_of(session: Session, customer_ids: list[int]) -> dict[int, tuple
         .join(Tenant, col(Tenant.id) == Connection.reseller_id)
         .where(col(Connection.customer_id).in_(customer_ids))
     ).all()
+
+    def rank(conn: Connection) -> tuple[bool, int]:
+        hidden = actor is not None and not sees_commercial_terms(actor, conn)
+        return hidden, STATE_PREFERENCE[ConnectionState(conn.state)]
+
     best: dict[int, tuple[Connection, str]] = {}
     for conn, reseller_key in rows:
         current = best.get(conn.customer_id)
-        if current is None or STATE_PREFERENCE[ConnectionState(conn.state)] < STATE_PREFERENCE[
-                ConnectionState(current[0].state)]:
+        if current is None or rank(conn) < rank(current[0]):
             best[conn.customer_id] = (conn, reseller_key)
     return best
 
 
-def describe(session: Session, tenant: Tenant) -> dict[str, Any]:
-    conn = connections_of(session, [tenant.id]).get(tenant.id) if tenant.id else None
-    return tenant_out(tenant, conn[0] if conn else None, conn[1] if conn else None)
+def describe(session: Session, tenant: Tenant, actor: Actor | None = None) -> dict[str, Any]:
+    """The tenant as `show` prints it; for an actor, with the connection and terms it may see."""
+    conn = connections_of(session, [tenant.id], actor).get(tenant.id) if tenant.id else None
+    return tenant_out(tenant, conn[0] if conn else None, conn[1] if conn else None,
+                      commercial_terms(actor, conn[0] if conn else None) if actor is not None else None)
 
 
 def _default_reseller(ctx: Ctx) -> Tenant:
@@ -164,23 +180,26 @@ def list_tenants(ctx: Ctx, *, kind: str | None = None, status: str | None = None
         pattern = like(search)
         numbers = select(Connection.customer_id).where(
             func.lower(Connection.customer_number).like(pattern, escape="\\"))
+        if (own_terms := commercial_terms_clause(ctx.actor)) is not None:  # never by another's number
+            numbers = numbers.where(own_terms)
         stmt = stmt.where(or_(func.lower(Tenant.name).like(pattern, escape="\\"),
                               func.lower(Tenant.key).like(pattern, escape="\\"),
                               func.lower(Tenant.external_id).like(pattern, escape="\\"),
                               col(Tenant.id).in_(numbers)))
     items, total = paginate(s, stmt, limit, offset)
-    conns = connections_of(s, [t.id for t in items if t.kind == TenantKind.customer])
+    conns = connections_of(s, [t.id for t in items if t.kind == TenantKind.customer], ctx.actor)
     out = []
     for t in items:
         c = conns.get(t.id or 0)
-        out.append(tenant_out(t, c[0] if c else None, c[1] if c else None))
+        out.append(tenant_out(t, c[0] if c else None, c[1] if c else None,
+                              commercial_terms(ctx.actor, c[0] if c else None)))
     return Page(out, total, limit, offset)
 
 
 def show_tenant(ctx: Ctx, key: str) -> dict[str, Any]:
     s = ctx.session
     tenant = get_tenant(s, ctx.actor, key)
-    out = describe(s, tenant)
+    out = describe(s, tenant, ctx.actor)
     rows = s.exec(
         select(Connection, Tenant)
         .join(Tenant, or_(
@@ -192,7 +211,7 @@ def show_tenant(ctx: Ctx, key: str) -> dict[str, Any]:
     visible = visible_tenant_ids(s, ctx.actor)
     out["connections"] = [
         {"id": c.id, "partner": other.key, "partner_kind": other.kind, "state": c.state,
-         "customer_number": c.customer_number, "currency": c.currency, "billing": c.billing}
+         **commercial_terms(ctx.actor, c)}
         for c, other in rows if visible is None or other.id in visible
     ]
     out["members"] = s.exec(select(func.count()).where(Membership.tenant_id == tenant.id)).one()
@@ -240,12 +259,12 @@ def update_tenant(ctx: Ctx, key: str, *, name: str | None = None, language: str 
         if conn_changed:
             conn.updated_at = utcnow()
     if not changed and not conn_changed:
-        return {**describe(s, tenant), "changed": {}}
+        return {**describe(s, tenant, ctx.actor), "changed": {}}
     tenant.updated_at = utcnow()
     s.add(tenant)
     s.flush()
     record(s, actor, "tenant.update", "tenant", tenant.key, tenant.id, changed={**changed, **conn_changed})
-    return {**describe(s, tenant), "changed": {**changed, **conn_changed}}
+    return {**describe(s, tenant, ctx.actor), "changed": {**changed, **conn_changed}}
 
 
 def _connection_for_update(ctx: Ctx, tenant: Tenant, reseller: str | None) -> Connection:
@@ -274,7 +293,7 @@ def set_status(ctx: Ctx, key: str, status: str) -> dict[str, Any]:
     allowed_from = {TenantStatus.suspended: {TenantStatus.active},
                     TenantStatus.active: {TenantStatus.suspended}}[TenantStatus(status)]
     if tenant.status == status:
-        return {**describe(s, tenant), "changed": {}}
+        return {**describe(s, tenant, ctx.actor), "changed": {}}
     if tenant.status not in allowed_from:
         hint = "use tenantctl tenant approve" if tenant.status == TenantStatus.pending_approval else None
         raise Conflict(f"tenant {tenant.key!r} is {tenant.status}; only an {' or '.join(allowed_from)} "
@@ -289,7 +308,7 @@ def set_status(ctx: Ctx, key: str, status: str) -> dict[str, Any]:
     s.flush()
     record(s, actor, f"tenant.{'suspend' if status == TenantStatus.suspended else 'activate'}", "tenant",
            tenant.key, tenant.id, changed={"status": [old, status]})
-    return {**describe(s, tenant), "changed": {"status": [old, status]}}
+    return {**describe(s, tenant, ctx.actor), "changed": {"status": [old, status]}}
 
 
 # -- registration approval (S5): the operator decides on organisations registered by invitation --
@@ -325,7 +344,7 @@ def approve_registration(ctx: Ctx, key: str, reason: str | None = None) -> dict[
                                "base_url": ctx.settings.base_url})
     for conn, reseller in connections.requested_of(ctx.session, tenant):
         connections.announce_request(ctx, conn, reseller, tenant)
-    return {**describe(ctx.session, tenant), "changed": changed}
+    return {**describe(ctx.session, tenant, ctx.actor), "changed": changed}
 
 
 def reject_registration(ctx: Ctx, key: str, reason: str | None = None) -> dict[str, Any]:
@@ -335,7 +354,7 @@ def reject_registration(ctx: Ctx, key: str, reason: str | None = None) -> dict[s
     connections.notify_admins(ctx, tenant, "registration_rejected",
                               {"tenant_name": tenant.name, "tenant_key": tenant.key,
                                "reason": tenant.decision_reason, "base_url": ctx.settings.base_url})
-    return {**describe(ctx.session, tenant), "changed": changed}
+    return {**describe(ctx.session, tenant, ctx.actor), "changed": changed}
 
 
 # -- finding the "same" tenant: duplicate names, exact look-ups ---------------------------------------
@@ -363,6 +382,8 @@ def find_exact(ctx: Ctx, *, customer_number: str | None = None, external_id: str
         number = customer_number.strip()
         stmt = select(Tenant).join(Connection, col(Connection.customer_id) == Tenant.id).where(
             Connection.customer_number == number, Connection.state != ConnectionState.rejected)
+        if (own_terms := commercial_terms_clause(ctx.actor)) is not None:  # never by another's number
+            stmt = stmt.where(own_terms)
         if reseller:
             stmt = stmt.where(Connection.reseller_id == get_tenant(s, ctx.actor, reseller).id)
         what = f"customer number {number!r}"
