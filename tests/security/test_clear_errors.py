@@ -189,6 +189,8 @@ def test_import_while_another_holds_the_import_lock(backend: str, world: Any, cl
         assert r.exit_code == 5
         assert _one_line(r) == ("error: another import is running on this store; this one changed nothing "
                                 "(run it again once the other import has finished)\n")
-        assert cli("import", "run", str(path), "--dry-run", "--json").exit_code == 0  # a dry run only reads
+        # a dry run is the real run rolled back: it waits for no other import either, and says the same
+        dry = cli("import", "run", str(path), "--dry-run", "--json")
+        assert dry.exit_code == 5 and dry.json()["error"]["code"] == "conflict"
     assert counts() == before
     assert cli("import", "run", str(path)).exit_code == 0

@@ -23,7 +23,8 @@ class InvitationCreate(BaseModel):
     role: Role | None = None
     message: str | None = None
     expires_in: str = Field("7d", examples=["14d"], description="At most 30d.")
-    max_uses: int = Field(1, ge=1, le=MAX_INT, description="How often the link may be used.")
+    # no lower bound here: the service's own refusal ("--max-uses 0 is out of range") is the CLI's too
+    max_uses: int = Field(1, le=MAX_INT, description="How often the link may be used (at least 1).")
     send: bool = Field(False, description="Mail the link instead of returning it (once) in the answer.")
     if_not_exists: bool = Field(False, description="A pending invitation to the same address/company: 200 "
                                 "with action unchanged (no new link); with other terms: 409.")
