@@ -315,5 +315,7 @@ def may_erase_tenant(session: Session, actor: Actor, tenant: Tenant) -> bool:
 
 
 def may_export_user(session: Session, actor: Actor, user_id: int) -> bool:
-    """A person's own data (Art. 15), or whoever manages every tenant the person belongs to."""
-    return actor.user_id == user_id or manages_user(session, actor, user_id)
+    """A person's own data (Art. 15), or the operator. Not a tenant's or reseller's admin: the
+    record spans the whole platform (invitations from other tenants, their audit entries and mails
+    naming the person), which is outside any admin's scope."""
+    return actor.is_operator or actor.user_id == user_id

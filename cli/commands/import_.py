@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -261,19 +262,39 @@ def _refused(file: Path, source: Any, problems: list[dict[str, Any]], run_id: An
     source = source or _local_source(file, reading)
     target = report or file.with_name(f"{file.stem}-fehler.xlsx")
     copy = _marked_copy(file, source, problems, target, force)
-    if not json:
+    missing = _missing_apps(problems)
+    # apps the store lacks are said once, in the refusal; every row that books one (and the rows of
+    # its tenant) keep saying so in the marked copy and in --json
+    listed = [p for p in problems if not (missing and (_UNKNOWN_APP.match(p["message"])
+                                                       or _TENANT_HAS_ERRORS.match(p["message"])))]
+    if not json and listed:
         _print_rows(rows, total, dry_run)
         out = output.stderr()
-        for p in problems[:200]:
+        for p in listed[:200]:
             out.print(output.Text(f"{source.where(p)}: {p['message']}"))
-        if len(problems) > 200:
-            out.print(output.Text(f"… and {len(problems) - 200} more (see {copy.where})"))
+        if len(listed) > 200:
+            out.print(output.Text(f"… and {len(listed) - 200} more (see {copy.where})"))
     run = f"run {run_id}" if run_id else "dry run"
+    if missing:
+        raise InvalidInput(f"these apps do not exist: {', '.join(missing)}; nothing was written from {file.name} "
+                           f"({output.count(len(problems), 'problem')}; {run}; {copy.said})",
+                           hint=f'create them first: tenantctl app create "{missing[0]}" (one per app), then import '
+                                "again", details={"run": run_id, "report": copy.path, "problems": problems,
+                                                  "notes": notes, "rows": rows, "missing_apps": missing})
     raise InvalidInput(f"{len(problems)} problem(s) in {file.name}; nothing was written ({run}; {copy.said})",
                        hint="fix the rows and import again" + (", or --skip-invalid to write the good rows"
                                                                if skippable else " (--skip-invalid cannot skip these)"),
                        details={"run": run_id, "report": copy.path, "problems": problems, "notes": notes,
                                 "rows": rows})
+
+
+_UNKNOWN_APP = re.compile(r"^unknown application '(.+)' \(see tenantctl app list\)$")
+_TENANT_HAS_ERRORS = re.compile(r"^its tenant \(row \d+\) has errors$")
+
+
+def _missing_apps(problems: list[dict[str, Any]]) -> list[str]:
+    """The apps the file books that the store does not have, each once, in file order."""
+    return list(dict.fromkeys(m.group(1) for p in problems if (m := _UNKNOWN_APP.match(p["message"]))))
 
 
 def _finish(file: Path, started: float, result: dict[str, Any], source: Any, *, dry_run: bool, skip_invalid: bool,

@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from store.nfc import nfc
+from store.nfc import nfc_deep as nfc_deep  # re-exported for the web face (web/api/nfc.py)
 
 T = TypeVar("T")
 

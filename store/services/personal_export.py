@@ -53,7 +53,8 @@ def export_user(ctx: Ctx, ident: str) -> dict[str, Any]:
         raise NotFound(f"user {ident!r} not found", hint="see tenantctl user list")
     if not may_export_user(s, actor, user.id):  # type: ignore[arg-type]
         raise PermissionDenied(f"{actor.label} may not export user {user.login!r}",
-                               hint="the person belongs to tenants outside your scope; ask the operator")
+                               hint="the export covers the whole platform: the person exports their own data, "
+                                    "or the operator does")
     uid, key = user.id, user.email_key
     account = {**_row(user), "has_password": user.password_hash is not None}
     rows = s.exec(select(Membership, Tenant).join(Tenant, col(Tenant.id) == Membership.tenant_id)

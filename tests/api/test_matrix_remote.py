@@ -91,7 +91,8 @@ def test_matrix_over_http(command: str, sqlite_world: World, _api_server: Any, t
 # The matrix's other commands, by why they do not go over HTTP. Local-only ones are refused in
 # remote mode with "is local-only" (exit 2) before anything runs; login/logout are remote mode's own;
 # the import template is written without store or server, in either mode.
-LOCAL_COMMANDS = {"auth login", "completion", "config show", "db prune", "db status", "db upgrade", "export",
+LOCAL_COMMANDS = {"auth login", "completion", "config show", "db backup", "db copy", "db prune", "db status",
+                  "db upgrade", "export", "worker",
                   "init", "invite accept", "mail preview", "mail retry",
                   "mail send", "mail show", "mail test", "password set", "serve"}
 REMOTE_OWN = {"login", "logout", "doctor", "context list", "context use", "context add", "context remove"}

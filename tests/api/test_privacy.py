@@ -23,7 +23,7 @@ def with_mail(world: dict[str, str], ok: Any) -> dict[str, str]:
 
 def test_export_over_http_is_the_local_document(with_mail, ok, http, token):
     local = ok("user", "export", "mia.meier")
-    r = http.get("/users/mia@mueller.example/export", headers=bearer(token("rita.reseller")))
+    r = http.get("/users/mia@mueller.example/export", headers=bearer(token()))  # the operator
     assert r.status_code == 200, r.text
     remote = r.json()["data"]
     for doc in (local, remote):
@@ -42,6 +42,8 @@ def test_who_may_export_and_erase_over_http(with_mail, http, token, store):
     assert http.get("/users/mia.meier/export", headers=bearer(mia)).status_code == 200  # her own
     assert http.get("/users/mia.meier/export", headers=bearer(bert)).status_code == 404
     assert http.get("/users/max.mueller/export", headers=bearer(mia)).status_code == 403
+    r = http.get("/users/mia.meier/export", headers=bearer(token("rita.reseller")))  # her reseller: not the
+    assert r.status_code == 403, r.text  # whole platform's record
     snap = fingerprint(store)
     for t, status in ((bert, 404), (max_, 403), (mia, 403)):
         r = http.post("/users/mia.meier/erase", json={}, headers=bearer(t))
@@ -83,11 +85,11 @@ def test_the_reseller_erases_over_http(with_mail, http, token, tmp_path):
 @pytest.mark.usefixtures("cli_mode")
 def test_the_commands_in_both_modes(world, ok, cli, tmp_path):
     out = tmp_path / "mia.json"
-    summary = ok("user", "export", "mia.meier", "-o", str(out), as_="rita.reseller")
+    summary = ok("user", "export", "mia.meier", "-o", str(out), as_="mia.meier")
     assert summary["file"] == str(out) and summary["memberships"] == 1
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert json.loads(out.read_text(encoding="utf-8"))["account"]["login"] == "mia.meier"
-    r = cli("user", "export", "mia.meier", "-o", str(tmp_path / "nowhere" / "x.json"), as_="rita.reseller")
+    r = cli("user", "export", "mia.meier", "-o", str(tmp_path / "nowhere" / "x.json"), as_="mia.meier")
     assert r.exit_code == 4 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
     r = cli("user", "erase", "mia.meier", as_="rita.reseller")
     assert r.exit_code == 3 and "add --yes" in r.stderr

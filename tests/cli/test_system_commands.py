@@ -56,5 +56,6 @@ def test_doctor(ok, cli):
     r = cli("doctor", "--json")
     data = r.json()["data"]
     assert r.exit_code == 0 and data["ok"] is True
-    assert {c["check"] for c in data["checks"]} == {"home", "store reachable", "schema", "executable", "base_url"}
+    assert {c["check"] for c in data["checks"]} == {"home", "store reachable", "schema", "executable", "base_url",
+                                                 "imprint_url", "privacy_url"}
     assert data["versions"]["sqlalchemy"][0].isdigit()

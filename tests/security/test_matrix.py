@@ -43,6 +43,9 @@ MATRIX: dict[str, tuple[tuple[str, ...], str]] = {
     "db status": (("db", "status"), "0 9 9 9 9 9 9"),
     "db upgrade": (("db", "upgrade"), "0 9 9 9 9 9 9"),
     "db prune": (("db", "prune"), "0 9 9 9 9 9 9"),
+    "db copy": (("db", "copy", "--to", "sqlite:///{tmp}/copy.db"), "0 9 9 9 9 9 9"),
+    "db backup": (("db", "backup", "{tmp}/backup.db"), "0 9 9 9 9 9 9"),
+    "worker": (("worker", "--once"), "0 9 9 9 9 9 9"),
     "config show": (("config", "show"), "0 9 9 9 9 9 9"),
     "tenant create": (("tenant", "create", "Neukunde GmbH", "--kind", "customer", "--reseller", "acme"),
                       "0 0 8 8 8 8 8"),
@@ -60,8 +63,8 @@ MATRIX: dict[str, tuple[tuple[str, ...], str]] = {
     "user update": (("user", "update", "mia.meier", "--last-name", "Neu"), "0 0 8 0 9 9 0"),
     "user disable": (("user", "disable", "mia.meier", "--yes"), "0 0 8 0 9 9 0"),
     "user enable": (("user", "enable", "dis.abled"), "0 0 8 0 9 9 0"),
-    # personal data: one's own, or whoever manages every tenant of the person (mia exports herself)
-    "user export": (("user", "export", "mia.meier", "-o", "{tmp}/mia.json"), "0 0 8 0 0 9 0"),
+    # personal data: one's own (mia exports herself) or the operator (the record spans the platform)
+    "user export": (("user", "export", "mia.meier", "-o", "{tmp}/mia.json"), "0 9 8 9 0 9 9"),
     # erasure: the operator, or the reseller that manages every tenant of the person
     "user erase": (("user", "erase", "mia.meier", "--yes"), "0 0 8 9 9 9 9"),
     "tenant erase": (("tenant", "erase", "mueller", "--yes"), "0 0 8 9 9 9 9"),

@@ -7,8 +7,9 @@ import ast
 from pathlib import Path
 
 WEB = Path(__file__).parents[2] / "web"
-# store.enums: the value sets, pure Python (the API's parameters offer them as choices, as the CLI does)
-ALWAYS = ("store.services", "store.errors", "store.enums", "web", "mail_templates.dates")
+# store.enums: the value sets, pure Python (the API's parameters offer them as choices, as the CLI does);
+# store.nfc: the one text normalisation, pure Python (the API normalises query strings and bodies with it)
+ALWAYS = ("store.services", "store.errors", "store.enums", "store.nfc", "web", "mail_templates.dates")
 PLUMBING = ("store.db", "store.context", "store.actor", "store.settings")
 FORBIDDEN_TOP = {"cli", "importers", "sqlalchemy", "sqlmodel", "typer", "rich"}
 # The import upload reads the file as the CLI does (importers) and hands it to the one entry of the
