@@ -6,7 +6,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +40,14 @@ def test_list_show_and_undo(world: Any, cli: Any, ok: Any, db_rows: Any, counts:
     assert cli("import", "undo", str(run), "--yes").exit_code == 4  # already undone
 
 
-def test_undo_refuses_when_later_changes_would_be_lost(world: Any, cli: Any, ok: Any, db_rows: Any,
+def test_undo_refuses_when_later_changes_would_be_lost(world: Any, cli: Any, ok: Any, store: Any, db_rows: Any,
                                                       tmp_path: Path) -> None:
+    from store.models import ImportRun
+
     run = ok("import", "run", str(basic_workbook(tmp_path / "a.xlsx")))["run"]
-    time.sleep(0.01)
+    with store.transaction() as s:  # the run finished a second ago: the update below is later, not the same tick
+        done = s.get(ImportRun, run)
+        done.finished_at -= timedelta(seconds=1)
     ok("user", "update", "juergen.weiss", "--last-name", "Weiss")
     ok("member", "add", "mia@mueller.example", "--tenant", "baeckerei-weiss-kg")
     r = cli("import", "undo", str(run), "--yes")
