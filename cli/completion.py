@@ -20,13 +20,13 @@ def requested() -> bool:
 
 def prepare() -> None:
     """Register Typer's completion classes (only when completing or printing a script)."""
-    from typer._completion_classes import completion_init
+    from typer.completion import completion_init
 
     completion_init()
 
 
 def script(shell: str) -> str:
-    from typer._completion_shared import get_completion_script
+    from typer.completion import get_completion_script
 
     prepare()
     return get_completion_script(prog_name="tenantctl", complete_var=COMPLETE_VAR, shell=shell)

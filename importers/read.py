@@ -1,6 +1,6 @@
 """File → the store's row contract (store/imports/rows.py): tables of text rows with Excel's row numbers,
 plus problems and notes. No store access. xlsx is read with python-calamine (ten times faster than
-openpyxl, DESIGN §8), csv with csv.reader."""
+openpyxl), csv with csv.reader."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Spreadsheets are untrusted (DESIGN §4). Before any parser sees a file: its size, what kind of
-file it really is, the zip container's entry count and expansion ratio, and no DTD/entity
-declarations in any XML part. All checks read headers or a few KB, never the whole expansion."""
+"""Spreadsheets are untrusted (docs/import.md, "Safety before parsing"). Before any parser sees a
+file: its size, what kind of file it really is, the zip container's entry count and expansion
+ratio, and no DTD/entity declarations in any XML part. All checks read headers or a few KB, never
+the whole expansion."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Writing workbooks: the template, export files and the error report. openpyxl writes (DESIGN §8:
-python-calamine reads, openpyxl writes). Every text cell that a spreadsheet would run as a formula
+"""Writing workbooks: the template, export files and the error report. python-calamine reads (fast),
+openpyxl writes. Every text cell that a spreadsheet would run as a formula
 is escaped with a leading apostrophe; the import strips exactly that escape again."""
 
 from __future__ import annotations

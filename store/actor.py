@@ -1,4 +1,4 @@
-"""Who is acting, and what they may see and change (DESIGN §4 Scope). The one place that decides;
+"""Who is acting, and what they may see and change (docs/security.md). The one place that decides;
 every service asks here, the CLI and the importer alike. Out-of-scope objects are reported as not
 found; in scope but not allowed is "permission denied".
 

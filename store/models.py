@@ -1,4 +1,4 @@
-"""SQLModel tables of DESIGN §3. Enumerated values are stored as short strings (store/enums.py),
+"""The store's SQLModel tables. Enumerated values are stored as short strings (store/enums.py),
 timestamps as aware UTC. `created_by` is the audit label of the actor ("max.mueller" or
 "operator:root"), so records stay readable after a user is renamed or removed."""
 

@@ -1,6 +1,11 @@
 """Fixtures: a fresh store per test on SQLite (always) and PostgreSQL (when
-TENANTCTL_TEST_DATABASE_URL is set), a CLI runner that checks the database after each command,
-and service contexts acting as any user."""
+TENANTCTL_TEST_DATABASE_URL is set, for tests that use `backend`); a CLI runner, locally or in
+remote mode against a loopback server (`cli_mode`), that checks two things for every call: with
+--json, stdout is exactly one JSON document; and every `import run` / `apply` is first run as its
+--dry-run twin, which must leave the store unchanged and answer as the real run does (exit code,
+and with --json the same document but for the run's number and timings). It does not otherwise
+check the store after a command: tests assert that themselves (`counts`, `db_rows`, `unchanged`).
+Plus service contexts acting as any user."""
 
 from __future__ import annotations
 
@@ -345,6 +350,19 @@ def store(db_url: str) -> Iterator[Any]:
     s = Store(db_url)
     yield s
     s.dispose()
+
+
+@pytest.fixture
+def db_rows(store: Any) -> Callable[[str], list[tuple[Any, ...]]]:
+    """db_rows("SELECT …") -> the rows as tuples, read on a connection of its own: what the
+    commands committed."""
+    from sqlalchemy import text
+
+    def rows(sql: str) -> list[tuple[Any, ...]]:
+        with store.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(sql))]
+
+    return rows
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""The one place where the store's error hierarchy becomes an HTTP status (DESIGN §6): JSON for
-the API, a page for the pages. Messages are the services' own one-line texts."""
+"""The one place where the store's error hierarchy becomes an HTTP status (docs/architecture.md,
+"The life of a request"): JSON for the API, a page for the pages. Messages are the services' own one-line texts."""
 
 from __future__ import annotations
 

@@ -71,8 +71,8 @@ def _new_ids(ctx: Ctx, table: Any, n: int) -> Sequence[int]:
 def _insert(ctx: Ctx, table: Any, ids: Sequence[int], columns: dict[str, Iterable[Any]],
             same: dict[str, Any]) -> None:
     """Insert rows with the given ids in one executemany (PostgreSQL: one COPY) on the DBAPI
-    connection of the command's transaction, without per-row SQLAlchemy overhead (DESIGN §8: Core
-    executemany costs ~2x raw). `columns` holds one value per row, `same` one value for all rows.
+    connection of the command's transaction, without per-row SQLAlchemy overhead (Core executemany
+    costs ~2x raw). `columns` holds one value per row, `same` one value for all rows.
     Values pass the columns' own bind processors, so dates are stored exactly as SQLAlchemy stores
     them; a value in `same` is converted once. The row tuples are zipped lazily from the columns."""
     if not ids:

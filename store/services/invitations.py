@@ -1,7 +1,7 @@
 """Invitation links (S4–S7): partner invitations (reseller ↔ customer) and member invitations
 (a person joins a tenant).
 
-Security (DESIGN §4): a token is store/tokens.py's `<invitation id>.<secrets.token_urlsafe(32)>`,
+Security (docs/security.md): a token is store/tokens.py's `<invitation id>.<secrets.token_urlsafe(32)>`,
 the scheme of password links too; only its SHA-256 is stored. A printed
 link is minted at creation and shown once; a mailed link is minted at delivery (`mint_for_mail`),
 replacing the stored hash, so the database never holds a usable token. Accepting is an explicit
@@ -651,8 +651,8 @@ def accept(ctx: Ctx, raw_token: str, *, organisation: str | None = None, first_n
     if origin.status != TenantStatus.active:
         raise invalid_token()  # an invitation of a suspended or rejected tenant cannot be used
     # An invitation sent to an address is that person's, for either kind: whoever else holds the link
-    # (a forwarded mail, the inviter) cannot register under another address (DESIGN S6: an invitation
-    # to an address connects that address's organisation).
+    # (a forwarded mail, the inviter) cannot register under another address (an invitation to an address
+    # connects that address's organisation, docs/invitations.md).
     if email and email.strip() and inv.email and \
             rules.email_key(rules.normalise_email(email)) != rules.email_key(inv.email):
         raise InvalidInput("this invitation is for one e-mail address; --email cannot change it",

@@ -239,3 +239,25 @@ def test_refused_run_with_json_lists_every_problem(world: Any, cli: Any, counts:
     assert error["details"]["report"] == str(tmp_path / "u-fehler.xlsx")
     assert [(p["row"], p["column"]) for p in error["details"]["problems"]] == [(2, "E-Mail"), (3, "Mandant")]
     assert counts()["user_account"] == before["user_account"]
+
+
+@pytest.mark.parametrize(("sheets", "problem"), [
+    ({"Mandanten": [TENANT_HEADER, [None, "Gut GmbH", "customer", "acme", "40001", "EUR", "de"],
+                    ["Summe", None, None, None, None, None, None]]},
+     "'Summe' is a totals row, not a company: delete the row"),
+    ({"Kontakte": [["Firma", "Vorname", "Nachname", "E-Mail"],
+                   ["Bäckerei Kühn GmbH", "Anna", "Kühn", "anna@baeckerei-kuehn.example"]]},
+     "a flat contact list of customers needs their reseller: add --reseller KEY, or a 'Reseller' column"),
+], ids=["totals-row", "contacts-without-reseller"])
+def test_skip_invalid_never_skips_a_problem_of_the_file(backend: str, sheets: Any, problem: str, world: Any,
+                                                        cli: Any, counts: Any, tmp_path: Path) -> None:
+    """--skip-invalid skips bad rows, never a problem of the file: the run is refused with the
+    problem, nothing written but the refusal's record, though every other row is good."""
+    before = counts()
+    r = cli("import", "run", str(write_xlsx(tmp_path / "datei.xlsx", sheets)), "--skip-invalid", "--json")
+    assert r.exit_code == 4, (r.stdout, r.stderr)
+    error = r.json()["error"]
+    assert [p["message"] for p in error["details"]["problems"]] == [problem]
+    assert error["hint"] == "fix the rows and import again (--skip-invalid cannot skip these)"
+    assert "nothing was written" in error["message"]
+    assert counts() == {**before, "import_run": before["import_run"] + 1}

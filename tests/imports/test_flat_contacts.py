@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from tests.imports.conftest import write_csv, write_xlsx
 
@@ -47,13 +46,8 @@ def crm_export(companies: int = 30, per_company: int = 3, seed: int = 10) -> lis
     return rows
 
 
-def _db(store: Any, sql: str) -> list[Any]:
-    with store.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql))]
-
-
 @pytest.mark.parametrize("kind", ["xlsx", "csv"])
-def test_flat_contact_list_imports_companies_people_and_memberships(kind: str, world: Any, ok: Any, store: Any,
+def test_flat_contact_list_imports_companies_people_and_memberships(kind: str, world: Any, ok: Any, db_rows: Any,
                                                                     counts: Any, tmp_path: Path) -> None:
     rows = crm_export()
     path = (write_xlsx(tmp_path / "crm-export.xlsx", {"Kontakte": rows}) if kind == "xlsx"
@@ -69,18 +63,18 @@ def test_flat_contact_list_imports_companies_people_and_memberships(kind: str, w
     assert (after["tenant"] - before["tenant"], after["user_account"] - before["user_account"],
             after["membership"] - before["membership"]) == (30, 90, 90)
     # the company under the importing reseller, with its zero-padded number as text
-    assert _db(store, "SELECT t.name, c.customer_number, r.key FROM tenant t JOIN connection c "
-                      "ON c.customer_id = t.id JOIN tenant r ON r.id = c.reseller_id "
-                      "WHERE c.customer_number = '004711'") == [("Bäckerei Müller GmbH", "004711", "acme")]
-    assert set(_db(store, "SELECT u.first_name, u.last_name FROM user_account u JOIN membership m "
-                          "ON m.user_id = u.id JOIN tenant t ON t.id = m.tenant_id "
-                          "WHERE t.name = 'Bäckerei Müller GmbH'")) == {("Jürgen", "Müller"), ("Anna", "Schmidt"),
+    assert db_rows("SELECT t.name, c.customer_number, r.key FROM tenant t JOIN connection c "
+                   "ON c.customer_id = t.id JOIN tenant r ON r.id = c.reseller_id "
+                   "WHERE c.customer_number = '004711'") == [("Bäckerei Müller GmbH", "004711", "acme")]
+    assert set(db_rows("SELECT u.first_name, u.last_name FROM user_account u JOIN membership m "
+                       "ON m.user_id = u.id JOIN tenant t ON t.id = m.tenant_id "
+                       "WHERE t.name = 'Bäckerei Müller GmbH'")) == {("Jürgen", "Müller"), ("Anna", "Schmidt"),
                                                                          ("Özlem", "Weiß")}
     again = ok("import", "run", str(path), as_="rita.reseller")
     assert again["state"] == "unchanged" and counts()["tenant"] == after["tenant"]
 
 
-def test_one_person_in_several_companies_is_one_user(world: Any, ok: Any, cli: Any, store: Any,
+def test_one_person_in_several_companies_is_one_user(world: Any, ok: Any, cli: Any, db_rows: Any,
                                                      tmp_path: Path) -> None:
     rows = [HEADER[:5],
             ["Steuerberatung Fuchs KG", "000101", "Heike", "Lange", "h.lange@lange-buchhaltung.example"],
@@ -90,8 +84,8 @@ def test_one_person_in_several_companies_is_one_user(world: Any, ok: Any, cli: A
     data = ok("import", "run", str(write_xlsx(tmp_path / "kontakte.xlsx", {"Kontakte": rows})), "--reseller", "acme")
     assert (data["counts"]["tenants_create"], data["counts"]["users_create"], data["counts"]["memberships_create"]) == (
         3, 2, 2)
-    assert _db(store, "SELECT t.name FROM user_account u JOIN membership m ON m.user_id = u.id JOIN tenant t "
-                      "ON t.id = m.tenant_id WHERE u.email = 'h.lange@lange-buchhaltung.example' ORDER BY t.name") == [
+    assert db_rows("SELECT t.name FROM user_account u JOIN membership m ON m.user_id = u.id JOIN tenant t "
+                   "ON t.id = m.tenant_id WHERE u.email = 'h.lange@lange-buchhaltung.example' ORDER BY t.name") == [
         ("Bäckerei Groß GmbH",), ("Elektro Böhm e.K.",), ("Steuerberatung Fuchs KG",)]
     # the same e-mail with another name is a problem naming both rows
     rows[4] = ["Elektro Böhm e.K.", "000103", "Heiko", "Lange", "h.lange@lange-buchhaltung.example"]
@@ -119,7 +113,7 @@ def test_differing_company_attributes_name_both_rows(world: Any, cli: Any, count
     assert counts()["tenant"] == before["tenant"]
 
 
-def test_name_columns_are_split_and_ambiguous_ones_reported(world: Any, ok: Any, cli: Any, store: Any,
+def test_name_columns_are_split_and_ambiguous_ones_reported(world: Any, ok: Any, cli: Any, db_rows: Any,
                                                            tmp_path: Path) -> None:
     rows = [["Firma", "Nachname, Vorname", "E-Mail"],
             ["Zahnarztpraxis Becker", "Becker, Sophie", "sophie@praxis-becker.example"],
@@ -128,8 +122,8 @@ def test_name_columns_are_split_and_ambiguous_ones_reported(world: Any, ok: Any,
     assert data["counts"]["users_create"] == 2
     assert any(n.startswith("column 'Nachname, Vorname' split into first and last names in 2 rows (row 2: "
                             "'Becker, Sophie' → Sophie | Becker)") for n in data["notes"])
-    assert _db(store, "SELECT first_name, last_name, login FROM user_account WHERE email LIKE '%praxis-becker%' "
-                      "ORDER BY email") == [("Łukasz", "Nowak", "lukasz.nowak"), ("Sophie", "Becker", "sophie.becker")]
+    assert db_rows("SELECT first_name, last_name, login FROM user_account WHERE email LIKE '%praxis-becker%' "
+                   "ORDER BY email") == [("Łukasz", "Nowak", "lukasz.nowak"), ("Sophie", "Becker", "sophie.becker")]
     rows = [["Firma", "Ansprechpartner", "E-Mail"],
             ["Sanitär Wagner GmbH", "Thomas Wagner", "thomas@wagner-sanitaer.example"],
             ["Sanitär Wagner GmbH", "Karl von Hoffmann", "karl@wagner-sanitaer.example"],
@@ -145,7 +139,7 @@ def test_name_columns_are_split_and_ambiguous_ones_reported(world: Any, ok: Any,
         "'Nachname, Vorname', or use the columns Vorname and Nachname")}]
 
 
-def test_merged_company_cell_is_filled_down(world: Any, ok: Any, store: Any, tmp_path: Path) -> None:
+def test_merged_company_cell_is_filled_down(world: Any, ok: Any, db_rows: Any, tmp_path: Path) -> None:
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -164,8 +158,8 @@ def test_merged_company_cell_is_filled_down(world: Any, ok: Any, store: Any, tmp
     assert (data["counts"]["tenants_create"], data["counts"]["users_create"]) == (2, 4)
     assert "Ansprechpartner: column 'Firma' is merged over the rows of its contacts; filled down into 2 rows" in data[
         "notes"]
-    assert _db(store, "SELECT count(*) FROM membership m JOIN tenant t ON t.id = m.tenant_id "
-                      "WHERE t.name = 'Elektro Krüger GmbH'") == [(3,)]
+    assert db_rows("SELECT count(*) FROM membership m JOIN tenant t ON t.id = m.tenant_id "
+                   "WHERE t.name = 'Elektro Krüger GmbH'") == [(3,)]
 
 
 def test_layout_option_forces_a_reading(world: Any, cli: Any, tmp_path: Path) -> None:
@@ -180,7 +174,7 @@ def test_layout_option_forces_a_reading(world: Any, cli: Any, tmp_path: Path) ->
 
 
 def test_operator_without_reseller_gets_one_file_problem_naming_the_fix(world: Any, ok: Any, cli: Any,
-                                                                        counts: Any, store: Any,
+                                                                        counts: Any, db_rows: Any,
                                                                         tmp_path: Path) -> None:
     """Not one 'a customer needs its reseller' per company: one line saying how to name the reseller."""
     path = write_xlsx(tmp_path / "crm-export.xlsx", {"Kontakte": crm_export(companies=12, per_company=2)})
@@ -199,8 +193,8 @@ def test_operator_without_reseller_gets_one_file_problem_naming_the_fix(world: A
     rows = [[*rows[0], "Reseller"], *([*row, "acme"] for row in rows[1:])]
     data = ok("import", "run", str(write_xlsx(tmp_path / "mit-reseller.xlsx", {"Kontakte": rows})))
     assert (data["counts"]["tenants_create"], data["counts"]["users_create"]) == (12, 24)
-    assert _db(store, "SELECT DISTINCT r.key FROM connection c JOIN tenant r ON r.id = c.reseller_id "
-                      "JOIN tenant t ON t.id = c.customer_id WHERE t.name LIKE 'Bäckerei%'") == [("acme",)]
+    assert db_rows("SELECT DISTINCT r.key FROM connection c JOIN tenant r ON r.id = c.reseller_id "
+                   "JOIN tenant t ON t.id = c.customer_id WHERE t.name LIKE 'Bäckerei%'") == [("acme",)]
     # a reseller's admin needs neither: the companies go under its own tenant
     again = crm_export(companies=3, per_company=1, seed=11)
     again = [again[0], *([f"Neu {row[0]}", f"9{row[1]}", *row[2:]] for row in again[1:])]
@@ -208,13 +202,13 @@ def test_operator_without_reseller_gets_one_file_problem_naming_the_fix(world: A
               as_="rita.reseller")["counts"]["tenants_create"] == 3
 
 
-def _people(store: Any) -> list[Any]:
-    return _db(store, "SELECT u.id, u.login, u.email, u.first_name, u.last_name, u.language, u.status, t.key, m.role "
-                      "FROM user_account u LEFT JOIN membership m ON m.user_id = u.id LEFT JOIN tenant t "
-                      "ON t.id = m.tenant_id ORDER BY u.id, t.key")
+def _people(db_rows: Any) -> list[Any]:
+    return db_rows("SELECT u.id, u.login, u.email, u.first_name, u.last_name, u.language, u.status, t.key, m.role "
+                   "FROM user_account u LEFT JOIN membership m ON m.user_id = u.id LEFT JOIN tenant t "
+                   "ON t.id = m.tenant_id ORDER BY u.id, t.key")
 
 
-def test_stored_person_renamed_in_several_companies_is_updated_once(world: Any, ok: Any, store: Any, counts: Any,
+def test_stored_person_renamed_in_several_companies_is_updated_once(world: Any, ok: Any, db_rows: Any, counts: Any,
                                                                     tmp_path: Path) -> None:
     """Mia Meier (stored, member of Müller & Söhne) married and is now Mia Meier-Schulz; the CRM lists her
     as the bookkeeper of three companies. One user update (her first row), the other rows refer to it."""
@@ -225,7 +219,7 @@ def test_stored_person_renamed_in_several_companies_is_updated_once(world: Any, 
             ["Elektro Böhm e.K.", "000303", "Uwe", "Böhm", "uwe@elektro-boehm.example"],
             ["Elektro Böhm e.K.", "000303", "Mia", "Meier-Schulz", "mia@mueller.example"]]
     path = write_xlsx(tmp_path / "kontakte.xlsx", {"Kontakte": rows})
-    before, people_before = counts(), _people(store)
+    before, people_before = counts(), _people(db_rows)
     plan = ok("import", "run", str(path), "--reseller", "acme", "--dry-run")
     mia = [r for r in plan["rows"] if r["type"] != "tenant" and r["key"] == "mia.meier"]
     assert [(r["row"], r["type"], r["action"], r["changes"]) for r in mia] == [
@@ -235,17 +229,17 @@ def test_stored_person_renamed_in_several_companies_is_updated_once(world: Any, 
     assert (plan["counts"]["users_update"], plan["counts"]["memberships_update"],
             plan["counts"]["users_create"]) == (1, 2, 2)
     data = ok("import", "run", str(path), "--reseller", "acme")
-    assert _db(store, "SELECT u.last_name, t.key FROM user_account u JOIN membership m ON m.user_id = u.id "
-                      "JOIN tenant t ON t.id = m.tenant_id WHERE u.login = 'mia.meier' ORDER BY t.key") == [
+    assert db_rows("SELECT u.last_name, t.key FROM user_account u JOIN membership m ON m.user_id = u.id "
+                   "JOIN tenant t ON t.id = m.tenant_id WHERE u.login = 'mia.meier' ORDER BY t.key") == [
         ("Meier-Schulz", "baeckerei-gross-gmbh"), ("Meier-Schulz", "elektro-boehm-e-k"),
         ("Meier-Schulz", "mueller"), ("Meier-Schulz", "steuerberatung-fuchs-kg")]
     shown = ok("import", "show", str(data["run"]))
     assert [(u["type"], u["before"], u["after"]) for u in shown["updated"]] == [
         ("user", {"last_name": "Meier"}, {"last_name": "Meier-Schulz"})]
-    assert _db(store, "SELECT count(*) FROM audit_event WHERE action = 'user.update' "
-                      "AND object_key = 'mia.meier'") == [(1,)]
+    assert db_rows("SELECT count(*) FROM audit_event WHERE action = 'user.update' "
+                   "AND object_key = 'mia.meier'") == [(1,)]
     ok("import", "undo", str(data["run"]), "--yes")
     after = counts()
     assert {t: after[t] for t in ("tenant", "user_account", "membership", "connection", "access_right")} == {
         t: before[t] for t in ("tenant", "user_account", "membership", "connection", "access_right")}
-    assert _people(store) == people_before
+    assert _people(db_rows) == people_before

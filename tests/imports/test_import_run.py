@@ -6,32 +6,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from tests.imports.conftest import TENANT_HEADER, USER_HEADER, basic_workbook, write_csv, write_xlsx
 
 pytestmark = pytest.mark.usefixtures("cli_mode")  # every test runs locally and over HTTP
 
 
-def _db(store: Any, sql: str) -> list[Any]:
-    with store.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql))]
-
-
-def test_import_creates_then_rerun_is_unchanged(world: Any, cli: Any, ok: Any, store: Any, counts: Any,
+def test_import_creates_then_rerun_is_unchanged(world: Any, cli: Any, ok: Any, db_rows: Any, counts: Any,
                                                 tmp_path: Path) -> None:
     path = basic_workbook(tmp_path / "kunden.xlsx")
     data = ok("import", "run", str(path))
     assert data["counts"]["tenants_create"] == 2 and data["counts"]["users_create"] == 3
-    assert _db(store, "SELECT t.key, c.customer_number, c.currency, r.key FROM tenant t JOIN connection c "
-                      "ON c.customer_id = t.id JOIN tenant r ON r.id = c.reseller_id "
-                      "WHERE t.key IN ('baeckerei-weiss-kg', 'schroeder-logistik-gmbh') ORDER BY t.key") == [
+    assert db_rows("SELECT t.key, c.customer_number, c.currency, r.key FROM tenant t JOIN connection c "
+                   "ON c.customer_id = t.id JOIN tenant r ON r.id = c.reseller_id "
+                   "WHERE t.key IN ('baeckerei-weiss-kg', 'schroeder-logistik-gmbh') ORDER BY t.key") == [
         ("baeckerei-weiss-kg", "20001", "EUR", "acme"), ("schroeder-logistik-gmbh", "20002", "EUR", "acme")]
     # login derived like user create (ü→ue), e-mail domain lower-cased, local part kept
-    assert _db(store, "SELECT u.login, u.email, m.role, t.key FROM user_account u "
-                      "JOIN membership m ON m.user_id = u.id "
-                      "JOIN tenant t ON t.id = m.tenant_id WHERE u.created_by = 'operator:' || u.created_by "
-                      "OR u.email LIKE '%weiss%' OR u.email LIKE '%Schroeder%' ORDER BY u.login") == [
+    assert db_rows("SELECT u.login, u.email, m.role, t.key FROM user_account u "
+                   "JOIN membership m ON m.user_id = u.id "
+                   "JOIN tenant t ON t.id = m.tenant_id WHERE u.created_by = 'operator:' || u.created_by "
+                   "OR u.email LIKE '%weiss%' OR u.email LIKE '%Schroeder%' ORDER BY u.login") == [
         ("juergen.weiss", "juergen@weiss.example", "admin", "baeckerei-weiss-kg"),
         ("max.mueller2", "max2@weiss.example", "member", "baeckerei-weiss-kg"),
         ("zoe.schroeder", "Zoe@schroeder.example", "admin", "schroeder-logistik-gmbh")]
@@ -44,14 +38,14 @@ def test_import_creates_then_rerun_is_unchanged(world: Any, cli: Any, ok: Any, s
     assert after == {**before, "import_run": before["import_run"] + 1}
 
 
-def test_changed_row_is_an_update_listing_fields(world: Any, ok: Any, store: Any, tmp_path: Path) -> None:
+def test_changed_row_is_an_update_listing_fields(world: Any, ok: Any, db_rows: Any, tmp_path: Path) -> None:
     ok("import", "run", str(basic_workbook(tmp_path / "a.xlsx")))
     path = basic_workbook(tmp_path / "b.xlsx", [["Jürgen", "Weiss-Neu", "JUERGEN@weiss.example", "20001", "admin"]])
     data = ok("import", "run", str(path))
     row = next(r for r in data["rows"] if r["type"] == "user")
     assert row["action"] == "update" and row["changes"] == {"last_name": ["Weiß", "Weiss-Neu"]}
-    assert _db(store, "SELECT last_name FROM user_account WHERE login = 'juergen.weiss'") == [("Weiss-Neu",)]
-    events = _db(store, "SELECT action FROM audit_event WHERE object_key = 'juergen.weiss'")
+    assert db_rows("SELECT last_name FROM user_account WHERE login = 'juergen.weiss'") == [("Weiss-Neu",)]
+    events = db_rows("SELECT action FROM audit_event WHERE object_key = 'juergen.weiss'")
     assert ("user.update",) in events
 
 
@@ -80,7 +74,7 @@ def test_mode_create_refuses_existing_rows(world: Any, cli: Any, ok: Any, counts
     assert counts()["tenant"] == before["tenant"] and counts()["user_account"] == before["user_account"]
 
 
-def test_skip_invalid_writes_good_rows_and_says_so(world: Any, cli: Any, store: Any, tmp_path: Path) -> None:
+def test_skip_invalid_writes_good_rows_and_says_so(world: Any, cli: Any, db_rows: Any, tmp_path: Path) -> None:
     path = basic_workbook(tmp_path / "kunden.xlsx", [
         ["Jürgen", "Weiß", "juergen@weiss.example", "20001", "admin"],
         ["Bad", "Mail", "not-an-address", "20001", "member"]])
@@ -88,10 +82,10 @@ def test_skip_invalid_writes_good_rows_and_says_so(world: Any, cli: Any, store: 
     assert r.exit_code == 6
     assert "SKIPPED 1 invalid rows" in r.stderr
     assert (tmp_path / "kunden-fehler.xlsx").exists()  # the skipped rows, marked for the reseller
-    assert _db(store, "SELECT login FROM user_account WHERE email LIKE '%weiss%'") == [("juergen.weiss",)]
+    assert db_rows("SELECT login FROM user_account WHERE email LIKE '%weiss%'") == [("juergen.weiss",)]
 
 
-def test_reseller_admin_imports_within_scope_only(world: Any, cli: Any, ok: Any, store: Any, tmp_path: Path) -> None:
+def test_reseller_admin_imports_within_scope_only(world: Any, cli: Any, ok: Any, db_rows: Any, tmp_path: Path) -> None:
     good = write_xlsx(tmp_path / "good.xlsx", {"Mandanten": [["Name", "Kundennummer"], ["Neukunde GmbH", "30001"]]})
     data = ok("import", "run", str(good), as_="rita.reseller")  # default reseller: the actor's own
     assert data["rows"][0]["changes"]["reseller"] == [None, "acme"]
@@ -102,7 +96,7 @@ def test_reseller_admin_imports_within_scope_only(world: Any, cli: Any, ok: Any,
     assert r.exit_code == 4
     assert "reseller 'beta' not found" in r.stderr
     assert "unknown tenant 'other'" in r.stderr  # out of scope looks like unknown
-    assert _db(store, "SELECT count(*) FROM tenant WHERE name = 'Fremdkunde'") == [(0,)]
+    assert db_rows("SELECT count(*) FROM tenant WHERE name = 'Fremdkunde'") == [(0,)]
 
 
 def test_customer_admin_cannot_create_tenants(world: Any, cli: Any, tmp_path: Path) -> None:
@@ -111,13 +105,13 @@ def test_customer_admin_cannot_create_tenants(world: Any, cli: Any, tmp_path: Pa
     assert r.exit_code == 4 and "may not create a reseller" in r.stderr
 
 
-def test_users_csv_with_english_aliases_and_nbsp(world: Any, ok: Any, store: Any, tmp_path: Path) -> None:
+def test_users_csv_with_english_aliases_and_nbsp(world: Any, ok: Any, db_rows: Any, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "users.csv", [["FIRST\u00a0NAME", "last name", "Mail", "tenant", "ROLE"],
                                              ["Anna", "Öztürk", "anna@mueller.example", "mueller", "member"]],
                      delimiter=",", encoding="utf-8-sig")
     data = ok("import", "run", str(path))
     assert data["counts"]["users_create"] == 1
-    assert _db(store, "SELECT login FROM user_account WHERE email = 'anna@mueller.example'") == [("anna.oeztuerk",)]
+    assert db_rows("SELECT login FROM user_account WHERE email = 'anna@mueller.example'") == [("anna.oeztuerk",)]
 
 
 def test_map_option_names_other_headers(world: Any, ok: Any, tmp_path: Path) -> None:
@@ -226,8 +220,8 @@ def test_every_row_with_a_bad_value_is_reported_even_when_the_value_repeats(worl
     assert counts() == before
 
 
-def test_bulk_written_times_are_stored_as_the_orm_stores_them(world: Any, ok: Any, store: Any, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bulk_written_times_are_stored_as_the_orm_stores_them(world: Any, ok: Any, store: Any, db_rows: Any,
+                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The bulk writer binds times through the dialect's own type: on SQLite always with microseconds,
     as every other write path stores them (sqlite3's default adapter would drop '.000000' and format
     each row anew), so text comparisons of times (audit --since, ordering) see one format."""
@@ -239,7 +233,7 @@ def test_bulk_written_times_are_stored_as_the_orm_stores_them(world: Any, ok: An
         pytest.skip("the stored text format is SQLite's; PostgreSQL stores timestamps natively")
     monkeypatch.setattr(write, "utcnow", lambda: datetime(2026, 11, 30, 21, 0, 0, tzinfo=UTC))
     ok("import", "run", str(basic_workbook(tmp_path / "kunden.xlsx")))
-    assert _db(store, "SELECT DISTINCT u.created_at, typeof(u.created_at) FROM user_account u "
-                      "WHERE u.email LIKE '%weiss.example'") == [("2026-11-30 21:00:00.000000", "text")]
-    assert _db(store, "SELECT DISTINCT c.approved_at FROM connection c JOIN tenant t ON t.id = c.customer_id "
-                      "WHERE t.key = 'baeckerei-weiss-kg'") == [("2026-11-30 21:00:00.000000",)]
+    assert db_rows("SELECT DISTINCT u.created_at, typeof(u.created_at) FROM user_account u "
+                   "WHERE u.email LIKE '%weiss.example'") == [("2026-11-30 21:00:00.000000", "text")]
+    assert db_rows("SELECT DISTINCT c.approved_at FROM connection c JOIN tenant t ON t.id = c.customer_id "
+                   "WHERE t.key = 'baeckerei-weiss-kg'") == [("2026-11-30 21:00:00.000000",)]

@@ -7,8 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-
 from tests.imports.conftest import write_csv, write_xlsx
 
 FIRMEN = [("Łukasiewicz Sanitär GmbH", "020000"), ("Müller & Söhne KG", "020001"), ("Bäckerei Weiß", "020002"),
@@ -16,17 +14,12 @@ FIRMEN = [("Łukasiewicz Sanitär GmbH", "020000"), ("Müller & Söhne KG", "020
 HEADER = ["Name", "Kundennummer", "Währung"]
 
 
-def _db(store: Any, sql: str) -> list[Any]:
-    with store.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql))]
-
-
 def _first_import(ok: Any, tmp_path: Path) -> None:
     ok("import", "run", str(write_xlsx(tmp_path / "kunden.xlsx", {"Mandanten": [HEADER] + [
         [name, number, "EUR"] for name, number in FIRMEN]})), "--reseller", "acme")
 
 
-def test_excel_saved_numbers_match_the_stored_customers(world: Any, ok: Any, store: Any, counts: Any,
+def test_excel_saved_numbers_match_the_stored_customers(world: Any, ok: Any, db_rows: Any, counts: Any,
                                                         tmp_path: Path) -> None:
     _first_import(ok, tmp_path)
     before = counts()
@@ -36,13 +29,13 @@ def test_excel_saved_numbers_match_the_stored_customers(world: Any, ok: Any, sto
     data = ok("import", "run", str(saved), "--reseller", "acme")
     assert data["counts"]["tenants_create"] == 0 and data["counts"]["tenants_unchanged"] == 5
     assert counts()["tenant"] == before["tenant"]
-    assert _db(store, "SELECT customer_number FROM connection WHERE customer_number LIKE '0200%' "
-                      "ORDER BY customer_number") == [(n,) for _, n in FIRMEN]
+    assert db_rows("SELECT customer_number FROM connection WHERE customer_number LIKE '0200%' "
+                   "ORDER BY customer_number") == [(n,) for _, n in FIRMEN]
     assert any("5 customer numbers lost their leading zeros" in n and "20000 = 020000" in n
                for n in data["notes"])
 
 
-def test_new_number_cell_beside_zero_padded_store_is_refused(world: Any, cli: Any, ok: Any, store: Any,
+def test_new_number_cell_beside_zero_padded_store_is_refused(world: Any, cli: Any, ok: Any, store: Any, db_rows: Any,
                                                              tmp_path: Path) -> None:
     """A whole column of numbers (no mixed lengths in the file itself) is flagged when the store's
     numbers at this reseller are zero-padded text: the new customer's number lost its zeros."""
@@ -54,21 +47,21 @@ def test_new_number_cell_beside_zero_padded_store_is_refused(world: Any, cli: An
     (problem,) = r.json()["error"]["details"]["problems"]
     assert (problem["row"], problem["column"]) == (3, "Kundennummer")
     assert "20005 is a number cell" in problem["message"] and "020000" in problem["message"]
-    assert _db(store, "SELECT count(*) FROM tenant WHERE name = 'Schröder Logistik'") == [(0,)]
+    assert db_rows("SELECT count(*) FROM tenant WHERE name = 'Schröder Logistik'") == [(0,)]
 
 
-def test_users_sheet_reference_without_zeros_matches(world: Any, ok: Any, store: Any, tmp_path: Path) -> None:
+def test_users_sheet_reference_without_zeros_matches(world: Any, ok: Any, db_rows: Any, tmp_path: Path) -> None:
     _first_import(ok, tmp_path)
     path = write_xlsx(tmp_path / "benutzer.xlsx", {"Benutzer": [["Vorname", "Nachname", "E-Mail", "Mandant"],
                                                                 ["Jörg", "Krüger", "joerg@krueger.example", 20003]]})
     data = ok("import", "run", str(path))
     assert data["counts"]["users_create"] == 1
-    assert _db(store, "SELECT t.name FROM user_account u JOIN membership m ON m.user_id = u.id "
-                      "JOIN tenant t ON t.id = m.tenant_id WHERE u.email = 'joerg@krueger.example'") == [
+    assert db_rows("SELECT t.name FROM user_account u JOIN membership m ON m.user_id = u.id "
+                   "JOIN tenant t ON t.id = m.tenant_id WHERE u.email = 'joerg@krueger.example'") == [
         ("Krüger Elektro",)]
 
 
-def test_damaged_names_never_replace_stored_ones(world: Any, cli: Any, ok: Any, store: Any, counts: Any,
+def test_damaged_names_never_replace_stored_ones(world: Any, cli: Any, ok: Any, db_rows: Any, counts: Any,
                                                  tmp_path: Path) -> None:
     _first_import(ok, tmp_path)
     people = [["Łukasz", "Łukasiewicz", "lukasz@lukasiewicz.example", "020000"],
@@ -87,9 +80,9 @@ def test_damaged_names_never_replace_stored_ones(world: Any, cli: Any, ok: Any, 
     assert {(p["row"], p["column"]) for p in r.json()["error"]["details"]["problems"]} >= {
         (2, "Vorname"), (2, "Nachname"), (3, "Vorname"), (3, "Nachname"), (4, "Nachname")}
     assert counts()["user_account"] == before["user_account"]
-    assert _db(store, "SELECT first_name, last_name FROM user_account WHERE email LIKE '%.example' "
-                      "AND email IN ('lukasz@lukasiewicz.example', 'juergen@mueller.example', "
-                      "'joerg@krueger.example') ORDER BY email") == [
+    assert db_rows("SELECT first_name, last_name FROM user_account WHERE email LIKE '%.example' "
+                   "AND email IN ('lukasz@lukasiewicz.example', 'juergen@mueller.example', "
+                   "'joerg@krueger.example') ORDER BY email") == [
         ("Jörg", "Krüger"), ("Jürgen", "Müller"), ("Łukasz", "Łukasiewicz")]
 
 

@@ -6,24 +6,18 @@ import os
 import signal
 import subprocess
 import sys
-import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from tests.imports.conftest import USER_HEADER, basic_workbook, write_csv, write_xlsx
 
 pytestmark = pytest.mark.usefixtures("cli_mode")  # every test runs locally and over HTTP
 
 
-def _db(store: Any, sql: str) -> list[Any]:
-    with store.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql))]
-
-
-def test_list_show_and_undo(world: Any, cli: Any, ok: Any, store: Any, counts: Any, tmp_path: Path) -> None:
+def test_list_show_and_undo(world: Any, cli: Any, ok: Any, db_rows: Any, counts: Any, tmp_path: Path) -> None:
     before = counts()
     run = ok("import", "run", str(basic_workbook(tmp_path / "a.xlsx")))["run"]
     update = basic_workbook(tmp_path / "b.xlsx", [["Max", "Müller-Neu", "max@mueller.example", "mueller", "admin"]])
@@ -38,7 +32,7 @@ def test_list_show_and_undo(world: Any, cli: Any, ok: Any, store: Any, counts: A
     # undo needs --yes without a terminal
     assert cli("import", "undo", str(run2)).exit_code == 3
     ok("import", "undo", str(run2), "--yes")
-    assert _db(store, "SELECT last_name FROM user_account WHERE login = 'max.mueller'") == [("Müller",)]
+    assert db_rows("SELECT last_name FROM user_account WHERE login = 'max.mueller'") == [("Müller",)]
     ok("import", "undo", str(run), "--yes")
     after = counts()
     for table in ("tenant", "user_account", "membership", "connection"):
@@ -46,10 +40,14 @@ def test_list_show_and_undo(world: Any, cli: Any, ok: Any, store: Any, counts: A
     assert cli("import", "undo", str(run), "--yes").exit_code == 4  # already undone
 
 
-def test_undo_refuses_when_later_changes_would_be_lost(world: Any, cli: Any, ok: Any, store: Any,
+def test_undo_refuses_when_later_changes_would_be_lost(world: Any, cli: Any, ok: Any, store: Any, db_rows: Any,
                                                       tmp_path: Path) -> None:
+    from store.models import ImportRun
+
     run = ok("import", "run", str(basic_workbook(tmp_path / "a.xlsx")))["run"]
-    time.sleep(0.01)
+    with store.transaction() as s:  # the run finished a second ago: the update below is later, not the same tick
+        done = s.get(ImportRun, run)
+        done.finished_at -= timedelta(seconds=1)
     ok("user", "update", "juergen.weiss", "--last-name", "Weiss")
     ok("member", "add", "mia@mueller.example", "--tenant", "baeckerei-weiss-kg")
     r = cli("import", "undo", str(run), "--yes")
@@ -57,7 +55,7 @@ def test_undo_refuses_when_later_changes_would_be_lost(world: Any, cli: Any, ok:
     msg = " ".join(r.stderr.split())
     assert "user juergen.weiss (changed or used since the import)" in msg
     assert "has a membership added after the import" in msg
-    assert _db(store, "SELECT count(*) FROM tenant WHERE key = 'baeckerei-weiss-kg'") == [(1,)]
+    assert db_rows("SELECT count(*) FROM tenant WHERE key = 'baeckerei-weiss-kg'") == [(1,)]
 
 
 def test_runs_of_other_actors_are_hidden(world: Any, cli: Any, ok: Any, tmp_path: Path) -> None:
@@ -78,7 +76,7 @@ CREATED = {"tenant": "tenant", "connection": "connection", "tenant_application":
            "user": "user_account", "membership": "membership", "access_right": "access_right"}
 
 
-def test_undo_data_names_exactly_the_created_rows(backend: str, world: Any, ok: Any, store: Any,
+def test_undo_data_names_exactly_the_created_rows(backend: str, world: Any, ok: Any, store: Any, db_rows: Any,
                                                   ctx_for: Any, tmp_path: Path) -> None:
     """The writer assigns new ids itself (SQLite: above the highest, PostgreSQL: from the sequence).
     Run twice, undoing in between: the undo removes the tables' highest rows, whose ids SQLite hands
@@ -98,7 +96,7 @@ def test_undo_data_names_exactly_the_created_rows(backend: str, world: Any, ok: 
                      ["Max", "Müller", "max@mueller.example", "Apfel GmbH", "member", "lohnbuchhaltung"]]})
 
     def ids() -> dict[str, set[int]]:
-        return {kind: {r[0] for r in _db(store, f"SELECT id FROM {table}")} for kind, table in CREATED.items()}
+        return {kind: {r[0] for r in db_rows(f"SELECT id FROM {table}")} for kind, table in CREATED.items()}
 
     new_ids = []
     for _ in range(2):
@@ -282,10 +280,10 @@ def test_equal_cells_share_one_string(tmp_path: Path) -> None:
     assert first[3] != third[3]
 
 
-def test_undo_dry_run_and_prompt_show_counts_and_the_links_that_went_out(world: Any, cli: Any, ok: Any, store: Any,
+def test_undo_dry_run_and_prompt_show_counts_and_the_links_that_went_out(world: Any, cli: Any, ok: Any, db_rows: Any,
                                                                          counts: Any, tmp_path: Path) -> None:
     run = ok("import", "run", str(basic_workbook(tmp_path / "a.xlsx")), "--send-links")["run"]
-    sent = _db(store, "SELECT count(*) FROM password_link WHERE token_hash IS NOT NULL")
+    sent = db_rows("SELECT count(*) FROM password_link WHERE token_hash IS NOT NULL")
     assert sent == [(3,)]  # delivered right after the import committed
     before = counts()
     preview = ok("import", "undo", str(run), "--dry-run")
@@ -311,4 +309,4 @@ def test_undo_dry_run_and_prompt_show_counts_and_the_links_that_went_out(world: 
         f"undid import run {run}: removed 3 memberships, 3 users, 2 connections, 2 tenants; "
         "3 password link mails already went out and those links no longer work")
     assert "memberships_removed" not in done.stdout + done.stderr
-    assert _db(store, "SELECT count(*) FROM password_link") == [(0,)]
+    assert db_rows("SELECT count(*) FROM password_link") == [(0,)]

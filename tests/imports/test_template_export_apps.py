@@ -7,17 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-
 from tests.imports.conftest import USER_HEADER, write_xlsx
 
 
-def _db(store: Any, sql: str) -> list[Any]:
-    with store.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql))]
-
-
-def test_template_has_sheets_dropdowns_and_imports_cleanly(world: Any, ok: Any, cli: Any, store: Any,
+def test_template_has_sheets_dropdowns_and_imports_cleanly(world: Any, ok: Any, cli: Any, db_rows: Any,
                                                            tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
@@ -43,9 +36,9 @@ def test_template_has_sheets_dropdowns_and_imports_cleanly(world: Any, ok: Any, 
     assert r.exit_code == 4 and "a customer needs its reseller (column Reseller, or --reseller KEY)" in r.stderr
     data = ok("import", "run", str(path), "--reseller", "acme")
     assert (data["counts"]["tenants_create"], data["counts"]["users_create"]) == (1, 1)
-    assert _db(store, "SELECT c.customer_number, r.key FROM connection c JOIN tenant r ON r.id = c.reseller_id "
-                      "WHERE c.customer_number = '10042'") == [("10042", "acme")]
-    assert _db(store, "SELECT login FROM user_account WHERE email = 'max.mueller@mueller.example'") == [
+    assert db_rows("SELECT c.customer_number, r.key FROM connection c JOIN tenant r ON r.id = c.reseller_id "
+                   "WHERE c.customer_number = '10042'") == [("10042", "acme")]
+    assert db_rows("SELECT login FROM user_account WHERE email = 'max.mueller@mueller.example'") == [
         ("max.mueller2",)]
 
 
@@ -61,7 +54,7 @@ def test_app_catalogue(world: Any, cli: Any, ok: Any) -> None:
     assert [a["key"] for a in ok("app", "list")] == ["lohnbuchhaltung"]
 
 
-def test_entitlements_from_the_workbook(world: Any, cli: Any, ok: Any, store: Any, tmp_path: Path) -> None:
+def test_entitlements_from_the_workbook(world: Any, cli: Any, ok: Any, db_rows: Any, tmp_path: Path) -> None:
     ok("app", "create", "Lohnbuchhaltung")
     ok("app", "create", "Zeiterfassung")
     path = write_xlsx(tmp_path / "e.xlsx", {
@@ -69,12 +62,12 @@ def test_entitlements_from_the_workbook(world: Any, cli: Any, ok: Any, store: An
         "Benutzer": [[*USER_HEADER, "Zugriffsrechte"], ["Ada", "Apfel", "ada@apfel.example", "Apfel GmbH", "admin",
                                                         "lohnbuchhaltung"]]})
     ok("import", "run", str(path))
-    assert _db(store, "SELECT a.key FROM tenant_application b JOIN application a ON a.id = b.application_id "
-                      "JOIN tenant t ON t.id = b.tenant_id WHERE t.key = 'apfel-gmbh' ORDER BY a.key") == [
+    assert db_rows("SELECT a.key FROM tenant_application b JOIN application a ON a.id = b.application_id "
+                   "JOIN tenant t ON t.id = b.tenant_id WHERE t.key = 'apfel-gmbh' ORDER BY a.key") == [
         ("lohnbuchhaltung",), ("zeiterfassung",)]
-    assert _db(store, "SELECT a.key FROM access_right r JOIN application a ON a.id = r.application_id "
-                      "JOIN membership m ON m.id = r.membership_id JOIN user_account u ON u.id = m.user_id "
-                      "WHERE u.login = 'ada.apfel'") == [("lohnbuchhaltung",)]
+    assert db_rows("SELECT a.key FROM access_right r JOIN application a ON a.id = r.application_id "
+                   "JOIN membership m ON m.id = r.membership_id JOIN user_account u ON u.id = m.user_id "
+                   "WHERE u.login = 'ada.apfel'") == [("lohnbuchhaltung",)]
     assert ok("import", "run", str(path))["state"] == "unchanged"
     bad = write_xlsx(tmp_path / "b.xlsx", {
         "Mandanten": [["Name", "Reseller", "Anwendungen"], ["Birne GmbH", "acme", "Buchhaltung Pro"]],

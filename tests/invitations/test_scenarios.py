@@ -1,5 +1,5 @@
-"""End-to-end scenarios S4–S7 of DESIGN §2, driven only through the CLI from an empty store
-(`tenantctl init` first). After each step: the exit code, the store and the outbox."""
+"""End-to-end scenarios of invitations and connections (docs/invitations.md), driven only through
+the CLI from an empty store (`tenantctl init` first). After each step: the exit code, the store and the outbox."""
 
 from __future__ import annotations
 

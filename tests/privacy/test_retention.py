@@ -19,11 +19,6 @@ def _age(store: Any, sql: str, **params: Any) -> None:
         s.execute(text(sql), params)
 
 
-def _rows(store: Any, sql: str) -> list[Any]:
-    with store.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql))]
-
-
 @pytest.fixture
 def aged(ok: Any, store: Any, tmp_path: Any) -> dict[str, Any]:
     """Mia's link mail delivered 31 days ago (her link expired then too), Max's today; a revoked
@@ -47,7 +42,7 @@ def aged(ok: Any, store: Any, tmp_path: Any) -> dict[str, Any]:
 
 
 @pytest.mark.usefixtures("backend")
-def test_prune_deletes_what_is_due_and_nothing_else(ok, store, aged):
+def test_prune_deletes_what_is_due_and_nothing_else(ok, store, db_rows, aged):
     from fingerprint import fingerprint
 
     files = sorted(aged["outbox"].glob("*.eml"))
@@ -62,12 +57,12 @@ def test_prune_deletes_what_is_due_and_nothing_else(ok, store, aged):
     assert done["counts"] == expected and done["files_deleted"] == 1 and done["files_left"] == 0
     (left,) = aged["outbox"].glob("*.eml")
     assert b"max@mueller.example" in left.read_bytes()
-    mails = _rows(store, "SELECT to_address, context, to_name, purged_at IS NOT NULL FROM outbox_mail ORDER BY id")
+    mails = db_rows("SELECT to_address, context, to_name, purged_at IS NOT NULL FROM outbox_mail ORDER BY id")
     assert [(m[0], m[3]) for m in mails] == [("mia@mueller.example", True), ("max@mueller.example", False)]
     assert mails[0][1] in ({}, "{}") and mails[0][2] is None
-    assert _rows(store, "SELECT email FROM invitation") == [("neu@example.org",)]
-    assert _rows(store, "SELECT key FROM rate_limit_hit") == [("b",)]
-    assert [r[0] for r in _rows(store, "SELECT u.login FROM password_link p JOIN user_account u ON u.id = p.user_id")
+    assert db_rows("SELECT email FROM invitation") == [("neu@example.org",)]
+    assert db_rows("SELECT key FROM rate_limit_hit") == [("b",)]
+    assert [r[0] for r in db_rows("SELECT u.login FROM password_link p JOIN user_account u ON u.id = p.user_id")
             ] == ["max.mustermann"]
     (entry,) = ok("audit", "list", "--json")[:1]
     assert entry["action"] == "db.prune" and entry["details"] == expected
@@ -89,16 +84,16 @@ def test_periods_are_settings_and_zero_keeps(ok, cli, store, aged, monkeypatch):
     assert r.json()["error"]["message"] == "setting retention_mail_days=-1 (environment) is out of bounds"
 
 
-def test_old_audit_entries_are_pseudonymised_when_set(ok, store, aged, monkeypatch):
+def test_old_audit_entries_are_pseudonymised_when_set(ok, store, db_rows, aged, monkeypatch):
     from store.types import utcnow
 
-    ids = dict(_rows(store, "SELECT login, id FROM user_account"))
+    ids = dict(db_rows("SELECT login, id FROM user_account"))
     cut = utcnow() - timedelta(days=100)
     _age(store, "UPDATE audit_event SET at = :t WHERE object_key IN ('mia.meier', 'mia.meier@mueller')", t=cut)
     assert "audit_entries" not in ok("db", "prune", "--dry-run")["counts"]  # off by default
     monkeypatch.setenv("TENANTCTL_RETENTION_AUDIT_DAYS", "90")
     result = ok("db", "prune")
-    old = _rows(store, "SELECT action, object_key, details FROM audit_event WHERE object_key LIKE 'user-%'")
+    old = db_rows("SELECT action, object_key, details FROM audit_event WHERE object_key LIKE 'user-%'")
     assert result["counts"]["audit_entries"] == len(old) >= 1
     ((_, key, details),) = [r for r in old if r[0] == "user.create"]
     details = details if isinstance(details, dict) else json.loads(details)
@@ -111,7 +106,7 @@ def test_old_audit_entries_are_pseudonymised_when_set(ok, store, aged, monkeypat
 
 
 @pytest.mark.usefixtures("backend")
-def test_the_worker_prunes_what_is_due_once_per_interval(ok, store, aged):
+def test_the_worker_prunes_what_is_due_once_per_interval(ok, store, db_rows, aged):
     """`tenantctl worker` (and serve's in-process loop) runs the same prune as `db prune`, hourly,
     and deletes the .eml files after its transaction committed."""
     from store.services.retention import run_prune
@@ -126,7 +121,7 @@ def test_the_worker_prunes_what_is_due_once_per_interval(ok, store, aged):
                           "1 outbox files deleted")
     (left,) = aged["outbox"].glob("*.eml")
     assert b"max@mueller.example" in left.read_bytes()
-    assert _rows(store, "SELECT email FROM invitation") == [("neu@example.org",)]
+    assert db_rows("SELECT email FROM invitation") == [("neu@example.org",)]
     assert [e["action"] for e in ok("audit", "list")][:1] == ["db.prune"]
     assert [r.name for r in worker.tick().jobs] == []  # not due again within the hour
     again = run_prune(store, load_settings())  # what db prune would still find: nothing

@@ -188,6 +188,30 @@ def test_a_demoted_admin_cannot_undo_its_import(world, cli, ok, unchanged, tmp_p
     ok("import", "undo", str(run), "--yes")  # the operator still can
 
 
+
+@pytest.mark.parametrize("cli_mode", ["local", "remote"])
+def test_a_demoted_admin_cannot_undo_its_tenant_only_import(backend, cli_mode, world, cli, ok, unchanged, store,
+                                                           tmp_path: Path):
+    """A run that only renamed a tenant (no user, no connection): only the tenant check stands
+    between a demoted admin and the undo (rights are read when the undo runs, on both faces)."""
+    from tests.imports.conftest import TENANT_HEADER, write_xlsx
+
+    book = write_xlsx(tmp_path / "mandanten.xlsx", {"Mandanten": [
+        TENANT_HEADER, ["mueller", "Müller & Söhne GmbH & Co. KG", "customer", "acme", "10001", "EUR", "de"]]})
+    data = ok("import", "run", str(book), as_="rita.reseller")
+    assert data["counts"]["tenants_update"] == 1 and data["counts"]["users_create"] == 0
+    ok("user", "create", "--tenant", "acme", "--first-name", "Zweite", "--last-name", "Admin",
+       "--email", "z@acme.example", "--role", "admin")
+    ok("member", "add", "rita.reseller", "--tenant", "acme", "--role", "member")  # demoted by the operator
+    snap = unchanged()
+    r = cli("import", "undo", str(data["run"]), "--yes", "--json", as_="rita.reseller")
+    assert r.exit_code == 9, (r.stdout, r.stderr)
+    assert r.json()["error"]["message"] == ("rita.reseller may no longer change tenant 'mueller'; "
+                                            "undo re-checks your current rights")
+    snap()
+    assert ok("import", "undo", str(data["run"]), "--yes")["undone"]["restored"] == 1  # the operator can
+    assert ok("tenant", "show", "mueller")["name"] == "Müller & Söhne GmbH"
+
 # -- the importer obeys the same rules ------------------------------------------------------------
 
 def _users_file(tmp_path: Path, *rows: list[str]) -> Path:

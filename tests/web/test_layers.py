@@ -1,4 +1,4 @@
-"""The web face's layer rule (DESIGN §6): web → store.services. Only web/runtime.py, which opens the
+"""The web face's layer rule (docs/architecture.md): web → store.services. Only web/runtime.py, which opens the
 request's transaction as cli/runtime.py does for a command, touches the store's plumbing."""
 
 from __future__ import annotations
