@@ -27,7 +27,12 @@ def test_template_has_sheets_dropdowns_and_imports_cleanly(world: Any, ok: Any, 
     filled = [sum(1 for row in wb[name].iter_rows(min_row=2, values_only=True) if any(row))
               for name in ("Mandanten", "Benutzer")]
     assert filled == [1, 1]  # one example row per sheet
-    # the reseller who fills it in imports it as it is (the customer lands under their own reseller)
+    # left as it is, the example is skipped with a note (tests/imports/test_template_example.py); filled
+    # in as a reseller would (its own number), it is a real row and the customer lands under that reseller
+    skipped = ok("import", "run", str(path), "--dry-run", as_="rita.reseller")
+    assert skipped["counts"]["tenants_create"] == 0 and any("example row" in n for n in skipped["notes"])
+    wb["Mandanten"]["E2"] = wb["Benutzer"]["D2"] = "10043"
+    wb.save(path)
     data = ok("import", "run", str(path), "--dry-run", as_="rita.reseller")
     counts = data["counts"]
     assert (counts["tenants_create"], counts["users_create"], counts["problems"]) == (1, 1, 0)
@@ -37,7 +42,7 @@ def test_template_has_sheets_dropdowns_and_imports_cleanly(world: Any, ok: Any, 
     data = ok("import", "run", str(path), "--reseller", "acme")
     assert (data["counts"]["tenants_create"], data["counts"]["users_create"]) == (1, 1)
     assert db_rows("SELECT c.customer_number, r.key FROM connection c JOIN tenant r ON r.id = c.reseller_id "
-                   "WHERE c.customer_number = '10042'") == [("10042", "acme")]
+                   "WHERE c.customer_number = '10043'") == [("10043", "acme")]
     assert db_rows("SELECT login FROM user_account WHERE email = 'max.mueller@mueller.example'") == [
         ("max.mueller2",)]
 
@@ -75,7 +80,8 @@ def test_entitlements_from_the_workbook(world: Any, cli: Any, ok: Any, db_rows: 
                                                         "zeiterfassung"]]})
     r = cli("import", "run", str(bad))
     assert r.exit_code == 4
-    assert "column Anwendungen: unknown application 'Buchhaltung Pro'" in r.stderr
+    assert "these apps do not exist: Buchhaltung Pro" in r.stderr  # said once, with the fix
+    assert 'tenantctl app create "Buchhaltung Pro"' in r.stderr
     assert "row 2, column Zugriffsrechte: application 'zeiterfassung' is not booked for this tenant" in r.stderr
 
 
