@@ -122,7 +122,11 @@ def test_undo_data_names_exactly_the_created_rows(backend: str, world: Any, ok: 
 # inserted and before the commit, and waits there for the signal: the kill always lands on a
 # half-written import (a free-running child could finish before a busy machine delivered it).
 _STOP_BEFORE_COMMIT = """
-import sys, time
+import signal, sys, time
+# Ctrl-C as on a terminal, whatever the test process left behind (a signal mask and a SIGINT
+# disposition are inherited across exec; a test worker that served or ran the worker may have changed them)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from store.imports import write
 
 create = write._Writer.create
