@@ -123,7 +123,7 @@ def _print(data: dict[str, Any], name: str, *, dry_run: bool, json: bool) -> Non
         data["action"] != "unchanged" else ""
     output.status(f"{verb} {document.shown(name)}: {_summary(data['counts'])}{run}")
     if data["links_queued"]:
-        output.status(f"{'would queue' if dry_run else 'queued'} {data['links_queued']} password link(s)")
+        output.status(f"{'would queue' if dry_run else 'queued'} {output.count(data['links_queued'], 'password link')}")
 
 
 def _apply_remote(text: str, name: str, env: dict[str, str], *, dry_run: bool, prune: bool,

@@ -225,7 +225,7 @@ def test_prune_never_leaves_a_tenant_without_admin(platform, ok, cli, store, tmp
     assert state(store)[2][("max.mueller", "mueller-gmbh")] == "admin"
 
 
-def test_send_links_new_and_missing(platform, ok, store, tmp_path):
+def test_send_links_new_and_missing(platform, ok, cli, store, tmp_path):
     f = write(tmp_path, DOC)
     data = ok("apply", "-f", f, "--send-links")
     assert data["links_queued"] == 3
@@ -241,6 +241,11 @@ def test_send_links_new_and_missing(platform, ok, store, tmp_path):
     with store.transaction(write=False) as s:
         links = s.exec(select(PasswordLink)).all()
     assert first <= {link.id for link in links} and len(links) == 4
+    said = cli("apply", "-f", write(tmp_path, doc, "n.yaml"), "--send-links=missing").stderr
+    assert "queued 0" not in said  # nothing to send: no line about it
+    doc2 = doc + "      - {email: zwei@mueller.example, first_name: Zwei, last_name: Person}\n"
+    said = cli("apply", "-f", write(tmp_path, doc2, "z.yaml"), "--send-links=missing").stderr
+    assert "queued 1 password link\n" in said and "link(s)" not in said
 
 
 def test_schema_stdin_and_json_documents(platform, ok, cli, tmp_path):
