@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 @dataclass
@@ -37,6 +40,8 @@ class Table:
     rows: list[tuple[int, tuple[str | None, ...]]] = field(default_factory=list)
     numbers: set[tuple[int, str]] = field(default_factory=set)  # identifier cells that were number cells
     notes: list[str] = field(default_factory=list)  # how the table was read, shown with the plan
+    # the same rows as columns, when a reader built them so (see frame()); None: built from `rows`
+    columns: pl.DataFrame | None = field(default=None, repr=False)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -52,6 +57,22 @@ class Table:
             return [None] * len(self.rows)
         pos = self.names.index(name)
         return [values[pos] for _, values in self.rows]
+
+    def frame(self) -> pl.DataFrame:
+        """The rows as columns: `_row` (the row number) and one String column per field, in the
+        order of `names`, None for an empty cell. The columnar checks read this; a reader that
+        reads into columns sets `columns` and no per-cell Python object is made."""
+        if self.columns is not None:
+            return self.columns
+        import polars as pl
+
+        names = self.names
+        data: dict[str, Any] = {"_row": [n for n, _ in self.rows]}
+        for pos, name in enumerate(names):
+            data[name] = [values[pos] for _, values in self.rows]
+        schema = {"_row": pl.Int64, **{name: pl.String for name in names}}
+        self.columns = pl.DataFrame(data, schema=schema)
+        return self.columns
 
     def records(self) -> Iterator[tuple[int, dict[str, str]]]:
         """(row number, field → text) with empty cells left out; built one row at a time."""
