@@ -77,26 +77,30 @@ def _select(ctx: Ctx, table: str, columns: tuple[str, ...], where: str | None = 
         cursor.close()
 
 
-def load_stored(ctx: Ctx, emails: pl.Series) -> Stored:
+def load_stored(ctx: Ctx, emails: Iterable[str | None]) -> Stored | None:
     """The stored users whose e-mail is one of `emails` (as written), and their memberships: IN-lists
-    for a small file, one scan of each table for a big one (cheaper than 20 IN-lists)."""
+    for a small file, one scan of each table for a big one (cheaper than 20 IN-lists). None when
+    the store holds none of them (a first import: polars is not even loaded)."""
+    wanted = set(emails)
+    wanted.discard(None)
+    if len(wanted) > BULK_LOAD:
+        users = [u for u in _select(ctx, "user_account", USER_COLUMNS) if u[2] in wanted]
+        if not users:
+            return None
+        ids = {u[0] for u in users}
+        ms = [m for m in _select(ctx, "membership", MEMBERSHIP_COLUMNS) if m[1] in ids]
+    else:
+        users = list(_select(ctx, "user_account", USER_COLUMNS, "email", sorted(wanted)))
+        if not users:
+            return None
+        ms = list(_select(ctx, "membership", MEMBERSHIP_COLUMNS, "user_id", sorted(u[0] for u in users)))
     import polars as pl
 
-    wanted = emails.drop_nulls().unique()
     user_schema = {"id": pl.Int64, "login": pl.String, "email": pl.String, "email_key": pl.String,
                    "first_name": pl.String, "last_name": pl.String, "language": pl.String,
                    "released_by_tenant_id": pl.Int64}
     m_schema = {"id": pl.Int64, "user_id": pl.Int64, "tenant_id": pl.Int64, "role": pl.String}
-    if len(wanted) > BULK_LOAD:
-        users = _frame(_select(ctx, "user_account", USER_COLUMNS), USER_COLUMNS, user_schema)
-        users = users.filter(pl.col("email").is_in(wanted))
-        ms = _frame(_select(ctx, "membership", MEMBERSHIP_COLUMNS), MEMBERSHIP_COLUMNS, m_schema)
-        return Stored(users, ms.filter(pl.col("user_id").is_in(users["id"])))
-    users = _frame(_select(ctx, "user_account", USER_COLUMNS, "email", wanted.sort().to_list()), USER_COLUMNS,
-                   user_schema)
-    ms = _frame(_select(ctx, "membership", MEMBERSHIP_COLUMNS, "user_id", users["id"].sort().to_list()),
-                MEMBERSHIP_COLUMNS, m_schema)
-    return Stored(users, ms)
+    return Stored(_frame(users, USER_COLUMNS, user_schema), _frame(ms, MEMBERSHIP_COLUMNS, m_schema))
 
 
 def _mapping(name: str, values: Mapping[Any, Any], out: str) -> pl.DataFrame:
@@ -140,7 +144,7 @@ def unchanged_rows(file: pl.DataFrame, stored: Stored, tenants: Mapping[str, int
     f = f.filter(pl.col("_role").is_null() | (pl.col("_role") == pl.col("_mrole")))
     if visible is not None:  # the user has a membership the actor sees
         seen = stored.memberships.filter(pl.col("tenant_id").is_in(list(visible)))["user_id"].unique()
-        f = f.filter(pl.col("_uid").is_in(seen))
+        f = f.filter(pl.col("_uid").is_in(seen.implode()))
     return f.select("_i", "_row", "tenant", "_uid", "_login", pl.col("email").alias("_email"), "_key").sort("_i")
 
 
@@ -157,5 +161,5 @@ def first_per_key(candidates: pl.DataFrame, other_keys: Mapping[int, str]) -> Un
                       pl.DataFrame({"_i": list(other_keys), "_key": list(other_keys.values())},
                                    schema={"_i": pl.UInt32, "_key": pl.String})])
     first = keys.sort("_i").filter(pl.col("_key").is_first_distinct())["_i"]
-    kept = candidates.filter(pl.col("_i").is_in(first))
+    kept = candidates.filter(pl.col("_i").is_in(first.implode()))
     return Unchanged(*(kept[c].to_list() for c in ("_i", "_row", "tenant", "_uid", "_login", "_email", "_key")))

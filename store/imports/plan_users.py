@@ -16,7 +16,7 @@ from store.context import Ctx
 from store.enums import Language, Role
 from store.errors import InvalidInput
 from store.imports.checks import INVALID, Handles, check, choice, clean_name, login_for, normalise_email, valid
-from store.imports.compare_users import Unchanged, first_per_key, load_stored, unchanged_rows
+from store.imports.compare_users import Stored, Unchanged, first_per_key, load_stored, unchanged_rows
 from store.imports.plan import NewUser, Options, Plan, Progress, RowPlan
 from store.imports.plan_tenants import FileTenant
 from store.imports.rows import Table
@@ -67,25 +67,32 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
     """Every user row against the rules and the store (see the module's doc)."""
     if table is None:
         return
-    # a reader that gave rows (not columns): the rows still to plan are taken from them, sharing
-    # the reader's strings (no second copy of 100,000 texts)
+    # a reader that gave rows (not columns), and no stored user named by the file (a first import):
+    # nothing to compare, the rows are planned as read (sharing the reader's strings, no polars)
     read_rows = table.rows if table.columns is None else None
-    frame = table.frame()
-    table.rows, table.columns = [], None  # the frame (and read_rows) hold the rows from here on
-    n = frame.height
+    n = len(table.rows) if read_rows is not None else table.frame().height
+    stored = _stored_users(ctx, opts, table, read_rows)
+    frame = table.frame() if stored is not None else None
+    table.rows, table.columns = [], None  # `frame` and `read_rows` hold the rows from here on
+    cells = _rest(None, read_rows, table.names, []) if frame is None else None
+    values = frame if frame is not None else cells
+    assert values is not None
 
     # titles in front of a name (`Dr. med.`, `Herr`, `Freifrau`) are dropped: tenantctl keeps none
-    first_ok = valid(_distinct(frame, "first_name"), lambda v: without_titles(clean_name(v, "first name")))
-    last_ok = valid(_distinct(frame, "last_name"), lambda v: without_titles(clean_name(v, "last name")))
-    _note_titles(plan, table, frame, ("first_name", first_ok), ("last_name", last_ok))
-    role_ok = valid(_distinct(frame, "role"), lambda v: choice(v.lower() if v else None, Role, "role"))
-    lang_ok = valid(_distinct(frame, "language"), lambda v: choice(v.lower() if v else None, Language, "language"))
-    targets = resolve_references(ctx, snap, opts, plan, file_tenants, _distinct(frame, "tenant"))
+    first_ok = valid(_distinct(values, "first_name"), lambda v: without_titles(clean_name(v, "first name")))
+    last_ok = valid(_distinct(values, "last_name"), lambda v: without_titles(clean_name(v, "last name")))
+    _note_titles(plan, table, values, ("first_name", first_ok), ("last_name", last_ok))
+    role_ok = valid(_distinct(values, "role"), lambda v: choice(v.lower() if v else None, Role, "role"))
+    lang_ok = valid(_distinct(values, "language"), lambda v: choice(v.lower() if v else None, Language, "language"))
+    targets = resolve_references(ctx, snap, opts, plan, file_tenants, _distinct(values, "tenant"))
 
     emails: dict[str | None, Email] = {}
-    unchanged = _unchanged(ctx, snap, opts, frame, targets, role_ok, lang_ok, emails)
-    cells = _rest(frame, read_rows, table.names, unchanged.index)
-    del frame, read_rows  # the rows still to plan are Python lists from here on
+    unchanged = Unchanged()
+    if frame is not None and stored is not None:
+        unchanged = _unchanged(snap, frame, stored, targets, role_ok, lang_ok, emails)
+        cells = _rest(frame, read_rows, table.names, unchanged.index)
+    del frame, read_rows, values  # the rows still to plan are Python lists from here on
+    assert cells is not None
     rows = _Rows(ctx, snap, opts, plan, table, cells, *_checked_emails(cells["email"], emails), first_ok, last_ok,
                  role_ok, lang_ok, targets)
     del emails
@@ -104,21 +111,26 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
     plan.users.extend(placed)  # type: ignore[arg-type]
 
 
-def _distinct(frame: pl.DataFrame, name: str) -> list[Any]:
-    return frame[name].unique().to_list() if name in frame.columns else [None]
+def _distinct(values: pl.DataFrame | dict[str, list[Any]], name: str) -> list[Any]:
+    if isinstance(values, dict):
+        return list(set(values[name]))
+    return values[name].unique().to_list() if name in values.columns else [None]
 
 
-def _rest(frame: pl.DataFrame, read_rows: list[tuple[int, tuple[str | None, ...]]] | None, names: tuple[str, ...],
+def _rest(frame: pl.DataFrame | None, read_rows: list[tuple[int, tuple[str | None, ...]]] | None,
+          names: tuple[str, ...],
           unchanged: list[int]) -> dict[str, list[Any]]:
     """The rows not found unchanged, as Python columns by field (`_row` and USER_FIELDS)."""
     if read_rows is not None:
         skip = set(unchanged)
         kept = [r for i, r in enumerate(read_rows) if i not in skip] if skip else read_rows
         read_rows.clear() if skip else None
-        by_field = dict(zip(names, (list(c) for c in zip(*(v for _, v in kept), strict=True)), strict=True))
+        columns = [list(c) for c in zip(*(v for _, v in kept), strict=True)] if kept else [[] for _ in names]
+        by_field = dict(zip(names, columns, strict=True))
         rownums = [r for r, _ in kept]
         kept.clear()
         return {"_row": rownums, **{f: by_field.get(f) or [None] * len(rownums) for f in USER_FIELDS}}
+    assert frame is not None
     rest = frame if not unchanged else frame.with_row_index("_i").filter(~_is_in("_i", unchanged)).drop("_i")
     return {name: _column(rest, name) for name in ("_row", *USER_FIELDS)}
 
@@ -138,18 +150,28 @@ def _column(frame: pl.DataFrame, name: str) -> list[Any]:
 def _is_in(name: str, values: list[int]) -> pl.Expr:
     import polars as pl
 
-    return pl.col(name).is_in(pl.Series(values, dtype=pl.UInt32))
+    return pl.col(name).is_in(pl.Series(values, dtype=pl.UInt32).implode())
 
 
-def _unchanged(ctx: Ctx, snap: Snapshot, opts: Options, frame: pl.DataFrame,
+def _stored_users(ctx: Ctx, opts: Options, table: Table,
+                  read_rows: list[tuple[int, tuple[str | None, ...]]] | None) -> Stored | None:
+    """The stored users (and memberships) the file's e-mails name as written, or None when no row
+    can be equal to the store (--mode create, no e-mail column, none of its addresses stored)."""
+    if opts.mode != "upsert" or "email" not in table.fields:
+        return None
+    if read_rows is not None:
+        pos = table.names.index("email")
+        emails: Any = [v[pos] for _, v in read_rows]
+    else:
+        emails = table.frame()["email"]
+    stored = load_stored(ctx, emails)
+    return stored if stored is not None and stored.users.height else None
+
+
+def _unchanged(snap: Snapshot, frame: pl.DataFrame, stored: Stored,
                targets: dict[str | None, tuple[Target | None, str | None]], role_ok: dict[Any, Any],
                lang_ok: dict[Any, Any], emails: dict[str | None, Email]) -> Unchanged:
     """The rows equal to the store (compare_users); `emails` gets the other rows' e-mails checked."""
-    if opts.mode != "upsert" or not frame.height or "email" not in frame.columns:
-        return Unchanged()
-    stored = load_stored(ctx, frame["email"])
-    if not stored.users.height:
-        return Unchanged()
     tenants = {tref: t.tenant_id for tref, (t, _) in targets.items()
                if tref is not None and t is not None and t.ref[0] == "store" and not t.errors}
     candidates = unchanged_rows(frame, stored, tenants, role_ok, lang_ok, snap.visible)  # type: ignore[arg-type]
@@ -299,16 +321,22 @@ def _new_user(r: _Rows, p: RowPlan, email: str | None, ekey: str | None, first: 
             (tenant_key, role), MappingProxyType({"tenant": [None, tenant_key], "role": [None, role]}))
 
 
-def _note_titles(plan: Plan, table: Table, frame: pl.DataFrame, *columns: tuple[str, dict[Any, Any]]) -> None:
+def _note_titles(plan: Plan, table: Table, values: pl.DataFrame | dict[str, list[Any]],
+                 *columns: tuple[str, dict[Any, Any]]) -> None:
     """The plan names the names whose titles were dropped (checked per distinct value)."""
-    import polars as pl
-
     dropped: list[tuple[int, Any, Any]] = []
     for name, ok in columns:
-        changed = [v for v, clean in ok.items() if v is not None and clean != " ".join(v.split())]
-        if changed:
-            hit = frame.filter(pl.col(name).is_in(changed))
-            dropped += [(row, v, ok[v]) for row, v in zip(hit["_row"], hit[name], strict=True)]
+        changed = {v for v, clean in ok.items() if v is not None and clean != " ".join(v.split())}
+        if not changed:
+            continue
+        if isinstance(values, dict):
+            hits: Any = zip(values["_row"], values[name], strict=True)
+        else:
+            import polars as pl
+
+            hit = values.filter(pl.col(name).is_in(list(changed)))
+            hits = zip(hit["_row"], hit[name], strict=True)
+        dropped += [(row, v, ok[v]) for row, v in hits if v in changed]
     if dropped:
         dropped.sort()
         shown = ", ".join(f"{plan.ref(table.sheet, r)}: {v!r} → {c!r}" for r, v, c in dropped[:3])
