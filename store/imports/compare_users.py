@@ -14,7 +14,7 @@ row by row). Scope: an unmanaged tenant is no refusal for a row that changes not
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 USER_COLUMNS = ("id", "login", "email", "email_key", "first_name", "last_name", "language", "released_by_tenant_id")
 MEMBERSHIP_COLUMNS = ("id", "user_id", "tenant_id", "role")
+USER_TYPES = {"id": "Int64", "login": "String", "email": "String", "email_key": "String", "first_name": "String",
+              "last_name": "String", "language": "String", "released_by_tenant_id": "Int64"}
+MEMBERSHIP_TYPES = {"id": "Int64", "user_id": "Int64", "tenant_id": "Int64", "role": "String"}
 
 
 @dataclass
@@ -49,58 +52,73 @@ class Unchanged:
     email_key: list[str] = field(default_factory=list)
 
 
-def _frame(rows: Iterable[tuple[Any, ...]], names: tuple[str, ...], schema: Mapping[str, Any]) -> pl.DataFrame:
+def _frame(batches: Iterable[list[tuple[Any, ...]]], names: tuple[str, ...], types: Mapping[str, str],
+           empty: bool = False) -> pl.DataFrame | None:
+    """Batches of tuples as one frame, one batch in Python at a time. None when there are no rows
+    (then polars is not loaded), unless `empty` asks for an empty frame."""
+    frames = []
+    for batch in batches:
+        if not batch and not empty:
+            continue
+        import polars as pl
+
+        columns = list(zip(*batch, strict=True)) if batch else [() for _ in names]
+        frames.append(pl.DataFrame({n: list(c) for n, c in zip(names, columns, strict=True)},
+                                   schema={n: getattr(pl, types[n]) for n in names}))
+    if not frames:
+        return None
     import polars as pl
 
-    data = list(rows)
-    columns = list(zip(*data, strict=True)) if data else [() for _ in names]
-    return pl.DataFrame({n: list(c) for n, c in zip(names, columns, strict=True)},
-                        schema={n: schema[n] for n in names})
+    return pl.concat(frames) if len(frames) > 1 else frames[0]
 
 
-def _select(ctx: Ctx, table: str, columns: tuple[str, ...], where: str | None = None,
-            keys: list[Any] | None = None) -> Iterable[tuple[Any, ...]]:
-    """One SELECT through the driver, as plain tuples: the whole table, or `where IN (keys)` in chunks."""
+def _batches(ctx: Ctx, table: str, columns: tuple[str, ...], where: str | None = None,
+             keys: list[Any] | None = None) -> Iterator[list[tuple[Any, ...]]]:
+    """One SELECT through the driver, in batches of plain tuples: the whole table, or
+    `where IN (keys)` in chunks."""
     cursor = ctx.session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
     marker = "?" if ctx.session.get_bind().dialect.name == "sqlite" else "%s"
     sql = f"SELECT {', '.join(columns)} FROM {table}"
     try:
         if keys is None:
             cursor.execute(sql)
-            while batch := cursor.fetchmany(50_000):
-                yield from batch
+            while batch := cursor.fetchmany(20_000):
+                yield batch
             return
         for chunk in chunks(keys):
             cursor.execute(f"{sql} WHERE {where} IN ({', '.join([marker] * len(chunk))})", chunk)
-            yield from cursor.fetchall()
+            yield cursor.fetchall()
     finally:
         cursor.close()
 
 
 def load_stored(ctx: Ctx, emails: Iterable[str | None]) -> Stored | None:
     """The stored users whose e-mail is one of `emails` (as written), and their memberships: IN-lists
-    for a small file, one scan of each table for a big one (cheaper than 20 IN-lists). None when
-    the store holds none of them (a first import: polars is not even loaded)."""
+    for a small file, one scan of each table for a big one (cheaper than 20 IN-lists), read in
+    batches straight into columns. None when the store holds none of them (a first import: polars
+    is not even loaded)."""
     wanted = set(emails)
     wanted.discard(None)
     if len(wanted) > BULK_LOAD:
-        users = [u for u in _select(ctx, "user_account", USER_COLUMNS) if u[2] in wanted]
-        if not users:
+        found = (b for b in ([u for u in batch if u[2] in wanted] for batch in _batches(ctx, "user_account",
+                                                                                      USER_COLUMNS)) if b)
+        users = _frame(found, USER_COLUMNS, USER_TYPES)
+        if users is None:
             return None
-        ids = {u[0] for u in users}
-        ms = [m for m in _select(ctx, "membership", MEMBERSHIP_COLUMNS) if m[1] in ids]
+        ids = set(users["id"].to_list())
+        ms = _frame(([m for m in batch if m[1] in ids] for batch in _batches(ctx, "membership", MEMBERSHIP_COLUMNS)),
+                    MEMBERSHIP_COLUMNS, MEMBERSHIP_TYPES)
     else:
-        users = list(_select(ctx, "user_account", USER_COLUMNS, "email", sorted(wanted)))
-        if not users:
+        users = _frame(_batches(ctx, "user_account", USER_COLUMNS, "email", sorted(wanted)),
+                       USER_COLUMNS, USER_TYPES)
+        if users is None:
             return None
-        ms = list(_select(ctx, "membership", MEMBERSHIP_COLUMNS, "user_id", sorted(u[0] for u in users)))
-    import polars as pl
-
-    user_schema = {"id": pl.Int64, "login": pl.String, "email": pl.String, "email_key": pl.String,
-                   "first_name": pl.String, "last_name": pl.String, "language": pl.String,
-                   "released_by_tenant_id": pl.Int64}
-    m_schema = {"id": pl.Int64, "user_id": pl.Int64, "tenant_id": pl.Int64, "role": pl.String}
-    return Stored(_frame(users, USER_COLUMNS, user_schema), _frame(ms, MEMBERSHIP_COLUMNS, m_schema))
+        ms = _frame(_batches(ctx, "membership", MEMBERSHIP_COLUMNS, "user_id", sorted(users["id"].to_list())),
+                    MEMBERSHIP_COLUMNS, MEMBERSHIP_TYPES)
+    if ms is None:  # users without a membership (released people)
+        ms = _frame([[]], MEMBERSHIP_COLUMNS, MEMBERSHIP_TYPES, empty=True)
+    assert ms is not None
+    return Stored(users, ms)
 
 
 def _mapping(name: str, values: Mapping[Any, Any], out: str) -> pl.DataFrame:

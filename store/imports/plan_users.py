@@ -73,7 +73,9 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
     n = len(table.rows) if read_rows is not None else table.frame().height
     stored = _stored_users(ctx, opts, table, read_rows)
     frame = table.frame() if stored is not None else None
-    table.rows, table.columns = [], None  # `frame` and `read_rows` hold the rows from here on
+    if frame is not None:
+        read_rows = None  # the frame holds the rows (the few left to plan are taken from it)
+    table.rows, table.columns = [], None  # `frame` or `read_rows` holds the rows from here on
     cells = _rest(None, read_rows, table.names, []) if frame is None else None
     values = frame if frame is not None else cells
     assert values is not None
