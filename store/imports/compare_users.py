@@ -24,10 +24,11 @@ from store.imports.checks import BULK_LOAD, chunks
 if TYPE_CHECKING:
     import polars as pl
 
-USER_COLUMNS = ("id", "login", "email", "email_key", "first_name", "last_name", "language", "released_by_tenant_id")
+# what the compare needs (an unchanged row is planned from these; a changed one reads its user again)
+USER_COLUMNS = ("id", "login", "email", "email_key", "first_name", "last_name", "language")
 MEMBERSHIP_COLUMNS = ("id", "user_id", "tenant_id", "role")
 USER_TYPES = {"id": "Int64", "login": "String", "email": "String", "email_key": "String", "first_name": "String",
-              "last_name": "String", "language": "String", "released_by_tenant_id": "Int64"}
+              "last_name": "String", "language": "String"}
 MEMBERSHIP_TYPES = {"id": "Int64", "user_id": "Int64", "tenant_id": "Int64", "role": "String"}
 
 
