@@ -72,7 +72,7 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
     read_rows = table.rows if table.columns is None else None
     n = len(table.rows) if read_rows is not None else table.frame().height
     stored = _stored_users(ctx, opts, table, read_rows)
-    frame = table.frame() if stored is not None else None
+    frame = table.frame() if stored is not None or read_rows is None else None
     if frame is not None:
         read_rows = None  # the frame holds the rows (the few left to plan are taken from it)
     table.rows, table.columns = [], None  # `frame` or `read_rows` holds the rows from here on
@@ -90,9 +90,10 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
 
     emails: dict[str | None, Email] = {}
     unchanged = Unchanged()
-    if frame is not None and stored is not None:
-        unchanged = _unchanged(snap, frame, stored, targets, role_ok, lang_ok, emails)
-        cells = _rest(frame, read_rows, table.names, unchanged.index)
+    if frame is not None:
+        if stored is not None:
+            unchanged = _unchanged(snap, frame, stored, targets, role_ok, lang_ok, emails)
+        cells = _rest(frame, None, table.names, unchanged.index)
     del frame, read_rows, values  # the rows still to plan are Python lists from here on
     assert cells is not None
     rows = _Rows(ctx, snap, opts, plan, table, cells, *_checked_emails(cells["email"], emails), first_ok, last_ok,

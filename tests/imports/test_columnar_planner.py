@@ -95,6 +95,15 @@ def _shape(plan: Any) -> dict[str, Any]:
                       _payload(r.values)) for r in plan.rows]}
 
 
+def _as_columns(source: Any) -> Any:
+    """The source as a reader that reads into columns hands it over (Table.columns set, no rows)."""
+    for table in source.tables.values():
+        table.frame()
+        if table.kind == "users":
+            table.rows = []
+    return source
+
+
 def _plan(ctx_for: Any, actor: str | None, source: Any, mode: str, rowwise: bool) -> dict[str, Any]:
     from store.imports import planning
     from store.imports.plan import Options
@@ -102,32 +111,36 @@ def _plan(ctx_for: Any, actor: str | None, source: Any, mode: str, rowwise: bool
 
     columnar = planning.plan_users
     with ctx_for(actor) as ctx:
-        planning.plan_users = old if rowwise else columnar  # type: ignore[assignment]
+        planning.plan_users = old if rowwise else columnar
         try:
             return _shape(planning.build_plan(ctx, source, Options(mode=mode)))
         finally:
-            planning.plan_users = columnar  # type: ignore[assignment]
+            planning.plan_users = columnar
 
 
 @given(users=user_rows(), tenants=st.none() | tenant_tables,
        actor=st.sampled_from([None, "rita.reseller", "max.mueller", "bert.beta", "mia.meier"]),
-       mode=st.sampled_from(["upsert", "upsert", "create"]))
+       mode=st.sampled_from(["upsert", "upsert", "create"]), columns=st.booleans())
 @RUNS
 def test_columnar_and_rowwise_planners_agree(world: Any, ctx_for: Any, backend: str, users: Any, tenants: Any,
-                                             actor: str | None, mode: str) -> None:
+                                             actor: str | None, mode: str, columns: bool) -> None:
+    """`columns`: the users table comes as columns (a reader that reads into columns), not rows."""
     old = _plan(ctx_for, actor, _source(users, tenants), mode, rowwise=True)
-    new = _plan(ctx_for, actor, _source(users, tenants), mode, rowwise=False)
+    source = _source(users, tenants)
+    new = _plan(ctx_for, actor, _as_columns(source) if columns else source, mode, rowwise=False)
     assert new == old
 
 
 def test_rows_equal_to_the_store_skip_the_rules_and_the_rest_do_not(world: Any, ctx_for: Any) -> None:
     """The rows the join finds equal cost nothing more; a stored person's second row (a duplicate),
     a changed row and a row the actor may not see are still checked, with the row-wise messages."""
-    users = [("Max", "Müller", "max@mueller.example", "mueller", "admin", None, None),  # as stored
-             ("Mia", "Meier", "mia@mueller.example", "10001", None, "de", None),        # as stored, by number
-             ("Max", "Müller", "max@mueller.example", "mueller", None, None, None),     # the same row again
-             ("Mia", "Meyer", "mia@mueller.example", "other", "member", None, None),    # another name
-             ("Otto", "Other", "otto@other.example", "other", "admin", None, None)]     # as stored, not rita's
+    users: list[tuple[str | None, ...]] = [
+        ("Max", "Müller", "max@mueller.example", "mueller", "admin", None, None),    # as stored
+        ("Mia", "Meier", "mia@mueller.example", "10001", None, "de", None),        # as stored, by number
+        ("Max", "Müller", "max@mueller.example", "mueller", None, None, None),     # the same row again
+        ("Mia", "Meyer", "mia@mueller.example", "other", "member", None, None),    # another name
+        ("Otto", "Other", "otto@other.example", "other", "admin", None, None),    # as stored, not rita's
+    ]
     new = _plan(ctx_for, "rita.reseller", _source(users, None), "upsert", rowwise=False)
     assert new == _plan(ctx_for, "rita.reseller", _source(users, None), "upsert", rowwise=True)
     actions = [(r[1], r[5]) for r in new["rows"]]
