@@ -60,6 +60,7 @@ class _Rows:
     unchanged_refs: dict[int, str | None] = field(default_factory=dict)  # an unchanged first row's tenant cell
     create_changes: dict[tuple[str | None, str], Any] = field(default_factory=dict)
     logins: Handles | None = None  # loaded on the first new user (a re-run has none)
+    headers: dict[str, str] = field(default_factory=dict)  # field → the column's header, for the problems
 
 
 def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, plan: Plan,
@@ -99,6 +100,7 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
     rows = _Rows(ctx, snap, opts, plan, table, cells, *_checked_emails(cells["email"], emails), first_ok, last_ok,
                  role_ok, lang_ok, targets)
     del emails
+    rows.headers = {name: table.header_of(name) for name in USER_FIELDS}
     _load_existing(rows, unchanged)
     placed: list[RowPlan | None] = [None] * n
     for i, rownum, uid, login, email in zip(unchanged.index, unchanged.rownum, unchanged.user_id, unchanged.login,
@@ -238,7 +240,7 @@ _NO_MEMBERSHIPS: dict[int, tuple[int, str]] = {}
 
 def _plan_row(r: _Rows, k: int) -> RowPlan:
     """One row that is not equal to the store: every rule, then an update, a further membership or a new user."""
-    c, h = r.cells, r.table.header_of
+    c, h = r.cells, r.headers.__getitem__
     rownum, email_raw, first_raw, last_raw = c["_row"][k], c["email"][k], c["first_name"][k], c["last_name"][k]
     email, ekey, email_error = r.emails[k], r.ekeys[k], r.email_errors.get(k)
     target, target_error = r.targets[c["tenant"][k]]
