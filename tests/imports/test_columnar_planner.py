@@ -120,14 +120,22 @@ def _plan(ctx_for: Any, actor: str | None, source: Any, mode: str, rowwise: bool
 
 @given(users=user_rows(), tenants=st.none() | tenant_tables,
        actor=st.sampled_from([None, "rita.reseller", "max.mueller", "bert.beta", "mia.meier"]),
-       mode=st.sampled_from(["upsert", "upsert", "create"]), columns=st.booleans())
+       mode=st.sampled_from(["upsert", "upsert", "create"]), columns=st.booleans(), scan=st.booleans())
 @RUNS
 def test_columnar_and_rowwise_planners_agree(world: Any, ctx_for: Any, backend: str, users: Any, tenants: Any,
-                                             actor: str | None, mode: str, columns: bool) -> None:
-    """`columns`: the users table comes as columns (a reader that reads into columns), not rows."""
+                                             actor: str | None, mode: str, columns: bool, scan: bool) -> None:
+    """`columns`: the users table comes as columns (a reader that reads into columns), not rows;
+    `scan`: the stored users are read by scanning the tables (a big file), not by IN-lists."""
+    from store.imports import compare_users
+
     old = _plan(ctx_for, actor, _source(users, tenants), mode, rowwise=True)
     source = _source(users, tenants)
-    new = _plan(ctx_for, actor, _as_columns(source) if columns else source, mode, rowwise=False)
+    bulk = compare_users.BULK_LOAD
+    compare_users.BULK_LOAD = 0 if scan else bulk
+    try:
+        new = _plan(ctx_for, actor, _as_columns(source) if columns else source, mode, rowwise=False)
+    finally:
+        compare_users.BULK_LOAD = bulk
     assert new == old
 
 
