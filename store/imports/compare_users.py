@@ -70,7 +70,7 @@ def _frame(batches: Iterable[list[tuple[Any, ...]]], names: tuple[str, ...], typ
         return None
     import polars as pl
 
-    return pl.concat(frames) if len(frames) > 1 else frames[0]
+    return pl.concat(frames, rechunk=False) if len(frames) > 1 else frames[0]  # no copy of the batches
 
 
 def _batches(ctx: Ctx, table: str, columns: tuple[str, ...], where: str | None = None,
