@@ -174,3 +174,32 @@ def test_a_stored_address_is_its_own_normal_form(world: Any, db_rows: Any, store
         assert normalise_email(email) == rules.normalise_email(email) == email
         assert rules.email_key(email) == key
     assert stored_email in [e for e, _ in db_rows("SELECT email, email_key FROM user_account")]
+
+
+def _loads_polars(*args: str) -> tuple[int, bool]:
+    """(exit code, whether polars was imported) of `tenantctl ARGS` in a fresh process."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom cli.main import app\n"
+            f"try:\n    app({list(args)!r})\nexcept SystemExit as e:\n    print('exit', e.code)\n"
+            "print('polars' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parents[2])
+    lines = out.stdout.strip().splitlines()
+    exit_line = next((line for line in lines if line.startswith("exit ")), "exit 0")
+    return int(exit_line.split()[1] or 0), lines[-1] == "True"
+
+
+def test_polars_loads_only_to_compare_with_stored_users(world: Any, tmp_path: Path) -> None:
+    """A command that does not import, and a first import (no stored user named by the file: nothing
+    to compare), never load polars (its ~25-40 MB stay out of a big first import's peak); a re-run of
+    stored people does."""
+    from tests.imports.conftest import USER_HEADER, write_csv
+
+    assert _loads_polars("tenant", "list") == (0, False)
+    new = write_csv(tmp_path / "neu.csv", [USER_HEADER, ["Anna", "Weiß", "anna@mueller.example", "mueller", "member"]])
+    assert _loads_polars("import", "run", str(new)) == (0, False)
+    again = write_csv(tmp_path / "again.csv", [USER_HEADER, ["Max", "Müller", "max@mueller.example", "mueller",
+                                                             "admin"]])
+    assert _loads_polars("import", "run", str(again)) == (0, True)
