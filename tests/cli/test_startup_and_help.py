@@ -45,7 +45,7 @@ def test_reading_the_settings_loads_no_models(tmp_path):
 def _all_commands():
     from typer.main import get_command
 
-    from cli.main import app
+    from tenantctl.cli.main import app
 
     root = get_command(app)
 
@@ -117,7 +117,7 @@ def test_entry_point_skips_teardown_but_flushes_output_and_runs_atexit(tmp_path)
 def test_cells_never_print_none_inside_lists_and_dicts():
     """A field holding a dict or list (audit details, a run's options) shows nothing as "-", as an
     empty cell does; Python's "None" and "True" never reach the table."""
-    from cli.output import cell
+    from tenantctl.cli.output import cell
 
     assert cell({"reseller": None, "sheet": "Benutzer", "dry_run": False}).plain == \
         "reseller: -, sheet: Benutzer, dry_run: no"
@@ -136,7 +136,7 @@ def test_cells_never_print_none_inside_lists_and_dicts():
     (["--as"], None),
 ])
 def test_the_called_noun_is_found_after_the_root_options(argv, noun):
-    from cli.main import called_noun
+    from tenantctl.cli.main import called_noun
 
     assert called_noun(argv) == noun
 
@@ -146,7 +146,7 @@ def test_only_the_called_nouns_commands_are_built():
     its noun's only. The root's help, an unknown noun and shell completion get the whole tree."""
     from typer.main import get_command
 
-    from cli.main import app
+    from tenantctl.cli.main import app
 
     everything = set(get_command(app).commands)  # type: ignore[attr-defined]
     assert {"tenant", "user", "import", "init", "apply", "completion"} <= everything

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-OPS_ONLY = ["prometheus_client", "store.worker", "store.transfer", "web.metrics", "web.observe", "web.logformat",
-            "uvicorn", "fastapi"]
+OPS_ONLY = ["prometheus_client", "tenantctl.store.worker", "tenantctl.store.transfer", "tenantctl.web.metrics",
+            "tenantctl.web.observe", "tenantctl.web.logformat", "uvicorn", "fastapi"]
 
 
 @pytest.mark.parametrize("args", [["--help"], ["tenant", "list", "--json"], ["worker", "--help"],

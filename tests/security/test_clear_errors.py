@@ -99,7 +99,7 @@ def test_store_from_a_newer_schema(world: Any, cli: Any, store: Any) -> None:
 
 def test_write_lock_held_too_long_is_busy_and_reads_do_not_queue(world: Any, cli: Any, store: Any,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from store import db
+    from tenantctl.store import db
 
     monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 300)
     other = sqlite3.connect(store.engine.url.database, isolation_level=None, timeout=0)
