@@ -328,7 +328,7 @@ def test_kill_9_in_the_middle_of_an_erasure_leaves_the_old_state(backend, ok, st
     snap = fingerprint(store)
     with store.engine.connect() as blocker, open(tmp_path / "err", "w") as err:
         blocker.execute(text("SELECT id FROM audit_event WHERE object_key = 'mia.meier' FOR UPDATE"))
-        proc = subprocess.Popen([sys.executable, "-m", "cli", "user", "erase", "mia.meier", "--yes"],
+        proc = subprocess.Popen([sys.executable, "-m", "tenantctl.cli", "user", "erase", "mia.meier", "--yes"],
                                 cwd=Path.cwd(), stdout=subprocess.DEVNULL, stderr=err,
                                 env=dict(os.environ))
         waiting = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
