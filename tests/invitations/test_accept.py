@@ -241,8 +241,8 @@ def test_two_simultaneous_accepts_exactly_one_succeeds(world, partner_link, rows
         token_file = tmp_path / f"token{round_}.txt"
         token_file.write_text(link)
         procs = [subprocess.Popen(
-            [sys.executable, "-m", "tenantctl.cli", "invite", "accept", "--token-file", str(token_file), "--organisation",
-             f"Race {round_} {n}", "--first-name", "R", "--last-name", f"N{n}", "--email",
+            [sys.executable, "-m", "tenantctl.cli", "invite", "accept", "--token-file", str(token_file),
+             "--organisation", f"Race {round_} {n}", "--first-name", "R", "--last-name", f"N{n}", "--email",
              f"r{round_}{n}@race.example", "--json"],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in (1, 2)]
         outs = [p.communicate(timeout=60) for p in procs]

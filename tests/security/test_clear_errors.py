@@ -163,8 +163,8 @@ def test_overlapping_imports_on_postgres(backend: str, world: Any, db_url: str, 
                             for i in range(20_000)]
     path = write_csv(tmp_path / "viele.csv", rows)
     env = {**os.environ, "TENANTCTL_DATABASE_URL": db_url}
-    procs = [subprocess.Popen([sys.executable, "-m", "tenantctl.cli", "import", "run", str(path)], stderr=subprocess.PIPE,
-                              stdout=subprocess.DEVNULL, env=env) for _ in range(2)]
+    procs = [subprocess.Popen([sys.executable, "-m", "tenantctl.cli", "import", "run", str(path)],
+                              stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env) for _ in range(2)]
     results = [(p.wait(timeout=120), p.stderr.read().decode()) for p in procs if p.stderr]
     codes = sorted(code for code, _ in results)
     assert codes == [0, 5], results
