@@ -71,3 +71,9 @@ def test_if_not_exists_compares_a_given_zone(world: Any, cli: Any, ok: Any) -> N
     r = cli(*args, "--time-zone", "Europe/London", "--json")
     assert r.exit_code == 5, r.stdout
     assert "time_zone" in r.stdout
+
+
+def test_the_personal_data_export_holds_the_zone(world: Any, ok: Any) -> None:
+    ok("user", "update", "max.mueller", "--time-zone", "Europe/London")
+    assert ok("user", "export", "max.mueller")["account"]["time_zone"] == "Europe/London"
+    assert ok("user", "export", "mia.meier")["account"]["time_zone"] is None
