@@ -115,7 +115,7 @@ def create_user(ctx: Ctx, tenant: str, first_name: str, last_name: str, email: s
 
 def clean_user_zone(text: str | None) -> str | None:
     """A person's own time zone (None or '': none, their tenant's or the platform's applies)."""
-    return rules.clean_time_zone(text, cleared="their tenant's") if text is not None else None
+    return rules.clean_time_zone(text, cleared="their tenant's or the platform's") if text is not None else None
 
 
 def memberships_of(session: Session, user_id: int, visible: set[int] | None) -> list[dict[str, Any]]:

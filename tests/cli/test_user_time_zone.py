@@ -77,3 +77,9 @@ def test_the_personal_data_export_holds_the_zone(world: Any, ok: Any) -> None:
     ok("user", "update", "max.mueller", "--time-zone", "Europe/London")
     assert ok("user", "export", "max.mueller")["account"]["time_zone"] == "Europe/London"
     assert ok("user", "export", "mia.meier")["account"]["time_zone"] is None
+
+
+def test_erasure_drops_the_zone(world: Any, ok: Any, db_rows: Any) -> None:
+    ok("user", "update", "mia.meier", "--time-zone", "Europe/London")
+    pseudonym = ok("user", "erase", "mia.meier", "--yes")["pseudonym"]
+    assert db_rows(f"SELECT time_zone FROM user_account WHERE login = '{pseudonym}'") == [(None,)]
