@@ -130,8 +130,8 @@ def generate_flat(workdir: Path, n_companies: int, n_people: int) -> dict[str, P
 
 def fresh_sqlite(workdir: Path, name: str, reseller: bool = False) -> str:
     """A copy of a migrated store (reseller: with the reseller `partner` a flat list is imported under)."""
-    from store.db import Store
-    from store.migrate import upgrade
+    from tenantctl.store.db import Store
+    from tenantctl.store.migrate import upgrade
 
     template = workdir / ("template-partner.db" if reseller else "template.db")
     if not template.exists():
@@ -157,8 +157,8 @@ def fresh_pg(url: str) -> str:
     import psycopg
     from sqlalchemy.engine import make_url
 
-    from store.db import Store
-    from store.migrate import upgrade
+    from tenantctl.store.db import Store
+    from tenantctl.store.migrate import upgrade
 
     base = make_url(url).set(drivername="postgresql+psycopg")
     admin = base.set(database="postgres").render_as_string(hide_password=False).replace("+psycopg", "")

@@ -151,7 +151,7 @@ def test_plain_http_to_another_machine_is_refused_unless_insecure_http(world, cl
 
 
 def test_loopback_names_are_this_machine():
-    from cli.remote import is_loopback
+    from tenantctl.cli.remote import is_loopback
 
     assert all(is_loopback(h) for h in ("localhost", "127.0.0.1", "127.8.9.1", "::1", "[::1]", "app.localhost"))
     assert not any(is_loopback(h) for h in ("0.0.0.0", "10.0.0.1", "example.com", "localhost.example.com"))

@@ -22,7 +22,7 @@ def _delivered(tmp_path: Any) -> dict[str, str]:
 def _expiry(store: Any, login: str) -> datetime:
     from sqlmodel import col, select
 
-    from store.models import PasswordLink, User
+    from tenantctl.store.models import PasswordLink, User
 
     with store.transaction(write=False) as s:
         return s.exec(select(PasswordLink.expires_at).join(User, col(User.id) == PasswordLink.user_id)
@@ -37,8 +37,8 @@ def _german_time(when: datetime, zone: str) -> str:
 
 
 def _send_links(ctx_for: Any, *logins: str) -> None:
-    from store.services import passwords
-    from store.services.users import get_user
+    from tenantctl.store.services import passwords
+    from tenantctl.store.services.users import get_user
 
     with ctx_for() as ctx:
         passwords.issue_links(ctx, [get_user(ctx, login) for login in logins])
@@ -89,11 +89,11 @@ def test_summer_and_winter_offsets_of_the_persons_zone(world: Any, ok: Any, ctx_
     it shows each season's offset and name."""
     from sqlmodel import select
 
-    from store.mail.delivery import render_mail
-    from store.models import OutboxMail
-    from store.services import passwords
-    from store.services.users import get_user
-    from store.settings import load_settings
+    from tenantctl.store.mail.delivery import render_mail
+    from tenantctl.store.models import OutboxMail
+    from tenantctl.store.services import passwords
+    from tenantctl.store.services.users import get_user
+    from tenantctl.store.settings import load_settings
 
     ok("user", "update", "mia.meier", "--time-zone", zone, "--language", language)
     with ctx_for() as ctx:
@@ -112,8 +112,8 @@ def test_an_invitation_to_an_account_is_in_its_own_zone(world: Any, ok: Any, ctx
     """A member invitation from acme (no zone) to the account of max.mueller (Europe/London)."""
     from sqlmodel import select
 
-    from store.models import Invitation
-    from store.services import invitations
+    from tenantctl.store.models import Invitation
+    from tenantctl.store.services import invitations
 
     ok("user", "update", "max.mueller", "--time-zone", "Europe/London")
     with ctx_for("rita.reseller") as ctx:

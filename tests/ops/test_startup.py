@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-OPS_ONLY = ["prometheus_client", "store.worker", "store.transfer", "web.metrics", "web.observe", "web.logformat",
+OPS_ONLY = ["prometheus_client", "tenantctl.store.worker", "tenantctl.store.transfer", "tenantctl.web.metrics", "tenantctl.web.observe", "tenantctl.web.logformat",
             "uvicorn", "fastapi"]
 
 

@@ -16,7 +16,7 @@ def _columns(store: Any) -> set[str]:
 def _downgrade(store: Any, revision: str) -> None:
     from alembic import command
 
-    from store.migrate import _config
+    from tenantctl.store.migrate import _config
 
     with store.connect() as conn, conn.begin():
         conn.info["write"] = True
@@ -27,8 +27,8 @@ def _downgrade(store: Any, revision: str) -> None:
 
 def test_usertz_0001_down_and_up_keeps_the_accounts(backend: str, world: Any, store: Any, ctx_for: Any,
                                                     db_rows: Any) -> None:
-    from store.migrate import head_revisions, upgrade
-    from store.services import users
+    from tenantctl.store.migrate import head_revisions, upgrade
+    from tenantctl.store.services import users
 
     assert head_revisions() == {"usertz_0001"} and store.current_revisions() == {"usertz_0001"}
     with ctx_for() as ctx:

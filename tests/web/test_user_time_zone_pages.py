@@ -12,7 +12,7 @@ from webhelpers import open_link, text_of
 
 
 def _own_zone(ctx_for: Any, login: str, zone: str) -> None:
-    from store.services import users
+    from tenantctl.store.services import users
 
     with ctx_for() as ctx:
         users.update_user(ctx, login, time_zone=zone)
@@ -29,7 +29,7 @@ def test_the_set_password_page_shows_the_expiry_in_the_users_zone(
 
     from sqlmodel import update
 
-    from store.models import PasswordLink
+    from tenantctl.store.models import PasswordLink
 
     _own_zone(ctx_for, "max.mueller", "Europe/London")
     token = password_token("max.mueller")
@@ -45,7 +45,7 @@ def test_the_set_password_page_shows_the_expiry_in_the_users_zone(
 
 def test_an_invitation_page_for_an_account_shows_its_own_zone(backend: str, world: Any, client: Any,
                                                               ctx_for: Any) -> None:
-    from store.services import invitations
+    from tenantctl.store.services import invitations
 
     _own_zone(ctx_for, "max.mueller", "Europe/London")
     with ctx_for("rita.reseller") as ctx:
