@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    """`output.Text` (and `from cli.output import Text`): Rich is loaded on first use, in
+    """`output.Text` (and `from tenantctl.cli.output import Text`): Rich is loaded on first use, in
     cli/render.py, so that `--help` and completion never pay for it (bench/startup_bench.py)."""
     if name == "Text":
         from tenantctl.cli import render

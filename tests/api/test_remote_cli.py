@@ -90,7 +90,7 @@ def test_remote_mode_never_imports_the_orm(world, api_server, token, tmp_path):
     """A real process: `tenantctl tenant list` over HTTP loads neither SQLAlchemy nor SQLModel."""
     probe = ("import sys, runpy\n"
              "sys.argv = ['tenantctl', 'tenant', 'list', '--json']\n"
-             "from cli.main import app\n"
+             "from tenantctl.cli.main import app\n"
              "code = app(standalone_mode=False)\n"
              "print('ORM:' + ','.join(sorted(m for m in sys.modules if m.split('.')[0] in {'sqlalchemy','sqlmodel'})),"
              " file=sys.stderr)\n")

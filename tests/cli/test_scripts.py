@@ -283,7 +283,7 @@ def _complete(cli_env, words, shell="bash"):
     else:
         env["_TYPER_COMPLETE_ARGS"] = " ".join(words)
         env["_TYPER_COMPLETE_FISH_ACTION"] = "get-args"
-    out = subprocess.run([sys.executable, "-c", "from cli.main import main; main()"], env=env,
+    out = subprocess.run([sys.executable, "-c", "from tenantctl.cli.main import main; main()"], env=env,
                          capture_output=True, text=True, timeout=60)
     return out.stdout
 

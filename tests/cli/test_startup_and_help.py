@@ -17,7 +17,7 @@ HEAVY = ["sqlalchemy", "sqlmodel", "psycopg", "openpyxl", "jinja2", "argon2", "p
 def test_help_imports_nothing_heavy(args):
     code = (
         "import sys\n"
-        "from cli.main import app\n"
+        "from tenantctl.cli.main import app\n"
         f"try:\n    app({args!r})\nexcept SystemExit:\n    pass\n"
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     )
@@ -33,7 +33,7 @@ def test_reading_the_settings_loads_no_models(tmp_path):
     settings held that start back by ~0.45 s of a 100,000-row import."""
     code = (
         "import sys\n"
-        "from cli import runtime\n"
+        "from tenantctl.cli import runtime\n"
         "runtime.settings()\n"
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     )
@@ -92,7 +92,7 @@ def test_entry_point_skips_teardown_but_flushes_output_and_runs_atexit(tmp_path)
     env |= {"TENANTCTL_HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path)}
     code = ("import atexit, sys\n"
             "atexit.register(lambda: sys.stdout.write('atexit ran\\n'))\n"
-            "from cli.main import main\n"
+            "from tenantctl.cli.main import main\n"
             "sys.argv = ['tenantctl'] + sys.argv[1:]\n"
             "main()\n"
             "print('not reached')\n")

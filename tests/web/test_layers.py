@@ -45,5 +45,5 @@ def test_web_reaches_the_store_only_through_its_services() -> None:
 
 def test_the_rule_sees_a_forbidden_import(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
-    bad.write_text("from store.models import User\nimport sqlalchemy\n")
+    bad.write_text("from tenantctl.store.models import User\nimport sqlalchemy\n")
     assert imported(bad) == {"tenantctl.store.models", "sqlalchemy"}
