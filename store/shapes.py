@@ -72,6 +72,7 @@ class Tenant(TypedDict):
     external_id: str | None
     created_at: str
     created_by: str
+    time_zone: NotRequired[str]
     reseller: NotRequired[str | None]
     customer_number: NotRequired[str | None]
     currency: NotRequired[str | None]
@@ -95,6 +96,7 @@ class User(TypedDict):
     first_name: str
     last_name: str
     language: str
+    time_zone: str | None
     status: str
     has_password: bool
     last_login_at: str | None

@@ -94,9 +94,9 @@ def tenant(ctx: Ctx, name: str, kind: str, **attrs: Any) -> tuple[Tenant, str]:
 # -- users ------------------------------------------------------------------------------------------
 
 def user(ctx: Ctx, tenant: str, first_name: str, last_name: str, email: str, *, role: str | None = None,
-         language: str | None = None, login: str | None = None) -> tuple[User, str]:
+         language: str | None = None, login: str | None = None, time_zone: str | None = None) -> tuple[User, str]:
     """(user, "created" | "unchanged") for `user create --if-not-exists`: the same e-mail is the
-    same person; names, login, language and the membership (with its role) must agree."""
+    same person; names, login, language, a given time zone and the membership (with its role) must agree."""
     from tenantctl.store.actor import get_tenant
 
     s = ctx.session
@@ -104,7 +104,7 @@ def user(ctx: Ctx, tenant: str, first_name: str, last_name: str, email: str, *, 
     existing = s.exec(select(User).where(User.email_key == rules.email_key(address))).first()
     if existing is None:
         return user_service.create_user(ctx, tenant, first_name, last_name, email, role=role or "member",
-                                        language=language, login=login), "created"
+                                        language=language, login=login, time_zone=time_zone), "created"
     existing = user_service.get_user(ctx, address)  # NotFound outside the actor's scope
     t = get_tenant(s, ctx.actor, tenant)
     diffs: Differences = {}
@@ -112,6 +112,8 @@ def user(ctx: Ctx, tenant: str, first_name: str, last_name: str, email: str, *, 
     _diff(diffs, "last_name", existing.last_name, rules.clean_name(last_name, "last name"))
     _diff(diffs, "login", existing.login, login.strip().lower() if login else None)
     _diff(diffs, "language", existing.language, language)
+    if time_zone is not None and (zone := user_service.clean_user_zone(time_zone)) != existing.time_zone:
+        diffs["time_zone"] = {"stored": existing.time_zone, "given": zone}
     m = s.exec(select(Membership).where(Membership.user_id == existing.id, Membership.tenant_id == t.id)).first()
     homeless = m is None and s.exec(select(Membership.id).where(Membership.user_id == existing.id)).first() is None
     if m is None and not homeless:

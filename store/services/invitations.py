@@ -332,14 +332,15 @@ def _queue_mail(ctx: Ctx, inv: Invitation, origin: Tenant) -> None:
 
 
 def invitee_zone(s: Session, inv: Invitation, origin: Tenant) -> str | None:
-    """The time zone the invitee reads times in: an account's own (its tenant's), a newcomer to a
-    member invitation the inviting tenant's; a new partner organisation has none yet (platform's)."""
-    from tenantctl.store.services.mail_identity import recipient_zone
+    """The time zone the invitee reads times in (mail_identity.person_zone): an account's own
+    (else its home tenant's), a newcomer to a member invitation the inviting tenant's; a new partner
+    organisation has none yet (platform's)."""
+    from tenantctl.store.services.mail_identity import person_zone, recipient_zone
 
     assert inv.email is not None
     if find_user_row(s, inv.email) is not None:
         return recipient_zone(s, inv.email)
-    return origin.time_zone if inv.kind == InvitationKind.member else None
+    return person_zone(None, origin if inv.kind == InvitationKind.member else None)
 
 
 def mint_for_mail(session: Session, ref_id: int, settings: Settings) -> dict[str, Any] | None:

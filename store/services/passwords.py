@@ -242,7 +242,7 @@ def issue_links(ctx: Ctx, users: list[User], purpose: str | None = None, *, deli
                    "tenant_name": tenant.name if tenant else platform, "platform_name": platform,
                    **mail_identity.identity(settings, reseller, lang),
                    "expires_at": ts(link.expires_at), "purpose": link.purpose,
-                   "time_zone": tenant.time_zone if tenant else None}
+                   "time_zone": mail_identity.person_zone(u, tenant)}
         mails.append({"to_address": u.email, "to_name": f"{u.first_name} {u.last_name}",
                       "template": f"password_link_{link.purpose}", "language": lang, "context": context,
                       "ref_type": "password_link", "ref_id": link.id})

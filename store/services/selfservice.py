@@ -23,7 +23,7 @@ from tenantctl.store.enums import (
     UserStatus,
 )
 from tenantctl.store.models import Connection, Invitation, Membership, Tenant, User
-from tenantctl.store.services import invitations, passwords
+from tenantctl.store.services import invitations, mail_identity, passwords
 from tenantctl.store.services.users import find_user_row
 from tenantctl.store.types import utcnow
 
@@ -43,16 +43,6 @@ def _reseller_of(ctx: Ctx, tenant: Tenant | None) -> str | None:
     return row
 
 
-def zone_of(tenant: Tenant | None) -> str | None:
-    """A tenant's own time zone for its people's pages, or None (the platform's time_zone)."""
-    return tenant.time_zone if tenant is not None else None
-
-
-def _home_tenant(ctx: Ctx, user: User) -> Tenant | None:
-    return ctx.session.exec(select(Tenant).join(Membership, col(Membership.tenant_id) == Tenant.id)
-                            .where(Membership.user_id == user.id).order_by(col(Membership.id))).first()
-
-
 # -- password links -----------------------------------------------------------------------------
 
 def password_rules() -> dict[str, int]:
@@ -66,12 +56,12 @@ def password_link(ctx: Ctx, token: str) -> dict[str, Any]:
     """What the set-password page shows for a link, without using it; InvalidLink (one error for
     every reason) when it cannot be used."""
     link, user = passwords.check_token(ctx.session, token)
-    home = _home_tenant(ctx, user)
+    home = mail_identity.home_tenant(ctx.session, user)
     return {"login": user.login, "name": f"{user.first_name} {user.last_name}", "email": user.email,
             "language": passwords.pick_language(user.language, home.language if home else None,
                                                 ctx.settings.default_language),
             "purpose": link.purpose, "expires_at": link.expires_at, "tenant": home.name if home else None,
-            "time_zone": zone_of(home),
+            "time_zone": mail_identity.person_zone(user, home),
             "reseller": _reseller_of(ctx, home)}
 
 

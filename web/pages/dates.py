@@ -1,5 +1,6 @@
-"""One date format per language, in the recipient's time zone: their tenant's own `time_zone`,
-else the platform's setting."""
+"""One date format per language, in the recipient's time zone: the one the page's service chose
+(store/services/mail_identity.py person_zone: the person's own, else their tenant's), else the
+platform's setting."""
 
 from __future__ import annotations
 
