@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, tzinfo
-from functools import cache
 from typing import Any
 
 from cli import state
@@ -20,7 +19,6 @@ def keys(rows: Iterable[dict[str, Any]], key: str) -> str:
     return "".join(f"{escape_controls(str(row[key]))}\n" for row in rows if row.get(key) is not None)
 
 
-@cache
 def display_zone() -> tzinfo:
     """The zone times are shown in: the setting time_zone (flag file, TENANTCTL_TIME_ZONE, the
     settings file; default Europe/Berlin). In remote mode the same local setting: the server's
