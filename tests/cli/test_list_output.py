@@ -91,7 +91,8 @@ def test_every_format_of_every_list(filled: Any, cli: Any, name: str) -> None:
 
 
 def test_wide_adds_the_columns_the_table_drops(filled: Any, cli: Any) -> None:
-    narrow, wide = cli("tenant", "list", "--search", "müller"), cli("tenant", "list", "--search", "müller", "-o", "wide")
+    narrow = cli("tenant", "list", "--search", "müller")
+    wide = cli("tenant", "list", "--search", "müller", "-o", "wide")
     for header in ("billing", "language", "external id", "created", "created by"):
         assert header not in narrow.stdout and header in wide.stdout
     # a list whose table drops nothing: wide is the table
