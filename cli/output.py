@@ -144,12 +144,12 @@ def show_list(res: Result, listing: Listing, *, fmt: str | None, quiet: bool, js
     if fmt == "json":
         show(res.data, lambda c, d: None, json_mode=True, total=res.total, limit=res.limit, offset=res.offset)
         return
-    from cli import formats
+    if fmt in ("quiet", "yaml"):
+        from cli import formats
 
-    if fmt == "quiet":
-        sys.stdout.write(formats.keys(listing.rows(res.data), listing.key))
-        return
-    if fmt == "yaml":
+        if fmt == "quiet":
+            sys.stdout.write(formats.keys(listing.rows(res.data), listing.key))
+            return
         payload: dict[str, Any] = {"data": res.data}
         if res.total is not None:
             payload["meta"] = {"total": res.total, "limit": res.limit, "offset": res.offset}
@@ -160,11 +160,15 @@ def show_list(res: Result, listing: Listing, *, fmt: str | None, quiet: bool, js
     columns = listing.columns + (listing.wide if fmt == "wide" else ())
 
     def render(console: Console, data: Any) -> None:
-        rows = formats.zoned(listing.rows(data), columns)
-        if fmt == "csv":
-            sys.stdout.write(formats.csv_text(rows, columns))
-        else:
-            console.print(table(rows, columns))
+        rows = listing.rows(data)
+        if fmt == "csv" or any(is_time(key) for _, key in columns):
+            from cli import formats  # not for a table without times: `tenant list` starts as before
+
+            rows = formats.zoned(rows, columns)
+            if fmt == "csv":
+                sys.stdout.write(formats.csv_text(rows, columns))
+                return
+        console.print(table(rows, columns))
 
     show(res.data, render, json_mode=False, total=res.total, limit=res.limit, offset=res.offset)
 
