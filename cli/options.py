@@ -46,7 +46,11 @@ def _silence() -> None:
     state.SILENT = True
 
 
-OUTPUT = typer.Option(None, "--output", "-o", metavar="FORMAT", callback=_check_format,
+def _formats(incomplete: str) -> list[str]:
+    return [f for f in FORMATS if f.startswith(incomplete)]
+
+
+OUTPUT = typer.Option(None, "--output", "-o", metavar="FORMAT", callback=_check_format, autocompletion=_formats,
                       help="table (default), wide (more columns), json (as --json), yaml or csv.")
 QUIET = typer.Option(False, "--quiet", "-q", callback=_check_quiet,
                      help="Only the keys or ids, one per line (for xargs).")

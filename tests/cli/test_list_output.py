@@ -201,3 +201,20 @@ def test_yaml_escapes_what_could_drive_a_terminal(world: Any, cli: Any, db_url: 
     out = cli("tenant", "list", "--search", "evil", "-o", "yaml")
     assert "\u202e" not in out.stdout and "\\u202e" in out.stdout
     assert yaml.safe_load(out.stdout)["data"][0]["name"] == "Evil \u202egnp.exe GmbH"
+
+
+def _complete(words: list[str]) -> list[str]:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "_TENANTCTL_COMPLETE": "complete_bash", "COMP_WORDS": " ".join(words),
+           "COMP_CWORD": str(len(words) - 1)}
+    out = subprocess.run([sys.executable, "-c", "from cli.main import main; main()"], env=env,
+                         capture_output=True, text=True, timeout=60)
+    return out.stdout.split()
+
+
+def test_the_formats_complete_in_the_shell() -> None:
+    assert _complete(["tenantctl", "tenant", "list", "-o", ""]) == ["table", "wide", "json", "yaml", "csv"]
+    assert _complete(["tenantctl", "audit", "list", "--output", "w"]) == ["wide"]
