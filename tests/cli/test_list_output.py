@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from cli.commands import app, audit, connection, context, import_, invite, mail, member, tenant, token, user
+from cli.output import is_time
 
 # (command line, its Listing, the key -q prints, acting login or None for the operator)
 LISTS: dict[str, tuple[list[str], Any, str, str | None]] = {
@@ -79,6 +80,15 @@ def test_every_format_of_every_list(filled: Any, cli: Any, name: str) -> None:
     assert [line[[k for _, k in listing.columns].index(key)] for line in lines[1:]] == \
         [str(row[key]) for row in document["data"]]
     assert all(len(line) == len(listing.columns) for line in lines)
+    for line, row in zip(lines[1:], listing.rows(document["data"]), strict=True):  # text cells as they are
+        for cell, (_, column) in zip(line, listing.columns, strict=True):
+            if isinstance(row.get(column), str) and not is_time(column):
+                assert cell == row[column], (name, column)
+            elif row.get(column) is None:
+                assert cell == ""
+
+    bad = _run(cli, name, "-o", "xml")
+    assert (bad.exit_code, bad.stdout) == (2, "") and "use one of table, wide, json, yaml, csv" in bad.stderr
 
     quiet = _run(cli, name, "-q")
     assert (quiet.exit_code, quiet.stderr) == (0, "")
