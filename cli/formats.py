@@ -20,14 +20,22 @@ def keys(rows: Iterable[dict[str, Any]], key: str) -> str:
 
 
 def display_zone() -> tzinfo:
-    """The zone times are shown in: the setting time_zone (flag file, TENANTCTL_TIME_ZONE, the
-    settings file; default Europe/Berlin). In remote mode the same local setting: the server's
-    zone is not what the person at this terminal reads their clock in."""
-    from zoneinfo import ZoneInfo
+    """The zone times are shown in: the setting time_zone (TENANTCTL_TIME_ZONE, the settings file;
+    default Europe/Berlin), read once per command. In remote mode the same local setting: the
+    server's zone is not what the person at this terminal reads their clock in."""
+    if state.ZONE is None:
+        from zoneinfo import ZoneInfo
 
-    from store.settings import load_settings
+        from store.settings import load_settings
 
-    return ZoneInfo(str(load_settings(flags=state.FLAGS).values["time_zone"]))
+        state.ZONE = ZoneInfo(str(load_settings(flags=state.FLAGS).values["time_zone"]))
+    return state.ZONE
+
+
+def local_time(value: Any) -> Any:
+    """An ISO 8601 time as a datetime in the display zone; anything else as it is."""
+    moment = _parse(value)
+    return value if moment is None else moment.astimezone(display_zone())
 
 
 def _parse(value: Any) -> datetime | None:
@@ -46,16 +54,7 @@ def zoned(rows: list[dict[str, Any]], columns: Sequence[Column]) -> list[dict[st
     times = [key for _, key in columns if is_time(key)]
     if not times or not rows:
         return rows
-    zone = display_zone()
-    out = []
-    for row in rows:
-        row = dict(row)
-        for key in times:
-            moment = _parse(row.get(key))
-            if moment is not None:
-                row[key] = moment.astimezone(zone)
-        out.append(row)
-    return out
+    return [{**row, **{key: local_time(row.get(key)) for key in times if key in row}} for row in rows]
 
 
 def table_time(moment: datetime) -> str:

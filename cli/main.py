@@ -71,6 +71,7 @@ class TenantctlGroup(TyperGroup):
 
         state.JSON_MODE = json_requested(argv)
         state.SILENT = False
+        state.ZONE = None
         state.FLAGS = {}
         state.REMOTE = None
         state.WARNINGS = []

@@ -114,8 +114,17 @@ def table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], title: str 
         else:
             t.add_column(header, overflow="fold")
     for row in rows:
-        t.add_row(*(cell(row.get(key)) for _, key in columns))
+        t.add_row(*(cell(_shown(key, row.get(key))) for _, key in columns))
     return t
+
+
+def _shown(key: str, value: Any) -> Any:
+    """A time in a table or record: in the display zone with its offset (cli/formats.py)."""
+    if isinstance(value, str) and is_time(key):
+        from cli.formats import local_time
+
+        return local_time(value)
+    return value
 
 
 def is_time(key: str) -> bool:
@@ -191,7 +200,7 @@ def record(data: dict[str, Any], keys: Sequence[Column] | None = None) -> Table:
     t.add_column(style="bold")
     t.add_column()
     for label, key in keys or [(k, k) for k in data]:
-        t.add_row(label, cell(data.get(key)))
+        t.add_row(label, cell(_shown(key, data.get(key))))
     return t
 
 
