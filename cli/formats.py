@@ -39,7 +39,7 @@ def local_time(value: Any) -> Any:
 
 
 def _parse(value: Any) -> datetime | None:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) < 16:  # a date alone stays as it is
         return None
     try:
         moment = datetime.fromisoformat(value)

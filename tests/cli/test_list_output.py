@@ -172,6 +172,8 @@ def test_times_are_shown_in_the_configured_zone_with_the_offset(dated: Any, cli:
     assert "2026-07-15 12:00 +02:00" in wide["beta"]
     london = _created(cli, "-o", "wide", env={"TENANTCTL_TIME_ZONE": "Europe/London"})
     assert "2026-01-15 10:00 +00:00" in london["acme"] and "2026-07-15 11:00 +01:00" in london["beta"]
+    show = cli("tenant", "show", "acme").stdout  # a show's record reads its times the same way
+    assert "2026-01-15 11:00 +01:00" in show and "10:00:00+00:00" not in show
     # JSON keeps ISO 8601 UTC (docs/json.md)
     data = {t["key"]: t["created_at"] for t in cli("tenant", "list", "--kind", "reseller", "--json").data}
     assert data["acme"] == "2026-01-15T10:00:00+00:00"
