@@ -9,9 +9,9 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from cli import state
-from cli.output import Column, is_time
-from store.rules import escape_controls
+from tenantctl.cli import state
+from tenantctl.cli.output import Column, is_time
+from tenantctl.store.rules import escape_controls
 
 
 def keys(rows: Iterable[dict[str, Any]], key: str) -> str:
@@ -26,7 +26,7 @@ def display_zone() -> tzinfo:
     if state.ZONE is None:
         from zoneinfo import ZoneInfo
 
-        from store.settings import load_settings
+        from tenantctl.store.settings import load_settings
 
         state.ZONE = ZoneInfo(str(load_settings(flags=state.FLAGS).values["time_zone"]))
     return state.ZONE
@@ -76,7 +76,7 @@ def csv_text(rows: Iterable[dict[str, Any]], columns: Sequence[Column]) -> str:
 
 
 def _csv_value(value: Any) -> str:
-    from cli.output import plain
+    from tenantctl.cli.output import plain
 
     if value is None:
         return ""

@@ -24,7 +24,7 @@ FORMATS = ("table", "wide", "json", "yaml", "csv")
 
 def _check_format(value: str | None) -> str | None:
     if value is not None and value not in FORMATS:
-        from store.errors import UsageError
+        from tenantctl.store.errors import UsageError
 
         raise UsageError(f"unknown output format {value!r}: use one of {', '.join(FORMATS)}",
                          hint="e.g. -o csv")
@@ -41,7 +41,7 @@ def _check_quiet(value: bool) -> bool:
 
 def _silence() -> None:
     """The keys alone (-q) and the YAML document alone: no status or warning lines on stderr."""
-    from cli import state
+    from tenantctl.cli import state
 
     state.SILENT = True
 

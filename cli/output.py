@@ -13,25 +13,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from cli import state
-from store.errors import TenantctlError
+from tenantctl.cli import state
+from tenantctl.store.errors import TenantctlError
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from cli.backend import Result
-    from cli.render import Text
+    from tenantctl.cli.backend import Result
+    from tenantctl.cli.render import Text
 
 
 def __getattr__(name: str) -> Any:
-    """`output.Text` (and `from cli.output import Text`): Rich is loaded on first use, in
+    """`output.Text` (and `from tenantctl.cli.output import Text`): Rich is loaded on first use, in
     cli/render.py, so that `--help` and completion never pay for it (bench/startup_bench.py)."""
     if name == "Text":
-        from cli import render
+        from tenantctl.cli import render
 
         return render.Text
-    raise AttributeError(f"module 'cli.output' has no attribute {name!r}")
+    raise AttributeError(f"module 'tenantctl.cli.output' has no attribute {name!r}")
 
 
 Column = tuple[str, str]  # (header, key)
@@ -47,19 +47,19 @@ def _width(stream: Any) -> int | None:
 
 
 def stdout() -> Console:
-    from cli.render import NeverCropConsole
+    from tenantctl.cli.render import NeverCropConsole
 
     return NeverCropConsole(file=sys.stdout, highlight=False, emoji=False, width=_width(sys.stdout))
 
 
 def stderr() -> Console:
-    from cli.render import NeverCropConsole
+    from tenantctl.cli.render import NeverCropConsole
 
     return NeverCropConsole(file=sys.stderr, highlight=False, emoji=False, width=_width(sys.stderr))
 
 
 def cell(value: Any) -> Text:
-    from cli.render import Text
+    from tenantctl.cli.render import Text
 
     if value is None:
         return Text("-", style="dim")
@@ -70,7 +70,7 @@ def cell(value: Any) -> Text:
     if isinstance(value, dict):
         return Text(_change(value))
     if isinstance(value, datetime):  # a list's time, in the display zone (cli/formats.py)
-        from cli.formats import table_time
+        from tenantctl.cli.formats import table_time
 
         return Text(table_time(value))
     return Text(str(value))
@@ -103,8 +103,8 @@ def _change(value: Any) -> str:
 def table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], title: str | None = None) -> Table:
     from rich.markup import escape
 
-    from cli.render import IdentifierTable
-    from store.rules import escape_controls
+    from tenantctl.cli.render import IdentifierTable
+    from tenantctl.store.rules import escape_controls
 
     t = IdentifierTable(title=escape(escape_controls(title)) if title else None, show_lines=False,
                         header_style="bold")
@@ -121,7 +121,7 @@ def table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], title: str 
 def _shown(key: str, value: Any) -> Any:
     """A time in a table or record: in the display zone with its offset (cli/formats.py)."""
     if isinstance(value, str) and is_time(key):
-        from cli.formats import local_time
+        from tenantctl.cli.formats import local_time
 
         return local_time(value)
     return value
@@ -154,7 +154,7 @@ def show_list(res: Result, listing: Listing, *, fmt: str | None, quiet: bool, js
         show(res.data, lambda c, d: None, json_mode=True, total=res.total, limit=res.limit, offset=res.offset)
         return
     if fmt in ("quiet", "yaml"):
-        from cli import formats
+        from tenantctl.cli import formats
 
         if fmt == "quiet":
             sys.stdout.write(formats.keys(listing.rows(res.data), listing.key))
@@ -171,7 +171,7 @@ def show_list(res: Result, listing: Listing, *, fmt: str | None, quiet: bool, js
     def render(console: Console, data: Any) -> None:
         rows = listing.rows(data)
         if fmt == "csv" or any(is_time(key) for _, key in columns):
-            from cli import formats  # not for a table without times: `tenant list` starts as before
+            from tenantctl.cli import formats  # not for a table without times: `tenant list` starts as before
 
             rows = formats.zoned(rows, columns)
             if fmt == "csv":
@@ -183,7 +183,7 @@ def show_list(res: Result, listing: Listing, *, fmt: str | None, quiet: bool, js
 
 
 def _list_format(fmt: str | None, quiet: bool, json: bool) -> str:
-    from store.errors import UsageError
+    from tenantctl.store.errors import UsageError
 
     if json and fmt not in (None, "json"):
         raise UsageError(f"--json and -o {fmt} ask for two formats", hint="drop one of them")
@@ -211,7 +211,7 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
 
 def line(console: Console, text: str) -> None:
     """One line of literal text that is never wrapped or cut (links, tokens): the terminal wraps it."""
-    from cli.render import Text
+    from tenantctl.cli.render import Text
 
     console.print(Text(text), soft_wrap=True)
 
@@ -256,7 +256,7 @@ def status(message: str, style: str | None = None) -> None:
     the keys alone, the document alone). `message` is literal text."""
     if state.JSON_MODE or state.SILENT:
         return
-    from cli.render import Text
+    from tenantctl.cli.render import Text
 
     stderr().print(Text(message, style=style or ""), soft_wrap=True)
 
@@ -275,7 +275,7 @@ def fail(err: TenantctlError, json_mode: bool) -> int:
         if err.details:
             error["details"] = err.details
         emit_json({"error": error})
-    from cli.render import Text
+    from tenantctl.cli.render import Text
 
     line = Text("error: ", style="bold red") + Text(err.message)
     if err.hint:

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from cli.commands import app, audit, connection, context, import_, invite, mail, member, tenant, token, user
-from cli.output import is_time
+from tenantctl.cli.commands import app, audit, connection, context, import_, invite, mail, member, tenant, token, user
+from tenantctl.cli.output import is_time
 
 # (command line, its Listing, the key -q prints, acting login or None for the operator)
 LISTS: dict[str, tuple[list[str], Any, str, str | None]] = {
@@ -39,7 +39,7 @@ tenants:
 def filled(world: dict[str, str], cli: Any) -> dict[str, str]:
     """The world plus one of everything a list shows: an app, an invitation, a token, a mail, an
     import run (apply) and two saved contexts."""
-    from cli import remote
+    from tenantctl.cli import remote
 
     assert cli("app", "create", "Lohnbuchhaltung").exit_code == 0
     assert cli("invite", "create", "--kind", "partner", "--from", "acme", "--customer-name", "Test GmbH").exit_code == 0
@@ -222,7 +222,7 @@ def _complete(words: list[str]) -> list[str]:
 
     env = {**os.environ, "_TENANTCTL_COMPLETE": "complete_bash", "COMP_WORDS": " ".join(words),
            "COMP_CWORD": str(len(words) - 1)}
-    out = subprocess.run([sys.executable, "-c", "from cli.main import main; main()"], env=env,
+    out = subprocess.run([sys.executable, "-c", "from tenantctl.cli.main import main; main()"], env=env,
                          capture_output=True, text=True, timeout=60)
     return out.stdout.split()
 
