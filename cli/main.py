@@ -67,7 +67,11 @@ class TenantctlGroup(TyperGroup):
         if completion.requested():
             completion.prepare()  # only now: completion classes cost start-up time
         _plain_help(self)
-        state.JSON_MODE = "--json" in argv
+        from tenantctl.cli.options import json_requested
+
+        state.JSON_MODE = json_requested(argv)
+        state.SILENT = False
+        state.ZONE = None
         state.FLAGS = {}
         state.REMOTE = None
         state.WARNINGS = []

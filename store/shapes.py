@@ -352,6 +352,7 @@ def markdown() -> str:
         "`\"created\"`, `\"updated\"`, `\"unchanged\"` or `\"deleted\"`; updates add `\"changed\"`",
         "(`{field: [old, new]}`). `--if-not-exists` on a create answers `\"unchanged\"` for an equal object",
         "(exit 0) and exit 5 with `error.details.differences` (`{field: {\"stored\", \"given\"}}`) otherwise.",
+        "A list's `-o json` is `--json`; its `-o yaml` is the same document as YAML (README, \"Lists\").",
         "",
         "## Exit codes and their documents",
         "",

@@ -25,6 +25,8 @@ TABLE_MAX = 200
 TABLE_MAX_RUN = 25
 RUN_COLUMNS = [("run", "id"), ("file", "file"), ("actor", "actor"), ("mode", "mode"), ("state", "state"),
                ("started", "started_at"), ("counts", "summary")]
+RUNS = output.Listing(tuple(RUN_COLUMNS), key="id",
+                      wide=(("finished", "finished_at"), ("file hash", "file_hash")))
 
 
 def _summary(counts: dict[str, int]) -> str:
@@ -366,7 +368,8 @@ def _marked_copy(file: Path, source: Any, problems: list[dict[str, Any]], target
 
 
 @app.command("list")
-def list_(limit: int = options.LIMIT, offset: int = options.OFFSET, json: bool = options.JSON) -> None:
+def list_(limit: int = options.LIMIT, offset: int = options.OFFSET, fmt: str | None = options.OUTPUT,
+          quiet: bool = options.QUIET, json: bool = options.JSON) -> None:
     """List import runs, newest first.
 
     Example: tenantctl import list --limit 10
@@ -380,7 +383,7 @@ def list_(limit: int = options.LIMIT, offset: int = options.OFFSET, json: bool =
     res = backend.call("GET", "/imports", local, query={"limit": limit, "offset": offset})
     for i in res.data:
         i["summary"] = _summary(i["counts"])
-    res.show(lambda c, d: c.print(output.table(d, RUN_COLUMNS)), json)
+    output.show_list(res, RUNS, fmt=fmt, quiet=quiet, json=json)
 
 
 @app.command("show")

@@ -18,6 +18,11 @@ LIST_COLUMNS = [("id", "id"), ("status", "status"), ("kind", "kind"), ("from", "
                 ("invited by", "invited_by"), ("invitee", "email"), ("customer", "customer_name"),
                 ("customer no.", "customer_number"), ("created", "created_at"), ("expires", "expires_at"),
                 ("uses", "uses_text")]
+LISTING = output.Listing(tuple(LIST_COLUMNS), key="id",
+                         flat=lambda r: {**r, "uses_text": f"{r['uses']}/{r['max_uses']}"},
+                         wide=(("role", "role"), ("currency", "currency"), ("billing", "billing"),
+                               ("accepted by", "accepted_by"), ("accepted", "accepted_at"),
+                               ("revoked by", "revoked_by"), ("revoked", "revoked_at")))
 HIDDEN_IN_RECORD = {"link", "token", "uses_text", "action"}
 
 
@@ -90,6 +95,8 @@ def list_(
     search: str | None = typer.Option(None, "--search", "-s", help="Customer name, number or e-mail."),
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,
+    fmt: str | None = options.OUTPUT,
+    quiet: bool = options.QUIET,
     json: bool = options.JSON,
 ) -> None:
     """List invitations with their status (pending, accepted, revoked, expired). Never shows a token.
@@ -102,11 +109,7 @@ def list_(
                lambda ctx: svc.invitations.list_invitations(ctx, **query, limit=options.limit_or_none(limit),
                                                             offset=offset),
                query={**query, "limit": limit, "offset": offset})
-
-    def render(console: Any, rows: list[dict[str, Any]]) -> None:
-        console.print(output.table([{**r, "uses_text": f"{r['uses']}/{r['max_uses']}"} for r in rows], LIST_COLUMNS))
-
-    res.show(render, json)
+    output.show_list(res, LISTING, fmt=fmt, quiet=quiet, json=json)
 
 
 @app.command("show")

@@ -20,6 +20,9 @@ def _flat(u: dict[str, Any]) -> dict[str, Any]:
             "tenants": [f"{m['tenant']} ({m['role']})" for m in u.get("memberships", [])]}
 
 
+LISTING = output.Listing(tuple(LIST_COLUMNS), key="login", flat=_flat,
+                         wide=(("language", "language"), ("last login", "last_login_at"),
+                               ("created", "created_at"), ("created by", "created_by")))
 IDENT = typer.Argument(..., metavar="LOGIN_OR_EMAIL", autocompletion=completion.logins)
 TIME_ZONE_HELP = ("Time zone of the times in the person's mails and pages, e.g. Europe/London "
                   "('' for their tenant's, else the platform's time_zone).")
@@ -84,6 +87,8 @@ def list_(
     search: str | None = options.SEARCH,
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,
+    fmt: str | None = options.OUTPUT,
+    quiet: bool = options.QUIET,
     json: bool = options.JSON,
 ) -> None:
     """List the users you can see; search looks in login, e-mail and names.
@@ -95,7 +100,7 @@ def list_(
                                                 search=search, limit=options.limit_or_none(limit), offset=offset),
                query={"tenant": tenant, "status": status.value if status else None, "search": search,
                       "limit": limit, "offset": offset})
-    res.show(lambda c, d: c.print(output.table([_flat(u) for u in d], LIST_COLUMNS)), json)
+    output.show_list(res, LISTING, fmt=fmt, quiet=quiet, json=json)
 
 
 @app.command("show")
