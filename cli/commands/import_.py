@@ -17,8 +17,6 @@ from store.errors import InvalidInput, PartialSuccess
 app = typer.Typer(help="Spreadsheet migration: template, validated all-or-nothing import, runs, undo.",
                   no_args_is_help=True)
 
-PLAN_COLUMNS = [("sheet", "sheet"), ("row", "row"), ("action", "action"), ("type", "type"), ("key/login", "key"),
-                ("name/e-mail", "label"), ("changes / errors", "detail")]
 # A plan of 100,000 rows is read with --json, not as a table. The dry-run shows more of it; a real
 # run lists the first changes only (rendering a 200-row Rich table costs ~0.5 s).
 TABLE_MAX = 200
@@ -36,12 +34,6 @@ def _summary(counts: dict[str, int]) -> str:
         if bits:
             parts.append(f"{kind}: " + ", ".join(bits))
     return "; ".join(parts) or "nothing"
-
-
-def _detail(row: dict[str, Any]) -> str:
-    if row["errors"]:
-        return "; ".join((f"{e['column']}: " if e["column"] else "") + e["message"] for e in row["errors"])
-    return ", ".join(f"{k}: {'' if v[0] is None else str(v[0]) + ' → '}{v[1]}" for k, v in row["changes"].items())
 
 
 class _Progress:
@@ -333,12 +325,12 @@ def _finish(file: Path, started: float, result: dict[str, Any], source: Any, *, 
 
 
 def _print_rows(shown: list[dict[str, Any]], total: int, dry_run: bool) -> None:
-    """The plan's table (at most TABLE_MAX rows, errors first) and how many more there are."""
-    for r in shown:
-        r["detail"] = _detail(r)
+    """The plan's table (at most TABLE_MAX rows, errors first; cli/plan_table.py fits it to the
+    terminal) and how many more there are."""
     if shown:
-        output.stdout().print(output.table(shown, PLAN_COLUMNS,
-                                           title="plan (dry-run: nothing written)" if dry_run else None))
+        from cli.plan_table import render
+
+        render(output.stdout(), shown, title="plan (dry-run: nothing written)" if dry_run else None)
     if total > len(shown):
         output.status(f"… and {total - len(shown):,} more rows (all of them with --json)")
 
