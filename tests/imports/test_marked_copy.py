@@ -89,7 +89,8 @@ def test_an_english_file_gets_an_english_copy_and_lang_overrides(world: Any, cli
     assert _copy_texts(tmp_path / "customers-fehler.xlsx", "Fehler") == {
         ("Users", 2): "Email: ungültige E-Mail-Adresse 'broken': bitte korrigieren; "
                       "Role: Rolle 'boss' ist keiner der Werte admin, member, billing"}
-    german = write_xlsx(tmp_path / "kunden.xlsx", {"Benutzer": [USER_HEADER, ["Emma", "Clarke", "broken", "mueller", ""]]})
+    german = write_xlsx(tmp_path / "kunden.xlsx",
+                        {"Benutzer": [USER_HEADER, ["Emma", "Clarke", "broken", "mueller", ""]]})
     assert cli("import", "run", str(german), "--lang", "en").exit_code == 4
     assert _copy_texts(tmp_path / "kunden-fehler.xlsx", "Problems") == {
         ("Benutzer", 2): "E-Mail: invalid e-mail 'broken': An email address must have an @-sign."}
@@ -203,3 +204,50 @@ def test_the_copy_is_german_in_both_modes(world: Any, cli: Any, tmp_path: Path) 
     assert _copy_texts(tmp_path / "u-fehler.xlsx", "Fehler") == {
         ("u.csv", 2): "E-Mail: ungültige E-Mail-Adresse 'kaputt': bitte korrigieren; "
                       "Rolle: Rolle 'chef' ist keiner der Werte admin, member, billing"}
+
+
+@pytest.mark.parametrize("message", [
+    # contact lists, csv cells, documents' rows: the problems the workbook above cannot hold at once
+    "name 'Schulz': write it as 'Nachname, Vorname'",
+    "name 'Schulz Anna' has no comma: the column holds 'Nachname, Vorname'",
+    "name 'Schulz' is one word: first and last name are needed",
+    "name 'Anna Maria Schulz' can be split more than one way (a double first or last name?): write it as …",
+    "Firma 'Dachdeckerei Kohler GmbH' differs from row 2 ('Dachdeckerei Köhler GmbH') for customer number 000201: "
+    "one company has one value",
+    "Firma 'A GmbH' differs from row 2 ('B GmbH') for the same company: one company has one value",
+    "no company: the company name and the customer number are empty",
+    "a flat contact list of customers needs their reseller: add --reseller KEY, or a 'Reseller' column",
+    "company 'Neu GmbH' is not created: none of its people can be imported (see their problems)",
+    "company 'Kühn GmbH' is not stored, but tenant 'kuehn' is 'Kühn GmbH': write the company as stored …",
+    "customer number 201 is shorter than the others: a lost leading zero? Format the column as text and type the "
+    "number again",
+    "customer number 20000 is a number cell, and the customer numbers it is compared with are zero-padded text "
+    "(020001): lost leading zeros? Format the column as text and type the numbers again",
+    "customer number 777 is not a stored customer of reseller 'acme': a new company needs its name (add a column "
+    "Firma)",
+    "customer number 777 is used at 2 resellers: name the reseller (--reseller KEY, or a column Reseller)",
+    "tenant 'acme' already exists (--mode create)",
+    "a user with e-mail max@mueller.example already exists (--mode create)",
+    "tenant 'Müller' is ambiguous: it names 2 tenants; use the key",
+    "the row has 5 cells, the header 4: a separator inside a cell that is not quoted? The row is shifted …",
+    "cell has 40,000 characters; at most 32,767",
+    "'11.960' has a thousands separator: the column was formatted as a number; format the column as text …",
+    "'WAHR' is a yes/no value, not an identifier; format the column as text …",
+    "'MÃ¼ller' has broken characters: UTF-8 read as Windows-1252 ('Müller'?); the file is UTF-8: import again …",
+    "'Sšhne' has broken characters: Mac Roman read as Windows-1252 ('Söhne'?); the file is Mac Roman: …",
+    "'?ukasz' has broken characters: a letter was replaced by '?' when the file was saved in an encoding without "
+    "it; the letter is lost in this file: …",
+    "last name 'M?ller' would replace the stored 'Müller', but it looks damaged (a lost letter); read the file …",
+    "the same tenant as row 3",
+    "e-mail max@mueller.example also in row 2",
+    "rita.reseller may not change user 'max.mueller': the user also belongs to tenants outside your scope",
+    "max.mueller also belongs to tenants outside your scope: adding them needs their consent; send a member …",
+    "last name 'Мüller' mixes Cyrillic and Latin letters in 'Мüller': it may imitate another name; check it was "
+    "meant",
+])
+def test_the_catalogue_words_every_problem_in_german(message: str) -> None:
+    from importers.report_text import translate
+
+    german = translate(message, "de")
+    assert german != message and not any(w in f" {german.lower()} " for w in ENGLISH), german
+    assert translate(message, "en") == message
