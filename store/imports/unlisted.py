@@ -42,11 +42,14 @@ class Unlisted:
     def count(self, ctx: Ctx, snap: Any, plan: Plan) -> int:
         """Stored users with a membership in a tenant the file touches (one the actor can see) that
         no row of the file names."""
-        touched = {t for t in self._touched(snap, plan) if snap.is_visible(t)}
+        # a big file (a re-run of 100,000 people): the memberships in one scan, read once for both
+        # questions below, instead of IN-lists or two scans
+        pairs = list(snap._scan("SELECT user_id, tenant_id FROM membership")) if len(plan.users) > BULK_LOAD else None
+        touched = {t for t in self._touched(snap, plan, pairs) if snap.is_visible(t)}
         if not touched:
             return 0
         named = {r.target_id for r in plan.users if r.target_id is not None}
-        members = _members(ctx, snap, touched) - named
+        members = ({u for u, t in pairs if t in touched} if pairs is not None else _members(ctx, touched)) - named
         if not members:
             return 0
         # a row refused before it was matched still names its person by address
@@ -55,7 +58,7 @@ class Unlisted:
             members -= {uid for uid, key in _email_keys(ctx, members) if key in addresses}
         return len(members)
 
-    def _touched(self, snap: Any, plan: Plan) -> set[int]:
+    def _touched(self, snap: Any, plan: Plan, pairs: list[tuple[int, int]] | None) -> set[int]:
         """The stored tenants the file's rows are about: matched tenant rows (a tenants sheet, a
         contact list's companies) and the tenants of the user rows."""
         out = {r.target_id for r in plan.tenants if r.target_id is not None}
@@ -68,7 +71,14 @@ class Unlisted:
                 unresolved[r.row] = r.target_id
         if not unresolved:
             return out
-        of_user = {uid: set(ms) for uid, ms in snap.memberships(list(set(unresolved.values()))).items()}
+        of_user: dict[int, set[int]] = {}
+        if pairs is None:
+            of_user = {uid: set(ms) for uid, ms in snap.memberships(list(set(unresolved.values()))).items()}
+        else:
+            wanted = set(unresolved.values())
+            for u, t in pairs:
+                if u in wanted:
+                    of_user.setdefault(u, set()).add(t)
         several = {row for row, uid in unresolved.items() if len(of_user.get(uid, ())) > 1}
         refs = {n: v for n, v in zip(*self.cells, strict=True) if n in several and v} if several else {}
         for row, uid in unresolved.items():
@@ -101,10 +111,8 @@ def _tenant_cells(users: Table) -> tuple[list[int], list[str | None]]:
     return [n for n, _ in users.rows], users.column("tenant")
 
 
-def _members(ctx: Ctx, snap: Any, tenants: set[int]) -> set[int]:
-    """The users with a membership in these tenants."""
-    if len(tenants) > BULK_LOAD:  # one scan beats IN-lists (as Snapshot.memberships does)
-        return {m[0] for m in snap._scan("SELECT user_id, tenant_id FROM membership") if m[1] in tenants}
+def _members(ctx: Ctx, tenants: set[int]) -> set[int]:
+    """The users with a membership in these tenants (a small file: IN-lists)."""
     conn = ctx.session.connection()
     stmt = select(Membership.user_id)
     return {u for chunk in chunks(sorted(tenants)) for (u,) in conn.execute(
