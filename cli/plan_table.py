@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -18,6 +19,7 @@ from cli.render import Text
 from store.rules import escape_controls
 
 MIN_DETAIL = 24  # the changes column's least width before a narrower layout is chosen
+GAP = 3  # between two columns: padding, the (blank) rule, padding; none at the edges
 ACTION_STYLE = {"error": "red", "create": "green", "update": "yellow"}
 
 
@@ -39,11 +41,8 @@ def detail(row: dict[str, Any]) -> str:
     return ", ".join(f"{k}: {'' if v[0] is None else str(v[0]) + ' → '}{v[1]}" for k, v in row["changes"].items())
 
 
-GAP = 3  # between two columns: padding, the (blank) rule, padding; none at the edges
-
-
 def plan_table(rows: list[dict[str, Any]], width: int, title: str | None = None) -> Table:
-    """The widest layout of the three that fits `width` with a readable changes column. Every
+    """The widest of the four layouts that fits `width` with a readable changes column. Every
     column gets its width here (Rich would shrink an address column to make room)."""
     m = _Measures(rows)
     full = [max(m.sheet, 5), max(m.row, 3), m.action, max(m.kind, 4), max(m.key, 9), max(m.address, 12)]
@@ -67,7 +66,7 @@ class _Measures:
 
     def __init__(self, rows: list[dict[str, Any]]) -> None:
         def longest(texts: Any, least: int = 1) -> int:
-            return max((len(t) for t in texts), default=least)
+            return max((cell_len(t) for t in texts), default=least)  # terminal cells, not characters
 
         self.sheet = longest(_text(r["sheet"]) for r in rows)
         self.row = longest(str(r["row"]) for r in rows)
