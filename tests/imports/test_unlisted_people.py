@@ -100,9 +100,9 @@ def test_a_refused_file_carries_the_note_too(world: Any, cli: Any, tmp_path: Pat
     assert _unlisted(r.json()["error"]["details"]["notes"]) == [ONE]
 
 
-def test_a_big_file_reads_the_memberships_in_one_scan_and_counts_the_same(world: Any, ok: Any, tmp_path: Path,
+def test_many_tenants_read_the_memberships_in_one_scan_and_count_the_same(world: Any, ok: Any, tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("store.imports.unlisted.BULK_LOAD", 0)  # every file is "big"
+    monkeypatch.setattr("store.imports.unlisted.SCAN_ABOVE", 0)  # every file is "big"
     ok("member", "add", "max.mueller", "--tenant", "other", "--role", "member")
     path = write_csv(tmp_path / "users.csv", [USER_HEADER, MAX])  # Max (in two tenants) names mueller
     data = ok("import", "run", str(path), "--dry-run")
