@@ -21,7 +21,7 @@ from typing import Any
 from importers.report_text import HEADER, file_language, problem_text
 from importers.write import FILL_ERROR, check_folder, escape, save
 
-# sheet XML (uncompressed) up to which the workbook is copied whole, ~5,000 rows of 5 columns.
+# sheet XML and shared strings (uncompressed) up to which the workbook is copied whole, ~5,000 rows of 5 columns.
 # Measured: 10,000 such rows (4 MB of XML) cost openpyxl +28 MB and 7.7 s to load and save
 FULL_COPY_MAX = 2 * 1024 * 1024
 ERROR_WIDTH = 60
@@ -72,10 +72,12 @@ class _Marks:
 
 
 def _sheet_xml_size(path: Path) -> int:
+    """The uncompressed size of the sheets and their shared strings: what openpyxl would hold."""
     import zipfile
 
     with zipfile.ZipFile(path) as zf:
-        return sum(i.file_size for i in zf.infolist() if i.filename.startswith("xl/worksheets/"))
+        return sum(i.file_size for i in zf.infolist()
+                   if i.filename.startswith("xl/worksheets/") or i.filename == "xl/sharedStrings.xml")
 
 
 def _full_copy(path: Path, marks: _Marks, target: Path, force: bool) -> None:
@@ -90,7 +92,7 @@ def _full_copy(path: Path, marks: _Marks, target: Path, force: bool) -> None:
             continue
         header_row = table.header_row if table else 1
         first_col = _first_column(ws, header_row)
-        col = ws.max_column + 1  # right of the header and of every data cell
+        col = _last_filled_column(ws) + 1  # right of the header and of every data cell
         head = ws.cell(row=header_row, column=col, value=marks.header)
         head.font, head.fill = Font(bold=True), fill
         ws.column_dimensions[head.column_letter].width = ERROR_WIDTH
@@ -102,6 +104,12 @@ def _full_copy(path: Path, marks: _Marks, target: Path, force: bool) -> None:
             cell = ws.cell(row=rownum, column=col, value=marks.text(plist))
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     save(target, wb.save, force=force)
+
+
+def _last_filled_column(ws: Any) -> int:
+    """The rightmost column holding a value (max_column counts formatted empty cells too, such as a
+    whole formatted row). openpyxl keeps a sheet's cells in a dict: one pass over the cells that exist."""
+    return max((col for (_, col), cell in ws._cells.items() if cell.value not in (None, "")), default=0)
 
 
 def _first_column(ws: Any, header_row: int) -> int:

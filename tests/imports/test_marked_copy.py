@@ -251,3 +251,22 @@ def test_the_catalogue_words_every_problem_in_german(message: str) -> None:
     german = translate(message, "de")
     assert german != message and not any(w in f" {german.lower()} " for w in ENGLISH), german
     assert translate(message, "en") == message
+
+
+def test_a_large_workbook_is_streamed_with_a_bold_frozen_header(world: Any, cli: Any, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from openpyxl import load_workbook
+
+    monkeypatch.setattr("importers.marked.FULL_COPY_MAX", 0)  # every workbook counts as large
+    path = _filled_template(cli, tmp_path / "kunden.xlsx",
+                            [[None, "Gut GmbH", "customer", "acme", "40001", "EUR", "customer", "de"]],
+                            [["Gerd", "Gut", "kaputt", "40001", "chef", "de"]])
+    assert cli("import", "run", str(path)).exit_code == 4
+    ws = load_workbook(tmp_path / "kunden-fehler.xlsx")["Benutzer"]
+    assert ws.freeze_panes == "A2" and all(c.font.bold for c in ws[1] if c.value)
+    header = [c.value for c in ws[1]]
+    assert header[-1] == "Fehler"
+    assert ws.cell(row=2, column=len(header)).value == (
+        "E-Mail: ungültige E-Mail-Adresse 'kaputt': bitte korrigieren; "
+        "Rolle: Rolle 'chef' ist keiner der Werte admin, member, billing")
+    assert ws.cell(row=2, column=3).fill.fgColor.rgb == "FFFFC7CE"
