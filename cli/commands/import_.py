@@ -96,7 +96,7 @@ def run(
     report: Path | None = typer.Option(None, "--report", help="The marked copy (default: NAME-fehler.xlsx next to "
                                        "the input; a csv input with --report NAME.csv: a csv)."),
     lang: str | None = typer.Option(None, "--lang", help="Language of the marked copy: de or en (default: the "
-                                    "file's headers')."),
+                                    "language of the file's headers)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing marked copy."),
     send_links: bool = typer.Option(False, "--send-links", help="Queue password links for the users this run creates."),
     reseller: str | None = typer.Option(None, "--reseller", help="Reseller of customer rows without one.",

@@ -10,7 +10,7 @@ import pytest
 
 from tests.imports.conftest import TENANT_HEADER, USER_HEADER, basic_workbook, write_csv, write_xlsx
 
-pytestmark = pytest.mark.usefixtures("cli_mode")  # locally and over HTTP
+pytestmark = pytest.mark.usefixtures("cli_mode")  # locally and over HTTP (the last test: also on PostgreSQL)
 
 NOTE = ("stored users of these tenants are not in the file; importing adds and updates, it never removes "
         "(tenantctl apply --prune removes people not listed; see docs/apply.md)")
@@ -100,9 +100,11 @@ def test_a_refused_file_carries_the_note_too(world: Any, cli: Any, tmp_path: Pat
     assert _unlisted(r.json()["error"]["details"]["notes"]) == [ONE]
 
 
-def test_many_tenants_read_the_memberships_in_one_scan_and_count_the_same(world: Any, ok: Any, tmp_path: Path,
+@pytest.mark.parametrize("scan_above", [0, 500])
+def test_many_tenants_read_the_memberships_in_one_scan_and_count_the_same(backend: str, world: Any, ok: Any,
+                                                                          tmp_path: Path, scan_above: int,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("store.imports.unlisted.SCAN_ABOVE", 0)  # every file is "big"
+    monkeypatch.setattr("store.imports.unlisted.SCAN_ABOVE", scan_above)  # 0: every file has "many" tenants
     ok("member", "add", "max.mueller", "--tenant", "other", "--role", "member")
     path = write_csv(tmp_path / "users.csv", [USER_HEADER, MAX])  # Max (in two tenants) names mueller
     data = ok("import", "run", str(path), "--dry-run")
