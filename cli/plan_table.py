@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cli.render import Text
-from store.rules import escape_controls
+from tenantctl.cli.render import Text
+from tenantctl.store.rules import escape_controls
 
 MIN_DETAIL = 24  # the changes column's least width before a narrower layout is chosen
 GAP = 3  # between two columns: padding, the (blank) rule, padding; none at the edges

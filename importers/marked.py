@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from importers.report_text import HEADER, file_language, problem_text
-from importers.write import FILL_ERROR, check_folder, escape, save
+from tenantctl.importers.report_text import HEADER, file_language, problem_text
+from tenantctl.importers.write import FILL_ERROR, check_folder, escape, save
 
 # sheet XML and shared strings (uncompressed) up to which the workbook is copied whole, ~5,000 rows of 5 columns.
 # Measured: 10,000 such rows (4 MB of XML) cost openpyxl +28 MB and 7.7 s to load and save
@@ -169,7 +169,7 @@ def _cell(ws: Any, value: Any, font: Any, fill: Any = None) -> Any:
 def _csv_copy(path: Path, encoding: str | None, marks: _Marks, target: Path, force: bool) -> None:
     """A csv in the input's delimiter and encoding (its `sep=` line and byte-order mark kept), with
     the problems' column added."""
-    from importers.read import csv_records
+    from tenantctl.importers.read import csv_records
 
     raw = path.read_bytes()
     used = _csv_encoding(raw, encoding)
@@ -195,7 +195,7 @@ def _csv_copy(path: Path, encoding: str | None, marks: _Marks, target: Path, for
 
 def _csv_encoding(raw: bytes, forced: str | None) -> str:
     """The encoding the import read the file in (utf-8-sig keeps a byte-order mark)."""
-    from importers import broken_text
+    from tenantctl.importers import broken_text
 
     if forced:
         return forced
@@ -209,7 +209,7 @@ def _csv_encoding(raw: bytes, forced: str | None) -> str:
 def _source_sheets(path: Path, file_type: str, encoding: str | None) -> Iterator[tuple[str, int, int, Any]]:
     """(sheet name, index of its first column, its width, iterator of (Excel row, cell values))."""
     if file_type == "csv":
-        from importers.read import csv_records
+        from tenantctl.importers.read import csv_records
 
         yield path.name[:31], 0, 0, csv_records(path, encoding)
         return
@@ -217,7 +217,7 @@ def _source_sheets(path: Path, file_type: str, encoding: str | None) -> Iterator
 
     from python_calamine import CalamineWorkbook
 
-    from importers import safety, sheetscan
+    from tenantctl.importers import safety, sheetscan
 
     wb = CalamineWorkbook.from_path(str(path))
     with zipfile.ZipFile(path) as zf:

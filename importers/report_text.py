@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from importers import columns
+from tenantctl.importers import columns
 
 LANGUAGES = ("de", "en")
 HEADER = {"de": "Fehler", "en": "Problems"}

@@ -12,10 +12,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from importers import columns
-from importers.read import ESCAPED_START
-from store.errors import InvalidInput
-from store.files import occupied, write_private
+from tenantctl.importers import columns
+from tenantctl.importers.read import ESCAPED_START
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.files import occupied, write_private
 
 FILL_ERROR = "FFFFC7CE"
 FILL_HEADER = "FFDDEBF7"

@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlmodel import col
 
-from store.context import Ctx
-from store.imports.checks import chunks, select
-from store.imports.plan import Options, Plan
-from store.imports.rows import Source, Table
-from store.models import Membership, User
-from store.nfc import nfc
-from store.rules import email_key
+from tenantctl.store.context import Ctx
+from tenantctl.store.imports.checks import chunks, select
+from tenantctl.store.imports.plan import Options, Plan
+from tenantctl.store.imports.rows import Source, Table
+from tenantctl.store.models import Membership, User
+from tenantctl.store.nfc import nfc
+from tenantctl.store.rules import email_key
 
 PRUNE_DOC = "docs/apply.md"
 # tenants above which their members are found by one scan of the membership table (100,000 members

@@ -152,7 +152,7 @@ def test_a_german_copy_of_a_file_with_one_of_each_problem_has_no_english(world: 
     r = cli("import", "run", str(path), "--json", as_="rita.reseller")
     assert r.exit_code == 4, r.stderr
     problems = r.json()["error"]["details"]["problems"]
-    from importers.report_text import translate
+    from tenantctl.importers.report_text import translate
 
     untranslated = [p["message"] for p in problems if translate(p["message"], "de") == p["message"]]
     assert untranslated == []
@@ -246,7 +246,7 @@ def test_the_copy_is_german_in_both_modes(world: Any, cli: Any, tmp_path: Path) 
     "meant",
 ])
 def test_the_catalogue_words_every_problem_in_german(message: str) -> None:
-    from importers.report_text import translate
+    from tenantctl.importers.report_text import translate
 
     german = translate(message, "de")
     assert german != message and not any(w in f" {german.lower()} " for w in ENGLISH), german
@@ -257,7 +257,7 @@ def test_a_large_workbook_is_streamed_with_a_bold_frozen_header(world: Any, cli:
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from openpyxl import load_workbook
 
-    monkeypatch.setattr("importers.marked.FULL_COPY_MAX", 0)  # every workbook counts as large
+    monkeypatch.setattr("tenantctl.importers.marked.FULL_COPY_MAX", 0)  # every workbook counts as large
     path = _filled_template(cli, tmp_path / "kunden.xlsx",
                             [[None, "Gut GmbH", "customer", "acme", "40001", "EUR", "customer", "de"]],
                             [["Gerd", "Gut", "kaputt", "40001", "chef", "de"]])

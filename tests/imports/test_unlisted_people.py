@@ -104,7 +104,7 @@ def test_a_refused_file_carries_the_note_too(world: Any, cli: Any, tmp_path: Pat
 def test_many_tenants_read_the_memberships_in_one_scan_and_count_the_same(backend: str, world: Any, ok: Any,
                                                                           tmp_path: Path, scan_above: int,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("store.imports.unlisted.SCAN_ABOVE", scan_above)  # 0: every file has "many" tenants
+    monkeypatch.setattr("tenantctl.store.imports.unlisted.SCAN_ABOVE", scan_above)  # 0: every file has "many" tenants
     ok("member", "add", "max.mueller", "--tenant", "other", "--role", "member")
     path = write_csv(tmp_path / "users.csv", [USER_HEADER, MAX])  # Max (in two tenants) names mueller
     data = ok("import", "run", str(path), "--dry-run")
