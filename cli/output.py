@@ -42,7 +42,13 @@ IDENTIFIERS = frozenset({"id", "key", "login", "email", "to", "tenant", "reselle
 
 
 def _width(stream: Any) -> int | None:
-    # Not a terminal (pipe, file, test): don't wrap wide tables at 80 columns.
+    # COLUMNS set: that width (as Rich and `ls` honour it, on a terminal or not). Else a terminal's
+    # own width; not a terminal (pipe, file, test): don't wrap wide tables at 80 columns.
+    import os
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
     return None if getattr(stream, "isatty", lambda: False)() else 200
 
 

@@ -40,6 +40,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))  # no user config.toml
     monkeypatch.chdir(tmp_path)  # no ./tenantctl.toml
     monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("COLUMNS", raising=False)  # the output's width: set by the tests that mean it
 
 
 # -- stores ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from tenantctl.store.imports.plan_tenants import plan_tenants
 from tenantctl.store.imports.plan_users import plan_users
 from tenantctl.store.imports.rows import Source
 from tenantctl.store.imports.snapshot import Snapshot
+from tenantctl.store.imports.unlisted import Unlisted
 
 
 def build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | None = None) -> Plan:
@@ -43,9 +44,11 @@ def _build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | No
                    else source.padded_refs)
     file_tenants = plan_tenants(ctx, snap, source.tables.get("tenants"), opts, plan, padded_refs,
                                 contacts is not None)
+    unlisted = Unlisted(source)  # stored people the file leaves out: counted once the rows are planned
     plan_users(ctx, snap, source.tables.get("users"), opts, plan, file_tenants, progress)
     if contacts is not None:
         _companies_without_people(plan)
+    plan.notes.extend(unlisted.notes(ctx, snap, plan, opts))
     # cell-level problems found while reading belong to their rows
     placed = [p for p in plan.file_problems if p.row is not None]
     rows = {(r.sheet, r.row): r for r in plan.rows} if placed else {}

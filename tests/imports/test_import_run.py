@@ -159,7 +159,7 @@ def test_error_report_workbook_marks_cells(world: Any, cli: Any, tmp_path: Path)
     report = tmp_path / "kunden-fehler.xlsx"
     ws = load_workbook(report)["Benutzer"]
     assert ws.cell(row=1, column=6).value == "Fehler"
-    assert "E-Mail: invalid e-mail 'kaputt'" in ws.cell(row=2, column=6).value
+    assert ws.cell(row=2, column=6).value == "E-Mail: ungültige E-Mail-Adresse 'kaputt': bitte korrigieren"
     assert ws.cell(row=2, column=3).fill.fgColor.rgb == "FFFFC7CE"
     assert ws.cell(row=2, column=1).fill.fgColor.rgb != "FFFFC7CE"
     custom = tmp_path / "anders.xlsx"
