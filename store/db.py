@@ -22,6 +22,7 @@ from store.errors import InvalidInput, SchemaError, Unreachable, busy_error, is_
 from store.revisions import check_not_newer, head_revisions
 from store.settings import mask_secret
 
+
 def normalise_url(url: str) -> str:
     """psycopg 3 is our PostgreSQL driver; accept the bare scheme users paste from elsewhere."""
     for prefix in ("postgresql://", "postgres://"):

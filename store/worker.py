@@ -18,6 +18,7 @@ from store.db import Store
 from store.errors import TenantctlError
 from store.mail.delivery import Summary, deliver_pending
 from store.services import housekeeping
+from store.services import minters as _minters  # noqa: F401  (the outbox may hold any token mail)
 from store.settings import Settings
 from store.types import utcnow
 

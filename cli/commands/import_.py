@@ -175,6 +175,7 @@ def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | 
          verbose: bool = False, force: bool = False) -> None:
     """Read the file, hand it to the engine, write the marked copy and print."""
     from store.imports import engine
+    from store.services.import_links import send_initial_links
 
     dry_run = opts.dry_run
     loaded, digest = reading.result()  # handed over: `del loaded` below frees the parsed workbook
@@ -188,7 +189,8 @@ def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | 
         with runtime.command() as ctx:
             outcome = engine.run(ctx, source, opts, digest=digest, progress=progress, status=output.status,
                                  rows="all" if json or dry_run else "changed",
-                                 rows_limit=None if json else TABLE_MAX if dry_run else TABLE_MAX_RUN)
+                                 rows_limit=None if json else TABLE_MAX if dry_run else TABLE_MAX_RUN,
+                                 links=send_initial_links)
     finally:
         progress.stop()
     timings.update(outcome.timings)

@@ -16,7 +16,6 @@ only the newest copy's link works and the older copy's link gives the usual "inv
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,8 +28,9 @@ from sqlmodel import Session, col, func, select
 
 from store.db import Store
 from store.enums import MailState
-from store.errors import PENDING, DeliveryPending, InvalidInput, Unreachable
+from store.errors import PENDING, DeliveryPending, Unreachable
 from store.mail import message
+from store.mail.minters import minter_for
 from store.mail.retry import ConnectionFailure, DeliveryError, PermanentFailure, next_attempt
 from store.mail.transports import Transport, make_transport
 from store.models import OutboxMail
@@ -76,19 +76,6 @@ class Job:
     attempts: int
 
 
-def _minter(ref_type: str) -> Callable[..., dict[str, Any] | None]:
-    from store.services.outbox import MINTERS
-
-    try:
-        target = MINTERS[ref_type]
-    except KeyError:
-        raise InvalidInput(f"no minter registered for mails about {ref_type!r}",
-                           hint="a tenantctl bug: register it in store.services.outbox.MINTERS") from None
-    module, _, name = target.partition(":")
-    fn: Callable[..., dict[str, Any] | None] = getattr(importlib.import_module(module), name)
-    return fn
-
-
 def _due(now: datetime) -> Any:
     return (col(OutboxMail.state).in_([MailState.queued, MailState.sending])) & (
         col(OutboxMail.next_attempt_at) <= now)
@@ -116,7 +103,7 @@ def _claim(store: Store, settings: Settings, now: datetime, ids: list[int] | Non
         for mail in mails:
             extra: dict[str, Any] | None = {}
             if mail.ref_type:
-                extra = _minter(mail.ref_type)(s, mail.ref_id, settings)
+                extra = minter_for(mail.ref_type)(s, mail.ref_id, settings)
             if extra is None:
                 mail.state, mail.last_error, mail.next_attempt_at = (
                     MailState.failed, f"not sent: the {(mail.ref_type or '').replace('_', ' ')} is no longer valid "
@@ -154,7 +141,7 @@ def _preload(session: Session, mails: list[OutboxMail]) -> list[Any]:
             by_type.setdefault(mail.ref_type, []).append(mail.ref_id)
     kept: list[Any] = []
     for ref_type, ref_ids in by_type.items():
-        preload = getattr(_minter(ref_type), "preload", None)
+        preload = getattr(minter_for(ref_type), "preload", None)
         if preload is not None:
             kept.extend(preload(session, ref_ids) or [])
     return kept

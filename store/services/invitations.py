@@ -36,6 +36,7 @@ from store.enums import (
 )
 from store.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from store.lookup import find_user_row, operator_tenant
+from store.mail.minters import minter
 from store.models import Invitation, Membership, Tenant, User
 from store.schemas import ts
 from store.services import Page, connections, like, memberships, paginate, passwords, tenants, users
@@ -342,6 +343,7 @@ def invitee_zone(s: Session, inv: Invitation, origin: Tenant) -> str | None:
     return origin.time_zone if inv.kind == InvitationKind.member else None
 
 
+@minter("invitation")
 def mint_for_mail(session: Session, ref_id: int, settings: Settings) -> dict[str, Any] | None:
     """Called at delivery: a fresh token whose hash replaces the stored one (an earlier link dies);
     None when the invitation can no longer be accepted, so the mail is not sent."""
