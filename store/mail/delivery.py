@@ -102,8 +102,8 @@ def _claim(store: Store, settings: Settings, now: datetime, ids: list[int] | Non
         keep = _preload(s, mails)  # noqa: F841 (holds the preloaded rows in the identity map)
         for mail in mails:
             extra: dict[str, Any] | None = {}
-            if mail.ref_type:
-                extra = minter_for(mail.ref_type)(s, mail.ref_id, settings)
+            if mail.ref_type:  # without its object (ref_id) there is nothing to mint: no longer valid
+                extra = minter_for(mail.ref_type)(s, mail.ref_id, settings) if mail.ref_id is not None else None
             if extra is None:
                 mail.state, mail.last_error, mail.next_attempt_at = (
                     MailState.failed, f"not sent: the {(mail.ref_type or '').replace('_', ' ')} is no longer valid "
