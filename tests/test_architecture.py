@@ -47,7 +47,9 @@ BREAKS = [
     ("packages", "web/app.py", "from cli import output"),
     ("packages", "importers/safety.py", "from web import errors"),
     ("cli-through-services", "cli/commands/tenant.py", "from store.models import Tenant"),
+    ("cli-through-services", "cli/output.py", "from store.lookup import find_user_row"),
     ("web-through-services", "web/api/tenants.py", "from store import models"),
+    ("web-through-services", "web/pages/invite.py", "from store.audit import record"),
     ("templates-standalone", "mail_templates/__init__.py", "import store.errors"),
 ]
 
