@@ -180,7 +180,8 @@ def _prune(ctx: Ctx, outcome: Any, desired: Desired) -> list[dict[str, Any]]:
 
 
 def _remove(ctx: Ctx, run_id: int | None, removals: list[dict[str, Any]]) -> None:
-    """Delete, with what undo needs to put each back (a membership with its access rights)."""
+    """Delete, with what undo needs to put each back (a membership with its access rights;
+    store/imports/put_back.py)."""
     s = ctx.session
     items: list[dict[str, Any]] = []
     for r in removals:
