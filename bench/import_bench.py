@@ -130,8 +130,8 @@ def generate_flat(workdir: Path, n_companies: int, n_people: int) -> dict[str, P
 
 def fresh_sqlite(workdir: Path, name: str, reseller: bool = False) -> str:
     """A copy of a migrated store (reseller: with the reseller `partner` a flat list is imported under)."""
-    from store.db import Store
-    from store.migrate import upgrade
+    from tenantctl.store.db import Store
+    from tenantctl.store.migrate import upgrade
 
     template = workdir / ("template-partner.db" if reseller else "template.db")
     if not template.exists():
@@ -157,8 +157,8 @@ def fresh_pg(url: str) -> str:
     import psycopg
     from sqlalchemy.engine import make_url
 
-    from store.db import Store
-    from store.migrate import upgrade
+    from tenantctl.store.db import Store
+    from tenantctl.store.migrate import upgrade
 
     base = make_url(url).set(drivername="postgresql+psycopg")
     admin = base.set(database="postgres").render_as_string(hide_password=False).replace("+psycopg", "")
@@ -189,7 +189,7 @@ def tenantctl(url: str, *files: Path, extra: tuple[str, ...] = (), python: str =
     """One process, as the console script runs: one `import run` per file (csv: tenants, then users)."""
     runs = ", ".join(f"app(['--db', {url!r}, 'import', 'run', {str(f)!r}, *{list(extra)!r}], standalone_mode=False)"
                      for f in files)
-    return [python, "-c", f"from cli.main import app, exit_now; exit_now(max([{runs}]))"]
+    return [python, "-c", f"from tenantctl.cli.main import app, exit_now; exit_now(max([{runs}]))"]
 
 
 class Against:
@@ -214,7 +214,7 @@ class Against:
             seed = ("import sqlite3; db = sqlite3.connect(p); db.execute(\"INSERT INTO tenant (key, name, kind, "
                     "status, language, created_at, created_by) VALUES ('partner', 'Partner AG', 'reseller', "
                     "'active', 'de', '2026-01-01 00:00:00', 'bench')\"); db.commit()") if reseller else "pass"
-            code = (f"from store.db import Store; from store.migrate import upgrade; p = {url[10:]!r}\n"
+            code = (f"from tenantctl.store.db import Store; from store.migrate import upgrade; p = {url[10:]!r}\n"
                     "import os; os.path.exists(p) and os.remove(p)\n"
                     f"s = Store({url!r}, create=True); upgrade(s); s.dispose()\n{seed}")
             done = subprocess.run([self.python, "-c", code], cwd=self.folder, capture_output=True, text=True)

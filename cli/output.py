@@ -11,24 +11,24 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from cli import state
-from store.errors import TenantctlError
+from tenantctl.cli import state
+from tenantctl.store.errors import TenantctlError
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from cli.render import Text
+    from tenantctl.cli.render import Text
 
 
 def __getattr__(name: str) -> Any:
-    """`output.Text` (and `from cli.output import Text`): Rich is loaded on first use, in
+    """`output.Text` (and `from tenantctl.cli.output import Text`): Rich is loaded on first use, in
     cli/render.py, so that `--help` and completion never pay for it (bench/startup_bench.py)."""
     if name == "Text":
-        from cli import render
+        from tenantctl.cli import render
 
         return render.Text
-    raise AttributeError(f"module 'cli.output' has no attribute {name!r}")
+    raise AttributeError(f"module 'tenantctl.cli.output' has no attribute {name!r}")
 
 
 Column = tuple[str, str]  # (header, key)
@@ -44,19 +44,19 @@ def _width(stream: Any) -> int | None:
 
 
 def stdout() -> Console:
-    from cli.render import NeverCropConsole
+    from tenantctl.cli.render import NeverCropConsole
 
     return NeverCropConsole(file=sys.stdout, highlight=False, emoji=False, width=_width(sys.stdout))
 
 
 def stderr() -> Console:
-    from cli.render import NeverCropConsole
+    from tenantctl.cli.render import NeverCropConsole
 
     return NeverCropConsole(file=sys.stderr, highlight=False, emoji=False, width=_width(sys.stderr))
 
 
 def cell(value: Any) -> Text:
-    from cli.render import Text
+    from tenantctl.cli.render import Text
 
     if value is None:
         return Text("-", style="dim")
@@ -96,8 +96,8 @@ def _change(value: Any) -> str:
 def table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], title: str | None = None) -> Table:
     from rich.markup import escape
 
-    from cli.render import IdentifierTable
-    from store.rules import escape_controls
+    from tenantctl.cli.render import IdentifierTable
+    from tenantctl.store.rules import escape_controls
 
     t = IdentifierTable(title=escape(escape_controls(title)) if title else None, show_lines=False,
                         header_style="bold")
@@ -129,7 +129,7 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
 
 def line(console: Console, text: str) -> None:
     """One line of literal text that is never wrapped or cut (links, tokens): the terminal wraps it."""
-    from cli.render import Text
+    from tenantctl.cli.render import Text
 
     console.print(Text(text), soft_wrap=True)
 
@@ -173,7 +173,7 @@ def status(message: str, style: str | None = None) -> None:
     """Progress and status lines: stderr, silent in --json mode. `message` is literal text."""
     if state.JSON_MODE:
         return
-    from cli.render import Text
+    from tenantctl.cli.render import Text
 
     stderr().print(Text(message, style=style or ""), soft_wrap=True)
 
@@ -192,7 +192,7 @@ def fail(err: TenantctlError, json_mode: bool) -> int:
         if err.details:
             error["details"] = err.details
         emit_json({"error": error})
-    from cli.render import Text
+    from tenantctl.cli.render import Text
 
     line = Text("error: ", style="bold red") + Text(err.message)
     if err.hint:

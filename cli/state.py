@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cli.remote import Remote
+    from tenantctl.cli.remote import Remote
 
 FLAGS: dict[str, Any] = {}
 JSON_MODE = False

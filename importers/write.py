@@ -12,10 +12,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from importers import columns
-from importers.read import ESCAPED_START
-from store.errors import InvalidInput
-from store.files import occupied, write_private
+from tenantctl.importers import columns
+from tenantctl.importers.read import ESCAPED_START
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.files import occupied, write_private
 
 FILL_ERROR = "FFFFC7CE"
 FILL_HEADER = "FFDDEBF7"
@@ -239,7 +239,7 @@ def write_report(source_path: Path, file_type: str, tables: dict[str, Any], prob
 def _source_sheets(path: Path, file_type: str, encoding: str | None) -> Any:
     """(sheet name, index of its first column, its width, iterator of (Excel row, cell values))."""
     if file_type == "csv":
-        from importers.read import csv_records
+        from tenantctl.importers.read import csv_records
 
         yield path.name[:31], 0, 0, csv_records(path, encoding)
         return
@@ -247,7 +247,7 @@ def _source_sheets(path: Path, file_type: str, encoding: str | None) -> Any:
 
     from python_calamine import CalamineWorkbook
 
-    from importers import safety, sheetscan
+    from tenantctl.importers import safety, sheetscan
 
     wb = CalamineWorkbook.from_path(str(path))
     with zipfile.ZipFile(path) as zf:

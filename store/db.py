@@ -17,10 +17,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, create_engine
 
-from store import errors
-from store.errors import InvalidInput, SchemaError, Unreachable, busy_error, is_busy
-from store.revisions import check_not_newer, head_revisions
-from store.settings import mask_secret
+from tenantctl.store import errors
+from tenantctl.store.errors import InvalidInput, SchemaError, Unreachable, busy_error, is_busy
+from tenantctl.store.revisions import check_not_newer, head_revisions
+from tenantctl.store.settings import mask_secret
 
 
 def normalise_url(url: str) -> str:
@@ -168,7 +168,7 @@ class Store:
 
     @staticmethod
     def _check_sqlite_path(path: Path, create: bool) -> None:
-        from store.files import create_private, private_dir
+        from tenantctl.store.files import create_private, private_dir
 
         folder = path.parent
         if not folder.exists():

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, func, select
 
-from store.enums import Role, UserStatus
-from store.errors import Conflict
-from store.models import Membership, Tenant, User
+from tenantctl.store.enums import Role, UserStatus
+from tenantctl.store.errors import Conflict
+from tenantctl.store.models import Membership, Tenant, User
 
 
 def _other_admins(s: Session, tenant_id: int, user_id: int) -> int:

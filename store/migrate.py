@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from store.revisions import MIGRATIONS, check_not_newer
+from tenantctl.store.revisions import MIGRATIONS, check_not_newer
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-    from store.db import Store
+    from tenantctl.store.db import Store
 
 
 def _config() -> Config:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from store.types import UTCDateTime, utcnow
+from tenantctl.store.types import UTCDateTime, utcnow
 
 
 def _ts(nullable: bool = False, index: bool = False) -> Any:

@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from store.errors import SchemaError
+from tenantctl.store.errors import SchemaError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

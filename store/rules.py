@@ -8,7 +8,7 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
-from store.errors import InvalidInput
+from tenantctl.store.errors import InvalidInput
 
 NAME_MAX = 200
 KEY_MAX = 63
@@ -223,7 +223,7 @@ def email_key(email: str) -> str:
 
 @cache
 def currencies() -> frozenset[str]:
-    text = resources.files("store.data").joinpath("iso4217.txt").read_text(encoding="utf-8")
+    text = resources.files("tenantctl.store.data").joinpath("iso4217.txt").read_text(encoding="utf-8")
     return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
 
 
@@ -238,7 +238,7 @@ def normalise_currency(value: str | None) -> str | None:
 
 def check_currency_change(current: str | None, new: str | None) -> None:
     """Currency is fixed for good once set (S4)."""
-    from store.errors import Conflict
+    from tenantctl.store.errors import Conflict
 
     if current and new and new != current:
         raise Conflict(f"the currency is fixed at {current} and cannot change to {new}",

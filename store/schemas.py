@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from store.models import AuditEvent, Connection, Membership, Tenant, User
+from tenantctl.store.models import AuditEvent, Connection, Membership, Tenant, User
 
 
 def ts(value: datetime | None) -> str | None:

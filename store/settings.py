@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from store.errors import InvalidInput
+from tenantctl.store.errors import InvalidInput
 
 
 @dataclass(frozen=True)

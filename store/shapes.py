@@ -1,5 +1,5 @@
 """The JSON shapes of tenantctl's output, typed in one place. docs/json.md is generated from here
-(`python -m store.shapes > docs/json.md`; a test keeps it current), and a test runs every mutating
+(`python -m tenantctl.store.shapes > docs/json.md`; a test keeps it current), and a test runs every mutating
 command with --json and checks its `data` against the shape named in COMMANDS.
 
 A mutating command prints the object as `show` prints it, plus "action": what the command did to
@@ -11,7 +11,7 @@ import types
 import typing
 from typing import Any, Literal, NotRequired, TypedDict, Union, get_args, get_origin, get_type_hints
 
-from store.errors import JSON_DOCUMENT
+from tenantctl.store.errors import JSON_DOCUMENT
 
 Action = Literal["created", "updated", "unchanged", "deleted"]
 Changed = dict[str, list[Any]]
@@ -341,7 +341,7 @@ def markdown() -> str:
     lines = [
         "# JSON output",
         "",
-        "Generated from `store/shapes.py` (`python -m store.shapes > docs/json.md`); a test checks that this",
+        "Generated from `store/shapes.py` (`python -m tenantctl.store.shapes > docs/json.md`); a test checks that this",
         "file is current and that every command below prints exactly this shape.",
         "",
         "With `--json`, stdout holds one document: `{\"data\": …}` (lists add `\"meta\": {\"total\", \"limit\",",

@@ -38,19 +38,19 @@ def test_every_contract_is_kept() -> None:
 
 # (contract id, file to add a line to, the line): one wrong arrow per rule of docs/architecture.md
 BREAKS = [
-    ("store-layers", "store/mail/message.py", "from store.services import tenants"),
-    ("store-layers", "store/imports/write.py", "from store.services import outbox"),
-    ("store-layers", "store/models.py", "from store.imports import rows"),
+    ("store-layers", "store/mail/message.py", "from tenantctl.store.services import tenants"),
+    ("store-layers", "store/imports/write.py", "from tenantctl.store.services import outbox"),
+    ("store-layers", "store/models.py", "from tenantctl.store.imports import rows"),
     ("store-layers", "store/newcomer.py", "X = 1"),  # a new module must be placed in a layer
-    ("engine-mail-independent", "store/imports/rows.py", "from store.mail import message"),
+    ("engine-mail-independent", "store/imports/rows.py", "from tenantctl.store.mail import message"),
     ("store-acyclic", "store/errors.py", "def _late():\n    from store import db"),
-    ("packages", "web/app.py", "from cli import output"),
-    ("packages", "importers/safety.py", "from web import errors"),
-    ("cli-through-services", "cli/commands/tenant.py", "from store.models import Tenant"),
-    ("cli-through-services", "cli/output.py", "from store.lookup import find_user_row"),
-    ("web-through-services", "web/api/tenants.py", "from store import models"),
-    ("web-through-services", "web/pages/invite.py", "from store.audit import record"),
-    ("templates-standalone", "mail_templates/__init__.py", "import store.errors"),
+    ("packages", "web/app.py", "from tenantctl.cli import output"),
+    ("packages", "importers/safety.py", "from tenantctl.web import errors"),
+    ("cli-through-services", "cli/commands/tenant.py", "from tenantctl.store.models import Tenant"),
+    ("cli-through-services", "cli/output.py", "from tenantctl.store.lookup import find_user_row"),
+    ("web-through-services", "web/api/tenants.py", "from tenantctl.store import models"),
+    ("web-through-services", "web/pages/invite.py", "from tenantctl.store.audit import record"),
+    ("templates-standalone", "mail_templates/__init__.py", "import tenantctl.store.errors"),
 ]
 
 

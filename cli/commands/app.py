@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from cli import options, output
-from cli.backend import call, svc
+from tenantctl.cli import options, output
+from tenantctl.cli.backend import call, svc
 
 app = typer.Typer(help="Applications: the catalogue for bookings and access rights.", no_args_is_help=True)
 COLUMNS = [("key", "key"), ("name", "name"), ("bookings", "bookings"), ("access rights", "access_rights")]

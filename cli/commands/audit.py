@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import typer
 
-from cli import completion, options, output
-from cli.backend import call, svc
+from tenantctl.cli import completion, options, output
+from tenantctl.cli.backend import call, svc
 
 app = typer.Typer(help="The audit log: who changed what, when.", no_args_is_help=True)
 

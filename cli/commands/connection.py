@@ -4,9 +4,9 @@ from typing import Any
 
 import typer
 
-from cli import completion, options, output, runtime
-from cli.backend import call, svc
-from store.enums import ConnectionState
+from tenantctl.cli import completion, options, output, runtime
+from tenantctl.cli.backend import call, svc
+from tenantctl.store.enums import ConnectionState
 
 app = typer.Typer(help="Partner connections (reseller ↔ customer) and their accreditation requests.",
                   no_args_is_help=True)

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import typer
 
-from cli import completion, options, output, runtime
-from cli.backend import call, seg, svc
-from store.enums import Role
+from tenantctl.cli import completion, options, output, runtime
+from tenantctl.cli.backend import call, seg, svc
+from tenantctl.store.enums import Role
 
 app = typer.Typer(help="Memberships: which user works in which tenant, with which role.", no_args_is_help=True)
 

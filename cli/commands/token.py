@@ -7,8 +7,8 @@ from typing import Any
 
 import typer
 
-from cli import options, output
-from cli.backend import call, svc
+from tenantctl.cli import options, output
+from tenantctl.cli.backend import call, svc
 
 app = typer.Typer(help="Personal API tokens: create, list, revoke.", no_args_is_help=True)
 
@@ -77,8 +77,8 @@ def revoke(
 
     Example: tenantctl token revoke laptop --yes
     """
-    from cli import runtime
-    from cli.backend import seg
+    from tenantctl.cli import runtime
+    from tenantctl.cli.backend import seg
 
     runtime.confirm(f"Revoke token {token}? Whatever uses it stops working", yes)
     res = call("DELETE", f"/tokens/{seg(token)}", lambda ctx: svc.api_tokens.revoke(ctx, token, user),

@@ -5,9 +5,9 @@ from typing import Any
 
 import typer
 
-from cli import completion, options, output, runtime
-from cli.backend import call, seg, svc
-from store.enums import Language, Role, UserStatus
+from tenantctl.cli import completion, options, output, runtime
+from tenantctl.cli.backend import call, seg, svc
+from tenantctl.store.enums import Language, Role, UserStatus
 
 app = typer.Typer(help="Users: people with a login, members of one or more tenants.", no_args_is_help=True)
 
@@ -105,7 +105,7 @@ def show(
 
     Example: tenantctl user show --email max@mueller.example
     """
-    from store.errors import UsageError
+    from tenantctl.store.errors import UsageError
 
     if (ident is None) == (email is None):
         raise UsageError("name the user by LOGIN_OR_EMAIL or --email, not both",
@@ -198,7 +198,7 @@ def export(
     """
     import json as json_lib
 
-    from importers.write import check_folder, save
+    from tenantctl.importers.write import check_folder, save
 
     if out is not None:
         check_folder(out)  # before the store is read

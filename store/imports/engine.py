@@ -11,13 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from store.context import Ctx
-from store.imports.plan import Options, Plan, Progress
-from store.imports.planning import build_plan
-from store.imports.rows import Source
-from store.imports.runs import record_rejected
-from store.imports.write import execute, rows_out
-from store.rehearsal import rehearsed
+from tenantctl.store.context import Ctx
+from tenantctl.store.imports.plan import Options, Plan, Progress
+from tenantctl.store.imports.planning import build_plan
+from tenantctl.store.imports.rows import Source
+from tenantctl.store.imports.runs import record_rejected
+from tenantctl.store.imports.write import execute, rows_out
+from tenantctl.store.rehearsal import rehearsed
 
 # Queues the initial password links of the users a run created (their ids); returns how many.
 LinkSender = Callable[[Ctx, list[int]], int]

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from store.context import Ctx
-from store.imports.flat import split_contacts
-from store.imports.perf import gc_paused
-from store.imports.plan import Options, Plan, Progress
-from store.imports.plan_tenants import plan_tenants
-from store.imports.plan_users import plan_users
-from store.imports.rows import Source
-from store.imports.snapshot import Snapshot
+from tenantctl.store.context import Ctx
+from tenantctl.store.imports.flat import split_contacts
+from tenantctl.store.imports.perf import gc_paused
+from tenantctl.store.imports.plan import Options, Plan, Progress
+from tenantctl.store.imports.plan_tenants import plan_tenants
+from tenantctl.store.imports.plan_users import plan_users
+from tenantctl.store.imports.rows import Source
+from tenantctl.store.imports.snapshot import Snapshot
 
 
 def build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | None = None) -> Plan:
-    from store.db import take_exclusive
+    from tenantctl.store.db import take_exclusive
 
     # one import at a time: two overlapping runs would plan the same new rows and the second
     # would fail deep in its write (PostgreSQL; SQLite's write lock serialises them already). A dry
     # run is the real run rolled back (store/rehearsal.py): it waits its turn as the real run would
     if not take_exclusive(ctx.session, "tenantctl import"):
-        from store.errors import Conflict
+        from tenantctl.store.errors import Conflict
 
         raise Conflict("another import is running on this store; this one changed nothing",
                        hint="run it again once the other import has finished")

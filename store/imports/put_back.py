@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import func, insert
 from sqlmodel import col, select
 
-from store.context import Ctx
-from store.models import AccessRight, ImportRunItem, Membership, TenantApplication
-from store.types import utcnow
+from tenantctl.store.context import Ctx
+from tenantctl.store.models import AccessRight, ImportRunItem, Membership, TenantApplication
+from tenantctl.store.types import utcnow
 
 
 def put_back(ctx: Ctx, items: list[ImportRunItem]) -> int:

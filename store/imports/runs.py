@@ -8,15 +8,15 @@ from typing import Any
 from sqlalchemy import delete, func, update
 from sqlmodel import col
 
-from store.actor import labels_of_clause, person_of, require_current_rights
-from store.audit import record
-from store.context import Ctx
-from store.errors import Conflict, InvalidInput, NotFound
-from store.imports.checks import chunks, select
-from store.imports.plan import Options, Plan
-from store.imports.put_back import put_back
-from store.imports.rows import Source
-from store.models import (
+from tenantctl.store.actor import labels_of_clause, person_of, require_current_rights
+from tenantctl.store.audit import record
+from tenantctl.store.context import Ctx
+from tenantctl.store.errors import Conflict, InvalidInput, NotFound
+from tenantctl.store.imports.checks import chunks, select
+from tenantctl.store.imports.plan import Options, Plan
+from tenantctl.store.imports.put_back import put_back
+from tenantctl.store.imports.rows import Source
+from tenantctl.store.models import (
     AccessRight,
     Connection,
     ImportRun,
@@ -28,7 +28,7 @@ from store.models import (
     TenantApplication,
     User,
 )
-from store.types import utcnow
+from tenantctl.store.types import utcnow
 
 
 def ranges(ids: Iterable[int]) -> list[list[int]]:
@@ -51,7 +51,7 @@ def expand(ranges: list[list[int]]) -> list[int]:
 
 
 def _run_out(run: ImportRun) -> dict[str, Any]:
-    from store.schemas import ts
+    from tenantctl.store.schemas import ts
 
     return {"id": run.id, "file": run.file_name, "file_hash": run.file_hash, "actor": run.actor, "mode": run.mode,
             "state": run.state, "counts": run.counts, "started_at": ts(run.started_at),

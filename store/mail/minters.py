@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session
 
-from store.errors import InvalidInput
-from store.settings import Settings
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.settings import Settings
 
 # fn(session, ref_id, settings) → extra template variables (e.g. {"link": url}), or None when the
 # object is no longer valid (used, superseded, revoked) so that the mail is not sent. A minter may

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from store.context import Ctx
-from store.services import apps, connections, ensure, invitations, memberships, tenants, user_view, users
+from tenantctl.store.context import Ctx
+from tenantctl.store.services import apps, connections, ensure, invitations, memberships, tenants, user_view, users
 
 
 def _changed(changed: dict[str, Any]) -> str:

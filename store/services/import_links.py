@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from store.context import Ctx
-from store.models import User
-from store.services import passwords
+from tenantctl.store.context import Ctx
+from tenantctl.store.models import User
+from tenantctl.store.services import passwords
 
 
 def send_initial_links(ctx: Ctx, user_ids: list[int]) -> int:

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from store import rules
-from store.enums import ConnectionState, TenantKind
-from store.errors import InvalidInput
-from store.models import Connection, Membership, Tenant, User
-from store.settings import Settings
+from tenantctl.store import rules
+from tenantctl.store.enums import ConnectionState, TenantKind
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.models import Connection, Membership, Tenant, User
+from tenantctl.store.settings import Settings
 
 NAME_MAX = 200
 SIGNATURE_MAX = 300

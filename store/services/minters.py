@@ -4,7 +4,7 @@ in store/mail/minters.py. Whoever delivers mails it did not queue itself (the wo
 
 from __future__ import annotations
 
-from store.services import invitations, passwords
+from tenantctl.store.services import invitations, passwords
 
 # what importing them registered (tests/mail/test_minters.py keeps this complete)
 MINTED = {"invitation": invitations.mint_for_mail, "password_link": passwords.mint_for_mail}

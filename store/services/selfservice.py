@@ -11,14 +11,14 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from store import rules
-from store.actor import resolve_actor
-from store.context import Ctx
-from store.enums import ConnectionState, InvitationKind, InvitationStatus, TenantKind, TenantStatus, UserStatus
-from store.models import Connection, Invitation, Membership, Tenant, User
-from store.services import invitations, passwords
-from store.services.users import find_user_row
-from store.types import utcnow
+from tenantctl.store import rules
+from tenantctl.store.actor import resolve_actor
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import ConnectionState, InvitationKind, InvitationStatus, TenantKind, TenantStatus, UserStatus
+from tenantctl.store.models import Connection, Invitation, Membership, Tenant, User
+from tenantctl.store.services import invitations, passwords
+from tenantctl.store.services.users import find_user_row
+from tenantctl.store.types import utcnow
 
 
 def _reseller_of(ctx: Ctx, tenant: Tenant | None) -> str | None:
@@ -50,7 +50,7 @@ def _home_tenant(ctx: Ctx, user: User) -> Tenant | None:
 
 def password_rules() -> dict[str, int]:
     """The length bounds the set-password page states (the rules are store.passwords.check_policy)."""
-    from store.passwords import MAX_LENGTH, MIN_LENGTH
+    from tenantctl.store.passwords import MAX_LENGTH, MIN_LENGTH
 
     return {"min": MIN_LENGTH, "max": MAX_LENGTH}
 

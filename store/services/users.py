@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlmodel import Session, and_, col, func, or_, select
 
-from store import rules
-from store.actor import (
+from tenantctl.store import rules
+from tenantctl.store.actor import (
     Actor,
     can_see_user,
     creator_shown,
@@ -16,17 +16,17 @@ from store.actor import (
     manages_user,
     visible_tenant_ids,
 )
-from store.audit import changes, record
-from store.choices import check_choice
-from store.context import Ctx
-from store.enums import Language, Role, UserStatus
-from store.errors import Conflict, NotFound, PermissionDenied
-from store.last_admin import check_not_last_admin
-from store.lookup import find_user_row
-from store.models import Membership, Tenant, User
-from store.schemas import user_out
-from store.services import Page, like, memberships, paginate
-from store.types import utcnow
+from tenantctl.store.audit import changes, record
+from tenantctl.store.choices import check_choice
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import Language, Role, UserStatus
+from tenantctl.store.errors import Conflict, NotFound, PermissionDenied
+from tenantctl.store.last_admin import check_not_last_admin
+from tenantctl.store.lookup import find_user_row
+from tenantctl.store.models import Membership, Tenant, User
+from tenantctl.store.schemas import user_out
+from tenantctl.store.services import Page, like, memberships, paginate
+from tenantctl.store.types import utcnow
 
 
 def get_user(ctx: Ctx, ident: str, *, manage: bool = False) -> User:

@@ -12,8 +12,8 @@ import pytest
 
 def test_send_links_without_a_sender_is_refused_before_anything_is_recorded(world: Any, ctx_for: Any,
                                                                            db_rows: Any) -> None:
-    from store.imports import engine
-    from store.imports.rows import Source
+    from tenantctl.store.imports import engine
+    from tenantctl.store.imports.rows import Source
 
     with ctx_for() as ctx, pytest.raises(TypeError, match=r"opts.send_links needs links="):
         engine.run(ctx, Source(path=Path("a.csv"), file_type="csv"), engine.Options(send_links=True), digest="0" * 64)

@@ -227,7 +227,7 @@ def test_bulk_written_times_are_stored_as_the_orm_stores_them(world: Any, ok: An
     each row anew), so text comparisons of times (audit --since, ordering) see one format."""
     from datetime import UTC, datetime
 
-    import store.imports.write as write
+    import tenantctl.store.imports.write as write
 
     if store.engine.dialect.name != "sqlite":
         pytest.skip("the stored text format is SQLite's; PostgreSQL stores timestamps natively")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from store.errors import InvalidInput
+from tenantctl.store.errors import InvalidInput
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,8 +25,8 @@ def _queued_ref_types() -> set[str]:
 
 
 def test_every_queued_ref_type_has_its_minter() -> None:
-    from store.mail.minters import minter_for, registered
-    from store.services.minters import MINTED
+    from tenantctl.store.mail.minters import minter_for, registered
+    from tenantctl.store.services.minters import MINTED
 
     queued = _queued_ref_types()
     assert queued == {"password_link", "invitation"}  # a new kind of token mail: add it to MINTED
@@ -36,7 +36,7 @@ def test_every_queued_ref_type_has_its_minter() -> None:
 
 
 def test_an_unknown_ref_type_is_a_clear_error() -> None:
-    from store.mail.minters import minter_for
+    from tenantctl.store.mail.minters import minter_for
 
     with pytest.raises(InvalidInput) as exc:
         minter_for("parcel")
@@ -44,12 +44,12 @@ def test_an_unknown_ref_type_is_a_clear_error() -> None:
     assert "store/services/minters.py" in (exc.value.hint or "")
 
 
-WORKER = "import store.worker"
+WORKER = "import tenantctl.store.worker"
 # `mail send`/`mail retry` take their delivery hook from cli/commands/mail.py's delivery(); with no
 # store at hand it fails after its imports, which are what is looked at here
 MAIL_SEND = """
 import types
-from cli.commands import mail
+from tenantctl.cli.commands import mail
 try:
     mail.delivery(types.SimpleNamespace(after_commit=[], settings=None, session=None), None)
 except AttributeError:
@@ -61,7 +61,7 @@ except AttributeError:
 def test_a_delivering_process_registers_every_minter(entry: str) -> None:
     """A fresh interpreter, as `tenantctl worker` or `mail send` starts: nothing else of the services
     is imported first, yet every minter is registered."""
-    code = entry + "\nfrom store.mail.minters import registered\nprint(','.join(sorted(registered())))\n"
+    code = entry + "\nfrom tenantctl.store.mail.minters import registered\nprint(','.join(sorted(registered())))\n"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "invitation,password_link"

@@ -8,6 +8,6 @@ from typing import Any
 
 
 def format_time(when: datetime, language: str, settings: Any, zone: str | None = None) -> str:
-    from mail_templates.dates import format_datetime
+    from tenantctl.mail_templates.dates import format_datetime
 
     return format_datetime(when, language, zone or str(getattr(settings, "time_zone", None) or "Europe/Berlin"))
