@@ -36,6 +36,27 @@ class Actor:
         return {t for t, r in self.roles.items() if r == Role.admin}
 
 
+# The label of a change made with an API token: the person's login and the token's name. A run, an
+# audit event or an import belongs to the person, whichever of their tokens made it.
+VIA = ' via token "'
+
+
+def label_for(login: str, token_name: str) -> str:
+    """What the audit log records for a change made with a token."""
+    return f'{login}{VIA}{token_name}"'[:120]
+
+
+def person_of(label: str) -> str:
+    """The login behind an audit label: 'rita via token "ci"' → 'rita' (other labels unchanged)."""
+    return label.split(VIA, 1)[0]
+
+
+def labels_of_clause(column: Any, label: str) -> Any:
+    """SQL: `column` is this person's label, with or without a token."""
+    login = person_of(label)
+    return or_(column == login, col(column).startswith(login + VIA, autoescape=True))
+
+
 def os_user() -> str:
     try:
         return getpass.getuser()

@@ -18,6 +18,7 @@ from tenantctl.store.db import Store
 from tenantctl.store.errors import TenantctlError
 from tenantctl.store.mail.delivery import Summary, deliver_pending
 from tenantctl.store.services import housekeeping
+from tenantctl.store.services import minters as _minters  # noqa: F401  (the outbox may hold any token mail)
 from tenantctl.store.settings import Settings
 from tenantctl.store.types import utcnow
 

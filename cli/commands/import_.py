@@ -176,6 +176,7 @@ def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | 
          verbose: bool = False, marking: _Marking | None = None) -> None:
     """Read the file, hand it to the engine, write the marked copy and print."""
     from tenantctl.store.imports import engine
+    from tenantctl.store.services.import_links import send_initial_links
 
     dry_run = opts.dry_run
     loaded, digest = reading.result()  # handed over: `del loaded` below frees the parsed workbook
@@ -189,7 +190,8 @@ def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | 
         with runtime.command() as ctx:
             outcome = engine.run(ctx, source, opts, digest=digest, progress=progress, status=output.status,
                                  rows="all" if json or dry_run else "changed",
-                                 rows_limit=None if json else TABLE_MAX if dry_run else TABLE_MAX_RUN)
+                                 rows_limit=None if json else TABLE_MAX if dry_run else TABLE_MAX_RUN,
+                                 links=send_initial_links)
     finally:
         progress.stop()
     timings.update(outcome.timings)

@@ -53,6 +53,7 @@ def delivery(ctx: Any, progress: Any, rate: float | None = None) -> Any:
     """The command's one delivery hook (store.mail.delivery), with this face's progress bar and
     rate; its `summary` is there once the command committed and delivered."""
     from tenantctl.store.mail.delivery import delivery_for
+    from tenantctl.store.services import minters  # noqa: F401  (`mail send`/`retry` deliver mails other processes queued)
 
     hook = delivery_for(ctx)
     hook.progress, hook.rate = progress, rate

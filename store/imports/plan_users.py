@@ -33,7 +33,7 @@ from tenantctl.store.imports.plan_tenants import FileTenant, app_key, default_re
 from tenantctl.store.imports.rows import Table
 from tenantctl.store.imports.snapshot import Snapshot
 from tenantctl.store.imports.titles import without_titles
-from tenantctl.store.services import memberships
+from tenantctl.store.last_admin import is_last_admin
 
 USER_FIELDS = ("first_name", "last_name", "email", "role", "language", "tenant", "access")
 
@@ -390,7 +390,7 @@ def _plan_user_update(ctx: Ctx, snap: Snapshot, p: RowPlan, user: Any, opts: Opt
                     "consent; send a member invitation (tenantctl invite create --kind member)")
     elif role_given and m[1] != role:
         changes["role"] = [m[1], role]
-        if m[1] == Role.admin and tenant_id is not None and memberships.is_last_admin(ctx.session, user.id, tenant_id):
+        if m[1] == Role.admin and tenant_id is not None and is_last_admin(ctx.session, user.id, tenant_id):
             p.error(h_email, f"{user.login} is the last admin of the tenant; first make another user admin")
     missing = sorted(a for a in access if (m[0], a) not in rights) if m is not None else sorted(access)
     if missing:

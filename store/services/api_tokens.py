@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from tenantctl.store import rules, tokens
-from tenantctl.store.actor import Actor, resolve_actor
+from tenantctl.store.actor import Actor, label_for, resolve_actor
 from tenantctl.store.audit import record
 from tenantctl.store.context import Ctx
 from tenantctl.store.durations import parse_duration
@@ -56,27 +56,6 @@ def id_of(raw: str) -> int | None:
     """The id a presented token names (whether or not it is valid)."""
     parsed = parse(raw)
     return parsed[0] if parsed else None
-
-
-VIA = ' via token "'
-
-
-def label_for(login: str, token_name: str) -> str:
-    """What the audit log records for a change made with a token."""
-    return f'{login}{VIA}{token_name}"'[:120]
-
-
-def person_of(label: str) -> str:
-    """The login behind an audit label: 'rita via token "ci"' → 'rita' (other labels unchanged)."""
-    return label.split(VIA, 1)[0]
-
-
-def labels_of_clause(column: Any, label: str) -> Any:
-    """SQL: `column` is this person's label, with or without a token."""
-    from sqlmodel import or_
-
-    login = person_of(label)
-    return or_(column == login, col(column).startswith(login + VIA, autoescape=True))
 
 
 def _clean_name(name: str | None) -> str:

@@ -21,6 +21,7 @@ from tenantctl.store.audit import record
 from tenantctl.store.context import Ctx
 from tenantctl.store.enums import InvitationStatus, MailState, TenantKind, TenantStatus, UserStatus
 from tenantctl.store.errors import Conflict, NotFound, PermissionDenied
+from tenantctl.store.last_admin import check_not_last_admin
 from tenantctl.store.lookup import find_user_row
 from tenantctl.store.models import (
     AccessRight,
@@ -153,7 +154,7 @@ def erase_user(ctx: Ctx, ident: str, *, dry_run: bool = False) -> dict[str, Any]
         raise PermissionDenied("you cannot erase yourself", hint="ask the operator")
     if user.login.startswith("erased-") and user.email_key.endswith("@" + ERASED_DOMAIN):
         raise Conflict(f"user {user.login!r} is erased already", hint="nothing left to erase")
-    memberships.check_not_last_admin(s, user)
+    check_not_last_admin(s, user)
     zero_freed_content(s)
     login = user.login
     deleted: dict[str, int] = {"user_account": 1}

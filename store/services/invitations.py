@@ -36,6 +36,7 @@ from tenantctl.store.enums import (
 )
 from tenantctl.store.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from tenantctl.store.lookup import find_user_row, operator_tenant
+from tenantctl.store.mail.minters import minter
 from tenantctl.store.models import Invitation, Membership, Tenant, User
 from tenantctl.store.schemas import ts
 from tenantctl.store.services import Page, connections, like, memberships, paginate, passwords, tenants, users
@@ -343,6 +344,7 @@ def invitee_zone(s: Session, inv: Invitation, origin: Tenant) -> str | None:
     return person_zone(None, origin if inv.kind == InvitationKind.member else None)
 
 
+@minter("invitation")
 def mint_for_mail(session: Session, ref_id: int, settings: Settings) -> dict[str, Any] | None:
     """Called at delivery: a fresh token whose hash replaces the stored one (an earlier link dies);
     None when the invitation can no longer be accepted, so the mail is not sent."""

@@ -1,7 +1,7 @@
 """The outbox: every mail is a row written in the same transaction as the change that causes it.
 Delivery happens after the commit (store/mail/). A mail about a token-bearing object (password link,
-invitation) names it by `ref_type`/`ref_id`; the token is minted at delivery by the minter
-registered in MINTERS, so the database never holds a usable token."""
+invitation) names it by `ref_type`/`ref_id`; the token is minted at delivery by the minter its
+service registered (store/mail/minters.py), so the database never holds a usable token."""
 
 from __future__ import annotations
 
@@ -20,14 +20,6 @@ from tenantctl.store.models import OutboxMail
 from tenantctl.store.schemas import ts
 from tenantctl.store.services import Page, paginate
 from tenantctl.store.types import utcnow
-
-# ref_type → "module:function"; the function is called at delivery as fn(session, ref_id, settings)
-# and returns extra template variables (e.g. {"link": url}), or None when the object is no longer
-# valid (superseded, revoked) so that the mail is not sent.
-MINTERS: dict[str, str] = {
-    "password_link": "tenantctl.store.services.passwords:mint_for_mail",
-    "invitation": "tenantctl.store.services.invitations:mint_for_mail",
-}
 
 
 def queue(ctx: Ctx, *, to_address: str, template: str, language: str, context: dict[str, Any],

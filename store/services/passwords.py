@@ -26,6 +26,7 @@ from tenantctl.store.audit import record
 from tenantctl.store.context import Ctx
 from tenantctl.store.enums import ConnectionState, Language, LinkPurpose, TenantKind, TenantStatus, UserStatus
 from tenantctl.store.errors import InvalidInput, PermissionDenied, UsageError
+from tenantctl.store.mail.minters import minter
 from tenantctl.store.models import AuditEvent, Connection, Membership, PasswordLink, Tenant, User
 from tenantctl.store.schemas import ts
 from tenantctl.store.services import mail_identity, outbox
@@ -277,8 +278,9 @@ def mint_now(ctx: Ctx, links: Sequence[PasswordLink], *, for_mail: bool = False)
     return out
 
 
+@minter("password_link")
 def mint_for_mail(session: Session, ref_id: int, settings: Settings) -> dict[str, Any] | None:
-    """outbox.MINTERS["password_link"]: at delivery, a fresh token for a still-open link (its hash
+    """The minter of "password_link" mails: at delivery, a fresh token for a still-open link (its hash
     replaces any earlier one), or None when the link is no longer valid."""
     link = session.get(PasswordLink, ref_id)
     if link is None:

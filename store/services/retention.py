@@ -105,7 +105,7 @@ def _person(token: str, people: dict[str, str]) -> str:
 
 def old_audit_entries(s: Session, cutoff: datetime) -> int:
     """Logins and addresses of known people in entries older than the cutoff become `user-<id>`."""
-    from tenantctl.store.services.api_tokens import VIA
+    from tenantctl.store.actor import VIA
 
     people: dict[str, str] = {}
     for uid, login, email_key in s.exec(select(User.id, User.login, User.email_key)).all():

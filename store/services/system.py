@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from tenantctl.store import migrate
+from tenantctl.store import migrate, revisions
 from tenantctl.store.actor import operator_actor, require_operator, resolve_actor
 from tenantctl.store.actor_login import check_login_given
 from tenantctl.store.context import Ctx
@@ -83,9 +83,9 @@ def initialise(store: Store, settings: Settings, *, operator_name: str = "Platfo
 
 def schema_status(store: Store) -> dict[str, Any]:
     current = store.current_revisions()
-    heads = migrate.head_revisions()
+    heads = revisions.head_revisions()
     state = ("missing" if not current else "current" if current == heads
-             else "newer" if current - migrate.known_revisions() else "outdated")
+             else "newer" if current - revisions.known_revisions() else "outdated")
     return {"store": store.safe_url, "current": sorted(current), "head": sorted(heads), "state": state}
 
 

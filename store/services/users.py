@@ -21,6 +21,7 @@ from tenantctl.store.choices import check_choice
 from tenantctl.store.context import Ctx
 from tenantctl.store.enums import Language, Role, UserStatus
 from tenantctl.store.errors import Conflict, NotFound, PermissionDenied
+from tenantctl.store.last_admin import check_not_last_admin
 from tenantctl.store.lookup import find_user_row
 from tenantctl.store.models import Membership, Tenant, User
 from tenantctl.store.schemas import user_out
@@ -204,7 +205,7 @@ def set_enabled(ctx: Ctx, ident: str, enabled: bool) -> dict[str, Any]:
     if actor.user_id == user.id and not enabled:
         raise PermissionDenied("you cannot disable yourself", hint="ask another admin")
     if not enabled and user.status != UserStatus.disabled:
-        memberships.check_not_last_admin(s, user)
+        check_not_last_admin(s, user)
     old = user.status
     if enabled:
         new = UserStatus.active if user.password_hash else UserStatus.invited

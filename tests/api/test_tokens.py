@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from tenantctl.store.actor import person_of
 from tenantctl.store.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from tenantctl.store.models import ApiToken, AuditEvent
 from tenantctl.store.services import api_tokens
@@ -160,8 +161,8 @@ def test_import_runs_belong_to_the_person_not_the_token(world, ok, store, tmp_pa
         items, total = imports.list_runs(ctx)
         assert [i["file"] for i in items] == ["k.csv"] and total == 1
         assert imports.show_run(ctx, items[0]["id"])["file"] == "k.csv"
-    assert api_tokens.person_of('rita.reseller via token "x"') == "rita.reseller"
-    assert api_tokens.person_of("operator:root") == "operator:root"
+    assert person_of('rita.reseller via token "x"') == "rita.reseller"
+    assert person_of("operator:root") == "operator:root"
 
 
 @pytest.mark.usefixtures("cli_mode")

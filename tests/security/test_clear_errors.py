@@ -99,9 +99,9 @@ def test_store_from_a_newer_schema(world: Any, cli: Any, store: Any) -> None:
 
 def test_write_lock_held_too_long_is_busy_and_reads_do_not_queue(world: Any, cli: Any, store: Any,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from tenantctl.store import db
+    from tenantctl.store import errors
 
-    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 300)
+    monkeypatch.setattr(errors, "SQLITE_BUSY_TIMEOUT_MS", 300)
     other = sqlite3.connect(store.engine.url.database, isolation_level=None, timeout=0)
     other.execute("BEGIN IMMEDIATE")  # another command writing, for longer than the busy timeout
     other.execute("UPDATE tenant SET name = name WHERE key = 'acme'")

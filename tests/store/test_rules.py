@@ -92,7 +92,8 @@ def test_tenant_key_syntax():
 def test_head_revisions_agree_with_alembic():
     from alembic.script import ScriptDirectory
 
-    from tenantctl.store.migrate import _config, head_revisions
+    from tenantctl.store.migrate import _config
+    from tenantctl.store.revisions import head_revisions
 
     heads = set(ScriptDirectory.from_config(_config()).get_heads())
     assert head_revisions() == heads and len(heads) == 1  # one line of migrations

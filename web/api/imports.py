@@ -80,6 +80,7 @@ def _run(request: Request, path: Path, name: str, started: float, *, dry_run: bo
     from tenantctl.importers import read as reader
     from tenantctl.store.errors import InvalidInput
     from tenantctl.store.imports import engine
+    from tenantctl.store.services.import_links import send_initial_links
     from tenantctl.web.runtime import runtime_of
 
     settings = runtime_of(request).settings
@@ -91,7 +92,8 @@ def _run(request: Request, path: Path, name: str, started: float, *, dry_run: bo
                           send_links=send_links)
     # a dry-run plans and writes in a savepoint it rolls back: a read-only token may ask for one
     with transaction(request, write=True, changes=not dry_run) as ctx:
-        outcome = engine.run(ctx, source, opts, digest=digest, rows=rows, rows_limit=rows_limit)
+        outcome = engine.run(ctx, source, opts, digest=digest, rows=rows, rows_limit=rows_limit,
+                             links=send_initial_links)
     # how the file was read and the plan's notes, apart: the CLI prints them as a local run does
     printed = {"read_notes": list(source.notes), "plan_notes": list(outcome.plan.notes)}
     if outcome.rejected:  # recorded (committed) as a refused run; the caller gets every problem
