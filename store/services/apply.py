@@ -22,7 +22,16 @@ from tenantctl.store.context import Ctx
 from tenantctl.store.desired import Desired
 from tenantctl.store.enums import Role
 from tenantctl.store.errors import Conflict
-from tenantctl.store.models import AccessRight, Application, ImportRun, ImportRunItem, Membership, Tenant, TenantApplication, User
+from tenantctl.store.models import (
+    AccessRight,
+    Application,
+    ImportRun,
+    ImportRunItem,
+    Membership,
+    Tenant,
+    TenantApplication,
+    User,
+)
 from tenantctl.store.rehearsal import rehearsed
 from tenantctl.store.schemas import ts
 from tenantctl.store.services import memberships
