@@ -43,7 +43,7 @@ BREAKS = [
     ("store-layers", "store/models.py", "from tenantctl.store.imports import rows"),
     ("store-layers", "store/newcomer.py", "X = 1"),  # a new module must be placed in a layer
     ("engine-mail-independent", "store/imports/rows.py", "from tenantctl.store.mail import message"),
-    ("store-acyclic", "store/errors.py", "def _late():\n    from store import db"),
+    ("store-acyclic", "store/errors.py", "def _late():\n    from tenantctl.store import db"),
     ("packages", "web/app.py", "from tenantctl.cli import output"),
     ("packages", "importers/safety.py", "from tenantctl.web import errors"),
     ("cli-through-services", "cli/commands/tenant.py", "from tenantctl.store.models import Tenant"),
@@ -55,8 +55,10 @@ BREAKS = [
 
 
 def _copy(tmp_path: Path) -> Path:
+    """The five folders as the wheel lays them out, tenantctl/<folder>: lint-imports, run in tmp_path,
+    finds this copy of the namespace before the editable install's."""
     for package in PACKAGES:
-        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(ROOT / package, tmp_path / "tenantctl" / package, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     return tmp_path
 
@@ -69,7 +71,7 @@ def test_the_copy_keeps_them_as_the_repository_does(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("contract", "path", "line"), BREAKS, ids=[f"{c}:{p}" for c, p, _ in BREAKS])
 def test_a_wrong_import_breaks_its_contract(tmp_path: Path, contract: str, path: str, line: str) -> None:
-    target = _copy(tmp_path) / path
+    target = _copy(tmp_path) / "tenantctl" / path
     target.write_text((target.read_text(encoding="utf-8") if target.exists() else "") + "\n" + line + "\n",
                       encoding="utf-8")
     out = _lint(tmp_path, contract)
