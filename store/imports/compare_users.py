@@ -18,8 +18,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from store.context import Ctx
-from store.imports.checks import BULK_LOAD, chunks
+from tenantctl.store.context import Ctx
+from tenantctl.store.imports.checks import BULK_LOAD, chunks
 
 if TYPE_CHECKING:
     import polars as pl

@@ -11,20 +11,29 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from store import rules
-from store.context import Ctx
-from store.enums import Language, Role
-from store.errors import InvalidInput
-from store.imports.checks import INVALID, Handles, check, choice, clean_name, login_for, normalise_email, valid
-from store.imports.compare_users import Stored, Unchanged, first_per_key, load_stored, unchanged_rows
-from store.imports.plan import NewUser, Options, Plan, Progress, RowPlan
-from store.imports.plan_tenants import FileTenant
-from store.imports.rows import Table
-from store.imports.snapshot import Snapshot
-from store.imports.titles import without_titles
-from store.imports.user_access import plan_access
-from store.imports.user_changes import plan_membership, plan_user_update, refer_to_first_row
-from store.imports.user_targets import Target, resolve_references
+from tenantctl.store import rules
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import Language, Role
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.imports.checks import (
+    INVALID,
+    Handles,
+    check,
+    choice,
+    clean_name,
+    login_for,
+    normalise_email,
+    valid,
+)
+from tenantctl.store.imports.compare_users import Stored, Unchanged, first_per_key, load_stored, unchanged_rows
+from tenantctl.store.imports.plan import NewUser, Options, Plan, Progress, RowPlan
+from tenantctl.store.imports.plan_tenants import FileTenant
+from tenantctl.store.imports.rows import Table
+from tenantctl.store.imports.snapshot import Snapshot
+from tenantctl.store.imports.titles import without_titles
+from tenantctl.store.imports.user_access import plan_access
+from tenantctl.store.imports.user_changes import plan_membership, plan_user_update, refer_to_first_row
+from tenantctl.store.imports.user_targets import Target, resolve_references
 
 if TYPE_CHECKING:
     import polars as pl

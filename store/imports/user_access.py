@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from store.imports.checks import split_list
-from store.imports.plan import RowPlan
-from store.imports.snapshot import Snapshot
-from store.imports.user_targets import Target
+from tenantctl.store.imports.checks import split_list
+from tenantctl.store.imports.plan import RowPlan
+from tenantctl.store.imports.snapshot import Snapshot
+from tenantctl.store.imports.user_targets import Target
 
 
 def plan_access(snap: Snapshot, p: RowPlan, h_tenant: str, h_access: str, target: Target | None,

@@ -6,15 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from store.actor import released_homes
-from store.context import Ctx
-from store.enums import Role
-from store.imports.checks import refuse_damaged
-from store.imports.plan import NewMembership, Options, RowPlan, UserChange
-from store.imports.plan_tenants import app_key
-from store.imports.snapshot import Snapshot
-from store.imports.user_targets import Target
-from store.services import memberships
+from tenantctl.store.actor import released_homes
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import Role
+from tenantctl.store.imports.checks import refuse_damaged
+from tenantctl.store.imports.plan import NewMembership, Options, RowPlan, UserChange
+from tenantctl.store.imports.plan_tenants import app_key
+from tenantctl.store.imports.snapshot import Snapshot
+from tenantctl.store.imports.user_targets import Target
+from tenantctl.store.last_admin import is_last_admin
 
 
 def refer_to_first_row(p: RowPlan, first_row: int) -> None:
@@ -82,7 +82,7 @@ def plan_user_update(ctx: Ctx, snap: Snapshot, p: RowPlan, user: Any, opts: Opti
                     "consent; send a member invitation (tenantctl invite create --kind member)")
     elif role_given and m[1] != role:
         changes["role"] = [m[1], role]
-        if m[1] == Role.admin and tenant_id is not None and memberships.is_last_admin(ctx.session, user.id, tenant_id):
+        if m[1] == Role.admin and tenant_id is not None and is_last_admin(ctx.session, user.id, tenant_id):
             p.error(h_email, f"{user.login} is the last admin of the tenant; first make another user admin")
     missing = sorted(a for a in access if (m[0], a) not in rights) if m is not None else sorted(access)
     if missing:

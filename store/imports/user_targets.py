@@ -7,12 +7,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from store.context import Ctx
-from store.imports.flat import ROW_REF
-from store.imports.near_names import NearNames
-from store.imports.plan import NewTenant, Options, Plan
-from store.imports.plan_tenants import FileTenant, default_reseller
-from store.imports.snapshot import Snapshot
+from tenantctl.store.context import Ctx
+from tenantctl.store.imports.flat import ROW_REF
+from tenantctl.store.imports.near_names import NearNames
+from tenantctl.store.imports.plan import NewTenant, Options, Plan
+from tenantctl.store.imports.plan_tenants import FileTenant, default_reseller
+from tenantctl.store.imports.snapshot import Snapshot
 
 
 @dataclass(slots=True)

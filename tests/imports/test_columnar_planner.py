@@ -69,7 +69,7 @@ tenant_tables = st.lists(st.sampled_from([
 
 
 def _source(users: list[tuple[str | None, ...]], tenants: list[tuple[str | None, ...]] | None) -> Any:
-    from store.imports.rows import Source, Table
+    from tenantctl.store.imports.rows import Source, Table
 
     def table(kind: str, sheet: str, headers: dict[str, str], rows: list[tuple[str | None, ...]]) -> Table:
         return Table(kind, sheet, 1, list(headers.values()), {f: i for i, f in enumerate(headers)},
@@ -105,9 +105,9 @@ def _as_columns(source: Any) -> Any:
 
 
 def _plan(ctx_for: Any, actor: str | None, source: Any, mode: str, rowwise: bool) -> dict[str, Any]:
-    from store.imports import planning
-    from store.imports.plan import Options
-    from store.imports.rowwise.plan_users import plan_users as old
+    from tenantctl.store.imports import planning
+    from tenantctl.store.imports.plan import Options
+    from tenantctl.store.imports.rowwise.plan_users import plan_users as old
 
     columnar = planning.plan_users
     with ctx_for(actor) as ctx:
@@ -126,7 +126,7 @@ def test_columnar_and_rowwise_planners_agree(world: Any, ctx_for: Any, backend: 
                                              actor: str | None, mode: str, columns: bool, scan: bool) -> None:
     """`columns`: the users table comes as columns (a reader that reads into columns), not rows;
     `scan`: the stored users are read by scanning the tables (a big file), not by IN-lists."""
-    from store.imports import compare_users
+    from tenantctl.store.imports import compare_users
 
     old = _plan(ctx_for, actor, _source(users, tenants), mode, rowwise=True)
     source = _source(users, tenants)
@@ -167,8 +167,8 @@ def test_rows_equal_to_the_store_skip_the_rules_and_the_rest_do_not(world: Any, 
 def test_a_stored_address_is_its_own_normal_form(world: Any, db_rows: Any, stored_email: str) -> None:
     """Why an unchanged row may skip the e-mail rule: every stored address went through it when
     written, and the rule gives it back unchanged (so its key is the stored key)."""
-    from store import rules
-    from store.imports.checks import normalise_email
+    from tenantctl.store import rules
+    from tenantctl.store.imports.checks import normalise_email
 
     for email, key in db_rows("SELECT email, email_key FROM user_account"):
         assert normalise_email(email) == rules.normalise_email(email) == email
@@ -181,7 +181,7 @@ def _loads_polars(*args: str) -> tuple[int, bool]:
     import subprocess
     import sys
 
-    code = ("import sys\nfrom cli.main import app\n"
+    code = ("import sys\nfrom tenantctl.cli.main import app\n"
             f"try:\n    app({list(args)!r})\nexcept SystemExit as e:\n    print('exit', e.code)\n"
             "print('polars' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
