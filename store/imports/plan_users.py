@@ -1,19 +1,20 @@
 """User rows: each checked against the rules and the store, matched to a stored user by e-mail
 (changed names, a new membership, role or access) or planned as a new user with a unique login.
-100,000 rows: the cell rules run once per distinct value and each row is a few look-ups."""
+
+100,000 rows, in columns: the cell rules run once per distinct value (names, roles, languages and
+tenant references repeat); the rows equal to what the store holds are found by joins
+(compare_users) and cost nothing more; the others are planned one by one below."""
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tenantctl.store import rules
-from tenantctl.store.actor import released_homes
 from tenantctl.store.context import Ctx
 from tenantctl.store.enums import Language, Role
+from tenantctl.store.errors import InvalidInput
 from tenantctl.store.imports.checks import (
     INVALID,
     Handles,
@@ -21,390 +22,337 @@ from tenantctl.store.imports.checks import (
     choice,
     clean_name,
     login_for,
-    normalised_or_error,
-    refuse_damaged,
-    split_list,
+    normalise_email,
     valid,
 )
-from tenantctl.store.imports.flat import ROW_REF
-from tenantctl.store.imports.near_names import NearNames
-from tenantctl.store.imports.plan import NewMembership, NewTenant, NewUser, Options, Plan, Progress, RowPlan, UserChange
-from tenantctl.store.imports.plan_tenants import FileTenant, app_key, default_reseller
+from tenantctl.store.imports.compare_users import Stored, Unchanged, first_per_key, load_stored, unchanged_rows
+from tenantctl.store.imports.plan import NewUser, Options, Plan, Progress, RowPlan
+from tenantctl.store.imports.plan_tenants import FileTenant
 from tenantctl.store.imports.rows import Table
 from tenantctl.store.imports.snapshot import Snapshot
 from tenantctl.store.imports.titles import without_titles
-from tenantctl.store.last_admin import is_last_admin
+from tenantctl.store.imports.user_access import plan_access
+from tenantctl.store.imports.user_changes import plan_membership, plan_user_update, refer_to_first_row
+from tenantctl.store.imports.user_targets import Target, resolve_references
+
+if TYPE_CHECKING:
+    import polars as pl
 
 USER_FIELDS = ("first_name", "last_name", "email", "role", "language", "tenant", "access")
+Email = tuple[str | None, str | None, str | None]  # (normalised address, e-mail key, the rule's message)
 
 
-@dataclass(slots=True)
-class _Target:
-    """What the user rows naming one tenant share: resolved once per tenant, not once per row."""
+@dataclass
+class _Rows:
+    """What planning one user row needs: the rows still to plan, as columns (by position among
+    them), the rules' results per distinct value, the store's users they name."""
 
-    ref: tuple[str, Any]
-    tenant_id: int | None
-    language: str
-    file_tenant: FileTenant | None
-    tenant_key: str | None
-    errors: tuple[str, ...]
-    booked: set[int]
-    # the actor sees the tenant but may not change its users: said for a row that changes something;
-    # a row identical to the store (an exported document applied again) is no change at all
-    unmanaged: str | None = None
-
-
-def _tenant_refs(ctx: Ctx, snap: Snapshot, opts: Options,
-                 file_tenants: list[FileTenant]) -> dict[str, set[tuple[str, Any]]]:
-    """Tenant references a user row may use: key, customer number, exact name (case-insensitive),
-    from the file and the store."""
-    refs: dict[str, set[tuple[str, Any]]] = {}
-
-    def add_ref(text: str | None, target: tuple[str, Any]) -> None:
-        if text:
-            refs.setdefault(text.casefold(), set()).add(target)
-
-    for ft in file_tenants:
-        ref: tuple[str, Any] = ("store", ft.existing_id) if ft.existing_id else ("file", ft.plan.row)
-        refs[f"{ROW_REF}{ft.plan.row}"] = {ref}  # a flat list's rows name their company by its row
-        add_ref(ft.key, ref)
-        add_ref(ft.customer_number, ref)
-        add_ref(ft.name, ref)
-    reseller_default = default_reseller(ctx, snap, opts)
-    only_reseller = snap.by_key[reseller_default].id if reseller_default in snap.by_key else None
-    for t in snap.tenants.values():
-        if snap.is_visible(t.id):
-            add_ref(t.key, ("store", t.id))
-            add_ref(t.name, ("store", t.id))
-    for (rid, number), c in snap.conn_by_number.items():
-        if snap.is_visible(c.customer_id) and (only_reseller is None or rid == only_reseller):
-            add_ref(number, ("store", c.customer_id))
-    return refs
+    ctx: Ctx
+    snap: Snapshot
+    opts: Options
+    plan: Plan
+    table: Table
+    cells: dict[str, list[Any]]
+    emails: list[str | None]      # normalised, by position (None: refused, see email_errors)
+    ekeys: list[str | None]
+    email_errors: dict[int, str]
+    first_ok: dict[Any, Any]
+    last_ok: dict[Any, Any]
+    role_ok: dict[Any, Any]
+    lang_ok: dict[Any, Any]
+    targets: dict[str | None, tuple[Target | None, str | None]]
+    existing: dict[str, Any] = field(default_factory=dict)
+    memberships: dict[int, dict[int, tuple[int, str]]] = field(default_factory=dict)
+    rights: set[tuple[int, int]] = field(default_factory=set)
+    seen: dict[str, int] = field(default_factory=dict)  # e-mail key → its first row
+    people: dict[str, tuple[int, str | None, str | None, Any, RowPlan]] = field(default_factory=dict)
+    unchanged_refs: dict[int, str | None] = field(default_factory=dict)  # an unchanged first row's tenant cell
+    create_changes: dict[tuple[str | None, str], Any] = field(default_factory=dict)
+    logins: Handles | None = None  # loaded on the first new user (a re-run has none)
+    headers: dict[str, str] = field(default_factory=dict)  # field → the column's header, for the problems
 
 
 def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, plan: Plan,
-                file_tenants: list[FileTenant], progress: Progress | None) -> None:
-    """Every user row against the rules and the store. 100,000 rows: the cell rules run once per
-    distinct value (names, roles, languages and tenant references repeat), and each row is then a
-    handful of dictionary look-ups (issue 5, point 11)."""
+               file_tenants: list[FileTenant], progress: Progress | None) -> None:
+    """Every user row against the rules and the store (see the module's doc)."""
     if table is None:
         return
-    h = table.header_of
-    h_first, h_last, h_email, h_role, h_lang, h_tenant, h_access = (h(n) for n in USER_FIELDS)
-    refs = _tenant_refs(ctx, snap, opts, file_tenants)
-    file_by_row = {ft.plan.row: ft for ft in file_tenants}
-    file_by_id = {ft.existing_id: ft for ft in file_tenants if ft.existing_id}
-    store_bookings: dict[int, set[int]] = {}
-    for t_id, a_id in snap.bookings:
-        store_bookings.setdefault(t_id, set()).add(a_id)
+    # a reader that gave rows (not columns), and no stored user named by the file (a first import):
+    # nothing to compare, the rows are planned as read (sharing the reader's strings, no polars)
+    read_rows = table.rows if table.columns is None else None
+    n = len(table.rows) if read_rows is not None else table.frame().height
+    stored = _stored_users(ctx, opts, table, read_rows)
+    frame = table.frame() if stored is not None or read_rows is None else None
+    if frame is not None:
+        read_rows = None  # the frame holds the rows (the few left to plan are taken from it)
+    table.rows, table.columns = [], None  # `frame` or `read_rows` holds the rows from here on
+    cells = _rest(None, read_rows, table.names, []) if frame is None else None
+    values = frame if frame is not None else cells
+    assert values is not None
 
-    # the sheet as columns; the parsed rows are freed before the store's users are loaded
-    rows = table.rows
-    n = len(rows)
-    rownums = [r for r, _ in rows]
-    by_field = dict(zip(table.names, zip(*(v for _, v in rows), strict=True), strict=True)) if rows else {}
-    nones: tuple[None, ...] = (None,) * n
-    firsts, lasts, emails_raw, roles_raw, langs_raw, trefs, access_raw = (
-        by_field.get(f, nones) for f in USER_FIELDS)
-    rows.clear()
-    del by_field
-
-    # cell rules per distinct value / per column
     # titles in front of a name (`Dr. med.`, `Herr`, `Freifrau`) are dropped: tenantctl keeps none
-    first_ok = valid(firsts, lambda v: without_titles(clean_name(v, "first name")))
-    last_ok = valid(lasts, lambda v: without_titles(clean_name(v, "last name")))
-    _note_titles(plan, table, rownums, (firsts, first_ok), (lasts, last_ok))
-    role_ok = valid(roles_raw, lambda v: choice(v.lower() if v else None, Role, "role"))
-    lang_ok = valid(langs_raw, lambda v: choice(v.lower() if v else None, Language, "language"))
-    email_errors: dict[int, str] = {}  # row index → the rule's message
-    emails = [normalised_or_error(i, e, email_errors) for i, e in enumerate(emails_raw)]
+    first_ok = valid(_distinct(values, "first_name"), lambda v: without_titles(clean_name(v, "first name")))
+    last_ok = valid(_distinct(values, "last_name"), lambda v: without_titles(clean_name(v, "last name")))
+    _note_titles(plan, table, values, ("first_name", first_ok), ("last_name", last_ok))
+    role_ok = valid(_distinct(values, "role"), lambda v: choice(v.lower() if v else None, Role, "role"))
+    lang_ok = valid(_distinct(values, "language"), lambda v: choice(v.lower() if v else None, Language, "language"))
+    targets = resolve_references(ctx, snap, opts, plan, file_tenants, _distinct(values, "tenant"))
+
+    emails: dict[str | None, Email] = {}
+    unchanged = Unchanged()
+    if frame is not None:
+        if stored is not None:
+            unchanged = _unchanged(snap, frame, stored, targets, role_ok, lang_ok, emails)
+        cells = _rest(frame, None, table.names, unchanged.index)
+    del frame, read_rows, values  # the rows still to plan are Python lists from here on
+    assert cells is not None
+    rows = _Rows(ctx, snap, opts, plan, table, cells, *_checked_emails(cells["email"], emails), first_ok, last_ok,
+                 role_ok, lang_ok, targets)
+    del emails
+    rows.headers = {name: table.header_of(name) for name in USER_FIELDS}
+    _load_existing(rows, unchanged)
+    placed: list[RowPlan | None] = [None] * n
+    for i, rownum, uid, login, email in zip(unchanged.index, unchanged.rownum, unchanged.user_id, unchanged.login,
+                                            unchanged.email, strict=True):
+        p = placed[i] = RowPlan(table.sheet, rownum, "user", login, email)
+        p.target_id = uid
+    slow = iter(i for i, p in enumerate(placed) if p is None)
+    total = len(cells["_row"])
+    for k in range(total):
+        if progress and k % 10_000 == 0:
+            progress("checking users", k, total)
+        placed[next(slow)] = _plan_row(rows, k)
+    plan.users.extend(placed)  # type: ignore[arg-type]
+
+
+def _distinct(values: pl.DataFrame | dict[str, list[Any]], name: str) -> list[Any]:
+    if isinstance(values, dict):
+        return list(set(values[name]))
+    return values[name].unique().to_list() if name in values.columns else [None]
+
+
+def _rest(frame: pl.DataFrame | None, read_rows: list[tuple[int, tuple[str | None, ...]]] | None,
+          names: tuple[str, ...],
+          unchanged: list[int]) -> dict[str, list[Any]]:
+    """The rows not found unchanged, as Python columns by field (`_row` and USER_FIELDS)."""
+    if read_rows is not None:
+        skip = set(unchanged)
+        kept = [r for i, r in enumerate(read_rows) if i not in skip] if skip else read_rows
+        read_rows.clear() if skip else None
+        columns = [list(c) for c in zip(*(v for _, v in kept), strict=True)] if kept else [[] for _ in names]
+        by_field = dict(zip(names, columns, strict=True))
+        rownums = [r for r, _ in kept]
+        kept.clear()
+        return {"_row": rownums, **{f: by_field.get(f) or [None] * len(rownums) for f in USER_FIELDS}}
+    assert frame is not None
+    rest = frame if not unchanged else frame.with_row_index("_i").filter(~_is_in("_i", unchanged)).drop("_i")
+    return {name: _column(rest, name) for name in ("_row", *USER_FIELDS)}
+
+
+def _column(frame: pl.DataFrame, name: str) -> list[Any]:
+    """A column as a list; equal texts share one string (names, roles, tenants repeat: 100,000 rows
+    held at once), as the readers' rows do."""
+    if name not in frame.columns:
+        return [None] * frame.height
+    values = frame[name].to_list()
+    if name in {"_row", "email"}:
+        return values
+    one: dict[Any, Any] = {}
+    return [one.setdefault(v, v) for v in values]
+
+
+def _is_in(name: str, values: list[int]) -> pl.Expr:
+    import polars as pl
+
+    return pl.col(name).is_in(pl.Series(values, dtype=pl.UInt32).implode())
+
+
+def _stored_users(ctx: Ctx, opts: Options, table: Table,
+                  read_rows: list[tuple[int, tuple[str | None, ...]]] | None) -> Stored | None:
+    """The stored users (and memberships) the file's e-mails name as written, or None when no row
+    can be equal to the store (--mode create, no e-mail column, none of its addresses stored)."""
+    if opts.mode != "upsert" or "email" not in table.fields:
+        return None
+    if read_rows is not None:
+        pos = table.names.index("email")
+        emails: Any = [v[pos] for _, v in read_rows]
+    else:
+        emails = table.frame()["email"]
+    stored = load_stored(ctx, emails)
+    return stored if stored is not None and stored.users.height else None
+
+
+def _unchanged(snap: Snapshot, frame: pl.DataFrame, stored: Stored,
+               targets: dict[str | None, tuple[Target | None, str | None]], role_ok: dict[Any, Any],
+               lang_ok: dict[Any, Any], emails: dict[str | None, Email]) -> Unchanged:
+    """The rows equal to the store (compare_users); `emails` gets the other rows' e-mails checked."""
+    tenants = {tref: t.tenant_id for tref, (t, _) in targets.items()
+               if tref is not None and t is not None and t.ref[0] == "store" and not t.errors}
+    candidates = unchanged_rows(frame, stored, tenants, role_ok, lang_ok, snap.visible)  # type: ignore[arg-type]
+    if not candidates.height:
+        return Unchanged()
+    others = frame.with_row_index("_i").filter(~_is_in("_i", candidates["_i"].to_list())).select("_i", "email")
+    _normalise_emails(emails, others["email"].to_list())
+    keys = {i: emails[e][1] for i, e in zip(others["_i"].to_list(), others["email"].to_list(), strict=True)
+            if e is not None and emails[e][1]}
+    return first_per_key(candidates, keys)  # type: ignore[arg-type]
+
+
+def _checked_emails(raw: list[str | None], known: dict[str | None, Email]
+                    ) -> tuple[list[str | None], list[str | None], dict[int, str]]:
+    """The rows' addresses through the rule (lists by position: no second copy of 100,000 texts)."""
+    emails: list[str | None] = []
+    ekeys: list[str | None] = []
+    errors: dict[int, str] = {}
+    for k, value in enumerate(raw):
+        e, key, message = known.get(value) or _email(value)
+        emails.append(e)
+        ekeys.append(key)
+        if message:
+            errors[k] = message
+    return emails, ekeys, errors
+
+
+def _email(value: str | None) -> Email:
+    try:
+        e = normalise_email(value or "")
+    except InvalidInput as exc:
+        return None, None, exc.message
     # rules.email_key; an ASCII address already in lower case is its own key (no second copy)
-    ekeys = [(e if e.isascii() and e.islower() else rules.email_key(e)) if e else None for e in emails]
-
-    # tenant references, once per distinct text
-    targets: dict[str | None, tuple[_Target | None, str | None]] = {}
-    resolved: dict[tuple[str, Any], _Target] = {}
-    default_language = ctx.settings.default_language
-    padded: dict[str, list[str]] | None = None
-    near: NearNames | None = None  # the visible stored tenants by their loose name, for an unknown reference
-    unpadded: list[tuple[str, str]] = []
-    for tref in set(trefs):
-        found = refs.get(tref.casefold()) if tref else None
-        if not found and tref and tref.isdigit():
-            if padded is None:  # zero-padded references by their digits: Excel turns 010000 into 10000
-                padded = {}
-                for k in refs:
-                    if k[:1] == "0" and k.isdigit():
-                        padded.setdefault(k.lstrip("0"), []).append(k)
-            keys = [k for k in padded.get(tref.lstrip("0"), []) if len(k) > len(tref)]
-            if len(keys) == 1:
-                found = refs[keys[0]]
-                unpadded.append((tref, keys[0]))
-        if not tref:
-            targets[tref] = (None, "tenant is empty")
-        elif not found:
-            if near is None:
-                near = NearNames([(t.key, t.name) for t in snap.tenants.values() if snap.is_visible(t.id)])
-            twin = near.find(tref)
-            targets[tref] = (None, f"unknown tenant {tref!r}: not in the file and not in the store" + (
-                f"; the stored tenant {twin[0]!r} is {twin[1]!r}: write it as stored, or use its key"
-                if twin else ""))
-        elif len(found) > 1:
-            targets[tref] = (None, f"tenant {tref!r} is ambiguous: it names {len(found)} tenants; use the key")
-        else:
-            (ref,) = found
-            if ref not in resolved:
-                resolved[ref] = _resolve_target(ctx, snap, ref, file_by_row, file_by_id, store_bookings,
-                                                default_language, plan.ref)
-            targets[tref] = (resolved[ref], None)
-
-    if unpadded:
-        unpadded.sort(key=lambda t: t[1])
-        shown = ", ".join(f"{a} = {b}" for a, b in unpadded[:3])
-        plan.notes.append(f"{len(unpadded)} tenant references lost their leading zeros (Excel) and matched "
-                          f"({shown}{', …' if len(unpadded) > 3 else ''})")
-    # the store's users with these e-mails, and their memberships
-    existing = snap.users_by_email([k for k in ekeys if k])
-    memberships = snap.memberships([u.id for u in existing.values()])
-    rights = snap.rights([m[0] for ms in memberships.values() for m in ms.values()]) if any(access_raw) else set()
-
-    visible = snap.visible
-    no_memberships: dict[int, tuple[int, str]] = {}
-    seen: dict[str, int] = {}
-    people: dict[str, tuple[int, str | None, str | None, Any, RowPlan]] = {}  # e-mail key → its first slow row
-    sheet = table.sheet
-    fast = opts.mode == "upsert"
-    create_changes: dict[tuple[str | None, str], Any] = {}
-    logins: Handles | None = None  # loaded on the first new user (a re-run has none)
-    users_out = plan.users
-    for i in range(n):
-        if progress and i % 10_000 == 0:
-            progress("checking users", i, n)
-        rownum, email_raw, first_raw, last_raw = rownums[i], emails_raw[i], firsts[i], lasts[i]
-        ekey = ekeys[i]
-        target, target_error = targets[trefs[i]]
-        role = role_ok.get(roles_raw[i], INVALID)
-        user = existing.get(ekey) if ekey else None
-        # a row identical to what the store holds (re-runs): the stored values were checked when written
-        if (fast and user is not None and target is not None and user.email == email_raw
-                and user.first_name == first_raw and user.last_name == last_raw and not access_raw[i]
-                and target.ref[0] == "store" and not target.errors
-                and (langs_raw[i] is None or lang_ok.get(langs_raw[i]) == user.language)):
-            user_ms = memberships.get(user.id, no_memberships)
-            m = user_ms.get(target.tenant_id)  # type: ignore[arg-type]
-            if (m is not None and role is not INVALID and (role is None or m[1] == role)
-                    and (visible is None or not visible.isdisjoint(user_ms))
-                    and seen.setdefault(user.email_key, rownum) == rownum):
-                p = RowPlan(sheet, rownum, "user", user.login, user.email)
-                p.target_id = user.id
-                users_out.append(p)
-                continue
-        p = RowPlan(sheet, rownum, "user", None, email_raw or "")
-        users_out.append(p)
-        first = first_ok.get(first_raw) or check(p, h_first, clean_name, first_raw, "first name")
-        last = last_ok.get(last_raw) or check(p, h_last, clean_name, last_raw, "last name")
-        email = emails[i]
-        if i in email_errors:
-            p.error(h_email, email_errors[i])
-        if role is INVALID:
-            role = check(p, h_role, choice, roles_raw[i].lower(), Role, "role")
-        language = lang_ok.get(langs_raw[i], INVALID)
-        if language is INVALID:
-            language = check(p, h_lang, choice, langs_raw[i].lower(), Language, "language")
-        again: tuple[int, str | None, str | None, Any, RowPlan] | None = None  # the person's first row
-        if ekey:
-            p.label = email or ""
-            first_row = seen.setdefault(ekey, rownum)
-            if first_row == rownum:
-                people[ekey] = (rownum, first, last, target.ref if target is not None else None, p)
-            else:
-                # one person in several companies: the same e-mail with the same name is one more
-                # membership; with another name, or in the same company again, it is a problem
-                prev = people.get(ekey)
-                names = (prev[1], prev[2]) if prev else (user.first_name, user.last_name) if user else None
-                if prev is not None:
-                    prev_ref = prev[3]
-                else:  # the first row took the unchanged fast path: its tenant, found by its row number
-                    at = bisect_left(rownums, first_row)  # rows come in ascending order from every reader
-                    at = at if at < n and rownums[at] == first_row else rownums.index(first_row)
-                    first_target = targets[trefs[at]][0]
-                    prev_ref = first_target.ref if first_target is not None else None
-                if names is not None and names != (first, last):
-                    p.error(h_email, f"e-mail {email} also in {plan.ref(table.sheet, first_row)}, with another name "
-                            f"({' '.join(n for n in names if n)})")
-                elif target is None or prev_ref == target.ref:
-                    p.error(h_email, f"e-mail {email} also in {plan.ref(table.sheet, first_row)}")
-                elif prev is not None and user is None:
-                    again = prev
-        if target_error:
-            p.error(h_tenant, target_error)
-        access: set[int] = set()
-        if target is not None:
-            for message in (*target.errors, *([target.unmanaged] if target.unmanaged else [])):
-                p.error(h_tenant, message)
-            for app_ref in split_list(access_raw[i]) if access_raw[i] else ():
-                app = snap.app(app_ref)
-                if app is None:
-                    p.error(h_access, f"unknown application {app_ref!r} (see tenantctl app list)")
-                elif app.id not in target.booked:
-                    p.error(h_access, f"application {app.key!r} is not booked for this tenant")
-                else:
-                    access.add(app.id)
-        elif access_raw[i]:
-            for app_ref in split_list(access_raw[i]):
-                if snap.app(app_ref) is None:
-                    p.error(h_access, f"unknown application {app_ref!r} (see tenantctl app list)")
-        tenant_id = target.tenant_id if target is not None else None
-        if user is not None:
-            _plan_user_update(ctx, snap, p, user, opts, h_email, (h_first, h_last),
-                              memberships.get(user.id, no_memberships), rights, target, tenant_id, first, last,
-                              language, role, roles_raw[i] is not None, access, email or "")
-            if ekey and seen[ekey] != rownum and p.action != "error":  # a duplicate stays an error row
-                _refer_to_first_row(p, seen[ekey])
-            continue
-        if again is not None:  # a further membership of a person this file creates
-            _plan_membership(p, again[4], target, tenant_id, role or Role.member, access, plan.ref)
-            continue
-        # a new user
-        if first and last:
-            if logins is None:
-                logins = Handles(snap.logins(), "", 100)
-            login = check(p, h_first, login_for, logins, first, last)
-            if login:
-                p.key = login
-        role = role or Role.member
-        file_row = target.ref[1] if target is not None and target.ref[0] == "file" else None
-        p.values = NewUser(p.key, email, ekey, first, last, language or (
-            target.language if target is not None else default_language), tenant_id, file_row, role,
-            tuple(sorted(access)) if access else ())
-        if p.action != "error":
-            p.action = "create"
-            tenant_key = target.tenant_key if target is not None else None
-            # read-only, so the users of one tenant and role share one
-            p.changes = create_changes.get((tenant_key, role)) or create_changes.setdefault(
-                (tenant_key, role), MappingProxyType({"tenant": [None, tenant_key], "role": [None, role]}))
+    return e, e if e.isascii() and e.islower() else rules.email_key(e), None
 
 
-def _note_titles(plan: Plan, table: Table, rownums: list[int],
-                 *columns: tuple[tuple[str | None, ...], dict[Any, Any]]) -> None:
+def _normalise_emails(emails: dict[str | None, Email], raw: list[str | None]) -> None:
+    """Each distinct address through the rule once: (address, key, None) or (None, None, message)."""
+    for value in set(raw).difference(emails):
+        emails[value] = _email(value)
+
+
+def _load_existing(rows: _Rows, unchanged: Unchanged) -> None:
+    """The stored users the remaining rows name (by e-mail key), their memberships and access; an
+    unchanged row that is the first of an e-mail a remaining row repeats counts as seen."""
+    snap = rows.snap
+    keys = set(rows.ekeys)
+    keys.discard(None)
+    rows.existing = snap.users_by_email(list(keys))  # type: ignore[arg-type]
+    rows.memberships = snap.memberships([u.id for u in rows.existing.values()])
+    if any(rows.cells["access"]):
+        rows.rights = snap.rights([m[0] for ms in rows.memberships.values() for m in ms.values()])
+    for rownum, key, tref in zip(unchanged.rownum, unchanged.email_key, unchanged.tenant, strict=True):
+        if key in keys:
+            rows.seen[key] = rownum
+            rows.unchanged_refs[rownum] = tref
+
+
+_NO_MEMBERSHIPS: dict[int, tuple[int, str]] = {}
+
+
+def _plan_row(r: _Rows, k: int) -> RowPlan:
+    """One row that is not equal to the store: every rule, then an update, a further membership or a new user."""
+    c, h = r.cells, r.headers.__getitem__
+    rownum, email_raw, first_raw, last_raw = c["_row"][k], c["email"][k], c["first_name"][k], c["last_name"][k]
+    email, ekey, email_error = r.emails[k], r.ekeys[k], r.email_errors.get(k)
+    target, target_error = r.targets[c["tenant"][k]]
+    user = r.existing.get(ekey) if ekey else None
+    p = RowPlan(r.table.sheet, rownum, "user", None, email_raw or "")
+    first = r.first_ok.get(first_raw) or check(p, h("first_name"), clean_name, first_raw, "first name")
+    last = r.last_ok.get(last_raw) or check(p, h("last_name"), clean_name, last_raw, "last name")
+    if email_error:
+        p.error(h("email"), email_error)
+    role = r.role_ok.get(c["role"][k], INVALID)
+    if role is INVALID:
+        role = check(p, h("role"), choice, c["role"][k].lower(), Role, "role")
+    language = r.lang_ok.get(c["language"][k], INVALID)
+    if language is INVALID:
+        language = check(p, h("language"), choice, c["language"][k].lower(), Language, "language")
+    again = _same_person(r, p, ekey, email, first, last, target, user) if ekey else None
+    if target_error:
+        p.error(h("tenant"), target_error)
+    access = plan_access(r.snap, p, h("tenant"), h("access"), target, c["access"][k])
+    tenant_id = target.tenant_id if target is not None else None
+    if user is not None:
+        plan_user_update(r.ctx, r.snap, p, user, r.opts, h("email"), (h("first_name"), h("last_name")),
+                         r.memberships.get(user.id, _NO_MEMBERSHIPS), r.rights, target, tenant_id, first, last,
+                         language, role, c["role"][k] is not None, access, email or "")
+        if ekey and r.seen[ekey] != rownum and p.action != "error":  # a duplicate stays an error row
+            refer_to_first_row(p, r.seen[ekey])
+        return p
+    if again is not None:  # a further membership of a person this file creates
+        plan_membership(p, again[4], target, tenant_id, role or Role.member, access, r.plan.ref)
+        return p
+    _new_user(r, p, email, ekey, first, last, language, role, target, access)
+    return p
+
+
+def _same_person(r: _Rows, p: RowPlan, ekey: str, email: str | None, first: str | None, last: str | None,
+                 target: Target | None, user: Any) -> tuple[int, str | None, str | None, Any, RowPlan] | None:
+    """The e-mail's first row is remembered; a later row with it is one person in several companies
+    (the same name: one more membership, returned as the person's first row when the file creates
+    them) or a problem (another name, or the same company again)."""
+    p.label = email or ""
+    rownum = p.row
+    first_row = r.seen.setdefault(ekey, rownum)
+    if first_row == rownum:
+        r.people[ekey] = (rownum, first, last, target.ref if target is not None else None, p)
+        return None
+    prev = r.people.get(ekey)
+    names = (prev[1], prev[2]) if prev else (user.first_name, user.last_name) if user else None
+    if prev is not None:
+        prev_ref = prev[3]
+    else:  # the first row was unchanged (compare_users): its tenant, by its cell
+        first_target = r.targets[r.unchanged_refs[first_row]][0]
+        prev_ref = first_target.ref if first_target is not None else None
+    where = r.plan.ref(r.table.sheet, first_row)
+    if names is not None and names != (first, last):
+        p.error(r.table.header_of("email"),
+                f"e-mail {email} also in {where}, with another name ({' '.join(n for n in names if n)})")
+    elif target is None or prev_ref == target.ref:
+        p.error(r.table.header_of("email"), f"e-mail {email} also in {where}")
+    elif prev is not None and user is None:
+        return prev
+    return None
+
+
+def _new_user(r: _Rows, p: RowPlan, email: str | None, ekey: str | None, first: str | None, last: str | None,
+              language: str | None, role: str | None, target: Target | None, access: set[int]) -> None:
+    if first and last:
+        if r.logins is None:
+            r.logins = Handles(r.snap.logins(), "", 100)
+        login = check(p, r.table.header_of("first_name"), login_for, r.logins, first, last)
+        if login:
+            p.key = login
+    role = role or Role.member
+    tenant_id = target.tenant_id if target is not None else None
+    file_row = target.ref[1] if target is not None and target.ref[0] == "file" else None
+    p.values = NewUser(p.key, email, ekey, first, last, language or (
+        target.language if target is not None else r.ctx.settings.default_language), tenant_id, file_row, role,
+        tuple(sorted(access)) if access else ())
+    if p.action != "error":
+        p.action = "create"
+        tenant_key = target.tenant_key if target is not None else None
+        # read-only, so the users of one tenant and role share one
+        p.changes = r.create_changes.get((tenant_key, role)) or r.create_changes.setdefault(
+            (tenant_key, role), MappingProxyType({"tenant": [None, tenant_key], "role": [None, role]}))
+
+
+def _note_titles(plan: Plan, table: Table, values: pl.DataFrame | dict[str, list[Any]],
+                 *columns: tuple[str, dict[Any, Any]]) -> None:
     """The plan names the names whose titles were dropped (checked per distinct value)."""
     dropped: list[tuple[int, Any, Any]] = []
-    for raw, ok in columns:
+    for name, ok in columns:
         changed = {v for v, clean in ok.items() if v is not None and clean != " ".join(v.split())}
-        if changed:
-            dropped += [(rownums[i], v, ok[v]) for i, v in enumerate(raw) if v in changed]
+        if not changed:
+            continue
+        if isinstance(values, dict):
+            hits: Any = zip(values["_row"], values[name], strict=True)
+        else:
+            import polars as pl
+
+            hit = values.filter(pl.col(name).is_in(list(changed)))
+            hits = zip(hit["_row"], hit[name], strict=True)
+        dropped += [(row, v, ok[v]) for row, v in hits if v in changed]
     if dropped:
         dropped.sort()
         shown = ", ".join(f"{plan.ref(table.sheet, r)}: {v!r} → {c!r}" for r, v, c in dropped[:3])
         plan.notes.append(f"titles dropped from {len(dropped)} names ({shown}{', …' if len(dropped) > 3 else ''}); "
                           "tenantctl keeps no titles, and logins never contain them")
-
-
-def _refer_to_first_row(p: RowPlan, first_row: int) -> None:
-    """A stored person's further row (one person in several companies): the person's own changes
-    (names, language) are planned once, by their first row; this row adds its company's
-    membership, role and access, and says which row changes the person."""
-    changes = dict(p.changes)
-    own = [k for k in ("first_name", "last_name", "language") if k in changes]
-    for k in own:
-        del changes[k]
-    if own:
-        changes["same_person_as_row"] = [None, first_row]
-    p.kind, p.changes = "membership", changes
-    if p.action == "update" and not (changes.keys() - {"same_person_as_row"}):
-        p.action, p.values = "unchanged", None
-
-
-def _plan_membership(p: RowPlan, first: RowPlan, target: _Target | None, tenant_id: int | None, role: str,
-                     access: set[int], name_row: Callable[[str, int], str]) -> None:
-    p.kind, p.key = "membership", first.key
-    if first.action == "error":
-        p.error(None, f"the same person ({name_row(first.sheet, first.row)}) has errors")
-    p.values = NewMembership(first.row, first.key, tenant_id,
-                             target.ref[1] if target is not None and target.ref[0] == "file" else None, role,
-                             tuple(sorted(access)))
-    if p.action != "error":
-        p.action = "create"
-        p.changes = {"tenant": [None, target.tenant_key if target is not None else None], "role": [None, role]}
-
-
-def _resolve_target(ctx: Ctx, snap: Snapshot, ref: tuple[str, Any], file_by_row: dict[int, FileTenant],
-                    file_by_id: dict[int, FileTenant], store_bookings: dict[int, set[int]],
-                    default_language: str, name_row: Callable[[str, int], str]) -> _Target:
-    errors: list[str] = []
-    unmanaged: str | None = None
-    tenant_id: int | None = None
-    if ref[0] == "store":
-        tenant_id = ref[1]
-        tenant = snap.tenants[tenant_id]
-        if not snap.is_managed(tenant_id):
-            unmanaged = f"{ctx.actor.label} may not add users to tenant {tenant.key!r}"
-        language = tenant.language
-        file_tenant = file_by_id.get(tenant_id)
-    else:
-        file_tenant = file_by_row[ref[1]]
-        values = file_tenant.plan.values
-        language = values.language if isinstance(values, NewTenant) else default_language
-    if file_tenant is not None and file_tenant.plan.action == "error":
-        errors.append(f"its tenant ({name_row(file_tenant.plan.sheet, file_tenant.plan.row)}) has errors")
-    booked = set(file_tenant.apps) if file_tenant else set()
-    if tenant_id is not None:
-        booked |= store_bookings.get(tenant_id, set())
-    tenant_key = file_tenant.key if file_tenant else snap.tenants[tenant_id].key  # type: ignore[index]
-    return _Target(ref, tenant_id, language, file_tenant, tenant_key, tuple(errors), booked, unmanaged)
-
-
-def _plan_user_update(ctx: Ctx, snap: Snapshot, p: RowPlan, user: Any, opts: Options, h_email: str,
-                      h_names: tuple[str, str],
-                      user_ms: dict[int, tuple[int, str]], rights: set[tuple[int, int]], target: _Target | None,
-                      tenant_id: int | None, first: str | None, last: str | None, language: str | None,
-                      role: str | None, role_given: bool, access: set[int], email: str) -> None:
-    """A row naming a user the store holds: what changes (names, language, membership, role, access)."""
-    p.key = user.login
-    p.target_id = user.id
-    if opts.mode == "create":
-        p.error(h_email, f"a user with e-mail {user.email} already exists (--mode create)")
-    # the tenants that answer for the person: their memberships, or the one that released them
-    homes = released_homes(user_ms, user.released_by_tenant_id)
-    if snap.visible is not None and not (homes & snap.visible):
-        p.error(h_email, f"a user with e-mail {email} already exists outside your tenants; "
-                f"ask them to be added with tenantctl member add")
-        return
-    role = role or Role.member
-    changes: dict[str, list[Any]] = {}
-    for fname, new, old in (("first_name", first, user.first_name), ("last_name", last, user.last_name),
-                            ("language", language, user.language)):
-        if new is not None and new != old:
-            changes[fname] = [old, new]
-    for fname, column, what in (("first_name", h_names[0], "first name"), ("last_name", h_names[1], "last name")):
-        if fname in changes and refuse_damaged(p, column, what, changes[fname][1], changes[fname][0]):
-            del changes[fname]
-    if changes and snap.managed is not None and not homes <= snap.managed:
-        p.error(h_email, f"{ctx.actor.label} may not change user {user.login!r}: "
-                "the user also belongs to tenants outside your scope")
-    m = user_ms.get(tenant_id) if tenant_id is not None else None
-    if m is None:
-        changes["membership"] = [None, role]
-        if snap.managed is not None and not (homes and homes <= snap.managed):  # as member add: consent first
-            p.error(h_email, f"{user.login} also belongs to tenants outside your scope: adding them needs their "
-                    "consent; send a member invitation (tenantctl invite create --kind member)")
-    elif role_given and m[1] != role:
-        changes["role"] = [m[1], role]
-        if m[1] == Role.admin and tenant_id is not None and is_last_admin(ctx.session, user.id, tenant_id):
-            p.error(h_email, f"{user.login} is the last admin of the tenant; first make another user admin")
-    missing = sorted(a for a in access if (m[0], a) not in rights) if m is not None else sorted(access)
-    if missing:
-        changes["access"] = [None, [app_key(snap, a) for a in missing]]
-    p.changes = changes
-    if not changes:
-        if p.action != "error":
-            p.action = "unchanged"
-        return
-    p.values = UserChange(user.id, user.login, tenant_id,
-                          target.ref[1] if target is not None and target.ref[0] == "file" else None,
-                          m[0] if m is not None else None, role, m[1] if m is not None else None, missing,
-                          {"first_name": user.first_name, "last_name": user.last_name, "language": user.language},
-                          first, last, language)
-    if p.action != "error":
-        p.action = "update"
-
