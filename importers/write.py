@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from importers import columns
-from importers.read import ESCAPED_START
+from importers.cells import ESCAPED_START
 from store.errors import InvalidInput
 from store.files import occupied, write_private
 
@@ -239,7 +239,7 @@ def write_report(source_path: Path, file_type: str, tables: dict[str, Any], prob
 def _source_sheets(path: Path, file_type: str, encoding: str | None) -> Any:
     """(sheet name, index of its first column, its width, iterator of (Excel row, cell values))."""
     if file_type == "csv":
-        from importers.read import csv_records
+        from importers.csv_text import csv_records
 
         yield path.name[:31], 0, 0, csv_records(path, encoding)
         return

@@ -54,7 +54,8 @@ class Table:
             self._rows = []
             if frame is not None:
                 numbers = frame["_row"].to_list()
-                values = zip(*(frame[n].to_list() for n in self.names), strict=True) if self.names else ((),) * len(numbers)
+                values = (zip(*(frame[n].to_list() for n in self.names), strict=True) if self.names
+                          else ((),) * len(numbers))
                 self._rows = list(zip(numbers, values, strict=True))
         return self._rows
 
