@@ -54,8 +54,12 @@ class Table:
             self._rows = []
             if frame is not None:
                 numbers = frame["_row"].to_list()
-                values = (zip(*(frame[n].to_list() for n in self.names), strict=True) if self.names
-                          else ((),) * len(numbers))
+                # equal texts share one string object, as the row-wise reader keeps them: first names,
+                # roles and tenant references repeat across 100,000 rows
+                share: dict[str | None, str | None] = {}
+                cols = [[share.setdefault(v, v) for v in frame[n].to_list()] for n in self.names]
+                del frame
+                values = zip(*cols, strict=True) if cols else ((),) * len(numbers)
                 self._rows = list(zip(numbers, values, strict=True))
         return self._rows
 
