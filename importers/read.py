@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from importers import columns, flat, read_csv, read_rowwise, read_xlsx, safety
+from importers import background, columns, flat, read_csv, read_rowwise, read_xlsx, safety
 from importers.cells import ESCAPED_START, EXCEL_ERRORS, excel_error, text
 from importers.csv_text import csv_records
 from store.errors import InvalidInput, UsageError
@@ -47,6 +47,7 @@ class Loaded:
             raise RuntimeError("Loaded.source() called twice")
         src = build()
         skip_template_examples(src)
+        background.trim()
         return src
 
 
