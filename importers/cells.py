@@ -50,15 +50,23 @@ def text(value: Any) -> str | None:
     return out or None
 
 
-def clean(col: pl.Expr) -> pl.Expr:
-    """`text()` of string cells, vectorised: trim, the export's escape, NFC (only where a cell is not
-    ASCII: normalising costs more than the test), empty → null."""
+def clean(cells: pl.Series) -> pl.Series:
+    """`text()` of a column of string cells: trim, the export's escape, NFC, empty → null. NFC is
+    the costly step: it runs on the column's distinct values that are not ASCII, and only those
+    whose normal form differs are replaced (usually none)."""
     import polars as pl
 
-    out = col.str.strip_chars(WHITESPACE)
-    out = pl.when(out.str.contains(r"^'[=+\-@\t\r]")).then(out.str.slice(1)).otherwise(out)
-    out = pl.when(out.str.contains(r"[^\x00-\x7f]")).then(out.str.normalize("NFC")).otherwise(out)
-    return pl.when(out.str.len_bytes() > 0).then(out).otherwise(None)
+    out = cells.str.strip_chars(WHITESPACE)
+    if out.str.starts_with("'").any():
+        escaped = out.str.contains(r"^'[=+\-@\t\r]")
+        out = pl.select(pl.when(escaped).then(out.str.slice(1)).otherwise(out)).to_series()
+    wide = out.filter(out.str.contains(r"[^\x00-\x7f]")).unique()
+    if wide.len():
+        normal = wide.str.normalize("NFC")
+        differs = wide != normal
+        if differs.any():
+            out = out.replace(wide.filter(differs), normal.filter(differs))
+    return pl.select(pl.when(out.str.len_bytes() > 0).then(out)).to_series().alias(cells.name)
 
 
 def col_letter(idx: int) -> str:

@@ -50,12 +50,10 @@ def build(src: Source, sheet: str, kind: str | None, frame: pl.DataFrame, extra:
         raise Fallback
     data = frame.slice(header_row).with_columns(_row=pl.int_range(header_row + 1, frame.height + 1, dtype=pl.Int64))
     width = len(header)
-    if ragged and width < frame.width:
-        beyond = [clean(pl.col(c)).is_not_null() for c in frame.columns[width:]]
-        if data.select(pl.any_horizontal(beyond).any()).item():
-            raise Fallback
-    raw = {name: pl.col(f"c{idx}") if idx < frame.width else pl.lit(None, pl.String) for name, idx in fields.items()}
-    data = data.with_columns(**{f"v_{n}": clean(e) for n, e in raw.items()})
+    if ragged and any(clean(data[c]).is_not_null().any() for c in frame.columns[width:]):
+        raise Fallback  # a cell right of the header: the row-wise reader names the row and its cell count
+    data = data.with_columns(clean(data[f"c{idx}"]).alias(f"v_{n}") if idx < frame.width
+                             else pl.lit(None, pl.String).alias(f"v_{n}") for n, idx in fields.items())
     values = [pl.col(f"v_{n}") for n in names]
     data = data.filter(pl.any_horizontal([v.is_not_null() for v in values]))
     rowwise: list[tuple[int, int, int, Problem]] = []  # (row, order, position, problem): the row-wise order
@@ -139,7 +137,7 @@ def _cut_long(data: pl.DataFrame, table: Table, out: list[tuple[int, int, int, P
                                 for n, e in zip(names, long, strict=True)})
 
 
-_NUMBER = r"^-?[0-9]+(?:\.[0-9]+)?$"  # how fastexcel writes a number cell as text
+_NUMBER = r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$"  # how fastexcel writes a number cell: no leading zero
 
 
 def _numbers(data: pl.DataFrame, table: Table, number_cells: NumberCells, out: list[tuple[int, int, int, Problem]]

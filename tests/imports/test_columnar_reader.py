@@ -138,3 +138,20 @@ def test_a_csv_polars_would_read_otherwise_goes_row_wise(tmp_path: Path, content
     path.write_text(content, encoding="utf-8")
     _same(tmp_path, path)
     assert (read.read(path).tables["users"].columns is None) is rowwise_only
+
+
+def test_only_number_like_identifier_texts_ask_the_sheet_for_number_cells(tmp_path: Path, monkeypatch: Any) -> None:
+    """fastexcel writes every cell as text: a column of zero-padded texts (`000123`, never a number's
+    text) costs no second pass; a column with `20001` does, and only that column."""
+    from importers import sheetscan
+
+    asked: list[str] = []
+    real = sheetscan.number_cells
+    monkeypatch.setattr(sheetscan, "number_cells", lambda zf, part, letters: asked.append(letters) or real(
+        zf, part, letters))
+    path = write_xlsx(tmp_path / "k.xlsx", {"Mandanten": [["Name", "Kundennummer", "Externe ID"],
+                                                          ["A GmbH", "000123", 20001], ["B GmbH", "000124", "x"]]})
+    table = read.read(path).tables["tenants"]
+    assert asked == ["C"]
+    assert sorted(table.numbers) == [(2, "external_id")]
+    assert table.rows == [(2, ("A GmbH", "000123", "20001")), (3, ("B GmbH", "000124", "x"))]
