@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from store.nfc import nfc
+from tenantctl.store.nfc import nfc
 
 if TYPE_CHECKING:
     import polars as pl

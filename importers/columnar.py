@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from importers import broken_text, flat, identifiers, safety
-from importers.cells import EXCEL_ERRORS, WHITESPACE, clean, col_letter, excel_error
-from importers.headers import SUMMARY_LABEL, find_header, header_table, identifier_positions, summary_label
-from store.errors import InvalidInput
-from store.imports.rows import Problem, Source, Table
+from tenantctl.importers import broken_text, flat, identifiers, safety
+from tenantctl.importers.cells import EXCEL_ERRORS, WHITESPACE, clean, col_letter, excel_error
+from tenantctl.importers.headers import SUMMARY_LABEL, find_header, header_table, identifier_positions, summary_label
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.imports.rows import Problem, Source, Table
 
 if TYPE_CHECKING:
     import polars as pl

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from importers import broken_text, columns, safety
-from store.errors import InvalidInput, UsageError
-from store.imports.rows import Source
+from tenantctl.importers import broken_text, columns, safety
+from tenantctl.store.errors import InvalidInput, UsageError
+from tenantctl.store.imports.rows import Source
 
 
 @dataclass

@@ -9,11 +9,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from importers import columns, flat
-from importers.cells import col_letter, text
-from store.errors import InvalidInput
-from store.imports.rows import Source, Table
-from store.rules import char_name, control_char
+from tenantctl.importers import columns, flat
+from tenantctl.importers.cells import col_letter, text
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.imports.rows import Source, Table
+from tenantctl.store.rules import char_name, control_char
 
 HEADER_SEARCH_ROWS = 10
 

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from importers import background, columns, flat, read_csv, read_rowwise, read_xlsx, safety
-from importers.cells import ESCAPED_START, EXCEL_ERRORS, excel_error, text
-from importers.csv_text import csv_records
-from store.errors import InvalidInput, UsageError
-from store.imports.rows import Source
+from tenantctl.importers import background, columns, flat, read_csv, read_rowwise, read_xlsx, safety
+from tenantctl.importers.cells import ESCAPED_START, EXCEL_ERRORS, excel_error, text
+from tenantctl.importers.csv_text import csv_records
+from tenantctl.store.errors import InvalidInput, UsageError
+from tenantctl.store.imports.rows import Source
 
 __all__ = ["ESCAPED_START", "EXCEL_ERRORS", "Loaded", "csv_records", "excel_error", "file_hash", "load", "read",
            "text"]

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from importers import columnar, csv_text, read_rowwise
-from importers.csv_text import CsvText
-from store.imports.rows import Source
+from tenantctl.importers import columnar, csv_text, read_rowwise
+from tenantctl.importers.csv_text import CsvText
+from tenantctl.store.imports.rows import Source
 
 if TYPE_CHECKING:
     import polars as pl

@@ -10,12 +10,12 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from importers import broken_text, columns, flat, identifiers, safety, sheetscan, xlsx_book
-from importers.cells import EXCEL_ERRORS, col_letter, excel_error, text
-from importers.csv_text import CsvText, records_of, sep_note
-from importers.headers import find_header, header_table, may_be_label, summary_label
-from store.errors import InvalidInput
-from store.imports.rows import Problem, Source, Table
+from tenantctl.importers import broken_text, columns, flat, identifiers, safety, sheetscan, xlsx_book
+from tenantctl.importers.cells import EXCEL_ERRORS, col_letter, excel_error, text
+from tenantctl.importers.csv_text import CsvText, records_of, sep_note
+from tenantctl.importers.headers import find_header, header_table, may_be_label, summary_label
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.imports.rows import Problem, Source, Table
 
 
 def load_xlsx(path: Path, sheet: str | None, extra: dict[str, str], header_at: int | None, layout: str,

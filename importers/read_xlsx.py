@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from importers import broken_text, columnar, read_rowwise, safety, sheetscan, xlsx_book
-from store.errors import InvalidInput
-from store.imports.rows import Source
+from tenantctl.importers import broken_text, columnar, read_rowwise, safety, sheetscan, xlsx_book
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.imports.rows import Source
 
 if TYPE_CHECKING:
     import polars as pl

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from importers import columns, flat, safety, sheetscan
-from importers.background import Background
-from importers.cells import excel_error, text
-from importers.headers import HEADER_SEARCH_ROWS, guess_kind, match
-from store.errors import InvalidInput
-from store.imports.rows import Problem, Source, Table
+from tenantctl.importers import columns, flat, safety, sheetscan
+from tenantctl.importers.background import Background
+from tenantctl.importers.cells import excel_error, text
+from tenantctl.importers.headers import HEADER_SEARCH_ROWS, guess_kind, match
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.imports.rows import Problem, Source, Table
 
 
 @dataclass

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from importers import read
-from store.errors import InvalidInput
+from tenantctl.importers import read
+from tenantctl.store.errors import InvalidInput
 from tests.imports.conftest import write_xlsx
 
 TEXTS = ["Anna", "Müller", "Mu\u0308ller", "\u00a0Jörg\u00a0", "  Zoë ", "Weiß", "anna@example.org",
@@ -143,7 +143,7 @@ def test_a_csv_polars_would_read_otherwise_goes_row_wise(tmp_path: Path, content
 def test_only_number_like_identifier_texts_ask_the_sheet_for_number_cells(tmp_path: Path, monkeypatch: Any) -> None:
     """fastexcel writes every cell as text: a column of zero-padded texts (`000123`, never a number's
     text) costs no second pass; a column with `20001` does, and only that column."""
-    from importers import sheetscan
+    from tenantctl.importers import sheetscan
 
     asked: list[str] = []
     real = sheetscan.number_cells
