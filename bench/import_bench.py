@@ -32,6 +32,7 @@ import csv
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -68,11 +69,12 @@ def rows(n_tenants: int, n_users: int) -> tuple[list[list[str | None]], list[lis
     return tenants, users
 
 
-def generate(workdir: Path, n_tenants: int, n_users: int) -> dict[str, Path]:
+def generate(workdir: Path, n_tenants: int, n_users: int, with_xlsx: bool = True) -> dict[str, Path]:
+    """with_xlsx=False: the csv files only (writing a 1,000,000-row workbook takes minutes)."""
     workdir.mkdir(parents=True, exist_ok=True)
     stem = f"bench-{n_tenants}-{n_users}"
     xlsx, tcsv, ucsv = workdir / f"{stem}.xlsx", workdir / f"{stem}-mandanten.csv", workdir / f"{stem}-benutzer.csv"
-    if xlsx.exists() and tcsv.exists() and ucsv.exists():
+    if (xlsx.exists() or not with_xlsx) and tcsv.exists() and ucsv.exists():
         return {"xlsx": xlsx, "tenants_csv": tcsv, "users_csv": ucsv}
     t0 = time.monotonic()
     tenants, users = rows(n_tenants, n_users)
@@ -81,7 +83,8 @@ def generate(workdir: Path, n_tenants: int, n_users: int) -> dict[str, Path]:
             w = csv.writer(fh, delimiter=";")
             w.writerow(headers)
             w.writerows(["" if v is None else v for v in r] for r in data)
-    workbook(xlsx, tenants, users)
+    if with_xlsx:
+        workbook(xlsx, tenants, users)
     print(f"generated {n_tenants:,} tenants and {n_users:,} users in {time.monotonic() - t0:.0f} s", file=sys.stderr)
     return {"xlsx": xlsx, "tenants_csv": tcsv, "users_csv": ucsv}
 
@@ -172,8 +175,8 @@ def fresh_pg(url: str) -> str:
     return target
 
 
-def timed(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of a child process."""
+def timed(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[float, float, str]:
+    """(seconds, peak RSS in MB, stderr) of a child process."""
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})},
                             cwd=cwd)
@@ -182,13 +185,25 @@ def timed(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = 
     err = proc.stderr.read().decode() if proc.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{err}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_maxrss / 1024, err
+
+
+PHASES = re.compile(r"read ([0-9.]+) s, check ([0-9.]+) s, write ([0-9.]+) s")
+
+
+def phases(stderr: str) -> tuple[float, float, float] | None:
+    """(read, check, write) seconds an `import run --verbose` reported, summed over its files."""
+    found = [tuple(map(float, m.groups())) for m in PHASES.finditer(stderr)]
+    if not found:
+        return None
+    return sum(f[0] for f in found), sum(f[1] for f in found), sum(f[2] for f in found)
 
 
 def tenantctl(url: str, *files: Path, extra: tuple[str, ...] = (), python: str = sys.executable,
               pkg: str = "tenantctl.") -> list[str]:
     """One process, as the console script runs: one `import run` per file (csv: tenants, then users)."""
-    runs = ", ".join(f"app(['--db', {url!r}, 'import', 'run', {str(f)!r}, *{list(extra)!r}], standalone_mode=False)"
+    runs = ", ".join(f"app(['--db', {url!r}, 'import', 'run', {str(f)!r}, '--verbose', *{list(extra)!r}], "
+                     "standalone_mode=False)"
                      for f in files)
     return [python, "-c", f"from {pkg}cli.main import app, exit_now; exit_now(max([{runs}]))"]
 
@@ -244,17 +259,25 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--against", type=Path, help="another checkout (with .venv) measured in the same rounds")
     args = ap.parse_args(argv)
     against = Against(args.against, args.workdir) if args.against else None
-    files = generate(args.workdir, args.tenants, args.users)
-    files.update(generate_flat(args.workdir, args.tenants, args.users))
+    kinds = args.kinds.split(",")
+    files = generate(args.workdir, args.tenants, args.users, with_xlsx="xlsx" in kinds)
+    if any(k.startswith("flat") for k in kinds):
+        files.update(generate_flat(args.workdir, args.tenants, args.users))
     samples: dict[str, list[tuple[float, float]]] = {}
+    split: dict[str, list[tuple[float, float, float]]] = {}  # the import's own phases: read, check, write
     baseline = [sys.executable, str(HERE / "baseline.py")]
-    inputs = {"xlsx": [files["xlsx"]], "csv": [files["tenants_csv"], files["users_csv"]],
-              "flat xlsx": [files["flat_xlsx"]], "flat csv": [files["flat_csv"]]}
-    inputs = {k: v for k, v in inputs.items() if k in args.kinds.split(",")}
+    names = {"xlsx": ["xlsx"], "csv": ["tenants_csv", "users_csv"], "flat xlsx": ["flat_xlsx"],
+             "flat csv": ["flat_csv"]}
+    inputs = {k: [files[f] for f in names[k]] for k in names if k in kinds}
 
     def measure(name: str, cmd: list[str], cwd: Path | None = None) -> None:
-        samples.setdefault(name, []).append(timed(cmd, cwd=cwd))
-        print(f"{name:24s} {samples[name][-1][0]:7.2f} s  {samples[name][-1][1]:7.1f} MB", file=sys.stderr)
+        seconds, mb, err = timed(cmd, cwd=cwd)
+        samples.setdefault(name, []).append((seconds, mb))
+        split_of = phases(err)
+        if split_of:
+            split.setdefault(name, []).append(split_of)
+        shown = "  read {:.2f} / check {:.2f} / write {:.2f} s".format(*split_of) if split_of else ""
+        print(f"{name:24s} {seconds:7.2f} s  {mb:7.1f} MB{shown}", file=sys.stderr)
 
     # Rounds interleave the steps, so that each ratio compares runs minutes apart at most: on a
     # shared machine a slow minute otherwise lands on the baseline or on the import alone.
@@ -277,8 +300,9 @@ def main(argv: list[str]) -> int:
                 measure(f"re-run {kind}{suffix}", tenantctl(url, *paths, extra=extra, python=python, pkg=pkg), cwd=cwd)
             if args.pg and not flat:
                 measure(f"postgres {kind}", tenantctl(fresh_pg(args.pg), *paths))
-    results = {name: {"seconds": round(median(t for t, _ in runs), 2), "peak_mb": round(max(m for _, m in runs), 1)}
-               for name, runs in samples.items()}
+    results: dict[str, dict[str, Any]] = {
+        name: {"seconds": round(median(t for t, _ in runs), 2), "peak_mb": round(max(m for _, m in runs), 1)}
+        for name, runs in samples.items()}
 
     def ratio(a: str, b: str) -> float:  # the median of the rounds' ratios
         return median(x[0] / y[0] for x, y in zip(samples[a], samples[b], strict=True))
@@ -295,8 +319,14 @@ def main(argv: list[str]) -> int:
             compared[f"{step}/baseline {kind} (against)"] = ratio(f"{step} {kind} (against)", f"baseline {kind}")
             compared[f"{step} {kind}: this/against"] = ratio(f"{step} {kind}", f"{step} {kind} (against)")
     print(file=sys.stderr)
+    for name, runs in split.items():
+        results[name]["phases"] = dict(zip(("read", "check", "write"),
+                                           (round(median(r[i] for r in runs), 2) for i in range(3)), strict=True))
     for name, r in results.items():
-        print(f"{name:24s} {r['seconds']:7.2f} s  {r['peak_mb']:7.1f} MB  (median of {args.repeat})", file=sys.stderr)
+        parts = r.get("phases")
+        shown = ("  read {read:.2f} / check {check:.2f} / write {write:.2f} s".format(**parts)) if parts else ""
+        print(f"{name:24s} {r['seconds']:7.2f} s  {r['peak_mb']:7.1f} MB  (median of {args.repeat}){shown}",
+              file=sys.stderr)
     peak = max(v["peak_mb"] for k, v in results.items() if not k.startswith("baseline") and not k.endswith("(against)"))
     print(file=sys.stderr)
     for name, (value, target) in ratios.items():

@@ -8,7 +8,10 @@ finds, with byte searches and a few regular expressions per block (not per cell)
   pass finds the filled cells exactly and names the stray one;
 - formula cells without a computed value, and cells holding an Excel error value (`#N/A`):
   python-calamine reads both as empty;
-- hidden rows, and whether the sheet has an AutoFilter (then hidden rows are filtered rows).
+- hidden rows, and whether the sheet has an AutoFilter (then hidden rows are filtered rows);
+- merged cell ranges (the columnar reader has no parser that reports them).
+`number_cells` is a second, narrower pass the columnar reader asks for: which cells of one column
+are number cells (fastexcel hands every cell over as text).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ _ROW_NUM = re.compile(rb'\br="([0-9]{1,9})"')
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*?>\s*<f[ >/](?:(?!</c>).)*?</c>', re.DOTALL)
 _VALUE = re.compile(rb"<v>[^<]")
 # a cell holding an Excel error value (python-calamine reads it as empty: `#N/A` vanished)
+_MERGED = re.compile(rb'<mergeCell ref="([A-Z]{1,3})([0-9]{1,9}):([A-Z]{1,3})([0-9]{1,9})"')
 _ERROR_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*?\bt="e"[^>]*>(?:(?!</c>).)*?<v>([^<]*)</v>', re.DOTALL)
 
 
@@ -42,6 +46,8 @@ class SheetScan:
     errors: list[tuple[str, str]] = field(default_factory=list)  # (cell, Excel error value)
     hidden_rows: list[int] = field(default_factory=list)
     filtered: bool = False
+    # ((first row, first column), (last row, last column)), 0-based, as python-calamine reports them
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
 
 
 def col_index(letters: str | bytes) -> int:
@@ -112,6 +118,9 @@ def scan(zf: zipfile.ZipFile, part: str, sheet: str) -> SheetScan:
                 if num:
                     out.hidden_rows.append(int(num.group(1)))
             out.filtered = out.filtered or b"<autoFilter" in data
+        if b"<mergeCell " in data:
+            out.merged.extend(((int(r0) - 1, col_index(c0) - 1), (int(r1) - 1, col_index(c1) - 1))
+                              for c0, r0, c1, r1 in _MERGED.findall(data))
     out.max_row, out.max_col = max_row, max_col
     if max_row * max_col > MAX_GRID_CELLS:
         _check_grid(zf, part, sheet)
@@ -168,3 +177,21 @@ def _check_grid(zf: zipfile.ZipFile, part: str, sheet: str) -> None:
             hint=f"delete the content of cell {stray} (Ctrl+End in Excel jumps to it), save and import again")
     raise InvalidInput(f"sheet {sheet!r} spans {span}: {grid:,} cells; the import reads at most "
                        f"{MAX_GRID_CELLS:,} per sheet", hint="split the file into smaller workbooks")
+
+
+def number_cells(zf: zipfile.ZipFile, part: str, letters: str) -> set[int]:
+    """The rows where column `letters` holds a number cell (no type, or t="n"; a date is one too,
+    the caller has ruled dates out). One search with a literal prefix per block."""
+    cell = re.compile(rb'<c r="' + letters.encode() + rb'([0-9]{1,9})"([^>]*)>')
+    out: set[int] = set()
+    for data in _blocks(zf, part, b"<row"):
+        for row, attrs in cell.findall(data):
+            if attrs.endswith(b"/"):
+                continue  # an empty cell
+            typed = _TYPE.search(attrs)
+            if typed is None or typed.group(1) == b"n":
+                out.add(int(row))
+    return out
+
+
+_TYPE = re.compile(rb'\bt="([a-zA-Z]+)"')

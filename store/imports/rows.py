@@ -36,12 +36,42 @@ class Table:
     header_row: int
     headers: list[str]        # original header texts
     fields: dict[str, int]    # field → column index
-    # (row number, texts in the order of `names`): tuples, not dicts — 100,000 rows are held at once
-    rows: list[tuple[int, tuple[str | None, ...]]] = field(default_factory=list)
+    # (row number, texts in the order of `names`): tuples, not dicts — 100,000 rows are held at once.
+    # A columnar reader leaves it None and sets `columns`: `rows` is then derived on first access
+    _rows: list[tuple[int, tuple[str | None, ...]]] | None = field(default=None, repr=False)
     numbers: set[tuple[int, str]] = field(default_factory=set)  # identifier cells that were number cells
     notes: list[str] = field(default_factory=list)  # how the table was read, shown with the plan
     # the same rows as columns, when a reader built them so (see frame()); None: built from `rows`
     columns: pl.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def rows(self) -> list[tuple[int, tuple[str | None, ...]]]:
+        """The rows as tuples. Built from `columns` on first access when a columnar reader read the
+        table; from then on the list is what counts (callers change it in place), so `columns` is
+        dropped and `frame()` builds it again from the list."""
+        if self._rows is None:
+            frame, self.columns = self.columns, None
+            self._rows = []
+            if frame is not None:
+                numbers = frame["_row"].to_list()
+                # equal texts share one string object, as the row-wise reader keeps them: first names,
+                # roles and tenant references repeat across 100,000 rows
+                share: dict[str | None, str | None] = {}
+                cols = [[share.setdefault(v, v) for v in frame[n].to_list()] for n in self.names]
+                del frame
+                values = zip(*cols, strict=True) if cols else ((),) * len(numbers)
+                self._rows = list(zip(numbers, values, strict=True))
+        return self._rows
+
+    @rows.setter
+    def rows(self, value: list[tuple[int, tuple[str | None, ...]]]) -> None:
+        self._rows, self.columns = value, None
+
+    def row_count(self) -> int:
+        """How many rows, without building the tuples of a columnar table."""
+        if self._rows is None and self.columns is not None:
+            return self.columns.height
+        return len(self.rows)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -54,7 +84,9 @@ class Table:
     def column(self, name: str) -> list[str | None]:
         """One field's values in row order (all None when the sheet has no such column)."""
         if name not in self.fields:
-            return [None] * len(self.rows)
+            return [None] * self.row_count()
+        if self._rows is None and self.columns is not None:
+            return self.columns[name].to_list()
         pos = self.names.index(name)
         return [values[pos] for _, values in self.rows]
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ["sqlalchemy", "sqlmodel", "psycopg", "openpyxl", "jinja2", "argon2", "python_calamine", "polars"]
+HEAVY = ["sqlalchemy", "sqlmodel", "psycopg", "openpyxl", "jinja2", "argon2", "python_calamine", "polars", "fastexcel",
+         "pyarrow"]
 
 
 @pytest.mark.parametrize("args", [["--help"], ["tenant", "--help"], ["user", "--help"], []])
