@@ -73,28 +73,47 @@ def skip_template_examples(src: Source) -> None:
                              f"({', '.join(example[f] for f in fields)}) was skipped; delete it from the file")
 
 
+# The row-wise reader stays the default until the engine plans from columns end to end: the columnar
+# reader's rows are turned into tuples again by today's engine (no time saved) while polars' fixed
+# ~40 MB puts a refused 100,000-row workbook over its memory bound (docs/import.md). Measure the
+# columnar reader with TENANTCTL_IMPORT_READER=columns (python -m bench import honours it).
+READER = "TENANTCTL_IMPORT_READER"
+
+
+def default_reader() -> str:
+    """`rows` or `columns`, from TENANTCTL_IMPORT_READER (rows unless it says columns)."""
+    import os
+
+    value = os.environ.get(READER, "rows").strip().lower()
+    if value not in {"rows", "columns"}:
+        raise UsageError(f"{READER}={value!r} is not rows or columns", hint=f"unset {READER} or set it to columns")
+    return value
+
+
 def read(path: Path, *, sheet: str | None = None, maps: list[str] | None = None, encoding: str | None = None,
          max_mb: int = 100, header_row: int | None = None, layout: str = "auto", trust_names: bool = False,
-         rowwise: bool = False) -> Source:
+         rowwise: bool | None = None) -> Source:
     return load(path, sheet=sheet, maps=maps, encoding=encoding, max_mb=max_mb, header_row=header_row,
                 layout=layout, trust_names=trust_names, rowwise=rowwise).source()
 
 
 def load(path: Path, *, sheet: str | None = None, maps: list[str] | None = None, encoding: str | None = None,
          max_mb: int = 100, header_row: int | None = None, layout: str = "auto", trust_names: bool = False,
-         on_scanned: Callable[[], None] | None = None, rowwise: bool = False) -> Loaded:
+         on_scanned: Callable[[], None] | None = None, rowwise: bool | None = None) -> Loaded:
     """The file read up to its tables. `header_row` (--header-row) names the header row as Excel
     numbers it; layout: auto (a single sheet with person and company columns is a flat contact
     list), flat (read it so), tables (never). on_scanned: called once the work that holds the GIL
     (the xlsx sheet scans) is done and only the parse (which releases it) is left. trust_names
     (--trust-names): names are taken as written, not checked for broken characters. rowwise: the
-    row-wise reader (the columnar reader's reference in tests)."""
+    row-wise reader, True/False, or None: the default (READER)."""
     if header_row is not None and header_row < 1:
         raise UsageError(f"--header-row {header_row}: rows are numbered from 1", hint="e.g. --header-row 3")
     if layout not in flat.LAYOUTS:
         raise UsageError(f"--layout {layout!r} is not one of {', '.join(flat.LAYOUTS)}",
                          hint="use --layout flat or --layout tables")
     safety.check_size(path, max_mb)
+    if rowwise is None:
+        rowwise = default_reader() == "rows"
     suffix = path.suffix.lower()
     extra = columns.parse_maps(maps)
     if suffix in {".xlsx", ".xlsm"}:
