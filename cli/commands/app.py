@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from cli import options, output
-from cli.backend import call, svc
+from cli import options, output, svc
+from cli.backend import call
+from store import verbs
 
 app = typer.Typer(help="Applications: the catalogue for bookings and access rights.", no_args_is_help=True)
 COLUMNS = [("key", "key"), ("name", "name"), ("bookings", "bookings"), ("access rights", "access_rights")]
@@ -21,7 +22,7 @@ def create(name: str = typer.Argument(..., help="Application name."),
 
     Example: tenantctl app create "Lohnbuchhaltung"
     """
-    data = call("POST", "/apps", lambda ctx: svc.answers.create_app(ctx, name, key, if_not_exists=if_not_exists),
+    data = call(verbs.APP_CREATE, lambda ctx: svc.answers.create_app(ctx, name, key, if_not_exists=if_not_exists),
                 body={"name": name, "key": key, "if_not_exists": if_not_exists}).data
     output.status(f"{data['action']} application {data['key']}")
     output.show(data, lambda c, d: c.print(output.record(d)), json_mode=json)
@@ -33,7 +34,7 @@ def list_(json: bool = options.JSON) -> None:
 
     Example: tenantctl app list --json
     """
-    items = call("GET", "/apps", lambda ctx: svc.apps.list_apps(ctx)).data
+    items = call(verbs.APP_LIST, lambda ctx: svc.apps.list_apps(ctx)).data
     output.show(items, lambda c, d: c.print(output.table(d, COLUMNS)), json_mode=json)
 
 

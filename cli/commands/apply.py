@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from cli import options, output, runtime
+from store import verbs
 from store.errors import InvalidInput, UsageError
 
 SIGN = {"created": "+", "updated": "~", "deleted": "-"}
@@ -144,7 +145,7 @@ def _apply_remote(text: str, name: str, env: dict[str, str], *, dry_run: bool, p
         query = {"name": name, "dry_run": dry, "prune": prune, "send_links": send_links,
                  "rows_limit": None if json else PLAN_MAX}
         try:
-            return client.request("POST", "/apply", query=query, content=body,
+            return client.send(verbs.APPLY, query=query, content=body,
                                   headers={"Content-Type": "application/yaml"})["data"]
         except InvalidInput as exc:
             _print_problems((exc.details or {}).get("problems") or [], json)

@@ -12,6 +12,7 @@ from typing import Any
 import typer
 
 from cli import backend, completion, options, output, runtime
+from store import verbs
 from store.errors import InvalidInput, PartialSuccess
 
 app = typer.Typer(help="Spreadsheet migration: template, validated all-or-nothing import, runs, undo.",
@@ -222,7 +223,7 @@ def _run_remote(file: Path, started: float, query: dict[str, Any], reading: dict
         raise InvalidInput(f"cannot read {file}: {exc.strerror}", hint="check the path") from None
     try:
         with fh:
-            payload = remote.client().request("POST", "/imports", query=query, content=fh,
+            payload = remote.client().send(verbs.IMPORT_RUN, query=query, content=fh,
                                               headers={"Content-Type": "application/octet-stream"})
     except InvalidInput as exc:
         details = exc.details or {}
@@ -377,7 +378,7 @@ def list_(limit: int = options.LIMIT, offset: int = options.OFFSET, json: bool =
         items, total = runs.list_runs(ctx, options.limit_or_none(limit), offset)
         return backend.Result(items, total, options.limit_or_none(limit), offset)
 
-    res = backend.call("GET", "/imports", local, query={"limit": limit, "offset": offset})
+    res = backend.call(verbs.IMPORT_LIST, local, query={"limit": limit, "offset": offset})
     for i in res.data:
         i["summary"] = _summary(i["counts"])
     res.show(lambda c, d: c.print(output.table(d, RUN_COLUMNS)), json)
@@ -395,7 +396,7 @@ def show(run_id: int = typer.Argument(..., metavar="RUN", max=options.MAX_INT, h
 
         return runs.show_run(ctx, run_id)
 
-    data = backend.call("GET", f"/imports/{run_id}", local).data
+    data = backend.call(verbs.IMPORT_SHOW, local, {"run_id": run_id}).data
 
     def render(console: Any, d: dict[str, Any]) -> None:
         console.print(output.record({**{k: v for k, v in d.items() if k not in {"problems", "updated", "counts"}},
@@ -451,7 +452,7 @@ def undo(run_id: int = typer.Argument(..., metavar="RUN", max=options.MAX_INT),
         return lambda ctx: runs.undo_run(ctx, run_id, dry_run=dry)
 
     def attempt(dry: bool) -> dict[str, Any]:
-        return dict(backend.call("POST", f"/imports/{run_id}/undo", local(dry), query={"dry_run": dry},
+        return dict(backend.call(verbs.IMPORT_UNDO, local(dry), {"run_id": run_id}, query={"dry_run": dry},
                                  write=not dry).data)
 
     if dry_run or not yes:

@@ -88,10 +88,12 @@ def list_(
 
     Example: tenantctl mail list --user max.mueller --state failed
     """
-    from cli.backend import call, svc
+    from cli import svc
+    from cli.backend import call
+    from store import verbs
 
     query = {"state": state_.value if state_ else None, "to": to, "user": user}
-    res = call("GET", "/mail",
+    res = call(verbs.MAIL_LIST,
                lambda ctx: svc.outbox.list_mails(ctx, **query, limit=options.limit_or_none(limit), offset=offset),
                query={**query, "limit": limit, "offset": offset})
     res.show(lambda c, d: c.print(output.table(d, LIST_COLUMNS)), json)
