@@ -12,16 +12,17 @@ from typing import Literal
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from web.api.common import MAX_INT, JSONEnvelope, ok, transaction
+from store import verbs
+from web.api.common import MAX_INT, JSONEnvelope, ok, route, transaction
 
 router = APIRouter(prefix="/apply", tags=["apply"])
 MAX_BYTES = 50 * 1024 * 1024  # as `apply -f` reads at most (importers/document.py; a test keeps them equal)
 
 
-@router.post("", summary="Apply a YAML/JSON document (the request body): dry_run plans, prune removes",
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/yaml": {"schema": {"type": "string"}},
-                 "application/json": {"schema": {"type": "object"}}}}})
+@route(router, verbs.APPLY, summary="Apply a YAML/JSON document (the request body): dry_run plans, prune removes",
+       openapi_extra={"requestBody": {"required": True, "content": {
+           "application/yaml": {"schema": {"type": "string"}},
+           "application/json": {"schema": {"type": "object"}}}}})
 async def apply(request: Request, name: str = Query("-", description="the document's file name, recorded with "
                                                                       "the run (- for stdin)",
                                                     examples=["setup.yaml"]),

@@ -15,7 +15,8 @@ from typing import Literal
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from web.api.common import LIMIT, MAX_INT, OFFSET, Id, JSONEnvelope, TooLarge, limit_of, ok, transaction
+from store import verbs
+from web.api.common import LIMIT, MAX_INT, OFFSET, Id, JSONEnvelope, TooLarge, limit_of, ok, route, transaction
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 SUFFIXES = {".xlsx", ".xlsm", ".csv", ".txt"}
@@ -47,9 +48,10 @@ def _discard(path: Path) -> None:
     os.rmdir(path.parent)
 
 
-@router.post("", summary="Import an .xlsx/.csv file (the request body): dry_run plans, otherwise writes",
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+@route(router, verbs.IMPORT_RUN,
+       summary="Import an .xlsx/.csv file (the request body): dry_run plans, otherwise writes",
+       openapi_extra={"requestBody": {"required": True, "content": {
+           "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
 async def run(request: Request, filename: str = Query(..., examples=["kunden.xlsx"]), dry_run: bool = False,
               mode: Literal["upsert", "create"] = "upsert", skip_invalid: bool = False, send_links: bool = False,
               reseller: str | None = None, sheet: str | None = None, map: list[str] | None = Query(None),
@@ -110,7 +112,7 @@ def _run(request: Request, path: Path, name: str, started: float, *, dry_run: bo
     return ok({**result, **printed})
 
 
-@router.get("", summary="Import runs, newest first")
+@route(router, verbs.IMPORT_LIST, summary="Import runs, newest first")
 def list_(request: Request, limit: int = LIMIT, offset: int = OFFSET) -> JSONEnvelope:
     from store.imports import runs
 
@@ -119,7 +121,7 @@ def list_(request: Request, limit: int = LIMIT, offset: int = OFFSET) -> JSONEnv
     return ok(items, meta={"total": total, "limit": limit_of(limit), "offset": offset})
 
 
-@router.get("/{run_id}", summary="One import run: counts, problems, what it created and changed")
+@route(router, verbs.IMPORT_SHOW, summary="One import run: counts, problems, what it created and changed")
 def show(request: Request, run_id: Id) -> JSONEnvelope:
     from store.imports import runs
 
@@ -127,8 +129,8 @@ def show(request: Request, run_id: Id) -> JSONEnvelope:
         return ok(runs.show_run(ctx, run_id))
 
 
-@router.post("/{run_id}/undo", summary="Undo a run (refused where later changes would be lost); dry_run: "
-                                      "what it would remove and restore, nothing changed")
+@route(router, verbs.IMPORT_UNDO, summary="Undo a run (refused where later changes would be lost); dry_run: "
+                                          "what it would remove and restore, nothing changed")
 def undo(request: Request, run_id: Id, dry_run: bool = False) -> JSONEnvelope:
     from store.imports import runs
 
