@@ -117,14 +117,14 @@ CONNECTION_DELETE = Verb("DELETE", "/connections/{conn_id}", "answers.delete_con
 PASSWORD_LINKS = Verb("POST", "/password-links", "passwords.send_links",
                       body=("users", "tenant", "without_password", "purpose", "print_link", "also_mail", "dry_run",
                             "send_now", "unless_open"))
-IMPORT_RUN = Verb("POST", "/imports", "ingest.import_file",
+IMPORT_RUN = Verb("POST", "/imports", "ingest.run",
                   query=("filename", "dry_run", "mode", "skip_invalid", "send_links", "reseller", "sheet", "map",
                          "encoding", "header_row", "layout", "rows", "rows_limit", "trust_names"),
                   raw_body="application/octet-stream")
 IMPORT_LIST = Verb("GET", "/imports", "runs.list_runs", query=PAGE)
 IMPORT_SHOW = Verb("GET", "/imports/{run_id}", "runs.show_run")
 IMPORT_UNDO = Verb("POST", "/imports/{run_id}/undo", "runs.undo_run", query=("dry_run",))
-APPLY = Verb("POST", "/apply", "ingest.apply_document", query=("name", "dry_run", "prune", "send_links", "rows_limit"),
+APPLY = Verb("POST", "/apply", "ingest.run", query=("name", "dry_run", "prune", "send_links", "rows_limit"),
              raw_body="application/yaml")
 
 APP_CREATE = Verb("POST", "/apps", "answers.create_app", body=("name", "key", "if_not_exists"))

@@ -174,37 +174,32 @@ def _read(reader: Any, file: Path, sheet: str | None, maps: list[str] | None, en
 
 def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | None, json: bool,
          verbose: bool = False, force: bool = False) -> None:
-    """Read the file, hand it to the engine, write the marked copy and print."""
-    from store.imports import engine
+    """Hand the file read to the engine (store/services/ingest.py), write the marked copy and print."""
+    from store.services import ingest
 
     dry_run = opts.dry_run
     loaded, digest = reading.result()  # handed over: `del loaded` below frees the parsed workbook
     source = loaded.source()
     del loaded
-    timings = {"read": round(time.monotonic() - started, 2)}  # seconds per phase, in the result
+    read_s = round(time.monotonic() - started, 2)  # seconds per phase, in the result
     for note in source.notes:
         output.warn(note)
-    progress = _Progress()
+    job = ingest.FileImport(source, digest, file.name, opts, read_s, rows="all" if json or dry_run else "changed",
+                            rows_limit=None if json else TABLE_MAX if dry_run else TABLE_MAX_RUN,
+                            progress=_Progress(), status=output.status)
+    refused: ingest.Refused | None = None
     try:
-        with runtime.command() as ctx:
-            outcome = engine.run(ctx, source, opts, digest=digest, progress=progress, status=output.status,
-                                 rows="all" if json or dry_run else "changed",
-                                 rows_limit=None if json else TABLE_MAX if dry_run else TABLE_MAX_RUN)
+        ran = ingest.run(runtime.command, job)
+    except ingest.Refused as exc:
+        refused = exc
     finally:
-        progress.stop()
-    timings.update(outcome.timings)
-    if not json:
-        for note in outcome.plan.notes:
-            output.status(note)
-    if outcome.rejected:
-        _refused(file, source, outcome.plan.problems(), outcome.rejected_run, [*source.notes, *outcome.plan.notes],
-                 report=report, json=json, rows=outcome.rows, total=len(outcome.plan.rows), dry_run=dry_run,
-                 skippable=outcome.skippable, force=force)
-    result = outcome.result
-    # how the file was read (skipped title rows, unread sheets, hidden rows …), then the plan's notes
-    result["notes"] = [*source.notes, *result.get("notes", [])]
-    result["timings"] = timings
-    _finish(file, started, result, source, dry_run=dry_run, skip_invalid=opts.skip_invalid, report=report,
+        job.progress.stop()
+    _print_notes([], refused.plan_notes if refused else ran.plan_notes, json)
+    if refused is not None:
+        d = refused.details or {}
+        _refused(file, source, refused.problems, refused.run, d["notes"], report=report, json=json, rows=d["rows"],
+                 total=d["total"], dry_run=dry_run, skippable=d["skippable"], force=force)
+    _finish(file, started, ran.data, source, dry_run=dry_run, skip_invalid=opts.skip_invalid, report=report,
             json=json, verbose=verbose, force=force)
 
 

@@ -40,6 +40,7 @@ def _apply(request: Request, body: bytes, name: str, dry_run: bool, prune: bool,
     from importers import document
     from store.errors import InvalidInput
     from store.services import apply as service
+    from store.services import ingest
 
     name = name.replace("/", "_").replace("\\", "_").replace("\x00", "") or "-"  # a name, never a path
     try:
@@ -52,14 +53,7 @@ def _apply(request: Request, body: bytes, name: str, dry_run: bool, prune: bool,
     doc = document.load(text, name, variables=False)
     del text
     opts = service.ApplyOptions(dry_run=dry_run, prune=prune, send_links=send_links)
-    # a dry-run writes in a savepoint it rolls back: a read-only token may ask for one
-    with transaction(request, write=True, changes=not dry_run) as ctx:
-        applied = service.apply(ctx, doc.source, doc.desired, digest=doc.digest, opts=opts)
-        data = None if applied.rejected else service.result(applied, doc.source, opts, rows_limit)
-    if data is None:  # the refused run is recorded (committed); the caller gets every problem
-        problems = [{"path": doc.source.where(p), "message": p["message"]} for p in applied.outcome.plan.problems()]
-        run = applied.outcome.rejected_run
-        said = f"run {run}" if run else "dry run"
-        raise InvalidInput(f"{len(problems)} problem(s) in {document.shown(name)}; nothing was written ({said})",
-                           hint="fix the document and apply again", details={"run": run, "problems": problems})
-    return ok(data)
+    job = ingest.DocumentApply(doc.source, doc.desired, doc.digest, document.shown(name), opts, rows_limit)
+    # a dry-run writes in a savepoint it rolls back: a read-only token may ask for one; a refusal
+    # (ingest.Refused) is the invalid_input answer with every problem, the refused run recorded
+    return ok(ingest.run(lambda: transaction(request, write=True, changes=not dry_run), job).data)

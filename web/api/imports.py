@@ -80,36 +80,22 @@ def _run(request: Request, path: Path, name: str, started: float, *, dry_run: bo
          encoding: str | None, header_row: int | None, layout: str, rows: str,
          rows_limit: int | None, trust_names: bool) -> JSONEnvelope:
     from importers import read as reader
-    from store.errors import InvalidInput
     from store.imports import engine
+    from store.services import ingest
     from web.runtime import runtime_of
 
     settings = runtime_of(request).settings
     source = reader.load(path, sheet=sheet, maps=maps, encoding=encoding, max_mb=int(settings.import_max_mb),
                          header_row=header_row, layout=layout, trust_names=trust_names).source()
-    digest = reader.file_hash(path)
-    read_s = round(time.monotonic() - started, 2)
     opts = engine.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
                           send_links=send_links)
-    # a dry-run plans and writes in a savepoint it rolls back: a read-only token may ask for one
-    with transaction(request, write=True, changes=not dry_run) as ctx:
-        outcome = engine.run(ctx, source, opts, digest=digest, rows=rows, rows_limit=rows_limit)
+    job = ingest.FileImport(source, reader.file_hash(path), name, opts, round(time.monotonic() - started, 2),
+                            rows=rows, rows_limit=rows_limit)
+    # a dry-run plans and writes in a savepoint it rolls back: a read-only token may ask for one; a
+    # refusal (ingest.Refused) is the invalid_input answer with every problem, the run recorded
+    ran = ingest.run(lambda: transaction(request, write=True, changes=not dry_run), job)
     # how the file was read and the plan's notes, apart: the CLI prints them as a local run does
-    printed = {"read_notes": list(source.notes), "plan_notes": list(outcome.plan.notes)}
-    if outcome.rejected:  # recorded (committed) as a refused run; the caller gets every problem
-        problems = outcome.plan.problems()
-        run = f"run {outcome.rejected_run}" if outcome.rejected_run else "dry run"
-        raise InvalidInput(f"{len(problems)} problem(s) in {name}; nothing was written ({run})",
-                           hint="fix the rows and import again" + (", or skip_invalid to write the good rows"
-                                                                   if outcome.skippable else
-                                                                   " (skip_invalid cannot skip these)"),
-                           details={"run": outcome.rejected_run, "problems": problems,
-                                    "notes": [*source.notes, *outcome.plan.notes], "rows": outcome.rows,
-                                    "total": len(outcome.plan.rows), "skippable": outcome.skippable, **printed})
-    result = outcome.result
-    result["notes"] = [*source.notes, *result.get("notes", [])]  # as the CLI's --json has them
-    result["timings"] = {"read": read_s, **outcome.timings}
-    return ok({**result, **printed})
+    return ok({**ran.data, "read_notes": list(source.notes), "plan_notes": ran.plan_notes})
 
 
 @route(router, verbs.IMPORT_LIST, summary="Import runs, newest first")
