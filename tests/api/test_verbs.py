@@ -234,7 +234,8 @@ def _session_verbs(cli: Any, sent: list[dict[str, Any]], openapi: dict[str, Any]
     r = cli("login", "--server", SERVER, "--with-token", input=TOKEN + "\n", env={"TENANTCTL_DATABASE_URL": None})
     assert r.exit_code == 7 and (sent[-1]["method"], sent[-1]["path"]) == ("GET", "/auth/status"), r.stderr
     hit.add("AUTH_STATUS")
-    r = cli("login", "--server", SERVER, input="max.mueller\nGeheim-Passwort-17\n", env={"TENANTCTL_DATABASE_URL": None})
+    r = cli("login", "--server", SERVER, input="max.mueller\nGeheim-Passwort-17\n",
+            env={"TENANTCTL_DATABASE_URL": None})
     assert r.exit_code == 7 and (sent[-1]["method"], sent[-1]["path"]) == ("POST", "/auth/token"), r.stderr
     assert set(sent[-1]["body"]) <= (_body_keys(openapi, _operations(openapi)[("POST", "/auth/token")]) or set())
     hit.add("AUTH_TOKEN")
