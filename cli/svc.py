@@ -36,9 +36,11 @@ __all__ = ["answers", "api_tokens", "apps", "audit", "connections", "erasure", "
 MODULES = frozenset(__all__)
 
 
-def __getattr__(name: str) -> ModuleType:
-    if name not in MODULES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = importlib.import_module(f"store.services.{name}")
-    globals()[name] = module  # the next access is a plain attribute
-    return module
+if not TYPE_CHECKING:  # mypy sees only the imports above: a module missing there is an error, never Any
+
+    def __getattr__(name: str) -> ModuleType:
+        if name not in MODULES:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        module = importlib.import_module(f"store.services.{name}")
+        globals()[name] = module  # the next access is a plain attribute
+        return module
