@@ -78,6 +78,24 @@ def test_the_named_service_exists(name):
     assert callable(getattr(importlib.import_module(f"{package}.{module}"), function))
 
 
+@pytest.mark.parametrize("name", sorted(verbs.all_verbs()))
+def test_the_route_calls_the_named_service(name):
+    """The route's endpoint (or the helper of its module it hands over to) calls the verb's service."""
+    import inspect
+
+    from fastapi.routing import APIRoute
+
+    from web.api import routers
+
+    verb = verbs.all_verbs()[name]
+    endpoint = next(r.endpoint for router in routers() for r in router.routes if isinstance(r, APIRoute)
+                    and r.path == verb.path and verb.method in r.methods)
+    module = inspect.getmodule(endpoint)
+    helpers = [getattr(module, n) for n in endpoint.__code__.co_names if n.startswith("_") and hasattr(module, n)]
+    source = "".join(inspect.getsource(f) for f in [endpoint, *helpers])
+    assert f".{verb.service.split('.')[1]}(" in source
+
+
 def test_a_call_with_a_parameter_the_verb_does_not_take_is_refused():
     verbs.TENANT_APPROVE.check({"key": "acme"}, None, {"reason": "ok"})
     with pytest.raises(TypeError, match=r"POST /tenants/\{key\}/approve does not take: body key 'why'"):
