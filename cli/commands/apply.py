@@ -147,7 +147,7 @@ def _apply_remote(text: str, name: str, env: dict[str, str], *, dry_run: bool, p
                  "rows_limit": None if json else PLAN_MAX}
         try:
             return client.send(verbs.APPLY, query=query, content=body,
-                                  headers={"Content-Type": "application/yaml"})["data"]
+                               headers={"Content-Type": "application/yaml"})["data"]
         except InvalidInput as exc:
             _print_problems((exc.details or {}).get("problems") or [], json)
             raise

@@ -219,7 +219,7 @@ def _run_remote(file: Path, started: float, query: dict[str, Any], reading: dict
     try:
         with fh:
             payload = remote.client().send(verbs.IMPORT_RUN, query=query, content=fh,
-                                              headers={"Content-Type": "application/octet-stream"})
+                                           headers={"Content-Type": "application/octet-stream"})
     except InvalidInput as exc:
         details = exc.details or {}
         if "problems" in details and "run" in details:  # a refused run (a dry run's has no run id)
