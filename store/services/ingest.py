@@ -12,10 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from store.context import Ctx
 from store.errors import InvalidInput
+
+if TYPE_CHECKING:  # the engine loads on the first run, not when a face imports this module
+    from store.desired import Desired
+    from store.imports.plan import Options
+    from store.imports.rows import Source
+    from store.services.apply import ApplyOptions
 
 
 class Refused(InvalidInput):
@@ -46,10 +52,10 @@ class Ran:
 class FileImport:
     """A spreadsheet read into the row contract (store/imports/rows.py), for `import run`."""
 
-    source: Any
+    source: Source
     digest: str
     name: str  # the file's name, as messages say it
-    opts: Any  # store.imports.engine.Options
+    opts: Options
     read_seconds: float = 0.0
     rows: str = "all"  # which plan rows the result lists: all, or the changed ones
     rows_limit: int | None = None
@@ -85,11 +91,11 @@ class FileImport:
 class DocumentApply:
     """A YAML/JSON document read into rows and desired state (importers/document.py), for `apply`."""
 
-    source: Any
-    desired: Any  # store.desired.Desired
+    source: Source
+    desired: Desired
     digest: str
     name: str  # the document's name, as messages say it ("stdin" for -)
-    opts: Any  # store.services.apply.ApplyOptions
+    opts: ApplyOptions
     rows_limit: int | None = None  # changes listed at most
 
     def execute(self, ctx: Ctx) -> Ran | Refused:
