@@ -33,8 +33,8 @@ def test_a_good_file_is_written_and_its_result_returned(world: Any, ctx_for: Any
     assert db_rows(f"SELECT state FROM import_run WHERE id = {ran.data['run']}") == [("done",)]
 
 
-def test_a_refusal_is_raised_after_the_refused_run_was_committed(world: Any, ctx_for: Any, db_rows: Any,
-                                                                 tmp_path: Path) -> None:
+def test_a_refusal_is_raised_after_the_refused_run_was_committed(backend: str, world: Any, ctx_for: Any,
+                                                                 db_rows: Any, tmp_path: Path) -> None:
     from store.services import ingest
 
     path = write_csv(tmp_path / "u.csv", [USER_HEADER, ["Lea", "Lang", "lea@mueller.example", "mueller", "member"],
