@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cli import output, state
+from tenantctl.cli import output, state
 
 if TYPE_CHECKING:
-    from store.context import Ctx
-    from store.verbs import Verb
+    from tenantctl.store.context import Ctx
+    from tenantctl.store.verbs import Verb
 
 
 @dataclass
@@ -40,14 +40,14 @@ def call(verb: Verb, local: Callable[[Ctx], Any], at: dict[str, Any] | None = No
     a command that sends what its route does not take fails in its local tests too."""
     verb.check(at or {}, query, body)
     if state.REMOTE is not None:
-        from cli import remote as remote_mode
+        from tenantctl.cli import remote as remote_mode
 
         payload = remote_mode.client().send(verb, at, query=query, body=body, content=content, headers=headers)
         meta = payload.get("meta") or {}
         if meta:
             return Result(payload["data"], meta.get("total"), meta.get("limit"), meta.get("offset") or 0)
         return Result(payload["data"])
-    from cli import runtime
+    from tenantctl.cli import runtime
 
     with runtime.command(write=verb.writes if write is None else write) as ctx:
         value = local(ctx)
@@ -55,7 +55,7 @@ def call(verb: Verb, local: Callable[[Ctx], Any], at: dict[str, Any] | None = No
 
 
 def as_result(value: Any) -> Result:
-    from store.services import Page
+    from tenantctl.store.services import Page
 
     if isinstance(value, Result):
         return value

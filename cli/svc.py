@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from store.services import (
+    from tenantctl.store.services import (
         answers,
         api_tokens,
         apps,
@@ -41,6 +41,6 @@ if not TYPE_CHECKING:  # mypy sees only the imports above: a module missing ther
     def __getattr__(name: str) -> ModuleType:
         if name not in MODULES:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        module = importlib.import_module(f"store.services.{name}")
+        module = importlib.import_module(f"tenantctl.store.services.{name}")
         globals()[name] = module  # the next access is a plain attribute
         return module

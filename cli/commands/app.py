@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from cli import options, output, svc
-from cli.backend import call
-from store import verbs
+from tenantctl.cli import options, output, svc
+from tenantctl.cli.backend import call
+from tenantctl.store import verbs
 
 app = typer.Typer(help="Applications: the catalogue for bookings and access rights.", no_args_is_help=True)
 COLUMNS = [("key", "key"), ("name", "name"), ("bookings", "bookings"), ("access rights", "access_rights")]

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import typer
 
-from cli import completion, options, output, svc
-from cli.backend import call
-from store import verbs
+from tenantctl.cli import completion, options, output, svc
+from tenantctl.cli.backend import call
+from tenantctl.store import verbs
 
 app = typer.Typer(help="The audit log: who changed what, when.", no_args_is_help=True)
 

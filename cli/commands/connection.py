@@ -4,10 +4,10 @@ from typing import Any
 
 import typer
 
-from cli import completion, options, output, runtime, svc
-from cli.backend import call
-from store import verbs
-from store.enums import ConnectionState
+from tenantctl.cli import completion, options, output, runtime, svc
+from tenantctl.cli.backend import call
+from tenantctl.store import verbs
+from tenantctl.store.enums import ConnectionState
 
 app = typer.Typer(help="Partner connections (reseller ↔ customer) and their accreditation requests.",
                   no_args_is_help=True)

@@ -9,9 +9,9 @@ from typing import Any
 
 import typer
 
-from cli import options, output
-from store import verbs
-from store.errors import NotFound
+from tenantctl.cli import options, output
+from tenantctl.store import verbs
+from tenantctl.store.errors import NotFound
 
 app = typer.Typer(help="Saved logins (server, user, token): list, use, add, remove.", no_args_is_help=True)
 
@@ -30,7 +30,7 @@ def list_(quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the name
 
     Example: tenantctl context list
     """
-    from cli import remote
+    from tenantctl.cli import remote
 
     data = remote.load_contexts()
     rows = [{"name": name, "server": c["server"], "user": c.get("user"), "current": name == data["current"]}
@@ -53,8 +53,8 @@ def add(name: str = typer.Argument(..., metavar="NAME", help="Letters, digits, '
 
     Example: tenantctl context add staging --server https://staging.platform.example < token.txt
     """
-    from cli import remote
-    from cli.commands.login import _ask, _check_context_name, _lines
+    from tenantctl.cli import remote
+    from tenantctl.cli.commands.login import _ask, _check_context_name, _lines
 
     _check_context_name(name)
     target = remote.normalise_server(server)
@@ -76,7 +76,7 @@ def use(name: str = typer.Argument(..., metavar="NAME", help="A saved context, o
 
     Example: tenantctl context use staging
     """
-    from cli import remote
+    from tenantctl.cli import remote
 
     data = remote.load_contexts()
     if name != "-" and name not in data["contexts"]:
@@ -96,7 +96,7 @@ def remove(name: str = typer.Argument(..., metavar="NAME"), yes: bool = options.
 
     Example: tenantctl context remove staging --yes
     """
-    from cli import remote, runtime
+    from tenantctl.cli import remote, runtime
 
     data = remote.load_contexts()
     if name not in data["contexts"]:

@@ -11,9 +11,9 @@ from typing import Any
 
 import typer
 
-from cli import backend, completion, options, output, runtime
-from store import verbs
-from store.errors import InvalidInput, PartialSuccess
+from tenantctl.cli import backend, completion, options, output, runtime
+from tenantctl.store import verbs
+from tenantctl.store.errors import InvalidInput, PartialSuccess
 
 app = typer.Typer(help="Spreadsheet migration: template, validated all-or-nothing import, runs, undo.",
                   no_args_is_help=True)
@@ -56,7 +56,7 @@ class _Progress:
 
             class _Rate(TextColumn):
                 def render(self, task: Any) -> Any:
-                    from cli.output import Text
+                    from tenantctl.cli.output import Text
 
                     speed = task.speed or 0
                     return Text(f"{speed:,.0f} rows/s" if speed else "")
@@ -85,7 +85,7 @@ def template(file: Path = typer.Argument(..., help="Where to write the .xlsx tem
 
     Example: tenantctl import template kunden.xlsx
     """
-    from importers.write import write_template
+    from tenantctl.importers.write import write_template
 
     runtime.operator_only("import template")
     if file.suffix.lower() != ".xlsx":
@@ -139,9 +139,9 @@ def run(
         return
     import threading
 
-    from importers import read as reader
-    from importers.background import Background
-    from store.imports.perf import gc_paused
+    from tenantctl.importers import read as reader
+    from tenantctl.importers.background import Background
+    from tenantctl.store.imports.perf import gc_paused
 
     conf = runtime.settings()
     with gc_paused():  # no reference cycles worth collecting; see store/imports/perf.py
@@ -152,7 +152,7 @@ def run(
         # beside the parse, not beside the scans. Beside them, every read and inflate of the scan
         # handed the GIL over for up to 5 ms (0.22 s alone, 1.27 s beside a busy thread, measured).
         scanned.wait()
-        from store.imports import engine
+        from tenantctl.store.imports import engine
 
         opts = engine.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
                               send_links=send_links)
@@ -175,7 +175,7 @@ def _read(reader: Any, file: Path, sheet: str | None, maps: list[str] | None, en
 def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | None, json: bool,
          verbose: bool = False, force: bool = False) -> None:
     """Hand the file read to the engine (store/services/ingest.py), write the marked copy and print."""
-    from store.services import ingest
+    from tenantctl.store.services import ingest
 
     dry_run = opts.dry_run
     loaded, digest = reading.result()  # handed over: `del loaded` below frees the parsed workbook
@@ -208,8 +208,8 @@ def _run_remote(file: Path, started: float, query: dict[str, Any], reading: dict
     """Upload the file; the server reads, checks and writes it with the same engine and answers
     with the same result. A marked copy is written here, next to the file, from the problems the
     server lists (the file is read again only then)."""
-    from cli import remote
-    from importers.safety import check_size
+    from tenantctl.cli import remote
+    from tenantctl.importers.safety import check_size
 
     check_size(file, max_mb=1 << 30)  # missing, empty, not a file: said here; the size limit is the server's
     try:
@@ -245,7 +245,7 @@ def _print_notes(read_notes: list[str], plan_notes: list[str], json: bool) -> No
 
 def _local_source(file: Path, reading: dict[str, Any] | None) -> Any:
     """The file read here again (remote mode): the marked copy is made from its cells."""
-    from importers import read as reader
+    from tenantctl.importers import read as reader
 
     return reader.load(file, max_mb=1 << 30, **(reading or {})).source()
 
@@ -351,7 +351,7 @@ class _Copy:
 
 def _marked_copy(file: Path, source: Any, problems: list[dict[str, Any]], target: Path, force: bool) -> _Copy:
     """Write the marked copy; a folder that is read-only (or gone) must not hide the problems."""
-    from importers.write import write_report
+    from tenantctl.importers.write import write_report
 
     try:
         write_report(file, source.file_type, source.tables, problems, target, force=force)
@@ -368,7 +368,7 @@ def list_(limit: int = options.LIMIT, offset: int = options.OFFSET, json: bool =
     Example: tenantctl import list --limit 10
     """
     def local(ctx: Any) -> backend.Result:
-        from store.imports import runs
+        from tenantctl.store.imports import runs
 
         items, total = runs.list_runs(ctx, options.limit_or_none(limit), offset)
         return backend.Result(items, total, options.limit_or_none(limit), offset)
@@ -387,7 +387,7 @@ def show(run_id: int = typer.Argument(..., metavar="RUN", max=options.MAX_INT, h
     Example: tenantctl import show 3
     """
     def local(ctx: Any) -> Any:
-        from store.imports import runs
+        from tenantctl.store.imports import runs
 
         return runs.show_run(ctx, run_id)
 
@@ -442,7 +442,7 @@ def undo(run_id: int = typer.Argument(..., metavar="RUN", max=options.MAX_INT),
     Example: tenantctl import undo 3 --dry-run
     """
     def local(dry: bool) -> Any:
-        from store.imports import runs
+        from tenantctl.store.imports import runs
 
         return lambda ctx: runs.undo_run(ctx, run_id, dry_run=dry)
 

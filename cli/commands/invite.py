@@ -6,11 +6,11 @@ from typing import Any
 
 import typer
 
-from cli import completion, options, output, runtime, svc
-from cli.backend import call
-from store import verbs
-from store.enums import Billing, InvitationKind, InvitationStatus, Role
-from store.errors import InvalidInput
+from tenantctl.cli import completion, options, output, runtime, svc
+from tenantctl.cli.backend import call
+from tenantctl.store import verbs
+from tenantctl.store.enums import Billing, InvitationKind, InvitationStatus, Role
+from tenantctl.store.errors import InvalidInput
 
 app = typer.Typer(help="Invitation links: connect a partner organisation or let a person join a tenant.",
                   no_args_is_help=True)
@@ -25,7 +25,7 @@ HIDDEN_IN_RECORD = {"link", "token", "uses_text", "action"}
 def _render_one(console: Any, d: dict[str, Any]) -> None:
     console.print(output.record({k: v for k, v in d.items() if k not in HIDDEN_IN_RECORD}))
     if d.get("link"):
-        from cli.output import Text
+        from tenantctl.cli.output import Text
 
         console.print(Text("link: ") + Text(d["link"], style="bold"), soft_wrap=True)
 
@@ -154,7 +154,7 @@ def reissue(
 def _read_token(token_file: Path | None) -> str:
     """From --token-file (- is stdin), from stdin when it is not a terminal, or a hidden prompt.
     Never from an argument: it would end up in the shell history and the process list."""
-    from cli.secret_input import read_file, read_stdin
+    from tenantctl.cli.secret_input import read_file, read_stdin
 
     if token_file is not None:
         return read_file(token_file, "token file")
@@ -181,7 +181,7 @@ def accept(
 
     Example: tenantctl invite accept --token-file link.txt --organisation "Müller GmbH" --first-name Max --last-name Mü
     """
-    from store.services import invitations
+    from tenantctl.store.services import invitations
 
     raw = _read_token(token_file)
     with runtime.command() as ctx:

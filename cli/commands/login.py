@@ -10,9 +10,9 @@ from typing import Any
 
 import typer
 
-from cli import options, output, state
-from store import verbs
-from store.errors import InvalidInput, PermissionDenied, Unauthenticated, Unreachable, UsageError
+from tenantctl.cli import options, output, state
+from tenantctl.store import verbs
+from tenantctl.store.errors import InvalidInput, PermissionDenied, Unauthenticated, Unreachable, UsageError
 
 
 def _refuse_as(what: str) -> None:
@@ -57,7 +57,7 @@ def login(
 
     Example: tenantctl login --server https://admin.platform.example --with-token < token.txt
     """
-    from cli import remote
+    from tenantctl.cli import remote
 
     _refuse_as("login")
     if ctx.args:
@@ -110,7 +110,7 @@ def logout(json: bool = options.JSON) -> None:
 
     Example: tenantctl logout
     """
-    from cli import remote
+    from tenantctl.cli import remote
 
     _refuse_as("logout")
     saved = remote.load_saved()

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import typer
 
-from cli import completion, options, output, runtime, svc
-from cli.backend import call
-from store import verbs
-from store.enums import Role
+from tenantctl.cli import completion, options, output, runtime, svc
+from tenantctl.cli.backend import call
+from tenantctl.store import verbs
+from tenantctl.store.enums import Role
 
 app = typer.Typer(help="Memberships: which user works in which tenant, with which role.", no_args_is_help=True)
 

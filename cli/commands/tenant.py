@@ -4,10 +4,10 @@ from typing import Any
 
 import typer
 
-from cli import completion, options, output, runtime, svc
-from cli.backend import call
-from store import verbs
-from store.enums import Billing, Language, TenantKind, TenantStatus
+from tenantctl.cli import completion, options, output, runtime, svc
+from tenantctl.cli.backend import call
+from tenantctl.store import verbs
+from tenantctl.store.enums import Billing, Language, TenantKind, TenantStatus
 
 app = typer.Typer(help="Tenants: resellers and their customer companies.", no_args_is_help=True)
 
@@ -113,7 +113,7 @@ def show(
 
     Example: tenantctl tenant show --customer-number 10001 --reseller acme
     """
-    from store.errors import UsageError
+    from tenantctl.store.errors import UsageError
 
     if sum(x is not None for x in (key, customer_number, external_id)) != 1:
         raise UsageError("name the tenant by exactly one of KEY, --customer-number or --external-id",
@@ -245,7 +245,7 @@ def erase(
 
     Example: tenantctl tenant erase mueller-soehne-gmbh --dry-run
     """
-    from cli.commands.user import show_receipt
+    from tenantctl.cli.commands.user import show_receipt
 
     if not dry_run:
         runtime.confirm(f"Erase tenant {key} and its people for good? This cannot be undone", yes)

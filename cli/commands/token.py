@@ -7,9 +7,9 @@ from typing import Any
 
 import typer
 
-from cli import options, output, svc
-from cli.backend import call
-from store import verbs
+from tenantctl.cli import options, output, svc
+from tenantctl.cli.backend import call
+from tenantctl.store import verbs
 
 app = typer.Typer(help="Personal API tokens: create, list, revoke.", no_args_is_help=True)
 
@@ -78,7 +78,7 @@ def revoke(
 
     Example: tenantctl token revoke laptop --yes
     """
-    from cli import runtime
+    from tenantctl.cli import runtime
 
     runtime.confirm(f"Revoke token {token}? Whatever uses it stops working", yes)
     res = call(verbs.TOKEN_REVOKE, lambda ctx: svc.api_tokens.revoke(ctx, token, user), {"ref": token},

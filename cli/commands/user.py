@@ -5,10 +5,10 @@ from typing import Any
 
 import typer
 
-from cli import completion, options, output, runtime, svc
-from cli.backend import call
-from store import verbs
-from store.enums import Language, Role, UserStatus
+from tenantctl.cli import completion, options, output, runtime, svc
+from tenantctl.cli.backend import call
+from tenantctl.store import verbs
+from tenantctl.store.enums import Language, Role, UserStatus
 
 app = typer.Typer(help="Users: people with a login, members of one or more tenants.", no_args_is_help=True)
 
@@ -106,7 +106,7 @@ def show(
 
     Example: tenantctl user show --email max@mueller.example
     """
-    from store.errors import UsageError
+    from tenantctl.store.errors import UsageError
 
     if (ident is None) == (email is None):
         raise UsageError("name the user by LOGIN_OR_EMAIL or --email, not both",
@@ -199,7 +199,7 @@ def export(
     """
     import json as json_lib
 
-    from importers.write import check_folder, save
+    from tenantctl.importers.write import check_folder, save
 
     if out is not None:
         check_folder(out)  # before the store is read

@@ -14,14 +14,14 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from store.context import Ctx
-from store.errors import InvalidInput
+from tenantctl.store.context import Ctx
+from tenantctl.store.errors import InvalidInput
 
 if TYPE_CHECKING:  # the engine loads on the first run, not when a face imports this module
-    from store.desired import Desired
-    from store.imports.plan import Options
-    from store.imports.rows import Source
-    from store.services.apply import ApplyOptions
+    from tenantctl.store.desired import Desired
+    from tenantctl.store.imports.plan import Options
+    from tenantctl.store.imports.rows import Source
+    from tenantctl.store.services.apply import ApplyOptions
 
 
 class Refused(InvalidInput):
@@ -63,7 +63,7 @@ class FileImport:
     status: Any = None
 
     def execute(self, ctx: Ctx) -> Ran | Refused:
-        from store.imports import engine
+        from tenantctl.store.imports import engine
 
         outcome = engine.run(ctx, self.source, self.opts, digest=self.digest, progress=self.progress,
                              status=self.status, rows=self.rows, rows_limit=self.rows_limit)
@@ -99,7 +99,7 @@ class DocumentApply:
     rows_limit: int | None = None  # changes listed at most
 
     def execute(self, ctx: Ctx) -> Ran | Refused:
-        from store.services import apply as service
+        from tenantctl.store.services import apply as service
 
         applied = service.apply(ctx, self.source, self.desired, digest=self.digest, opts=self.opts)
         if not applied.rejected:

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from store import verbs
-from store.verbs import Verb
+from tenantctl.store import verbs
+from tenantctl.store.verbs import Verb
 
 API = "/api/v1"
 
@@ -23,7 +23,7 @@ API = "/api/v1"
 def openapi() -> dict[str, Any]:
     from fastapi import FastAPI
 
-    from web.api import api_router
+    from tenantctl.web.api import api_router
 
     app = FastAPI()
     app.include_router(api_router())
@@ -74,7 +74,7 @@ def test_the_verb_names_the_route_s_parameters(openapi, name):
 @pytest.mark.parametrize("name", sorted(verbs.all_verbs()))
 def test_the_named_service_exists(name):
     module, function = verbs.all_verbs()[name].service.split(".")
-    package = "store.imports" if module == "runs" else "store.services"
+    package = "tenantctl.store.imports" if module == "runs" else "tenantctl.store.services"
     assert callable(getattr(importlib.import_module(f"{package}.{module}"), function))
 
 
@@ -85,7 +85,7 @@ def test_the_route_calls_the_named_service(name):
 
     from fastapi.routing import APIRoute
 
-    from web.api import routers
+    from tenantctl.web.api import routers
 
     verb = verbs.all_verbs()[name]
     endpoint = next(r.endpoint for router in routers() for r in router.routes if isinstance(r, APIRoute)
@@ -197,8 +197,8 @@ def _match(doc: dict[str, Any], method: str, path: str) -> tuple[str, dict[str, 
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """Every request the CLI sends, recorded instead of sent (the command then fails as unreachable)."""
-    from cli import remote
-    from store.errors import Unreachable
+    from tenantctl.cli import remote
+    from tenantctl.store.errors import Unreachable
 
     log: list[dict[str, Any]] = []
 
@@ -246,7 +246,7 @@ def test_every_cli_verb_in_remote_mode_hits_a_route_with_the_same_parameters(cli
 
 def _session_verbs(cli: Any, sent: list[dict[str, Any]], openapi: dict[str, Any]) -> set[str]:
     """login (with a token, and with login and password), context add and logout."""
-    from cli import remote
+    from tenantctl.cli import remote
 
     hit = set()
     r = cli("login", "--server", SERVER, "--with-token", input=TOKEN + "\n", env={"TENANTCTL_DATABASE_URL": None})

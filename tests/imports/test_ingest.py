@@ -13,9 +13,9 @@ from tests.imports.conftest import USER_HEADER, write_csv
 
 
 def _job(path: Path, *, dry_run: bool = False) -> Any:
-    from importers import read as reader
-    from store.imports import engine
-    from store.services import ingest
+    from tenantctl.importers import read as reader
+    from tenantctl.store.imports import engine
+    from tenantctl.store.services import ingest
 
     source = reader.load(path, max_mb=10).source()
     return ingest.FileImport(source, reader.file_hash(path), path.name, engine.Options(dry_run=dry_run))
@@ -23,7 +23,7 @@ def _job(path: Path, *, dry_run: bool = False) -> Any:
 
 def test_a_good_file_is_written_and_its_result_returned(world: Any, ctx_for: Any, db_rows: Any,
                                                         tmp_path: Path) -> None:
-    from store.services import ingest
+    from tenantctl.store.services import ingest
 
     path = write_csv(tmp_path / "u.csv", [USER_HEADER, ["Lea", "Lang", "lea@mueller.example", "mueller", "member"]])
     ran = ingest.run(ctx_for, _job(path))
@@ -35,7 +35,7 @@ def test_a_good_file_is_written_and_its_result_returned(world: Any, ctx_for: Any
 
 def test_a_refusal_is_raised_after_the_refused_run_was_committed(backend: str, world: Any, ctx_for: Any,
                                                                  db_rows: Any, tmp_path: Path) -> None:
-    from store.services import ingest
+    from tenantctl.store.services import ingest
 
     path = write_csv(tmp_path / "u.csv", [USER_HEADER, ["Lea", "Lang", "lea@mueller.example", "mueller", "member"],
                                           ["Bad", "Row", "not-an-address", "mueller", "member"]])
@@ -49,7 +49,7 @@ def test_a_refusal_is_raised_after_the_refused_run_was_committed(backend: str, w
 
 
 def test_a_refused_dry_run_records_nothing(world: Any, ctx_for: Any, db_rows: Any, tmp_path: Path) -> None:
-    from store.services import ingest
+    from tenantctl.store.services import ingest
 
     path = write_csv(tmp_path / "u.csv", [USER_HEADER, ["Bad", "Row", "not-an-address", "mueller", "member"]])
     runs = db_rows("SELECT count(*) FROM import_run")

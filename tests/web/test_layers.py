@@ -10,15 +10,15 @@ WEB = Path(__file__).parents[2] / "web"
 # store.enums: the value sets, pure Python (the API's parameters offer them as choices, as the CLI does);
 # store.nfc: the one text normalisation, pure Python (the API normalises query strings and bodies with it);
 # store.verbs: the one description of each verb, plain data (the routes are registered from it)
-ALWAYS = ("store.services", "store.errors", "store.enums", "store.nfc", "store.verbs", "web", "mail_templates.dates")
-PLUMBING = ("store.db", "store.context", "store.actor", "store.settings")
+ALWAYS = ("tenantctl.store.services", "tenantctl.store.errors", "tenantctl.store.enums", "tenantctl.store.nfc", "tenantctl.store.verbs", "web", "tenantctl.mail_templates.dates")
+PLUMBING = ("tenantctl.store.db", "tenantctl.store.context", "tenantctl.store.actor", "tenantctl.store.settings")
 FORBIDDEN_TOP = {"cli", "importers", "sqlalchemy", "sqlmodel", "typer", "rich"}
 # The import upload reads the file as the CLI does (importers) and hands it to the one entry for a
 # run through the engine (store.services.ingest, with the engine's Options): the same two steps as
 # `tenantctl import run`; POST /apply reads the document as `tenantctl apply` does and hands it to
 # the same entry.
-UPLOAD = {"web/api/imports.py": ("importers.read", "store.imports.engine", "store.imports.runs"),
-          "web/api/apply.py": ("importers.document",)}
+UPLOAD = {"web/api/imports.py": ("tenantctl.importers.read", "tenantctl.store.imports.engine", "tenantctl.store.imports.runs"),
+          "web/api/apply.py": ("tenantctl.importers.document",)}
 
 
 def imported(path: Path) -> set[str]:
@@ -27,7 +27,7 @@ def imported(path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             names.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module == "store":  # from store import verbs
-            names.update(f"store.{a.name}" for a in node.names)
+            names.update(f"tenantctl.store.{a.name}" for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
     return names
@@ -40,7 +40,7 @@ def test_web_reaches_the_store_only_through_its_services() -> None:
         upload = UPLOAD.get(str(path.relative_to(WEB.parent)), ())
         for name in imported(path):
             top = name.split(".")[0]
-            if name in upload or (name in {"importers", "store.imports"} and upload):
+            if name in upload or (name in {"importers", "tenantctl.store.imports"} and upload):
                 continue
             if top in FORBIDDEN_TOP or (top in {"store", "mail_templates"} and not name.startswith(allowed)):
                 offences.append(f"{path.relative_to(WEB.parent)}: {name}")
@@ -50,4 +50,4 @@ def test_web_reaches_the_store_only_through_its_services() -> None:
 def test_the_rule_sees_a_forbidden_import(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("from store.models import User\nimport sqlalchemy\nfrom store import db\n")
-    assert imported(bad) == {"store.models", "sqlalchemy", "store.db"}
+    assert imported(bad) == {"tenantctl.store.models", "sqlalchemy", "tenantctl.store.db"}

@@ -12,8 +12,8 @@ from typing import Literal
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from store import verbs
-from web.api.common import MAX_INT, JSONEnvelope, ok, route, transaction
+from tenantctl.store import verbs
+from tenantctl.web.api.common import MAX_INT, JSONEnvelope, ok, route, transaction
 
 router = APIRouter(prefix="/apply", tags=["apply"])
 MAX_BYTES = 50 * 1024 * 1024  # as `apply -f` reads at most (importers/document.py; a test keeps them equal)
@@ -37,10 +37,10 @@ async def apply(request: Request, name: str = Query("-", description="the docume
 
 def _apply(request: Request, body: bytes, name: str, dry_run: bool, prune: bool, send_links: str | None,
            rows_limit: int | None) -> JSONEnvelope:
-    from importers import document
-    from store.errors import InvalidInput
-    from store.services import apply as service
-    from store.services import ingest
+    from tenantctl.importers import document
+    from tenantctl.store.errors import InvalidInput
+    from tenantctl.store.services import apply as service
+    from tenantctl.store.services import ingest
 
     name = name.replace("/", "_").replace("\\", "_").replace("\x00", "") or "-"  # a name, never a path
     try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from store import verbs
-from web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, route, transaction
+from tenantctl.store import verbs
+from tenantctl.web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, route, transaction
 
 router = APIRouter(tags=["apps", "audit"])
 
@@ -20,7 +20,7 @@ class AppCreate(BaseModel):
 
 @route(router, verbs.APP_CREATE, status_code=201, summary="Add an application to the catalogue (operator)")
 def create_app(request: Request, body: AppCreate) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         data = answers.create_app(ctx, body.name, body.key, if_not_exists=body.if_not_exists)
@@ -29,7 +29,7 @@ def create_app(request: Request, body: AppCreate) -> JSONEnvelope:
 
 @route(router, verbs.APP_LIST, summary="The applications with their bookings and access rights")
 def list_apps(request: Request) -> JSONEnvelope:
-    from store.services import apps
+    from tenantctl.store.services import apps
 
     with transaction(request, write=False) as ctx:
         return ok(apps.list_apps(ctx))
@@ -43,7 +43,7 @@ def audit(request: Request, actor: str | None = None, tenant: str | None = None,
           obj: str | None = Query(None, examples=["tenant:acme"], description="Only events about this record."),
           limit: int = LIMIT,
           offset: int = OFFSET) -> JSONEnvelope:
-    from store.services import audit as audit_service
+    from tenantctl.store.services import audit as audit_service
 
     with transaction(request, write=False) as ctx:
         p = audit_service.list_events(ctx, actor=actor, tenant=tenant, action=action, since=since, user=user, obj=obj,

@@ -12,9 +12,9 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from store.errors import InvalidInput, Unauthenticated
-from store.verbs import Verb
-from web.runtime import api_transaction as transaction  # noqa: F401  (the routes' one transaction)
+from tenantctl.store.errors import InvalidInput, Unauthenticated
+from tenantctl.store.verbs import Verb
+from tenantctl.web.runtime import api_transaction as transaction  # noqa: F401  (the routes' one transaction)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -72,7 +72,7 @@ def bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
-        from store.services.api_tokens import BAD_TOKEN_HINT
+        from tenantctl.store.services.api_tokens import BAD_TOKEN_HINT
 
         raise Unauthenticated("this API needs an API token: Authorization: Bearer <token>", hint=BAD_TOKEN_HINT)
     return value.strip()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from store import verbs
-from store.enums import Billing, InvitationKind, InvitationStatus, Role
-from web.api.common import LIMIT, MAX_INT, OFFSET, Id, JSONEnvelope, limit_of, ok, page, route, transaction
+from tenantctl.store import verbs
+from tenantctl.store.enums import Billing, InvitationKind, InvitationStatus, Role
+from tenantctl.web.api.common import LIMIT, MAX_INT, OFFSET, Id, JSONEnvelope, limit_of, ok, page, route, transaction
 
 router = APIRouter(prefix="/invitations", tags=["invitations"])
 
@@ -39,7 +39,7 @@ class Reissue(BaseModel):
 @route(router, verbs.INVITE_CREATE, status_code=201,
        summary="Create an invitation; the link is in the answer once (or mailed: send)")
 def create(request: Request, body: InvitationCreate) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True, idempotent=body.send) as ctx:  # unsent, the answer holds the link
         data = answers.create_invitation(ctx, body.kind.value, if_not_exists=body.if_not_exists,
@@ -55,7 +55,7 @@ def create(request: Request, body: InvitationCreate) -> JSONEnvelope:
 def list_(request: Request, status: InvitationStatus | None = None, kind: InvitationKind | None = None,
           sent: bool = False, received: bool = False, search: str | None = None, limit: int = LIMIT,
           offset: int = OFFSET) -> JSONEnvelope:
-    from store.services import invitations
+    from tenantctl.store.services import invitations
 
     with transaction(request, write=False) as ctx:
         p = invitations.list_invitations(ctx, status=status.value if status else None,
@@ -66,7 +66,7 @@ def list_(request: Request, status: InvitationStatus | None = None, kind: Invita
 
 @route(router, verbs.INVITE_SHOW, summary="One invitation")
 def show(request: Request, inv_id: Id) -> JSONEnvelope:
-    from store.services import invitations
+    from tenantctl.store.services import invitations
 
     with transaction(request, write=False) as ctx:
         return ok(invitations.show(ctx, inv_id))
@@ -74,7 +74,7 @@ def show(request: Request, inv_id: Id) -> JSONEnvelope:
 
 @route(router, verbs.INVITE_REVOKE, summary="Revoke: the link stops working at once")
 def revoke(request: Request, inv_id: Id) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         return ok(answers.revoke_invitation(ctx, inv_id))
@@ -82,7 +82,7 @@ def revoke(request: Request, inv_id: Id) -> JSONEnvelope:
 
 @route(router, verbs.INVITE_REISSUE, summary="A new token and lifetime; the old link dies")
 def reissue(request: Request, inv_id: Id, body: Reissue | None = None) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     body = body or Reissue()
     with transaction(request, write=True, idempotent=body.send) as ctx:  # unsent, the answer holds the link

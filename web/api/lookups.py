@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from store import verbs
-from web.api.common import JSONEnvelope, ok, route, transaction
+from tenantctl.store import verbs
+from tenantctl.web.api.common import JSONEnvelope, ok, route, transaction
 
 router = APIRouter(prefix="/lookup", tags=["tenants", "users"])
 
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/lookup", tags=["tenants", "users"])
 @route(router, verbs.TENANT_LOOKUP, summary="Exactly one tenant by customer number (at a reseller) or external id")
 def tenant(request: Request, customer_number: str | None = None, external_id: str | None = None,
            reseller: str | None = None) -> JSONEnvelope:
-    from store.services import tenants
+    from tenantctl.store.services import tenants
 
     with transaction(request, write=False) as ctx:
         found = tenants.find_exact(ctx, customer_number=customer_number, external_id=external_id, reseller=reseller)
@@ -23,7 +23,7 @@ def tenant(request: Request, customer_number: str | None = None, external_id: st
 
 @route(router, verbs.USER_LOOKUP, summary="Exactly the user with this e-mail (never a login)")
 def user(request: Request, email: str) -> JSONEnvelope:
-    from store.services import user_view, users
+    from tenantctl.store.services import user_view, users
 
     with transaction(request, write=False) as ctx:
         data = user_view.show_user(ctx, users.get_user_by_email(ctx, email))

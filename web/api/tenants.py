@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from store import verbs
-from store.enums import Billing, Language, TenantKind, TenantStatus
-from web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, route, transaction
+from tenantctl.store import verbs
+from tenantctl.store.enums import Billing, Language, TenantKind, TenantStatus
+from tenantctl.web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, route, transaction
 
 router = APIRouter(prefix="/tenants", tags=["tenants"])
 
@@ -57,7 +57,7 @@ def _v(value: Any) -> Any:
 
 @route(router, verbs.TENANT_CREATE, status_code=201, summary="Create a reseller, or a customer under a reseller")
 def create(request: Request, body: TenantCreate) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         data = answers.create_tenant(ctx, body.name, body.kind.value, if_not_exists=body.if_not_exists,
@@ -71,7 +71,7 @@ def create(request: Request, body: TenantCreate) -> JSONEnvelope:
 def list_(request: Request, kind: TenantKind | None = None, status: TenantStatus | None = None,
           reseller: str | None = None, search: str | None = None, limit: int = LIMIT,
           offset: int = OFFSET) -> JSONEnvelope:
-    from store.services import tenants
+    from tenantctl.store.services import tenants
 
     with transaction(request, write=False) as ctx:
         p = tenants.list_tenants(ctx, kind=_v(kind), status=_v(status), reseller=reseller, search=search,
@@ -81,7 +81,7 @@ def list_(request: Request, kind: TenantKind | None = None, status: TenantStatus
 
 @route(router, verbs.TENANT_SHOW, summary="One tenant with its connections")
 def show(request: Request, key: str) -> JSONEnvelope:
-    from store.services import tenants
+    from tenantctl.store.services import tenants
 
     with transaction(request, write=False) as ctx:
         return ok(tenants.show_tenant(ctx, key))
@@ -89,7 +89,7 @@ def show(request: Request, key: str) -> JSONEnvelope:
 
 @route(router, verbs.TENANT_UPDATE, summary="Change name, language, external id, or the connection's terms")
 def update(request: Request, key: str, body: TenantUpdate) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         data = answers.update_tenant(ctx, key, name=body.name, language=_v(body.language),
@@ -111,7 +111,7 @@ def activate(request: Request, key: str) -> JSONEnvelope:
 
 
 def _status(request: Request, key: str, status: str) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         data = answers.set_tenant_status(ctx, key, status)
@@ -120,7 +120,7 @@ def _status(request: Request, key: str, status: str) -> JSONEnvelope:
 
 @route(router, verbs.TENANT_APPROVE, summary="Approve a registration (operator)")
 def approve(request: Request, key: str, body: Decision | None = None) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         data = answers.decide_registration(ctx, key, True, body.reason if body else None)
@@ -129,7 +129,7 @@ def approve(request: Request, key: str, body: Decision | None = None) -> JSONEnv
 
 @route(router, verbs.TENANT_REJECT, summary="Reject a registration (operator)")
 def reject(request: Request, key: str, body: Decision | None = None) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         data = answers.decide_registration(ctx, key, False, body.reason if body else None)
@@ -142,7 +142,7 @@ class TenantErase(BaseModel):
 
 @route(router, verbs.TENANT_ERASE, summary="Erase a departing customer company and its people (GDPR)")
 def erase(request: Request, key: str, body: TenantErase) -> JSONEnvelope:
-    from store.services import erasure
+    from tenantctl.store.services import erasure
 
     with transaction(request, write=True, changes=not body.dry_run) as ctx:
         data = erasure.erase_tenant(ctx, key, dry_run=body.dry_run)

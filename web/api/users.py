@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from store import verbs
-from store.enums import Language, Role, UserStatus
-from web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, route, transaction
+from tenantctl.store import verbs
+from tenantctl.store.enums import Language, Role, UserStatus
+from tenantctl.web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, route, transaction
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -34,7 +34,7 @@ class UserUpdate(BaseModel):
 @route(router, verbs.USER_CREATE, status_code=201,
        summary="Create a user in a tenant (the login is derived from the name)")
 def create(request: Request, body: UserCreate) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         data = answers.create_user(ctx, body.tenant, body.first_name, body.last_name, body.email,
@@ -47,7 +47,7 @@ def create(request: Request, body: UserCreate) -> JSONEnvelope:
 @route(router, verbs.USER_LIST, summary="List the users the caller can see")
 def list_(request: Request, tenant: str | None = None, status: UserStatus | None = None, search: str | None = None,
           limit: int = LIMIT, offset: int = OFFSET) -> JSONEnvelope:
-    from store.services import users
+    from tenantctl.store.services import users
 
     with transaction(request, write=False) as ctx:
         p = users.list_users(ctx, tenant=tenant, status=status.value if status else None, search=search,
@@ -57,7 +57,7 @@ def list_(request: Request, tenant: str | None = None, status: UserStatus | None
 
 @route(router, verbs.USER_SHOW, summary="One user (login or e-mail) with their memberships")
 def show(request: Request, ident: str) -> JSONEnvelope:
-    from store.services import user_view, users
+    from tenantctl.store.services import user_view, users
 
     with transaction(request, write=False) as ctx:
         data = user_view.show_user(ctx, users.get_user(ctx, ident))
@@ -66,7 +66,7 @@ def show(request: Request, ident: str) -> JSONEnvelope:
 
 @route(router, verbs.USER_UPDATE, summary="Change a user's name, e-mail or language")
 def update(request: Request, ident: str, body: UserUpdate) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         data = answers.update_user(ctx, ident, first_name=body.first_name, last_name=body.last_name, email=body.email,
@@ -76,7 +76,7 @@ def update(request: Request, ident: str, body: UserUpdate) -> JSONEnvelope:
 
 @route(router, verbs.USER_DISABLE, summary="Disable a user: no login, open links and API tokens die")
 def disable(request: Request, ident: str) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         return ok(answers.set_user_enabled(ctx, ident, False))
@@ -84,7 +84,7 @@ def disable(request: Request, ident: str) -> JSONEnvelope:
 
 @route(router, verbs.USER_ENABLE, summary="Enable a disabled user")
 def enable(request: Request, ident: str) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         return ok(answers.set_user_enabled(ctx, ident, True))
@@ -96,7 +96,7 @@ class Erase(BaseModel):
 
 @route(router, verbs.USER_EXPORT, summary="Everything stored about a person (GDPR access request)")
 def export(request: Request, ident: str) -> JSONEnvelope:
-    from store.services import personal_export
+    from tenantctl.store.services import personal_export
 
     with transaction(request, write=False) as ctx:
         return ok(personal_export.export_user(ctx, ident))
@@ -104,7 +104,7 @@ def export(request: Request, ident: str) -> JSONEnvelope:
 
 @route(router, verbs.USER_ERASE, summary="Erase a person (GDPR erasure request): a receipt of what went")
 def erase(request: Request, ident: str, body: Erase) -> JSONEnvelope:
-    from store.services import erasure
+    from tenantctl.store.services import erasure
 
     with transaction(request, write=True, changes=not body.dry_run) as ctx:
         data = erasure.erase_user(ctx, ident, dry_run=body.dry_run)
