@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from importers.variables import missing_message
-from store.desired import Desired, DesiredTenant
-from store.errors import InvalidInput
-from store.imports.flat import ROW_REF
-from store.imports.rows import Problem, Source, Table
-from store.nfc import nfc, nfc_deep
+from tenantctl.importers.variables import missing_message
+from tenantctl.store.desired import Desired, DesiredTenant
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.imports.flat import ROW_REF
+from tenantctl.store.imports.rows import Problem, Source, Table
+from tenantctl.store.nfc import nfc, nfc_deep
 
 TENANT_FIELDS = ("key", "name", "kind", "reseller", "customer_number", "currency", "billing", "language",
                  "external_id", "applications")
@@ -143,7 +143,7 @@ def parse(text: str, name: str) -> Any:
     """JSON (fast) when it looks like JSON, else YAML with the safe loader; bounded in depth, aliases
     and nodes (aliases counted as what they expand to) before anything is built from it. The one
     reader of documents: `apply -f` locally, in remote mode and POST /api/v1/apply."""
-    from importers import repeated_keys
+    from tenantctl.importers import repeated_keys
 
     if text.lstrip()[:1] in {"{", "["}:
         pairs = repeated_keys.JsonPairs()

@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
-from store.actor_login import check_login_given
-from store.enums import ConnectionState, Role, TenantKind, TenantStatus, UserStatus
-from store.errors import NotFound, PermissionDenied
-from store.lookup import find_user_row
-from store.models import Connection, Membership, Tenant, User
+from tenantctl.store.actor_login import check_login_given
+from tenantctl.store.enums import ConnectionState, Role, TenantKind, TenantStatus, UserStatus
+from tenantctl.store.errors import NotFound, PermissionDenied
+from tenantctl.store.lookup import find_user_row
+from tenantctl.store.models import Connection, Membership, Tenant, User
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,27 @@ class Actor:
     @property
     def admin_tenant_ids(self) -> set[int]:
         return {t for t, r in self.roles.items() if r == Role.admin}
+
+
+# The label of a change made with an API token: the person's login and the token's name. A run, an
+# audit event or an import belongs to the person, whichever of their tokens made it.
+VIA = ' via token "'
+
+
+def label_for(login: str, token_name: str) -> str:
+    """What the audit log records for a change made with a token."""
+    return f'{login}{VIA}{token_name}"'[:120]
+
+
+def person_of(label: str) -> str:
+    """The login behind an audit label: 'rita via token "ci"' → 'rita' (other labels unchanged)."""
+    return label.split(VIA, 1)[0]
+
+
+def labels_of_clause(column: Any, label: str) -> Any:
+    """SQL: `column` is this person's label, with or without a token."""
+    login = person_of(label)
+    return or_(column == login, col(column).startswith(login + VIA, autoescape=True))
 
 
 def os_user() -> str:
@@ -193,7 +214,7 @@ def audit_scope(session: Session, actor: Actor, tenant_ids: set[int]) -> Any:
     them but invitations, which only the admins of the inviting tenant see (as `invite show`)."""
     from sqlalchemy import or_
 
-    from store.models import AuditEvent
+    from tenantctl.store.models import AuditEvent
 
     return col(AuditEvent.tenant_id).in_(tenant_ids) & or_(
         col(AuditEvent.object_type) != "invitation", col(AuditEvent.tenant_id).in_(actor.admin_tenant_ids))
@@ -259,7 +280,7 @@ def require_current_rights(session: Session, actor: Actor, objects: dict[str, se
     connection, tenant_application, access_right). A demoted admin cannot undo its earlier run."""
     if actor.is_operator:
         return
-    from store.models import AccessRight, TenantApplication
+    from tenantctl.store.models import AccessRight, TenantApplication
 
     managed = managed_tenant_ids(session, actor) or set()
 

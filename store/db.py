@@ -17,10 +17,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, create_engine
 
-from store.errors import InvalidInput, SchemaError, Unreachable
-from store.settings import mask_secret
-
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+from tenantctl.store import errors
+from tenantctl.store.errors import InvalidInput, SchemaError, Unreachable, busy_error, is_busy
+from tenantctl.store.revisions import check_not_newer, head_revisions
+from tenantctl.store.settings import mask_secret
 
 
 def normalise_url(url: str) -> str:
@@ -91,7 +91,7 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (below)
         cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA busy_timeout={errors.SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
@@ -102,18 +102,6 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         # Take the write lock up front: a deferred transaction that upgrades to a writer
         # later can fail with SQLITE_BUSY regardless of busy_timeout.
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write", True) else "BEGIN")
-
-
-def is_busy(exc: BaseException) -> bool:
-    """SQLite's "database is locked" / "database is busy": another connection holds the write
-    lock longer than the busy timeout."""
-    text_ = str(getattr(exc, "orig", exc)).lower()
-    return "database is locked" in text_ or "database is busy" in text_
-
-
-def busy_error() -> Unreachable:
-    return Unreachable(f"the store is busy: another command has held its write lock for more than "
-                       f"{SQLITE_BUSY_TIMEOUT_MS / 1000:g} s", hint="run the command again once the other one finished")
 
 
 def _no_table(exc: BaseException) -> bool:
@@ -180,7 +168,7 @@ class Store:
 
     @staticmethod
     def _check_sqlite_path(path: Path, create: bool) -> None:
-        from store.files import create_private, private_dir
+        from tenantctl.store.files import create_private, private_dir
 
         folder = path.parent
         if not folder.exists():
@@ -267,13 +255,11 @@ class Store:
         return {r[0] for r in rows}
 
     def require_current_schema(self) -> None:
-        from store.migrate import check_not_newer, head_revisions
-
         current = self.current_revisions()
         if not current:
             raise SchemaError(f"the store at {self.safe_url} has no tenantctl schema",
                               hint="run tenantctl init")
-        check_not_newer(self, current)
+        check_not_newer(self.safe_url, current)
         if current != head_revisions():
             raise SchemaError(
                 f"the store schema is at {', '.join(sorted(current))}, this tenantctl needs "

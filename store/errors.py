@@ -84,6 +84,23 @@ class SchemaError(TenantctlError):
     exit_code = 10
 
 
+# SQLite waits this long for another connection's write lock (store/db.py sets it on every
+# connection); the error of a command that waited longer names it.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def is_busy(exc: BaseException) -> bool:
+    """SQLite's "database is locked" / "database is busy": another connection holds the write
+    lock longer than the busy timeout."""
+    text_ = str(getattr(exc, "orig", exc)).lower()
+    return "database is locked" in text_ or "database is busy" in text_
+
+
+def busy_error() -> Unreachable:
+    return Unreachable(f"the store is busy: another command has held its write lock for more than "
+                       f"{SQLITE_BUSY_TIMEOUT_MS / 1000:g} s", hint="run the command again once the other one finished")
+
+
 def from_store_exception(exc: Exception) -> TenantctlError | None:
     """Database errors that reach a face are the store's state, not bugs, and so is a number too
     large for Python's dates or the store's integers: both faces map them here, alike (exit 4 /
@@ -106,8 +123,6 @@ def from_store_exception(exc: Exception) -> TenantctlError | None:
     if name == "IntegrityError":
         return Conflict(f"the store refused the change: {detail}",
                         hint="another command changed the same data; run the command again")
-    from store.db import busy_error, is_busy
-
     if is_busy(exc):
         return busy_error()
     if name in {"OperationalError", "InterfaceError"}:

@@ -77,12 +77,13 @@ TENANT_REJECT = Verb("POST", "/tenants/{key}/reject", "answers.decide_registrati
 TENANT_ERASE = Verb("POST", "/tenants/{key}/erase", "erasure.erase_tenant", body=("dry_run",))
 
 USER_CREATE = Verb("POST", "/users", "answers.create_user",
-                   body=("tenant", "first_name", "last_name", "email", "role", "language", "login", "if_not_exists"))
+                   body=("tenant", "first_name", "last_name", "email", "role", "language", "time_zone", "login",
+                         "if_not_exists"))
 USER_LIST = Verb("GET", "/users", "users.list_users", query=("tenant", "status", "search", *PAGE))
 USER_SHOW = Verb("GET", "/users/{ident}", "user_view.show_user")
 USER_LOOKUP = Verb("GET", "/lookup/user", "users.get_user_by_email", query=("email",))
 USER_UPDATE = Verb("PATCH", "/users/{ident}", "answers.update_user",
-                   body=("first_name", "last_name", "email", "language"))
+                   body=("first_name", "last_name", "email", "language", "time_zone"))
 USER_DISABLE = Verb("POST", "/users/{ident}/disable", "answers.set_user_enabled")
 USER_ENABLE = Verb("POST", "/users/{ident}/enable", "answers.set_user_enabled")
 USER_EXPORT = Verb("GET", "/users/{ident}/export", "personal_export.export_user")

@@ -10,6 +10,7 @@ app = typer.Typer(help="The audit log: who changed what, when.", no_args_is_help
 
 COLUMNS = [("id", "id"), ("at", "at"), ("actor", "actor"), ("action", "action"), ("object", "object"),
            ("tenant", "tenant"), ("details", "details")]
+LISTING = output.Listing(tuple(COLUMNS), key="id", wide=(("object type", "object_type"),))
 
 
 @app.command("list")
@@ -24,6 +25,8 @@ def list_(
                                    help="Only events about this record: a key, or tenant:acme, invitation:12."),
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,
+    fmt: str | None = options.OUTPUT,
+    quiet: bool = options.QUIET,
     json: bool = options.JSON,
 ) -> None:
     """List audit events, newest first.
@@ -34,7 +37,7 @@ def list_(
     res = call(verbs.AUDIT_LIST,
                lambda ctx: svc.audit.list_events(ctx, **query, limit=options.limit_or_none(limit), offset=offset),
                query={**query, "limit": limit, "offset": offset})
-    res.show(lambda c, d: c.print(output.table(d, COLUMNS)), json)
+    output.show_list(res, LISTING, fmt=fmt, quiet=quiet, json=json)
 
 
 def register(root: typer.Typer) -> None:

@@ -16,6 +16,7 @@ from tenantctl.store.errors import NotFound
 app = typer.Typer(help="Saved logins (server, user, token): list, use, add, remove.", no_args_is_help=True)
 
 COLUMNS = [("current", "current"), ("name", "name"), ("server", "server"), ("user", "user")]
+LISTING = output.Listing(tuple(COLUMNS), key="name", flat=lambda r: {**r, "current": "*" if r["current"] else ""})
 
 
 def _unknown(name: str, contexts: dict[str, Any]) -> NotFound:
@@ -24,22 +25,18 @@ def _unknown(name: str, contexts: dict[str, Any]) -> NotFound:
 
 
 @app.command("list")
-def list_(quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the names."),
-          json: bool = options.JSON) -> None:
+def list_(fmt: str | None = options.OUTPUT, quiet: bool = options.QUIET, json: bool = options.JSON) -> None:
     """List the saved contexts; the current one is marked (tokens are never shown).
 
     Example: tenantctl context list
     """
     from tenantctl.cli import remote
+    from tenantctl.cli.backend import Result
 
     data = remote.load_contexts()
     rows = [{"name": name, "server": c["server"], "user": c.get("user"), "current": name == data["current"]}
             for name, c in sorted(data["contexts"].items())]
-    if quiet and not json:
-        sys.stdout.write("".join(f"{r['name']}\n" for r in rows))
-        return
-    output.show(rows, lambda c, d: c.print(output.table(
-        [{**r, "current": "*" if r["current"] else ""} for r in d], COLUMNS)) if d else None, json_mode=json)
+    output.show_list(Result(rows), LISTING, fmt=fmt, quiet=quiet, json=json)
     if not rows:
         output.status("no saved contexts: commands use the local store (tenantctl login --server URL saves one)")
 

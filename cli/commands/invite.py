@@ -19,6 +19,11 @@ LIST_COLUMNS = [("id", "id"), ("status", "status"), ("kind", "kind"), ("from", "
                 ("invited by", "invited_by"), ("invitee", "email"), ("customer", "customer_name"),
                 ("customer no.", "customer_number"), ("created", "created_at"), ("expires", "expires_at"),
                 ("uses", "uses_text")]
+LISTING = output.Listing(tuple(LIST_COLUMNS), key="id",
+                         flat=lambda r: {**r, "uses_text": f"{r['uses']}/{r['max_uses']}"},
+                         wide=(("role", "role"), ("currency", "currency"), ("billing", "billing"),
+                               ("accepted by", "accepted_by"), ("accepted", "accepted_at"),
+                               ("revoked by", "revoked_by"), ("revoked", "revoked_at")))
 HIDDEN_IN_RECORD = {"link", "token", "uses_text", "action"}
 
 
@@ -91,6 +96,8 @@ def list_(
     search: str | None = typer.Option(None, "--search", "-s", help="Customer name, number or e-mail."),
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,
+    fmt: str | None = options.OUTPUT,
+    quiet: bool = options.QUIET,
     json: bool = options.JSON,
 ) -> None:
     """List invitations with their status (pending, accepted, revoked, expired). Never shows a token.
@@ -104,11 +111,7 @@ def list_(
                                                             offset=offset),
                query={"status": state, "kind": sort, "sent": sent, "received": received, "search": search,
                       "limit": limit, "offset": offset})
-
-    def render(console: Any, rows: list[dict[str, Any]]) -> None:
-        console.print(output.table([{**r, "uses_text": f"{r['uses']}/{r['max_uses']}"} for r in rows], LIST_COLUMNS))
-
-    res.show(render, json)
+    output.show_list(res, LISTING, fmt=fmt, quiet=quiet, json=json)
 
 
 @app.command("show")

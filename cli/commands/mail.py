@@ -18,6 +18,8 @@ app = typer.Typer(help="Outgoing mail: the outbox, delivery, templates.", no_arg
 LIST_COLUMNS = [("id", "id"), ("to", "to"), ("template", "template"), ("lang", "language"), ("state", "state"),
                 ("attempts", "attempts"), ("next attempt", "next_attempt_at"), ("sent", "sent_at"),
                 ("last error", "last_error")]
+LISTING = output.Listing(tuple(LIST_COLUMNS), key="id",
+                         wide=(("name", "to_name"), ("created", "created_at"), ("created by", "created_by")))
 RATE = typer.Option(None, "--rate", metavar="N", help="Send at most N mails per second (default: setting mail_rate).")
 NO_SEND = typer.Option(False, "--no-send", help="Only queue; deliver later with tenantctl mail send.")
 
@@ -51,6 +53,7 @@ def delivery(ctx: Any, progress: Any, rate: float | None = None) -> Any:
     """The command's one delivery hook (store.mail.delivery), with this face's progress bar and
     rate; its `summary` is there once the command committed and delivered."""
     from tenantctl.store.mail.delivery import delivery_for
+    from tenantctl.store.services import minters  # noqa: F401  (`mail send`/`retry` deliver mails other processes queued)
 
     hook = delivery_for(ctx)
     hook.progress, hook.rate = progress, rate
@@ -82,6 +85,8 @@ def list_(
                                     autocompletion=completion.logins),
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,
+    fmt: str | None = options.OUTPUT,
+    quiet: bool = options.QUIET,
     json: bool = options.JSON,
 ) -> None:
     """List the outbox, newest first: operators see all of it, admins the mails to the users they manage.
@@ -96,7 +101,7 @@ def list_(
     res = call(verbs.MAIL_LIST,
                lambda ctx: svc.outbox.list_mails(ctx, **query, limit=options.limit_or_none(limit), offset=offset),
                query={**query, "limit": limit, "offset": offset})
-    res.show(lambda c, d: c.print(output.table(d, LIST_COLUMNS)), json)
+    output.show_list(res, LISTING, fmt=fmt, quiet=quiet, json=json)
 
 
 @app.command("show")

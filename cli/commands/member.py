@@ -11,6 +11,7 @@ app = typer.Typer(help="Memberships: which user works in which tenant, with whic
 
 COLUMNS = [("login", "login"), ("name", "name"), ("e-mail", "email"), ("role", "role"), ("status", "status"),
            ("since", "since")]
+LISTING = output.Listing(tuple(COLUMNS), key="login", wide=(("tenant", "tenant"),))
 
 
 @app.command("add")
@@ -55,6 +56,8 @@ def list_(
     role: Role | None = typer.Option(None, "--role"),
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,
+    fmt: str | None = options.OUTPUT,
+    quiet: bool = options.QUIET,
     json: bool = options.JSON,
 ) -> None:
     """List a tenant's members.
@@ -65,7 +68,7 @@ def list_(
                lambda ctx: svc.memberships.list_members(ctx, tenant, role=role.value if role else None,
                                                         limit=options.limit_or_none(limit), offset=offset),
                {"key": tenant}, query={"role": role.value if role else None, "limit": limit, "offset": offset})
-    res.show(lambda c, d: c.print(output.table(d, COLUMNS)), json)
+    output.show_list(res, LISTING, fmt=fmt, quiet=quiet, json=json)
 
 
 def register(root: typer.Typer) -> None:

@@ -13,6 +13,9 @@ app = typer.Typer(help="Tenants: resellers and their customer companies.", no_ar
 
 LIST_COLUMNS = [("key", "key"), ("name", "name"), ("kind", "kind"), ("status", "status"),
                 ("reseller", "reseller"), ("customer no.", "customer_number"), ("currency", "currency")]
+LISTING = output.Listing(tuple(LIST_COLUMNS), key="key",
+                         wide=(("billing", "billing"), ("language", "language"), ("external id", "external_id"),
+                               ("created", "created_at"), ("created by", "created_by")))
 
 
 def mail_identity(mail: dict[str, Any]) -> str:
@@ -83,6 +86,8 @@ def list_(
     search: str | None = options.SEARCH,
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,
+    fmt: str | None = options.OUTPUT,
+    quiet: bool = options.QUIET,
     json: bool = options.JSON,
 ) -> None:
     """List the tenants you can see; search looks in name, key, external id and customer number.
@@ -95,7 +100,7 @@ def list_(
                                                     search=search, limit=options.limit_or_none(limit), offset=offset),
                query={"kind": kind.value if kind else None, "status": status.value if status else None,
                       "reseller": reseller, "search": search, "limit": limit, "offset": offset})
-    res.show(lambda c, d: c.print(output.table(d, LIST_COLUMNS)), json)
+    output.show_list(res, LISTING, fmt=fmt, quiet=quiet, json=json)
 
 
 @app.command("show")

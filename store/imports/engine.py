@@ -1,6 +1,8 @@
 """run(), the one entry of an import: plan a Source, refuse or write it, queue password links. Whoever
 reads the rows (a workbook, a YAML/JSON document, an HTTP upload) calls this and shows the outcome;
-the policy lives here, not in the faces."""
+the policy lives here, not in the faces. The engine sits below the services: the password links of
+the users a run created are queued by the sender its caller passes (`links`,
+store/services/import_links.py)."""
 
 from __future__ import annotations
 
@@ -9,16 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlmodel import col
+from tenantctl.store.context import Ctx
+from tenantctl.store.imports.plan import Options, Plan, Progress
+from tenantctl.store.imports.planning import build_plan
+from tenantctl.store.imports.rows import Source
+from tenantctl.store.imports.runs import record_rejected
+from tenantctl.store.imports.write import execute, rows_out
+from tenantctl.store.rehearsal import rehearsed
 
-from store.context import Ctx
-from store.imports.checks import select
-from store.imports.plan import Options, Plan, Progress
-from store.imports.planning import build_plan
-from store.imports.rows import Source
-from store.imports.runs import record_rejected
-from store.imports.write import execute, rows_out
-from store.rehearsal import rehearsed
+# Queues the initial password links of the users a run created (their ids); returns how many.
+LinkSender = Callable[[Ctx, list[int]], int]
 
 
 @dataclass
@@ -48,21 +50,26 @@ class Outcome:
 
 
 def run(ctx: Ctx, source: Source, opts: Options, *, digest: str, progress: Progress | None = None,
-        status: Callable[[str], None] | None = None, rows: str = "all", rows_limit: int | None = None) -> Outcome:
+        status: Callable[[str], None] | None = None, rows: str = "all", rows_limit: int | None = None,
+        links: LinkSender | None = None) -> Outcome:
     """Plan every row; refuse the whole source when a row has a problem (unless --skip-invalid;
     never for file-level problems), else write it in the caller's transaction. A refusal is
     recorded as a run (the caller commits it) and written nothing else. A dry run is this very
-    run, rolled back (store/rehearsal.py)."""
+    run, rolled back (store/rehearsal.py). With opts.send_links, `links` queues the new users'
+    password links."""
+    if opts.send_links and links is None:  # a caller's bug: said before anything is planned
+        raise TypeError("engine.run: opts.send_links needs links= (store/services/import_links.py)")
     with rehearsed(ctx, opts.dry_run):
         outcome = _run(ctx, source, replace(opts, dry_run=False), digest=digest, progress=progress,
-                       status=status, rows=rows, rows_limit=rows_limit, checking=opts.dry_run)
+                       status=status, rows=rows, rows_limit=rows_limit, checking=opts.dry_run, links=links)
     if opts.dry_run:
         outcome.rolled_back()
     return outcome
 
 
 def _run(ctx: Ctx, source: Source, opts: Options, *, digest: str, progress: Progress | None,
-         status: Callable[[str], None] | None, rows: str, rows_limit: int | None, checking: bool) -> Outcome:
+         status: Callable[[str], None] | None, rows: str, rows_limit: int | None, checking: bool,
+         links: LinkSender | None) -> Outcome:
     mark = time.monotonic()
     plan = build_plan(ctx, source, opts, progress)
     timings = {"plan": round(time.monotonic() - mark, 2)}
@@ -81,20 +88,11 @@ def _run(ctx: Ctx, source: Source, opts: Options, *, digest: str, progress: Prog
     result = execute(ctx, plan, source=source, digest=digest, opts=opts, progress=progress, rows=rows,
                      rows_limit=rows_limit)
     created = result.pop("created_user_ids")
-    if opts.send_links and created:
-        result["links_queued"] = _send_links(ctx, created)
+    if opts.send_links and created and links is not None:  # run() refused send_links without links
+        result["links_queued"] = links(ctx, created)
     timings["write"] = round(time.monotonic() - mark, 2)
     if result["state"] == "done":
         ctx.committed = f"run {result['run']} (undo: tenantctl import undo {result['run']})"
     elif result["state"] == "unchanged":
         ctx.committed = ""
     return Outcome(plan, result=result, timings=timings)
-
-
-def _send_links(ctx: Ctx, user_ids: list[int]) -> int:
-    """Initial password links for the users this run created, through the one mail pipeline."""
-    from store.models import User
-    from store.services import passwords
-
-    users = list(ctx.session.scalars(select(User).where(col(User.id).in_(user_ids))).all())
-    return len(passwords.issue_links(ctx, users, purpose="initial", deliver=True))

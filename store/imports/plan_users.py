@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from store import rules
-from store.actor import released_homes
-from store.context import Ctx
-from store.enums import Language, Role
-from store.imports.checks import (
+from tenantctl.store import rules
+from tenantctl.store.actor import released_homes
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import Language, Role
+from tenantctl.store.imports.checks import (
     INVALID,
     Handles,
     check,
@@ -26,14 +26,14 @@ from store.imports.checks import (
     split_list,
     valid,
 )
-from store.imports.flat import ROW_REF
-from store.imports.near_names import NearNames
-from store.imports.plan import NewMembership, NewTenant, NewUser, Options, Plan, Progress, RowPlan, UserChange
-from store.imports.plan_tenants import FileTenant, app_key, default_reseller
-from store.imports.rows import Table
-from store.imports.snapshot import Snapshot
-from store.imports.titles import without_titles
-from store.services import memberships
+from tenantctl.store.imports.flat import ROW_REF
+from tenantctl.store.imports.near_names import NearNames
+from tenantctl.store.imports.plan import NewMembership, NewTenant, NewUser, Options, Plan, Progress, RowPlan, UserChange
+from tenantctl.store.imports.plan_tenants import FileTenant, app_key, default_reseller
+from tenantctl.store.imports.rows import Table
+from tenantctl.store.imports.snapshot import Snapshot
+from tenantctl.store.imports.titles import without_titles
+from tenantctl.store.last_admin import is_last_admin
 
 USER_FIELDS = ("first_name", "last_name", "email", "role", "language", "tenant", "access")
 
@@ -390,7 +390,7 @@ def _plan_user_update(ctx: Ctx, snap: Snapshot, p: RowPlan, user: Any, opts: Opt
                     "consent; send a member invitation (tenantctl invite create --kind member)")
     elif role_given and m[1] != role:
         changes["role"] = [m[1], role]
-        if m[1] == Role.admin and tenant_id is not None and memberships.is_last_admin(ctx.session, user.id, tenant_id):
+        if m[1] == Role.admin and tenant_id is not None and is_last_admin(ctx.session, user.id, tenant_id):
             p.error(h_email, f"{user.login} is the last admin of the tenant; first make another user admin")
     missing = sorted(a for a in access if (m[0], a) not in rights) if m is not None else sorted(access)
     if missing:

@@ -16,7 +16,6 @@ only the newest copy's link works and the older copy's link gives the usual "inv
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,15 +26,16 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, func, select
 
-from store.db import Store
-from store.enums import MailState
-from store.errors import PENDING, DeliveryPending, InvalidInput, Unreachable
-from store.mail import message
-from store.mail.retry import ConnectionFailure, DeliveryError, PermanentFailure, next_attempt
-from store.mail.transports import Transport, make_transport
-from store.models import OutboxMail
-from store.settings import Settings
-from store.types import utcnow
+from tenantctl.store.db import Store
+from tenantctl.store.enums import MailState
+from tenantctl.store.errors import PENDING, DeliveryPending, Unreachable
+from tenantctl.store.mail import message
+from tenantctl.store.mail.minters import minter_for
+from tenantctl.store.mail.retry import ConnectionFailure, DeliveryError, PermanentFailure, next_attempt
+from tenantctl.store.mail.transports import Transport, make_transport
+from tenantctl.store.models import OutboxMail
+from tenantctl.store.settings import Settings
+from tenantctl.store.types import utcnow
 
 BATCH = 200  # mails claimed (minted, rendered) per transaction
 RECORD_EVERY = 25
@@ -76,19 +76,6 @@ class Job:
     attempts: int
 
 
-def _minter(ref_type: str) -> Callable[..., dict[str, Any] | None]:
-    from store.services.outbox import MINTERS
-
-    try:
-        target = MINTERS[ref_type]
-    except KeyError:
-        raise InvalidInput(f"no minter registered for mails about {ref_type!r}",
-                           hint="a tenantctl bug: register it in store.services.outbox.MINTERS") from None
-    module, _, name = target.partition(":")
-    fn: Callable[..., dict[str, Any] | None] = getattr(importlib.import_module(module), name)
-    return fn
-
-
 def _due(now: datetime) -> Any:
     return (col(OutboxMail.state).in_([MailState.queued, MailState.sending])) & (
         col(OutboxMail.next_attempt_at) <= now)
@@ -115,8 +102,8 @@ def _claim(store: Store, settings: Settings, now: datetime, ids: list[int] | Non
         keep = _preload(s, mails)  # noqa: F841 (holds the preloaded rows in the identity map)
         for mail in mails:
             extra: dict[str, Any] | None = {}
-            if mail.ref_type:
-                extra = _minter(mail.ref_type)(s, mail.ref_id, settings)
+            if mail.ref_type:  # without its object (ref_id) there is nothing to mint: no longer valid
+                extra = minter_for(mail.ref_type)(s, mail.ref_id, settings) if mail.ref_id is not None else None
             if extra is None:
                 mail.state, mail.last_error, mail.next_attempt_at = (
                     MailState.failed, f"not sent: the {(mail.ref_type or '').replace('_', ' ')} is no longer valid "
@@ -154,7 +141,7 @@ def _preload(session: Session, mails: list[OutboxMail]) -> list[Any]:
             by_type.setdefault(mail.ref_type, []).append(mail.ref_id)
     kept: list[Any] = []
     for ref_type, ref_ids in by_type.items():
-        preload = getattr(_minter(ref_type), "preload", None)
+        preload = getattr(minter_for(ref_type), "preload", None)
         if preload is not None:
             kept.extend(preload(session, ref_ids) or [])
     return kept
@@ -166,7 +153,7 @@ def _render(template: str, language: str, context: dict[str, Any], settings: Set
 
 def render_mail(settings: Settings, template: str, language: str, context: dict[str, Any]) -> tuple[str, str, str]:
     """(subject, text, html) as the recipient gets it: used by delivery, `mail preview` and `mail test`."""
-    from store.mail.templates import render
+    from tenantctl.store.mail.templates import render
 
     return render(template, language, brand_context(settings, context), settings.templates_dir)
 

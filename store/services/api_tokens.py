@@ -15,17 +15,17 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from store import rules, tokens
-from store.actor import Actor, resolve_actor
-from store.audit import record
-from store.context import Ctx
-from store.durations import parse_duration
-from store.enums import UserStatus
-from store.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unauthenticated
-from store.models import ApiToken, User
-from store.schemas import ts
-from store.services import Page, paginate
-from store.types import MAX_ID, utcnow
+from tenantctl.store import rules, tokens
+from tenantctl.store.actor import Actor, label_for, resolve_actor
+from tenantctl.store.audit import record
+from tenantctl.store.context import Ctx
+from tenantctl.store.durations import parse_duration
+from tenantctl.store.enums import UserStatus
+from tenantctl.store.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from tenantctl.store.models import ApiToken, User
+from tenantctl.store.schemas import ts
+from tenantctl.store.services import Page, paginate
+from tenantctl.store.types import MAX_ID, utcnow
 
 PREFIX = "tctl_"
 TOKEN_RE = re.compile(r"^tctl_(\d{1,18})_([A-Za-z0-9_-]{43})$")
@@ -56,27 +56,6 @@ def id_of(raw: str) -> int | None:
     """The id a presented token names (whether or not it is valid)."""
     parsed = parse(raw)
     return parsed[0] if parsed else None
-
-
-VIA = ' via token "'
-
-
-def label_for(login: str, token_name: str) -> str:
-    """What the audit log records for a change made with a token."""
-    return f'{login}{VIA}{token_name}"'[:120]
-
-
-def person_of(label: str) -> str:
-    """The login behind an audit label: 'rita via token "ci"' → 'rita' (other labels unchanged)."""
-    return label.split(VIA, 1)[0]
-
-
-def labels_of_clause(column: Any, label: str) -> Any:
-    """SQL: `column` is this person's label, with or without a token."""
-    from sqlmodel import or_
-
-    login = person_of(label)
-    return or_(column == login, col(column).startswith(login + VIA, autoescape=True))
 
 
 def _clean_name(name: str | None) -> str:
@@ -139,7 +118,7 @@ def list_tokens(ctx: Ctx, *, user: str | None = None, all_users: bool = False, i
         if not actor.is_operator:
             raise PermissionDenied("only the operator lists other users' tokens", hint="drop --user / --all")
         if user:
-            from store.services.users import find_user_row
+            from tenantctl.store.services.users import find_user_row
 
             owner = find_user_row(s, user)
             if owner is None:
@@ -171,7 +150,7 @@ def find_token_id(ctx: Ctx, ref: str | int, user: str | None = None) -> int:
     if user:
         if not actor.is_operator:
             raise PermissionDenied("only the operator revokes other users' tokens", hint="drop --user")
-        from store.services.users import find_user_row
+        from tenantctl.store.services.users import find_user_row
 
         owner = find_user_row(s, user)
         if owner is None:
@@ -263,7 +242,7 @@ def login_and_create(ctx: Ctx, ident: str, password: str, *, name: str | None = 
                      expires_in: str | None = None, read_only: bool = False) -> dict[str, Any]:
     """`tenantctl login`: check the password like the platform's login does (one error for every
     failure), then create a token for that user, acting as the user."""
-    from store.services import passwords
+    from tenantctl.store.services import passwords
 
     try:
         result = passwords.login(ctx, ident, password)

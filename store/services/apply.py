@@ -12,21 +12,29 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert
+from sqlalchemy import delete, insert
 from sqlmodel import col, select
 
-from store import rules
-from store.actor import managed_tenant_ids, visible_tenant_ids
-from store.audit import record
-from store.context import Ctx
-from store.desired import Desired
-from store.enums import Role
-from store.errors import Conflict
-from store.models import AccessRight, Application, ImportRun, ImportRunItem, Membership, Tenant, TenantApplication, User
-from store.rehearsal import rehearsed
-from store.schemas import ts
-from store.services import memberships
-from store.types import utcnow
+from tenantctl.store import rules
+from tenantctl.store.actor import managed_tenant_ids, visible_tenant_ids
+from tenantctl.store.audit import record
+from tenantctl.store.context import Ctx
+from tenantctl.store.desired import Desired
+from tenantctl.store.enums import Role
+from tenantctl.store.errors import Conflict
+from tenantctl.store.models import (
+    AccessRight,
+    Application,
+    ImportRun,
+    ImportRunItem,
+    Membership,
+    Tenant,
+    TenantApplication,
+    User,
+)
+from tenantctl.store.rehearsal import rehearsed
+from tenantctl.store.schemas import ts
+from tenantctl.store.services import memberships
 
 ACTION = {"create": "created", "update": "updated", "unchanged": "unchanged", "error": "error"}
 
@@ -87,12 +95,14 @@ def apply(ctx: Ctx, source: Any, desired: Desired, *, digest: str, opts: ApplyOp
 
 
 def _apply(ctx: Ctx, source: Any, desired: Desired, *, digest: str, opts: ApplyOptions, progress: Any) -> Applied:
-    from store.imports import engine
+    from tenantctl.store.imports import engine
+    from tenantctl.store.services.import_links import send_initial_links
 
     match_external_ids(ctx, source)
     outcome = engine.run(ctx, source, engine.Options(mode="upsert", run_mode="apply",
                                                      send_links=opts.send_links == "new"),
-                         digest=digest, progress=progress, rows="changed", rows_limit=0)  # see result()
+                         digest=digest, progress=progress, rows="changed", rows_limit=0,  # see result()
+                         links=send_initial_links)
     applied = Applied(outcome)
     if outcome.rejected:
         return applied
@@ -110,8 +120,8 @@ def _apply(ctx: Ctx, source: Any, desired: Desired, *, digest: str, opts: ApplyO
 def _email_key(email: str | None) -> str:
     """The stored key of a listed address, as the import matched it (an IDN domain written in
     punycode, an upper-case domain): a listed person is never pruned as "not listed"."""
-    from store.errors import InvalidInput
-    from store.imports.checks import normalise_email
+    from tenantctl.store.errors import InvalidInput
+    from tenantctl.store.imports.checks import normalise_email
 
     try:
         return rules.email_key(normalise_email(email or ""))
@@ -179,7 +189,8 @@ def _prune(ctx: Ctx, outcome: Any, desired: Desired) -> list[dict[str, Any]]:
 
 
 def _remove(ctx: Ctx, run_id: int | None, removals: list[dict[str, Any]]) -> None:
-    """Delete, with what undo needs to put each back (a membership with its access rights)."""
+    """Delete, with what undo needs to put each back (a membership with its access rights;
+    store/imports/put_back.py)."""
     s = ctx.session
     items: list[dict[str, Any]] = []
     for r in removals:
@@ -220,7 +231,7 @@ def _remove(ctx: Ctx, run_id: int | None, removals: list[dict[str, Any]]) -> Non
 def _send_missing(ctx: Ctx, desired: Desired) -> int:
     """Initial links for the document's users who have neither a password nor an open link: safe
     after an interrupted run (those who got a link keep it)."""
-    from store.services import passwords
+    from tenantctl.store.services import passwords
 
     emails = desired.emails
     users: list[User] = []
@@ -270,42 +281,3 @@ def result(applied: Applied, source: Any, opts: ApplyOptions, limit: int | None 
     touched = any(c["created"] or c["updated"] or c["deleted"] for c in out_counts.values())
     return {"action": "updated" if touched else "unchanged", "dry_run": opts.dry_run, "run": res.get("run"),
             "counts": out_counts, "changes": changes, "links_queued": applied.links}
-
-
-def undo_deleted(ctx: Ctx, items: list[ImportRunItem]) -> int:
-    """Put back what `apply --prune` removed (called by the run's undo): memberships with their
-    access rights, bookings. Refused by the caller where the same pair exists again."""
-    s = ctx.session
-    from datetime import datetime
-
-    restored = 0
-    for item in items:
-        before = dict(item.before or {})
-        before["created_at"] = datetime.fromisoformat(before["created_at"]) if before.get("created_at") else utcnow()
-        if item.object_type == "membership":
-            access = before.pop("access", [])
-            exists = s.exec(select(func.count()).where(Membership.user_id == before["user_id"],
-                                                       Membership.tenant_id == before["tenant_id"])).one()
-            if exists:
-                continue
-            new_id = s.execute(insert(Membership).values(**before).returning(col(Membership.id))).scalar_one()
-            if access:
-                s.execute(insert(AccessRight), [{"membership_id": new_id, "application_id": a,
-                                                 "created_at": before["created_at"],
-                                                 "created_by": before["created_by"]} for a in access])
-        else:
-            exists = s.exec(select(func.count()).where(
-                TenantApplication.tenant_id == before["tenant_id"],
-                TenantApplication.application_id == before["application_id"])).one()
-            if exists:
-                continue
-            rights = before.pop("rights", [])
-            s.execute(insert(TenantApplication).values(**before))
-            alive = set(s.exec(select(Membership.id).where(col(Membership.id).in_(rights))).all()) if rights else set()
-            members_alive = sorted(int(a) for a in alive if a)
-            if members_alive:
-                s.execute(insert(AccessRight), [{"membership_id": m, "application_id": before["application_id"],
-                                                 "created_at": before["created_at"],
-                                                 "created_by": before["created_by"]} for m in members_alive])
-        restored += 1
-    return restored

@@ -64,9 +64,10 @@ class FileImport:
 
     def execute(self, ctx: Ctx) -> Ran | Refused:
         from tenantctl.store.imports import engine
+        from tenantctl.store.services.import_links import send_initial_links
 
         outcome = engine.run(ctx, self.source, self.opts, digest=self.digest, progress=self.progress,
-                             status=self.status, rows=self.rows, rows_limit=self.rows_limit)
+                             status=self.status, rows=self.rows, rows_limit=self.rows_limit, links=send_initial_links)
         read_notes, plan_notes = list(self.source.notes), list(outcome.plan.notes)
         if outcome.rejected:
             problems = outcome.plan.problems()

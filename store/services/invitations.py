@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy import case, update
 from sqlmodel import Session, col, func, or_, select
 
-from store import rules, tokens
-from store.actor import get_tenant, require_manage
-from store.audit import record
-from store.choices import check_choice
-from store.context import Ctx
-from store.durations import parse_duration
-from store.enums import (
+from tenantctl.store import rules, tokens
+from tenantctl.store.actor import get_tenant, require_manage
+from tenantctl.store.audit import record
+from tenantctl.store.choices import check_choice
+from tenantctl.store.context import Ctx
+from tenantctl.store.durations import parse_duration
+from tenantctl.store.enums import (
     Billing,
     ConnectionState,
     InvitationKind,
@@ -34,13 +34,14 @@ from store.enums import (
     TenantStatus,
     UserStatus,
 )
-from store.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from store.lookup import find_user_row, operator_tenant
-from store.models import Invitation, Membership, Tenant, User
-from store.schemas import ts
-from store.services import Page, connections, like, memberships, paginate, passwords, tenants, users
-from store.settings import Settings
-from store.types import utcnow
+from tenantctl.store.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from tenantctl.store.lookup import find_user_row, operator_tenant
+from tenantctl.store.mail.minters import minter
+from tenantctl.store.models import Invitation, Membership, Tenant, User
+from tenantctl.store.schemas import ts
+from tenantctl.store.services import Page, connections, like, memberships, paginate, passwords, tenants, users
+from tenantctl.store.settings import Settings
+from tenantctl.store.types import utcnow
 
 DEFAULT_LIFETIME = timedelta(days=7)
 MAX_LIFETIME = timedelta(days=30)
@@ -332,16 +333,18 @@ def _queue_mail(ctx: Ctx, inv: Invitation, origin: Tenant) -> None:
 
 
 def invitee_zone(s: Session, inv: Invitation, origin: Tenant) -> str | None:
-    """The time zone the invitee reads times in: an account's own (its tenant's), a newcomer to a
-    member invitation the inviting tenant's; a new partner organisation has none yet (platform's)."""
-    from store.services.mail_identity import recipient_zone
+    """The time zone the invitee reads times in (mail_identity.person_zone): an account's own
+    (else its home tenant's), a newcomer to a member invitation the inviting tenant's; a new partner
+    organisation has none yet (platform's)."""
+    from tenantctl.store.services.mail_identity import person_zone, recipient_zone
 
     assert inv.email is not None
     if find_user_row(s, inv.email) is not None:
         return recipient_zone(s, inv.email)
-    return origin.time_zone if inv.kind == InvitationKind.member else None
+    return person_zone(None, origin if inv.kind == InvitationKind.member else None)
 
 
+@minter("invitation")
 def mint_for_mail(session: Session, ref_id: int, settings: Settings) -> dict[str, Any] | None:
     """Called at delivery: a fresh token whose hash replaces the stored one (an earlier link dies);
     None when the invitation can no longer be accepted, so the mail is not sent."""

@@ -1,6 +1,6 @@
 """Memberships: which user belongs to which tenant, with which role. `add` is the one write path
 for a membership (member add, invitations, init), `remove` the one removal (member remove, apply
---prune); the last-admin rule lives here for every path."""
+--prune); both keep the last-admin rule (store/last_admin.py), as every other path does."""
 
 from __future__ import annotations
 
@@ -9,53 +9,21 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, func, select
 
-from store.actor import can_see_user, get_tenant, manages_user
-from store.audit import record
-from store.choices import check_choice
-from store.context import Ctx
-from store.enums import Role, UserStatus
-from store.errors import Conflict, NotFound, PermissionDenied
-from store.lookup import find_user_row
-from store.models import AccessRight, Membership, PasswordLink, Tenant, User
-from store.schemas import membership_out
-from store.services import Page, paginate
-from store.types import utcnow
+from tenantctl.store.actor import can_see_user, get_tenant, manages_user
+from tenantctl.store.audit import record
+from tenantctl.store.choices import check_choice
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import Role
+from tenantctl.store.errors import NotFound, PermissionDenied
+from tenantctl.store.last_admin import check_not_last_admin
+from tenantctl.store.lookup import find_user_row
+from tenantctl.store.models import AccessRight, Membership, PasswordLink, Tenant, User
+from tenantctl.store.schemas import membership_out
+from tenantctl.store.services import Page, paginate
+from tenantctl.store.types import utcnow
 
 OUTSIDE_HINT = "to add a person from outside your tenants, send a member invitation: " \
                "tenantctl invite create --kind member --tenant KEY --email ADDRESS --role ROLE"
-
-
-def _other_admins(s: Session, tenant_id: int, user_id: int) -> int:
-    """Admins of the tenant other than this user who can still act (not disabled)."""
-    return int(s.exec(select(func.count()).select_from(Membership).join(User, col(User.id) == Membership.user_id)
-                      .where(Membership.tenant_id == tenant_id, Membership.role == Role.admin,
-                             Membership.user_id != user_id, User.status != UserStatus.disabled)).one())
-
-
-def check_not_last_admin(s: Session, user: User, tenant_ids: set[int] | None = None) -> None:
-    """Removing, demoting or disabling the last (enabled) admin of a tenant is refused, on every
-    path. tenant_ids: the tenants concerned (None: every tenant where the user is admin). A disabled
-    admin is not counted, and removing one takes no acting admin away."""
-    if user.status == UserStatus.disabled:
-        return
-    stmt = (select(Tenant).join(Membership, col(Membership.tenant_id) == Tenant.id)
-            .where(Membership.user_id == user.id, Membership.role == Role.admin).order_by(col(Tenant.key)))
-    for tenant in s.exec(stmt).all():
-        if tenant_ids is not None and tenant.id not in tenant_ids:
-            continue
-        if _other_admins(s, tenant.id, user.id) == 0:  # type: ignore[arg-type]
-            raise Conflict(f"{user.login} is the last admin of tenant {tenant.key!r}",
-                           hint=f"first make another user admin: member add LOGIN --tenant {tenant.key} --role admin")
-
-
-def is_last_admin(s: Session, user_id: int, tenant_id: int) -> bool:
-    """True when this (enabled) admin is the tenant's only enabled admin: the importer's form of
-    check_not_last_admin, for a row error instead of an exception."""
-    user = s.get(User, user_id)
-    role = s.exec(select(Membership.role).where(Membership.user_id == user_id,
-                                                Membership.tenant_id == tenant_id)).first()
-    return (user is not None and user.status != UserStatus.disabled and role == Role.admin
-            and _other_admins(s, tenant_id, user_id) == 0)
 
 
 def add(ctx: Ctx, user: User, tenant: Tenant, role: str, *, via: str | None = None, audit: bool = True) -> Membership:

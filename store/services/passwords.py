@@ -20,17 +20,18 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
-from store import passwords, tokens
-from store.actor import get_tenant, managed_tenant_ids, manages_user
-from store.audit import record
-from store.context import Ctx
-from store.enums import ConnectionState, Language, LinkPurpose, TenantKind, TenantStatus, UserStatus
-from store.errors import InvalidInput, PermissionDenied, UsageError
-from store.models import AuditEvent, Connection, Membership, PasswordLink, Tenant, User
-from store.schemas import ts
-from store.services import mail_identity, outbox
-from store.settings import Settings
-from store.types import utcnow
+from tenantctl.store import passwords, tokens
+from tenantctl.store.actor import get_tenant, managed_tenant_ids, manages_user
+from tenantctl.store.audit import record
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import ConnectionState, Language, LinkPurpose, TenantKind, TenantStatus, UserStatus
+from tenantctl.store.errors import InvalidInput, PermissionDenied, UsageError
+from tenantctl.store.mail.minters import minter
+from tenantctl.store.models import AuditEvent, Connection, Membership, PasswordLink, Tenant, User
+from tenantctl.store.schemas import ts
+from tenantctl.store.services import mail_identity, outbox
+from tenantctl.store.settings import Settings
+from tenantctl.store.types import utcnow
 
 BAD_LINK = "this password link is invalid or has expired"
 BAD_LINK_HINT = "ask for a new link (tenantctl password send-link LOGIN)"
@@ -92,7 +93,7 @@ def select_users(ctx: Ctx, idents: Sequence[str], *, tenant: str | None = None,
     scope). Named users must be managed by the actor and not disabled; --tenant /
     --without-password select in bulk and skip disabled users, and users who also belong to a
     tenant the actor does not manage (their links are never created, printed or mailed)."""
-    from store.services.users import get_user
+    from tenantctl.store.services.users import get_user
 
     s = ctx.session
     if not idents and not tenant and not without_password:
@@ -242,7 +243,7 @@ def issue_links(ctx: Ctx, users: list[User], purpose: str | None = None, *, deli
                    "tenant_name": tenant.name if tenant else platform, "platform_name": platform,
                    **mail_identity.identity(settings, reseller, lang),
                    "expires_at": ts(link.expires_at), "purpose": link.purpose,
-                   "time_zone": tenant.time_zone if tenant else None}
+                   "time_zone": mail_identity.person_zone(u, tenant)}
         mails.append({"to_address": u.email, "to_name": f"{u.first_name} {u.last_name}",
                       "template": f"password_link_{link.purpose}", "language": lang, "context": context,
                       "ref_type": "password_link", "ref_id": link.id})
@@ -254,7 +255,7 @@ def issue_links(ctx: Ctx, users: list[User], purpose: str | None = None, *, deli
     if mail:
         ids = outbox.queue_many(ctx, mails)
         if deliver:
-            from store.mail.delivery import delivery_for
+            from tenantctl.store.mail.delivery import delivery_for
 
             delivery_for(ctx).add(ids)
     return links
@@ -277,8 +278,9 @@ def mint_now(ctx: Ctx, links: Sequence[PasswordLink], *, for_mail: bool = False)
     return out
 
 
+@minter("password_link")
 def mint_for_mail(session: Session, ref_id: int, settings: Settings) -> dict[str, Any] | None:
-    """outbox.MINTERS["password_link"]: at delivery, a fresh token for a still-open link (its hash
+    """The minter of "password_link" mails: at delivery, a fresh token for a still-open link (its hash
     replaces any earlier one), or None when the link is no longer valid."""
     link = session.get(PasswordLink, ref_id)
     if link is None:
@@ -390,7 +392,7 @@ class Verified:
 def person_key(session: Session, ident: str) -> str:
     """Whom a login or forgot-password attempt is about, whatever spelling was typed (login or
     e-mail): 'user:<id>', or the folded text for a name that is nobody's (web.login_throttle)."""
-    from store.services.users import find_user_row
+    from tenantctl.store.services.users import find_user_row
 
     text_ = (ident or "").strip()
     user = find_user_row(session, text_) if text_ and len(text_) <= 320 else None
@@ -408,7 +410,7 @@ def verify_login(ctx: Ctx, ident: str, password: str) -> Verified:
     """The expensive half, read-only: the same LoginFailed for an unknown login (which costs one
     verification of a dummy hash: equal timing), a wrong password, a disabled user and a user
     without an active tenant. Writes nothing; record_login writes the login's effects."""
-    from store.services.users import find_user_row
+    from tenantctl.store.services.users import find_user_row
 
     s = ctx.session
     user = find_user_row(s, ident) if ident and ident.strip() else None
@@ -428,7 +430,7 @@ def record_login(ctx: Ctx, verified: Verified) -> dict[str, Any]:
     verified password is never written over a newer one. A credential version bumped by anything
     else (a second login, an e-mail change) does not matter: the same hash still matches, so the
     login goes ahead on the version read now."""
-    from store.services.users import memberships_of
+    from tenantctl.store.services.users import memberships_of
 
     s = ctx.session
     if _before_write:
@@ -510,7 +512,7 @@ def send_links(ctx: Ctx, idents: Sequence[str], *, tenant: str | None = None, wi
     result["links"] = [{**link_out(link, by_id[link.user_id], minted.get(link.id or 0), ctx.settings),
                         "mailed": mail} for link in links]
     if mail and send_now:
-        from store.mail.delivery import delivery_for
+        from tenantctl.store.mail.delivery import delivery_for
 
         hook = delivery_for(ctx)  # the one hook issue_links queued its mails on
         hook.progress = progress

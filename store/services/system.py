@@ -9,18 +9,18 @@ from typing import Any
 
 from sqlmodel import select
 
-from store import migrate
-from store.actor import operator_actor, require_operator, resolve_actor
-from store.actor_login import check_login_given
-from store.context import Ctx
-from store.db import Store
-from store.enums import Role, TenantKind
-from store.errors import Conflict, InvalidInput, PermissionDenied
-from store.lookup import find_user_row, operator_tenant
-from store.models import Membership
-from store.rules import clean_name, normalise_email, tenant_key_base
-from store.services import tenants, users
-from store.settings import Settings
+from tenantctl.store import migrate, revisions
+from tenantctl.store.actor import operator_actor, require_operator, resolve_actor
+from tenantctl.store.actor_login import check_login_given
+from tenantctl.store.context import Ctx
+from tenantctl.store.db import Store
+from tenantctl.store.enums import Role, TenantKind
+from tenantctl.store.errors import Conflict, InvalidInput, PermissionDenied
+from tenantctl.store.lookup import find_user_row, operator_tenant
+from tenantctl.store.models import Membership
+from tenantctl.store.rules import clean_name, normalise_email, tenant_key_base
+from tenantctl.store.services import tenants, users
+from tenantctl.store.settings import Settings
 
 
 def check_operator_login(store: Store, login: str | None, what: str) -> None:
@@ -83,9 +83,9 @@ def initialise(store: Store, settings: Settings, *, operator_name: str = "Platfo
 
 def schema_status(store: Store) -> dict[str, Any]:
     current = store.current_revisions()
-    heads = migrate.head_revisions()
+    heads = revisions.head_revisions()
     state = ("missing" if not current else "current" if current == heads
-             else "newer" if current - migrate.known_revisions() else "outdated")
+             else "newer" if current - revisions.known_revisions() else "outdated")
     return {"store": store.safe_url, "current": sorted(current), "head": sorted(heads), "state": state}
 
 

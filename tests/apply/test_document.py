@@ -3,8 +3,8 @@ paths, YAML safety, export's format."""
 
 import pytest
 
-from importers import document
-from importers.variables import missing_message
+from tenantctl.importers import document
+from tenantctl.importers.variables import missing_message
 
 VALID = {
     "version": 1,
@@ -61,7 +61,7 @@ def test_variables_defaults_and_literal_dollars():
 
 
 def test_yaml_is_read_safely():
-    from store.errors import InvalidInput
+    from tenantctl.store.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="not valid YAML"):
         document.parse("!!python/object/apply:os.system ['echo pwned']", "x.yaml")

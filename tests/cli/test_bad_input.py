@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from store.models import AuditEvent, Membership, Tenant, User
+from tenantctl.store.models import AuditEvent, Membership, Tenant, User
 
 
 @pytest.fixture
@@ -120,15 +120,15 @@ def test_read_only_store_folder_checked(monkeypatch, cli, ok, tmp_path):
 def test_outdated_and_missing_schema(cli, ok, tmp_path, monkeypatch):
     import sqlite3
 
-    from store import migrate
+    from tenantctl.store import db, revisions
 
     url = f"sqlite:///{tmp_path}/z.db"
     ok("--db", url, "init")
     # as if this tenantctl shipped a revision after the store's
-    known = migrate.known_revisions()
+    known = revisions.known_revisions()
     with monkeypatch.context() as m:
-        m.setattr(migrate, "known_revisions", lambda: known | {"0002_later"})
-        m.setattr(migrate, "head_revisions", lambda: {"0002_later"})
+        m.setattr(revisions, "known_revisions", lambda: known | {"0002_later"})
+        m.setattr(db, "head_revisions", lambda: {"0002_later"})
         r = cli("--db", url, "tenant", "list")
     assert r.exit_code == 10 and "tenantctl db upgrade" in r.stderr
     with sqlite3.connect(tmp_path / "z.db") as conn:

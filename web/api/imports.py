@@ -16,7 +16,18 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from tenantctl.store import verbs
-from tenantctl.web.api.common import LIMIT, MAX_INT, OFFSET, Id, JSONEnvelope, TooLarge, limit_of, ok, route, transaction
+from tenantctl.web.api.common import (
+    LIMIT,
+    MAX_INT,
+    OFFSET,
+    Id,
+    JSONEnvelope,
+    TooLarge,
+    limit_of,
+    ok,
+    route,
+    transaction,
+)
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 SUFFIXES = {".xlsx", ".xlsm", ".csv", ".txt"}

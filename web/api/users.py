@@ -12,6 +12,10 @@ from tenantctl.web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, 
 router = APIRouter(prefix="/users", tags=["users"])
 
 
+TIME_ZONE = ("Time zone of the times in the person's mails and pages (IANA name); default: their tenant's, "
+             "else the platform's time_zone.")
+
+
 class UserCreate(BaseModel):
     tenant: str = Field(..., examples=["mueller-soehne"], description="Key of the tenant the user belongs to.")
     first_name: str = Field(..., examples=["Max"])
@@ -20,6 +24,7 @@ class UserCreate(BaseModel):
     role: Role | None = Field(None, description="Default: member.")
     language: Language | None = None
     login: str | None = Field(None, examples=["max.mueller"], description="Default: derived from the name.")
+    time_zone: str | None = Field(None, examples=["Europe/London"], description=TIME_ZONE)
     if_not_exists: bool = Field(False, description="An equal user exists: 200 with action unchanged; a "
                                 "different one: 409 naming the differences.")
 
@@ -29,6 +34,7 @@ class UserUpdate(BaseModel):
     last_name: str | None = None
     email: str | None = Field(None, description="Changing it voids the user's open links.")
     language: Language | None = None
+    time_zone: str | None = Field(None, examples=["Europe/London"], description=TIME_ZONE + " '' clears it.")
 
 
 @route(router, verbs.USER_CREATE, status_code=201,
@@ -40,7 +46,7 @@ def create(request: Request, body: UserCreate) -> JSONEnvelope:
         data = answers.create_user(ctx, body.tenant, body.first_name, body.last_name, body.email,
                                    role=body.role.value if body.role else None,
                                    language=body.language.value if body.language else None, login=body.login,
-                                   if_not_exists=body.if_not_exists)
+                                   time_zone=body.time_zone, if_not_exists=body.if_not_exists)
     return ok(data, 201 if data["action"] == "created" else 200)
 
 
@@ -64,13 +70,13 @@ def show(request: Request, ident: str) -> JSONEnvelope:
     return ok(data)  # after the transaction: its warnings (a person no tenant holds) go along
 
 
-@route(router, verbs.USER_UPDATE, summary="Change a user's name, e-mail or language")
+@route(router, verbs.USER_UPDATE, summary="Change a user's name, e-mail, language or time zone")
 def update(request: Request, ident: str, body: UserUpdate) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         data = answers.update_user(ctx, ident, first_name=body.first_name, last_name=body.last_name, email=body.email,
-                                 language=body.language.value if body.language else None)
+                                 language=body.language.value if body.language else None, time_zone=body.time_zone)
     return ok(data)
 
 
