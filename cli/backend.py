@@ -1,7 +1,8 @@
-"""The seam between a command and where its work happens. A command states its call twice, once
-as the service call in a local transaction and once as the HTTP request of the same operation;
-`call` runs whichever the mode asks for and hands back the same data (the API answers with the
-envelope `--json` prints), so the output layer and the exit codes are shared by both modes."""
+"""The seam between a command and where its work happens. A command states its call as the service
+call in a local transaction and as the verb of the same operation (store/verbs.py: method, path
+and parameters, which the route is registered from); `call` runs whichever the mode asks for and
+hands back the same data (the API answers with the envelope `--json` prints), so the output layer
+and the exit codes are shared by both modes."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tenantctl.cli import output, state
 
 if TYPE_CHECKING:
     from tenantctl.store.context import Ctx
+    from tenantctl.store.verbs import Verb
 
 
 @dataclass
@@ -30,22 +32,24 @@ def remote() -> bool:
     return state.REMOTE is not None
 
 
-def call(method: str, path: str, local: Callable[[Ctx], Any], *, query: dict[str, Any] | None = None,
-         body: dict[str, Any] | None = None, content: Any = None, headers: dict[str, str] | None = None,
-         write: bool | None = None) -> Result:
-    """Run one operation: `local(ctx)` in one transaction, or `method path` on the server."""
+def call(verb: Verb, local: Callable[[Ctx], Any], at: dict[str, Any] | None = None, *,
+         query: dict[str, Any] | None = None, body: dict[str, Any] | None = None, content: Any = None,
+         headers: dict[str, str] | None = None, write: bool | None = None) -> Result:
+    """Run one operation: `local(ctx)` in one transaction, or the verb (store/verbs.py) on the
+    server with the path parameters `at`. Either way the verb must take `at`, `query` and `body`:
+    a command that sends what its route does not take fails in its local tests too."""
+    verb.check(at or {}, query, body)
     if state.REMOTE is not None:
         from tenantctl.cli import remote as remote_mode
 
-        payload = remote_mode.client().request(method, path, query=query, body=body, content=content,
-                                               headers=headers)
+        payload = remote_mode.client().send(verb, at, query=query, body=body, content=content, headers=headers)
         meta = payload.get("meta") or {}
         if meta:
             return Result(payload["data"], meta.get("total"), meta.get("limit"), meta.get("offset") or 0)
         return Result(payload["data"])
     from tenantctl.cli import runtime
 
-    with runtime.command(write=method != "GET" if write is None else write) as ctx:
+    with runtime.command(write=verb.writes if write is None else write) as ctx:
         value = local(ctx)
     return as_result(value)
 
@@ -58,23 +62,3 @@ def as_result(value: Any) -> Result:
     if isinstance(value, Page):
         return Result(value.items, value.total, value.limit, value.offset)
     return Result(value)
-
-
-class _Services:
-    """`svc.tenants` is `tenantctl.store.services.tenants`, imported on first use (local mode only), so that a
-    command's local call reads as one line and remote mode never loads the store."""
-
-    def __getattr__(self, name: str) -> Any:
-        import importlib
-
-        return importlib.import_module(f"tenantctl.store.services.{name}")
-
-
-svc: Any = _Services()
-
-
-def seg(value: str) -> str:
-    """A key, login or e-mail as one URL path segment."""
-    from urllib.parse import quote
-
-    return quote(value, safe="@") if value.strip() else "%20"

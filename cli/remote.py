@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from tenantctl.cli import state
 from tenantctl.store import errors
 from tenantctl.store.errors import InvalidInput, TenantctlError, Unauthenticated, Unreachable, UsageError
+from tenantctl.store.verbs import Verb
 
 API = "/api/v1"
 TIMEOUT = 60.0  # an import of a large file is planned and written within one request
@@ -241,6 +242,16 @@ class Client:
                                  headers={"User-Agent": "tenantctl-cli",
                                           **({"Authorization": f"Bearer {remote.token}"} if remote.token else {})})
 
+    def send(self, verb: Verb, at: dict[str, Any] | None = None, *, query: dict[str, Any] | None = None,
+             body: dict[str, Any] | None = None, content: Any = None,
+             headers: dict[str, str] | None = None) -> dict[str, Any]:
+        """One verb of store/verbs.py: its method, its path with `at` filled in, and only the query
+        and body keys it declares."""
+        at = at or {}
+        verb.check(at, query, body)
+        path = verb.path.format(**{k: segment(str(v)) for k, v in at.items()})
+        return self.request(verb.method, path, query=query, body=body, content=content, headers=headers)
+
     def request(self, method: str, path: str, *, query: dict[str, Any] | None = None,
                 body: dict[str, Any] | None = None, content: Any = None,
                 headers: dict[str, str] | None = None) -> dict[str, Any]:
@@ -271,6 +282,13 @@ class Client:
 
     def close(self) -> None:
         self.http.close()
+
+
+def segment(value: str) -> str:
+    """A key, login or e-mail as one URL path segment."""
+    from urllib.parse import quote
+
+    return quote(value, safe="@") if value.strip() else "%20"
 
 
 def _param(value: Any) -> Any:

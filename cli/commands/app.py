@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from tenantctl.cli import options, output
-from tenantctl.cli.backend import call, svc
+from tenantctl.cli import options, output, svc
+from tenantctl.cli.backend import call
+from tenantctl.store import verbs
 
 app = typer.Typer(help="Applications: the catalogue for bookings and access rights.", no_args_is_help=True)
 COLUMNS = [("key", "key"), ("name", "name"), ("bookings", "bookings"), ("access rights", "access_rights")]
@@ -22,7 +23,7 @@ def create(name: str = typer.Argument(..., help="Application name."),
 
     Example: tenantctl app create "Lohnbuchhaltung"
     """
-    data = call("POST", "/apps", lambda ctx: svc.answers.create_app(ctx, name, key, if_not_exists=if_not_exists),
+    data = call(verbs.APP_CREATE, lambda ctx: svc.answers.create_app(ctx, name, key, if_not_exists=if_not_exists),
                 body={"name": name, "key": key, "if_not_exists": if_not_exists}).data
     output.status(f"{data['action']} application {data['key']}")
     output.show(data, lambda c, d: c.print(output.record(d)), json_mode=json)
@@ -34,7 +35,7 @@ def list_(fmt: str | None = options.OUTPUT, quiet: bool = options.QUIET, json: b
 
     Example: tenantctl app list --json
     """
-    res = call("GET", "/apps", lambda ctx: svc.apps.list_apps(ctx))
+    res = call(verbs.APP_LIST, lambda ctx: svc.apps.list_apps(ctx))
     output.show_list(res, LISTING, fmt=fmt, quiet=quiet, json=json)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from tenantctl.cli import options, output, runtime
+from tenantctl.store import verbs
 from tenantctl.store.errors import InvalidInput, UsageError
 
 SIGN = {"created": "+", "updated": "~", "deleted": "-"}
@@ -87,6 +88,7 @@ def apply(
         return
     from tenantctl.store.imports.perf import gc_paused
     from tenantctl.store.services import apply as service
+    from tenantctl.store.services import ingest
 
     opts = service.ApplyOptions(dry_run=dry_run, prune=prune,
                                 send_links="missing" if send_missing else "new" if send_links else None)
@@ -95,14 +97,14 @@ def apply(
     with gc_paused():  # a million parsed objects and no cycles worth collecting (as import run)
         doc = document.load(text, name, env)
         del text
-        with runtime.command() as ctx:
-            applied = service.apply(ctx, doc.source, doc.desired, digest=doc.digest, opts=opts)
-            data = None if applied.rejected else service.result(applied, doc.source, opts,
-                                                                None if json else PLAN_MAX)
-    if data is None:
-        _refuse(applied, doc.source, name, json)
-        return
-    _print(data, name, dry_run=dry_run, json=json)
+        job = ingest.DocumentApply(doc.source, doc.desired, doc.digest, document.shown(name), opts,
+                                   None if json else PLAN_MAX)
+        try:
+            ran = ingest.run(runtime.command, job)
+        except ingest.Refused as exc:  # every problem at its document path, then the refusal
+            _print_problems(exc.problems, json)
+            raise
+    _print(ran.data, name, dry_run=dry_run, json=json)
 
 
 def _print(data: dict[str, Any], name: str, *, dry_run: bool, json: bool) -> None:
@@ -144,8 +146,8 @@ def _apply_remote(text: str, name: str, env: dict[str, str], *, dry_run: bool, p
         query = {"name": name, "dry_run": dry, "prune": prune, "send_links": send_links,
                  "rows_limit": None if json else PLAN_MAX}
         try:
-            return client.request("POST", "/apply", query=query, content=body,
-                                  headers={"Content-Type": "application/yaml"})["data"]
+            return client.send(verbs.APPLY, query=query, content=body,
+                               headers={"Content-Type": "application/yaml"})["data"]
         except InvalidInput as exc:
             _print_problems((exc.details or {}).get("problems") or [], json)
             raise
@@ -184,18 +186,6 @@ def _confirm_prune(text: str, name: str, env: dict[str, str]) -> None:
     for r in applied.removals:
         output.status(f"- {r['type']} {r['key']}  {r['path']}")
     runtime.confirm(f"Remove {len(applied.removals)} membership(s)/booking(s) the document no longer lists?", False)
-
-
-def _refuse(applied: Any, source: Any, name: str, json: bool) -> None:
-    from tenantctl.importers.document import shown
-
-    problems = [{"path": source.where(p), "message": p["message"]} for p in applied.outcome.plan.problems()]
-    _print_problems(problems, json)
-    run = applied.outcome.rejected_run
-    said = f"run {run}" if run else "dry run"
-    raise InvalidInput(f"{len(problems)} problem(s) in {shown(name)}; nothing was written ({said})",
-                       hint="fix the document and apply again",
-                       details={"run": applied.outcome.rejected_run, "problems": problems})
 
 
 def rewrite_argv(argv: list[str]) -> list[str]:

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import typer
 
-from tenantctl.cli import completion, options, output
-from tenantctl.cli.backend import call, svc
+from tenantctl.cli import completion, options, output, svc
+from tenantctl.cli.backend import call
+from tenantctl.store import verbs
 
 app = typer.Typer(help="The audit log: who changed what, when.", no_args_is_help=True)
 
@@ -33,7 +34,7 @@ def list_(
     Example: tenantctl audit list --action tenant. --user max.mueller --since 7d
     """
     query = {"actor": actor, "tenant": tenant, "action": action, "since": since, "user": user, "obj": obj}
-    res = call("GET", "/audit",
+    res = call(verbs.AUDIT_LIST,
                lambda ctx: svc.audit.list_events(ctx, **query, limit=options.limit_or_none(limit), offset=offset),
                query={**query, "limit": limit, "offset": offset})
     output.show_list(res, LISTING, fmt=fmt, quiet=quiet, json=json)

@@ -4,8 +4,9 @@ from typing import Any
 
 import typer
 
-from tenantctl.cli import completion, options, output, runtime
-from tenantctl.cli.backend import call, svc
+from tenantctl.cli import completion, options, output, runtime, svc
+from tenantctl.cli.backend import call
+from tenantctl.store import verbs
 from tenantctl.store.enums import ConnectionState
 
 app = typer.Typer(help="Partner connections (reseller ↔ customer) and their accreditation requests.",
@@ -41,7 +42,7 @@ def list_(
     Example: tenantctl connection list --state requested
     """
     query = {"state": state.value if state else None, "tenant": tenant, "search": search}
-    res = call("GET", "/connections",
+    res = call(verbs.CONNECTION_LIST,
                lambda ctx: svc.connections.list_connections(ctx, **query, limit=options.limit_or_none(limit),
                                                             offset=offset),
                query={**query, "limit": limit, "offset": offset})
@@ -54,7 +55,8 @@ def show(conn_id: int = typer.Argument(..., metavar="ID", max=options.MAX_INT), 
 
     Example: tenantctl connection show 7
     """
-    data = call("GET", f"/connections/{conn_id}", lambda ctx: svc.connections.show_connection(ctx, conn_id)).data
+    data = call(verbs.CONNECTION_SHOW, lambda ctx: svc.connections.show_connection(ctx, conn_id),
+                {"conn_id": conn_id}).data
     _show_one(data, json)
 
 
@@ -69,8 +71,8 @@ def approve(conn_id: int = typer.Argument(..., metavar="ID", max=options.MAX_INT
 
     Example: tenantctl --as rita.reseller connection approve 7
     """
-    data = call("POST", f"/connections/{conn_id}/approve",
-                lambda ctx: svc.answers.approve_connection(ctx, conn_id)).data
+    data = call(verbs.CONNECTION_APPROVE, lambda ctx: svc.answers.approve_connection(ctx, conn_id),
+                {"conn_id": conn_id}).data
     _done(data, json)
 
 
@@ -84,8 +86,8 @@ def request_info(
 
     Example: tenantctl --as rita.reseller connection request-info 7 --message "Please send your VAT id."
     """
-    data = call("POST", f"/connections/{conn_id}/request-info",
-                lambda ctx: svc.answers.request_info(ctx, conn_id, message), body={"message": message}).data
+    data = call(verbs.CONNECTION_REQUEST_INFO, lambda ctx: svc.answers.request_info(ctx, conn_id, message),
+                {"conn_id": conn_id}, body={"message": message}).data
     _done(data, json)
 
 
@@ -99,8 +101,8 @@ def answer(
 
     Example: tenantctl --as max.mueller connection answer 7 --message "DE123456789"
     """
-    data = call("POST", f"/connections/{conn_id}/answer",
-                lambda ctx: svc.answers.answer_connection(ctx, conn_id, message), body={"message": message}).data
+    data = call(verbs.CONNECTION_ANSWER, lambda ctx: svc.answers.answer_connection(ctx, conn_id, message),
+                {"conn_id": conn_id}, body={"message": message}).data
     _done(data, json)
 
 
@@ -114,8 +116,8 @@ def reject(
 
     Example: tenantctl --as rita.reseller connection reject 7 --reason "not in our region"
     """
-    data = call("POST", f"/connections/{conn_id}/reject",
-                lambda ctx: svc.answers.reject_connection(ctx, conn_id, reason), body={"reason": reason}).data
+    data = call(verbs.CONNECTION_REJECT, lambda ctx: svc.answers.reject_connection(ctx, conn_id, reason),
+                {"conn_id": conn_id}, body={"reason": reason}).data
     _done(data, json)
 
 
@@ -127,7 +129,8 @@ def delete(conn_id: int = typer.Argument(..., metavar="ID", max=options.MAX_INT)
     Example: tenantctl connection delete 7 --yes
     """
     runtime.confirm(f"Delete connection {conn_id}?", yes)
-    data = call("DELETE", f"/connections/{conn_id}", lambda ctx: svc.answers.delete_connection(ctx, conn_id)).data
+    data = call(verbs.CONNECTION_DELETE, lambda ctx: svc.answers.delete_connection(ctx, conn_id),
+                {"conn_id": conn_id}).data
     output.status(f"deleted connection {data['id']} ({data['reseller']} → {data['customer']})")
     _show_one(data, json)
 

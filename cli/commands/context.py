@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from tenantctl.cli import options, output
+from tenantctl.store import verbs
 from tenantctl.store.errors import NotFound
 
 app = typer.Typer(help="Saved logins (server, user, token): list, use, add, remove.", no_args_is_help=True)
@@ -55,7 +56,7 @@ def add(name: str = typer.Argument(..., metavar="NAME", help="Letters, digits, '
     _check_context_name(name)
     target = remote.normalise_server(server)
     raw = _ask("API token", True, None if sys.stdin.isatty() else _lines(), "token").strip()
-    who = remote.Client(remote.Remote(target, raw)).request("GET", "/auth/status")["data"]
+    who = remote.Client(remote.Remote(target, raw)).send(verbs.AUTH_STATUS)["data"]
     data = remote.load_contexts()
     data["contexts"][name] = {"server": target, "token": raw, "user": who["user"]}
     path = remote.write_contexts(data)

@@ -5,6 +5,7 @@ from typing import Any
 import typer
 
 from tenantctl.cli import options, output, runtime
+from tenantctl.store import verbs
 
 
 def doctor(json: bool = options.JSON) -> None:
@@ -51,7 +52,7 @@ def _remote_checks() -> dict[str, Any]:
     where = state.REMOTE.server + (f" (context {state.REMOTE.context!r})" if state.REMOTE.context else "")
     checks: list[dict[str, Any]] = [{"check": "server", "ok": True, "detail": where}]
     try:
-        data = remote.client().request("GET", "/auth/status")["data"]
+        data = remote.client().send(verbs.AUTH_STATUS)["data"]
     except TenantctlError as exc:
         check = "server reachable" if exc.exit_code == 7 else "token"
         checks.append({"check": check, "ok": False, "detail": exc.message + (f" ({exc.hint})" if exc.hint else "")})

@@ -12,6 +12,7 @@ from typing import Any
 import typer
 
 from tenantctl.cli import backend, completion, options, output, runtime
+from tenantctl.store import verbs
 from tenantctl.store.errors import InvalidInput, PartialSuccess, UsageError
 
 app = typer.Typer(help="Spreadsheet migration: template, validated all-or-nothing import, runs, undo.",
@@ -174,39 +175,32 @@ def _read(reader: Any, file: Path, sheet: str | None, maps: list[str] | None, en
 
 def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | None, json: bool,
          verbose: bool = False, marking: _Marking | None = None) -> None:
-    """Read the file, hand it to the engine, write the marked copy and print."""
-    from tenantctl.store.imports import engine
-    from tenantctl.store.services.import_links import send_initial_links
+    """Hand the file read to the engine (store/services/ingest.py), write the marked copy and print."""
+    from tenantctl.store.services import ingest
 
     dry_run = opts.dry_run
     loaded, digest = reading.result()  # handed over: `del loaded` below frees the parsed workbook
     source = loaded.source()
     del loaded
-    timings = {"read": round(time.monotonic() - started, 2)}  # seconds per phase, in the result
+    read_s = round(time.monotonic() - started, 2)  # seconds per phase, in the result
     for note in source.notes:
         output.warn(note)
-    progress = _Progress()
+    job = ingest.FileImport(source, digest, file.name, opts, read_s, rows="all" if json or dry_run else "changed",
+                            rows_limit=None if json else TABLE_MAX if dry_run else TABLE_MAX_RUN,
+                            progress=_Progress(), status=output.status)
+    refused: ingest.Refused | None = None
     try:
-        with runtime.command() as ctx:
-            outcome = engine.run(ctx, source, opts, digest=digest, progress=progress, status=output.status,
-                                 rows="all" if json or dry_run else "changed",
-                                 rows_limit=None if json else TABLE_MAX if dry_run else TABLE_MAX_RUN,
-                                 links=send_initial_links)
+        ran = ingest.run(runtime.command, job)
+    except ingest.Refused as exc:
+        refused = exc
     finally:
-        progress.stop()
-    timings.update(outcome.timings)
-    if not json:
-        for note in outcome.plan.notes:
-            output.status(note)
-    if outcome.rejected:
-        _refused(file, source, outcome.plan.problems(), outcome.rejected_run, [*source.notes, *outcome.plan.notes],
-                 report=report, json=json, rows=outcome.rows, total=len(outcome.plan.rows), dry_run=dry_run,
-                 skippable=outcome.skippable, marking=marking)
-    result = outcome.result
-    # how the file was read (skipped title rows, unread sheets, hidden rows …), then the plan's notes
-    result["notes"] = [*source.notes, *result.get("notes", [])]
-    result["timings"] = timings
-    _finish(file, started, result, source, dry_run=dry_run, skip_invalid=opts.skip_invalid, report=report,
+        job.progress.stop()
+    _print_notes([], refused.plan_notes if refused else ran.plan_notes, json)
+    if refused is not None:
+        d = refused.details or {}
+        _refused(file, source, refused.problems, refused.run, d["notes"], report=report, json=json, rows=d["rows"],
+                 total=d["total"], dry_run=dry_run, skippable=d["skippable"], marking=marking)
+    _finish(file, started, ran.data, source, dry_run=dry_run, skip_invalid=opts.skip_invalid, report=report,
             json=json, verbose=verbose, marking=marking)
 
 
@@ -225,8 +219,8 @@ def _run_remote(file: Path, started: float, query: dict[str, Any], reading: dict
         raise InvalidInput(f"cannot read {file}: {exc.strerror}", hint="check the path") from None
     try:
         with fh:
-            payload = remote.client().request("POST", "/imports", query=query, content=fh,
-                                              headers={"Content-Type": "application/octet-stream"})
+            payload = remote.client().send(verbs.IMPORT_RUN, query=query, content=fh,
+                                           headers={"Content-Type": "application/octet-stream"})
     except InvalidInput as exc:
         details = exc.details or {}
         if "problems" in details and "run" in details:  # a refused run (a dry run's has no run id)
@@ -393,7 +387,7 @@ def list_(limit: int = options.LIMIT, offset: int = options.OFFSET, fmt: str | N
         items, total = runs.list_runs(ctx, options.limit_or_none(limit), offset)
         return backend.Result(items, total, options.limit_or_none(limit), offset)
 
-    res = backend.call("GET", "/imports", local, query={"limit": limit, "offset": offset})
+    res = backend.call(verbs.IMPORT_LIST, local, query={"limit": limit, "offset": offset})
     for i in res.data:
         i["summary"] = _summary(i["counts"])
     output.show_list(res, RUNS, fmt=fmt, quiet=quiet, json=json)
@@ -411,7 +405,7 @@ def show(run_id: int = typer.Argument(..., metavar="RUN", max=options.MAX_INT, h
 
         return runs.show_run(ctx, run_id)
 
-    data = backend.call("GET", f"/imports/{run_id}", local).data
+    data = backend.call(verbs.IMPORT_SHOW, local, {"run_id": run_id}).data
 
     def render(console: Any, d: dict[str, Any]) -> None:
         console.print(output.record({**{k: v for k, v in d.items() if k not in {"problems", "updated", "counts"}},
@@ -467,7 +461,7 @@ def undo(run_id: int = typer.Argument(..., metavar="RUN", max=options.MAX_INT),
         return lambda ctx: runs.undo_run(ctx, run_id, dry_run=dry)
 
     def attempt(dry: bool) -> dict[str, Any]:
-        return dict(backend.call("POST", f"/imports/{run_id}/undo", local(dry), query={"dry_run": dry},
+        return dict(backend.call(verbs.IMPORT_UNDO, local(dry), {"run_id": run_id}, query={"dry_run": dry},
                                  write=not dry).data)
 
     if dry_run or not yes:

@@ -6,8 +6,9 @@ from typing import Any
 
 import typer
 
-from tenantctl.cli import completion, options, output, runtime
-from tenantctl.cli.backend import call, svc
+from tenantctl.cli import completion, options, output, runtime, svc
+from tenantctl.cli.backend import call
+from tenantctl.store import verbs
 from tenantctl.store.enums import Billing, InvitationKind, InvitationStatus, Role
 from tenantctl.store.errors import InvalidInput
 
@@ -74,7 +75,7 @@ def create(
             "customer_number": customer_number, "currency": currency, "billing": billing.value if billing else None,
             "role": role.value if role else None, "message": message, "expires_in": expires_in,
             "max_uses": max_uses, "send": send}
-    data = call("POST", "/invitations",
+    data = call(verbs.INVITE_CREATE,
                 lambda ctx: svc.answers.create_invitation(ctx, kind.value, if_not_exists=if_not_exists, **body),
                 body={"kind": kind.value, "if_not_exists": if_not_exists, **body}).data
     if data["action"] == "unchanged":
@@ -103,12 +104,13 @@ def list_(
 
     Example: tenantctl invite list --status pending --kind partner --sent --search müller
     """
-    query = {"status": status.value if status else None, "kind": kind.value if kind else None, "sent": sent,
-             "received": received, "search": search}
-    res = call("GET", "/invitations",
-               lambda ctx: svc.invitations.list_invitations(ctx, **query, limit=options.limit_or_none(limit),
+    state, sort = status.value if status else None, kind.value if kind else None
+    res = call(verbs.INVITE_LIST,
+               lambda ctx: svc.invitations.list_invitations(ctx, status=state, kind=sort, sent=sent, received=received,
+                                                            search=search, limit=options.limit_or_none(limit),
                                                             offset=offset),
-               query={**query, "limit": limit, "offset": offset})
+               query={"status": state, "kind": sort, "sent": sent, "received": received, "search": search,
+                      "limit": limit, "offset": offset})
     output.show_list(res, LISTING, fmt=fmt, quiet=quiet, json=json)
 
 
@@ -118,7 +120,7 @@ def show(inv_id: int = typer.Argument(..., metavar="ID", max=options.MAX_INT), j
 
     Example: tenantctl invite show 12
     """
-    data = call("GET", f"/invitations/{inv_id}", lambda ctx: svc.invitations.show(ctx, inv_id)).data
+    data = call(verbs.INVITE_SHOW, lambda ctx: svc.invitations.show(ctx, inv_id), {"inv_id": inv_id}).data
     _show_one(data, json)
 
 
@@ -128,7 +130,7 @@ def revoke(inv_id: int = typer.Argument(..., metavar="ID", max=options.MAX_INT),
 
     Example: tenantctl invite revoke 12
     """
-    data = call("POST", f"/invitations/{inv_id}/revoke", lambda ctx: svc.answers.revoke_invitation(ctx, inv_id)).data
+    data = call(verbs.INVITE_REVOKE, lambda ctx: svc.answers.revoke_invitation(ctx, inv_id), {"inv_id": inv_id}).data
     output.status(f"revoked invitation {data['id']}")
     _show_one(data, json)
 
@@ -144,8 +146,9 @@ def reissue(
 
     Example: tenantctl invite reissue 12 --expires-in 14d --send
     """
-    data = call("POST", f"/invitations/{inv_id}/reissue",
+    data = call(verbs.INVITE_REISSUE,
                 lambda ctx: svc.answers.reissue_invitation(ctx, inv_id, expires_in=expires_in, send=send),
+                {"inv_id": inv_id},
                 body={"expires_in": expires_in, "send": send}).data
     output.status(f"reissued invitation {data['id']}" + (f", mail queued to {data['sent_to']}" if send else ""))
     _show_one(data, json)

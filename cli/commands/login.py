@@ -11,6 +11,7 @@ from typing import Any
 import typer
 
 from tenantctl.cli import options, output, state
+from tenantctl.store import verbs
 from tenantctl.store.errors import InvalidInput, PermissionDenied, Unauthenticated, Unreachable, UsageError
 
 
@@ -78,7 +79,7 @@ def login(
         raw = _ask("API token", True, stdin, "token").strip()
         # the token is checked before it is saved: a typo is said now, not at the next command
         checking = remote.Remote(target.server, raw, insecure_http=target.insecure_http)
-        data: dict[str, Any] = remote.Client(checking).request("GET", "/auth/status")["data"]
+        data: dict[str, Any] = remote.Client(checking).send(verbs.AUTH_STATUS)["data"]
         token = data["token"]
         data = {"user": data["user"], "name": token["name"], "id": token["id"], "expires_at": token["expires_at"],
                 "read_only": token["read_only"]}
@@ -87,7 +88,7 @@ def login(
         password = _ask("Password", True, stdin, "password")
         body = {"login": ident, "password": password, "name": name or f"cli@{socket.gethostname()}"[:40],
                 "expires_in": expires_in}
-        data = remote.Client(target, anonymous=True).request("POST", "/auth/token", body=body)["data"]
+        data = remote.Client(target, anonymous=True).send(verbs.AUTH_TOKEN, body=body)["data"]
         raw = data.pop("token")
     path = remote.save(remote.Remote(target.server, raw, label, data["user"], target.insecure_http), label)
     data = {"context": label, "server": target.server, **data}
@@ -117,7 +118,7 @@ def logout(json: bool = options.JSON) -> None:
         raise UsageError("not logged in", hint="tenantctl login --server URL")
     revoked: dict[str, Any] | None = None
     try:
-        revoked = remote.Client(saved).request("DELETE", "/tokens/current")["data"]
+        revoked = remote.Client(saved).send(verbs.TOKEN_REVOKE_CURRENT)["data"]
     except Unauthenticated:
         pass  # revoked or expired already: nothing left to revoke
     except Unreachable as exc:

@@ -93,10 +93,12 @@ def list_(
 
     Example: tenantctl mail list --user max.mueller --state failed
     """
-    from tenantctl.cli.backend import call, svc
+    from tenantctl.cli import svc
+    from tenantctl.cli.backend import call
+    from tenantctl.store import verbs
 
     query = {"state": state_.value if state_ else None, "to": to, "user": user}
-    res = call("GET", "/mail",
+    res = call(verbs.MAIL_LIST,
                lambda ctx: svc.outbox.list_mails(ctx, **query, limit=options.limit_or_none(limit), offset=offset),
                query={**query, "limit": limit, "offset": offset})
     output.show_list(res, LISTING, fmt=fmt, quiet=quiet, json=json)

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import typer
 
-from tenantctl.cli import completion, options, output, runtime
-from tenantctl.cli.backend import call, seg, svc
+from tenantctl.cli import completion, options, output, runtime, svc
+from tenantctl.cli.backend import call
+from tenantctl.store import verbs
 from tenantctl.store.enums import Role
 
 app = typer.Typer(help="Memberships: which user works in which tenant, with which role.", no_args_is_help=True)
@@ -24,8 +25,8 @@ def add(
 
     Example: tenantctl member add anna@agentur.de --tenant baeckerei-weiss-kg --role admin
     """
-    data = call("PUT", f"/tenants/{seg(tenant)}/members/{seg(ident)}",
-                lambda ctx: svc.answers.add_member(ctx, ident, tenant, role.value), body={"role": role.value}).data
+    data = call(verbs.MEMBER_ADD, lambda ctx: svc.answers.add_member(ctx, ident, tenant, role.value),
+                {"key": tenant, "ident": ident}, body={"role": role.value}).data
     unchanged = "" if data["changed"] else " (unchanged)"
     output.status(f"{data['login']} is a member of {data['tenant']} with the role {data['role']}{unchanged}")
     output.show(data, lambda c, d: c.print(output.record(d)), json_mode=json)
@@ -43,8 +44,8 @@ def remove(
     Example: tenantctl member remove max.mueller --tenant mueller-soehne-gmbh --yes
     """
     runtime.confirm(f"Remove {ident} from {tenant}?", yes)
-    data = call("DELETE", f"/tenants/{seg(tenant)}/members/{seg(ident)}",
-                lambda ctx: svc.answers.remove_member(ctx, ident, tenant)).data
+    data = call(verbs.MEMBER_REMOVE, lambda ctx: svc.answers.remove_member(ctx, ident, tenant),
+                {"key": tenant, "ident": ident}).data
     output.status(f"removed {data['login']} from {data['tenant']}")
     output.show(data, lambda c, d: c.print(output.record(d)), json_mode=json)
 
@@ -63,10 +64,10 @@ def list_(
 
     Example: tenantctl member list --tenant mueller-soehne-gmbh --role admin
     """
-    res = call("GET", f"/tenants/{seg(tenant)}/members",
+    res = call(verbs.MEMBER_LIST,
                lambda ctx: svc.memberships.list_members(ctx, tenant, role=role.value if role else None,
                                                         limit=options.limit_or_none(limit), offset=offset),
-               query={"role": role.value if role else None, "limit": limit, "offset": offset})
+               {"key": tenant}, query={"role": role.value if role else None, "limit": limit, "offset": offset})
     output.show_list(res, LISTING, fmt=fmt, quiet=quiet, json=json)
 
 

@@ -64,11 +64,13 @@ def send_link(
 
     Example: tenantctl password send-link --tenant mueller-soehne-gmbh --without-password
     """
-    from tenantctl.cli.backend import call, svc
+    from tenantctl.cli import svc
+    from tenantctl.cli.backend import call
     from tenantctl.cli.commands.mail import progress_bar
+    from tenantctl.store import verbs
 
     with progress_bar("sending mail") as progress:
-        res = call("POST", "/password-links",
+        res = call(verbs.PASSWORD_LINKS,
                    lambda ctx: svc.passwords.send_links(ctx, users or [], tenant=tenant,
                                                         without_password=without_password,
                                                         purpose=purpose.value if purpose else None,

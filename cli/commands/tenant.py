@@ -4,9 +4,9 @@ from typing import Any
 
 import typer
 
-from tenantctl.cli import completion, options, output, runtime
-from tenantctl.cli.backend import call, svc
-from tenantctl.cli.backend import seg as _seg
+from tenantctl.cli import completion, options, output, runtime, svc
+from tenantctl.cli.backend import call
+from tenantctl.store import verbs
 from tenantctl.store.enums import Billing, Language, TenantKind, TenantStatus
 
 app = typer.Typer(help="Tenants: resellers and their customer companies.", no_args_is_help=True)
@@ -70,7 +70,7 @@ def create(
                                  billing=billing.value if billing else None,
                                  language=language.value if language else None, external_id=external_id,
                                  allow_duplicate_name=allow_duplicate_name)
-    data = call("POST", "/tenants",
+    data = call(verbs.TENANT_CREATE,
                 lambda ctx: svc.answers.create_tenant(ctx, name, kind.value, if_not_exists=if_not_exists, **attrs),
                 body={"name": name, "kind": kind.value, "if_not_exists": if_not_exists, **attrs}).data
     output.status(f"{data['action']} {data['kind']} {data['key']}")
@@ -94,7 +94,7 @@ def list_(
 
     Example: tenantctl tenant list --kind customer --search müller --limit 20
     """
-    res = call("GET", "/tenants",
+    res = call(verbs.TENANT_LIST,
                lambda ctx: svc.tenants.list_tenants(ctx, kind=kind.value if kind else None,
                                                     status=status.value if status else None, reseller=reseller,
                                                     search=search, limit=options.limit_or_none(limit), offset=offset),
@@ -126,15 +126,15 @@ def show(
     if reseller and customer_number is None:
         raise UsageError("--reseller goes with --customer-number", hint="drop --reseller")
     if key is not None:
-        data = call("GET", f"/tenants/{_seg(key)}", lambda ctx: svc.tenants.show_tenant(ctx, key)).data
+        data = call(verbs.TENANT_SHOW, lambda ctx: svc.tenants.show_tenant(ctx, key), {"key": key}).data
     else:
         def local(ctx: Any) -> dict[str, Any]:
             found = svc.tenants.find_exact(ctx, customer_number=customer_number, external_id=external_id,
                                            reseller=reseller)
             return svc.tenants.show_tenant(ctx, found.key)
 
-        data = call("GET", "/lookup/tenant", local, query={"customer_number": customer_number,
-                                                             "external_id": external_id, "reseller": reseller}).data
+        data = call(verbs.TENANT_LOOKUP, local, query={"customer_number": customer_number,
+                                                      "external_id": external_id, "reseller": reseller}).data
     _show_one(data, json)
 
 
@@ -170,7 +170,7 @@ def update(
             "customer_number": customer_number, "currency": currency, "billing": billing.value if billing else None,
             "reseller": reseller, "mail_sender_name": mail_sender_name, "mail_reply_to": mail_reply_to,
             "mail_signature": mail_signature, "time_zone": time_zone}
-    data = call("PATCH", f"/tenants/{_seg(key)}", lambda ctx: svc.answers.update_tenant(ctx, key, **body),
+    data = call(verbs.TENANT_UPDATE, lambda ctx: svc.answers.update_tenant(ctx, key, **body), {"key": key},
                 body=body).data
     output.status(f"updated {data['key']}: {', '.join(data['changed'])}" if data["changed"] else "nothing changed")
     _show_one(data, json)
@@ -179,9 +179,8 @@ def update(
 def _set_status(key: str, status: str, yes: bool, json: bool) -> None:
     if status == TenantStatus.suspended:
         runtime.confirm(f"Suspend tenant {key}? Its users can no longer work in it", yes)
-    verb = "suspend" if status == TenantStatus.suspended else "activate"
-    data = call("POST", f"/tenants/{_seg(key)}/{verb}",
-                lambda ctx: svc.answers.set_tenant_status(ctx, key, status)).data
+    verb = verbs.TENANT_SUSPEND if status == TenantStatus.suspended else verbs.TENANT_ACTIVATE
+    data = call(verb, lambda ctx: svc.answers.set_tenant_status(ctx, key, status), {"key": key}).data
     output.status(f"{data['key']} is {data['status']}" + ("" if data["changed"] else " (unchanged)"))
     _show_one(data, json)
 
@@ -216,8 +215,8 @@ def approve(
 
     Example: tenantctl tenant approve stadt-musterhausen
     """
-    data = call("POST", f"/tenants/{_seg(key)}/approve",
-                lambda ctx: svc.answers.decide_registration(ctx, key, True, reason), body={"reason": reason}).data
+    data = call(verbs.TENANT_APPROVE, lambda ctx: svc.answers.decide_registration(ctx, key, True, reason), {"key": key},
+                body={"reason": reason}).data
     output.status(f"{data['key']} is {data['status']}")
     _show_one(data, json)
 
@@ -232,8 +231,8 @@ def reject(
 
     Example: tenantctl tenant reject stadt-musterhausen --reason "duplicate registration"
     """
-    data = call("POST", f"/tenants/{_seg(key)}/reject",
-                lambda ctx: svc.answers.decide_registration(ctx, key, False, reason), body={"reason": reason}).data
+    data = call(verbs.TENANT_REJECT, lambda ctx: svc.answers.decide_registration(ctx, key, False, reason), {"key": key},
+                body={"reason": reason}).data
     output.status(f"{data['key']} is {data['status']}")
     _show_one(data, json)
 
@@ -255,8 +254,8 @@ def erase(
 
     if not dry_run:
         runtime.confirm(f"Erase tenant {key} and its people for good? This cannot be undone", yes)
-    data = call("POST", f"/tenants/{_seg(key)}/erase",
-                lambda ctx: svc.erasure.erase_tenant(ctx, key, dry_run=dry_run), body={"dry_run": dry_run}).data
+    data = call(verbs.TENANT_ERASE, lambda ctx: svc.erasure.erase_tenant(ctx, key, dry_run=dry_run), {"key": key},
+                body={"dry_run": dry_run}).data
     output.status(f"would erase {data['tenant']}" if dry_run else f"erased {data['tenant']} as {data['pseudonym']}")
     show_receipt(data, json)
 

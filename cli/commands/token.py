@@ -7,8 +7,9 @@ from typing import Any
 
 import typer
 
-from tenantctl.cli import options, output
-from tenantctl.cli.backend import call, svc
+from tenantctl.cli import options, output, svc
+from tenantctl.cli.backend import call
+from tenantctl.store import verbs
 
 app = typer.Typer(help="Personal API tokens: create, list, revoke.", no_args_is_help=True)
 
@@ -39,7 +40,7 @@ def create(
 
     Example: tenantctl --as rita.schroeder token create --name laptop --expires-in 30d
     """
-    res = call("POST", "/tokens",
+    res = call(verbs.TOKEN_CREATE,
                lambda ctx: svc.api_tokens.create(ctx, name=name, expires_in=expires_in, read_only=read_only),
                body={"name": name, "expires_in": expires_in, "read_only": read_only})
     output.status(f"created token {res.data['name']!r} ({res.data['id']}) for {res.data['user']}, "
@@ -63,7 +64,7 @@ def list_(
 
     Example: tenantctl token list --all --inactive
     """
-    res = call("GET", "/tokens",
+    res = call(verbs.TOKEN_LIST,
                lambda ctx: svc.api_tokens.list_tokens(ctx, user=user, all_users=all_users, include_inactive=inactive,
                                                       limit=options.limit_or_none(limit), offset=offset),
                query={"all": all_users, "user": user, "inactive": inactive, "limit": limit, "offset": offset})
@@ -82,10 +83,9 @@ def revoke(
     Example: tenantctl token revoke laptop --yes
     """
     from tenantctl.cli import runtime
-    from tenantctl.cli.backend import seg
 
     runtime.confirm(f"Revoke token {token}? Whatever uses it stops working", yes)
-    res = call("DELETE", f"/tokens/{seg(token)}", lambda ctx: svc.api_tokens.revoke(ctx, token, user),
+    res = call(verbs.TOKEN_REVOKE, lambda ctx: svc.api_tokens.revoke(ctx, token, user), {"ref": token},
                query={"user": user} if user else None)
     output.status(f"revoked token {res.data['name']!r} ({res.data['id']}) of {res.data['user']}"
                   + ("" if res.data["changed"] else " (it was revoked already)"))

@@ -5,8 +5,9 @@ from typing import Any
 
 import typer
 
-from tenantctl.cli import completion, options, output, runtime
-from tenantctl.cli.backend import call, seg, svc
+from tenantctl.cli import completion, options, output, runtime, svc
+from tenantctl.cli.backend import call
+from tenantctl.store import verbs
 from tenantctl.store.enums import Language, Role, UserStatus
 
 app = typer.Typer(help="Users: people with a login, members of one or more tenants.", no_args_is_help=True)
@@ -71,7 +72,7 @@ def create(
     body: dict[str, Any] = {"tenant": tenant, "first_name": first_name, "last_name": last_name, "email": email,
                             "role": role.value if role else None, "language": lang, "login": login,
                             "time_zone": time_zone, "if_not_exists": if_not_exists}
-    data = call("POST", "/users",
+    data = call(verbs.USER_CREATE,
                 lambda ctx: svc.answers.create_user(ctx, tenant, first_name, last_name, email,
                                                     role=role.value if role else None, language=lang, login=login,
                                                     time_zone=time_zone, if_not_exists=if_not_exists),
@@ -95,7 +96,7 @@ def list_(
 
     Example: tenantctl user list --tenant mueller-soehne-gmbh --search max
     """
-    res = call("GET", "/users",
+    res = call(verbs.USER_LIST,
                lambda ctx: svc.users.list_users(ctx, tenant=tenant, status=status.value if status else None,
                                                 search=search, limit=options.limit_or_none(limit), offset=offset),
                query={"tenant": tenant, "status": status.value if status else None, "search": search,
@@ -119,12 +120,12 @@ def show(
         raise UsageError("name the user by LOGIN_OR_EMAIL or --email, not both",
                          hint="e.g. tenantctl user show max.mueller")
     if email is not None:
-        data = call("GET", "/lookup/user",
+        data = call(verbs.USER_LOOKUP,
                     lambda ctx: svc.user_view.show_user(ctx, svc.users.get_user_by_email(ctx, email)),
                     query={"email": email}).data
     else:
-        data = call("GET", f"/users/{seg(ident or '')}",
-                    lambda ctx: svc.user_view.show_user(ctx, svc.users.get_user(ctx, ident or ""))).data
+        data = call(verbs.USER_SHOW, lambda ctx: svc.user_view.show_user(ctx, svc.users.get_user(ctx, ident or "")),
+                    {"ident": ident or ""}).data
     _show_one(data, json)
 
 
@@ -144,15 +145,15 @@ def update(
     """
     body = {"first_name": first_name, "last_name": last_name, "email": email,
             "language": language.value if language else None, "time_zone": time_zone}
-    data = call("PATCH", f"/users/{seg(ident)}", lambda ctx: svc.answers.update_user(ctx, ident, **body),
+    data = call(verbs.USER_UPDATE, lambda ctx: svc.answers.update_user(ctx, ident, **body), {"ident": ident},
                 body=body).data
     output.status(f"updated {data['login']}: {', '.join(data['changed'])}" if data["changed"] else "nothing changed")
     _show_one(data, json)
 
 
 def _set_enabled(ident: str, enabled: bool, json: bool) -> None:
-    data = call("POST", f"/users/{seg(ident)}/{'enable' if enabled else 'disable'}",
-                lambda ctx: svc.answers.set_user_enabled(ctx, ident, enabled)).data
+    data = call(verbs.USER_ENABLE if enabled else verbs.USER_DISABLE,
+                lambda ctx: svc.answers.set_user_enabled(ctx, ident, enabled), {"ident": ident}).data
     output.status(f"{data['login']} is {data['status']}" + ("" if data["changed"] else " (unchanged)"))
     _show_one(data, json)
 
@@ -211,8 +212,7 @@ def export(
 
     if out is not None:
         check_folder(out)  # before the store is read
-    data = call("GET", f"/users/{seg(ident)}/export",
-                lambda ctx: svc.personal_export.export_user(ctx, ident)).data
+    data = call(verbs.USER_EXPORT, lambda ctx: svc.personal_export.export_user(ctx, ident), {"ident": ident}).data
     summary = {"login": data["account"]["login"], **{k: len(v) for k, v in data.items() if isinstance(v, list)},
                "other rows naming them": sum(len(v) for v in data["mentions"].values())}
     if out is None:
@@ -244,8 +244,8 @@ def erase(
     """
     if not dry_run:
         runtime.confirm(f"Erase user {ident} for good? This cannot be undone", yes)
-    data = call("POST", f"/users/{seg(ident)}/erase",
-                lambda ctx: svc.erasure.erase_user(ctx, ident, dry_run=dry_run), body={"dry_run": dry_run}).data
+    data = call(verbs.USER_ERASE, lambda ctx: svc.erasure.erase_user(ctx, ident, dry_run=dry_run), {"ident": ident},
+                body={"dry_run": dry_run}).data
     output.status(f"would erase {data['user']}" if dry_run else f"erased {data['user']} as {data['pseudonym']}")
     show_receipt(data, json)
 

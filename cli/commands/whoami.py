@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tenantctl.cli import backend, options, output, state
-from tenantctl.cli.backend import svc
+from tenantctl.cli import backend, options, output, state, svc
+from tenantctl.store import verbs
 
 FIELDS = [("mode", "mode"), ("context", "context"), ("server", "server"), ("store", "store"), ("acting as", "actor"),
           ("user", "user"), ("e-mail", "email"), ("token", "token_name"), ("token expires", "token_expires"),
@@ -19,8 +19,7 @@ def whoami(json: bool = options.JSON) -> None:
 
     Example: tenantctl whoami
     """
-    data: dict[str, Any] = dict(backend.call("GET", "/auth/status", lambda ctx: svc.whoami.describe(ctx),
-                                             write=False).data)
+    data: dict[str, Any] = dict(backend.call(verbs.AUTH_STATUS, lambda ctx: svc.whoami.describe(ctx), write=False).data)
     if state.REMOTE is not None:
         from tenantctl.cli import remote
 

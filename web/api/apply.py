@@ -12,16 +12,17 @@ from typing import Literal
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from tenantctl.web.api.common import MAX_INT, JSONEnvelope, ok, transaction
+from tenantctl.store import verbs
+from tenantctl.web.api.common import MAX_INT, JSONEnvelope, ok, route, transaction
 
 router = APIRouter(prefix="/apply", tags=["apply"])
 MAX_BYTES = 50 * 1024 * 1024  # as `apply -f` reads at most (importers/document.py; a test keeps them equal)
 
 
-@router.post("", summary="Apply a YAML/JSON document (the request body): dry_run plans, prune removes",
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/yaml": {"schema": {"type": "string"}},
-                 "application/json": {"schema": {"type": "object"}}}}})
+@route(router, verbs.APPLY, summary="Apply a YAML/JSON document (the request body): dry_run plans, prune removes",
+       openapi_extra={"requestBody": {"required": True, "content": {
+           "application/yaml": {"schema": {"type": "string"}},
+           "application/json": {"schema": {"type": "object"}}}}})
 async def apply(request: Request, name: str = Query("-", description="the document's file name, recorded with "
                                                                       "the run (- for stdin)",
                                                     examples=["setup.yaml"]),
@@ -39,6 +40,7 @@ def _apply(request: Request, body: bytes, name: str, dry_run: bool, prune: bool,
     from tenantctl.importers import document
     from tenantctl.store.errors import InvalidInput
     from tenantctl.store.services import apply as service
+    from tenantctl.store.services import ingest
 
     name = name.replace("/", "_").replace("\\", "_").replace("\x00", "") or "-"  # a name, never a path
     try:
@@ -51,14 +53,7 @@ def _apply(request: Request, body: bytes, name: str, dry_run: bool, prune: bool,
     doc = document.load(text, name, variables=False)
     del text
     opts = service.ApplyOptions(dry_run=dry_run, prune=prune, send_links=send_links)
-    # a dry-run writes in a savepoint it rolls back: a read-only token may ask for one
-    with transaction(request, write=True, changes=not dry_run) as ctx:
-        applied = service.apply(ctx, doc.source, doc.desired, digest=doc.digest, opts=opts)
-        data = None if applied.rejected else service.result(applied, doc.source, opts, rows_limit)
-    if data is None:  # the refused run is recorded (committed); the caller gets every problem
-        problems = [{"path": doc.source.where(p), "message": p["message"]} for p in applied.outcome.plan.problems()]
-        run = applied.outcome.rejected_run
-        said = f"run {run}" if run else "dry run"
-        raise InvalidInput(f"{len(problems)} problem(s) in {document.shown(name)}; nothing was written ({said})",
-                           hint="fix the document and apply again", details={"run": run, "problems": problems})
-    return ok(data)
+    job = ingest.DocumentApply(doc.source, doc.desired, doc.digest, document.shown(name), opts, rows_limit)
+    # a dry-run writes in a savepoint it rolls back: a read-only token may ask for one; a refusal
+    # (ingest.Refused) is the invalid_input answer with every problem, the refused run recorded
+    return ok(ingest.run(lambda: transaction(request, write=True, changes=not dry_run), job).data)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from tenantctl.web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, transaction
+from tenantctl.store import verbs
+from tenantctl.web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, route, transaction
 
 router = APIRouter(tags=["apps", "audit"])
 
@@ -17,7 +18,7 @@ class AppCreate(BaseModel):
                                 "otherwise 409.")
 
 
-@router.post("/apps", status_code=201, summary="Add an application to the catalogue (operator)")
+@route(router, verbs.APP_CREATE, status_code=201, summary="Add an application to the catalogue (operator)")
 def create_app(request: Request, body: AppCreate) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
@@ -26,7 +27,7 @@ def create_app(request: Request, body: AppCreate) -> JSONEnvelope:
     return ok(data, 201 if data["action"] == "created" else 200)
 
 
-@router.get("/apps", summary="The applications with their bookings and access rights")
+@route(router, verbs.APP_LIST, summary="The applications with their bookings and access rights")
 def list_apps(request: Request) -> JSONEnvelope:
     from tenantctl.store.services import apps
 
@@ -34,7 +35,7 @@ def list_apps(request: Request) -> JSONEnvelope:
         return ok(apps.list_apps(ctx))
 
 
-@router.get("/audit", summary="Audit events in the caller's scope, newest first")
+@route(router, verbs.AUDIT_LIST, summary="Audit events in the caller's scope, newest first")
 def audit(request: Request, actor: str | None = None, tenant: str | None = None,
           action: str | None = Query(None, examples=["tenant."], description="An action or a prefix."),
           since: str | None = Query(None, examples=["7d"]),

@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from tenantctl.store import verbs
+from tenantctl.web.api.common import route
 from tenantctl.web.runtime import runtime_of
 
 router = APIRouter(tags=["auth"])
@@ -17,7 +19,7 @@ class LoginRequest(BaseModel):
     password: str = Field(max_length=1024)
 
 
-@router.post("/auth/login")
+@route(router, verbs.AUTH_LOGIN)
 def login(body: LoginRequest, request: Request) -> dict[str, Any]:
     """200 with the user and their memberships, or 401 with the same error for an unknown login,
     a wrong password and a user who may not log in (equal timing: a dummy hash is verified for

@@ -5,14 +5,26 @@ become HTTP statuses in web/errors.py, for the pages and the API alike.)"""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from tenantctl.store.errors import InvalidInput, Unauthenticated
+from tenantctl.store.verbs import Verb
 from tenantctl.web.runtime import api_transaction as transaction  # noqa: F401  (the routes' one transaction)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def route(router: APIRouter, verb: Verb, **options: Any) -> Callable[[F], F]:
+    """Register the endpoint as `verb` (store/verbs.py), the one description of its method and path
+    that the CLI's remote call uses too; `options` are FastAPI's (summary, status_code, …)."""
+    if not verb.path.startswith(router.prefix):
+        raise ValueError(f"{verb.path} is not under the router's prefix {router.prefix}")
+    return router.api_route(verb.path[len(router.prefix):], methods=[verb.method], **options)
 
 
 class TooLarge(InvalidInput):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from tenantctl.store import verbs
 from tenantctl.store.enums import ConnectionState
-from tenantctl.web.api.common import LIMIT, OFFSET, Id, JSONEnvelope, limit_of, ok, page, transaction
+from tenantctl.web.api.common import LIMIT, OFFSET, Id, JSONEnvelope, limit_of, ok, page, route, transaction
 
 router = APIRouter(prefix="/connections", tags=["connections"])
 
@@ -19,7 +20,7 @@ class Reason(BaseModel):
     reason: str | None = Field(None, examples=["not in our region"])
 
 
-@router.get("", summary="Connections of the caller's tenants (the operator: all)")
+@route(router, verbs.CONNECTION_LIST, summary="Connections of the caller's tenants (the operator: all)")
 def list_(request: Request, state: ConnectionState | None = None, tenant: str | None = None,
           search: str | None = None, limit: int = LIMIT, offset: int = OFFSET) -> JSONEnvelope:
     from tenantctl.store.services import connections
@@ -30,7 +31,7 @@ def list_(request: Request, state: ConnectionState | None = None, tenant: str | 
     return page(p)
 
 
-@router.get("/{conn_id}", summary="One connection with its request, answer and decision")
+@route(router, verbs.CONNECTION_SHOW, summary="One connection with its request, answer and decision")
 def show(request: Request, conn_id: Id) -> JSONEnvelope:
     from tenantctl.store.services import connections
 
@@ -38,7 +39,7 @@ def show(request: Request, conn_id: Id) -> JSONEnvelope:
         return ok(connections.show_connection(ctx, conn_id))
 
 
-@router.post("/{conn_id}/approve", summary="Approve a requested connection (reseller side)")
+@route(router, verbs.CONNECTION_APPROVE, summary="Approve a requested connection (reseller side)")
 def approve(request: Request, conn_id: Id) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
@@ -46,7 +47,7 @@ def approve(request: Request, conn_id: Id) -> JSONEnvelope:
         return ok(answers.approve_connection(ctx, conn_id))
 
 
-@router.post("/{conn_id}/request-info", summary="Ask the customer for more information (reseller side)")
+@route(router, verbs.CONNECTION_REQUEST_INFO, summary="Ask the customer for more information (reseller side)")
 def request_info(request: Request, conn_id: Id, body: Message) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
@@ -54,7 +55,7 @@ def request_info(request: Request, conn_id: Id, body: Message) -> JSONEnvelope:
         return ok(answers.request_info(ctx, conn_id, body.message))
 
 
-@router.post("/{conn_id}/answer", summary="Answer the reseller's question (customer side)")
+@route(router, verbs.CONNECTION_ANSWER, summary="Answer the reseller's question (customer side)")
 def answer(request: Request, conn_id: Id, body: Message) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
@@ -62,7 +63,7 @@ def answer(request: Request, conn_id: Id, body: Message) -> JSONEnvelope:
         return ok(answers.answer_connection(ctx, conn_id, body.message))
 
 
-@router.post("/{conn_id}/reject", summary="Reject a connection request (reseller side)")
+@route(router, verbs.CONNECTION_REJECT, summary="Reject a connection request (reseller side)")
 def reject(request: Request, conn_id: Id, body: Reason | None = None) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
@@ -70,7 +71,7 @@ def reject(request: Request, conn_id: Id, body: Reason | None = None) -> JSONEnv
         return ok(answers.reject_connection(ctx, conn_id, body.reason if body else None))
 
 
-@router.delete("/{conn_id}", summary="Delete a connection that is not active")
+@route(router, verbs.CONNECTION_DELETE, summary="Delete a connection that is not active")
 def delete(request: Request, conn_id: Id) -> JSONEnvelope:
     from tenantctl.store.services import answers
 

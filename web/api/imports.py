@@ -15,7 +15,19 @@ from typing import Literal
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from tenantctl.web.api.common import LIMIT, MAX_INT, OFFSET, Id, JSONEnvelope, TooLarge, limit_of, ok, transaction
+from tenantctl.store import verbs
+from tenantctl.web.api.common import (
+    LIMIT,
+    MAX_INT,
+    OFFSET,
+    Id,
+    JSONEnvelope,
+    TooLarge,
+    limit_of,
+    ok,
+    route,
+    transaction,
+)
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 SUFFIXES = {".xlsx", ".xlsm", ".csv", ".txt"}
@@ -47,9 +59,10 @@ def _discard(path: Path) -> None:
     os.rmdir(path.parent)
 
 
-@router.post("", summary="Import an .xlsx/.csv file (the request body): dry_run plans, otherwise writes",
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+@route(router, verbs.IMPORT_RUN,
+       summary="Import an .xlsx/.csv file (the request body): dry_run plans, otherwise writes",
+       openapi_extra={"requestBody": {"required": True, "content": {
+           "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
 async def run(request: Request, filename: str = Query(..., examples=["kunden.xlsx"]), dry_run: bool = False,
               mode: Literal["upsert", "create"] = "upsert", skip_invalid: bool = False, send_links: bool = False,
               reseller: str | None = None, sheet: str | None = None, map: list[str] | None = Query(None),
@@ -78,41 +91,25 @@ def _run(request: Request, path: Path, name: str, started: float, *, dry_run: bo
          encoding: str | None, header_row: int | None, layout: str, rows: str,
          rows_limit: int | None, trust_names: bool) -> JSONEnvelope:
     from tenantctl.importers import read as reader
-    from tenantctl.store.errors import InvalidInput
     from tenantctl.store.imports import engine
-    from tenantctl.store.services.import_links import send_initial_links
+    from tenantctl.store.services import ingest
     from tenantctl.web.runtime import runtime_of
 
     settings = runtime_of(request).settings
     source = reader.load(path, sheet=sheet, maps=maps, encoding=encoding, max_mb=int(settings.import_max_mb),
                          header_row=header_row, layout=layout, trust_names=trust_names).source()
-    digest = reader.file_hash(path)
-    read_s = round(time.monotonic() - started, 2)
     opts = engine.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
                           send_links=send_links)
-    # a dry-run plans and writes in a savepoint it rolls back: a read-only token may ask for one
-    with transaction(request, write=True, changes=not dry_run) as ctx:
-        outcome = engine.run(ctx, source, opts, digest=digest, rows=rows, rows_limit=rows_limit,
-                             links=send_initial_links)
+    job = ingest.FileImport(source, reader.file_hash(path), name, opts, round(time.monotonic() - started, 2),
+                            rows=rows, rows_limit=rows_limit)
+    # a dry-run plans and writes in a savepoint it rolls back: a read-only token may ask for one; a
+    # refusal (ingest.Refused) is the invalid_input answer with every problem, the run recorded
+    ran = ingest.run(lambda: transaction(request, write=True, changes=not dry_run), job)
     # how the file was read and the plan's notes, apart: the CLI prints them as a local run does
-    printed = {"read_notes": list(source.notes), "plan_notes": list(outcome.plan.notes)}
-    if outcome.rejected:  # recorded (committed) as a refused run; the caller gets every problem
-        problems = outcome.plan.problems()
-        run = f"run {outcome.rejected_run}" if outcome.rejected_run else "dry run"
-        raise InvalidInput(f"{len(problems)} problem(s) in {name}; nothing was written ({run})",
-                           hint="fix the rows and import again" + (", or skip_invalid to write the good rows"
-                                                                   if outcome.skippable else
-                                                                   " (skip_invalid cannot skip these)"),
-                           details={"run": outcome.rejected_run, "problems": problems,
-                                    "notes": [*source.notes, *outcome.plan.notes], "rows": outcome.rows,
-                                    "total": len(outcome.plan.rows), "skippable": outcome.skippable, **printed})
-    result = outcome.result
-    result["notes"] = [*source.notes, *result.get("notes", [])]  # as the CLI's --json has them
-    result["timings"] = {"read": read_s, **outcome.timings}
-    return ok({**result, **printed})
+    return ok({**ran.data, "read_notes": list(source.notes), "plan_notes": ran.plan_notes})
 
 
-@router.get("", summary="Import runs, newest first")
+@route(router, verbs.IMPORT_LIST, summary="Import runs, newest first")
 def list_(request: Request, limit: int = LIMIT, offset: int = OFFSET) -> JSONEnvelope:
     from tenantctl.store.imports import runs
 
@@ -121,7 +118,7 @@ def list_(request: Request, limit: int = LIMIT, offset: int = OFFSET) -> JSONEnv
     return ok(items, meta={"total": total, "limit": limit_of(limit), "offset": offset})
 
 
-@router.get("/{run_id}", summary="One import run: counts, problems, what it created and changed")
+@route(router, verbs.IMPORT_SHOW, summary="One import run: counts, problems, what it created and changed")
 def show(request: Request, run_id: Id) -> JSONEnvelope:
     from tenantctl.store.imports import runs
 
@@ -129,8 +126,8 @@ def show(request: Request, run_id: Id) -> JSONEnvelope:
         return ok(runs.show_run(ctx, run_id))
 
 
-@router.post("/{run_id}/undo", summary="Undo a run (refused where later changes would be lost); dry_run: "
-                                      "what it would remove and restore, nothing changed")
+@route(router, verbs.IMPORT_UNDO, summary="Undo a run (refused where later changes would be lost); dry_run: "
+                                          "what it would remove and restore, nothing changed")
 def undo(request: Request, run_id: Id, dry_run: bool = False) -> JSONEnvelope:
     from tenantctl.store.imports import runs
 

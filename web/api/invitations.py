@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from tenantctl.store import verbs
 from tenantctl.store.enums import Billing, InvitationKind, InvitationStatus, Role
-from tenantctl.web.api.common import LIMIT, MAX_INT, OFFSET, Id, JSONEnvelope, limit_of, ok, page, transaction
+from tenantctl.web.api.common import LIMIT, MAX_INT, OFFSET, Id, JSONEnvelope, limit_of, ok, page, route, transaction
 
 router = APIRouter(prefix="/invitations", tags=["invitations"])
 
@@ -35,7 +36,8 @@ class Reissue(BaseModel):
     send: bool = False
 
 
-@router.post("", status_code=201, summary="Create an invitation; the link is in the answer once (or mailed: send)")
+@route(router, verbs.INVITE_CREATE, status_code=201,
+       summary="Create an invitation; the link is in the answer once (or mailed: send)")
 def create(request: Request, body: InvitationCreate) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
@@ -49,7 +51,7 @@ def create(request: Request, body: InvitationCreate) -> JSONEnvelope:
     return ok(data, 201 if data["action"] == "created" else 200)
 
 
-@router.get("", summary="Invitations with their status; never a token")
+@route(router, verbs.INVITE_LIST, summary="Invitations with their status; never a token")
 def list_(request: Request, status: InvitationStatus | None = None, kind: InvitationKind | None = None,
           sent: bool = False, received: bool = False, search: str | None = None, limit: int = LIMIT,
           offset: int = OFFSET) -> JSONEnvelope:
@@ -62,7 +64,7 @@ def list_(request: Request, status: InvitationStatus | None = None, kind: Invita
     return page(p)
 
 
-@router.get("/{inv_id}", summary="One invitation")
+@route(router, verbs.INVITE_SHOW, summary="One invitation")
 def show(request: Request, inv_id: Id) -> JSONEnvelope:
     from tenantctl.store.services import invitations
 
@@ -70,7 +72,7 @@ def show(request: Request, inv_id: Id) -> JSONEnvelope:
         return ok(invitations.show(ctx, inv_id))
 
 
-@router.post("/{inv_id}/revoke", summary="Revoke: the link stops working at once")
+@route(router, verbs.INVITE_REVOKE, summary="Revoke: the link stops working at once")
 def revoke(request: Request, inv_id: Id) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
@@ -78,7 +80,7 @@ def revoke(request: Request, inv_id: Id) -> JSONEnvelope:
         return ok(answers.revoke_invitation(ctx, inv_id))
 
 
-@router.post("/{inv_id}/reissue", summary="A new token and lifetime; the old link dies")
+@route(router, verbs.INVITE_REISSUE, summary="A new token and lifetime; the old link dies")
 def reissue(request: Request, inv_id: Id, body: Reissue | None = None) -> JSONEnvelope:
     from tenantctl.store.services import answers
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from tenantctl.web.api.common import JSONEnvelope, ok, transaction
+from tenantctl.store import verbs
+from tenantctl.web.api.common import JSONEnvelope, ok, route, transaction
 
 router = APIRouter(prefix="/lookup", tags=["tenants", "users"])
 
 
-@router.get("/tenant", summary="Exactly one tenant by customer number (at a reseller) or external id")
+@route(router, verbs.TENANT_LOOKUP, summary="Exactly one tenant by customer number (at a reseller) or external id")
 def tenant(request: Request, customer_number: str | None = None, external_id: str | None = None,
            reseller: str | None = None) -> JSONEnvelope:
     from tenantctl.store.services import tenants
@@ -20,7 +21,7 @@ def tenant(request: Request, customer_number: str | None = None, external_id: st
         return ok(tenants.show_tenant(ctx, found.key))
 
 
-@router.get("/user", summary="Exactly the user with this e-mail (never a login)")
+@route(router, verbs.USER_LOOKUP, summary="Exactly the user with this e-mail (never a login)")
 def user(request: Request, email: str) -> JSONEnvelope:
     from tenantctl.store.services import user_view, users
 

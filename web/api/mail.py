@@ -9,12 +9,13 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 
-from tenantctl.web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, page, transaction
+from tenantctl.store import verbs
+from tenantctl.web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, page, route, transaction
 
 router = APIRouter(prefix="/mail", tags=["mail"])
 
 
-@router.get("", summary="The outbox in the caller's scope, newest first")
+@route(router, verbs.MAIL_LIST, summary="The outbox in the caller's scope, newest first")
 def list_(request: Request, state: Literal["queued", "sending", "sent", "failed"] | None = None,
           to: str | None = Query(None, description="Only mails to this address."),
           user: str | None = Query(None, description="Only mails to this user (login)."),

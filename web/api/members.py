@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
+from tenantctl.store import verbs
 from tenantctl.store.enums import Role
-from tenantctl.web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, transaction
+from tenantctl.web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, route, transaction
 
 router = APIRouter(prefix="/tenants/{key}/members", tags=["memberships"])
 
@@ -15,7 +16,7 @@ class Member(BaseModel):
     role: Role = Role.member
 
 
-@router.get("", summary="A tenant's members")
+@route(router, verbs.MEMBER_LIST, summary="A tenant's members")
 def list_(request: Request, key: str, role: Role | None = None, limit: int = LIMIT,
           offset: int = OFFSET) -> JSONEnvelope:
     from tenantctl.store.services import memberships
@@ -26,7 +27,7 @@ def list_(request: Request, key: str, role: Role | None = None, limit: int = LIM
     return page(p)
 
 
-@router.put("/{ident}", summary="Add an existing user (login or e-mail) to the tenant, or change their role")
+@route(router, verbs.MEMBER_ADD, summary="Add an existing user (login or e-mail) to the tenant, or change their role")
 def add(request: Request, key: str, ident: str, body: Member | None = None) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
@@ -35,7 +36,7 @@ def add(request: Request, key: str, ident: str, body: Member | None = None) -> J
     return ok(data)
 
 
-@router.delete("/{ident}", summary="Remove a user from the tenant (never its last admin)")
+@route(router, verbs.MEMBER_REMOVE, summary="Remove a user from the tenant (never its last admin)")
 def remove(request: Request, key: str, ident: str) -> JSONEnvelope:
     from tenantctl.store.services import answers
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from tenantctl.store import verbs
 from tenantctl.store.enums import LinkPurpose
-from tenantctl.web.api.common import JSONEnvelope, ok, transaction
+from tenantctl.web.api.common import JSONEnvelope, ok, route, transaction
 
 router = APIRouter(tags=["password links"])
 
@@ -23,7 +24,7 @@ class SendLinks(BaseModel):
     unless_open: bool = Field(False, description="Leave users alone who hold an open link (safe to re-run).")
 
 
-@router.post("/password-links", summary="Send password-setting links (or plan them: dry_run)")
+@route(router, verbs.PASSWORD_LINKS, summary="Send password-setting links (or plan them: dry_run)")
 def send(request: Request, body: SendLinks) -> JSONEnvelope:
     from tenantctl.store.services import passwords
 

@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from tenantctl.store import verbs
 from tenantctl.store.enums import Billing, Language, TenantKind, TenantStatus
-from tenantctl.web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, transaction
+from tenantctl.web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, route, transaction
 
 router = APIRouter(prefix="/tenants", tags=["tenants"])
 
@@ -54,7 +55,7 @@ def _v(value: Any) -> Any:
     return value.value if value is not None and hasattr(value, "value") else value
 
 
-@router.post("", status_code=201, summary="Create a reseller, or a customer under a reseller")
+@route(router, verbs.TENANT_CREATE, status_code=201, summary="Create a reseller, or a customer under a reseller")
 def create(request: Request, body: TenantCreate) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
@@ -66,7 +67,7 @@ def create(request: Request, body: TenantCreate) -> JSONEnvelope:
     return ok(data, 201 if data["action"] == "created" else 200)
 
 
-@router.get("", summary="List the tenants the caller can see")
+@route(router, verbs.TENANT_LIST, summary="List the tenants the caller can see")
 def list_(request: Request, kind: TenantKind | None = None, status: TenantStatus | None = None,
           reseller: str | None = None, search: str | None = None, limit: int = LIMIT,
           offset: int = OFFSET) -> JSONEnvelope:
@@ -78,7 +79,7 @@ def list_(request: Request, kind: TenantKind | None = None, status: TenantStatus
     return page(p)
 
 
-@router.get("/{key}", summary="One tenant with its connections")
+@route(router, verbs.TENANT_SHOW, summary="One tenant with its connections")
 def show(request: Request, key: str) -> JSONEnvelope:
     from tenantctl.store.services import tenants
 
@@ -86,7 +87,7 @@ def show(request: Request, key: str) -> JSONEnvelope:
         return ok(tenants.show_tenant(ctx, key))
 
 
-@router.patch("/{key}", summary="Change name, language, external id, or the connection's terms")
+@route(router, verbs.TENANT_UPDATE, summary="Change name, language, external id, or the connection's terms")
 def update(request: Request, key: str, body: TenantUpdate) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
@@ -99,12 +100,12 @@ def update(request: Request, key: str, body: TenantUpdate) -> JSONEnvelope:
     return ok(data)
 
 
-@router.post("/{key}/suspend", summary="Suspend a tenant")
+@route(router, verbs.TENANT_SUSPEND, summary="Suspend a tenant")
 def suspend(request: Request, key: str) -> JSONEnvelope:
     return _status(request, key, TenantStatus.suspended)
 
 
-@router.post("/{key}/activate", summary="Activate a suspended tenant")
+@route(router, verbs.TENANT_ACTIVATE, summary="Activate a suspended tenant")
 def activate(request: Request, key: str) -> JSONEnvelope:
     return _status(request, key, TenantStatus.active)
 
@@ -117,7 +118,7 @@ def _status(request: Request, key: str, status: str) -> JSONEnvelope:
     return ok(data)
 
 
-@router.post("/{key}/approve", summary="Approve a registration (operator)")
+@route(router, verbs.TENANT_APPROVE, summary="Approve a registration (operator)")
 def approve(request: Request, key: str, body: Decision | None = None) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
@@ -126,7 +127,7 @@ def approve(request: Request, key: str, body: Decision | None = None) -> JSONEnv
     return ok(data)
 
 
-@router.post("/{key}/reject", summary="Reject a registration (operator)")
+@route(router, verbs.TENANT_REJECT, summary="Reject a registration (operator)")
 def reject(request: Request, key: str, body: Decision | None = None) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
@@ -139,7 +140,7 @@ class TenantErase(BaseModel):
     dry_run: bool = Field(False, description="Show the receipt of what would go; change nothing.")
 
 
-@router.post("/{key}/erase", summary="Erase a departing customer company and its people (GDPR)")
+@route(router, verbs.TENANT_ERASE, summary="Erase a departing customer company and its people (GDPR)")
 def erase(request: Request, key: str, body: TenantErase) -> JSONEnvelope:
     from tenantctl.store.services import erasure
 

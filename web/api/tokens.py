@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from tenantctl.web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, transaction
+from tenantctl.store import verbs
+from tenantctl.web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, route, transaction
 
 router = APIRouter(tags=["tokens"])
 
@@ -23,7 +24,7 @@ class Login(TokenCreate):
     password: str = Field(..., examples=["correct horse battery staple"])
 
 
-@router.post("/tokens", status_code=201, summary="Create a token for the calling user (shown once)")
+@route(router, verbs.TOKEN_CREATE, status_code=201, summary="Create a token for the calling user (shown once)")
 def create(request: Request, body: TokenCreate) -> JSONEnvelope:
     from tenantctl.store.services import api_tokens
 
@@ -32,7 +33,7 @@ def create(request: Request, body: TokenCreate) -> JSONEnvelope:
     return ok(data, 201)
 
 
-@router.get("/tokens", summary="List tokens (the operator: anyone's with all/user); never a secret")
+@route(router, verbs.TOKEN_LIST, summary="List tokens (the operator: anyone's with all/user); never a secret")
 def list_(request: Request, all: bool = False, user: str | None = None, inactive: bool = False,
           limit: int = LIMIT, offset: int = OFFSET) -> JSONEnvelope:
     from tenantctl.store.services import api_tokens
@@ -43,7 +44,7 @@ def list_(request: Request, all: bool = False, user: str | None = None, inactive
     return page(p)
 
 
-@router.delete("/tokens/current", summary="Revoke the token this request came with (tenantctl logout)")
+@route(router, verbs.TOKEN_REVOKE_CURRENT, summary="Revoke the token this request came with (tenantctl logout)")
 def revoke_current(request: Request) -> JSONEnvelope:
     from tenantctl.store.services import api_tokens
     from tenantctl.web.api.common import bearer
@@ -54,7 +55,7 @@ def revoke_current(request: Request) -> JSONEnvelope:
     return ok(data)
 
 
-@router.delete("/tokens/{ref}", summary="Revoke a token by id or name (yours; the operator: anyone's)")
+@route(router, verbs.TOKEN_REVOKE, summary="Revoke a token by id or name (yours; the operator: anyone's)")
 def revoke(request: Request, ref: str, user: str | None = None) -> JSONEnvelope:
     from tenantctl.store.services import api_tokens
     from tenantctl.web.api.common import bearer
@@ -65,9 +66,9 @@ def revoke(request: Request, ref: str, user: str | None = None) -> JSONEnvelope:
     return ok(data)
 
 
-@router.post("/auth/token", status_code=201, summary="Log in with login and password; get a new token",
-             description="The one call without a token. Unknown login, wrong password and disabled user "
-                         "get the same 401. Counts as a login (the user's open password links die).")
+@route(router, verbs.AUTH_TOKEN, status_code=201, summary="Log in with login and password; get a new token",
+       description="The one call without a token. Unknown login, wrong password and disabled user "
+                   "get the same 401. Counts as a login (the user's open password links die).")
 def login(request: Request, body: Login) -> JSONEnvelope:
     from tenantctl.store.services import api_tokens
     from tenantctl.web.login_throttle import guarded
@@ -80,7 +81,7 @@ def login(request: Request, body: Login) -> JSONEnvelope:
     return ok(guarded(request, body.login, attempt), 201)
 
 
-@router.get("/auth/status", summary="Who the token acts as: user, memberships, rights, the token itself")
+@route(router, verbs.AUTH_STATUS, summary="Who the token acts as: user, memberships, rights, the token itself")
 def status(request: Request) -> JSONEnvelope:
     from tenantctl.store.services import api_tokens, whoami
     from tenantctl.web.api.common import bearer

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from tenantctl.store import verbs
 from tenantctl.store.enums import Language, Role, UserStatus
-from tenantctl.web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, transaction
+from tenantctl.web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, route, transaction
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -36,7 +37,8 @@ class UserUpdate(BaseModel):
     time_zone: str | None = Field(None, examples=["Europe/London"], description=TIME_ZONE + " '' clears it.")
 
 
-@router.post("", status_code=201, summary="Create a user in a tenant (the login is derived from the name)")
+@route(router, verbs.USER_CREATE, status_code=201,
+       summary="Create a user in a tenant (the login is derived from the name)")
 def create(request: Request, body: UserCreate) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
@@ -48,7 +50,7 @@ def create(request: Request, body: UserCreate) -> JSONEnvelope:
     return ok(data, 201 if data["action"] == "created" else 200)
 
 
-@router.get("", summary="List the users the caller can see")
+@route(router, verbs.USER_LIST, summary="List the users the caller can see")
 def list_(request: Request, tenant: str | None = None, status: UserStatus | None = None, search: str | None = None,
           limit: int = LIMIT, offset: int = OFFSET) -> JSONEnvelope:
     from tenantctl.store.services import users
@@ -59,7 +61,7 @@ def list_(request: Request, tenant: str | None = None, status: UserStatus | None
     return page(p)
 
 
-@router.get("/{ident}", summary="One user (login or e-mail) with their memberships")
+@route(router, verbs.USER_SHOW, summary="One user (login or e-mail) with their memberships")
 def show(request: Request, ident: str) -> JSONEnvelope:
     from tenantctl.store.services import user_view, users
 
@@ -68,7 +70,7 @@ def show(request: Request, ident: str) -> JSONEnvelope:
     return ok(data)  # after the transaction: its warnings (a person no tenant holds) go along
 
 
-@router.patch("/{ident}", summary="Change a user's name, e-mail, language or time zone")
+@route(router, verbs.USER_UPDATE, summary="Change a user's name, e-mail, language or time zone")
 def update(request: Request, ident: str, body: UserUpdate) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
@@ -78,7 +80,7 @@ def update(request: Request, ident: str, body: UserUpdate) -> JSONEnvelope:
     return ok(data)
 
 
-@router.post("/{ident}/disable", summary="Disable a user: no login, open links and API tokens die")
+@route(router, verbs.USER_DISABLE, summary="Disable a user: no login, open links and API tokens die")
 def disable(request: Request, ident: str) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
@@ -86,7 +88,7 @@ def disable(request: Request, ident: str) -> JSONEnvelope:
         return ok(answers.set_user_enabled(ctx, ident, False))
 
 
-@router.post("/{ident}/enable", summary="Enable a disabled user")
+@route(router, verbs.USER_ENABLE, summary="Enable a disabled user")
 def enable(request: Request, ident: str) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
@@ -98,7 +100,7 @@ class Erase(BaseModel):
     dry_run: bool = Field(False, description="Show the receipt of what would go; change nothing.")
 
 
-@router.get("/{ident}/export", summary="Everything stored about a person (GDPR access request)")
+@route(router, verbs.USER_EXPORT, summary="Everything stored about a person (GDPR access request)")
 def export(request: Request, ident: str) -> JSONEnvelope:
     from tenantctl.store.services import personal_export
 
@@ -106,7 +108,7 @@ def export(request: Request, ident: str) -> JSONEnvelope:
         return ok(personal_export.export_user(ctx, ident))
 
 
-@router.post("/{ident}/erase", summary="Erase a person (GDPR erasure request): a receipt of what went")
+@route(router, verbs.USER_ERASE, summary="Erase a person (GDPR erasure request): a receipt of what went")
 def erase(request: Request, ident: str, body: Erase) -> JSONEnvelope:
     from tenantctl.store.services import erasure
 
