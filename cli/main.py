@@ -12,6 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from cli import output, state
+from cli.process import exit_now
 from store.errors import DeliveryPending, TenantctlError, UsageError, from_store_exception
 
 HELP = """Administer a B2B platform: tenants, users, invitations, password links, migrations.
@@ -67,7 +68,7 @@ class TenantctlGroup(TyperGroup):
         if completion.requested():
             completion.prepare()  # only now: completion classes cost start-up time
         _plain_help(self)
-        state.JSON_MODE = "--json" in argv
+        state.JSON_MODE = json_requested(argv)
         state.FLAGS = {}
         state.REMOTE = None
         state.WARNINGS = []
@@ -113,6 +114,17 @@ class TenantctlGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def json_requested(argv: Sequence[str]) -> bool:
+    """Whether the command line asks for one JSON document. Read from the words as typed, not from
+    click's parsed options: an unknown option or a malformed value fails while click parses, before
+    any option has a value, and that error must still be answered in JSON (docs/json.md). Words
+    after `--` are arguments, not options."""
+    words = list(argv)
+    if "--" in words:
+        words = words[:words.index("--")]
+    return "--json" in words
 
 
 def _aborted(interrupted: bool) -> int:
@@ -306,18 +318,3 @@ _register()
 def main() -> None:
     """The console script (and `python -m cli`)."""
     exit_now(app(standalone_mode=False))
-
-
-def exit_now(code: int) -> None:
-    """End the process without the interpreter's teardown, which frees every object left and
-    unmaps the memory of a 100,000-row import piece by piece (~0.2 s, measured; issue 5). Nothing is
-    lost: commands commit and close the store before they return; atexit handlers still run and
-    the output is flushed here."""
-    import atexit
-    from contextlib import suppress
-
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with suppress(OSError, ValueError):  # a closed pipe (`tenantctl … | head`)
-            stream.flush()
-    os._exit(code)

@@ -85,14 +85,14 @@ def apply(
     if backend.remote():
         _apply_remote(text, name, env, dry_run=dry_run, prune=prune, send_links=links, yes=yes, json=json)
         return
-    from store.imports.perf import gc_paused
+    from cli.process import import_process
     from store.services import apply as service
 
     opts = service.ApplyOptions(dry_run=dry_run, prune=prune,
                                 send_links="missing" if send_missing else "new" if send_links else None)
     if prune and not dry_run and not yes:
         _confirm_prune(text, name, env)
-    with gc_paused():  # a million parsed objects and no cycles worth collecting (as import run)
+    with import_process():  # a million parsed objects, no cycles worth collecting: see cli/process.py
         doc = document.load(text, name, env)
         del text
         with runtime.command() as ctx:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from store.context import Ctx
 from store.imports.flat import split_contacts
-from store.imports.perf import gc_paused
 from store.imports.plan import Options, Plan, Progress
 from store.imports.plan_tenants import plan_tenants
 from store.imports.plan_users import plan_users
@@ -23,8 +22,7 @@ def build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | Non
 
         raise Conflict("another import is running on this store; this one changed nothing",
                        hint="run it again once the other import has finished")
-    with gc_paused():
-        return _build_plan(ctx, source, opts, progress)
+    return _build_plan(ctx, source, opts, progress)
 
 
 def _build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | None) -> Plan:
