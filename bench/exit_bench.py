@@ -11,7 +11,8 @@ the CPU seconds are the steadier measure of what the teardown costs.
 
     python -m bench exit [--tenants 10000] [--users 100000] [--repeat N] [--workdir .bench] [--no-large]
 
-Prints one JSON report on stdout (seconds are medians). docs/performance.md records the result.
+Prints one JSON report on stdout (seconds are medians); docs/architecture.md ("Process-wide settings
+of the CLI") records the result.
 """
 
 from __future__ import annotations

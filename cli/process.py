@@ -1,8 +1,8 @@
 """Process-wide settings of the CLI's own process, in one place and never in `tenantctl serve`:
 
 - every command ends without the interpreter's teardown (`exit_now`), which frees every object
-  and module one by one: measured with `python -m bench exit` (docs/performance.md), it pays for
-  small commands as for a 100,000-row import;
+  and module one by one: measured with `python -m bench exit` (docs/architecture.md, "Process-wide
+  settings of the CLI"), it pays for small commands as for a 100,000-row import;
 - the import process (`import run`, `apply`) runs with one malloc arena and without the cyclic
   garbage collector (`import_process`). A long-running, multi-threaded server must not do either:
   a paused collector lets its heap grow without bound, and one arena serialises its threads.

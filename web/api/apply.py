@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from web.api.common import MAX_INT, JSONEnvelope, ok, transaction
 
 router = APIRouter(prefix="/apply", tags=["apply"])
-MAX_BYTES = 50 * 1024 * 1024  # as `apply -f` reads at most (importers/document.py; a test keeps them equal)
+MAX_BYTES = 50 * 1024 * 1024  # as `apply -f` reads at most (importers/document/reading.py; a test keeps them equal)
 
 
 @router.post("", summary="Apply a YAML/JSON document (the request body): dry_run plans, prune removes",
