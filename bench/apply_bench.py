@@ -40,7 +40,7 @@ def document(tenants: list[list[Any]], users: list[list[Any]]) -> dict[str, Any]
 
 def command(url: str, *args: str) -> list[str]:
     run = f"app(['--db', {url!r}, *{list(args)!r}], standalone_mode=False)"
-    return [sys.executable, "-c", f"from cli.main import app, exit_now; exit_now({run})"]
+    return [sys.executable, "-c", f"from tenantctl.cli.main import app, exit_now; exit_now({run})"]
 
 
 def small_files(workdir: Path) -> tuple[Path, Path]:

@@ -42,9 +42,9 @@ def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 ENDINGS = {
     # as Python ends by itself: atexit handlers, then the teardown of every module and object
-    "teardown": "import sys\nfrom cli.main import app\nsys.exit(app({args}, standalone_mode=False))\n",
+    "teardown": "import sys\nfrom tenantctl.cli.main import app\nsys.exit(app({args}, standalone_mode=False))\n",
     # the output flushed, then the process ends at once (no teardown)
-    "os._exit": ("import os, sys\nfrom cli.main import app\ncode = app({args}, standalone_mode=False)\n"
+    "os._exit": ("import os, sys\nfrom tenantctl.cli.main import app\ncode = app({args}, standalone_mode=False)\n"
                  "sys.stdout.flush(); sys.stderr.flush()\nos._exit(code)\n"),
 }
 

@@ -130,8 +130,8 @@ def generate_flat(workdir: Path, n_companies: int, n_people: int) -> dict[str, P
 
 def fresh_sqlite(workdir: Path, name: str, reseller: bool = False) -> str:
     """A copy of a migrated store (reseller: with the reseller `partner` a flat list is imported under)."""
-    from store.db import Store
-    from store.migrate import upgrade
+    from tenantctl.store.db import Store
+    from tenantctl.store.migrate import upgrade
 
     template = workdir / ("template-partner.db" if reseller else "template.db")
     if not template.exists():
@@ -157,8 +157,8 @@ def fresh_pg(url: str) -> str:
     import psycopg
     from sqlalchemy.engine import make_url
 
-    from store.db import Store
-    from store.migrate import upgrade
+    from tenantctl.store.db import Store
+    from tenantctl.store.migrate import upgrade
 
     base = make_url(url).set(drivername="postgresql+psycopg")
     admin = base.set(database="postgres").render_as_string(hide_password=False).replace("+psycopg", "")
@@ -185,11 +185,12 @@ def timed(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = 
     return elapsed, usage.ru_maxrss / 1024
 
 
-def tenantctl(url: str, *files: Path, extra: tuple[str, ...] = (), python: str = sys.executable) -> list[str]:
+def tenantctl(url: str, *files: Path, extra: tuple[str, ...] = (), python: str = sys.executable,
+              pkg: str = "tenantctl.") -> list[str]:
     """One process, as the console script runs: one `import run` per file (csv: tenants, then users)."""
     runs = ", ".join(f"app(['--db', {url!r}, 'import', 'run', {str(f)!r}, *{list(extra)!r}], standalone_mode=False)"
                      for f in files)
-    return [python, "-c", f"from cli.main import app, exit_now; exit_now(max([{runs}]))"]
+    return [python, "-c", f"from {pkg}cli.main import app, exit_now; exit_now(max([{runs}]))"]
 
 
 class Against:
@@ -203,6 +204,9 @@ class Against:
         from bench.compiled import precompile
 
         precompile(self.python, self.folder)  # measured as we are: compiled
+        # a checkout from before the packages moved under the tenantctl namespace imports them bare
+        probe = subprocess.run([self.python, "-c", "import tenantctl.cli"], cwd=self.folder, capture_output=True)
+        self.pkg = "tenantctl." if probe.returncode == 0 else ""
         self.workdir = (workdir / "against").resolve()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.templates: dict[bool, Path] = {}
@@ -214,7 +218,8 @@ class Against:
             seed = ("import sqlite3; db = sqlite3.connect(p); db.execute(\"INSERT INTO tenant (key, name, kind, "
                     "status, language, created_at, created_by) VALUES ('partner', 'Partner AG', 'reseller', "
                     "'active', 'de', '2026-01-01 00:00:00', 'bench')\"); db.commit()") if reseller else "pass"
-            code = (f"from store.db import Store; from store.migrate import upgrade; p = {url[10:]!r}\n"
+            code = (f"from {self.pkg}store.db import Store; from {self.pkg}store.migrate import upgrade; "
+                    f"p = {url[10:]!r}\n"
                     "import os; os.path.exists(p) and os.remove(p)\n"
                     f"s = Store({url!r}, create=True); upgrade(s); s.dispose()\n{seed}")
             done = subprocess.run([self.python, "-c", code], cwd=self.folder, capture_output=True, text=True)
@@ -259,17 +264,17 @@ def main(argv: list[str]) -> int:
             extra = ("--reseller", "partner") if flat else ()
             base = fresh_sqlite(args.workdir, "baseline", reseller=flat)
             measure(f"baseline {kind}", [*baseline, *(["--flat"] if flat else []), base, *map(str, paths)])
-            sides: list[tuple[str, str, Path | None]] = [("", sys.executable, None)]
+            sides: list[tuple[str, str, Path | None, str]] = [("", sys.executable, None, "tenantctl.")]
             if against:
-                sides.append((" (against)", against.python, against.folder))
+                sides.append((" (against)", against.python, against.folder, against.pkg))
                 sides = sides[round_no % 2:] + sides[:round_no % 2]  # each side first in every other round
-            for suffix, python, cwd in sides:
+            for suffix, python, cwd, pkg in sides:
                 name = f"import-{kind.replace(' ', '-')}"
                 url = (against.fresh_sqlite(name, flat) if against and cwd
                        else fresh_sqlite(args.workdir, name, reseller=flat))
-                measure(f"import {kind}{suffix}", tenantctl(url, *paths, extra=extra, python=python), cwd=cwd)
+                measure(f"import {kind}{suffix}", tenantctl(url, *paths, extra=extra, python=python, pkg=pkg), cwd=cwd)
                 # the re-run: against the store just filled
-                measure(f"re-run {kind}{suffix}", tenantctl(url, *paths, extra=extra, python=python), cwd=cwd)
+                measure(f"re-run {kind}{suffix}", tenantctl(url, *paths, extra=extra, python=python, pkg=pkg), cwd=cwd)
             if args.pg and not flat:
                 measure(f"postgres {kind}", tenantctl(fresh_pg(args.pg), *paths))
     results = {name: {"seconds": round(median(t for t, _ in runs), 2), "peak_mb": round(max(m for _, m in runs), 1)}

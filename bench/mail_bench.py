@@ -52,10 +52,10 @@ def seed(store: Any, settings: Any, count: int) -> list[int]:
     from sqlalchemy import insert
     from sqlmodel import select
 
-    from store.actor import operator_actor
-    from store.context import Ctx
-    from store.models import Connection, Membership, Tenant, User
-    from store.services import passwords
+    from tenantctl.store.actor import operator_actor
+    from tenantctl.store.context import Ctx
+    from tenantctl.store.models import Connection, Membership, Tenant, User
+    from tenantctl.store.services import passwords
 
     with store.transaction() as s:
         reseller = Tenant(key="acme", name="ACME Reseller AG", kind="reseller", created_by="bench")
@@ -77,15 +77,15 @@ def seed(store: Any, settings: Any, count: int) -> list[int]:
         links = passwords.issue_links(ctx, users, deliver=False)
         issue_seconds = time.perf_counter() - started
         print(f"issue_links for {len(links)} users: {issue_seconds:.2f} s")
-        from store.models import OutboxMail
+        from tenantctl.store.models import OutboxMail
 
         return [int(i) for i in s.exec(select(OutboxMail.id).order_by(OutboxMail.id)) if i is not None]
 
 
 def prerender(settings: Any, count: int) -> list[tuple[str, bytes]]:
-    from mail_templates import render
-    from mail_templates.samples import sample
-    from store.mail import message
+    from tenantctl.mail_templates import render
+    from tenantctl.mail_templates.samples import sample
+    from tenantctl.store.mail import message
 
     out = []
     for i in range(count):
@@ -115,10 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import multiprocessing
 
-    from store.db import Store
-    from store.mail.delivery import deliver_pending
-    from store.migrate import upgrade
-    from store.settings import load_settings
+    from tenantctl.store.db import Store
+    from tenantctl.store.mail.delivery import deliver_pending
+    from tenantctl.store.migrate import upgrade
+    from tenantctl.store.settings import load_settings
 
     port = free_port()
     mp = multiprocessing.get_context("spawn")
@@ -172,8 +172,8 @@ def requeue(store: Any, ids: list[int]) -> None:
     from sqlalchemy import update
     from sqlmodel import col
 
-    from store.models import OutboxMail
-    from store.types import utcnow
+    from tenantctl.store.models import OutboxMail
+    from tenantctl.store.types import utcnow
 
     with store.transaction() as s:
         s.execute(update(OutboxMail).where(col(OutboxMail.id).in_(ids))

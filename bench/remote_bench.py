@@ -30,8 +30,8 @@ def free_port() -> int:
 
 
 def tenantctl(env: dict[str, str], *args: str, input: str | None = None) -> str:
-    done = subprocess.run([sys.executable, "-m", "cli", *args], env=env, cwd=ROOT, capture_output=True, text=True,
-                          input=input, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "tenantctl.cli", *args], env=env, cwd=ROOT, capture_output=True,
+                          text=True, input=input, timeout=120)
     if done.returncode != 0:
         raise SystemExit(f"tenantctl {' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")
     return done.stdout
@@ -55,7 +55,7 @@ def prepare(home: Path, tenants: int) -> tuple[dict[str, str], str]:
 
 
 def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], env=env, cwd=ROOT,
+    server = subprocess.Popen([sys.executable, "-m", "tenantctl.cli", "serve", "--port", str(port)], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     import httpx
 
@@ -99,7 +99,7 @@ def main(argv: list[str]) -> int:
                         f"r = httpx.get('{url}/api/v1/tenants', headers={{'Authorization': 'Bearer ' + "
                         "os.environ['TENANTCTL_TOKEN']})\n"
                         "assert r.status_code == 200, r.text"]
-            remote = [sys.executable, "-m", "cli", "tenant", "list"]
+            remote = [sys.executable, "-m", "tenantctl.cli", "tenant", "list"]
             timed(baseline, client_env), timed(remote, client_env)  # warm the file cache
             rounds: list[dict[str, Any]] = []
             for _ in range(args.repeat):

@@ -49,7 +49,7 @@ def main(argv: list[str]) -> int:
     url = f"sqlite:///{work / 'tenantctl.db'}"
     env = {**os.environ, "TENANTCTL_HOME": str(work), "TENANTCTL_DATABASE_URL": url}
     env.pop("TENANTCTL_ACTOR", None)
-    tenantctl = [sys.executable, "-c", "from cli.main import main; main()"]
+    tenantctl = [sys.executable, "-c", "from tenantctl.cli.main import main; main()"]
     subprocess.run([*tenantctl, "init", "--admin-email", "ops@bench.example", "--admin-first-name", "Olga",
                     "--admin-last-name", "Peters"], env=env, check=True, capture_output=True)
     for i in range(args.tenants):

@@ -37,9 +37,9 @@ def bench_app() -> Any:
     rate limits, plus GET /bench/hello."""
     from fastapi.responses import PlainTextResponse
 
-    from store.settings import load_settings
-    from web.app import create_app
-    from web.limits import Limits
+    from tenantctl.store.settings import load_settings
+    from tenantctl.web.app import create_app
+    from tenantctl.web.limits import Limits
 
     app = create_app(load_settings(), limits=Limits.unlimited())
 
@@ -59,12 +59,12 @@ def serve(port: int, workers: int = 1) -> None:
 
 def prepare(home: Path) -> str:
     """A store with one customer user whose password is set; returns a fresh password-link token."""
-    from store.actor import operator_actor
-    from store.context import Ctx
-    from store.db import Store
-    from store.migrate import upgrade
-    from store.services import passwords, tenants, users
-    from store.settings import load_settings
+    from tenantctl.store.actor import operator_actor
+    from tenantctl.store.context import Ctx
+    from tenantctl.store.db import Store
+    from tenantctl.store.migrate import upgrade
+    from tenantctl.store.services import passwords, tenants, users
+    from tenantctl.store.settings import load_settings
 
     settings = load_settings()
     store = Store(settings.database_url, create=True)
@@ -91,7 +91,7 @@ def prepare(home: Path) -> str:
 
 
 def argon2_rate(seconds: float) -> float:
-    from store import passwords
+    from tenantctl.store import passwords
 
     stored = passwords.hash_password(PASSWORD)
     n, start = 0, time.perf_counter()

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cli import output, state
+from tenantctl.cli import output, state
 
 if TYPE_CHECKING:
-    from store.context import Ctx
+    from tenantctl.store.context import Ctx
 
 
 @dataclass
@@ -35,7 +35,7 @@ def call(method: str, path: str, local: Callable[[Ctx], Any], *, query: dict[str
          write: bool | None = None) -> Result:
     """Run one operation: `local(ctx)` in one transaction, or `method path` on the server."""
     if state.REMOTE is not None:
-        from cli import remote as remote_mode
+        from tenantctl.cli import remote as remote_mode
 
         payload = remote_mode.client().request(method, path, query=query, body=body, content=content,
                                                headers=headers)
@@ -43,7 +43,7 @@ def call(method: str, path: str, local: Callable[[Ctx], Any], *, query: dict[str
         if meta:
             return Result(payload["data"], meta.get("total"), meta.get("limit"), meta.get("offset") or 0)
         return Result(payload["data"])
-    from cli import runtime
+    from tenantctl.cli import runtime
 
     with runtime.command(write=method != "GET" if write is None else write) as ctx:
         value = local(ctx)
@@ -51,7 +51,7 @@ def call(method: str, path: str, local: Callable[[Ctx], Any], *, query: dict[str
 
 
 def as_result(value: Any) -> Result:
-    from store.services import Page
+    from tenantctl.store.services import Page
 
     if isinstance(value, Result):
         return value
@@ -61,13 +61,13 @@ def as_result(value: Any) -> Result:
 
 
 class _Services:
-    """`svc.tenants` is `store.services.tenants`, imported on first use (local mode only), so that a
+    """`svc.tenants` is `tenantctl.store.services.tenants`, imported on first use (local mode only), so that a
     command's local call reads as one line and remote mode never loads the store."""
 
     def __getattr__(self, name: str) -> Any:
         import importlib
 
-        return importlib.import_module(f"store.services.{name}")
+        return importlib.import_module(f"tenantctl.store.services.{name}")
 
 
 svc: Any = _Services()

@@ -41,12 +41,12 @@ def _root_flags(ctx: Any) -> dict[str, Any]:
 def _from_store(ctx: Any, incomplete: str, what: str) -> list[str]:
     """Keys or logins the actor may see that start with `incomplete`; nothing on any error (a
     completion must never print a traceback into the shell)."""
-    from cli import state
+    from tenantctl.cli import state
 
     state.FLAGS = _root_flags(ctx)
     try:
-        from cli import runtime
-        from store.services import lookups
+        from tenantctl.cli import runtime
+        from tenantctl.store.services import lookups
 
         with runtime.command(write=False) as c:
             found = (lookups.tenant_keys if what == "tenants" else lookups.logins)(c, incomplete, MAX_ITEMS)

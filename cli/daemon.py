@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 if TYPE_CHECKING:
-    from store.settings import Settings
+    from tenantctl.store.settings import Settings
 
 LOG_FORMATS = ("auto", "text", "json")
 
@@ -27,7 +27,7 @@ METRICS_HOST = typer.Option("127.0.0.1", "--metrics-host",
 
 
 def log_format(fmt: str) -> str:
-    from store.errors import UsageError
+    from tenantctl.store.errors import UsageError
 
     if fmt not in LOG_FORMATS:
         raise UsageError(f"unknown log format {fmt!r}", hint="use --log-format text, json or auto")
@@ -39,7 +39,7 @@ def log_format(fmt: str) -> str:
 def setup_logging(fmt: str) -> dict[str, Any]:
     import logging.config
 
-    from web import logformat
+    from tenantctl.web import logformat
 
     config = logformat.config(fmt)
     logging.config.dictConfig(config)
@@ -50,7 +50,7 @@ def check_metrics_listener(conf: Settings, host: str, port: int | None) -> None:
     """Metrics tell a lot about the platform's use: beyond loopback only behind a token."""
     import ipaddress
 
-    from store.errors import UsageError
+    from tenantctl.store.errors import UsageError
 
     if port is None or conf.metrics_token:
         return
@@ -64,8 +64,8 @@ def check_metrics_listener(conf: Settings, host: str, port: int | None) -> None:
 
 
 def start_metrics(conf: Settings, host: str, port: int, store: Any) -> Any:
-    from store.errors import Unreachable
-    from web import metrics
+    from tenantctl.store.errors import Unreachable
+    from tenantctl.web import metrics
 
     try:
         return metrics.start_server(host, port, store, conf.metrics_token)

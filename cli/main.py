@@ -11,9 +11,9 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from cli import output, state
-from cli.process import exit_now
-from store.errors import DeliveryPending, TenantctlError, UsageError, from_store_exception
+from tenantctl.cli import output, state
+from tenantctl.cli.process import exit_now
+from tenantctl.store.errors import DeliveryPending, TenantctlError, UsageError, from_store_exception
 
 HELP = """Administer a B2B platform: tenants, users, invitations, password links, migrations.
 
@@ -40,7 +40,7 @@ def _plain_param(param: Any) -> None:
     `0<=x<=9223372036854775807`; ours read `LOGIN` (click's and man pages' convention) and
     `between 1 and 30`, and the store's 64-bit ceiling is not shown. Both hooks are private to
     typer (pinned below 0.30 in pyproject.toml); without them the help is merely less plain."""
-    from cli.options import MAX_INT
+    from tenantctl.cli.options import MAX_INT
 
     if getattr(param, "param_type_name", None) == "argument" and hasattr(param, "_usage_display_name"):
         name = param.display_name_raw if param.required else f"[{param.display_name_raw}]"
@@ -59,16 +59,20 @@ class TenantctlGroup(TyperGroup):
              **extra: Any) -> Any:
         from typer._click import exceptions as click_exc  # typer vendors click (>=0.29)
 
-        from store.nfc import nfc
+        from tenantctl.store.nfc import nfc
 
         # text enters here: arguments in NFC (a name typed on a Mac is decomposed, see store/nfc.py)
         argv = [nfc(a) for a in (sys.argv[1:] if args is None else args)]
-        from cli import completion
+        from tenantctl.cli import completion
 
         if completion.requested():
             completion.prepare()  # only now: completion classes cost start-up time
         _plain_help(self)
+        from tenantctl.cli.options import json_requested
+
         state.JSON_MODE = json_requested(argv)
+        state.SILENT = False
+        state.ZONE = None
         state.FLAGS = {}
         state.REMOTE = None
         state.WARNINGS = []
@@ -77,7 +81,7 @@ class TenantctlGroup(TyperGroup):
         state.DELIVERY_PENDING = False
         try:
             if "apply" in argv:
-                from cli.commands.apply import rewrite_argv
+                from tenantctl.cli.commands.apply import rewrite_argv
 
                 argv = rewrite_argv(argv)
             rv = super().main(args=argv, prog_name=prog_name or "tenantctl", complete_var=complete_var,
@@ -114,17 +118,6 @@ class TenantctlGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
-
-
-def json_requested(argv: Sequence[str]) -> bool:
-    """Whether the command line asks for one JSON document. Read from the words as typed, not from
-    click's parsed options: an unknown option or a malformed value fails while click parses, before
-    any option has a value, and that error must still be answered in JSON (docs/json.md). Words
-    after `--` are arguments, not options."""
-    words = list(argv)
-    if "--" in words:
-        words = words[:words.index("--")]
-    return "--json" in words
 
 
 def _aborted(interrupted: bool) -> int:
@@ -168,7 +161,7 @@ class CommandLineTyper(typer.Typer):
         registered function on each call, ~38 ms for all of ours against ~9 ms for one noun (a
         twentieth of `tenant list`'s start-up, measured). The whole tree for the root's help, an
         unknown noun (click then names the known ones) and shell completion."""
-        from cli import completion
+        from tenantctl.cli import completion
 
         noun = called_noun(argv)
         if noun is None or completion.requested():
@@ -223,7 +216,7 @@ def root(
                                             "Env: TENANTCTL_CONTEXT."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
-    from cli import remote
+    from tenantctl.cli import remote
 
     state.FLAGS = {"database_url": db, "actor": as_, "config": config, "server": server, "context": context,
                    "insecure_http": insecure_http or None}
@@ -252,7 +245,7 @@ def completion_script(
 
     Example: eval "$(tenantctl completion bash)"   (zsh: the same with zsh; fish: tenantctl completion fish | source)
     """
-    from cli import completion
+    from tenantctl.cli import completion
 
     if shell not in completion.SHELLS:
         raise UsageError(f"no completion for {shell!r}", hint="use one of " + ", ".join(completion.SHELLS))
@@ -260,9 +253,9 @@ def completion_script(
 
 
 def _register() -> None:
-    from cli.commands import app as app_
-    from cli.commands import apply as apply_
-    from cli.commands import (
+    from tenantctl.cli.commands import app as app_
+    from tenantctl.cli.commands import apply as apply_
+    from tenantctl.cli.commands import (
         audit,
         auth,
         config,

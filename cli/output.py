@@ -9,26 +9,29 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from cli import state
-from store.errors import TenantctlError
+from tenantctl.cli import state
+from tenantctl.store.errors import TenantctlError
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from cli.render import Text
+    from tenantctl.cli.backend import Result
+    from tenantctl.cli.render import Text
 
 
 def __getattr__(name: str) -> Any:
-    """`output.Text` (and `from cli.output import Text`): Rich is loaded on first use, in
+    """`output.Text` (and `from tenantctl.cli.output import Text`): Rich is loaded on first use, in
     cli/render.py, so that `--help` and completion never pay for it (bench/startup_bench.py)."""
     if name == "Text":
-        from cli import render
+        from tenantctl.cli import render
 
         return render.Text
-    raise AttributeError(f"module 'cli.output' has no attribute {name!r}")
+    raise AttributeError(f"module 'tenantctl.cli.output' has no attribute {name!r}")
 
 
 Column = tuple[str, str]  # (header, key)
@@ -39,44 +42,54 @@ IDENTIFIERS = frozenset({"id", "key", "login", "email", "to", "tenant", "reselle
 
 
 def _width(stream: Any) -> int | None:
-    # Not a terminal (pipe, file, test): don't wrap wide tables at 80 columns.
+    # COLUMNS set: that width (as Rich and `ls` honour it, on a terminal or not). Else a terminal's
+    # own width; not a terminal (pipe, file, test): don't wrap wide tables at 80 columns.
+    import os
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
     return None if getattr(stream, "isatty", lambda: False)() else 200
 
 
 def stdout() -> Console:
-    from cli.render import NeverCropConsole
+    from tenantctl.cli.render import NeverCropConsole
 
     return NeverCropConsole(file=sys.stdout, highlight=False, emoji=False, width=_width(sys.stdout))
 
 
 def stderr() -> Console:
-    from cli.render import NeverCropConsole
+    from tenantctl.cli.render import NeverCropConsole
 
     return NeverCropConsole(file=sys.stderr, highlight=False, emoji=False, width=_width(sys.stderr))
 
 
 def cell(value: Any) -> Text:
-    from cli.render import Text
+    from tenantctl.cli.render import Text
 
     if value is None:
         return Text("-", style="dim")
     if isinstance(value, bool):
         return Text("yes" if value else "no")
     if isinstance(value, list | tuple):
-        return Text(", ".join(map(_plain, value)))
+        return Text(", ".join(map(plain, value)))
     if isinstance(value, dict):
         return Text(_change(value))
+    if isinstance(value, datetime):  # a list's time, in the display zone (cli/formats.py)
+        from tenantctl.cli.formats import table_time
+
+        return Text(table_time(value))
     return Text(str(value))
 
 
-def _plain(value: Any) -> str:
+def plain(value: Any) -> str:
     """A value inside a cell: nothing reads as "-" (as an empty cell does), never as "None"."""
     if value is None:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list | tuple):
-        return ", ".join(map(_plain, value))
+        return ", ".join(map(plain, value))
     if isinstance(value, dict):
         return _change(value)
     return str(value)
@@ -89,15 +102,15 @@ def _change(value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}: {_change(v)}" for k, v in value.items())
     if isinstance(value, list) and len(value) == 2:
-        return f"{_plain(value[0])} → {_plain(value[1])}"
-    return _plain(value)
+        return f"{plain(value[0])} → {plain(value[1])}"
+    return plain(value)
 
 
 def table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], title: str | None = None) -> Table:
     from rich.markup import escape
 
-    from cli.render import IdentifierTable
-    from store.rules import escape_controls
+    from tenantctl.cli.render import IdentifierTable
+    from tenantctl.store.rules import escape_controls
 
     t = IdentifierTable(title=escape(escape_controls(title)) if title else None, show_lines=False,
                         header_style="bold")
@@ -107,8 +120,83 @@ def table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], title: str 
         else:
             t.add_column(header, overflow="fold")
     for row in rows:
-        t.add_row(*(cell(row.get(key)) for _, key in columns))
+        t.add_row(*(cell(_shown(key, row.get(key))) for _, key in columns))
     return t
+
+
+def _shown(key: str, value: Any) -> Any:
+    """A time in a table or record: in the display zone with its offset (cli/formats.py)."""
+    if isinstance(value, str) and is_time(key):
+        from tenantctl.cli.formats import local_time
+
+        return local_time(value)
+    return value
+
+
+def is_time(key: str) -> bool:
+    """Columns holding a point in time (ISO 8601 UTC in the data): shown in the configured zone."""
+    return key in ("at", "since") or key.endswith("_at")
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a list command shows, declared once: the table's columns, the columns only `-o wide`
+    adds, the field `-q` prints, and how a row reads in a table (derived cells). Every format
+    (table, wide, csv, quiet) is drawn from this; json and yaml print the data as it is."""
+
+    columns: tuple[Column, ...]
+    key: str
+    wide: tuple[Column, ...] = ()
+    flat: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+    def rows(self, data: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [self.flat(r) for r in data] if self.flat else list(data)
+
+
+def show_list(res: Result, listing: Listing, *, fmt: str | None, quiet: bool, json: bool) -> None:
+    """Print a list in the format asked for (-o, --json, -q): the one place every list goes through."""
+    fmt = _list_format(fmt, quiet, json)
+    if fmt == "json":
+        show(res.data, lambda c, d: None, json_mode=True, total=res.total, limit=res.limit, offset=res.offset)
+        return
+    if fmt in ("quiet", "yaml"):
+        from tenantctl.cli import formats
+
+        if fmt == "quiet":
+            sys.stdout.write(formats.keys(listing.rows(res.data), listing.key))
+            return
+        payload: dict[str, Any] = {"data": res.data}
+        if res.total is not None:
+            payload["meta"] = {"total": res.total, "limit": res.limit, "offset": res.offset}
+        if state.WARNINGS:
+            payload["warnings"] = list(state.WARNINGS)
+        sys.stdout.write(formats.yaml_document(payload))
+        return
+    columns = listing.columns + (listing.wide if fmt == "wide" else ())
+
+    def render(console: Console, data: Any) -> None:
+        rows = listing.rows(data)
+        if fmt == "csv" or any(is_time(key) for _, key in columns):
+            from tenantctl.cli import formats  # not for a table without times: `tenant list` starts as before
+
+            rows = formats.zoned(rows, columns)
+            if fmt == "csv":
+                sys.stdout.write(formats.csv_text(rows, columns))
+                return
+        console.print(table(rows, columns))
+
+    show(res.data, render, json_mode=False, total=res.total, limit=res.limit, offset=res.offset)
+
+
+def _list_format(fmt: str | None, quiet: bool, json: bool) -> str:
+    from tenantctl.store.errors import UsageError
+
+    if json and fmt not in (None, "json"):
+        raise UsageError(f"--json and -o {fmt} ask for two formats", hint="drop one of them")
+    chosen = "json" if json else fmt or "table"
+    if quiet and chosen != "table":
+        raise UsageError(f"--quiet prints only the keys, not {chosen}", hint=f"drop --quiet or -o {chosen}")
+    return "quiet" if quiet else chosen
 
 
 def record(data: dict[str, Any], keys: Sequence[Column] | None = None) -> Table:
@@ -118,7 +206,7 @@ def record(data: dict[str, Any], keys: Sequence[Column] | None = None) -> Table:
     t.add_column(style="bold")
     t.add_column()
     for label, key in keys or [(k, k) for k in data]:
-        t.add_row(label, cell(data.get(key)))
+        t.add_row(label, cell(_shown(key, data.get(key))))
     return t
 
 
@@ -129,7 +217,7 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
 
 def line(console: Console, text: str) -> None:
     """One line of literal text that is never wrapped or cut (links, tokens): the terminal wraps it."""
-    from cli.render import Text
+    from tenantctl.cli.render import Text
 
     console.print(Text(text), soft_wrap=True)
 
@@ -170,10 +258,11 @@ def show(data: Any, render: Callable[[Console, Any], None], *, json_mode: bool,
 
 
 def status(message: str, style: str | None = None) -> None:
-    """Progress and status lines: stderr, silent in --json mode. `message` is literal text."""
-    if state.JSON_MODE:
+    """Progress and status lines: stderr, silent in --json mode (and for a list's -q and -o yaml:
+    the keys alone, the document alone). `message` is literal text."""
+    if state.JSON_MODE or state.SILENT:
         return
-    from cli.render import Text
+    from tenantctl.cli.render import Text
 
     stderr().print(Text(message, style=style or ""), soft_wrap=True)
 
@@ -192,7 +281,7 @@ def fail(err: TenantctlError, json_mode: bool) -> int:
         if err.details:
             error["details"] = err.details
         emit_json({"error": error})
-    from cli.render import Text
+    from tenantctl.cli.render import Text
 
     line = Text("error: ", style="bold red") + Text(err.message)
     if err.hint:

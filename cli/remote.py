@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cli import state
-from store import errors
-from store.errors import InvalidInput, TenantctlError, Unauthenticated, Unreachable, UsageError
+from tenantctl.cli import state
+from tenantctl.store import errors
+from tenantctl.store.errors import InvalidInput, TenantctlError, Unauthenticated, Unreachable, UsageError
 
 API = "/api/v1"
 TIMEOUT = 60.0  # an import of a large file is planned and written within one request
@@ -114,7 +114,7 @@ def load_contexts() -> dict[str, Any]:
 
 def write_contexts(data: dict[str, Any]) -> Path:
     """All or nothing, 0600 in a 0700 folder whatever the umask (the file holds live tokens)."""
-    from store.files import private_dir, write_private
+    from tenantctl.store.files import private_dir, write_private
 
     path = contexts_file()
     private_dir(path.parent)
@@ -260,8 +260,8 @@ class Client:
         if not isinstance(payload, dict) or "data" not in payload:
             raise InvalidInput("the server's answer has no data", hint=SERVER_HINT)
         if payload.get("warnings"):
-            from cli.runtime import _warn, delivery_pending
-            from store.errors import PENDING
+            from tenantctl.cli.runtime import _warn, delivery_pending
+            from tenantctl.store.errors import PENDING
 
             _warn([str(w) for w in payload["warnings"]])
             for w in payload["warnings"]:

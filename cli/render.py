@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text as RichText
 
-from store.rules import escape_controls
+from tenantctl.store.rules import escape_controls
 
 
 class Text(RichText):

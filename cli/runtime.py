@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from cli import state
-from store.errors import ConfirmationNeeded
+from tenantctl.cli import state
+from tenantctl.store.errors import ConfirmationNeeded
 
 if TYPE_CHECKING:
-    from store.context import Ctx
-    from store.settings import Settings
+    from tenantctl.store.context import Ctx
+    from tenantctl.store.settings import Settings
 
 
 def settings() -> Settings:
@@ -20,8 +20,8 @@ def settings() -> Settings:
     for every command (it is a script's empty variable, never a wish to be the operator)."""
     import os
 
-    from store.actor_login import check_login_given
-    from store.settings import load_settings
+    from tenantctl.store.actor_login import check_login_given
+    from tenantctl.store.settings import load_settings
 
     check_login_given(state.FLAGS.get("actor"))
     if state.FLAGS.get("actor") is None:
@@ -35,7 +35,7 @@ def refuse_remote() -> None:
         return
     from typer._click.globals import get_current_context
 
-    from store.errors import UsageError
+    from tenantctl.store.errors import UsageError
 
     current = get_current_context(silent=True)
     name = current.command_path if current else "this command"
@@ -46,9 +46,9 @@ def refuse_remote() -> None:
 def operator_only(what: str) -> Settings:
     """For set-up and health commands (init, db, config, doctor, mail test/preview, import
     template): the settings, once the acting user is known to be the operator."""
-    from store.db import Store
-    from store.errors import PermissionDenied, SchemaError
-    from store.services.system import check_operator_login
+    from tenantctl.store.db import Store
+    from tenantctl.store.errors import PermissionDenied, SchemaError
+    from tenantctl.store.services.system import check_operator_login
 
     conf = settings()
     if conf.actor is not None:
@@ -69,9 +69,9 @@ def command(write: bool = True) -> Iterator[Ctx]:
     """One transaction for the whole command; after-commit hooks (mail delivery) run once it
     committed. Nothing is written if the block raises."""
     refuse_remote()
-    from store.actor import resolve_actor
-    from store.context import Ctx
-    from store.db import Store
+    from tenantctl.store.actor import resolve_actor
+    from tenantctl.store.context import Ctx
+    from tenantctl.store.db import Store
 
     conf = settings()
     store = Store(conf.database_url)
@@ -91,7 +91,7 @@ def command(write: bool = True) -> Iterator[Ctx]:
 def after_commit(hooks: list[Any]) -> None:
     """Run the hooks (mail delivery) of a committed command. A delivery that cannot reach its server
     does not replace the command's result: its warning goes next to it, and the exit code is 6."""
-    from store.errors import DeliveryPending
+    from tenantctl.store.errors import DeliveryPending
 
     pending: DeliveryPending | None = None
     for hook in hooks:
@@ -109,13 +109,13 @@ def delivery_pending(message: str) -> None:
     non-zero exit says why on stderr, --json or not (docs/json.md)."""
     state.DELIVERY_PENDING = True
     if state.JSON_MODE:
-        from cli import output
+        from tenantctl.cli import output
 
         output.stderr().print(output.Text(f"warning: {message}"), soft_wrap=True)
 
 
 def _warn(warnings: list[str]) -> None:
-    from cli import output
+    from tenantctl.cli import output
 
     for warning in warnings:
         if warning not in state.WARNINGS:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import BinaryIO
 
-from store.errors import InvalidInput
+from tenantctl.store.errors import InvalidInput
 
 MAX_BYTES = 64 * 1024
 

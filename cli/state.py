@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cli.remote import Remote
+    from tenantctl.cli.remote import Remote
 
 FLAGS: dict[str, Any] = {}
 JSON_MODE = False
+# the zone times are shown in (cli/formats.py), read once per command
+ZONE: Any = None
+# a list's -q or -o yaml: stdout holds the keys or the document alone, stderr stays empty
+SILENT = False
 # set when the command runs against a server (--server, TENANTCTL_SERVER, or a saved login)
 REMOTE: Remote | None = None
 # warnings of the services (ctx.warnings): printed on stderr, or "warnings" in the JSON document

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from store.damaged_text import Damage, damaged_text
+from tenantctl.store.damaged_text import Damage, damaged_text
 
 NAME_FIELDS = {"tenants": ("name",), "users": ("first_name", "last_name"),
                "contacts": ("company", "first_name", "last_name", "full_name", "last_first")}

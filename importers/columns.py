@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from store.errors import UsageError
+from tenantctl.store.errors import UsageError
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from importers import columns
-from store.errors import InvalidInput
-from store.imports.rows import Table
+from tenantctl.importers import columns
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.imports.rows import Table
 
 LAYOUTS = ("auto", "flat", "tables")
 _PERSON = {"first_name", "last_name", "full_name", "last_first"}

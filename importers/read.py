@@ -14,12 +14,12 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from importers import broken_text, columns, flat, identifiers, safety, sheetscan
-from importers.background import Background
-from store.errors import InvalidInput, UsageError
-from store.imports.rows import Problem, Source, Table
-from store.nfc import nfc
-from store.rules import char_name, control_char
+from tenantctl.importers import broken_text, columns, flat, identifiers, safety, sheetscan
+from tenantctl.importers.background import Background
+from tenantctl.store.errors import InvalidInput, UsageError
+from tenantctl.store.imports.rows import Problem, Source, Table
+from tenantctl.store.nfc import nfc
+from tenantctl.store.rules import char_name, control_char
 
 ESCAPED_START = ("=", "+", "-", "@", "\t", "\r")
 HEADER_SEARCH_ROWS = 10

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from store.errors import InvalidInput
+from tenantctl.store.errors import InvalidInput
 
 
 class _Repeated(dict[str, Any]):

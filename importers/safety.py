@@ -9,7 +9,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from store.errors import InvalidInput
+from tenantctl.store.errors import InvalidInput
 
 MAX_ZIP_ENTRIES = 2_000
 MAX_UNCOMPRESSED = 1_000_000_000   # bytes of all parts together

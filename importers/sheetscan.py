@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from store.errors import InvalidInput
+from tenantctl.store.errors import InvalidInput
 
 MAX_GRID_CELLS = 4_000_000   # python-calamine's grid: 32 bytes a cell → at most ~128 MB per sheet
 BLOCK = 1 << 20

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from store.errors import InvalidInput
+from tenantctl.store.errors import InvalidInput
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 OWN_PREFIX = "TENANTCTL_"
@@ -54,7 +54,7 @@ def given(assignments: Sequence[str] = (), files: Sequence[str] = (), allowed: S
 def _read_file(file: str) -> dict[str, str]:
     """A YAML or JSON mapping NAME: text. Its values are never echoed in a message (it may hold
     secrets the caller means to put into the document)."""
-    from importers.document import parse, read_text, shown
+    from tenantctl.importers.document import parse, read_text, shown
 
     text, name = read_text(file)
     where = f"--var-file {shown(name)}"

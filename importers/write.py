@@ -1,5 +1,5 @@
-"""Writing workbooks: the template, export files and the error report. python-calamine reads (fast),
-openpyxl writes. Every text cell that a spreadsheet would run as a formula
+"""Writing workbooks: the template and export files (the marked copy: importers/marked.py).
+python-calamine reads (fast), openpyxl writes. Every text cell that a spreadsheet would run as a formula
 is escaped with a leading apostrophe; the import strips exactly that escape again."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from importers import columns
-from importers.read import ESCAPED_START
-from store.errors import InvalidInput
-from store.files import occupied, write_private
+from tenantctl.importers import columns
+from tenantctl.importers.read import ESCAPED_START
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.files import occupied, write_private
 
 FILL_ERROR = "FFFFC7CE"
 FILL_HEADER = "FFDDEBF7"
@@ -176,91 +176,3 @@ def write_template(path: Path, *, force: bool = True) -> None:
     for cell in ins[1]:
         cell.font = Font(bold=True)
     save(path, wb.save, force=force)
-
-
-def write_report(source_path: Path, file_type: str, tables: dict[str, Any], problems: list[dict[str, Any]],
-                 target: Path, *, encoding: str | None = None, force: bool = True) -> None:
-    """A copy of the input with the bad cells highlighted and a "Fehler" column per bad row.
-    Streamed (issue 10, class 6): the input is read again one sheet at a time (python-calamine,
-    bounded by importers.sheetscan) and written with openpyxl's write-only mode, so a rejected
-    100,000-row workbook is not loaded whole. Values are copied; cell formatting is not."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import PatternFill
-
-    check_folder(target, force=force)  # before any workbook is built
-    fill = PatternFill("solid", fgColor=FILL_ERROR)
-    by_sheet: dict[str, dict[int, list[dict[str, Any]]]] = {}
-    for p in problems:
-        by_sheet.setdefault(p["sheet"], {}).setdefault(p["row"] or 0, []).append(p)
-    wb = Workbook(write_only=True)
-    for name, first_col, width, rows in _source_sheets(source_path, file_type, encoding):
-        if file_type == "csv":  # one sheet: its problems are named by the file name
-            marks = {r: pl for rows_of in by_sheet.values() for r, pl in rows_of.items()}
-            table = next(iter(tables.values()), None)
-        else:
-            marks = by_sheet.get(name, {})
-            table = next((t for t in tables.values() if t.sheet == name), None)
-        header_row = table.header_row if table else 1
-        ws = wb.create_sheet(name[:31])
-        pad = [None] * first_col
-        for rownum, cells in rows:
-            values = pad + [escape(v) for v in cells]
-            if not marks:
-                ws.append(values)
-                continue
-            if rownum == header_row:
-                width = max(width, len(values))  # the "Fehler" column: right of the header and the data
-            plist = marks.get(rownum)
-            if rownum == header_row:
-                values += [None] * (width - len(values))
-                cell = WriteOnlyCell(ws, value="Fehler")
-                cell.fill = fill
-                ws.append([*values, cell])
-                continue
-            if not plist:
-                ws.append(values)
-                continue
-            bad = {table.headers.index(p["column"]) + first_col for p in plist
-                   if table and p["column"] in table.headers}
-            out: list[Any] = []
-            for i, v in enumerate(values + [None] * (width - len(values))):
-                if i in bad:
-                    cell = WriteOnlyCell(ws, value=v)
-                    cell.fill = fill
-                    out.append(cell)
-                else:
-                    out.append(v)
-            out.append("; ".join((f"{p['column']}: " if p["column"] else "") + p["message"] for p in plist))
-            ws.append(out)
-    save(target, wb.save, force=force)
-
-
-def _source_sheets(path: Path, file_type: str, encoding: str | None) -> Any:
-    """(sheet name, index of its first column, its width, iterator of (Excel row, cell values))."""
-    if file_type == "csv":
-        from importers.read import csv_records
-
-        yield path.name[:31], 0, 0, csv_records(path, encoding)
-        return
-    import zipfile
-
-    from python_calamine import CalamineWorkbook
-
-    from importers import safety, sheetscan
-
-    wb = CalamineWorkbook.from_path(str(path))
-    with zipfile.ZipFile(path) as zf:
-        parts = {name: part for part, name in safety.sheet_parts(zf).items()}
-        for name in wb.sheet_names:
-            part = parts.get(name)
-            try:
-                if part is not None:
-                    sheetscan.scan(zf, part, name)  # a sheet the import did not read may be hostile
-            except Exception:  # such a sheet is left out of the copy
-                continue
-            ws = wb.get_sheet_by_name(name)
-            first = ws.start[1] if ws.start else 0
-            yield name, first, first + ws.width, (
-                (n, [None if v == "" else v for v in cells]) for n, cells in enumerate(ws.iter_rows(), start=1))
-            del ws

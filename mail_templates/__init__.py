@@ -81,7 +81,7 @@ def breakable(url: str) -> Any:
 def _when(context: Any, value: Any) -> str:
     """`{{ expires_at|when }}`: a moment in the recipient's language and the time zone setting, in
     the one format per language (mail_templates.dates). Text that is no timestamp is shown as is."""
-    from mail_templates.dates import format_datetime
+    from tenantctl.mail_templates.dates import format_datetime
 
     try:
         return format_datetime(value, str(context.get("language") or "de"), context.get("time_zone"))

@@ -1,6 +1,6 @@
 """The one date format per language, used by the mails, `mail preview` and the pages: a moment is
-shown in the recipient's time zone (setting time_zone, default Europe/Berlin) with its zone's
-abbreviation. Accepts datetimes and ISO 8601 text (what the outbox stores)."""
+shown in the recipient's time zone (their own or their tenant's, else the setting time_zone, default
+Europe/Berlin) with its zone's abbreviation. Accepts datetimes and ISO 8601 text (what the outbox stores)."""
 
 from __future__ import annotations
 

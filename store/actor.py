@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
-from store.actor_login import check_login_given
-from store.enums import ConnectionState, Role, TenantKind, TenantStatus, UserStatus
-from store.errors import NotFound, PermissionDenied
-from store.lookup import find_user_row
-from store.models import Connection, Membership, Tenant, User
+from tenantctl.store.actor_login import check_login_given
+from tenantctl.store.enums import ConnectionState, Role, TenantKind, TenantStatus, UserStatus
+from tenantctl.store.errors import NotFound, PermissionDenied
+from tenantctl.store.lookup import find_user_row
+from tenantctl.store.models import Connection, Membership, Tenant, User
 
 
 @dataclass(frozen=True)
@@ -193,7 +193,7 @@ def audit_scope(session: Session, actor: Actor, tenant_ids: set[int]) -> Any:
     them but invitations, which only the admins of the inviting tenant see (as `invite show`)."""
     from sqlalchemy import or_
 
-    from store.models import AuditEvent
+    from tenantctl.store.models import AuditEvent
 
     return col(AuditEvent.tenant_id).in_(tenant_ids) & or_(
         col(AuditEvent.object_type) != "invitation", col(AuditEvent.tenant_id).in_(actor.admin_tenant_ids))
@@ -259,7 +259,7 @@ def require_current_rights(session: Session, actor: Actor, objects: dict[str, se
     connection, tenant_application, access_right). A demoted admin cannot undo its earlier run."""
     if actor.is_operator:
         return
-    from store.models import AccessRight, TenantApplication
+    from tenantctl.store.models import AccessRight, TenantApplication
 
     managed = managed_tenant_ids(session, actor) or set()
 

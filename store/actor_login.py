@@ -4,7 +4,7 @@ reading by ~0.45 s (measured on a 100,000-row workbook)."""
 
 from __future__ import annotations
 
-from store.errors import PermissionDenied
+from tenantctl.store.errors import PermissionDenied
 
 NO_ACTOR_HINT = "give a login or e-mail with --as / TENANTCTL_ACTOR, or unset it to act as the operator"
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from store.actor import Actor
-from store.models import AuditEvent
+from tenantctl.store.actor import Actor
+from tenantctl.store.models import AuditEvent
 
 SECRET_FIELDS = frozenset({"password", "password_hash", "token", "token_hash", "smtp_password"})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from store.errors import InvalidInput
+from tenantctl.store.errors import InvalidInput
 
 
 def check_choice(value: str | None, enum: Any, field: str) -> str | None:

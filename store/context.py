@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
-from store.actor import Actor
-from store.settings import Settings
+from tenantctl.store.actor import Actor
+from tenantctl.store.settings import Settings
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Ctx:
     committed: str | None = None
 
     def check_lookalike(self, text: str | None, what: str) -> None:
-        from store.rules import mixed_script_warning
+        from tenantctl.store.rules import mixed_script_warning
 
         warning = mixed_script_warning(text, what) if text else None
         if warning and warning not in self.warnings:

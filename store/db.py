@@ -17,8 +17,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, create_engine
 
-from store.errors import InvalidInput, SchemaError, Unreachable
-from store.settings import mask_secret
+from tenantctl.store.errors import InvalidInput, SchemaError, Unreachable
+from tenantctl.store.settings import mask_secret
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -180,7 +180,7 @@ class Store:
 
     @staticmethod
     def _check_sqlite_path(path: Path, create: bool) -> None:
-        from store.files import create_private, private_dir
+        from tenantctl.store.files import create_private, private_dir
 
         folder = path.parent
         if not folder.exists():
@@ -267,7 +267,7 @@ class Store:
         return {r[0] for r in rows}
 
     def require_current_schema(self) -> None:
-        from store.migrate import check_not_newer, head_revisions
+        from tenantctl.store.migrate import check_not_newer, head_revisions
 
         current = self.current_revisions()
         if not current:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from store.errors import InvalidInput
+from tenantctl.store.errors import InvalidInput
 
 _DURATION = re.compile(r"([+-]?\d+)\s*([dhm]?)")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}

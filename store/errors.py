@@ -106,7 +106,7 @@ def from_store_exception(exc: Exception) -> TenantctlError | None:
     if name == "IntegrityError":
         return Conflict(f"the store refused the change: {detail}",
                         hint="another command changed the same data; run the command again")
-    from store.db import busy_error, is_busy
+    from tenantctl.store.db import busy_error, is_busy
 
     if is_busy(exc):
         return busy_error()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from store import rules
-from store.enums import TenantKind
-from store.models import Tenant, User
+from tenantctl.store import rules
+from tenantctl.store.enums import TenantKind
+from tenantctl.store.models import Tenant, User
 
 
 def find_user_row(session: Session, ident: str) -> User | None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from alembic.config import Config
 
-    from store.db import Store
+    from tenantctl.store.db import Store
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -32,7 +32,7 @@ def known_revisions() -> frozenset[str]:
 
 def check_not_newer(store: Store, current: set[str]) -> None:
     """A store upgraded by a newer tenantctl cannot be used (nor "upgraded" back) by this one."""
-    from store.errors import SchemaError
+    from tenantctl.store.errors import SchemaError
 
     unknown = current - known_revisions()
     if unknown:

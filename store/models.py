@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from store.types import UTCDateTime, utcnow
+from tenantctl.store.types import UTCDateTime, utcnow
 
 
 def _ts(nullable: bool = False, index: bool = False) -> Any:
@@ -53,6 +53,8 @@ class User(SQLModel, table=True):
     first_name: str = Field(sa_type=String(200))
     last_name: str = Field(sa_type=String(200))
     language: str = Field(default="de", sa_type=String(5))
+    # the zone the times in their mails and pages are shown in (None: their tenant's, else the platform's)
+    time_zone: str | None = Field(default=None, sa_type=String(64), nullable=True)
     status: str = Field(default="invited", sa_type=String(20), index=True)
     password_hash: str | None = Field(default=None, sa_type=String(255), nullable=True)
     credential_version: int = Field(default=0)

@@ -18,7 +18,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from store.errors import InvalidInput
+from tenantctl.store.errors import InvalidInput
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -31,7 +31,7 @@ HINT = "choose a longer passphrase of unrelated words"
 
 @cache
 def common_passwords() -> frozenset[str]:
-    text = resources.files("store.data").joinpath("common-passwords.txt").read_text(encoding="utf-8")
+    text = resources.files("tenantctl.store.data").joinpath("common-passwords.txt").read_text(encoding="utf-8")
     return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from store.context import Ctx
+from tenantctl.store.context import Ctx
 
 
 @contextmanager

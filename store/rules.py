@@ -8,7 +8,7 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
-from store.errors import InvalidInput
+from tenantctl.store.errors import InvalidInput
 
 NAME_MAX = 200
 KEY_MAX = 63
@@ -223,7 +223,7 @@ def email_key(email: str) -> str:
 
 @cache
 def currencies() -> frozenset[str]:
-    text = resources.files("store.data").joinpath("iso4217.txt").read_text(encoding="utf-8")
+    text = resources.files("tenantctl.store.data").joinpath("iso4217.txt").read_text(encoding="utf-8")
     return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
 
 
@@ -238,16 +238,17 @@ def normalise_currency(value: str | None) -> str | None:
 
 def check_currency_change(current: str | None, new: str | None) -> None:
     """Currency is fixed for good once set (S4)."""
-    from store.errors import Conflict
+    from tenantctl.store.errors import Conflict
 
     if current and new and new != current:
         raise Conflict(f"the currency is fixed at {current} and cannot change to {new}",
                        hint="create a new connection if the customer must be billed in another currency")
 
 
-def clean_time_zone(text: str) -> str | None:
-    """An IANA time zone name (Europe/London, UTC) for a tenant's mails and pages; '' → None
-    (the platform's time_zone setting)."""
+def clean_time_zone(text: str, cleared: str = "the platform's") -> str | None:
+    """An IANA time zone name (Europe/London, UTC) for a tenant's or a person's mails and pages;
+    '' → None (the default, named by `cleared` in the hint: the platform's time_zone setting, or for
+    a person their tenant's)."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     name = text.strip()
@@ -257,7 +258,7 @@ def clean_time_zone(text: str) -> str | None:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(f"{name!r} is not a known time zone", hint="use a name like Europe/London, Europe/Berlin "
-                           "or UTC ('' for the platform's)",) from None
+                           f"or UTC ('' for {cleared})") from None
     if len(name) > 64 or ("/" not in name and name != "UTC"):
         raise InvalidInput(f"{name!r} is not a time zone name of the form Region/City",
                            hint="use a name like Europe/London or UTC")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from store.models import AuditEvent, Connection, Membership, Tenant, User
+from tenantctl.store.models import AuditEvent, Connection, Membership, Tenant, User
 
 
 def ts(value: datetime | None) -> str | None:
@@ -40,7 +40,8 @@ def tenant_out(t: Tenant, connection: Connection | None = None, reseller_key: st
 def user_out(u: User, memberships: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "login": u.login, "email": u.email, "first_name": u.first_name, "last_name": u.last_name,
-        "language": u.language, "status": u.status, "has_password": u.password_hash is not None,
+        "language": u.language, "time_zone": u.time_zone, "status": u.status,
+        "has_password": u.password_hash is not None,
         "last_login_at": ts(u.last_login_at), "created_at": ts(u.created_at), "created_by": u.created_by,
     }
     if memberships is not None:

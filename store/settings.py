@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from store.errors import InvalidInput
+from tenantctl.store.errors import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ SPECS: tuple[Spec, ...] = (
     Spec("login_url", None, help="the platform's login page: the next step after a password is set or an "
                                  "invitation accepted"),
     Spec("time_zone", "Europe/Berlin", help="time zone of the times in mails and on the pages, unless the "
-                                            "recipient's user or tenant sets its own"),
+                                            "recipient's user or tenant sets its own, and in the CLI's list "
+                                            "tables and CSV"),
     Spec("mail_rate", 0.0, float, help="mails per second when sending (0: unthrottled)"),
     Spec("smtp_host", "127.0.0.1"),
     Spec("smtp_port", 25, int),

@@ -1,5 +1,5 @@
 """The JSON shapes of tenantctl's output, typed in one place. docs/json.md is generated from here
-(`python -m store.shapes > docs/json.md`; a test keeps it current), and a test runs every mutating
+(`python -m tenantctl.store.shapes > docs/json.md`; a test keeps it current), and a test runs every mutating
 command with --json and checks its `data` against the shape named in COMMANDS.
 
 A mutating command prints the object as `show` prints it, plus "action": what the command did to
@@ -11,7 +11,7 @@ import types
 import typing
 from typing import Any, Literal, NotRequired, TypedDict, Union, get_args, get_origin, get_type_hints
 
-from store.errors import JSON_DOCUMENT
+from tenantctl.store.errors import JSON_DOCUMENT
 
 Action = Literal["created", "updated", "unchanged", "deleted"]
 Changed = dict[str, list[Any]]
@@ -72,6 +72,7 @@ class Tenant(TypedDict):
     external_id: str | None
     created_at: str
     created_by: str
+    time_zone: NotRequired[str]
     reseller: NotRequired[str | None]
     customer_number: NotRequired[str | None]
     currency: NotRequired[str | None]
@@ -95,6 +96,7 @@ class User(TypedDict):
     first_name: str
     last_name: str
     language: str
+    time_zone: str | None
     status: str
     has_password: bool
     last_login_at: str | None
@@ -341,7 +343,7 @@ def markdown() -> str:
     lines = [
         "# JSON output",
         "",
-        "Generated from `store/shapes.py` (`python -m store.shapes > docs/json.md`); a test checks that this",
+        "Generated from `store/shapes.py` (`python -m tenantctl.store.shapes > docs/json.md`); a test checks that this",
         "file is current and that every command below prints exactly this shape.",
         "",
         "With `--json`, stdout holds one document: `{\"data\": …}` (lists add `\"meta\": {\"total\", \"limit\",",
@@ -350,6 +352,7 @@ def markdown() -> str:
         "`\"created\"`, `\"updated\"`, `\"unchanged\"` or `\"deleted\"`; updates add `\"changed\"`",
         "(`{field: [old, new]}`). `--if-not-exists` on a create answers `\"unchanged\"` for an equal object",
         "(exit 0) and exit 5 with `error.details.differences` (`{field: {\"stored\", \"given\"}}`) otherwise.",
+        "A list's `-o json` is `--json`; its `-o yaml` is the same document as YAML (README, \"Lists\").",
         "",
         "## Exit codes and their documents",
         "",

@@ -19,14 +19,14 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select, text
 from sqlmodel import Session, SQLModel
 
-from store.db import Store, sqlite_path
-from store.errors import Conflict, InvalidInput, UsageError
+from tenantctl.store.db import Store, sqlite_path
+from tenantctl.store.errors import Conflict, InvalidInput, UsageError
 
 BATCH = 1000
 
 
 def tables() -> list[Table]:
-    import store.models  # noqa: F401  (registers every table in the metadata)
+    import tenantctl.store.models  # noqa: F401  (registers every table in the metadata)
 
     return list(SQLModel.metadata.sorted_tables)
 
@@ -68,7 +68,7 @@ def _reset_sequences(dst: Session, copied: list[Table]) -> None:
 
 
 def copy_store(source: Store, target_url: str) -> dict[str, Any]:
-    from store import migrate
+    from tenantctl.store import migrate
 
     source.require_current_schema()
     target = Store(target_url, create=True)
@@ -110,7 +110,7 @@ def copy_store(source: Store, target_url: str) -> dict[str, Any]:
 def backup_sqlite(store: Store, dest: Path) -> dict[str, Any]:
     """A consistent copy of a live SQLite store (the SQLite backup API: writers may go on), 0600,
     checked with PRAGMA integrity_check. Never overwrites a file."""
-    from store.files import create_private
+    from tenantctl.store.files import create_private
 
     path = sqlite_path(store.url)
     if path is None:

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from store.db import Store
-from store.errors import TenantctlError
-from store.mail.delivery import Summary, deliver_pending
-from store.services import housekeeping
-from store.settings import Settings
-from store.types import utcnow
+from tenantctl.store.db import Store
+from tenantctl.store.errors import TenantctlError
+from tenantctl.store.mail.delivery import Summary, deliver_pending
+from tenantctl.store.services import housekeeping
+from tenantctl.store.settings import Settings
+from tenantctl.store.types import utcnow
 
 log = logging.getLogger("tenantctl.worker")
 

@@ -40,6 +40,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))  # no user config.toml
     monkeypatch.chdir(tmp_path)  # no ./tenantctl.toml
     monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("COLUMNS", raising=False)  # the output's width: set by the tests that mean it
 
 
 # -- stores ---------------------------------------------------------------------------------------
@@ -52,8 +53,8 @@ def _admin_url(url: str) -> str:
 
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from store.db import Store
-    from store.migrate import upgrade
+    from tenantctl.store.db import Store
+    from tenantctl.store.migrate import upgrade
 
     path = tmp_path_factory.mktemp("template") / "template.db"
     store = Store(f"sqlite:///{path}", create=True)
@@ -69,8 +70,8 @@ def _pg_template() -> Iterator[str]:
         pytest.skip(PG_SKIP)
     import psycopg
 
-    from store.db import Store
-    from store.migrate import upgrade
+    from tenantctl.store.db import Store
+    from tenantctl.store.migrate import upgrade
 
     name = f"tenantctl_tpl_{uuid.uuid4().hex[:10]}"
     admin = _admin_url(PG_URL).replace("postgresql+psycopg://", "postgresql://")
@@ -168,7 +169,7 @@ def cli_mode(request: pytest.FixtureRequest) -> str:
 def _api_server(_sqlite_template: Path) -> Iterator[Any]:
     from apiserver import LoopbackServer
 
-    from store.settings import load_settings
+    from tenantctl.store.settings import load_settings
 
     server = LoopbackServer(load_settings(environ={"TENANTCTL_DATABASE_URL": f"sqlite:///{_sqlite_template}"}))
     yield server
@@ -178,7 +179,7 @@ def _api_server(_sqlite_template: Path) -> Iterator[Any]:
 @pytest.fixture
 def api_server(_api_server: Any, db_url: str) -> Iterator[Any]:
     """The loopback API server (`tenantctl serve`'s app), serving this test's store."""
-    from store.settings import load_settings
+    from tenantctl.store.settings import load_settings
 
     _api_server.use(load_settings())
     yield _api_server
@@ -194,7 +195,7 @@ def _is_local_only(args: list[str]) -> bool:
 def cli(request: pytest.FixtureRequest) -> Callable[..., Run]:
     """cli("tenant", "list", "--json", input=..., as_="max.mueller") -> Run. In a remote-mode test
     (cli_mode), every command with an API counterpart goes over HTTP with a token for `as_`."""
-    from cli.main import app
+    from tenantctl.cli.main import app
 
     runner = CliRunner()
     remote = "cli_mode" in request.fixturenames and request.getfixturevalue("cli_mode") == "remote"
@@ -202,7 +203,7 @@ def cli(request: pytest.FixtureRequest) -> Callable[..., Run]:
     if remote:
         from apiserver import same_labels
 
-        request.getfixturevalue("monkeypatch").setattr("store.services.api_tokens.label_for", same_labels)
+        request.getfixturevalue("monkeypatch").setattr("tenantctl.store.services.api_tokens.label_for", same_labels)
     tokens: dict[str | None, str] = {}
 
     def run(*args: str, input: str | None = None, as_: str | None = None, env: dict[str, str] | None = None) -> Run:
@@ -212,7 +213,7 @@ def cli(request: pytest.FixtureRequest) -> Callable[..., Run]:
         else:
             from apiserver import token_for
 
-            from store.settings import load_settings
+            from tenantctl.store.settings import load_settings
 
             if as_ not in tokens:
                 tokens[as_] = token_for(server.runtime.store, as_)
@@ -249,7 +250,7 @@ def cli(request: pytest.FixtureRequest) -> Callable[..., Run]:
             assert_same_outcome(dry, real, list(args))
         return real
 
-    from store.errors import ConfirmationNeeded
+    from tenantctl.store.errors import ConfirmationNeeded
 
     rehearse = request.node.get_closest_marker("no_dry_run_twin") is None
     engine: list[Any] = []
@@ -345,7 +346,7 @@ def ok(cli: Callable[..., Run]) -> Callable[..., Any]:
 
 @pytest.fixture
 def store(db_url: str) -> Iterator[Any]:
-    from store.db import Store
+    from tenantctl.store.db import Store
 
     s = Store(db_url)
     yield s
@@ -369,9 +370,9 @@ def db_rows(store: Any) -> Callable[[str], list[tuple[Any, ...]]]:
 def ctx_for(store: Any) -> Callable[..., Any]:
     """with ctx_for("max.mueller") as ctx: … one committed transaction acting as that login
     (None: the operator)."""
-    from store.actor import resolve_actor
-    from store.context import Ctx
-    from store.settings import load_settings
+    from tenantctl.store.actor import resolve_actor
+    from tenantctl.store.context import Ctx
+    from tenantctl.store.settings import load_settings
 
     @contextmanager
     def make(login: str | None = None) -> Iterator[Ctx]:
@@ -389,9 +390,9 @@ def ctx_for(store: Any) -> Callable[..., Any]:
 def world(ctx_for: Callable[..., Any]) -> dict[str, str]:
     """The S1 world: operator (+ admin), reseller acme with admin, customers mueller (under acme,
     admin + member) and other (under a second reseller beta). Returns the handles."""
-    from store.enums import TenantKind, TenantStatus
-    from store.models import Tenant
-    from store.services import tenants, users
+    from tenantctl.store.enums import TenantKind, TenantStatus
+    from tenantctl.store.models import Tenant
+    from tenantctl.store.services import tenants, users
 
     with ctx_for() as ctx:
         ctx.session.add(Tenant(key="platform", name="Platform", kind=TenantKind.operator,

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from store.errors import EXIT_CODES
+from tenantctl.store.errors import EXIT_CODES
 
 README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
 

@@ -190,7 +190,7 @@ class Reader:
     def _cli(self, words: list[str], extra: dict[str, str] | None = None) -> tuple[int, str]:
         from typer.testing import CliRunner
 
-        from cli.main import app
+        from tenantctl.cli.main import app
 
         assert words[0] == "tenantctl", words
         argv, stdin, stdout_to = [], None, None
@@ -241,7 +241,7 @@ def test_every_example_in_the_readme_and_the_docs_runs(_api_server: Any, tmp_pat
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from apiserver import token_for
 
-    from store.settings import load_settings
+    from tenantctl.store.settings import load_settings
     from tests.api.test_http import _set_password
 
     monkeypatch.setenv("TENANTCTL_BASE_URL", "http://127.0.0.1:8080")
@@ -292,7 +292,7 @@ def _snapshot(home: Path) -> Path:
     """A consistent copy of the store in a new home (SQLite's backup API: the WAL included)."""
     import sqlite3
 
-    from store.settings import load_settings
+    from tenantctl.store.settings import load_settings
 
     source = Path(load_settings().database_url.removeprefix("sqlite:///"))
     home.mkdir()
@@ -305,7 +305,7 @@ def help_examples() -> list[Example]:
     """The `Example:` line of every command's --help, named by where it is written."""
     from typer.main import get_command
 
-    from cli.main import app
+    from tenantctl.cli.main import app
 
     sources = {p: p.read_text(encoding="utf-8").splitlines() for p in sorted((ROOT / "cli").rglob("*.py"))}
 
@@ -341,7 +341,7 @@ def parses(argv: list[str]) -> str | None:
     """None when the command line names a command with options and arguments it has; else why not."""
     from typer.main import get_command
 
-    from cli.main import app
+    from tenantctl.cli.main import app
 
     cmd: Any = get_command(app)
     try:

@@ -11,15 +11,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from store.errors import InvalidInput, NotFound, TenantctlError, UsageError, from_store_exception
-from web.api import PREFIX, api_router
-from web.errors import error_body, headers_of, status_of
-from web.limits import Limits
-from web.runtime import Runtime
-from web.security import Guard
+from tenantctl.store.errors import InvalidInput, NotFound, TenantctlError, UsageError, from_store_exception
+from tenantctl.web.api import PREFIX, api_router
+from tenantctl.web.errors import error_body, headers_of, status_of
+from tenantctl.web.limits import Limits
+from tenantctl.web.runtime import Runtime
+from tenantctl.web.security import Guard
 
 if TYPE_CHECKING:
-    from store.settings import Settings
+    from tenantctl.store.settings import Settings
 
 # `tenantctl serve` hands its flags to the (possibly several) worker processes through this variable.
 FLAGS_ENV = "TENANTCTL_SERVE_FLAGS"
@@ -32,22 +32,22 @@ def create_app(settings: Settings, *, behind_proxy: bool = False, limits: Limits
     app.state.runtime = runtime
     app.state.limits = limits or Limits.for_store(runtime.store)
     app.include_router(api_router())
-    from web import pages
+    from tenantctl.web import pages
 
     pages.mount(app)
     _install_error_handlers(app)
-    from web.api import document
-    from web.api.body import ApiBodyLimit
-    from web.api.nfc import ApiNfc
+    from tenantctl.web.api import document
+    from tenantctl.web.api.body import ApiBodyLimit
+    from tenantctl.web.api.nfc import ApiNfc
 
     document(app)
     app.add_middleware(ApiNfc, prefix=PREFIX)  # text in NFC, inside the size limits
     app.add_middleware(ApiBodyLimit, prefix=PREFIX)  # the API's own size limits (uploads), as JSON errors
-    from web.request_scope import RequestScope
+    from tenantctl.web.request_scope import RequestScope
 
     app.add_middleware(RequestScope)  # one store connection per request, body timeouts, errors inside Guard
     app.add_middleware(Guard, behind_proxy=behind_proxy, own_limits=PREFIX + "/")
-    from web import observe
+    from tenantctl.web import observe
 
     observe.install(app)  # /healthz, /readyz; request id and metrics, outermost
     app.router.on_shutdown.append(runtime.close)
@@ -56,7 +56,7 @@ def create_app(settings: Settings, *, behind_proxy: bool = False, limits: Limits
 
 def create_app_from_env() -> FastAPI:
     """The factory uvicorn calls in each worker (`tenantctl serve` set the flags)."""
-    from store.settings import load_settings
+    from tenantctl.store.settings import load_settings
 
     flags = json.loads(os.environ.get(FLAGS_ENV) or "{}")
     behind_proxy = bool(flags.pop("behind_proxy", False))
@@ -73,7 +73,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def tenantctl_error(request: Request, exc: TenantctlError) -> Response:
         if is_api(request):
             return JSONResponse(error_body(exc), status_code=status_of(exc), headers=headers_of(exc))
-        from web import pages
+        from tenantctl.web import pages
 
         return pages.error_page(request, exc)
 
@@ -91,7 +91,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             from fastapi.exception_handlers import http_exception_handler
 
             if exc.status_code == 404:
-                from web import pages
+                from tenantctl.web import pages
 
                 return pages.not_found_page(request)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from store.errors import (
+from tenantctl.store.errors import (
     ConfirmationNeeded,
     Conflict,
     InvalidInput,
@@ -60,8 +60,8 @@ class BodyTooSlow(InvalidInput):
 
 
 def status_of(err: TenantctlError) -> int:
-    from store.services.passwords import LoginFailed
-    from web.api.common import TooLarge
+    from tenantctl.store.services.passwords import LoginFailed
+    from tenantctl.web.api.common import TooLarge
 
     if isinstance(err, TooManyRequests):
         return 429

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from web.security import RateLimiter, SharedRateLimiter
+from tenantctl.web.security import RateLimiter, SharedRateLimiter
 
 MINUTE = 60.0
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from web.errors import TooManyRequests
-from web.security import client_of
+from tenantctl.web.errors import TooManyRequests
+from tenantctl.web.security import client_of
 
 T = TypeVar("T")
 LOGIN_SLOW_SECONDS = 60.0
@@ -26,8 +26,8 @@ LOGIN_SLOW_SECONDS = 60.0
 
 def person_key(request: Any, ident: str) -> str:
     """One key per person: 'user:<id>' for a known login or e-mail, else the typed name folded."""
-    from store.services.passwords import person_key as key_of
-    from web.runtime import runtime_of
+    from tenantctl.store.services.passwords import person_key as key_of
+    from tenantctl.web.runtime import runtime_of
 
     with runtime_of(request).store.transaction(write=False) as session:
         return key_of(session, ident)
@@ -35,8 +35,8 @@ def person_key(request: Any, ident: str) -> str:
 
 def guarded(request: Any, ident: str, attempt: Callable[[], T]) -> T:
     """Run one login attempt (`attempt` raises LoginFailed for a wrong password) under the limits."""
-    from store.errors import Unauthenticated
-    from store.services.passwords import LoginFailed
+    from tenantctl.store.errors import Unauthenticated
+    from tenantctl.store.services.passwords import LoginFailed
 
     limits = request.app.state.limits
     client = client_of(request)

@@ -64,7 +64,7 @@ class OutboxCollector(Collector):
         self.store = store
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from store.services.outbox import depth
+        from tenantctl.store.services.outbox import depth
 
         up = GaugeMetricFamily("tenantctl_store_up", "1 if the store answered the last scrape")
         try:

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from web.logformat import CURRENT, RequestInfo
+from tenantctl.web.logformat import CURRENT, RequestInfo
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -58,7 +58,7 @@ class Observe:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            from web import metrics
+            from tenantctl.web import metrics
 
             metrics.observe_request(info.route, info.method, info.status or 500, info.duration)
             CURRENT.reset(reset)
@@ -85,7 +85,7 @@ def install(app: FastAPI) -> None:
 def not_ready(store: Any) -> tuple[str | None, str]:
     """(None, "") when the store answers with the current schema; else a reason code and a short
     message without the store's address (the probe is public; the log gets the details)."""
-    from store.errors import SchemaError, Unreachable
+    from tenantctl.store.errors import SchemaError, Unreachable
 
     try:
         store.require_current_schema()

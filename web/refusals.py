@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from store.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TenantctlError
-from web import i18n
+from tenantctl.store.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TenantctlError
+from tenantctl.web import i18n
 
 # the store's field names (details["field"]) → the pages' form fields
 FIELDS = {"first name": "first_name", "last name": "last_name", "organisation name": "organisation",
@@ -31,7 +31,7 @@ def message(err: TenantctlError, language: str) -> str:
     t = i18n.texts(language)
     details: dict[str, Any] = dict(err.details or {})
     if "rule" in details:  # the password policy (store.passwords.check_policy)
-        from store.services.selfservice import password_rules
+        from tenantctl.store.services.selfservice import password_rules
 
         key = f"policy_{details['rule']}"
         details = {**details, **password_rules()}

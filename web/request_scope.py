@@ -54,7 +54,7 @@ class RequestScope:
             with anyio.fail_after(ADMIT_SECONDS):
                 await admission.acquire()
         except TimeoutError:
-            from web.errors import ServerBusy
+            from tenantctl.web.errors import ServerBusy
 
             await self._answer(scope, receive, send, ServerBusy())
             return
@@ -64,7 +64,7 @@ class RequestScope:
             admission.release()
 
     async def _serve(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
-        from web.runtime import lease_connection
+        from tenantctl.web.runtime import lease_connection
 
         lease, forget = lease_connection()
         started = {"done": False}
@@ -121,8 +121,8 @@ class RequestScope:
     async def _answer(scope: Any, receive: Receive, send: Send, exc: Exception) -> None:
         from starlette.requests import Request
 
-        from store.errors import TenantctlError
-        from store.services.idempotency import Replay
+        from tenantctl.store.errors import TenantctlError
+        from tenantctl.store.services.idempotency import Replay
 
         if isinstance(exc, Replay):  # the same key and request again: the first answer, as it was
             await send({"type": "http.response.start", "status": exc.status,
@@ -132,7 +132,7 @@ class RequestScope:
         app = scope["app"]
         request = Request(scope, receive)
         if isinstance(exc, BodyTimeout):
-            from web.errors import BodyTooSlow
+            from tenantctl.web.errors import BodyTooSlow
 
             exc = BodyTooSlow(f"the request body did not arrive within {BODY_IDLE_SECONDS:g} s of silence "
                               f"or {BODY_SECONDS:g} s in all", hint="send the whole body at once")
@@ -184,7 +184,7 @@ def _admission(scope: MutableMapping[str, Any]) -> anyio.Semaphore:
     key = (id(app), id(asyncio.get_running_loop()))  # a semaphore belongs to its event loop
     found = _admissions.get(key)
     if found is None:
-        from web.runtime import connections_of
+        from tenantctl.web.runtime import connections_of
 
         found = _admissions[key] = anyio.Semaphore(connections_of(app.state.runtime))
     return found
@@ -219,7 +219,7 @@ def _hashed(receive: Receive, scope: MutableMapping[str, Any]) -> Receive:
 
 
 def _keep(pending: tuple[Any, int], status: int, body: bytes) -> None:
-    from store.services import idempotency
+    from tenantctl.store.services import idempotency
 
     store, row_id = pending
     try:

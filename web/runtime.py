@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from store.actor import Actor
-    from store.context import Ctx
-    from store.db import Store
-    from store.settings import Settings
+    from tenantctl.store.actor import Actor
+    from tenantctl.store.context import Ctx
+    from tenantctl.store.db import Store
+    from tenantctl.store.settings import Settings
 
 # What the audit log records for a request nobody has logged in to (a link's holder, a login check).
 ANONYMOUS = "web"
@@ -30,7 +30,7 @@ class Runtime:
 
     @classmethod
     def open(cls, settings: Settings, *, behind_proxy: bool = False, workers: int = 1) -> Runtime:
-        from store.db import PoolBounds, Store
+        from tenantctl.store.db import PoolBounds, Store
 
         store = Store(settings.database_url, pool=PoolBounds.for_workers(workers))
         store.require_current_schema()  # once at start: a server on an outdated schema refuses to start
@@ -40,7 +40,7 @@ class Runtime:
     def transaction(self, request: Any, *, write: bool = True, login: str | None = None) -> Iterator[Ctx]:
         """One transaction for the request, committed when the block ends, rolled back on any
         error. `login`: act as that user (after a password check on a page); else anonymous."""
-        from store.context import Ctx
+        from tenantctl.store.context import Ctx
 
         with self.store.transaction(write=write) as session:
             ctx = Ctx(session, self._actor(session, login), self.settings)
@@ -54,7 +54,7 @@ class Runtime:
 
     @staticmethod
     def _actor(session: Any, login: str | None) -> Actor:
-        from store.actor import Actor, resolve_actor
+        from tenantctl.store.actor import Actor, resolve_actor
 
         if login:
             return resolve_actor(session, login)
@@ -83,12 +83,12 @@ def api_transaction(request: Any, *, write: bool, anonymous: bool = False, chang
     A POST with an `Idempotency-Key` claims the key in this transaction (store.services.idempotency),
     so a stored change always has its key; web.request_scope keeps the answer once it is sent.
     `idempotent=False`: a route whose answer holds a secret (never stored) refuses the header."""
-    from store.actor import Actor
-    from store.context import Ctx
-    from store.errors import DeliveryPending, PermissionDenied, Unauthenticated
-    from store.services import api_tokens
-    from web.api.common import WARNINGS, bearer
-    from web.security import client_of
+    from tenantctl.store.actor import Actor
+    from tenantctl.store.context import Ctx
+    from tenantctl.store.errors import DeliveryPending, PermissionDenied, Unauthenticated
+    from tenantctl.store.services import api_tokens
+    from tenantctl.web.api.common import WARNINGS, bearer
+    from tenantctl.web.security import client_of
 
     runtime = runtime_of(request)
     limits = request.app.state.limits
@@ -161,7 +161,7 @@ def api_transaction(request: Any, *, write: bool, anonymous: bool = False, chang
 
 
 def _in_store(limiter: Any) -> bool:
-    from web.security import SharedRateLimiter
+    from tenantctl.web.security import SharedRateLimiter
 
     return isinstance(limiter, SharedRateLimiter)
 
@@ -170,7 +170,7 @@ def lease_connection() -> tuple[Any, Any]:
     """A connection lease for this request and its context (store.db.Lease): everything the request
     does runs on one connection. Returns the lease (release() it once the answer is out) and the
     function that ends it for this context."""
-    from store.db import LEASE, Lease
+    from tenantctl.store.db import LEASE, Lease
 
     lease = Lease()
     token = LEASE.set(lease)
@@ -181,8 +181,8 @@ IDEMPOTENCY_HEADER = "idempotency-key"
 
 
 def _claim_key(request: Any, session: Any, user_id: int, idempotent: bool) -> int | None:
-    from store.errors import UsageError
-    from store.services import idempotency
+    from tenantctl.store.errors import UsageError
+    from tenantctl.store.services import idempotency
 
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is None or request.method != "POST":

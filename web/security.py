@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from web.errors import TooManyRequests
+from tenantctl.web.errors import TooManyRequests
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -225,7 +225,7 @@ class SharedRateLimiter:
 
     def hit(self, key: str) -> None:
         """Count one attempt; TooManyRequests once the key is over its limit (in any worker)."""
-        from store.services import ratelimits
+        from tenantctl.store.services import ratelimits
 
         with self.store.transaction() as session:
             wait = ratelimits.hit(session, self.bucket, key, self.limit, self.window, self.clock())
@@ -234,7 +234,7 @@ class SharedRateLimiter:
 
     def count(self, key: str) -> tuple[int, float, float]:
         """As RateLimiter.count, from the store (a read)."""
-        from store.services import ratelimits
+        from tenantctl.store.services import ratelimits
 
         now = self.clock()
         with self.store.transaction(write=False) as session:
@@ -244,19 +244,19 @@ class SharedRateLimiter:
         return n, oldest + self.window - now, now - newest
 
     def add(self, key: str) -> None:
-        from store.services import ratelimits
+        from tenantctl.store.services import ratelimits
 
         with self.store.transaction() as session:
             ratelimits.add(session, self.bucket, key, self.clock())
 
     def forget(self, key: str) -> None:
-        from store.services import ratelimits
+        from tenantctl.store.services import ratelimits
 
         with self.store.transaction() as session:
             ratelimits.forget(session, self.bucket, key)
 
     def reset(self) -> None:
-        from store.services import ratelimits
+        from tenantctl.store.services import ratelimits
 
         with self.store.transaction() as session:
             ratelimits.reset(session, self.bucket)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from cli import options, output
-from cli.backend import call, svc
+from tenantctl.cli import options, output
+from tenantctl.cli.backend import call, svc
 
 app = typer.Typer(help="Applications: the catalogue for bookings and access rights.", no_args_is_help=True)
 COLUMNS = [("key", "key"), ("name", "name"), ("bookings", "bookings"), ("access rights", "access_rights")]
+LISTING = output.Listing(tuple(COLUMNS), key="key", wide=(("created", "created_at"), ("created by", "created_by")))
 
 
 @app.command("create")
@@ -28,13 +29,13 @@ def create(name: str = typer.Argument(..., help="Application name."),
 
 
 @app.command("list")
-def list_(json: bool = options.JSON) -> None:
+def list_(fmt: str | None = options.OUTPUT, quiet: bool = options.QUIET, json: bool = options.JSON) -> None:
     """List the applications with their number of bookings and access rights.
 
     Example: tenantctl app list --json
     """
-    items = call("GET", "/apps", lambda ctx: svc.apps.list_apps(ctx)).data
-    output.show(items, lambda c, d: c.print(output.table(d, COLUMNS)), json_mode=json)
+    res = call("GET", "/apps", lambda ctx: svc.apps.list_apps(ctx))
+    output.show_list(res, LISTING, fmt=fmt, quiet=quiet, json=json)
 
 
 def register(root: typer.Typer) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import typer
 
-from cli import options, output, runtime
-from store.errors import InvalidInput, UsageError
+from tenantctl.cli import options, output, runtime
+from tenantctl.store.errors import InvalidInput, UsageError
 
 SIGN = {"created": "+", "updated": "~", "deleted": "-"}
 PLAN_MAX = 200  # plan lines printed; --json has all of them
@@ -69,7 +69,7 @@ def apply(
 
     Example: tenantctl apply -f setup.yaml --var RESELLER=acme --dry-run
     """
-    from importers import document, variables
+    from tenantctl.importers import document, variables
 
     if schema:
         sys.stdout.write(jsonlib.dumps(document.schema(), indent=2, ensure_ascii=False) + "\n")
@@ -80,13 +80,13 @@ def apply(
     env = variables.given(var, var_file, env_allow)
     text, name = document.read_text(file)
     links = "missing" if send_missing else "new" if send_links else None
-    from cli import backend
+    from tenantctl.cli import backend
 
     if backend.remote():
         _apply_remote(text, name, env, dry_run=dry_run, prune=prune, send_links=links, yes=yes, json=json)
         return
-    from cli.process import import_process
-    from store.services import apply as service
+    from tenantctl.cli.process import import_process
+    from tenantctl.store.services import apply as service
 
     opts = service.ApplyOptions(dry_run=dry_run, prune=prune,
                                 send_links="missing" if send_missing else "new" if send_links else None)
@@ -107,7 +107,7 @@ def apply(
 
 def _print(data: dict[str, Any], name: str, *, dry_run: bool, json: bool) -> None:
     """The plan or what was done, as a local and a remote apply print it."""
-    from importers import document
+    from tenantctl.importers import document
 
     if json:
         output.show(data, lambda c, d: None, json_mode=True)  # with the warnings (a person left without a tenant)
@@ -130,8 +130,8 @@ def _apply_remote(text: str, name: str, env: dict[str, str], *, dry_run: bool, p
                   send_links: str | None, yes: bool, json: bool) -> None:
     """The document (its variables substituted here) to the server's POST /api/v1/apply: the same
     service plans and applies it in the token's scope and answers with the same result."""
-    from cli import remote
-    from importers import document
+    from tenantctl.cli import remote
+    from tenantctl.importers import document
 
     try:
         body = document.resolved(text, name, env).encode("utf-8")
@@ -172,8 +172,8 @@ def _print_problems(problems: list[dict[str, Any]], json: bool) -> None:
 
 def _confirm_prune(text: str, name: str, env: dict[str, str]) -> None:
     """--prune removes things: show what, and ask (a terminal) or require --yes."""
-    from importers import document
-    from store.services import apply as service
+    from tenantctl.importers import document
+    from tenantctl.store.services import apply as service
 
     doc = document.load(text, name, env)
     rehearsal = service.ApplyOptions(dry_run=True, prune=True)
@@ -187,7 +187,7 @@ def _confirm_prune(text: str, name: str, env: dict[str, str]) -> None:
 
 
 def _refuse(applied: Any, source: Any, name: str, json: bool) -> None:
-    from importers.document import shown
+    from tenantctl.importers.document import shown
 
     problems = [{"path": source.where(p), "message": p["message"]} for p in applied.outcome.plan.problems()]
     _print_problems(problems, json)

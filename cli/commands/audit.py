@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import typer
 
-from cli import completion, options, output
-from cli.backend import call, svc
+from tenantctl.cli import completion, options, output
+from tenantctl.cli.backend import call, svc
 
 app = typer.Typer(help="The audit log: who changed what, when.", no_args_is_help=True)
 
 COLUMNS = [("id", "id"), ("at", "at"), ("actor", "actor"), ("action", "action"), ("object", "object"),
            ("tenant", "tenant"), ("details", "details")]
+LISTING = output.Listing(tuple(COLUMNS), key="id", wide=(("object type", "object_type"),))
 
 
 @app.command("list")
@@ -23,6 +24,8 @@ def list_(
                                    help="Only events about this record: a key, or tenant:acme, invitation:12."),
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,
+    fmt: str | None = options.OUTPUT,
+    quiet: bool = options.QUIET,
     json: bool = options.JSON,
 ) -> None:
     """List audit events, newest first.
@@ -33,7 +36,7 @@ def list_(
     res = call("GET", "/audit",
                lambda ctx: svc.audit.list_events(ctx, **query, limit=options.limit_or_none(limit), offset=offset),
                query={**query, "limit": limit, "offset": offset})
-    res.show(lambda c, d: c.print(output.table(d, COLUMNS)), json)
+    output.show_list(res, LISTING, fmt=fmt, quiet=quiet, json=json)
 
 
 def register(root: typer.Typer) -> None:

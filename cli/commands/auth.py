@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import options, output, runtime
+from tenantctl.cli import options, output, runtime
 
 app = typer.Typer(help="The login check the platform's login calls; who you are (status).", no_args_is_help=True)
 
@@ -21,8 +21,8 @@ def login(
 
     Example: tenantctl auth login max.mueller --password-stdin --json < password.txt
     """
-    from cli.commands.password import StdinLines, read_password, refuse_secret_arguments
-    from store.services import passwords
+    from tenantctl.cli.commands.password import StdinLines, read_password, refuse_secret_arguments
+    from tenantctl.store.services import passwords
 
     refuse_secret_arguments(ctx.args, "passwords")
     password = read_password(StdinLines(), password_stdin, confirm=False)
@@ -42,7 +42,7 @@ def status(json: bool = options.JSON) -> None:
 
     Example: tenantctl auth status --json
     """
-    from cli.commands.whoami import whoami
+    from tenantctl.cli.commands.whoami import whoami
 
     whoami(json=json)
 

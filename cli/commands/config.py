@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import options, output, runtime
+from tenantctl.cli import options, output, runtime
 
 app = typer.Typer(help="Settings and where they come from.", no_args_is_help=True)
 

@@ -4,9 +4,9 @@ from typing import Any
 
 import typer
 
-from cli import completion, options, output, runtime
-from cli.backend import call, svc
-from store.enums import ConnectionState
+from tenantctl.cli import completion, options, output, runtime
+from tenantctl.cli.backend import call, svc
+from tenantctl.store.enums import ConnectionState
 
 app = typer.Typer(help="Partner connections (reseller ↔ customer) and their accreditation requests.",
                   no_args_is_help=True)
@@ -14,6 +14,10 @@ app = typer.Typer(help="Partner connections (reseller ↔ customer) and their ac
 LIST_COLUMNS = [("id", "id"), ("reseller", "reseller"), ("customer", "customer"), ("customer name", "customer_name"),
                 ("state", "state"), ("customer no.", "customer_number"), ("currency", "currency"),
                 ("billing", "billing"), ("since", "created_at")]
+LISTING = output.Listing(tuple(LIST_COLUMNS), key="id",
+                         wide=(("reseller name", "reseller_name"), ("customer status", "customer_status"),
+                               ("approved by", "approved_by"), ("approved", "approved_at"),
+                               ("created by", "created_by"), ("updated", "updated_at")))
 
 
 def _show_one(data: dict[str, Any], json: bool) -> None:
@@ -28,6 +32,8 @@ def list_(
     search: str | None = options.SEARCH,
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,
+    fmt: str | None = options.OUTPUT,
+    quiet: bool = options.QUIET,
     json: bool = options.JSON,
 ) -> None:
     """List the connections of your tenants (the operator: all), e.g. open accreditation requests.
@@ -39,7 +45,7 @@ def list_(
                lambda ctx: svc.connections.list_connections(ctx, **query, limit=options.limit_or_none(limit),
                                                             offset=offset),
                query={**query, "limit": limit, "offset": offset})
-    res.show(lambda c, d: c.print(output.table(d, LIST_COLUMNS)), json)
+    output.show_list(res, LISTING, fmt=fmt, quiet=quiet, json=json)
 
 
 @app.command("show")

@@ -9,12 +9,13 @@ from typing import Any
 
 import typer
 
-from cli import options, output
-from store.errors import NotFound
+from tenantctl.cli import options, output
+from tenantctl.store.errors import NotFound
 
 app = typer.Typer(help="Saved logins (server, user, token): list, use, add, remove.", no_args_is_help=True)
 
 COLUMNS = [("current", "current"), ("name", "name"), ("server", "server"), ("user", "user")]
+LISTING = output.Listing(tuple(COLUMNS), key="name", flat=lambda r: {**r, "current": "*" if r["current"] else ""})
 
 
 def _unknown(name: str, contexts: dict[str, Any]) -> NotFound:
@@ -23,22 +24,18 @@ def _unknown(name: str, contexts: dict[str, Any]) -> NotFound:
 
 
 @app.command("list")
-def list_(quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the names."),
-          json: bool = options.JSON) -> None:
+def list_(fmt: str | None = options.OUTPUT, quiet: bool = options.QUIET, json: bool = options.JSON) -> None:
     """List the saved contexts; the current one is marked (tokens are never shown).
 
     Example: tenantctl context list
     """
-    from cli import remote
+    from tenantctl.cli import remote
+    from tenantctl.cli.backend import Result
 
     data = remote.load_contexts()
     rows = [{"name": name, "server": c["server"], "user": c.get("user"), "current": name == data["current"]}
             for name, c in sorted(data["contexts"].items())]
-    if quiet and not json:
-        sys.stdout.write("".join(f"{r['name']}\n" for r in rows))
-        return
-    output.show(rows, lambda c, d: c.print(output.table(
-        [{**r, "current": "*" if r["current"] else ""} for r in d], COLUMNS)) if d else None, json_mode=json)
+    output.show_list(Result(rows), LISTING, fmt=fmt, quiet=quiet, json=json)
     if not rows:
         output.status("no saved contexts: commands use the local store (tenantctl login --server URL saves one)")
 
@@ -52,8 +49,8 @@ def add(name: str = typer.Argument(..., metavar="NAME", help="Letters, digits, '
 
     Example: tenantctl context add staging --server https://staging.platform.example < token.txt
     """
-    from cli import remote
-    from cli.commands.login import _ask, _check_context_name, _lines
+    from tenantctl.cli import remote
+    from tenantctl.cli.commands.login import _ask, _check_context_name, _lines
 
     _check_context_name(name)
     target = remote.normalise_server(server)
@@ -75,7 +72,7 @@ def use(name: str = typer.Argument(..., metavar="NAME", help="A saved context, o
 
     Example: tenantctl context use staging
     """
-    from cli import remote
+    from tenantctl.cli import remote
 
     data = remote.load_contexts()
     if name != "-" and name not in data["contexts"]:
@@ -95,7 +92,7 @@ def remove(name: str = typer.Argument(..., metavar="NAME"), yes: bool = options.
 
     Example: tenantctl context remove staging --yes
     """
-    from cli import remote, runtime
+    from tenantctl.cli import remote, runtime
 
     data = remote.load_contexts()
     if name not in data["contexts"]:

@@ -5,7 +5,7 @@ from typing import Any
 
 import typer
 
-from cli import options, output, runtime
+from tenantctl.cli import options, output, runtime
 
 app = typer.Typer(help="Store schema: status and upgrades.", no_args_is_help=True)
 
@@ -16,8 +16,8 @@ def status(json: bool = options.JSON) -> None:
 
     Example: tenantctl db status --json
     """
-    from store.db import Store
-    from store.services.system import schema_status
+    from tenantctl.store.db import Store
+    from tenantctl.store.services.system import schema_status
 
     store = Store(runtime.operator_only("db").database_url)
     try:
@@ -33,13 +33,13 @@ def upgrade(json: bool = options.JSON) -> None:
 
     Example: tenantctl db upgrade   (PostgreSQL: tenantctl --db postgresql+psycopg://USER@HOST/DB db upgrade)
     """
-    from store import migrate
-    from store.db import Store
+    from tenantctl.store import migrate
+    from tenantctl.store.db import Store
 
     store = Store(runtime.operator_only("db").database_url)
     try:
         if not store.current_revisions():
-            from store.errors import SchemaError
+            from tenantctl.store.errors import SchemaError
 
             raise SchemaError(f"the store at {store.safe_url} has no tenantctl schema", hint="run tenantctl init")
         before, after = migrate.upgrade(store)
@@ -60,8 +60,8 @@ def prune(
 
     Example: tenantctl db prune --dry-run
     """
-    from store.db import Store
-    from store.services.retention import run_prune
+    from tenantctl.store.db import Store
+    from tenantctl.store.services.retention import run_prune
 
     conf = runtime.operator_only("db prune")
     store = Store(conf.database_url)
@@ -91,8 +91,8 @@ def copy(
 
     Example: tenantctl db copy --to postgresql+psycopg://tenantctl@db.internal/tenantctl
     """
-    from store.db import Store
-    from store.transfer import copy_store
+    from tenantctl.store.db import Store
+    from tenantctl.store.transfer import copy_store
 
     source = Store(runtime.operator_only("db").database_url)
     try:
@@ -119,8 +119,8 @@ def backup(
 
     Example: tenantctl db backup /var/backups/tenantctl/$(date +%F).db
     """
-    from store.db import Store
-    from store.transfer import backup_sqlite
+    from tenantctl.store.db import Store
+    from tenantctl.store.transfer import backup_sqlite
 
     store = Store(runtime.operator_only("db").database_url)
     try:

@@ -4,7 +4,7 @@ from typing import Any
 
 import typer
 
-from cli import options, output, runtime
+from tenantctl.cli import options, output, runtime
 
 
 def doctor(json: bool = options.JSON) -> None:
@@ -13,17 +13,17 @@ def doctor(json: bool = options.JSON) -> None:
 
     Example: tenantctl doctor
     """
-    from cli import state
+    from tenantctl.cli import state
 
     if state.REMOTE is not None:
         result = _remote_checks()
     else:
-        from store.services.system import doctor as run_checks
+        from tenantctl.store.services.system import doctor as run_checks
 
         result = run_checks(runtime.operator_only("doctor"))
 
     def render(console: Any, data: dict[str, Any]) -> None:
-        from cli.output import Text  # Rich loads here, not for --help
+        from tenantctl.cli.output import Text  # Rich loads here, not for --help
 
         for check in data["checks"]:
             mark = (Text("FAIL", style="bold red") if not check["ok"] else
@@ -44,8 +44,8 @@ def _remote_checks() -> dict[str, Any]:
     from datetime import UTC, datetime
     from importlib import metadata
 
-    from cli import remote, state
-    from store.errors import TenantctlError
+    from tenantctl.cli import remote, state
+    from tenantctl.store.errors import TenantctlError
 
     assert state.REMOTE is not None
     where = state.REMOTE.server + (f" (context {state.REMOTE.context!r})" if state.REMOTE.context else "")

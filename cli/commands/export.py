@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from cli import options, output, runtime
-from store.errors import InvalidInput
+from tenantctl.cli import options, output, runtime
+from tenantctl.store.errors import InvalidInput
 
 
 def export(file: Path | None = typer.Argument(None, help="FILE.xlsx, FILE.csv (two files), FILE.json; with -o: "
@@ -23,14 +23,14 @@ def export(file: Path | None = typer.Argument(None, help="FILE.xlsx, FILE.csv (t
 
     Example: tenantctl export -o yaml > setup.yaml
     """
-    from store.services import exports
+    from tenantctl.store.services import exports
 
     if fmt is not None:
         _export_document(file, tenant, fmt, json, force)
         return
     if file is None:
         raise InvalidInput("name the file to write", hint="e.g. tenantctl export kunden.xlsx, or -o yaml")
-    from importers.write import check_folder, export_targets, write_export
+    from tenantctl.importers.write import check_folder, export_targets, write_export
 
     if file.suffix.lower() not in {".xlsx", ".csv", ".json"}:
         raise InvalidInput(f"cannot export to {file.name}", hint="use a .xlsx, .csv or .json file name")
@@ -48,13 +48,13 @@ def export(file: Path | None = typer.Argument(None, help="FILE.xlsx, FILE.csv (t
 def _export_document(file: Path | None, tenant: str | None, fmt: str, json: bool, force: bool) -> None:
     import sys
 
-    from importers import document
-    from store.services import exports
+    from tenantctl.importers import document
+    from tenantctl.store.services import exports
 
     if fmt not in {"yaml", "json"}:
         raise InvalidInput(f"-o {fmt} is not yaml or json", hint="use -o yaml or -o json")
     if file is not None and str(file) != "-":
-        from importers.write import check_folder
+        from tenantctl.importers.write import check_folder
 
         check_folder(file, force=force)  # before the store is read
     with runtime.command(write=False) as ctx:
@@ -69,7 +69,7 @@ def _export_document(file: Path | None, tenant: str | None, fmt: str, json: bool
         sys.stdout.write(text)
         output.status(f"exported {len(tenants)} tenants and {len(users)} memberships")
         return
-    from importers.write import save
+    from tenantctl.importers.write import save
 
     data = text.encode("utf-8")
     save(file, lambda fh: fh.write(data), force=force)  # personal data: 0600, never half written

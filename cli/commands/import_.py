@@ -11,20 +11,20 @@ from typing import Any
 
 import typer
 
-from cli import backend, completion, options, output, runtime
-from store.errors import InvalidInput, PartialSuccess
+from tenantctl.cli import backend, completion, options, output, runtime
+from tenantctl.store.errors import InvalidInput, PartialSuccess, UsageError
 
 app = typer.Typer(help="Spreadsheet migration: template, validated all-or-nothing import, runs, undo.",
                   no_args_is_help=True)
 
-PLAN_COLUMNS = [("sheet", "sheet"), ("row", "row"), ("action", "action"), ("type", "type"), ("key/login", "key"),
-                ("name/e-mail", "label"), ("changes / errors", "detail")]
 # A plan of 100,000 rows is read with --json, not as a table. The dry-run shows more of it; a real
 # run lists the first changes only (rendering a 200-row Rich table costs ~0.5 s).
 TABLE_MAX = 200
 TABLE_MAX_RUN = 25
 RUN_COLUMNS = [("run", "id"), ("file", "file"), ("actor", "actor"), ("mode", "mode"), ("state", "state"),
                ("started", "started_at"), ("counts", "summary")]
+RUNS = output.Listing(tuple(RUN_COLUMNS), key="id",
+                      wide=(("finished", "finished_at"), ("file hash", "file_hash")))
 
 
 def _summary(counts: dict[str, int]) -> str:
@@ -38,12 +38,6 @@ def _summary(counts: dict[str, int]) -> str:
     return "; ".join(parts) or "nothing"
 
 
-def _detail(row: dict[str, Any]) -> str:
-    if row["errors"]:
-        return "; ".join((f"{e['column']}: " if e["column"] else "") + e["message"] for e in row["errors"])
-    return ", ".join(f"{k}: {'' if v[0] is None else str(v[0]) + ' → '}{v[1]}" for k, v in row["changes"].items())
-
-
 class _Progress:
     """A Rich progress bar with rows per second, on stderr, only on a terminal."""
 
@@ -55,7 +49,7 @@ class _Progress:
 
             class _Rate(TextColumn):
                 def render(self, task: Any) -> Any:
-                    from cli.output import Text
+                    from tenantctl.cli.output import Text
 
                     speed = task.speed or 0
                     return Text(f"{speed:,.0f} rows/s" if speed else "")
@@ -84,7 +78,7 @@ def template(file: Path = typer.Argument(..., help="Where to write the .xlsx tem
 
     Example: tenantctl import template kunden.xlsx
     """
-    from importers.write import write_template
+    from tenantctl.importers.write import write_template
 
     runtime.operator_only("import template")
     if file.suffix.lower() != ".xlsx":
@@ -101,8 +95,11 @@ def run(
     dry_run: bool = typer.Option(False, "--dry-run", help="Check and print the plan; write nothing."),
     mode: str = typer.Option("upsert", "--mode", help="upsert (create or update) or create (refuse existing rows)."),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Write the good rows, skip the bad ones."),
-    report: Path | None = typer.Option(None, "--report", help="Error workbook (default: next to the input)."),
-    force: bool = typer.Option(False, "--force", help="Replace an existing error workbook."),
+    report: Path | None = typer.Option(None, "--report", help="The marked copy (default: NAME-fehler.xlsx next to "
+                                       "the input; a csv input with --report NAME.csv: a csv)."),
+    lang: str | None = typer.Option(None, "--lang", help="Language of the marked copy: de or en (default: the "
+                                    "language of the file's headers)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing marked copy."),
     send_links: bool = typer.Option(False, "--send-links", help="Queue password links for the users this run creates."),
     reseller: str | None = typer.Option(None, "--reseller", help="Reseller of customer rows without one.",
                                         autocompletion=completion.tenant_keys),
@@ -125,6 +122,8 @@ def run(
     """
     if mode not in {"upsert", "create"}:
         raise InvalidInput(f"--mode {mode!r} is not upsert or create", hint="use --mode upsert or --mode create")
+    if lang is not None and lang not in {"de", "en"}:
+        raise UsageError(f"--lang {lang!r} is not de or en", hint="use --lang de or --lang en")
     started = time.monotonic()
     how = {"sheet": sheet, "maps": maps, "encoding": encoding, "header_row": header_row, "layout": layout,
            "trust_names": trust_names}
@@ -134,13 +133,14 @@ def run(
                  "encoding": encoding, "header_row": header_row, "layout": layout, "trust_names": trust_names,
                  "rows": "all" if json or dry_run else "changed",
                  "rows_limit": None if json else TABLE_MAX if dry_run else TABLE_MAX_RUN}
-        _run_remote(file, started, query, how, report=report, json=json, verbose=verbose, force=force)
+        _run_remote(file, started, query, how, report=report, json=json, verbose=verbose,
+                    marking=_Marking(force, lang, encoding))
         return
     import threading
 
-    from cli.process import import_process
-    from importers import read as reader
-    from importers.background import Background
+    from tenantctl.cli.process import import_process
+    from tenantctl.importers import read as reader
+    from tenantctl.importers.background import Background
 
     conf = runtime.settings()
     with import_process():  # one malloc arena, no cyclic GC: see cli/process.py
@@ -151,11 +151,12 @@ def run(
         # beside the parse, not beside the scans. Beside them, every read and inflate of the scan
         # handed the GIL over for up to 5 ms (0.22 s alone, 1.27 s beside a busy thread, measured).
         scanned.wait()
-        from store.imports import engine
+        from tenantctl.store.imports import engine
 
         opts = engine.Options(mode=mode, skip_invalid=skip_invalid, dry_run=dry_run, reseller=reseller,
                               send_links=send_links)
-        _run(file, started, reading, opts, report=report, json=json, verbose=verbose, force=force)
+        _run(file, started, reading, opts, report=report, json=json, verbose=verbose,
+             marking=_Marking(force, lang, encoding))
 
 
 def _read(reader: Any, file: Path, sheet: str | None, maps: list[str] | None, encoding: str | None,
@@ -172,9 +173,9 @@ def _read(reader: Any, file: Path, sheet: str | None, maps: list[str] | None, en
 
 
 def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | None, json: bool,
-         verbose: bool = False, force: bool = False) -> None:
+         verbose: bool = False, marking: _Marking | None = None) -> None:
     """Read the file, hand it to the engine, write the marked copy and print."""
-    from store.imports import engine
+    from tenantctl.store.imports import engine
 
     dry_run = opts.dry_run
     loaded, digest = reading.result()  # handed over: `del loaded` below frees the parsed workbook
@@ -198,22 +199,22 @@ def _run(file: Path, started: float, reading: Any, opts: Any, *, report: Path | 
     if outcome.rejected:
         _refused(file, source, outcome.plan.problems(), outcome.rejected_run, [*source.notes, *outcome.plan.notes],
                  report=report, json=json, rows=outcome.rows, total=len(outcome.plan.rows), dry_run=dry_run,
-                 skippable=outcome.skippable, force=force)
+                 skippable=outcome.skippable, marking=marking)
     result = outcome.result
     # how the file was read (skipped title rows, unread sheets, hidden rows …), then the plan's notes
     result["notes"] = [*source.notes, *result.get("notes", [])]
     result["timings"] = timings
     _finish(file, started, result, source, dry_run=dry_run, skip_invalid=opts.skip_invalid, report=report,
-            json=json, verbose=verbose, force=force)
+            json=json, verbose=verbose, marking=marking)
 
 
 def _run_remote(file: Path, started: float, query: dict[str, Any], reading: dict[str, Any], *,
-                report: Path | None, json: bool, verbose: bool = False, force: bool = False) -> None:
+                report: Path | None, json: bool, verbose: bool = False, marking: _Marking | None = None) -> None:
     """Upload the file; the server reads, checks and writes it with the same engine and answers
     with the same result. A marked copy is written here, next to the file, from the problems the
     server lists (the file is read again only then)."""
-    from cli import remote
-    from importers.safety import check_size
+    from tenantctl.cli import remote
+    from tenantctl.importers.safety import check_size
 
     check_size(file, max_mb=1 << 30)  # missing, empty, not a file: said here; the size limit is the server's
     try:
@@ -230,12 +231,12 @@ def _run_remote(file: Path, started: float, query: dict[str, Any], reading: dict
             _print_notes(details.pop("read_notes", []), details.pop("plan_notes", []), json)
             _refused(file, None, details["problems"], details["run"], details.get("notes", []), report=report,
                      json=json, reading=reading, rows=details.get("rows") or [], total=details.get("total", 0),
-                     dry_run=bool(query["dry_run"]), skippable=details.get("skippable", True), force=force)
+                     dry_run=bool(query["dry_run"]), skippable=details.get("skippable", True), marking=marking)
         raise
     result = payload["data"]
     _print_notes(result.pop("read_notes", []), result.pop("plan_notes", []), json)
     _finish(file, started, result, None, dry_run=bool(query["dry_run"]), skip_invalid=bool(query["skip_invalid"]),
-            report=report, json=json, reading=reading, verbose=verbose, force=force)
+            report=report, json=json, reading=reading, verbose=verbose, marking=marking)
 
 
 def _print_notes(read_notes: list[str], plan_notes: list[str], json: bool) -> None:
@@ -249,19 +250,19 @@ def _print_notes(read_notes: list[str], plan_notes: list[str], json: bool) -> No
 
 def _local_source(file: Path, reading: dict[str, Any] | None) -> Any:
     """The file read here again (remote mode): the marked copy is made from its cells."""
-    from importers import read as reader
+    from tenantctl.importers import read as reader
 
     return reader.load(file, max_mb=1 << 30, **(reading or {})).source()
 
 
 def _refused(file: Path, source: Any, problems: list[dict[str, Any]], run_id: Any, notes: list[str], *,
              report: Path | None, json: bool, rows: list[dict[str, Any]], total: int, dry_run: bool,
-             skippable: bool, reading: dict[str, Any] | None = None, force: bool = False) -> None:
+             skippable: bool, reading: dict[str, Any] | None = None, marking: _Marking | None = None) -> None:
     """Write the marked copy, show the plan and list the problems, and raise the refusal (exit 4).
     Both modes, the real run and the dry run alike (run_id None: the dry run's, rolled back)."""
     source = source or _local_source(file, reading)
     target = report or file.with_name(f"{file.stem}-fehler.xlsx")
-    copy = _marked_copy(file, source, problems, target, force)
+    copy = _marked_copy(file, source, problems, target, marking)
     missing = _missing_apps(problems)
     # apps the store lacks are said once, in the refusal; every row that books one (and the rows of
     # its tenant) keep saying so in the marked copy and in --json
@@ -299,7 +300,7 @@ def _missing_apps(problems: list[dict[str, Any]]) -> list[str]:
 
 def _finish(file: Path, started: float, result: dict[str, Any], source: Any, *, dry_run: bool, skip_invalid: bool,
             report: Path | None, json: bool, reading: dict[str, Any] | None = None, verbose: bool = False,
-            force: bool = False) -> None:
+            marking: _Marking | None = None) -> None:
     """Print the result (both modes): the plan or the changes, the summary line, the exit code."""
     timings = result["timings"]
     elapsed = time.monotonic() - started
@@ -323,7 +324,7 @@ def _finish(file: Path, started: float, result: dict[str, Any], source: Any, *, 
         output.status(f"queued {output.count(result['links_queued'], 'password link')}")
     if result["skipped"]:  # --skip-invalid (else the run was refused): the dry run says the same
         target = report or file.with_name(f"{file.stem}-fehler.xlsx")
-        copy = _marked_copy(file, source or _local_source(file, reading), result["problems"], target, force)
+        copy = _marked_copy(file, source or _local_source(file, reading), result["problems"], target, marking)
         see = f"see tenantctl import show {result['run']}" if result["run"] else "the real run would skip them"
         output.warn(f"{'WOULD SKIP' if dry_run else 'SKIPPED'} {result['skipped']} invalid rows (--skip-invalid); "
                     f"{copy.said}; {see}")
@@ -333,12 +334,12 @@ def _finish(file: Path, started: float, result: dict[str, Any], source: Any, *, 
 
 
 def _print_rows(shown: list[dict[str, Any]], total: int, dry_run: bool) -> None:
-    """The plan's table (at most TABLE_MAX rows, errors first) and how many more there are."""
-    for r in shown:
-        r["detail"] = _detail(r)
+    """The plan's table (at most TABLE_MAX rows, errors first; cli/plan_table.py fits it to the
+    terminal) and how many more there are."""
     if shown:
-        output.stdout().print(output.table(shown, PLAN_COLUMNS,
-                                           title="plan (dry-run: nothing written)" if dry_run else None))
+        from tenantctl.cli.plan_table import render
+
+        render(output.stdout(), shown, title="plan (dry-run: nothing written)" if dry_run else None)
     if total > len(shown):
         output.status(f"… and {total - len(shown):,} more rows (all of them with --json)")
 
@@ -353,12 +354,24 @@ class _Copy:
         return self.path or "--json for all of them"
 
 
-def _marked_copy(file: Path, source: Any, problems: list[dict[str, Any]], target: Path, force: bool) -> _Copy:
-    """Write the marked copy; a folder that is read-only (or gone) must not hide the problems."""
-    from importers.write import write_report
+@dataclass
+class _Marking:
+    """How the marked copy is written: replace an existing one?, its language, the csv's encoding."""
 
+    force: bool = False
+    lang: str | None = None
+    encoding: str | None = None
+
+
+def _marked_copy(file: Path, source: Any, problems: list[dict[str, Any]], target: Path,
+                 marking: _Marking | None) -> _Copy:
+    """Write the marked copy; a folder that is read-only (or gone) must not hide the problems."""
+    from tenantctl.importers.marked import write_report
+
+    how = marking or _Marking()
     try:
-        write_report(file, source.file_type, source.tables, problems, target, force=force)
+        write_report(file, source.file_type, source.tables, problems, target, lang=how.lang, encoding=how.encoding,
+                     force=how.force)
     except InvalidInput as exc:
         replace = " (--force replaces it)" if "--force" in (exc.hint or "") else ""
         return _Copy(None, f"no marked copy: {exc.message}{replace}")
@@ -366,13 +379,14 @@ def _marked_copy(file: Path, source: Any, problems: list[dict[str, Any]], target
 
 
 @app.command("list")
-def list_(limit: int = options.LIMIT, offset: int = options.OFFSET, json: bool = options.JSON) -> None:
+def list_(limit: int = options.LIMIT, offset: int = options.OFFSET, fmt: str | None = options.OUTPUT,
+          quiet: bool = options.QUIET, json: bool = options.JSON) -> None:
     """List import runs, newest first.
 
     Example: tenantctl import list --limit 10
     """
     def local(ctx: Any) -> backend.Result:
-        from store.imports import runs
+        from tenantctl.store.imports import runs
 
         items, total = runs.list_runs(ctx, options.limit_or_none(limit), offset)
         return backend.Result(items, total, options.limit_or_none(limit), offset)
@@ -380,7 +394,7 @@ def list_(limit: int = options.LIMIT, offset: int = options.OFFSET, json: bool =
     res = backend.call("GET", "/imports", local, query={"limit": limit, "offset": offset})
     for i in res.data:
         i["summary"] = _summary(i["counts"])
-    res.show(lambda c, d: c.print(output.table(d, RUN_COLUMNS)), json)
+    output.show_list(res, RUNS, fmt=fmt, quiet=quiet, json=json)
 
 
 @app.command("show")
@@ -391,7 +405,7 @@ def show(run_id: int = typer.Argument(..., metavar="RUN", max=options.MAX_INT, h
     Example: tenantctl import show 3
     """
     def local(ctx: Any) -> Any:
-        from store.imports import runs
+        from tenantctl.store.imports import runs
 
         return runs.show_run(ctx, run_id)
 
@@ -446,7 +460,7 @@ def undo(run_id: int = typer.Argument(..., metavar="RUN", max=options.MAX_INT),
     Example: tenantctl import undo 3 --dry-run
     """
     def local(dry: bool) -> Any:
-        from store.imports import runs
+        from tenantctl.store.imports import runs
 
         return lambda ctx: runs.undo_run(ctx, run_id, dry_run=dry)
 

@@ -4,7 +4,7 @@ from typing import Any
 
 import typer
 
-from cli import options, output, runtime
+from tenantctl.cli import options, output, runtime
 
 
 def init(
@@ -18,8 +18,8 @@ def init(
 
     Example: tenantctl init --admin-email ops@example.com --admin-first-name Olga --admin-last-name Peters
     """
-    from store.db import Store
-    from store.services.system import initialise
+    from tenantctl.store.db import Store
+    from tenantctl.store.services.system import initialise
 
     conf = runtime.operator_only("init")  # before anything is created
     store = Store(conf.database_url, create=True)

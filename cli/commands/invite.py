@@ -6,10 +6,10 @@ from typing import Any
 
 import typer
 
-from cli import completion, options, output, runtime
-from cli.backend import call, svc
-from store.enums import Billing, InvitationKind, InvitationStatus, Role
-from store.errors import InvalidInput
+from tenantctl.cli import completion, options, output, runtime
+from tenantctl.cli.backend import call, svc
+from tenantctl.store.enums import Billing, InvitationKind, InvitationStatus, Role
+from tenantctl.store.errors import InvalidInput
 
 app = typer.Typer(help="Invitation links: connect a partner organisation or let a person join a tenant.",
                   no_args_is_help=True)
@@ -18,13 +18,18 @@ LIST_COLUMNS = [("id", "id"), ("status", "status"), ("kind", "kind"), ("from", "
                 ("invited by", "invited_by"), ("invitee", "email"), ("customer", "customer_name"),
                 ("customer no.", "customer_number"), ("created", "created_at"), ("expires", "expires_at"),
                 ("uses", "uses_text")]
+LISTING = output.Listing(tuple(LIST_COLUMNS), key="id",
+                         flat=lambda r: {**r, "uses_text": f"{r['uses']}/{r['max_uses']}"},
+                         wide=(("role", "role"), ("currency", "currency"), ("billing", "billing"),
+                               ("accepted by", "accepted_by"), ("accepted", "accepted_at"),
+                               ("revoked by", "revoked_by"), ("revoked", "revoked_at")))
 HIDDEN_IN_RECORD = {"link", "token", "uses_text", "action"}
 
 
 def _render_one(console: Any, d: dict[str, Any]) -> None:
     console.print(output.record({k: v for k, v in d.items() if k not in HIDDEN_IN_RECORD}))
     if d.get("link"):
-        from cli.output import Text
+        from tenantctl.cli.output import Text
 
         console.print(Text("link: ") + Text(d["link"], style="bold"), soft_wrap=True)
 
@@ -90,6 +95,8 @@ def list_(
     search: str | None = typer.Option(None, "--search", "-s", help="Customer name, number or e-mail."),
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,
+    fmt: str | None = options.OUTPUT,
+    quiet: bool = options.QUIET,
     json: bool = options.JSON,
 ) -> None:
     """List invitations with their status (pending, accepted, revoked, expired). Never shows a token.
@@ -102,11 +109,7 @@ def list_(
                lambda ctx: svc.invitations.list_invitations(ctx, **query, limit=options.limit_or_none(limit),
                                                             offset=offset),
                query={**query, "limit": limit, "offset": offset})
-
-    def render(console: Any, rows: list[dict[str, Any]]) -> None:
-        console.print(output.table([{**r, "uses_text": f"{r['uses']}/{r['max_uses']}"} for r in rows], LIST_COLUMNS))
-
-    res.show(render, json)
+    output.show_list(res, LISTING, fmt=fmt, quiet=quiet, json=json)
 
 
 @app.command("show")
@@ -151,7 +154,7 @@ def reissue(
 def _read_token(token_file: Path | None) -> str:
     """From --token-file (- is stdin), from stdin when it is not a terminal, or a hidden prompt.
     Never from an argument: it would end up in the shell history and the process list."""
-    from cli.secret_input import read_file, read_stdin
+    from tenantctl.cli.secret_input import read_file, read_stdin
 
     if token_file is not None:
         return read_file(token_file, "token file")
@@ -178,7 +181,7 @@ def accept(
 
     Example: tenantctl invite accept --token-file link.txt --organisation "Müller GmbH" --first-name Max --last-name Mü
     """
-    from store.services import invitations
+    from tenantctl.store.services import invitations
 
     raw = _read_token(token_file)
     with runtime.command() as ctx:

@@ -10,8 +10,8 @@ from typing import Any
 
 import typer
 
-from cli import options, output, state
-from store.errors import InvalidInput, PermissionDenied, Unauthenticated, Unreachable, UsageError
+from tenantctl.cli import options, output, state
+from tenantctl.store.errors import InvalidInput, PermissionDenied, Unauthenticated, Unreachable, UsageError
 
 
 def _refuse_as(what: str) -> None:
@@ -56,7 +56,7 @@ def login(
 
     Example: tenantctl login --server https://admin.platform.example --with-token < token.txt
     """
-    from cli import remote
+    from tenantctl.cli import remote
 
     _refuse_as("login")
     if ctx.args:
@@ -109,7 +109,7 @@ def logout(json: bool = options.JSON) -> None:
 
     Example: tenantctl logout
     """
-    from cli import remote
+    from tenantctl.cli import remote
 
     _refuse_as("logout")
     saved = remote.load_saved()

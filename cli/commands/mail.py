@@ -9,15 +9,17 @@ from typing import Any
 
 import typer
 
-from cli import completion, options, output, runtime, state
-from store.enums import Language, MailState
-from store.errors import InvalidInput, PartialSuccess, Unreachable, UsageError
+from tenantctl.cli import completion, options, output, runtime, state
+from tenantctl.store.enums import Language, MailState
+from tenantctl.store.errors import InvalidInput, PartialSuccess, Unreachable, UsageError
 
 app = typer.Typer(help="Outgoing mail: the outbox, delivery, templates.", no_args_is_help=True)
 
 LIST_COLUMNS = [("id", "id"), ("to", "to"), ("template", "template"), ("lang", "language"), ("state", "state"),
                 ("attempts", "attempts"), ("next attempt", "next_attempt_at"), ("sent", "sent_at"),
                 ("last error", "last_error")]
+LISTING = output.Listing(tuple(LIST_COLUMNS), key="id",
+                         wide=(("name", "to_name"), ("created", "created_at"), ("created by", "created_by")))
 RATE = typer.Option(None, "--rate", metavar="N", help="Send at most N mails per second (default: setting mail_rate).")
 NO_SEND = typer.Option(False, "--no-send", help="Only queue; deliver later with tenantctl mail send.")
 
@@ -50,7 +52,7 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
 def delivery(ctx: Any, progress: Any, rate: float | None = None) -> Any:
     """The command's one delivery hook (store.mail.delivery), with this face's progress bar and
     rate; its `summary` is there once the command committed and delivered."""
-    from store.mail.delivery import delivery_for
+    from tenantctl.store.mail.delivery import delivery_for
 
     hook = delivery_for(ctx)
     hook.progress, hook.rate = progress, rate
@@ -82,19 +84,21 @@ def list_(
                                     autocompletion=completion.logins),
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,
+    fmt: str | None = options.OUTPUT,
+    quiet: bool = options.QUIET,
     json: bool = options.JSON,
 ) -> None:
     """List the outbox, newest first: operators see all of it, admins the mails to the users they manage.
 
     Example: tenantctl mail list --user max.mueller --state failed
     """
-    from cli.backend import call, svc
+    from tenantctl.cli.backend import call, svc
 
     query = {"state": state_.value if state_ else None, "to": to, "user": user}
     res = call("GET", "/mail",
                lambda ctx: svc.outbox.list_mails(ctx, **query, limit=options.limit_or_none(limit), offset=offset),
                query={**query, "limit": limit, "offset": offset})
-    res.show(lambda c, d: c.print(output.table(d, LIST_COLUMNS)), json)
+    output.show_list(res, LISTING, fmt=fmt, quiet=quiet, json=json)
 
 
 @app.command("show")
@@ -103,7 +107,7 @@ def show(mail_id: int = typer.Argument(..., metavar="ID", max=options.MAX_INT), 
 
     Example: tenantctl mail show 42
     """
-    from store.services import outbox
+    from tenantctl.store.services import outbox
 
     with runtime.command(write=False) as ctx:
         data = outbox.mail_out(outbox.get_mail(ctx, mail_id), full=True)
@@ -118,7 +122,7 @@ def send(rate: float | None = RATE, json: bool = options.JSON) -> int:
 
     Example: tenantctl mail send --rate 10
     """
-    from store.services import outbox
+    from tenantctl.store.services import outbox
 
     check_rate(rate)
     with progress_bar("sending mail") as progress, runtime.command(write=False) as ctx:
@@ -144,7 +148,7 @@ def retry(
 
     Example: tenantctl mail retry --failed
     """
-    from store.services import outbox
+    from tenantctl.store.services import outbox
 
     check_rate(rate)
     if mail_id is not None and (failed or waiting):
@@ -173,9 +177,9 @@ def preview(
 
     Example: tenantctl mail preview password_link_reset --lang en
     """
-    from mail_templates import template_names
-    from mail_templates.samples import sample
-    from store.mail.delivery import render_mail
+    from tenantctl.mail_templates import template_names
+    from tenantctl.mail_templates.samples import sample
+    from tenantctl.store.mail.delivery import render_mail
 
     runtime.refuse_remote()  # the templates and their overrides are the store machine's
     conf = runtime.operator_only("mail preview")
@@ -188,7 +192,7 @@ def preview(
     def show_it(console: Any, d: dict[str, Any]) -> None:
         from rich.rule import Rule
 
-        from cli.output import Text
+        from tenantctl.cli.output import Text
 
         console.print(Text("Subject: " + d["subject"]))
         console.print(Rule("text"))
@@ -206,12 +210,12 @@ def test(to: str = typer.Option(..., "--to", metavar="ADDRESS", help="Recipient.
 
     Example: tenantctl mail test --to ops@platform.example
     """
-    from store import rules
-    from store.mail import message
-    from store.mail.delivery import render_mail
-    from store.mail.retry import ConnectionFailure, DeliveryError
-    from store.mail.transports import make_transport
-    from store.types import utcnow
+    from tenantctl.store import rules
+    from tenantctl.store.mail import message
+    from tenantctl.store.mail.delivery import render_mail
+    from tenantctl.store.mail.retry import ConnectionFailure, DeliveryError
+    from tenantctl.store.mail.transports import make_transport
+    from tenantctl.store.types import utcnow
 
     runtime.refuse_remote()  # the transport and its settings are the store machine's
     conf = runtime.operator_only("mail test")

@@ -2,14 +2,15 @@ from __future__ import annotations
 
 import typer
 
-from cli import completion, options, output, runtime
-from cli.backend import call, seg, svc
-from store.enums import Role
+from tenantctl.cli import completion, options, output, runtime
+from tenantctl.cli.backend import call, seg, svc
+from tenantctl.store.enums import Role
 
 app = typer.Typer(help="Memberships: which user works in which tenant, with which role.", no_args_is_help=True)
 
 COLUMNS = [("login", "login"), ("name", "name"), ("e-mail", "email"), ("role", "role"), ("status", "status"),
            ("since", "since")]
+LISTING = output.Listing(tuple(COLUMNS), key="login", wide=(("tenant", "tenant"),))
 
 
 @app.command("add")
@@ -54,6 +55,8 @@ def list_(
     role: Role | None = typer.Option(None, "--role"),
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,
+    fmt: str | None = options.OUTPUT,
+    quiet: bool = options.QUIET,
     json: bool = options.JSON,
 ) -> None:
     """List a tenant's members.
@@ -64,7 +67,7 @@ def list_(
                lambda ctx: svc.memberships.list_members(ctx, tenant, role=role.value if role else None,
                                                         limit=options.limit_or_none(limit), offset=offset),
                query={"role": role.value if role else None, "limit": limit, "offset": offset})
-    res.show(lambda c, d: c.print(output.table(d, COLUMNS)), json)
+    output.show_list(res, LISTING, fmt=fmt, quiet=quiet, json=json)
 
 
 def register(root: typer.Typer) -> None:

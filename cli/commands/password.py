@@ -11,10 +11,10 @@ from typing import Any
 
 import typer
 
-from cli import completion, options, output, runtime
-from cli.secret_input import StdinLines, read_file
-from store.enums import LinkPurpose
-from store.errors import UsageError
+from tenantctl.cli import completion, options, output, runtime
+from tenantctl.cli.secret_input import StdinLines, read_file
+from tenantctl.store.enums import LinkPurpose
+from tenantctl.store.errors import UsageError
 
 app = typer.Typer(help="Password-setting links (initial and reset) and setting a password.", no_args_is_help=True)
 
@@ -64,8 +64,8 @@ def send_link(
 
     Example: tenantctl password send-link --tenant mueller-soehne-gmbh --without-password
     """
-    from cli.backend import call, svc
-    from cli.commands.mail import progress_bar
+    from tenantctl.cli.backend import call, svc
+    from tenantctl.cli.commands.mail import progress_bar
 
     with progress_bar("sending mail") as progress:
         res = call("POST", "/password-links",
@@ -96,7 +96,7 @@ def send_link(
         queued = "" if not mail else (" (mails queued; send them with tenantctl mail send)" if no_send else "")
         output.status(f"created {len(data['links'])} link(s){queued}")
         if data["delivery"] is not None:
-            from cli.commands.mail import report
+            from tenantctl.cli.commands.mail import report
 
             code = report(data["delivery"])
     columns = [("login", "login"), ("e-mail", "email"), ("purpose", "purpose"), ("expires", "expires_at")]
@@ -128,7 +128,7 @@ def set_(
 
     Example: tenantctl password set --token-file link.txt --password-stdin < password.txt
     """
-    from store.services import passwords
+    from tenantctl.store.services import passwords
 
     refuse_secret_arguments(ctx.args)
     stdin = StdinLines()

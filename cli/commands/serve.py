@@ -7,7 +7,7 @@ import os
 
 import typer
 
-from cli import daemon, output, runtime, state
+from tenantctl.cli import daemon, output, runtime, state
 
 
 def serve(
@@ -33,8 +33,8 @@ def serve(
 
     Example: tenantctl serve --host 127.0.0.1 --port 8080 --behind-proxy
     """
-    from store.db import Store
-    from store.errors import UsageError
+    from tenantctl.store.db import Store
+    from tenantctl.store.errors import UsageError
 
     conf = runtime.operator_only("serve")  # the server's users log in; --as is not a way in
     store = Store(conf.database_url)
@@ -52,11 +52,11 @@ def serve(
 
     import uvicorn
 
-    from web.app import FLAGS_ENV
+    from tenantctl.web.app import FLAGS_ENV
 
     flags = {k: v for k, v in state.FLAGS.items() if v is not None}
     os.environ[FLAGS_ENV] = json.dumps({**flags, "behind_proxy": behind_proxy, "workers": workers})
-    from store.services.system import base_url_check
+    from tenantctl.store.services.system import base_url_check
 
     check = base_url_check(conf)
     if check.get("warning"):
@@ -69,8 +69,8 @@ def serve(
         daemon.setup_logging(fmt)
         loop = thread = None
         if not no_worker:
-            from store.worker import Worker
-            from web import metrics
+            from tenantctl.store.worker import Worker
+            from tenantctl.web import metrics
 
             loop = Worker(conf, background,
                           on_tick=metrics.observe_tick)
@@ -81,7 +81,7 @@ def serve(
                       f"{'' if no_worker else ', delivering mails'}"
                       f"{f', metrics on {metrics_host}:{metrics_port}' if metrics_port else ''}); Ctrl+C stops")
         try:
-            uvicorn.run("web.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
+            uvicorn.run("tenantctl.web.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
                         proxy_headers=behind_proxy,
                         forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
                         access_log=False, server_header=False, log_config=log_config(fmt),
@@ -98,7 +98,7 @@ def serve(
 def log_config(fmt: str = "text") -> dict[str, object]:
     """uvicorn's own access log is off (it would print query strings, i.e. tokens); ours
     (tenantctl.access, web.security.Guard) prints the path without them."""
-    from web import logformat
+    from tenantctl.web import logformat
 
     return logformat.config(fmt)
 

@@ -4,15 +4,18 @@ from typing import Any
 
 import typer
 
-from cli import completion, options, output, runtime
-from cli.backend import call, svc
-from cli.backend import seg as _seg
-from store.enums import Billing, Language, TenantKind, TenantStatus
+from tenantctl.cli import completion, options, output, runtime
+from tenantctl.cli.backend import call, svc
+from tenantctl.cli.backend import seg as _seg
+from tenantctl.store.enums import Billing, Language, TenantKind, TenantStatus
 
 app = typer.Typer(help="Tenants: resellers and their customer companies.", no_args_is_help=True)
 
 LIST_COLUMNS = [("key", "key"), ("name", "name"), ("kind", "kind"), ("status", "status"),
                 ("reseller", "reseller"), ("customer no.", "customer_number"), ("currency", "currency")]
+LISTING = output.Listing(tuple(LIST_COLUMNS), key="key",
+                         wide=(("billing", "billing"), ("language", "language"), ("external id", "external_id"),
+                               ("created", "created_at"), ("created by", "created_by")))
 
 
 def mail_identity(mail: dict[str, Any]) -> str:
@@ -83,6 +86,8 @@ def list_(
     search: str | None = options.SEARCH,
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,
+    fmt: str | None = options.OUTPUT,
+    quiet: bool = options.QUIET,
     json: bool = options.JSON,
 ) -> None:
     """List the tenants you can see; search looks in name, key, external id and customer number.
@@ -95,7 +100,7 @@ def list_(
                                                     search=search, limit=options.limit_or_none(limit), offset=offset),
                query={"kind": kind.value if kind else None, "status": status.value if status else None,
                       "reseller": reseller, "search": search, "limit": limit, "offset": offset})
-    res.show(lambda c, d: c.print(output.table(d, LIST_COLUMNS)), json)
+    output.show_list(res, LISTING, fmt=fmt, quiet=quiet, json=json)
 
 
 @app.command("show")
@@ -113,7 +118,7 @@ def show(
 
     Example: tenantctl tenant show --customer-number 10001 --reseller acme
     """
-    from store.errors import UsageError
+    from tenantctl.store.errors import UsageError
 
     if sum(x is not None for x in (key, customer_number, external_id)) != 1:
         raise UsageError("name the tenant by exactly one of KEY, --customer-number or --external-id",
@@ -246,7 +251,7 @@ def erase(
 
     Example: tenantctl tenant erase mueller-soehne-gmbh --dry-run
     """
-    from cli.commands.user import show_receipt
+    from tenantctl.cli.commands.user import show_receipt
 
     if not dry_run:
         runtime.confirm(f"Erase tenant {key} and its people for good? This cannot be undone", yes)

@@ -7,13 +7,15 @@ from typing import Any
 
 import typer
 
-from cli import options, output
-from cli.backend import call, svc
+from tenantctl.cli import options, output
+from tenantctl.cli.backend import call, svc
 
 app = typer.Typer(help="Personal API tokens: create, list, revoke.", no_args_is_help=True)
 
 COLUMNS = [("id", "id"), ("name", "name"), ("user", "user"), ("state", "state"), ("read-only", "read_only"),
            ("created", "created_at"), ("last used", "last_used_at"), ("expires", "expires_at")]
+LISTING = output.Listing(tuple(COLUMNS), key="id",
+                         wide=(("created by", "created_by"), ("revoked", "revoked_at"), ("revoked by", "revoked_by")))
 
 
 def _record(console: Any, d: dict[str, Any]) -> None:
@@ -53,6 +55,8 @@ def list_(
     inactive: bool = typer.Option(False, "--inactive", help="Also revoked and expired tokens."),
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,
+    fmt: str | None = options.OUTPUT,
+    quiet: bool = options.QUIET,
     json: bool = options.JSON,
 ) -> None:
     """List tokens: name, created, last used, expiry. Never a secret.
@@ -63,7 +67,7 @@ def list_(
                lambda ctx: svc.api_tokens.list_tokens(ctx, user=user, all_users=all_users, include_inactive=inactive,
                                                       limit=options.limit_or_none(limit), offset=offset),
                query={"all": all_users, "user": user, "inactive": inactive, "limit": limit, "offset": offset})
-    res.show(lambda c, d: c.print(output.table(d, COLUMNS)), json)
+    output.show_list(res, LISTING, fmt=fmt, quiet=quiet, json=json)
 
 
 @app.command("revoke")
@@ -77,8 +81,8 @@ def revoke(
 
     Example: tenantctl token revoke laptop --yes
     """
-    from cli import runtime
-    from cli.backend import seg
+    from tenantctl.cli import runtime
+    from tenantctl.cli.backend import seg
 
     runtime.confirm(f"Revoke token {token}? Whatever uses it stops working", yes)
     res = call("DELETE", f"/tokens/{seg(token)}", lambda ctx: svc.api_tokens.revoke(ctx, token, user),

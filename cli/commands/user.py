@@ -5,9 +5,9 @@ from typing import Any
 
 import typer
 
-from cli import completion, options, output, runtime
-from cli.backend import call, seg, svc
-from store.enums import Language, Role, UserStatus
+from tenantctl.cli import completion, options, output, runtime
+from tenantctl.cli.backend import call, seg, svc
+from tenantctl.store.enums import Language, Role, UserStatus
 
 app = typer.Typer(help="Users: people with a login, members of one or more tenants.", no_args_is_help=True)
 
@@ -20,7 +20,12 @@ def _flat(u: dict[str, Any]) -> dict[str, Any]:
             "tenants": [f"{m['tenant']} ({m['role']})" for m in u.get("memberships", [])]}
 
 
+LISTING = output.Listing(tuple(LIST_COLUMNS), key="login", flat=_flat,
+                         wide=(("language", "language"), ("last login", "last_login_at"),
+                               ("created", "created_at"), ("created by", "created_by")))
 IDENT = typer.Argument(..., metavar="LOGIN_OR_EMAIL", autocompletion=completion.logins)
+TIME_ZONE_HELP = ("Time zone of the times in the person's mails and pages, e.g. Europe/London "
+                  "('' for their tenant's, else the platform's time_zone).")
 TENANT = typer.Option(None, "--tenant", help="Only members of this tenant.", autocompletion=completion.tenant_keys)
 
 
@@ -53,6 +58,7 @@ def create(
     role: Role | None = typer.Option(None, "--role", help="Role in the tenant (default: member)."),
     language: Language | None = typer.Option(None, "--language", help="Default: the tenant's language."),
     login: str | None = typer.Option(None, "--login", help="Choose the login instead of deriving it from the name."),
+    time_zone: str | None = typer.Option(None, "--time-zone", metavar="ZONE", help=TIME_ZONE_HELP),
     if_not_exists: bool = typer.Option(False, "--if-not-exists",
                                        help="The same user exists: exit 0 (unchanged); with other details: exit 5."),
     json: bool = options.JSON,
@@ -64,11 +70,11 @@ def create(
     lang = language.value if language else None
     body: dict[str, Any] = {"tenant": tenant, "first_name": first_name, "last_name": last_name, "email": email,
                             "role": role.value if role else None, "language": lang, "login": login,
-                            "if_not_exists": if_not_exists}
+                            "time_zone": time_zone, "if_not_exists": if_not_exists}
     data = call("POST", "/users",
                 lambda ctx: svc.answers.create_user(ctx, tenant, first_name, last_name, email,
                                                     role=role.value if role else None, language=lang, login=login,
-                                                    if_not_exists=if_not_exists),
+                                                    time_zone=time_zone, if_not_exists=if_not_exists),
                 body=body).data
     output.status(f"{data['action']} user {data['login']}")
     _show_one(data, json)
@@ -81,6 +87,8 @@ def list_(
     search: str | None = options.SEARCH,
     limit: int = options.LIMIT,
     offset: int = options.OFFSET,
+    fmt: str | None = options.OUTPUT,
+    quiet: bool = options.QUIET,
     json: bool = options.JSON,
 ) -> None:
     """List the users you can see; search looks in login, e-mail and names.
@@ -92,7 +100,7 @@ def list_(
                                                 search=search, limit=options.limit_or_none(limit), offset=offset),
                query={"tenant": tenant, "status": status.value if status else None, "search": search,
                       "limit": limit, "offset": offset})
-    res.show(lambda c, d: c.print(output.table([_flat(u) for u in d], LIST_COLUMNS)), json)
+    output.show_list(res, LISTING, fmt=fmt, quiet=quiet, json=json)
 
 
 @app.command("show")
@@ -105,7 +113,7 @@ def show(
 
     Example: tenantctl user show --email max@mueller.example
     """
-    from store.errors import UsageError
+    from tenantctl.store.errors import UsageError
 
     if (ident is None) == (email is None):
         raise UsageError("name the user by LOGIN_OR_EMAIL or --email, not both",
@@ -127,14 +135,15 @@ def update(
     last_name: str | None = typer.Option(None, "--last-name"),
     email: str | None = typer.Option(None, "--email", help="Changing it voids the user's open links."),
     language: Language | None = typer.Option(None, "--language"),
+    time_zone: str | None = typer.Option(None, "--time-zone", metavar="ZONE", help=TIME_ZONE_HELP),
     json: bool = options.JSON,
 ) -> None:
-    """Change a user's name, e-mail or language (the login stays).
+    """Change a user's name, e-mail, language or time zone (the login stays).
 
     Example: tenantctl user update max.mueller --email max.mueller@mueller.de
     """
     body = {"first_name": first_name, "last_name": last_name, "email": email,
-            "language": language.value if language else None}
+            "language": language.value if language else None, "time_zone": time_zone}
     data = call("PATCH", f"/users/{seg(ident)}", lambda ctx: svc.answers.update_user(ctx, ident, **body),
                 body=body).data
     output.status(f"updated {data['login']}: {', '.join(data['changed'])}" if data["changed"] else "nothing changed")
@@ -198,7 +207,7 @@ def export(
     """
     import json as json_lib
 
-    from importers.write import check_folder, save
+    from tenantctl.importers.write import check_folder, save
 
     if out is not None:
         check_folder(out)  # before the store is read

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cli import backend, options, output, state
-from cli.backend import svc
+from tenantctl.cli import backend, options, output, state
+from tenantctl.cli.backend import svc
 
 FIELDS = [("mode", "mode"), ("context", "context"), ("server", "server"), ("store", "store"), ("acting as", "actor"),
           ("user", "user"), ("e-mail", "email"), ("token", "token_name"), ("token expires", "token_expires"),
@@ -22,12 +22,12 @@ def whoami(json: bool = options.JSON) -> None:
     data: dict[str, Any] = dict(backend.call("GET", "/auth/status", lambda ctx: svc.whoami.describe(ctx),
                                              write=False).data)
     if state.REMOTE is not None:
-        from cli import remote
+        from tenantctl.cli import remote
 
         data = {"mode": "remote", "server": state.REMOTE.server, "context": remote.current_context_name(), **data}
     else:
-        from cli import runtime
-        from store.settings import mask_secret
+        from tenantctl.cli import runtime
+        from tenantctl.store.settings import mask_secret
 
         data = {"mode": "local", "store": mask_secret(str(runtime.settings().database_url)), **data}
     output.show(data, _render, json_mode=json)

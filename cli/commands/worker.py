@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import daemon, options, output, runtime
+from tenantctl.cli import daemon, options, output, runtime
 
 
 def worker(
@@ -24,7 +24,7 @@ def worker(
 
     Example: tenantctl worker --log-format json --metrics-port 9101
     """
-    from store.db import Store
+    from tenantctl.store.db import Store
 
     conf = runtime.operator_only("worker")
     fmt = daemon.log_format(log_format)
@@ -32,8 +32,8 @@ def worker(
     store = Store(conf.database_url)
     try:
         store.require_current_schema()
-        from store.worker import Worker
-        from web import metrics
+        from tenantctl.store.worker import Worker
+        from tenantctl.web import metrics
 
         loop = Worker(conf, store, poll=interval,
                       on_tick=metrics.observe_tick)

@@ -21,12 +21,12 @@ fields and the JSON Schema), `validation.py` (the compiled schema check), `subst
 (${VAR}), `loading.py` (the row contract), `export.py` (the store as a document). The names
 below are the package's API for the faces."""
 
-from importers.document.export import document_of, dump
-from importers.document.loading import Document, load
-from importers.document.reading import MAX_BYTES, parse, read_text, refuse_non_document, shown
-from importers.document.spec import SCHEMA, schema
-from importers.document.substitution import resolved, substitute
-from importers.document.validation import validate
+from tenantctl.importers.document.export import document_of, dump
+from tenantctl.importers.document.loading import Document, load
+from tenantctl.importers.document.reading import MAX_BYTES, parse, read_text, refuse_non_document, shown
+from tenantctl.importers.document.spec import SCHEMA, schema
+from tenantctl.importers.document.substitution import resolved, substitute
+from tenantctl.importers.document.validation import validate
 
 __all__ = ["MAX_BYTES", "SCHEMA", "Document", "document_of", "dump", "load", "parse", "read_text",
            "refuse_non_document", "resolved", "schema", "shown", "substitute", "validate"]

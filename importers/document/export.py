@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from importers.document.spec import TENANT_FIELDS
+from tenantctl.importers.document.spec import TENANT_FIELDS
 
 
 def document_of(tenant_rows: list[dict[str, Any]], user_rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from importers.document.reading import parse, refuse_non_document
-from importers.document.spec import MEMBERSHIP_FIELDS, TENANT_FIELDS, USER_FIELDS
-from importers.document.substitution import substitute
-from importers.document.validation import validate
-from store.desired import Desired, DesiredTenant
-from store.imports.flat import ROW_REF
-from store.imports.rows import Problem, Source, Table
-from store.nfc import nfc, nfc_deep
+from tenantctl.importers.document.reading import parse, refuse_non_document
+from tenantctl.importers.document.spec import MEMBERSHIP_FIELDS, TENANT_FIELDS, USER_FIELDS
+from tenantctl.importers.document.substitution import substitute
+from tenantctl.importers.document.validation import validate
+from tenantctl.store.desired import Desired, DesiredTenant
+from tenantctl.store.imports.flat import ROW_REF
+from tenantctl.store.imports.rows import Problem, Source, Table
+from tenantctl.store.nfc import nfc, nfc_deep
 
 
 @dataclass

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from importers.document.spec import DOCUMENT_KEYS
-from store.errors import InvalidInput
+from tenantctl.importers.document.spec import DOCUMENT_KEYS
+from tenantctl.store.errors import InvalidInput
 
 MAX_BYTES = 50 * 1024 * 1024
 
@@ -52,7 +52,7 @@ def parse(text: str, name: str) -> Any:
     """JSON (fast) when it looks like JSON, else YAML with the safe loader; bounded in depth, aliases
     and nodes (aliases counted as what they expand to) before anything is built from it. The one
     reader of documents: `apply -f` locally, in remote mode and POST /api/v1/apply."""
-    from importers import repeated_keys
+    from tenantctl.importers import repeated_keys
 
     if text.lstrip()[:1] in {"{", "["}:
         pairs = repeated_keys.JsonPairs()

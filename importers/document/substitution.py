@@ -7,11 +7,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from importers.document.reading import parse, shown
-from importers.document.validation import doc_path
-from importers.variables import missing_message
-from store.errors import InvalidInput
-from store.imports.rows import Problem
+from tenantctl.importers.document.reading import parse, shown
+from tenantctl.importers.document.validation import doc_path
+from tenantctl.importers.variables import missing_message
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.imports.rows import Problem
 
 VARIABLE = re.compile(r"\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 

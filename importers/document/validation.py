@@ -8,8 +8,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from importers.document.spec import SCHEMA
-from store.imports.rows import Problem
+from tenantctl.importers.document.spec import SCHEMA
+from tenantctl.store.imports.rows import Problem
 
 
 def doc_path(parts: Any) -> str:

@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy import select as _select
 
-from store import rules
-from store.errors import InvalidInput
-from store.imports.damage import damage_over
-from store.imports.plan import RowPlan
-from store.imports.rows import Table
-from store.services.tenants import check_choice
+from tenantctl.store import rules
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.imports.damage import damage_over
+from tenantctl.store.imports.plan import RowPlan
+from tenantctl.store.imports.rows import Table
+from tenantctl.store.services.tenants import check_choice
 
 CHUNK = 5_000
 BULK_LOAD = 20_000  # above this many keys, one scan of the table beats IN-lists

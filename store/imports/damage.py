@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from store.damaged_text import damaged_text, is_damaged
+from tenantctl.store.damaged_text import damaged_text, is_damaged
 
 
 def damaged_version_of(new: str, old: str) -> str | None:

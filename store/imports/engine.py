@@ -11,14 +11,14 @@ from typing import Any
 
 from sqlmodel import col
 
-from store.context import Ctx
-from store.imports.checks import select
-from store.imports.plan import Options, Plan, Progress
-from store.imports.planning import build_plan
-from store.imports.rows import Source
-from store.imports.runs import record_rejected
-from store.imports.write import execute, rows_out
-from store.rehearsal import rehearsed
+from tenantctl.store.context import Ctx
+from tenantctl.store.imports.checks import select
+from tenantctl.store.imports.plan import Options, Plan, Progress
+from tenantctl.store.imports.planning import build_plan
+from tenantctl.store.imports.rows import Source
+from tenantctl.store.imports.runs import record_rejected
+from tenantctl.store.imports.write import execute, rows_out
+from tenantctl.store.rehearsal import rehearsed
 
 
 @dataclass
@@ -93,8 +93,8 @@ def _run(ctx: Ctx, source: Source, opts: Options, *, digest: str, progress: Prog
 
 def _send_links(ctx: Ctx, user_ids: list[int]) -> int:
     """Initial password links for the users this run created, through the one mail pipeline."""
-    from store.models import User
-    from store.services import passwords
+    from tenantctl.store.models import User
+    from tenantctl.store.services import passwords
 
     users = list(ctx.session.scalars(select(User).where(col(User.id).in_(user_ids))).all())
     return len(passwords.issue_links(ctx, users, purpose="initial", deliver=True))

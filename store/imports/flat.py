@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from store.imports.rows import Problem, Table
-from store.imports.titles import without_titles
+from tenantctl.store.imports.rows import Problem, Table
+from tenantctl.store.imports.titles import without_titles
 
 # the company's columns, compared across its rows
 COMPANY_FIELDS = ("company", "customer_number", "external_id", "currency", "billing", "reseller")

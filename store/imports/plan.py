@@ -9,7 +9,7 @@ from itertools import chain
 from types import MappingProxyType
 from typing import Any
 
-from store.imports.rows import Problem
+from tenantctl.store.imports.rows import Problem
 
 Progress = Callable[[str, int, int], None]
 

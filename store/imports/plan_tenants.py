@@ -7,15 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from store import rules
-from store.context import Ctx
-from store.enums import Billing, Language, TenantKind
-from store.errors import NotFound
-from store.imports.checks import Handles, check, choice, clean_name, lost_zeros, refuse_damaged, split_list
-from store.imports.near_names import NearNames
-from store.imports.plan import NewTenant, Options, Plan, RowPlan, TenantChange
-from store.imports.rows import Problem, Table
-from store.imports.snapshot import Snapshot
+from tenantctl.store import rules
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import Billing, Language, TenantKind
+from tenantctl.store.errors import NotFound
+from tenantctl.store.imports.checks import Handles, check, choice, clean_name, lost_zeros, refuse_damaged, split_list
+from tenantctl.store.imports.near_names import NearNames
+from tenantctl.store.imports.plan import NewTenant, Options, Plan, RowPlan, TenantChange
+from tenantctl.store.imports.rows import Problem, Table
+from tenantctl.store.imports.snapshot import Snapshot
 
 
 @dataclass

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from store import rules
-from store.actor import released_homes
-from store.context import Ctx
-from store.enums import Language, Role
-from store.imports.checks import (
+from tenantctl.store import rules
+from tenantctl.store.actor import released_homes
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import Language, Role
+from tenantctl.store.imports.checks import (
     INVALID,
     Handles,
     check,
@@ -26,14 +26,14 @@ from store.imports.checks import (
     split_list,
     valid,
 )
-from store.imports.flat import ROW_REF
-from store.imports.near_names import NearNames
-from store.imports.plan import NewMembership, NewTenant, NewUser, Options, Plan, Progress, RowPlan, UserChange
-from store.imports.plan_tenants import FileTenant, app_key, default_reseller
-from store.imports.rows import Table
-from store.imports.snapshot import Snapshot
-from store.imports.titles import without_titles
-from store.services import memberships
+from tenantctl.store.imports.flat import ROW_REF
+from tenantctl.store.imports.near_names import NearNames
+from tenantctl.store.imports.plan import NewMembership, NewTenant, NewUser, Options, Plan, Progress, RowPlan, UserChange
+from tenantctl.store.imports.plan_tenants import FileTenant, app_key, default_reseller
+from tenantctl.store.imports.rows import Table
+from tenantctl.store.imports.snapshot import Snapshot
+from tenantctl.store.imports.titles import without_titles
+from tenantctl.store.services import memberships
 
 USER_FIELDS = ("first_name", "last_name", "email", "role", "language", "tenant", "access")
 

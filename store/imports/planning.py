@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from store.context import Ctx
-from store.imports.flat import split_contacts
-from store.imports.plan import Options, Plan, Progress
-from store.imports.plan_tenants import plan_tenants
-from store.imports.plan_users import plan_users
-from store.imports.rows import Source
-from store.imports.snapshot import Snapshot
+from tenantctl.store.context import Ctx
+from tenantctl.store.imports.flat import split_contacts
+from tenantctl.store.imports.plan import Options, Plan, Progress
+from tenantctl.store.imports.plan_tenants import plan_tenants
+from tenantctl.store.imports.plan_users import plan_users
+from tenantctl.store.imports.rows import Source
+from tenantctl.store.imports.snapshot import Snapshot
+from tenantctl.store.imports.unlisted import Unlisted
 
 
 def build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | None = None) -> Plan:
-    from store.db import take_exclusive
+    from tenantctl.store.db import take_exclusive
 
     # one import at a time: two overlapping runs would plan the same new rows and the second
     # would fail deep in its write (PostgreSQL; SQLite's write lock serialises them already). A dry
     # run is the real run rolled back (store/rehearsal.py): it waits its turn as the real run would
     if not take_exclusive(ctx.session, "tenantctl import"):
-        from store.errors import Conflict
+        from tenantctl.store.errors import Conflict
 
         raise Conflict("another import is running on this store; this one changed nothing",
                        hint="run it again once the other import has finished")
@@ -41,9 +42,11 @@ def _build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | No
                    else source.padded_refs)
     file_tenants = plan_tenants(ctx, snap, source.tables.get("tenants"), opts, plan, padded_refs,
                                 contacts is not None)
+    unlisted = Unlisted(source)  # stored people the file leaves out: counted once the rows are planned
     plan_users(ctx, snap, source.tables.get("users"), opts, plan, file_tenants, progress)
     if contacts is not None:
         _companies_without_people(plan)
+    plan.notes.extend(unlisted.notes(ctx, snap, plan, opts))
     # cell-level problems found while reading belong to their rows
     placed = [p for p in plan.file_problems if p.row is not None]
     rows = {(r.sheet, r.row): r for r in plan.rows} if placed else {}

@@ -8,14 +8,14 @@ from typing import Any
 from sqlalchemy import delete, func, update
 from sqlmodel import col
 
-from store.actor import require_current_rights
-from store.audit import record
-from store.context import Ctx
-from store.errors import Conflict, InvalidInput, NotFound
-from store.imports.checks import chunks, select
-from store.imports.plan import Options, Plan
-from store.imports.rows import Source
-from store.models import (
+from tenantctl.store.actor import require_current_rights
+from tenantctl.store.audit import record
+from tenantctl.store.context import Ctx
+from tenantctl.store.errors import Conflict, InvalidInput, NotFound
+from tenantctl.store.imports.checks import chunks, select
+from tenantctl.store.imports.plan import Options, Plan
+from tenantctl.store.imports.rows import Source
+from tenantctl.store.models import (
     AccessRight,
     Connection,
     ImportRun,
@@ -27,7 +27,7 @@ from store.models import (
     TenantApplication,
     User,
 )
-from store.types import utcnow
+from tenantctl.store.types import utcnow
 
 
 def ranges(ids: Iterable[int]) -> list[list[int]]:
@@ -50,7 +50,7 @@ def expand(ranges: list[list[int]]) -> list[int]:
 
 
 def _run_out(run: ImportRun) -> dict[str, Any]:
-    from store.schemas import ts
+    from tenantctl.store.schemas import ts
 
     return {"id": run.id, "file": run.file_name, "file_hash": run.file_hash, "actor": run.actor, "mode": run.mode,
             "state": run.state, "counts": run.counts, "started_at": ts(run.started_at),
@@ -58,7 +58,7 @@ def _run_out(run: ImportRun) -> dict[str, Any]:
 
 
 def _visible_run(ctx: Ctx, run: ImportRun | None, ident: Any) -> ImportRun:
-    from store.services.api_tokens import person_of
+    from tenantctl.store.services.api_tokens import person_of
 
     # a run is its person's, whether made with --as, a password login or any of their API tokens
     if run is None or not (ctx.actor.is_operator or person_of(run.actor) == person_of(ctx.actor.label)):
@@ -69,7 +69,7 @@ def _visible_run(ctx: Ctx, run: ImportRun | None, ident: Any) -> ImportRun:
 def list_runs(ctx: Ctx, limit: int | None = None, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
     stmt = select(ImportRun).order_by(col(ImportRun.id).desc())
     if not ctx.actor.is_operator:
-        from store.services.api_tokens import labels_of_clause
+        from tenantctl.store.services.api_tokens import labels_of_clause
 
         stmt = stmt.where(labels_of_clause(ImportRun.actor, ctx.actor.label))
     runs = list(ctx.session.scalars(stmt).all())
@@ -230,7 +230,7 @@ def undo_run(ctx: Ctx, run_id: int, *, dry_run: bool = False) -> dict[str, Any]:
     if removed and dry_run:
         counts["put_back"] = len(removed)
     elif removed:
-        from store.services.apply import undo_deleted
+        from tenantctl.store.services.apply import undo_deleted
 
         counts["put_back"] = undo_deleted(ctx, removed)
     if dry_run:

@@ -8,12 +8,12 @@ from typing import Any, NamedTuple
 
 from sqlmodel import col
 
-from store.actor import managed_tenant_ids, visible_tenant_ids
-from store.context import Ctx
-from store.enums import ConnectionState
-from store.imports.checks import BULK_LOAD, chunks, select
-from store.models import AccessRight, Application, Connection, Membership, Tenant, TenantApplication, User
-from store.nfc import nfc
+from tenantctl.store.actor import managed_tenant_ids, visible_tenant_ids
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import ConnectionState
+from tenantctl.store.imports.checks import BULK_LOAD, chunks, select
+from tenantctl.store.models import AccessRight, Application, Connection, Membership, Tenant, TenantApplication, User
+from tenantctl.store.nfc import nfc
 
 
 class UserRow(NamedTuple):

@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import func, insert, update
 from sqlmodel import col
 
-from store.audit import record
-from store.context import Ctx
-from store.enums import ConnectionState, TenantStatus, UserStatus
-from store.imports.checks import select
-from store.imports.plan import (
+from tenantctl.store.audit import record
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import ConnectionState, TenantStatus, UserStatus
+from tenantctl.store.imports.checks import select
+from tenantctl.store.imports.plan import (
     NewMembership,
     NewTenant,
     NewUser,
@@ -27,9 +27,9 @@ from store.imports.plan import (
     TenantChange,
     UserChange,
 )
-from store.imports.rows import Source
-from store.imports.runs import ranges
-from store.models import (
+from tenantctl.store.imports.rows import Source
+from tenantctl.store.imports.runs import ranges
+from tenantctl.store.models import (
     AccessRight,
     Connection,
     ImportRun,
@@ -39,7 +39,7 @@ from store.models import (
     TenantApplication,
     User,
 )
-from store.types import utcnow
+from tenantctl.store.types import utcnow
 
 
 def _table(model: Any) -> Any:
@@ -137,7 +137,7 @@ def execute(ctx: Ctx, plan: Plan, *, source: Source, digest: str, opts: Options,
     store/rehearsal.py). Returns the result;
     rows: "all" (every row's plan), "changed" (not unchanged) — at most rows_limit of them."""
     s, actor = ctx.session, ctx.actor
-    from store.imports.runs import stored_problems
+    from tenantctl.store.imports.runs import stored_problems
 
     kept, rest = stored_problems(plan.problems())
     counts = {**plan.counts(), **({"problems_not_stored": rest} if rest else {})}

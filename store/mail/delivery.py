@@ -27,15 +27,15 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, func, select
 
-from store.db import Store
-from store.enums import MailState
-from store.errors import PENDING, DeliveryPending, InvalidInput, Unreachable
-from store.mail import message
-from store.mail.retry import ConnectionFailure, DeliveryError, PermanentFailure, next_attempt
-from store.mail.transports import Transport, make_transport
-from store.models import OutboxMail
-from store.settings import Settings
-from store.types import utcnow
+from tenantctl.store.db import Store
+from tenantctl.store.enums import MailState
+from tenantctl.store.errors import PENDING, DeliveryPending, InvalidInput, Unreachable
+from tenantctl.store.mail import message
+from tenantctl.store.mail.retry import ConnectionFailure, DeliveryError, PermanentFailure, next_attempt
+from tenantctl.store.mail.transports import Transport, make_transport
+from tenantctl.store.models import OutboxMail
+from tenantctl.store.settings import Settings
+from tenantctl.store.types import utcnow
 
 BATCH = 200  # mails claimed (minted, rendered) per transaction
 RECORD_EVERY = 25
@@ -77,7 +77,7 @@ class Job:
 
 
 def _minter(ref_type: str) -> Callable[..., dict[str, Any] | None]:
-    from store.services.outbox import MINTERS
+    from tenantctl.store.services.outbox import MINTERS
 
     try:
         target = MINTERS[ref_type]
@@ -166,7 +166,7 @@ def _render(template: str, language: str, context: dict[str, Any], settings: Set
 
 def render_mail(settings: Settings, template: str, language: str, context: dict[str, Any]) -> tuple[str, str, str]:
     """(subject, text, html) as the recipient gets it: used by delivery, `mail preview` and `mail test`."""
-    from store.mail.templates import render
+    from tenantctl.store.mail.templates import render
 
     return render(template, language, brand_context(settings, context), settings.templates_dir)
 

@@ -11,10 +11,10 @@ from email.header import Header
 from email.utils import format_datetime, formataddr, make_msgid
 from typing import TYPE_CHECKING
 
-from store.types import utcnow
+from tenantctl.store.types import utcnow
 
 if TYPE_CHECKING:
-    from store.settings import Settings
+    from tenantctl.store.settings import Settings
 
 
 def sender_domain(settings: Settings) -> str:

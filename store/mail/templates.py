@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from store.errors import InvalidInput, NotFound
+from tenantctl.store.errors import InvalidInput, NotFound
 
 
 def render(template: str, language: str, context: dict[str, Any],
            templates_dir: str | None = None) -> tuple[str, str, str]:
-    from mail_templates import TemplateError
-    from mail_templates import render as render_template
+    from tenantctl.mail_templates import TemplateError
+    from tenantctl.mail_templates import render as render_template
 
     try:
         return render_template(template, language, context, templates_dir)

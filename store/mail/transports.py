@@ -12,10 +12,10 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from store.mail.retry import ConnectionFailure, PermanentFailure, TemporaryFailure, classify, reply_text
+from tenantctl.store.mail.retry import ConnectionFailure, PermanentFailure, TemporaryFailure, classify, reply_text
 
 if TYPE_CHECKING:
-    from store.settings import Settings
+    from tenantctl.store.settings import Settings
 
 
 class Transport(Protocol):
@@ -38,7 +38,7 @@ class FileTransport:
         return f"the folder {self.folder}"
 
     def send(self, from_addr: str, to_addr: str, message: bytes, mail_id: int | None) -> None:
-        from store.files import private_dir, write_private
+        from tenantctl.store.files import private_dir, write_private
 
         stem = f"{mail_id:08d}" if mail_id is not None else "test"
         final = self.folder / f"{stem}-{uuid.uuid4().hex[:8]}.eml"

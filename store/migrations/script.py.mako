@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import store.types
+import tenantctl.store.types
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

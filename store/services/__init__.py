@@ -11,8 +11,8 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from store.nfc import nfc
-from store.nfc import nfc_deep as nfc_deep  # re-exported for the web face (web/api/nfc.py)
+from tenantctl.store.nfc import nfc
+from tenantctl.store.nfc import nfc_deep as nfc_deep  # re-exported for the web face (web/api/nfc.py)
 
 T = TypeVar("T")
 

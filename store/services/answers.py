@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from store.context import Ctx
-from store.services import apps, connections, ensure, invitations, memberships, tenants, user_view, users
+from tenantctl.store.context import Ctx
+from tenantctl.store.services import apps, connections, ensure, invitations, memberships, tenants, user_view, users
 
 
 def _changed(changed: dict[str, Any]) -> str:
@@ -59,13 +59,14 @@ def user(ctx: Ctx, ident: str, action: str, changed: dict[str, Any] | None = Non
 
 
 def create_user(ctx: Ctx, tenant_key: str, first_name: str, last_name: str, email: str, *, role: str | None,
-                language: str | None, login: str | None, if_not_exists: bool = False) -> dict[str, Any]:
+                language: str | None, login: str | None, if_not_exists: bool = False,
+                time_zone: str | None = None) -> dict[str, Any]:
     if if_not_exists:
         u, action = ensure.user(ctx, tenant_key, first_name, last_name, email, role=role, language=language,
-                                login=login)
+                                login=login, time_zone=time_zone)
     else:
         u = users.create_user(ctx, tenant_key, first_name, last_name, email, role=role or "member",
-                              language=language, login=login)
+                              language=language, login=login, time_zone=time_zone)
         action = "created"
     return user(ctx, u.login, action)
 

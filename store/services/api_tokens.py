@@ -15,17 +15,17 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from store import rules, tokens
-from store.actor import Actor, resolve_actor
-from store.audit import record
-from store.context import Ctx
-from store.durations import parse_duration
-from store.enums import UserStatus
-from store.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unauthenticated
-from store.models import ApiToken, User
-from store.schemas import ts
-from store.services import Page, paginate
-from store.types import MAX_ID, utcnow
+from tenantctl.store import rules, tokens
+from tenantctl.store.actor import Actor, resolve_actor
+from tenantctl.store.audit import record
+from tenantctl.store.context import Ctx
+from tenantctl.store.durations import parse_duration
+from tenantctl.store.enums import UserStatus
+from tenantctl.store.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from tenantctl.store.models import ApiToken, User
+from tenantctl.store.schemas import ts
+from tenantctl.store.services import Page, paginate
+from tenantctl.store.types import MAX_ID, utcnow
 
 PREFIX = "tctl_"
 TOKEN_RE = re.compile(r"^tctl_(\d{1,18})_([A-Za-z0-9_-]{43})$")
@@ -139,7 +139,7 @@ def list_tokens(ctx: Ctx, *, user: str | None = None, all_users: bool = False, i
         if not actor.is_operator:
             raise PermissionDenied("only the operator lists other users' tokens", hint="drop --user / --all")
         if user:
-            from store.services.users import find_user_row
+            from tenantctl.store.services.users import find_user_row
 
             owner = find_user_row(s, user)
             if owner is None:
@@ -171,7 +171,7 @@ def find_token_id(ctx: Ctx, ref: str | int, user: str | None = None) -> int:
     if user:
         if not actor.is_operator:
             raise PermissionDenied("only the operator revokes other users' tokens", hint="drop --user")
-        from store.services.users import find_user_row
+        from tenantctl.store.services.users import find_user_row
 
         owner = find_user_row(s, user)
         if owner is None:
@@ -263,7 +263,7 @@ def login_and_create(ctx: Ctx, ident: str, password: str, *, name: str | None = 
                      expires_in: str | None = None, read_only: bool = False) -> dict[str, Any]:
     """`tenantctl login`: check the password like the platform's login does (one error for every
     failure), then create a token for that user, acting as the user."""
-    from store.services import passwords
+    from tenantctl.store.services import passwords
 
     try:
         result = passwords.login(ctx, ident, password)

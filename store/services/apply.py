@@ -15,18 +15,27 @@ from typing import Any
 from sqlalchemy import delete, func, insert
 from sqlmodel import col, select
 
-from store import rules
-from store.actor import managed_tenant_ids, visible_tenant_ids
-from store.audit import record
-from store.context import Ctx
-from store.desired import Desired
-from store.enums import Role
-from store.errors import Conflict
-from store.models import AccessRight, Application, ImportRun, ImportRunItem, Membership, Tenant, TenantApplication, User
-from store.rehearsal import rehearsed
-from store.schemas import ts
-from store.services import memberships
-from store.types import utcnow
+from tenantctl.store import rules
+from tenantctl.store.actor import managed_tenant_ids, visible_tenant_ids
+from tenantctl.store.audit import record
+from tenantctl.store.context import Ctx
+from tenantctl.store.desired import Desired
+from tenantctl.store.enums import Role
+from tenantctl.store.errors import Conflict
+from tenantctl.store.models import (
+    AccessRight,
+    Application,
+    ImportRun,
+    ImportRunItem,
+    Membership,
+    Tenant,
+    TenantApplication,
+    User,
+)
+from tenantctl.store.rehearsal import rehearsed
+from tenantctl.store.schemas import ts
+from tenantctl.store.services import memberships
+from tenantctl.store.types import utcnow
 
 ACTION = {"create": "created", "update": "updated", "unchanged": "unchanged", "error": "error"}
 
@@ -87,7 +96,7 @@ def apply(ctx: Ctx, source: Any, desired: Desired, *, digest: str, opts: ApplyOp
 
 
 def _apply(ctx: Ctx, source: Any, desired: Desired, *, digest: str, opts: ApplyOptions, progress: Any) -> Applied:
-    from store.imports import engine
+    from tenantctl.store.imports import engine
 
     match_external_ids(ctx, source)
     outcome = engine.run(ctx, source, engine.Options(mode="upsert", run_mode="apply",
@@ -110,8 +119,8 @@ def _apply(ctx: Ctx, source: Any, desired: Desired, *, digest: str, opts: ApplyO
 def _email_key(email: str | None) -> str:
     """The stored key of a listed address, as the import matched it (an IDN domain written in
     punycode, an upper-case domain): a listed person is never pruned as "not listed"."""
-    from store.errors import InvalidInput
-    from store.imports.checks import normalise_email
+    from tenantctl.store.errors import InvalidInput
+    from tenantctl.store.imports.checks import normalise_email
 
     try:
         return rules.email_key(normalise_email(email or ""))
@@ -220,7 +229,7 @@ def _remove(ctx: Ctx, run_id: int | None, removals: list[dict[str, Any]]) -> Non
 def _send_missing(ctx: Ctx, desired: Desired) -> int:
     """Initial links for the document's users who have neither a password nor an open link: safe
     after an interrupted run (those who got a link keep it)."""
-    from store.services import passwords
+    from tenantctl.store.services import passwords
 
     emails = desired.emails
     users: list[User] = []

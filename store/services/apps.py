@@ -8,11 +8,11 @@ from typing import Any
 from sqlmodel import col, func
 from sqlmodel import select as _select
 
-from store import rules
-from store.audit import record
-from store.context import Ctx
-from store.errors import Conflict, PermissionDenied
-from store.models import AccessRight, Application, TenantApplication
+from tenantctl.store import rules
+from tenantctl.store.audit import record
+from tenantctl.store.context import Ctx
+from tenantctl.store.errors import Conflict, PermissionDenied
+from tenantctl.store.models import AccessRight, Application, TenantApplication
 
 
 def select(*entities: Any) -> Any:
@@ -21,7 +21,7 @@ def select(*entities: Any) -> Any:
 
 
 def app_out(a: Application, bookings: int = 0, rights: int = 0) -> dict[str, Any]:
-    from store.schemas import ts
+    from tenantctl.store.schemas import ts
 
     return {"key": a.key, "name": a.name, "bookings": bookings, "access_rights": rights,
             "created_at": ts(a.created_at), "created_by": a.created_by}

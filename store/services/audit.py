@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlmodel import col, func, or_, select
 
-from store.actor import audit_scope, get_tenant, visible_tenant_ids
-from store.context import Ctx
-from store.errors import InvalidInput
-from store.models import AuditEvent, Tenant
-from store.schemas import audit_out
-from store.services import Page, paginate
+from tenantctl.store.actor import audit_scope, get_tenant, visible_tenant_ids
+from tenantctl.store.context import Ctx
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.models import AuditEvent, Tenant
+from tenantctl.store.schemas import audit_out
+from tenantctl.store.services import Page, paginate
 
 
 def parse_since(text: str) -> datetime:
@@ -81,8 +81,8 @@ def list_events(ctx: Ctx, *, actor: str | None = None, tenant: str | None = None
 def _login_of(ctx: Ctx, ident: str) -> str:
     """The login of a user the actor can see; a login no longer in the store (removed by an
     undo) is taken as written, so its history stays findable."""
-    from store.errors import NotFound
-    from store.services.users import get_user
+    from tenantctl.store.errors import NotFound
+    from tenantctl.store.services.users import get_user
 
     try:
         return get_user(ctx, ident).login

@@ -18,17 +18,17 @@ from typing import Any
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, or_, select
 
-from store import rules
-from store.actor import connection_scope
-from store.audit import record
-from store.choices import check_choice
-from store.context import Ctx
-from store.enums import Billing, ConnectionState, Role, TenantKind, TenantStatus, UserStatus
-from store.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from store.models import Connection, Membership, Tenant, User
-from store.schemas import ts
-from store.services import Page, like, outbox, paginate
-from store.types import utcnow
+from tenantctl.store import rules
+from tenantctl.store.actor import connection_scope
+from tenantctl.store.audit import record
+from tenantctl.store.choices import check_choice
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import Billing, ConnectionState, Role, TenantKind, TenantStatus, UserStatus
+from tenantctl.store.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from tenantctl.store.models import Connection, Membership, Tenant, User
+from tenantctl.store.schemas import ts
+from tenantctl.store.services import Page, like, outbox, paginate
+from tenantctl.store.types import utcnow
 
 RULE_PAIR = "rule: only a reseller and a customer can be connected"
 RULE_OPERATOR = "rule: the operator cannot be connected to anyone"
@@ -193,8 +193,8 @@ def send_mail(ctx: Ctx, *, brand: Tenant | None = None, **queue_args: Any) -> No
     """Queue a mail in the command's transaction; it is delivered once the command committed
     (it stays queued for `tenantctl mail send` if delivery fails). `brand`: the tenant the mail is
     about; its reseller's sender identity is used (mail_identity), else the platform's."""
-    from store.mail.delivery import delivery_for
-    from store.services import mail_identity
+    from tenantctl.store.mail.delivery import delivery_for
+    from tenantctl.store.services import mail_identity
 
     reseller = mail_identity.reseller_for(ctx.session, brand)
     queue_args["context"] = {**mail_identity.identity(ctx.settings, reseller, queue_args["language"]),

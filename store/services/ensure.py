@@ -9,15 +9,15 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from store import rules
-from store.actor import visible_tenant_ids
-from store.context import Ctx
-from store.enums import ConnectionState, TenantKind
-from store.errors import Conflict
-from store.models import Application, Connection, Membership, Tenant, User
-from store.services import memberships
-from store.services import tenants as tenant_service
-from store.services import users as user_service
+from tenantctl.store import rules
+from tenantctl.store.actor import visible_tenant_ids
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import ConnectionState, TenantKind
+from tenantctl.store.errors import Conflict
+from tenantctl.store.models import Application, Connection, Membership, Tenant, User
+from tenantctl.store.services import memberships
+from tenantctl.store.services import tenants as tenant_service
+from tenantctl.store.services import users as user_service
 
 Differences = dict[str, dict[str, Any]]
 
@@ -60,7 +60,7 @@ def match_tenant(ctx: Ctx, name: str, kind: str, *, reseller: Tenant | None, key
 
 def tenant(ctx: Ctx, name: str, kind: str, **attrs: Any) -> tuple[Tenant, str]:
     """(tenant, "created" | "unchanged") for `tenant create --if-not-exists`."""
-    from store.actor import get_tenant
+    from tenantctl.store.actor import get_tenant
 
     s = ctx.session
     clean = rules.clean_name(name, "tenant name")
@@ -94,17 +94,17 @@ def tenant(ctx: Ctx, name: str, kind: str, **attrs: Any) -> tuple[Tenant, str]:
 # -- users ------------------------------------------------------------------------------------------
 
 def user(ctx: Ctx, tenant: str, first_name: str, last_name: str, email: str, *, role: str | None = None,
-         language: str | None = None, login: str | None = None) -> tuple[User, str]:
+         language: str | None = None, login: str | None = None, time_zone: str | None = None) -> tuple[User, str]:
     """(user, "created" | "unchanged") for `user create --if-not-exists`: the same e-mail is the
-    same person; names, login, language and the membership (with its role) must agree."""
-    from store.actor import get_tenant
+    same person; names, login, language, a given time zone and the membership (with its role) must agree."""
+    from tenantctl.store.actor import get_tenant
 
     s = ctx.session
     address = rules.normalise_email(email)
     existing = s.exec(select(User).where(User.email_key == rules.email_key(address))).first()
     if existing is None:
         return user_service.create_user(ctx, tenant, first_name, last_name, email, role=role or "member",
-                                        language=language, login=login), "created"
+                                        language=language, login=login, time_zone=time_zone), "created"
     existing = user_service.get_user(ctx, address)  # NotFound outside the actor's scope
     t = get_tenant(s, ctx.actor, tenant)
     diffs: Differences = {}
@@ -112,6 +112,8 @@ def user(ctx: Ctx, tenant: str, first_name: str, last_name: str, email: str, *, 
     _diff(diffs, "last_name", existing.last_name, rules.clean_name(last_name, "last name"))
     _diff(diffs, "login", existing.login, login.strip().lower() if login else None)
     _diff(diffs, "language", existing.language, language)
+    if time_zone is not None and (zone := user_service.clean_user_zone(time_zone)) != existing.time_zone:
+        diffs["time_zone"] = {"stored": existing.time_zone, "given": zone}
     m = s.exec(select(Membership).where(Membership.user_id == existing.id, Membership.tenant_id == t.id)).first()
     homeless = m is None and s.exec(select(Membership.id).where(Membership.user_id == existing.id)).first() is None
     if m is None and not homeless:
@@ -129,7 +131,7 @@ def user(ctx: Ctx, tenant: str, first_name: str, last_name: str, email: str, *, 
 
 def app(ctx: Ctx, name: str, key: str | None = None) -> tuple[dict[str, Any], str]:
     """(application, "created" | "unchanged") for `app create --if-not-exists`."""
-    from store.services import apps
+    from tenantctl.store.services import apps
 
     clean = rules.clean_name(name, "application name")
     wanted = key.strip().lower() if key else rules.tenant_key_base(clean)
@@ -148,10 +150,10 @@ def invitation(ctx: Ctx, kind: str, *, origin: str | None, email: str | None, cu
     """(invitation, "created" | "unchanged") for `invite create --if-not-exists`: a pending
     invitation of this kind from the same tenant to the same address (member) or company (partner)
     is the same one. Its link is not shown again (only its hash is stored): reissue makes a new one."""
-    from store.actor import get_tenant
-    from store.enums import InvitationStatus
-    from store.models import Invitation
-    from store.services import invitations
+    from tenantctl.store.actor import get_tenant
+    from tenantctl.store.enums import InvitationStatus
+    from tenantctl.store.models import Invitation
+    from tenantctl.store.services import invitations
 
     s = ctx.session
     address = rules.normalise_email(email) if email and email.strip() else None

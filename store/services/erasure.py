@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
-from store.actor import can_see_user, get_tenant, may_erase_tenant, may_erase_user
-from store.audit import record
-from store.context import Ctx
-from store.enums import InvitationStatus, MailState, TenantKind, TenantStatus, UserStatus
-from store.errors import Conflict, NotFound, PermissionDenied
-from store.lookup import find_user_row
-from store.models import (
+from tenantctl.store.actor import can_see_user, get_tenant, may_erase_tenant, may_erase_user
+from tenantctl.store.audit import record
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import InvitationStatus, MailState, TenantKind, TenantStatus, UserStatus
+from tenantctl.store.errors import Conflict, NotFound, PermissionDenied
+from tenantctl.store.lookup import find_user_row
+from tenantctl.store.models import (
     AccessRight,
     ApiToken,
     ImportRunItem,
@@ -33,10 +33,10 @@ from store.models import (
     Tenant,
     User,
 )
-from store.services import memberships, outbox_files, savepoint
-from store.services.pseudonyms import Identity, person, rewrite_everywhere
-from store.types import utcnow
-from store.wipe import zero_freed_content
+from tenantctl.store.services import memberships, outbox_files, savepoint
+from tenantctl.store.services.pseudonyms import Identity, person, rewrite_everywhere
+from tenantctl.store.types import utcnow
+from tenantctl.store.wipe import zero_freed_content
 
 ERASED_DOMAIN = "erased.invalid"  # RFC 2606: never deliverable
 
@@ -117,7 +117,7 @@ def _rewrite(ctx: Ctx, who: Identity, rewritten: dict[str, int]) -> None:
 
 def _after_commit_sweep(ctx: Ctx, receipt: dict[str, Any]) -> None:
     """The .eml copies of deleted or purged mails go once the erasure is committed."""
-    from store.db import Store
+    from tenantctl.store.db import Store
 
     store = Store.of_session(ctx.session)
     settings = ctx.settings

@@ -9,11 +9,11 @@ from typing import Any
 from sqlmodel import col
 from sqlmodel import select as _select
 
-from store.actor import commercial_terms, get_tenant, sees_commercial_terms, visible_tenant_ids
-from store.context import Ctx
-from store.enums import TenantKind
-from store.imports.checks import CHUNK
-from store.models import AccessRight, Application, Connection, Membership, Tenant, TenantApplication, User
+from tenantctl.store.actor import commercial_terms, get_tenant, sees_commercial_terms, visible_tenant_ids
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import TenantKind
+from tenantctl.store.imports.checks import CHUNK
+from tenantctl.store.models import AccessRight, Application, Connection, Membership, Tenant, TenantApplication, User
 
 TENANT_COLUMNS = ("key", "name", "kind", "reseller", "customer_number", "currency", "billing", "language",
                   "external_id", "applications")

@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
-from store.db import Store
-from store.errors import TenantctlError
-from store.models import PeriodicJob
-from store.settings import Settings
+from tenantctl.store.db import Store
+from tenantctl.store.errors import TenantctlError
+from tenantctl.store.models import PeriodicJob
+from tenantctl.store.settings import Settings
 
 log = logging.getLogger("tenantctl.worker")
 
@@ -40,7 +40,7 @@ class Job:
 def retention_prune(store: Store, settings: Settings, now: datetime) -> str:
     """`tenantctl db prune` on schedule (store/services/retention.py; it also drops rate-limit rows
     older than a day)."""
-    from store.services.retention import run_prune
+    from tenantctl.store.services.retention import run_prune
 
     done = run_prune(store, settings, now=now)
     counts = ", ".join(f"{kind} {n}" for kind, n in done["counts"].items() if n) or "nothing due"

@@ -16,9 +16,9 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from store.errors import Conflict, InvalidInput
-from store.models import IdempotencyKey
-from store.types import utcnow
+from tenantctl.store.errors import Conflict, InvalidInput
+from tenantctl.store.models import IdempotencyKey
+from tenantctl.store.types import utcnow
 
 KEEP = timedelta(hours=24)
 MAX_KEY_LENGTH = 255

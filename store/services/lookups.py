@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from store.actor import visible_tenant_ids
-from store.context import Ctx
-from store.models import Membership, Tenant, User
+from tenantctl.store.actor import visible_tenant_ids
+from tenantctl.store.context import Ctx
+from tenantctl.store.models import Membership, Tenant, User
 
 
 def _prefix(text: str) -> str:

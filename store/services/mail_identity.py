@@ -9,23 +9,38 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from store import rules
-from store.enums import ConnectionState, TenantKind
-from store.errors import InvalidInput
-from store.models import Connection, Membership, Tenant, User
-from store.settings import Settings
+from tenantctl.store import rules
+from tenantctl.store.enums import ConnectionState, TenantKind
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.models import Connection, Membership, Tenant, User
+from tenantctl.store.settings import Settings
 
 NAME_MAX = 200
 SIGNATURE_MAX = 300
 
 
+def person_zone(user: User | None, tenant: Tenant | None) -> str | None:
+    """The one rule for the time zone of the times in a person's mails and pages: their own
+    `time_zone`, else that of the tenant the mail is about (for an account, its home tenant: the
+    first membership), else None: the platform's `time_zone` setting, applied when the mail is
+    rendered or the page drawn (so a changed setting reaches the mails still queued)."""
+    if user is not None and user.time_zone:
+        return user.time_zone
+    return tenant.time_zone if tenant is not None else None
+
+
+def home_tenant(session: Session, user: User) -> Tenant | None:
+    """The tenant a person's mails and pages speak for when none is named: the first membership."""
+    return session.exec(select(Tenant).join(Membership, col(Membership.tenant_id) == Tenant.id)
+                        .where(Membership.user_id == user.id).order_by(col(Membership.id))).first()
+
+
 def recipient_zone(session: Session, address: str) -> str | None:
-    """The time zone a person's mails show times in: their home tenant's (first membership) own
-    `time_zone`, or None for the platform's setting (also for an address without an account)."""
-    return session.exec(
-        select(Tenant.time_zone).join(Membership, col(Membership.tenant_id) == Tenant.id)
-        .join(User, col(User.id) == Membership.user_id)
-        .where(User.email_key == rules.email_key(address)).order_by(col(Membership.id))).first()
+    """person_zone() of the account with this address (None for an address without an account)."""
+    user = session.exec(select(User).where(User.email_key == rules.email_key(address))).first()
+    if user is None:
+        return None
+    return person_zone(user, None if user.time_zone else home_tenant(session, user))
 
 
 def sender_name(platform: str, reseller: str | None, language: str) -> str:

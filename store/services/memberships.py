@@ -9,17 +9,17 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, func, select
 
-from store.actor import can_see_user, get_tenant, manages_user
-from store.audit import record
-from store.choices import check_choice
-from store.context import Ctx
-from store.enums import Role, UserStatus
-from store.errors import Conflict, NotFound, PermissionDenied
-from store.lookup import find_user_row
-from store.models import AccessRight, Membership, PasswordLink, Tenant, User
-from store.schemas import membership_out
-from store.services import Page, paginate
-from store.types import utcnow
+from tenantctl.store.actor import can_see_user, get_tenant, manages_user
+from tenantctl.store.audit import record
+from tenantctl.store.choices import check_choice
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import Role, UserStatus
+from tenantctl.store.errors import Conflict, NotFound, PermissionDenied
+from tenantctl.store.lookup import find_user_row
+from tenantctl.store.models import AccessRight, Membership, PasswordLink, Tenant, User
+from tenantctl.store.schemas import membership_out
+from tenantctl.store.services import Page, paginate
+from tenantctl.store.types import utcnow
 
 OUTSIDE_HINT = "to add a person from outside your tenants, send a member invitation: " \
                "tenantctl invite create --kind member --tenant KEY --email ADDRESS --role ROLE"

@@ -12,21 +12,21 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlmodel import col, func, select
 
-from store.audit import record
-from store.context import Ctx
-from store.enums import MailState
-from store.errors import Conflict, NotFound, PermissionDenied, UsageError
-from store.models import OutboxMail
-from store.schemas import ts
-from store.services import Page, paginate
-from store.types import utcnow
+from tenantctl.store.audit import record
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import MailState
+from tenantctl.store.errors import Conflict, NotFound, PermissionDenied, UsageError
+from tenantctl.store.models import OutboxMail
+from tenantctl.store.schemas import ts
+from tenantctl.store.services import Page, paginate
+from tenantctl.store.types import utcnow
 
 # ref_type → "module:function"; the function is called at delivery as fn(session, ref_id, settings)
 # and returns extra template variables (e.g. {"link": url}), or None when the object is no longer
 # valid (superseded, revoked) so that the mail is not sent.
 MINTERS: dict[str, str] = {
-    "password_link": "store.services.passwords:mint_for_mail",
-    "invitation": "store.services.invitations:mint_for_mail",
+    "password_link": "tenantctl.store.services.passwords:mint_for_mail",
+    "invitation": "tenantctl.store.services.invitations:mint_for_mail",
 }
 
 
@@ -83,10 +83,10 @@ def list_mails(ctx: Ctx, *, state: str | None = None, to: str | None = None, use
                limit: int | None = None, offset: int = 0) -> Page[dict[str, Any]]:
     """The outbox, newest first. Operators see every mail; a tenant's admin (or a reseller's) sees
     the mails to the users it manages, so it can tell whether a link mail reached someone."""
-    from store import rules
-    from store.actor import managed_tenant_ids
-    from store.models import Membership, User
-    from store.services.users import get_user
+    from tenantctl.store import rules
+    from tenantctl.store.actor import managed_tenant_ids
+    from tenantctl.store.models import Membership, User
+    from tenantctl.store.services.users import get_user
 
     if state is not None and state not in set(MailState):
         raise UsageError(f"unknown mail state {state!r}", hint="use queued, sending, sent or failed")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from store.models import OutboxMail
-from store.settings import Settings
+from tenantctl.store.models import OutboxMail
+from tenantctl.store.settings import Settings
 
 EML = re.compile(r"^(\d{8,})-[0-9a-f]{8}\.eml$")
 
@@ -62,8 +62,8 @@ def remove(paths: list[Path]) -> tuple[int, int]:
 def sweep(store: object, settings: Settings) -> tuple[int, int]:
     """After a commit: delete every stale .eml file (found in a short read-only transaction of its
     own), and let SQLite's WAL give up the old pages. Returns (deleted, left)."""
-    from store.db import Store
-    from store.wipe import checkpoint
+    from tenantctl.store.db import Store
+    from tenantctl.store.wipe import checkpoint
 
     assert isinstance(store, Store)
     with store.transaction(write=False) as session:

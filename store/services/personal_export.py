@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlmodel import col, func, select
 
-from store.actor import can_see_user, may_export_user
-from store.context import Ctx
-from store.errors import NotFound, PermissionDenied
-from store.lookup import find_user_row
-from store.models import (
+from tenantctl.store.actor import can_see_user, may_export_user
+from tenantctl.store.context import Ctx
+from tenantctl.store.errors import NotFound, PermissionDenied
+from tenantctl.store.lookup import find_user_row
+from tenantctl.store.models import (
     AccessRight,
     ApiToken,
     Application,
@@ -29,9 +29,9 @@ from store.models import (
     PasswordLink,
     Tenant,
 )
-from store.schemas import ts
-from store.services.pseudonyms import SKIPPED_COLUMNS, mentions, person
-from store.types import utcnow
+from tenantctl.store.schemas import ts
+from tenantctl.store.services.pseudonyms import SKIPPED_COLUMNS, mentions, person
+from tenantctl.store.types import utcnow
 
 FORMAT = "tenantctl-personal-data/1"
 

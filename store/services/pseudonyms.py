@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, String, Text, cast, func, or_, select, update
 from sqlmodel import Session, SQLModel
 
-from store import models  # noqa: F401  (registers every table)
+from tenantctl.store import models  # noqa: F401  (registers every table)
 
 # columns that never hold text about a person
 SKIPPED_COLUMNS = frozenset({"password_hash", "token_hash", "file_hash", "key_hash"})
@@ -100,7 +100,7 @@ def mentions(session: Session, who: Identity, *, tables: Iterable[str] | None = 
     """Every row that names `who`: {table: [(the row without secret columns, its rewritten
     columns)]}. Found by a case-insensitive substring search in SQL, confirmed in Python (word
     boundaries, JSON): the export shows exactly the rows that an erasure rewrites."""
-    from store.services import like
+    from tenantctl.store.services import like
 
     session.flush()
     found: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}

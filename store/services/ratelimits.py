@@ -12,7 +12,7 @@ import hashlib
 from sqlalchemy import delete, text
 from sqlmodel import Session, col
 
-from store.models import RateLimitHit
+from tenantctl.store.models import RateLimitHit
 
 # rows older than this are removed by every PRUNE_EVERY-th hit (the longest window is an hour)
 KEEP_SECONDS = 24 * 3600.0

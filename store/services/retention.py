@@ -21,16 +21,16 @@ from typing import Any
 from sqlalchemy import and_, delete, func, or_, update
 from sqlmodel import Session, col, select
 
-from store.actor import operator_actor
-from store.audit import record
-from store.enums import InvitationStatus, MailState
-from store.models import AuditEvent, Invitation, OutboxMail, PasswordLink, RateLimitHit, User
-from store.services import outbox_files, savepoint
-from store.services.pseudonyms import NAME_KEYS
-from store.services.ratelimits import KEEP_SECONDS
-from store.settings import Settings
-from store.types import utcnow
-from store.wipe import zero_freed_content
+from tenantctl.store.actor import operator_actor
+from tenantctl.store.audit import record
+from tenantctl.store.enums import InvitationStatus, MailState
+from tenantctl.store.models import AuditEvent, Invitation, OutboxMail, PasswordLink, RateLimitHit, User
+from tenantctl.store.services import outbox_files, savepoint
+from tenantctl.store.services.pseudonyms import NAME_KEYS
+from tenantctl.store.services.ratelimits import KEEP_SECONDS
+from tenantctl.store.settings import Settings
+from tenantctl.store.types import utcnow
+from tenantctl.store.wipe import zero_freed_content
 
 PSEUDONYMISED = "(pseudonymised)"
 # a login ("max.mueller2") or an address as one token of a text
@@ -105,7 +105,7 @@ def _person(token: str, people: dict[str, str]) -> str:
 
 def old_audit_entries(s: Session, cutoff: datetime) -> int:
     """Logins and addresses of known people in entries older than the cutoff become `user-<id>`."""
-    from store.services.api_tokens import VIA
+    from tenantctl.store.services.api_tokens import VIA
 
     people: dict[str, str] = {}
     for uid, login, email_key in s.exec(select(User.id, User.login, User.email_key)).all():

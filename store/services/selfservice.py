@@ -11,14 +11,21 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from store import rules
-from store.actor import resolve_actor
-from store.context import Ctx
-from store.enums import ConnectionState, InvitationKind, InvitationStatus, TenantKind, TenantStatus, UserStatus
-from store.models import Connection, Invitation, Membership, Tenant, User
-from store.services import invitations, passwords
-from store.services.users import find_user_row
-from store.types import utcnow
+from tenantctl.store import rules
+from tenantctl.store.actor import resolve_actor
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import (
+    ConnectionState,
+    InvitationKind,
+    InvitationStatus,
+    TenantKind,
+    TenantStatus,
+    UserStatus,
+)
+from tenantctl.store.models import Connection, Invitation, Membership, Tenant, User
+from tenantctl.store.services import invitations, mail_identity, passwords
+from tenantctl.store.services.users import find_user_row
+from tenantctl.store.types import utcnow
 
 
 def _reseller_of(ctx: Ctx, tenant: Tenant | None) -> str | None:
@@ -36,21 +43,11 @@ def _reseller_of(ctx: Ctx, tenant: Tenant | None) -> str | None:
     return row
 
 
-def zone_of(tenant: Tenant | None) -> str | None:
-    """A tenant's own time zone for its people's pages, or None (the platform's time_zone)."""
-    return tenant.time_zone if tenant is not None else None
-
-
-def _home_tenant(ctx: Ctx, user: User) -> Tenant | None:
-    return ctx.session.exec(select(Tenant).join(Membership, col(Membership.tenant_id) == Tenant.id)
-                            .where(Membership.user_id == user.id).order_by(col(Membership.id))).first()
-
-
 # -- password links -----------------------------------------------------------------------------
 
 def password_rules() -> dict[str, int]:
     """The length bounds the set-password page states (the rules are store.passwords.check_policy)."""
-    from store.passwords import MAX_LENGTH, MIN_LENGTH
+    from tenantctl.store.passwords import MAX_LENGTH, MIN_LENGTH
 
     return {"min": MIN_LENGTH, "max": MAX_LENGTH}
 
@@ -59,12 +56,12 @@ def password_link(ctx: Ctx, token: str) -> dict[str, Any]:
     """What the set-password page shows for a link, without using it; InvalidLink (one error for
     every reason) when it cannot be used."""
     link, user = passwords.check_token(ctx.session, token)
-    home = _home_tenant(ctx, user)
+    home = mail_identity.home_tenant(ctx.session, user)
     return {"login": user.login, "name": f"{user.first_name} {user.last_name}", "email": user.email,
             "language": passwords.pick_language(user.language, home.language if home else None,
                                                 ctx.settings.default_language),
             "purpose": link.purpose, "expires_at": link.expires_at, "tenant": home.name if home else None,
-            "time_zone": zone_of(home),
+            "time_zone": mail_identity.person_zone(user, home),
             "reseller": _reseller_of(ctx, home)}
 
 

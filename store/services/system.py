@@ -9,18 +9,18 @@ from typing import Any
 
 from sqlmodel import select
 
-from store import migrate
-from store.actor import operator_actor, require_operator, resolve_actor
-from store.actor_login import check_login_given
-from store.context import Ctx
-from store.db import Store
-from store.enums import Role, TenantKind
-from store.errors import Conflict, InvalidInput, PermissionDenied
-from store.lookup import find_user_row, operator_tenant
-from store.models import Membership
-from store.rules import clean_name, normalise_email, tenant_key_base
-from store.services import tenants, users
-from store.settings import Settings
+from tenantctl.store import migrate
+from tenantctl.store.actor import operator_actor, require_operator, resolve_actor
+from tenantctl.store.actor_login import check_login_given
+from tenantctl.store.context import Ctx
+from tenantctl.store.db import Store
+from tenantctl.store.enums import Role, TenantKind
+from tenantctl.store.errors import Conflict, InvalidInput, PermissionDenied
+from tenantctl.store.lookup import find_user_row, operator_tenant
+from tenantctl.store.models import Membership
+from tenantctl.store.rules import clean_name, normalise_email, tenant_key_base
+from tenantctl.store.services import tenants, users
+from tenantctl.store.settings import Settings
 
 
 def check_operator_login(store: Store, login: str | None, what: str) -> None:

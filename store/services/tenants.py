@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlmodel import Session, case, col, func, or_, select
 
-from store import rules
-from store.actor import (
+from tenantctl.store import rules
+from tenantctl.store.actor import (
     Actor,
     commercial_terms,
     commercial_terms_clause,
@@ -17,16 +17,16 @@ from store.actor import (
     sees_commercial_terms,
     visible_tenant_ids,
 )
-from store.audit import changes, record
-from store.choices import check_choice
-from store.context import Ctx
-from store.enums import Billing, ConnectionState, Language, TenantKind, TenantStatus
-from store.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from store.lookup import find_tenant_row
-from store.models import Connection, Membership, Tenant
-from store.schemas import tenant_out
-from store.services import Page, connections, like, paginate
-from store.types import utcnow
+from tenantctl.store.audit import changes, record
+from tenantctl.store.choices import check_choice
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import Billing, ConnectionState, Language, TenantKind, TenantStatus
+from tenantctl.store.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from tenantctl.store.lookup import find_tenant_row
+from tenantctl.store.models import Connection, Membership, Tenant
+from tenantctl.store.schemas import tenant_out
+from tenantctl.store.services import Page, connections, like, paginate
+from tenantctl.store.types import utcnow
 
 STATE_PREFERENCE = {ConnectionState.active: 0, ConnectionState.requested: 1,
                     ConnectionState.info_requested: 2, ConnectionState.rejected: 3}
@@ -238,7 +238,7 @@ def update_tenant(ctx: Ctx, key: str, *, name: str | None = None, language: str 
             tenant.time_zone = zone
     identity = (mail_sender_name, mail_reply_to, mail_signature)
     if any(v is not None for v in identity):
-        from store.services import mail_identity
+        from tenantctl.store.services import mail_identity
 
         changed.update(mail_identity.apply(tenant, *identity))
     conn_changed: dict[str, list[Any]] = {}

@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlmodel import col, func, select
 
-from store.context import Ctx
-from store.models import Membership, OutboxMail, PasswordLink, Tenant, User
-from store.schemas import ts
-from store.services.passwords import is_open
-from store.services.users import describe
-from store.types import utcnow
+from tenantctl.store.context import Ctx
+from tenantctl.store.models import Membership, OutboxMail, PasswordLink, Tenant, User
+from tenantctl.store.schemas import ts
+from tenantctl.store.services.passwords import is_open
+from tenantctl.store.services.users import describe
+from tenantctl.store.types import utcnow
 
 LAST_MAILS = 5
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlmodel import Session, and_, col, func, or_, select
 
-from store import rules
-from store.actor import (
+from tenantctl.store import rules
+from tenantctl.store.actor import (
     Actor,
     can_see_user,
     creator_shown,
@@ -16,16 +16,16 @@ from store.actor import (
     manages_user,
     visible_tenant_ids,
 )
-from store.audit import changes, record
-from store.choices import check_choice
-from store.context import Ctx
-from store.enums import Language, Role, UserStatus
-from store.errors import Conflict, NotFound, PermissionDenied
-from store.lookup import find_user_row
-from store.models import Membership, Tenant, User
-from store.schemas import user_out
-from store.services import Page, like, memberships, paginate
-from store.types import utcnow
+from tenantctl.store.audit import changes, record
+from tenantctl.store.choices import check_choice
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import Language, Role, UserStatus
+from tenantctl.store.errors import Conflict, NotFound, PermissionDenied
+from tenantctl.store.lookup import find_user_row
+from tenantctl.store.models import Membership, Tenant, User
+from tenantctl.store.schemas import user_out
+from tenantctl.store.services import Page, like, memberships, paginate
+from tenantctl.store.types import utcnow
 
 
 def get_user(ctx: Ctx, ident: str, *, manage: bool = False) -> User:
@@ -75,7 +75,8 @@ def check_email_free(session: Session, email: str, except_id: int | None = None,
 
 
 def add_user(ctx: Ctx, tenant: Tenant, first_name: str, last_name: str, email: str, *, role: str = Role.member,
-             language: str | None = None, via: str | None = None, login: str | None = None) -> User:
+             language: str | None = None, via: str | None = None, login: str | None = None,
+             time_zone: str | None = None) -> User:
     """The one write path for a new user (user create, invitations, init): validated names and
     address, a unique login, the first membership, the audit events. Scope is the caller's check."""
     s, actor = ctx.session, ctx.actor
@@ -84,16 +85,19 @@ def add_user(ctx: Ctx, tenant: Tenant, first_name: str, last_name: str, email: s
     email = rules.normalise_email(email)
     check_choice(role, Role, "role")
     check_choice(language, Language, "language")
+    zone = clean_user_zone(time_zone)
     for text, what in ((first_name, "first name"), (last_name, "last name"), (email, "e-mail")):
         ctx.check_lookalike(text, what)
     check_email_free(s, email, actor=actor)
     login = chosen_login(s, login) if login else unique_login(s, first_name, last_name)
     user = User(login=login, email=email, email_key=rules.email_key(email), first_name=first_name,
-                last_name=last_name, language=language or tenant.language, status=UserStatus.invited,
-                created_by=actor.label)
+                last_name=last_name, language=language or tenant.language, time_zone=zone,
+                status=UserStatus.invited, created_by=actor.label)
     s.add(user)
     s.flush()
     details: dict[str, Any] = {"via": via} if via else {}
+    if zone:
+        details["time_zone"] = zone
     record(s, actor, "user.create", "user", login, tenant.id, email=email, first_name=first_name,
            last_name=last_name, tenant=tenant.key, role=role, **details)
     memberships.add(ctx, user, tenant, role, via=via, audit=False)
@@ -101,10 +105,17 @@ def add_user(ctx: Ctx, tenant: Tenant, first_name: str, last_name: str, email: s
 
 
 def create_user(ctx: Ctx, tenant: str, first_name: str, last_name: str, email: str, *,
-                role: str = Role.member, language: str | None = None, login: str | None = None) -> User:
+                role: str = Role.member, language: str | None = None, login: str | None = None,
+                time_zone: str | None = None) -> User:
     check_choice(role, Role, "role")
     t = get_tenant(ctx.session, ctx.actor, tenant, manage=True)
-    return add_user(ctx, t, first_name, last_name, email, role=role, language=language, login=login)
+    return add_user(ctx, t, first_name, last_name, email, role=role, language=language, login=login,
+                    time_zone=time_zone)
+
+
+def clean_user_zone(text: str | None) -> str | None:
+    """A person's own time zone (None or '': none, their tenant's or the platform's applies)."""
+    return rules.clean_time_zone(text, cleared="their tenant's or the platform's") if text is not None else None
 
 
 def memberships_of(session: Session, user_id: int, visible: set[int] | None) -> list[dict[str, Any]]:
@@ -151,7 +162,9 @@ def list_users(ctx: Ctx, *, tenant: str | None = None, status: str | None = None
 
 
 def update_user(ctx: Ctx, ident: str, *, first_name: str | None = None, last_name: str | None = None,
-                email: str | None = None, language: str | None = None) -> dict[str, Any]:
+                email: str | None = None, language: str | None = None,
+                time_zone: str | None = None) -> dict[str, Any]:
+    """Change the given fields (None: keep); time_zone '' clears the person's own zone."""
     s, actor = ctx.session, ctx.actor
     user = get_user(ctx, ident, manage=True)
     new_email = rules.normalise_email(email) if email is not None else None
@@ -163,6 +176,9 @@ def update_user(ctx: Ctx, ident: str, *, first_name: str | None = None, last_nam
         "email": new_email,
         "language": check_choice(language, Language, "language"),
     })
+    if time_zone is not None and (zone := clean_user_zone(time_zone)) != user.time_zone:
+        changed["time_zone"] = [user.time_zone, zone]
+        user.time_zone = zone
     for what in ("first_name", "last_name", "email"):
         if what in changed:
             ctx.check_lookalike(getattr(user, what), what.replace("_", " ").replace("email", "e-mail"))

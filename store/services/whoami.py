@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from store.context import Ctx
-from store.models import ApiToken, Tenant, User
-from store.schemas import ts
+from tenantctl.store.context import Ctx
+from tenantctl.store.models import ApiToken, Tenant, User
+from tenantctl.store.schemas import ts
 
 
 def describe(ctx: Ctx, token: ApiToken | None = None) -> dict[str, Any]:

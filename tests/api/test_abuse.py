@@ -63,7 +63,7 @@ def _raw(url: str, request: bytes, wait: float = 10.0) -> tuple[bytes, float]:
 
 
 def test_a_body_shorter_than_its_length_times_out_in_seconds(world, api_server, token, monkeypatch):
-    monkeypatch.setattr("web.request_scope.BODY_IDLE_SECONDS", 0.5)
+    monkeypatch.setattr("tenantctl.web.request_scope.BODY_IDLE_SECONDS", 0.5)
     t = token("rita.reseller")
     request = (b"POST /api/v1/tenants HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                b"Authorization: Bearer " + t.encode() + b"\r\nContent-Length: 1000\r\n\r\n{\"name\": \"Sl")
@@ -74,7 +74,7 @@ def test_a_body_shorter_than_its_length_times_out_in_seconds(world, api_server, 
 
 
 def test_a_slow_body_times_out_in_all(world, api_server, monkeypatch):
-    monkeypatch.setattr("web.request_scope.BODY_SECONDS", 0.6)
+    monkeypatch.setattr("tenantctl.web.request_scope.BODY_SECONDS", 0.6)
     host, port = api_server.url.removeprefix("http://").split(":")
     started = time.monotonic()
     with socket.create_connection((host, int(port)), timeout=10) as sock:
@@ -120,9 +120,9 @@ def test_a_full_pool_answers_503_with_retry_after_before_anything_is_done(world,
 def web_client_on_pool(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
     from fastapi.testclient import TestClient
 
-    from store.db import PoolBounds, Store
-    from store.settings import load_settings
-    from web.app import create_app
+    from tenantctl.store.db import PoolBounds, Store
+    from tenantctl.store.settings import load_settings
+    from tenantctl.web.app import create_app
 
     monkeypatch.setenv("TENANTCTL_BASE_URL", "http://testserver")
     app = create_app(load_settings())
@@ -135,7 +135,7 @@ def web_client_on_pool(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 
 def test_pool_bounds_follow_the_workers():
-    from store.db import SERVER_CONNECTIONS, PoolBounds
+    from tenantctl.store.db import SERVER_CONNECTIONS, PoolBounds
 
     for workers in (1, 2, 4, 8, 64):
         bounds = PoolBounds.for_workers(workers)

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlmodel import select
 
-from importers.variables import missing_message
-from store.models import ImportRun, Membership, Tenant, User
+from tenantctl.importers.variables import missing_message
+from tenantctl.store.models import ImportRun, Membership, Tenant, User
 from tests.api.test_remote_cli import _remote
 from tests.apply.test_not_a_way_in import NOT_DOCUMENTS, REPEATED_JSON, REPEATED_PROBLEMS, REPEATED_YAML, SECRET_HASH
 
@@ -113,10 +113,10 @@ def test_prune_asks_then_removes_over_http(world, cli, api_server, token, store,
 
 
 def test_a_read_only_token_plans_but_never_applies(world, cli, api_server, store, tmp_path):
-    from store.actor import resolve_actor
-    from store.context import Ctx
-    from store.services import api_tokens
-    from store.settings import load_settings
+    from tenantctl.store.actor import resolve_actor
+    from tenantctl.store.context import Ctx
+    from tenantctl.store.services import api_tokens
+    from tenantctl.store.settings import load_settings
 
     with store.transaction() as s:
         t = api_tokens.create(Ctx(s, resolve_actor(s, "rita.reseller"), load_settings()), name="ro",
@@ -131,8 +131,8 @@ def test_a_read_only_token_plans_but_never_applies(world, cli, api_server, store
 
 
 def test_the_server_takes_documents_as_large_as_apply_reads():
-    from importers.document import MAX_BYTES
-    from web.api import apply
+    from tenantctl.importers.document import MAX_BYTES
+    from tenantctl.web.api import apply
 
     assert apply.MAX_BYTES == MAX_BYTES
 

@@ -10,8 +10,8 @@ import pytest
 from mailhelpers import free_port, point_at
 from sqlmodel import select
 
-from store.errors import PENDING
-from store.models import Invitation, OutboxMail
+from tenantctl.store.errors import PENDING
+from tenantctl.store.models import Invitation, OutboxMail
 from tests.api.conftest import bearer
 
 
@@ -46,7 +46,7 @@ def test_invite_send_with_the_smtp_server_down_reports_the_invitation(world: Any
 
 def test_http_answers_201_with_the_warning_never_503(world: Any, http: Any, token: Any, api_server: Any,
                                                      store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from store.settings import load_settings
+    from tenantctl.store.settings import load_settings
 
     point_at(monkeypatch, free_port())
     api_server.runtime.settings = load_settings()

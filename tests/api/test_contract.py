@@ -22,9 +22,9 @@ TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), ma
 def api(world: Any, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     from fastapi.testclient import TestClient
 
-    from store.settings import load_settings
-    from web.app import create_app
-    from web.limits import Limits
+    from tenantctl.store.settings import load_settings
+    from tenantctl.web.app import create_app
+    from tenantctl.web.limits import Limits
 
     monkeypatch.setenv("TENANTCTL_BASE_URL", "http://testserver")
     app = create_app(load_settings(), limits=Limits.unlimited())

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from store.models import ImportRun
+from tenantctl.store.models import ImportRun
 from tests.api.conftest import bearer
 
 LEVELS = "abcdefghi"
@@ -59,8 +59,8 @@ def test_the_alias_bomb_over_http_is_refused_at_once_and_stores_nothing_large(wo
     ("a: &x 1\n" + "".join(f"b{i}: *x\n" for i in range(1001)), "x.json uses more than 1000 YAML aliases (*name)"),
 ])
 def test_the_reader_refuses_with_one_clear_line(text, message):
-    from importers import document
-    from store.errors import InvalidInput
+    from tenantctl.importers import document
+    from tenantctl.store.errors import InvalidInput
 
     with pytest.raises(InvalidInput) as refused:
         document.parse(text, "x.json")
@@ -68,7 +68,7 @@ def test_the_reader_refuses_with_one_clear_line(text, message):
 
 
 def test_a_fair_document_with_aliases_and_depth_still_reads():
-    from importers import document
+    from tenantctl.importers import document
 
     text = "base: &b {role: member}\nusers:\n" + "".join("  - *b\n" for _ in range(1000))
     assert document.parse(text, "x.yaml")["users"][999] == {"role": "member"}
@@ -85,7 +85,7 @@ def test_apply_locally_refuses_the_bomb_with_exit_4(world, cli, tmp_path):
 
 
 def test_a_refused_run_keeps_at_most_n_problems_and_counts_the_rest(ctx_for):
-    from store.imports.runs import MAX_PROBLEM_CHARS, MAX_STORED_PROBLEMS, stored_problems
+    from tenantctl.store.imports.runs import MAX_PROBLEM_CHARS, MAX_STORED_PROBLEMS, stored_problems
 
     problems: list[dict[str, Any]] = [{"sheet": "users", "row": i, "column": "email", "message": "x" * 5000}
                                       for i in range(MAX_STORED_PROBLEMS + 7)]
@@ -96,7 +96,7 @@ def test_a_refused_run_keeps_at_most_n_problems_and_counts_the_rest(ctx_for):
 
 
 def test_a_refused_apply_stores_n_problems_and_the_count_of_the_rest(world, cli, store, tmp_path):
-    from store.imports.runs import MAX_STORED_PROBLEMS
+    from tenantctl.store.imports.runs import MAX_STORED_PROBLEMS
 
     users = "".join(f"  - {{email: p{i}@acme.example, first_name: P, last_name: '{i}', "
                     f"memberships: [{{tenant: nowhere}}]}}\n" for i in range(MAX_STORED_PROBLEMS + 5))

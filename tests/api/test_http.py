@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from store.models import ApiToken, AuditEvent, ImportRun, Tenant
-from store.types import utcnow
+from tenantctl.store.models import ApiToken, AuditEvent, ImportRun, Tenant
+from tenantctl.store.types import utcnow
 from tests.api.conftest import bearer
 
 
@@ -89,10 +89,10 @@ def test_rights_are_the_users_current_ones(world, http, token, ok):
 
 
 def test_read_only_tokens_read_but_never_write(world, http, api_server, store):
-    from store.actor import resolve_actor
-    from store.context import Ctx
-    from store.services import api_tokens
-    from store.settings import load_settings
+    from tenantctl.store.actor import resolve_actor
+    from tenantctl.store.context import Ctx
+    from tenantctl.store.services import api_tokens
+    from tenantctl.store.settings import load_settings
 
     with store.transaction() as s:
         t = api_tokens.create(Ctx(s, resolve_actor(s, "rita.reseller"), load_settings()), name="ro",
@@ -128,9 +128,9 @@ def test_every_change_is_attributed_to_the_token(world, http, token, store):
 
 
 def test_rate_limit_per_token(world, http, token, api_server):
-    from store.settings import load_settings
-    from web.limits import Limits
-    from web.security import RateLimiter
+    from tenantctl.store.settings import load_settings
+    from tenantctl.web.limits import Limits
+    from tenantctl.web.security import RateLimiter
 
     api_server.use(load_settings(), Limits(api_token=RateLimiter(3, 60)))
     t, other = token("rita.reseller"), token("bert.beta")
@@ -143,7 +143,7 @@ def test_rate_limit_per_token(world, http, token, api_server):
 
 
 def test_size_limits(world, http, token, api_server, monkeypatch):
-    from store.settings import load_settings
+    from tenantctl.store.settings import load_settings
 
     monkeypatch.setenv("TENANTCTL_IMPORT_MAX_MB", "1")
     api_server.use(load_settings())
@@ -197,10 +197,10 @@ def test_login_endpoint_and_logout(world, http):
 
 
 def _set_password(login: str, password: str) -> None:
-    from store.db import Store
-    from store.models import User
-    from store.passwords import hash_password
-    from store.settings import load_settings
+    from tenantctl.store.db import Store
+    from tenantctl.store.models import User
+    from tenantctl.store.passwords import hash_password
+    from tenantctl.store.settings import load_settings
 
     store = Store(load_settings().database_url)
     with store.transaction() as s:
@@ -230,9 +230,9 @@ def test_every_route_docs_api_names_exists(world, http):
 
 
 def test_wrong_tokens_are_limited_per_client_not_per_token(world, http, token, api_server):
-    from store.settings import load_settings
-    from web.limits import Limits
-    from web.security import RateLimiter
+    from tenantctl.store.settings import load_settings
+    from tenantctl.web.limits import Limits
+    from tenantctl.web.security import RateLimiter
 
     api_server.use(load_settings(), Limits(api_token=RateLimiter(1, 60), token_client=RateLimiter(3, 60)))
     t = token("rita.reseller")
@@ -246,9 +246,9 @@ def test_wrong_tokens_are_limited_per_client_not_per_token(world, http, token, a
 
 
 def test_token_login_is_rate_limited_per_account(world, http, api_server):
-    from store.settings import load_settings
-    from web.limits import Limits
-    from web.security import RateLimiter
+    from tenantctl.store.settings import load_settings
+    from tenantctl.web.limits import Limits
+    from tenantctl.web.security import RateLimiter
 
     api_server.use(load_settings(), Limits(login_account=RateLimiter(3, 900)))
     codes = [http.post("/auth/token", json={"login": "rita.reseller", "password": f"guess-{i}"}).status_code

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
-from store.models import IdempotencyKey, Tenant, User
-from store.types import utcnow
+from tenantctl.store.models import IdempotencyKey, Tenant, User
+from tenantctl.store.types import utcnow
 from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -32,7 +32,7 @@ def test_a_retry_gets_the_first_answer_and_makes_no_second_change(world, http, t
     assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
     assert again.headers["x-content-type-options"] == "nosniff"
     assert len(_tenants(store)) == 1
-    from store.services import idempotency
+    from tenantctl.store.services import idempotency
 
     with store.transaction(write=False) as s:  # the stored change is found by its key, with its answer
         rita = s.exec(select(User).where(User.login == "rita.reseller")).one()

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.usefixtures("cli_mode")
 
 @pytest.fixture
 def staff(world, ctx_for):
-    from store.services import users
+    from tenantctl.store.services import users
 
     with ctx_for() as ctx:
         users.create_user(ctx, "acme", "Mona", "Member", "mona@acme.example", role="member")
@@ -41,7 +41,7 @@ def test_a_resellers_member_sees_no_customer_through_connections_or_audit(staff,
 
 
 def test_another_resellers_admin_is_not_named_as_creator_of_a_shared_person(world, ctx_for, ok):
-    from store.services import memberships, users
+    from tenantctl.store.services import memberships, users
 
     with ctx_for("rita.reseller") as ctx:
         users.create_user(ctx, "mueller", "Sam", "Shared", "sam@shared.example")

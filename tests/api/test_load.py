@@ -59,8 +59,8 @@ def served(backend: str, world: Any, db_url: str, tmp_path: Path) -> Any:
 
 
 def test_100_clients_for_10_seconds(served: str, token: Any, store: Any, tmp_path: Path) -> None:
-    from store.models import IdempotencyKey, Tenant, User
-    from store.services import idempotency
+    from tenantctl.store.models import IdempotencyKey, Tenant, User
+    from tenantctl.store.services import idempotency
 
     real = [token("rita.reseller", f"load{i}") for i in range(CLIENTS)]  # a token per client: its own budget
     bogus = ["tctl_1_" + "x" * 43, "tctl_99999999999999999999_" + "y" * 43, "nonsense"]

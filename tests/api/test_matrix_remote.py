@@ -52,10 +52,10 @@ def test_matrix_over_http(command: str, sqlite_world: World, _api_server: Any, t
                           monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from cli.main import app
-    from store.settings import load_settings
+    from tenantctl.cli.main import app
+    from tenantctl.store.settings import load_settings
 
-    monkeypatch.setattr("store.services.api_tokens.label_for", lambda login, name: login)
+    monkeypatch.setattr("tenantctl.store.services.api_tokens.label_for", lambda login, name: login)
     problems = []
     for kind, who in ALL_KINDS.items():
         case = tmp_path / kind
@@ -110,8 +110,8 @@ def test_local_only_commands_are_refused_over_http(command: str, sqlite_world: W
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from cli.main import app
-    from store.settings import load_settings
+    from tenantctl.cli.main import app
+    from tenantctl.store.settings import load_settings
 
     source = Path(sqlite_world.url.removeprefix("sqlite:///"))
     db = tmp_path / "home" / "tenantctl.db"

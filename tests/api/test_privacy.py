@@ -56,7 +56,7 @@ def test_who_may_export_and_erase_over_http(with_mail, http, token, store):
 
 
 def test_a_read_only_token_may_plan_an_erasure_but_not_erase(with_mail, http, ctx_for, store):
-    from store.services import api_tokens
+    from tenantctl.store.services import api_tokens
 
     with ctx_for("rita.reseller") as ctx:
         ro = api_tokens.create(ctx, name="ro", read_only=True)["token"]

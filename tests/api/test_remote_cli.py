@@ -90,7 +90,7 @@ def test_remote_mode_never_imports_the_orm(world, api_server, token, tmp_path):
     """A real process: `tenantctl tenant list` over HTTP loads neither SQLAlchemy nor SQLModel."""
     probe = ("import sys, runpy\n"
              "sys.argv = ['tenantctl', 'tenant', 'list', '--json']\n"
-             "from cli.main import app\n"
+             "from tenantctl.cli.main import app\n"
              "code = app(standalone_mode=False)\n"
              "print('ORM:' + ','.join(sorted(m for m in sys.modules if m.split('.')[0] in {'sqlalchemy','sqlmodel'})),"
              " file=sys.stderr)\n")
@@ -151,7 +151,7 @@ def test_plain_http_to_another_machine_is_refused_unless_insecure_http(world, cl
 
 
 def test_loopback_names_are_this_machine():
-    from cli.remote import is_loopback
+    from tenantctl.cli.remote import is_loopback
 
     assert all(is_loopback(h) for h in ("localhost", "127.0.0.1", "127.8.9.1", "::1", "[::1]", "app.localhost"))
     assert not any(is_loopback(h) for h in ("0.0.0.0", "10.0.0.1", "example.com", "localhost.example.com"))

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from store.models import AuditEvent, Connection, OutboxMail, PasswordLink, Tenant, User
+from tenantctl.store.models import AuditEvent, Connection, OutboxMail, PasswordLink, Tenant, User
 
 
 def test_s1_as_a_reseller_with_only_a_token_and_the_url(db_url, cli, ok, api_server, store, tmp_path):

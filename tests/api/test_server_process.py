@@ -16,7 +16,7 @@ from tests.imports.conftest import basic_workbook
 def test_an_xlsx_upload_leaves_the_gc_and_the_malloc_arenas_alone(world, http, token, tmp_path, monkeypatch):
     import ctypes
 
-    from store.imports import planning, write
+    from tenantctl.store.imports import planning, write
 
     seen: dict[str, list[Any]] = {"libc": [], "gc.disable": [], "planning": [], "writing": []}
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from store.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
-from store.models import ApiToken, AuditEvent
-from store.services import api_tokens
-from store.types import utcnow
+from tenantctl.store.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from tenantctl.store.models import ApiToken, AuditEvent
+from tenantctl.store.services import api_tokens
+from tenantctl.store.types import utcnow
 
 
 def _create(ok: Any, as_: str, *args: str) -> dict[str, Any]:
@@ -128,8 +128,8 @@ def test_name_rules(world, ctx_for):
 
 def test_audit_filter_by_login_finds_changes_made_with_a_token(world, ok, store):
     token = _create(ok, "rita.reseller", "--name", "ci")["token"]
-    from store.context import Ctx
-    from store.services import tenants
+    from tenantctl.store.context import Ctx
+    from tenantctl.store.services import tenants
 
     with store.transaction() as s:
         actor, _ = api_tokens.authenticate(s, token)
@@ -139,16 +139,16 @@ def test_audit_filter_by_login_finds_changes_made_with_a_token(world, ok, store)
 
 
 def _settings() -> Any:
-    from store.settings import load_settings
+    from tenantctl.store.settings import load_settings
 
     return load_settings()
 
 
 def test_import_runs_belong_to_the_person_not_the_token(world, ok, store, tmp_path):
-    from store.actor import resolve_actor
-    from store.context import Ctx
-    from store.imports import runs as imports
-    from store.models import ImportRun
+    from tenantctl.store.actor import resolve_actor
+    from tenantctl.store.context import Ctx
+    from tenantctl.store.imports import runs as imports
+    from tenantctl.store.models import ImportRun
 
     with store.transaction() as s:
         s.add(ImportRun(file_name="k.csv", file_hash="0" * 64, actor='rita.reseller via token "ci"', mode="upsert",

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from importers.variables import missing_message
-from store.models import AccessRight, ImportRun, Membership, PasswordLink, Tenant, TenantApplication, User
+from tenantctl.importers.variables import missing_message
+from tenantctl.store.models import AccessRight, ImportRun, Membership, PasswordLink, Tenant, TenantApplication, User
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "setup.yaml"
 

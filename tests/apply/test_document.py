@@ -3,9 +3,9 @@ paths, YAML safety, export's format."""
 
 import pytest
 
-from importers import document
-from importers.document.validation import doc_path
-from importers.variables import missing_message
+from tenantctl.importers import document
+from tenantctl.importers.document.validation import doc_path
+from tenantctl.importers.variables import missing_message
 
 VALID = {
     "version": 1,
@@ -62,7 +62,7 @@ def test_variables_defaults_and_literal_dollars():
 
 
 def test_yaml_is_read_safely():
-    from store.errors import InvalidInput
+    from tenantctl.store.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="not valid YAML"):
         document.parse("!!python/object/apply:os.system ['echo pwned']", "x.yaml")

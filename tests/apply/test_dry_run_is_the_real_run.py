@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from store.models import Membership, PasswordLink, User
+from tenantctl.store.models import Membership, PasswordLink, User
 
 NEW_ORG = ["--organisation", "Stadt Musterhausen", "--first-name", "Klara", "--last-name", "Kämmerer",
            "--email", "klara@musterhausen.example"]

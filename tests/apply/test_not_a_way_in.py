@@ -8,7 +8,7 @@ import json
 import pytest
 from sqlmodel import select
 
-from store.models import ImportRun, Tenant
+from tenantctl.store.models import ImportRun, Tenant
 from tests.apply.test_apply import platform, state, write  # noqa: F401 (platform: a fixture)
 
 REPEATED_YAML = """version: 1

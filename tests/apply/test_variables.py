@@ -6,8 +6,8 @@ import json
 import pytest
 from sqlmodel import select
 
-from importers.variables import missing_message
-from store.models import ImportRun, Tenant
+from tenantctl.importers.variables import missing_message
+from tenantctl.store.models import ImportRun, Tenant
 from tests.apply.test_apply import platform, state, write  # noqa: F401 (platform: a fixture)
 
 pytestmark = pytest.mark.usefixtures("platform")

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from store.models import AuditEvent, Membership, Tenant, User
+from tenantctl.store.models import AuditEvent, Membership, Tenant, User
 
 
 @pytest.fixture
@@ -120,7 +120,7 @@ def test_read_only_store_folder_checked(monkeypatch, cli, ok, tmp_path):
 def test_outdated_and_missing_schema(cli, ok, tmp_path, monkeypatch):
     import sqlite3
 
-    from store import migrate
+    from tenantctl.store import migrate
 
     url = f"sqlite:///{tmp_path}/z.db"
     ok("--db", url, "init")

@@ -6,7 +6,7 @@ import re
 import pytest
 from sqlmodel import select
 
-from store.models import AuditEvent, Connection, Membership, Tenant, User
+from tenantctl.store.models import AuditEvent, Connection, Membership, Tenant, User
 
 pytestmark = pytest.mark.usefixtures("cli_mode")
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from store.errors import JSON_DOCUMENT
+from tenantctl.store.errors import JSON_DOCUMENT
 
 
 def _users_csv(tmp_path: Path, *rows: list[str]) -> str:
@@ -63,7 +63,7 @@ def test_ctrl_c_after_the_commit_names_the_run_and_its_undo(world: Any, cli: Any
 
     path = _users_csv(tmp_path, ["Anna", "Weiß", "anna@mueller.example", "mueller", ""])
     with monkeypatch.context() as mp:
-        mp.setattr("cli.runtime.after_commit", interrupted)
+        mp.setattr("tenantctl.cli.runtime.after_commit", interrupted)
         r = cli("import", "run", path, "--json")
         dry = cli("import", "run", path, "--dry-run", "--json")
         human = cli("import", "run", path)

@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from store import shapes
+from tenantctl.store import shapes
 
 DOC = Path(__file__).parents[2] / "docs" / "json.md"
 
 
 def test_docs_json_md_is_generated_from_the_shapes():
-    assert DOC.read_text(encoding="utf-8") == shapes.markdown(), "run: python -m store.shapes > docs/json.md"
+    assert DOC.read_text(encoding="utf-8") == shapes.markdown(), "run: python -m tenantctl.store.shapes > docs/json.md"
 
 
 def test_the_checker_catches_missing_unknown_and_mistyped_fields():

@@ -1,6 +1,6 @@
 """The CLI's process-wide settings (cli/process.py): `import run` and `apply` run without the
 cyclic GC and with one malloc arena; every command ends without the interpreter's teardown, which
-is armed only by exit_now; JSON mode is read from the words as typed, up to `--`."""
+is armed only by exit_now."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ def spies(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     engine planned and wrote."""
     import ctypes
 
-    from cli import process
-    from store.imports import planning, write
+    from tenantctl.cli import process
+    from tenantctl.store.imports import planning, write
 
     seen: dict[str, list[Any]] = {"mallopt": [], "planning": [], "writing": []}
 
@@ -66,7 +66,7 @@ def test_apply_pauses_the_gc(world, cli, tmp_path, spies):
 def test_the_exit_handler_does_nothing_until_exit_now_arms_it(monkeypatch):
     """cli/process.py registers its handler when `cli` is imported, in the test process too: unarmed
     it must return (the test run ends as Python ends), armed it ends the process with the code."""
-    from cli import process
+    from tenantctl.cli import process
 
     ended: list[int] = []
     monkeypatch.setattr(process.os, "_exit", ended.append)
@@ -75,16 +75,3 @@ def test_the_exit_handler_does_nothing_until_exit_now_arms_it(monkeypatch):
     monkeypatch.setattr(process, "_exit_code", 6)
     process._end_without_teardown()
     assert ended == [6]
-
-
-@pytest.mark.parametrize(("argv", "wanted"), [
-    (["tenant", "list", "--json"], True),
-    (["--json", "tenant", "list"], True),
-    (["tenant", "list", "--nope", "--json"], True),  # an unknown option: click fails before parsing --json
-    (["tenant", "create", "x", "--", "--json"], False),  # after `--` it is an argument
-    (["tenant", "list"], False),
-])
-def test_json_mode_is_read_from_the_words_up_to_the_double_dash(argv, wanted):
-    from cli.main import json_requested
-
-    assert json_requested(argv) is wanted

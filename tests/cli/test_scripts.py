@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlmodel import select
 
-from store.models import AuditEvent, PasswordLink, Tenant, User
+from tenantctl.store.models import AuditEvent, PasswordLink, Tenant, User
 
 pytestmark = pytest.mark.usefixtures("cli_mode")  # every test runs locally and over HTTP
 
@@ -228,7 +228,7 @@ def test_derived_logins_are_the_same_through_commands_and_import(base, ok, cli, 
 # -- links never cut ----------------------------------------------------------------------------------
 
 def test_print_link_is_one_line_outside_the_table_on_a_narrow_terminal(base, ok, cli, monkeypatch):
-    from cli import output
+    from tenantctl.cli import output
 
     monkeypatch.setattr(output, "_width", lambda stream: 40)
     r = cli("password", "send-link", "max.mueller", "--print-link")
@@ -240,7 +240,7 @@ def test_print_link_is_one_line_outside_the_table_on_a_narrow_terminal(base, ok,
 
 
 def test_identifiers_in_tables_are_not_cut(base, ok, cli, monkeypatch):
-    from cli import output
+    from tenantctl.cli import output
 
     long_mail = "maximilian.alexander.friedrich@example-very-long-domain-name.example"
     ok("user", "create", "--tenant", "mueller-gmbh", "--first-name", "Maximilian-Alexander-Friedrich",
@@ -283,7 +283,7 @@ def _complete(cli_env, words, shell="bash"):
     else:
         env["_TYPER_COMPLETE_ARGS"] = " ".join(words)
         env["_TYPER_COMPLETE_FISH_ACTION"] = "get-args"
-    out = subprocess.run([sys.executable, "-c", "from cli.main import main; main()"], env=env,
+    out = subprocess.run([sys.executable, "-c", "from tenantctl.cli.main import main; main()"], env=env,
                          capture_output=True, text=True, timeout=60)
     return out.stdout
 

@@ -17,7 +17,7 @@ HEAVY = ["sqlalchemy", "sqlmodel", "psycopg", "openpyxl", "jinja2", "argon2", "p
 def test_help_imports_nothing_heavy(args):
     code = (
         "import sys\n"
-        "from cli.main import app\n"
+        "from tenantctl.cli.main import app\n"
         f"try:\n    app({args!r})\nexcept SystemExit:\n    pass\n"
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     )
@@ -33,7 +33,7 @@ def test_reading_the_settings_loads_no_models(tmp_path):
     settings held that start back by ~0.45 s of a 100,000-row import."""
     code = (
         "import sys\n"
-        "from cli import runtime\n"
+        "from tenantctl.cli import runtime\n"
         "runtime.settings()\n"
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     )
@@ -45,7 +45,7 @@ def test_reading_the_settings_loads_no_models(tmp_path):
 def _all_commands():
     from typer.main import get_command
 
-    from cli.main import app
+    from tenantctl.cli.main import app
 
     root = get_command(app)
 
@@ -79,7 +79,7 @@ def test_installed_entry_point_runs_s1_step(tmp_path):
                           capture_output=True, text=True, env=env)
     assert made.returncode == 0 and made.stderr == ""
     assert json.loads(made.stdout)["data"]["key"] == "mueller-soehne-gmbh"
-    as_module = subprocess.run([sys.executable, "-m", "cli", "tenant", "list", "--json"], capture_output=True,
+    as_module = subprocess.run([sys.executable, "-m", "tenantctl.cli", "tenant", "list", "--json"], capture_output=True,
                                text=True, env=env)
     assert [t["key"] for t in json.loads(as_module.stdout)["data"]] == ["platform-operator", "mueller-soehne-gmbh"]
     assert (tmp_path / "home" / "tenantctl.db").exists()
@@ -93,7 +93,7 @@ def test_entry_point_skips_teardown_but_flushes_output_and_runs_atexit(tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TENANTCTL_")}
     env |= {"TENANTCTL_HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path)}
     code = ("import atexit, sys\n"
-            "from cli.main import main\n"
+            "from tenantctl.cli.main import main\n"
             "atexit.register(lambda: sys.stdout.write('atexit ran\\n'))\n"
             "class Left:\n"
             "    def __del__(self): sys.stdout.write('teardown ran\\n')\n"
@@ -103,7 +103,7 @@ def test_entry_point_skips_teardown_but_flushes_output_and_runs_atexit(tmp_path)
             "print('not reached')\n")
     subprocess.run([sys.executable, "-c", code, "init"], capture_output=True, text=True, env=env, check=True)
     for i in range(2):
-        subprocess.run([sys.executable, "-m", "cli", "tenant", "create", f"Kunde {i}", "--kind", "reseller"],
+        subprocess.run([sys.executable, "-m", "tenantctl.cli", "tenant", "create", f"Kunde {i}", "--kind", "reseller"],
                        capture_output=True, env=env, check=True)
     # stdout is a pipe, so block-buffered: the JSON only arrives if main() flushed it
     listed = subprocess.run([sys.executable, "-c", code, "tenant", "list", "--json"], capture_output=True, text=True,
@@ -122,7 +122,7 @@ def test_entry_point_skips_teardown_but_flushes_output_and_runs_atexit(tmp_path)
 def test_cells_never_print_none_inside_lists_and_dicts():
     """A field holding a dict or list (audit details, a run's options) shows nothing as "-", as an
     empty cell does; Python's "None" and "True" never reach the table."""
-    from cli.output import cell
+    from tenantctl.cli.output import cell
 
     assert cell({"reseller": None, "sheet": "Benutzer", "dry_run": False}).plain == \
         "reseller: -, sheet: Benutzer, dry_run: no"
@@ -141,7 +141,7 @@ def test_cells_never_print_none_inside_lists_and_dicts():
     (["--as"], None),
 ])
 def test_the_called_noun_is_found_after_the_root_options(argv, noun):
-    from cli.main import called_noun
+    from tenantctl.cli.main import called_noun
 
     assert called_noun(argv) == noun
 
@@ -151,7 +151,7 @@ def test_only_the_called_nouns_commands_are_built():
     its noun's only. The root's help, an unknown noun and shell completion get the whole tree."""
     from typer.main import get_command
 
-    from cli.main import app
+    from tenantctl.cli.main import app
 
     everything = set(get_command(app).commands)  # type: ignore[attr-defined]
     assert {"tenant", "user", "import", "init", "apply", "completion"} <= everything
@@ -171,7 +171,7 @@ def test_the_console_script_runs_a_noun_with_root_options_before_it(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("TENANTCTL_")}
     env["TENANTCTL_HOME"] = str(tmp_path)
     url = f"sqlite:///{tmp_path / 's.db'}"
-    exe = [sys.executable, "-m", "cli"]
+    exe = [sys.executable, "-m", "tenantctl.cli"]
     subprocess.run([*exe, "--db", url, "init"], capture_output=True, text=True, env=env, check=True)
     made = subprocess.run([*exe, "--db", url, "tenant", "create", "Kunde GmbH", "--kind", "reseller", "--json"],
                           capture_output=True, text=True, env=env)
@@ -186,7 +186,7 @@ def test_the_console_script_runs_a_noun_with_root_options_before_it(tmp_path):
                                          (["tenant"], "Usage: tenantctl tenant [OPTIONS] COMMAND")])
 def test_a_bare_group_prints_its_help_and_exits_0(args, usage):
     """`tenantctl` and `tenantctl tenant` ask for help, as a bare `gh` does: on stdout, exit 0."""
-    out = subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "tenantctl.cli", *args], capture_output=True, text=True,
                          cwd=Path(__file__).parents[2])
     assert out.returncode == 0 and out.stderr == ""
     assert out.stdout.startswith(usage)

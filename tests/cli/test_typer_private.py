@@ -12,7 +12,7 @@ import pytest
 def _params() -> list[Any]:
     import typer
 
-    from cli.main import app
+    from tenantctl.cli.main import app
 
     out: list[Any] = []
 

@@ -137,7 +137,7 @@ def run_measured(*args: str, timeout: int = 300) -> tuple[int, str, float]:
     wrapper = ("import json, resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, "
                "text=True); print(json.dumps([r.returncode, r.stdout + r.stderr, "
                "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))")
-    out = subprocess.run([sys.executable, "-c", wrapper, sys.executable, "-m", "cli", *args],
+    out = subprocess.run([sys.executable, "-c", wrapper, sys.executable, "-m", "tenantctl.cli", *args],
                          capture_output=True, text=True, timeout=timeout, check=True)
     code, stderr, kb = json.loads(out.stdout)
     return code, stderr, kb / 1024

@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from importers.background import Background
-from store.errors import InvalidInput
+from tenantctl.importers.background import Background
+from tenantctl.store.errors import InvalidInput
 
 
 def test_value_is_handed_over_once_and_computed_in_another_thread() -> None:
@@ -25,7 +25,7 @@ def test_the_threads_exception_is_raised_in_the_caller() -> None:
 
 
 def test_a_loaded_file_builds_its_tables_once(tmp_path) -> None:
-    from importers import read
+    from tenantctl.importers import read
 
     path = tmp_path / "u.csv"
     path.write_text("Vorname;Nachname;E-Mail;Mandant\nAnna;Weiß;anna@example.org;acme\n", encoding="utf-8")
@@ -38,7 +38,7 @@ def test_a_loaded_file_builds_its_tables_once(tmp_path) -> None:
 
 def test_on_scanned_is_called_once_after_the_sheet_scans(tmp_path, monkeypatch) -> None:
     """import run loads the store's modules only after the scans (which hold the GIL), beside the parse."""
-    from importers import read, sheetscan
+    from tenantctl.importers import read, sheetscan
     from tests.imports.conftest import basic_workbook
 
     events: list[str] = []
@@ -51,8 +51,8 @@ def test_on_scanned_is_called_once_after_the_sheet_scans(tmp_path, monkeypatch) 
 
 def test_a_failed_read_still_releases_the_command(tmp_path) -> None:
     """The command waits for `scanned` before loading the store: a file that fails to read sets it too."""
-    from cli.commands.import_ import _read
-    from importers import read
+    from tenantctl.cli.commands.import_ import _read
+    from tenantctl.importers import read
 
     scanned = threading.Event()
     bad = tmp_path / "alt.xls"

@@ -93,5 +93,5 @@ def test_rejected_100k_row_workbook_is_marked_within_the_bound(world: Any, tmp_p
     marked = CalamineWorkbook.from_path(str(tmp_path / "gross-20000-fehler.xlsx")).get_sheet_by_name("Benutzer")
     rows = marked.to_python()
     assert len(rows) == 20_001 and rows[0][5] == "Fehler"
-    assert rows[9_999][2] == "kaputt-at-mueller.example" and "invalid e-mail" in rows[9_999][5]
+    assert rows[9_999][2] == "kaputt-at-mueller.example" and "ungültige E-Mail-Adresse" in rows[9_999][5]
     assert rows[9_998][5] == "" and rows[10_000][5] == ""

@@ -270,7 +270,7 @@ def test_upgrade_normalises_stored_names_to_nfc(backend: str, world: Any, ok: An
     from alembic.migration import MigrationContext
     from alembic.operations import Operations
 
-    from store.migrate import MIGRATIONS
+    from tenantctl.store.migrate import MIGRATIONS
 
     spec = importlib.util.spec_from_file_location("text_nfc", MIGRATIONS / "versions" / "0005_text_nfc.py")
     assert spec is not None and spec.loader is not None

@@ -159,7 +159,7 @@ def test_error_report_workbook_marks_cells(world: Any, cli: Any, tmp_path: Path)
     report = tmp_path / "kunden-fehler.xlsx"
     ws = load_workbook(report)["Benutzer"]
     assert ws.cell(row=1, column=6).value == "Fehler"
-    assert "E-Mail: invalid e-mail 'kaputt'" in ws.cell(row=2, column=6).value
+    assert ws.cell(row=2, column=6).value == "E-Mail: ungültige E-Mail-Adresse 'kaputt': bitte korrigieren"
     assert ws.cell(row=2, column=3).fill.fgColor.rgb == "FFFFC7CE"
     assert ws.cell(row=2, column=1).fill.fgColor.rgb != "FFFFC7CE"
     custom = tmp_path / "anders.xlsx"
@@ -227,7 +227,7 @@ def test_bulk_written_times_are_stored_as_the_orm_stores_them(world: Any, ok: An
     each row anew), so text comparisons of times (audit --since, ordering) see one format."""
     from datetime import UTC, datetime
 
-    import store.imports.write as write
+    import tenantctl.store.imports.write as write
 
     if store.engine.dialect.name != "sqlite":
         pytest.skip("the stored text format is SQLite's; PostgreSQL stores timestamps natively")

@@ -262,7 +262,7 @@ def test_multiline_cell_rows_are_numbered_as_excel_does_and_marked_there(refused
     ws = load_workbook(tmp_path / "kontakte-fehler.xlsx").active
     assert ws is not None
     assert ws.cell(row=4, column=1).value == "Ömer" and ws.cell(row=4, column=3).fill.fgColor.rgb == "FFFFC7CE"
-    assert "invalid e-mail 'kaputt'" in ws.cell(row=4, column=6).value
+    assert "ungültige E-Mail-Adresse 'kaputt'" in ws.cell(row=4, column=6).value  # German headers: German copy
     assert ws.cell(row=2, column=5).value == "Hauptstr. 1\n80331 München\nDeutschland"
     assert ws.cell(row=3, column=6).value is None and ws.cell(row=1, column=6).value == "Fehler"
 

@@ -90,9 +90,9 @@ def test_engine_refuses_a_damaged_copy_of_a_stored_name(world: Any, ok: Any, ctx
     """The same rule for rows that do not come through the file reader (a document, an upload): the
     store compares with what it holds. `Sšhne` alone is not certain damage for a reader (š is a
     Czech letter), but as a copy of the stored `Söhne` it is."""
-    from store.imports.plan import Options
-    from store.imports.planning import build_plan
-    from store.imports.rows import Source, Table
+    from tenantctl.store.imports.plan import Options
+    from tenantctl.store.imports.planning import build_plan
+    from tenantctl.store.imports.rows import Source, Table
 
     _first_import(ok, tmp_path)
     ok("import", "run", str(write_csv(tmp_path / "benutzer.csv", [["Vorname", "Nachname", "E-Mail", "Mandant"],

@@ -42,7 +42,7 @@ def test_list_show_and_undo(world: Any, cli: Any, ok: Any, db_rows: Any, counts:
 
 def test_undo_refuses_when_later_changes_would_be_lost(world: Any, cli: Any, ok: Any, store: Any, db_rows: Any,
                                                       tmp_path: Path) -> None:
-    from store.models import ImportRun
+    from tenantctl.store.models import ImportRun
 
     run = ok("import", "run", str(basic_workbook(tmp_path / "a.xlsx")))["run"]
     with store.transaction() as s:  # the run finished a second ago: the update below is later, not the same tick
@@ -83,8 +83,8 @@ def test_undo_data_names_exactly_the_created_rows(backend: str, world: Any, ok: 
     out again. Each time the ids recorded for undo are exactly the rows that appeared."""
     from sqlmodel import select
 
-    from store.imports.runs import expand as _expand
-    from store.models import ImportRunItem
+    from tenantctl.store.imports.runs import expand as _expand
+    from tenantctl.store.models import ImportRunItem
 
     ok("app", "create", "Lohnbuchhaltung")
     path = write_xlsx(tmp_path / "e.xlsx", {
@@ -127,7 +127,7 @@ import signal, sys, time
 # disposition are inherited across exec; a test worker that served or ran the worker may have changed them)
 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 signal.signal(signal.SIGINT, signal.default_int_handler)
-from store.imports import write
+from tenantctl.store.imports import write
 
 create = write._Writer.create
 
@@ -141,7 +141,7 @@ def stopping(self, object_type, *args, **kw):
 
 write._Writer.create = stopping
 sys.argv = ["tenantctl", *sys.argv[1:]]
-from cli.main import main
+from tenantctl.cli.main import main
 main()
 """
 
@@ -172,9 +172,9 @@ def test_kill_during_import_leaves_store_unchanged(world: Any, db_url: str, coun
 
 
 def test_fast_email_path_agrees_with_the_rule() -> None:
-    from store import rules
-    from store.errors import InvalidInput
-    from store.imports.checks import normalise_email
+    from tenantctl.store import rules
+    from tenantctl.store.errors import InvalidInput
+    from tenantctl.store.imports.checks import normalise_email
 
     for address in ("a@b.example", "Max.Mueller@Mueller.EXAMPLE", "x+tag@sub.domain.de", "o'brien@x.ie",
                     "jürgen@müller.example", "a@b.local", "a@localhost", "a..b@x.example", ".a@x.example",
@@ -191,15 +191,15 @@ def test_fast_email_path_agrees_with_the_rule() -> None:
 
 
 def test_handles_agree_with_unique_login_and_key(ctx_for: Any, world: Any) -> None:
-    from store import rules
-    from store.imports.checks import Handles, login_for
-    from store.services.tenants import unique_tenant_key
-    from store.services.users import unique_login
+    from tenantctl.store import rules
+    from tenantctl.store.imports.checks import Handles, login_for
+    from tenantctl.store.services.tenants import unique_tenant_key
+    from tenantctl.store.services.users import unique_login
 
     with ctx_for() as ctx:
         from sqlmodel import select
 
-        from store.models import Tenant, User
+        from tenantctl.store.models import Tenant, User
 
         logins = set(ctx.session.exec(select(User.login)).all())
         h = Handles(set(logins), "", 100)
@@ -251,10 +251,10 @@ def test_planning_leaves_the_collector_to_its_process(world: Any, ctx_for: Any, 
     and inside the CLI's import process (cli/process.py) with it paused, restored afterwards."""
     import gc
 
-    from cli.process import gc_paused
-    from importers import read as reader
-    from store.imports import planning as imports
-    from store.imports.plan import Options
+    from tenantctl.cli.process import gc_paused
+    from tenantctl.importers import read as reader
+    from tenantctl.store.imports import planning as imports
+    from tenantctl.store.imports.plan import Options
     from tests.imports.conftest import basic_workbook
 
     source = reader.read(basic_workbook(tmp_path / "a.xlsx"))
@@ -280,7 +280,7 @@ def test_planning_leaves_the_collector_to_its_process(world: Any, ctx_for: Any, 
 
 def test_equal_cells_share_one_string(tmp_path: Path) -> None:
     """100,000 rows repeat first names, roles and languages: the reader keeps one copy of each."""
-    from importers import read as reader
+    from tenantctl.importers import read as reader
     from tests.imports.conftest import basic_workbook
 
     table = reader.read(basic_workbook(tmp_path / "a.xlsx")).tables["users"]

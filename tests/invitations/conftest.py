@@ -26,7 +26,7 @@ def rows(store: Any) -> Callable[..., list[Any]]:
 @pytest.fixture
 def mails(rows: Callable[..., list[Any]]) -> Callable[..., list[tuple[str, str, str]]]:
     """The outbox as (template, recipient, language), optionally only some templates."""
-    from store.models import OutboxMail
+    from tenantctl.store.models import OutboxMail
 
     def read(*templates: str) -> list[tuple[str, str, str]]:
         return [(m.template, m.to_address, m.language) for m in rows(OutboxMail)
@@ -38,7 +38,7 @@ def mails(rows: Callable[..., list[Any]]) -> Callable[..., list[tuple[str, str, 
 @pytest.fixture
 def actions(rows: Callable[..., list[Any]]) -> Callable[..., list[tuple[str, str]]]:
     """Audit events as (action, actor), optionally filtered by action prefix."""
-    from store.models import AuditEvent
+    from tenantctl.store.models import AuditEvent
 
     def read(prefix: str = "") -> list[tuple[str, str]]:
         return [(e.action, e.actor) for e in rows(AuditEvent) if e.action.startswith(prefix)]

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from store.models import AuditEvent, Connection, Invitation, Membership, Tenant, User
+from tenantctl.store.models import AuditEvent, Connection, Invitation, Membership, Tenant, User
 
 INVALID = "this invitation link is not valid: unknown, already used, revoked or expired"
 NEW_ORG = ["--organisation", "Stadt Musterhausen", "--first-name", "Klara", "--last-name", "Kämmerer",
@@ -241,8 +241,8 @@ def test_two_simultaneous_accepts_exactly_one_succeeds(world, partner_link, rows
         token_file = tmp_path / f"token{round_}.txt"
         token_file.write_text(link)
         procs = [subprocess.Popen(
-            [sys.executable, "-m", "cli", "invite", "accept", "--token-file", str(token_file), "--organisation",
-             f"Race {round_} {n}", "--first-name", "R", "--last-name", f"N{n}", "--email",
+            [sys.executable, "-m", "tenantctl.cli", "invite", "accept", "--token-file", str(token_file),
+             "--organisation", f"Race {round_} {n}", "--first-name", "R", "--last-name", f"N{n}", "--email",
              f"r{round_}{n}@race.example", "--json"],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in (1, 2)]
         outs = [p.communicate(timeout=60) for p in procs]
@@ -259,11 +259,11 @@ def test_claim_is_a_conditional_update(world, partner_link, store, backend):
     """Deterministic interleaving: B tries to claim while A holds its uncommitted claim."""
     import threading
 
-    from store.actor import operator_actor
-    from store.context import Ctx
-    from store.errors import InvalidInput
-    from store.services.invitations.acceptance import claim
-    from store.settings import load_settings
+    from tenantctl.store.actor import operator_actor
+    from tenantctl.store.context import Ctx
+    from tenantctl.store.errors import InvalidInput
+    from tenantctl.store.services.invitations.acceptance import claim
+    from tenantctl.store.settings import load_settings
 
     link = partner_link()["link"]
     settings = load_settings()
@@ -295,7 +295,7 @@ def test_an_expired_invitation_gives_the_same_error_everywhere_the_same_status(w
 
     from sqlalchemy import update
 
-    from store.types import utcnow
+    from tenantctl.store.types import utcnow
 
     data = partner_link()
     with store.transaction() as s:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from store.models import Connection, OutboxMail, Tenant
+from tenantctl.store.models import Connection, OutboxMail, Tenant
 
 pytestmark = pytest.mark.usefixtures("cli_mode")  # every test runs locally and over HTTP
 
@@ -144,8 +144,8 @@ def test_an_active_connection_cannot_be_deleted(registered, ok, cli, rows, actio
 
 
 def test_rules_in_one_place():
-    from store.errors import Conflict
-    from store.services.connections import opposite_kind, pair
+    from tenantctl.store.errors import Conflict
+    from tenantctl.store.services.connections import opposite_kind, pair
 
     def t(key, kind):
         return Tenant(key=key, name=key, kind=kind, created_by="t")
@@ -173,6 +173,6 @@ def test_fixed_currency_cannot_change_when_a_rejected_connection_is_reopened(reg
 
 
 def _os_user():
-    from store.actor import os_user
+    from tenantctl.store.actor import os_user
 
     return os_user()

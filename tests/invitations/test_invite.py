@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from store.models import AuditEvent, Invitation, OutboxMail
+from tenantctl.store.models import AuditEvent, Invitation, OutboxMail
 
 pytestmark = pytest.mark.usefixtures("cli_mode")  # every test runs locally and over HTTP
 
@@ -43,8 +43,8 @@ def test_human_output_shows_the_link_and_warns_on_stderr(world, cli):
 
 
 def test_send_queues_a_mail_without_token_and_the_link_is_minted_at_delivery(world, ok, store, rows, actions):
-    from store.services.invitations import hash_token, mint_for_mail
-    from store.settings import load_settings
+    from tenantctl.store.services.invitations import hash_token, mint_for_mail
+    from tenantctl.store.settings import load_settings
 
     data = ok("invite", "create", "--kind", "partner", "--from", "acme", "--email", "Chef@Neukunde.example",
               "--customer-name", "Neukunde GmbH", "--send", as_="rita.reseller")
@@ -66,8 +66,8 @@ def test_send_queues_a_mail_without_token_and_the_link_is_minted_at_delivery(wor
 
 
 def test_mint_for_mail_returns_none_once_the_invitation_is_no_longer_pending(world, ok, store):
-    from store.services.invitations import mint_for_mail
-    from store.settings import load_settings
+    from tenantctl.store.services.invitations import mint_for_mail
+    from tenantctl.store.settings import load_settings
 
     data = ok("invite", "create", "--kind", "partner", "--from", "acme", "--email", "a@b.example", "--send",
               as_="rita.reseller")
@@ -155,7 +155,7 @@ def test_list_filters_and_search(world, ok, partner_link, store):
 def _expire(store, inv_id):
     from sqlalchemy import update
 
-    from store.types import utcnow
+    from tenantctl.store.types import utcnow
 
     with store.transaction() as s:
         s.execute(update(Invitation).where(Invitation.id == inv_id).values(expires_at=utcnow() - timedelta(seconds=1)))

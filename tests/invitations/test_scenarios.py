@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from store.models import Connection, Invitation, Membership, OutboxMail, Tenant, User
+from tenantctl.store.models import Connection, Invitation, Membership, OutboxMail, Tenant, User
 
 pytestmark = pytest.mark.usefixtures("cli_mode")  # every test runs locally and over HTTP
 

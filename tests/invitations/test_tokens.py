@@ -6,17 +6,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from store.errors import InvalidInput
-from store.models import Invitation
-from store.services import invitations as inv
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.models import Invitation
+from tenantctl.store.services import invitations as inv
 
 SECRET = "A" * 20 + "b-_" + "9" * 20  # 43 URL-safe characters like token_urlsafe(32)
 TOKEN = "12." + SECRET  # store/tokens.py: <id>.<secret>, as for password links
 
 
 def test_invitation_tokens_use_the_one_scheme_and_only_their_sha256_is_kept():
-    from store import tokens
-    from store.services.invitations.links import mint
+    from tenantctl.store import tokens
+    from tenantctl.store.services.invitations.links import mint
 
     row = Invitation(id=12, kind="partner", from_tenant_id=1, invited_by="x", token_hash="h",
                      expires_at=datetime.now(UTC))

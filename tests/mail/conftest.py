@@ -17,7 +17,7 @@ def fast_hasher() -> Iterator[None]:
     """argon2id with minimal cost: the tests check behaviour, not the work factor."""
     from argon2 import PasswordHasher, Type
 
-    from store import passwords
+    from tenantctl.store import passwords
 
     passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=64, parallelism=1, type=Type.ID))
     yield

@@ -10,7 +10,7 @@ from mailhelpers import link_of, read_eml
 from sqlalchemy import inspect, text
 from sqlmodel import select
 
-from store.models import OutboxMail, PasswordLink
+from tenantctl.store.models import OutboxMail, PasswordLink
 
 PW = "Korrekt-Pferd-Batterie-9"
 
@@ -21,8 +21,8 @@ def _mails(store):
 
 
 def _deliver(store, **kw):
-    from store.mail.delivery import deliver_pending
-    from store.settings import load_settings
+    from tenantctl.store.mail.delivery import deliver_pending
+    from tenantctl.store.settings import load_settings
 
     return deliver_pending(load_settings(), store, **kw)
 
@@ -141,7 +141,7 @@ def _tokens(messages):
 
 @pytest.mark.parametrize("where", ["before-send", "after-send"])
 def test_interrupted_delivery_is_sent_again_at_least_once(world, ok, cli, store, where):
-    from store.types import utcnow
+    from tenantctl.store.types import utcnow
 
     ok("password", "send-link", "max.mueller", "mia.meier", "--no-send")
     crashing = Recorder(crash_before=0) if where == "before-send" else Recorder(crash_after=1)
@@ -187,8 +187,8 @@ def test_invalid_rate(world, cli, rate):
 
 
 def test_retry_and_backoff(world, ok, cli, store):
-    from store.mail.retry import next_attempt
-    from store.types import utcnow
+    from tenantctl.store.mail.retry import next_attempt
+    from tenantctl.store.types import utcnow
 
     now = utcnow()
     assert [(next_attempt(n, 60, now) - now).total_seconds() for n in (1, 2, 3, 10, 20)] == [

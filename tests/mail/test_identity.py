@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-import mail_templates
-from mail_templates.samples import SAMPLES
+from tenantctl import mail_templates
+from tenantctl.mail_templates.samples import SAMPLES
 
 
 def test_reseller_identity_reply_to_signature_imprint_and_auto_submitted(world: Any, ok: Any, cli: Any,
@@ -49,7 +49,7 @@ def test_reseller_identity_reply_to_signature_imprint_and_auto_submitted(world: 
 
 
 def test_times_in_the_recipient_zone_one_format_per_language() -> None:
-    from mail_templates.dates import format_datetime
+    from tenantctl.mail_templates.dates import format_datetime
 
     assert format_datetime("2026-12-07T17:33:00Z", "de") == "07.12.2026 um 18:33 Uhr (MEZ)"
     assert format_datetime("2026-07-07T17:33:00Z", "de") == "07.07.2026 um 19:33 Uhr (MESZ)"

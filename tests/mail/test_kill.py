@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlmodel import select
 
-from store.models import OutboxMail
+from tenantctl.store.models import OutboxMail
 
 
 def _state(store) -> list[tuple[str, int]]:
@@ -27,7 +27,7 @@ def test_kill_9_during_smtp_delivery_loses_no_mail(world, ok, store, smtp_server
 
     hanging = smtp_server(hang=30.0)  # accepts the connection, then sits in DATA
     monkeypatch.setenv("TENANTCTL_SMTP_TIMEOUT", "30")
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "mail", "send"], cwd=Path.cwd(),
+    proc = subprocess.Popen([sys.executable, "-m", "tenantctl.cli", "mail", "send"], cwd=Path.cwd(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
     deadline = time.monotonic() + 20
     while _state(store) != [("sending", 0)] and time.monotonic() < deadline:

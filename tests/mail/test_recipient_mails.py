@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-import mail_templates
-from mail_templates.samples import SAMPLES
+from tenantctl import mail_templates
+from tenantctl.mail_templates.samples import SAMPLES
 
 ALL = [(name, lang) for name in mail_templates.template_names() for lang in mail_templates.LANGUAGES]
 
@@ -73,8 +73,8 @@ def test_delivered_mails_carry_the_settings_links_and_the_tenants_time_zone(
         world: Any, ctx_for: Any, cli: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from mailhelpers import body_text, read_eml
 
-    from store.services import passwords
-    from store.services.users import get_user
+    from tenantctl.store.services import passwords
+    from tenantctl.store.services.users import get_user
 
     monkeypatch.setenv("TENANTCTL_IMPRINT_URL", "https://platform.example/impressum")
     monkeypatch.setenv("TENANTCTL_PRIVACY_URL", "https://platform.example/datenschutz")

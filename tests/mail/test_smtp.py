@@ -6,7 +6,7 @@ import pytest
 from mailhelpers import free_port, link_of, point_at
 from sqlmodel import select
 
-from store.models import OutboxMail
+from tenantctl.store.models import OutboxMail
 
 PW = "Korrekt-Pferd-Batterie-9"
 
@@ -53,9 +53,9 @@ def test_server_down_keeps_mail_queued_and_says_how_to_resend(world, cli, ok, st
 
 
 def test_4xx_then_success(world, ok, store, smtp_server):
-    from store.mail.delivery import deliver_pending
-    from store.settings import load_settings
-    from store.types import utcnow
+    from tenantctl.store.mail.delivery import deliver_pending
+    from tenantctl.store.settings import load_settings
+    from tenantctl.store.types import utcnow
 
     server = smtp_server(data_replies=["451 4.3.0 try again later"])
     data = ok("password", "send-link", "max.mueller")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from store.models import OutboxMail
+from tenantctl.store.models import OutboxMail
 
 
 def _mail(store: Any, to: str = "max@mueller.example") -> Any:
@@ -18,8 +18,8 @@ def _mail(store: Any, to: str = "max@mueller.example") -> Any:
 
 
 def _next_attempt(store: Any, mail: Any) -> Any:
-    from store.mail.delivery import deliver_pending
-    from store.settings import load_settings
+    from tenantctl.store.mail.delivery import deliver_pending
+    from tenantctl.store.settings import load_settings
 
     due = mail.next_attempt_at
     return deliver_pending(load_settings(), store, now=lambda: due)
@@ -28,7 +28,7 @@ def _next_attempt(store: Any, mail: Any) -> Any:
 @pytest.mark.parametrize("how", ["disconnect", "stall"])
 def test_one_copy_per_attempt_then_backoff(world: Any, cli: Any, ok: Any, store: Any, smtp_server: Any,
                                            monkeypatch: pytest.MonkeyPatch, how: str) -> None:
-    from store.types import utcnow
+    from tenantctl.store.types import utcnow
 
     if how == "disconnect":
         server = smtp_server(drop_after_data=1)
@@ -53,7 +53,7 @@ def test_one_copy_per_attempt_then_backoff(world: Any, cli: Any, ok: Any, store:
 def test_idle_connection_closed_before_data_is_reopened(world: Any, ok: Any, store: Any, smtp_server: Any) -> None:
     """The one reconnect that stays: a reused connection the server closed while idle (before
     MAIL FROM) is reopened and the mail sent once."""
-    from store.mail.transports import SmtpTransport
+    from tenantctl.store.mail.transports import SmtpTransport
 
     server = smtp_server()
     transport = SmtpTransport("127.0.0.1", server.port, timeout=5)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-import mail_templates
-from mail_templates.samples import SAMPLES
+from tenantctl import mail_templates
+from tenantctl.mail_templates.samples import SAMPLES
 
 NASTY = '<b>&"'
 ALL = [(name, lang) for name in mail_templates.template_names() for lang in mail_templates.LANGUAGES]
@@ -42,8 +42,8 @@ def test_escaped_in_html_and_literal_in_text(name, lang):
 
 @pytest.mark.parametrize(("name", "lang"), ALL)
 def test_unknown_variable_is_an_error(name, lang):
-    from store.errors import InvalidInput
-    from store.mail.templates import render
+    from tenantctl.store.errors import InvalidInput
+    from tenantctl.store.mail.templates import render
 
     context = dict(SAMPLES[name])
     context.pop(next(iter(context)))
@@ -101,7 +101,7 @@ def test_override_with_unknown_variable_names_file_and_line(tmp_path, cli, monke
 def test_broken_override_stops_delivery_and_keeps_mails_queued(world, ok, cli, tmp_path, monkeypatch, store):
     from sqlmodel import select
 
-    from store.models import OutboxMail, PasswordLink
+    from tenantctl.store.models import OutboxMail, PasswordLink
 
     ok("password", "send-link", "max.mueller", "--no-send")
     monkeypatch.setenv("TENANTCTL_TEMPLATES_DIR", str(_override(tmp_path, "{{ nope }}\n", part="html")))
@@ -125,7 +125,7 @@ def test_preview_human_and_unknown(ok, cli):
 def test_language_and_sender_from_user_tenant_reseller(world, ok, cli, outbox_dir):
     from mailhelpers import read_eml
 
-    from store.services.passwords import pick_language
+    from tenantctl.store.services.passwords import pick_language
 
     assert pick_language("en", "de", "de") == "en"
     assert pick_language(None, "en", "de") == "en"

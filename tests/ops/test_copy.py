@@ -16,8 +16,8 @@ PG_URL = os.environ.get("TENANTCTL_TEST_DATABASE_URL")
 
 
 def fingerprints(url: str) -> dict[str, Any]:
-    from store.db import Store
-    from store.transfer import fingerprint, tables
+    from tenantctl.store.db import Store
+    from tenantctl.store.transfer import fingerprint, tables
 
     store = Store(url)
     try:

@@ -17,9 +17,9 @@ from sqlalchemy import text
 def client(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from fastapi.testclient import TestClient
 
-    from store.settings import load_settings
-    from web.app import create_app
-    from web.limits import Limits
+    from tenantctl.store.settings import load_settings
+    from tenantctl.web.app import create_app
+    from tenantctl.web.limits import Limits
 
     monkeypatch.setenv("TENANTCTL_BASE_URL", "http://testserver")
     with TestClient(create_app(load_settings(), limits=Limits.unlimited()), follow_redirects=False) as c:
@@ -45,9 +45,9 @@ def test_readyz_is_503_while_postgresql_is_unreachable_and_200_after(backend: st
     from sqlalchemy.engine import make_url
     from tcpproxy import TcpProxy
 
-    from store.settings import load_settings
-    from web.app import create_app
-    from web.limits import Limits
+    from tenantctl.store.settings import load_settings
+    from tenantctl.web.app import create_app
+    from tenantctl.web.limits import Limits
 
     url = make_url(db_url)
     proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432).up()
@@ -83,7 +83,7 @@ NAMES = ["tenantctl_http_requests_total", "tenantctl_http_request_duration_secon
 
 
 def _scrape(store: Any, token: str | None = None, auth: str | None = None) -> tuple[str, str]:
-    from web.metrics import wsgi_app
+    from tenantctl.web.metrics import wsgi_app
 
     status: list[str] = []
     body = b"".join(wsgi_app(store, token)({"PATH_INFO": "/metrics", "HTTP_AUTHORIZATION": auth or ""},
@@ -125,7 +125,7 @@ def test_metrics_with_a_token_need_it(store: Any) -> None:
 def test_json_log_lines_carry_the_request_and_never_a_secret(world: Any, client: Any, store: Any) -> None:
     from apiserver import token_for
 
-    from web.logformat import JsonFormatter
+    from tenantctl.web.logformat import JsonFormatter
 
     secret = token_for(store, "rita.reseller")
     lines: list[str] = []

@@ -19,7 +19,7 @@ import pytest
 from mailhelpers import free_port
 from sqlmodel import select
 
-from store.models import OutboxMail
+from tenantctl.store.models import OutboxMail
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("backend", [pytest.param("postgres",
                                                                                  marks=pytest.mark.postgres)])]
@@ -46,8 +46,8 @@ class Fleet:
         self.procs: list[subprocess.Popen[str]] = []
 
     def start(self, *args: str) -> subprocess.Popen[str]:
-        proc = subprocess.Popen([sys.executable, "-m", "cli", *args, "--log-format", "json"], env=os.environ.copy(),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen([sys.executable, "-m", "tenantctl.cli", *args, "--log-format", "json"],
+                                env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.procs.append(proc)
         return proc
 
@@ -102,7 +102,7 @@ def test_two_servers_and_two_workers_on_one_store(backend, world, ok, store, smt
 
     # 2. the rate limits are shared: a client's failed logins for one account, whichever server is
     # asked (counted per server, it would get twice as many)
-    from web.limits import BUDGETS
+    from tenantctl.web.limits import BUDGETS
 
     limit = BUDGETS["login_pair"][0]
     wrong = {"login": "max.mueller", "password": "not-the-password-1"}

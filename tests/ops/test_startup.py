@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-OPS_ONLY = ["prometheus_client", "store.worker", "store.transfer", "web.metrics", "web.observe", "web.logformat",
-            "uvicorn", "fastapi"]
+OPS_ONLY = ["prometheus_client", "tenantctl.store.worker", "tenantctl.store.transfer", "tenantctl.web.metrics",
+            "tenantctl.web.observe", "tenantctl.web.logformat", "uvicorn", "fastapi"]
 
 
 @pytest.mark.parametrize("args", [["--help"], ["tenant", "list", "--json"], ["worker", "--help"],
@@ -17,7 +17,7 @@ OPS_ONLY = ["prometheus_client", "store.worker", "store.transfer", "web.metrics"
 def test_other_commands_load_no_metrics_and_no_worker(args, db_url, tmp_path):
     code = (
         "import sys\n"
-        "from cli.main import app\n"
+        "from tenantctl.cli.main import app\n"
         f"try:\n    app({args!r})\nexcept SystemExit:\n    pass\n"
         f"print(sorted(m for m in {OPS_ONLY!r} if m in sys.modules))"
     )

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import insert, text
 from sqlmodel import select
 
-from store.models import OutboxMail, PeriodicJob, RateLimitHit
-from store.types import utcnow
+from tenantctl.store.models import OutboxMail, PeriodicJob, RateLimitHit
+from tenantctl.store.types import utcnow
 
 
 def _mails(store: Any) -> list[OutboxMail]:
@@ -26,8 +26,8 @@ def _mails(store: Any) -> list[OutboxMail]:
 
 
 def _worker(store: Any, clock: Any = utcnow, **kw: Any) -> Any:
-    from store.settings import load_settings
-    from store.worker import Worker
+    from tenantctl.store.settings import load_settings
+    from tenantctl.store.worker import Worker
 
     return Worker(load_settings(), store, clock=clock, **kw)
 
@@ -68,8 +68,8 @@ def test_mails_queued_while_smtp_is_down_are_delivered_once_after_it_comes_up(wo
 
 
 def test_a_stop_finishes_the_batch_and_hands_back_the_one_claimed_ahead(world, ok, store, smtp, monkeypatch):
-    from store.mail import delivery
-    from store.settings import load_settings
+    from tenantctl.store.mail import delivery
+    from tenantctl.store.settings import load_settings
 
     ok("password", "send-link", "--tenant", "mueller", "--no-send")
     ok("password", "send-link", "--tenant", "acme", "--no-send")
@@ -85,7 +85,7 @@ def test_a_stop_finishes_the_batch_and_hands_back_the_one_claimed_ahead(world, o
 
 
 def _count_runs(calls: list[Any]) -> Any:
-    from store.services.housekeeping import Job
+    from tenantctl.store.services.housekeeping import Job
 
     def run(store: Any, settings: Any, now: Any) -> str:
         calls.append(now)
@@ -95,8 +95,8 @@ def _count_runs(calls: list[Any]) -> Any:
 
 
 def _run_due(store: Any, now: Any, jobs: Any) -> Any:
-    from store.services.housekeeping import run_due
-    from store.settings import load_settings
+    from tenantctl.store.services.housekeeping import run_due
+    from tenantctl.store.settings import load_settings
 
     return run_due(store, load_settings(), now, jobs)
 
@@ -117,7 +117,7 @@ def test_a_periodic_job_runs_once_per_interval_whichever_worker_asks(store, back
 @pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_a_job_running_in_another_worker_is_skipped(store, backend):
     """PostgreSQL's advisory lock, held while the job runs (SQLite runs one writer at a time)."""
-    from store.db import take_exclusive
+    from tenantctl.store.db import take_exclusive
 
     calls: list[Any] = []
     with store.transaction() as other:  # another worker inside the job
@@ -130,7 +130,7 @@ def test_a_job_running_in_another_worker_is_skipped(store, backend):
 
 
 def test_a_failing_job_is_reported_and_the_others_still_run(store):
-    from store.services.housekeeping import Job
+    from tenantctl.store.services.housekeeping import Job
 
     def broken(store: Any, settings: Any, now: Any) -> str:
         with store.transaction() as s:
@@ -150,7 +150,7 @@ def test_a_failing_job_is_reported_and_the_others_still_run(store):
 def test_the_retention_prune_runs_on_schedule(store, backend):
     """The data-protection retention (tenantctl db prune) is the worker's periodic job; among other
     things it drops rate-limit rows older than a day."""
-    from store.services.housekeeping import JOBS
+    from tenantctl.store.services.housekeeping import JOBS
 
     now = utcnow()
     with store.transaction() as s:
@@ -196,7 +196,8 @@ def test_sigterm_during_delivery_finishes_the_batch_and_exits_0(world, ok, store
     ok("password", "send-link", "--tenant", "acme", "--no-send")
     ok("password", "send-link", "--tenant", "other", "--no-send")
     received = smtp.up(hang=0.3)  # 4 mails: about 1.2 s of sending
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "worker", "--log-format", "json", "--interval", "60"],
+    proc = subprocess.Popen([sys.executable, "-m", "tenantctl.cli", "worker", "--log-format", "json",
+                             "--interval", "60"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy(), text=True)
     try:
         deadline = time.monotonic() + 30

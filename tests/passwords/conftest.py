@@ -12,7 +12,7 @@ import pytest
 def fast_hasher() -> Iterator[None]:
     from argon2 import PasswordHasher, Type
 
-    from store import passwords
+    from tenantctl.store import passwords
 
     passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=64, parallelism=1, type=Type.ID))
     yield

@@ -6,7 +6,7 @@ import pytest
 from mailhelpers import link_of, read_eml
 from sqlmodel import select
 
-from store.models import AuditEvent, OutboxMail, PasswordLink, User
+from tenantctl.store.models import AuditEvent, OutboxMail, PasswordLink, User
 
 pytestmark = pytest.mark.usefixtures("cli_mode")  # every test runs locally and over HTTP
 
@@ -174,7 +174,7 @@ def test_no_command_sets_or_reads_a_password(world, cli):
 
     from typer.main import get_command
 
-    from cli.main import app
+    from tenantctl.cli.main import app
 
     root = get_command(app)
     seen = []

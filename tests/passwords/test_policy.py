@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from store import passwords
-from store.errors import InvalidInput
+from tenantctl.store import passwords
+from tenantctl.store.errors import InvalidInput
 
 
 @pytest.mark.parametrize(("password", "message"), [
@@ -52,7 +52,7 @@ def test_default_hasher_is_argon2id_with_library_defaults():
 def test_token_helpers_compare_in_constant_time(monkeypatch):
     import hmac
 
-    from store import tokens
+    from tenantctl.store import tokens
 
     calls = []
     real = hmac.compare_digest

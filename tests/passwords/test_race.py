@@ -8,18 +8,18 @@ import threading
 
 import pytest
 
-from store.errors import InvalidInput, PermissionDenied
-from store.services import passwords as svc
-from store.services.passwords import write_seam
+from tenantctl.store.errors import InvalidInput, PermissionDenied
+from tenantctl.store.services import passwords as svc
+from tenantctl.store.services.passwords import write_seam
 
 
 def _ctx(db_url):
     from contextlib import contextmanager
 
-    from store.actor import operator_actor
-    from store.context import Ctx
-    from store.db import Store
-    from store.settings import load_settings
+    from tenantctl.store.actor import operator_actor
+    from tenantctl.store.context import Ctx
+    from tenantctl.store.db import Store
+    from tenantctl.store.settings import load_settings
 
     @contextmanager
     def make():
@@ -35,7 +35,7 @@ def _ctx(db_url):
 
 @pytest.mark.parametrize("overlap", [True, False], ids=["checks-overlap", "free-run"])
 def test_login_and_redemption_race(world, ctx_for, db_url, backend, monkeypatch, overlap):
-    from store.services.users import find_user_row
+    from tenantctl.store.services.users import find_user_row
 
     make = _ctx(db_url)
     current = "Start-Passwort-Lang-1"
@@ -100,8 +100,8 @@ def test_login_and_redemption_race(world, ctx_for, db_url, backend, monkeypatch,
 
 def _with_password(ctx_for, password: str, *, hasher=None, login: str = "max.mueller") -> None:
     """The user's password set directly (optionally with another argon2 work factor)."""
-    from store import passwords
-    from store.services.users import find_user_row
+    from tenantctl.store import passwords
+    from tenantctl.store.services.users import find_user_row
 
     with ctx_for() as ctx:
         user = find_user_row(ctx.session, login)
@@ -111,7 +111,7 @@ def _with_password(ctx_for, password: str, *, hasher=None, login: str = "max.mue
 
 
 def _redeem_new_password(ctx_for, password: str) -> None:
-    from store.services.users import find_user_row
+    from tenantctl.store.services.users import find_user_row
 
     with ctx_for() as ctx:
         links = svc.issue_links(ctx, [find_user_row(ctx.session, "max.mueller")], "reset", deliver=False)
@@ -121,7 +121,7 @@ def _redeem_new_password(ctx_for, password: str) -> None:
 
 
 def _user(ctx_for):
-    from store.services.users import find_user_row
+    from tenantctl.store.services.users import find_user_row
 
     with ctx_for() as ctx:
         user = find_user_row(ctx.session, "max.mueller")
@@ -135,7 +135,7 @@ def test_password_changed_between_verify_and_write_is_not_overwritten(world, ctx
     version bump, no last login, no audit event), and the new password works."""
     from argon2 import PasswordHasher, Type
 
-    from store import passwords
+    from tenantctl.store import passwords
 
     old, new = "Altes-Passwort-Lang-7", "Neues-Passwort-Lang-8"
     weaker = PasswordHasher(time_cost=1, memory_cost=32, parallelism=1, type=Type.ID)
@@ -161,7 +161,7 @@ def test_password_changed_between_verify_and_write_is_not_overwritten(world, ctx
 def select_logins():
     from sqlmodel import select
 
-    from store.models import AuditEvent
+    from tenantctl.store.models import AuditEvent
 
     return select(AuditEvent).where(AuditEvent.action == "auth.login")
 
@@ -187,9 +187,9 @@ def test_second_login_between_verify_and_write_goes_ahead(world, ctx_for, backen
 def test_user_blocked_between_verify_and_write_is_refused(world, ctx_for, backend, change):
     from sqlmodel import select
 
-    from store.enums import TenantStatus, UserStatus
-    from store.models import Tenant
-    from store.services.users import find_user_row
+    from tenantctl.store.enums import TenantStatus, UserStatus
+    from tenantctl.store.models import Tenant
+    from tenantctl.store.services.users import find_user_row
 
     password = "Gesperrt-Passwort-Lang-5"
     _with_password(ctx_for, password)
@@ -214,9 +214,9 @@ def test_user_blocked_between_verify_and_write_is_refused(world, ctx_for, backen
 def test_verify_login_spends_one_verification_for_every_failure_and_writes_nothing(world, ctx_for):
     """Unknown login, wrong password, disabled user: one argon2 verification each (the dummy hash
     for the unknown login: equal timing), the same LoginFailed, and a read transaction suffices."""
-    from store import passwords
-    from store.enums import UserStatus
-    from store.services.users import find_user_row
+    from tenantctl.store import passwords
+    from tenantctl.store.enums import UserStatus
+    from tenantctl.store.services.users import find_user_row
 
     password = "Richtiges-Passwort-Lang-9"
     _with_password(ctx_for, password)

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from store.errors import InvalidInput, PermissionDenied
-from store.services import passwords as svc
-from store.services.passwords import BAD_LINK
+from tenantctl.store.errors import InvalidInput, PermissionDenied
+from tenantctl.store.services import passwords as svc
+from tenantctl.store.services.passwords import BAD_LINK
 
 PW = "Korrekt-Pferd-Batterie-9"
 PW2 = "Anderes-Pferd-Heftklammer-7"
@@ -18,7 +18,7 @@ PW2 = "Anderes-Pferd-Heftklammer-7"
 @pytest.fixture
 def issue(ctx_for):
     def make(login: str = "max.mueller", purpose: str | None = None) -> str:
-        from store.services.users import find_user_row
+        from tenantctl.store.services.users import find_user_row
 
         with ctx_for() as ctx:
             user = find_user_row(ctx.session, login)
@@ -100,7 +100,7 @@ def test_invalid_after_login(world, issue, valid, redeem, login):
 
 
 def test_invalid_after_email_change(world, issue, valid, ctx_for):
-    from store.services import users
+    from tenantctl.store.services import users
 
     token = issue()
     with ctx_for() as ctx:
@@ -109,7 +109,7 @@ def test_invalid_after_email_change(world, issue, valid, ctx_for):
 
 
 def test_invalid_after_disable(world, issue, valid, ctx_for):
-    from store.services import memberships, users
+    from tenantctl.store.services import memberships, users
 
     token = issue()
     with ctx_for() as ctx:
@@ -122,7 +122,7 @@ def test_invalid_after_disable(world, issue, valid, ctx_for):
 
 
 def test_expiry_exactly_at_the_boundary(world, issue, valid, store):
-    from store.models import PasswordLink
+    from tenantctl.store.models import PasswordLink
 
     token = issue()
     with store.transaction(write=False) as s:
@@ -133,7 +133,7 @@ def test_expiry_exactly_at_the_boundary(world, issue, valid, store):
 
 
 def test_lifetimes_follow_the_purpose_and_settings(world, issue, store, monkeypatch):
-    from store.models import PasswordLink
+    from tenantctl.store.models import PasswordLink
 
     monkeypatch.setenv("TENANTCTL_RESET_LINK_HOURS", "2")
     initial, reset = issue(purpose="initial"), issue("mia.meier", purpose="reset")
@@ -169,7 +169,7 @@ def test_tampered_and_unknown_tokens(world, issue, valid, redeem, mangle):
 
 
 def test_the_same_error_for_expired_used_voided_superseded(world, issue, redeem, store, ctx_for):
-    from store.models import PasswordLink
+    from tenantctl.store.models import PasswordLink
 
     expired = issue("mia.meier")
     with store.transaction() as s:
@@ -205,7 +205,7 @@ def test_old_password_works_while_a_link_is_open(world, issue, redeem, login, va
 def test_setting_the_password_kills_old_password_and_other_links(world, issue, redeem, login, store):
     from sqlmodel import select
 
-    from store.models import PasswordLink, User
+    from tenantctl.store.models import PasswordLink, User
 
     redeem(issue())
     t1 = issue(purpose="reset")
@@ -224,7 +224,7 @@ def test_setting_the_password_kills_old_password_and_other_links(world, issue, r
 
 
 def test_a_newer_link_supersedes_the_older(world, issue, valid, store):
-    from store.models import PasswordLink
+    from tenantctl.store.models import PasswordLink
 
     old = issue()
     new = issue()
@@ -236,7 +236,7 @@ def test_a_newer_link_supersedes_the_older(world, issue, valid, store):
 def test_set_password_effects(world, issue, redeem, store):
     from sqlmodel import select
 
-    from store.models import AuditEvent, User
+    from tenantctl.store.models import AuditEvent, User
 
     with store.transaction(write=False) as s:
         before = s.exec(select(User).where(User.login == "max.mueller")).one()
@@ -255,7 +255,7 @@ def test_set_password_effects(world, issue, redeem, store):
 
 
 def test_login_same_message_for_unknown_wrong_disabled(world, issue, redeem, login, ctx_for):
-    from store.services import memberships, users
+    from tenantctl.store.services import memberships, users
 
     redeem(issue())
     assert not login("max.mueller", "falsches-passwort-123")
@@ -270,7 +270,7 @@ def test_login_same_message_for_unknown_wrong_disabled(world, issue, redeem, log
 def test_login_records_and_bumps(world, issue, redeem, ctx_for, store):
     from sqlmodel import select
 
-    from store.models import User
+    from tenantctl.store.models import User
 
     redeem(issue())
     with ctx_for() as ctx:
@@ -294,8 +294,8 @@ def test_issue_links_contract(world, ctx_for, store):
     events, registers delivery after commit (deliver=True)."""
     from sqlmodel import select
 
-    from store.models import AuditEvent, OutboxMail, User
-    from store.services import users
+    from tenantctl.store.models import AuditEvent, OutboxMail, User
+    from tenantctl.store.services import users
 
     with ctx_for() as ctx:
         users.set_enabled(ctx, "mia.meier", False)

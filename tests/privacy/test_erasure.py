@@ -60,7 +60,7 @@ def dump(store: Any) -> dict[str, dict[int, dict[str, Any]]]:
     """Every row of every table, by primary key."""
     from sqlmodel import SQLModel
 
-    from store import models  # noqa: F401
+    from tenantctl.store import models  # noqa: F401
 
     out: dict[str, dict[int, dict[str, Any]]] = {}
     with store.engine.connect() as conn:
@@ -273,10 +273,10 @@ def test_files_left_after_the_commit_are_deleted_by_the_next_run(ok, cli, store,
     """The .eml copies go after the commit. A run stopped in between (here: the commit without its
     after-commit step, as after a kill -9 there) leaves them; the next db prune deletes them. A
     file that cannot be deleted is reported and left for the next run."""
-    from store.actor import operator_actor
-    from store.context import Ctx
-    from store.services import erasure
-    from store.settings import load_settings
+    from tenantctl.store.actor import operator_actor
+    from tenantctl.store.context import Ctx
+    from tenantctl.store.services import erasure
+    from tenantctl.store.settings import load_settings
 
     build_small(ok)
     ok("user", "create", "--tenant", "mueller", "--first-name", "Paul", "--last-name", "Post",
@@ -328,7 +328,7 @@ def test_kill_9_in_the_middle_of_an_erasure_leaves_the_old_state(backend, ok, st
     snap = fingerprint(store)
     with store.engine.connect() as blocker, open(tmp_path / "err", "w") as err:
         blocker.execute(text("SELECT id FROM audit_event WHERE object_key = 'mia.meier' FOR UPDATE"))
-        proc = subprocess.Popen([sys.executable, "-m", "cli", "user", "erase", "mia.meier", "--yes"],
+        proc = subprocess.Popen([sys.executable, "-m", "tenantctl.cli", "user", "erase", "mia.meier", "--yes"],
                                 cwd=Path.cwd(), stdout=subprocess.DEVNULL, stderr=err,
                                 env=dict(os.environ))
         waiting = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
@@ -356,7 +356,7 @@ def test_kill_9_in_the_middle_of_an_erasure_leaves_the_old_state(backend, ok, st
 def test_rewriting_names_the_person_and_nobody_else():
     """Word boundaries: another person's login, address or name that contains hers is untouched; a
     chosen login without a separator is replaced only as a whole value or at a label's start."""
-    from store.services.pseudonyms import person
+    from tenantctl.store.services.pseudonyms import person
 
     who = person("erased-7", login="max.mueller", email="max@mueller.example", first_name="Max",
                  last_name="Müller")

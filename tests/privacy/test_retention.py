@@ -23,7 +23,7 @@ def _age(store: Any, sql: str, **params: Any) -> None:
 def aged(ok: Any, store: Any, tmp_path: Any) -> dict[str, Any]:
     """Mia's link mail delivered 31 days ago (her link expired then too), Max's today; a revoked
     invitation from 40 days ago and a pending one; a rate-limit row from yesterday and one now."""
-    from store.types import utcnow
+    from tenantctl.store.types import utcnow
 
     build_small(ok)
     ok("password", "send-link", "max.mustermann")
@@ -85,7 +85,7 @@ def test_periods_are_settings_and_zero_keeps(ok, cli, store, aged, monkeypatch):
 
 
 def test_old_audit_entries_are_pseudonymised_when_set(ok, store, db_rows, aged, monkeypatch):
-    from store.types import utcnow
+    from tenantctl.store.types import utcnow
 
     ids = dict(db_rows("SELECT login, id FROM user_account"))
     cut = utcnow() - timedelta(days=100)
@@ -109,9 +109,9 @@ def test_old_audit_entries_are_pseudonymised_when_set(ok, store, db_rows, aged, 
 def test_the_worker_prunes_what_is_due_once_per_interval(ok, store, db_rows, aged):
     """`tenantctl worker` (and serve's in-process loop) runs the same prune as `db prune`, hourly,
     and deletes the .eml files after its transaction committed."""
-    from store.services.retention import run_prune
-    from store.settings import load_settings
-    from store.worker import Worker
+    from tenantctl.store.services.retention import run_prune
+    from tenantctl.store.settings import load_settings
+    from tenantctl.store.worker import Worker
 
     worker = Worker(load_settings(), store)
     assert [j.name for j in worker.jobs] == ["retention-prune"]

@@ -14,7 +14,7 @@ from tests.imports.conftest import counts  # noqa: F401 (a fixture the import-re
 
 @pytest.fixture
 def attack_world(world: dict[str, str], ctx_for: Callable[..., Any]) -> dict[str, str]:
-    from store.services import memberships, tenants, users
+    from tenantctl.store.services import memberships, tenants, users
 
     with ctx_for() as ctx:
         users.create_user(ctx, "mueller", "Bianca", "Billing", "bianca@mueller.example", role="billing")
@@ -45,7 +45,7 @@ def unchanged(store: Any) -> Callable[[], Any]:
 def links_of(store: Any) -> Callable[[str], list[Any]]:
     from sqlmodel import select
 
-    from store.models import PasswordLink, User
+    from tenantctl.store.models import PasswordLink, User
 
     def read(login: str) -> list[Any]:
         with store.transaction(write=False) as s:

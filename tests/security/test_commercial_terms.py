@@ -14,8 +14,8 @@ BETA_TERMS = {"reseller": "beta", "customer_number": "B-77", "currency": "CHF", 
 @pytest.fixture
 def shared(world, ctx_for, monkeypatch):
     """mueller (acme's customer 10001, EUR) works with beta too: beta's customer B-77, CHF, billed to beta."""
-    from store.actor import get_tenant
-    from store.services import connections
+    from tenantctl.store.actor import get_tenant
+    from tenantctl.store.services import connections
 
     monkeypatch.setenv("TENANTCTL_EXCLUSIVE_RESELLER", "off")
     with ctx_for() as ctx:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from store import rules
-from store.errors import InvalidInput
+from tenantctl.store import rules
+from tenantctl.store.errors import InvalidInput
 from tests.imports.conftest import TENANT_HEADER, write_csv, write_xlsx
 
 HYPERLINK = "\x1b]8;;https://evil.example/\x1b\\click me\x1b]8;;\x1b\\"
@@ -50,7 +50,7 @@ def test_cli_refuses_control_characters_naming_the_option(world: Any, cli: Any) 
 def test_connection_messages_and_reasons_refused(world: Any, cli: Any, ok: Any, store: Any) -> None:
     from sqlalchemy import update
 
-    from store.models import Connection, Tenant
+    from tenantctl.store.models import Connection, Tenant
 
     [conn] = ok("connection", "list", "--tenant", "mueller")
     with store.transaction() as s:  # a connection waiting for the reseller, a registration for the operator
@@ -91,7 +91,7 @@ def test_csv_header_with_control_characters_refused_and_escaped(world: Any, cli:
 def _plant(store: Any, **values: Any) -> None:
     from sqlalchemy import update
 
-    from store.models import Tenant
+    from tenantctl.store.models import Tenant
 
     with store.transaction() as s:
         s.execute(update(Tenant).where(Tenant.key == "mueller").values(**values))

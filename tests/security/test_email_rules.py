@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from store import rules
-from store.errors import InvalidInput
+from tenantctl.store import rules
+from tenantctl.store.errors import InvalidInput
 
 CYRILLIC_A = "\u0430"
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from store.models import OutboxMail
+from tenantctl.store.models import OutboxMail
 from tests.imports.conftest import TENANT_HEADER, write_xlsx
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
@@ -64,7 +64,7 @@ def test_exports_template_and_report_are_private(world: Any, ok: Any, cli: Any, 
 
 def test_failed_outbox_write_removes_its_partial_file(world: Any, ok: Any, cli: Any, store: Any, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    import store.files as files
+    import tenantctl.store.files as files
 
     real_fdopen = os.fdopen
 
@@ -121,7 +121,7 @@ def test_export_and_template_into_a_missing_folder(world: Any, cli: Any, tmp_pat
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # openpyxl, never saved
 def test_rejected_import_in_a_read_only_folder_still_shows_the_problems(
         world: Any, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import importers.write as write
+    import tenantctl.importers.write as write
 
     folder = tmp_path / "uploads"
     folder.mkdir()

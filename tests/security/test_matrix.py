@@ -186,7 +186,7 @@ def _click_command() -> Any:
     """The app's click command, built once (Typer rebuilds it on every invoke: ~0.1 s a case)."""
     import typer
 
-    from cli.main import app
+    from tenantctl.cli.main import app
 
     return typer.main.get_command(app)
 
@@ -195,7 +195,7 @@ def _invoke(url: str, home: Path, argv: list[str], as_: str | None = None, input
             **env: str | None) -> tuple[int, str, str]:
     from unittest import mock
 
-    from cli.main import app
+    from tenantctl.cli.main import app
 
     full = (["--as", as_] if as_ is not None else []) + argv
     with mock.patch("typer.testing._get_command", lambda _app: _click_command()):
@@ -289,7 +289,7 @@ def _fast_hasher() -> Iterator[None]:
     """argon2 at its real cost would spend seconds on `auth login` alone (its cost is tested elsewhere)."""
     from argon2 import PasswordHasher, Type
 
-    from store import passwords
+    from tenantctl.store import passwords
 
     passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=64, parallelism=1, type=Type.ID))
     yield
@@ -385,7 +385,7 @@ def pg_world(tmp_path_factory: pytest.TempPathFactory, _pg_template: str) -> Ite
 def _pg_fingerprint(url: str) -> dict[str, tuple[int, str]]:
     from fingerprint import fingerprint
 
-    from store.db import Store
+    from tenantctl.store.db import Store
 
     store = Store(url)
     try:

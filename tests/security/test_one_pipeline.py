@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher, Type
 
-from store import passwords, tokens
-from store.models import Invitation
+from tenantctl.store import passwords, tokens
+from tenantctl.store.models import Invitation
 
 
 @pytest.fixture(autouse=True)
@@ -55,12 +55,13 @@ def test_invitation_links_minted_before_the_scheme_still_work(world: Any, ok: An
 
 def test_one_delivery_hook_per_command_on_the_commands_engine(world: Any, ok: Any, monkeypatch: Any,
                                                               tmp_path: Any) -> None:
-    import store.db
-    from store.mail import delivery
+    import tenantctl.store.db
+    from tenantctl.store.mail import delivery
 
     engines: list[str] = []
-    real_create = store.db.create_engine
-    monkeypatch.setattr(store.db, "create_engine", lambda url, **kw: engines.append(url) or real_create(url, **kw))
+    real_create = tenantctl.store.db.create_engine
+    monkeypatch.setattr(tenantctl.store.db, "create_engine",
+                        lambda url, **kw: engines.append(url) or real_create(url, **kw))
     calls: list[list[int]] = []
     real_call = delivery.Delivery.__call__
 
@@ -82,11 +83,12 @@ def test_one_delivery_hook_per_command_on_the_commands_engine(world: Any, ok: An
 
 
 def test_mail_send_and_retry_use_the_same_hook(world: Any, ok: Any, monkeypatch: Any) -> None:
-    import store.db
+    import tenantctl.store.db
 
     ok("password", "send-link", "max.mueller", "mia.meier", "--no-send")
     engines: list[str] = []
-    real_create = store.db.create_engine
-    monkeypatch.setattr(store.db, "create_engine", lambda url, **kw: engines.append(url) or real_create(url, **kw))
+    real_create = tenantctl.store.db.create_engine
+    monkeypatch.setattr(tenantctl.store.db, "create_engine",
+                        lambda url, **kw: engines.append(url) or real_create(url, **kw))
     assert ok("mail", "send")["sent"] == 2
     assert len(engines) == 1

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from store import passwords
-from store.errors import InvalidInput
-from store.models import User
+from tenantctl.store import passwords
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.models import User
 
 PW = "Korrekt-Pferd-Batterie-9"
 

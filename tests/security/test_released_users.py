@@ -7,7 +7,7 @@ import pytest
 from fingerprint import fingerprint
 from sqlmodel import select
 
-from store.models import Membership, User
+from tenantctl.store.models import Membership, User
 
 pytestmark = pytest.mark.usefixtures("cli_mode")  # every test runs locally and over HTTP
 

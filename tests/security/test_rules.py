@@ -134,8 +134,8 @@ def test_a_user_without_membership_cannot_log_in_and_their_links_die(attack_worl
 
 
 def test_login_refused_when_every_tenant_is_suspended(attack_world, cli, ok, store):
-    from store import passwords as pw
-    from store.lookup import find_user_row
+    from tenantctl.store import passwords as pw
+    from tenantctl.store.lookup import find_user_row
 
     with store.transaction() as s:
         user = find_user_row(s, "mia.meier")
@@ -234,7 +234,7 @@ def test_import_cannot_attach_an_agency_user_without_consent(attack_world, cli, 
 def test_import_cannot_demote_the_last_admin(world, cli, tmp_path, store):
     from sqlmodel import select
 
-    from store.models import Membership, User
+    from tenantctl.store.models import Membership, User
 
     book = _users_file(tmp_path, ["Max", "Müller", "max@mueller.example", "mueller", "member"])
     r = cli("import", "run", str(book), "--json", as_="rita.reseller")

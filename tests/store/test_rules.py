@@ -2,8 +2,8 @@
 
 import pytest
 
-from store import rules
-from store.errors import Conflict, InvalidInput
+from tenantctl.store import rules
+from tenantctl.store.errors import Conflict, InvalidInput
 
 
 @pytest.mark.parametrize(("name", "key"), [
@@ -92,7 +92,7 @@ def test_tenant_key_syntax():
 def test_head_revisions_agree_with_alembic():
     from alembic.script import ScriptDirectory
 
-    from store.migrate import _config, head_revisions
+    from tenantctl.store.migrate import _config, head_revisions
 
     heads = set(ScriptDirectory.from_config(_config()).get_heads())
     assert head_revisions() == heads and len(heads) == 1  # one line of migrations

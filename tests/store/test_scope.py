@@ -3,8 +3,8 @@
 
 import pytest
 
-from store.errors import NotFound, PermissionDenied
-from store.services import audit, memberships, tenants, users
+from tenantctl.store.errors import NotFound, PermissionDenied
+from tenantctl.store.services import audit, memberships, tenants, users
 
 ROLES = ["operator", "reseller_admin", "customer_admin", "customer_member"]
 # which tenants each role sees in the world fixture
@@ -126,7 +126,7 @@ def test_unknown_and_disabled_actor(world, ctx_for):
 def test_reseller_sees_but_cannot_manage_a_customer_awaiting_accreditation(world, ctx_for, store):
     from sqlmodel import select
 
-    from store.models import Connection, Tenant
+    from tenantctl.store.models import Connection, Tenant
 
     with store.transaction() as s:
         mueller = s.exec(select(Tenant).where(Tenant.key == "mueller")).one()

@@ -3,9 +3,9 @@
 import pytest
 from sqlmodel import select
 
-from store.errors import Conflict, InvalidInput, NotFound
-from store.models import AuditEvent, Connection, Membership, Tenant, User
-from store.services import memberships, tenants, users
+from tenantctl.store.errors import Conflict, InvalidInput, NotFound
+from tenantctl.store.models import AuditEvent, Connection, Membership, Tenant, User
+from tenantctl.store.services import memberships, tenants, users
 
 
 @pytest.fixture(autouse=True)

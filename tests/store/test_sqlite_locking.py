@@ -6,8 +6,8 @@ import time
 
 from sqlmodel import func, select
 
-from store.models import Tenant
-from store.services import tenants
+from tenantctl.store.models import Tenant
+from tenantctl.store.services import tenants
 
 
 def test_concurrent_read_then_write_commands_both_succeed(world, ctx_for, store):

@@ -16,8 +16,8 @@ class LoopbackServer:
     def __init__(self, settings: Any) -> None:
         import uvicorn
 
-        from web.app import create_app
-        from web.limits import Limits
+        from tenantctl.web.app import create_app
+        from tenantctl.web.limits import Limits
 
         root = create_app(settings, limits=Limits.unlimited())
         self.app = root
@@ -41,9 +41,9 @@ class LoopbackServer:
         return self.app.state.runtime
 
     def use(self, settings: Any, limits: Any = None) -> None:
-        from store.db import Store
-        from web.limits import Limits
-        from web.runtime import Runtime
+        from tenantctl.store.db import Store
+        from tenantctl.web.limits import Limits
+        from tenantctl.web.runtime import Runtime
 
         self.runtime.close()
         self.app.state.runtime = Runtime(settings, Store(settings.database_url))
@@ -62,7 +62,7 @@ def same_labels(login: str, token_name: str) -> str:
     """In the both-modes tests a change made with a token is recorded as the local command records
     it (the login; the operator's stand-in as the operator), so the store after a command compares
     equal in both modes. The real label, 'login via token "name"', is tested in tests/api."""
-    from store.actor import operator_actor
+    from tenantctl.store.actor import operator_actor
 
     return operator_actor().label if token_name == OPERATOR_TOKEN else login
 
@@ -73,13 +73,13 @@ def token_for(store: Any, login: str | None, name: str = "test") -> str:
     from sqlalchemy import delete
     from sqlmodel import col, select
 
-    from store.actor import Actor, resolve_actor
-    from store.context import Ctx
-    from store.enums import Role, TenantKind, UserStatus
-    from store.errors import PermissionDenied
-    from store.models import AuditEvent, Membership, Tenant, User
-    from store.services import api_tokens
-    from store.settings import load_settings
+    from tenantctl.store.actor import Actor, resolve_actor
+    from tenantctl.store.context import Ctx
+    from tenantctl.store.enums import Role, TenantKind, UserStatus
+    from tenantctl.store.errors import PermissionDenied
+    from tenantctl.store.models import AuditEvent, Membership, Tenant, User
+    from tenantctl.store.services import api_tokens
+    from tenantctl.store.settings import load_settings
 
     if login is None:
         name = OPERATOR_TOKEN

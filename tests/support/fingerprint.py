@@ -12,7 +12,7 @@ from sqlalchemy import select
 def fingerprint(db: Any) -> dict[str, tuple[int, str]]:
     from sqlmodel import SQLModel
 
-    from store import models  # noqa: F401  (registers every table)
+    from tenantctl.store import models  # noqa: F401  (registers every table)
 
     out: dict[str, tuple[int, str]] = {}
     with db.connect() as conn:

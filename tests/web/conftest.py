@@ -13,7 +13,7 @@ import pytest
 
 @pytest.fixture
 def web_settings(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from store.settings import load_settings
+    from tenantctl.store.settings import load_settings
 
     monkeypatch.setenv("TENANTCTL_BASE_URL", "http://testserver")
     return load_settings()
@@ -23,7 +23,7 @@ def web_settings(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 def make_client(web_settings: Any) -> Iterator[Callable[..., Any]]:
     from fastapi.testclient import TestClient
 
-    from web.app import create_app
+    from tenantctl.web.app import create_app
 
     clients: list[Any] = []
 
@@ -70,8 +70,8 @@ def rows(store: Any) -> Callable[..., list[Any]]:
 @pytest.fixture
 def password_token(ctx_for: Any) -> Callable[..., str]:
     """password_token("max.mueller") -> a fresh link's token (the link as `--print-link` makes it)."""
-    from store.services import passwords
-    from store.services.users import get_user
+    from tenantctl.store.services import passwords
+    from tenantctl.store.services.users import get_user
 
     def make(login: str, purpose: str | None = None) -> str:
         with ctx_for() as ctx:
@@ -95,8 +95,8 @@ def server(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     import uvicorn
     from mailhelpers import free_port
 
-    from store.settings import load_settings
-    from web.app import create_app
+    from tenantctl.store.settings import load_settings
+    from tenantctl.web.app import create_app
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"

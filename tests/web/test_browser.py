@@ -43,8 +43,8 @@ def test_password_link_from_a_mail_then_login_then_the_used_link(
     import httpx
     from mailhelpers import read_eml
 
-    from store.services import passwords
-    from store.services.users import get_user
+    from tenantctl.store.services import passwords
+    from tenantctl.store.services.users import get_user
 
     outbox, shots = tmp_path / "home" / "outbox", tmp_path / "screenshots"
     with ctx_for() as ctx:
@@ -105,7 +105,7 @@ def test_invitation_from_a_mail_registers_an_organisation(
         world: Any, ctx_for: Any, server: str, browser: Any, tmp_path: Path) -> None:
     from mailhelpers import read_eml
 
-    from store.services import invitations
+    from tenantctl.store.services import invitations
 
     outbox, shots = tmp_path / "home" / "outbox", tmp_path / "screenshots"
     with ctx_for("rita.reseller") as ctx:

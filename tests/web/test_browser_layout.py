@@ -72,8 +72,8 @@ def check(page: Any, shots: Path, name: str) -> list[str]:
 def test_every_page_fits_the_viewport_and_passes_axe(
         lang: str, width: int, world: Any, ctx_for: Any, legal_env: None, server: str, browser: Any,
         tmp_path: Path) -> None:
-    from store.services import invitations, passwords, users
-    from store.services.users import get_user
+    from tenantctl.store.services import invitations, passwords, users
+    from tenantctl.store.services.users import get_user
 
     shots = tmp_path / "screenshots"
     problems: list[str] = []
@@ -111,7 +111,7 @@ def test_every_page_fits_the_viewport_and_passes_axe(
     with ctx_for() as ctx:  # as the mail would carry it
         from sqlmodel import select
 
-        from store.models import Invitation
+        from tenantctl.store.models import Invitation
 
         row = ctx.session.exec(select(Invitation).where(Invitation.id == inv["id"])).one()
         minted = invitations.mint_for_mail(ctx.session, row.id, ctx.settings)
@@ -141,8 +141,8 @@ def test_every_page_fits_the_viewport_and_passes_axe(
 def test_mails_with_a_link_fit_a_phone(lang: str, browser: Any, tmp_path: Path) -> None:
     """The HTML part of every mail with a link at 375 px: nothing scrolls sideways, and the address
     under the button is shown whole (it wraps only at its safe points)."""
-    import mail_templates
-    from mail_templates.samples import SAMPLES
+    from tenantctl import mail_templates
+    from tenantctl.mail_templates.samples import SAMPLES
 
     shots = tmp_path / "screenshots"
     link = "https://portal.kundenverwaltung-sonnenschein.example/password/set?token=1234.AbCdEfGhIjKlMnOpQrStUv" \

@@ -9,7 +9,7 @@ from webhelpers import csrf_of, open_link, set_cookie, text_of
 
 
 def invite(ctx_for: Any, as_: str, kind: str, origin: str, **kw: Any) -> str:
-    from store.services import invitations
+    from tenantctl.store.services import invitations
 
     with ctx_for(as_) as ctx:
         return str(invitations.create(ctx, kind, origin=origin, **kw)["token"])
@@ -17,7 +17,7 @@ def invite(ctx_for: Any, as_: str, kind: str, origin: str, **kw: Any) -> str:
 
 def test_partner_invitation_shown_without_use_then_a_new_customer_registers(
         backend: str, world: Any, client: Any, ctx_for: Any, rows: Any, outbox: Any) -> None:
-    from store.models import Connection, Invitation, Tenant, User
+    from tenantctl.store.models import Connection, Invitation, Tenant, User
 
     token = invite(ctx_for, "rita.reseller", "partner", "acme", email="eva@neu.example",
                    customer_name="Neukunde GmbH", expires_in="7d")
@@ -63,8 +63,8 @@ def test_accreditation_explained_when_the_registration_needs_no_approval(
     monkeypatch.setenv("TENANTCTL_REGISTRATION_APPROVAL", "false")
     from fastapi.testclient import TestClient
 
-    from store.settings import load_settings
-    from web.app import create_app
+    from tenantctl.store.settings import load_settings
+    from tenantctl.web.app import create_app
 
     token = invite(ctx_for, "rita.reseller", "partner", "acme", email="kai@kunde.example")
     with TestClient(create_app(load_settings()), follow_redirects=False) as c:
@@ -79,9 +79,9 @@ def test_accreditation_explained_when_the_registration_needs_no_approval(
 
 def test_member_invitation_role_in_words_and_an_existing_account_logs_in_to_accept(
         backend: str, world: Any, client: Any, ctx_for: Any, rows: Any) -> None:
-    from store.models import Membership, Tenant, User
-    from store.services import passwords
-    from store.services.users import get_user
+    from tenantctl.store.models import Membership, Tenant, User
+    from tenantctl.store.services import passwords
+    from tenantctl.store.services.users import get_user
 
     for login in ("otto.other", "mia.meier"):  # Otto (of another customer) and Mia have passwords
         with ctx_for() as ctx:
@@ -116,7 +116,7 @@ def test_member_invitation_role_in_words_and_an_existing_account_logs_in_to_acce
 
 
 def test_invitation_post_needs_csrf_and_a_kept_token(world: Any, client: Any, ctx_for: Any, rows: Any) -> None:
-    from store.models import Invitation
+    from tenantctl.store.models import Invitation
 
     token = invite(ctx_for, "rita.reseller", "partner", "acme", email="eva@neu.example")
     page = open_link(client, f"/invite/{token}")
@@ -138,7 +138,7 @@ def test_invitation_page_in_english_by_accept_language(world: Any, client: Any, 
 
 def test_a_registration_under_another_address_than_the_invited_one_is_refused_on_the_page(
         world: Any, client: Any, ctx_for: Any, rows: Any) -> None:
-    from store.models import Invitation, Tenant, User
+    from tenantctl.store.models import Invitation, Tenant, User
 
     token = invite(ctx_for, "rita.reseller", "partner", "acme", email="eva@neu.example",
                    customer_name="Neukunde GmbH", expires_in="7d")

@@ -22,7 +22,7 @@ def from_client(web_settings: Any) -> Iterator[Callable[[str], Any]]:
     """from_client("10.0.0.7") -> a TestClient on one app whose requests come from that address."""
     from fastapi.testclient import TestClient
 
-    from web.app import create_app
+    from tenantctl.web.app import create_app
 
     app = create_app(web_settings)
     made: list[Any] = []
@@ -87,8 +87,8 @@ def test_forgot_password_counts_one_person_whatever_the_spelling(world: Any, fro
 
 def test_forgot_password_sends_nothing_to_a_person_who_cannot_log_in(world: Any, ctx_for: Any, client: Any,
                                                                      outbox: Any, rows: Any) -> None:
-    from store.models import PasswordLink, User
-    from store.services import memberships
+    from tenantctl.store.models import PasswordLink, User
+    from tenantctl.store.services import memberships
 
     with ctx_for() as ctx:  # Mia's last membership goes: she could not log in with a new password
         memberships.remove_member(ctx, "mia.meier", "mueller")

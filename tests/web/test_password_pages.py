@@ -13,7 +13,7 @@ GOOD = "Sonnenblume-Kaffeetasse-91"
 
 def test_get_checks_without_using_and_moves_the_token_into_a_cookie(
         backend: str, world: Any, client: Any, password_token: Any, rows: Any) -> None:
-    from store.models import PasswordLink
+    from tenantctl.store.models import PasswordLink
 
     token = password_token("max.mueller")
     r = client.get(f"/password/set?token={token}")
@@ -37,7 +37,7 @@ def test_get_checks_without_using_and_moves_the_token_into_a_cookie(
 
 
 def rows_user(rows: Any, login: str) -> Any:
-    from store.models import User
+    from tenantctl.store.models import User
 
     return rows(User, login=login)[0]
 
@@ -76,8 +76,8 @@ def test_used_expired_superseded_and_unknown_links_get_one_page(
         world: Any, client: Any, password_token: Any, store: Any) -> None:
     from sqlalchemy import update
 
-    from store.models import PasswordLink
-    from store.types import utcnow
+    from tenantctl.store.models import PasswordLink
+    from tenantctl.store.types import utcnow
 
     used = password_token("mia.meier")
     open_link(client, f"/password/set?token={used}")
@@ -112,7 +112,7 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(
 
 def test_language_from_the_user_else_accept_language(world: Any, client: Any, password_token: Any,
                                                      ctx_for: Any) -> None:
-    from store.services import users
+    from tenantctl.store.services import users
 
     with ctx_for() as ctx:
         users.update_user(ctx, "mia.meier", language="en")

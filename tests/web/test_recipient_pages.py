@@ -32,7 +32,7 @@ def mailed_link(outbox: Any, path: str) -> str:
 
 
 def send_invitation(ctx_for: Any, as_: str, kind: str, origin: str, **kw: Any) -> dict[str, Any]:
-    from store.services import invitations
+    from tenantctl.store.services import invitations
 
     with ctx_for(as_) as ctx:
         return dict(invitations.create(ctx, kind, origin=origin, **kw))
@@ -112,7 +112,7 @@ def test_the_current_password_is_refused_as_the_new_one(backend: str, world: Any
 
 def test_a_newcomer_chooses_the_password_on_a_mailed_member_invitation_and_logs_in(
         backend: str, world: Any, legal_client: Any, ctx_for: Any, outbox: Any, rows: Any) -> None:
-    from store.models import AuditEvent, PasswordLink, User
+    from tenantctl.store.models import AuditEvent, PasswordLink, User
 
     send_invitation(ctx_for, "max.mueller", "member", "mueller", email="nina@mueller.example", role="member",
                     send=True)
@@ -153,7 +153,7 @@ def test_a_printed_invitation_sends_the_password_link_and_a_forged_password_is_n
         backend: str, world: Any, client: Any, ctx_for: Any, outbox: Any, rows: Any) -> None:
     """The inviter holds a printed link: whoever opens it registers, but the password is set only
     through the link mailed to the invited address."""
-    from store.models import PasswordLink, User
+    from tenantctl.store.models import PasswordLink, User
 
     token = send_invitation(ctx_for, "max.mueller", "member", "mueller", email="nina@mueller.example",
                             role="member")["token"]
@@ -171,9 +171,9 @@ def test_a_printed_invitation_sends_the_password_link_and_a_forged_password_is_n
 
 def test_the_service_refuses_a_password_for_a_printed_link_or_an_existing_account(
         backend: str, world: Any, ctx_for: Any, rows: Any) -> None:
-    from store.errors import PermissionDenied
-    from store.models import Invitation
-    from store.services import invitations
+    from tenantctl.store.errors import PermissionDenied
+    from tenantctl.store.models import Invitation
+    from tenantctl.store.services import invitations
 
     token = send_invitation(ctx_for, "max.mueller", "member", "mueller", email="nina@mueller.example",
                             role="member")["token"]
@@ -188,7 +188,7 @@ def test_the_service_refuses_a_password_for_a_printed_link_or_an_existing_accoun
 
 def test_invitation_wording_the_inviters_organisation_one_period_and_no_connected_before_accreditation(
         backend: str, world: Any, client: Any, ctx_for: Any, outbox: Any) -> None:
-    from store.services import tenants
+    from tenantctl.store.services import tenants
 
     with ctx_for() as ctx:
         tenants.create_tenant(ctx, "Blumenhaus Sonnenschein e.K.", "customer", reseller="acme", key="blumen")
@@ -215,8 +215,8 @@ def test_invitation_wording_the_inviters_organisation_one_period_and_no_connecte
 
 def test_a_new_organisation_chooses_the_password_and_logs_in_once_approved(
         backend: str, world: Any, legal_client: Any, ctx_for: Any, outbox: Any, rows: Any) -> None:
-    from store.models import PasswordLink, Tenant, User
-    from store.services import tenants
+    from tenantctl.store.models import PasswordLink, Tenant, User
+    from tenantctl.store.services import tenants
 
     send_invitation(ctx_for, "rita.reseller", "partner", "acme", email="eva@neu.example",
                     customer_name="Neukunde GmbH", send=True)
@@ -242,8 +242,8 @@ def test_a_new_organisation_chooses_the_password_and_logs_in_once_approved(
 
 def test_the_organisation_is_asked_only_of_an_admin_of_several(
         backend: str, world: Any, client: Any, ctx_for: Any, password_token: Any, rows: Any) -> None:
-    from store.models import Connection, Tenant
-    from store.services import memberships, passwords, tenants
+    from tenantctl.store.models import Connection, Tenant
+    from tenantctl.store.services import memberships, passwords, tenants
 
     with ctx_for() as ctx:
         tenants.create_tenant(ctx, "Zweite Firma GmbH", "customer", key="zweite")
@@ -267,7 +267,7 @@ def test_the_organisation_is_asked_only_of_an_admin_of_several(
 
 def test_the_pages_show_times_in_the_tenants_own_zone(backend: str, world: Any, client: Any, ctx_for: Any,
                                                        password_token: Any) -> None:
-    from store.services import tenants
+    from tenantctl.store.services import tenants
 
     with ctx_for() as ctx:
         tenants.update_tenant(ctx, "mueller", time_zone="Europe/London")

@@ -45,7 +45,7 @@ REGISTER = [
 
 
 def _invite(ctx_for: Any, **kw: Any) -> str:
-    from store.services import invitations
+    from tenantctl.store.services import invitations
 
     with ctx_for("rita.reseller") as ctx:
         return str(invitations.create(ctx, "partner", origin="acme", **kw)["token"])
@@ -65,7 +65,7 @@ def _field_error(page: str, field: str) -> str:
 def test_registration_refusals_in_the_page_language(world: Any, client: Any, ctx_for: Any, rows: Any, lang: str,
                                                     case: str, fields: dict[str, str], field: str, status: int,
                                                     german: str, english: str) -> None:
-    from store.models import Invitation, Tenant
+    from tenantctl.store.models import Invitation, Tenant
 
     client.headers["Accept-Language"] = lang
     page = open_link(client, f"/invite/{_invite(ctx_for)}")
@@ -83,8 +83,8 @@ def test_registration_refusals_in_the_page_language(world: Any, client: Any, ctx
 
 
 def _with_password(ctx_for: Any, login: str, password: str) -> None:
-    from store.services import passwords
-    from store.services.users import get_user
+    from tenantctl.store.services import passwords
+    from tenantctl.store.services.users import get_user
 
     with ctx_for() as ctx:
         link = passwords.issue_links(ctx, [get_user(ctx, login)], mail=False)[0]
@@ -119,7 +119,7 @@ LOGIN = [
 def test_login_acceptance_refusals_in_the_page_language(world: Any, client: Any, ctx_for: Any, rows: Any, lang: str,
                                                         case: str, login: str, fields: dict[str, str], field: str,
                                                         german: str, english: str) -> None:
-    from store.models import Invitation
+    from tenantctl.store.models import Invitation
 
     password = "Regenschirm-Sonne-4711"
     _with_password(ctx_for, login, password)
@@ -139,7 +139,7 @@ def test_login_acceptance_refusals_in_the_page_language(world: Any, client: Any,
 ])
 def test_set_password_refusal_in_the_users_language(world: Any, client: Any, ctx_for: Any, password_token: Any,
                                                     lang: str, message: str) -> None:
-    from store.services.users import get_user
+    from tenantctl.store.services.users import get_user
 
     with ctx_for() as ctx:
         user = get_user(ctx, "max.mueller")
@@ -185,7 +185,7 @@ def test_every_reason_the_store_gives_has_a_text_in_both_languages() -> None:
     import re
     from pathlib import Path
 
-    from web import i18n
+    from tenantctl.web import i18n
 
     root = Path(__file__).resolve().parents[2]
     sources = [p.read_text(encoding="utf-8") for p in (root / "store").rglob("*.py")]

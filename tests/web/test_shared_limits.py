@@ -9,19 +9,19 @@ from typing import Any
 import pytest
 from webhelpers import csrf_of
 
-from web.errors import TooManyRequests
+from tenantctl.web.errors import TooManyRequests
 
 
 def test_sqlite_counts_in_memory(store: Any) -> None:
-    from web.limits import Limits
-    from web.security import RateLimiter
+    from tenantctl.web.limits import Limits
+    from tenantctl.web.security import RateLimiter
 
     limits = Limits.for_store(store)
     assert all(isinstance(limiter, RateLimiter) for limiter in vars(limits).values())
 
 
 def _pg_store(db_url: str) -> Any:
-    from store.db import Store
+    from tenantctl.store.db import Store
 
     return Store(db_url)
 
@@ -35,8 +35,8 @@ def pg_url(backend: str, db_url: str) -> str:
 
 def test_two_workers_share_one_sliding_window(pg_url: str) -> None:
     """Two workers (two stores, two limiter sets) see each other's hits; the window slides."""
-    from web.limits import Limits
-    from web.security import SharedRateLimiter
+    from tenantctl.web.limits import Limits
+    from tenantctl.web.security import SharedRateLimiter
 
     now = [1_000_000.0]
     workers = [_pg_store(pg_url), _pg_store(pg_url)]
@@ -65,7 +65,7 @@ def test_two_workers_share_one_sliding_window(pg_url: str) -> None:
 def test_concurrent_hits_never_exceed_the_limit(pg_url: str) -> None:
     """Eight threads on four workers hit one key at once: exactly `limit` get through (the
     advisory lock serialises the count of one key)."""
-    from web.security import SharedRateLimiter
+    from tenantctl.web.security import SharedRateLimiter
 
     workers = [_pg_store(pg_url) for _ in range(4)]
     try:
@@ -96,8 +96,8 @@ def test_concurrent_hits_never_exceed_the_limit(pg_url: str) -> None:
 def test_the_stored_key_is_a_hash(pg_url: str, store: Any) -> None:
     from sqlmodel import select
 
-    from store.models import RateLimitHit
-    from web.security import SharedRateLimiter
+    from tenantctl.store.models import RateLimitHit
+    from tenantctl.web.security import SharedRateLimiter
 
     SharedRateLimiter(store, "forgot_address", 3, 3600.0).hit("max@example.com")
     with store.transaction(write=False) as s:

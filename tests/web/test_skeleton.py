@@ -7,13 +7,21 @@ from typing import Any
 
 import pytest
 
-from store.errors import Conflict, InvalidInput, NotFound, PermissionDenied, SchemaError, Unreachable, UsageError
-from web.errors import TooManyRequests, error_body, status_of
+from tenantctl.store.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    SchemaError,
+    Unreachable,
+    UsageError,
+)
+from tenantctl.web.errors import TooManyRequests, error_body, status_of
 
 
 def set_password(ctx_for: Any, login: str, password: str) -> None:
-    from store.services import passwords
-    from store.services.users import get_user
+    from tenantctl.store.services import passwords
+    from tenantctl.store.services.users import get_user
 
     with ctx_for() as ctx:
         user = get_user(ctx, login)
@@ -128,7 +136,7 @@ def test_login_check_is_limited_per_account_and_per_client(world: dict[str, str]
 
 def test_login_check_refuses_suspended_tenants_and_users_without_membership(
         backend: str, world: dict[str, str], ctx_for: Any, client: Any) -> None:
-    from store.services import memberships, tenants
+    from tenantctl.store.services import memberships, tenants
 
     set_password(ctx_for, "max.mueller", "Korrekt-Pferd-Batterie-42")
     set_password(ctx_for, "otto.other", "Korrekt-Pferd-Batterie-42")

@@ -26,7 +26,7 @@ conflict 409, unauthenticated 401, unreachable 503 (store busy), 413 for a body 
 
 
 def routers() -> list[APIRouter]:
-    from web.api import (
+    from tenantctl.web.api import (
         apply,
         apps,
         auth,

@@ -12,7 +12,7 @@ from typing import Literal
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from web.api.common import MAX_INT, JSONEnvelope, ok, transaction
+from tenantctl.web.api.common import MAX_INT, JSONEnvelope, ok, transaction
 
 router = APIRouter(prefix="/apply", tags=["apply"])
 MAX_BYTES = 50 * 1024 * 1024  # as `apply -f` reads at most (importers/document/reading.py; a test keeps them equal)
@@ -36,9 +36,9 @@ async def apply(request: Request, name: str = Query("-", description="the docume
 
 def _apply(request: Request, body: bytes, name: str, dry_run: bool, prune: bool, send_links: str | None,
            rows_limit: int | None) -> JSONEnvelope:
-    from importers import document
-    from store.errors import InvalidInput
-    from store.services import apply as service
+    from tenantctl.importers import document
+    from tenantctl.store.errors import InvalidInput
+    from tenantctl.store.services import apply as service
 
     name = name.replace("/", "_").replace("\\", "_").replace("\x00", "") or "-"  # a name, never a path
     try:

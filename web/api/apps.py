@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, transaction
+from tenantctl.web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, transaction
 
 router = APIRouter(tags=["apps", "audit"])
 
@@ -19,7 +19,7 @@ class AppCreate(BaseModel):
 
 @router.post("/apps", status_code=201, summary="Add an application to the catalogue (operator)")
 def create_app(request: Request, body: AppCreate) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         data = answers.create_app(ctx, body.name, body.key, if_not_exists=body.if_not_exists)
@@ -28,7 +28,7 @@ def create_app(request: Request, body: AppCreate) -> JSONEnvelope:
 
 @router.get("/apps", summary="The applications with their bookings and access rights")
 def list_apps(request: Request) -> JSONEnvelope:
-    from store.services import apps
+    from tenantctl.store.services import apps
 
     with transaction(request, write=False) as ctx:
         return ok(apps.list_apps(ctx))
@@ -42,7 +42,7 @@ def audit(request: Request, actor: str | None = None, tenant: str | None = None,
           obj: str | None = Query(None, examples=["tenant:acme"], description="Only events about this record."),
           limit: int = LIMIT,
           offset: int = OFFSET) -> JSONEnvelope:
-    from store.services import audit as audit_service
+    from tenantctl.store.services import audit as audit_service
 
     with transaction(request, write=False) as ctx:
         p = audit_service.list_events(ctx, actor=actor, tenant=tenant, action=action, since=since, user=user, obj=obj,

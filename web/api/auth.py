@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from web.runtime import runtime_of
+from tenantctl.web.runtime import runtime_of
 
 router = APIRouter(tags=["auth"])
 
@@ -23,8 +23,8 @@ def login(body: LoginRequest, request: Request) -> dict[str, Any]:
     a wrong password and a user who may not log in (equal timing: a dummy hash is verified for
     unknown logins); 429 when a client is over its limit, or has failed too often for this person
     (web.login_throttle)."""
-    from store.services import passwords
-    from web.login_throttle import guarded
+    from tenantctl.store.services import passwords
+    from tenantctl.web.login_throttle import guarded
 
     runtime = runtime_of(request)
 

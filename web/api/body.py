@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs
 
-from web.api.common import TooLarge
-from web.security import MAX_BODY as JSON_MAX_BYTES  # JSON documents: as bounded as the pages' forms
-from web.security import bounded, content_length
+from tenantctl.web.api.common import TooLarge
+from tenantctl.web.security import MAX_BODY as JSON_MAX_BYTES  # JSON documents: as bounded as the pages' forms
+from tenantctl.web.security import bounded, content_length
 
 
 class ApiBodyLimit:
@@ -66,7 +66,7 @@ class ApiBodyLimit:
             return max_mb * 1_000_000, upload  # MB as the importer counts them (importers/safety.py)
 
         if path.rstrip("/") == self.prefix + "/apply" and scope.get("method") == "POST":
-            from web.api.apply import MAX_BYTES
+            from tenantctl.web.api.apply import MAX_BYTES
 
             def document(size: int | None) -> tuple[str, str]:
                 return f"the document is larger than {MAX_BYTES // (1024 * 1024)} MB", "split the document"
@@ -80,8 +80,8 @@ class ApiBodyLimit:
 
     @staticmethod
     async def _refuse(scope: Any, receive: Any, send: Any, what: tuple[str, str | None]) -> None:
-        from web.api.common import JSONEnvelope
-        from web.errors import error_body, status_of
+        from tenantctl.web.api.common import JSONEnvelope
+        from tenantctl.web.errors import error_body, status_of
 
         err = TooLarge(what[0], hint=what[1])
         await JSONEnvelope(error_body(err), status_code=status_of(err))(scope, receive, send)

@@ -11,8 +11,8 @@ from typing import Annotated, Any
 from fastapi import Path, Query, Request
 from fastapi.responses import Response
 
-from store.errors import InvalidInput, Unauthenticated
-from web.runtime import api_transaction as transaction  # noqa: F401  (the routes' one transaction)
+from tenantctl.store.errors import InvalidInput, Unauthenticated
+from tenantctl.web.runtime import api_transaction as transaction  # noqa: F401  (the routes' one transaction)
 
 
 class TooLarge(InvalidInput):
@@ -60,7 +60,7 @@ def bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
-        from store.services.api_tokens import BAD_TOKEN_HINT
+        from tenantctl.store.services.api_tokens import BAD_TOKEN_HINT
 
         raise Unauthenticated("this API needs an API token: Authorization: Bearer <token>", hint=BAD_TOKEN_HINT)
     return value.strip()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from store.enums import ConnectionState
-from web.api.common import LIMIT, OFFSET, Id, JSONEnvelope, limit_of, ok, page, transaction
+from tenantctl.store.enums import ConnectionState
+from tenantctl.web.api.common import LIMIT, OFFSET, Id, JSONEnvelope, limit_of, ok, page, transaction
 
 router = APIRouter(prefix="/connections", tags=["connections"])
 
@@ -22,7 +22,7 @@ class Reason(BaseModel):
 @router.get("", summary="Connections of the caller's tenants (the operator: all)")
 def list_(request: Request, state: ConnectionState | None = None, tenant: str | None = None,
           search: str | None = None, limit: int = LIMIT, offset: int = OFFSET) -> JSONEnvelope:
-    from store.services import connections
+    from tenantctl.store.services import connections
 
     with transaction(request, write=False) as ctx:
         p = connections.list_connections(ctx, state=state.value if state else None, tenant=tenant, search=search,
@@ -32,7 +32,7 @@ def list_(request: Request, state: ConnectionState | None = None, tenant: str | 
 
 @router.get("/{conn_id}", summary="One connection with its request, answer and decision")
 def show(request: Request, conn_id: Id) -> JSONEnvelope:
-    from store.services import connections
+    from tenantctl.store.services import connections
 
     with transaction(request, write=False) as ctx:
         return ok(connections.show_connection(ctx, conn_id))
@@ -40,7 +40,7 @@ def show(request: Request, conn_id: Id) -> JSONEnvelope:
 
 @router.post("/{conn_id}/approve", summary="Approve a requested connection (reseller side)")
 def approve(request: Request, conn_id: Id) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         return ok(answers.approve_connection(ctx, conn_id))
@@ -48,7 +48,7 @@ def approve(request: Request, conn_id: Id) -> JSONEnvelope:
 
 @router.post("/{conn_id}/request-info", summary="Ask the customer for more information (reseller side)")
 def request_info(request: Request, conn_id: Id, body: Message) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         return ok(answers.request_info(ctx, conn_id, body.message))
@@ -56,7 +56,7 @@ def request_info(request: Request, conn_id: Id, body: Message) -> JSONEnvelope:
 
 @router.post("/{conn_id}/answer", summary="Answer the reseller's question (customer side)")
 def answer(request: Request, conn_id: Id, body: Message) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         return ok(answers.answer_connection(ctx, conn_id, body.message))
@@ -64,7 +64,7 @@ def answer(request: Request, conn_id: Id, body: Message) -> JSONEnvelope:
 
 @router.post("/{conn_id}/reject", summary="Reject a connection request (reseller side)")
 def reject(request: Request, conn_id: Id, body: Reason | None = None) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         return ok(answers.reject_connection(ctx, conn_id, body.reason if body else None))
@@ -72,7 +72,7 @@ def reject(request: Request, conn_id: Id, body: Reason | None = None) -> JSONEnv
 
 @router.delete("/{conn_id}", summary="Delete a connection that is not active")
 def delete(request: Request, conn_id: Id) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         return ok(answers.delete_connection(ctx, conn_id))

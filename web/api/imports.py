@@ -15,7 +15,7 @@ from typing import Literal
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from web.api.common import LIMIT, MAX_INT, OFFSET, Id, JSONEnvelope, TooLarge, limit_of, ok, transaction
+from tenantctl.web.api.common import LIMIT, MAX_INT, OFFSET, Id, JSONEnvelope, TooLarge, limit_of, ok, transaction
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 SUFFIXES = {".xlsx", ".xlsm", ".csv", ".txt"}
@@ -23,7 +23,7 @@ SUFFIXES = {".xlsx", ".xlsm", ".csv", ".txt"}
 
 async def _spool(request: Request, name: str) -> Path:
     """The body into a private folder under the uploaded name (the run records the file's name)."""
-    from web.runtime import runtime_of
+    from tenantctl.web.runtime import runtime_of
 
     limit = int(runtime_of(request).settings.import_max_mb) * 1_000_000
     path = Path(tempfile.mkdtemp(prefix="tenantctl-upload-")) / name
@@ -56,7 +56,7 @@ async def run(request: Request, filename: str = Query(..., examples=["kunden.xls
               encoding: str | None = None, header_row: int | None = Query(None, ge=1, le=MAX_INT),
               layout: Literal["auto", "flat", "tables"] = "auto", rows: Literal["all", "changed"] = "all",
               rows_limit: int | None = Query(None, ge=0, le=MAX_INT), trust_names: bool = False) -> JSONEnvelope:
-    from store.errors import InvalidInput
+    from tenantctl.store.errors import InvalidInput
 
     name = Path(filename).name
     suffix = Path(name).suffix.lower()
@@ -77,10 +77,10 @@ def _run(request: Request, path: Path, name: str, started: float, *, dry_run: bo
          skip_invalid: bool, send_links: bool, reseller: str | None, sheet: str | None, maps: list[str] | None,
          encoding: str | None, header_row: int | None, layout: str, rows: str,
          rows_limit: int | None, trust_names: bool) -> JSONEnvelope:
-    from importers import read as reader
-    from store.errors import InvalidInput
-    from store.imports import engine
-    from web.runtime import runtime_of
+    from tenantctl.importers import read as reader
+    from tenantctl.store.errors import InvalidInput
+    from tenantctl.store.imports import engine
+    from tenantctl.web.runtime import runtime_of
 
     settings = runtime_of(request).settings
     source = reader.load(path, sheet=sheet, maps=maps, encoding=encoding, max_mb=int(settings.import_max_mb),
@@ -112,7 +112,7 @@ def _run(request: Request, path: Path, name: str, started: float, *, dry_run: bo
 
 @router.get("", summary="Import runs, newest first")
 def list_(request: Request, limit: int = LIMIT, offset: int = OFFSET) -> JSONEnvelope:
-    from store.imports import runs
+    from tenantctl.store.imports import runs
 
     with transaction(request, write=False) as ctx:
         items, total = runs.list_runs(ctx, limit_of(limit), offset)
@@ -121,7 +121,7 @@ def list_(request: Request, limit: int = LIMIT, offset: int = OFFSET) -> JSONEnv
 
 @router.get("/{run_id}", summary="One import run: counts, problems, what it created and changed")
 def show(request: Request, run_id: Id) -> JSONEnvelope:
-    from store.imports import runs
+    from tenantctl.store.imports import runs
 
     with transaction(request, write=False) as ctx:
         return ok(runs.show_run(ctx, run_id))
@@ -130,7 +130,7 @@ def show(request: Request, run_id: Id) -> JSONEnvelope:
 @router.post("/{run_id}/undo", summary="Undo a run (refused where later changes would be lost); dry_run: "
                                       "what it would remove and restore, nothing changed")
 def undo(request: Request, run_id: Id, dry_run: bool = False) -> JSONEnvelope:
-    from store.imports import runs
+    from tenantctl.store.imports import runs
 
     with transaction(request, write=not dry_run) as ctx:
         return ok(runs.undo_run(ctx, run_id, dry_run=dry_run))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from store.enums import Billing, InvitationKind, InvitationStatus, Role
-from web.api.common import LIMIT, MAX_INT, OFFSET, Id, JSONEnvelope, limit_of, ok, page, transaction
+from tenantctl.store.enums import Billing, InvitationKind, InvitationStatus, Role
+from tenantctl.web.api.common import LIMIT, MAX_INT, OFFSET, Id, JSONEnvelope, limit_of, ok, page, transaction
 
 router = APIRouter(prefix="/invitations", tags=["invitations"])
 
@@ -37,7 +37,7 @@ class Reissue(BaseModel):
 
 @router.post("", status_code=201, summary="Create an invitation; the link is in the answer once (or mailed: send)")
 def create(request: Request, body: InvitationCreate) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True, idempotent=body.send) as ctx:  # unsent, the answer holds the link
         data = answers.create_invitation(ctx, body.kind.value, if_not_exists=body.if_not_exists,
@@ -53,7 +53,7 @@ def create(request: Request, body: InvitationCreate) -> JSONEnvelope:
 def list_(request: Request, status: InvitationStatus | None = None, kind: InvitationKind | None = None,
           sent: bool = False, received: bool = False, search: str | None = None, limit: int = LIMIT,
           offset: int = OFFSET) -> JSONEnvelope:
-    from store.services import invitations
+    from tenantctl.store.services import invitations
 
     with transaction(request, write=False) as ctx:
         p = invitations.list_invitations(ctx, status=status.value if status else None,
@@ -64,7 +64,7 @@ def list_(request: Request, status: InvitationStatus | None = None, kind: Invita
 
 @router.get("/{inv_id}", summary="One invitation")
 def show(request: Request, inv_id: Id) -> JSONEnvelope:
-    from store.services import invitations
+    from tenantctl.store.services import invitations
 
     with transaction(request, write=False) as ctx:
         return ok(invitations.show(ctx, inv_id))
@@ -72,7 +72,7 @@ def show(request: Request, inv_id: Id) -> JSONEnvelope:
 
 @router.post("/{inv_id}/revoke", summary="Revoke: the link stops working at once")
 def revoke(request: Request, inv_id: Id) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         return ok(answers.revoke_invitation(ctx, inv_id))
@@ -80,7 +80,7 @@ def revoke(request: Request, inv_id: Id) -> JSONEnvelope:
 
 @router.post("/{inv_id}/reissue", summary="A new token and lifetime; the old link dies")
 def reissue(request: Request, inv_id: Id, body: Reissue | None = None) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     body = body or Reissue()
     with transaction(request, write=True, idempotent=body.send) as ctx:  # unsent, the answer holds the link

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from web.api.common import JSONEnvelope, ok, transaction
+from tenantctl.web.api.common import JSONEnvelope, ok, transaction
 
 router = APIRouter(prefix="/lookup", tags=["tenants", "users"])
 
@@ -13,7 +13,7 @@ router = APIRouter(prefix="/lookup", tags=["tenants", "users"])
 @router.get("/tenant", summary="Exactly one tenant by customer number (at a reseller) or external id")
 def tenant(request: Request, customer_number: str | None = None, external_id: str | None = None,
            reseller: str | None = None) -> JSONEnvelope:
-    from store.services import tenants
+    from tenantctl.store.services import tenants
 
     with transaction(request, write=False) as ctx:
         found = tenants.find_exact(ctx, customer_number=customer_number, external_id=external_id, reseller=reseller)
@@ -22,7 +22,7 @@ def tenant(request: Request, customer_number: str | None = None, external_id: st
 
 @router.get("/user", summary="Exactly the user with this e-mail (never a login)")
 def user(request: Request, email: str) -> JSONEnvelope:
-    from store.services import user_view, users
+    from tenantctl.store.services import user_view, users
 
     with transaction(request, write=False) as ctx:
         data = user_view.show_user(ctx, users.get_user_by_email(ctx, email))

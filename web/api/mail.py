@@ -9,7 +9,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 
-from web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, page, transaction
+from tenantctl.web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, page, transaction
 
 router = APIRouter(prefix="/mail", tags=["mail"])
 
@@ -19,7 +19,7 @@ def list_(request: Request, state: Literal["queued", "sending", "sent", "failed"
           to: str | None = Query(None, description="Only mails to this address."),
           user: str | None = Query(None, description="Only mails to this user (login)."),
           limit: int = LIMIT, offset: int = OFFSET) -> JSONEnvelope:
-    from store.services import outbox
+    from tenantctl.store.services import outbox
 
     with transaction(request, write=False) as ctx:
         p = outbox.list_mails(ctx, state=state, to=to, user=user, limit=limit_of(limit), offset=offset)

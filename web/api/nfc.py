@@ -9,7 +9,7 @@ from contextlib import suppress
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from store.services import nfc, nfc_deep
+from tenantctl.store.services import nfc, nfc_deep
 
 _OWN_READERS = ("/imports", "/apply")  # bodies their readers normalise (and must see unchanged)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from store.enums import LinkPurpose
-from web.api.common import JSONEnvelope, ok, transaction
+from tenantctl.store.enums import LinkPurpose
+from tenantctl.web.api.common import JSONEnvelope, ok, transaction
 
 router = APIRouter(tags=["password links"])
 
@@ -25,7 +25,7 @@ class SendLinks(BaseModel):
 
 @router.post("/password-links", summary="Send password-setting links (or plan them: dry_run)")
 def send(request: Request, body: SendLinks) -> JSONEnvelope:
-    from store.services import passwords
+    from tenantctl.store.services import passwords
 
     # a printed link is in the answer: never stored, so no Idempotency-Key
     with transaction(request, write=not body.dry_run, idempotent=not body.print_link) as ctx:

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from store.enums import Billing, Language, TenantKind, TenantStatus
-from web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, transaction
+from tenantctl.store.enums import Billing, Language, TenantKind, TenantStatus
+from tenantctl.web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, transaction
 
 router = APIRouter(prefix="/tenants", tags=["tenants"])
 
@@ -56,7 +56,7 @@ def _v(value: Any) -> Any:
 
 @router.post("", status_code=201, summary="Create a reseller, or a customer under a reseller")
 def create(request: Request, body: TenantCreate) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         data = answers.create_tenant(ctx, body.name, body.kind.value, if_not_exists=body.if_not_exists,
@@ -70,7 +70,7 @@ def create(request: Request, body: TenantCreate) -> JSONEnvelope:
 def list_(request: Request, kind: TenantKind | None = None, status: TenantStatus | None = None,
           reseller: str | None = None, search: str | None = None, limit: int = LIMIT,
           offset: int = OFFSET) -> JSONEnvelope:
-    from store.services import tenants
+    from tenantctl.store.services import tenants
 
     with transaction(request, write=False) as ctx:
         p = tenants.list_tenants(ctx, kind=_v(kind), status=_v(status), reseller=reseller, search=search,
@@ -80,7 +80,7 @@ def list_(request: Request, kind: TenantKind | None = None, status: TenantStatus
 
 @router.get("/{key}", summary="One tenant with its connections")
 def show(request: Request, key: str) -> JSONEnvelope:
-    from store.services import tenants
+    from tenantctl.store.services import tenants
 
     with transaction(request, write=False) as ctx:
         return ok(tenants.show_tenant(ctx, key))
@@ -88,7 +88,7 @@ def show(request: Request, key: str) -> JSONEnvelope:
 
 @router.patch("/{key}", summary="Change name, language, external id, or the connection's terms")
 def update(request: Request, key: str, body: TenantUpdate) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         data = answers.update_tenant(ctx, key, name=body.name, language=_v(body.language),
@@ -110,7 +110,7 @@ def activate(request: Request, key: str) -> JSONEnvelope:
 
 
 def _status(request: Request, key: str, status: str) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         data = answers.set_tenant_status(ctx, key, status)
@@ -119,7 +119,7 @@ def _status(request: Request, key: str, status: str) -> JSONEnvelope:
 
 @router.post("/{key}/approve", summary="Approve a registration (operator)")
 def approve(request: Request, key: str, body: Decision | None = None) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         data = answers.decide_registration(ctx, key, True, body.reason if body else None)
@@ -128,7 +128,7 @@ def approve(request: Request, key: str, body: Decision | None = None) -> JSONEnv
 
 @router.post("/{key}/reject", summary="Reject a registration (operator)")
 def reject(request: Request, key: str, body: Decision | None = None) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         data = answers.decide_registration(ctx, key, False, body.reason if body else None)
@@ -141,7 +141,7 @@ class TenantErase(BaseModel):
 
 @router.post("/{key}/erase", summary="Erase a departing customer company and its people (GDPR)")
 def erase(request: Request, key: str, body: TenantErase) -> JSONEnvelope:
-    from store.services import erasure
+    from tenantctl.store.services import erasure
 
     with transaction(request, write=True, changes=not body.dry_run) as ctx:
         data = erasure.erase_tenant(ctx, key, dry_run=body.dry_run)

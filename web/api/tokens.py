@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, transaction
+from tenantctl.web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, transaction
 
 router = APIRouter(tags=["tokens"])
 
@@ -25,7 +25,7 @@ class Login(TokenCreate):
 
 @router.post("/tokens", status_code=201, summary="Create a token for the calling user (shown once)")
 def create(request: Request, body: TokenCreate) -> JSONEnvelope:
-    from store.services import api_tokens
+    from tenantctl.store.services import api_tokens
 
     with transaction(request, write=True, idempotent=False) as ctx:  # the answer holds the token
         data = api_tokens.create(ctx, name=body.name, expires_in=body.expires_in, read_only=body.read_only)
@@ -35,7 +35,7 @@ def create(request: Request, body: TokenCreate) -> JSONEnvelope:
 @router.get("/tokens", summary="List tokens (the operator: anyone's with all/user); never a secret")
 def list_(request: Request, all: bool = False, user: str | None = None, inactive: bool = False,
           limit: int = LIMIT, offset: int = OFFSET) -> JSONEnvelope:
-    from store.services import api_tokens
+    from tenantctl.store.services import api_tokens
 
     with transaction(request, write=False) as ctx:
         p = api_tokens.list_tokens(ctx, user=user, all_users=all, include_inactive=inactive, limit=limit_of(limit),
@@ -45,8 +45,8 @@ def list_(request: Request, all: bool = False, user: str | None = None, inactive
 
 @router.delete("/tokens/current", summary="Revoke the token this request came with (tenantctl logout)")
 def revoke_current(request: Request) -> JSONEnvelope:
-    from store.services import api_tokens
-    from web.api.common import bearer
+    from tenantctl.store.services import api_tokens
+    from tenantctl.web.api.common import bearer
 
     raw = bearer(request)
     with transaction(request, write=True, changes=False) as ctx:  # a read-only token may end itself
@@ -56,8 +56,8 @@ def revoke_current(request: Request) -> JSONEnvelope:
 
 @router.delete("/tokens/{ref}", summary="Revoke a token by id or name (yours; the operator: anyone's)")
 def revoke(request: Request, ref: str, user: str | None = None) -> JSONEnvelope:
-    from store.services import api_tokens
-    from web.api.common import bearer
+    from tenantctl.store.services import api_tokens
+    from tenantctl.web.api.common import bearer
 
     itself = user is None and str(api_tokens.id_of(bearer(request))) == ref  # a read-only token may end itself
     with transaction(request, write=True, changes=not itself) as ctx:
@@ -69,8 +69,8 @@ def revoke(request: Request, ref: str, user: str | None = None) -> JSONEnvelope:
              description="The one call without a token. Unknown login, wrong password and disabled user "
                          "get the same 401. Counts as a login (the user's open password links die).")
 def login(request: Request, body: Login) -> JSONEnvelope:
-    from store.services import api_tokens
-    from web.login_throttle import guarded
+    from tenantctl.store.services import api_tokens
+    from tenantctl.web.login_throttle import guarded
 
     def attempt() -> Any:
         with transaction(request, write=True, anonymous=True) as ctx:
@@ -82,8 +82,8 @@ def login(request: Request, body: Login) -> JSONEnvelope:
 
 @router.get("/auth/status", summary="Who the token acts as: user, memberships, rights, the token itself")
 def status(request: Request) -> JSONEnvelope:
-    from store.services import api_tokens, whoami
-    from web.api.common import bearer
+    from tenantctl.store.services import api_tokens, whoami
+    from tenantctl.web.api.common import bearer
 
     with transaction(request, write=False) as ctx:
         _, token = api_tokens.authenticate(ctx.session, bearer(request))

@@ -5,10 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from store.enums import Language, Role, UserStatus
-from web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, transaction
+from tenantctl.store.enums import Language, Role, UserStatus
+from tenantctl.web.api.common import LIMIT, OFFSET, JSONEnvelope, limit_of, ok, page, transaction
 
 router = APIRouter(prefix="/users", tags=["users"])
+
+
+TIME_ZONE = ("Time zone of the times in the person's mails and pages (IANA name); default: their tenant's, "
+             "else the platform's time_zone.")
 
 
 class UserCreate(BaseModel):
@@ -19,6 +23,7 @@ class UserCreate(BaseModel):
     role: Role | None = Field(None, description="Default: member.")
     language: Language | None = None
     login: str | None = Field(None, examples=["max.mueller"], description="Default: derived from the name.")
+    time_zone: str | None = Field(None, examples=["Europe/London"], description=TIME_ZONE)
     if_not_exists: bool = Field(False, description="An equal user exists: 200 with action unchanged; a "
                                 "different one: 409 naming the differences.")
 
@@ -28,24 +33,25 @@ class UserUpdate(BaseModel):
     last_name: str | None = None
     email: str | None = Field(None, description="Changing it voids the user's open links.")
     language: Language | None = None
+    time_zone: str | None = Field(None, examples=["Europe/London"], description=TIME_ZONE + " '' clears it.")
 
 
 @router.post("", status_code=201, summary="Create a user in a tenant (the login is derived from the name)")
 def create(request: Request, body: UserCreate) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         data = answers.create_user(ctx, body.tenant, body.first_name, body.last_name, body.email,
                                    role=body.role.value if body.role else None,
                                    language=body.language.value if body.language else None, login=body.login,
-                                   if_not_exists=body.if_not_exists)
+                                   time_zone=body.time_zone, if_not_exists=body.if_not_exists)
     return ok(data, 201 if data["action"] == "created" else 200)
 
 
 @router.get("", summary="List the users the caller can see")
 def list_(request: Request, tenant: str | None = None, status: UserStatus | None = None, search: str | None = None,
           limit: int = LIMIT, offset: int = OFFSET) -> JSONEnvelope:
-    from store.services import users
+    from tenantctl.store.services import users
 
     with transaction(request, write=False) as ctx:
         p = users.list_users(ctx, tenant=tenant, status=status.value if status else None, search=search,
@@ -55,26 +61,26 @@ def list_(request: Request, tenant: str | None = None, status: UserStatus | None
 
 @router.get("/{ident}", summary="One user (login or e-mail) with their memberships")
 def show(request: Request, ident: str) -> JSONEnvelope:
-    from store.services import user_view, users
+    from tenantctl.store.services import user_view, users
 
     with transaction(request, write=False) as ctx:
         data = user_view.show_user(ctx, users.get_user(ctx, ident))
     return ok(data)  # after the transaction: its warnings (a person no tenant holds) go along
 
 
-@router.patch("/{ident}", summary="Change a user's name, e-mail or language")
+@router.patch("/{ident}", summary="Change a user's name, e-mail, language or time zone")
 def update(request: Request, ident: str, body: UserUpdate) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         data = answers.update_user(ctx, ident, first_name=body.first_name, last_name=body.last_name, email=body.email,
-                                 language=body.language.value if body.language else None)
+                                 language=body.language.value if body.language else None, time_zone=body.time_zone)
     return ok(data)
 
 
 @router.post("/{ident}/disable", summary="Disable a user: no login, open links and API tokens die")
 def disable(request: Request, ident: str) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         return ok(answers.set_user_enabled(ctx, ident, False))
@@ -82,7 +88,7 @@ def disable(request: Request, ident: str) -> JSONEnvelope:
 
 @router.post("/{ident}/enable", summary="Enable a disabled user")
 def enable(request: Request, ident: str) -> JSONEnvelope:
-    from store.services import answers
+    from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
         return ok(answers.set_user_enabled(ctx, ident, True))
@@ -94,7 +100,7 @@ class Erase(BaseModel):
 
 @router.get("/{ident}/export", summary="Everything stored about a person (GDPR access request)")
 def export(request: Request, ident: str) -> JSONEnvelope:
-    from store.services import personal_export
+    from tenantctl.store.services import personal_export
 
     with transaction(request, write=False) as ctx:
         return ok(personal_export.export_user(ctx, ident))
@@ -102,7 +108,7 @@ def export(request: Request, ident: str) -> JSONEnvelope:
 
 @router.post("/{ident}/erase", summary="Erase a person (GDPR erasure request): a receipt of what went")
 def erase(request: Request, ident: str, body: Erase) -> JSONEnvelope:
-    from store.services import erasure
+    from tenantctl.store.services import erasure
 
     with transaction(request, write=True, changes=not body.dry_run) as ctx:
         data = erasure.erase_user(ctx, ident, dry_run=body.dry_run)

@@ -11,9 +11,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from store.errors import NotFound, TenantctlError
-from web import i18n
-from web.errors import TooManyRequests, headers_of, status_of
+from tenantctl.store.errors import NotFound, TenantctlError
+from tenantctl.web import i18n
+from tenantctl.web.errors import TooManyRequests, headers_of, status_of
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -33,7 +33,7 @@ def environment() -> Environment:
 
 def render(request: Request, template: str, *, language: str | None = None, status: int = 200,
            reseller: str | None = None, **context: Any) -> HTMLResponse:
-    from web.pages import forms
+    from tenantctl.web.pages import forms
 
     lang = i18n.choose(request, language)
     settings = request.app.state.runtime.settings
@@ -58,7 +58,7 @@ def error_page(request: Request, exc: TenantctlError) -> Response:
     elif status >= 500:
         message = t["error_generic"]
     else:
-        from web import refusals
+        from tenantctl.web import refusals
 
         message = refusals.message(exc, lang)
     response = render(request, "error.html", status=status, message=message, title=None)
@@ -73,7 +73,7 @@ def not_found_page(request: Request) -> Response:
 
 
 def mount(app: FastAPI) -> None:
-    from web.pages import home, invite, password
+    from tenantctl.web.pages import home, invite, password
 
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     for module in (home, password, invite):

@@ -1,5 +1,6 @@
-"""One date format per language, in the recipient's time zone: their tenant's own `time_zone`,
-else the platform's setting."""
+"""One date format per language, in the recipient's time zone: the one the page's service chose
+(store/services/mail_identity.py person_zone: the person's own, else their tenant's), else the
+platform's setting."""
 
 from __future__ import annotations
 
@@ -8,6 +9,6 @@ from typing import Any
 
 
 def format_time(when: datetime, language: str, settings: Any, zone: str | None = None) -> str:
-    from mail_templates.dates import format_datetime
+    from tenantctl.mail_templates.dates import format_datetime
 
     return format_datetime(when, language, zone or str(getattr(settings, "time_zone", None) or "Europe/Berlin"))

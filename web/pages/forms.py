@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
-from store.errors import PermissionDenied
+from tenantctl.store.errors import PermissionDenied
 
 CSRF_COOKIE = "csrf"
 CSRF_FIELD = "csrf_token"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from web.pages import render
+from tenantctl.web.pages import render
 
 router = APIRouter()
 

@@ -8,11 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from store.errors import TenantctlError
-from web import i18n, refusals
-from web.pages import forms, render, tokens
-from web.runtime import runtime_of
-from web.security import client_of
+from tenantctl.store.errors import TenantctlError
+from tenantctl.web import i18n, refusals
+from tenantctl.web.pages import forms, render, tokens
+from tenantctl.web.runtime import runtime_of
+from tenantctl.web.security import client_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -22,7 +22,7 @@ REGISTER_FIELDS = ("organisation", "first_name", "last_name", "email")
 
 
 def _look(request: Request, token: str) -> dict[str, Any]:
-    from store.services import selfservice
+    from tenantctl.store.services import selfservice
 
     with runtime_of(request).transaction(request, write=False) as ctx:
         return selfservice.invitation(ctx, token)
@@ -36,8 +36,8 @@ def _invalid(request: Request, status: int = 410) -> HTMLResponse:
 
 def _page(request: Request, info: dict[str, Any], *, status: int = 200, errors: dict[str, str] | None = None,
           values: dict[str, str] | None = None, mode: str | None = None) -> HTMLResponse:
-    from store.services.selfservice import password_rules
-    from web.pages.dates import format_time
+    from tenantctl.store.services.selfservice import password_rules
+    from tenantctl.web.pages.dates import format_time
 
     lang = i18n.choose(request, info["language"])
     defaults = {"organisation": info["customer_name"] or "", "first_name": "", "last_name": "",
@@ -49,7 +49,7 @@ def _page(request: Request, info: dict[str, Any], *, status: int = 200, errors: 
 
 @router.get(PATH + "/{token}", response_class=HTMLResponse)
 def with_token(request: Request, token: str) -> Response:
-    from store.errors import InvalidInput
+    from tenantctl.store.errors import InvalidInput
 
     request.app.state.limits.token_client.hit(client_of(request))
     try:
@@ -62,7 +62,7 @@ def with_token(request: Request, token: str) -> Response:
 
 @router.get(PATH, response_class=HTMLResponse)
 def page(request: Request) -> Response:
-    from store.errors import InvalidInput
+    from tenantctl.store.errors import InvalidInput
 
     kept = request.cookies.get(COOKIE)
     if not kept:
@@ -86,9 +86,9 @@ async def accept(request: Request) -> Response:
 
 
 def _accept(request: Request, mode: str, values: dict[str, str], typed: dict[str, str]) -> Response:
-    from store.errors import Conflict, InvalidInput
-    from store.services import selfservice
-    from store.services.passwords import LoginFailed
+    from tenantctl.store.errors import Conflict, InvalidInput
+    from tenantctl.store.services import selfservice
+    from tenantctl.store.services.passwords import LoginFailed
 
     limits = request.app.state.limits
     limits.token_client.hit(client_of(request))
@@ -125,7 +125,7 @@ def _accept(request: Request, mode: str, values: dict[str, str], typed: dict[str
 
     try:
         if mode == "login":  # a password is tried: throttled as every login (web.login_throttle)
-            from web.login_throttle import guarded
+            from tenantctl.web.login_throttle import guarded
 
             result = guarded(request, values["login"], accept_as)
         else:

@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from store.errors import InvalidInput
-from web import i18n, refusals
-from web.errors import TooManyRequests
-from web.pages import forms, render, tokens
-from web.runtime import runtime_of
-from web.security import client_of
+from tenantctl.store.errors import InvalidInput
+from tenantctl.web import i18n, refusals
+from tenantctl.web.errors import TooManyRequests
+from tenantctl.web.pages import forms, render, tokens
+from tenantctl.web.runtime import runtime_of
+from tenantctl.web.security import client_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -23,7 +23,7 @@ FORGOT_MIN_SECONDS = 0.25
 
 
 def _rules() -> dict[str, int]:
-    from store.services.selfservice import password_rules
+    from tenantctl.store.services.selfservice import password_rules
 
     return password_rules()
 
@@ -36,7 +36,7 @@ def _invalid(request: Request, status: int = 410) -> HTMLResponse:
 
 def _form(request: Request, info: dict[str, Any], *, status: int = 200,
           errors: dict[str, str] | None = None) -> HTMLResponse:
-    from web.pages.dates import format_time
+    from tenantctl.web.pages.dates import format_time
 
     lang = i18n.choose(request, info["language"])  # ?lang= switches the expiry's wording too
     return render(request, "password_set.html", language=lang, status=status, reseller=info["reseller"], info=info,
@@ -45,7 +45,7 @@ def _form(request: Request, info: dict[str, Any], *, status: int = 200,
 
 
 def _look(request: Request, token: str) -> dict[str, Any]:
-    from store.services import selfservice
+    from tenantctl.store.services import selfservice
 
     with runtime_of(request).transaction(request, write=False) as ctx:
         return selfservice.password_link(ctx, token)
@@ -53,7 +53,7 @@ def _look(request: Request, token: str) -> dict[str, Any]:
 
 @router.get(SET_PATH, response_class=HTMLResponse)
 def set_page(request: Request, token: str | None = None) -> Response:
-    from store.services.passwords import InvalidLink
+    from tenantctl.store.services.passwords import InvalidLink
 
     request.app.state.limits.token_client.hit(client_of(request))
     if token is not None:
@@ -83,8 +83,8 @@ async def set_password(request: Request) -> Response:
 
 
 def _set_password(request: Request, password: str, confirm: str) -> Response:
-    from store.services import passwords
-    from store.services.passwords import InvalidLink
+    from tenantctl.store.services import passwords
+    from tenantctl.store.services.passwords import InvalidLink
 
     request.app.state.limits.token_client.hit(client_of(request))
     token = request.cookies.get(COOKIE)
@@ -130,7 +130,7 @@ def _forgot(request: Request, ident: str) -> Response:
     (429) and per person (silently: the answer stays the same, no further mail is sent)."""
     import time
 
-    from store.services import selfservice
+    from tenantctl.store.services import selfservice
 
     started = time.monotonic()
     limits = request.app.state.limits
@@ -140,7 +140,7 @@ def _forgot(request: Request, ident: str) -> Response:
         return render(request, "password_forgot.html", status=422, errors={"ident": t["forgot_empty"]}, ident="")
     send = True
     try:  # one count per person, whether the login or the e-mail was typed
-        from web.login_throttle import person_key
+        from tenantctl.web.login_throttle import person_key
 
         limits.forgot_address.hit(person_key(request, ident))
     except TooManyRequests:

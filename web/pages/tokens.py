@@ -12,7 +12,7 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from web.pages import forms, render
+from tenantctl.web.pages import forms, render
 
 LIFETIME = 30 * 60  # seconds the browser keeps a link's token; the link itself may live longer
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import store.types
+import tenantctl.store.types
 
 
 revision: str = '0001'
@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=63), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('created_at', store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=120), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -34,7 +34,7 @@ def upgrade() -> None:
 
     op.create_table('audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=120), nullable=False),
     sa.Column('action', sa.String(length=60), nullable=False),
     sa.Column('object_type', sa.String(length=40), nullable=False),
@@ -58,8 +58,8 @@ def upgrade() -> None:
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('counts', sa.JSON(), nullable=False),
     sa.Column('problems', sa.JSON(), nullable=False),
-    sa.Column('started_at', store.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('import_run', schema=None) as batch_op:
@@ -76,11 +76,11 @@ def upgrade() -> None:
     sa.Column('ref_id', sa.Integer(), nullable=True),
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('message_id', sa.String(length=255), nullable=True),
-    sa.Column('sent_at', store.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=120), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -97,11 +97,11 @@ def upgrade() -> None:
     sa.Column('language', sa.String(length=5), nullable=False),
     sa.Column('external_id', sa.String(length=100), nullable=True),
     sa.Column('decided_by', sa.String(length=120), nullable=True),
-    sa.Column('decided_at', store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decided_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('decision_reason', sa.Text(), nullable=True),
-    sa.Column('created_at', store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=120), nullable=False),
-    sa.Column('updated_at', store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('tenant', schema=None) as batch_op:
@@ -121,11 +121,11 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=True),
     sa.Column('credential_version', sa.Integer(), nullable=False),
-    sa.Column('last_login_at', store.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('password_changed_at', store.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('password_changed_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=120), nullable=False),
-    sa.Column('updated_at', store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('user_account', schema=None) as batch_op:
@@ -145,10 +145,10 @@ def upgrade() -> None:
     sa.Column('info_answer', sa.Text(), nullable=True),
     sa.Column('decision_reason', sa.Text(), nullable=True),
     sa.Column('approved_by', sa.String(length=120), nullable=True),
-    sa.Column('approved_at', store.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('approved_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=120), nullable=False),
-    sa.Column('updated_at', store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['customer_id'], ['tenant.id'], ),
     sa.ForeignKeyConstraint(['reseller_id'], ['tenant.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -189,17 +189,17 @@ def upgrade() -> None:
     sa.Column('message', sa.Text(), nullable=True),
     sa.Column('max_uses', sa.Integer(), nullable=False),
     sa.Column('uses', sa.Integer(), nullable=False),
-    sa.Column('expires_at', store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('reissue_count', sa.Integer(), nullable=False),
     sa.Column('accepted_by', sa.String(length=120), nullable=True),
-    sa.Column('accepted_at', store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('accepted_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('accepted_tenant_id', sa.Integer(), nullable=True),
     sa.Column('revoked_by', sa.String(length=120), nullable=True),
-    sa.Column('revoked_at', store.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', store.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['accepted_tenant_id'], ['tenant.id'], ),
     sa.ForeignKeyConstraint(['from_tenant_id'], ['tenant.id'], ),
     sa.ForeignKeyConstraint(['invited_by_user_id'], ['user_account.id'], ),
@@ -217,7 +217,7 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('tenant_id', sa.Integer(), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
-    sa.Column('created_at', store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=120), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ondelete='CASCADE'),
@@ -233,12 +233,12 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('purpose', sa.String(length=16), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=True),
-    sa.Column('expires_at', store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('credential_version', sa.Integer(), nullable=False),
-    sa.Column('used_at', store.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('voided_at', store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('used_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('voided_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('void_reason', sa.String(length=40), nullable=True),
-    sa.Column('created_at', store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=120), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -251,7 +251,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('tenant_id', sa.Integer(), nullable=False),
     sa.Column('application_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=120), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['application.id'], ),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], ondelete='CASCADE'),
@@ -266,7 +266,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('membership_id', sa.Integer(), nullable=False),
     sa.Column('application_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=120), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['application.id'], ),
     sa.ForeignKeyConstraint(['membership_id'], ['membership.id'], ondelete='CASCADE'),

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import store.types
+import tenantctl.store.types
 
 revision: str = 'api_0001'
 down_revision: str | Sequence[str] | None = 'serve2_0001'
@@ -23,11 +23,11 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=40), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('read_only', sa.Boolean(), nullable=False),
-    sa.Column('expires_at', store.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_used_at', store.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('revoked_by', sa.String(length=120), nullable=True),
-    sa.Column('created_at', store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=120), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')

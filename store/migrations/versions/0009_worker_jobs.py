@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import store.types
+import tenantctl.store.types
 
 revision: str = 'ops_0001'
 down_revision: str | Sequence[str] | None = 'documents_0001'
@@ -19,7 +19,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table('periodic_job',
     sa.Column('name', sa.String(length=60), nullable=False),
-    sa.Column('last_run_at', store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_run_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_result', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('name')
     )

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import store.types
+import tenantctl.store.types
 
 revision: str = 'idem_0001'
 down_revision: str | Sequence[str] | None = 'ops_0001'
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column('fingerprint', sa.String(length=64), nullable=False),
         sa.Column('status', sa.Integer(), nullable=True),
         sa.Column('answer', sa.Text(), nullable=True),
-        sa.Column('created_at', store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('created_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('user_id', 'key', name='uq_idempotency_key_user_key'),

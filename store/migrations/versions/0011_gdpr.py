@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import store.types
+import tenantctl.store.types
 
 revision: str = 'gdpr_0001'
 down_revision: str | Sequence[str] | None = 'recipient_0001'
@@ -18,7 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table('outbox_mail') as batch:
-        batch.add_column(sa.Column('purged_at', store.types.UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column('purged_at', tenantctl.store.types.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:

@@ -14,9 +14,9 @@
 
 The names below are the package's API for the faces and the other services (docs/security.md)."""
 
-from store.services.invitations.acceptance import accept
-from store.services.invitations.creation import create, invitee_zone, mint_for_mail
-from store.services.invitations.links import (
+from tenantctl.store.services.invitations.acceptance import accept
+from tenantctl.store.services.invitations.creation import create, invitee_zone, mint_for_mail
+from tenantctl.store.services.invitations.links import (
     INVALID_TOKEN,
     TOKEN_RE,
     extract_token,
@@ -24,8 +24,8 @@ from store.services.invitations.links import (
     invalid_token,
     password_on_page,
 )
-from store.services.invitations.management import list_invitations, reissue, revoke, show
-from store.services.invitations.status import invitation_out, parse_lifetime, status_of
+from tenantctl.store.services.invitations.management import list_invitations, reissue, revoke, show
+from tenantctl.store.services.invitations.status import invitation_out, parse_lifetime, status_of
 
 __all__ = ["INVALID_TOKEN", "TOKEN_RE", "accept", "create", "extract_token", "hash_token", "invalid_token",
            "invitation_out", "invitee_zone", "list_invitations", "mint_for_mail", "parse_lifetime",

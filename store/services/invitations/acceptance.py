@@ -9,17 +9,17 @@ from typing import Any
 from sqlalchemy import case, update
 from sqlmodel import Session, col, select
 
-from store import rules, tokens
-from store.audit import record
-from store.context import Ctx
-from store.enums import ConnectionState, InvitationKind, InvitationStatus, Role, TenantKind, TenantStatus, UserStatus
-from store.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from store.lookup import find_user_row, operator_tenant
-from store.models import Invitation, Membership, Tenant, User
-from store.services import connections, memberships, passwords, tenants, users
-from store.services.invitations.links import extract_token, invalid_token, password_on_page
-from store.services.invitations.status import invitation_out, usable_clause
-from store.types import utcnow
+from tenantctl.store import rules, tokens
+from tenantctl.store.audit import record
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import ConnectionState, InvitationKind, InvitationStatus, Role, TenantKind, TenantStatus, UserStatus
+from tenantctl.store.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from tenantctl.store.lookup import find_user_row, operator_tenant
+from tenantctl.store.models import Invitation, Membership, Tenant, User
+from tenantctl.store.services import connections, memberships, passwords, tenants, users
+from tenantctl.store.services.invitations.links import extract_token, invalid_token, password_on_page
+from tenantctl.store.services.invitations.status import invitation_out, usable_clause
+from tenantctl.store.types import utcnow
 
 
 def claim(ctx: Ctx, raw_token: str) -> Invitation:

@@ -7,22 +7,22 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from store import rules, tokens
-from store.actor import get_tenant, require_manage
-from store.audit import record
-from store.choices import check_choice
-from store.context import Ctx
-from store.enums import Billing, InvitationKind, InvitationStatus, Role, TenantKind, TenantStatus
-from store.errors import Conflict, InvalidInput, PermissionDenied
-from store.lookup import find_user_row
-from store.models import Invitation, Membership, Tenant, User
-from store.schemas import ts
-from store.services import connections
-from store.services.invitations.links import link_for, mint
-from store.services.invitations.scope import actor_email_key
-from store.services.invitations.status import invitation_out, parse_lifetime, status_of
-from store.settings import Settings
-from store.types import utcnow
+from tenantctl.store import rules, tokens
+from tenantctl.store.actor import get_tenant, require_manage
+from tenantctl.store.audit import record
+from tenantctl.store.choices import check_choice
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import Billing, InvitationKind, InvitationStatus, Role, TenantKind, TenantStatus
+from tenantctl.store.errors import Conflict, InvalidInput, PermissionDenied
+from tenantctl.store.lookup import find_user_row
+from tenantctl.store.models import Invitation, Membership, Tenant, User
+from tenantctl.store.schemas import ts
+from tenantctl.store.services import connections
+from tenantctl.store.services.invitations.links import link_for, mint
+from tenantctl.store.services.invitations.scope import actor_email_key
+from tenantctl.store.services.invitations.status import invitation_out, parse_lifetime, status_of
+from tenantctl.store.settings import Settings
+from tenantctl.store.types import utcnow
 
 MAX_USES = 10_000
 
@@ -157,14 +157,15 @@ def queue_mail(ctx: Ctx, inv: Invitation, origin: Tenant) -> None:
 
 
 def invitee_zone(s: Session, inv: Invitation, origin: Tenant) -> str | None:
-    """The time zone the invitee reads times in: an account's own (its tenant's), a newcomer to a
-    member invitation the inviting tenant's; a new partner organisation has none yet (platform's)."""
-    from store.services.mail_identity import recipient_zone
+    """The time zone the invitee reads times in (mail_identity.person_zone): an account's own
+    (else its home tenant's), a newcomer to a member invitation the inviting tenant's; a new partner
+    organisation has none yet (platform's)."""
+    from tenantctl.store.services.mail_identity import person_zone, recipient_zone
 
     assert inv.email is not None
     if find_user_row(s, inv.email) is not None:
         return recipient_zone(s, inv.email)
-    return origin.time_zone if inv.kind == InvitationKind.member else None
+    return person_zone(None, origin if inv.kind == InvitationKind.member else None)
 
 
 def mint_for_mail(session: Session, ref_id: int, settings: Settings) -> dict[str, Any] | None:

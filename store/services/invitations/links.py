@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
-from store import tokens
-from store.errors import InvalidInput
-from store.models import Invitation
-from store.settings import Settings
+from tenantctl.store import tokens
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.models import Invitation
+from tenantctl.store.settings import Settings
 
 LINK_PATH = "/invite/"
 # store/tokens.py's `<id>.<secret>`, like password links; a bare 43-character secret is an

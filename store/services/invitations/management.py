@@ -6,18 +6,18 @@ from typing import Any
 
 from sqlmodel import col, func, or_, select
 
-from store.audit import record
-from store.choices import check_choice
-from store.context import Ctx
-from store.enums import InvitationKind, InvitationStatus
-from store.errors import Conflict, InvalidInput
-from store.models import Invitation, Tenant
-from store.services import Page, like, paginate
-from store.services.invitations.creation import queue_mail, require_active
-from store.services.invitations.links import link_for, mint
-from store.services.invitations.scope import received_clause, sent_clause, visible
-from store.services.invitations.status import invitation_out, parse_lifetime, status_clause, status_of
-from store.types import utcnow
+from tenantctl.store.audit import record
+from tenantctl.store.choices import check_choice
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import InvitationKind, InvitationStatus
+from tenantctl.store.errors import Conflict, InvalidInput
+from tenantctl.store.models import Invitation, Tenant
+from tenantctl.store.services import Page, like, paginate
+from tenantctl.store.services.invitations.creation import queue_mail, require_active
+from tenantctl.store.services.invitations.links import link_for, mint
+from tenantctl.store.services.invitations.scope import received_clause, sent_clause, visible
+from tenantctl.store.services.invitations.status import invitation_out, parse_lifetime, status_clause, status_of
+from tenantctl.store.types import utcnow
 
 
 def list_invitations(ctx: Ctx, *, status: str | None = None, kind: str | None = None, sent: bool = False,

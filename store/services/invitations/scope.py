@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlmodel import col, func, or_, select
 
-from store.context import Ctx
-from store.enums import Role
-from store.errors import NotFound, PermissionDenied
-from store.models import Invitation, Membership, User
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import Role
+from tenantctl.store.errors import NotFound, PermissionDenied
+from tenantctl.store.models import Invitation, Membership, User
 
 
 def actor_email_key(ctx: Ctx) -> str | None:

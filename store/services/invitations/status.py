@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlmodel import Session, col
 
-from store.durations import parse_duration
-from store.enums import InvitationStatus
-from store.models import Invitation, Tenant
-from store.schemas import ts
-from store.types import utcnow
+from tenantctl.store.durations import parse_duration
+from tenantctl.store.enums import InvitationStatus
+from tenantctl.store.models import Invitation, Tenant
+from tenantctl.store.schemas import ts
+from tenantctl.store.types import utcnow
 
 DEFAULT_LIFETIME = timedelta(days=7)
 MAX_LIFETIME = timedelta(days=30)

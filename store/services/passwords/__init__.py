@@ -14,8 +14,8 @@ second UPDATE waits for the first's row lock, re-reads the row and matches nothi
 
 The names below are the package's API for the faces and the other services."""
 
-from store.services.passwords.issuing import issue_links, plan, send_links
-from store.services.passwords.links import (
+from tenantctl.store.services.passwords.issuing import issue_links, plan, send_links
+from tenantctl.store.services.passwords.links import (
     BAD_LINK,
     BAD_LINK_HINT,
     InvalidLink,
@@ -27,7 +27,7 @@ from store.services.passwords.links import (
     mint_for_mail,
     mint_now,
 )
-from store.services.passwords.logins import (
+from tenantctl.store.services.passwords.logins import (
     LOGIN_FAILED,
     LoginFailed,
     Verified,
@@ -37,8 +37,8 @@ from store.services.passwords.logins import (
     record_login,
     verify_login,
 )
-from store.services.passwords.recipients import fully_managed, pick_language, select_users, with_open_link
-from store.services.passwords.setting import redeem, refuse_current, set_first_password
+from tenantctl.store.services.passwords.recipients import fully_managed, pick_language, select_users, with_open_link
+from tenantctl.store.services.passwords.setting import redeem, refuse_current, set_first_password
 
 __all__ = ["BAD_LINK", "BAD_LINK_HINT", "LOGIN_FAILED", "InvalidLink", "LoginFailed", "Verified", "can_log_in",
            "check_token", "fully_managed", "is_open", "issue_links", "lifetime", "link_out", "link_url", "login",

@@ -9,15 +9,15 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlmodel import col
 
-from store.context import Ctx
-from store.enums import LinkPurpose, UserStatus
-from store.errors import UsageError
-from store.models import AuditEvent, PasswordLink, User
-from store.schemas import ts
-from store.services import mail_identity, outbox
-from store.services.passwords.links import chunks, lifetime, link_out, mint_now
-from store.services.passwords.recipients import homes_of, pick_language, select_users, with_open_link
-from store.types import utcnow
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import LinkPurpose, UserStatus
+from tenantctl.store.errors import UsageError
+from tenantctl.store.models import AuditEvent, PasswordLink, User
+from tenantctl.store.schemas import ts
+from tenantctl.store.services import mail_identity, outbox
+from tenantctl.store.services.passwords.links import chunks, lifetime, link_out, mint_now
+from tenantctl.store.services.passwords.recipients import homes_of, pick_language, select_users, with_open_link
+from tenantctl.store.types import utcnow
 
 
 def plan(ctx: Ctx, users: Sequence[User], purpose: str | None = None) -> list[dict[str, Any]]:
@@ -71,7 +71,7 @@ def issue_links(ctx: Ctx, users: list[User], purpose: str | None = None, *, deli
                    "tenant_name": tenant.name if tenant else platform, "platform_name": platform,
                    **mail_identity.identity(settings, reseller, lang),
                    "expires_at": ts(link.expires_at), "purpose": link.purpose,
-                   "time_zone": tenant.time_zone if tenant else None}
+                   "time_zone": mail_identity.person_zone(u, tenant)}
         mails.append({"to_address": u.email, "to_name": f"{u.first_name} {u.last_name}",
                       "template": f"password_link_{link.purpose}", "language": lang, "context": context,
                       "ref_type": "password_link", "ref_id": link.id})
@@ -83,7 +83,7 @@ def issue_links(ctx: Ctx, users: list[User], purpose: str | None = None, *, deli
     if mail:
         ids = outbox.queue_many(ctx, mails)
         if deliver:
-            from store.mail.delivery import delivery_for
+            from tenantctl.store.mail.delivery import delivery_for
 
             delivery_for(ctx).add(ids)
     return links
@@ -120,7 +120,7 @@ def send_links(ctx: Ctx, idents: Sequence[str], *, tenant: str | None = None, wi
     result["links"] = [{**link_out(link, by_id[link.user_id], minted.get(link.id or 0), ctx.settings),
                         "mailed": mail} for link in links]
     if mail and send_now:
-        from store.mail.delivery import delivery_for
+        from tenantctl.store.mail.delivery import delivery_for
 
         hook = delivery_for(ctx)  # the one hook issue_links queued its mails on
         hook.progress = progress

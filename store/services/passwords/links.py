@@ -10,14 +10,14 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from store import tokens
-from store.context import Ctx
-from store.enums import LinkPurpose, UserStatus
-from store.errors import InvalidInput
-from store.models import PasswordLink, User
-from store.schemas import ts
-from store.settings import Settings
-from store.types import utcnow
+from tenantctl.store import tokens
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import LinkPurpose, UserStatus
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.models import PasswordLink, User
+from tenantctl.store.schemas import ts
+from tenantctl.store.settings import Settings
+from tenantctl.store.types import utcnow
 
 BAD_LINK = "this password link is invalid or has expired"
 BAD_LINK_HINT = "ask for a new link (tenantctl password send-link LOGIN)"

@@ -9,15 +9,15 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from store import passwords
-from store.audit import record
-from store.context import Ctx
-from store.enums import TenantStatus, UserStatus
-from store.errors import PermissionDenied
-from store.models import Membership, PasswordLink, Tenant, User
-from store.schemas import ts
-from store.services.passwords import write_seam
-from store.types import utcnow
+from tenantctl.store import passwords
+from tenantctl.store.audit import record
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import TenantStatus, UserStatus
+from tenantctl.store.errors import PermissionDenied
+from tenantctl.store.models import Membership, PasswordLink, Tenant, User
+from tenantctl.store.schemas import ts
+from tenantctl.store.services.passwords import write_seam
+from tenantctl.store.types import utcnow
 
 LOGIN_FAILED = "login failed: unknown login or wrong password"
 
@@ -39,7 +39,7 @@ class Verified:
 def person_key(session: Session, ident: str) -> str:
     """Whom a login or forgot-password attempt is about, whatever spelling was typed (login or
     e-mail): 'user:<id>', or the folded text for a name that is nobody's (web.login_throttle)."""
-    from store.services.users import find_user_row
+    from tenantctl.store.services.users import find_user_row
 
     text_ = (ident or "").strip()
     user = find_user_row(session, text_) if text_ and len(text_) <= 320 else None
@@ -57,7 +57,7 @@ def verify_login(ctx: Ctx, ident: str, password: str) -> Verified:
     """The expensive half, read-only: the same LoginFailed for an unknown login (which costs one
     verification of a dummy hash: equal timing), a wrong password, a disabled user and a user
     without an active tenant. Writes nothing; record_login writes the login's effects."""
-    from store.services.users import find_user_row
+    from tenantctl.store.services.users import find_user_row
 
     s = ctx.session
     user = find_user_row(s, ident) if ident and ident.strip() else None
@@ -77,7 +77,7 @@ def record_login(ctx: Ctx, verified: Verified) -> dict[str, Any]:
     verified password is never written over a newer one. A credential version bumped by anything
     else (a second login, an e-mail change) does not matter: the same hash still matches, so the
     login goes ahead on the version read now."""
-    from store.services.users import memberships_of
+    from tenantctl.store.services.users import memberships_of
 
     s = ctx.session
     write_seam.reached("login")

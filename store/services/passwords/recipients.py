@@ -8,13 +8,13 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from store.actor import get_tenant, managed_tenant_ids, manages_user
-from store.context import Ctx
-from store.enums import ConnectionState, Language, TenantKind, UserStatus
-from store.errors import InvalidInput, UsageError
-from store.models import Connection, Membership, PasswordLink, Tenant, User
-from store.services.passwords.links import chunks, is_open
-from store.types import utcnow
+from tenantctl.store.actor import get_tenant, managed_tenant_ids, manages_user
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import ConnectionState, Language, TenantKind, UserStatus
+from tenantctl.store.errors import InvalidInput, UsageError
+from tenantctl.store.models import Connection, Membership, PasswordLink, Tenant, User
+from tenantctl.store.services.passwords.links import chunks, is_open
+from tenantctl.store.types import utcnow
 
 
 def pick_language(user_language: str | None, tenant_language: str | None, default: str) -> str:
@@ -32,7 +32,7 @@ def select_users(ctx: Ctx, idents: Sequence[str], *, tenant: str | None = None,
     scope). Named users must be managed by the actor and not disabled; --tenant /
     --without-password select in bulk and skip disabled users, and users who also belong to a
     tenant the actor does not manage (their links are never created, printed or mailed)."""
-    from store.services.users import get_user
+    from tenantctl.store.services.users import get_user
 
     s = ctx.session
     if not idents and not tenant and not without_password:

@@ -10,16 +10,16 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col
 
-from store import passwords
-from store.audit import record
-from store.context import Ctx
-from store.enums import UserStatus
-from store.errors import InvalidInput
-from store.models import PasswordLink, User
-from store.schemas import ts
-from store.services.passwords import write_seam
-from store.services.passwords.links import InvalidLink, check_token
-from store.types import utcnow
+from tenantctl.store import passwords
+from tenantctl.store.audit import record
+from tenantctl.store.context import Ctx
+from tenantctl.store.enums import UserStatus
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.models import PasswordLink, User
+from tenantctl.store.schemas import ts
+from tenantctl.store.services.passwords import write_seam
+from tenantctl.store.services.passwords.links import InvalidLink, check_token
+from tenantctl.store.types import utcnow
 
 
 def redeem(ctx: Ctx, token_text: str, password: str, now: datetime | None = None) -> dict[str, Any]:
