@@ -12,7 +12,15 @@ from sqlmodel import Session, col, select
 from tenantctl.store import rules, tokens
 from tenantctl.store.audit import record
 from tenantctl.store.context import Ctx
-from tenantctl.store.enums import ConnectionState, InvitationKind, InvitationStatus, Role, TenantKind, TenantStatus, UserStatus
+from tenantctl.store.enums import (
+    ConnectionState,
+    InvitationKind,
+    InvitationStatus,
+    Role,
+    TenantKind,
+    TenantStatus,
+    UserStatus,
+)
 from tenantctl.store.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from tenantctl.store.lookup import find_user_row, operator_tenant
 from tenantctl.store.models import Invitation, Membership, Tenant, User
