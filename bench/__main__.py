@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 
 BENCHES = {"mail": "bench.mail_bench", "import": "bench.import_bench", "web": "bench.web_bench",
-           "remote": "bench.remote_bench", "startup": "bench.startup_bench", "apply": "bench.apply_bench"}
+           "remote": "bench.remote_bench", "startup": "bench.startup_bench", "apply": "bench.apply_bench",
+           "exit": "bench.exit_bench"}
 
 
 def main(argv: list[str]) -> int:

@@ -8,20 +8,9 @@ import ctypes
 import threading
 from collections.abc import Callable
 from contextlib import suppress
-from functools import cache
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
-
-
-@cache
-def _one_malloc_arena() -> None:
-    """glibc gives every thread its own malloc arena, and memory the reader threads allocated and
-    the main thread frees later is not reused for the main thread's allocations: the re-run of a
-    100,000-row import peaked at 286 MB instead of 267 MB (MALLOC_ARENA_MAX=1, 4 alternating runs,
-    no measurable time cost). Set before the first thread starts; elsewhere than glibc a no-op."""
-    with suppress(OSError, AttributeError):
-        ctypes.CDLL(None).mallopt(-8, 1)  # M_ARENA_MAX; the process's own libc
 
 
 def trim() -> None:
@@ -37,7 +26,6 @@ class Background(Generic[T]):
     Daemon: a Ctrl-C in the main thread ends the process without waiting for a half-read file."""
 
     def __init__(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> None:
-        _one_malloc_arena()
         self._done = threading.Event()
         self._value: T | None = None
         self._error: BaseException | None = None

@@ -1,6 +1,6 @@
 """What a desired-state document (`tenantctl apply`) says beyond its rows: which memberships and
 bookings it lists, so that `--prune` can remove the others, and which users it names, for
-`--send-links=missing`. The reader (importers/document.py) fills it in; store/services/apply.py
+`--send-links=missing`. The reader (importers/document/) fills it in; store/services/apply.py
 uses it. Plain data: no store access, nothing heavy imported."""
 
 from __future__ import annotations

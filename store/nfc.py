@@ -2,7 +2,7 @@
 (NFD); stored so, a name looks like its NFC twin but compares unequal: a look-alike duplicate
 company, a search for `Müller` that finds nothing. Every face normalises at its entry: command-line
 arguments (cli/main.py), HTTP API bodies and query strings (web/api/nfc.py), file cells
-(importers/read.py), documents (importers/document.py)."""
+(importers/read.py), documents (importers/document/)."""
 
 from __future__ import annotations
 

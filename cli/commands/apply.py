@@ -86,7 +86,7 @@ def apply(
     if backend.remote():
         _apply_remote(text, name, env, dry_run=dry_run, prune=prune, send_links=links, yes=yes, json=json)
         return
-    from tenantctl.store.imports.perf import gc_paused
+    from tenantctl.cli.process import import_process
     from tenantctl.store.services import apply as service
     from tenantctl.store.services import ingest
 
@@ -94,7 +94,7 @@ def apply(
                                 send_links="missing" if send_missing else "new" if send_links else None)
     if prune and not dry_run and not yes:
         _confirm_prune(text, name, env)
-    with gc_paused():  # a million parsed objects and no cycles worth collecting (as import run)
+    with import_process():  # a million parsed objects, no cycles worth collecting: see cli/process.py
         doc = document.load(text, name, env)
         del text
         job = ingest.DocumentApply(doc.source, doc.desired, doc.digest, document.shown(name), opts,

@@ -139,12 +139,12 @@ def run(
         return
     import threading
 
+    from tenantctl.cli.process import import_process
     from tenantctl.importers import read as reader
     from tenantctl.importers.background import Background
-    from tenantctl.store.imports.perf import gc_paused
 
     conf = runtime.settings()
-    with gc_paused():  # no reference cycles worth collecting; see store/imports/perf.py
+    with import_process():  # one malloc arena, no cyclic GC: see cli/process.py
         scanned = threading.Event()
         reading = Background(_read, reader, file, sheet, maps, encoding, int(conf.import_max_mb), header_row, layout,
                              scanned, trust_names)

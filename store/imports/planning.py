@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from tenantctl.store.context import Ctx
 from tenantctl.store.imports.flat import split_contacts
-from tenantctl.store.imports.perf import gc_paused
 from tenantctl.store.imports.plan import Options, Plan, Progress
 from tenantctl.store.imports.plan_tenants import plan_tenants
 from tenantctl.store.imports.plan_users import plan_users
@@ -24,8 +23,7 @@ def build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | Non
 
         raise Conflict("another import is running on this store; this one changed nothing",
                        hint="run it again once the other import has finished")
-    with gc_paused():
-        return _build_plan(ctx, source, opts, progress)
+    return _build_plan(ctx, source, opts, progress)
 
 
 def _build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | None) -> Plan:

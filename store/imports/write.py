@@ -16,7 +16,6 @@ from tenantctl.store.audit import record
 from tenantctl.store.context import Ctx
 from tenantctl.store.enums import ConnectionState, TenantStatus, UserStatus
 from tenantctl.store.imports.checks import select
-from tenantctl.store.imports.perf import gc_paused
 from tenantctl.store.imports.plan import (
     NewMembership,
     NewTenant,
@@ -146,7 +145,7 @@ def execute(ctx: Ctx, plan: Plan, *, source: Source, digest: str, opts: Options,
                     state="running", counts=counts, problems=kept)
     s.add(run)
     s.flush()
-    with gc_paused(), _write_cache(ctx):
+    with _write_cache(ctx):
         created_users = _Writer(ctx, run).write(plan, progress)
     changed = any(r.action in {"create", "update"} for r in plan.rows)
     skipped = sum(1 for r in plan.rows if r.action == "error")

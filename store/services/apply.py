@@ -1,5 +1,5 @@
 """`tenantctl apply`: a desired-state document, already turned into the import's row contract by
-importers/document.py, applied through the import engine (store/imports): all or nothing, every
+importers/document/, applied through the import engine (store/imports): all or nothing, every
 problem at once, idempotent, recorded as a run that `import undo` reverts, in the actor's scope.
 
 What the engine does not do lives here: tenants matched by external id, `--prune` (memberships

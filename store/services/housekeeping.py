@@ -10,7 +10,7 @@ workers on one store a job runs once per interval and never twice at once:
 3. the job itself; then its outcome in the row.
 
 Nothing to do for expired links and invitations beyond the retention: their expiry is decided
-where they are read (store/services/passwords.py, invitations.py)."""
+where they are read (store/services/passwords/, invitations/)."""
 
 from __future__ import annotations
 

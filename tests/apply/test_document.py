@@ -4,6 +4,7 @@ paths, YAML safety, export's format."""
 import pytest
 
 from tenantctl.importers import document
+from tenantctl.importers.document.validation import doc_path
 from tenantctl.importers.variables import missing_message
 
 VALID = {
@@ -37,7 +38,7 @@ INVALID = [
 def _reference_paths(doc):
     from jsonschema import Draft202012Validator
 
-    return sorted(document._path(e.absolute_path) for e in Draft202012Validator(document.SCHEMA).iter_errors(doc))
+    return sorted(doc_path(e.absolute_path) for e in Draft202012Validator(document.SCHEMA).iter_errors(doc))
 
 
 @pytest.mark.parametrize("doc", [VALID, *INVALID])

@@ -246,9 +246,12 @@ def test_unchanged_row_fast_path_agrees_with_the_full_checks(world: Any, cli: An
             for r, e in zip(users, emails, strict=True)] == [("error", True)] * 3
 
 
-def test_planning_pauses_the_collector_and_restores_it(world: Any, ctx_for: Any, tmp_path: Path) -> None:
+def test_planning_leaves_the_collector_to_its_process(world: Any, ctx_for: Any, tmp_path: Path) -> None:
+    """The engine does not touch the cyclic GC (a server must keep it): planning runs with it on,
+    and inside the CLI's import process (cli/process.py) with it paused, restored afterwards."""
     import gc
 
+    from tenantctl.cli.process import gc_paused
     from tenantctl.importers import read as reader
     from tenantctl.store.imports import planning as imports
     from tenantctl.store.imports.plan import Options
@@ -263,13 +266,15 @@ def test_planning_pauses_the_collector_and_restores_it(world: Any, ctx_for: Any,
         original(*args)
 
     assert gc.isenabled()
-    with ctx_for() as ctx:
-        imports.plan_users = spy  # type: ignore[assignment]
-        try:
+    imports.plan_users = spy  # type: ignore[assignment]
+    try:
+        with ctx_for() as ctx:
             plan = imports.build_plan(ctx, source, Options())
-        finally:
-            imports.plan_users = original  # type: ignore[assignment]
-    assert seen == [False] and gc.isenabled()
+        with gc_paused(), ctx_for() as ctx:
+            imports.build_plan(ctx, source, Options())
+    finally:
+        imports.plan_users = original  # type: ignore[assignment]
+    assert seen == [True, False] and gc.isenabled()
     assert plan.counts()["users_create"] == 3
 
 

@@ -262,7 +262,7 @@ def test_claim_is_a_conditional_update(world, partner_link, store, backend):
     from tenantctl.store.actor import operator_actor
     from tenantctl.store.context import Ctx
     from tenantctl.store.errors import InvalidInput
-    from tenantctl.store.services.invitations import _claim
+    from tenantctl.store.services.invitations.acceptance import claim
     from tenantctl.store.settings import load_settings
 
     link = partner_link()["link"]
@@ -274,7 +274,7 @@ def test_claim_is_a_conditional_update(world, partner_link, store, backend):
         claimed.wait(10)
         try:
             with store.transaction() as s:
-                _claim(Ctx(s, operator_actor(), settings), link)
+                claim(Ctx(s, operator_actor(), settings), link)
             outcome["b"] = "claimed"
         except InvalidInput as exc:
             outcome["b"] = exc.message
@@ -282,7 +282,7 @@ def test_claim_is_a_conditional_update(world, partner_link, store, backend):
     t = threading.Thread(target=b)
     t.start()
     with store.transaction() as s:
-        _claim(Ctx(s, operator_actor(), settings), link)
+        claim(Ctx(s, operator_actor(), settings), link)
         claimed.set()
         t.join(0.5)  # B is blocked (SQLite: write lock; PostgreSQL: row lock)
         assert "b" not in outcome

@@ -16,10 +16,11 @@ TOKEN = "12." + SECRET  # store/tokens.py: <id>.<secret>, as for password links
 
 def test_invitation_tokens_use_the_one_scheme_and_only_their_sha256_is_kept():
     from tenantctl.store import tokens
+    from tenantctl.store.services.invitations.links import mint
 
     row = Invitation(id=12, kind="partner", from_tenant_id=1, invited_by="x", token_hash="h",
                      expires_at=datetime.now(UTC))
-    token = inv._mint(row)
+    token = mint(row)
     assert tokens.parse(token) == (12, token) and inv.TOKEN_RE.fullmatch(token)
     assert row.token_hash == tokens.hash_token(token) and len(row.token_hash) == 64 and token not in row.token_hash
 

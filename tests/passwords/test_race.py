@@ -10,6 +10,7 @@ import pytest
 
 from tenantctl.store.errors import InvalidInput, PermissionDenied
 from tenantctl.store.services import passwords as svc
+from tenantctl.store.services.passwords import write_seam
 
 
 def _ctx(db_url):
@@ -50,7 +51,7 @@ def test_login_and_redemption_race(world, ctx_for, db_url, backend, monkeypatch,
             with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait()
 
-        monkeypatch.setattr(svc, "_before_write", wait)
+        monkeypatch.setattr(write_seam, "before_write", wait)
 
     for round_ in range(3):
         new = f"Neues-Passwort-Runde-{round_}x"

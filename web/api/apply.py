@@ -16,7 +16,7 @@ from tenantctl.store import verbs
 from tenantctl.web.api.common import MAX_INT, JSONEnvelope, ok, route, transaction
 
 router = APIRouter(prefix="/apply", tags=["apply"])
-MAX_BYTES = 50 * 1024 * 1024  # as `apply -f` reads at most (importers/document.py; a test keeps them equal)
+MAX_BYTES = 50 * 1024 * 1024  # as `apply -f` reads at most (importers/document/reading.py; a test keeps them equal)
 
 
 @route(router, verbs.APPLY, summary="Apply a YAML/JSON document (the request body): dry_run plans, prune removes",

@@ -1,0 +1,77 @@
+"""The CLI's process-wide settings (cli/process.py): `import run` and `apply` run without the
+cyclic GC and with one malloc arena; every command ends without the interpreter's teardown, which
+is armed only by exit_now."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.imports.conftest import basic_workbook
+
+
+@pytest.fixture
+def spies(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
+    """What the run did to the process: mallopt calls, and whether the GC was enabled while the
+    engine planned and wrote."""
+    import ctypes
+
+    from tenantctl.cli import process
+    from tenantctl.store.imports import planning, write
+
+    seen: dict[str, list[Any]] = {"mallopt": [], "planning": [], "writing": []}
+
+    class Libc:
+        def mallopt(self, *args: int) -> int:
+            seen["mallopt"].append(args)
+            return 1
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda name, *a, **k: Libc())
+    process._one_malloc_arena.cache_clear()  # once per process: this test's run is the first
+    build, write_rows = planning._build_plan, write._Writer.write
+
+    def spy(key: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        return lambda *a, **k: seen[key].append(gc.isenabled()) or real(*a, **k)
+
+    monkeypatch.setattr(planning, "_build_plan", spy("planning", build))
+    monkeypatch.setattr(write._Writer, "write", spy("writing", write_rows))
+    yield seen
+    process._one_malloc_arena.cache_clear()
+
+
+def test_import_run_pauses_the_gc_and_keeps_one_malloc_arena(world, cli, tmp_path, spies):
+    assert gc.isenabled()
+    r = cli("import", "run", str(basic_workbook(tmp_path / "kunden.xlsx")))
+    assert r.exit_code == 0, r.stderr
+    assert spies["mallopt"] == [(-8, 1)]  # M_ARENA_MAX = 1, once
+    assert spies["planning"] and set(spies["planning"]) == {False}  # the dry-run twin and the run
+    assert spies["writing"] and set(spies["writing"]) == {False}
+    assert gc.isenabled()  # restored when the command ends
+
+
+def test_apply_pauses_the_gc(world, cli, tmp_path, spies):
+    doc = tmp_path / "setup.yaml"
+    doc.write_text("version: 1\ntenants:\n  - name: Neu GmbH\n    kind: customer\n    reseller: acme\n"
+                   "    customer_number: '777'\n", encoding="utf-8")
+    r = cli("apply", "-f", str(doc))
+    assert r.exit_code == 0, r.stderr
+    assert spies["planning"] and set(spies["planning"]) == {False}
+    assert spies["writing"] and set(spies["writing"]) == {False}
+    assert gc.isenabled()
+
+
+def test_the_exit_handler_does_nothing_until_exit_now_arms_it(monkeypatch):
+    """cli/process.py registers its handler when `cli` is imported, in the test process too: unarmed
+    it must return (the test run ends as Python ends), armed it ends the process with the code."""
+    from tenantctl.cli import process
+
+    ended: list[int] = []
+    monkeypatch.setattr(process.os, "_exit", ended.append)
+    process._end_without_teardown()
+    assert ended == []
+    monkeypatch.setattr(process, "_exit_code", 6)
+    process._end_without_teardown()
+    assert ended == [6]
