@@ -28,7 +28,10 @@ FLAGS_ENV = "TENANTCTL_SERVE_FLAGS"
 def create_app(settings: Settings, *, behind_proxy: bool = False, limits: Limits | None = None,
                workers: int = 1) -> FastAPI:
     runtime = Runtime.open(settings, behind_proxy=behind_proxy, workers=workers)
-    app = FastAPI(title="tenantctl", docs_url=None, redoc_url=None, openapi_url=f"{PREFIX}/openapi.json")
+    # redirect_slashes off: a path segment ending in an encoded slash (members/a%2F) is no member (404),
+    # not a 307 to another resource; no link of ours ends in a slash
+    app = FastAPI(title="tenantctl", docs_url=None, redoc_url=None, openapi_url=f"{PREFIX}/openapi.json",
+                  redirect_slashes=False)
     app.state.runtime = runtime
     app.state.limits = limits or Limits.for_store(runtime.store)
     app.include_router(api_router())
