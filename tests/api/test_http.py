@@ -255,3 +255,14 @@ def test_token_login_is_rate_limited_per_account(world, http, api_server):
              for i in range(4)]
     assert codes == [401, 401, 401, 429]
     assert http.post("/auth/token", json={"login": "bert.beta", "password": "x"}).status_code == 401
+
+
+def test_a_member_ending_in_an_encoded_slash_is_no_member_not_a_redirect(world, http, token):
+    """`members/a%2F` reaches the server as `members/a/`: no member has a slash in its login or
+    address, so the answer is 404 with the error document, never a 307 to another resource."""
+    headers = bearer(token(None))
+    for method in ("GET", "DELETE"):
+        r = http.request(method, "/tenants/acme/members/max.mueller%2F", headers=headers)
+        assert r.status_code == 404, (method, r.status_code, r.headers.get("location"))
+        assert r.json()["error"]["code"] == "not_found"
+    assert http.get("/tenants/acme/members", headers=headers).status_code == 200
