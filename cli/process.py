@@ -78,7 +78,13 @@ def gc_paused() -> Iterator[None]:
 @contextmanager
 def import_process() -> Iterator[None]:
     """The whole run of `import run` or `apply` in this process: one malloc arena, no automatic
-    garbage collection."""
+    garbage collection, the parsed sheets' freed heap handed back (importers/background.trim)."""
+    from tenantctl.importers import background
+
     _one_malloc_arena()
-    with gc_paused():
-        yield
+    background.TRIM_AFTER_PARSE = True
+    try:
+        with gc_paused():
+            yield
+    finally:
+        background.TRIM_AFTER_PARSE = False

@@ -13,10 +13,17 @@ from typing import Any, Generic, TypeVar
 T = TypeVar("T")
 
 
+# Set by the CLI's import process (cli/process.py) only: a long-running server leaves its allocator alone
+TRIM_AFTER_PARSE = False
+
+
 def trim() -> None:
     """Hand the heap's free pages back to the system (glibc; elsewhere a no-op): a parsed sheet's
     cells were freed in many small pieces that Python's own allocator cannot reuse, and they would
-    otherwise stay in the process's peak for the rest of the import (~20 MB at 100,000 rows)."""
+    otherwise stay in the process's peak for the rest of the import (~20 MB at 100,000 rows).
+    Only in the CLI's import process (TRIM_AFTER_PARSE)."""
+    if not TRIM_AFTER_PARSE:
+        return
     with suppress(OSError, AttributeError):
         ctypes.CDLL(None).malloc_trim(0)
 

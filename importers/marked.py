@@ -25,11 +25,17 @@ from tenantctl.importers.write import FILL_ERROR, check_folder, escape, save
 # Measured: 10,000 such rows (4 MB of XML) cost openpyxl +28 MB and 7.7 s to load and save
 FULL_COPY_MAX = 2 * 1024 * 1024
 ERROR_WIDTH = 60
+# stamped into a workbook copy's document properties (keywords): an earlier marked copy is ours to
+# replace; any other file at the target needs --force
+MARK = "tenantctl marked copy"
 
 
 def write_report(source_path: Path, file_type: str, tables: dict[str, Any], problems: list[dict[str, Any]],
                  target: Path, *, lang: str | None = None, encoding: str | None = None, force: bool = True) -> str:
-    """Write the marked copy to `target`; returns the language it is written in."""
+    """Write the marked copy to `target`; returns the language it is written in. An earlier marked
+    copy of the same file there (a dry run's, the last refused run's) is replaced without `force`:
+    the agent fixes the file and runs it again; any other file is kept unless `force`."""
+    force = force or earlier_copy(target, source_path, file_type, encoding)
     check_folder(target, force=force)  # before any workbook is built
     lang = file_language(tables.values(), lang)
     marks = _Marks(file_type, tables, problems, lang)
@@ -40,6 +46,43 @@ def write_report(source_path: Path, file_type: str, tables: dict[str, Any], prob
     else:
         _streamed_copy(source_path, file_type, encoding, marks, target, force)
     return lang
+
+
+def earlier_copy(target: Path, source_path: Path, file_type: str, encoding: str | None) -> bool:
+    """Is `target` a marked copy tenantctl wrote? A workbook carries MARK in its document properties;
+    a csv copy is the input's header row with the problems' column added."""
+    if not target.is_file() or target.is_symlink():
+        return False
+    if target.suffix.lower() == ".csv":
+        return file_type == "csv" and _csv_copy_of(target, source_path, encoding)
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(target) as zf:
+            info = zf.getinfo("docProps/core.xml")
+            return info.file_size <= 65536 and MARK.encode() in zf.read(info)
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+
+
+def _csv_copy_of(target: Path, source_path: Path, encoding: str | None) -> bool:
+    from itertools import islice
+
+    from tenantctl.importers.read import csv_records
+
+    try:
+        ours = dict(islice(csv_records(target, encoding), 20))
+        theirs = dict(islice(csv_records(source_path, encoding), 20))
+    except Exception:  # an unreadable file at the target is no copy of ours
+        return False
+    for rownum, cells in ours.items():
+        if cells and cells[-1] in HEADER.values():
+            source = theirs.get(rownum, [])
+            head = list(cells[:-1])
+            while head and head[-1] == "":
+                head.pop()
+            return bool(source) and head == source
+    return False
 
 
 class _Marks:
@@ -103,6 +146,7 @@ def _full_copy(path: Path, marks: _Marks, target: Path, force: bool) -> None:
                 ws.cell(row=rownum, column=first_col + i).fill = fill
             cell = ws.cell(row=rownum, column=col, value=marks.text(plist))
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+    wb.properties.keywords = MARK
     save(target, wb.save, force=force)
 
 
@@ -153,6 +197,7 @@ def _streamed_copy(path: Path, file_type: str, encoding: str | None, marks: _Mar
             for i in bad:
                 out[i].fill = fill
             ws.append([*out, marks.text(plist)])
+    wb.properties.keywords = MARK
     save(target, wb.save, force=force)
 
 

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tenantctl.store.errors import InvalidInput, NotFound, TenantctlError, UsageError, from_store_exception
 from tenantctl.web.api import PREFIX, api_router
@@ -25,13 +26,27 @@ if TYPE_CHECKING:
 FLAGS_ENV = "TENANTCTL_SERVE_FLAGS"
 
 
+class ApiSlash:
+    """An API path ending in a slash is no resource: `members/a%2F` arrives as `members/a/`, and the
+    router's slash redirect (kept for the pages: `/password/set/` → `/password/set`) would send a
+    DELETE on to `members/a`, another member. Answered 404 with the error document instead."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path.startswith(PREFIX + "/") and path.endswith("/"):
+            err = NotFound(f"no such API path: {scope['method']} {path}", hint=f"see {PREFIX}/openapi.json")
+            await JSONResponse(error_body(err), status_code=404)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def create_app(settings: Settings, *, behind_proxy: bool = False, limits: Limits | None = None,
                workers: int = 1) -> FastAPI:
     runtime = Runtime.open(settings, behind_proxy=behind_proxy, workers=workers)
-    # redirect_slashes off: a path segment ending in an encoded slash (members/a%2F) is no member (404),
-    # not a 307 to another resource; no link of ours ends in a slash
-    app = FastAPI(title="tenantctl", docs_url=None, redoc_url=None, openapi_url=f"{PREFIX}/openapi.json",
-                  redirect_slashes=False)
+    app = FastAPI(title="tenantctl", docs_url=None, redoc_url=None, openapi_url=f"{PREFIX}/openapi.json")
     app.state.runtime = runtime
     app.state.limits = limits or Limits.for_store(runtime.store)
     app.include_router(api_router())
@@ -44,6 +59,7 @@ def create_app(settings: Settings, *, behind_proxy: bool = False, limits: Limits
     from tenantctl.web.api.nfc import ApiNfc
 
     document(app)
+    app.add_middleware(ApiSlash)  # innermost: the guard and the request scope still wrap it
     app.add_middleware(ApiNfc, prefix=PREFIX)  # text in NFC, inside the size limits
     app.add_middleware(ApiBodyLimit, prefix=PREFIX)  # the API's own size limits (uploads), as JSON errors
     from tenantctl.web.request_scope import RequestScope

@@ -22,11 +22,15 @@ def spies(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     from tenantctl.cli import process
     from tenantctl.store.imports import planning, write
 
-    seen: dict[str, list[Any]] = {"mallopt": [], "planning": [], "writing": []}
+    seen: dict[str, list[Any]] = {"mallopt": [], "planning": [], "writing": [], "trim": []}
 
     class Libc:
         def mallopt(self, *args: int) -> int:
             seen["mallopt"].append(args)
+            return 1
+
+        def malloc_trim(self, *args: int) -> int:
+            seen["trim"].append(args)
             return 1
 
     monkeypatch.setattr(ctypes, "CDLL", lambda name, *a, **k: Libc())
@@ -47,6 +51,7 @@ def test_import_run_pauses_the_gc_and_keeps_one_malloc_arena(world, cli, tmp_pat
     r = cli("import", "run", str(basic_workbook(tmp_path / "kunden.xlsx")))
     assert r.exit_code == 0, r.stderr
     assert spies["mallopt"] == [(-8, 1)]  # M_ARENA_MAX = 1, once
+    assert spies["trim"] and set(spies["trim"]) == {(0,)}  # the parsed sheet's freed heap handed back
     assert spies["planning"] and set(spies["planning"]) == {False}  # the dry-run twin and the run
     assert spies["writing"] and set(spies["writing"]) == {False}
     assert gc.isenabled()  # restored when the command ends

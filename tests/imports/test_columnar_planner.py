@@ -100,7 +100,7 @@ def _as_columns(source: Any) -> Any:
     for table in source.tables.values():
         table.frame()
         if table.kind == "users":
-            table.rows = []
+            table._rows = None  # columns only, as importers/read_csv.py and read_xlsx.py leave a table
     return source
 
 

@@ -118,7 +118,7 @@ def test_template_sheets_read_as_the_row_wise_reader(tmp_path: Path) -> None:
                      ["Anna", "Weiß", "anna@example.org", 20001, "member"]],
     })
     _same(tmp_path, path)
-    src = read.read(path)
+    src = read.read(path, rowwise=False)
     assert src.tables["tenants"].columns is not None  # read in columns, no rows built
     assert sorted(src.tables["tenants"].numbers) == [(3, "customer_number")]
     assert sorted(src.tables["users"].numbers) == [(3, "tenant")]
@@ -137,7 +137,7 @@ def test_a_csv_polars_would_read_otherwise_goes_row_wise(tmp_path: Path, content
     path = tmp_path / "u.csv"
     path.write_text(content, encoding="utf-8")
     _same(tmp_path, path)
-    assert (read.read(path).tables["users"].columns is None) is rowwise_only
+    assert (read.read(path, rowwise=False).tables["users"].columns is None) is rowwise_only
 
 
 def test_only_number_like_identifier_texts_ask_the_sheet_for_number_cells(tmp_path: Path, monkeypatch: Any) -> None:
@@ -151,7 +151,7 @@ def test_only_number_like_identifier_texts_ask_the_sheet_for_number_cells(tmp_pa
         zf, part, letters))
     path = write_xlsx(tmp_path / "k.xlsx", {"Mandanten": [["Name", "Kundennummer", "Externe ID"],
                                                           ["A GmbH", "000123", 20001], ["B GmbH", "000124", "x"]]})
-    table = read.read(path).tables["tenants"]
+    table = read.read(path, rowwise=False).tables["tenants"]
     assert asked == ["C"]
     assert sorted(table.numbers) == [(2, "external_id")]
     assert table.rows == [(2, ("A GmbH", "000123", "20001")), (3, ("B GmbH", "000124", "x"))]

@@ -66,3 +66,40 @@ def test_the_marked_copy_does_not_replace_an_earlier_one(world: Any, cli: Any, t
     r = cli("import", "run", str(path), "--force", "--json")
     assert r.exit_code == 4 and r.json()["error"]["details"]["report"] == str(report)
     assert report.read_bytes()[:2] == b"PK"
+
+
+@pytest.mark.usefixtures("cli_mode")
+def test_an_earlier_marked_copy_of_the_file_is_replaced_without_force(world: Any, cli: Any, tmp_path: Path) -> None:
+    """The agent's loop: a dry run writes the marked copy, the agent fixes a row, runs again: the
+    copy is the tool's own, so it is replaced (a workbook by its stamp, a csv by its header)."""
+    from openpyxl import load_workbook
+
+    path = write_csv(tmp_path / "u.csv", [USER_HEADER, ["A", "B", "kaputt", "mueller", ""]])
+    report = tmp_path / "u-fehler.xlsx"
+    assert cli("import", "run", str(path), "--dry-run", "--json").exit_code == 4
+    assert report.read_bytes()[:2] == b"PK"
+    write_csv(path, [USER_HEADER, ["A", "B", "a@example.com", "gibt-es-nicht", ""]])
+    r = cli("import", "run", str(path), "--json")
+    assert r.exit_code == 4 and r.json()["error"]["details"]["report"] == str(report)
+    cells = [c for row in load_workbook(report).active.iter_rows(values_only=True) for c in row if c]
+    assert any("gibt-es-nicht" in str(c) for c in cells) and "kaputt" not in cells
+
+    as_csv = tmp_path / "u-fehler.csv"
+    for _ in range(2):
+        r = cli("import", "run", str(path), "--report", str(as_csv), "--json")
+        assert r.exit_code == 4 and r.json()["error"]["details"]["report"] == str(as_csv)
+
+
+@pytest.mark.usefixtures("cli_mode")
+def test_a_workbook_that_is_no_marked_copy_is_kept(world: Any, cli: Any, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    path = write_csv(tmp_path / "u.csv", [USER_HEADER, ["A", "B", "kaputt", "mueller", ""]])
+    report = tmp_path / "u-fehler.xlsx"
+    wb = Workbook()
+    wb.active.append(["Notizen des Kunden"])
+    wb.save(report)
+    before = report.read_bytes()
+    r = cli("import", "run", str(path), "--json")
+    assert r.exit_code == 4 and r.json()["error"]["details"]["report"] is None
+    assert report.read_bytes() == before

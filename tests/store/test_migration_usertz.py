@@ -27,7 +27,8 @@ def _downgrade(store: Any, revision: str) -> None:
 
 def test_usertz_0001_down_and_up_keeps_the_accounts(backend: str, world: Any, store: Any, ctx_for: Any,
                                                     db_rows: Any) -> None:
-    from tenantctl.store.migrate import head_revisions, upgrade
+    from tenantctl.store.migrate import upgrade
+    from tenantctl.store.revisions import head_revisions
     from tenantctl.store.services import users
 
     assert head_revisions() == {"usertz_0001"} and store.current_revisions() == {"usertz_0001"}
