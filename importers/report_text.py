@@ -106,7 +106,7 @@ _RAW: list[tuple[str, str]] = [
     (rf"unknown currency (?P<v>{_Q})$", "unbekannte Währung {v}: einen ISO-4217-Code wie EUR, CHF oder USD angeben"),
     (r"the currency is fixed at (?P<a>\S+) and cannot change to (?P<b>\S+)$",
      "die Währung ist auf {a} festgelegt und kann nicht zu {b} wechseln"),
-    # tenants (store/imports/plan_tenants.py)
+    # tenants (store/imports/plan_tenants.py and its tenant_*.py)
     (r"kind is empty: customer or reseller$", "Art ist leer: customer oder reseller"),
     (r"a customer needs its reseller \(column Reseller, or --reseller KEY\)$",
      "ein Kunde braucht seinen Reseller (Spalte Reseller oder --reseller KEY)"),

@@ -83,76 +83,124 @@ def api_transaction(request: Any, *, write: bool, anonymous: bool = False, chang
     A POST with an `Idempotency-Key` claims the key in this transaction (store.services.idempotency),
     so a stored change always has its key; web.request_scope keeps the answer once it is sent.
     `idempotent=False`: a route whose answer holds a secret (never stored) refuses the header."""
-    from tenantctl.store.actor import Actor
     from tenantctl.store.context import Ctx
-    from tenantctl.store.errors import DeliveryPending, PermissionDenied, Unauthenticated
-    from tenantctl.store.services import api_tokens
-    from tenantctl.web.api.common import WARNINGS, bearer
+    from tenantctl.store.errors import Unauthenticated
+    from tenantctl.web.api.common import WARNINGS
     from tenantctl.web.security import client_of
 
     runtime = runtime_of(request)
     limits = request.app.state.limits
-    raw = None
-    if not anonymous:
-        try:
-            raw = bearer(request)
-        except Unauthenticated:
-            limits.token_client.hit(client_of(request))
-            raise
+    raw = None if anonymous else _bearer(request)
     counted = not anonymous and _in_store(limits.api_token)
     if counted:  # counted in the store: before the request's transaction, in a short one of its own
-        try:
-            with runtime.store.transaction(write=False) as session:
-                _, token = api_tokens.authenticate(session, raw)
-        except Unauthenticated:
-            limits.token_client.hit(client_of(request))
-            raise
-        limits.api_token.hit(f"token:{token.id}")  # a wrong token never uses up the real one's budget
-    touch: int | None = None
-    bad_token = False
-    claimed: int | None = None
+        _count_in_store(request, raw)
+    grant = _Grant()
     try:
         with runtime.store.transaction(write=write) as session:
-            if anonymous:
-                actor = Actor(label=ANONYMOUS)
-            else:
-                try:
-                    actor, token = api_tokens.authenticate(session, raw)
-                except Unauthenticated:
-                    bad_token = True
-                    raise
-                request.state.actor = f"token:{token.id}"  # for the log line (web.observe): never the secret
-                if not counted:  # in this process's memory: no connection needed
-                    limits.api_token.hit(f"token:{token.id}")
-                if token.read_only and (write if changes is None else changes):
-                    raise PermissionDenied("this token is read-only", hint="use a token created without --read-only")
-                if api_tokens.needs_touch(token):
-                    if write:
-                        api_tokens.touch(session, token.id or 0)
-                    else:
-                        touch = token.id
-                if write:  # a read changes nothing: a retry is safe without a key
-                    claimed = _claim_key(request, session, token.user_id, idempotent)
+            actor = _actor_of(request, session, raw, grant, counted=counted, write=write,
+                              changes=write if changes is None else changes, idempotent=idempotent)
             ctx = Ctx(session, actor, runtime.settings)
             yield ctx
     except Unauthenticated:
-        if bad_token:  # a guesser is stopped per client (counted after the rollback, on the same connection)
+        if grant.bad_token:  # a guesser is stopped per client (counted after the rollback, on the same connection)
             limits.token_client.hit(client_of(request))
         raise
     WARNINGS.set(tuple(ctx.warnings))
-    if claimed is not None:  # committed: the answer, whatever it is, is kept with the key
-        request.state.idempotency = (runtime.store, claimed)
-    if touch is not None:
-        try:  # the last-use stamp is for the token list; a busy store must not fail a finished read
-            with runtime.store.transaction(write=True) as session:
-                api_tokens.touch(session, touch)
-        except Exception:
-            import logging
+    if grant.claimed is not None:  # committed: the answer, whatever it is, is kept with the key
+        request.state.idempotency = (runtime.store, grant.claimed)
+    if grant.touch is not None:
+        _touch_later(runtime, grant.touch)
+    _deliver(ctx)
 
-            logging.getLogger("tenantctl.web").warning("could not record the use of API token %s", touch)
-    # before the answer, unlike the pages: the caller learns what the delivery did, as in the CLI.
-    # A delivery that cannot reach its server is a warning next to the committed result (200/201),
-    # never a 503 that a client would retry into a second change
+
+@dataclass
+class _Grant:
+    """What the token's check leaves for after the transaction."""
+
+    touch: int | None = None      # the token's last-use stamp, written after a read
+    claimed: int | None = None    # the Idempotency-Key claimed in the transaction
+    bad_token: bool = False       # the token failed: counted per client after the rollback
+
+
+def _bearer(request: Any) -> str:
+    """The request's token; a missing or malformed one is counted per client."""
+    from tenantctl.store.errors import Unauthenticated
+    from tenantctl.web.api.common import bearer
+    from tenantctl.web.security import client_of
+
+    try:
+        return bearer(request)
+    except Unauthenticated:
+        request.app.state.limits.token_client.hit(client_of(request))
+        raise
+
+
+def _count_in_store(request: Any, raw: Any) -> None:
+    """The token's rate limit kept in the store, counted in a short transaction of its own."""
+    from tenantctl.store.errors import Unauthenticated
+    from tenantctl.store.services import api_tokens
+    from tenantctl.web.security import client_of
+
+    limits = request.app.state.limits
+    try:
+        with runtime_of(request).store.transaction(write=False) as session:
+            _, token = api_tokens.authenticate(session, raw)
+    except Unauthenticated:
+        limits.token_client.hit(client_of(request))
+        raise
+    limits.api_token.hit(f"token:{token.id}")  # a wrong token never uses up the real one's budget
+
+
+def _actor_of(request: Any, session: Any, raw: Any, grant: _Grant, *, counted: bool, write: bool, changes: bool,
+              idempotent: bool) -> Actor:
+    """The token's user (anonymous without a token), in the request's transaction: its rate limit
+    (in memory), read-only refused for a change, its last use stamped, the Idempotency-Key claimed."""
+    from tenantctl.store.actor import Actor
+    from tenantctl.store.errors import PermissionDenied, Unauthenticated
+    from tenantctl.store.services import api_tokens
+
+    if raw is None:
+        return Actor(label=ANONYMOUS)
+    try:
+        actor, token = api_tokens.authenticate(session, raw)
+    except Unauthenticated:
+        grant.bad_token = True
+        raise
+    request.state.actor = f"token:{token.id}"  # for the log line (web.observe): never the secret
+    if not counted:  # in this process's memory: no connection needed
+        request.app.state.limits.api_token.hit(f"token:{token.id}")
+    if token.read_only and changes:
+        raise PermissionDenied("this token is read-only", hint="use a token created without --read-only")
+    if api_tokens.needs_touch(token):
+        if write:
+            api_tokens.touch(session, token.id or 0)
+        else:
+            grant.touch = token.id
+    if write:  # a read changes nothing: a retry is safe without a key
+        grant.claimed = _claim_key(request, session, token.user_id, idempotent)
+    return actor
+
+
+def _touch_later(runtime: Runtime, token_id: int) -> None:
+    """The last-use stamp of a token used for a read, in a write transaction of its own."""
+    from tenantctl.store.services import api_tokens
+
+    try:  # the last-use stamp is for the token list; a busy store must not fail a finished read
+        with runtime.store.transaction(write=True) as session:
+            api_tokens.touch(session, token_id)
+    except Exception:
+        import logging
+
+        logging.getLogger("tenantctl.web").warning("could not record the use of API token %s", token_id)
+
+
+def _deliver(ctx: Any) -> None:
+    """The after-commit hooks, before the answer, unlike the pages: the caller learns what the
+    delivery did, as in the CLI. A delivery that cannot reach its server is a warning next to the
+    committed result (200/201), never a 503 that a client would retry into a second change."""
+    from tenantctl.store.errors import DeliveryPending
+    from tenantctl.web.api.common import WARNINGS
+
     for hook in ctx.after_commit:
         try:
             hook()

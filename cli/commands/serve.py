@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 import typer
 
@@ -34,33 +35,16 @@ def serve(
     Example: tenantctl serve --host 127.0.0.1 --port 8080 --behind-proxy
     """
     from tenantctl.store.db import Store
-    from tenantctl.store.errors import UsageError
 
     conf = runtime.operator_only("serve")  # the server's users log in; --as is not a way in
-    store = Store(conf.database_url)
-    try:
-        if workers > 1 and store.is_sqlite:
-            raise UsageError(f"--workers {workers} needs PostgreSQL: SQLite lets one process write at a time, so "
-                             "several workers would wait on each other's locks",
-                             hint="use --workers 1 with SQLite, or set TENANTCTL_DATABASE_URL to PostgreSQL")
-        store.require_current_schema()
-    finally:
-        store.dispose()
+    _check_store(conf, workers)
     fmt = daemon.log_format(log_format)
     daemon.check_metrics_listener(conf, metrics_host, metrics_port)
     import tempfile
 
-    import uvicorn
+    import uvicorn  # before the logging set-up, as uvicorn's loggers exist then
 
-    from tenantctl.web.app import FLAGS_ENV
-
-    flags = {k: v for k, v in state.FLAGS.items() if v is not None}
-    os.environ[FLAGS_ENV] = json.dumps({**flags, "behind_proxy": behind_proxy, "workers": workers})
-    from tenantctl.store.services.system import base_url_check
-
-    check = base_url_check(conf)
-    if check.get("warning"):
-        output.warn(f"warning: base_url {check['detail']}")
+    _hand_over_flags(conf, behind_proxy=behind_proxy, workers=workers)
     with tempfile.TemporaryDirectory(prefix="tenantctl-metrics-") as counters:
         if metrics_port and workers > 1:  # every server process counts into files there, summed per scrape
             os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", counters)
@@ -81,11 +65,8 @@ def serve(
                       f"{'' if no_worker else ', delivering mails'}"
                       f"{f', metrics on {metrics_host}:{metrics_port}' if metrics_port else ''}); Ctrl+C stops")
         try:
-            uvicorn.run("tenantctl.web.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                        proxy_headers=behind_proxy,
-                        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
-                        access_log=False, server_header=False, log_config=log_config(fmt),
-                        timeout_graceful_shutdown=5)
+            uvicorn.run("tenantctl.web.app:create_app_from_env", **_uvicorn_options(host, port, workers, behind_proxy,
+                                                                                   fmt))
         finally:
             if loop is not None and thread is not None:
                 loop.stop()  # the batch being sent is finished and recorded
@@ -93,6 +74,41 @@ def serve(
             if listener is not None:
                 listener.shutdown()
             background.dispose()
+
+
+def _check_store(conf: Any, workers: int) -> None:
+    """Refused before anything listens: several workers on SQLite, a store on an outdated schema."""
+    from tenantctl.store.db import Store
+    from tenantctl.store.errors import UsageError
+
+    store = Store(conf.database_url)
+    try:
+        if workers > 1 and store.is_sqlite:
+            raise UsageError(f"--workers {workers} needs PostgreSQL: SQLite lets one process write at a time, so "
+                             "several workers would wait on each other's locks",
+                             hint="use --workers 1 with SQLite, or set TENANTCTL_DATABASE_URL to PostgreSQL")
+        store.require_current_schema()
+    finally:
+        store.dispose()
+
+
+def _hand_over_flags(conf: Any, *, behind_proxy: bool, workers: int) -> None:
+    """The global flags reach uvicorn's worker processes through the environment (the app is built
+    there, from it); a base_url that does not look like this server's is a warning."""
+    from tenantctl.store.services.system import base_url_check
+    from tenantctl.web.app import FLAGS_ENV
+
+    flags = {k: v for k, v in state.FLAGS.items() if v is not None}
+    os.environ[FLAGS_ENV] = json.dumps({**flags, "behind_proxy": behind_proxy, "workers": workers})
+    check = base_url_check(conf)
+    if check.get("warning"):
+        output.warn(f"warning: base_url {check['detail']}")
+
+
+def _uvicorn_options(host: str, port: int, workers: int, behind_proxy: bool, fmt: str) -> dict[str, Any]:
+    return {"factory": True, "host": host, "port": port, "workers": workers, "proxy_headers": behind_proxy,
+            "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"), "access_log": False,
+            "server_header": False, "log_config": log_config(fmt), "timeout_graceful_shutdown": 5}
 
 
 def log_config(fmt: str = "text") -> dict[str, object]:

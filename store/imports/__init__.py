@@ -3,8 +3,9 @@ same scope as the single-object services, then write set-based in the command's 
 record the run, and undo it on request.
 
 Modules by concept: rows (the contract readers build), plan (RowPlan and typed payloads), checks
-(the cell rules' fast paths), snapshot (the store as planning needs it), plan_tenants / plan_users,
-planning (both together), write, runs (records, list, show, undo) and engine (run(), the one entry,
-with the policy). Rules come from store/rules.py, scope from store/actor.py.
+(the cell rules' fast paths), snapshot (the store as planning needs it), plan_tenants / plan_users
+(each with its steps in tenant_* / user_*), planning (both together), write, runs (records, list,
+show, undo) and engine (run(), the one entry, with the policy). Rules come from store/rules.py,
+scope from store/actor.py.
 
 Nothing is imported here: a reader imports store.imports.rows without loading the store."""

@@ -51,32 +51,50 @@ def split_name(text: str, last_first: bool) -> tuple[str, str] | str:
             "'Nachname, Vorname', or use the columns Vorname and Nachname")
 
 
-def split_contacts(table: Table) -> Split:
-    names = table.names
-    pos = {n: i for i, n in enumerate(names)}
-    h = table.header_of
-    problems: list[Problem] = []
+@dataclass
+class _Cells:
+    """The flat table's cells by field name, and its problems (each naming its row)."""
 
-    def problem(row: int, name: str, message: str) -> None:
-        problems.append(Problem(table.sheet, row, h(name), message))
+    table: Table
+    pos: dict[str, int] = field(init=False)
+    problems: list[Problem] = field(default_factory=list)
 
-    def get(values: tuple[str | None, ...], name: str) -> str | None:
-        i = pos.get(name)
+    def __post_init__(self) -> None:
+        self.pos = {n: i for i, n in enumerate(self.table.names)}
+
+    def problem(self, row: int, name: str, message: str) -> None:
+        self.problems.append(Problem(self.table.sheet, row, self.table.header_of(name), message))
+
+    def get(self, values: tuple[str | None, ...], name: str) -> str | None:
+        i = self.pos.get(name)
         return values[i] if i is not None else None
 
-    # -- companies -----------------------------------------------------------------------------
+
+def split_contacts(table: Table) -> Split:
+    cells = _Cells(table)
+    company_of = _group_companies(cells)
+    attrs = _company_fields(cells, company_of)
+    tenants, firsts = _tenants_table(cells, attrs, company_of)
+    users, notes = _users_table(cells, company_of)
+    people = len({(cells.get(v, "email") or f"row {r}").casefold() for r, v in table.rows})
+    notes.insert(0, f"read as a flat contact list: {len(firsts)} companies, {people} people")
+    notes.extend(table.notes)
+    return Split(tenants, users, notes, cells.problems)
+
+
+def _group_companies(cells: _Cells) -> dict[int, int]:
+    """row → the first row of its company: one company per distinct customer number, else per name."""
     groups: dict[tuple[str, str], int] = {}    # (number|name, value) → first row
-    attrs: dict[int, dict[str, tuple[str, int]]] = {}  # first row → field → (value, row it came from)
     by_name: dict[str, set[int]] = {}          # company name → first rows of numbered groups
     company_of: dict[int, int] = {}            # row → first row of its company
-    for rownum, values in table.rows:
-        number, company = get(values, "customer_number"), get(values, "company")
+    for rownum, values in cells.table.rows:
+        number, company = cells.get(values, "customer_number"), cells.get(values, "company")
         if number:
             ident = ("number", number)
         elif company:
             ident = ("name", company.casefold())
         else:
-            problem(rownum, "company", "no company: the company name and the customer number are empty")
+            cells.problem(rownum, "company", "no company: the company name and the customer number are empty")
             continue
         first = groups.setdefault(ident, rownum)
         company_of[rownum] = first
@@ -90,7 +108,15 @@ def split_contacts(table: Table) -> Split:
                 if f == first:
                     company_of[row] = target
             del groups[ident]
-    for rownum, values in table.rows:
+    return company_of
+
+
+def _company_fields(cells: _Cells, company_of: dict[int, int]) -> dict[int, dict[str, tuple[str, int]]]:
+    """first row → field → (value, row it came from); a row that disagrees with its company's
+    earlier rows is a problem."""
+    h, get = cells.table.header_of, cells.get
+    attrs: dict[int, dict[str, tuple[str, int]]] = {}
+    for rownum, values in cells.table.rows:
         head = company_of.get(rownum)
         if head is None:
             continue
@@ -105,10 +131,17 @@ def split_contacts(table: Table) -> Split:
             elif seen[0] != value and not (name == "company" and seen[0].casefold() == value.casefold()):
                 which = f"customer number {get(values, 'customer_number')}" if get(
                     values, "customer_number") else "the same company"
-                problem(rownum, name, f"{h(name)} {value!r} differs from row {seen[1]} ({seen[0]!r}) for "
-                        f"{which}: one company has one value")
+                cells.problem(rownum, name, f"{h(name)} {value!r} differs from row {seen[1]} ({seen[0]!r}) for "
+                              f"{which}: one company has one value")
+    return attrs
+
+
+def _tenants_table(cells: _Cells, attrs: dict[int, dict[str, tuple[str, int]]],
+                   company_of: dict[int, int]) -> tuple[Table, list[int]]:
+    """The companies as a tenants table (one row each, at its first row), and those first rows."""
+    table = cells.table
     firsts = sorted(set(company_of.values()))
-    t_names = tuple(n for n in COMPANY_FIELDS if n in pos)
+    t_names = tuple(n for n in COMPANY_FIELDS if n in cells.pos)
     t_fields = {("name" if n == "company" else n): table.fields[n] for n in t_names}
     tenants = Table("tenants", table.sheet, table.header_row, table.headers,
                     {**t_fields, "kind": next(iter(t_fields.values()), 0)})  # every company is a customer
@@ -119,45 +152,46 @@ def split_contacts(table: Table) -> Split:
             tenants.numbers.add((first, "customer_number"))
     # companies named by their number only have no name: a look-up of stored customers (a number
     # is never made a company's name)
+    return tenants, firsts
 
-    # -- people ---------------------------------------------------------------------------------
+
+def _users_table(cells: _Cells, company_of: dict[int, int]) -> tuple[Table, list[str]]:
+    """The people as a users table, each naming its company's row; names split where the list has
+    one name column (the notes say how)."""
+    table, pos, get = cells.table, cells.pos, cells.get
     name_col = "last_first" if "last_first" in pos else "full_name" if "full_name" in pos else None
     split_from = None if {"first_name", "last_name"} <= set(pos) else name_col
     u_fields = {"first_name": table.fields.get("first_name", table.fields.get(split_from or "", 0)),
                 "last_name": table.fields.get("last_name", table.fields.get(split_from or "", 0))}
     u_fields.update({n: table.fields[n] for n in USER_FIELDS if n in pos})
-    company_idx = table.fields.get("company", table.fields.get("customer_number", 0))
-    u_fields["tenant"] = company_idx
+    u_fields["tenant"] = table.fields.get("company", table.fields.get("customer_number", 0))
     users = Table("users", table.sheet, table.header_row, table.headers, u_fields)
     split_rows, unclear, example = 0, 0, ""
     titled: list[str] = []
     rest = [n for n in USER_FIELDS if n in pos]
     for rownum, values in table.rows:
         first_name, last_name = get(values, "first_name"), get(values, "last_name")
-        if split_from is not None:
-            raw = get(values, split_from)
-            if raw:
-                parts = split_name(raw, split_from == "last_first")
-                if isinstance(parts, str):
-                    problem(rownum, split_from, parts)
-                    unclear += 1
-                    first_name = last_name = raw  # refused by its problem, not also as an "empty name"
-                else:
-                    first_name, last_name = parts
-                    split_rows += 1
-                    example = example or f"row {rownum}: {raw!r} → {first_name} | {last_name}"
-                    if len(raw.replace(",", " ").split()) > len(f"{first_name} {last_name}".split()):
-                        titled.append(f"row {rownum}: {raw!r} → {first_name} | {last_name}")
+        raw = get(values, split_from) if split_from is not None else None
+        if split_from is not None and raw:
+            parts = split_name(raw, split_from == "last_first")
+            if isinstance(parts, str):
+                cells.problem(rownum, split_from, parts)
+                unclear += 1
+                first_name = last_name = raw  # refused by its problem, not also as an "empty name"
+            else:
+                first_name, last_name = parts
+                split_rows += 1
+                example = example or f"row {rownum}: {raw!r} → {first_name} | {last_name}"
+                if len(raw.replace(",", " ").split()) > len(f"{first_name} {last_name}".split()):
+                    titled.append(f"row {rownum}: {raw!r} → {first_name} | {last_name}")
         company_row = company_of.get(rownum)
         ref = f"{ROW_REF}{company_row}" if company_row is not None else None
         users.rows.append((rownum, (first_name, last_name, *(get(values, n) for n in rest), ref)))
-    people = len({(get(v, "email") or f"row {r}").casefold() for r, v in table.rows})
-    notes = [f"read as a flat contact list: {len(firsts)} companies, {people} people"]
+    notes: list[str] = []
     if split_from is not None:
-        notes.append(f"column {h(split_from)!r} split into first and last names in {split_rows} rows "
+        notes.append(f"column {table.header_of(split_from)!r} split into first and last names in {split_rows} rows "
                      f"({example})" + (f"; {unclear} could not be split for certain (reported)" if unclear else ""))
     if titled:
         notes.append(f"titles dropped from {len(titled)} names ({', '.join(titled[:3])}"
                      f"{', …' if len(titled) > 3 else ''}); tenantctl keeps no titles, and logins never contain them")
-    notes.extend(table.notes)
-    return Split(tenants, users, notes, problems)
+    return users, notes

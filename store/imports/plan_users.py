@@ -27,9 +27,9 @@ from tenantctl.store.imports.checks import (
 )
 from tenantctl.store.imports.compare_users import Stored, Unchanged, first_per_key, load_stored, unchanged_rows
 from tenantctl.store.imports.plan import NewUser, Options, Plan, Progress, RowPlan
-from tenantctl.store.imports.plan_tenants import FileTenant
 from tenantctl.store.imports.rows import Table
 from tenantctl.store.imports.snapshot import Snapshot
+from tenantctl.store.imports.tenant_file import FileTenant
 from tenantctl.store.imports.titles import without_titles
 from tenantctl.store.imports.user_access import plan_access
 from tenantctl.store.imports.user_changes import plan_membership, plan_user_update, refer_to_first_row

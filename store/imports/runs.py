@@ -168,7 +168,30 @@ def undo_run(ctx: Ctx, run_id: int, *, dry_run: bool = False) -> dict[str, Any]:
     for i in updates:
         touched.setdefault(i.object_type, set()).add(i.object_id)
     require_current_rights(s, ctx.actor, touched)  # rights now, not when the run was made
-    finished = run.finished_at
+    blockers = _created_since(s, created, run.finished_at)
+    restores = _restores(s, updates, blockers)
+    if blockers:
+        shown = "; ".join(dict.fromkeys(blockers))
+        raise Conflict(f"cannot undo import run {run_id}: later changes would be lost: {shown[:1500]}",
+                       hint="undo or revert those changes first")
+    links_sent = _live_links_sent(s, created.get("user", set()))
+    counts = _remove_and_restore(s, created, restores, dry_run=dry_run)
+    removed = [i for i in items if i.action == "delete"]  # what `apply --prune` removed
+    if removed and dry_run:
+        counts["put_back"] = len(removed)
+    elif removed:
+        counts["put_back"] = put_back(ctx, removed)
+    if dry_run:
+        return {**_run_out(run), "undone": counts, "links_sent": links_sent, "dry_run": True}
+    run.state = "undone"
+    s.add(run)
+    s.flush()
+    record(s, ctx.actor, "import.undo", "import_run", str(run.id), None, file=run.file_name, **counts)
+    return {**_run_out(run), "undone": counts, "links_sent": links_sent, "dry_run": False}
+
+
+def _created_since(s: Any, created: dict[str, set[int]], finished: Any) -> list[str]:
+    """What happened since the run to what it created: each a reason the undo would lose a change."""
     blockers: list[str] = []
 
     def later(model: Any, ids: set[int]) -> list[Any]:
@@ -195,6 +218,12 @@ def undo_run(ctx: Ctx, run_id: int, *, dry_run: bool = False) -> dict[str, Any]:
     for t in later(Tenant, created.get("tenant", set())):
         if t.updated_at and finished and t.updated_at > finished:
             blockers.append(f"tenant {t.key} (changed since the import)")
+    return blockers
+
+
+def _restores(s: Any, updates: list[Any], blockers: list[str]) -> list[tuple[Any, Any, dict[str, Any]]]:
+    """(model, object, its values before the run) of each object the run changed; one deleted or
+    changed since is added to the blockers."""
     restores: list[tuple[Any, Any, dict[str, Any]]] = []
     for item in updates:
         model = MODELS[item.object_type]
@@ -207,11 +236,13 @@ def undo_run(ctx: Ctx, run_id: int, *, dry_run: bool = False) -> dict[str, Any]:
             name = getattr(obj, "key", None) or getattr(obj, "login", None) or f"id {obj.id}"
             blockers.append(f"{item.object_type} {name} (changed since the import: {', '.join(item.after)})")
         restores.append((model, obj, item.before or {}))
-    if blockers:
-        shown = "; ".join(dict.fromkeys(blockers))
-        raise Conflict(f"cannot undo import run {run_id}: later changes would be lost: {shown[:1500]}",
-                       hint="undo or revert those changes first")
-    links_sent = _live_links_sent(s, created.get("user", set()))
+    return restores
+
+
+def _remove_and_restore(s: Any, created: dict[str, set[int]], restores: list[tuple[Any, Any, dict[str, Any]]], *,
+                        dry_run: bool) -> dict[str, int]:
+    """Delete what the run created (dependants first) and put back what it changed; the counts
+    either way (dry_run: nothing changed)."""
     counts: dict[str, int] = {}
     for object_type in UNDO_ORDER:
         ids = sorted(created.get(object_type, set()))
@@ -223,18 +254,7 @@ def undo_run(ctx: Ctx, run_id: int, *, dry_run: bool = False) -> dict[str, Any]:
     for model, obj, before in restores if not dry_run else ():
         s.execute(update(model).where(col(model.id) == obj.id).values(**before))
     counts["restored"] = len(restores)
-    removed = [i for i in items if i.action == "delete"]  # what `apply --prune` removed
-    if removed and dry_run:
-        counts["put_back"] = len(removed)
-    elif removed:
-        counts["put_back"] = put_back(ctx, removed)
-    if dry_run:
-        return {**_run_out(run), "undone": counts, "links_sent": links_sent, "dry_run": True}
-    run.state = "undone"
-    s.add(run)
-    s.flush()
-    record(s, ctx.actor, "import.undo", "import_run", str(run.id), None, file=run.file_name, **counts)
-    return {**_run_out(run), "undone": counts, "links_sent": links_sent, "dry_run": False}
+    return counts
 
 
 def _live_links_sent(s: Any, user_ids: set[int]) -> int:

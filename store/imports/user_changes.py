@@ -11,8 +11,8 @@ from tenantctl.store.context import Ctx
 from tenantctl.store.enums import Role
 from tenantctl.store.imports.checks import refuse_damaged
 from tenantctl.store.imports.plan import NewMembership, Options, RowPlan, UserChange
-from tenantctl.store.imports.plan_tenants import app_key
 from tenantctl.store.imports.snapshot import Snapshot
+from tenantctl.store.imports.tenant_changes import app_key
 from tenantctl.store.imports.user_targets import Target
 from tenantctl.store.last_admin import is_last_admin
 

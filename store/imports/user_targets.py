@@ -11,8 +11,8 @@ from tenantctl.store.context import Ctx
 from tenantctl.store.imports.flat import ROW_REF
 from tenantctl.store.imports.near_names import NearNames
 from tenantctl.store.imports.plan import NewTenant, Options, Plan
-from tenantctl.store.imports.plan_tenants import FileTenant, default_reseller
 from tenantctl.store.imports.snapshot import Snapshot
+from tenantctl.store.imports.tenant_file import FileTenant, default_reseller
 
 
 @dataclass(slots=True)

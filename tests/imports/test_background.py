@@ -51,7 +51,7 @@ def test_on_scanned_is_called_once_after_the_sheet_scans(tmp_path, monkeypatch) 
 
 def test_a_failed_read_still_releases_the_command(tmp_path) -> None:
     """The command waits for `scanned` before loading the store: a file that fails to read sets it too."""
-    from tenantctl.cli.commands.import_ import _read
+    from tenantctl.cli.commands.import_run import _read
     from tenantctl.importers import read
 
     scanned = threading.Event()
