@@ -46,6 +46,10 @@ def sqlite_path(url: str) -> Path | None:
 SERVER_CONNECTIONS = 40
 POOL_WAIT_SECONDS = 3.0
 RETRY_AFTER_SECONDS = 1
+# a PostgreSQL server that does not answer (a dropped packet, a stopped VM) is reported after this
+# long instead of after the operating system's TCP timeout (minutes): /readyz, a command at 2 a.m.
+# A connect_timeout in the URL wins.
+CONNECT_TIMEOUT_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,8 @@ class Store:
         try:
             bounds: dict[str, Any] = {} if pool is None else {
                 "pool_size": pool.size, "max_overflow": pool.overflow, "pool_timeout": pool.wait}
+            if not self.is_sqlite and "connect_timeout" not in make_url(self.url).query:
+                bounds["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
             self.engine = create_engine(self.url, pool_pre_ping=not self.is_sqlite, **bounds)
         except Exception as exc:  # bad URL syntax, unknown driver
             raise Unreachable(f"cannot use store URL {self.safe_url}: {exc}",

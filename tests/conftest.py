@@ -411,3 +411,16 @@ def world(ctx_for: Callable[..., Any]) -> dict[str, str]:
         users.create_user(ctx, "other", "Otto", "Other", "otto@other.example", role="admin")
     return {"operator": "olga.peters", "reseller_admin": "rita.reseller", "other_reseller_admin": "bert.beta",
             "customer_admin": "max.mueller", "customer_member": "mia.meier", "other_customer_admin": "otto.other"}
+
+
+@pytest.fixture
+def fast_hasher() -> Iterator[None]:
+    """argon2id at minimal cost: tests of behaviour, not of the work factor (the real parameters
+    are tested in tests/passwords and measured by bench web)."""
+    from argon2 import PasswordHasher, Type
+
+    from tenantctl.store import passwords
+
+    passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=64, parallelism=1, type=Type.ID))
+    yield
+    passwords.use_hasher(None)

@@ -12,14 +12,8 @@ from mailhelpers import free_port, point_at
 
 
 @pytest.fixture(autouse=True)
-def fast_hasher() -> Iterator[None]:
-    from argon2 import PasswordHasher, Type
-
-    from tenantctl.store import passwords
-
-    passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=64, parallelism=1, type=Type.ID))
-    yield
-    passwords.use_hasher(None)
+def _cheap_hashes(fast_hasher: None) -> None:
+    """Every test here hashes with tests/conftest.py's fast_hasher."""
 
 
 @dataclass

@@ -67,6 +67,33 @@ def test_readyz_is_503_while_postgresql_is_unreachable_and_200_after(backend: st
         proxy.down()
 
 
+def test_readiness_is_answered_within_the_connect_timeout_when_postgresql_is_silent(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that takes the connection and never answers (a hung VM, a dropped route): the
+    readiness check (what /readyz asks) says unreachable after CONNECT_TIMEOUT_SECONDS, not after
+    the operating system's TCP timeout."""
+    import socket
+    import time
+
+    from tenantctl.store import db
+    from tenantctl.web.observe import not_ready
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel completes the handshake; nobody ever reads or writes
+    monkeypatch.setattr(db, "CONNECT_TIMEOUT_SECONDS", 1)
+    store = db.Store(f"postgresql+psycopg://nobody@127.0.0.1:{silent.getsockname()[1]}/tenantctl")
+    try:
+        started = time.monotonic()
+        reason = not_ready(store)[0]
+        took = time.monotonic() - started
+    finally:
+        store.dispose()
+        silent.close()
+    assert reason == "store_unreachable"
+    assert took < 8, took
+
+
 def test_request_id_is_returned_and_a_sane_incoming_one_kept(client: Any) -> None:
     made = client.get("/healthz").headers["x-request-id"]
     assert re.fullmatch(r"[0-9a-f]{32}", made)

@@ -7,17 +7,11 @@ import hashlib
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher, Type
 
-from tenantctl.store import passwords, tokens
+from tenantctl.store import tokens
 from tenantctl.store.models import Invitation
 
-
-@pytest.fixture(autouse=True)
-def fast_hasher() -> Any:
-    passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=64, parallelism=1, type=Type.ID))
-    yield
-    passwords.use_hasher(None)
+pytestmark = pytest.mark.usefixtures("fast_hasher")  # tests/conftest.py
 
 
 NEW_ORG = ["--organisation", "Stadt Musterhausen", "--first-name", "Klara", "--last-name", "Kämmerer",

@@ -4,7 +4,6 @@ up to the first b"\\n" only; secrets read with a bound."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,13 +16,7 @@ from tenantctl.store.models import User
 PW = "Korrekt-Pferd-Batterie-9"
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher() -> Iterator[None]:
-    from argon2 import PasswordHasher, Type
-
-    passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=64, parallelism=1, type=Type.ID))
-    yield
-    passwords.use_hasher(None)
+pytestmark = pytest.mark.usefixtures("fast_hasher")  # tests/conftest.py
 
 
 def _token(ok: Any, login: str = "max.mueller") -> str:
