@@ -72,6 +72,16 @@ def not_found_page(request: Request) -> Response:
     return render(request, "error.html", status=404, title=t["not_found_title"], message=t["error_not_found"])
 
 
+def request_error_page(request: Request, status: int, headers: dict[str, str] | None) -> Response:
+    """Any other refusal of the HTTP layer outside the API (a POST to a page that only shows, 405):
+    the site's own page in the visitor's language, not the API's JSON; an Allow header is kept."""
+    t = i18n.texts(i18n.choose(request))
+    response = render(request, "error.html", status=status, title=None,
+                      message=t["error_generic"] if status >= 500 else t["error_request"])
+    response.headers.update(headers or {})
+    return response
+
+
 def mount(app: FastAPI) -> None:
     from tenantctl.web.pages import home, invite, password
 
