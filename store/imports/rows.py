@@ -98,7 +98,7 @@ class Table:
         if self._rows is None and self.columns is not None:
             return {v for v in self.columns[name].unique().to_list() if v}
         pos = self.names.index(name)
-        return {values[pos] for _, values in self.rows if values[pos]}
+        return {v for _, values in self.rows if (v := values[pos])}
 
     def free(self) -> None:
         """Drops the rows, tuples and columns alike, without building the tuples of a columnar table."""
