@@ -31,6 +31,7 @@ USER_TYPES = {"id": "Int64", "login": "String", "email": "String", "email_key": 
               "last_name": "String", "language": "String"}
 MEMBERSHIP_TYPES = {"id": "Int64", "user_id": "Int64", "tenant_id": "Int64", "role": "String"}
 SCAN_BATCH = 5_000
+KEEP_ROWS = 100_000  # rows of a scan held unfiltered at most (a store far bigger than the file)
 
 
 @dataclass
@@ -57,22 +58,34 @@ class Unchanged:
 def _frame(batches: Iterable[list[tuple[Any, ...]]], names: tuple[str, ...], types: Mapping[str, str],
            keep: Callable[[pl.DataFrame], pl.DataFrame] | None = None) -> pl.DataFrame | None:
     """Batches of tuples as one frame, one small batch in Python at a time (built by polars from
-    the tuples; `keep` filters each batch in columns). None when no batch has a row (then polars
-    is not loaded)."""
-    frames = []
+    the tuples). `keep` filters in columns, once per KEEP_ROWS rows (each call hashes the file's
+    values again). None when no batch has a row (then polars is not loaded)."""
+    frames: list[pl.DataFrame] = []
+    pending: list[pl.DataFrame] = []
     for batch in batches:
         if not batch:
             continue
         import polars as pl
 
-        frame = pl.DataFrame(batch, schema={n: getattr(pl, types[n]) for n in names}, orient="row")
+        pending.append(pl.DataFrame(batch, schema={n: getattr(pl, types[n]) for n in names}, orient="row"))
         del batch[:]  # the tuples go before the next batch is fetched
-        frames.append(keep(frame) if keep is not None else frame)
+        if keep is None or sum(f.height for f in pending) >= KEEP_ROWS:
+            frames.append(_kept(pending, keep))
+            pending = []
+    if pending:
+        frames.append(_kept(pending, keep))
     if not frames:
         return None
     import polars as pl
 
     return pl.concat(frames, rechunk=False) if len(frames) > 1 else frames[0]  # no copy of the batches
+
+
+def _kept(frames: list[pl.DataFrame], keep: Callable[[pl.DataFrame], pl.DataFrame] | None) -> pl.DataFrame:
+    import polars as pl
+
+    frame = pl.concat(frames, rechunk=False) if len(frames) > 1 else frames[0]
+    return keep(frame) if keep is not None else frame
 
 
 def _batches(ctx: Ctx, table: str, columns: tuple[str, ...], where: str | None = None,
