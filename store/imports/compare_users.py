@@ -31,6 +31,7 @@ USER_TYPES = {"id": "Int64", "login": "String", "email": "String", "email_key": 
               "last_name": "String", "language": "String"}
 MEMBERSHIP_TYPES = {"id": "Int64", "user_id": "Int64", "tenant_id": "Int64", "role": "String"}
 SCAN_BATCH = 5_000
+HASH_SEED = 20  # any: equal hashes are only candidates, their texts are compared
 KEEP_ROWS = 100_000  # rows of a scan held unfiltered at most (a store far bigger than the file)
 
 
@@ -169,29 +170,24 @@ def unchanged_rows(file: pl.DataFrame, stored: Stored, tenants: Mapping[str, int
     def text(name: str) -> pl.Expr:
         return pl.col(name) if name in file.columns else pl.lit(None, pl.String)
 
-    # one lazy query over positions and ids: the joins carry few columns (100,000 rows each, and
-    # polars' allocator keeps what a step frees), the output's texts are gathered at the end
+    # the joins carry positions, ids and hashes, no texts: a join keyed on 100,000 texts costs
+    # ~15 MB of hash table (and polars' allocator keeps what a step frees); texts are compared
+    # and gathered by position afterwards
     f = file.lazy().with_row_index("_i").filter(
         text("email").is_not_null() & (text("access").is_null() | (text("access") == ""))
         & (text("role").is_null() | text("role").is_in(_keys(roles)))
         & (text("language").is_null() | text("language").is_in(_keys(languages))))
-    f = f.select("_i", text("email").alias("email"), text("first_name").alias("first_name"),
-                 text("last_name").alias("last_name"), text("language").alias("language"),
+    f = f.select("_i", text("email").hash(HASH_SEED).alias("_h"), text("language").is_null().alias("_any_lang"),
                  _mapped(text("tenant"), tenants, pl.Int64).alias("_tid"),
                  _mapped(text("language"), languages, pl.String).alias("_language"),
                  _mapped(text("role"), roles, pl.String).alias("_role")).filter(pl.col("_tid").is_not_null())
-    users = stored.users.lazy().with_row_index("_u").select(
-        "_u", pl.col("id").alias("_uid"), "email", pl.col("first_name").alias("_first"),
-        pl.col("last_name").alias("_last"), pl.col("language").alias("_lang"))
-    f = f.join(users, on="email", how="inner").filter(
-        pl.col("first_name").eq_missing(pl.col("_first")) & pl.col("last_name").eq_missing(pl.col("_last"))
-        & (pl.col("language").is_null() | (pl.col("_language") == pl.col("_lang")))).select(
-        "_i", "_u", "_uid", "_tid", "_role")
+    users = stored.users.lazy().with_row_index("_u").select("_u", pl.col("email").hash(HASH_SEED).alias("_h"))
+    pairs = _same_texts(file, stored.users, f.join(users, on="_h", how="inner").collect())
     ms = stored.memberships.lazy().select(pl.col("user_id").alias("_uid"), pl.col("tenant_id").alias("_tid"),
                                           pl.col("role").alias("_mrole"))
     # a role cell that means no role (empty text) keeps the stored one, as an empty cell does
-    f = f.join(ms, on=["_uid", "_tid"], how="inner").filter(pl.col("_role").is_null()
-                                                            | (pl.col("_role") == pl.col("_mrole")))
+    f = pairs.lazy().join(ms, on=["_uid", "_tid"], how="inner").filter(pl.col("_role").is_null()
+                                                                     | (pl.col("_role") == pl.col("_mrole")))
     if visible is not None:  # the user has a membership the actor sees
         seen = stored.memberships.filter(pl.col("tenant_id").is_in(list(visible)))["user_id"].unique()
         f = f.filter(pl.col("_uid").is_in(seen.implode()))
@@ -201,6 +197,22 @@ def unchanged_rows(file: pl.DataFrame, stored: Stored, tenants: Mapping[str, int
                                       pl.col("email_key").alias("_key"))[found["_u"]]
     return pl.DataFrame([found["_i"], rows["_row"], rows["tenant"], users_found["_uid"], users_found["_login"],
                          rows["_email"], users_found["_key"]])
+
+
+def _same_texts(file: pl.DataFrame, users: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+    """The (file row, stored user) pairs of an equal e-mail hash whose e-mail, first and last name
+    are the same text and whose language cell is empty or the stored language; with `_uid`."""
+    import polars as pl
+
+    def column(name: str) -> pl.Series:
+        return file[name] if name in file.columns else pl.Series(name, [None] * file.height, pl.String)
+
+    mine = pl.DataFrame([column(n) for n in ("email", "first_name", "last_name")])[pairs["_i"]]
+    theirs = users.select("email", "first_name", "last_name", "language", "id")[pairs["_u"]]
+    same = ((mine["email"] == theirs["email"]) & mine["first_name"].eq_missing(theirs["first_name"])
+            & mine["last_name"].eq_missing(theirs["last_name"])
+            & (pairs["_any_lang"] | (pairs["_language"] == theirs["language"])).fill_null(False))
+    return pairs.with_columns(theirs["id"].alias("_uid")).filter(same)
 
 
 def _keys(mapping: Mapping[Any, Any]) -> list[str]:
