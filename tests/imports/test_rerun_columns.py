@@ -91,12 +91,15 @@ def test_rows_meeting_on_an_equal_hash_are_compared_by_their_texts(world: Any, c
     users = [MAX, MIA, OTTO, ("Mia", "Meyer", "mia@mueller.example", "mueller", None, None, None),
              ("Max", "Müller", "max@mueller.example", "10001", None, "en", None),
              ("Max", "Müller", "MAX@mueller.example", "mueller", None, None, None)]
-    for columns in (True, False):
-        old = _plan(ctx_for, None, _source(users, None), "upsert", rowwise=True)
-        new = _plan(ctx_for, None, _as_columns(_source(users, None)) if columns else _source(users, None), "upsert",
-                    rowwise=False)
-        assert new == old
-        assert [r[5] for r in new["rows"]] == ["unchanged", "unchanged", "unchanged", "error", "error", "error"]
+    namesake = [("Max", "Müller", "max2@mueller.example", "mueller", "admin", None, None), MAX]
+    for rows, actions in ((users, ["unchanged", "unchanged", "unchanged", "error", "error", "error"]),
+                          (namesake, ["create", "unchanged"])):
+        for columns in (True, False):
+            old = _plan(ctx_for, None, _source(rows, None), "upsert", rowwise=True)
+            new = _plan(ctx_for, None, _as_columns(_source(rows, None)) if columns else _source(rows, None),
+                        "upsert", rowwise=False)
+            assert new == old
+            assert [r[5] for r in new["rows"]] == actions
 
 
 def test_a_reference_naming_two_tenants_is_ambiguous(world: Any, ctx_for: Any) -> None:
