@@ -12,10 +12,11 @@ import pytest
 
 from tests.imports.test_columnar_planner import _as_columns, _plan, _source
 
+Row = tuple[str | None, ...]
 # the stored people of the `world` fixture (see test_columnar_planner.STORED), with language and access
-MAX = ("Max", "Müller", "max@mueller.example", "mueller", "admin", None, None)
-MIA = ("Mia", "Meier", "mia@mueller.example", "10001", None, "de", None)
-OTTO = ("Otto", "Other", "otto@other.example", "other", "admin", None, None)
+MAX: Row = ("Max", "Müller", "max@mueller.example", "mueller", "admin", None, None)
+MIA: Row = ("Mia", "Meier", "mia@mueller.example", "10001", None, "de", None)
+OTTO: Row = ("Otto", "Other", "otto@other.example", "other", "admin", None, None)
 
 
 def _unlisted(notes: list[str]) -> list[str]:
@@ -27,7 +28,7 @@ def test_the_unlisted_note_reads_the_tenant_cells_from_the_columns(world: Any, c
     tuples for its distinct tenant cells), and the note counts as from rows: Mia is left out."""
     from tenantctl.store.imports.unlisted import Unlisted
 
-    users = [MAX, ("Nina", "Neu", "nina@mueller.example", "Müller & Söhne GmbH", "member", None, None)]
+    users: list[Row] = [MAX, ("Nina", "Neu", "nina@mueller.example", "Müller & Söhne GmbH", "member", None, None)]
     source = _as_columns(_source(users, None))
     table = source.tables["users"]
     unlisted = Unlisted(source)
@@ -88,10 +89,10 @@ def test_rows_meeting_on_an_equal_hash_are_compared_by_their_texts(world: Any, c
     import polars as pl
 
     monkeypatch.setattr(pl.Expr, "hash", lambda self, *args, **kwargs: pl.lit(7, pl.UInt64))
-    users = [MAX, MIA, OTTO, ("Mia", "Meyer", "mia@mueller.example", "mueller", None, None, None),
+    users: list[Row] = [MAX, MIA, OTTO, ("Mia", "Meyer", "mia@mueller.example", "mueller", None, None, None),
              ("Max", "Müller", "max@mueller.example", "10001", None, "en", None),
              ("Max", "Müller", "MAX@mueller.example", "mueller", None, None, None)]
-    namesake = [("Max", "Müller", "max2@mueller.example", "mueller", "admin", None, None), MAX]
+    namesake: list[Row] = [("Max", "Müller", "max2@mueller.example", "mueller", "admin", None, None), MAX]
     for rows, actions in ((users, ["unchanged", "unchanged", "unchanged", "error", "error", "error"]),
                           (namesake, ["create", "unchanged"])):
         for columns in (True, False):
@@ -105,8 +106,8 @@ def test_rows_meeting_on_an_equal_hash_are_compared_by_their_texts(world: Any, c
 def test_a_reference_naming_two_tenants_is_ambiguous(world: Any, ctx_for: Any) -> None:
     """A file tenant with a stored tenant's name: a user row naming it names two tenants; the key
     and the stored tenant's number still name one."""
-    tenants = [("zweite", "Müller & Söhne GmbH", "customer", "acme", "30001", "EUR")]
-    users = [("Ana", "Neu", "ana@neu.example", "müller & söhne gmbh", None, None, None),
+    tenants: list[Row] = [("zweite", "Müller & Söhne GmbH", "customer", "acme", "30001", "EUR")]
+    users: list[Row] = [("Ana", "Neu", "ana@neu.example", "müller & söhne gmbh", None, None, None),
              ("Ben", "Neu", "ben@neu.example", "zweite", None, None, None), MIA]
     old = _plan(ctx_for, None, _source(users, tenants), "upsert", rowwise=True)
     new = _plan(ctx_for, None, _source(users, tenants), "upsert", rowwise=False)
