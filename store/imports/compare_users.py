@@ -146,7 +146,13 @@ def _is_in(name: str, values: pl.Series) -> Callable[[pl.DataFrame], pl.DataFram
     import polars as pl
 
     wanted = values.implode()
-    return lambda frame: frame.filter(pl.col(name).is_in(wanted))
+
+    def keep(frame: pl.DataFrame) -> pl.DataFrame:
+        mask = frame.select(pl.col(name).is_in(wanted)).to_series()
+        # a re-run names every stored user it reads: no filtered copy of them all
+        return frame if mask.all(ignore_nulls=False) else frame.filter(mask)
+
+    return keep
 
 
 def _mapped(value: pl.Expr, mapping: Mapping[Any, Any], dtype: Any) -> pl.Expr:

@@ -56,16 +56,20 @@ class Snapshot:
         self.visible = visible_tenant_ids(s, ctx.actor)
         self.managed = managed_tenant_ids(s, ctx.actor)
         s.flush()  # the tables are read through the driver (plain tuples, no Row objects), which does not flush
-        self.tenants: dict[int, Any] = {r[0]: r for r in map(TenantRow._make, self._scan(
-            'SELECT id, "key", name, kind, language, external_id, status FROM tenant'))}
+        intern = sys.intern  # kind, language, status, currency, billing, state: a few texts, 10,000 times each
+        self.tenants: dict[int, Any] = {i: TenantRow(i, key, name, intern(kind), intern(lang), ext, intern(status))
+                                        for i, key, name, kind, lang, ext, status in self._scan(
+            'SELECT id, "key", name, kind, language, external_id, status FROM tenant')}
         self.by_key = {t.key: t for t in self.tenants.values()}
         self.conns: dict[int, list[Any]] = {}
         self.conn_by_number: dict[tuple[int, str], Any] = {}
         # zero-padded numbers by their digits without the zeros: Excel turns 010000 into 10000
         self.padded: dict[tuple[int, str], list[Any]] = {}
         rejected = ConnectionState.rejected
-        for c in map(ConnectionRow._make, self._scan(
-                "SELECT id, reseller_id, customer_id, customer_number, currency, billing, state FROM connection")):
+        for i, rid, cid, number, currency, billing, state in self._scan(
+                "SELECT id, reseller_id, customer_id, customer_number, currency, billing, state FROM connection"):
+            c = ConnectionRow(i, rid, cid, number, intern(currency) if currency else currency, intern(billing),
+                              intern(state))
             if c.state == rejected:
                 continue
             self.conns.setdefault(c.customer_id, []).append(c)
