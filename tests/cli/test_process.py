@@ -80,3 +80,42 @@ def test_the_exit_handler_does_nothing_until_exit_now_arms_it(monkeypatch):
     monkeypatch.setattr(process, "_exit_code", 6)
     process._end_without_teardown()
     assert ended == [6]
+
+
+def test_polars_is_told_to_hand_freed_memory_back_before_it_loads(monkeypatch):
+    """jemalloc reads _RJEM_MALLOC_CONF once, when polars is loaded: the import process sets it
+    before that, keeps a value the person set, and leaves it alone once polars is loaded."""
+    import sys
+
+    from tenantctl.cli import process
+
+    monkeypatch.delenv("_RJEM_MALLOC_CONF", raising=False)
+    monkeypatch.delitem(sys.modules, "polars", raising=False)
+    process._polars_returns_freed_memory()
+    assert process.os.environ["_RJEM_MALLOC_CONF"] == "dirty_decay_ms:0,muzzy_decay_ms:0"
+    monkeypatch.setenv("_RJEM_MALLOC_CONF", "background_thread:true")
+    process._polars_returns_freed_memory()
+    assert process.os.environ["_RJEM_MALLOC_CONF"] == "background_thread:true"
+    monkeypatch.delenv("_RJEM_MALLOC_CONF")
+    monkeypatch.setitem(sys.modules, "polars", object())
+    process._polars_returns_freed_memory()
+    assert "_RJEM_MALLOC_CONF" not in process.os.environ
+
+
+def test_an_import_sets_it_in_a_fresh_process(tmp_path):
+    """Through the command, in a process where polars is not loaded yet (as the console script)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    home = tmp_path / "home"
+    code = ("import os, sys\nfrom tenantctl.cli.main import app\n"
+            f"app(['--db', 'sqlite:///{tmp_path}/s.db', 'init'], standalone_mode=False)\n"
+            f"app(['--db', 'sqlite:///{tmp_path}/s.db', 'import', 'run', '--dry-run', {str(tmp_path / 'k.xlsx')!r}],"
+            " standalone_mode=False)\n"
+            "print('conf', os.environ.get('_RJEM_MALLOC_CONF'))\n")
+    basic_workbook(tmp_path / "k.xlsx")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "_RJEM_MALLOC_CONF"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[2],
+                         env={**env, "TENANTCTL_HOME": str(home)})
+    assert "conf dirty_decay_ms:0,muzzy_decay_ms:0" in out.stdout, (out.stdout, out.stderr)
