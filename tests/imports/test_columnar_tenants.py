@@ -1,0 +1,204 @@
+"""Differential test (issue 20): the columnar tenant planner (store/imports/plan_tenants.py, rows
+equal to the store found by joins, cell rules once per distinct value) and the row-by-row one it
+replaced (store/imports/rowwise/plan_tenants.py) give the same problems and the same plan — rows,
+actions, changes, payloads, notes — for generated tenants tables (valid rows, broken cells, unknown
+resellers, duplicates within the file, near names, customer numbers that lost their zeros, rows
+equal to or changed from the store), for several actors, both modes, with and without users, the
+table as rows and as columns; on SQLite, and on PostgreSQL when TENANTCTL_TEST_DATABASE_URL is set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.imports.test_columnar_planner import STORED, USER_HEADERS, _shape
+
+RUNS = settings(max_examples=80, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+HEADERS = {"key": "Schlüssel", "name": "Name", "kind": "Art", "reseller": "Reseller", "customer_number": "Kundennummer",
+           "currency": "Währung", "billing": "Abrechnung", "language": "Sprache", "external_id": "Extern",
+           "applications": "Anwendungen"}
+Row = tuple[str | None, ...]
+
+# the stored tenants (the `world` fixture and `more` below) as an export writes them: unchanged rows
+AS_STORED: list[Row] = [
+    ("acme", "ACME Reseller AG", "reseller", None, None, None, None, None, None, None),
+    ("beta", "Beta Partner GmbH", "reseller", None, None, None, None, None, None, None),
+    ("mueller", "Müller & Söhne GmbH", "customer", "acme", "10001", "EUR", None, None, None, None),
+    ("other", "Other Customer KG", "customer", "beta", None, None, None, None, None, None),
+    ("nord", "Nord Technik GmbH", "customer", "acme", "000042", "EUR", "reseller", "en", "N-1", None),
+    ("sued", "Süd Bau AG", "customer", "acme", "20002", "CHF", "customer", "de", None, "crm"),
+]
+keys = st.sampled_from(["mueller", "MUELLER ", "nord", "sued", "other", "acme", "beta", "neu-gmbh", "Neu_Key!",
+                        "platform", None, None, ""])
+names = st.sampled_from(["Müller & Söhne GmbH", "Mu\u0308ller & So\u0308hne GmbH", "Mueller und Soehne GmbH",
+                         "Nord Technik GmbH", "NORD TECHNIK G.m.b.H.", "Neu GmbH", "  Neu   GmbH ", "Süd Bau AG",
+                         "Sued Bau Aktiengesellschaft", "x" * 201, "Bad\x07Name", "MÃ¼ller & SÃ¶hne GmbH", "", None])
+kinds = st.sampled_from([None, None, "customer", "Customer ", "reseller", "partner", ""])
+resellers = st.sampled_from([None, None, "acme", "ACME", "beta", "mueller", "nowhere", ""])
+numbers = st.sampled_from([None, None, "10001", "42", "000042", "20002", "30003", "7", "1" * 80, ""])
+currencies = st.sampled_from([None, None, "EUR", "eur", "CHF", "XXX", " "])
+billings = st.sampled_from([None, None, "customer", "reseller", "Reseller", "monthly"])
+languages = st.sampled_from([None, None, "de", "en", "EN", "xx"])
+external_ids = st.sampled_from([None, None, "N-1", "N-2", "bad\nid"])
+applications = st.sampled_from([None, None, None, "crm", "CRM, crm", "unknown-app", ""])
+
+
+@st.composite
+def tenant_rows(draw: Any) -> list[Row]:
+    rows: list[Row] = []
+    for _ in range(draw(st.integers(0, 7))):
+        pick = draw(st.integers(0, 3))
+        if pick <= 1:  # a stored tenant as stored, or with one cell changed or left out
+            row = list(draw(st.sampled_from(AS_STORED)))
+            if pick == 1:
+                pos = draw(st.integers(0, len(row) - 1))
+                row[pos] = draw([keys, names, kinds, resellers, numbers, currencies, billings, languages,
+                                 external_ids, applications][pos])
+            rows.append(tuple(row))
+        else:
+            rows.append((draw(keys), draw(names), draw(kinds), draw(resellers), draw(numbers), draw(currencies),
+                         draw(billings), draw(languages), draw(external_ids), draw(applications)))
+    return rows
+
+
+@pytest.fixture
+def more(world: Any, ctx_for: Any) -> None:
+    """Beyond `world`: a zero-padded customer number, billing and language set, an application
+    booked, so that every compared field has a stored value to be equal to or differ from."""
+    from tenantctl.store.services import apps, tenants
+
+    with ctx_for() as ctx:
+        apps.create_app(ctx, "CRM", "crm")
+        tenants.create_tenant(ctx, "Nord Technik GmbH", "customer", reseller="acme", key="nord",
+                              customer_number="000042", currency="EUR", billing="reseller", language="en",
+                              external_id="N-1")
+        tenants.create_tenant(ctx, "Süd Bau AG", "customer", reseller="acme", key="sued", customer_number="20002",
+                              currency="CHF", language="de")
+    with ctx_for() as ctx:
+        from sqlmodel import select
+
+        from tenantctl.store.models import Application, Tenant, TenantApplication
+
+        tid = ctx.session.exec(select(Tenant.id).where(Tenant.key == "sued")).one()
+        aid = ctx.session.exec(select(Application.id).where(Application.key == "crm")).one()
+        ctx.session.add(TenantApplication(tenant_id=tid, application_id=aid, created_by="test"))
+
+
+def _source(tenants: list[Row], users: list[Row] | None, number_cells: set[int], columns: bool) -> Any:
+    from tenantctl.store.imports.rows import Source, Table
+
+    def table(kind: str, sheet: str, headers: dict[str, str], rows: list[Row]) -> Table:
+        return Table(kind, sheet, 1, list(headers.values()), {f: i for i, f in enumerate(headers)},
+                     [(n + 2, r) for n, r in enumerate(rows)])
+
+    t = table("tenants", "Mandanten", HEADERS, tenants)
+    t.numbers = {(n + 2, "customer_number") for n in number_cells if n < len(tenants)}
+    if columns:  # as importers/read_xlsx.py and read_csv.py leave a table they read into columns
+        t.frame()
+        t._rows = None
+    tables = {"tenants": t}
+    if users is not None:
+        tables["users"] = table("users", "Benutzer", USER_HEADERS, users)
+    return Source(Path("generated.xlsx"), "xlsx", tables)
+
+
+def _plan(ctx_for: Any, actor: str | None, source: Any, opts: Any, rowwise: bool) -> Any:
+    from tenantctl.store.errors import TenantctlError
+    from tenantctl.store.imports import planning
+    from tenantctl.store.imports.rowwise.plan_tenants import plan_tenants as old
+
+    columnar = planning.plan_tenants
+    with ctx_for(actor) as ctx:
+        planning.plan_tenants = old if rowwise else columnar
+        try:
+            return _shape(planning.build_plan(ctx, source, opts))
+        except TenantctlError as exc:  # an --reseller the actor does not see: refused by both alike
+            return type(exc).__name__, str(exc)
+        finally:
+            planning.plan_tenants = columnar
+
+
+@given(tenants=tenant_rows(), users=st.none() | st.lists(st.sampled_from(
+           [(f, la, e, t, r, None, None) for f, la, e, t, r in STORED] + [("Neu", "Person", "neu@kunde.example",
+                                                                         "Neu GmbH", "admin", None, None)]),
+           max_size=3),
+       actor=st.sampled_from([None, None, "rita.reseller", "max.mueller", "bert.beta", "mia.meier"]),
+       mode=st.sampled_from(["upsert", "upsert", "create"]), reseller=st.sampled_from([None, None, "acme"]),
+       number_cells=st.sets(st.integers(0, 7), max_size=3), columns=st.booleans())
+@RUNS
+def test_columnar_and_rowwise_tenant_planners_agree(more: None, ctx_for: Any, backend: str, tenants: list[Row],
+                                                    users: list[Row] | None, actor: str | None, mode: str,
+                                                    reseller: str | None, number_cells: set[int],
+                                                    columns: bool) -> None:
+    """`columns`: the tenants table comes as columns (a reader that reads into columns), not rows."""
+    from tenantctl.store.imports.plan import Options
+
+    opts = Options(mode=mode, reseller=reseller)
+    old = _plan(ctx_for, actor, _source(tenants, users, number_cells, False), opts, rowwise=True)
+    new = _plan(ctx_for, actor, _source(tenants, users, number_cells, columns), opts, rowwise=False)
+    assert new == old
+
+
+def test_rows_equal_to_the_store_skip_the_rules_and_the_rest_do_not(more: None, ctx_for: Any,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rows the join finds equal to the store are planned without reading their cells one by
+    one; a duplicate of one, a changed row and a new row are, with the row-wise messages."""
+    from tenantctl.store.imports import plan_tenants
+    from tenantctl.store.imports.plan import Options
+
+    read: list[int] = []
+    reader = plan_tenants.read_tenant_row
+    monkeypatch.setattr(plan_tenants, "read_tenant_row", lambda f, p, n, v: read.append(n) or reader(f, p, n, v))
+    rows: list[Row] = [*AS_STORED,
+                       ("nord", "Nord Technik GmbH", "customer", "acme", "000042", None, None, None, None, None),
+                       (None, "Süd Bau AG", None, "acme", "20002", None, "reseller", None, None, None),
+                       ("neu-gmbh", "Neu GmbH", None, "acme", "30003", "EUR", None, None, None, None)]
+    for columns in (False, True):
+        read.clear()
+        new = _plan(ctx_for, None, _source(rows, None, set(), columns), Options(), rowwise=False)
+        assert new == _plan(ctx_for, None, _source(rows, None, set(), False), Options(), rowwise=True)
+        assert [r[5] for r in new["rows"]] == ["unchanged"] * 6 + ["error", "update", "create"]
+        assert read == [8, 9, 10]  # the duplicate of row 6, the changed billing, the new tenant
+        assert new["problems"] == [{"sheet": "Mandanten", "row": 8, "column": "Schlüssel",
+                                    "message": "the same tenant as row 6"}]
+
+
+def test_a_columnar_table_is_planned_without_its_row_tuples(more: None, ctx_for: Any,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table a reader read into columns is never turned into per-row tuples (Table.rows): the
+    planner reads its columns, and frees them when done."""
+    from tenantctl.store.imports.plan import Options
+    from tenantctl.store.imports.rows import Table
+
+    def no_rows(self: Table) -> Any:
+        if self.kind == "tenants":
+            raise AssertionError("the tenants table built its row tuples")
+        return Table.__dict__["_orig_rows"].fget(self)
+
+    monkeypatch.setattr(Table, "_orig_rows", Table.rows, raising=False)
+    monkeypatch.setattr(Table, "rows", property(no_rows, Table.rows.fset))
+    rows = [*AS_STORED, ("neu-gmbh", "Neu GmbH", None, "acme", "30003", "EUR", None, None, None, None)]
+    source = _source(rows, None, set(), True)
+    table = source.tables["tenants"]
+    new = _plan(ctx_for, None, source, Options(), rowwise=False)
+    assert [r[5] for r in new["rows"]] == ["unchanged"] * 6 + ["create"]
+    assert table.columns is None and table._rows == []
+
+
+def test_a_first_import_read_as_rows_does_not_load_polars(world: Any, tmp_path: Path) -> None:
+    """A tenants file read as rows that names no stored tenant (a first import) is planned without
+    polars; one that names stored tenants is compared in columns."""
+    from tests.imports.conftest import TENANT_HEADER, write_csv
+    from tests.imports.test_columnar_planner import _loads_polars
+
+    new = write_csv(tmp_path / "neu.csv", [TENANT_HEADER, ["", "Neu GmbH", "customer", "acme", "30003", "EUR", ""]])
+    assert _loads_polars("import", "run", str(new)) == (0, False)
+    again = write_csv(tmp_path / "again.csv", [TENANT_HEADER, ["mueller", "Müller & Söhne GmbH", "customer", "acme",
+                                                               "10001", "EUR", ""]])
+    assert _loads_polars("import", "run", str(again)) == (0, True)
