@@ -8,6 +8,7 @@ table as rows and as columns; on SQLite, and on PostgreSQL when TENANTCTL_TEST_D
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -34,43 +35,44 @@ AS_STORED: list[Row] = [
     ("nord", "Nord Technik GmbH", "customer", "acme", "000042", "EUR", "reseller", "en", "N-1", None),
     ("sued", "Süd Bau AG", "customer", "acme", "20002", "CHF", "customer", "de", None, "crm"),
 ]
-keys = st.sampled_from(["mueller", "MUELLER ", "nord", "sued", "other", "acme", "beta", "neu-gmbh", "Neu_Key!",
-                        "platform", None, None, ""])
-names = st.sampled_from(["Müller & Söhne GmbH", "Mu\u0308ller & So\u0308hne GmbH", "Mueller und Soehne GmbH",
-                         "Nord Technik GmbH", "NORD TECHNIK G.m.b.H.", "Neu GmbH", "  Neu   GmbH ", "Süd Bau AG",
-                         "Sued Bau Aktiengesellschaft", "x" * 201, "Bad\x07Name", "MÃ¼ller & SÃ¶hne GmbH", "", None])
-kinds = st.sampled_from([None, None, "customer", "Customer ", "reseller", "partner", ""])
-resellers = st.sampled_from([None, None, "acme", "ACME", "beta", "mueller", "nowhere", ""])
-numbers = st.sampled_from([None, None, "10001", "42", "000042", "20002", "30003", "7", "1" * 80, ""])
-currencies = st.sampled_from([None, None, "EUR", "eur", "CHF", "XXX", " "])
-billings = st.sampled_from([None, None, "customer", "reseller", "Reseller", "monthly"])
-languages = st.sampled_from([None, None, "de", "en", "EN", "xx"])
-external_ids = st.sampled_from([None, None, "N-1", "N-2", "bad\nid"])
-applications = st.sampled_from([None, None, None, "crm", "CRM, crm", "unknown-app", ""])
+# what a cell may say instead, field by field (in the order of HEADERS): equal after the planner's
+# normalising, another valid value, broken
+CELLS: list[list[str | None]] = [
+    ["mueller", "MUELLER ", " Nord", "nord", "sued", "other", "acme", "beta", "neu-gmbh", "Neu_Key!", "platform",
+     None, None, ""],
+    ["Müller & Söhne GmbH", "Mu\u0308ller & So\u0308hne GmbH", "Mueller und Soehne GmbH", "Nord Technik GmbH",
+     "NORD TECHNIK G.m.b.H.", "Nord  Technik GmbH", "Neu GmbH", "  Neu   GmbH ", "Süd Bau AG",
+     "Sued Bau Aktiengesellschaft", "x" * 201, "Bad\x07Name", "MÃ¼ller & SÃ¶hne GmbH", "", None],
+    [None, None, "customer", "Customer ", "reseller", "partner", ""],
+    [None, None, "acme", "ACME", "beta", "mueller", "nowhere", "", " "],
+    [None, None, "10001", "42", "000042", "20002", "30003", "7", "1" * 80, ""],
+    [None, None, "EUR", "eur", "CHF", "XXX", " ", ""],
+    [None, None, "customer", "reseller", "Reseller", "monthly"],
+    [None, None, "de", "en", "EN", "xx", ""],
+    [None, None, "N-1", " N-1 ", "N-2", "bad\nid", ""],
+    [None, None, None, "crm", "CRM, crm", "unknown-app", ""],
+]
+VARIANTS = [st.sampled_from(c) for c in CELLS]
 
 
 @st.composite
 def tenant_rows(draw: Any) -> list[Row]:
     rows: list[Row] = []
     for _ in range(draw(st.integers(0, 7))):
-        pick = draw(st.integers(0, 3))
-        if pick <= 1:  # a stored tenant as stored, or with one cell changed or left out
-            row = list(draw(st.sampled_from(AS_STORED)))
-            if pick == 1:
-                pos = draw(st.integers(0, len(row) - 1))
-                row[pos] = draw([keys, names, kinds, resellers, numbers, currencies, billings, languages,
-                                 external_ids, applications][pos])
-            rows.append(tuple(row))
+        if draw(st.integers(0, 4)) <= 2:  # a stored tenant as stored, or with a cell or two changed
+            stored = draw(st.sampled_from(AS_STORED))
+            rows.append(tuple(draw(VARIANTS[pos]) if draw(st.integers(0, 7)) == 0 else v
+                              for pos, v in enumerate(stored)))
         else:
-            rows.append((draw(keys), draw(names), draw(kinds), draw(resellers), draw(numbers), draw(currencies),
-                         draw(billings), draw(languages), draw(external_ids), draw(applications)))
+            rows.append(tuple(draw(v) for v in VARIANTS))
     return rows
 
 
 @pytest.fixture
 def more(world: Any, ctx_for: Any) -> None:
     """Beyond `world`: a zero-padded customer number, billing and language set, an application
-    booked, so that every compared field has a stored value to be equal to or differ from."""
+    booked, a customer of two resellers, a rejected connection: every compared field has a stored
+    value to be equal to or differ from."""
     from tenantctl.store.services import apps, tenants
 
     with ctx_for() as ctx:
@@ -83,11 +85,17 @@ def more(world: Any, ctx_for: Any) -> None:
     with ctx_for() as ctx:
         from sqlmodel import select
 
-        from tenantctl.store.models import Application, Tenant, TenantApplication
+        from tenantctl.store.models import Application, Connection, Tenant, TenantApplication
 
         tid = ctx.session.exec(select(Tenant.id).where(Tenant.key == "sued")).one()
         aid = ctx.session.exec(select(Application.id).where(Application.key == "crm")).one()
         ctx.session.add(TenantApplication(tenant_id=tid, application_id=aid, created_by="test"))
+        # other's connection to acme was rejected (the planner ignores it); nord is beta's customer too
+        ids = dict(ctx.session.exec(select(Tenant.key, Tenant.id)).all())
+        ctx.session.add(Connection(reseller_id=ids["acme"], customer_id=ids["other"], customer_number="30003",
+                                   state="rejected", created_by="test"))
+        ctx.session.add(Connection(reseller_id=ids["beta"], customer_id=ids["nord"], customer_number="000042",
+                                   currency="EUR", state="active", created_by="test"))
 
 
 def _source(tenants: list[Row], users: list[Row] | None, number_cells: set[int], columns: bool) -> Any:
@@ -114,10 +122,17 @@ def _plan(ctx_for: Any, actor: str | None, source: Any, opts: Any, rowwise: bool
     from tenantctl.store.imports.rowwise.plan_tenants import plan_tenants as old
 
     columnar = planning.plan_tenants
+    planned: list[Any] = []
+
+    def plan_tenants(*args: Any) -> Any:
+        out = (old if rowwise else columnar)(*args)
+        planned.extend(_file_tenants(out))
+        return out
+
     with ctx_for(actor) as ctx:
-        planning.plan_tenants = old if rowwise else columnar
+        planning.plan_tenants = plan_tenants
         try:
-            return _shape(planning.build_plan(ctx, source, opts))
+            return {**_shape(planning.build_plan(ctx, source, opts)), "file_tenants": planned}
         except TenantctlError as exc:  # an --reseller the actor does not see: refused by both alike
             return type(exc).__name__, str(exc)
         finally:
@@ -145,17 +160,63 @@ def test_columnar_and_rowwise_tenant_planners_agree(more: None, ctx_for: Any, ba
     assert new == old
 
 
+def _file_tenants(out: list[Any]) -> list[tuple[Any, ...]]:
+    return [(ft.plan.row, *(getattr(ft, f.name) for f in dataclasses.fields(ft) if f.name != "plan")) for ft in out]
+
+
+@pytest.mark.parametrize("actor", [None, "rita.reseller", "bert.beta"])
+def test_every_cell_changed_from_a_stored_row(more: None, ctx_for: Any, actor: str | None) -> None:
+    """Every stored tenant's row with one cell replaced by each of its field's texts (equal after
+    normalising, another value, broken), then the rows as stored (equal, or repeating a changed
+    row): the same plan and the same tenants for the user rows, by both planners."""
+    from tenantctl.store.imports.plan import Options, Plan
+    from tenantctl.store.imports.plan_tenants import plan_tenants as new
+    from tenantctl.store.imports.rowwise.plan_tenants import plan_tenants as old
+    from tenantctl.store.imports.snapshot import Snapshot
+
+    with ctx_for(actor) as ctx:
+        snap = Snapshot(ctx)
+        for pos, values in enumerate(CELLS):
+            for value in dict.fromkeys(values):
+                rows = [(*stored[:pos], value, *stored[pos + 1:]) for stored in AS_STORED] + AS_STORED
+                got = []
+                for planner, columns in ((old, False), (new, True)):
+                    source = _source(rows, None, set(), columns)
+                    plan = Plan(ref=source.row_ref)
+                    out = planner(ctx, snap, source.tables["tenants"], Options(), plan, set(), False)
+                    got.append((_shape(plan), _file_tenants(out)))
+                assert got[0] == got[1], (list(HEADERS)[pos], value)
+
+
+@given(numbers=st.lists(st.sampled_from([None, "", "10001", "010001", "1067", "01067", "42", "000042", "7", "x7",
+                                          "20002", "123456"]), max_size=8),
+       number_cells=st.sets(st.integers(0, 7), max_size=4))
+@settings(max_examples=200, deadline=None, derandomize=True)
+def test_lost_zeros_from_the_column_as_from_the_rows(numbers: list[str | None], number_cells: set[int]) -> None:
+    """The planner's lost zeros, read from the column's list, are checks.lost_zeros of the rows."""
+    from tenantctl.store.imports.checks import lost_zeros
+    from tenantctl.store.imports.rows import Table
+    from tenantctl.store.imports.tenant_file import _lost_zeros
+
+    table = Table("tenants", "Mandanten", 1, ["Name", "Kundennummer"], {"name": 0, "customer_number": 1},
+                  [(n + 2, ("T", v)) for n, v in enumerate(numbers)],
+                  numbers={(n + 2, "customer_number") for n in number_cells})
+    rownums = [n + 2 for n in range(len(numbers))]
+    assert _lost_zeros(rownums, numbers, table.numbers) == lost_zeros(table, "customer_number")
+
+
 def test_rows_equal_to_the_store_skip_the_rules_and_the_rest_do_not(more: None, ctx_for: Any,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The rows the join finds equal to the store are planned without reading their cells one by
-    one; a duplicate of one, a changed row and a new row are, with the row-wise messages."""
+    one (a repeated one is still refused); a changed row and a new row are read, with the row-wise
+    messages."""
     from tenantctl.store.imports import plan_tenants
     from tenantctl.store.imports.plan import Options
 
     read: list[int] = []
     reader = plan_tenants.read_tenant_row
     monkeypatch.setattr(plan_tenants, "read_tenant_row", lambda f, p, n, v: read.append(n) or reader(f, p, n, v))
-    rows: list[Row] = [*AS_STORED,
+    rows: list[Row] = [*AS_STORED[:5],
                        ("nord", "Nord Technik GmbH", "customer", "acme", "000042", None, None, None, None, None),
                        (None, "Süd Bau AG", None, "acme", "20002", None, "reseller", None, None, None),
                        ("neu-gmbh", "Neu GmbH", None, "acme", "30003", "EUR", None, None, None, None)]
@@ -163,10 +224,11 @@ def test_rows_equal_to_the_store_skip_the_rules_and_the_rest_do_not(more: None, 
         read.clear()
         new = _plan(ctx_for, None, _source(rows, None, set(), columns), Options(), rowwise=False)
         assert new == _plan(ctx_for, None, _source(rows, None, set(), False), Options(), rowwise=True)
-        assert [r[5] for r in new["rows"]] == ["unchanged"] * 6 + ["error", "update", "create"]
-        assert read == [8, 9, 10]  # the duplicate of row 6, the changed billing, the new tenant
-        assert new["problems"] == [{"sheet": "Mandanten", "row": 8, "column": "Schlüssel",
-                                    "message": "the same tenant as row 6"}]
+        assert [r[5] for r in new["rows"]] == ["unchanged"] * 5 + ["error", "update", "create"]
+        assert read == [8, 9]  # the changed billing, the new tenant (row 7 repeats row 6: found in row order)
+        assert [(p["row"], p["message"]) for p in new["problems"]] == [
+            (7, "the same tenant as row 6"), (7, "customer number 000042 also in row 6")]
+        assert new["rows"][6][6] == {"billing": ["customer", "reseller"]}
 
 
 def test_a_columnar_table_is_planned_without_its_row_tuples(more: None, ctx_for: Any,
@@ -181,10 +243,10 @@ def test_a_columnar_table_is_planned_without_its_row_tuples(more: None, ctx_for:
             raise AssertionError("the tenants table built its row tuples")
         return Table.__dict__["_orig_rows"].fget(self)
 
-    monkeypatch.setattr(Table, "_orig_rows", Table.rows, raising=False)
-    monkeypatch.setattr(Table, "rows", property(no_rows, Table.rows.fset))
     rows = [*AS_STORED, ("neu-gmbh", "Neu GmbH", None, "acme", "30003", "EUR", None, None, None, None)]
     source = _source(rows, None, set(), True)
+    monkeypatch.setattr(Table, "_orig_rows", Table.rows, raising=False)
+    monkeypatch.setattr(Table, "rows", property(no_rows, Table.rows.fset))
     table = source.tables["tenants"]
     new = _plan(ctx_for, None, source, Options(), rowwise=False)
     assert [r[5] for r in new["rows"]] == ["unchanged"] * 6 + ["create"]
