@@ -52,15 +52,16 @@ class TenantRow:
     apps: set[int] = field(default_factory=set)
 
 
-def _rule_of(field: str) -> Callable[[Any], Any]:
-    """The rule a cell of `field` goes through, as a function of the cell's text."""
-    def lowered(enum: Any, what: str) -> Callable[[Any], Any]:
-        return lambda v: choice((v or "").lower() or None, enum, what)
+def _lowered(enum: Any, what: str) -> Callable[[Any], Any]:
+    return lambda v: choice((v or "").lower() or None, enum, what)
 
-    return {"name": lambda v: clean_name(v, "tenant name"), "language": lowered(Language, "language"),
-            "billing": lowered(Billing, "billing"), "currency": rules.normalise_currency,
-            "customer_number": rules.clean_customer_number, "external_id": rules.clean_external_id,
-            "key": rules.check_tenant_key}[field]
+
+# the rule a cell of each field goes through, as a function of the cell's text (as tenant_cells reads it)
+_RULES: dict[str, Callable[[Any], Any]] = {
+    "name": lambda v: clean_name(v, "tenant name"), "language": _lowered(Language, "language"),
+    "billing": _lowered(Billing, "billing"), "currency": rules.normalise_currency,
+    "customer_number": rules.clean_customer_number, "external_id": rules.clean_external_id,
+    "key": rules.check_tenant_key}
 
 
 class CellRules:
@@ -69,14 +70,14 @@ class CellRules:
     message). An error without a message is a bug and is raised, as checks.check does."""
 
     def __init__(self) -> None:
-        self.memo: dict[str, dict[Any, tuple[Any, str | None]]] = {}
+        self.memo: dict[str, dict[Any, tuple[Any, str | None]]] = {f: {} for f in _RULES}
 
     def outcome(self, field: str, value: Any) -> tuple[Any, str | None]:
-        seen = self.memo.setdefault(field, {})
+        seen = self.memo[field]
         hit = seen.get(value)
         if hit is None:
             try:
-                hit = (_rule_of(field)(value), None)
+                hit = (_RULES[field](value), None)
             except Exception as exc:
                 if not hasattr(exc, "message"):
                     raise

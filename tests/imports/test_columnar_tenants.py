@@ -205,6 +205,18 @@ def test_lost_zeros_from_the_column_as_from_the_rows(numbers: list[str | None], 
     assert _lost_zeros(rownums, numbers, table.numbers) == lost_zeros(table, "customer_number")
 
 
+@given(name=st.text(st.sampled_from("aAöÖüßẞé\u0301\u0308&+ .-_ﬁ½Ⅸıİǅ0Kk\u212a") | st.characters(), max_size=30)
+       | st.sampled_from(["Weiß & Söhne Haustechnik GbR", "WEISS UND SOEHNE Haustechnik G.b.R.", "Café Zoë",
+                          "Gesellschaft mit beschränkter Haftung", "ﬁrma", "e. Kfm."]))
+@settings(max_examples=300, deadline=None, derandomize=True)
+def test_loose_names_as_the_reference_gives_them(name: str) -> None:
+    """The ASCII short cut of near_names.loose_name gives the reference's loose name."""
+    from tenantctl.store.imports.near_names import loose_name
+    from tenantctl.store.imports.rowwise.near_names import loose_name as reference
+
+    assert loose_name(name) == reference(name)
+
+
 def test_rows_equal_to_the_store_skip_the_rules_and_the_rest_do_not(more: None, ctx_for: Any,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The rows the join finds equal to the store are planned without reading their cells one by
