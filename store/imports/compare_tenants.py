@@ -116,7 +116,12 @@ def same_as_stored(ctx: Ctx, snap: Snapshot, cells: Columns, rules: CellRules,
     """The rows (by position) equal to the store, as the module's doc says."""
     import polars as pl
 
-    f = pl.DataFrame({n: cells.column(n) for n in FIELDS}, schema=dict.fromkeys(FIELDS, pl.String))
+    if cells.frame is not None:  # the reader's columns, as they are
+        given = cells.frame.columns
+        f = cells.frame.select([pl.col(n).cast(pl.String) if n in given else pl.lit(None, pl.String).alias(n)
+                                for n in FIELDS])
+    else:
+        f = pl.DataFrame({n: cells.column(n) for n in FIELDS}, schema=dict.fromkeys(FIELDS, pl.String))
     f = f.with_row_index("_i")
     names = {v for v in set(cells.column("name")) if v is not None and rules.outcome("name", v) == (v, None)}
     empty_apps = [v for v in set(cells.column("applications")) if v is not None and not split_list(v)]

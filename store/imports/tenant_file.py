@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tenantctl.store import rules
 from tenantctl.store.context import Ctx
@@ -17,6 +17,9 @@ from tenantctl.store.imports.near_names import NearNames
 from tenantctl.store.imports.plan import Options, Plan, RowPlan
 from tenantctl.store.imports.rows import Table
 from tenantctl.store.imports.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 @dataclass
@@ -109,12 +112,13 @@ class Columns:
 
     rownums: list[int]
     values: dict[str, list[str | None]]  # the table's fields; a field it lacks reads as empty
+    frame: pl.DataFrame | None = None    # the reader's columns, when it read into columns (for the compare)
 
     @classmethod
     def of(cls, table: Table) -> Columns:
         if table.columns is not None and table._rows is None:  # as a columnar reader left it
             frame = table.columns
-            return cls(frame["_row"].to_list(), {n: frame[n].to_list() for n in table.names})
+            return cls(frame["_row"].to_list(), {n: frame[n].to_list() for n in table.names}, frame)
         rows = table.rows
         cols = list(zip(*(v for _, v in rows), strict=True)) if rows else [() for _ in table.names]
         return cls([r for r, _ in rows], {n: list(c) for n, c in zip(table.names, cols, strict=True)})
