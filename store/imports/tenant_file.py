@@ -99,10 +99,10 @@ class CellRules:
 
     def check(self, p: RowPlan, f: TenantFile, field: str, value: Any) -> Any:
         """The cell's value, or None and its rule's message said on the row."""
-        result, message = self.outcome(field, value)
-        if message is not None:
-            p.error(f.h(field), message)
-        return result
+        hit = self.memo[field].get(value) or self.outcome(field, value)  # a hit without the call: 60,000 cells
+        if hit[1] is not None:
+            p.error(f.h(field), hit[1])
+        return hit[0]
 
 
 @dataclass
