@@ -7,6 +7,7 @@ the rows share lives in tenant_file."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from tenantctl.store.context import Ctx
@@ -22,6 +23,10 @@ from tenantctl.store.imports.tenant_file import default_reseller as default_rese
 from tenantctl.store.imports.tenant_new import plan_new_tenant
 from tenantctl.store.imports.tenant_targets import find_existing
 
+# rows of a table read as rows above which its rows equal to the store are found in columns: about
+# where planning them one by one costs what importing polars does
+COMPARE_ROWS = 5_000
+
 
 def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, plan: Plan,
                  padded_refs: set[str] = frozenset(), flat: bool = False) -> list[FileTenant]:  # type: ignore[assignment]
@@ -32,7 +37,8 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
     an explicit reseller, and one whose name is near a stored tenant's is refused naming it.
 
     The rows are read as columns; those equal to the store (compare_tenants, when a row names a
-    stored tenant) are planned unchanged from the join, the others one by one below."""
+    stored tenant; see COMPARE_ROWS) are planned unchanged from the join, the others one by one
+    below."""
     if table is None:
         return []
     columnar = table.columns is not None and table._rows is None
@@ -41,7 +47,9 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
         table.rows = []  # the lists hold the rows: the engine's clear then builds no per-row tuples
     f = open_tenant_file(ctx, snap, table, opts, plan, padded_refs, flat, cells, cell_rules)
     same: dict[int, Same] = {}
-    if opts.mode == "upsert" and not flat and names_stored(snap, cells):
+    # a table read as rows is compared in columns only when that pays for loading polars (~0.3 s)
+    worth = columnar or "polars" in sys.modules or len(cells.rownums) > COMPARE_ROWS
+    if opts.mode == "upsert" and not flat and worth and names_stored(snap, cells):
         same = same_as_stored(ctx, snap, cells, cell_rules, f.reseller_default)
     out: list[FileTenant] = []
     names, numbers = cells.column("name"), cells.column("customer_number")
