@@ -162,6 +162,8 @@ def _joined(f: pl.DataFrame, tenants: pl.DataFrame, conns: pl.DataFrame) -> dict
                                                          coalesce=False)
     numbered = conns.select(pl.col("reseller_id").alias("_rid"), pl.col("customer_number").alias("_customer_number"),
                             pl.col("customer_id").alias("_tid"))
+    # a number two customers have at one reseller: the planner's look-up decides (the connection read last)
+    numbered = numbered.filter(pl.len().over("_rid", "_customer_number") == 1)
     by_number = (f.filter(pl.col("_key").is_null() & pl.col("_customer_number").is_not_null()
                           & (pl.col("_kind") == TenantKind.customer))
                  .join(numbered, on=["_rid", "_customer_number"], how="inner").join(stored, on="_tid", how="inner"))
@@ -182,8 +184,7 @@ def _joined(f: pl.DataFrame, tenants: pl.DataFrame, conns: pl.DataFrame) -> dict
     # a reseller's row names no reseller: its FileTenant has none (not the default)
     resellers = m.filter(pl.col("_tkind") == TenantKind.reseller).with_columns(
         pl.lit(None, pl.Int64).alias("_rid"), pl.lit(None, pl.String).alias("_rkey"))
-    out = pl.concat([customers.select(_SAME), resellers.select(_SAME)])
-    out = out.filter(pl.col("_i").is_unique())  # a row matching twice is left to the row-by-row planner
+    out = pl.concat([customers.select(_SAME), resellers.select(_SAME)])  # one match per row: by key, else number
     return {row[0]: Same(*row[1:]) for row in out.iter_rows()}
 
 

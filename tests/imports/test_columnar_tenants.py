@@ -34,6 +34,8 @@ AS_STORED: list[Row] = [
     ("other", "Other Customer KG", "customer", "beta", None, None, None, None, None, None),
     ("nord", "Nord Technik GmbH", "customer", "acme", "000042", "EUR", "reseller", "en", "N-1", None),
     ("sued", "Süd Bau AG", "customer", "acme", "20002", "CHF", "customer", "de", None, "crm"),
+    # by number at beta, where two customers have it (nord and west)
+    (None, "Nord Technik GmbH", "customer", "beta", "000042", "EUR", None, None, None, None),
 ]
 # what a cell may say instead, field by field (in the order of HEADERS): equal after the planner's
 # normalising, another valid value, broken
@@ -71,8 +73,8 @@ def tenant_rows(draw: Any) -> list[Row]:
 @pytest.fixture
 def more(world: Any, ctx_for: Any) -> None:
     """Beyond `world`: a zero-padded customer number, billing and language set, an application
-    booked, a customer of two resellers, a rejected connection: every compared field has a stored
-    value to be equal to or differ from."""
+    booked, a customer of two resellers, two customers with one number at a reseller, a rejected
+    connection: every compared field has a stored value to be equal to or differ from."""
     from tenantctl.store.services import apps, tenants
 
     with ctx_for() as ctx:
@@ -95,6 +97,11 @@ def more(world: Any, ctx_for: Any) -> None:
         ctx.session.add(Connection(reseller_id=ids["acme"], customer_id=ids["other"], customer_number="30003",
                                    state="rejected", created_by="test"))
         ctx.session.add(Connection(reseller_id=ids["beta"], customer_id=ids["nord"], customer_number="000042",
+                                   currency="EUR", state="active", created_by="test"))
+        west = Tenant(key="west", name="West Handel GmbH", kind="customer", status="active", created_by="test")
+        ctx.session.add(west)
+        ctx.session.flush()
+        ctx.session.add(Connection(reseller_id=ids["beta"], customer_id=west.id, customer_number="000042",
                                    currency="EUR", state="active", created_by="test"))
 
 
@@ -265,7 +272,7 @@ def test_a_columnar_table_is_planned_without_its_row_tuples(more: None, ctx_for:
             raise AssertionError("the tenants table built its row tuples")
         return Table.__dict__["_orig_rows"].fget(self)
 
-    rows = [*AS_STORED, ("neu-gmbh", "Neu GmbH", None, "acme", "30003", "EUR", None, None, None, None)]
+    rows = [*AS_STORED[:6], ("neu-gmbh", "Neu GmbH", None, "acme", "30003", "EUR", None, None, None, None)]
     source = _source(rows, None, set(), True)
     monkeypatch.setattr(Table, "_orig_rows", Table.rows, raising=False)
     monkeypatch.setattr(Table, "rows", property(no_rows, Table.rows.fset))
