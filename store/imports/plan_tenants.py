@@ -1,9 +1,10 @@
 """Tenant rows: each checked against the rules, the store and the rest of the file, matched to a
 stored tenant (key, customer number at its reseller, or name) or planned as a new one.
 
-The steps, each in its module: the row's cells and reseller (tenant_cells), the stored tenant it
-names (tenant_targets), what it changes there (tenant_changes), or the new tenant (tenant_new); what
-the rows share lives in tenant_file."""
+The steps, each in its module: the rows equal to the store, found in columns (compare_tenants);
+for the others, the row's cells and reseller (tenant_cells), the stored tenant it names
+(tenant_targets), what it changes there (tenant_changes), or the new tenant (tenant_new); what the
+rows share (and the cell rules, once per distinct text) lives in tenant_file."""
 
 from __future__ import annotations
 
