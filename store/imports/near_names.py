@@ -26,7 +26,8 @@ def loose_name(name: str) -> str:
     """The form two near names share: `Weiß & Söhne Haustechnik GbR` and `WEISS UND SOEHNE
     Haustechnik G.b.R.` both give `weiss&soehnehaustechnikgbr`."""
     text = unicodedata.normalize("NFC", name).casefold().translate(_UMLAUTS)
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    if not text.isascii():  # ASCII (most names, once the umlauts are spelled out) has no accents to drop
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     words = " ".join("&" if w in _AND else w for w in _TOKENS.findall(text))
     for long, short in _LEGAL_FORMS:
         if long in words:

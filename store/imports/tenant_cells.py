@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tenantctl.store import rules
-from tenantctl.store.enums import Billing, Language, TenantKind
-from tenantctl.store.imports.checks import check, choice, clean_name, split_list
+from tenantctl.store.enums import TenantKind
+from tenantctl.store.imports.checks import split_list
 from tenantctl.store.imports.plan import RowPlan
 from tenantctl.store.imports.snapshot import Snapshot
 from tenantctl.store.imports.tenant_file import TenantFile, TenantRow
@@ -27,14 +26,13 @@ def read_tenant_row(f: TenantFile, p: RowPlan, rownum: int, v: dict[str, Any]) -
 
 
 def _read_cells(f: TenantFile, p: RowPlan, rownum: int, v: dict[str, Any]) -> TenantRow:
-    h = f.h
+    h, check = f.h, f.rules.check
     cell = v.get("name")
     if f.flat and cell and cell.isdigit() and not v.get("customer_number"):
         # a company column holding customer numbers: a look-up by number, never a company named "11960"
         v = {**v, "customer_number": cell}
         del v["name"]
-    name = (check(p, h("name"), clean_name, v.get("name"), "tenant name")
-            if v.get("name") or not f.flat else None)
+    name = check(p, f, "name", v.get("name")) if v.get("name") or not f.flat else None
     kind = (v.get("kind") or "").strip().lower() or None
     reseller_ref = (v.get("reseller") or "").strip().lower() or None
     if kind is None:
@@ -43,14 +41,14 @@ def _read_cells(f: TenantFile, p: RowPlan, rownum: int, v: dict[str, Any]) -> Te
             p.error(h("kind"), "kind is empty: customer or reseller")
     elif kind not in {TenantKind.customer, TenantKind.reseller}:
         p.error(h("kind"), f"kind {kind!r} is not one of customer, reseller")
-    language = check(p, h("language"), choice, (v.get("language") or "").lower() or None, Language, "language")
-    billing = check(p, h("billing"), choice, (v.get("billing") or "").lower() or None, Billing, "billing")
-    currency = check(p, h("currency"), rules.normalise_currency, v.get("currency"))
-    number = check(p, h("customer_number"), rules.clean_customer_number, v.get("customer_number"))
-    external_id = check(p, h("external_id"), rules.clean_external_id, v.get("external_id"))
+    language = check(p, f, "language", v.get("language"))
+    billing = check(p, f, "billing", v.get("billing"))
+    currency = check(p, f, "currency", v.get("currency"))
+    number = check(p, f, "customer_number", v.get("customer_number"))
+    external_id = check(p, f, "external_id", v.get("external_id"))
     key = (v.get("key") or "").strip().lower() or None
     if key:
-        check(p, h("key"), rules.check_tenant_key, key)
+        check(p, f, "key", key)
     return TenantRow(p, rownum, name, kind, language, billing, currency, number, external_id, key, reseller_ref)
 
 
