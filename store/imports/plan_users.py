@@ -26,6 +26,7 @@ from tenantctl.store.imports.checks import (
     valid,
 )
 from tenantctl.store.imports.compare_users import Stored, Unchanged, first_per_key, load_stored, unchanged_rows
+from tenantctl.store.imports.new_users import NewUsers, plain_rows
 from tenantctl.store.imports.plan import NewUser, Options, Plan, Progress, RowPlan
 from tenantctl.store.imports.rows import Table
 from tenantctl.store.imports.snapshot import Snapshot
@@ -116,13 +117,29 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
                                             unchanged.email, strict=True):
         p = placed[i] = RowPlan(table.sheet, rownum, "user", login, email)
         p.target_id = uid
+    _plan_rest(rows, placed, progress)
+    plan.users.extend(placed)  # type: ignore[arg-type]
+
+
+def _plan_rest(r: _Rows, placed: list[RowPlan | None], progress: Progress | None) -> None:
+    """The rows not equal to the store, in row order: a plain new user by the fast lane (new_users),
+    any other by every rule (`_plan_row`); logins are allocated in row order across both."""
+    c = r.cells
+    fast = plain_rows(c, r.ekeys, r.existing, r.first_ok, r.last_ok, r.role_ok, r.lang_ok, r.targets)
+    new = None
+    if any(fast):
+        r.logins = r.logins or Handles(r.snap.logins(), "", 100)
+        new = NewUsers(r.table.sheet, r.headers["first_name"], r.logins, r.first_ok, r.last_ok, r.role_ok,
+                       r.lang_ok, r.targets, r.create_changes).plan
     slow = iter(i for i, p in enumerate(placed) if p is None)
-    total = len(cells["_row"])
+    rownums, emails, ekeys = c["_row"], r.emails, r.ekeys
+    firsts, lasts, roles, langs, trefs = c["first_name"], c["last_name"], c["role"], c["language"], c["tenant"]
+    total = len(rownums)
     for k in range(total):
         if progress and k % 10_000 == 0:
             progress("checking users", k, total)
-        placed[next(slow)] = _plan_row(rows, k)
-    plan.users.extend(placed)  # type: ignore[arg-type]
+        placed[next(slow)] = (new(rownums[k], emails[k], ekeys[k], firsts[k], lasts[k], roles[k], langs[k],  # type: ignore[misc]
+                                  trefs[k]) if fast[k] else _plan_row(r, k))
 
 
 def _distinct(values: pl.DataFrame | dict[str, list[Any]], name: str) -> list[Any]:
