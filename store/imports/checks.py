@@ -53,6 +53,23 @@ def normalise_email(value: str) -> str:
     return rules.normalise_email(text)
 
 
+def fast_emails_of(values: Iterable[str | None]) -> Iterator[tuple[str, str] | None]:
+    """normalise_email's fast path and rules.email_key for many values without two calls per value:
+    (address, key), or None where the rule itself must decide."""
+    fullmatch, special = _EMAIL_FAST.fullmatch, _SPECIAL_TLDS
+    for value in values:
+        # fullmatch (`$` alone passes a trailing newline): a match has no space around it, so it
+        # is its own strip()
+        if value and len(value) <= 254 and fullmatch(value):
+            local, _, domain = value.rpartition("@")
+            lowered = domain.lower()
+            if lowered.rpartition(".")[2] not in special and "xn--" not in lowered:
+                e = value if lowered == domain else f"{local}@{lowered}"
+                yield e, e if e.islower() else rules.email_key(e)  # ASCII: its own key when lower case
+                continue
+        yield None
+
+
 def fast_emails(raw: pl.Series) -> pl.DataFrame:
     """normalise_email's fast path and rules.email_key in columns, one row per value of `raw`:
     `ok` (the fast path takes it), `email` and `key`, each null where it is the value itself (the
@@ -112,7 +129,8 @@ _slug = lru_cache(maxsize=65_536)(rules.slug)
 
 
 @lru_cache(maxsize=65_536)
-def _login_base(first_name: str, last_name: str) -> str:
+def login_base(first_name: str, last_name: str) -> str:
+    """rules.login_base and its reserved check, cached per name pair (raises the rule's error)."""
     base = ".".join(p for p in (_slug(first_name), _slug(last_name)) if p)[:100]
     if not base:
         base = rules.login_base(first_name, last_name)  # raises with the rule's message
@@ -123,7 +141,7 @@ def _login_base(first_name: str, last_name: str) -> str:
 def login_for(handles: Handles, first_name: str, last_name: str) -> str:
     """users.unique_login's derivation (rules.login_base, reserved check) with the base cached per
     name pair: 100,000 users share a few thousand first and last names."""
-    return handles.allocate(_login_base(first_name, last_name))
+    return handles.allocate(login_base(first_name, last_name))
 
 
 @lru_cache(maxsize=65_536)

@@ -7,13 +7,13 @@ row-by-row path; both lanes run in row order, so logins are allocated exactly as
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
 from tenantctl.store.enums import Role
-from tenantctl.store.imports.checks import Handles, login_for
-from tenantctl.store.imports.plan import NewUser, RowPlan
+from tenantctl.store.imports.checks import Handles, login_base
+from tenantctl.store.imports.plan import NewUser, Progress, RowPlan
 from tenantctl.store.imports.user_targets import Target
 
 Targets = Mapping[str | None, tuple[Target | None, str | None]]
@@ -48,26 +48,39 @@ class NewUsers:
         # per tenant reference: (tenant id, its row in the file, its language, its key)
         self.where: dict[str | None, tuple[int | None, int | None, str, str | None]] = {}
 
-    def plan(self, rownum: int, email: str, ekey: str, first_raw: Any, last_raw: Any, role_raw: Any,
-             lang_raw: Any, tref: str | None) -> RowPlan:
-        p = RowPlan(self.sheet, rownum, "user", None, email)
-        first, last = self.first_ok[first_raw], self.last_ok[last_raw]
-        try:
-            p.key = login_for(self.logins, first, last)
-        except Exception as exc:  # the rule's message (a reserved login), as `check` says it
-            if not hasattr(exc, "message"):
-                raise
-            p.error(self.h_first, exc.message)
-        role = self.role_ok[role_raw] or Role.member
-        where = self.where.get(tref) or self._where(tref)
-        p.values = NewUser(p.key, email, ekey, first, last, self.lang_ok[lang_raw] or where[2], where[0], where[1],
-                           role, ())
-        if p.action != "error":
-            p.action = "create"
-            # read-only, so the users of one tenant and role share one (with the row-by-row lane)
-            p.changes = self.create_changes.get((where[3], role)) or self.create_changes.setdefault(
-                (where[3], role), MappingProxyType({"tenant": [None, where[3]], "role": [None, role]}))
-        return p
+    def rows(self, fast: list[bool], cells: Mapping[str, list[Any]], emails: list[Any], ekeys: list[Any],
+             slow: Callable[[int], RowPlan], progress: Progress | None) -> Iterator[RowPlan]:
+        """Every row's plan in row order: a fast row planned here, any other by `slow` (its position)."""
+        sheet, allocate, first_ok, last_ok, role_ok, lang_ok = (self.sheet, self.logins.allocate, self.first_ok,
+                                                                self.last_ok, self.role_ok, self.lang_ok)
+        where, member, changes = self.where, Role.member, self.create_changes
+        total = len(fast)
+        for k, (is_fast, rownum, first_raw, last_raw, role_raw, lang_raw, tref) in enumerate(zip(
+                fast, cells["_row"], cells["first_name"], cells["last_name"], cells["role"], cells["language"],
+                cells["tenant"], strict=True)):
+            if progress and k % 10_000 == 0:
+                progress("checking users", k, total)
+            if not is_fast:
+                yield slow(k)
+                continue
+            p = RowPlan(sheet, rownum, "user", None, emails[k])
+            first, last = first_ok[first_raw], last_ok[last_raw]
+            try:
+                p.key = allocate(login_base(first, last))
+            except Exception as exc:  # the rule's message (a reserved login), as `check` says it
+                if not hasattr(exc, "message"):
+                    raise
+                p.error(self.h_first, exc.message)
+            role = role_ok[role_raw] or member
+            tenant_id, file_row, language, tenant_key = where.get(tref) or self._where(tref)
+            p.values = NewUser(p.key, p.label, ekeys[k], first, last, lang_ok[lang_raw] or language, tenant_id,
+                               file_row, role, ())
+            if p.action != "error":
+                p.action = "create"
+                # read-only, so the users of one tenant and role share one (with the row-by-row lane)
+                p.changes = changes.get((tenant_key, role)) or changes.setdefault(
+                    (tenant_key, role), MappingProxyType({"tenant": [None, tenant_key], "role": [None, role]}))
+            yield p
 
     def _where(self, tref: str | None) -> tuple[int | None, int | None, str, str | None]:
         target = self.targets[tref][0]

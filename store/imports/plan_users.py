@@ -7,6 +7,7 @@ tenant references repeat); the rows equal to what the store holds are found by j
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from tenantctl.store.imports.checks import (
     choice,
     clean_name,
     fast_emails,
+    fast_emails_of,
     login_for,
     normalise_email,
     valid,
@@ -130,22 +132,26 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
 def _plan_rest(r: _Rows, placed: list[RowPlan | None], progress: Progress | None) -> None:
     """The rows not equal to the store, in row order: a plain new user by the fast lane (new_users),
     any other by every rule (`_plan_row`); logins are allocated in row order across both."""
-    c = r.cells
-    fast = plain_rows(c, r.ekeys, r.existing, r.first_ok, r.last_ok, r.role_ok, r.lang_ok, r.targets)
-    new = None
+    fast = plain_rows(r.cells, r.ekeys, r.existing, r.first_ok, r.last_ok, r.role_ok, r.lang_ok, r.targets)
+    rows: Iterator[RowPlan]
     if any(fast):
         r.logins = r.logins or Handles(r.snap.logins(), "", 100)
-        new = NewUsers(r.table.sheet, r.headers["first_name"], r.logins, r.first_ok, r.last_ok, r.role_ok,
-                       r.lang_ok, r.targets, r.create_changes).plan
+        rows = NewUsers(r.table.sheet, r.headers["first_name"], r.logins, r.first_ok, r.last_ok, r.role_ok,
+                        r.lang_ok, r.targets, r.create_changes).rows(fast, r.cells, r.emails, r.ekeys,
+                                                                     lambda k: _plan_row(r, k), progress)
+    else:
+        rows = _each_row(r, progress)
     slow = iter(i for i, p in enumerate(placed) if p is None)
-    rownums, emails, ekeys = c["_row"], r.emails, r.ekeys
-    firsts, lasts, roles, langs, trefs = c["first_name"], c["last_name"], c["role"], c["language"], c["tenant"]
-    total = len(rownums)
+    for p in rows:
+        placed[next(slow)] = p
+
+
+def _each_row(r: _Rows, progress: Progress | None) -> Iterator[RowPlan]:
+    total = len(r.cells["_row"])
     for k in range(total):
         if progress and k % 10_000 == 0:
             progress("checking users", k, total)
-        placed[next(slow)] = (new(rownums[k], emails[k], ekeys[k], firsts[k], lasts[k], roles[k], langs[k],  # type: ignore[misc]
-                                  trefs[k]) if fast[k] else _plan_row(r, k))
+        yield _plan_row(r, k)
 
 
 def _distinct(values: pl.DataFrame | dict[str, list[Any]], name: str) -> list[Any]:
@@ -248,7 +254,11 @@ def _checked_emails(raw: list[str | None], known: dict[str | None, Email], fast:
             if message:
                 errors[k] = message
         return emails, ekeys, errors
-    for k, value in enumerate(raw):
+    for k, (value, fast_one) in enumerate(zip(raw, fast_emails_of(raw), strict=True)):
+        if fast_one is not None:
+            emails.append(fast_one[0])
+            ekeys.append(fast_one[1])
+            continue
         e, key, message = known.get(value) or _email(value)
         emails.append(e)
         ekeys.append(key)
