@@ -53,10 +53,12 @@ def normalise_email(value: str) -> str:
     return rules.normalise_email(text)
 
 
-def fast_emails_of(values: Iterable[str | None]) -> Iterator[tuple[str, str] | None]:
-    """normalise_email's fast path and rules.email_key for many values without two calls per value:
-    (address, key), or None where the rule itself must decide."""
+def fast_email_lists(values: list[str | None]) -> tuple[list[str | None], list[str | None]]:
+    """normalise_email's fast path and rules.email_key for many values, by position, without two
+    calls per value: None where the rule itself must decide."""
     fullmatch, special = _EMAIL_FAST.fullmatch, _SPECIAL_TLDS
+    emails: list[str | None] = []
+    keys: list[str | None] = []
     for value in values:
         # fullmatch (`$` alone passes a trailing newline): a match has no space around it, so it
         # is its own strip()
@@ -65,9 +67,12 @@ def fast_emails_of(values: Iterable[str | None]) -> Iterator[tuple[str, str] | N
             lowered = domain.lower()
             if lowered.rpartition(".")[2] not in special and "xn--" not in lowered:
                 e = value if lowered == domain else f"{local}@{lowered}"
-                yield e, e if e.islower() else rules.email_key(e)  # ASCII: its own key when lower case
+                emails.append(e)
+                keys.append(e if e.islower() else rules.email_key(e))  # ASCII: its own key when lower case
                 continue
-        yield None
+        emails.append(None)
+        keys.append(None)
+    return emails, keys
 
 
 def fast_emails(raw: pl.Series) -> pl.DataFrame:

@@ -22,8 +22,8 @@ from tenantctl.store.imports.checks import (
     check,
     choice,
     clean_name,
+    fast_email_lists,
     fast_emails,
-    fast_emails_of,
     login_for,
     normalise_email,
     valid,
@@ -141,6 +141,9 @@ def _plan_rest(r: _Rows, placed: list[RowPlan | None], progress: Progress | None
                                                                      lambda k: _plan_row(r, k), progress)
     else:
         rows = _each_row(r, progress)
+    if len(fast) == len(placed):  # no row equal to the store
+        placed[:] = rows
+        return
     slow = iter(i for i, p in enumerate(placed) if p is None)
     for p in rows:
         placed[next(slow)] = p
@@ -233,35 +236,20 @@ def _unchanged(snap: Snapshot, frame: pl.DataFrame, stored: Stored,
 
 def _checked_emails(raw: list[str | None], known: dict[str | None, Email], fast: pl.DataFrame | None
                     ) -> tuple[list[str | None], list[str | None], dict[int, str]]:
-    """The rows' addresses through the rule (lists by position: no second copy of 100,000 texts).
-    `fast`: checks.fast_emails of `raw`; the rest go through the rule, once per distinct value."""
-    emails: list[str | None] = []
-    ekeys: list[str | None] = []
-    errors: dict[int, str] = {}
+    """The rows' addresses through the rule (lists by position: no second copy of 100,000 texts):
+    its fast path for all rows (in columns when `fast` holds checks.fast_emails of `raw`), the rest
+    through the rule itself, once per distinct value."""
     if fast is not None:
-        for value, ok, e, key in zip(raw, fast["ok"].to_list(), fast["email"].to_list(), fast["key"].to_list(),
-                                     strict=True):
-            if ok:
-                emails.append(e := e or value)
-                ekeys.append(key or e)
-            else:
-                emails.append(None)  # the rule decides below
-                ekeys.append(None)
-        slow = [k for k, ok in enumerate(fast["ok"].to_list()) if not ok]
-        _normalise_emails(known, [raw[k] for k in slow])
-        for k in slow:
-            emails[k], ekeys[k], message = known[raw[k]]
-            if message:
-                errors[k] = message
-        return emails, ekeys, errors
-    for k, (value, fast_one) in enumerate(zip(raw, fast_emails_of(raw), strict=True)):
-        if fast_one is not None:
-            emails.append(fast_one[0])
-            ekeys.append(fast_one[1])
-            continue
-        e, key, message = known.get(value) or _email(value)
-        emails.append(e)
-        ekeys.append(key)
+        emails = [e or value if ok else None
+                  for value, ok, e in zip(raw, fast["ok"].to_list(), fast["email"].to_list(), strict=True)]
+        ekeys = [key or e if e is not None else None for e, key in zip(emails, fast["key"].to_list(), strict=True)]
+    else:
+        emails, ekeys = fast_email_lists(raw)
+    errors: dict[int, str] = {}
+    slow = [k for k, e in enumerate(emails) if e is None]
+    _normalise_emails(known, [raw[k] for k in slow])
+    for k in slow:
+        emails[k], ekeys[k], message = known[raw[k]]
         if message:
             errors[k] = message
     return emails, ekeys, errors
