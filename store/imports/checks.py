@@ -29,7 +29,8 @@ BULK_LOAD = 20_000  # above this many keys, one scan of the table beats IN-lists
 # domain's case. Everything else goes through rules.normalise_email (the fast path is ~10x faster
 # than email-validator per row, docs/import.md).
 _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,61}[A-Za-z0-9]"
+# the last label ends with a letter: email-validator refuses a top-level domain ending with a digit
+_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,61}[A-Za-z]"
 _EMAIL_FAST = re.compile(rf"^(?=.{{1,64}}@){_LOCAL}@(?=.{{1,253}}$){_DOMAIN}$")
 # the same for polars (Rust's regex has no look-ahead: the lengths are checked apart, see fast_emails)
 _EMAIL_FAST_COLUMNS = f"^{_LOCAL}@{_DOMAIN}$"
@@ -48,7 +49,8 @@ def normalise_email(value: str) -> str:
     if len(text) <= 254 and _EMAIL_FAST.match(text):
         local, _, domain = text.rpartition("@")
         lowered = domain.lower()
-        if lowered.rpartition(".")[2] not in _SPECIAL_TLDS and "xn--" not in lowered:
+        # `--` (Punycode `xn--`, or a label email-validator refuses such as `ab--c`): the rule decides
+        if lowered.rpartition(".")[2] not in _SPECIAL_TLDS and "--" not in lowered:
             return text if lowered == domain else f"{local}@{lowered}"  # no copy of 100,000 addresses
     return rules.normalise_email(text)
 
@@ -65,7 +67,7 @@ def fast_email_lists(values: list[str | None]) -> tuple[list[str | None], list[s
         if value and len(value) <= 254 and fullmatch(value):
             local, _, domain = value.rpartition("@")
             lowered = domain.lower()
-            if lowered.rpartition(".")[2] not in special and "xn--" not in lowered:
+            if lowered.rpartition(".")[2] not in special and "--" not in lowered:
                 e = value if lowered == domain else f"{local}@{lowered}"
                 emails.append(e)
                 keys.append(e if e.islower() else rules.email_key(e))  # ASCII: its own key when lower case
@@ -89,7 +91,7 @@ def fast_emails(raw: pl.Series) -> pl.DataFrame:
     # all ASCII when it matches: bytes are characters
     ok = (pl.col("v").str.contains(_EMAIL_FAST_COLUMNS) & (pl.col("v").str.len_bytes() <= 254)
           & (pl.col("local").str.len_bytes() <= 64) & (pl.col("domain").str.len_bytes() <= 253)
-          & ~tld.is_in(list(_SPECIAL_TLDS)) & ~lowered.str.contains("xn--", literal=True)).fill_null(False)
+          & ~tld.is_in(list(_SPECIAL_TLDS)) & ~lowered.str.contains("--", literal=True)).fill_null(False)
     email = pl.concat_str(pl.col("local"), pl.lit("@"), lowered)
     # rules.email_key is casefold(), which for ASCII text is lower()
     key = email.str.to_lowercase()
