@@ -3,7 +3,9 @@
 
 100,000 rows, in columns: the cell rules run once per distinct value (names, roles, languages and
 tenant references repeat); the rows equal to what the store holds are found by joins
-(compare_users) and cost nothing more; the others are planned one by one below."""
+(compare_users) and cost nothing more; a row that can only become a plain new user is found by
+the rules' results per distinct value and planned without them (new_users); the others are
+planned one by one below, in row order with the fast lane's."""
 
 from __future__ import annotations
 
@@ -90,7 +92,7 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
     if frame is not None:
         read_rows = None  # the frame holds the rows (the few left to plan are taken from it)
     table.rows, table.columns = [], None  # `frame` or `read_rows` holds the rows from here on
-    cells = _rest(None, read_rows, table.names, []) if frame is None else None
+    cells = _rest(read_rows, table.names) if read_rows is not None else None
     values = frame if frame is not None else cells
     assert values is not None
 
@@ -108,10 +110,7 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
     if frame is not None:
         if stored is not None:
             unchanged = _unchanged(snap, frame, stored, targets, role_ok, lang_ok, emails)
-        rest = _rest_frame(frame, unchanged.index)
-        cells = {name: _column(rest, name) for name in ("_row", *USER_FIELDS)}
-        fast = fast_emails(rest["email"]) if "email" in rest.columns else None
-        del rest
+        cells, fast = _rest_of(frame, unchanged.index)
     del frame, read_rows, values  # the rows still to plan are Python lists from here on
     assert cells is not None
     rows = _Rows(ctx, snap, opts, plan, table, cells, *_checked_emails(cells["email"], emails, fast), first_ok,
@@ -163,26 +162,22 @@ def _distinct(values: pl.DataFrame | dict[str, list[Any]], name: str) -> list[An
     return values[name].unique().to_list() if name in values.columns else [None]
 
 
-def _rest(frame: pl.DataFrame | None, read_rows: list[tuple[int, tuple[str | None, ...]]] | None,
-          names: tuple[str, ...],
-          unchanged: list[int]) -> dict[str, list[Any]]:
-    """The rows not found unchanged, as Python columns by field (`_row` and USER_FIELDS)."""
-    if read_rows is not None:
-        skip = set(unchanged)
-        kept = [r for i, r in enumerate(read_rows) if i not in skip] if skip else read_rows
-        read_rows.clear() if skip else None
-        columns = [list(c) for c in zip(*(v for _, v in kept), strict=True)] if kept else [[] for _ in names]
-        by_field = dict(zip(names, columns, strict=True))
-        rownums = [r for r, _ in kept]
-        kept.clear()
-        return {"_row": rownums, **{f: by_field.get(f) or [None] * len(rownums) for f in USER_FIELDS}}
-    assert frame is not None
-    rest = _rest_frame(frame, unchanged)
-    return {name: _column(rest, name) for name in ("_row", *USER_FIELDS)}
+def _rest(read_rows: list[tuple[int, tuple[str | None, ...]]], names: tuple[str, ...]) -> dict[str, list[Any]]:
+    """A row-wise reader's rows as Python columns by field (`_row` and USER_FIELDS); the rows are
+    let go."""
+    columns = [list(c) for c in zip(*(v for _, v in read_rows), strict=True)] if read_rows else [[] for _ in names]
+    by_field = dict(zip(names, columns, strict=True))
+    rownums = [r for r, _ in read_rows]
+    read_rows.clear()
+    return {"_row": rownums, **{f: by_field.get(f) or [None] * len(rownums) for f in USER_FIELDS}}
 
 
-def _rest_frame(frame: pl.DataFrame, unchanged: list[int]) -> pl.DataFrame:
-    return frame if not unchanged else frame.with_row_index("_i").filter(~_is_in("_i", unchanged)).drop("_i")
+def _rest_of(frame: pl.DataFrame, unchanged: list[int]) -> tuple[dict[str, list[Any]], pl.DataFrame | None]:
+    """The rows not found unchanged, as Python columns by field (`_row` and USER_FIELDS), and
+    checks.fast_emails of their e-mails."""
+    rest = frame if not unchanged else frame.with_row_index("_i").filter(~_is_in("_i", unchanged)).drop("_i")
+    cells = {name: _column(rest, name) for name in ("_row", *USER_FIELDS)}
+    return cells, fast_emails(rest["email"]) if "email" in rest.columns else None
 
 
 def _column(frame: pl.DataFrame, name: str) -> list[Any]:
