@@ -216,16 +216,16 @@ def _stored_users(ctx: Ctx, opts: Options, table: Table,
 def _unchanged(snap: Snapshot, frame: pl.DataFrame, stored: Stored,
                targets: dict[str | None, tuple[Target | None, str | None]], role_ok: dict[Any, Any],
                lang_ok: dict[Any, Any], emails: dict[str | None, Email]) -> Unchanged:
-    """The rows equal to the store (compare_users); `emails` gets the other rows' e-mails checked."""
+    """The rows equal to the store (compare_users); `emails` gets the other rows' e-mails that the
+    rule's fast path leaves to the rule."""
     tenants = {tref: t.tenant_id for tref, (t, _) in targets.items()
                if tref is not None and t is not None and t.ref[0] == "store" and not t.errors}
     candidates = unchanged_rows(frame, stored, tenants, role_ok, lang_ok, snap.visible)  # type: ignore[arg-type]
     if not candidates.height:
         return Unchanged()
     others = frame.with_row_index("_i").filter(~_is_in("_i", candidates["_i"].to_list())).select("_i", "email")
-    _normalise_emails(emails, others["email"].to_list())
-    keys = {i: emails[e][1] for i, e in zip(others["_i"].to_list(), others["email"].to_list(), strict=True)
-            if e is not None and emails[e][1]}
+    ekeys = _checked_emails(others["email"].to_list(), emails, fast_emails(others["email"]))[1]
+    keys = {i: key for i, key in zip(others["_i"].to_list(), ekeys, strict=True) if key}
     return first_per_key(candidates, keys)  # type: ignore[arg-type]
 
 
