@@ -226,7 +226,7 @@ def _unchanged(snap: Snapshot, frame: pl.DataFrame, stored: Stored,
     others = frame.with_row_index("_i").filter(~_is_in("_i", candidates["_i"].to_list())).select("_i", "email")
     ekeys = _checked_emails(others["email"].to_list(), emails, fast_emails(others["email"]))[1]
     keys = {i: key for i, key in zip(others["_i"].to_list(), ekeys, strict=True) if key}
-    return first_per_key(candidates, keys)  # type: ignore[arg-type]
+    return first_per_key(candidates, keys)
 
 
 def _checked_emails(raw: list[str | None], known: dict[str | None, Email], fast: pl.DataFrame | None
