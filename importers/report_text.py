@@ -16,6 +16,8 @@ from tenantctl.importers import columns
 
 LANGUAGES = ("de", "en")
 HEADER = {"de": "Fehler", "en": "Problems"}
+# the marked copy's default name, NAME-fehler.xlsx or NAME-problems.xlsx: the word its readers use
+COPY_SUFFIX = {"de": "fehler", "en": "problems"}
 
 # words of a header row or sheet name that say which language the file is in ("Name", "Login",
 # "Reseller" are both and say nothing)

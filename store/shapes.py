@@ -97,6 +97,8 @@ class User(TypedDict):
     last_name: str
     language: str
     time_zone: str | None
+    time_zone_in_use: str  # the zone of the times in their mails and pages: own, home tenant's, platform's
+    time_zone_from: str    # "user", "tenant KEY" or "platform setting time_zone"
     status: str
     has_password: bool
     last_login_at: str | None

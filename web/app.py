@@ -107,14 +107,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if not is_api(request):
-            from fastapi.exception_handlers import http_exception_handler
+            from tenantctl.web import pages
 
             if exc.status_code == 404:
-                from tenantctl.web import pages
-
                 return pages.not_found_page(request)
-
-            return await http_exception_handler(request, exc)
+            return pages.request_error_page(request, exc.status_code, exc.headers)
         err: TenantctlError = (NotFound(f"no such API path: {request.method} {request.url.path}",
                                         hint=f"see {PREFIX}/openapi.json") if exc.status_code == 404
                                else UsageError(f"{request.method} {request.url.path}: {exc.detail}",

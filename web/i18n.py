@@ -61,6 +61,7 @@ TEXTS: dict[str, dict[str, str]] = {
                       "dann erneut.",
         "error_generic": "Ein Fehler ist aufgetreten. Bitte versuchen Sie es später erneut.",
         "error_not_found": "Diese Seite gibt es nicht.",
+        "error_request": "Diese Seite lässt sich so nicht aufrufen. Öffnen Sie den Link aus Ihrer E-Mail erneut.",
         "refusal_csrf": "Das Formular ist abgelaufen oder wurde nicht von dieser Seite gesendet. Bitte laden Sie "
                       "die Seite neu und senden Sie es noch einmal.",
         "back_home": "Zur Startseite",
@@ -231,6 +232,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_rate": "Too many attempts in a short time. Please wait {seconds} seconds and try again.",
         "error_generic": "Something went wrong. Please try again later.",
         "error_not_found": "This page does not exist.",
+        "error_request": "This page cannot be opened this way. Open the link from your e-mail again.",
         "refusal_csrf": "The form has expired or was not sent from this page. Please reload the page and send it "
                       "again.",
         "back_home": "Back to the start page",

@@ -53,7 +53,8 @@ def run(
     mode: str = typer.Option("upsert", "--mode", help="upsert (create or update) or create (refuse existing rows)."),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Write the good rows, skip the bad ones."),
     report: Path | None = typer.Option(None, "--report", help="The marked copy (default: NAME-fehler.xlsx next to "
-                                       "the input; a csv input with --report NAME.csv: a csv)."),
+                                       "the input, NAME-problems.xlsx for an English file; a csv input with "
+                                       "--report NAME.csv: a csv)."),
     lang: str | None = typer.Option(None, "--lang", help="Language of the marked copy: de or en (default: the "
                                     "language of the file's headers)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing marked copy."),

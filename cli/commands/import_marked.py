@@ -37,12 +37,21 @@ class Marking:
     encoding: str | None = None
 
 
-def marked_copy(file: Path, source: Any, problems: list[dict[str, Any]], target: Path,
+def default_target(file: Path, source: Any, lang: str | None) -> Path:
+    """NAME-fehler.xlsx next to the input, NAME-problems.xlsx when the copy is written in English."""
+    from tenantctl.importers.report_text import COPY_SUFFIX, file_language
+
+    return file.with_name(f"{file.stem}-{COPY_SUFFIX[file_language(source.tables.values(), lang)]}.xlsx")
+
+
+def marked_copy(file: Path, source: Any, problems: list[dict[str, Any]], target: Path | None,
                  marking: Marking | None) -> Copy:
-    """Write the marked copy; a folder that is read-only (or gone) must not hide the problems."""
+    """Write the marked copy (to `target`, else default_target); a folder that is read-only (or gone)
+    must not hide the problems."""
     from tenantctl.importers.marked import write_report
 
     how = marking or Marking()
+    target = target or default_target(file, source, how.lang)
     try:
         write_report(file, source.file_type, source.tables, problems, target, lang=how.lang, encoding=how.encoding,
                      force=how.force)

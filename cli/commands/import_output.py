@@ -45,8 +45,7 @@ def refuse(file: Path, source: Any, problems: list[dict[str, Any]], run_id: Any,
     """Write the marked copy, show the plan and list the problems, and raise the refusal (exit 4).
     Both modes, the real run and the dry run alike (run_id None: the dry run's, rolled back)."""
     source = source or local_source(file, reading)
-    target = report or file.with_name(f"{file.stem}-fehler.xlsx")
-    copy = marked_copy(file, source, problems, target, marking)
+    copy = marked_copy(file, source, problems, report, marking)
     missing = missing_apps(problems)
     # apps the store lacks are said once, in the refusal; every row that books one (and the rows of
     # its tenant) keep saying so in the marked copy and in --json
@@ -107,8 +106,7 @@ def finish(file: Path, started: float, result: dict[str, Any], source: Any, *, d
     if result.get("links_queued"):
         output.status(f"queued {output.count(result['links_queued'], 'password link')}")
     if result["skipped"]:  # --skip-invalid (else the run was refused): the dry run says the same
-        target = report or file.with_name(f"{file.stem}-fehler.xlsx")
-        copy = marked_copy(file, source or local_source(file, reading), result["problems"], target, marking)
+        copy = marked_copy(file, source or local_source(file, reading), result["problems"], report, marking)
         see = f"see tenantctl import show {result['run']}" if result["run"] else "the real run would skip them"
         output.warn(f"{'WOULD SKIP' if dry_run else 'SKIPPED'} {result['skipped']} invalid rows (--skip-invalid); "
                     f"{copy.said}; {see}")

@@ -110,7 +110,7 @@ def show(
     email: str | None = typer.Option(None, "--email", metavar="E", help="Exactly the user with this e-mail."),
     json: bool = options.JSON,
 ) -> None:
-    """Show one user: memberships, open password links (purpose, created, expires) and last mails.
+    """Show one user: memberships, the time zone their mails use (and why), open password links and last mails.
 
     Example: tenantctl user show --email max@mueller.example
     """

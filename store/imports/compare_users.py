@@ -14,9 +14,9 @@ row by row). Scope: an unmanaged tenant is no refusal for a row that changes not
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from tenantctl.store.context import Ctx
 from tenantctl.store.imports.checks import BULK_LOAD, chunks
@@ -30,6 +30,9 @@ MEMBERSHIP_COLUMNS = ("id", "user_id", "tenant_id", "role")
 USER_TYPES = {"id": "Int64", "login": "String", "email": "String", "email_key": "String", "first_name": "String",
               "last_name": "String", "language": "String"}
 MEMBERSHIP_TYPES = {"id": "Int64", "user_id": "Int64", "tenant_id": "Int64", "role": "String"}
+SCAN_BATCH = 5_000
+HASH_SEED = 20  # any: equal hashes are only candidates, their texts are compared
+KEEP_ROWS = 100_000  # rows of a scan held unfiltered at most (a store far bigger than the file)
 
 
 @dataclass
@@ -54,23 +57,36 @@ class Unchanged:
 
 
 def _frame(batches: Iterable[list[tuple[Any, ...]]], names: tuple[str, ...], types: Mapping[str, str],
-           empty: bool = False) -> pl.DataFrame | None:
-    """Batches of tuples as one frame, one batch in Python at a time. None when there are no rows
-    (then polars is not loaded), unless `empty` asks for an empty frame."""
-    frames = []
+           keep: Callable[[pl.DataFrame], pl.DataFrame] | None = None) -> pl.DataFrame | None:
+    """Batches of tuples as one frame, one small batch in Python at a time (built by polars from
+    the tuples). `keep` filters in columns, once per KEEP_ROWS rows (each call hashes the file's
+    values again). None when no batch has a row (then polars is not loaded)."""
+    frames: list[pl.DataFrame] = []
+    pending: list[pl.DataFrame] = []
     for batch in batches:
-        if not batch and not empty:
+        if not batch:
             continue
         import polars as pl
 
-        columns = list(zip(*batch, strict=True)) if batch else [() for _ in names]
-        frames.append(pl.DataFrame({n: list(c) for n, c in zip(names, columns, strict=True)},
-                                   schema={n: getattr(pl, types[n]) for n in names}))
+        pending.append(pl.DataFrame(batch, schema={n: getattr(pl, types[n]) for n in names}, orient="row"))
+        del batch[:]  # the tuples go before the next batch is fetched
+        if keep is None or sum(f.height for f in pending) >= KEEP_ROWS:
+            frames.append(_kept(pending, keep))
+            pending = []
+    if pending:
+        frames.append(_kept(pending, keep))
     if not frames:
         return None
     import polars as pl
 
     return pl.concat(frames, rechunk=False) if len(frames) > 1 else frames[0]  # no copy of the batches
+
+
+def _kept(frames: list[pl.DataFrame], keep: Callable[[pl.DataFrame], pl.DataFrame] | None) -> pl.DataFrame:
+    import polars as pl
+
+    frame = pl.concat(frames, rechunk=False) if len(frames) > 1 else frames[0]
+    return keep(frame) if keep is not None else frame
 
 
 def _batches(ctx: Ctx, table: str, columns: tuple[str, ...], where: str | None = None,
@@ -83,52 +99,70 @@ def _batches(ctx: Ctx, table: str, columns: tuple[str, ...], where: str | None =
     try:
         if keys is None:
             cursor.execute(sql)
-            while batch := cursor.fetchmany(20_000):
+            # small batches: a batch's tuples (7 objects a row) are what Python holds at once
+            while batch := cursor.fetchmany(SCAN_BATCH):
                 yield batch
             return
         for chunk in chunks(keys):
             cursor.execute(f"{sql} WHERE {where} IN ({', '.join([marker] * len(chunk))})", chunk)
-            yield cursor.fetchall()
+            if batch := cursor.fetchall():
+                yield batch
     finally:
         cursor.close()
 
 
-def load_stored(ctx: Ctx, emails: Iterable[str | None]) -> Stored | None:
-    """The stored users whose e-mail is one of `emails` (as written), and their memberships: IN-lists
-    for a small file, one scan of each table for a big one (cheaper than 20 IN-lists), read in
-    batches straight into columns. None when the store holds none of them (a first import: polars
-    is not even loaded)."""
-    wanted = set(emails)
+def load_stored(ctx: Ctx, emails: Iterable[str | None] | pl.Series) -> Stored | None:
+    """The stored users whose e-mail is one of `emails` (as written; a list, or a polars column from
+    a columnar reader), and their memberships: IN-lists for a small file, one scan of each table
+    for a big one (cheaper than 20 IN-lists), read in batches straight into columns. None when the
+    store holds none of them (a first import of rows: polars is not even loaded)."""
+    column = cast("pl.Series", emails) if hasattr(emails, "implode") else None  # no polars import to ask isinstance
+    wanted: set[Any] = set(emails) if column is None else set()
     wanted.discard(None)
-    if len(wanted) > BULK_LOAD:
-        found = (b for b in ([u for u in batch if u[2] in wanted] for batch in _batches(ctx, "user_account",
-                                                                                      USER_COLUMNS)) if b)
-        users = _frame(found, USER_COLUMNS, USER_TYPES)
-        if users is None:
+    n = len(wanted) if column is None else column.drop_nulls().n_unique()
+    if n > BULK_LOAD:  # the whole tables, in batches: those of a column filtered in columns
+        found = (_batches(ctx, "user_account", USER_COLUMNS) if column is not None
+                 else ([u for u in b if u[2] in wanted] for b in _batches(ctx, "user_account", USER_COLUMNS)))
+        users = _frame(found, USER_COLUMNS, USER_TYPES, _is_in("email", column) if column is not None else None)
+        if users is None or not users.height:
             return None
-        ids = set(users["id"].to_list())
-        ms = _frame(([m for m in batch if m[1] in ids] for batch in _batches(ctx, "membership", MEMBERSHIP_COLUMNS)),
-                    MEMBERSHIP_COLUMNS, MEMBERSHIP_TYPES)
+        ms = _frame(_batches(ctx, "membership", MEMBERSHIP_COLUMNS), MEMBERSHIP_COLUMNS, MEMBERSHIP_TYPES,
+                    _is_in("user_id", users["id"]))
     else:
-        users = _frame(_batches(ctx, "user_account", USER_COLUMNS, "email", sorted(wanted)),
-                       USER_COLUMNS, USER_TYPES)
+        keys = sorted(wanted) if column is None else column.drop_nulls().unique().sort().to_list()
+        users = _frame(_batches(ctx, "user_account", USER_COLUMNS, "email", keys), USER_COLUMNS, USER_TYPES)
         if users is None:
             return None
         ms = _frame(_batches(ctx, "membership", MEMBERSHIP_COLUMNS, "user_id", sorted(users["id"].to_list())),
                     MEMBERSHIP_COLUMNS, MEMBERSHIP_TYPES)
     if ms is None:  # users without a membership (released people)
-        ms = _frame([[]], MEMBERSHIP_COLUMNS, MEMBERSHIP_TYPES, empty=True)
-    assert ms is not None
+        import polars as pl
+
+        ms = pl.DataFrame(schema={n: getattr(pl, MEMBERSHIP_TYPES[n]) for n in MEMBERSHIP_COLUMNS})
     return Stored(users, ms)
 
 
-def _mapping(name: str, values: Mapping[Any, Any], out: str) -> pl.DataFrame:
-    """A {text: value} mapping as a two-column frame to join on (the None key left out)."""
+def _is_in(name: str, values: pl.Series) -> Callable[[pl.DataFrame], pl.DataFrame]:
     import polars as pl
 
-    items = [(k, v) for k, v in values.items() if k is not None]
-    return pl.DataFrame({name: [k for k, _ in items], out: [v for _, v in items]},
-                        schema={name: pl.String, out: pl.String if name != "tenant" else pl.Int64})
+    wanted = values.implode()
+
+    def keep(frame: pl.DataFrame) -> pl.DataFrame:
+        mask = frame.select(pl.col(name).is_in(wanted)).to_series()
+        # a re-run names every stored user it reads: no filtered copy of them all
+        return frame if mask.all(ignore_nulls=False) else frame.filter(mask)
+
+    return keep
+
+
+def _mapped(value: pl.Expr, mapping: Mapping[Any, Any], dtype: Any) -> pl.Expr:
+    """A {text: value} mapping applied to a column (no join, no copy of the row's other columns);
+    a text the mapping lacks (or the None key) gives null."""
+    import polars as pl
+
+    keys = _keys(mapping)
+    return value.replace_strict(pl.Series(keys, dtype=pl.String), pl.Series([mapping[k] for k in keys], dtype=dtype),
+                                default=None, return_dtype=dtype)
 
 
 def unchanged_rows(file: pl.DataFrame, stored: Stored, tenants: Mapping[str, int], roles: Mapping[Any, Any],
@@ -139,32 +173,52 @@ def unchanged_rows(file: pl.DataFrame, stored: Stored, tenants: Mapping[str, int
     target has no problem; `roles`, `languages`: the valid texts → their value."""
     import polars as pl
 
-    f = file.with_row_index("_i")
-    for name in ("first_name", "last_name", "email", "role", "language", "tenant", "access"):
-        if name not in f.columns:
-            f = f.with_columns(pl.lit(None, pl.String).alias(name))
-    f = f.filter(pl.col("email").is_not_null() & (pl.col("access").is_null() | (pl.col("access") == ""))
-                 & (pl.col("role").is_null() | pl.col("role").is_in(_keys(roles)))
-                 & (pl.col("language").is_null() | pl.col("language").is_in(_keys(languages))))
-    f = f.join(_mapping("tenant", tenants, "_tid"), on="tenant", how="inner")
-    users = stored.users.select(pl.col("id").alias("_uid"), pl.col("login").alias("_login"),
-                                pl.col("email"), pl.col("email_key").alias("_key"),
-                                pl.col("first_name").alias("_first"), pl.col("last_name").alias("_last"),
-                                pl.col("language").alias("_lang"))
-    f = f.join(users, on="email", how="inner")
-    f = f.filter(pl.col("first_name").eq_missing(pl.col("_first")) & pl.col("last_name").eq_missing(pl.col("_last")))
-    f = f.join(_mapping("language", languages, "_language"), on="language", how="left")
-    f = f.filter(pl.col("language").is_null() | (pl.col("_language") == pl.col("_lang")))
-    ms = stored.memberships.select(pl.col("user_id").alias("_uid"), pl.col("tenant_id").alias("_tid"),
-                                   pl.col("role").alias("_mrole"))
-    f = f.join(ms, on=["_uid", "_tid"], how="inner")
-    f = f.join(_mapping("role", roles, "_role"), on="role", how="left")
+    def text(name: str) -> pl.Expr:
+        return pl.col(name) if name in file.columns else pl.lit(None, pl.String)
+
+    # the joins carry positions, ids and hashes, no texts: a join keyed on 100,000 texts costs
+    # ~15 MB of hash table (and polars' allocator keeps what a step frees); texts are compared
+    # and gathered by position afterwards
+    f = file.lazy().with_row_index("_i").filter(
+        text("email").is_not_null() & (text("access").is_null() | (text("access") == ""))
+        & (text("role").is_null() | text("role").is_in(_keys(roles)))
+        & (text("language").is_null() | text("language").is_in(_keys(languages))))
+    f = f.select("_i", text("email").hash(HASH_SEED).alias("_h"), text("language").is_null().alias("_any_lang"),
+                 _mapped(text("tenant"), tenants, pl.Int64).alias("_tid"),
+                 _mapped(text("language"), languages, pl.String).alias("_language"),
+                 _mapped(text("role"), roles, pl.String).alias("_role")).filter(pl.col("_tid").is_not_null())
+    users = stored.users.lazy().with_row_index("_u").select("_u", pl.col("email").hash(HASH_SEED).alias("_h"))
+    pairs = _same_texts(file, stored.users, f.join(users, on="_h", how="inner").collect())
+    ms = stored.memberships.lazy().select(pl.col("user_id").alias("_uid"), pl.col("tenant_id").alias("_tid"),
+                                          pl.col("role").alias("_mrole"))
     # a role cell that means no role (empty text) keeps the stored one, as an empty cell does
-    f = f.filter(pl.col("_role").is_null() | (pl.col("_role") == pl.col("_mrole")))
+    f = pairs.lazy().join(ms, on=["_uid", "_tid"], how="inner").filter(pl.col("_role").is_null()
+                                                                     | (pl.col("_role") == pl.col("_mrole")))
     if visible is not None:  # the user has a membership the actor sees
         seen = stored.memberships.filter(pl.col("tenant_id").is_in(list(visible)))["user_id"].unique()
         f = f.filter(pl.col("_uid").is_in(seen.implode()))
-    return f.select("_i", "_row", "tenant", "_uid", "_login", pl.col("email").alias("_email"), "_key").sort("_i")
+    found = f.select("_i", "_u").sort("_i").collect()
+    rows = file.select("_row", text("tenant").alias("tenant"), text("email").alias("_email"))[found["_i"]]
+    users_found = stored.users.select(pl.col("id").alias("_uid"), pl.col("login").alias("_login"),
+                                      pl.col("email_key").alias("_key"))[found["_u"]]
+    return pl.DataFrame([found["_i"], rows["_row"], rows["tenant"], users_found["_uid"], users_found["_login"],
+                         rows["_email"], users_found["_key"]])
+
+
+def _same_texts(file: pl.DataFrame, users: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+    """The (file row, stored user) pairs of an equal e-mail hash whose e-mail, first and last name
+    are the same text and whose language cell is empty or the stored language; with `_uid`."""
+    import polars as pl
+
+    def column(name: str) -> pl.Series:
+        return file[name] if name in file.columns else pl.Series(name, [None] * file.height, pl.String)
+
+    mine = pl.DataFrame([column(n) for n in ("email", "first_name", "last_name")])[pairs["_i"]]
+    theirs = users.select("email", "first_name", "last_name", "language", "id")[pairs["_u"]]
+    same = ((mine["email"] == theirs["email"]) & mine["first_name"].eq_missing(theirs["first_name"])
+            & mine["last_name"].eq_missing(theirs["last_name"])
+            & (pairs["_any_lang"] | (pairs["_language"] == theirs["language"])).fill_null(False))
+    return pairs.with_columns(theirs["id"].alias("_uid")).filter(same)
 
 
 def _keys(mapping: Mapping[Any, Any]) -> list[str]:
@@ -181,4 +235,10 @@ def first_per_key(candidates: pl.DataFrame, other_keys: Mapping[int, str]) -> Un
                                    schema={"_i": pl.UInt32, "_key": pl.String})])
     first = keys.sort("_i").filter(pl.col("_key").is_first_distinct())["_i"]
     kept = candidates.filter(pl.col("_i").is_in(first.implode()))
-    return Unchanged(*(kept[c].to_list() for c in ("_i", "_row", "tenant", "_uid", "_login", "_email", "_key")))
+    one: dict[Any, Any] = {}
+    tenants = [one.setdefault(t, t) for t in kept["tenant"].to_list()]  # 10,000 tenants of 100,000 rows
+    emails = kept["_email"].to_list()
+    # the key of an address in lower-case ASCII is the address: one string, not two equal ones
+    ekeys = [e if k == e else k for e, k in zip(emails, kept["_key"].to_list(), strict=True)]
+    return Unchanged(kept["_i"].to_list(), kept["_row"].to_list(), tenants, kept["_uid"].to_list(),
+                     kept["_login"].to_list(), emails, ekeys)

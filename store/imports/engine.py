@@ -75,7 +75,7 @@ def _run(ctx: Ctx, source: Source, opts: Options, *, digest: str, progress: Prog
     timings = {"plan": round(time.monotonic() - mark, 2)}
     mark = time.monotonic()
     for table in source.tables.values():
-        table.rows.clear()  # the plan holds what is needed: the rows' memory is freed before writing
+        table.free()  # the plan holds what is needed: the rows' memory is freed before writing
     if plan.has_errors and (not opts.skip_invalid or plan.file_problems):
         run_id = record_rejected(ctx, plan, source=source, digest=digest, opts=opts)
         ctx.committed = ""  # the refusal's record only

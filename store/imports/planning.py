@@ -38,7 +38,7 @@ def _build_plan(ctx: Ctx, source: Source, opts: Options, progress: Progress | No
     for table in source.tables.values():
         plan.notes.extend(table.notes)
     users = source.tables.get("users")
-    padded_refs = ({v for v in users.column("tenant") if v and v[0] == "0" and v.isdigit()} if users
+    padded_refs = ({v for v in users.distinct("tenant") if v[0] == "0" and v.isdigit()} if users
                    else source.padded_refs)
     file_tenants = plan_tenants(ctx, snap, source.tables.get("tenants"), opts, plan, padded_refs,
                                 contacts is not None)

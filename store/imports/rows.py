@@ -90,6 +90,22 @@ class Table:
         pos = self.names.index(name)
         return [values[pos] for _, values in self.rows]
 
+    def distinct(self, name: str) -> set[str]:
+        """One field's distinct non-empty texts, read from `columns` when a columnar reader left
+        them (no per-row tuple is built for it)."""
+        if name not in self.fields:
+            return set()
+        if self._rows is None and self.columns is not None:
+            return {v for v in self.columns[name].unique().to_list() if v}
+        pos = self.names.index(name)
+        return {v for _, values in self.rows if (v := values[pos])}
+
+    def free(self) -> None:
+        """Drops the rows, tuples and columns alike, without building the tuples of a columnar table."""
+        if self._rows is not None:
+            self._rows.clear()  # in place: a caller may still hold the list
+        self.columns = None
+
     def frame(self) -> pl.DataFrame:
         """The rows as columns: `_row` (the row number) and one String column per field, in the
         order of `names`, None for an empty cell. The columnar checks read this; a reader that

@@ -12,7 +12,7 @@ from tenantctl.store.actor import managed_tenant_ids, visible_tenant_ids
 from tenantctl.store.context import Ctx
 from tenantctl.store.enums import ConnectionState
 from tenantctl.store.imports.checks import BULK_LOAD, chunks, select
-from tenantctl.store.models import AccessRight, Application, Connection, Membership, Tenant, TenantApplication, User
+from tenantctl.store.models import AccessRight, Application, Membership, User
 from tenantctl.store.nfc import nfc
 
 
@@ -27,6 +27,26 @@ class UserRow(NamedTuple):
     released_by_tenant_id: int | None  # who may bring back a person with no membership (store/actor.py)
 
 
+class TenantRow(NamedTuple):
+    id: int
+    key: str
+    name: str
+    kind: str
+    language: str
+    external_id: str | None
+    status: str
+
+
+class ConnectionRow(NamedTuple):
+    id: int
+    reseller_id: int
+    customer_id: int
+    customer_number: str | None
+    currency: str | None
+    billing: str
+    state: str
+
+
 class Snapshot:
     """What the plan needs from the store, loaded set-based (a handful of queries, not one per row)."""
 
@@ -35,18 +55,22 @@ class Snapshot:
         self.ctx = ctx
         self.visible = visible_tenant_ids(s, ctx.actor)
         self.managed = managed_tenant_ids(s, ctx.actor)
-        self.tenants: dict[int, Any] = {r.id: r for r in s.exec(select(
-            Tenant.id, Tenant.key, Tenant.name, Tenant.kind, Tenant.language, Tenant.external_id,
-            Tenant.status)).all()}
+        s.flush()  # the tables are read through the driver (plain tuples, no Row objects), which does not flush
+        intern = sys.intern  # kind, language, status, currency, billing, state: a few texts, 10,000 times each
+        self.tenants: dict[int, Any] = {i: TenantRow(i, key, name, intern(kind), intern(lang), ext, intern(status))
+                                        for i, key, name, kind, lang, ext, status in self._scan(
+            'SELECT id, "key", name, kind, language, external_id, status FROM tenant')}
         self.by_key = {t.key: t for t in self.tenants.values()}
         self.conns: dict[int, list[Any]] = {}
         self.conn_by_number: dict[tuple[int, str], Any] = {}
         # zero-padded numbers by their digits without the zeros: Excel turns 010000 into 10000
         self.padded: dict[tuple[int, str], list[Any]] = {}
-        for c in s.exec(select(Connection.id, Connection.reseller_id, Connection.customer_id,
-                               Connection.customer_number, Connection.currency, Connection.billing,
-                               Connection.state)).all():
-            if c.state == ConnectionState.rejected:
+        rejected = ConnectionState.rejected
+        for i, rid, cid, number, currency, billing, state in self._scan(
+                "SELECT id, reseller_id, customer_id, customer_number, currency, billing, state FROM connection"):
+            c = ConnectionRow(i, rid, cid, number, intern(currency) if currency else currency, intern(billing),
+                              intern(state))
+            if c.state == rejected:
                 continue
             self.conns.setdefault(c.customer_id, []).append(c)
             if c.customer_number:
@@ -55,8 +79,8 @@ class Snapshot:
                     self.padded.setdefault((c.reseller_id, c.customer_number.lstrip("0")), []).append(c)
         self.apps = {a.key: a for a in s.scalars(select(Application)).all()}
         self.apps_by_name = {a.name.casefold(): a for a in self.apps.values()}
-        self.bookings: set[tuple[int, int]] = {(r.tenant_id, r.application_id) for r in s.exec(select(
-            TenantApplication.tenant_id, TenantApplication.application_id)).all()}
+        self.bookings: set[tuple[int, int]] = set(self._scan(
+            "SELECT tenant_id, application_id FROM tenant_application"))
         self._logins: set[str] | None = None
         self._by_name: dict[str, list[Any]] | None = None
         self._by_number: dict[str, list[Any]] | None = None

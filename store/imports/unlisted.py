@@ -12,7 +12,7 @@ from sqlmodel import col
 from tenantctl.store.context import Ctx
 from tenantctl.store.imports.checks import chunks, select
 from tenantctl.store.imports.plan import Options, Plan
-from tenantctl.store.imports.rows import Source, Table
+from tenantctl.store.imports.rows import Source
 from tenantctl.store.models import Membership, User
 from tenantctl.store.nfc import nfc
 from tenantctl.store.rules import email_key
@@ -30,7 +30,7 @@ class Unlisted:
         users = source.tables.get("users")
         self.lists_people = users is not None  # a users sheet, a flat contact list: not a tenants-only file
         # the users' tenant cells, each once (an unchanged row's plan does not say its tenant)
-        self.refs = _tenant_cells(users) if users is not None else set()
+        self.refs = users.distinct("tenant") if users is not None else set()
 
     def notes(self, ctx: Ctx, snap: Any, plan: Plan, opts: Options) -> list[str]:
         """ "N stored users of these tenants are not in the file (…)", or nothing. `apply` reports
@@ -80,14 +80,6 @@ class Unlisted:
             if len(visible) == 1:  # an ambiguous cell is the row's problem, not a tenant it is about
                 out.add(visible[0])
         return out
-
-
-def _tenant_cells(users: Table) -> set[str]:
-    if "tenant" not in users.fields:
-        return set()
-    if not users.rows and users.columns is not None:  # a reader that built columns only
-        return {v for v in users.columns["tenant"].unique().to_list() if v}
-    return {v for v in users.column("tenant") if v}
 
 
 def _members(ctx: Ctx, snap: Any, tenants: set[int]) -> set[int]:

@@ -7,7 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from tenantctl.store.context import Ctx
-from tenantctl.store.services import apps, connections, ensure, invitations, memberships, tenants, user_view, users
+from tenantctl.store.services import (
+    apps,
+    connections,
+    ensure,
+    invitations,
+    memberships,
+    registrations,
+    tenants,
+    user_view,
+    users,
+)
 
 
 def _changed(changed: dict[str, Any]) -> str:
@@ -44,7 +54,7 @@ def set_tenant_status(ctx: Ctx, key: str, status: str) -> dict[str, Any]:
 
 
 def decide_registration(ctx: Ctx, key: str, approve: bool, reason: str | None) -> dict[str, Any]:
-    decide = tenants.approve_registration if approve else tenants.reject_registration
+    decide = registrations.approve if approve else registrations.reject
     done = decide(ctx, key, reason)
     return tenant(ctx, done["key"], "updated", done["changed"])
 

@@ -62,6 +62,14 @@ def _clean_name(name: str | None) -> str:
     value = rules.clean_name(name, "token name") if name and name.strip() else "default"
     if len(value) > NAME_MAX:
         raise InvalidInput(f"the token name is longer than {NAME_MAX} characters", hint="choose a shorter --name")
+    # a name must be revocable by name: digits would be read as an id (another token), and
+    # DELETE /tokens/current is the request's own token (tenantctl logout)
+    if value.isdigit():
+        raise InvalidInput(f"token name {value!r} is only digits: `token revoke {value}` would mean the token "
+                           "with that id", hint="choose a name with a letter, e.g. --name ci-2026")
+    if value.casefold() == "current":
+        raise InvalidInput(f"token name {value!r} is reserved: over HTTP 'current' means the token a request "
+                           "comes with", hint="choose another --name")
     return value
 
 

@@ -11,6 +11,7 @@ from sqlmodel import col, func, select
 from tenantctl.store.context import Ctx
 from tenantctl.store.models import Membership, OutboxMail, PasswordLink, Tenant, User
 from tenantctl.store.schemas import ts
+from tenantctl.store.services.mail_identity import home_tenant, person_zone
 from tenantctl.store.services.passwords import is_open
 from tenantctl.store.services.users import describe
 from tenantctl.store.types import utcnow
@@ -44,7 +45,21 @@ def show_user(ctx: Ctx, user: User) -> dict[str, Any]:
     if released is not None:
         ctx.warnings.append(f"{user.login} belongs to no tenant since {released} removed them; an admin of {released} "
                             f"(or of its reseller) can bring them back: tenantctl member add {user.login} --tenant KEY")
-    return {**describe(ctx, user), "open_links": open_links(ctx, user), "last_mails": last_mails(ctx, user)}
+    return {**describe(ctx, user), **zone_in_use(ctx, user), "open_links": open_links(ctx, user),
+            "last_mails": last_mails(ctx, user)}
+
+
+def zone_in_use(ctx: Ctx, user: User) -> dict[str, str]:
+    """The zone of the times in the person's mails and pages (mail_identity.person_zone) and where it
+    comes from: their own, their home tenant's, else the platform's setting. `time_zone` alone says
+    only the first, so a support person could not tell why a link's expiry read 09:00."""
+    if user.time_zone:
+        return {"time_zone_in_use": user.time_zone, "time_zone_from": "user"}
+    tenant = home_tenant(ctx.session, user)
+    zone = person_zone(user, tenant)
+    if zone is not None and tenant is not None:
+        return {"time_zone_in_use": zone, "time_zone_from": f"tenant {tenant.key}"}
+    return {"time_zone_in_use": str(ctx.settings.time_zone), "time_zone_from": "platform setting time_zone"}
 
 
 def released_by(ctx: Ctx, user: User) -> str | None:

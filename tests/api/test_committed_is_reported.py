@@ -59,6 +59,42 @@ def test_http_answers_201_with_the_warning_never_503(world: Any, http: Any, toke
     assert len(_rows(store, Invitation)) == 1
 
 
+def test_a_reissue_sent_with_the_smtp_server_down_answers_200_with_the_warning(
+        world: Any, http: Any, token: Any, api_server: Any, store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warning is added after the commit; a route that built its answer inside the transaction
+    lost it (200 without a word that the mail is still queued)."""
+    from tenantctl.store.settings import load_settings
+
+    created = http.post("/invitations", headers=bearer(token("rita.reseller")),
+                        json={"kind": "partner", "origin": "acme", "customer_name": "Neukunde GmbH",
+                              "email": "einkauf@neukunde.example"})
+    assert created.status_code == 201, created.text
+    point_at(monkeypatch, free_port())
+    api_server.runtime.settings = load_settings()
+    inv = created.json()["data"]["id"]
+    r = http.post(f"/invitations/{inv}/reissue", headers=bearer(token("rita.reseller")), json={"send": True})
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["id"] == inv
+    (warning,) = r.json()["warnings"]
+    assert warning.startswith(f"{PENDING}: cannot reach the SMTP server 127.0.0.1:")
+    assert [m.state for m in _rows(store, OutboxMail)] == ["queued"]
+
+
+def test_no_route_builds_its_answer_inside_the_transaction() -> None:
+    """Warnings (a mail still queued, a person left without a tenant) are collected when the
+    transaction ends: an answer returned from inside the `with` would go without them."""
+    import ast
+    from pathlib import Path
+
+    inside = []
+    for path in sorted((Path(__file__).parents[2] / "web" / "api").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.With) and "transaction(" in ast.unparse(node.items[0]):
+                inside += [f"{path.name}:{n.lineno}" for n in ast.walk(node) if isinstance(n, ast.Return)
+                           and n.value is not None and ast.unparse(n.value).startswith(("ok(", "page("))]
+    assert inside == []
+
+
 @pytest.mark.usefixtures("cli_mode")
 @pytest.mark.parametrize(("command", "most"), [
     (("token", "create"), "366 days"), (("invite", "create", "--kind", "partner", "--from", "acme"), "30 days")])

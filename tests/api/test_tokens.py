@@ -166,6 +166,19 @@ def test_import_runs_belong_to_the_person_not_the_token(world, ok, store, tmp_pa
 
 
 @pytest.mark.usefixtures("cli_mode")
+@pytest.mark.parametrize("name", ["current", "Current", "2026", "007"])
+def test_a_name_that_revoke_would_read_otherwise_is_refused(world, cli, store, name):
+    """`token revoke NAME` must reach the token named so: digits are read as an id, and over HTTP
+    DELETE /tokens/current revokes the request's own token."""
+    r = cli("token", "create", "--name", name, "--json", as_="rita.reseller")
+    assert r.exit_code == 4, r.stderr
+    error = r.json()["error"]
+    assert error["message"].startswith(f"token name {name!r} is ") and "--name" in error["hint"]
+    with store.transaction(write=False) as s:  # (remote mode: the session's own token is there)
+        assert [row.name for row in s.exec(select(ApiToken)).all() if row.name.casefold() == name.casefold()] == []
+
+
+@pytest.mark.usefixtures("cli_mode")
 def test_revoke_by_name_asks_first_and_refuses_an_ambiguous_name(world, ok, cli, store):
     mine = _create(ok, "rita.reseller", "--name", "ci")
     bert = _create(ok, "bert.beta", "--name", "ci")

@@ -40,6 +40,22 @@ def test_create_update_show_and_clear(world: Any, cli: Any, ok: Any, db_rows: An
                                                      {"time_zone": ["Europe/Dublin", None]}]
 
 
+def test_show_says_which_zone_applies_and_why(world: Any, cli: Any, ok: Any) -> None:
+    """Her own zone, else her home tenant's, else the platform's setting: `user show` names the one the
+    mails and pages use, and where it comes from."""
+    shown = ok("user", "show", "mia.meier")
+    assert (shown["time_zone"], shown["time_zone_in_use"], shown["time_zone_from"]) == (
+        None, "Europe/Berlin", "platform setting time_zone")
+    ok("tenant", "update", "mueller", "--time-zone", "Europe/Vienna")
+    shown = ok("user", "show", "mia.meier")
+    assert (shown["time_zone_in_use"], shown["time_zone_from"]) == ("Europe/Vienna", "tenant mueller")
+    ok("user", "update", "mia.meier", "--time-zone", "Europe/London")
+    shown = ok("user", "show", "mia.meier")
+    assert (shown["time_zone_in_use"], shown["time_zone_from"]) == ("Europe/London", "user")
+    r = cli("user", "show", "mia.meier")
+    assert r.exit_code == 0 and "Europe/London" in r.stdout and "time_zone_from" in r.stdout
+
+
 def test_an_unknown_zone_is_refused_with_the_fix_and_nothing_is_written(world: Any, cli: Any, db_rows: Any) -> None:
     before = db_rows("SELECT login, time_zone, updated_at FROM user_account ORDER BY id")
     r = cli("user", "update", "mia.meier", "--time-zone", "Mitteleuropa", "--language", "en", as_="max.mueller")

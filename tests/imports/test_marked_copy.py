@@ -79,21 +79,28 @@ def test_the_copy_keeps_the_templates_formatting(world: Any, cli: Any, tmp_path:
 
 
 def test_an_english_file_gets_an_english_copy_and_lang_overrides(world: Any, cli: Any, tmp_path: Path) -> None:
+    """The copy's language decides its default name too: NAME-problems.xlsx in English,
+    NAME-fehler.xlsx in German (the file's headers, or --lang)."""
     path = write_xlsx(tmp_path / "customers.xlsx", {"Users": [
         ["First name", "Last name", "Email", "Tenant", "Role"], ["Emma", "Clarke", "broken", "mueller", "boss"]]})
-    assert cli("import", "run", str(path)).exit_code == 4
-    texts = _copy_texts(tmp_path / "customers-fehler.xlsx", "Problems")
+    r = cli("import", "run", str(path))
+    assert r.exit_code == 4 and f"marked copy: {tmp_path / 'customers-problems.xlsx'}" in r.stderr
+    texts = _copy_texts(tmp_path / "customers-problems.xlsx", "Problems")
     assert texts == {("Users", 2): "Email: invalid e-mail 'broken': An email address must have an @-sign.; "
                                    "Role: role 'boss' is not one of admin, member, billing"}
-    assert cli("import", "run", str(path), "--lang", "de", "--force").exit_code == 4
+    assert not (tmp_path / "customers-fehler.xlsx").exists()
+    assert cli("import", "run", str(path), "--lang", "de").exit_code == 4
     assert _copy_texts(tmp_path / "customers-fehler.xlsx", "Fehler") == {
         ("Users", 2): "Email: ungültige E-Mail-Adresse 'broken': bitte korrigieren; "
                       "Role: Rolle 'boss' ist keiner der Werte admin, member, billing"}
     german = write_xlsx(tmp_path / "kunden.xlsx",
                         {"Benutzer": [USER_HEADER, ["Emma", "Clarke", "broken", "mueller", ""]]})
     assert cli("import", "run", str(german), "--lang", "en").exit_code == 4
-    assert _copy_texts(tmp_path / "kunden-fehler.xlsx", "Problems") == {
+    assert _copy_texts(tmp_path / "kunden-problems.xlsx", "Problems") == {
         ("Benutzer", 2): "E-Mail: invalid e-mail 'broken': An email address must have an @-sign."}
+    assert cli("import", "run", str(german)).exit_code == 4
+    assert _copy_texts(tmp_path / "kunden-fehler.xlsx", "Fehler") == {
+        ("Benutzer", 2): "E-Mail: ungültige E-Mail-Adresse 'broken': bitte korrigieren"}
 
 
 def test_lang_must_be_de_or_en(world: Any, cli: Any, tmp_path: Path) -> None:

@@ -216,7 +216,7 @@ def test_invitation_wording_the_inviters_organisation_one_period_and_no_connecte
 def test_a_new_organisation_chooses_the_password_and_logs_in_once_approved(
         backend: str, world: Any, legal_client: Any, ctx_for: Any, outbox: Any, rows: Any) -> None:
     from tenantctl.store.models import PasswordLink, Tenant, User
-    from tenantctl.store.services import tenants
+    from tenantctl.store.services import registrations
 
     send_invitation(ctx_for, "rita.reseller", "partner", "acme", email="eva@neu.example",
                     customer_name="Neukunde GmbH", send=True)
@@ -236,7 +236,7 @@ def test_a_new_organisation_chooses_the_password_and_logs_in_once_approved(
     assert legal_client.post("/api/v1/auth/login", json={"login": "eva.neu", "password": GOOD}).status_code == 401
     [tenant] = rows(Tenant, name="Neukunde GmbH")
     with ctx_for() as ctx:
-        tenants.approve_registration(ctx, tenant.key)
+        registrations.approve(ctx, tenant.key)
     assert legal_client.post("/api/v1/auth/login", json={"login": "eva.neu", "password": GOOD}).status_code == 200
 
 

@@ -96,6 +96,19 @@ def test_unknown_page_is_a_page_in_the_visitors_language_and_unknown_api_is_json
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
 
 
+def test_a_wrong_method_on_a_page_is_a_page_and_on_the_api_json(client: Any) -> None:
+    """A DELETE (or PUT) where a page only shows and takes its form: the site's page with the Allow
+    header, in the visitor's language; the API keeps answering with its error document."""
+    r = client.delete("/password/set")
+    assert r.status_code == 405 and r.headers["content-type"].startswith("text/html")
+    assert "GET" in r.headers["allow"]
+    assert "Diese Seite lässt sich so nicht aufrufen." in r.text and '<html lang="de">' in r.text
+    r = client.put("/invite", headers={"Accept-Language": "en"})
+    assert r.status_code == 405 and "This page cannot be opened this way." in r.text
+    r = client.put("/api/v1/auth/login", json={})
+    assert r.status_code == 405 and r.json()["error"]["code"] == "usage"
+
+
 def test_serve_refuses_workers_on_sqlite(cli: Any, db_url: str) -> None:
     r = cli("serve", "--workers", "2")
     assert r.exit_code == 2

@@ -32,7 +32,8 @@ def list_apps(request: Request) -> JSONEnvelope:
     from tenantctl.store.services import apps
 
     with transaction(request, write=False) as ctx:
-        return ok(apps.list_apps(ctx))
+        data = apps.list_apps(ctx)
+    return ok(data)
 
 
 @route(router, verbs.AUDIT_LIST, summary="Audit events in the caller's scope, newest first")

@@ -36,7 +36,8 @@ def show(request: Request, conn_id: Id) -> JSONEnvelope:
     from tenantctl.store.services import connections
 
     with transaction(request, write=False) as ctx:
-        return ok(connections.show_connection(ctx, conn_id))
+        data = connections.show_connection(ctx, conn_id)
+    return ok(data)
 
 
 @route(router, verbs.CONNECTION_APPROVE, summary="Approve a requested connection (reseller side)")
@@ -44,7 +45,8 @@ def approve(request: Request, conn_id: Id) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
-        return ok(answers.approve_connection(ctx, conn_id))
+        data = answers.approve_connection(ctx, conn_id)
+    return ok(data)
 
 
 @route(router, verbs.CONNECTION_REQUEST_INFO, summary="Ask the customer for more information (reseller side)")
@@ -52,7 +54,8 @@ def request_info(request: Request, conn_id: Id, body: Message) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
-        return ok(answers.request_info(ctx, conn_id, body.message))
+        data = answers.request_info(ctx, conn_id, body.message)
+    return ok(data)
 
 
 @route(router, verbs.CONNECTION_ANSWER, summary="Answer the reseller's question (customer side)")
@@ -60,7 +63,8 @@ def answer(request: Request, conn_id: Id, body: Message) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
-        return ok(answers.answer_connection(ctx, conn_id, body.message))
+        data = answers.answer_connection(ctx, conn_id, body.message)
+    return ok(data)
 
 
 @route(router, verbs.CONNECTION_REJECT, summary="Reject a connection request (reseller side)")
@@ -68,7 +72,8 @@ def reject(request: Request, conn_id: Id, body: Reason | None = None) -> JSONEnv
     from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
-        return ok(answers.reject_connection(ctx, conn_id, body.reason if body else None))
+        data = answers.reject_connection(ctx, conn_id, body.reason if body else None)
+    return ok(data)
 
 
 @route(router, verbs.CONNECTION_DELETE, summary="Delete a connection that is not active")
@@ -76,4 +81,5 @@ def delete(request: Request, conn_id: Id) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
-        return ok(answers.delete_connection(ctx, conn_id))
+        data = answers.delete_connection(ctx, conn_id)
+    return ok(data)

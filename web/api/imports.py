@@ -123,7 +123,8 @@ def show(request: Request, run_id: Id) -> JSONEnvelope:
     from tenantctl.store.imports import runs
 
     with transaction(request, write=False) as ctx:
-        return ok(runs.show_run(ctx, run_id))
+        data = runs.show_run(ctx, run_id)
+    return ok(data)
 
 
 @route(router, verbs.IMPORT_UNDO, summary="Undo a run (refused where later changes would be lost); dry_run: "
@@ -132,4 +133,5 @@ def undo(request: Request, run_id: Id, dry_run: bool = False) -> JSONEnvelope:
     from tenantctl.store.imports import runs
 
     with transaction(request, write=not dry_run) as ctx:
-        return ok(runs.undo_run(ctx, run_id, dry_run=dry_run))
+        data = runs.undo_run(ctx, run_id, dry_run=dry_run)
+    return ok(data)

@@ -69,7 +69,8 @@ def show(request: Request, inv_id: Id) -> JSONEnvelope:
     from tenantctl.store.services import invitations
 
     with transaction(request, write=False) as ctx:
-        return ok(invitations.show(ctx, inv_id))
+        data = invitations.show(ctx, inv_id)
+    return ok(data)
 
 
 @route(router, verbs.INVITE_REVOKE, summary="Revoke: the link stops working at once")
@@ -77,7 +78,8 @@ def revoke(request: Request, inv_id: Id) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
-        return ok(answers.revoke_invitation(ctx, inv_id))
+        data = answers.revoke_invitation(ctx, inv_id)
+    return ok(data)
 
 
 @route(router, verbs.INVITE_REISSUE, summary="A new token and lifetime; the old link dies")
@@ -86,4 +88,5 @@ def reissue(request: Request, inv_id: Id, body: Reissue | None = None) -> JSONEn
 
     body = body or Reissue()
     with transaction(request, write=True, idempotent=body.send) as ctx:  # unsent, the answer holds the link
-        return ok(answers.reissue_invitation(ctx, inv_id, expires_in=body.expires_in, send=body.send))
+        data = answers.reissue_invitation(ctx, inv_id, expires_in=body.expires_in, send=body.send)
+    return ok(data)

@@ -18,7 +18,8 @@ def tenant(request: Request, customer_number: str | None = None, external_id: st
 
     with transaction(request, write=False) as ctx:
         found = tenants.find_exact(ctx, customer_number=customer_number, external_id=external_id, reseller=reseller)
-        return ok(tenants.show_tenant(ctx, found.key))
+        data = tenants.show_tenant(ctx, found.key)
+    return ok(data)
 
 
 @route(router, verbs.USER_LOOKUP, summary="Exactly the user with this e-mail (never a login)")

@@ -84,7 +84,8 @@ def show(request: Request, key: str) -> JSONEnvelope:
     from tenantctl.store.services import tenants
 
     with transaction(request, write=False) as ctx:
-        return ok(tenants.show_tenant(ctx, key))
+        data = tenants.show_tenant(ctx, key)
+    return ok(data)
 
 
 @route(router, verbs.TENANT_UPDATE, summary="Change name, language, external id, or the connection's terms")

@@ -85,7 +85,8 @@ def disable(request: Request, ident: str) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
-        return ok(answers.set_user_enabled(ctx, ident, False))
+        data = answers.set_user_enabled(ctx, ident, False)
+    return ok(data)
 
 
 @route(router, verbs.USER_ENABLE, summary="Enable a disabled user")
@@ -93,7 +94,8 @@ def enable(request: Request, ident: str) -> JSONEnvelope:
     from tenantctl.store.services import answers
 
     with transaction(request, write=True) as ctx:
-        return ok(answers.set_user_enabled(ctx, ident, True))
+        data = answers.set_user_enabled(ctx, ident, True)
+    return ok(data)
 
 
 class Erase(BaseModel):
@@ -105,7 +107,8 @@ def export(request: Request, ident: str) -> JSONEnvelope:
     from tenantctl.store.services import personal_export
 
     with transaction(request, write=False) as ctx:
-        return ok(personal_export.export_user(ctx, ident))
+        data = personal_export.export_user(ctx, ident)
+    return ok(data)
 
 
 @route(router, verbs.USER_ERASE, summary="Erase a person (GDPR erasure request): a receipt of what went")

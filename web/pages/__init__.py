@@ -3,6 +3,7 @@ JavaScript; every form carries a CSRF token (web.pages.forms)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,6 +71,16 @@ def not_found_page(request: Request) -> Response:
     """An unknown path outside the API: the site's own page, in the visitor's language."""
     t = i18n.texts(i18n.choose(request))
     return render(request, "error.html", status=404, title=t["not_found_title"], message=t["error_not_found"])
+
+
+def request_error_page(request: Request, status: int, headers: Mapping[str, str] | None) -> Response:
+    """Any other refusal of the HTTP layer outside the API (a POST to a page that only shows, 405):
+    the site's own page in the visitor's language, not the API's JSON; an Allow header is kept."""
+    t = i18n.texts(i18n.choose(request))
+    response = render(request, "error.html", status=status, title=None,
+                      message=t["error_generic"] if status >= 500 else t["error_request"])
+    response.headers.update(headers or {})
+    return response
 
 
 def mount(app: FastAPI) -> None:
