@@ -3,10 +3,13 @@
 
 100,000 rows, in columns: the cell rules run once per distinct value (names, roles, languages and
 tenant references repeat); the rows equal to what the store holds are found by joins
-(compare_users) and cost nothing more; the others are planned one by one below."""
+(compare_users) and cost nothing more; a row that can only become a plain new user is found by
+the rules' results per distinct value and planned without them (new_users); the others are
+planned one by one below, in row order with the fast lane's."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -21,11 +24,14 @@ from tenantctl.store.imports.checks import (
     check,
     choice,
     clean_name,
+    fast_email_lists,
+    fast_emails,
     login_for,
     normalise_email,
     valid,
 )
 from tenantctl.store.imports.compare_users import Stored, Unchanged, first_per_key, load_stored, unchanged_rows
+from tenantctl.store.imports.new_users import NewUsers, plain_rows
 from tenantctl.store.imports.plan import NewUser, Options, Plan, Progress, RowPlan
 from tenantctl.store.imports.rows import Table
 from tenantctl.store.imports.snapshot import Snapshot
@@ -86,7 +92,7 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
     if frame is not None:
         read_rows = None  # the frame holds the rows (the few left to plan are taken from it)
     table.rows, table.columns = [], None  # `frame` or `read_rows` holds the rows from here on
-    cells = _rest(None, read_rows, table.names, []) if frame is None else None
+    cells = _rest(read_rows, table.names) if read_rows is not None else None
     values = frame if frame is not None else cells
     assert values is not None
 
@@ -100,14 +106,16 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
 
     emails: dict[str | None, Email] = {}
     unchanged = Unchanged()
+    fast: pl.DataFrame | None = None  # the e-mails the rule's fast path takes, in columns
     if frame is not None:
         if stored is not None:
             unchanged = _unchanged(snap, frame, stored, targets, role_ok, lang_ok, emails)
-        cells = _rest(frame, None, table.names, unchanged.index)
+        cells, fast = _rest_of(frame, unchanged.index)
     del frame, read_rows, values  # the rows still to plan are Python lists from here on
     assert cells is not None
-    rows = _Rows(ctx, snap, opts, plan, table, cells, *_checked_emails(cells["email"], emails), first_ok, last_ok,
-                 role_ok, lang_ok, targets)
+    rows = _Rows(ctx, snap, opts, plan, table, cells, *_checked_emails(cells["email"], emails, fast), first_ok,
+                 last_ok, role_ok, lang_ok, targets)
+    del fast
     del emails
     rows.headers = {name: table.header_of(name) for name in USER_FIELDS}
     _load_existing(rows, unchanged)
@@ -116,13 +124,36 @@ def plan_users(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, pla
                                             unchanged.email, strict=True):
         p = placed[i] = RowPlan(table.sheet, rownum, "user", login, email)
         p.target_id = uid
+    _plan_rest(rows, placed, progress)
+    plan.users.extend(placed)  # type: ignore[arg-type]
+
+
+def _plan_rest(r: _Rows, placed: list[RowPlan | None], progress: Progress | None) -> None:
+    """The rows not equal to the store, in row order: a plain new user by the fast lane (new_users),
+    any other by every rule (`_plan_row`); logins are allocated in row order across both."""
+    fast = plain_rows(r.cells, r.ekeys, r.existing, r.first_ok, r.last_ok, r.role_ok, r.lang_ok, r.targets)
+    rows: Iterator[RowPlan]
+    if any(fast):
+        r.logins = r.logins or Handles(r.snap.logins(), "", 100)
+        rows = NewUsers(r.table.sheet, r.headers["first_name"], r.logins, r.first_ok, r.last_ok, r.role_ok,
+                        r.lang_ok, r.targets, r.create_changes).rows(fast, r.cells, r.emails, r.ekeys,
+                                                                     lambda k: _plan_row(r, k), progress)
+    else:
+        rows = _each_row(r, progress)
+    if len(fast) == len(placed):  # no row equal to the store
+        placed[:] = rows
+        return
     slow = iter(i for i, p in enumerate(placed) if p is None)
-    total = len(cells["_row"])
+    for p in rows:
+        placed[next(slow)] = p
+
+
+def _each_row(r: _Rows, progress: Progress | None) -> Iterator[RowPlan]:
+    total = len(r.cells["_row"])
     for k in range(total):
         if progress and k % 10_000 == 0:
             progress("checking users", k, total)
-        placed[next(slow)] = _plan_row(rows, k)
-    plan.users.extend(placed)  # type: ignore[arg-type]
+        yield _plan_row(r, k)
 
 
 def _distinct(values: pl.DataFrame | dict[str, list[Any]], name: str) -> list[Any]:
@@ -131,22 +162,22 @@ def _distinct(values: pl.DataFrame | dict[str, list[Any]], name: str) -> list[An
     return values[name].unique().to_list() if name in values.columns else [None]
 
 
-def _rest(frame: pl.DataFrame | None, read_rows: list[tuple[int, tuple[str | None, ...]]] | None,
-          names: tuple[str, ...],
-          unchanged: list[int]) -> dict[str, list[Any]]:
-    """The rows not found unchanged, as Python columns by field (`_row` and USER_FIELDS)."""
-    if read_rows is not None:
-        skip = set(unchanged)
-        kept = [r for i, r in enumerate(read_rows) if i not in skip] if skip else read_rows
-        read_rows.clear() if skip else None
-        columns = [list(c) for c in zip(*(v for _, v in kept), strict=True)] if kept else [[] for _ in names]
-        by_field = dict(zip(names, columns, strict=True))
-        rownums = [r for r, _ in kept]
-        kept.clear()
-        return {"_row": rownums, **{f: by_field.get(f) or [None] * len(rownums) for f in USER_FIELDS}}
-    assert frame is not None
+def _rest(read_rows: list[tuple[int, tuple[str | None, ...]]], names: tuple[str, ...]) -> dict[str, list[Any]]:
+    """A row-wise reader's rows as Python columns by field (`_row` and USER_FIELDS); the rows are
+    let go."""
+    columns = [list(c) for c in zip(*(v for _, v in read_rows), strict=True)] if read_rows else [[] for _ in names]
+    by_field = dict(zip(names, columns, strict=True))
+    rownums = [r for r, _ in read_rows]
+    read_rows.clear()
+    return {"_row": rownums, **{f: by_field.get(f) or [None] * len(rownums) for f in USER_FIELDS}}
+
+
+def _rest_of(frame: pl.DataFrame, unchanged: list[int]) -> tuple[dict[str, list[Any]], pl.DataFrame | None]:
+    """The rows not found unchanged, as Python columns by field (`_row` and USER_FIELDS), and
+    checks.fast_emails of their e-mails."""
     rest = frame if not unchanged else frame.with_row_index("_i").filter(~_is_in("_i", unchanged)).drop("_i")
-    return {name: _column(rest, name) for name in ("_row", *USER_FIELDS)}
+    cells = {name: _column(rest, name) for name in ("_row", *USER_FIELDS)}
+    return cells, fast_emails(rest["email"]) if "email" in rest.columns else None
 
 
 def _column(frame: pl.DataFrame, name: str) -> list[Any]:
@@ -185,29 +216,35 @@ def _stored_users(ctx: Ctx, opts: Options, table: Table,
 def _unchanged(snap: Snapshot, frame: pl.DataFrame, stored: Stored,
                targets: dict[str | None, tuple[Target | None, str | None]], role_ok: dict[Any, Any],
                lang_ok: dict[Any, Any], emails: dict[str | None, Email]) -> Unchanged:
-    """The rows equal to the store (compare_users); `emails` gets the other rows' e-mails checked."""
+    """The rows equal to the store (compare_users); `emails` gets the other rows' e-mails that the
+    rule's fast path leaves to the rule."""
     tenants = {tref: t.tenant_id for tref, (t, _) in targets.items()
                if tref is not None and t is not None and t.ref[0] == "store" and not t.errors}
     candidates = unchanged_rows(frame, stored, tenants, role_ok, lang_ok, snap.visible)  # type: ignore[arg-type]
     if not candidates.height:
         return Unchanged()
     others = frame.with_row_index("_i").filter(~_is_in("_i", candidates["_i"].to_list())).select("_i", "email")
-    _normalise_emails(emails, others["email"].to_list())
-    keys = {i: emails[e][1] for i, e in zip(others["_i"].to_list(), others["email"].to_list(), strict=True)
-            if e is not None and emails[e][1]}
-    return first_per_key(candidates, keys)  # type: ignore[arg-type]
+    ekeys = _checked_emails(others["email"].to_list(), emails, fast_emails(others["email"]))[1]
+    keys = {i: key for i, key in zip(others["_i"].to_list(), ekeys, strict=True) if key}
+    return first_per_key(candidates, keys)
 
 
-def _checked_emails(raw: list[str | None], known: dict[str | None, Email]
+def _checked_emails(raw: list[str | None], known: dict[str | None, Email], fast: pl.DataFrame | None
                     ) -> tuple[list[str | None], list[str | None], dict[int, str]]:
-    """The rows' addresses through the rule (lists by position: no second copy of 100,000 texts)."""
-    emails: list[str | None] = []
-    ekeys: list[str | None] = []
+    """The rows' addresses through the rule (lists by position: no second copy of 100,000 texts):
+    its fast path for all rows (in columns when `fast` holds checks.fast_emails of `raw`), the rest
+    through the rule itself, once per distinct value."""
+    if fast is not None:
+        emails = [e or value if ok else None
+                  for value, ok, e in zip(raw, fast["ok"].to_list(), fast["email"].to_list(), strict=True)]
+        ekeys = [key or e if e is not None else None for e, key in zip(emails, fast["key"].to_list(), strict=True)]
+    else:
+        emails, ekeys = fast_email_lists(raw)
     errors: dict[int, str] = {}
-    for k, value in enumerate(raw):
-        e, key, message = known.get(value) or _email(value)
-        emails.append(e)
-        ekeys.append(key)
+    slow = [k for k, e in enumerate(emails) if e is None]
+    _normalise_emails(known, [raw[k] for k in slow])
+    for k in slow:
+        emails[k], ekeys[k], message = known[raw[k]]
         if message:
             errors[k] = message
     return emails, ekeys, errors

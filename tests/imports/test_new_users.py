@@ -1,0 +1,135 @@
+"""The fast lane of the user planner (store/imports/new_users.py): the rows that can only become a
+plain new user are found by the rules' results per distinct value and planned without the rules,
+with the row-by-row planner's exact result; its e-mail fast path (checks.fast_email_lists in Python,
+checks.fast_emails in polars) gives the rule's own address and key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.imports.test_columnar_planner import _as_columns, _plan, _source
+
+# texts around the fast path's edges: case, spaces and newlines, a second @, dots, IDN and special TLDs
+_PARTS = st.sampled_from(["a", "Z", "0", "-", ".", "@", "+", "_", " ", "\n", "\t", "ü", "ß", "xn--", "de", "test",
+                          "Example", "K", "\x1f", "'", "!"])
+email_texts = st.one_of(
+    st.lists(_PARTS, max_size=12).map("".join),
+    st.builds(lambda local, domain, tld: f"{local}@{domain}.{tld}",
+              st.text("aZ9.-_+", min_size=1, max_size=70), st.text("aZ9-.", min_size=1, max_size=20),
+              st.sampled_from(["de", "DE", "test", "Local", "x1", "c-m", "x", "ab--c", "9a", "xn--p1ai"])),
+    st.builds(lambda n, m: "u" * n + "@" + "d" * m + ".de", st.integers(60, 68), st.integers(240, 256)),
+)
+
+
+def _outcome(rule: Any, value: str | None) -> str:
+    from tenantctl.store.errors import InvalidInput
+
+    try:
+        return "ok " + rule(value or "")
+    except InvalidInput as exc:
+        return "refused " + exc.message
+
+
+@given(values=st.lists(st.none() | email_texts, max_size=20))
+@settings(max_examples=300, deadline=None, derandomize=True)
+def test_the_e_mail_fast_path_in_lists_and_columns_gives_the_rule_s_result(values: list[str | None]) -> None:
+    import polars as pl
+
+    from tenantctl.store import rules
+    from tenantctl.store.imports.checks import fast_email_lists, fast_emails, normalise_email
+
+    for value in values:  # normalise_email's fast path (the same pattern) gives the rule's result
+        assert _outcome(normalise_email, value) == _outcome(rules.normalise_email, value), value
+    emails, keys = fast_email_lists(values)
+    columns = fast_emails(pl.Series(values, dtype=pl.String))
+    for value, e, key, ok, ce, ckey in zip(values, emails, keys, columns["ok"], columns["email"], columns["key"],
+                                           strict=True):
+        assert ok == (e is not None)  # both take the same values
+        if e is None:
+            continue
+        assert value is not None
+        assert e == (ce or value) == rules.normalise_email(value)
+        assert key == (ckey or e) == rules.email_key(e)
+
+
+def test_plain_addresses_take_the_fast_path_and_odd_ones_do_not() -> None:
+    import polars as pl
+
+    from tenantctl.store.imports.checks import fast_email_lists, fast_emails
+
+    values = ["anna@kunde.example", "Anna@Kunde.EXAMPLE", "anna@kunde.example\n", " anna@kunde.example",
+              "anna@bücher.example", "anna@kunde.test", "anna@xn--bcher-kva.example", "u" * 65 + "@kunde.example"]
+    emails, keys = fast_email_lists(values)
+    assert emails == ["anna@kunde.example", "Anna@kunde.example", None, None, None, None, None, None]
+    assert keys == ["anna@kunde.example", "anna@kunde.example", None, None, None, None, None, None]
+    columns = fast_emails(pl.Series(values))
+    assert columns["ok"].to_list() == [True, True, False, False, False, False, False, False]
+    # null where the value (or the address) is its own result: the caller keeps its string
+    assert columns["email"].to_list()[:2] == [None, "Anna@kunde.example"]
+    assert columns["key"].to_list()[:2] == [None, "anna@kunde.example"]
+
+
+def _spy_lanes(monkeypatch: Any) -> list[list[bool]]:
+    """The fast lane's rows of each plan (by position among the rows planned one by one)."""
+    from tenantctl.store.imports import plan_users
+
+    seen: list[list[bool]] = []
+    real = plan_users.plain_rows
+
+    def spy(*args: Any) -> list[bool]:
+        seen.append(real(*args))
+        return seen[-1]
+
+    monkeypatch.setattr(plan_users, "plain_rows", spy)
+    return seen
+
+
+NEW_PEOPLE: list[tuple[str | None, ...]] = [
+    ("Max", "Müller", "max2@kunde.example", "mueller", None, None, "nope"),       # 2 unknown app: by the rules
+    ("Max", "Mueller", "Max3@Kunde.example", "mueller", "admin", "en", None),     # 3 fast: max.mueller3
+    ("Anna", "Weiß", "anna@kunde.example", "mueller", None, None, None),          # 4 the same person twice …
+    ("Anna", "Weiß", "ANNA@kunde.example", "other", None, None, None),            # 5 … by the rules (a duplicate)
+    ("Max", "Müller", "max4@kunde.example", "10001", "member", "", None),         # 6 fast: max.mueller4
+    ("System", "Admin", "sys@kunde.example", "mueller", None, None, None),        # 7 fast, a reserved login
+    ("Max", "Müller", " max5@kunde.example", "mueller", None, None, None),        # 8 fast, the rule's address
+    ("Max", "Müller", "max@mueller.example", "mueller", "member", None, None),    # 9 a stored person, changed
+    ("Max", "Müller", "max6@kunde.example", "unbekannt", None, None, None),       # 10 unknown tenant
+    ("Max", "Müller", "max7@kunde.example", "mueller", "boss", None, None),       # 11 unknown role
+]
+
+
+def test_new_people_take_the_fast_lane_with_the_row_by_row_result(world: Any, ctx_for: Any, monkeypatch: Any
+                                                                  ) -> None:
+    """Logins are allocated in row order across both lanes (max.mueller2 by a refused row of the
+    row-by-row lane, then 3 and 4 by the fast lane, …); a repeated e-mail, a stored person, a
+    problem in any cell keep the row-by-row path."""
+    lanes = _spy_lanes(monkeypatch)
+    old = _plan(ctx_for, None, _source(NEW_PEOPLE, None), "upsert", rowwise=True)
+    for columns in (False, True):
+        source = _source(NEW_PEOPLE, None)
+        assert _plan(ctx_for, None, _as_columns(source) if columns else source, "upsert", rowwise=False) == old
+    assert lanes == [[False, True, False, False, True, True, True, False, False, False]] * 2
+    rows = {r[1]: r for r in old["rows"]}
+    assert [rows[n][3] for n in (2, 3, 6, 8)] == ["max.mueller2", "max.mueller3", "max.mueller4", "max.mueller5"]
+    assert rows[3][4] == "Max3@kunde.example" and rows[3][5] == "create"
+    assert rows[3][9][1]["email_key"] == "max3@kunde.example" and rows[3][9][1]["role"] == "admin"
+    assert rows[8][4] == "max5@kunde.example"
+    assert rows[7][5] == "error" and rows[7][7] == (("Vorname", "the login 'system.admin' is reserved"),)
+
+
+def test_the_fast_lane_keeps_the_file_s_tenant_and_its_language(world: Any, ctx_for: Any, monkeypatch: Any
+                                                                 ) -> None:
+    """A tenant the file creates: its row and language go into the new user, as row by row."""
+    lanes = _spy_lanes(monkeypatch)
+    tenants = [("neu-gmbh", "Neu GmbH", "customer", "acme", "20001", "EUR")]
+    users: list[tuple[str | None, ...]] = [("Zoë", "Weiß", "zoe@neu.example", "Neu GmbH", None, None, None),
+                                           ("Zoë", "Weiß", "zoe2@neu.example", "neu-gmbh", None, "en", "")]
+    old = _plan(ctx_for, None, _source(users, tenants), "upsert", rowwise=True)
+    assert _plan(ctx_for, None, _source(users, tenants), "upsert", rowwise=False) == old
+    assert lanes == [[True, True]]
+    new_users = [r[9][1] for r in old["rows"] if r[2] == "user"]
+    assert [(u["login"], u["tenant_row"], u["tenant_id"], u["language"]) for u in new_users] == [
+        ("zoe.weiss", 2, None, "de"), ("zoe.weiss2", 2, None, "en")]
