@@ -1,3 +1,4 @@
-"""The row-by-row planner as it was before the columnar compare: kept only as the reference the
-differential test (tests/imports/test_columnar_planner.py) holds the columnar planner to, until the
-columnar one has proven itself; nothing in the import path calls it."""
+"""The row-by-row planners as they were before the columnar compare (plan_users, and plan_tenants
+with its tenant_* modules and near_names): kept only as the reference the differential tests
+(tests/imports/test_columnar_planner.py, test_columnar_tenants.py) hold the columnar planners to,
+until those have proven themselves; nothing in the import path calls them."""
