@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -44,8 +45,11 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--tenants", type=int, default=20, help="resellers in the store that tenant list prints")
     args = ap.parse_args(argv)
-    work = Path(args.workdir or tempfile.mkdtemp(prefix="tenantctl-startup-"))
-    work.mkdir(parents=True, exist_ok=True)
+    # a store of its own, made afresh each run: a second run in the same --workdir would meet the
+    # first run's tenants (tenant create refuses a name twice)
+    work = Path(args.workdir) / "startup" if args.workdir else Path(tempfile.mkdtemp(prefix="tenantctl-startup-"))
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
     url = f"sqlite:///{work / 'tenantctl.db'}"
     env = {**os.environ, "TENANTCTL_HOME": str(work), "TENANTCTL_DATABASE_URL": url}
     env.pop("TENANTCTL_ACTOR", None)

@@ -72,12 +72,15 @@ def test_remote_benchmark_runs_and_reports_its_ratio(tmp_path: Path) -> None:
 
 
 def test_startup_benchmark_runs_and_reports_both_ratios(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "bench", "startup", "--repeat", "1", "--tenants", "1", "--workdir",
-                          str(tmp_path)], capture_output=True, text=True, cwd=Path(__file__).parents[1], timeout=300)
-    assert out.returncode == 0, out.stderr
-    report = json.loads(out.stdout)
-    assert set(report["ratios"]) == {"help/import typer,rich", "tenant list/bare sqlmodel select"}
-    assert all(v > 0 for v in report["ratios"].values())
+    """Twice in the same --workdir, as `make bench` is run again: each run builds its store afresh."""
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-m", "bench", "startup", "--repeat", "1", "--tenants", "1",
+                              "--workdir", str(tmp_path)], capture_output=True, text=True,
+                             cwd=Path(__file__).parents[1], timeout=300)
+        assert out.returncode == 0, out.stderr
+        report = json.loads(out.stdout)
+        assert set(report["ratios"]) == {"help/import typer,rich", "tenant list/bare sqlmodel select"}
+        assert all(v > 0 for v in report["ratios"].values())
 
 
 def test_web_benchmark_runs_and_reports_both_ratios() -> None:
