@@ -74,7 +74,7 @@ def main(argv: list[str]) -> int:
     samples: dict[str, list[float]] = {}
 
     def measure(name: str, cmd: list[str]) -> None:
-        seconds, mb = timed(cmd)
+        seconds, mb, _ = timed(cmd)
         samples.setdefault(name, []).append(seconds)
         print(f"{name:28s} {seconds:7.2f} s  {mb:7.1f} MB", file=sys.stderr)
 

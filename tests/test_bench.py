@@ -92,3 +92,13 @@ def test_web_benchmark_runs_and_reports_both_ratios() -> None:
     assert report["login"]["requests"] > 0 and report["login"]["ratio_per_worker"] > 0
     assert report["page_get"]["ratio_p50"] > 0 and report["page_get"]["ratio_p99"] > 0
     assert "set-password page: p50" in out.stderr
+
+
+def test_apply_benchmark_runs_and_reports_its_ratios(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "bench", "apply", "--repeat", "1", "--tenants", "20", "--users", "40",
+                          "--workdir", str(tmp_path)], capture_output=True, text=True, cwd=Path(__file__).parents[1],
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout[out.stdout.index("{"):])
+    assert {"small apply/import", "large apply json/import xlsx"} <= set(report["ratios"])
+    assert all(v > 0 for v in report["ratios"].values())
