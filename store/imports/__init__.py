@@ -7,7 +7,7 @@ Modules by concept: rows (the contract readers build), plan (RowPlan and typed p
 (each with its steps in tenant_* / user_*; compare_tenants / compare_users find the rows equal to
 the store in columns, new_users plans the plain new people in one pass), planning (both together),
 write, runs (records, list, show, undo) and engine (run(), the one entry, with the policy).
-rowwise/ holds the planners as they were before the columns, the differential tests' reference. Rules come from store/rules.py,
-scope from store/actor.py.
+rowwise/ holds the planners as they were before the columns, the differential tests' reference.
+Rules come from store/rules.py, scope from store/actor.py.
 
 Nothing is imported here: a reader imports store.imports.rows without loading the store."""
