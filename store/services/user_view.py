@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import col, func, select
 
+from tenantctl.store.actor import visible_tenant_ids
 from tenantctl.store.context import Ctx
 from tenantctl.store.models import Membership, OutboxMail, PasswordLink, Tenant, User
 from tenantctl.store.schemas import ts
@@ -58,7 +59,11 @@ def zone_in_use(ctx: Ctx, user: User) -> dict[str, str]:
     tenant = home_tenant(ctx.session, user)
     zone = person_zone(user, tenant)
     if zone is not None and tenant is not None:
-        return {"time_zone_in_use": zone, "time_zone_from": f"tenant {tenant.key}"}
+        visible = visible_tenant_ids(ctx.session, ctx.actor)
+        # the home tenant may be one the actor does not see (a person of two resellers' customers):
+        # its zone is the person's, its key is not the actor's to learn
+        named = f"tenant {tenant.key}" if visible is None or tenant.id in visible else "their home tenant"
+        return {"time_zone_in_use": zone, "time_zone_from": named}
     return {"time_zone_in_use": str(ctx.settings.time_zone), "time_zone_from": "platform setting time_zone"}
 
 

@@ -56,6 +56,18 @@ def test_show_says_which_zone_applies_and_why(world: Any, cli: Any, ok: Any) -> 
     assert r.exit_code == 0 and "Europe/London" in r.stdout and "time_zone_from" in r.stdout
 
 
+def test_a_home_tenant_the_viewer_cannot_see_is_not_named(world: Any, ok: Any) -> None:
+    """Otto belongs to `other` (beta's customer) first and to `mueller` (acme's) too: acme's admin
+    sees the zone his mails use, never the key of a tenant outside her scope."""
+    ok("member", "add", "otto.other", "--tenant", "mueller")
+    ok("tenant", "update", "other", "--time-zone", "Europe/Vienna")
+    shown = ok("user", "show", "otto.other", as_="rita.reseller")
+    assert (shown["time_zone_in_use"], shown["time_zone_from"]) == ("Europe/Vienna", "their home tenant")
+    assert "other" not in [m["tenant"] for m in shown["memberships"]]
+    shown = ok("user", "show", "otto.other")
+    assert (shown["time_zone_in_use"], shown["time_zone_from"]) == ("Europe/Vienna", "tenant other")
+
+
 def test_an_unknown_zone_is_refused_with_the_fix_and_nothing_is_written(world: Any, cli: Any, db_rows: Any) -> None:
     before = db_rows("SELECT login, time_zone, updated_at FROM user_account ORDER BY id")
     r = cli("user", "update", "mia.meier", "--time-zone", "Mitteleuropa", "--language", "en", as_="max.mueller")
