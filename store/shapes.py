@@ -98,7 +98,7 @@ class User(TypedDict):
     language: str
     time_zone: str | None
     time_zone_in_use: str  # the zone of the times in their mails and pages: own, home tenant's, platform's
-    time_zone_from: str    # "user", "tenant KEY" (or "their home tenant" outside your scope), "platform setting time_zone"
+    time_zone_from: str    # "user", "tenant KEY" ("their home tenant" outside your scope), "platform setting …"
     status: str
     has_password: bool
     last_login_at: str | None
