@@ -5,10 +5,12 @@ languages repeat; most e-mail addresses are plain ASCII). Each fast path gives t
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import suppress
 from functools import lru_cache
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select as _select
@@ -130,6 +132,36 @@ class Handles:
         self.next[base] = n + 1  # candidate n is taken from now on
         self.taken.add(candidate)
         return candidate
+
+    def settle(self, wanted: Mapping[str, int], others: Iterable[str], asks: int) -> dict[str, list[str]]:
+        """Handles for whole bases at once: `wanted` counts the rows of each base that the caller
+        gives the handles to, in file order; `others` are the bases further rows may ask
+        `allocate` for in their turn; `asks`, how many rows may ask in all. A base's handles are
+        `allocate`'s (base, base2 / base-2, … the first free ones) in any order of the turns when
+        no other base can reach its candidates: it ends with a letter, its suffixes stay within the
+        limit (no cut), and no other base ending otherwise, or long, starts with it (shown in
+        docs/import.md). Other bases are left out: their rows call `allocate`."""
+        reach = len(self.sep) + len(str(asks + len(self.taken) + 1))  # the longest suffix any row can reach
+
+        def edge(b: str) -> bool:
+            return not b[-1:].isalpha() or len(b) + reach > self.limit
+
+        edges = sorted(b for b in chain(wanted, others) if edge(b))
+        out: dict[str, list[str]] = {}
+        for base, n in wanted.items():
+            at = bisect_left(edges, base)
+            if edge(base) or base in self.next or (at < len(edges) and edges[at].startswith(base)):
+                continue
+            handles = [h for h in (base, *(f"{base}{self.sep}{i}" for i in range(2, n + 1))) if h not in self.taken]
+            last = n
+            while len(handles) < n:  # stored ones among the first n: the next free ones
+                last += 1
+                if (h := f"{base}{self.sep}{last}") not in self.taken:
+                    handles.append(h)
+            self.taken.update(handles)
+            self.next[base] = last + 1  # as `allocate` leaves it after its last one
+            out[base] = handles
+        return out
 
 
 _slug = lru_cache(maxsize=65_536)(rules.slug)

@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from tenantctl.store.enums import Role
-from tenantctl.store.imports.checks import Handles, login_base
+from tenantctl.store.imports.checks import Handles, clean_name, login_base
 from tenantctl.store.imports.plan import NewUser, Progress, RowPlan
 from tenantctl.store.imports.user_targets import Target
 
@@ -51,36 +51,64 @@ class NewUsers:
     def rows(self, fast: list[bool], cells: Mapping[str, list[Any]], emails: list[Any], ekeys: list[Any],
              slow: Callable[[int], RowPlan], progress: Progress | None) -> Iterator[RowPlan]:
         """Every row's plan in row order: a fast row planned here, any other by `slow` (its position)."""
-        sheet, allocate, first_ok, last_ok, role_ok, lang_ok = (self.sheet, self.logins.allocate, self.first_ok,
-                                                                self.last_ok, self.role_ok, self.lang_ok)
-        where, member, changes = self.where, Role.member, self.create_changes
+        sheet, allocate, first_ok, last_ok = self.sheet, self.logins.allocate, self.first_ok, self.last_ok
+        settled = self._settled(fast, cells)
+        # per tenant reference, role cell and language cell: what the row's new user gets from them
+        shapes: dict[tuple[Any, Any, Any], tuple[int | None, int | None, str, str, Mapping[str, Any]]] = {}
         total = len(fast)
-        for k, (is_fast, rownum, first_raw, last_raw, role_raw, lang_raw, tref) in enumerate(zip(
-                fast, cells["_row"], cells["first_name"], cells["last_name"], cells["role"], cells["language"],
-                cells["tenant"], strict=True)):
+        for k, (is_fast, rownum, first_raw, last_raw, shape_key, login) in enumerate(zip(
+                fast, cells["_row"], cells["first_name"], cells["last_name"],
+                zip(cells["tenant"], cells["role"], cells["language"], strict=True), settled, strict=True)):
             if progress and k % 10_000 == 0:
                 progress("checking users", k, total)
             if not is_fast:
                 yield slow(k)
                 continue
-            p = RowPlan(sheet, rownum, "user", None, emails[k])
+            p = RowPlan(sheet, rownum, "user", login, emails[k])
             first, last = first_ok[first_raw], last_ok[last_raw]
-            try:
-                p.key = allocate(login_base(first, last))
-            except Exception as exc:  # the rule's message (a reserved login), as `check` says it
-                if not hasattr(exc, "message"):
-                    raise
-                p.error(self.h_first, exc.message)
-            role = role_ok[role_raw] or member
-            tenant_id, file_row, language, tenant_key = where.get(tref) or self._where(tref)
-            p.values = NewUser(p.key, p.label, ekeys[k], first, last, lang_ok[lang_raw] or language, tenant_id,
-                               file_row, role, ())
+            if login is None:
+                try:
+                    p.key = allocate(login_base(first, last))
+                except Exception as exc:  # the rule's message (a reserved login), as `check` says it
+                    if not hasattr(exc, "message"):
+                        raise
+                    p.error(self.h_first, exc.message)
+            tenant_id, file_row, language, role, changes = shapes.get(shape_key) or self._shape(shapes, shape_key)
+            p.values = NewUser(p.key, p.label, ekeys[k], first, last, language, tenant_id, file_row, role, ())
             if p.action != "error":
-                p.action = "create"
-                # read-only, so the users of one tenant and role share one (with the row-by-row lane)
-                p.changes = changes.get((tenant_key, role)) or changes.setdefault(
-                    (tenant_key, role), MappingProxyType({"tenant": [None, tenant_key], "role": [None, role]}))
+                p.action, p.changes = "create", changes
             yield p
+
+    def _settled(self, fast: list[bool], cells: Mapping[str, list[Any]]) -> list[str | None]:
+        """By position: the login of a fast row whose base only fast rows ask for, handed out for the
+        whole base at once (Handles.settle; every row counted, by the names the row-by-row lane
+        would derive it from); None where the row asks Handles.allocate in its turn."""
+        pairs = list(zip(cells["first_name"], cells["last_name"], strict=True))
+        base_of = {pair: self._base(*pair) for pair in set(pairs)}
+        bases = [base_of[pair] for pair in pairs]
+        others = {b for b, is_fast in zip(bases, fast, strict=True) if not is_fast and b is not None}
+        wanted = Counter(b for b, is_fast in zip(bases, fast, strict=True)
+                         if is_fast and b is not None and b not in others)
+        handed = {b: iter(hs).__next__ for b, hs in self.logins.settle(wanted, others, len(bases)).items()}
+        return [handed[b]() if is_fast and b in handed else None for b, is_fast in zip(bases, fast, strict=True)]
+
+    def _base(self, first_raw: Any, last_raw: Any) -> str | None:
+        """The login base a row of these name cells may ask for: the names as `_plan_row` takes them
+        (the rules' result per distinct value, else the name rule itself), None when it asks for none."""
+        first = self.first_ok.get(first_raw) or _quiet(clean_name, first_raw, "first name")
+        last = self.last_ok.get(last_raw) or _quiet(clean_name, last_raw, "last name")
+        return _quiet(login_base, first, last) if first and last else None
+
+    def _shape(self, shapes: dict[Any, Any], shape_key: tuple[Any, Any, Any]
+               ) -> tuple[int | None, int | None, str, str, Mapping[str, Any]]:
+        tref, role_raw, lang_raw = shape_key
+        tenant_id, file_row, language, tenant_key = self.where.get(tref) or self._where(tref)
+        role = self.role_ok[role_raw] or Role.member
+        changes = self.create_changes  # read-only, so the users of one tenant and role share one (both lanes)
+        change = changes.get((tenant_key, role)) or changes.setdefault(
+            (tenant_key, role), MappingProxyType({"tenant": [None, tenant_key], "role": [None, role]}))
+        shape = shapes[shape_key] = (tenant_id, file_row, self.lang_ok[lang_raw] or language, role, change)
+        return shape
 
     def _where(self, tref: str | None) -> tuple[int | None, int | None, str, str | None]:
         target = self.targets[tref][0]
@@ -88,3 +116,13 @@ class NewUsers:
         file_row = target.ref[1] if target.ref[0] == "file" else None
         where = self.where[tref] = (target.tenant_id, file_row, target.language, target.tenant_key)
         return where
+
+
+def _quiet(rule: Callable[..., Any], *args: Any) -> Any:
+    """The rule's result, or None where it refuses (as `check` takes it, without a row to say it on)."""
+    try:
+        return rule(*args)
+    except Exception as exc:
+        if not hasattr(exc, "message"):
+            raise
+        return None
