@@ -43,12 +43,17 @@ def plan_new_tenant(f: TenantFile, row: TenantRow) -> FileTenant:
     return FileTenant(p, key or "", name or "", kind or "", reseller_id, reseller_key, number, row.apps, None)
 
 
-def _near_stored(f: TenantFile, row: TenantRow) -> None:
-    """A new name almost a stored tenant's: refused in a people file, a note otherwise."""
+def near_names(f: TenantFile) -> NearNames:
+    """The visible stored tenants by their loose name, built on first use."""
     if f.near is None:
         f.near = NearNames([(t.key, t.name) for t in f.snap.tenants.values() if f.snap.is_visible(t.id)])
+    return f.near
+
+
+def _near_stored(f: TenantFile, row: TenantRow) -> None:
+    """A new name almost a stored tenant's: refused in a people file, a note otherwise."""
     name = row.name
-    twin = f.near.find(name) if name else None
+    twin = near_names(f).find(name) if name else None
     if twin is None:
         return
     if f.flat:  # a people file: refused, naming the stored tenant
