@@ -8,6 +8,7 @@ import re
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from contextlib import suppress
 from functools import lru_cache
 from itertools import chain
@@ -133,7 +134,7 @@ class Handles:
         self.taken.add(candidate)
         return candidate
 
-    def settle(self, wanted: Mapping[str, int], others: Iterable[str], asks: int) -> dict[str, list[str]]:
+    def settle(self, wanted: Mapping[str, int], others: AbstractSet[str], asks: int) -> dict[str, list[str]]:
         """Handles for whole bases at once: `wanted` counts the rows of each base that the caller
         gives the handles to, in file order; `others` are the bases further rows may ask
         `allocate` for in their turn; `asks`, how many rows may ask in all. A base's handles are
@@ -142,23 +143,24 @@ class Handles:
         limit (no cut), and no other base ending otherwise, or long, starts with it (shown in
         docs/import.md). Other bases are left out: their rows call `allocate`."""
         reach = len(self.sep) + len(str(asks + len(self.taken) + 1))  # the longest suffix any row can reach
-
-        def edge(b: str) -> bool:
-            return not b[-1:].isalpha() or len(b) + reach > self.limit
-
-        edges = sorted(b for b in chain(wanted, others) if edge(b))
+        taken, limit, sep = self.taken, self.limit - reach, self.sep
+        edges = sorted(b for b in chain(wanted, others) if not b[-1:].isalpha() or len(b) > limit)
         out: dict[str, list[str]] = {}
         for base, n in wanted.items():
-            at = bisect_left(edges, base)
-            if edge(base) or base in self.next or (at < len(edges) and edges[at].startswith(base)):
+            if base in self.next or base in others or not base[-1:].isalpha() or len(base) > limit:
                 continue
-            handles = [h for h in (base, *(f"{base}{self.sep}{i}" for i in range(2, n + 1))) if h not in self.taken]
-            last = n
-            while len(handles) < n:  # stored ones among the first n: the next free ones
-                last += 1
-                if (h := f"{base}{self.sep}{last}") not in self.taken:
-                    handles.append(h)
-            self.taken.update(handles)
+            if edges and (at := bisect_left(edges, base)) < len(edges) and edges[at].startswith(base):
+                continue
+            if n == 1 and base not in taken:  # most bases of distinct names
+                handles, last = [base], 1
+            else:
+                handles = [h for h in [base, *[f"{base}{sep}{i}" for i in range(2, n + 1)]] if h not in taken]
+                last = n
+                while len(handles) < n:  # stored ones among the first n: the next free ones
+                    last += 1
+                    if (h := f"{base}{sep}{last}") not in taken:
+                        handles.append(h)
+            taken.update(handles)
             self.next[base] = last + 1  # as `allocate` leaves it after its last one
             out[base] = handles
         return out

@@ -133,3 +133,49 @@ def test_the_fast_lane_keeps_the_file_s_tenant_and_its_language(world: Any, ctx_
     new_users = [r[9][1] for r in old["rows"] if r[2] == "user"]
     assert [(u["login"], u["tenant_row"], u["tenant_id"], u["language"]) for u in new_users] == [
         ("zoe.weiss", 2, None, "de"), ("zoe.weiss2", 2, None, "en")]
+
+
+_BASE_TEXT = st.text(st.sampled_from("ab1-."), min_size=1, max_size=9)
+
+
+@given(asks=st.lists(st.tuples(_BASE_TEXT, st.booleans()), max_size=30),
+       taken=st.sets(_BASE_TEXT, max_size=8), sep=st.sampled_from(["", "-"]), limit=st.integers(3, 9))
+@settings(max_examples=500, deadline=None, derandomize=True)
+def test_handles_settled_per_base_are_allocate_s_in_row_order(asks: list[tuple[str, bool]], taken: set[str],
+                                                              sep: str, limit: int) -> None:
+    """Rows ask for handles in turn (`allocate`); a row marked True takes its base's handles from
+    Handles.settle instead, when only such rows ask for that base. Every row gets the handle it
+    got in turn, and the Handles end alike: bases that end in digits or dots, are cut by the
+    limit, start other bases, or collide with taken handles included."""
+    from collections import Counter
+
+    from tenantctl.store.imports.checks import Handles
+
+    # the bases callers derive: within the limit, no separator at either end
+    rows = [(b, fast) for text, fast in asks if (b := text[:limit].strip("-."))]
+    reference = Handles(set(taken), sep, limit)
+    expected = [reference.allocate(b) for b, _ in rows]
+    handles = Handles(set(taken), sep, limit)
+    others = {b for b, fast in rows if not fast}
+    handed = handles.settle(Counter(b for b, fast in rows if fast and b not in others), others, len(rows))
+    got = [handed[b].pop(0) if fast and b in handed else handles.allocate(b) for b, fast in rows]
+    assert got == expected
+    assert (handles.taken, handles.next) == (reference.taken, reference.next)
+    assert all(not hs for hs in handed.values())
+
+
+def test_settled_bases_skip_allocate_and_doubtful_ones_do_not() -> None:
+    """What Handles.settle takes (so the test above compares something): a free base, a base
+    several rows ask for past taken handles; not one ending in a digit, one a row outside asks
+    for, one another base ending in a digit starts with, one whose suffixes the limit would cut."""
+    from collections import Counter
+
+    from tenantctl.store.imports.checks import Handles
+
+    handles = Handles({"anna.weiss", "anna.weiss3"}, "", 16)
+    wanted = Counter({"max.mueller": 1, "anna.weiss": 3, "zoe.weiss2": 1, "eva.koch": 2, "ulf.wolf": 1,
+                      "x" * 15: 1})
+    handed = handles.settle(wanted, {"eva.koch", "ulf.wolf2"}, 10)
+    assert handed == {"max.mueller": ["max.mueller"], "anna.weiss": ["anna.weiss2", "anna.weiss4", "anna.weiss5"]}
+    assert handles.next == {"max.mueller": 2, "anna.weiss": 6}
+    assert handles.allocate("anna.weiss") == "anna.weiss6"
