@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.imports.test_columnar_planner import _as_columns, _plan, _source
+from tests.imports.test_columnar_planner import STORED, _as_columns, _plan, _source
 
 # texts around the fast path's edges: case, spaces and newlines, a second @, dots, IDN and special TLDs
 _PARTS = st.sampled_from(["a", "Z", "0", "-", ".", "@", "+", "_", " ", "\n", "\t", "ü", "ß", "xn--", "de", "test",
@@ -181,3 +182,66 @@ def test_settled_bases_skip_allocate_and_doubtful_ones_do_not() -> None:
     assert handed == {"max.mueller": ["max.mueller"], "anna.weiss": ["anna.weiss2", "anna.weiss4", "anna.weiss5"]}
     assert handles.next == {"max.mueller": 2, "anna.weiss": 6}
     assert handles.allocate("anna.weiss") == "anna.weiss6"
+
+
+@pytest.fixture
+def weiss(world: Any, ctx_for: Any) -> None:
+    """Stored logins among the new people's candidates: anna.weiss, anna.weiss2 (max.mueller is in `world`)."""
+    from tenantctl.store.services import users
+
+    with ctx_for() as ctx:
+        users.create_user(ctx, "other", "Anna", "Weiß", "anna1@other.example", role="member")
+        users.create_user(ctx, "other", "Anna", "Weiss", "anna2@other.example", role="member")
+
+
+colliding_people = st.lists(st.tuples(
+    st.sampled_from(["Max", "Anna", "Zoë", "Zoe", "Max2", "Eva", "System", None]),
+    st.sampled_from(["Müller", "Mueller", "Weiß", "Weiss 2", "Müller2", "Koch", "Admin", None]),
+    st.builds(lambda n, form: form.format(n), st.integers(0, 30),
+              st.sampled_from(["neu{}@kunde.example"] * 4 + ["NEU{}@kunde.example", "neu{}@@kunde.example"])),
+    st.sampled_from(["mueller", "mueller", "10001", "unbekannt"]),
+    st.sampled_from([None, None, None, "admin", "boss"]), st.sampled_from([None, None, None, "en", "xx"]),
+    st.sampled_from([None, None, None, None, "crm"])), max_size=25)
+
+
+@given(users=colliding_people, stored=st.lists(st.sampled_from(STORED), max_size=2),
+       actor=st.sampled_from([None, None, "rita.reseller", "max.mueller"]), columns=st.booleans())
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+def test_colliding_logins_as_row_by_row(weiss: None, ctx_for: Any, backend: str, users: list[Any],
+                                        stored: list[Any], actor: str | None, columns: bool) -> None:
+    """Many new people whose logins collide (with each other, with stored logins, into bases
+    ending in digits, reserved ones), some rows left to the rules: the plan of the row-by-row
+    planner, logins in row order."""
+    rows = [*users, *((f, la, e, t, r, None, None) for f, la, e, t, r in stored)]
+    old = _plan(ctx_for, actor, _source(rows, None), "upsert", rowwise=True)
+    source = _source(rows, None)
+    assert _plan(ctx_for, actor, _as_columns(source) if columns else source, "upsert", rowwise=False) == old
+
+
+def test_logins_only_fast_rows_ask_for_are_handed_out_per_name(weiss: None, ctx_for: Any,
+                                                               monkeypatch: Any) -> None:
+    """A base only fast rows ask for is handed out at once (past the stored anna.weiss and
+    anna.weiss2); one a row of the rules asks for (max.mueller: a broken role) and one ending in
+    a digit (max.mueller2) are asked for in each row's turn."""
+    from tenantctl.store.imports.checks import Handles
+
+    asked: list[str] = []
+    allocate = Handles.allocate
+    monkeypatch.setattr(Handles, "allocate", lambda self, base: asked.append(base) or allocate(self, base))
+    users: list[tuple[str | None, ...]] = [
+        ("Anna", "Weiß", "a1@kunde.example", "mueller", None, None, None),      # 2 anna.weiss3
+        ("Max", "Müller", "m1@kunde.example", "mueller", "boss", None, None),   # 3 the rules: max.mueller2
+        ("Anna", "Weiss", "a2@kunde.example", "mueller", None, None, None),     # 4 anna.weiss4
+        ("Max", "Müller2", "m2@kunde.example", "mueller", None, None, None),    # 5 max.mueller22
+        ("Max", "Mueller", "m3@kunde.example", "mueller", None, None, None),    # 6 max.mueller3
+        ("Zoë", "Koch", "z1@kunde.example", "mueller", None, None, None),       # 7 zoe.koch
+    ]
+    old = _plan(ctx_for, None, _source(users, None), "upsert", rowwise=True)
+    for columns in (False, True):
+        asked.clear()
+        source = _source(users, None)
+        assert _plan(ctx_for, None, _as_columns(source) if columns else source, "upsert", rowwise=False) == old
+        assert asked == ["max.mueller", "max.mueller2", "max.mueller"]
+    assert [r[3] for r in old["rows"]] == ["anna.weiss3", "max.mueller2", "anna.weiss4", "max.mueller22",
+                                           "max.mueller3", "zoe.koch"]
