@@ -132,7 +132,7 @@ class NewTenants:
 
     def _apps(self, cell: Any) -> tuple[int, ...] | None:
         found = [self.f.snap.app(ref) for ref in split_list(cell)]
-        return None if None in found else tuple(app.id for app in found)
+        return None if None in found else tuple({app.id: None for app in found})  # each once: `CRM, crm`
 
     def _named(self, name: str, stored: bool) -> bool:
         """stored: a stored tenant has the name (after NFC and case folding), whichever its kind or

@@ -324,15 +324,19 @@ def keyed(more: None, ctx_for: Any) -> None:
 
 @given(tenants=new_tenant_rows, actor=st.sampled_from([None, None, "rita.reseller", "max.mueller", "bert.beta"]),
        mode=st.sampled_from(["upsert", "create"]), reseller=st.sampled_from([None, None, "acme"]),
-       number_cells=st.sets(st.integers(0, 11), max_size=2), columns=st.booleans())
-@RUNS
+       number_cells=st.sets(st.integers(0, 11), max_size=2), columns=st.booleans(), partner=st.booleans())
+@settings(RUNS, max_examples=250)
 def test_new_tenants_as_the_row_by_row_planner_plans_them(keyed: None, ctx_for: Any, backend: str,
                                                           tenants: list[Row], actor: str | None, mode: str,
                                                           reseller: str | None, number_cells: set[int],
-                                                          columns: bool) -> None:
+                                                          columns: bool, partner: bool) -> None:
     """New tenants by the fast lane (and the rows it leaves to the rules) give the row-by-row plan:
-    the same keys (colliding with stored, given and each other's), problems and notes."""
+    the same keys (colliding with stored, given and each other's), problems and notes. `partner`:
+    the file creates the reseller neu-partner (its first row)."""
     from tenantctl.store.imports.plan import Options
+
+    if partner:
+        tenants = [("neu-partner", "Neu Partner AG", "reseller", None, None, None, None, None, None, None), *tenants]
 
     opts = Options(mode=mode, reseller=reseller)
     old = _plan(ctx_for, actor, _source(tenants, None, number_cells, False), opts, rowwise=True)
@@ -368,6 +372,10 @@ def test_plain_new_tenants_skip_the_rules_and_keep_their_keys(keyed: None, ctx_f
         (None, "Firma", None, "acme", "50005", None, None, None, None, None),           # 11 firma-2 (firma stored)
         (None, "Zoë", None, "acme", None, None, None, None, None, None),                # 12 zoe
         (None, "FIRMA", None, "acme", "50006", None, None, None, None, None),           # 13 firma-4 (firma-3 stored)
+        (None, "Klein GmbH", None, "acme", "7", None, None, None, None, None),          # 14 lost zeros: rules
+        (None, "Null GmbH", None, "acme", "06006", None, None, None, None, None),       # 15 null-gmbh
+        ("neu-partner", "Neu Partner AG", "reseller", None, None, None, None, None, None, None),  # 16 rules
+        (None, "Kunde GmbH", None, "neu-partner", "60006", None, None, None, None, None),  # 17 kunde-gmbh
     ]
     for columns in (False, True):
         read.clear()
@@ -375,10 +383,12 @@ def test_plain_new_tenants_skip_the_rules_and_keep_their_keys(keyed: None, ctx_f
         asked.clear()
         new = _plan(ctx_for, None, _source(rows, None, set(), columns), Options(), rowwise=False)
         assert new == old
-        assert read == [3, 7, 8, 9]
-        assert asked == ["neu-gmbh"] * 4 + ["sued-bau-aktiengesellschaft"] + ["neu-gmbh"] * 2
+        assert read == [3, 7, 8, 9, 14, 16]
+        assert asked == ["neu-gmbh"] * 4 + ["sued-bau-aktiengesellschaft"] + ["neu-gmbh"] * 2 + ["klein-gmbh"]
         assert [(r[1], r[3], r[5]) for r in new["rows"]] == [
             (2, "neu-gmbh", "create"), (3, "neu-gmbh-4", "create"), (4, "neu-gmbh-3", "error"),
             (5, "neu-gmbh-5", "create"), (6, "neu-gmbh-6", "error"), (7, "sued", "unchanged"),
             (8, "sued-bau-aktiengesellschaft", "create"), (9, "neu-gmbh-7", "error"), (10, "neu-gmbh-8", "create"),
-            (11, "firma-2", "create"), (12, "zoe", "create"), (13, "firma-4", "create")]
+            (11, "firma-2", "create"), (12, "zoe", "create"), (13, "firma-4", "create"), (14, "klein-gmbh", "error"),
+            (15, "null-gmbh", "create"), (16, "neu-partner", "create"), (17, "kunde-gmbh", "create")]
+        assert new["rows"][15][9][1]["reseller_key"] == "neu-partner"
