@@ -365,7 +365,7 @@ def test_plain_new_tenants_skip_the_rules_and_keep_their_keys(keyed: None, ctx_f
         (None, "NEU  GmbH", None, "acme", None, None, None, None, None, None),          # 4 the same as 2
         (None, "Neu GmbH", None, "beta", "30003", "EUR", None, None, None, "crm"),      # 5 neu-gmbh-5
         (None, "Neu GmbH", None, "beta", "30003", None, None, None, None, None),        # 6 number as in 5
-        (None, "Süd Bau AG", None, "acme", None, None, None, None, None, None),         # 7 stored: rules
+        (None, "Süd Bau AG", None, "acme", None, None, None, "en", None, None),         # 7 stored: rules
         (None, "Sued Bau Aktiengesellschaft", None, "beta", None, None, None, None, None, None),  # 8 near: rules
         (None, "Neu GmbH", "boss", "acme", None, None, None, None, None, None),         # 9 broken kind: rules
         (None, "Neu GmbH", None, "acme", "40004", None, None, None, None, None),        # 10 neu-gmbh-8
@@ -387,7 +387,7 @@ def test_plain_new_tenants_skip_the_rules_and_keep_their_keys(keyed: None, ctx_f
         assert asked == ["neu-gmbh"] * 4 + ["sued-bau-aktiengesellschaft"] + ["neu-gmbh"] * 2 + ["klein-gmbh"]
         assert [(r[1], r[3], r[5]) for r in new["rows"]] == [
             (2, "neu-gmbh", "create"), (3, "neu-gmbh-4", "create"), (4, "neu-gmbh-3", "error"),
-            (5, "neu-gmbh-5", "create"), (6, "neu-gmbh-6", "error"), (7, "sued", "unchanged"),
+            (5, "neu-gmbh-5", "create"), (6, "neu-gmbh-6", "error"), (7, "sued", "update"),
             (8, "sued-bau-aktiengesellschaft", "create"), (9, "neu-gmbh-7", "error"), (10, "neu-gmbh-8", "create"),
             (11, "firma-2", "create"), (12, "zoe", "create"), (13, "firma-4", "create"), (14, "klein-gmbh", "error"),
             (15, "null-gmbh", "create"), (16, "neu-partner", "create"), (17, "kunde-gmbh", "create")]
