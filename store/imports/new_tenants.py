@@ -1,6 +1,6 @@
 """The fast lane of the tenant rows: a row of a tenants table (not a people file's companies) that
 can only become a new tenant (no key given, every cell's rule passed for its distinct value, its
-reseller found, no stored tenant of its name or customer number, no near name, no lost zeros,
+reseller found, no stored tenant of its customer number or a name near its, no lost zeros,
 nothing the actor may not create) is found by the rules' results per distinct value and planned
 without the row-by-row call chain; its key comes with the other keys of its base, handed out at
 once (checks.Handles.settle). Every other row keeps the row-by-row path; both lanes run in row
@@ -37,7 +37,7 @@ class NewTenants:
         self.ok = {field: f.rules.valid(field, list(set(c.column(field)))) for field in _CHECKED}
         self.resellers: dict[tuple[Any, Any, bool], tuple[str, int | None, str | None] | None] = {}
         self.apps: dict[Any, Any] = {}
-        self.names: dict[tuple[str, bool], bool] = {}  # (name, stored) → _named
+        self.names: dict[str, bool] = {}  # name → whether it is near a stored tenant's
         self.ready = self._ready(skip)
         self.keys = self._settled(skip)
 
@@ -95,14 +95,13 @@ class NewTenants:
                 out.append(None)
                 continue
             kind, reseller_id, reseller_key = reseller  # type: ignore[misc]
-            if number:  # a stored customer's number (or it with its zeros lost), or the file's lost zeros
-                stored = reseller_id is not None and ((reseller_id, number) in snap.conn_by_number
-                                                      or snap.unpadded_match(reseller_id, number) is not None)
-                doubt = stored or rownum in lost or (rownum, "customer_number") in number_cells
-            else:  # a stored tenant of that name
-                doubt = self._named(name, stored=True)
-            if doubt or self._named(name, stored=False) or not (
-                    operator or (kind == TenantKind.customer and reseller_id in own)):
+            # a stored customer's number (or it with its zeros lost), the file's lost zeros; a stored
+            # tenant of the same name (NFC, case folded) has the same loose name: near() finds it when
+            # the actor sees it, and one it does not see leaves the row a new tenant row by row too
+            doubt = bool(number) and ((reseller_id is not None and (
+                (reseller_id, number) in snap.conn_by_number or snap.unpadded_match(reseller_id, number) is not None))
+                or rownum in lost or (rownum, "customer_number") in number_cells)
+            if doubt or self._near(name) or not (operator or (kind == TenantKind.customer and reseller_id in own)):
                 out.append(None)
                 continue
             out.append((name, kind, reseller_id, reseller_key, number, currency, billing, language, external_id,
@@ -134,18 +133,12 @@ class NewTenants:
         found = [self.f.snap.app(ref) for ref in split_list(cell)]
         return None if None in found else tuple({app.id: None for app in found})  # each once: `CRM, crm`
 
-    def _named(self, name: str, stored: bool) -> bool:
-        """stored: a stored tenant has the name (after NFC and case folding), whichever its kind or
-        reseller (such a row may be an update); else: a stored tenant the actor sees has a near name."""
-        memo = (name, stored)
-        hit = self.names.get(memo)
+    def _near(self, name: str) -> bool:
+        """A stored tenant the actor sees has a name near this one (no look-up when it sees none)."""
+        hit = self.names.get(name)
         if hit is None:
-            if stored:
-                hit = bool(self.f.snap.by_name(name))
-            else:
-                near = near_names(self.f)
-                hit = bool(near.by_loose) and near.find(name) is not None
-            self.names[memo] = hit
+            near = near_names(self.f)
+            hit = self.names[name] = bool(near.by_loose) and near.find(name) is not None
         return hit
 
     def _settled(self, skip: Container[int]) -> list[str | None]:
