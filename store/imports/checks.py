@@ -136,12 +136,13 @@ class Handles:
 
     def settle(self, wanted: Mapping[str, int], others: AbstractSet[str], asks: int) -> dict[str, list[str]]:
         """Handles for whole bases at once: `wanted` counts the rows of each base that the caller
-        gives the handles to, in file order; `others` are the bases further rows may ask
-        `allocate` for in their turn; `asks`, how many rows may ask in all. A base's handles are
-        `allocate`'s (base, base2 / base-2, … the first free ones) in any order of the turns when
-        no other base can reach its candidates: it ends with a letter, its suffixes stay within the
-        limit (no cut), and no other base ending otherwise, or long, starts with it (shown in
-        docs/import.md). Other bases are left out: their rows call `allocate`."""
+        gives the handles to, in file order; `others` are the bases further rows may ask `allocate`
+        for in their turn (such a base is left to them); `asks`, how many rows may ask in all. A
+        base's handles are `allocate`'s (base, base2 / base-2, …: the first free ones) in any order
+        of the turns when no other base can reach its candidates: it ends with a letter, its
+        suffixes stay within the limit (no cut), and no other base that ends otherwise, or is that
+        long, starts with it (docs/import.md, "Keys and logins by name"). The bases left out are
+        asked for row by row."""
         reach = len(self.sep) + len(str(asks + len(self.taken) + 1))  # the longest suffix any row can reach
         taken, limit, sep = self.taken, self.limit - reach, self.sep
         edges = sorted(b for b in chain(wanted, others) if not b[-1:].isalpha() or len(b) > limit)

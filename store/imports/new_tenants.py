@@ -156,6 +156,6 @@ class NewTenants:
             else:
                 bases.append(memo.get(name) or memo.setdefault(name, key_base(name)))
         others = {b for b, r in zip(bases, ready, strict=True) if r is None and b is not None}
-        wanted = Counter(b for b, r in zip(bases, ready, strict=True) if r is not None and b not in others)
+        wanted = Counter(b for b, r in zip(bases, ready, strict=True) if r is not None)
         handed = {b: iter(ks).__next__ for b, ks in self.f.key_handles.settle(wanted, others, len(bases)).items()}
         return [handed[b]() if r is not None and b in handed else None for b, r in zip(bases, ready, strict=True)]

@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from tenantctl.store.enums import Role
-from tenantctl.store.imports.checks import Handles, clean_name, login_base
+from tenantctl.store.imports.checks import Handles, login_base
 from tenantctl.store.imports.plan import NewUser, Progress, RowPlan
 from tenantctl.store.imports.user_targets import Target
 
@@ -87,16 +87,15 @@ class NewUsers:
         base_of = {pair: self._base(*pair) for pair in set(pairs)}
         bases = [base_of[pair] for pair in pairs]
         others = {b for b, is_fast in zip(bases, fast, strict=True) if not is_fast and b is not None}
-        wanted = Counter(b for b, is_fast in zip(bases, fast, strict=True)
-                         if is_fast and b is not None and b not in others)
+        wanted = Counter(b for b, is_fast in zip(bases, fast, strict=True) if is_fast and b is not None)
         handed = {b: iter(hs).__next__ for b, hs in self.logins.settle(wanted, others, len(bases)).items()}
         return [handed[b]() if is_fast and b in handed else None for b, is_fast in zip(bases, fast, strict=True)]
 
     def _base(self, first_raw: Any, last_raw: Any) -> str | None:
-        """The login base a row of these name cells may ask for: the names as `_plan_row` takes them
-        (the rules' result per distinct value, else the name rule itself), None when it asks for none."""
-        first = self.first_ok.get(first_raw) or _quiet(clean_name, first_raw, "first name")
-        last = self.last_ok.get(last_raw) or _quiet(clean_name, last_raw, "last name")
+        """The login base a row of these name cells may ask for (None: none): the names as `_plan_row`
+        takes them, the rules' result per distinct value (a cell missing there failed the name rule,
+        which `_plan_row` asks again to the same end)."""
+        first, last = self.first_ok.get(first_raw), self.last_ok.get(last_raw)
         return _quiet(login_base, first, last) if first and last else None
 
     def _shape(self, shapes: dict[Any, Any], shape_key: tuple[Any, Any, Any]
