@@ -134,37 +134,45 @@ class Handles:
         self.taken.add(candidate)
         return candidate
 
-    def settle(self, wanted: Mapping[str, int], others: AbstractSet[str], asks: int) -> dict[str, list[str]]:
+    def settle(self, wanted: Mapping[str, int], others: AbstractSet[str], asks: int
+               ) -> tuple[set[str], dict[str, list[str]]]:
         """Handles for whole bases at once: `wanted` counts the rows of each base that the caller
         gives the handles to, in file order; `others` are the bases further rows may ask `allocate`
         for in their turn (such a base is left to them); `asks`, how many rows may ask in all. A
         base's handles are `allocate`'s (base, base2 / base-2, …: the first free ones) in any order
         of the turns when no other base can reach its candidates: it ends with a letter, its
         suffixes stay within the limit (no cut), and no other base that ends otherwise, or is that
-        long, starts with it (docs/import.md, "Keys and logins by name"). The bases left out are
-        asked for row by row."""
+        long, starts with it (docs/import.md, "Keys and logins by name"). Returns the bases one row
+        asks for that are their own handle (most, for distinct names), and the others' handles in
+        order; the bases left out are asked for row by row."""
         reach = len(self.sep) + len(str(asks + len(self.taken) + 1))  # the longest suffix any row can reach
-        taken, limit, sep = self.taken, self.limit - reach, self.sep
+        taken, limit, sep, nxt = self.taken, self.limit - reach, self.sep, self.next
         edges = sorted(b for b in chain(wanted, others) if not b[-1:].isalpha() or len(b) > limit)
-        out: dict[str, list[str]] = {}
+        ones = {b for b, n in wanted.items() if n == 1}.difference(taken, nxt, others)
+        ones = {b for b in ones if b[-1:].isalpha() and len(b) <= limit and not (edges and _starts(edges, b))}
+        taken.update(ones)
+        nxt.update(dict.fromkeys(ones, 2))
+        series: dict[str, list[str]] = {}
         for base, n in wanted.items():
-            if base in self.next or base in others or not base[-1:].isalpha() or len(base) > limit:
+            if base in ones or base in nxt or base in others or not base[-1:].isalpha() or len(base) > limit \
+                    or (edges and _starts(edges, base)):
                 continue
-            if edges and (at := bisect_left(edges, base)) < len(edges) and edges[at].startswith(base):
-                continue
-            if n == 1 and base not in taken:  # most bases of distinct names
-                handles, last = [base], 1
-            else:
-                handles = [h for h in [base, *[f"{base}{sep}{i}" for i in range(2, n + 1)]] if h not in taken]
-                last = n
-                while len(handles) < n:  # stored ones among the first n: the next free ones
-                    last += 1
-                    if (h := f"{base}{sep}{last}") not in taken:
-                        handles.append(h)
+            handles = [h for h in [base, *[f"{base}{sep}{i}" for i in range(2, n + 1)]] if h not in taken]
+            last = n
+            while len(handles) < n:  # stored ones among the first n: the next free ones
+                last += 1
+                if (h := f"{base}{sep}{last}") not in taken:
+                    handles.append(h)
             taken.update(handles)
-            self.next[base] = last + 1  # as `allocate` leaves it after its last one
-            out[base] = handles
-        return out
+            nxt[base] = last + 1  # as `allocate` leaves it after its last one
+            series[base] = handles
+        return ones, series
+
+
+def _starts(sorted_bases: list[str], prefix: str) -> bool:
+    """Whether one of the sorted bases starts with `prefix`."""
+    at = bisect_left(sorted_bases, prefix)
+    return at < len(sorted_bases) and sorted_bases[at].startswith(prefix)
 
 
 _slug = lru_cache(maxsize=65_536)(rules.slug)

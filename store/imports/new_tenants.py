@@ -157,5 +157,7 @@ class NewTenants:
                 bases.append(memo.get(name) or memo.setdefault(name, key_base(name)))
         others = {b for b, r in zip(bases, ready, strict=True) if r is None and b is not None}
         wanted = Counter(b for b, r in zip(bases, ready, strict=True) if r is not None)
-        handed = {b: iter(ks).__next__ for b, ks in self.f.key_handles.settle(wanted, others, len(bases)).items()}
-        return [handed[b]() if r is not None and b in handed else None for b, r in zip(bases, ready, strict=True)]
+        ones, series = self.f.key_handles.settle(wanted, others, len(bases))  # type: ignore[arg-type]
+        handed = {b: iter(keys).__next__ for b, keys in series.items()}
+        return [None if r is None else b if b in ones else handed[b]() if b in handed else None
+                for b, r in zip(bases, ready, strict=True)]

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
+from itertools import compress
+from operator import not_
 from types import MappingProxyType
 from typing import Any
 
 from tenantctl.store.enums import Role
+from tenantctl.store.errors import InvalidInput
 from tenantctl.store.imports.checks import Handles, login_base
 from tenantctl.store.imports.plan import NewUser, Progress, RowPlan
 from tenantctl.store.imports.user_targets import Target
@@ -52,24 +55,25 @@ class NewUsers:
              slow: Callable[[int], RowPlan], progress: Progress | None) -> Iterator[RowPlan]:
         """Every row's plan in row order: a fast row planned here, any other by `slow` (its position)."""
         sheet, allocate, first_ok, last_ok = self.sheet, self.logins.allocate, self.first_ok, self.last_ok
-        settled = self._settled(fast, cells)
+        bases, ones, series = self._settled(fast, cells)
         # per tenant reference, role cell and language cell: what the row's new user gets from them
         shapes: dict[tuple[Any, Any, Any], tuple[int | None, int | None, str, str, Mapping[str, Any]]] = {}
         total = len(fast)
-        for k, (is_fast, rownum, first_raw, last_raw, shape_key, login) in enumerate(zip(
+        for k, (is_fast, rownum, first_raw, last_raw, shape_key, base) in enumerate(zip(
                 fast, cells["_row"], cells["first_name"], cells["last_name"],
-                zip(cells["tenant"], cells["role"], cells["language"], strict=True), settled, strict=True)):
+                zip(cells["tenant"], cells["role"], cells["language"], strict=True), bases, strict=True)):
             if progress and k % 10_000 == 0:
                 progress("checking users", k, total)
             if not is_fast:
                 yield slow(k)
                 continue
+            login = base if base in ones else (take() if (take := series.get(base)) is not None else None)
             p = RowPlan(sheet, rownum, "user", login, emails[k])
             first, last = first_ok[first_raw], last_ok[last_raw]
             if login is None:
-                try:
-                    p.key = allocate(login_base(first, last))
-                except Exception as exc:  # the rule's message (a reserved login), as `check` says it
+                try:  # no base: login_base says why (a reserved login), as `check` says it
+                    p.key = allocate(base if base is not None else login_base(first, last))
+                except Exception as exc:
                     if not hasattr(exc, "message"):
                         raise
                     p.error(self.h_first, exc.message)
@@ -79,24 +83,27 @@ class NewUsers:
                 p.action, p.changes = "create", changes
             yield p
 
-    def _settled(self, fast: list[bool], cells: Mapping[str, list[Any]]) -> list[str | None]:
-        """By position: the login of a fast row whose base only fast rows ask for, handed out for the
-        whole base at once (Handles.settle; every row counted, by the names the row-by-row lane
-        would derive it from); None where the row asks Handles.allocate in its turn."""
-        pairs = list(zip(cells["first_name"], cells["last_name"], strict=True))
-        base_of = {pair: self._base(*pair) for pair in set(pairs)}
-        bases = [base_of[pair] for pair in pairs]
-        others = {b for b, is_fast in zip(bases, fast, strict=True) if not is_fast and b is not None}
-        wanted = Counter(b for b, is_fast in zip(bases, fast, strict=True) if is_fast and b is not None)
-        handed = {b: iter(hs).__next__ for b, hs in self.logins.settle(wanted, others, len(bases)).items()}
-        return [handed[b]() if is_fast and b in handed else None for b, is_fast in zip(bases, fast, strict=True)]
-
-    def _base(self, first_raw: Any, last_raw: Any) -> str | None:
-        """The login base a row of these name cells may ask for (None: none): the names as `_plan_row`
-        takes them, the rules' result per distinct value (a cell missing there failed the name rule,
-        which `_plan_row` asks again to the same end)."""
-        first, last = self.first_ok.get(first_raw), self.last_ok.get(last_raw)
-        return _quiet(login_base, first, last) if first and last else None
+    def _settled(self, fast: list[bool], cells: Mapping[str, list[Any]]
+                 ) -> tuple[list[str | None], set[str], dict[str, Callable[[], str]]]:
+        """By position, the login base each row may ask for (every row counted, by the names the
+        row-by-row lane takes: the rules' result per distinct value, a cell missing there failed
+        the name rule); and of the bases only fast rows ask for, those handed out at once
+        (Handles.settle): the ones that are their row's login, and the next login of the others."""
+        first_ok, last_ok = self.first_ok, self.last_ok
+        base_of: dict[tuple[Any, Any], str | None] = {}
+        for pair in set(zip(cells["first_name"], cells["last_name"], strict=True)):
+            first, last = first_ok.get(pair[0]), last_ok.get(pair[1])
+            try:
+                base_of[pair] = login_base(first, last) if first and last else None
+            except InvalidInput:  # a reserved login: said on the row, which asks for none
+                base_of[pair] = None
+        bases = list(map(base_of.__getitem__, zip(cells["first_name"], cells["last_name"], strict=True)))
+        others = set(compress(bases, map(not_, fast)))
+        wanted = Counter(compress(bases, fast))
+        others.discard(None)
+        wanted.pop(None, None)  # type: ignore[call-overload]
+        ones, series = self.logins.settle(wanted, others, len(bases))  # type: ignore[arg-type]
+        return bases, ones, {b: iter(logins).__next__ for b, logins in series.items()}
 
     def _shape(self, shapes: dict[Any, Any], shape_key: tuple[Any, Any, Any]
                ) -> tuple[int | None, int | None, str, str, Mapping[str, Any]]:
@@ -116,12 +123,3 @@ class NewUsers:
         where = self.where[tref] = (target.tenant_id, file_row, target.language, target.tenant_key)
         return where
 
-
-def _quiet(rule: Callable[..., Any], *args: Any) -> Any:
-    """The rule's result, or None where it refuses (as `check` takes it, without a row to say it on)."""
-    try:
-        return rule(*args)
-    except Exception as exc:
-        if not hasattr(exc, "message"):
-            raise
-        return None

@@ -160,11 +160,13 @@ def test_handles_settled_per_base_are_allocate_s_in_row_order(asks: list[tuple[s
     expected = [reference.allocate(b) for b, _ in rows]
     handles = Handles(set(taken), sep, limit)
     others = {b for b, fast in rows if not fast}
-    handed = handles.settle(Counter(b for b, fast in rows if fast and b not in others), others, len(rows))
-    got = [handed[b].pop(0) if fast and b in handed else handles.allocate(b) for b, fast in rows]
+    ones, handed = handles.settle(Counter(b for b, fast in rows if fast), others, len(rows))
+    got = [b if fast and b in ones else handed[b].pop(0) if fast and b in handed else handles.allocate(b)
+           for b, fast in rows]
     assert got == expected
     assert (handles.taken, handles.next) == (reference.taken, reference.next)
     assert all(not hs for hs in handed.values())
+    assert not ones & set(handed)
 
 
 def test_settled_bases_skip_allocate_and_doubtful_ones_do_not() -> None:
@@ -178,8 +180,8 @@ def test_settled_bases_skip_allocate_and_doubtful_ones_do_not() -> None:
     handles = Handles({"anna.weiss", "anna.weiss3"}, "", 16)
     wanted = Counter({"max.mueller": 1, "anna.weiss": 3, "zoe.weiss2": 1, "eva.koch": 2, "ulf.wolf": 1,
                       "x" * 15: 1})
-    handed = handles.settle(wanted, {"eva.koch", "ulf.wolf2"}, 10)
-    assert handed == {"max.mueller": ["max.mueller"], "anna.weiss": ["anna.weiss2", "anna.weiss4", "anna.weiss5"]}
+    assert handles.settle(wanted, {"eva.koch", "ulf.wolf2"}, 10) == (
+        {"max.mueller"}, {"anna.weiss": ["anna.weiss2", "anna.weiss4", "anna.weiss5"]})
     assert handles.next == {"max.mueller": 2, "anna.weiss": 6}
     assert handles.allocate("anna.weiss") == "anna.weiss6"
 
