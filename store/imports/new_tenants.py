@@ -85,7 +85,7 @@ class NewTenants:
                 out.append(None)
                 continue
             extras = bool(number or currency or billing)
-            reseller = self.resellers.get((kind_cell, ref_cell, extras), _NO)
+            reseller: Any = self.resellers.get((kind_cell, ref_cell, extras), _NO)
             if reseller is _NO:
                 reseller = self.resellers[(kind_cell, ref_cell, extras)] = self._reseller(kind_cell, ref_cell, extras)
             apps = self.apps.get(apps_cell, _NO)
@@ -94,7 +94,7 @@ class NewTenants:
             if reseller is None or apps is None:
                 out.append(None)
                 continue
-            kind, reseller_id, reseller_key = reseller  # type: ignore[misc]
+            kind, reseller_id, reseller_key = reseller
             # a stored customer's number (or it with its zeros lost), the file's lost zeros; a stored
             # tenant of the same name (NFC, case folded) has the same loose name: near() finds it when
             # the actor sees it, and one it does not see leaves the row a new tenant row by row too
@@ -130,8 +130,12 @@ class NewTenants:
         return (kind, None, reseller_key) if reseller_key in f.file_resellers else None
 
     def _apps(self, cell: Any) -> tuple[int, ...] | None:
-        found = [self.f.snap.app(ref) for ref in split_list(cell)]
-        return None if None in found else tuple({app.id: None for app in found})  # each once: `CRM, crm`
+        ids: dict[int, None] = {}  # each once: `CRM, crm`
+        for ref in split_list(cell):
+            if (app := self.f.snap.app(ref)) is None:
+                return None
+            ids[app.id] = None
+        return tuple(ids)
 
     def _near(self, name: str) -> bool:
         """A stored tenant the actor sees has a name near this one (no look-up when it sees none)."""

@@ -101,7 +101,7 @@ class NewUsers:
         others = set(compress(bases, map(not_, fast)))
         wanted = Counter(compress(bases, fast))
         others.discard(None)
-        wanted.pop(None, None)  # type: ignore[call-overload]
+        wanted.pop(None, None)
         ones, series = self.logins.settle(wanted, others, len(bases))  # type: ignore[arg-type]
         return bases, ones, {b: iter(logins).__next__ for b, logins in series.items()}
 
