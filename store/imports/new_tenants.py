@@ -10,12 +10,11 @@ gives."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Container
+from collections.abc import Container
 from typing import Any
 
-from tenantctl.store import rules
 from tenantctl.store.enums import Billing, TenantKind
-from tenantctl.store.imports.checks import split_list
+from tenantctl.store.imports.checks import split_list, tenant_key_base
 from tenantctl.store.imports.plan import NewTenant, RowPlan
 from tenantctl.store.imports.tenant_file import FileTenant, TenantFile
 from tenantctl.store.imports.tenant_new import near_names
@@ -39,6 +38,7 @@ class NewTenants:
         self.apps: dict[Any, Any] = {}
         self.names: dict[str, bool] = {}  # name → whether it is near a stored tenant's
         self.ready = self._ready(skip)
+        self.bases: list[str | None] = []  # by position: the key base a row may ask for
         self.keys = self._settled(skip)
 
     def plan(self, i: int, rownum: int, label: str) -> FileTenant:
@@ -54,7 +54,7 @@ class NewTenants:
                 p.error(f.h("customer_number"), f"customer number {number} also in {f.plan.ref(f.table.sheet, first)}")
         elif (first := f.seen_names.setdefault((reseller_key, name.casefold()), rownum)) != rownum:
             p.error(f.h("name"), f"the same tenant as {f.plan.ref(f.table.sheet, first)}")
-        p.key = key = self.keys[i] or f.key_handles.allocate(rules.tenant_key_base(name))
+        p.key = key = self.keys[i] or f.key_handles.allocate(self.bases[i])  # type: ignore[arg-type]
         f.taken_keys.add(key)
         if p.action != "error":
             p.action = "create"
@@ -149,16 +149,14 @@ class NewTenants:
         """By position: the key of a ready row whose base only ready rows ask for, handed out for the
         whole base at once; None where the row asks Handles.allocate in its turn. Every row that may
         derive a key (no key given, a valid name) is counted."""
-        names, ready = self.ok["name"], self.ready
-        bases: list[str | None] = []
-        key_base: Callable[[str], str] = rules.tenant_key_base
-        memo: dict[str, str] = {}
+        names, ready, bases = self.ok["name"], self.ready, self.bases
+        memo: dict[str, str] = {}  # per distinct name
         for i, (key, cell) in enumerate(zip(self.f.cells.column("key"), self.f.cells.column("name"), strict=True)):
             name = names.get(cell)
             if i in skip or (key and key.strip()) or not name:
                 bases.append(None)
             else:
-                bases.append(memo.get(name) or memo.setdefault(name, key_base(name)))
+                bases.append(memo.get(name) or memo.setdefault(name, tenant_key_base(name)))
         others = {b for b, r in zip(bases, ready, strict=True) if r is None and b is not None}
         wanted = Counter(b for b, r in zip(bases, ready, strict=True) if r is not None)
         ones, series = self.f.key_handles.settle(wanted, others, len(bases))  # type: ignore[arg-type]

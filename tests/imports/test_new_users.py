@@ -247,3 +247,14 @@ def test_logins_only_fast_rows_ask_for_are_handed_out_per_name(weiss: None, ctx_
         assert asked == ["max.mueller", "max.mueller2", "max.mueller"]
     assert [r[3] for r in old["rows"]] == ["anna.weiss3", "max.mueller2", "anna.weiss4", "max.mueller22",
                                            "max.mueller3", "zoe.koch"]
+
+
+@given(name=st.text(st.sampled_from("aZ0 -'`&.äöüÄÖÜßẞé\u0301\u0308\x07Łﬁ") | st.characters(), max_size=80)
+       | st.sampled_from(["Müller & Söhne GmbH", "O'Brien `Consulting` Ltd.", "ẞ", "-" * 70, "a" * 62 + "-b"]))
+@settings(max_examples=500, deadline=None, derandomize=True)
+def test_tenant_key_bases_as_the_rule_gives_them(name: str) -> None:
+    """The ASCII short cut of checks.tenant_key_base gives rules.tenant_key_base's key."""
+    from tenantctl.store import rules
+    from tenantctl.store.imports.checks import tenant_key_base
+
+    assert tenant_key_base(name) == rules.tenant_key_base(name)
