@@ -5,7 +5,6 @@ languages repeat; most e-mail addresses are plain ASCII). Each fast path gives t
 from __future__ import annotations
 
 import re
-import unicodedata
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -181,9 +180,10 @@ _WORDS = re.compile(r"[a-z0-9]+")
 
 
 def tenant_key_base(name: str) -> str:
-    """rules.tenant_key_base; a name that is ASCII once NFC and the German spelling are applied (most
-    are) skips anyascii, which gives ASCII text back as it is (a test checks both agree)."""
-    text = unicodedata.normalize("NFC", name).translate(rules.GERMAN)
+    """rules.tenant_key_base; a name that is ASCII once the German letters are spelled out (most are;
+    NFC leaves such a text as it is) skips anyascii, which gives ASCII back as it is (a test checks
+    both agree)."""
+    text = name.translate(rules.GERMAN)
     if not text.isascii():
         return rules.tenant_key_base(name)
     key = "-".join(_WORDS.findall(text.lower().replace("'", "").replace("`", "")))[:rules.KEY_MAX].strip("-")
