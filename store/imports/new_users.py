@@ -7,7 +7,7 @@ row-by-row path; both lanes run in row order, so logins are allocated exactly as
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import compress
 from operator import not_
 from types import MappingProxyType
@@ -55,18 +55,19 @@ class NewUsers:
              slow: Callable[[int], RowPlan], progress: Progress | None) -> Iterator[RowPlan]:
         """Every row's plan in row order: a fast row planned here, any other by `slow` (its position)."""
         sheet, allocate, first_ok, last_ok = self.sheet, self.logins.allocate, self.first_ok, self.last_ok
-        bases, ones, series = self._settled(fast, cells)
+        base_of, ones, series = self._settled(fast, cells)
         # per tenant reference, role cell and language cell: what the row's new user gets from them
         shapes: dict[tuple[Any, Any, Any], tuple[int | None, int | None, str, str, Mapping[str, Any]]] = {}
         total = len(fast)
-        for k, (is_fast, rownum, first_raw, last_raw, shape_key, base) in enumerate(zip(
+        for k, (is_fast, rownum, first_raw, last_raw, shape_key) in enumerate(zip(
                 fast, cells["_row"], cells["first_name"], cells["last_name"],
-                zip(cells["tenant"], cells["role"], cells["language"], strict=True), bases, strict=True)):
+                zip(cells["tenant"], cells["role"], cells["language"], strict=True), strict=True)):
             if progress and k % 10_000 == 0:
                 progress("checking users", k, total)
             if not is_fast:
                 yield slow(k)
                 continue
+            base = base_of[first_raw, last_raw]
             login = base if base in ones else (take() if (take := series.get(base)) is not None else None)
             p = RowPlan(sheet, rownum, "user", login, emails[k])
             first, last = first_ok[first_raw], last_ok[last_raw]
@@ -84,10 +85,10 @@ class NewUsers:
             yield p
 
     def _settled(self, fast: list[bool], cells: Mapping[str, list[Any]]
-                 ) -> tuple[list[str | None], set[str], dict[str, Callable[[], str]]]:
-        """By position, the login base each row may ask for (every row counted, by the names the
-        row-by-row lane takes: the rules' result per distinct value, a cell missing there failed
-        the name rule); and of the bases only fast rows ask for, those handed out at once
+                 ) -> tuple[dict[tuple[Any, Any], str | None], set[str], dict[str | None, Callable[[], str]]]:
+        """Per pair of name cells, the login base its rows may ask for (the names as the row-by-row
+        lane takes them: the rules' result per distinct value, a cell missing there failed the name
+        rule); and of the bases only fast rows ask for (every row counted), those handed out at once
         (Handles.settle): the ones that are their row's login, and the next login of the others."""
         first_ok, last_ok = self.first_ok, self.last_ok
         base_of: dict[tuple[Any, Any], str | None] = {}
@@ -97,13 +98,15 @@ class NewUsers:
                 base_of[pair] = login_base(first, last) if first and last else None
             except InvalidInput:  # a reserved login: said on the row, which asks for none
                 base_of[pair] = None
-        bases = list(map(base_of.__getitem__, zip(cells["first_name"], cells["last_name"], strict=True)))
-        others = set(compress(bases, map(not_, fast)))
-        wanted = Counter(compress(bases, fast))
+        def bases(rows: Iterable[Any]) -> Iterator[str | None]:  # of the rows `rows` selects, no list per row
+            return map(base_of.__getitem__, compress(zip(cells["first_name"], cells["last_name"], strict=True), rows))
+
+        others = set(bases(map(not_, fast)))
+        wanted = Counter(bases(fast))
         others.discard(None)
         wanted.pop(None, None)
-        ones, series = self.logins.settle(wanted, others, len(bases))  # type: ignore[arg-type]
-        return bases, ones, {b: iter(logins).__next__ for b, logins in series.items()}
+        ones, series = self.logins.settle(wanted, others, len(fast))  # type: ignore[arg-type]
+        return base_of, ones, {b: iter(logins).__next__ for b, logins in series.items()}
 
     def _shape(self, shapes: dict[Any, Any], shape_key: tuple[Any, Any, Any]
                ) -> tuple[int | None, int | None, str, str, Mapping[str, Any]]:
