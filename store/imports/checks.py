@@ -175,19 +175,25 @@ def _starts(sorted_bases: list[str], prefix: str) -> bool:
     return at < len(sorted_bases) and sorted_bases[at].startswith(prefix)
 
 
-_slug = lru_cache(maxsize=65_536)(rules.slug)
 _WORDS = re.compile(r"[a-z0-9]+")
 
 
+def slug(text: str) -> str:
+    """rules.slug; a text that is ASCII once its German letters are spelled out (most names are; NFC
+    leaves such a text as it is) skips anyascii, which gives ASCII back as it is (a test checks both
+    agree)."""
+    spelled = text.translate(rules.GERMAN)
+    if not spelled.isascii():
+        return rules.slug(text)
+    return "-".join(_WORDS.findall(spelled.lower().replace("'", "").replace("`", "")))
+
+
 def tenant_key_base(name: str) -> str:
-    """rules.tenant_key_base; a name that is ASCII once the German letters are spelled out (most are;
-    NFC leaves such a text as it is) skips anyascii, which gives ASCII back as it is (a test checks
-    both agree)."""
-    text = name.translate(rules.GERMAN)
-    if not text.isascii():
-        return rules.tenant_key_base(name)
-    key = "-".join(_WORDS.findall(text.lower().replace("'", "").replace("`", "")))[:rules.KEY_MAX].strip("-")
-    return key or "tenant"
+    """rules.tenant_key_base, through `slug`."""
+    return slug(name)[:rules.KEY_MAX].strip("-") or "tenant"
+
+
+_slug = lru_cache(maxsize=65_536)(slug)
 
 
 @lru_cache(maxsize=65_536)

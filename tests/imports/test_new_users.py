@@ -250,11 +250,25 @@ def test_logins_only_fast_rows_ask_for_are_handed_out_per_name(weiss: None, ctx_
 
 
 @given(name=st.text(st.sampled_from("aZ0 -'`&.äöüÄÖÜßẞé\u0301\u0308\x07Łﬁ") | st.characters(), max_size=80)
-       | st.sampled_from(["Müller & Söhne GmbH", "O'Brien `Consulting` Ltd.", "ẞ", "-" * 70, "a" * 62 + "-b"]))
+       | st.sampled_from(["Müller & Söhne GmbH", "O'Brien `Consulting` Ltd.", "D`Angelo", "ẞ", "-" * 70,
+                          "a" * 62 + "-b"]))
 @settings(max_examples=500, deadline=None, derandomize=True)
-def test_tenant_key_bases_as_the_rule_gives_them(name: str) -> None:
-    """The ASCII short cut of checks.tenant_key_base gives rules.tenant_key_base's key."""
+def test_slugs_and_tenant_key_bases_as_the_rules_give_them(name: str) -> None:
+    """The ASCII short cut of checks.slug gives rules.slug's slug, and the tenant key and login
+    bases built on it the rules' own."""
     from tenantctl.store import rules
-    from tenantctl.store.imports.checks import tenant_key_base
+    from tenantctl.store.errors import InvalidInput
+    from tenantctl.store.imports.checks import login_base, slug, tenant_key_base
 
+    assert slug(name) == rules.slug(name)
     assert tenant_key_base(name) == rules.tenant_key_base(name)
+    try:
+        expected = rules.login_base(name, "Weiß")
+        rules.check_login_not_reserved(expected)
+    except InvalidInput as exc:
+        expected = exc.message
+    try:
+        got = login_base(name, "Weiß")
+    except InvalidInput as exc:
+        got = exc.message
+    assert got == expected
