@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from itertools import compress
 from operator import not_
 from types import MappingProxyType
@@ -15,11 +16,12 @@ from typing import Any
 
 from tenantctl.store.enums import Role
 from tenantctl.store.errors import InvalidInput
-from tenantctl.store.imports.checks import Handles, login_base
+from tenantctl.store.imports.checks import NAMES_CACHED, Handles, login_base
 from tenantctl.store.imports.plan import NewUser, Progress, RowPlan
 from tenantctl.store.imports.user_targets import Target
 
 Targets = Mapping[str | None, tuple[Target | None, str | None]]
+BaseOf = dict[tuple[Any, Any], str | None]  # (first name cell, last name cell) → the login base its rows ask for
 
 
 def plain_rows(cells: Mapping[str, list[Any]], ekeys: list[str | None], existing: Mapping[str, Any],
@@ -67,7 +69,7 @@ class NewUsers:
             if not is_fast:
                 yield slow(k)
                 continue
-            base = base_of[first_raw, last_raw]
+            base = base_of[first_raw, last_raw] if base_of is not None else None
             login = base if base in ones else (take() if (take := series.get(base)) is not None else None)
             p = RowPlan(sheet, rownum, "user", login, emails[k])
             first, last = first_ok[first_raw], last_ok[last_raw]
@@ -85,14 +87,19 @@ class NewUsers:
             yield p
 
     def _settled(self, fast: list[bool], cells: Mapping[str, list[Any]]
-                 ) -> tuple[dict[tuple[Any, Any], str | None], set[str], dict[str | None, Callable[[], str]]]:
+                 ) -> tuple[BaseOf | None, AbstractSet[str | None], dict[str | None, Callable[[], str]]]:
         """Per pair of name cells, the login base its rows may ask for (the names as the row-by-row
         lane takes them: the rules' result per distinct value, a cell missing there failed the name
         rule); and of the bases only fast rows ask for (every row counted), those handed out at once
-        (Handles.settle): the ones that are their row's login, and the next login of the others."""
+        (Handles.settle): the ones that are their row's login, and the next login of the others.
+        None when the pairs hardly repeat: held per pair they would be held per row, and each row asks
+        in its turn (the name caches are bounded alike, checks.NAMES_CACHED)."""
         first_ok, last_ok = self.first_ok, self.last_ok
-        base_of: dict[tuple[Any, Any], str | None] = {}
-        for pair in set(zip(cells["first_name"], cells["last_name"], strict=True)):
+        pairs = set(zip(cells["first_name"], cells["last_name"], strict=True))
+        if len(pairs) > NAMES_CACHED:
+            return None, set(), {}
+        base_of: BaseOf = {}
+        for pair in pairs:
             first, last = first_ok.get(pair[0]), last_ok.get(pair[1])
             try:
                 base_of[pair] = login_base(first, last) if first and last else None

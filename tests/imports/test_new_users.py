@@ -273,3 +273,27 @@ def test_slugs_and_tenant_key_bases_as_the_rules_give_them(name: str) -> None:
         except InvalidInput as exc:
             got = exc.message
         assert got == expected
+
+
+def test_names_that_hardly_repeat_ask_for_their_logins_row_by_row(weiss: None, ctx_for: Any,
+                                                                  monkeypatch: Any) -> None:
+    """More distinct name pairs than the name caches hold: no base is held per pair (it would be per
+    row), every fast row asks Handles.allocate in its turn, with the same logins."""
+    from tenantctl.store.imports import new_users
+    from tenantctl.store.imports.checks import Handles
+
+    asked: list[str] = []
+    allocate = Handles.allocate
+    monkeypatch.setattr(Handles, "allocate", lambda self, base: asked.append(base) or allocate(self, base))
+    monkeypatch.setattr(new_users, "NAMES_CACHED", 2)
+    users: list[tuple[str | None, ...]] = [
+        ("Anna", "Weiß", "a1@kunde.example", "mueller", None, None, None),
+        ("Zoë", "Koch", "z1@kunde.example", "mueller", None, None, None),
+        ("Anna", "Weiss", "a2@kunde.example", "mueller", None, None, None),
+        ("Eva", "Koch", "e1@kunde.example", "mueller", None, None, None),
+    ]
+    old = _plan(ctx_for, None, _source(users, None), "upsert", rowwise=True)
+    asked.clear()
+    assert _plan(ctx_for, None, _as_columns(_source(users, None)), "upsert", rowwise=False) == old
+    assert asked == ["anna.weiss", "zoe.koch", "anna.weiss", "eva.koch"]
+    assert [r[3] for r in old["rows"]] == ["anna.weiss3", "zoe.koch", "anna.weiss4", "eva.koch"]
