@@ -2,8 +2,9 @@
 transaction, so the plan is computed from the state its writes go against: the transaction's own
 uncommitted writes and a dry run's savepoint; on PostgreSQL (READ COMMITTED) a write another
 connection committed before the read, as a SELECT of the transaction sees it; on SQLite the import
-keeps its write lock while it reads (a second copy of SQLite in the process, which every Arrow
-reader for SQLite links, would release it: docs/import.md, "Reading the stored rows into columns").
+keeps its write lock while it reads (a second copy of SQLite in the process, as ADBC's and
+connectorx's SQLite readers link, would release it: docs/import.md, "Reading the stored rows into
+columns").
 Each test reads through a scan (a big file) and through IN-lists (a small one)."""
 
 from __future__ import annotations
