@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from tenantctl.store.context import Ctx
+from tenantctl.store.imports import stored_columns
 from tenantctl.store.imports.checks import BULK_LOAD, chunks
 
 if TYPE_CHECKING:
@@ -59,22 +60,27 @@ class Unchanged:
     email_key: list[str] = field(default_factory=list)
 
 
-def _frame(batches: Iterable[list[tuple[Any, ...]]], names: tuple[str, ...], types: Mapping[str, str],
-           keep: Callable[[pl.DataFrame], pl.DataFrame] | None = None, every: int = 0) -> pl.DataFrame | None:
-    """Batches of tuples as one frame, one small batch in Python at a time (built by polars from
-    the tuples). `keep` filters in columns, once per max(KEEP_ROWS, `every`) rows (`every`: how many
-    values it looks for). None when no batch has a row (then polars is not loaded)."""
+def _frame(batches: Iterable[list[tuple[Any, ...]] | pl.DataFrame], names: tuple[str, ...],
+           types: Mapping[str, str], keep: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+           every: int = 0) -> pl.DataFrame | None:
+    """Batches of tuples (built by polars from the tuples, one small batch in Python at a time) or
+    frames as one frame. `keep` filters in columns, once per max(KEEP_ROWS, `every`) rows (`every`:
+    how many values it looks for). None when no batch has a row (then polars is not loaded)."""
     frames: list[pl.DataFrame] = []
     pending: list[pl.DataFrame] = []
     held, group = 0, max(KEEP_ROWS, every)
     for batch in batches:
-        if not batch:
-            continue
-        import polars as pl
+        if isinstance(batch, list):
+            if not batch:
+                continue
+            import polars as pl
 
-        pending.append(pl.DataFrame(batch, schema={n: getattr(pl, types[n]) for n in names}, orient="row"))
-        held += len(batch)
-        del batch[:]  # the tuples go before the next batch is fetched
+            pending.append(pl.DataFrame(batch, schema={n: getattr(pl, types[n]) for n in names}, orient="row"))
+            held += len(batch)
+            del batch[:]  # the tuples go before the next batch is fetched
+        else:
+            pending.append(batch)
+            held += batch.height
         if keep is None or held >= group:
             frames.append(_kept(pending, keep))
             pending, held = [], 0
@@ -126,13 +132,13 @@ def load_stored(ctx: Ctx, emails: Iterable[str | None] | pl.Series) -> Stored | 
     wanted.discard(None)
     n = len(wanted) if column is None else column.drop_nulls().n_unique()
     if n > BULK_LOAD:  # the whole tables, in batches: those of a column filtered in columns
-        found = (_batches(ctx, "user_account", USER_COLUMNS) if column is not None
-                 else ([u for u in b if u[2] in wanted] for b in _batches(ctx, "user_account", USER_COLUMNS)))
-        users = _frame(found, USER_COLUMNS, USER_TYPES, _is_in("email", column) if column is not None else None, n)
+        users = _scanned_users(ctx, column, wanted, n)
         if users is None or not users.height:
             return None
-        ms = _frame(_batches(ctx, "membership", MEMBERSHIP_COLUMNS), MEMBERSHIP_COLUMNS, MEMBERSHIP_TYPES,
-                    _is_in("user_id", users["id"]), users.height)
+        native = stored_columns.scan(ctx, "membership", MEMBERSHIP_COLUMNS, MEMBERSHIP_TYPES, KEEP_ROWS)
+        ms = _frame((b.frame() for b in native) if native is not None else _batches(ctx, "membership",
+                                                                                     MEMBERSHIP_COLUMNS),
+                    MEMBERSHIP_COLUMNS, MEMBERSHIP_TYPES, _is_in("user_id", users["id"]), users.height)
     else:
         keys = sorted(wanted) if column is None else column.drop_nulls().unique().sort().to_list()
         users = _frame(_batches(ctx, "user_account", USER_COLUMNS, "email", keys), USER_COLUMNS, USER_TYPES)
@@ -145,6 +151,37 @@ def load_stored(ctx: Ctx, emails: Iterable[str | None] | pl.Series) -> Stored | 
 
         ms = pl.DataFrame(schema={n: getattr(pl, MEMBERSHIP_TYPES[n]) for n in MEMBERSHIP_COLUMNS})
     return Stored(users, ms)
+
+
+def _scanned_users(ctx: Ctx, column: pl.Series | None, wanted: set[Any], n: int) -> pl.DataFrame | None:
+    """The stored users whose e-mail is one of the file's (`column`, else `wanted`), from one scan:
+    read into columns on SQLite (stored_columns), as tuples through the driver elsewhere; those of a
+    column filtered in columns, those of a list in Python (no polars for a file none of whose people
+    is stored)."""
+    native = stored_columns.scan(ctx, "user_account", USER_COLUMNS, USER_TYPES, KEEP_ROWS)
+    if native is None:
+        found = (_batches(ctx, "user_account", USER_COLUMNS) if column is not None
+                 else ([u for u in b if u[2] in wanted] for b in _batches(ctx, "user_account", USER_COLUMNS)))
+    else:
+        found = (b.frame() for b in native) if column is not None else (_listed(b, wanted) for b in native)
+    return _frame(found, USER_COLUMNS, USER_TYPES, _is_in("email", column) if column is not None else None, n)
+
+
+def _listed(batch: stored_columns.Batch, wanted: set[Any]) -> list[tuple[Any, ...]] | pl.DataFrame:
+    """A batch's users whose e-mail is `wanted`: the e-mails checked in Python, polars only for a
+    batch that has some."""
+    emails = batch.values("email")
+    if emails is None:  # not splittable: its rows through the driver
+        return [u for u in batch.rows() if u[2] in wanted]
+    found = [e in wanted for e in emails]
+    if not any(found):
+        return []
+    frame = batch.frame()
+    if all(found):  # a re-run names every stored user it reads: no filtered copy
+        return frame
+    import polars as pl
+
+    return frame.filter(pl.Series(found, dtype=pl.Boolean))
 
 
 def _is_in(name: str, values: pl.Series) -> Callable[[pl.DataFrame], pl.DataFrame]:

@@ -5,7 +5,8 @@ connection committed before the read, as a SELECT of the transaction sees it; on
 keeps its write lock while it reads (a second copy of SQLite in the process, as ADBC's and
 connectorx's SQLite readers link, would release it: docs/import.md, "Reading the stored rows into
 columns").
-Each test reads through a scan (a big file) and through IN-lists (a small one)."""
+Each test reads through IN-lists (a small file), a scan through the driver and one into columns
+(a big file)."""
 
 from __future__ import annotations
 
@@ -19,13 +20,16 @@ EMAILS = ["max@mueller.example", "mia@mueller.example", "otto@other.example", "n
           "spaet@mueller.example", "nobody@else.example", None]
 
 
-def _scanning(monkeypatch: pytest.MonkeyPatch, scan: bool) -> None:
-    from tenantctl.store.imports import compare_users
+def _scanning(monkeypatch: pytest.MonkeyPatch, scan: str) -> None:
+    """"in": IN-lists (a small file); "driver": the whole tables through the driver, a row a batch;
+    "native": the whole tables into columns on SQLite (stored_columns), two rows a batch."""
+    from tenantctl.store.imports import compare_users, stored_columns
 
-    if scan:  # the whole tables, a row a batch: the scan's every step
+    if scan != "in":
         monkeypatch.setattr(compare_users, "BULK_LOAD", 0)
         monkeypatch.setattr(compare_users, "SCAN_BATCH", 1)
         monkeypatch.setattr(compare_users, "KEEP_ROWS", 2)
+    monkeypatch.setattr(stored_columns, "NATIVE", scan == "native")
 
 
 def _seen(ctx: Any, table: str, columns: tuple[str, ...], where: str = "") -> list[tuple[Any, ...]]:
@@ -58,9 +62,9 @@ def _stored_users(ctx: Any, given: list[str | None]) -> tuple[list[tuple[Any, ..
     return users, memberships
 
 
-@pytest.mark.parametrize("scan", [False, True])
+@pytest.mark.parametrize("scan", ["in", "driver", "native"])
 def test_the_compare_reads_the_transaction_s_own_writes(world: Any, ctx_for: Any, store: Any, backend: str,
-                                                        monkeypatch: pytest.MonkeyPatch, scan: bool) -> None:
+                                                        monkeypatch: pytest.MonkeyPatch, scan: str) -> None:
     """Written in the import's transaction before the plan, not committed (a dry run's savepoint
     among them): the compare reads it; a second connection would not."""
     from sqlalchemy import text
@@ -110,10 +114,10 @@ def _committed_emails(store: Any) -> set[str]:
         return {r[0] for r in conn.execute(text("SELECT email FROM user_account"))}
 
 
-@pytest.mark.parametrize("scan", [False, True])
+@pytest.mark.parametrize("scan", ["in", "driver", "native"])
 @pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_a_write_committed_before_the_read_is_read(world: Any, ctx_for: Any, backend: str,
-                                                   monkeypatch: pytest.MonkeyPatch, scan: bool) -> None:
+                                                   monkeypatch: pytest.MonkeyPatch, scan: str) -> None:
     """PostgreSQL, READ COMMITTED: another connection commits a person and a tenant while the import's
     transaction runs, after its first read; the compare reads them, as every later statement of the
     transaction (its writes) sees them. A snapshot taken when the transaction began would not."""
@@ -149,10 +153,10 @@ def _lock_taken_by_another_process(path: str) -> bool:
     return code == 0
 
 
-@pytest.mark.parametrize("scan", [False, True])
+@pytest.mark.parametrize("scan", ["in", "driver", "native"])
 def test_sqlite_keeps_the_write_lock_while_the_plan_reads_the_store(world: Any, ctx_for: Any, db_url: str,
                                                                     monkeypatch: pytest.MonkeyPatch,
-                                                                    scan: bool) -> None:
+                                                                    scan: str) -> None:
     """The import's transaction takes SQLite's write lock at BEGIN (IMMEDIATE) and holds it until it
     ends: planning a re-run (every read of the store the plan makes, the compare's in columns) leaves
     it held, so no other process writes between the plan and the writes."""

@@ -1,0 +1,121 @@
+"""stored_columns reads a table as SELECT returns it: every value (texts with the separator, line
+ends, quotes, NULLs, empty texts, integers), every row once, in batches over ids with gaps; a batch
+it cannot split goes through the driver, and only such a batch. PostgreSQL and NATIVE = False
+read through the driver (None)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+COLUMNS = ("id", "key", "name", "external_id")
+TYPES = {"id": "Int64", "key": "String", "name": "String", "external_id": "String"}
+TEXTS = st.text(st.sampled_from(["a", "Z", "ß", "\x1f", "\n", "\r", '"', ",", " ", "😀", "\x00", "'"]), max_size=6)
+
+
+def _read(ctx: Any, rows: int) -> tuple[Any, list[tuple[bool, list[int]]]]:
+    """The tenants read by stored_columns (frames of all batches), and per batch whether it went
+    through the driver and its ids."""
+    import polars as pl
+
+    from tenantctl.store.imports import stored_columns
+
+    batches = stored_columns.scan(ctx, "tenant", COLUMNS, TYPES, rows)
+    assert batches is not None
+    frames, seen = [], []
+    for batch in batches:
+        assert 0 < batch.n <= rows
+        driver: list[bool] = []
+        real = batch.rows
+        batch.rows = lambda real=real, driver=driver: (driver.append(True), real())[1]  # type: ignore[method-assign]
+        names = batch.values("name")
+        frames.append(batch.frame())
+        assert names is None or names == frames[-1]["name"].to_list()  # the Python split says the same
+        seen.append((bool(driver), frames[-1]["id"].to_list()))
+    return (pl.concat(frames) if frames else None), seen
+
+
+def _selected(ctx: Any) -> list[tuple[Any, ...]]:
+    from sqlalchemy import text
+
+    return [tuple(r) for r in ctx.session.execute(text('SELECT id, "key", name, external_id FROM tenant ORDER BY id'))]
+
+
+@given(names=st.lists(st.tuples(TEXTS, st.none() | TEXTS, st.integers(1, 4)), max_size=12),
+       rows=st.integers(1, 5))
+@example(names=[("a", None, 1), ("b", "x\x1fy", 1)], rows=5)  # a NULL and a separator: as many parts as rows
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_table_reads_as_select_returns_it(ctx_for: Any, names: list[tuple[str, str | None, int]],
+                                           rows: int) -> None:
+    from sqlalchemy import text
+
+    with ctx_for() as ctx:
+        next_id = 0
+        for i, (name, external, gap) in enumerate(names):
+            next_id += gap * gap  # ids with gaps, some wider than a batch
+            ctx.session.execute(text("INSERT INTO tenant (id, \"key\", name, kind, status, language, external_id, "
+                                     "created_at, created_by) VALUES (:id, :key, :name, 'customer', 'active', 'de', "
+                                     ":ext, '2026-01-01 00:00:00', 'test')"),
+                                {"id": next_id, "key": f"k{i}", "name": name, "ext": external})
+        frame, seen = _read(ctx, rows)
+        expected = _selected(ctx)
+        ctx.session.rollback()
+    assert (frame.rows() if frame is not None else []) == expected  # every row once, in id order
+    # a batch goes through the driver exactly when one of its values holds the separator or is NULL
+    odd = {r[0] for r in expected if any(v is None or "\x1f" in v for v in r[1:])}
+    assert [through for through, _ in seen] == [bool(odd & set(ids)) for _, ids in seen]
+
+
+def test_a_batch_without_a_null_or_the_separator_is_split(world: Any, ctx_for: Any) -> None:
+    """The world's tenants (no external id: NULLs) go through the driver; its users are split."""
+    from tenantctl.store.imports import stored_columns
+    from tenantctl.store.imports.compare_users import USER_COLUMNS, USER_TYPES
+
+    with ctx_for() as ctx:
+        batches = stored_columns.scan(ctx, "user_account", USER_COLUMNS, USER_TYPES, 4)
+        assert batches is not None
+        got = list(batches)
+        assert [b.n for b in got] == [4, 2] and all(t is not None for b in got for t in b.texts)
+        assert all(b.values("email") is not None for b in got)
+        _, seen = _read(ctx, 100)
+    assert seen == [(True, [1, 2, 3, 4, 5])]  # operator, two resellers, two customers: external_id NULL
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_postgresql_and_the_switch_read_through_the_driver(ctx_for: Any, backend: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from tenantctl.store.imports import stored_columns
+
+    with ctx_for() as ctx:
+        assert stored_columns.scan(ctx, "tenant", COLUMNS, TYPES, 10) is None
+
+
+def test_the_switch_reads_through_the_driver(ctx_for: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tenantctl.store.imports import stored_columns
+
+    monkeypatch.setattr(stored_columns, "NATIVE", False)
+    with ctx_for() as ctx:
+        assert stored_columns.scan(ctx, "tenant", COLUMNS, TYPES, 10) is None
+
+
+def test_an_integer_column_holding_a_text_is_no_null(ctx_for: Any) -> None:
+    """SQLite keeps a text in an INTEGER column: the driver's frame refuses it, and so does the
+    split (never a null in its place)."""
+    import polars as pl
+    from sqlalchemy import text
+
+    from tenantctl.store.imports import stored_columns
+
+    with ctx_for() as ctx:
+        ctx.session.execute(text("CREATE TEMP TABLE numbers (id INTEGER PRIMARY KEY, n INTEGER)"))
+        ctx.session.execute(text("INSERT INTO numbers (id, n) VALUES (1, 7), (2, 'seven')"))
+        batches = stored_columns.scan(ctx, "numbers", ("id", "n"), {"id": "Int64", "n": "Int64"}, 10)
+        assert batches is not None
+        batch = next(batches)
+        assert batch.texts == ["1\x1f2", "7\x1fseven"]
+        with pytest.raises(pl.exceptions.ComputeError):
+            batch.frame()
+        ctx.session.rollback()
