@@ -159,6 +159,7 @@ def _scanned_users(ctx: Ctx, column: pl.Series | None, wanted: set[Any], n: int)
     column filtered in columns, those of a list in Python (no polars for a file none of whose people
     is stored)."""
     native = stored_columns.scan(ctx, "user_account", USER_COLUMNS, USER_TYPES, KEEP_ROWS)
+    found: Iterable[list[tuple[Any, ...]] | pl.DataFrame]
     if native is None:
         found = (_batches(ctx, "user_account", USER_COLUMNS) if column is not None
                  else ([u for u in b if u[2] in wanted] for b in _batches(ctx, "user_account", USER_COLUMNS)))
