@@ -119,3 +119,37 @@ def test_an_integer_column_holding_a_text_is_no_null(ctx_for: Any) -> None:
         with pytest.raises(pl.exceptions.ComputeError):
             batch.frame()
         ctx.session.rollback()
+
+
+@pytest.mark.parametrize("columns", [True, False])
+def test_stored_texts_holding_the_separator_are_read_as_the_in_lists_read_them(
+        world: Any, ctx_for: Any, monkeypatch: pytest.MonkeyPatch, columns: bool) -> None:
+    """An address and a name holding the separator (written past the rules): their batches go
+    through the driver, and the scan reads what the IN-lists read, for a list and a column of
+    e-mails alike."""
+    import polars as pl
+    from sqlalchemy import text
+
+    from tenantctl.store.imports import compare_users
+
+    emails = ["max@mueller.example", "odd\x1f@mueller.example", "mia@mueller.example", "otto@other.example"]
+    given: Any = pl.Series("email", emails, dtype=pl.String) if columns else emails
+    with ctx_for() as ctx:
+        ctx.session.execute(text("UPDATE user_account SET email = 'odd' || char(31) || '@mueller.example' "
+                                 "WHERE email = 'ops@example.com'"))
+        ctx.session.execute(text("UPDATE user_account SET first_name = 'M' || char(31) || 'ia' "
+                                 "WHERE email = 'mia@mueller.example'"))
+        listed = compare_users.load_stored(ctx, given)
+        monkeypatch.setattr(compare_users, "BULK_LOAD", 0)
+        monkeypatch.setattr(compare_users, "KEEP_ROWS", 2)
+        rows: list[int] = []
+        real = compare_users.stored_columns.Batch.rows
+        monkeypatch.setattr(compare_users.stored_columns.Batch, "rows",
+                            lambda self: (rows.append(self.n), real(self))[1])
+        scanned = compare_users.load_stored(ctx, given)
+        ctx.session.rollback()
+    assert listed is not None and scanned is not None
+    assert sorted(scanned.users["first_name"].to_list()) == sorted(["Max", "M\x1fia", "Olga", "Otto"])
+    assert scanned.users.sort("id").equals(listed.users.sort("id"))
+    assert scanned.memberships.sort("id").equals(listed.memberships.sort("id"))
+    assert rows == [2, 2]  # ids 1-2 (the odd address) and 5-6 (the odd name) through the driver
