@@ -135,7 +135,8 @@ def load_stored(ctx: Ctx, emails: Iterable[str | None] | pl.Series) -> Stored | 
         users = _scanned_users(ctx, column, wanted, n)
         if users is None or not users.height:
             return None
-        native = stored_columns.scan(ctx, "membership", MEMBERSHIP_COLUMNS, MEMBERSHIP_TYPES, KEEP_ROWS)
+        native = stored_columns.scan(ctx, "membership", MEMBERSHIP_COLUMNS, MEMBERSHIP_TYPES,
+                                     min(KEEP_ROWS, stored_columns.BATCH_ROWS))
         ms = _frame((b.frame() for b in native) if native is not None else _batches(ctx, "membership",
                                                                                      MEMBERSHIP_COLUMNS),
                     MEMBERSHIP_COLUMNS, MEMBERSHIP_TYPES, _is_in("user_id", users["id"]), users.height)
@@ -158,7 +159,8 @@ def _scanned_users(ctx: Ctx, column: pl.Series | None, wanted: set[Any], n: int)
     read into columns on SQLite (stored_columns), as tuples through the driver elsewhere; those of a
     column filtered in columns, those of a list in Python (no polars for a file none of whose people
     is stored)."""
-    native = stored_columns.scan(ctx, "user_account", USER_COLUMNS, USER_TYPES, KEEP_ROWS)
+    native = stored_columns.scan(ctx, "user_account", USER_COLUMNS, USER_TYPES,
+                                 min(KEEP_ROWS, stored_columns.BATCH_ROWS))
     found: Iterable[list[tuple[Any, ...]] | pl.DataFrame]
     if native is None:
         found = (_batches(ctx, "user_account", USER_COLUMNS) if column is not None

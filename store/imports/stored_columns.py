@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     import polars as pl
 
 NATIVE = True  # False: through the driver (the tests compare both)
+# rows a batch has at most: its texts and their split are what is held at once (~2 MB a 10,000 users)
+BATCH_ROWS = 20_000
 SEP = "\x1f"
 
 
@@ -58,8 +60,10 @@ class Batch:
         import polars as pl
 
         columns: list[pl.Series] = []
-        for name, text in zip(self.columns, self.texts, strict=True):
+        for i, (name, text) in enumerate(zip(self.columns, self.texts, strict=True)):
+            self.texts[i] = None  # a batch is read once: each text goes as soon as it is split
             split = pl.Series(name, [text], pl.String).str.split(SEP).explode() if text is not None else None
+            del text
             if split is not None and self.types[name] == "Int64":
                 split = split.cast(pl.Int64, strict=False)  # a value no integer: null, read by the driver
             if split is None or split.len() != self.n or split.null_count():
@@ -98,6 +102,7 @@ def _batches(driver: Any, table: str, columns: tuple[str, ...], types: Mapping[s
             n = got[0]
             if n:
                 texts = [got[i + 1] if got[i] == n else None for i in range(1, len(got), 2)]
+                del got  # the batch holds its texts, and only it
                 yield Batch(cursor, table, columns, types, n, after, last, texts)
                 after = last
             else:  # a gap in the ids: on to the next one there is
