@@ -153,3 +153,29 @@ def test_stored_texts_holding_the_separator_are_read_as_the_in_lists_read_them(
     assert scanned.users.sort("id").equals(listed.users.sort("id"))
     assert scanned.memberships.sort("id").equals(listed.memberships.sort("id"))
     assert rows == [2, 2]  # ids 1-2 (the odd address) and 5-6 (the odd name) through the driver
+
+
+def test_a_big_first_import_read_as_rows_loads_no_polars(world: Any, db_url: str) -> None:
+    """A file read as rows that names none of the stored people: the scan checks the e-mails in
+    Python and never loads polars (a refused 100,000-row workbook's memory bound); one that names a
+    stored person does."""
+    import subprocess
+    import sys
+
+    script = ("import sys\n"
+              "from tenantctl.store.context import Ctx\n"
+              "from tenantctl.store.db import Store\n"
+              "from tenantctl.store.imports import compare_users\n"
+              "compare_users.BULK_LOAD, compare_users.KEEP_ROWS = 0, 2\n"
+              "with Store(sys.argv[1]).transaction() as session:\n"
+              "    found = compare_users.load_stored(Ctx(session, None, None), sys.argv[2:])\n"
+              "print(found is not None, 'polars' in sys.modules)\n")
+
+    def run(*emails: str) -> list[str]:
+        out = subprocess.run([sys.executable, "-c", script, db_url, *emails], capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.split()
+
+    assert run("nobody@else.example", "neu@kunde.example") == ["False", "False"]
+    assert run("nobody@else.example", "otto@other.example") == ["True", "True"]
