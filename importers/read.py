@@ -1,9 +1,9 @@
 """File → the store's row contract (store/imports/rows.py): tables of text rows with Excel's row
-numbers, plus problems and notes. No store access. Both formats are read into columns (polars):
+numbers, plus problems and notes. No store access. A file of 1 MB or more is read into columns (polars):
 xlsx with fastexcel (importers/read_xlsx.py), csv with polars' csv reader (importers/read_csv.py);
-the few files they do not read exactly as the row-wise reader would (a ragged csv, yes/no and date
-cells in an xlsx) go to the row-wise reader (importers/read_rowwise.py), which gives the same
-Source cell by cell."""
+a smaller one, and the few files the columnar reader does not read exactly as the row-wise reader
+would (a ragged csv, yes/no and date cells in an xlsx), go to the row-wise reader
+(importers/read_rowwise.py), which gives the same Source cell by cell (READER below)."""
 
 from __future__ import annotations
 
@@ -73,21 +73,33 @@ def skip_template_examples(src: Source) -> None:
                              f"({', '.join(example[f] for f in fields)}) was skipped; delete it from the file")
 
 
-# The row-wise reader stays the default until the engine plans from columns end to end: the columnar
-# reader's rows are turned into tuples again by today's engine (no time saved) while polars' fixed
-# ~40 MB puts a refused 100,000-row workbook over its memory bound (docs/import.md). Measure the
-# columnar reader with TENANTCTL_IMPORT_READER=columns (python -m bench import honours it).
+# Which reader: `auto` (the default) reads a file of COLUMNAR_FROM bytes or more into columns and a
+# smaller one row by row; `rows` and `columns` force one (python -m bench import passes the variable on).
+# Below ~1 MB (an xlsx of ~25,000 rows, a csv of ~15,000) the columnar reader saves less than importing
+# polars costs (~0.1 s and ~40-60 MB of resident memory): a 20-row csv or the demo's workbook pays none
+# of it; above, it reads faster and the planner compares in columns (docs/import.md).
 READER = "TENANTCTL_IMPORT_READER"
+READERS = ("auto", "rows", "columns")
+COLUMNAR_FROM = 1 << 20
 
 
 def default_reader() -> str:
-    """`rows` or `columns`, from TENANTCTL_IMPORT_READER (rows unless it says columns)."""
+    """`auto`, `rows` or `columns`, from TENANTCTL_IMPORT_READER (auto when unset or empty)."""
     import os
 
-    value = os.environ.get(READER, "rows").strip().lower()
-    if value not in {"rows", "columns"}:
-        raise UsageError(f"{READER}={value!r} is not rows or columns", hint=f"unset {READER} or set it to columns")
+    value = os.environ.get(READER, "").strip().lower() or "auto"
+    if value not in READERS:
+        raise UsageError(f"{READER}={value!r} is not auto, rows or columns",
+                         hint=f"unset {READER} (auto) or set it to rows or columns")
     return value
+
+
+def reads_rowwise(path: Path) -> bool:
+    """Whether `path` is read row by row: TENANTCTL_IMPORT_READER, and for `auto` the file's size."""
+    reader = default_reader()
+    if reader == "auto":
+        return path.stat().st_size < COLUMNAR_FROM
+    return reader == "rows"
 
 
 def read(path: Path, *, sheet: str | None = None, maps: list[str] | None = None, encoding: str | None = None,
@@ -105,7 +117,7 @@ def load(path: Path, *, sheet: str | None = None, maps: list[str] | None = None,
     list), flat (read it so), tables (never). on_scanned: called once the work that holds the GIL
     (the xlsx sheet scans) is done and only the parse (which releases it) is left. trust_names
     (--trust-names): names are taken as written, not checked for broken characters. rowwise: the
-    row-wise reader, True/False, or None: the default (READER)."""
+    row-wise reader, True/False, or None: as READER and the file's size say (reads_rowwise)."""
     if header_row is not None and header_row < 1:
         raise UsageError(f"--header-row {header_row}: rows are numbered from 1", hint="e.g. --header-row 3")
     if layout not in flat.LAYOUTS:
@@ -113,7 +125,7 @@ def load(path: Path, *, sheet: str | None = None, maps: list[str] | None = None,
                          hint="use --layout flat or --layout tables")
     safety.check_size(path, max_mb)
     if rowwise is None:
-        rowwise = default_reader() == "rows"
+        rowwise = reads_rowwise(path)
     suffix = path.suffix.lower()
     extra = columns.parse_maps(maps)
     if suffix in {".xlsx", ".xlsm"}:

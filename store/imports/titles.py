@@ -33,7 +33,7 @@ def is_title(word: str, after_title: bool = False) -> bool:
     return bare in _TITLES or (after_title and bare in _FOLLOWING)
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=8_192)  # as checks.NAMES_CACHED: names that repeat
 def without_titles(name: str) -> str:
     """`name` without the titles in front of it (at least one word is kept)."""
     words = name.split()

@@ -16,7 +16,9 @@ from tests.imports.conftest import basic_workbook
 @pytest.fixture
 def spies(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     """What the run did to the process: mallopt calls, and whether the GC was enabled while the
-    engine planned and wrote."""
+    engine planned and wrote. Only the process's own libc (`CDLL(None)`, as cli/process.py and
+    importers/background.py open it) is replaced: polars opens libc by name when it loads (its CPU
+    check calls mprotect), and must get the real one."""
     import ctypes
 
     from tenantctl.cli import process
@@ -33,7 +35,8 @@ def spies(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
             seen["trim"].append(args)
             return 1
 
-    monkeypatch.setattr(ctypes, "CDLL", lambda name, *a, **k: Libc())
+    real = ctypes.CDLL
+    monkeypatch.setattr(ctypes, "CDLL", lambda name, *a, **k: Libc() if name is None else real(name, *a, **k))
     process._one_malloc_arena.cache_clear()  # once per process: this test's run is the first
     build, write_rows = planning._build_plan, write._Writer.write
 
@@ -46,7 +49,12 @@ def spies(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     process._one_malloc_arena.cache_clear()
 
 
-def test_import_run_pauses_the_gc_and_keeps_one_malloc_arena(world, cli, tmp_path, spies):
+@pytest.mark.parametrize("reader", [None, "rows", "columns"])
+def test_import_run_pauses_the_gc_and_keeps_one_malloc_arena(world, cli, tmp_path, spies, monkeypatch, reader):
+    from tenantctl.importers import read
+
+    if reader is not None:
+        monkeypatch.setenv(read.READER, reader)
     assert gc.isenabled()
     r = cli("import", "run", str(basic_workbook(tmp_path / "kunden.xlsx")))
     assert r.exit_code == 0, r.stderr

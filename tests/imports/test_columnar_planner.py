@@ -214,10 +214,12 @@ def _loads_polars(*args: str) -> tuple[int, bool]:
     return int(exit_line.split()[1] or 0), lines[-1] == "True"
 
 
-def test_polars_loads_only_to_compare_with_stored_users(world: Any, tmp_path: Path) -> None:
-    """A command that does not import, and a first import (no stored user named by the file: nothing
-    to compare), never load polars (its ~25-40 MB stay out of a big first import's peak); a re-run of
-    stored people does."""
+def test_polars_loads_only_to_compare_with_stored_users_or_read_a_large_file(world: Any, tmp_path: Path) -> None:
+    """A command that does not import, and a small first import (read row by row by the default
+    reader, no stored user named by the file: nothing to compare), never load polars (~40-60 MB and
+    ~0.1 s that a 20-row csv should not pay); a re-run of stored people does (the comparison is in
+    columns), and so does a file of read.COLUMNAR_FROM bytes or more (read into columns)."""
+    from tenantctl.importers import read
     from tests.imports.conftest import USER_HEADER, write_csv
 
     assert _loads_polars("tenant", "list") == (0, False)
@@ -226,3 +228,9 @@ def test_polars_loads_only_to_compare_with_stored_users(world: Any, tmp_path: Pa
     again = write_csv(tmp_path / "again.csv", [USER_HEADER, ["Max", "Müller", "max@mueller.example", "mueller",
                                                              "admin"]])
     assert _loads_polars("import", "run", str(again)) == (0, True)
+    # 40 new people and a long remark each (a column the import does not read): over the threshold
+    people = [["Vorname", f"Person{i}", f"person{i}@mueller.example", "mueller", "member", "x" * 30_000]
+              for i in range(40)]
+    large = write_csv(tmp_path / "gross.csv", [[*USER_HEADER, "Bemerkung"], *people])
+    assert large.stat().st_size >= read.COLUMNAR_FROM
+    assert _loads_polars("import", "run", str(large)) == (0, True)
