@@ -137,22 +137,28 @@ def _plan(ctx_for: Any, actor: str | None, source: Any, mode: str, rowwise: bool
 
 @given(users=user_rows(), tenants=st.none() | tenant_tables,
        actor=st.sampled_from([None, "rita.reseller", "max.mueller", "bert.beta", "mia.meier"]),
-       mode=st.sampled_from(["upsert", "upsert", "create"]), columns=st.booleans(), scan=st.booleans())
+       mode=st.sampled_from(["upsert", "upsert", "create"]), columns=st.booleans(), scan=st.booleans(),
+       native=st.booleans())
 @RUNS
 def test_columnar_and_rowwise_planners_agree(world: Any, ctx_for: Any, backend: str, users: Any, tenants: Any,
-                                             actor: str | None, mode: str, columns: bool, scan: bool) -> None:
+                                             actor: str | None, mode: str, columns: bool, scan: bool,
+                                             native: bool) -> None:
     """`columns`: the users table comes as columns (a reader that reads into columns), not rows;
-    `scan`: the stored users are read by scanning the tables (a big file), not by IN-lists."""
-    from tenantctl.store.imports import compare_users
+    `scan`: the stored users are read by scanning the tables (a big file), not by IN-lists;
+    `native`: the scan reads SQLite's tables into columns (stored_columns), not through the driver."""
+    from tenantctl.store.imports import compare_users, stored_columns
 
     old = _plan(ctx_for, actor, _source(users, tenants), mode, rowwise=True)
     source = _source(users, tenants)
-    bulk = compare_users.BULK_LOAD
+    bulk, keep = compare_users.BULK_LOAD, compare_users.KEEP_ROWS
     compare_users.BULK_LOAD = 0 if scan else bulk
+    compare_users.KEEP_ROWS = 2 if scan else keep  # batches of two rows: the scan's every step
+    stored_columns.NATIVE = native
     try:
         new = _plan(ctx_for, actor, _as_columns(source) if columns else source, mode, rowwise=False)
     finally:
-        compare_users.BULK_LOAD = bulk
+        compare_users.BULK_LOAD, compare_users.KEEP_ROWS = bulk, keep
+        stored_columns.NATIVE = True
     assert new == old
 
 

@@ -82,6 +82,40 @@ def test_a_scan_filters_its_batches_in_groups_and_reads_what_in_lists_read(world
     assert scanned.memberships.height == 2
 
 
+@pytest.mark.parametrize("columns", [True, False])
+def test_a_scan_filters_once_per_as_many_rows_as_the_file_names(world: Any, ctx_for: Any,
+                                                               monkeypatch: pytest.MonkeyPatch, columns: bool) -> None:
+    """A filter hashes all the file's values: a big file's scan filters once per as many stored
+    rows as the file names values (users) or users were found (memberships), not once per
+    KEEP_ROWS (ten times in a 1,000,000-row re-run); what it reads is what the IN-lists read."""
+    import polars as pl
+
+    from tenantctl.store.imports import compare_users
+
+    emails = ["max@mueller.example", "otto@other.example", "mia@mueller.example", "nobody@else.example", None]
+    given: Any = pl.Series("email", emails, dtype=pl.String) if columns else emails
+    kept: list[int] = []
+    real = compare_users._kept
+
+    def counted(frames: list[Any], keep: Any) -> Any:
+        kept.append(sum(f.height for f in frames))
+        return real(frames, keep)
+
+    with ctx_for() as ctx:
+        listed = compare_users.load_stored(ctx, given)
+        monkeypatch.setattr(compare_users, "BULK_LOAD", 0)
+        monkeypatch.setattr(compare_users, "SCAN_BATCH", 1)
+        monkeypatch.setattr(compare_users, "KEEP_ROWS", 1)
+        monkeypatch.setattr(compare_users, "_kept", counted)
+        scanned = compare_users.load_stored(ctx, given)
+    assert listed is not None and scanned is not None
+    assert scanned.users.sort("id").equals(listed.users.sort("id"))
+    assert scanned.memberships.sort("id").equals(listed.memberships.sort("id"))
+    # the world's 6 people and 6 memberships; 4 addresses named (a list is filtered in Python, not
+    # here), 3 people found
+    assert kept == ([4, 2] if columns else [1] * 3) + [3, 3]
+
+
 def test_rows_meeting_on_an_equal_hash_are_compared_by_their_texts(world: Any, ctx_for: Any,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Every e-mail hashes alike here: each row meets every stored user, and only the texts decide
