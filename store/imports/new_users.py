@@ -16,7 +16,7 @@ from typing import Any
 
 from tenantctl.store.enums import Role
 from tenantctl.store.errors import InvalidInput
-from tenantctl.store.imports.checks import NAMES_CACHED, Handles, login_base
+from tenantctl.store.imports.checks import CHUNK, NAMES_CACHED, Handles, login_base
 from tenantctl.store.imports.plan import NewUser, Progress, RowPlan
 from tenantctl.store.imports.user_targets import Target
 
@@ -95,9 +95,12 @@ class NewUsers:
         None when the pairs hardly repeat: held per pair they would be held per row, and each row asks
         in its turn (the name caches are bounded alike, checks.NAMES_CACHED)."""
         first_ok, last_ok = self.first_ok, self.last_ok
-        pairs = set(zip(cells["first_name"], cells["last_name"], strict=True))
-        if len(pairs) > NAMES_CACHED:
-            return None, set(), {}
+        firsts, lasts = cells["first_name"], cells["last_name"]
+        pairs: set[tuple[Any, Any]] = set()
+        for at in range(0, len(firsts), CHUNK):  # a few thousand at a time: no set of 100,000 pairs
+            pairs.update(zip(firsts[at:at + CHUNK], lasts[at:at + CHUNK], strict=True))
+            if len(pairs) > NAMES_CACHED:
+                return None, set(), {}
         base_of: BaseOf = {}
         for pair in pairs:
             first, last = first_ok.get(pair[0]), last_ok.get(pair[1])
