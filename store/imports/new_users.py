@@ -56,14 +56,14 @@ class NewUsers:
     def rows(self, fast: list[bool], cells: Mapping[str, list[Any]], emails: list[Any], ekeys: list[Any],
              slow: Callable[[int], RowPlan], progress: Progress | None) -> Iterator[RowPlan]:
         """Every row's plan in row order: a fast row planned here, any other by `slow` (its position)."""
-        sheet, allocate, first_ok, last_ok = self.sheet, self.logins.allocate, self.first_ok, self.last_ok
+        sheet, allocate, first_ok, last_ok, role_ok, lang_ok = (self.sheet, self.logins.allocate, self.first_ok,
+                                                                self.last_ok, self.role_ok, self.lang_ok)
+        where, member, changes = self.where, Role.member, self.create_changes
         base_of, ones, series = self._settled(fast, cells)
-        # per tenant reference, role cell and language cell: what the row's new user gets from them
-        shapes: dict[tuple[Any, Any, Any], tuple[int | None, int | None, str, str, Mapping[str, Any]]] = {}
         total = len(fast)
-        for k, (is_fast, rownum, first_raw, last_raw, shape_key) in enumerate(zip(
-                fast, cells["_row"], cells["first_name"], cells["last_name"],
-                zip(cells["tenant"], cells["role"], cells["language"], strict=True), strict=True)):
+        for k, (is_fast, rownum, first_raw, last_raw, role_raw, lang_raw, tref) in enumerate(zip(
+                fast, cells["_row"], cells["first_name"], cells["last_name"], cells["role"], cells["language"],
+                cells["tenant"], strict=True)):
             if progress and k % 10_000 == 0:
                 progress("checking users", k, total)
             if not is_fast:
@@ -80,10 +80,15 @@ class NewUsers:
                     if not hasattr(exc, "message"):
                         raise
                     p.error(self.h_first, exc.message)
-            tenant_id, file_row, language, role, changes = shapes.get(shape_key) or self._shape(shapes, shape_key)
-            p.values = NewUser(p.key, p.label, ekeys[k], first, last, language, tenant_id, file_row, role, ())
+            role = role_ok[role_raw] or member
+            tenant_id, file_row, language, tenant_key = where.get(tref) or self._where(tref)
+            p.values = NewUser(p.key, p.label, ekeys[k], first, last, lang_ok[lang_raw] or language, tenant_id,
+                               file_row, role, ())
             if p.action != "error":
-                p.action, p.changes = "create", changes
+                p.action = "create"
+                # read-only, so the users of one tenant and role share one (with the row-by-row lane)
+                p.changes = changes.get((tenant_key, role)) or changes.setdefault(
+                    (tenant_key, role), MappingProxyType({"tenant": [None, tenant_key], "role": [None, role]}))
             yield p
 
     def _settled(self, fast: list[bool], cells: Mapping[str, list[Any]]
@@ -108,8 +113,9 @@ class NewUsers:
                 base_of[pair] = login_base(first, last) if first and last else None
             except InvalidInput:  # a reserved login: said on the row, which asks for none
                 base_of[pair] = None
+
         def bases(rows: Iterable[Any]) -> Iterator[str | None]:  # of the rows `rows` selects, no list per row
-            return map(base_of.__getitem__, compress(zip(cells["first_name"], cells["last_name"], strict=True), rows))
+            return map(base_of.__getitem__, compress(zip(firsts, lasts, strict=True), rows))
 
         others = set(bases(map(not_, fast)))
         wanted = Counter(bases(fast))
@@ -117,17 +123,6 @@ class NewUsers:
         wanted.pop(None, None)
         ones, series = self.logins.settle(wanted, others, len(fast))  # type: ignore[arg-type]
         return base_of, ones, {b: iter(logins).__next__ for b, logins in series.items()}
-
-    def _shape(self, shapes: dict[Any, Any], shape_key: tuple[Any, Any, Any]
-               ) -> tuple[int | None, int | None, str, str, Mapping[str, Any]]:
-        tref, role_raw, lang_raw = shape_key
-        tenant_id, file_row, language, tenant_key = self.where.get(tref) or self._where(tref)
-        role = self.role_ok[role_raw] or Role.member
-        changes = self.create_changes  # read-only, so the users of one tenant and role share one (both lanes)
-        change = changes.get((tenant_key, role)) or changes.setdefault(
-            (tenant_key, role), MappingProxyType({"tenant": [None, tenant_key], "role": [None, role]}))
-        shape = shapes[shape_key] = (tenant_id, file_row, self.lang_ok[lang_raw] or language, role, change)
-        return shape
 
     def _where(self, tref: str | None) -> tuple[int | None, int | None, str, str | None]:
         target = self.targets[tref][0]
