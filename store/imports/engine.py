@@ -89,7 +89,7 @@ def _run(ctx: Ctx, source: Source, opts: Options, *, digest: str, progress: Prog
                      rows_limit=rows_limit)
     created = result.pop("created_user_ids")
     if opts.send_links and created and links is not None:  # run() refused send_links without links
-        result["links_queued"] = links(ctx, created)
+        result["links_queued"] = links(ctx, list(created))
     timings["write"] = round(time.monotonic() - mark, 2)
     if result["state"] == "done":
         ctx.committed = f"run {result['run']} (undo: tenantctl import undo {result['run']})"

@@ -206,7 +206,7 @@ class _Writer:
         self.items.append({"run_id": self.run.id or 0, "object_type": object_type, "object_id": object_id,
                            "action": "update", "before": before, "after": after})
 
-    def write(self, plan: Plan, progress: Progress | None) -> list[int]:
+    def write(self, plan: Plan, progress: Progress | None) -> Sequence[int]:
         row_tenant = self.tenants(plan, progress)
         user_ids = self.users(plan, progress, row_tenant)
         if self.items:
@@ -262,7 +262,7 @@ class _Writer:
             "tenant_id": [b[0] for b in bookings], "application_id": [b[1] for b in bookings]}, self.stamp)
         return row_tenant
 
-    def users(self, plan: Plan, progress: Progress | None, row_tenant: dict[int, int]) -> list[int]:
+    def users(self, plan: Plan, progress: Progress | None, row_tenant: dict[int, int]) -> Sequence[int]:
         """New users with their memberships and access; further memberships; changed users."""
         s, ctx, run = self.s, self.ctx, self.run
         new_rows = [r for r in plan.users if r.action == "create" and isinstance(r.values, NewUser)]
@@ -273,7 +273,6 @@ class _Writer:
             name: map(attrgetter(name), new) for name in ("login", "email", "email_key", "first_name", "last_name",
                                                           "language")},
             {"status": UserStatus.invited, "credential_version": 0, **self.stamp})
-        user_of_row = {r.row: uid for r, uid in zip(new_rows, user_ids, strict=True)}
 
         def tenant_of(v: UserChange | NewMembership) -> int:
             return int(v.tenant_id if v.tenant_id is not None else row_tenant[v.tenant_row or 0])
@@ -282,10 +281,13 @@ class _Writer:
                                                      if r.action == "update" and isinstance(r.values, UserChange)]
         joins: list[UserChange] = [v for r, v in updated if "membership" in r.changes]
         more: list[NewMembership] = _of(plan.users, "create", NewMembership)
+        # which id a further membership's person got: only when there are any (a dict per new
+        # user held ~100 MB beside the 1,000,000-row plan while its users were inserted)
+        user_of_row = {r.row: uid for r, uid in zip(new_rows, user_ids, strict=True)} if more else {}
         member_ids = self.create("membership", Membership, len(new) + len(joins) + len(more), {
             "user_id": chain(user_ids, (v.user_id for v in joins), (user_of_row[v.user_row] for v in more)),
-            "tenant_id": chain([row_tenant[v.tenant_row] if v.tenant_id is None else v.tenant_id  # type: ignore[index]
-                                for v in new], map(tenant_of, joins), map(tenant_of, more)),
+            "tenant_id": chain((row_tenant[v.tenant_row] if v.tenant_id is None else v.tenant_id  # type: ignore[index]
+                                for v in new), map(tenant_of, joins), map(tenant_of, more)),
             "role": chain(map(attrgetter("role"), new), (v.role for v in joins), (v.role for v in more))},
             self.stamp)
         if joins:  # people claimed again: the tenant that released them answers for them no longer
@@ -320,4 +322,4 @@ class _Writer:
                 rights += [(v.membership_id, a) for a in v.access]
         self.create("access_right", AccessRight, len(rights), {
             "membership_id": [r[0] for r in rights], "application_id": [r[1] for r in rights]}, self.stamp)
-        return list(user_ids)
+        return user_ids  # a range on SQLite: no list of a million ids beside the plan
