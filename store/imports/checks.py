@@ -5,10 +5,13 @@ languages repeat; most e-mail addresses are plain ASCII). Each fast path gives t
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from contextlib import suppress
 from functools import lru_cache
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select as _select
@@ -131,13 +134,71 @@ class Handles:
         self.taken.add(candidate)
         return candidate
 
+    def settle(self, wanted: Mapping[str, int], others: AbstractSet[str], asks: int
+               ) -> tuple[set[str], dict[str, list[str]]]:
+        """Handles for whole bases at once: `wanted` counts the rows of each base that the caller
+        gives the handles to, in file order; `others` are the bases further rows may ask `allocate`
+        for in their turn (such a base is left to them); `asks`, how many rows may ask in all. A
+        base's handles are `allocate`'s (base, base2 / base-2, …: the first free ones) in any order
+        of the turns when no other base can reach its candidates: it ends with a letter, its
+        suffixes stay within the limit (no cut), and no other base that ends otherwise, or is that
+        long, starts with it (docs/import.md, "Keys and logins by name"). Returns the bases one row
+        asks for that are their own handle (most, for distinct names), and the others' handles in
+        order; the bases left out are asked for row by row."""
+        reach = len(self.sep) + len(str(asks + len(self.taken) + 1))  # the longest suffix any row can reach
+        taken, limit, sep, nxt = self.taken, self.limit - reach, self.sep, self.next
+        edges = sorted(b for b in chain(wanted, others) if not b[-1:].isalpha() or len(b) > limit)
+        ones = {b for b, n in wanted.items() if n == 1}.difference(taken, nxt, others)
+        ones = {b for b in ones if b[-1:].isalpha() and len(b) <= limit and not (edges and _starts(edges, b))}
+        taken.update(ones)
+        nxt.update(dict.fromkeys(ones, 2))
+        series: dict[str, list[str]] = {}
+        for base, n in wanted.items():
+            if base in ones or base in nxt or base in others or not base[-1:].isalpha() or len(base) > limit \
+                    or (edges and _starts(edges, base)):
+                continue
+            handles = [h for h in [base, *[f"{base}{sep}{i}" for i in range(2, n + 1)]] if h not in taken]
+            last = n
+            while len(handles) < n:  # stored ones among the first n: the next free ones
+                last += 1
+                if (h := f"{base}{sep}{last}") not in taken:
+                    handles.append(h)
+            taken.update(handles)
+            nxt[base] = last + 1  # as `allocate` leaves it after its last one
+            series[base] = handles
+        return ones, series
+
+
+def _starts(sorted_bases: list[str], prefix: str) -> bool:
+    """Whether one of the sorted bases starts with `prefix`."""
+    at = bisect_left(sorted_bases, prefix)
+    return at < len(sorted_bases) and sorted_bases[at].startswith(prefix)
+
+
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def slug(text: str) -> str:
+    """rules.slug; a text that is ASCII once its German letters are spelled out (most names are; NFC
+    leaves such a text as it is) skips anyascii, which gives ASCII back as it is (a test checks both
+    agree)."""
+    spelled = text.translate(rules.GERMAN)
+    if not spelled.isascii():
+        return rules.slug(text)
+    return "-".join(_WORDS.findall(spelled.lower().replace("'", "").replace("`", "")))
+
+
+def tenant_key_base(name: str) -> str:
+    """rules.tenant_key_base, through `slug`."""
+    return slug(name)[:rules.KEY_MAX].strip("-") or "tenant"
+
 
 # Names repeat in a real file (a few thousand distinct first and last names in 100,000 rows); a file
 # whose names are all distinct fills a cache with entries never asked again (~150 bytes each: 65,536
 # of them in each of these caches held ~40 MB at the plan's peak, measured on a refused 100,000-row
 # workbook). 8,192 entries keep the repeating names at ~1 MB a cache.
 NAMES_CACHED = 8_192
-_slug = lru_cache(maxsize=NAMES_CACHED)(rules.slug)
+_slug = lru_cache(maxsize=NAMES_CACHED)(slug)
 
 
 @lru_cache(maxsize=NAMES_CACHED)
@@ -146,7 +207,10 @@ def login_base(first_name: str, last_name: str) -> str:
     base = ".".join(p for p in (_slug(first_name), _slug(last_name)) if p)[:100]
     if not base:
         base = rules.login_base(first_name, last_name)  # raises with the rule's message
-    rules.check_login_not_reserved(base)  # raises (not cached) for a reserved login
+    # reserved: a reserved word, words that all are, or an erased person's pseudonym; a first word
+    # that is none (most logins) settles it without the rule
+    if base.partition(".")[0] in rules.RESERVED_LOGINS or base.startswith("erased-"):
+        rules.check_login_not_reserved(base)  # raises (not cached) for a reserved login
     return base
 
 

@@ -7,16 +7,21 @@ row-by-row path; both lanes run in row order, so logins are allocated exactly as
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
+from itertools import compress
+from operator import not_
 from types import MappingProxyType
 from typing import Any
 
 from tenantctl.store.enums import Role
-from tenantctl.store.imports.checks import Handles, login_base
+from tenantctl.store.errors import InvalidInput
+from tenantctl.store.imports.checks import CHUNK, NAMES_CACHED, Handles, login_base
 from tenantctl.store.imports.plan import NewUser, Progress, RowPlan
 from tenantctl.store.imports.user_targets import Target
 
 Targets = Mapping[str | None, tuple[Target | None, str | None]]
+BaseOf = dict[tuple[Any, Any], str | None]  # (first name cell, last name cell) → the login base its rows ask for
 
 
 def plain_rows(cells: Mapping[str, list[Any]], ekeys: list[str | None], existing: Mapping[str, Any],
@@ -54,6 +59,7 @@ class NewUsers:
         sheet, allocate, first_ok, last_ok, role_ok, lang_ok = (self.sheet, self.logins.allocate, self.first_ok,
                                                                 self.last_ok, self.role_ok, self.lang_ok)
         where, member, changes = self.where, Role.member, self.create_changes
+        base_of, ones, series = self._settled(fast, cells)
         total = len(fast)
         for k, (is_fast, rownum, first_raw, last_raw, role_raw, lang_raw, tref) in enumerate(zip(
                 fast, cells["_row"], cells["first_name"], cells["last_name"], cells["role"], cells["language"],
@@ -63,14 +69,17 @@ class NewUsers:
             if not is_fast:
                 yield slow(k)
                 continue
-            p = RowPlan(sheet, rownum, "user", None, emails[k])
+            base = base_of[first_raw, last_raw] if base_of is not None else None
+            login = base if base in ones else (take() if (take := series.get(base)) is not None else None)
+            p = RowPlan(sheet, rownum, "user", login, emails[k])
             first, last = first_ok[first_raw], last_ok[last_raw]
-            try:
-                p.key = allocate(login_base(first, last))
-            except Exception as exc:  # the rule's message (a reserved login), as `check` says it
-                if not hasattr(exc, "message"):
-                    raise
-                p.error(self.h_first, exc.message)
+            if login is None:
+                try:  # no base: login_base says why (a reserved login), as `check` says it
+                    p.key = allocate(base if base is not None else login_base(first, last))
+                except Exception as exc:
+                    if not hasattr(exc, "message"):
+                        raise
+                    p.error(self.h_first, exc.message)
             role = role_ok[role_raw] or member
             tenant_id, file_row, language, tenant_key = where.get(tref) or self._where(tref)
             p.values = NewUser(p.key, p.label, ekeys[k], first, last, lang_ok[lang_raw] or language, tenant_id,
@@ -82,9 +91,43 @@ class NewUsers:
                     (tenant_key, role), MappingProxyType({"tenant": [None, tenant_key], "role": [None, role]}))
             yield p
 
+    def _settled(self, fast: list[bool], cells: Mapping[str, list[Any]]
+                 ) -> tuple[BaseOf | None, AbstractSet[str | None], dict[str | None, Callable[[], str]]]:
+        """Per pair of name cells, the login base its rows may ask for (the names as the row-by-row
+        lane takes them: the rules' result per distinct value, a cell missing there failed the name
+        rule); and of the bases only fast rows ask for (every row counted), those handed out at once
+        (Handles.settle): the ones that are their row's login, and the next login of the others.
+        None when the pairs hardly repeat: held per pair they would be held per row, and each row asks
+        in its turn (the name caches are bounded alike, checks.NAMES_CACHED)."""
+        first_ok, last_ok = self.first_ok, self.last_ok
+        firsts, lasts = cells["first_name"], cells["last_name"]
+        pairs: set[tuple[Any, Any]] = set()
+        for at in range(0, len(firsts), CHUNK):  # a few thousand at a time: no set of 100,000 pairs
+            pairs.update(zip(firsts[at:at + CHUNK], lasts[at:at + CHUNK], strict=True))
+            if len(pairs) > NAMES_CACHED:
+                return None, set(), {}
+        base_of: BaseOf = {}
+        for pair in pairs:
+            first, last = first_ok.get(pair[0]), last_ok.get(pair[1])
+            try:
+                base_of[pair] = login_base(first, last) if first and last else None
+            except InvalidInput:  # a reserved login: said on the row, which asks for none
+                base_of[pair] = None
+
+        def bases(rows: Iterable[Any]) -> Iterator[str | None]:  # of the rows `rows` selects, no list per row
+            return map(base_of.__getitem__, compress(zip(firsts, lasts, strict=True), rows))
+
+        others = set(bases(map(not_, fast)))
+        wanted = Counter(bases(fast))
+        others.discard(None)
+        wanted.pop(None, None)
+        ones, series = self.logins.settle(wanted, others, len(fast))  # type: ignore[arg-type]
+        return base_of, ones, {b: iter(logins).__next__ for b, logins in series.items()}
+
     def _where(self, tref: str | None) -> tuple[int | None, int | None, str, str | None]:
         target = self.targets[tref][0]
         assert target is not None  # plain_rows took only rows with a target
         file_row = target.ref[1] if target.ref[0] == "file" else None
         where = self.where[tref] = (target.tenant_id, file_row, target.language, target.tenant_key)
         return where
+

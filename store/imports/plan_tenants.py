@@ -13,6 +13,7 @@ from typing import Any
 
 from tenantctl.store.context import Ctx
 from tenantctl.store.imports.compare_tenants import Same, names_stored, same_as_stored
+from tenantctl.store.imports.new_tenants import NewTenants
 from tenantctl.store.imports.plan import Options, Plan, RowPlan
 from tenantctl.store.imports.rows import Problem, Table
 from tenantctl.store.imports.snapshot import Snapshot
@@ -39,7 +40,8 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
 
     The rows are read as columns; those equal to the store (compare_tenants, when a row names a
     stored tenant; see COMPARE_ROWS) are planned unchanged from the join, the others one by one
-    below."""
+    below: a row that can only become a new tenant by the fast lane (new_tenants), any other by
+    every rule, in row order."""
     if table is None:
         return []
     columnar = table.columns is not None and table._rows is None
@@ -54,9 +56,14 @@ def plan_tenants(ctx: Ctx, snap: Snapshot, table: Table | None, opts: Options, p
         same = same_as_stored(ctx, snap, cells, cell_rules, f.reseller_default)
     out: list[FileTenant] = []
     names, numbers = cells.column("name"), cells.column("customer_number")
+    lane = NewTenants(f, same) if not flat else None
+    ready = lane.ready if lane is not None else [None] * len(cells.rownums)
     for i, rownum in enumerate(cells.rownums):
         if (s := same.get(i)) is not None:
             out.append(_unchanged(f, rownum, names[i] or numbers[i] or "", s))
+            continue
+        if ready[i] is not None:
+            out.append(lane.plan(i, rownum, names[i] or numbers[i] or ""))  # type: ignore[union-attr]
             continue
         v = cells.record(i)
         p = RowPlan(table.sheet, rownum, "tenant", None, v.get("name") or v.get("customer_number") or "")

@@ -293,3 +293,102 @@ def test_a_small_file_read_as_rows_does_not_load_polars(world: Any, tmp_path: Pa
     again = write_csv(tmp_path / "again.csv", [TENANT_HEADER, ["mueller", "Müller & Söhne GmbH", "customer", "acme",
                                                                "10001", "EUR", ""]])
     assert _loads_polars("import", "run", str(again)) == (0, False)
+
+
+# new tenants (the fast lane of new_tenants.py): no key, names whose keys collide (with each other,
+# with stored and given keys, ending in digits, cut at 63 characters), repeated names and numbers,
+# near and stored names, resellers stored, in the file, unknown or not resellers, broken cells
+NEW_NAMES = ["Neu GmbH", "NEU  GmbH", "Neu-GmbH", "Neu GmbH 2", "Neu GmbH2", "Firma", "Firma 2", "Firma-3", "Zoë",
+             "Süd Bau AG", "Sued Bau Aktiengesellschaft", "Bad\x07Name", "x" * 70, "x" * 61 + " y", None]
+NEW_KEYS = [None, None, None, None, None, None, "", " ", "neu-gmbh", "firma-2", "neu-partner", "mueller"]
+new_tenant_rows = st.lists(st.tuples(
+    st.sampled_from(NEW_KEYS), st.sampled_from(NEW_NAMES),
+    st.sampled_from([None, None, "customer", "reseller", "Customer ", "partner"]),
+    st.sampled_from([None, "acme", "acme", "ACME", "beta", "neu-partner", "nowhere", "mueller"]),
+    st.sampled_from([None, None, "30003", "30003", "10001", "42", "000042", "7", "bad\nno"]),
+    st.sampled_from([None, None, "EUR", "XXX"]), st.sampled_from([None, None, "reseller", "monthly"]),
+    st.sampled_from([None, None, "en", "xx"]), st.sampled_from([None, None, "E-1", "bad\nid"]),
+    st.sampled_from([None, None, "crm", "CRM, crm", "unknown-app"])), max_size=12)
+
+
+@pytest.fixture
+def keyed(more: None, ctx_for: Any) -> None:
+    """Stored keys among the candidates of the new names' keys (neu-gmbh-2, firma, firma-3)."""
+    from tenantctl.store.services import tenants
+
+    with ctx_for() as ctx:
+        tenants.create_tenant(ctx, "Altbestand AG", "customer", reseller="acme", key="neu-gmbh-2")
+        tenants.create_tenant(ctx, "Erste Firma KG", "customer", reseller="beta", key="firma")
+        tenants.create_tenant(ctx, "Dritte Firma KG", "customer", reseller="beta", key="firma-3")
+
+
+@given(tenants=new_tenant_rows, actor=st.sampled_from([None, None, "rita.reseller", "max.mueller", "bert.beta"]),
+       mode=st.sampled_from(["upsert", "create"]), reseller=st.sampled_from([None, None, "acme"]),
+       number_cells=st.sets(st.integers(0, 11), max_size=2), columns=st.booleans(), partner=st.booleans())
+@settings(RUNS, max_examples=250)
+def test_new_tenants_as_the_row_by_row_planner_plans_them(keyed: None, ctx_for: Any, backend: str,
+                                                          tenants: list[Row], actor: str | None, mode: str,
+                                                          reseller: str | None, number_cells: set[int],
+                                                          columns: bool, partner: bool) -> None:
+    """New tenants by the fast lane (and the rows it leaves to the rules) give the row-by-row plan:
+    the same keys (colliding with stored, given and each other's), problems and notes. `partner`:
+    the file creates the reseller neu-partner (its first row)."""
+    from tenantctl.store.imports.plan import Options
+
+    if partner:
+        tenants = [("neu-partner", "Neu Partner AG", "reseller", None, None, None, None, None, None, None), *tenants]
+
+    opts = Options(mode=mode, reseller=reseller)
+    old = _plan(ctx_for, actor, _source(tenants, None, number_cells, False), opts, rowwise=True)
+    new = _plan(ctx_for, actor, _source(tenants, None, number_cells, columns), opts, rowwise=False)
+    assert new == old
+
+
+def test_plain_new_tenants_skip_the_rules_and_keep_their_keys(keyed: None, ctx_for: Any,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows that can only become new tenants are planned without reading their cells one by one,
+    a repeated name or number refused as row by row; a given key, a stored name, a near name and a
+    broken cell are read by the rules. Keys come out in row order as row by row."""
+    from tenantctl.store.imports import plan_tenants
+    from tenantctl.store.imports.checks import Handles
+    from tenantctl.store.imports.plan import Options
+
+    read: list[int] = []
+    reader = plan_tenants.read_tenant_row
+    monkeypatch.setattr(plan_tenants, "read_tenant_row", lambda f, p, n, v: read.append(n) or reader(f, p, n, v))
+    asked: list[str] = []  # the bases keys are asked for one row at a time (a base a row of the rules asks)
+    allocate = Handles.allocate
+    monkeypatch.setattr(Handles, "allocate", lambda self, base: asked.append(base) or allocate(self, base))
+    rows: list[Row] = [
+        (None, "Neu GmbH", None, "acme", None, None, None, None, None, None),           # 2 neu-gmbh
+        ("neu-gmbh-4", "Neu Vier GmbH", None, "acme", None, None, None, None, None, None),  # 3 given key: rules
+        (None, "NEU  GmbH", None, "acme", None, None, None, None, None, None),          # 4 the same as 2
+        (None, "Neu GmbH", None, "beta", "30003", "EUR", None, None, None, "crm"),      # 5 neu-gmbh-5
+        (None, "Neu GmbH", None, "beta", "30003", None, None, None, None, None),        # 6 number as in 5
+        (None, "Süd Bau AG", None, "acme", None, None, None, "en", None, None),         # 7 stored: rules
+        (None, "Sued Bau Aktiengesellschaft", None, "beta", None, None, None, None, None, None),  # 8 near: rules
+        (None, "Neu GmbH", "boss", "acme", None, None, None, None, None, None),         # 9 broken kind: rules
+        (None, "Neu GmbH", None, "acme", "40004", None, None, None, None, None),        # 10 neu-gmbh-8
+        (None, "Firma", None, "acme", "50005", None, None, None, None, None),           # 11 firma-2 (firma stored)
+        (None, "Zoë", None, "acme", None, None, None, None, None, None),                # 12 zoe
+        (None, "FIRMA", None, "acme", "50006", None, None, None, None, None),           # 13 firma-4 (firma-3 stored)
+        (None, "Klein GmbH", None, "acme", "7", None, None, None, None, None),          # 14 lost zeros: rules
+        (None, "Null GmbH", None, "acme", "06006", None, None, None, None, None),       # 15 null-gmbh
+        ("neu-partner", "Neu Partner AG", "reseller", None, None, None, None, None, None, None),  # 16 rules
+        (None, "Kunde GmbH", None, "neu-partner", "60006", None, None, None, None, None),  # 17 kunde-gmbh
+    ]
+    for columns in (False, True):
+        read.clear()
+        old = _plan(ctx_for, None, _source(rows, None, set(), False), Options(), rowwise=True)
+        asked.clear()
+        new = _plan(ctx_for, None, _source(rows, None, set(), columns), Options(), rowwise=False)
+        assert new == old
+        assert read == [3, 7, 8, 9, 14, 16]
+        assert asked == ["neu-gmbh"] * 4 + ["sued-bau-aktiengesellschaft"] + ["neu-gmbh"] * 2 + ["klein-gmbh"]
+        assert [(r[1], r[3], r[5]) for r in new["rows"]] == [
+            (2, "neu-gmbh", "create"), (3, "neu-gmbh-4", "create"), (4, "neu-gmbh-3", "error"),
+            (5, "neu-gmbh-5", "create"), (6, "neu-gmbh-6", "error"), (7, "sued", "update"),
+            (8, "sued-bau-aktiengesellschaft", "create"), (9, "neu-gmbh-7", "error"), (10, "neu-gmbh-8", "create"),
+            (11, "firma-2", "create"), (12, "zoe", "create"), (13, "firma-4", "create"), (14, "klein-gmbh", "error"),
+            (15, "null-gmbh", "create"), (16, "neu-partner", "create"), (17, "kunde-gmbh", "create")]
+        assert new["rows"][15][9][1]["reseller_key"] == "neu-partner"

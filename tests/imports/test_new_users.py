@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.imports.test_columnar_planner import _as_columns, _plan, _source
+from tests.imports.test_columnar_planner import STORED, _as_columns, _plan, _source
 
 # texts around the fast path's edges: case, spaces and newlines, a second @, dots, IDN and special TLDs
 _PARTS = st.sampled_from(["a", "Z", "0", "-", ".", "@", "+", "_", " ", "\n", "\t", "ü", "ß", "xn--", "de", "test",
@@ -133,3 +134,166 @@ def test_the_fast_lane_keeps_the_file_s_tenant_and_its_language(world: Any, ctx_
     new_users = [r[9][1] for r in old["rows"] if r[2] == "user"]
     assert [(u["login"], u["tenant_row"], u["tenant_id"], u["language"]) for u in new_users] == [
         ("zoe.weiss", 2, None, "de"), ("zoe.weiss2", 2, None, "en")]
+
+
+# bases near each other's candidates (a, a2, a-2, a22), long ones the limit cuts, and any other
+_BASE_TEXT = st.sampled_from(["a", "a", "a2", "a-2", "a22", "a12", "ab", "ab2", "b", "b-a", "a.b", "a.b2", "aaaaaaab",
+                              "aaaaaaa1", "aaaaaa", "1"]) | st.text(st.sampled_from("ab1-."), min_size=1, max_size=9)
+
+
+@given(asks=st.lists(st.tuples(_BASE_TEXT, st.sampled_from([True, True, True, False])), max_size=20),
+       taken=st.sets(_BASE_TEXT, max_size=8), sep=st.sampled_from(["", "-"]), limit=st.integers(3, 9))
+@settings(max_examples=1500, deadline=None, derandomize=True)
+def test_handles_settled_per_base_are_allocate_s_in_row_order(asks: list[tuple[str, bool]], taken: set[str],
+                                                              sep: str, limit: int) -> None:
+    """Rows ask for handles in turn (`allocate`); a row marked True takes its base's handles from
+    Handles.settle instead, when only such rows ask for that base. Every row gets the handle it
+    got in turn, and the Handles end alike: bases that end in digits or dots, are cut by the
+    limit, start other bases, or collide with taken handles included."""
+    from collections import Counter
+
+    from tenantctl.store.imports.checks import Handles
+
+    # the bases callers derive: within the limit, no separator at either end
+    rows = [(b, fast) for text, fast in asks if (b := text[:limit].strip("-."))]
+    reference = Handles(set(taken), sep, limit)
+    expected = [reference.allocate(b) for b, _ in rows]
+    handles = Handles(set(taken), sep, limit)
+    others = {b for b, fast in rows if not fast}
+    ones, handed = handles.settle(Counter(b for b, fast in rows if fast), others, len(rows))
+    got = [b if fast and b in ones else handed[b].pop(0) if fast and b in handed else handles.allocate(b)
+           for b, fast in rows]
+    assert got == expected
+    assert (handles.taken, handles.next) == (reference.taken, reference.next)
+    assert all(not hs for hs in handed.values())
+    assert not ones & set(handed)
+
+
+def test_settled_bases_skip_allocate_and_doubtful_ones_do_not() -> None:
+    """What Handles.settle takes (so the test above compares something): a free base, a base
+    several rows ask for past taken handles; not one ending in a digit, one a row outside asks
+    for, one another base ending in a digit starts with, one whose suffixes the limit would cut."""
+    from collections import Counter
+
+    from tenantctl.store.imports.checks import Handles
+
+    handles = Handles({"anna.weiss", "anna.weiss3"}, "", 16)
+    wanted = Counter({"max.mueller": 1, "anna.weiss": 3, "zoe.weiss2": 1, "eva.koch": 2, "ulf.wolf": 1,
+                      "x" * 15: 1})
+    assert handles.settle(wanted, {"eva.koch", "ulf.wolf2"}, 10) == (
+        {"max.mueller"}, {"anna.weiss": ["anna.weiss2", "anna.weiss4", "anna.weiss5"]})
+    assert handles.next == {"max.mueller": 2, "anna.weiss": 6}
+    assert handles.allocate("anna.weiss") == "anna.weiss6"
+
+
+@pytest.fixture
+def weiss(world: Any, ctx_for: Any) -> None:
+    """Stored logins among the new people's candidates: anna.weiss, anna.weiss2 (max.mueller is in `world`)."""
+    from tenantctl.store.services import users
+
+    with ctx_for() as ctx:
+        users.create_user(ctx, "other", "Anna", "Weiß", "anna1@other.example", role="member")
+        users.create_user(ctx, "other", "Anna", "Weiss", "anna2@other.example", role="member")
+
+
+colliding_people = st.lists(st.tuples(
+    st.sampled_from(["Max", "Anna", "Zoë", "Zoe", "Max2", "Eva", "System", None]),
+    st.sampled_from(["Müller", "Mueller", "Weiß", "Weiss 2", "Müller2", "Koch", "Admin", None]),
+    st.builds(lambda n, form: form.format(n), st.integers(0, 30),
+              st.sampled_from(["neu{}@kunde.example"] * 4 + ["NEU{}@kunde.example", "neu{}@@kunde.example"])),
+    st.sampled_from(["mueller", "mueller", "10001", "unbekannt"]),
+    st.sampled_from([None, None, None, "admin", "boss"]), st.sampled_from([None, None, None, "en", "xx"]),
+    st.sampled_from([None, None, None, None, "crm"])), max_size=25)
+
+
+@given(users=colliding_people, stored=st.lists(st.sampled_from(STORED), max_size=2),
+       actor=st.sampled_from([None, None, "rita.reseller", "max.mueller"]), columns=st.booleans())
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+def test_colliding_logins_as_row_by_row(weiss: None, ctx_for: Any, backend: str, users: list[Any],
+                                        stored: list[Any], actor: str | None, columns: bool) -> None:
+    """Many new people whose logins collide (with each other, with stored logins, into bases
+    ending in digits, reserved ones), some rows left to the rules: the plan of the row-by-row
+    planner, logins in row order."""
+    rows = [*users, *((f, la, e, t, r, None, None) for f, la, e, t, r in stored)]
+    old = _plan(ctx_for, actor, _source(rows, None), "upsert", rowwise=True)
+    source = _source(rows, None)
+    assert _plan(ctx_for, actor, _as_columns(source) if columns else source, "upsert", rowwise=False) == old
+
+
+def test_logins_only_fast_rows_ask_for_are_handed_out_per_name(weiss: None, ctx_for: Any,
+                                                               monkeypatch: Any) -> None:
+    """A base only fast rows ask for is handed out at once (past the stored anna.weiss and
+    anna.weiss2); one a row of the rules asks for (max.mueller: a broken role) and one ending in
+    a digit (max.mueller2) are asked for in each row's turn."""
+    from tenantctl.store.imports.checks import Handles
+
+    asked: list[str] = []
+    allocate = Handles.allocate
+    monkeypatch.setattr(Handles, "allocate", lambda self, base: asked.append(base) or allocate(self, base))
+    users: list[tuple[str | None, ...]] = [
+        ("Anna", "Weiß", "a1@kunde.example", "mueller", None, None, None),      # 2 anna.weiss3
+        ("Max", "Müller", "m1@kunde.example", "mueller", "boss", None, None),   # 3 the rules: max.mueller2
+        ("Anna", "Weiss", "a2@kunde.example", "mueller", None, None, None),     # 4 anna.weiss4
+        ("Max", "Müller2", "m2@kunde.example", "mueller", None, None, None),    # 5 max.mueller22
+        ("Max", "Mueller", "m3@kunde.example", "mueller", None, None, None),    # 6 max.mueller3
+        ("Zoë", "Koch", "z1@kunde.example", "mueller", None, None, None),       # 7 zoe.koch
+    ]
+    old = _plan(ctx_for, None, _source(users, None), "upsert", rowwise=True)
+    for columns in (False, True):
+        asked.clear()
+        source = _source(users, None)
+        assert _plan(ctx_for, None, _as_columns(source) if columns else source, "upsert", rowwise=False) == old
+        assert asked == ["max.mueller", "max.mueller2", "max.mueller"]
+    assert [r[3] for r in old["rows"]] == ["anna.weiss3", "max.mueller2", "anna.weiss4", "max.mueller22",
+                                           "max.mueller3", "zoe.koch"]
+
+
+@given(name=st.text(st.sampled_from("aZ0 -'`&.äöüÄÖÜßẞé\u0301\u0308\x07Łﬁ") | st.characters(), max_size=80)
+       | st.sampled_from(["Müller & Söhne GmbH", "O'Brien `Consulting` Ltd.", "D`Angelo", "ẞ", "-" * 70,
+                          "a" * 62 + "-b", "System", "no reply", "No-Reply", "Erased", "erased-7", "root.admin"]))
+@settings(max_examples=500, deadline=None, derandomize=True)
+def test_slugs_and_tenant_key_bases_as_the_rules_give_them(name: str) -> None:
+    """The ASCII short cut of checks.slug gives rules.slug's slug, and the tenant key and login
+    bases built on it the rules' own."""
+    from tenantctl.store import rules
+    from tenantctl.store.errors import InvalidInput
+    from tenantctl.store.imports.checks import login_base, slug, tenant_key_base
+
+    assert slug(name) == rules.slug(name)
+    assert tenant_key_base(name) == rules.tenant_key_base(name)
+    for last in ("Weiß", "Admin", "", "System Admin", "5"):
+        try:
+            expected = rules.login_base(name, last)
+            rules.check_login_not_reserved(expected)
+        except InvalidInput as exc:
+            expected = exc.message
+        try:
+            got = login_base(name, last)
+        except InvalidInput as exc:
+            got = exc.message
+        assert got == expected
+
+
+def test_names_that_hardly_repeat_ask_for_their_logins_row_by_row(weiss: None, ctx_for: Any,
+                                                                  monkeypatch: Any) -> None:
+    """More distinct name pairs than the name caches hold: no base is held per pair (it would be per
+    row), every fast row asks Handles.allocate in its turn, with the same logins."""
+    from tenantctl.store.imports import new_users
+    from tenantctl.store.imports.checks import Handles
+
+    asked: list[str] = []
+    allocate = Handles.allocate
+    monkeypatch.setattr(Handles, "allocate", lambda self, base: asked.append(base) or allocate(self, base))
+    monkeypatch.setattr(new_users, "NAMES_CACHED", 2)
+    users: list[tuple[str | None, ...]] = [
+        ("Anna", "Weiß", "a1@kunde.example", "mueller", None, None, None),
+        ("Zoë", "Koch", "z1@kunde.example", "mueller", None, None, None),
+        ("Anna", "Weiss", "a2@kunde.example", "mueller", None, None, None),
+        ("Eva", "Koch", "e1@kunde.example", "mueller", None, None, None),
+    ]
+    old = _plan(ctx_for, None, _source(users, None), "upsert", rowwise=True)
+    asked.clear()
+    assert _plan(ctx_for, None, _as_columns(_source(users, None)), "upsert", rowwise=False) == old
+    assert asked == ["anna.weiss", "zoe.koch", "anna.weiss", "eva.koch"]
+    assert [r[3] for r in old["rows"]] == ["anna.weiss3", "zoe.koch", "anna.weiss4", "eva.koch"]
