@@ -11,13 +11,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from itertools import compress
 from operator import not_
-from types import MappingProxyType
 from typing import Any
 
 from tenantctl.store.enums import Role
 from tenantctl.store.errors import InvalidInput
 from tenantctl.store.imports.checks import CHUNK, NAMES_CACHED, Handles, login_base
-from tenantctl.store.imports.plan import NewUser, Progress, RowPlan
+from tenantctl.store.imports.plan import Joins, NewUser, Progress, RowPlan
 from tenantctl.store.imports.user_targets import Target
 
 Targets = Mapping[str | None, tuple[Target | None, str | None]]
@@ -88,7 +87,7 @@ class NewUsers:
                 p.action = "create"
                 # read-only, so the users of one tenant and role share one (with the row-by-row lane)
                 p.changes = changes.get((tenant_key, role)) or changes.setdefault(
-                    (tenant_key, role), MappingProxyType({"tenant": [None, tenant_key], "role": [None, role]}))
+                    (tenant_key, role), Joins(tenant_key, role))
             yield p
 
     def _settled(self, fast: list[bool], cells: Mapping[str, list[Any]]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from tenantctl.store import rules
@@ -32,7 +31,7 @@ from tenantctl.store.imports.checks import (
 )
 from tenantctl.store.imports.compare_users import Stored, Unchanged, first_per_key, load_stored, unchanged_rows
 from tenantctl.store.imports.new_users import NewUsers, plain_rows
-from tenantctl.store.imports.plan import NewUser, Options, Plan, Progress, RowPlan
+from tenantctl.store.imports.plan import Joins, NewUser, Options, Plan, Progress, RowPlan
 from tenantctl.store.imports.rows import Table
 from tenantctl.store.imports.snapshot import Snapshot
 from tenantctl.store.imports.tenant_file import FileTenant
@@ -369,7 +368,7 @@ def _new_user(r: _Rows, p: RowPlan, email: str | None, ekey: str | None, first: 
         tenant_key = target.tenant_key if target is not None else None
         # read-only, so the users of one tenant and role share one
         p.changes = r.create_changes.get((tenant_key, role)) or r.create_changes.setdefault(
-            (tenant_key, role), MappingProxyType({"tenant": [None, tenant_key], "role": [None, role]}))
+            (tenant_key, role), Joins(tenant_key, role))
 
 
 def _note_titles(plan: Plan, table: Table, values: pl.DataFrame | dict[str, list[Any]],
