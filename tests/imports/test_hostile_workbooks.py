@@ -104,8 +104,8 @@ def test_rejected_100k_row_workbook_is_marked_within_the_bound(world: Any, tmp_p
                                                                 reader: str | None) -> None:
     """A refused 100,000-row workbook (planned, refused, its marked copy written) stays under the bound,
     measured at 100,000 rows on the 2-core machine (2026-12-06): 237-244 MB with the default reader
-    (columns: the file is over read.COLUMNAR_FROM), 160-171 MB row by row; asserted under BOUND_MB. Before the name caches were bounded (store/imports/checks.py): 289-306 and
-    ~232 MB. An
+    (columns: the file is over read.COLUMNAR_FROM), 160-171 MB row by row; asserted under BOUND_MB.
+    Before the name caches were bounded (store/imports/checks.py): 289-306 and ~232 MB. An
     extrapolation from 10,000 and 20,000 rows, as this test once did, overstated it by a third: the
     cost per row falls as the fixed part of the process is shared by more rows. Before the marked
     copy was streamed: 471 MB."""
