@@ -14,7 +14,7 @@ repeated on each: --tenants companies), as .xlsx and .csv, imported under the re
 (`--reseller partner`); its baseline groups the rows by customer number and inserts the same rows.
 
 and prints the ratios against the targets: import <= 1.5x baseline, re-run <= 1.0x baseline,
-peak memory <= 300 MB, PostgreSQL <= 2x SQLite.
+peak memory <= 300 MB (<= 1 GB above 100,000 users: the 1,000,000-row case), PostgreSQL <= 2x SQLite.
 
 --against DIR measures a second checkout (its own .venv, e.g. a `git worktree` of an older commit) in
 the same rounds: its import and re-run run right after ours on the same files, each in its own fresh
@@ -248,6 +248,12 @@ class Against:
         return f"sqlite:///{path}"
 
 
+def memory_target(users: int) -> int:
+    """The peak memory the import aims for, in MB: 300 up to 100,000 users, 1,000 for the
+    1,000,000-row case."""
+    return 300 if users <= 100_000 else 1_000
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench import")
     ap.add_argument("--tenants", type=int, default=10_000)
@@ -332,11 +338,14 @@ def main(argv: list[str]) -> int:
     for name, (value, target) in ratios.items():
         print(f"{name:24s} {value:5.2f}x  target <= {target}x  {'ok' if value <= target else 'MISSED'}",
               file=sys.stderr)
-    print(f"{'peak memory':24s} {peak:5.0f} MB target <= 300 MB  {'ok' if peak <= 300 else 'MISSED'}", file=sys.stderr)
+    bound = memory_target(args.users)
+    print(f"{'peak memory':24s} {peak:5.0f} MB target <= {bound} MB  {'ok' if peak <= bound else 'MISSED'}",
+          file=sys.stderr)
     for name, value in compared.items():
         print(f"{name:34s} {value:5.2f}x", file=sys.stderr)
     report: dict[str, object] = {"results": results, "ratios": {k: round(v[0], 2) for k, v in ratios.items()},
-                                 "peak_mb": peak, "tenants": args.tenants, "users": args.users}
+                                 "peak_mb": peak, "peak_target_mb": bound, "tenants": args.tenants,
+                                 "users": args.users}
     if against:
         report["against"] = {"folder": str(against.folder), "ratios": {k: round(v, 2) for k, v in compared.items()}}
     print(json.dumps(report, indent=2))

@@ -21,6 +21,13 @@ def test_import_benchmark_runs_and_reports_every_ratio(tmp_path: Path) -> None:
     assert all(v > 0 for v in report["ratios"].values())
     assert report["tenants"] == 20 and report["users"] == 60
     assert "(median of 2)" in out.stderr
+    assert report["peak_target_mb"] == 300 and "target <= 300 MB" in out.stderr
+
+
+def test_the_memory_target_is_1_gb_for_the_million_row_case() -> None:
+    from bench.import_bench import memory_target
+
+    assert [memory_target(n) for n in (60, 100_000, 1_000_000)] == [300, 300, 1_000]
 
 
 
