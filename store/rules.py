@@ -24,6 +24,12 @@ GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "O
 
 
 def to_ascii(text: str) -> str:
+    """The text in ASCII: German letters spelled out (`ü` → `ue`), the rest by anyascii. A text that
+    is ASCII once its German letters are spelled out (most names) is returned as it is: NFC leaves
+    such a text unchanged and anyascii gives ASCII back unchanged (an import slugs 100,000 names)."""
+    spelled = text.translate(GERMAN)
+    if spelled.isascii():
+        return spelled
     from anyascii import anyascii
 
     return str(anyascii(unicodedata.normalize("NFC", text).translate(GERMAN)))

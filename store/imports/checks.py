@@ -175,30 +175,12 @@ def _starts(sorted_bases: list[str], prefix: str) -> bool:
     return at < len(sorted_bases) and sorted_bases[at].startswith(prefix)
 
 
-_WORDS = re.compile(r"[a-z0-9]+")
-
-
-def slug(text: str) -> str:
-    """rules.slug; a text that is ASCII once its German letters are spelled out (most names are; NFC
-    leaves such a text as it is) skips anyascii, which gives ASCII back as it is (a test checks both
-    agree)."""
-    spelled = text.translate(rules.GERMAN)
-    if not spelled.isascii():
-        return rules.slug(text)
-    return "-".join(_WORDS.findall(spelled.lower().replace("'", "").replace("`", "")))
-
-
-def tenant_key_base(name: str) -> str:
-    """rules.tenant_key_base, through `slug`."""
-    return slug(name)[:rules.KEY_MAX].strip("-") or "tenant"
-
-
 # Names repeat in a real file (a few thousand distinct first and last names in 100,000 rows); a file
 # whose names are all distinct fills a cache with entries never asked again (~150 bytes each: 65,536
 # of them in each of these caches held ~40 MB at the plan's peak, measured on a refused 100,000-row
 # workbook). 8,192 entries keep the repeating names at ~1 MB a cache.
 NAMES_CACHED = 8_192
-_slug = lru_cache(maxsize=NAMES_CACHED)(slug)
+_slug = lru_cache(maxsize=NAMES_CACHED)(rules.slug)
 
 
 @lru_cache(maxsize=NAMES_CACHED)

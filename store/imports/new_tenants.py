@@ -13,8 +13,9 @@ from collections import Counter
 from collections.abc import Container
 from typing import Any
 
+from tenantctl.store import rules
 from tenantctl.store.enums import Billing, TenantKind
-from tenantctl.store.imports.checks import split_list, tenant_key_base
+from tenantctl.store.imports.checks import split_list
 from tenantctl.store.imports.plan import NewTenant, RowPlan
 from tenantctl.store.imports.tenant_file import FileTenant, TenantFile
 from tenantctl.store.imports.tenant_new import near_names
@@ -156,7 +157,7 @@ class NewTenants:
             if i in skip or (key and key.strip()) or not name:
                 bases.append(None)
             else:
-                bases.append(memo.get(name) or memo.setdefault(name, tenant_key_base(name)))
+                bases.append(memo.get(name) or memo.setdefault(name, rules.tenant_key_base(name)))
         others = {b for b, r in zip(bases, ready, strict=True) if r is None and b is not None}
         wanted = Counter(b for b, r in zip(bases, ready, strict=True) if r is not None)
         ones, series = self.f.key_handles.settle(wanted, others, len(bases))  # type: ignore[arg-type]

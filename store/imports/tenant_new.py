@@ -4,8 +4,8 @@ create it."""
 
 from __future__ import annotations
 
+from tenantctl.store import rules
 from tenantctl.store.enums import Billing, TenantKind
-from tenantctl.store.imports.checks import tenant_key_base
 from tenantctl.store.imports.near_names import NearNames
 from tenantctl.store.imports.plan import NewTenant
 from tenantctl.store.imports.tenant_file import FileTenant, TenantFile, TenantRow
@@ -27,7 +27,7 @@ def plan_new_tenant(f: TenantFile, row: TenantRow) -> FileTenant:
     if number and reseller_id is not None and (reseller_id, number) in snap.conn_by_number:
         p.error(h("customer_number"), f"customer number {number!r} is already used at reseller {reseller_key!r}")
     if key is None and name:
-        key = f.key_handles.allocate(tenant_key_base(name))
+        key = f.key_handles.allocate(rules.tenant_key_base(name))
     elif key is not None and key in f.taken_keys:
         p.error(h("key"), f"tenant key {key!r} is taken")
     if key:
